@@ -1,0 +1,101 @@
+"""A case is one directory: case.toml, evidence/, custody.jsonl, case.duckdb, reports/, bundles/."""
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tomli_w
+
+from .ingest.custody import CustodyLog
+from .store import CaseStore, TimeNormaliser
+
+CASE_FILE = "case.toml"
+
+
+class CaseError(Exception):
+    pass
+
+
+@dataclass
+class CaseInfo:
+    case_no: str
+    examiner: str
+    title: str = ""
+    agency: str = ""
+    timezone: str = "Asia/Colombo"  # the seized devices' local zone, used for wall-clock times that state none
+    created: str = ""
+
+
+class Case:
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        cfg = self.root / CASE_FILE
+        if not cfg.is_file():
+            raise CaseError(f"{self.root}: not a case directory (no {CASE_FILE}); create one with 'casegraph case init'")
+        with open(cfg, "rb") as f:
+            self.info = CaseInfo(**tomllib.load(f)["case"])
+        self.custody = CustodyLog(self.root / "custody.jsonl")
+
+    @classmethod
+    def create(cls, root: Path | str, case_no: str, examiner: str, title: str = "", agency: str = "",
+               timezone: str = "Asia/Colombo") -> Case:
+        root = Path(root)
+        if (root / CASE_FILE).exists():
+            raise CaseError(f"{root}: already a case directory")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise CaseError(f"unknown time zone {timezone!r} (use an IANA name such as Asia/Colombo)") from e
+        for sub in ("evidence", "reports", "bundles"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        info = CaseInfo(case_no, examiner, title, agency, timezone, datetime.now().astimezone().isoformat(timespec="seconds"))
+        with open(root / CASE_FILE, "wb") as f:
+            tomli_w.dump({"case": asdict(info)}, f)
+        (root / "custody.jsonl").touch()
+        case = cls(root)
+        case.log("case-created", details={k: v for k, v in asdict(info).items()})
+        return case
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.root / "evidence"
+
+    def evidence_path(self, sha256: str) -> Path:
+        return self.evidence_dir / sha256
+
+    @cached_property
+    def store(self) -> CaseStore:
+        tz = self.info.timezone or None
+        return CaseStore(self.root / "case.duckdb", TimeNormaliser(ZoneInfo(tz) if tz else None, tz))
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+            del self.__dict__["store"]
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def actor(self, actor: str | None = None) -> str:
+        return actor or os.environ.get("CASEGRAPH_EXAMINER") or self.info.examiner or getpass.getuser()
+
+    def log(self, action: str, actor: str | None = None, **kw: Any) -> dict[str, Any]:
+        """Append a custody event and move the store's anchor to it."""
+        event = self.custody.append(action, self.actor(actor), **kw)
+        self.store.con.execute("DELETE FROM custody_anchor")
+        self.store.con.execute("INSERT INTO custody_anchor VALUES (?, ?)", [event["seq"], event["hash"]])
+        return event
+
+    def anchor(self) -> tuple[int, str] | None:
+        row = self.store.con.execute("SELECT seq, hash FROM custody_anchor").fetchone()
+        return (int(row[0]), row[1]) if row else None

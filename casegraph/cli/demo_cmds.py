@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import click
+
+from ._ui import console, fail, table
+
+
+@click.command("demo")
+@click.argument("directory", type=click.Path(file_okay=False), default="demo-case")
+@click.option("--overwrite", is_flag=True, help="Delete and rebuild DIRECTORY if it is not empty.")
+def demo(directory, overwrite) -> None:
+    """Build a synthetic recruitment-and-fees case in DIRECTORY and run every stage on it.
+
+    The seized files are written to DIRECTORY/seized and the case to DIRECTORY/case."""
+    from ..case import Case
+    from ..demo.run import run_demo
+    from .case_cmds import print_summary
+
+    try:
+        r = run_demo(directory, overwrite=overwrite, say=lambda s: console.print(f"[cyan]{s}[/]"))
+    except FileExistsError as e:
+        fail(str(e), 2)
+    console.print(table("Parsing", ["exhibit", "file", "parser", "status", "records", "issues"],
+                        [(o.exhibit_id, o.name, o.parser or "-", o.status,
+                          ", ".join(f"{k} {v}" for k, v in sorted(o.records.items())) or o.message, o.issues)
+                         for o in r.outcomes]))
+    with Case(r.case) as c:
+        print_summary(c)
+    v = r.verdict
+    console.print(f"Custody: {v.events} events, {v.exhibits_checked} exhibits re-hashed, verdict "
+                  f"[bold {'green' if v.ok else 'red'}]{'INTACT' if v.ok else 'NOT INTACT'}[/]")
+    console.print(f"\nDemo case ready: [bold]{r.case}[/]  (try: casegraph case show {r.case})")
+
+
+COMMANDS = [demo]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import click
+
+from ._ui import console, fail, open_case, progress, table
+
+
+@click.command("ingest")
+@click.argument("case", type=click.Path(exists=True, file_okay=False))
+@click.option("--exhibit", "select", default=None, help="Only this exhibit (label or SHA-256 prefix).")
+@click.option("--parser", "parser_name", default=None, help="Force a parser instead of detecting the format (see 'casegraph parsers').")
+@click.option("--force", is_flag=True, help="Parse again even if this parser version already parsed the exhibit.")
+def ingest(case, select, parser_name, force) -> None:
+    """Parse every exhibit (or one) into the case store, with provenance on every record."""
+    from ..ingest.pipeline import parse_exhibit
+
+    with open_case(case) as c:
+        exhibits = c.store.rows("SELECT sha256, exhibit_id, original_name FROM exhibits ORDER BY added_at")
+        if select:
+            exhibits = [e for e in exhibits if e["exhibit_id"] == select or e["sha256"].startswith(select.lower())]
+            if not exhibits:
+                fail(f"no exhibit matches {select!r}")
+        outcomes = []
+        with progress() as bar:
+            for e in exhibits:
+                task = bar.add_task(f"{e['exhibit_id']} {e['original_name']}", total=None)
+                try:
+                    o = parse_exhibit(c, e["sha256"], parser_name, force=force,
+                                      on_batch=lambda n, t=task: bar.advance(t, n))
+                except KeyError as err:
+                    fail(str(err))
+                bar.update(task, total=sum(o.records.values()) or 1, completed=sum(o.records.values()) or 1)
+                outcomes.append(o)
+        console.print(table("Ingest", ["exhibit", "file", "parser", "status", "records", "parse issues"],
+                            [(o.exhibit_id, o.name, o.parser or "-", o.status,
+                              ", ".join(f"{k} {v}" for k, v in sorted(o.records.items()) if k != "parse_issues") or o.message,
+                              o.issues) for o in outcomes]))
+        unrec = [o for o in outcomes if o.status == "unrecognised"]
+        for o in unrec:
+            console.print(f"[yellow]warning:[/] {o.message}")
+        console.print(f"{len(outcomes)} exhibits: {sum(o.status in ('complete', 'partial') for o in outcomes)} parsed, "
+                      f"{sum(o.status == 'skipped' for o in outcomes)} already parsed, {len(unrec)} unrecognised; "
+                      f"{sum(o.issues for o in outcomes)} parse issues kept in table parse_issues.")
+
+
+@click.command("parsers")
+def parsers() -> None:
+    """List the parsers casegraph has, with versions."""
+    from ..ingest.pipeline import known_parsers
+
+    console.print(table("Parsers", ["name", "version", "reads"], [(p.name, p.version, p.description) for p in known_parsers()]))
+
+
+COMMANDS = [ingest, parsers]

@@ -1,0 +1,1 @@
+"""Intake of exhibits: hashing, the evidence store, the custody log, archive safety, format detection."""

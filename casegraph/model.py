@@ -1,0 +1,158 @@
+"""Record types shared by every layer.
+
+Parsers yield these; the store writes them; graph, finance and reports read them back.
+Every record carries a Provenance naming the exact bytes it came from.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    exhibit_sha256: str  # the exhibit's content hash (the evidence file as seized)
+    parser: str  # e.g. "whatsapp-txt"
+    parser_version: str
+    locator: str  # line:12, json:/chats/list/4/messages/17, sqlite:message/rowid=991, zip:_chat.txt#line:3 ...
+
+
+@dataclass(slots=True, kw_only=True)
+class Record:
+    """Base of every derived record. `table` names the store table; `discriminator` separates
+    several records of one kind that share a locator (e.g. two phone numbers in one message)."""
+
+    table: ClassVar[str] = ""
+    prov: Provenance
+
+    @property
+    def discriminator(self) -> str:
+        return ""
+
+    @property
+    def id(self) -> str:
+        """Natural key: the same bytes parsed by the same parser give the same id (idempotent re-ingest)."""
+        p = self.prov
+        key = "\x1f".join((self.table, p.exhibit_sha256, p.parser, p.locator, self.discriminator))
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+    def values(self) -> dict[str, Any]:
+        """The record's own columns (without provenance), in declaration order."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "prov"}
+
+
+@dataclass(slots=True, kw_only=True)
+class Message(Record):
+    table: ClassVar[str] = "messages"
+    platform: str  # whatsapp, telegram, messenger, instagram, sms, mms, imessage, ...
+    chat_id: str | None = None
+    chat_name: str | None = None
+    source_id: str | None = None  # the message's id inside the source, when it has one
+    ts: datetime | None = None  # aware when the source states a zone, naive wall-clock otherwise
+    sender_id: str | None = None  # raw identifier as the source writes it (phone, jid, user id)
+    sender_name: str | None = None
+    recipient_id: str | None = None
+    direction: str = "unknown"  # incoming | outgoing | unknown
+    kind: str = "text"  # text | system | media | deleted | call | ...
+    text: str | None = None
+    media: str | None = None  # media file name / path as given by the source
+    media_sha256: str | None = None  # hash of the media file when it was found inside the exhibit
+    edited: bool = False
+    reply_to: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class Call(Record):
+    table: ClassVar[str] = "calls"
+    platform: str
+    ts: datetime | None = None
+    number: str | None = None  # the other party as written in the source
+    name: str | None = None
+    direction: str = "unknown"  # incoming | outgoing | missed | rejected | unknown
+    duration_s: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class Contact(Record):
+    table: ClassVar[str] = "contacts"
+    source: str  # vcard, android-contacts, whatsapp, telegram, ufdr, ...
+    name: str | None = None
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    usernames: list[str] = field(default_factory=list)
+    organisation: str | None = None
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class Transaction(Record):
+    table: ClassVar[str] = "transactions"
+    rail: str  # bank | mobile-money | ethereum | tron | bitcoin | goaml | ...
+    ts: datetime | None = None
+    reference: str | None = None  # bank reference, tx hash, goAML transactionnumber
+    from_account: str | None = None
+    to_account: str | None = None
+    from_name: str | None = None
+    to_name: str | None = None
+    amount: Decimal | None = None  # exact; never float
+    currency: str | None = None  # ISO 4217 or token symbol
+    asset_contract: str | None = None  # token contract for on-chain assets
+    description: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def discriminator(self) -> str:  # one on-chain tx can carry several transfers
+        return self.extra.get("leg", "")
+
+
+@dataclass(slots=True, kw_only=True)
+class Identifier(Record):
+    """An identifier seen in a source: a sender's phone, an account in a statement, a wallet
+    mentioned in a chat. Values are raw here; graph/identifiers normalises them."""
+
+    table: ClassVar[str] = "identifiers"
+    kind: str  # phone | email | username | bank-account | iban | nic | passport | eth | tron | btc | ...
+    value: str  # as found
+    role: str = "mentioned"  # sender | recipient | holder | contact | mentioned | account
+    record_id: str | None = None  # the record it was seen in
+    platform: str | None = None
+    context: str | None = None  # a short excerpt around a mention
+
+    @property
+    def discriminator(self) -> str:
+        return f"{self.kind}:{self.value}:{self.role}"
+
+
+@dataclass(slots=True, kw_only=True)
+class TextBlock(Record):
+    """Text recovered from an image by OCR."""
+
+    table: ClassVar[str] = "ocr_text"
+    text: str
+    confidence: float | None = None  # mean word confidence 0..100
+    languages: str | None = None
+    bbox: list[int] | None = None  # left, top, width, height in pixels
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class ParseIssue(Record):
+    """A line or record that could not be parsed: kept, counted, never dropped silently."""
+
+    table: ClassVar[str] = "parse_issues"
+    severity: str = "error"  # error | warning
+    message: str
+    raw: str | None = None  # the offending bytes, decoded with replacement, truncated
+
+    @property
+    def discriminator(self) -> str:
+        return self.message
+
+
+RECORD_TYPES: tuple[type[Record], ...] = (Message, Call, Contact, Transaction, Identifier, TextBlock, ParseIssue)

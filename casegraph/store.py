@@ -1,0 +1,201 @@
+"""The case store: one DuckDB file per case.
+
+Record tables are derived from the dataclasses in `model` (one source of truth for columns);
+every one of them carries the provenance columns. Writes go through Arrow batches with
+`INSERT OR IGNORE` on the natural key, so re-ingesting the same bytes adds nothing, and each
+ingest runs inside one transaction, so an interrupted ingest leaves nothing half-written.
+"""
+from __future__ import annotations
+
+import json
+import types
+import typing
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import datetime, timezone, tzinfo
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from .model import RECORD_TYPES, Record
+
+PROVENANCE_COLUMNS = "exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL, parser_version VARCHAR NOT NULL, locator VARCHAR NOT NULL"
+TIME_COLUMNS = ("ts_local", "ts_utc", "utc_offset", "tz_basis")
+AMOUNT = pa.decimal128(38, 18)
+
+# Tables that are not parser output: written by intake, graph, finance and custody.
+FIXED_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS exhibits (
+    sha256 VARCHAR PRIMARY KEY, md5 VARCHAR NOT NULL, size BIGINT NOT NULL,
+    exhibit_id VARCHAR NOT NULL, original_name VARCHAR, original_path VARCHAR, original_mtime TIMESTAMPTZ,
+    seized_from VARCHAR, acquired_by VARCHAR, warrant VARCHAR, notes VARCHAR,
+    format VARCHAR, added_at TIMESTAMPTZ NOT NULL, intake_event_hash VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS parse_runs (
+    exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL, parser_version VARCHAR NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ, status VARCHAR NOT NULL,
+    records JSON, issues BIGINT, output_sha256 VARCHAR, custody_event_hash VARCHAR,
+    PRIMARY KEY (exhibit_sha256, parser, parser_version));
+CREATE TABLE IF NOT EXISTS entities (
+    id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, label VARCHAR, attrs JSON,
+    created_by VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS edges (
+    id VARCHAR PRIMARY KEY, src VARCHAR NOT NULL, dst VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    ts_utc TIMESTAMPTZ, weight DOUBLE, record_id VARCHAR, attrs JSON, {PROVENANCE_COLUMNS});
+CREATE TABLE IF NOT EXISTS findings (
+    id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, title VARCHAR NOT NULL, summary VARCHAR,
+    score DOUBLE, detector VARCHAR NOT NULL, detector_version VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL, evidence JSON NOT NULL, attrs JSON);
+CREATE TABLE IF NOT EXISTS custody_anchor (seq BIGINT NOT NULL, hash VARCHAR NOT NULL);
+"""
+
+
+def _column_types(cls: type[Record]) -> list[tuple[str, str, pa.DataType | None]]:
+    """(column, SQL type, arrow type) for one record class; datetimes expand to the four time columns."""
+    hints = typing.get_type_hints(cls)
+    out: list[tuple[str, str, pa.DataType | None]] = [("id", "VARCHAR PRIMARY KEY", pa.string())]
+    for f in fields(cls):
+        if f.name == "prov":
+            continue
+        hint = hints[f.name]
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        base = args[0] if args and typing.get_origin(hint) in (typing.Union, types.UnionType) else hint
+        origin = typing.get_origin(base)
+        if base is datetime:
+            out += [("ts_local", "TIMESTAMP", pa.timestamp("us")), ("ts_utc", "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
+                    ("utc_offset", "VARCHAR", pa.string()), ("tz_basis", "VARCHAR", pa.string())]
+        elif base is bool:
+            out.append((f.name, "BOOLEAN", pa.bool_()))
+        elif base is int:
+            out.append((f.name, "BIGINT", pa.int64()))
+        elif base is float:
+            out.append((f.name, "DOUBLE", pa.float64()))
+        elif base is Decimal:
+            out.append((f.name, "DECIMAL(38,18)", AMOUNT))
+        elif origin is list:
+            inner = typing.get_args(base)[0]
+            out.append((f.name, "BIGINT[]" if inner is int else "VARCHAR[]", pa.list_(pa.int64() if inner is int else pa.string())))
+        elif origin is dict:
+            out.append((f.name, "JSON", pa.string()))
+        else:
+            out.append((f.name, "VARCHAR", pa.string()))
+    out += [("exhibit_sha256", "VARCHAR NOT NULL", pa.string()), ("parser", "VARCHAR NOT NULL", pa.string()),
+            ("parser_version", "VARCHAR NOT NULL", pa.string()), ("locator", "VARCHAR NOT NULL", pa.string())]
+    return out
+
+
+RECORD_COLUMNS = {cls.table: _column_types(cls) for cls in RECORD_TYPES}
+RECORD_TABLES = tuple(RECORD_COLUMNS)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (datetime, Decimal)):
+        return str(o)
+    if isinstance(o, bytes):
+        return o.hex()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+class TimeNormaliser:
+    """Turns a parser's timestamp into the four stored time columns.
+
+    A zone stated by the source wins. A wall-clock time without a zone is converted with the case's
+    declared device time zone and marked so; with no declared zone its UTC time stays unknown."""
+
+    def __init__(self, case_tz: tzinfo | None, case_tz_name: str | None):
+        self.case_tz, self.case_tz_name = case_tz, case_tz_name
+
+    def __call__(self, ts: datetime | None) -> tuple[datetime | None, datetime | None, str | None, str]:
+        if ts is None:
+            return None, None, None, "none"
+        if ts.tzinfo is not None and ts.utcoffset() is not None:
+            return ts.replace(tzinfo=None), ts.astimezone(timezone.utc), _offset(ts), "source"
+        if self.case_tz is None:
+            return ts, None, None, "unknown"
+        aware = ts.replace(tzinfo=self.case_tz)
+        return ts, aware.astimezone(timezone.utc), _offset(aware), f"case-timezone:{self.case_tz_name}"
+
+
+def _offset(ts: datetime) -> str:
+    minutes = int(ts.utcoffset().total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+class CaseStore:
+    def __init__(self, path: Path | str, times: TimeNormaliser | None = None, read_only: bool = False):
+        self.path = Path(path)
+        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        self.times = times or TimeNormaliser(None, None)
+        if not read_only:
+            self.migrate()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def migrate(self) -> None:
+        self.con.execute(FIXED_SCHEMA)
+        for table, cols in RECORD_COLUMNS.items():
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{c} {t}' for c, t, _ in cols)})")
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- record writes -------------------------------------------------------------------
+    def _arrow_batch(self, table: str, records: list[Record]) -> pa.Table:
+        cols = RECORD_COLUMNS[table]
+        data: dict[str, list] = {c: [] for c, _, _ in cols}
+        for r in records:
+            data["id"].append(r.id)
+            for name, value in r.values().items():
+                if isinstance(value, datetime) or (value is None and name == "ts"):
+                    for col, v in zip(TIME_COLUMNS, self.times(value)):
+                        data[col].append(v)
+                elif isinstance(value, dict):
+                    data[name].append(to_json(value) if value else None)
+                else:
+                    data[name].append(value)
+            p = r.prov
+            data["exhibit_sha256"].append(p.exhibit_sha256)
+            data["parser"].append(p.parser)
+            data["parser_version"].append(p.parser_version)
+            data["locator"].append(p.locator)
+        return pa.table({c: pa.array(data[c], type=t) for c, _, t in cols})
+
+    def write(self, records: Iterable[Record]) -> dict[str, int]:
+        """Insert records (any mix of types); existing ids are left untouched. Returns rows offered per table."""
+        by_table: dict[str, list[Record]] = defaultdict(list)
+        for r in records:
+            by_table[r.table].append(r)
+        for table, recs in by_table.items():
+            batch = self._arrow_batch(table, recs)  # noqa: F841 - read by DuckDB's replacement scan
+            self.con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM batch")
+        return {t: len(v) for t, v in by_table.items()}
+
+    # -- queries ---------------------------------------------------------------------------
+    def count(self, table: str, where: str = "", params: list | None = None) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {table} {where}", params or []).fetchone()[0]
+
+    def counts(self) -> dict[str, int]:
+        tables = ("exhibits", *RECORD_TABLES, "entities", "edges", "findings")
+        return {t: self.count(t) for t in tables}
+
+    def rows(self, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]

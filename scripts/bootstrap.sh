@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything casegraph needs on a fresh Debian/Ubuntu machine: system packages (OCR with
+# Sinhala and Tamil, Noto fonts) when missing, and a virtual environment in .venv with the package.
+# Safe to run again: it only installs what is missing or changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
+if command -v tesseract >/dev/null 2>&1; then
+  langs=$(tesseract --list-langs 2>/dev/null || true)
+  grep -qx sin <<<"$langs" || missing+=(tesseract-ocr-sin)
+  grep -qx tam <<<"$langs" || missing+=(tesseract-ocr-tam)
+else
+  missing+=(tesseract-ocr-sin tesseract-ocr-tam)
+fi
+[ -f /usr/share/fonts/truetype/noto/NotoSansSinhala-Regular.ttf ] || missing+=(fonts-noto-core)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing system packages: ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python3 - <<'PY'
+import sys
+if sys.version_info < (3, 11):
+    sys.exit(f"casegraph needs Python 3.11 or newer; found {sys.version.split()[0]}")
+PY
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+stamp=".venv/.casegraph-installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "bootstrap: installing casegraph and its Python dependencies into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+  rm -f .venv/.casegraph-installed-* && touch "$stamp"
+fi

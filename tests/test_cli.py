@@ -1,0 +1,50 @@
+"""The CLI end to end: init, intake, ingest, verify, tamper, demo."""
+import json
+
+from click.testing import CliRunner
+
+from casegraph.cli import main
+
+
+def run(*args, code=0):
+    r = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert r.exit_code == code, r.output
+    return r.output
+
+
+def test_init_add_verify_and_tamper(tmp_path):
+    case = tmp_path / "c"
+    run("case", "init", case, "--case-no", "HTS/2026/041", "--examiner", "IP Perera", "--timezone", "Asia/Colombo")
+    f = tmp_path / "note.txt"
+    f.write_text("recruiter's phone: 077 123 4567\n")
+    out = run("evidence", "add", case, f, "--exhibit", "P1", "--seized-from", "suspect A", "--acquired-by", "IP Perera",
+              "--warrant", "B/22/2026")
+    assert "1 stored, 0 duplicates" in out
+    out = run("evidence", "add", case, f, "--exhibit", "P1", "--seized-from", "suspect A", "--acquired-by", "IP Perera")
+    assert "0 stored, 1 duplicates" in out
+    assert "INTACT" in run("custody", "verify", case)
+    lines = (case / "custody.jsonl").read_text().splitlines()
+    ev = json.loads(lines[1])
+    ev["actor"] = "tampered"
+    lines[1] = json.dumps(ev)
+    (case / "custody.jsonl").write_text("\n".join(lines) + "\n")
+    out = run("custody", "verify", case, code=1)
+    assert "NOT INTACT" in out and "line 2 (seq 2, intake)" in out
+
+
+def test_unknown_case_directory_is_a_clear_error(tmp_path):
+    out = run("case", "show", tmp_path, code=2)
+    assert "not a case directory" in out
+
+
+def test_help_lists_every_command():
+    out = run("--help")
+    for cmd in ("case", "evidence", "custody", "ingest", "parsers", "demo"):
+        assert cmd in out
+
+
+def test_demo_builds_a_verified_case(tmp_path):
+    out = run("demo", tmp_path / "demo")
+    assert "verdict INTACT" in out and "Demo case ready" in out
+    assert (tmp_path / "demo" / "case" / "case.duckdb").exists()
+    run("demo", tmp_path / "demo", code=2)  # refuses to overwrite without --overwrite
