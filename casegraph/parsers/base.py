@@ -5,6 +5,7 @@ what they could not read, so that nothing is lost silently.
 """
 from __future__ import annotations
 
+import io
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,7 +14,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..ingest.archive import ArchiveError, SafeArchive, is_archive
-from ..model import ParseIssue, Provenance, Record
+from ..model import Identifier, ParseIssue, Provenance, Record
+from . import mentions
 
 HEAD_BYTES = 64 * 1024
 
@@ -103,6 +105,18 @@ class Parser:
     def prov(self, src: Source, locator: str) -> Provenance:
         return Provenance(src.sha256, self.name, self.version, locator)
 
+    def mentioned(self, rec: Record, text: str | None, platform: str | None = None) -> Iterator[Identifier]:
+        """Identifiers written inside a record's text, tied to the record and its locator."""
+        for kind, value, (a, b) in mentions.find(text):
+            yield Identifier(prov=rec.prov, kind=kind, value=value, role="mentioned", record_id=rec.id,
+                             platform=platform, context=text[max(0, a - 40):b + 40])
+
+    def party(self, rec: Record, value: str | None, role: str, platform: str | None = None,
+              kind: str = "phone") -> Iterator[Identifier]:
+        """The identifier of a sender, recipient or holder, when the source gives one."""
+        if value:
+            yield Identifier(prov=rec.prov, kind=kind, value=value, role=role, record_id=rec.id, platform=platform)
+
     def issue(self, src: Source, locator: str, message: str, raw: str | bytes | None = None,
               severity: str = "error") -> ParseIssue:
         if isinstance(raw, bytes):
@@ -110,3 +124,48 @@ class Parser:
         if raw is not None and len(raw) > 2000:
             raw = raw[:2000] + f"… [{len(raw)} chars]"
         return ParseIssue(prov=self.prov(src, locator), severity=severity, message=message, raw=raw)
+
+
+MAX_LINE = 1 << 20  # longer lines are cut here; the cut is reported, never silent
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def text_lines(f) -> Iterator[tuple[int, str, str | None]]:
+    """(line number, text without line end, note) for each line of a binary stream.
+
+    Streams in bounded memory: a line longer than MAX_LINE bytes is cut and the rest skipped up to
+    the next newline. Bytes that are not valid in the encoding are replaced (U+FFFD); the note says
+    what happened so the caller can record it as a ParseIssue."""
+    head = f.peek(4)[:4] if hasattr(f, "peek") else b""
+    encoding = "utf-8"
+    for bom, enc in _BOMS:
+        if head.startswith(bom):
+            f.read(len(bom))
+            encoding = enc
+            break
+    if encoding != "utf-8":  # UTF-16 exports: decode as a text stream (still bounded per line)
+        reader = io.TextIOWrapper(f, encoding=encoding, errors="replace", newline="")
+        n = 0
+        while line := reader.readline(MAX_LINE):
+            n += 1
+            yield n, line.rstrip("\r\n"), None if "\ufffd" not in line else f"invalid {encoding} replaced with U+FFFD"
+        return
+    readline = f.readline
+    n = 0
+    while raw := readline(MAX_LINE):
+        n += 1
+        note = None
+        if len(raw) == MAX_LINE and not raw.endswith(b"\n"):
+            rest = 0
+            while more := readline(MAX_LINE):
+                rest += len(more)
+                if more.endswith(b"\n"):
+                    break
+            note = f"line is {MAX_LINE + rest} bytes long; kept the first {MAX_LINE}"
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            text = raw.decode("utf-8", errors="replace")
+            note = f"not valid UTF-8 at byte {e.start} of the line; undecodable bytes replaced with U+FFFD"
+        yield n, text.rstrip("\r\n"), note

@@ -1,0 +1,43 @@
+from datetime import datetime, timezone
+
+from casegraph.model import Call
+from casegraph.parsers.meta_dyi import MetaDYI, repair
+
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
+
+P = MetaDYI()
+
+
+def test_repair_only_where_mojibake_is_present():
+    assert repair("à¶¸à¶§") == "මට"
+    assert repair("Café à Paris") == "Café à Paris"  # not valid as re-decoded UTF-8: left alone
+    assert repair("මට") == "මට"
+
+
+def test_messenger_thread(fixtures):
+    path = fixtures / "meta/message_1.json"
+    assert sniff(P, path) >= 0.9
+    recs = run_parser(P, path)
+    msgs = messages(recs)
+    assert msgs[0].sender_name == "කසුන් පෙරේරා" and msgs[0].text == "මට ගෙදර යන්න ඕනේ"
+    assert msgs[0].chat_name == "කසුන් පෙරේරා" and msgs[0].chat_id == "messenger:inbox/kasun_123"  # title came after messages
+    assert msgs[0].extra["participants"] == ["Nuwan Jayawardena", "කසුන් පෙරේරා"]
+    assert msgs[0].ts == datetime.fromtimestamp(1710400000, timezone.utc)
+    assert msgs[1].extra["reactions"][0]["reaction"] == "👍"
+    assert msgs[2].kind == "media" and msgs[2].media.endswith("slip.jpg")
+    assert msgs[4].kind == "deleted"
+    assert msgs[5].text == "Café à Paris, already correct text"
+    call = of(recs, Call)[0]
+    assert call.duration_s == 125 and call.prov.locator == "json:/messages/3"
+    assert ("bank-account", "0081234567") in {(i.kind, i.value) for i in identifiers(recs)}
+    assert not issues(recs)
+
+
+def test_instagram_zip(fixtures):
+    path = fixtures / "meta/instagram-priya_s-2024-05-01.zip"
+    assert sniff(P, path) >= 0.9
+    recs = run_parser(P, path)
+    (msg,) = messages(recs)
+    assert msg.platform == "instagram" and msg.chat_id == "instagram:inbox/chenrecruit_9"
+    assert msg.prov.locator == "zip:your_instagram_activity/messages/inbox/chenrecruit_9/message_1.json#json:/messages/0"
+    assert ("phone", "+94 75 444 5566") in {(i.kind, i.value) for i in identifiers(recs)}
