@@ -1,0 +1,152 @@
+"""Android system databases: mmssms.db (SMS and MMS), calllog.db, contacts2.db.
+
+SMS and call dates are Unix milliseconds; MMS (pdu) dates are seconds. Contacts are rebuilt from
+raw_contacts + data + mimetypes, one contact per raw contact.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from itertools import groupby
+
+from ..model import Call, Contact, Message, Record
+from . import register
+from .base import Parser, Probe, Source
+from .sms_backup_xml import CALL_TYPE, MMS_FROM, MMS_TO, SMS_BOX, SMS_DIRECTION
+from .sqlite import Db, ms, seconds
+
+
+class _AndroidDb(Parser):
+    def _guard(self, src: Source, table: str, rows: Iterator[Record]) -> Iterator[Record]:
+        try:
+            yield from rows
+        except sqlite3.DatabaseError as e:
+            yield self.issue(src, f"sqlite:{table}", f"{src.name}: reading table {table} stopped: {e}")
+
+
+@register
+class AndroidMmsSms(_AndroidDb):
+    name = "android-mmssms"
+    version = "1.0"
+    description = "Android mmssms.db (sms, pdu/part/addr)"
+
+    def sniff(self, probe: Probe) -> float:
+        t = probe.sqlite_tables
+        return 0.95 if {"sms", "pdu", "part", "addr"} <= t or ("sms" in t and "threads" in t) else 0.0
+
+    def parse(self, src: Source) -> Iterator[Record]:
+        with Db(src.path) as db:
+            if db.has("sms", "address", "body", "date"):
+                yield from self._guard(src, "sms", self._sms(src, db))
+            if db.has("pdu", "msg_box") and db.has("part", "mid") and db.has("addr", "msg_id"):
+                yield from self._guard(src, "pdu", self._mms(src, db))
+
+    def _sms(self, src: Source, db: Db) -> Iterator[Record]:
+        sql = f"""SELECT _id AS rowid, thread_id, address, date, {db.col('sms', 'date_sent')}, type, body,
+                         {db.col('sms', 'read')}, {db.col('sms', 'service_center')} FROM sms ORDER BY _id"""
+        for r in db.rows(sql):
+            t = str(r["type"])
+            d = SMS_DIRECTION.get(t, "unknown")
+            msg = Message(prov=self.prov(src, f"sqlite:sms/rowid={r['rowid']}"), platform="sms",
+                          chat_id=f"sms:thread/{r['thread_id']}", chat_name=r["address"], ts=ms(r["date"]),
+                          sender_id=r["address"] if d == "incoming" else None,
+                          recipient_id=r["address"] if d == "outgoing" else None, direction=d, text=r["body"],
+                          extra={k: v for k, v in (("box", SMS_BOX.get(t)), ("service_center", r["service_center"])) if v})
+            yield msg
+            yield from self.party(msg, r["address"], "sender" if d == "incoming" else "recipient", "sms")
+            yield from self.mentioned(msg, r["body"], "sms")
+
+    def _mms(self, src: Source, db: Db) -> Iterator[Record]:
+        parts = {}
+        for p in db.rows("SELECT mid, ct, text, " + db.col("part", "cl") + ", " + db.col("part", "_data", "data") + " FROM part ORDER BY mid, _id"):
+            parts.setdefault(p["mid"], []).append(p)
+        addrs = {}
+        for a in db.rows("SELECT msg_id, address, type FROM addr ORDER BY msg_id, _id"):
+            addrs.setdefault(a["msg_id"], []).append(a)
+        for r in db.rows(f"SELECT _id AS rowid, thread_id, date, msg_box, {db.col('pdu', 'sub')} FROM pdu ORDER BY _id"):
+            ps, ads = parts.get(r["rowid"], []), addrs.get(r["rowid"], [])
+            sender = next((a["address"] for a in ads if str(a["type"]) == MMS_FROM), None)
+            to = [a["address"] for a in ads if str(a["type"]) == MMS_TO]
+            text = "\n".join(p["text"] for p in ps if p["ct"] == "text/plain" and p["text"]) or None
+            media = [{"ct": p["ct"], "name": p["cl"], "path": p["data"]} for p in ps if p["ct"] not in ("text/plain", "application/smil")]
+            d = {1: "incoming", 2: "outgoing"}.get(r["msg_box"], "unknown")
+            msg = Message(prov=self.prov(src, f"sqlite:pdu/rowid={r['rowid']}"), platform="mms",
+                          chat_id=f"sms:thread/{r['thread_id']}", ts=seconds(r["date"]), sender_id=sender,
+                          recipient_id=to[0] if to else None, direction=d, kind="media" if media else "text", text=text,
+                          media=media[0]["name"] if media else None,
+                          extra={k: v for k, v in (("media", media), ("subject", r["sub"]), ("to", to if len(to) > 1 else None)) if v})
+            yield msg
+            yield from self.party(msg, sender, "sender", "sms")
+            for t in to:
+                yield from self.party(msg, t, "recipient", "sms")
+            yield from self.mentioned(msg, text, "sms")
+
+
+@register
+class AndroidCallLog(_AndroidDb):
+    name = "android-calllog"
+    version = "1.0"
+    description = "Android calllog.db / contacts2.db calls table"
+
+    def sniff(self, probe: Probe) -> float:
+        t = probe.sqlite_tables
+        return 0.95 if "calls" in t and "raw_contacts" not in t else 0.0
+
+    def parse(self, src: Source) -> Iterator[Record]:
+        with Db(src.path) as db:
+            yield from self._guard(src, "calls", self.calls(src, db))
+
+    def calls(self, src: Source, db: Db) -> Iterator[Record]:
+        extra_cols = [c for c in ("name", "geocoded_location", "countryiso", "subscription_id", "presentation") if db.has("calls", c)]
+        sql = f"SELECT _id AS rowid, number, date, duration, type{''.join(', ' + c for c in extra_cols)} FROM calls ORDER BY _id"
+        for r in db.rows(sql):
+            call = Call(prov=self.prov(src, f"sqlite:calls/rowid={r['rowid']}"), platform="phone", ts=ms(r["date"]),
+                        number=r["number"] or None, name=r["name"] if "name" in extra_cols else None,
+                        direction=CALL_TYPE.get(str(r["type"]), "unknown"), duration_s=r["duration"],
+                        extra={c: r[c] for c in extra_cols if c != "name" and r[c] not in (None, "")})
+            yield call
+            yield from self.party(call, call.number, "counterpart", "phone")
+
+
+_MIME = "vnd.android.cursor.item/"
+
+
+@register
+class AndroidContacts(_AndroidDb):
+    name = "android-contacts2"
+    version = "1.0"
+    description = "Android contacts2.db (raw_contacts, data, mimetypes; calls if present)"
+
+    def sniff(self, probe: Probe) -> float:
+        return 0.95 if {"raw_contacts", "data", "mimetypes"} <= probe.sqlite_tables else 0.0
+
+    def parse(self, src: Source) -> Iterator[Record]:
+        with Db(src.path) as db:
+            yield from self._guard(src, "raw_contacts", self._contacts(src, db))
+            if db.has("calls", "number", "date"):
+                yield from self._guard(src, "calls", AndroidCallLog.calls(self, src, db))
+
+    def _contacts(self, src: Source, db: Db) -> Iterator[Record]:
+        sql = f"""SELECT rc._id AS rowid, rc.display_name, {db.col('raw_contacts', 'account_type', prefix='rc')},
+                         {db.col('raw_contacts', 'account_name', prefix='rc')}, {db.col('raw_contacts', 'deleted', prefix='rc')},
+                         m.mimetype, d.data1, d.data2, d.data3
+                  FROM raw_contacts rc LEFT JOIN data d ON d.raw_contact_id = rc._id
+                  LEFT JOIN mimetypes m ON m._id = d.mimetype_id ORDER BY rc._id, d._id"""
+        for rowid, rows in groupby(db.rows(sql), key=lambda r: r["rowid"]):
+            rows = list(rows)
+            by = lambda suffix: [r["data1"] for r in rows if r["mimetype"] == _MIME + suffix and r["data1"]]  # noqa: E731
+            first = rows[0]
+            whatsapp = [r["data1"] for r in rows if (r["mimetype"] or "").startswith("vnd.android.cursor.item/vnd.com.whatsapp")
+                        and r["data1"] and "@" in r["data1"]]
+            extra = {k: first[k] for k in ("account_type", "account_name") if first[k]}
+            if first["deleted"]:
+                extra["deleted"] = True
+            c = Contact(prov=self.prov(src, f"sqlite:raw_contacts/rowid={rowid}"), source="android-contacts",
+                        name=(by("name") or [first["display_name"]])[0], phones=by("phone_v2"), emails=by("email_v2"),
+                        usernames=sorted(set(whatsapp)), organisation=(by("organization") or [None])[0],
+                        note=(by("note") or [None])[0], extra=extra)
+            yield c
+            for p in c.phones:
+                yield from self.party(c, p, "contact", "phone")
+            for e in c.emails:
+                yield from self.party(c, e, "contact", None, kind="email")

@@ -1,0 +1,67 @@
+"""Reading SQLite exhibits: immutable, read-only, schema-aware, and tolerant of damage.
+
+Queries adapt to the tables and columns a database really has (schemas drift between app
+versions), and a damaged page ends the read of that table with an issue, not the exhibit.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from .base import ParseError, closing_sqlite
+
+APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=timezone.utc)
+
+
+class Db:
+    def __init__(self, path: Path):
+        try:
+            self.con = closing_sqlite(path)
+            self.tables = {r[0].lower() for r in self.con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as e:
+            raise ParseError(f"{Path(path).name}: not a readable SQLite database ({e})") from e
+        self._cols: dict[str, set[str]] = {}
+
+    def __enter__(self) -> Db:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.con.close()
+
+    def cols(self, table: str) -> set[str]:
+        if table not in self._cols:
+            self._cols[table] = {r[1].lower() for r in self.con.execute(f'PRAGMA table_info("{table}")')} \
+                if table.lower() in self.tables else set()
+        return self._cols[table]
+
+    def has(self, table: str, *cols: str) -> bool:
+        return table.lower() in self.tables and all(c.lower() in self.cols(table) for c in cols)
+
+    def col(self, table: str, col: str, alias: str | None = None, prefix: str | None = None) -> str:
+        """`prefix.col AS alias` when the column exists, else `NULL AS alias` (schemas drift)."""
+        ref = f"{prefix or table}.{col}"
+        return f"{ref if self.has(table, col) else 'NULL'} AS {alias or col}"
+
+    def rows(self, sql: str, params: tuple = ()) -> Iterator[sqlite3.Row]:
+        yield from self.con.execute(sql, params)
+
+
+def ms(v) -> datetime | None:
+    """Unix milliseconds (Android) to UTC."""
+    return datetime.fromtimestamp(int(v) / 1000, timezone.utc) if v not in (None, 0, "") else None
+
+
+def seconds(v) -> datetime | None:
+    return datetime.fromtimestamp(int(v), timezone.utc) if v not in (None, 0, "") else None
+
+
+def apple(v) -> datetime | None:
+    """Apple epoch (2001-01-01 UTC): seconds, or nanoseconds in newer iOS databases (values over 1e15)."""
+    if v in (None, 0, ""):
+        return None
+    v = float(v)
+    if abs(v) > 1e15:
+        v /= 1e9
+    return APPLE_EPOCH + timedelta(seconds=v)
