@@ -1,0 +1,218 @@
+"""Cellebrite UFDR: a zip holding report.xml (Physical Analyzer / Reader report) and the files.
+
+report.xml is streamed with defusedxml. Under <decodedData>, each <modelType type=…> holds
+<model> elements of <field name><value/></field>, <modelField> (one sub-model) and
+<multiModelField> (a list). Chats hold their messages in multiModelField "Messages"; each
+message is handled and freed as soon as it is read, so large chats stream. The deleted_state
+of every model is kept: recovered deleted items are often the evidence that matters.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as DET
+from defusedxml import DefusedXmlException
+
+from ..ingest.archive import ArchiveError, SafeArchive
+from ..model import Call, Contact, Message, Record
+from . import register
+from .base import Parser, Probe, Source
+
+ENTRY_KINDS = {"PhoneNumber": "phone", "EmailAddress": "email", "UserID": "username", "ProfilePicture": None, "WebAddress": None}
+
+
+def _tag(el: Element) -> str:
+    return el.tag.rpartition("}")[2]
+
+
+def model_dict(el: Element) -> dict[str, Any]:
+    """A <model> as a dict: fields → value (or list), modelField → dict, multiModelField → list of dicts."""
+    out: dict[str, Any] = {"_type": el.get("type"), "_id": el.get("id"), "_deleted": el.get("deleted_state")}
+    for child in el:
+        t, name = _tag(child), child.get("name")
+        if t == "field":
+            values = [v.text for v in child if _tag(v) == "value"]
+            out[name] = values[0] if len(values) == 1 else values or None
+        elif t == "modelField":
+            sub = [m for m in child if _tag(m) == "model"]
+            out[name] = model_dict(sub[0]) if sub else None
+        elif t == "multiModelField":
+            out[name] = [model_dict(m) for m in child if _tag(m) == "model"]
+    return out
+
+
+def _ts(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _seconds(span: str | None) -> int | None:
+    """'00:03:05' or '1.02:03:04' (TimeSpan) to seconds."""
+    if not span:
+        return None
+    days, _, hms = span.rpartition(".") if span.count(":") == 2 and "." in span.split(":")[0] else ("", "", span)
+    try:
+        h, m, s = (float(x) for x in hms.split(":"))
+    except ValueError:
+        return None
+    return int((int(days or 0) * 24 + h) * 3600 + m * 60 + s)
+
+
+def _party(p: dict | None) -> tuple[str | None, str | None]:
+    return (p.get("Identifier"), p.get("Name")) if p else (None, None)
+
+
+@register
+class UFDR(Parser):
+    name = "cellebrite-ufdr"
+    version = "1.0"
+    description = "Cellebrite UFDR report (report.xml in the zip): chats, messages, contacts, calls, SMS, user accounts"
+
+    def sniff(self, probe: Probe) -> float:
+        return 0.97 if "report.xml" in probe.members else 0.0
+
+    def parse(self, src: Source) -> Iterator[Record]:
+        try:
+            with SafeArchive(src.path, src.name) as arc, arc.open("report.xml") as f:
+                yield from self._stream(src, f)
+        except ArchiveError as e:
+            yield self.issue(src, "zip:", str(e))
+        except KeyError:
+            yield self.issue(src, "zip:", f"{src.name}: no report.xml in the archive")
+
+    def _stream(self, src: Source, f) -> Iterator[Record]:
+        stack: list[Element] = []
+        counts: dict[tuple, int] = {}
+        paths: list[str] = []
+        try:
+            for event, el in DET.iterparse(f, events=("start", "end"), forbid_dtd=True):
+                if event == "start":
+                    parent_path = paths[-1] if paths else ""
+                    t = _tag(el)
+                    key = (parent_path, t, el.get("type") if t == "modelType" else el.get("name") if t == "multiModelField" else "")
+                    counts[key] = counts.get(key, 0) + 1
+                    label = {"modelType": f"modelType[{el.get('type')}]", "multiModelField": f"multiModelField[{el.get('name')}]"}.get(
+                        t, f"{t}[{counts[key]}]" if t == "model" else t)
+                    paths.append(f"{parent_path}/{label}")
+                    stack.append(el)
+                    continue
+                path = paths.pop()
+                stack.pop()
+                if _tag(el) != "model" or len(stack) < 2:
+                    continue
+                parent, grand = stack[-1], stack[-2]
+                loc = f"zip:report.xml#xml:{path}"
+                if _tag(parent) == "multiModelField" and parent.get("name") == "Messages" and grand.get("type") == "Chat":
+                    yield from self._message(src, loc, model_dict(el), self._chat_context(grand))
+                    parent.remove(el)  # free each message as it is read
+                elif _tag(parent) == "modelType":
+                    yield from self._top(src, loc, el)
+                    parent.remove(el)
+        except DefusedXmlException as e:
+            yield self.issue(src, "zip:report.xml", f"{src.name}: report.xml refused: {type(e).__name__} ({e})")
+        except ParseError as e:
+            yield self.issue(src, f"zip:report.xml#xml:line:{e.position[0]}",
+                             f"{src.name}: report.xml not well-formed at line {e.position[0]}, column {e.position[1]}: {e}")
+
+    @staticmethod
+    def _chat_context(chat: Element) -> dict[str, Any]:
+        ctx: dict[str, Any] = {}
+        for child in chat:
+            if _tag(child) == "field":
+                ctx[child.get("name")] = next((v.text for v in child if _tag(v) == "value"), None)
+            elif _tag(child) == "multiModelField" and child.get("name") == "Participants":
+                ctx["Participants"] = [model_dict(m) for m in child if _tag(m) == "model"]
+        return ctx
+
+    def _top(self, src: Source, loc: str, el: Element) -> Iterator[Record]:
+        kind = el.get("type")
+        if kind == "Chat":
+            return  # its messages were handled as they streamed past
+        m = model_dict(el)
+        if kind in ("InstantMessage", "SMS", "MMS", "Email"):
+            yield from self._message(src, loc, m, {})
+        elif kind == "Call":
+            yield from self._call(src, loc, m)
+        elif kind in ("Contact", "UserAccount"):
+            yield from self._contact(src, loc, m)
+        else:
+            yield self.issue(src, loc, f"model type {kind} is not read by this parser", severity="info")
+
+    def _message(self, src: Source, loc: str, m: dict, chat: dict) -> Iterator[Record]:
+        frm = m.get("From")
+        parties = m.get("Parties") or []
+        if frm is None:  # SMS keep their parties in a list with roles
+            frm = next((p for p in parties if p.get("Role") == "From"), None)
+        to = m.get("To") or [p for p in parties if p.get("Role") == "To"]
+        sender_id, sender_name = _party(frm)
+        owner_sent = bool(frm and str(frm.get("IsPhoneOwner")).lower() == "true") or (m.get("Folder") in ("Sent", "Outbox"))
+        attachments = [a.get("Filename") for a in m.get("Attachments") or [] if a.get("Filename")] + \
+                      ([m["Attachment"].get("Filename")] if isinstance(m.get("Attachment"), dict) and m["Attachment"].get("Filename") else [])
+        platform = (m.get("Source") or chat.get("Source") or m["_type"]).lower()
+        extra = {k: v for k, v in (("deleted_state", m["_deleted"] if m["_deleted"] not in (None, "Intact") else None),
+                                   ("status", m.get("Status")), ("folder", m.get("Folder")),
+                                   ("participants", [_party(p) for p in chat.get("Participants", [])] if loc.endswith("/model[1]") else None),
+                                   ("attachments", attachments if len(attachments) > 1 else None)) if v}
+        msg = Message(prov=self.prov(src, loc), platform=platform,
+                      chat_id=f"{platform}:{chat.get('Id') or chat.get('Name')}" if chat else None, chat_name=chat.get("Name"),
+                      source_id=m.get("_id"), ts=_ts(m.get("TimeStamp") or m.get("DateSent") or m.get("DateRead")),
+                      sender_id=sender_id, sender_name=sender_name,
+                      recipient_id=_party(to[0])[0] if to else None,
+                      direction="outgoing" if owner_sent else "incoming" if frm else "unknown",
+                      kind="deleted" if m["_deleted"] == "Deleted" and not m.get("Body") else "media" if attachments else "text",
+                      text=m.get("Body") or m.get("Subject"), media=attachments[0] if attachments else None, extra=extra)
+        yield msg
+        kind = "phone" if platform in ("sms", "mms", "native messages") else None
+        for ident, role in [(sender_id, "sender")] + [(_party(p)[0], "recipient") for p in to]:
+            if ident:
+                yield from self.party(msg, ident, role, platform, kind=kind or _ident_kind(ident))
+        yield from self.mentioned(msg, msg.text, platform)
+
+    def _call(self, src: Source, loc: str, m: dict) -> Iterator[Record]:
+        parties = m.get("Parties") or []
+        other = next((p for p in parties if str(p.get("IsPhoneOwner")).lower() != "true"), parties[0] if parties else None)
+        number, name = _party(other)
+        direction = (m.get("Type") or m.get("Direction") or "unknown").lower()
+        call = Call(prov=self.prov(src, loc), platform=(m.get("Source") or "phone").lower(), ts=_ts(m.get("TimeStamp")),
+                    number=number, name=name, direction=direction, duration_s=_seconds(m.get("Duration")),
+                    extra={"deleted_state": m["_deleted"]} if m["_deleted"] not in (None, "Intact") else {})
+        yield call
+        if number:
+            yield from self.party(call, number, "counterpart", call.platform, kind=_ident_kind(number))
+
+    def _contact(self, src: Source, loc: str, m: dict) -> Iterator[Record]:
+        entries = m.get("Entries") or []
+        by = lambda kind: [e.get("Value") for e in entries if ENTRY_KINDS.get(e["_type"]) == kind and e.get("Value")]  # noqa: E731
+        usernames = by("username") + ([m["Username"]] if m.get("Username") else [])
+        extra = {"model": m["_type"]}
+        if m["_deleted"] not in (None, "Intact"):
+            extra["deleted_state"] = m["_deleted"]
+        c = Contact(prov=self.prov(src, loc), source=(m.get("Source") or "ufdr").lower(), name=m.get("Name"),
+                    phones=by("phone"), emails=by("email"), usernames=usernames, note=m.get("Notes"), extra=extra)
+        yield c
+        role = "holder" if m["_type"] == "UserAccount" else "contact"
+        for p in c.phones:
+            yield from self.party(c, p, role, c.source)
+        for e in c.emails:
+            yield from self.party(c, e, role, c.source, kind="email")
+        for u in usernames:
+            yield from self.party(c, u, role, c.source, kind=_ident_kind(u))
+
+
+def _ident_kind(value: str) -> str:
+    server = value.rpartition("@")[2] if "@" in value else ""
+    if server in ("s.whatsapp.net", "c.us"):
+        return "phone"
+    if server == "lid":
+        return "whatsapp-lid"
+    if server:
+        return "email"
+    digits = value.lstrip("+").replace(" ", "").replace("-", "")
+    return "phone" if digits.isdigit() and len(digits) >= 7 else "username"
