@@ -9,8 +9,11 @@ from ._ui import console, fail, open_case, progress, table
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
 @click.option("--exhibit", "select", default=None, help="Only this exhibit (label or SHA-256 prefix).")
 @click.option("--parser", "parser_name", default=None, help="Force a parser instead of detecting the format (see 'casegraph parsers').")
-@click.option("--force", is_flag=True, help="Parse again even if this parser version already parsed the exhibit.")
-def ingest(case, select, parser_name, force) -> None:
+@click.option("--force", is_flag=True, help="Parse again, replacing this parser's earlier records for the exhibit.")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="Parser option, recorded in the custody log; e.g. date_order=DMY for a WhatsApp export whose "
+                   "day/month order cannot be decided, languages=eng+sin for OCR. Repeatable.")
+def ingest(case, select, parser_name, force, options) -> None:
     """Parse every exhibit (or one) into the case store, with provenance on every record."""
     from ..ingest.pipeline import parse_exhibit
 
@@ -20,18 +23,24 @@ def ingest(case, select, parser_name, force) -> None:
             exhibits = [e for e in exhibits if e["exhibit_id"] == select or e["sha256"].startswith(select.lower())]
             if not exhibits:
                 fail(f"no exhibit matches {select!r}")
+        opts = {}
+        for o in options:
+            key, eq, value = o.partition("=")
+            if not eq:
+                fail(f"--option takes KEY=VALUE, got {o!r}")
+            opts[key.strip()] = value.strip()
         outcomes = []
         with progress() as bar:
             for e in exhibits:
                 task = bar.add_task(f"{e['exhibit_id']} {e['original_name']}", total=None)
                 try:
-                    o = parse_exhibit(c, e["sha256"], parser_name, force=force,
+                    o = parse_exhibit(c, e["sha256"], parser_name, force=force, options=opts,
                                       on_batch=lambda n, t=task: bar.advance(t, n))
-                except KeyError as err:
-                    fail(str(err))
+                except (KeyError, ValueError) as err:
+                    fail(str(err).strip("'\""))
                 bar.update(task, total=sum(o.records.values()) or 1, completed=sum(o.records.values()) or 1)
                 outcomes.append(o)
-        console.print(table("Ingest", ["exhibit", "file", "parser", "status", "records", "parse issues"],
+        console.print(table("Ingest", ["exhibit", "file", "parser", "status", "records", "errors+warnings"],
                             [(o.exhibit_id, o.name, o.parser or "-", o.status,
                               ", ".join(f"{k} {v}" for k, v in sorted(o.records.items()) if k != "parse_issues") or o.message,
                               o.issues) for o in outcomes]))
@@ -40,7 +49,7 @@ def ingest(case, select, parser_name, force) -> None:
             console.print(f"[yellow]warning:[/] {o.message}")
         console.print(f"{len(outcomes)} exhibits: {sum(o.status in ('complete', 'partial') for o in outcomes)} parsed, "
                       f"{sum(o.status == 'skipped' for o in outcomes)} already parsed, {len(unrec)} unrecognised; "
-                      f"{sum(o.issues for o in outcomes)} parse issues kept in table parse_issues.")
+                      f"{sum(o.issues for o in outcomes)} parse errors/warnings kept in table parse_issues (with their locators).")
 
 
 @click.command("parsers")

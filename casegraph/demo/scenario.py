@@ -96,7 +96,7 @@ def kasun_chat() -> str:
 
 def group_chat(rng: random.Random) -> tuple[str, dict[str, bytes]]:
     """An iOS group export: _chat.txt plus the attachments it names."""
-    start = datetime(2024, 4, 2, 18, 5, 11)
+    start = datetime(2024, 4, 9, 18, 5, 11)
     lines = [ios_line(start, None, "\u200eMessages and calls are end-to-end encrypted."),
              ios_line(start, None, "\u200eNuwan Jayawardena created group \u201cRecruits Batch 7\u201d")]
     for v in GROUP_MEMBERS[1:]:
@@ -117,13 +117,15 @@ def group_chat(rng: random.Random) -> tuple[str, dict[str, bytes]]:
         (RECRUITER, "Okkoma Bangkok airport eken pick up karanawa. Phone walata Chen mahattayage number eka save karaganna: " + HANDLER.phone),
     ]
     for person, text in script:
-        t += timedelta(minutes=rng.randint(2, 240), seconds=rng.randint(0, 59))
+        t += timedelta(minutes=rng.randint(30, 600), seconds=rng.randint(0, 59))
         if text == "SLIP":
             name = f"{len(attachments) + 1:08d}-PHOTO-{t.strftime('%Y-%m-%d-%H-%M-%S')}.jpg"
             attachments[name] = payment_slip(person.name, Decimal("300000.00"), MULE_ACCOUNT, "Commercial Bank")
             text = f"\u200e<attached: {name}>"
         sender = person.phone if person in VICTIMS else person.name
         lines.append(ios_line(t, sender, text))
+    lines.append(ios_line(datetime(2024, 4, 17, 19, 40, 2), RECRUITER.name,
+                          "Flight heta 18th. Airport eke 3 ta enna. Visa gana ahuwoth tourist kiyanna."))
     return "\n".join(lines) + "\n", attachments
 
 
@@ -140,6 +142,28 @@ def payment_slip(depositor: str, amount: Decimal, account: str, bank: str) -> by
         d.text((40, 30 + i * 62), line, fill="black", font=font)
     buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=92)
+    return buf.getvalue()
+
+
+def job_advert() -> bytes:
+    """The Facebook job advert the victim screenshotted: Sinhala, English and Tamil, as such adverts are."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    noto = "/usr/share/fonts/truetype/noto/"
+    img = Image.new("RGB", (1080, 760), "white")
+    d = ImageDraw.Draw(img)
+    lines = [("NotoSansSinhala-Bold.ttf", 58, "තායිලන්තයේ IT රැකියා"),
+             ("NotoSans-Regular.ttf", 44, "Salary USD 1200 + free accommodation"),
+             ("NotoSans-Regular.ttf", 44, "Tourist visa arranged. No experience."),
+             ("NotoSansTamil-Regular.ttf", 44, "தாய்லாந்தில் வேலை வாய்ப்பு"),
+             ("NotoSans-Regular.ttf", 44, f"WhatsApp {RECRUITER.phone}"),
+             ("NotoSans-Regular.ttf", 44, "Limited seats. Call now!")]
+    y = 40
+    for font, size, text in lines:
+        d.text((50, y), text, fill="black", font=ImageFont.truetype(noto + font, size))
+        y += size + 62
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
     return buf.getvalue()
 
 
@@ -218,6 +242,7 @@ def write_exhibits(root: Path) -> list[DemoExhibit]:
     files: dict[str, bytes] = {}
     files["P1-victim-phone/WhatsApp Chat with Nuwan Agent.txt"] = kasun_chat().encode("utf-8")
     files["P1-victim-phone/contacts.vcf"] = contacts_vcf().encode("utf-8")
+    files["P1-victim-phone/Screenshot_20240314-093015.png"] = job_advert()
     chat, attachments = group_chat(rng)
     files["P2-recruiter-phone/WhatsApp Chat - Recruits Batch 7.zip"] = zip_bytes({"_chat.txt": chat.encode("utf-8"), **attachments})
     files["B1-bank/BOC_0081234567_statement_2024-03_2024-04.csv"] = bank_statement(rng).encode("utf-8")

@@ -8,6 +8,7 @@ half-written rows. Re-parsing the same exhibit with the same parser version is a
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from datetime import datetime, timezone
 from ..case import Case
 from ..model import ParseIssue, Provenance, Record
 from ..parsers import Parser, Source, by_name, load_all
-from ..store import to_json
+from ..store import RECORD_TABLES, to_json
 from .detect import detect
 
 BATCH = 20_000
@@ -34,8 +35,21 @@ class ParseOutcome:
     message: str = ""
 
 
+def configured(parser: Parser, options: dict[str, str] | None) -> Parser:
+    """A parser instance with examiner-given options (e.g. date_order=DMY, languages=eng+sin)."""
+    if not options:
+        return parser
+    accepted = set(inspect.signature(type(parser).__init__).parameters) - {"self"}
+    unknown = set(options) - accepted
+    if unknown:
+        raise ValueError(f"parser {parser.name} takes no option {', '.join(sorted(unknown))}"
+                         f" (it takes: {', '.join(sorted(accepted)) or 'none'})")
+    return type(parser)(**options)
+
+
 def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, force: bool = False,
-                  actor: str | None = None, on_batch: Callable[[int], None] | None = None) -> ParseOutcome:
+                  options: dict[str, str] | None = None, actor: str | None = None,
+                  on_batch: Callable[[int], None] | None = None) -> ParseOutcome:
     store = case.store
     ex = store.rows("SELECT exhibit_id, original_name FROM exhibits WHERE sha256 = ?", [sha256])
     if not ex:
@@ -47,6 +61,7 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
     if parser is None:
         return ParseOutcome(sha256, exhibit_id, name, None, "unrecognised",
                             message=f"{name}: format not recognised by any parser; name one with --parser")
+    parser = configured(parser, options)
     done = store.con.execute("SELECT status FROM parse_runs WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
                              [sha256, parser.name, parser.version]).fetchone()
     if done and not force:
@@ -54,43 +69,50 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
                             message=f"already parsed by {parser.name} {parser.version} ({done[0]})")
 
     ref = {"exhibit_id": exhibit_id, "sha256": sha256, "name": name}
-    case.log("parse-start", actor, inputs=[ref], details={"parser": parser.name, "parser_version": parser.version})
+    settings = {"parser": parser.name, "parser_version": parser.version, "options": options or {}, "force": force}
+    case.log("parse-start", actor, inputs=[ref], details=settings)
     started = datetime.now(timezone.utc)
     src = Source(path, sha256, name)
     counts: Counter[str] = Counter()
+    severities: Counter[str] = Counter()
     digest = hashlib.sha256()
     status = "complete"
     with store.transaction() as con:
         con.execute("DELETE FROM parse_runs WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
                     [sha256, parser.name, parser.version])
+        if force:  # a re-parse replaces this parser's records for the exhibit (options may change them)
+            for table in RECORD_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE exhibit_sha256=? AND parser=?", [sha256, parser.name])
         batch: list[Record] = []
         try:
             for rec in parser.parse(src):
                 batch.append(rec)
                 if len(batch) >= BATCH:
-                    _flush(store, batch, counts, digest, on_batch)
+                    _flush(store, batch, counts, severities, digest, on_batch)
         except Exception as e:  # a fatal error mid-exhibit: keep what was read, record why it stopped
             status = "partial"
             batch.append(ParseIssue(prov=Provenance(sha256, parser.name, parser.version, "exhibit"),
                                     message=f"{name}: parsing stopped: {type(e).__name__}: {e}"))
-        _flush(store, batch, counts, digest, on_batch)
-        issues = counts.get("parse_issues", 0)
+        _flush(store, batch, counts, severities, digest, on_batch)
+        issues = severities["error"] + severities["warning"]
         con.execute("INSERT INTO parse_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                     [sha256, parser.name, parser.version, started, datetime.now(timezone.utc), status,
                      to_json(dict(counts)), issues, digest.hexdigest()])
     event = case.log("parse", actor, inputs=[ref],
                      outputs=[{"records": dict(counts), "sha256": digest.hexdigest(),
                                "note": "sha256 over each record's id and canonical JSON, in parse order"}],
-                     details={"parser": parser.name, "parser_version": parser.version, "status": status})
+                     details={**settings, "status": status})
     con.execute("UPDATE parse_runs SET custody_event_hash=? WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
                 [event["hash"], sha256, parser.name, parser.version])
     return ParseOutcome(sha256, exhibit_id, name, parser.name, status, dict(counts), issues)
 
 
-def _flush(store, batch: list[Record], counts: Counter, digest, on_batch) -> None:
+def _flush(store, batch: list[Record], counts: Counter, severities: Counter, digest, on_batch) -> None:
     if not batch:
         return
     for r in batch:
+        if isinstance(r, ParseIssue):
+            severities[r.severity] += 1
         digest.update(r.id.encode())
         digest.update(to_json(r.values()).encode("utf-8"))
     counts.update(store.write(batch))

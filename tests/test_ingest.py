@@ -1,0 +1,87 @@
+"""Format detection over every fixture, and ingest into the store: provenance, idempotency, rollback."""
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from casegraph.ingest.detect import scores
+from casegraph.ingest.evidence import add_evidence
+from casegraph.ingest.pipeline import parse_exhibit
+
+FIX = Path(__file__).parent / "fixtures"
+EXPECTED = {
+    "whatsapp/android_dmy_24h.txt": "whatsapp-export", "whatsapp/ios_chat.txt": "whatsapp-export",
+    "telegram/result.json": "telegram-json", "telegram/single_chat.json": "telegram-json",
+    "meta/message_1.json": "meta-dyi", "meta/instagram-priya_s-2024-05-01.zip": "meta-dyi",
+    "sms/sms-20240420.xml": "sms-backup-xml", "sms/calls-20240420.xml": "sms-backup-xml",
+    "vcard/contacts.vcf": "vcard",
+}
+
+
+@pytest.mark.parametrize("rel, parser", sorted(EXPECTED.items()))
+def test_each_fixture_is_claimed_by_exactly_one_parser(rel, parser):
+    claims = [(s, p.name) for s, p in scores(FIX / rel) if s >= 0.5]
+    assert [name for _, name in claims] == [parser], claims
+
+
+def test_ingest_is_idempotent_and_traceable(case):
+    sha = add_evidence(case, FIX / "whatsapp/android_dmy_24h.txt", "P1").sha256
+    first = parse_exhibit(case, sha)
+    assert first.status == "complete" and first.records["messages"] == 12
+    assert parse_exhibit(case, sha).status == "skipped"
+    again = parse_exhibit(case, sha, force=True)
+    assert again.records == first.records
+    assert case.store.count("messages") == 12  # forced re-parse replaced, not duplicated
+    row = case.store.rows("SELECT * FROM messages WHERE text LIKE 'Hello%'")[0]
+    assert (row["exhibit_sha256"], row["parser"], row["locator"]) == (sha, "whatsapp-export", "line:2")
+    assert row["tz_basis"] == "case-timezone:Asia/Colombo" and row["utc_offset"] == "+05:30"
+    actions = [e["action"] for e in case.custody.events()]
+    assert actions.count("parse-start") == 2 and actions.count("parse") == 2
+    run = case.store.rows("SELECT * FROM parse_runs")[0]
+    parse_event = [e for e in case.custody.events() if e["action"] == "parse"][-1]
+    assert run["custody_event_hash"] == parse_event["hash"] and run["output_sha256"] == parse_event["outputs"][0]["sha256"]
+
+
+def test_parser_options_change_output_and_are_logged(case):
+    sha = add_evidence(case, FIX / "whatsapp/ambiguous.txt", "P1").sha256
+    parse_exhibit(case, sha)
+    assert case.store.count("messages", "WHERE ts_local IS NULL") == 2
+    parse_exhibit(case, sha, force=True, options={"date_order": "MDY"})
+    assert case.store.count("messages", "WHERE ts_local IS NULL") == 0
+    assert case.custody.events()[-1]["details"]["options"] == {"date_order": "MDY"}
+    with pytest.raises(ValueError, match="takes no option colour"):
+        parse_exhibit(case, sha, force=True, options={"colour": "red"})
+
+
+def test_interrupted_ingest_leaves_no_rows(case, monkeypatch):
+    sha = add_evidence(case, FIX / "whatsapp/android_dmy_24h.txt", "P1").sha256
+    from casegraph.ingest import pipeline
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt("power cut")
+    monkeypatch.setattr(pipeline, "_flush", boom)
+    with pytest.raises(KeyboardInterrupt):
+        parse_exhibit(case, sha)
+    assert case.store.count("messages") == 0 and case.store.count("parse_runs") == 0
+    assert case.custody.events()[-1]["action"] == "parse-start"  # the attempt stays on record
+    monkeypatch.undo()
+    assert parse_exhibit(case, sha).status == "complete"
+
+
+def test_corrupt_exhibit_is_partial_with_a_clear_issue(case, tmp_path):
+    bad = tmp_path / "msgstore.db"
+    bad.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    sha = add_evidence(case, bad, "P1").sha256
+    out = parse_exhibit(case, sha, "whatsapp-msgstore")
+    assert out.status == "partial" and out.issues == 1
+    msg = case.store.rows("SELECT message FROM parse_issues")[0]["message"]
+    assert "msgstore.db" in msg and "not a readable SQLite database" in msg
+
+
+def test_unknown_format_is_reported(case, tmp_path):
+    f = tmp_path / "mystery.bin"
+    f.write_bytes(b"\x00\x01\x02 nothing anyone knows")
+    sha = add_evidence(case, f, "X1").sha256
+    out = parse_exhibit(case, sha)
+    assert out.status == "unrecognised" and "mystery.bin" in out.message
