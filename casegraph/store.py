@@ -21,8 +21,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .model import RECORD_TYPES, Record
+from .model import RECORD_TYPES, Batch, Record
 
 PROVENANCE_COLUMNS = "exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL, parser_version VARCHAR NOT NULL, locator VARCHAR NOT NULL"
 TIME_COLUMNS = ("ts_local", "ts_utc", "utc_offset", "tz_basis")
@@ -124,10 +125,35 @@ class TimeNormaliser:
         return ts, aware.astimezone(timezone.utc), _offset(aware), f"case-timezone:{self.case_tz_name}"
 
 
-def _offset(ts: datetime) -> str:
-    minutes = int(ts.utcoffset().total_seconds() // 60)
+    def arrow(self, ts: pa.ChunkedArray | pa.Array) -> dict[str, pa.Array]:
+        """The same, column-wise, for a timestamp column (naive wall clock, or zoned)."""
+        ts = ts.combine_chunks() if isinstance(ts, pa.ChunkedArray) else ts
+        n, present = len(ts), pc.is_valid(ts)
+        zone = ts.type.tz
+        if zone is not None:
+            local, utc, basis = pc.local_timestamp(ts).cast(pa.timestamp("us")), ts.cast(pa.timestamp("us", "UTC")), "source"
+        elif self.case_tz is not None:
+            local = ts.cast(pa.timestamp("us"))
+            aware = pc.assume_timezone(local, timezone=self.case_tz_name, ambiguous="earliest", nonexistent="earliest")
+            utc, basis = aware.cast(pa.timestamp("us", "UTC")), f"case-timezone:{self.case_tz_name}"
+        else:
+            return {"ts_local": ts.cast(pa.timestamp("us")), "ts_utc": pa.nulls(n, pa.timestamp("us", "UTC")),
+                    "utc_offset": pa.nulls(n, pa.string()),
+                    "tz_basis": pc.if_else(present, "unknown", "none")}
+        minutes = pc.divide(pc.subtract(local.cast(pa.int64()), utc.cast(pa.int64())), 60_000_000)
+        distinct = pc.unique(minutes).drop_null()
+        labels = pa.array([_format_offset(int(m)) for m in distinct.to_pylist()], pa.string())
+        return {"ts_local": local, "ts_utc": utc, "utc_offset": pc.take(labels, pc.index_in(minutes, distinct)),
+                "tz_basis": pc.if_else(present, basis, "none")}
+
+
+def _format_offset(minutes: int) -> str:
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _offset(ts: datetime) -> str:
+    return _format_offset(int(ts.utcoffset().total_seconds() // 60))
 
 
 class CaseStore:
@@ -177,15 +203,33 @@ class CaseStore:
             data["locator"].append(p.locator)
         return pa.table({c: pa.array(data[c], type=t) for c, _, t in cols})
 
-    def write(self, records: Iterable[Record]) -> dict[str, int]:
-        """Insert records (any mix of types); existing ids are left untouched. Returns rows offered per table."""
+    def _arrow_columns(self, b: Batch) -> pa.Table:
+        """A parser's Batch in the stored layout: its `ts` column becomes the four time columns."""
+        data = b.data
+        if "ts" in data.column_names:
+            times = self.times.arrow(data.column("ts"))
+            data = data.drop_columns(["ts"])
+            for name in TIME_COLUMNS:
+                data = data.append_column(name, times[name])
+        return data
+
+    def write(self, records: Iterable[Record | Batch]) -> dict[str, int]:
+        """Insert records and batches (any mix of types); existing ids are left untouched.
+        Returns rows offered per table."""
         by_table: dict[str, list[Record]] = defaultdict(list)
+        offered: dict[str, int] = defaultdict(int)
         for r in records:
-            by_table[r.table].append(r)
+            if isinstance(r, Batch):
+                batch = self._arrow_columns(r)  # noqa: F841 - read by DuckDB's replacement scan
+                self.con.execute(f"INSERT OR IGNORE INTO {r.table} BY NAME SELECT * FROM batch")
+                offered[r.table] += len(r)
+            else:
+                by_table[r.table].append(r)
         for table, recs in by_table.items():
-            batch = self._arrow_batch(table, recs)  # noqa: F841 - read by DuckDB's replacement scan
+            batch = self._arrow_batch(table, recs)  # noqa: F841
             self.con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM batch")
-        return {t: len(v) for t, v in by_table.items()}
+            offered[table] += len(recs)
+        return dict(offered)
 
     # -- queries ---------------------------------------------------------------------------
     def count(self, table: str, where: str = "", params: list | None = None) -> int:

@@ -4,14 +4,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from casegraph.ingest.hashing import sha256_file
-from casegraph.model import Identifier, Message, ParseIssue
+from casegraph.model import Batch, Identifier, Message, ParseIssue
 from casegraph.parsers import Probe, Source
 
 
 def run_parser(parser, path: Path, name: str | None = None):
+    """Everything the parser yields, with columnar batches expanded into record objects."""
     path = Path(path)
     src = Source(path, sha256_file(path), name or path.name)
-    return list(parser.parse(src))
+    out = []
+    for r in parser.parse(src):
+        out.extend(r.records() if isinstance(r, Batch) else [r])
+    return out
 
 
 def sniff(parser, path: Path, name: str | None = None) -> float:

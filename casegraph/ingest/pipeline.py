@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import pyarrow as pa
+
 from ..case import Case
-from ..model import ParseIssue, Provenance, Record
+from ..model import Batch, ParseIssue, Provenance, Record
 from ..parsers import Parser, Source, by_name, load_all
 from ..store import RECORD_TABLES, to_json
 from .detect import detect
@@ -87,7 +89,7 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
         try:
             for rec in parser.parse(src):
                 batch.append(rec)
-                if len(batch) >= BATCH:
+                if len(batch) >= BATCH or isinstance(rec, Batch):
                     _flush(store, batch, counts, severities, digest, on_batch)
         except Exception as e:  # a fatal error mid-exhibit: keep what was read, record why it stopped
             status = "partial"
@@ -100,7 +102,7 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
                      to_json(dict(counts)), issues, digest.hexdigest()])
     event = case.log("parse", actor, inputs=[ref],
                      outputs=[{"records": dict(counts), "sha256": digest.hexdigest(),
-                               "note": "sha256 over each record's id and canonical JSON, in parse order"}],
+                               "note": "sha256 over each record's id and canonical JSON, and each columnar batch's Arrow IPC stream, in parse order"}],
                      details={**settings, "status": status})
     con.execute("UPDATE parse_runs SET custody_event_hash=? WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
                 [event["hash"], sha256, parser.name, parser.version])
@@ -110,14 +112,23 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
 def _flush(store, batch: list[Record], counts: Counter, severities: Counter, digest, on_batch) -> None:
     if not batch:
         return
+    rows = 0
     for r in batch:
+        if isinstance(r, Batch):  # columnar: hash its Arrow IPC stream (deterministic for the same rows)
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, r.data.schema) as w:
+                w.write_table(r.data)
+            digest.update(sink.getvalue())
+            rows += len(r)
+            continue
         if isinstance(r, ParseIssue):
             severities[r.severity] += 1
         digest.update(r.id.encode())
         digest.update(to_json(r.values()).encode("utf-8"))
+        rows += 1
     counts.update(store.write(batch))
     if on_batch:
-        on_batch(len(batch))
+        on_batch(rows)
     batch.clear()
 
 

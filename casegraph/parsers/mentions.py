@@ -8,25 +8,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 import base58
 import phonenumbers
 
-# One cheap scan first: most messages contain none of these shapes.
-_CANDIDATE = re.compile(r"[0-9@]|0x|\bT[1-9A-HJ-NP-Za-km-z]{33}\b")
+# One cheap scan first: a superset of every pattern below, so most messages are skipped at once.
+# It is written for both Python's re and RE2, so columnar parsers can apply it with pyarrow.
+PREFILTER = r"@|0x|bc1|\d[\d \-()." + "\u00a0" + r"]{4,}\d|T[1-9A-HJ-NP-Za-km-z]{33}|[13][1-9A-HJ-NP-Za-km-z]{25}|[A-Z]{2}\d{2}"
+_CANDIDATE = re.compile(PREFILTER)
 
-_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d \-().\u00a0]{6,17}\d(?!\w)")
-_EMAIL = re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+\b")
-_NIC_OLD = re.compile(r"(?<!\w)(\d{9}[VvXx])(?!\w)")
-_NIC_NEW = re.compile(r"(?<!\d)((?:19|20)\d{2}[0-8]\d{7})(?!\d)")
 _SL_BANKS = (r"BOC|Bank of Ceylon|Commercial Bank|ComBank|HNB|Hatton National Bank|Sampath(?: Bank)?|People'?s Bank|"
              r"NSB|Seylan(?: Bank)?|NDB|DFCC|Nations Trust(?: Bank)?|NTB|Pan Asia(?: Bank)?|Union Bank|Cargills Bank|Amana Bank")
-_ACCOUNT = re.compile(r"(?i)\b(?:a/c|acc(?:ount)?|acct|" + _SL_BANKS + r")\.?\s*(?:no\.?|number|#)?\s*[:.,\-]?\s*(\d[\d \-]{4,20}\d)")
-_IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b")
-_ETH = re.compile(r"\b(0x[0-9a-fA-F]{40})\b")
-_TRON = re.compile(r"\b(T[1-9A-HJ-NP-Za-km-z]{33})\b")
-_BTC = re.compile(r"\b(bc1[02-9ac-hj-np-z]{11,71}|[13][1-9A-HJ-NP-Za-km-z]{25,34})\b")
-_USERNAME = re.compile(r"(?<![\w@.])@([A-Za-z][A-Za-z0-9_.]{3,31})\b")
+# (kind, pattern with the value in group "v"), in priority order: where two could match at one place, the first wins.
+_KINDS = (
+    ("email", r"\b(?P<v>[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+)\b"),
+    ("eth", r"\b(?P<v>0x[0-9a-fA-F]{40})\b"),
+    ("tron", r"\b(?P<v>T[1-9A-HJ-NP-Za-km-z]{33})\b"),
+    ("iban", r"\b(?P<v>[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b"),
+    ("bank-account", r"(?i:\b(?:a/c|acc(?:ount)?|acct|" + _SL_BANKS + r")\.?\s*(?:no\.?|number|#)?\s*[:.,\-]?\s*)(?P<v>\d[\d \-]{4,20}\d)"),
+    ("nic", r"(?<!\w)(?P<v>\d{9}[VvXx])(?!\w)"),
+    ("nic", r"(?<!\d)(?P<v>(?:19|20)\d{2}[0-8]\d{7})(?!\d)"),
+    ("btc", r"\b(?P<v>bc1[02-9ac-hj-np-z]{11,71}|[13][1-9A-HJ-NP-Za-km-z]{25,34})\b"),
+    ("username", r"(?<![\w@.])@(?P<v>[A-Za-z][A-Za-z0-9_.]{3,31})\b"),
+    ("phone", r"(?<![\w+])(?P<v>(?:\+|00)?\d[\d \-().\u00a0]{6,17}\d)(?!\w)"),
+)
+# One scan for all of them: alternative i is group g<i>, its value group v<i>.
+_ANY = re.compile("|".join(f"(?P<g{i}>{pattern.replace('(?P<v>', f'(?P<v{i}>')})" for i, (_, pattern) in enumerate(_KINDS)))
 
 
 def nic_valid(nic: str) -> bool:
@@ -44,48 +52,29 @@ def tron_valid(addr: str) -> bool:
 
 
 def find(text: str | None, region: str = "LK") -> Iterator[tuple[str, str, tuple[int, int]]]:
-    """(kind, value as written, (start, end)) for each identifier in text."""
+    """(kind, value as written, (start, end)) for each identifier in text, checked where a check exists
+    (checksums, NIC day-of-year, phone numbering plans)."""
     if not text or not _CANDIDATE.search(text):
         return
-    taken: list[tuple[int, int]] = []
+    for m in _ANY.finditer(text):
+        i = int(m.lastgroup[1:])
+        kind, value, span = _KINDS[i][0], m.group(f"v{i}"), m.span(f"v{i}")
+        if kind == "phone":
+            value = value.strip(" -().")
+            if sum(c.isdigit() for c in value) < 9:
+                continue
+        ok = _valid_phone(value, region) if kind == "phone" else kind not in _CHECKS or _CHECKS[kind](value)
+        if ok:
+            yield kind, value, span
 
-    def free(span: tuple[int, int]) -> bool:
-        return all(span[1] <= a or span[0] >= b for a, b in taken)
 
-    def emit(kind: str, m: re.Match, group: int = 0):
-        span = m.span(group)
-        if free(span):
-            taken.append(span)
-            return kind, m.group(group), span
-        return None
-
-    for pattern, kind, group, check in (
-        (_EMAIL, "email", 0, None),
-        (_ETH, "eth", 1, None),
-        (_TRON, "tron", 1, tron_valid),
-        (_IBAN, "iban", 1, None),
-        (_ACCOUNT, "bank-account", 1, None),
-        (_NIC_OLD, "nic", 1, nic_valid),
-        (_NIC_NEW, "nic", 1, nic_valid),
-        (_BTC, "btc", 1, _btc_valid),
-        (_USERNAME, "username", 1, None),
-    ):
-        for m in pattern.finditer(text):
-            if check is None or check(m.group(group)):
-                hit = emit(kind, m, group)
-                if hit:
-                    yield hit
-    for m in _PHONE.finditer(text):
-        raw = m.group(0).strip(" -().")
-        if sum(c.isdigit() for c in raw) < 9 or not free(m.span()):
-            continue
-        try:
-            num = phonenumbers.parse(raw, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(num):
-            taken.append(m.span())
-            yield "phone", raw, m.span()
+@lru_cache(maxsize=65536)
+def _valid_phone(raw: str, region: str) -> bool:
+    """phonenumbers' own check (numbering plans per country); cached, as chats repeat the same numbers."""
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(raw, region))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def _btc_valid(addr: str) -> bool:
@@ -95,6 +84,9 @@ def _btc_valid(addr: str) -> bool:
         return base58.b58decode_check(addr)[:1] in (b"\x00", b"\x05")
     except ValueError:
         return False
+
+
+_CHECKS = {"tron": tron_valid, "nic": nic_valid, "btc": _btc_valid}
 
 
 def looks_like_phone(s: str) -> bool:
