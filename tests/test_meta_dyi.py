@@ -41,3 +41,14 @@ def test_instagram_zip(fixtures):
     assert msg.platform == "instagram" and msg.chat_id == "instagram:inbox/chenrecruit_9"
     assert msg.prov.locator == "zip:your_instagram_activity/messages/inbox/chenrecruit_9/message_1.json#json:/messages/0"
     assert ("phone", "+94 75 444 5566") in {(i.kind, i.value) for i in identifiers(recs)}
+
+
+def test_a_bad_message_is_an_issue_and_the_thread_goes_on(tmp_path):
+    import json
+    path = tmp_path / "message_1.json"
+    path.write_text(json.dumps({"participants": [{"name": "A"}], "messages": [
+        {"sender_name": "A", "timestamp_ms": "not a number", "content": "x"},
+        {"sender_name": "A", "timestamp_ms": 1710400000000, "content": "y"}]}))
+    recs = run_parser(P, path)
+    assert [m.text for m in messages(recs)] == ["y"]
+    assert issues(recs, "error")[0].prov.locator == "json:/messages/0"

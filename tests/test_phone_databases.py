@@ -151,3 +151,15 @@ def test_corrupt_database_is_a_clear_error(tmp_path):
     from casegraph.parsers.base import ParseError
     with pytest.raises(ParseError, match="msgstore.db: not a readable SQLite database"):
         run_parser(WhatsAppMsgstore(), path)
+
+
+def test_a_bad_row_is_an_issue_and_the_rest_is_read(db):
+    path = db("calllog.sql", "calllog.db")
+    con = sqlite3.connect(path)
+    con.execute("UPDATE calls SET date = 'yesterday' WHERE _id = 2")
+    con.commit()
+    con.close()
+    recs = run_parser(AndroidCallLog(), path)
+    assert [c.prov.locator for c in of(recs, Call)] == ["sqlite:calls/rowid=1", "sqlite:calls/rowid=3"]
+    (bad,) = issues(recs, "error")
+    assert bad.prov.locator == "sqlite:calls/rowid=2" and "record unreadable" in bad.message and "yesterday" in bad.raw

@@ -112,7 +112,10 @@ def test_order_decided_by_time_order_when_no_day_exceeds_12(fixtures):
 def test_inconsistent_file_reads_only_unambiguous_dates(fixtures):
     recs = run_parser(P, fixtures / "whatsapp/inconsistent.txt")
     assert _ts(messages(recs)) == [datetime(2024, 1, 25, 10), datetime(2024, 1, 25, 11)]
-    assert "both orders occur" in issues(recs, "error")[0].message
+    (err,) = issues(recs, "error")
+    assert "mixes day/month orders" in err.message and "line 2 has 01/25/2024" in err.message
+    (warn,) = issues(recs, "warning")
+    assert warn.prov.locator == "line:2" and "valid only the other way round" in warn.message
 
 
 def test_bad_bytes_and_preamble_are_kept_as_issues(fixtures):

@@ -44,7 +44,7 @@ class AndroidMmsSms(_AndroidDb):
     def _sms(self, src: Source, db: Db) -> Iterator[Record]:
         sql = f"""SELECT _id AS rowid, thread_id, address, date, {db.col('sms', 'date_sent')}, type, body,
                          {db.col('sms', 'read')}, {db.col('sms', 'service_center')} FROM sms ORDER BY _id"""
-        for r in db.rows(sql):
+        def read(r):
             t = str(r["type"])
             d = SMS_DIRECTION.get(t, "unknown")
             msg = Message(prov=self.prov(src, f"sqlite:sms/rowid={r['rowid']}"), platform="sms",
@@ -55,6 +55,7 @@ class AndroidMmsSms(_AndroidDb):
             yield msg
             yield from self.party(msg, r["address"], "sender" if d == "incoming" else "recipient", "sms")
             yield from self.mentioned(msg, r["body"], "sms")
+        yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:sms/rowid={r['rowid']}")
 
     def _mms(self, src: Source, db: Db) -> Iterator[Record]:
         parts = {}
@@ -63,7 +64,7 @@ class AndroidMmsSms(_AndroidDb):
         addrs = {}
         for a in db.rows("SELECT msg_id, address, type FROM addr ORDER BY msg_id, _id"):
             addrs.setdefault(a["msg_id"], []).append(a)
-        for r in db.rows(f"SELECT _id AS rowid, thread_id, date, msg_box, {db.col('pdu', 'sub')} FROM pdu ORDER BY _id"):
+        def read(r):
             ps, ads = parts.get(r["rowid"], []), addrs.get(r["rowid"], [])
             sender = next((a["address"] for a in ads if str(a["type"]) == MMS_FROM), None)
             to = [a["address"] for a in ads if str(a["type"]) == MMS_TO]
@@ -80,7 +81,7 @@ class AndroidMmsSms(_AndroidDb):
             for t in to:
                 yield from self.party(msg, t, "recipient", "sms")
             yield from self.mentioned(msg, text, "sms")
-
+        yield from self.each(src, db.rows(f"SELECT _id AS rowid, thread_id, date, msg_box, {db.col('pdu', 'sub')} FROM pdu ORDER BY _id"), read, lambda r: f"sqlite:pdu/rowid={r['rowid']}")
 
 @register
 class AndroidCallLog(_AndroidDb):
@@ -99,14 +100,14 @@ class AndroidCallLog(_AndroidDb):
     def calls(self, src: Source, db: Db) -> Iterator[Record]:
         extra_cols = [c for c in ("name", "geocoded_location", "countryiso", "subscription_id", "presentation") if db.has("calls", c)]
         sql = f"SELECT _id AS rowid, number, date, duration, type{''.join(', ' + c for c in extra_cols)} FROM calls ORDER BY _id"
-        for r in db.rows(sql):
+        def read(r):
             call = Call(prov=self.prov(src, f"sqlite:calls/rowid={r['rowid']}"), platform="phone", ts=ms(r["date"]),
                         number=r["number"] or None, name=r["name"] if "name" in extra_cols else None,
                         direction=CALL_TYPE.get(str(r["type"]), "unknown"), duration_s=r["duration"],
                         extra={c: r[c] for c in extra_cols if c != "name" and r[c] not in (None, "")})
             yield call
             yield from self.party(call, call.number, "counterpart", "phone")
-
+        yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:calls/rowid={r['rowid']}")
 
 _MIME = "vnd.android.cursor.item/"
 
@@ -132,7 +133,8 @@ class AndroidContacts(_AndroidDb):
                          m.mimetype, d.data1, d.data2, d.data3
                   FROM raw_contacts rc LEFT JOIN data d ON d.raw_contact_id = rc._id
                   LEFT JOIN mimetypes m ON m._id = d.mimetype_id ORDER BY rc._id, d._id"""
-        for rowid, rows in groupby(db.rows(sql), key=lambda r: r["rowid"]):
+        def read(item):
+            rowid, rows = item
             rows = list(rows)
             by = lambda suffix: [r["data1"] for r in rows if r["mimetype"] == _MIME + suffix and r["data1"]]  # noqa: E731
             first = rows[0]
@@ -150,3 +152,4 @@ class AndroidContacts(_AndroidDb):
                 yield from self.party(c, p, "contact", "phone")
             for e in c.emails:
                 yield from self.party(c, e, "contact", None, kind="email")
+        yield from self.each(src, groupby(db.rows(sql), key=lambda r: r["rowid"]), read, lambda item: f"sqlite:raw_contacts/rowid={item[0]}")

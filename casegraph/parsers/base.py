@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from ..ingest.archive import ArchiveError, SafeArchive, is_archive
 from ..model import Identifier, ParseIssue, Provenance, Record
 from . import mentions
 
 HEAD_BYTES = 64 * 1024
+T = TypeVar("T")
 
 
 class ParseError(ValueError):
@@ -116,6 +117,19 @@ class Parser:
         """The identifier of a sender, recipient or holder, when the source gives one."""
         if value:
             yield Identifier(prov=rec.prov, kind=kind, value=value, role=role, record_id=rec.id, platform=platform)
+
+    def each(self, src: Source, items: Iterable[T], read: Callable[[T], Iterable[Record]],
+             where: Callable[[T], str]) -> Iterator[Record]:
+        """read(item) for every item; an item that cannot be read becomes a ParseIssue at where(item)
+        and the rest go on. An item's records are held until it is fully read, so none is half-kept."""
+        for item in items:
+            try:
+                records = list(read(item))
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as e:
+                raw = dict(item) if hasattr(item, "keys") else item
+                yield self.issue(src, where(item), f"record unreadable: {type(e).__name__}: {e}", repr(raw)[:2000])
+                continue
+            yield from records
 
     def issue(self, src: Source, locator: str, message: str, raw: str | bytes | None = None,
               severity: str = "error") -> ParseIssue:

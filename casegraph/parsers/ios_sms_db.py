@@ -64,7 +64,7 @@ class IOSSmsDb(Parser):
             LEFT JOIN chat_message_join cmj ON cmj.message_id = m.ROWID
             LEFT JOIN chat c ON c.ROWID = cmj.chat_id
             ORDER BY m.ROWID"""
-        for r in db.rows(sql):
+        def read(r):
             text = r["text"] if r["text"] is not None else attributed_text(r["body"])
             files = r["files"].split("\n") if r["files"] else []
             out = bool(r["is_from_me"])
@@ -83,3 +83,4 @@ class IOSSmsDb(Parser):
                 yield from self.party(msg, handle, "recipient" if out else "sender", platform,
                                       kind="email" if "@" in handle else "phone")
             yield from self.mentioned(msg, text, platform)
+        yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:message/rowid={r['rowid']}")

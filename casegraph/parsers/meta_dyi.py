@@ -90,7 +90,9 @@ class MetaDYI(Parser):
         try:
             with open_stream() as f:
                 for _, pointer, m in walk(f, _MESSAGES):
-                    yield from self._message(src, f"{prefix}json:{pointer}", repair(m), platform, chat_id, chat_name, meta)
+                    loc = f"{prefix}json:{pointer}"
+                    yield from self.each(src, [m], lambda m, loc=loc: self._message(src, loc, repair(m), platform, chat_id,
+                                                                                   chat_name, meta), lambda _, loc=loc: loc)
         except Exception as e:
             yield self.issue(src, f"{prefix}json:", f"{src.name} {prefix}: messages unreadable after the records above: "
                                                     f"{type(e).__name__}: {e}")

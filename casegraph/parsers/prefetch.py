@@ -15,7 +15,8 @@ U = TypeVar("U")
 _DONE = object()
 
 
-def prefetch(items: Iterable[T], prepare: Callable[[T], U], depth: int = 1) -> Iterator[U]:
+def prefetch(items: Iterable[T], prepare: Callable[[T], U] = lambda x: x, depth: int = 1) -> Iterator[U]:
+    """The items, each passed through prepare, produced in a thread one step ahead of the consumer."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 

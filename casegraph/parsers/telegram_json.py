@@ -90,7 +90,8 @@ class TelegramJSON(Parser):
                     elif kind == "message":
                         if not pointer.startswith(chat.get("_at", "\0") + "/messages/"):
                             chat = {}  # messages before (or without) their chat's name: chat unknown
-                        yield from self._message(src, loc, value, chat, owner)
+                        yield from self.each(src, [value], lambda m, loc=loc, chat=chat: self._message(src, loc, m, chat, owner),
+                                             lambda _, loc=loc: loc)
             except Exception as e:  # ijson.JSONError, truncated file, bad value: keep what was read
                 yield self.issue(src, "json:", f"{src.name}: JSON unreadable after the records above: {type(e).__name__}: {e}")
 

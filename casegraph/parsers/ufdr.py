@@ -110,10 +110,12 @@ class UFDR(Parser):
                 parent, grand = stack[-1], stack[-2]
                 loc = f"zip:report.xml#xml:{path}"
                 if _tag(parent) == "multiModelField" and parent.get("name") == "Messages" and grand.get("type") == "Chat":
-                    yield from self._message(src, loc, model_dict(el), self._chat_context(grand))
+                    ctx = self._chat_context(grand)
+                    yield from self.each(src, [el], lambda e, loc=loc: self._message(src, loc, model_dict(e), ctx),
+                                         lambda _, loc=loc: loc)
                     parent.remove(el)  # free each message as it is read
                 elif _tag(parent) == "modelType":
-                    yield from self._top(src, loc, el)
+                    yield from self.each(src, [el], lambda e, loc=loc: self._top(src, loc, e), lambda _, loc=loc: loc)
                     parent.remove(el)
         except DefusedXmlException as e:
             yield self.issue(src, "zip:report.xml", f"{src.name}: report.xml refused: {type(e).__name__} ({e})")

@@ -85,7 +85,7 @@ class WhatsAppMsgstore(_WhatsAppDb):
             {'LEFT JOIN message_media mm ON mm.message_row_id = m._id' if media else ''}
             {'LEFT JOIN message_quoted q ON q.message_row_id = m._id' if quoted else ''}
             ORDER BY m._id"""
-        for r in db.rows(sql):
+        def read(r):
             chat_jid = r["chat_phone_jid"] or r["chat_jid"]
             group = (r["chat_jid"] or "").endswith("@g.us")
             sender = None if r["from_me"] else (r["sender_phone_jid"] or r["sender_jid"]) if group else chat_jid
@@ -95,6 +95,7 @@ class WhatsAppMsgstore(_WhatsAppDb):
             yield from self._message(src, f"sqlite:message/rowid={r['rowid']}", r["message_type"], r["from_me"],
                                      r["timestamp"], r["chat_jid"], r["chat_subject"], sender, chat_jid, group,
                                      r["text_data"] or r["media_caption"], r["file_path"], r["key_id"], r["quoted_key"], extra)
+        yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:message/rowid={r['rowid']}")
 
     def _legacy(self, src: Source, db: Db) -> Iterator[Record]:
         sql = f"""SELECT _id AS rowid, key_remote_jid, key_from_me, key_id, timestamp, data,
@@ -103,10 +104,10 @@ class WhatsAppMsgstore(_WhatsAppDb):
                          {db.col('messages', 'media_mime_type', prefix='messages')}, {db.col('messages', 'status', prefix='messages')}
                   FROM messages ORDER BY _id"""
         subjects = {r[0]: r[1] for r in db.rows("SELECT key_remote_jid, subject FROM chat_list")} if db.has("chat_list", "subject") else {}
-        for r in db.rows(sql):
+        def read(r):
             jid = r["key_remote_jid"]
             if jid == "-1":  # WhatsApp's own status rows
-                continue
+                return
             group = (jid or "").endswith("@g.us")
             sender = None if r["key_from_me"] else (r["remote_resource"] if group else jid)
             mtype = int(r["media_wa_type"] or 0)
@@ -116,6 +117,7 @@ class WhatsAppMsgstore(_WhatsAppDb):
             yield from self._message(src, f"sqlite:messages/rowid={r['rowid']}", mtype, r["key_from_me"], r["timestamp"],
                                      jid, subjects.get(jid), sender, jid, group, r["data"] or r["media_caption"],
                                      r["media_name"], r["key_id"], None, extra)
+        yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:messages/rowid={r['rowid']}")
 
     def _message(self, src, loc, mtype, from_me, ts, chat_jid, subject, sender, chat_peer, group, text, media,
                  key_id, quoted, extra) -> Iterator[Record]:
@@ -138,14 +140,14 @@ class WhatsAppMsgstore(_WhatsAppDb):
         sql = f"""SELECT cl._id AS rowid, j.raw_string AS jid, cl.from_me, cl.timestamp, {db.col('call_log', 'video_call', prefix='cl')},
                          {db.col('call_log', 'duration', prefix='cl')}, {db.col('call_log', 'call_result', prefix='cl')}
                   FROM call_log cl LEFT JOIN jid j ON j._id = cl.jid_row_id ORDER BY cl._id"""
-        for r in db.rows(sql):
+        def read(r):
             call = Call(prov=self.prov(src, f"sqlite:call_log/rowid={r['rowid']}"), platform="whatsapp", ts=ms(r["timestamp"]),
                         number=r["jid"], direction="outgoing" if r["from_me"] else "incoming",
                         duration_s=int(r["duration"]) if r["duration"] is not None else None,
                         extra={k: r[k] for k in ("video_call", "call_result") if r[k] is not None})
             yield call
             yield from self._ids(call, r["jid"], "counterpart")
-
+        yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:call_log/rowid={r['rowid']}")
 
 @register
 class WhatsAppContactsDb(_WhatsAppDb):
@@ -163,7 +165,7 @@ class WhatsAppContactsDb(_WhatsAppDb):
             yield from self._guard(src, "wa_contacts", self._rows(src, db, cols))
 
     def _rows(self, src: Source, db: Db, cols: str) -> Iterator[Record]:
-        for r in db.rows(f"SELECT _id AS rowid, jid, {cols} FROM wa_contacts ORDER BY _id"):
+        def read(r):
             jid = r["jid"]
             c = Contact(prov=self.prov(src, f"sqlite:wa_contacts/rowid={r['rowid']}"), source="whatsapp",
                         name=r["display_name"] or r["wa_name"], phones=[r["number"]] if r["number"] else [],
@@ -172,3 +174,4 @@ class WhatsAppContactsDb(_WhatsAppDb):
             yield c
             yield from self._ids(c, jid, "contact")
             yield from self.party(c, r["number"], "contact", "phone")
+        yield from self.each(src, db.rows(f"SELECT _id AS rowid, jid, {cols} FROM wa_contacts ORDER BY _id"), read, lambda r: f"sqlite:wa_contacts/rowid={r['rowid']}")

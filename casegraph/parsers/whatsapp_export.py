@@ -56,6 +56,7 @@ HEAD_PARTS = "(?P<date>" + _DATE + ")\\D+(?P<time>" + _TIME + ")"  # on the head
 HEAD_MARKER = "(?i)(?:" + _AMPM + ")$"  # 12-hour heads end with a day-half marker
 HEAD_AMPM = "(?i)(?P<ampm>" + _AMPM + ")$"
 QUOTES = "[\"“”«»]"  # a quoted "name" is a system line: X changed the subject to "a: b"
+_QUOTES = re.compile(QUOTES)
 DATE_PARTS = r"^(?P<a>\d{1,4})[./-](?P<b>\d{1,2})[./-](?P<c>\d{1,4})$"
 TIME_PARTS = r"^(?P<h>\d{1,2})[:.](?P<m>\d{2})(?:[:.](?P<s>\d{2}))?$"
 
@@ -82,8 +83,11 @@ SYSTEM_EVENTS = (
     (r"blocked|unblocked", "block"),
 )
 _ANY_EVENT = "(?i)" + "|".join(p for p, _ in SYSTEM_EVENTS)
+_ANY_EVENT_RE = re.compile(_ANY_EVENT)
 _SPECIAL = ("(?i)<|omitted|deleted|location: |\\((?:file attached|archivo adjunto|fichier joint|Datei angehängt)\\)")
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+KINDS = pa.array(["text", "media", "deleted", "system"])
+NOT_IN_CONTACTS = to_json({"not_in_contacts": True})
 
 
 def is_header(line: str) -> bool:
@@ -250,17 +254,20 @@ def _sender_split(body: pa.Array) -> tuple[pa.Array, pa.Array]:
     the first ': ', unquoted; 'Name:' alone is an author with an empty message."""
     parts = pc.split_pattern(body, ": ", max_splits=1)
     flat, off = parts.flatten(), parts.offsets.to_numpy()[:len(parts) + 1]
-    two_np = np.diff(off) == 2
-    two = pa.array(two_np)
-    first = flat.take(pa.array(off[:-1], pa.int64()))
-    second = flat.take(pa.array(np.where(two_np, off[:-1] + 1, off[:-1]), pa.int64()))  # element 1 where there is one
-    name = pc.if_else(two, first, pc.utf8_slice_codeunits(body, 0, -1))
-    bare = pc.and_(pc.invert(two), pc.ends_with(body, ":"))
-    ok = pc.and_(pc.or_(two, bare), pc.and_(pc.less_equal(pc.utf8_length(name), 80),
-                                           pc.invert(pc.match_substring_regex(name, QUOTES))))
-    ok = pc.and_(ok, pc.greater(pc.utf8_length(name), 0))
-    rest = pc.if_else(two, second, pc.if_else(bare, "", body))
-    return pc.if_else(ok, name, pa.nulls(len(body), pa.string())), pc.if_else(ok, rest, body)
+    two = np.diff(off) == 2
+    first = flat.take(pa.array(off[:-1], pa.int64()))  # the whole body where there is no ': '
+    second = flat.take(pa.array(np.where(two, off[:-1] + 1, off[:-1]), pa.int64()))
+    length = pc.utf8_length(first).to_numpy(zero_copy_only=False)
+    bare = ~two & _np(pc.ends_with(body, ":")) & (length >= 2) & (length <= 81)
+    ok = (two & (length >= 1) & (length <= 80)) | bare
+    ok &= ~_np(pc.match_substring_regex(first, QUOTES))
+    name = pc.if_else(pa.array(ok), first, pa.nulls(len(body), pa.string()))
+    rest = pc.if_else(pa.array(ok & two), second, body)
+    if bare.any():  # rare: 'Name:' with nothing after it
+        fix = bare & ok
+        name = pc.replace_with_mask(name, pa.array(fix), pc.utf8_slice_codeunits(first.filter(pa.array(fix)), 0, -1))
+        rest = pc.replace_with_mask(rest, pa.array(fix), pa.repeat("", int(fix.sum())))
+    return name, rest
 
 
 def _second(parts: pa.Array) -> pa.Array:
@@ -387,22 +394,22 @@ class WhatsAppExport(Parser):
         """One pass in the usual case: the order is decided from the first decisive date, reading ahead
         (up to LOOKAHEAD bytes) while no date decides it; past that, the whole file is scanned first."""
         with open_stream() as f:
-            stream = blocks(f)
-            ahead: list[tuple[int, list[str], list]] = []
+            stream = prefetch(units(blocks(f)))  # read and scanned one run ahead, in a thread
+            ahead: list = []
             if self.date_order:
                 order = DateOrder(self.date_order, "given by the examiner (date_order option)")
             else:
                 evidence, size = OrderEvidence(), 0
-                for blk in stream:
-                    blk = _prepare(blk)
-                    ahead.append(blk)
-                    evidence.add(blk[1].idx + blk[0], blk[1].h["date"])
-                    size += sum(map(len, blk[1].lines))
+                for item in stream:
+                    ahead.append(item)
+                    first, run, _ = item
+                    evidence.add(run.idx + first, run.h["date"])
+                    size += sum(map(len, run.lines))
                     if evidence.decisive or size > LOOKAHEAD:
                         break
                 if not evidence.decisive and size > LOOKAHEAD:  # scan the rest for evidence, then start again
-                    for first, block, _ in prefetch(stream, _prepare):
-                        evidence.add(block.idx + first, block.h["date"])
+                    for first, run, _ in stream:
+                        evidence.add(run.idx + first, run.h["date"])
                     ahead, stream = [], None
                 order = evidence.decide()
             if order.order is None:
@@ -412,41 +419,28 @@ class WhatsAppExport(Parser):
                 yield self.issue(src, f"{prefix}file", f"dates read as {order.order}: {order.reason}", severity="info")
             ctx = _Context(src, prefix, chat, media, arc, order.order)
             if stream is not None:
-                yield from self._messages(ctx, _chain(ahead, prefetch(stream, _prepare)))
+                yield from self._messages(ctx, _chain(ahead, stream))
         if stream is None:
             with open_stream() as f:
-                yield from self._messages(ctx, prefetch(blocks(f), _prepare))
+                yield from self._messages(ctx, prefetch(units(blocks(f))))
         if ctx.swapped_at is not None:
             yield self.issue(src, f"{prefix}file", f"the file mixes day/month orders: it reads as {order.order}, but line "
                              f"{ctx.swapped_at[0]} has {ctx.swapped_at[1]}, valid only the other way round; such dates were "
                              "read that way and flagged. Dates valid both ways follow the file's order: check them.")
 
     def _messages(self, ctx: _Context, stream) -> Iterator[Record | Batch]:
-        carry: _Lines | None = None
-        for _, block, notes in stream:
+        for _, run, notes in stream:
             for n, note in notes:
                 yield self.issue(ctx.src, f"{ctx.prefix}line:{n}", note, severity="warning")
-            if carry is not None and len(carry.lines):
-                block = carry.then(block)
-            out, keep_from = self._block(ctx, block, final=False)
-            yield from out
-            carry = block.tail(keep_from)
-            if len(carry.lines) > 50_000 or sum(map(len, carry.lines)) > 8 * MAX_TEXT:  # a "message" with no end in sight
-                out, _ = self._block(ctx, carry, final=True)
-                yield from out
-                carry = None
-        if carry is not None and len(carry.lines):
-            out, _ = self._block(ctx, carry, final=True)
-            yield from out
+            yield from self._run(ctx, run)
 
-    def _block(self, ctx: _Context, block: _Lines, final: bool) -> tuple[list, int]:
-        """Parse the messages that end inside this block. Returns the records and the index of the
-        first line to carry into the next block (the last message may continue there)."""
+    def _run(self, ctx: _Context, run: _Lines) -> list[Record | Batch]:
+        """The records of one run of whole messages."""
         out: list[Record | Batch] = []
         src, prefix = ctx.src, ctx.prefix
-        first, lines, arr, idx, h = block.first, block.lines, block.arr, block.idx, block.h
+        first, lines, arr, idx, h = run.first, run.lines, run.arr, run.idx, run.h
         lead = int(idx[0]) if len(idx) else len(lines)  # lines before the first header in this block
-        if lead and (len(idx) or final):
+        if lead:
             if not ctx.started:  # text before the first header of the file
                 out += [self.issue(src, f"{prefix}line:{first + i}", "text before the first message header", lines[i])
                         for i in range(lead) if lines[i].strip(" \ufeff" + MARKS)]
@@ -454,7 +448,7 @@ class WhatsAppExport(Parser):
                 out.append(self.issue(src, f"{prefix}line:{first}-{first + lead - 1}", "continuation lines beyond the "
                                       "message size limit; not stored as text", lines[0][:200], severity="warning"))
         if not len(idx):
-            return out, (len(lines) if final else 0)
+            return out
         ctx.started = True
 
         sender, rest = _sender_split(h["body"])
@@ -467,10 +461,8 @@ class WhatsAppExport(Parser):
             prev = pa.concat_arrays([pa.array([ctx.last_ts], pa.timestamp("us")), ts.slice(0, len(ts) - 1)])
             no_event = ~_np(_where(no_sender, h["body"], lambda b: pc.match_substring_regex(b, _ANY_EVENT), pa.bool_()))
             keep = ~(no_sender & no_event & _np(pc.less(ts, prev)))
-        n_done = int(keep.sum()) if final else int(keep.sum()) - 1  # the last message may go on in the next block
         kept = np.flatnonzero(keep)
-        if n_done <= 0:
-            return out, int(idx[kept[0]])
+        n_done = len(kept)
         rows = pa.array(kept[:n_done], pa.int64())
         starts = idx[kept[:n_done]]
         ends = np.append(idx[kept[1:]], len(lines))[:n_done]
@@ -526,7 +518,8 @@ class WhatsAppExport(Parser):
         if edited.any():
             final_text = pc.if_else(pa.array(edited), pc.utf8_trim(pc.replace_substring_regex(final_text, _EDITED, ""), MARKS + " "),
                                     final_text)
-        kind = np.where(system, "system", np.where(deleted, "deleted", np.where(has_media | media_omitted, "media", "text")))
+        codes = np.where(system, 3, np.where(deleted, 2, np.where(has_media | media_omitted, 1, 0))).astype(np.int8)
+        kind = pa.DictionaryArray.from_arrays(pa.array(codes), KINDS).cast(pa.string())
         shown_as = system & has_sender & bracketed  # iOS puts the group name where the author goes
         sender_ok = has_sender & ~shown_as
         sender_id = pc.if_else(pa.array(sender_ok & phone_like), name, pa.nulls(n_done, pa.string()))
@@ -534,8 +527,11 @@ class WhatsAppExport(Parser):
 
         # the rare rows: extra facts, media hashes, unreadable or swapped dates
         no_ts = ~_np(ts.is_valid())
-        rare = np.flatnonzero(not_contact | system | has_media | media_omitted | has_location | no_ts | swapped | long_text)
+        special_row = system | has_media | media_omitted | has_location | no_ts | swapped | long_text
+        rare = np.flatnonzero(special_row)
         extras: list[str | None] = [None] * n_done
+        for i in np.flatnonzero(not_contact & ~special_row).tolist():  # the common case, one shared string
+            extras[i] = NOT_IN_CONTACTS
         media_sha: list[str | None] = [None] * n_done
         if len(rare):
             take = pa.array(rare, pa.int64())
@@ -585,14 +581,14 @@ class WhatsAppExport(Parser):
             "id": ids, "platform": pa.repeat("whatsapp", n), "chat_id": pa.repeat(f"whatsapp:{ctx.chat}", n),
             "chat_name": pa.repeat(ctx.chat, n), "source_id": pa.nulls(n, pa.string()), "ts": ts,
             "sender_id": sender_id, "sender_name": sender_name, "recipient_id": pa.nulls(n, pa.string()),
-            "direction": pa.repeat("unknown", n), "kind": pa.array(kind, pa.string()), "text": final_text,
+            "direction": pa.repeat("unknown", n), "kind": kind, "text": final_text,
             "media": pc.if_else(pa.array(has_media), media_name, pa.nulls(n, pa.string())),
             "media_sha256": pa.array(media_sha, pa.string()), "edited": pa.array(edited), "reply_to": pa.nulls(n, pa.string()),
             "extra": pa.array(extras, pa.string()), **self._prov_columns(src, locators)})))
-        out.extend(self._identifiers(src, locators, ids, sender_id, final_text, kind))
+        out.extend(self._identifiers(src, locators, ids, sender_id, final_text, codes != 2))
         if ts[n_done - 1].is_valid:
             ctx.last_ts = ts[n_done - 1].as_py()
-        return out, (int(idx[kept[n_done]]) if n_done < len(kept) else len(lines))
+        return out
 
     def _prov_columns(self, src: Source, locators: pa.Array) -> dict[str, pa.Array]:
         n = len(locators)
@@ -600,7 +596,7 @@ class WhatsAppExport(Parser):
                 "parser_version": pa.repeat(self.version, n), "locator": locators}
 
     def _identifiers(self, src, locators: pa.Array, ids: pa.Array, sender_id: pa.Array, text: pa.Array,
-                     kind: np.ndarray) -> Iterator[Record | Batch]:
+                     readable: np.ndarray) -> Iterator[Record | Batch]:
         """Senders written as numbers (one column batch), and identifiers mentioned in the text."""
         rows = np.flatnonzero(_np(sender_id.is_valid()))
         if len(rows):
@@ -612,7 +608,7 @@ class WhatsAppExport(Parser):
                 "kind": pa.repeat("phone", len(rows)), "value": values, "role": pa.repeat("sender", len(rows)),
                 "record_id": ids.take(take), "platform": pa.repeat("whatsapp", len(rows)),
                 "context": pa.nulls(len(rows), pa.string()), **self._prov_columns(src, locs)}))
-        candidates = np.flatnonzero(_np(pc.match_substring_regex(text, PREFILTER)) & (kind != "deleted"))
+        candidates = np.flatnonzero(_np(pc.match_substring_regex(text, PREFILTER)) & readable)
         if not len(candidates):
             return
         take = pa.array(candidates, pa.int64())
@@ -639,22 +635,46 @@ class _Lines:
         idx, h = _headers(arr)
         return cls(first, lines, arr, idx, h)
 
-    def tail(self, start: int) -> _Lines:
-        """The lines from `start` on (the last message, to carry into the next block)."""
-        keep = self.idx >= start
-        rows = pa.array(np.flatnonzero(keep), pa.int64())
-        return _Lines(self.first + start, self.lines[start:], self.arr.slice(start), self.idx[keep] - start,
-                      {k: v.take(rows) for k, v in self.h.items()})
-
-    def then(self, nxt: _Lines) -> _Lines:
-        return _Lines(self.first, self.lines + nxt.lines, pa.concat_arrays([self.arr, nxt.arr]),
-                      np.concatenate([self.idx, nxt.idx + len(self.lines)]),
-                      {k: pa.concat_arrays([v, nxt.h[k]]) for k, v in self.h.items()})
+    def head(self, end: int) -> _Lines:
+        """The lines before `end` (zero-copy slices)."""
+        n = int(np.searchsorted(self.idx, end))
+        return _Lines(self.first, self.lines[:end], self.arr.slice(0, end), self.idx[:n],
+                      {k: v.slice(0, n) for k, v in self.h.items()})
 
 
-def _prepare(blk: tuple[int, list[str], list]) -> tuple[int, _Lines, list]:
-    first, lines, notes = blk
-    return first, _Lines.of(first, lines), notes
+def units(raw: Iterator[tuple[int, list[str], list]]) -> Iterator[tuple[int, _Lines, list]]:
+    """Runs of whole messages, for the block stage. Each run ends just before the last header in the
+    block that cannot be a pasted line (it has an author, or names a system event: only author-less
+    lines are ever taken for pasted ones), so no message spans two runs."""
+    left: list[str] = []
+    left_first, left_notes = 1, []
+    for first, lines, notes in raw:
+        if left:
+            lines, first, notes = left + lines, left_first, left_notes + notes
+        run = _Lines.of(first, lines)
+        cut = _safe_cut(run)
+        if not cut:
+            if len(lines) > 50_000 or sum(map(len, lines)) > 8 * MAX_TEXT:  # a "message" with no end in sight
+                yield first, run, notes
+                left, left_notes = [], []
+            else:
+                left, left_first, left_notes = lines, first, notes
+            continue
+        yield first, run.head(cut), notes
+        left, left_first, left_notes = lines[cut:], first + cut, []
+    if left:
+        yield left_first, _Lines.of(left_first, left), left_notes
+
+
+def _safe_cut(run: _Lines) -> int | None:
+    """Index of the last header line (not the first line) that has an author or a system event."""
+    bodies = run.h["body"]
+    for j in range(len(run.idx) - 1, max(len(run.idx) - 200, 0), -1):
+        body = bodies[j].as_py() or ""
+        name, _, _ = body.partition(": ")
+        if (": " in body and 1 <= len(name) <= 80 and not _QUOTES.search(name)) or _ANY_EVENT_RE.search(body):
+            return int(run.idx[j])
+    return None
 
 
 def _chain(first: list, rest) -> Iterator:

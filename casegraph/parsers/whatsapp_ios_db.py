@@ -46,7 +46,7 @@ class WhatsAppChatStorage(_WhatsAppDb):
             {'LEFT JOIN ZWAGROUPMEMBER g ON g.Z_PK = m.ZGROUPMEMBER' if gm else ''}
             {'LEFT JOIN ZWAMEDIAITEM mi ON mi.ZMESSAGE = m.Z_PK' if mi else ''}
             ORDER BY m.Z_PK"""
-        for r in db.rows(sql):
+        def read(r):
             group = (r["chat_jid"] or "").endswith("@g.us")
             sender = None if r["from_me"] else (r["member_jid"] or r["from_jid"]) if group else (r["from_jid"] or r["chat_jid"])
             kind = TYPES.get(int(r["mtype"] or 0), "other")
@@ -63,3 +63,4 @@ class WhatsAppChatStorage(_WhatsAppDb):
             if r["from_me"] and not group:
                 yield from self._ids(msg, r["chat_jid"], "recipient")
             yield from self.mentioned(msg, msg.text, "whatsapp")
+        yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:ZWAMESSAGE/rowid={r['rowid']}")
