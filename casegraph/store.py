@@ -43,14 +43,15 @@ CREATE TABLE IF NOT EXISTS parse_runs (
     PRIMARY KEY (exhibit_sha256, parser, parser_version));
 CREATE TABLE IF NOT EXISTS entities (
     id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, label VARCHAR, attrs JSON,
-    created_by VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+    created_by VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+    evidence JSON NOT NULL);  -- the records (ids, locators) the entity rests on
 CREATE TABLE IF NOT EXISTS edges (
     id VARCHAR PRIMARY KEY, src VARCHAR NOT NULL, dst VARCHAR NOT NULL, kind VARCHAR NOT NULL,
     ts_utc TIMESTAMPTZ, weight DOUBLE, record_id VARCHAR, attrs JSON, {PROVENANCE_COLUMNS});
 CREATE TABLE IF NOT EXISTS findings (
     id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, title VARCHAR NOT NULL, summary VARCHAR,
     score DOUBLE, detector VARCHAR NOT NULL, detector_version VARCHAR NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL, evidence JSON NOT NULL, attrs JSON);
+    created_at TIMESTAMPTZ NOT NULL, evidence JSON NOT NULL, attrs JSON);  -- evidence: records with their locators
 CREATE TABLE IF NOT EXISTS custody_anchor (seq BIGINT NOT NULL, hash VARCHAR NOT NULL);
 """
 

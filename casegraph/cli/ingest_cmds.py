@@ -29,7 +29,7 @@ def ingest(case, select, parser_name, force, options) -> None:
             if not eq:
                 fail(f"--option takes KEY=VALUE, got {o!r}")
             opts[key.strip()] = value.strip()
-        outcomes = []
+        outcomes, error = [], None
         with progress() as bar:
             for e in exhibits:
                 task = bar.add_task(f"{e['exhibit_id']} {e['original_name']}", total=None)
@@ -37,9 +37,13 @@ def ingest(case, select, parser_name, force, options) -> None:
                     o = parse_exhibit(c, e["sha256"], parser_name, force=force, options=opts,
                                       on_batch=lambda n, t=task: bar.advance(t, n))
                 except (KeyError, ValueError) as err:
-                    fail(str(err).strip("'\""))
+                    bar.remove_task(task)
+                    error = str(err).strip("'\"")
+                    break
                 bar.update(task, total=sum(o.records.values()) or 1, completed=sum(o.records.values()) or 1)
                 outcomes.append(o)
+        if error:
+            fail(error)
         console.print(table("Ingest", ["exhibit", "file", "parser", "status", "records", "errors+warnings"],
                             [(o.exhibit_id, o.name, o.parser or "-", o.status,
                               ", ".join(f"{k} {v}" for k, v in sorted(o.records.items()) if k != "parse_issues") or o.message,

@@ -13,7 +13,7 @@ from ..model import Call, Contact, Message, Record
 from . import register
 from .base import Parser, Probe, Source
 from .sms_backup_xml import CALL_TYPE, MMS_FROM, MMS_TO, SMS_BOX, SMS_DIRECTION
-from .sqlite import Db, ms, seconds
+from .sqlite import Aligned, Db, ms, seconds
 
 
 class _AndroidDb(Parser):
@@ -58,14 +58,13 @@ class AndroidMmsSms(_AndroidDb):
         yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:sms/rowid={r['rowid']}")
 
     def _mms(self, src: Source, db: Db) -> Iterator[Record]:
-        parts = {}
-        for p in db.rows("SELECT mid, ct, text, " + db.col("part", "cl") + ", " + db.col("part", "_data", "data") + " FROM part ORDER BY mid, _id"):
-            parts.setdefault(p["mid"], []).append(p)
-        addrs = {}
-        for a in db.rows("SELECT msg_id, address, type FROM addr ORDER BY msg_id, _id"):
-            addrs.setdefault(a["msg_id"], []).append(a)
+        # three cursors in message-id order, walked together: memory does not grow with the database
+        parts = Aligned(db.rows("SELECT mid AS k, ct, text, " + db.col("part", "cl") + ", " + db.col("part", "_data", "data")
+                                + " FROM part ORDER BY mid, _id"))
+        addrs = Aligned(db.rows("SELECT msg_id AS k, address, type FROM addr ORDER BY msg_id, _id"))
+
         def read(r):
-            ps, ads = parts.get(r["rowid"], []), addrs.get(r["rowid"], [])
+            ps, ads = parts.take(r["rowid"]), addrs.take(r["rowid"])
             sender = next((a["address"] for a in ads if str(a["type"]) == MMS_FROM), None)
             to = [a["address"] for a in ads if str(a["type"]) == MMS_TO]
             text = "\n".join(p["text"] for p in ps if p["ct"] == "text/plain" and p["text"]) or None
@@ -81,7 +80,9 @@ class AndroidMmsSms(_AndroidDb):
             for t in to:
                 yield from self.party(msg, t, "recipient", "sms")
             yield from self.mentioned(msg, text, "sms")
-        yield from self.each(src, db.rows(f"SELECT _id AS rowid, thread_id, date, msg_box, {db.col('pdu', 'sub')} FROM pdu ORDER BY _id"), read, lambda r: f"sqlite:pdu/rowid={r['rowid']}")
+        yield from self.each(src, db.rows(f"SELECT _id AS rowid, thread_id, date, msg_box, {db.col('pdu', 'sub')} FROM pdu ORDER BY _id"),
+                             read, lambda r: f"sqlite:pdu/rowid={r['rowid']}")
+
 
 @register
 class AndroidCallLog(_AndroidDb):

@@ -65,3 +65,20 @@ def apple(v) -> datetime | None:
     if abs(v) > 1e15:
         v /= 1e9
     return APPLE_EPOCH + timedelta(seconds=v)
+
+
+class Aligned:
+    """Rows of a child table ordered by a key column `k`, handed out per key in ascending order, so a
+    parent cursor can be joined to it while both stream (rows whose parent never comes are skipped)."""
+
+    def __init__(self, rows: Iterator[sqlite3.Row]):
+        self.rows, self.head = rows, next(rows, None)
+
+    def take(self, key) -> list[sqlite3.Row]:
+        while self.head is not None and self.head["k"] < key:
+            self.head = next(self.rows, None)
+        out = []
+        while self.head is not None and self.head["k"] == key:
+            out.append(self.head)
+            self.head = next(self.rows, None)
+        return out
