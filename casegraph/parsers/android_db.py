@@ -5,27 +5,18 @@ raw_contacts + data + mimetypes, one contact per raw contact.
 """
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from itertools import groupby
 
 from ..model import Call, Contact, Message, Record
 from . import register
-from .base import Parser, Probe, Source
+from .base import Probe, Source
 from .sms_backup_xml import CALL_TYPE, MMS_FROM, MMS_TO, SMS_BOX, SMS_DIRECTION
-from .sqlite import Aligned, Db, ms, seconds
-
-
-class _AndroidDb(Parser):
-    def _guard(self, src: Source, table: str, rows: Iterator[Record]) -> Iterator[Record]:
-        try:
-            yield from rows
-        except sqlite3.DatabaseError as e:
-            yield self.issue(src, f"sqlite:{table}", f"{src.name}: reading table {table} stopped: {e}")
+from .sqlite import Aligned, Db, SqliteParser, ms, seconds
 
 
 @register
-class AndroidMmsSms(_AndroidDb):
+class AndroidMmsSms(SqliteParser):
     name = "android-mmssms"
     version = "1.0"
     description = "Android mmssms.db (sms, pdu/part/addr)"
@@ -37,9 +28,9 @@ class AndroidMmsSms(_AndroidDb):
     def parse(self, src: Source) -> Iterator[Record]:
         with Db(src.path) as db:
             if db.has("sms", "address", "body", "date"):
-                yield from self._guard(src, "sms", self._sms(src, db))
+                yield from self.table(src, "sms", self._sms(src, db))
             if db.has("pdu", "msg_box") and db.has("part", "mid") and db.has("addr", "msg_id"):
-                yield from self._guard(src, "pdu", self._mms(src, db))
+                yield from self.table(src, "pdu", self._mms(src, db))
 
     def _sms(self, src: Source, db: Db) -> Iterator[Record]:
         sql = f"""SELECT _id AS rowid, thread_id, address, date, {db.col('sms', 'date_sent')}, type, body,
@@ -85,7 +76,7 @@ class AndroidMmsSms(_AndroidDb):
 
 
 @register
-class AndroidCallLog(_AndroidDb):
+class AndroidCallLog(SqliteParser):
     name = "android-calllog"
     version = "1.0"
     description = "Android calllog.db / contacts2.db calls table"
@@ -96,7 +87,7 @@ class AndroidCallLog(_AndroidDb):
 
     def parse(self, src: Source) -> Iterator[Record]:
         with Db(src.path) as db:
-            yield from self._guard(src, "calls", self.calls(src, db))
+            yield from self.table(src, "calls", self.calls(src, db))
 
     def calls(self, src: Source, db: Db) -> Iterator[Record]:
         extra_cols = [c for c in ("name", "geocoded_location", "countryiso", "subscription_id", "presentation") if db.has("calls", c)]
@@ -114,7 +105,7 @@ _MIME = "vnd.android.cursor.item/"
 
 
 @register
-class AndroidContacts(_AndroidDb):
+class AndroidContacts(SqliteParser):
     name = "android-contacts2"
     version = "1.0"
     description = "Android contacts2.db (raw_contacts, data, mimetypes; calls if present)"
@@ -124,9 +115,9 @@ class AndroidContacts(_AndroidDb):
 
     def parse(self, src: Source) -> Iterator[Record]:
         with Db(src.path) as db:
-            yield from self._guard(src, "raw_contacts", self._contacts(src, db))
+            yield from self.table(src, "raw_contacts", self._contacts(src, db))
             if db.has("calls", "number", "date"):
-                yield from self._guard(src, "calls", AndroidCallLog.calls(self, src, db))
+                yield from self.table(src, "calls", AndroidCallLog.calls(self, src, db))
 
     def _contacts(self, src: Source, db: Db) -> Iterator[Record]:
         sql = f"""SELECT rc._id AS rowid, rc.display_name, {db.col('raw_contacts', 'account_type', prefix='rc')},

@@ -6,13 +6,12 @@ Apple's typedstream format; the NSString payload is read out of it.
 """
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 
 from ..model import Message, Record
 from . import register
-from .base import Parser, Probe, Source
-from .sqlite import Db, apple
+from .base import Probe, Source
+from .sqlite import Db, SqliteParser, apple
 
 
 def attributed_text(blob: bytes | None) -> str | None:
@@ -37,7 +36,7 @@ def attributed_text(blob: bytes | None) -> str | None:
 
 
 @register
-class IOSSmsDb(Parser):
+class IOSSmsDb(SqliteParser):
     name = "ios-sms-db"
     version = "1.0"
     description = "iOS Messages sms.db (SMS, iMessage)"
@@ -47,10 +46,7 @@ class IOSSmsDb(Parser):
 
     def parse(self, src: Source) -> Iterator[Record]:
         with Db(src.path) as db:
-            try:
-                yield from self._messages(src, db)
-            except sqlite3.DatabaseError as e:
-                yield self.issue(src, "sqlite:message", f"{src.name}: reading table message stopped: {e}")
+            yield from self.table(src, "message", self._messages(src, db))
 
     def _messages(self, src: Source, db: Db) -> Iterator[Record]:
         att = db.has("attachment", "filename") and db.has("message_attachment_join", "message_id")

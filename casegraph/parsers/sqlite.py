@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .base import ParseError, closing_sqlite
+from ..model import Record
+from .base import ParseError, Parser, Source, closing_sqlite
 
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=timezone.utc)
 
@@ -82,3 +83,14 @@ class Aligned:
             out.append(self.head)
             self.head = next(self.rows, None)
         return out
+
+
+class SqliteParser(Parser):
+    """Base of the SQLite parsers: damage inside a table ends that table with an issue; the rows read
+    before it and the other tables are kept."""
+
+    def table(self, src: Source, table: str, rows: Iterator[Record]) -> Iterator[Record]:
+        try:
+            yield from rows
+        except sqlite3.DatabaseError as e:
+            yield self.issue(src, f"sqlite:{table}", f"{src.name}: reading table {table} stopped: {e}")

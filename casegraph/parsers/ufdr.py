@@ -20,6 +20,7 @@ from ..ingest.archive import ArchiveError, SafeArchive
 from ..model import Call, Contact, Message, Record
 from . import register
 from .base import Parser, Probe, Source
+from .whatsapp_android_db import jid_kind
 
 ENTRY_KINDS = {"PhoneNumber": "phone", "EmailAddress": "email", "UserID": "username", "ProfilePicture": None, "WebAddress": None}
 
@@ -209,12 +210,8 @@ class UFDR(Parser):
 
 
 def _ident_kind(value: str) -> str:
-    server = value.rpartition("@")[2] if "@" in value else ""
-    if server in ("s.whatsapp.net", "c.us"):
-        return "phone"
-    if server == "lid":
-        return "whatsapp-lid"
-    if server:
-        return "email"
+    """What an identifier in a report is: a WhatsApp JID or LID, an email, a phone number or a username."""
+    if "@" in value:
+        return jid_kind(value) or "email"
     digits = value.lstrip("+").replace(" ", "").replace("-", "")
     return "phone" if digits.isdigit() and len(digits) >= 7 else "username"

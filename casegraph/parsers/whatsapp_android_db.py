@@ -7,13 +7,12 @@ wa.db (wa_contacts), parsed as contacts so the graph joins them to the JIDs.
 """
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 
 from ..model import Call, Contact, Message, Record
 from . import register
-from .base import Parser, Probe, Source
-from .sqlite import Db, ms
+from .base import Probe, Source
+from .sqlite import Db, SqliteParser, ms
 
 # message_type in both schemas (media_wa_type in legacy)
 TYPES = {0: "text", 1: "media", 2: "media", 3: "media", 4: "media", 5: "location", 7: "system", 8: "call", 9: "media",
@@ -28,18 +27,11 @@ def jid_kind(jid: str | None) -> str | None:
     return {"s.whatsapp.net": "phone", "c.us": "phone", "lid": "whatsapp-lid"}.get(server)
 
 
-class _WhatsAppDb(Parser):
+class _WhatsAppDb(SqliteParser):
     def _ids(self, rec: Record, jid: str | None, role: str) -> Iterator[Record]:
         kind = jid_kind(jid)
         if kind:
             yield from self.party(rec, jid, role, "whatsapp", kind=kind)
-
-    def _guard(self, src: Source, table: str, rows: Iterator[Record]) -> Iterator[Record]:
-        """Damage in the middle of a table ends that table with an issue; earlier rows are kept."""
-        try:
-            yield from rows
-        except sqlite3.DatabaseError as e:
-            yield self.issue(src, f"sqlite:{table}", f"{src.name}: reading table {table} stopped: {e}")
 
 
 @register
@@ -55,13 +47,13 @@ class WhatsAppMsgstore(_WhatsAppDb):
     def parse(self, src: Source) -> Iterator[Record]:
         with Db(src.path) as db:
             if db.has("message", "chat_row_id", "text_data"):
-                yield from self._guard(src, "message", self._new(src, db))
+                yield from self.table(src, "message", self._new(src, db))
             elif db.has("messages", "key_remote_jid"):
-                yield from self._guard(src, "messages", self._legacy(src, db))
+                yield from self.table(src, "messages", self._legacy(src, db))
             else:
                 yield self.issue(src, "sqlite:", f"{src.name}: neither the message nor the messages schema is present")
             if db.has("call_log", "jid_row_id", "timestamp"):
-                yield from self._guard(src, "call_log", self._calls(src, db))
+                yield from self.table(src, "call_log", self._calls(src, db))
 
     def _new(self, src: Source, db: Db) -> Iterator[Record]:
         lid_join = ("LEFT JOIN jid_map sm ON sm.lid_row_id = m.sender_jid_row_id LEFT JOIN jid sp ON sp._id = sm.jid_row_id "
@@ -162,7 +154,7 @@ class WhatsAppContactsDb(_WhatsAppDb):
         with Db(src.path) as db:
             cols = ", ".join(db.col("wa_contacts", c) for c in ("display_name", "wa_name", "number", "status", "given_name",
                                                                  "family_name", "is_whatsapp_user"))
-            yield from self._guard(src, "wa_contacts", self._rows(src, db, cols))
+            yield from self.table(src, "wa_contacts", self._rows(src, db, cols))
 
     def _rows(self, src: Source, db: Db, cols: str) -> Iterator[Record]:
         def read(r):

@@ -27,7 +27,7 @@ class WhatsAppChatStorage(_WhatsAppDb):
 
     def parse(self, src: Source) -> Iterator[Record]:
         with Db(src.path) as db:
-            yield from self._guard(src, "ZWAMESSAGE", self._messages(src, db))
+            yield from self.table(src, "ZWAMESSAGE", self._messages(src, db))
 
     def _messages(self, src: Source, db: Db) -> Iterator[Record]:
         gm = db.has("ZWAGROUPMEMBER", "ZMEMBERJID")
