@@ -45,6 +45,12 @@ def test_ufdr_models(ufdr):
     assert len(info) == 1 and "Location is not read" in info[0].message  # counted, not silently dropped
 
 
+def test_identifier_kinds():
+    from casegraph.parsers.ufdr import _ident_kind
+    assert [_ident_kind(v) for v in ("94771234567@s.whatsapp.net", "1203@g.us", "185@lid", "a@b.lk", "+94 77 123 4567", "nuwan_j")] == \
+        ["phone", "whatsapp-group", "whatsapp-lid", "email", "phone", "username"]
+
+
 def test_timespan():
     assert _seconds("00:03:05") == 185 and _seconds("1.02:00:00") == 93600 and _seconds(None) is None
 

@@ -24,7 +24,7 @@ def jid_kind(jid: str | None) -> str | None:
     if not jid:
         return None
     server = jid.rpartition("@")[2]
-    return {"s.whatsapp.net": "phone", "c.us": "phone", "lid": "whatsapp-lid"}.get(server)
+    return {"s.whatsapp.net": "phone", "c.us": "phone", "lid": "whatsapp-lid", "g.us": "whatsapp-group"}.get(server)
 
 
 class _WhatsAppDb(SqliteParser):
