@@ -1,9 +1,11 @@
 """The case store: one DuckDB file per case.
 
 Record tables are derived from the dataclasses in `model` (one source of truth for columns);
-every one of them carries the provenance columns. Writes go through Arrow batches with
-`INSERT OR IGNORE` on the natural key, so re-ingesting the same bytes adds nothing, and each
-ingest runs inside one transaction, so an interrupted ingest leaves nothing half-written.
+every one of them carries the provenance columns and a natural-key id. Writes go through Arrow
+batches. Idempotency is per parse run: a run first clears every earlier record of its exhibit and
+parser (`clear`), then inserts, all in one transaction, so re-ingesting the same bytes leaves the
+same rows and an interrupted ingest leaves nothing half-written. (A primary-key index would make
+bulk inserts about nine times slower, and the ids are unique by construction.)
 """
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ CREATE TABLE IF NOT EXISTS custody_anchor (seq BIGINT NOT NULL, hash VARCHAR NOT
 def _column_types(cls: type[Record]) -> list[tuple[str, str, pa.DataType | None]]:
     """(column, SQL type, arrow type) for one record class; datetimes expand to the four time columns."""
     hints = typing.get_type_hints(cls)
-    out: list[tuple[str, str, pa.DataType | None]] = [("id", "VARCHAR PRIMARY KEY", pa.string())]
+    out: list[tuple[str, str, pa.DataType | None]] = [("id", "VARCHAR NOT NULL", pa.string())]
     for f in fields(cls):
         if f.name == "prov":
             continue
@@ -214,21 +216,25 @@ class CaseStore:
                 data = data.append_column(name, times[name])
         return data
 
+    def clear(self, exhibit_sha256: str, parser: str) -> None:
+        """Remove every record one parser derived from one exhibit (before that parser runs again)."""
+        for table in RECORD_TABLES:
+            self.con.execute(f"DELETE FROM {table} WHERE exhibit_sha256 = ? AND parser = ?", [exhibit_sha256, parser])
+
     def write(self, records: Iterable[Record | Batch]) -> dict[str, int]:
-        """Insert records and batches (any mix of types); existing ids are left untouched.
-        Returns rows offered per table."""
+        """Insert records and batches (any mix of types). Returns rows written per table."""
         by_table: dict[str, list[Record]] = defaultdict(list)
         offered: dict[str, int] = defaultdict(int)
         for r in records:
             if isinstance(r, Batch):
                 batch = self._arrow_columns(r)  # noqa: F841 - read by DuckDB's replacement scan
-                self.con.execute(f"INSERT OR IGNORE INTO {r.table} BY NAME SELECT * FROM batch")
+                self.con.execute(f"INSERT INTO {r.table} BY NAME SELECT * FROM batch")
                 offered[r.table] += len(r)
             else:
                 by_table[r.table].append(r)
         for table, recs in by_table.items():
             batch = self._arrow_batch(table, recs)  # noqa: F841
-            self.con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM batch")
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch")
             offered[table] += len(recs)
         return dict(offered)
 

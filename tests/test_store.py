@@ -25,12 +25,18 @@ def test_every_record_table_has_provenance_columns(store):
         assert {"id", "exhibit_sha256", "parser", "parser_version", "locator"} <= cols, table
 
 
-def test_writes_are_idempotent(store):
+def test_a_run_replaces_what_it_wrote_before(store):
     recs = [_msg(f"line:{i}", text=f"m{i}") for i in range(10)]
-    store.write(recs)
-    store.write(recs)
-    store.write(recs[:3] + recs[:3])
+    for _ in range(3):
+        with store.transaction():
+            store.clear("ab" * 32, "test-parser")
+            store.write(recs)
     assert store.count("messages") == 10
+    assert store.count("messages", "WHERE id = ?", [recs[3].id]) == 1
+    other = Message(prov=Provenance("cd" * 32, "test-parser", "1", "line:1"), platform="sms")
+    store.write([other])
+    store.clear("ab" * 32, "test-parser")
+    assert [r["exhibit_sha256"] for r in store.rows("SELECT exhibit_sha256 FROM messages")] == ["cd" * 32]
 
 
 def test_interrupted_write_rolls_back(store):

@@ -19,7 +19,7 @@ import pyarrow as pa
 from ..case import Case
 from ..model import Batch, ParseIssue, Provenance, Record
 from ..parsers import Parser, Source, by_name, load_all
-from ..store import RECORD_TABLES, to_json
+from ..store import to_json
 from .detect import detect
 
 BATCH = 20_000
@@ -80,11 +80,9 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
     digest = hashlib.sha256()
     status = "complete"
     with store.transaction() as con:
-        con.execute("DELETE FROM parse_runs WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
-                    [sha256, parser.name, parser.version])
-        if force:  # a re-parse replaces this parser's records for the exhibit (options may change them)
-            for table in RECORD_TABLES:
-                con.execute(f"DELETE FROM {table} WHERE exhibit_sha256=? AND parser=?", [sha256, parser.name])
+        # a run replaces whatever this parser (any version, any options) derived from the exhibit before
+        con.execute("DELETE FROM parse_runs WHERE exhibit_sha256=? AND parser=?", [sha256, parser.name])
+        store.clear(sha256, parser.name)
         batch: list[Record] = []
         try:
             for rec in parser.parse(src):
