@@ -1,0 +1,439 @@
+"""Tables of money movements: bank and mobile-money statements, Etherscan and Tronscan exports.
+
+One engine, driven by profiles (TOML files in parsers/profiles/, or one the examiner names): a
+profile maps a source's column headers to the canonical fields. The header row is found among the
+first lines (statements often start with a title block, which may give the account number), the
+best-matching profile is chosen, and the rows are converted column-wise with Arrow: amounts to
+exact decimals, dates with the profile's format, debit/credit or signed amounts to a direction.
+A table whose headers no profile knows gets a clear error listing the headers found.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from ..model import Batch, Record, id_prefix
+from ..store import AMOUNT
+from . import register
+from .base import Parser, Probe, Source
+
+GENUINE_USDT = {"tron": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "ethereum": "0xdac17f958d2ee523a2206206994597c13d831ec7"}
+HEADER_SCAN = 40  # lines or sheet rows searched for the header row
+ROWS_PER_BATCH = 200_000
+_ACCOUNT_LINE = re.compile(r"(?i)\bacc(?:ount)?\.?\s*(?:no\.?|number|#)?\s*[:\-]?\s*(\d[\d\- ]{5,22}\d)")
+_FILE_ACCOUNT = re.compile(r"(?<!\d)(\d{8,16})(?!\d)")
+_AMOUNT_OK = r"^[+-]?\d{1,20}(\.\d{1,18})?$"
+ZERO = pa.scalar(Decimal(0), AMOUNT)
+_CHANNELS = (("cash", r"(?i)\bcash\b|\bcdm\b"), ("atm", r"(?i)\batm\b"), ("card", r"(?i)\bpos\b|\bcard\b"),
+             ("cheque", r"(?i)\bchq\b|cheque"), ("fee", r"(?i)charge|\bfee\b|commission"),
+             ("transfer", r"(?i)ceft|slips|transfer|\btrf\b|\bft\b|\bib\b|online|remittance"))
+
+
+def _norm(header: str) -> str:
+    return " ".join(str(header).replace("\ufeff", "").strip().lower().split())
+
+
+@dataclass
+class Profile:
+    name: str
+    institution: str
+    rail: str
+    date_format: str
+    required: list[str]
+    columns: dict[str, list[str]]
+    currency: str | None = None
+    timezone: str | None = None
+    source: str = ""
+
+    @classmethod
+    def load(cls, path: Path | str, text: str | None = None) -> Profile:
+        data = tomllib.loads(text if text is not None else Path(path).read_text(encoding="utf-8"))
+        cols = {k: [v] if isinstance(v, str) else list(v) for k, v in data.pop("columns").items()}
+        return cls(columns=cols, source=str(path), **data)
+
+    def match(self, headers: list[str]) -> dict[str, str] | None:
+        """Canonical field → header, when every required field is present."""
+        by_norm = {_norm(h): h for h in headers}
+        found = {f: by_norm[_norm(a)] for f, aliases in self.columns.items() for a in aliases if _norm(a) in by_norm}
+        return found if all(f in found for f in self.required) else None
+
+
+def builtin_profiles() -> list[Profile]:
+    folder = resources.files(__package__) / "profiles"
+    return [Profile.load(f"profiles/{p.name}", p.read_text(encoding="utf-8"))
+            for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".toml")]
+
+
+@dataclass
+class _Layout:
+    """Where the table is and what it is: found once, from the head of the file or sheet."""
+
+    header_index: int  # 0-based line/row of the header
+    headers: list[str]
+    profile: Profile | None
+    mapping: dict[str, str] = field(default_factory=dict)
+    delimiter: str = ","
+    preamble: list[str] = field(default_factory=list)
+
+
+def _best(profiles: list[Profile], headers: list[str]) -> tuple[Profile | None, dict[str, str]]:
+    best = (None, {})
+    for p in profiles:
+        m = p.match(headers)
+        if m is not None and len(m) > len(best[1]):
+            best = (p, m)
+    return best
+
+
+def _looks_tabular(headers: list[str]) -> bool:
+    h = {_norm(x) for x in headers}
+    return any("date" in x or "time" in x for x in h) and any(w in x for x in h for w in ("debit", "credit", "amount", "value"))
+
+
+def _find_layout(rows: list[list[str]], profiles: list[Profile], delimiter: str = ",") -> _Layout | None:
+    for i, row in enumerate(rows[:HEADER_SCAN]):
+        cells = [c for c in row if c is not None]
+        if len(cells) < 2:
+            continue
+        profile, mapping = _best(profiles, [str(c) for c in row])
+        if profile is not None:
+            return _Layout(i, [str(c) if c is not None else "" for c in row], profile, mapping, delimiter,
+                           [" ".join(str(c) for c in r if c not in (None, "")) for r in rows[:i]])
+    for i, row in enumerate(rows[:HEADER_SCAN]):  # no profile: still say which table this was
+        if _looks_tabular([str(c) for c in row if c is not None]):
+            return _Layout(i, [str(c) if c is not None else "" for c in row], None, {}, delimiter)
+    return None
+
+
+def _csv_head(text: str) -> tuple[list[list[str]], str]:
+    lines = text.splitlines()[:HEADER_SCAN]
+    sample = "\n".join(lines)
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    return list(csv.reader(io.StringIO(sample), delimiter=delimiter)), delimiter
+
+
+def _xlsx_rows(path: Path, limit: int | None = None) -> Iterator[tuple[str, int, list]]:
+    """(sheet, 1-based row number, values) from every sheet, streaming."""
+    import openpyxl  # uses defusedxml when it is installed, as it is here
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for ws in wb.worksheets:
+            for n, row in enumerate(ws.iter_rows(values_only=True), 1):
+                if limit is not None and n > limit:
+                    break
+                yield ws.title, n, list(row)
+    finally:
+        wb.close()
+
+
+@register
+class TransactionTable(Parser):
+    name = "transaction-table"
+    version = "1.0"
+    description = "Bank and mobile-money statements, Etherscan and Tronscan exports (CSV, XLSX) by column profiles"
+
+    def __init__(self, profile: str | None = None, account: str | None = None):
+        self.forced_profile, self.account = profile, account
+
+    def profiles(self) -> list[Profile]:
+        if not self.forced_profile:
+            return builtin_profiles()
+        if Path(self.forced_profile).is_file():
+            return [Profile.load(self.forced_profile)]
+        chosen = [p for p in builtin_profiles() if p.name == self.forced_profile]
+        if not chosen:
+            raise ValueError(f"no statement profile named {self.forced_profile!r}; known: "
+                             f"{', '.join(p.name for p in builtin_profiles())}, or a path to a TOML profile")
+        return chosen
+
+    # -- detection --------------------------------------------------------------------------------
+    def sniff(self, probe: Probe) -> float:
+        layout = self._probe_layout(probe)
+        if layout is None:
+            return 0.0
+        return 0.9 if layout.profile is not None else 0.6  # 0.6: claim it, to say which profile is missing
+
+    def _probe_layout(self, probe: Probe) -> _Layout | None:
+        if probe.suffix == ".xlsx" or any(m == "xl/workbook.xml" for m in probe.members):
+            try:
+                rows = [r for _, _, r in _xlsx_rows(probe.path, HEADER_SCAN)]
+            except Exception:  # not a workbook after all
+                return None
+            return _find_layout(rows, self.profiles())
+        if probe.suffix not in (".csv", ".tsv", ".txt", "") or b"\x00" in probe.head[:4096].replace(b"\x00\x00", b""):
+            return None
+        rows, delimiter = _csv_head(probe.text)
+        return _find_layout(rows, self.profiles(), delimiter)
+
+    # -- parsing ----------------------------------------------------------------------------------
+    def parse(self, src: Source) -> Iterator[Record | Batch]:
+        probe = Probe.of(src.path, src.name)
+        layout = self._probe_layout(probe)
+        if layout is None or layout.profile is None:
+            headers = layout.headers if layout else []
+            yield self.issue(src, f"row:{layout.header_index + 1}" if layout else "file",
+                             f"{src.name}: no statement profile matches these headers: {headers}. Add a profile "
+                             "(see casegraph/parsers/profiles/) and name it with --option profile=PATH")
+            return
+        holder = self.account or _holder_account(layout.preamble, src.name)
+        if holder is None and layout.profile.rail in ("bank", "mobile-money"):
+            yield self.issue(src, "file", f"{src.name}: the statement's own account number is not in the file or its "
+                             "name; pass --option account=NUMBER so transfers get both ends", severity="warning")
+        yield self.issue(src, "file", f"read with profile {layout.profile.name} ({layout.profile.source}); columns: "
+                         f"{layout.mapping}", severity="info")
+        ctx = _Ctx(src, layout, holder)
+        if probe.suffix == ".xlsx" or "xl/workbook.xml" in probe.members:
+            yield from self._xlsx(ctx)
+        else:
+            yield from self._csv(ctx, probe)
+        if ctx.fake_tokens:
+            yield self.issue(src, ctx.fake_first, f"{ctx.fake_tokens} transfer(s) of a token called USDT whose contract is "
+                             f"not Tether's ({GENUINE_USDT.get(layout.profile.rail)}): marked token_warning", severity="warning")
+
+    def _csv(self, ctx: _Ctx, probe: Probe) -> Iterator[Record | Batch]:
+        layout, bad = ctx.layout, []
+        names = _unique(layout.headers)
+
+        def invalid(row) -> str:
+            bad.append((row.number, row.text))
+            return "skip"
+
+        encoding = "utf-16" if probe.head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
+        reader = pacsv.open_csv(
+            ctx.src.path,
+            read_options=pacsv.ReadOptions(skip_rows=layout.header_index + 1, column_names=names, encoding=encoding,
+                                           block_size=16 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=True, invalid_row_handler=invalid),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False))
+        row = 0
+        for rb in reader:
+            for number, text in bad:
+                yield self.issue(ctx.src, f"line:{number}" if number else "row:?", "row with the wrong number of columns",
+                                 text)
+            bad.clear()
+            table = pa.Table.from_batches([rb]).rename_columns(layout.headers if len(set(layout.headers)) == len(names) else names)
+            locators = pc.binary_join_element_wise("row:", pa.array(range(row + 1, row + 1 + rb.num_rows)).cast(pa.string()), "")
+            row += rb.num_rows
+            yield from self._rows(ctx, table, locators)
+        for number, text in bad:
+            yield self.issue(ctx.src, f"line:{number}" if number else "row:?", "row with the wrong number of columns", text)
+
+    def _xlsx(self, ctx: _Ctx) -> Iterator[Record | Batch]:
+        layout = ctx.layout
+        fmt = layout.profile.date_format
+        chunk: list[list] = []
+        numbers: list[str] = []
+        sheet_seen = None
+        for sheet, n, values in _xlsx_rows(ctx.src.path):
+            if sheet_seen is None:
+                sheet_seen = sheet
+            if sheet != sheet_seen or n <= layout.header_index + 1:
+                continue  # the table is on the first sheet, below its header
+            if all(v in (None, "") for v in values):
+                continue
+            chunk.append([_cell(v, fmt) for v in values[:len(layout.headers)]] + [""] * (len(layout.headers) - len(values)))
+            numbers.append(f"xlsx:{sheet}!row={n}")
+            if len(chunk) >= ROWS_PER_BATCH:
+                yield from self._rows(ctx, _table(layout.headers, chunk), pa.array(numbers, pa.string()))
+                chunk, numbers = [], []
+        if chunk:
+            yield from self._rows(ctx, _table(layout.headers, chunk), pa.array(numbers, pa.string()))
+
+    # -- the column-wise conversion -------------------------------------------------------------
+    def _rows(self, ctx: _Ctx, t: pa.Table, locators: pa.Array) -> Iterator[Record | Batch]:
+        p, m, n = ctx.layout.profile, ctx.layout.mapping, t.num_rows
+        if n == 0:
+            return
+        col = lambda f: pc.utf8_trim_whitespace(t.column(m[f]).combine_chunks()) if f in m else None  # noqa: E731
+        null_s = pa.nulls(n, pa.string())
+        problems: list[tuple[str, pa.Array]] = []  # (what, mask of bad rows)
+
+        def amounts(arr: pa.Array | None, what: str) -> pa.Array:
+            if arr is None:
+                return pa.nulls(n, AMOUNT)
+            cleaned = pc.replace_substring_regex(arr, r"[,\s]|Rs\.?|LKR|USD|\$", "")
+            negative = pc.or_(pc.match_substring_regex(cleaned, r"^\(.*\)$"), pc.match_substring_regex(cleaned, r"^[^-].*-$"))
+            cleaned = pc.replace_substring_regex(cleaned, r"[()]|-$", "")
+            empty = pc.equal(cleaned, "")
+            ok = pc.match_substring_regex(cleaned, _AMOUNT_OK)
+            problems.append((f"{what} is not a number", pc.and_(pc.invert(ok), pc.invert(empty))))
+            value = pc.cast(pc.if_else(ok, cleaned, null_s), AMOUNT)
+            return pc.if_else(negative, pc.negate(value), value)
+
+        holder = pa.repeat(ctx.holder, n) if ctx.holder else null_s
+        description = col("description") if "description" in m else null_s
+        counterparty = col("counterparty")
+        if counterparty is None and p.rail in ("bank", "mobile-money"):  # the other account, when the narration gives it
+            found = pc.extract_regex(description, r".*?(?P<acct>\d{8,16})\D*$")
+            counterparty = pc.if_else(found.is_valid(), found.field("acct"), null_s)
+        sign_note = null_s
+        if "debit" in m or "credit" in m:  # the net of the two columns: its sign is the direction
+            debit, credit = amounts(col("debit"), "debit"), amounts(col("credit"), "credit")
+            both_empty = pc.and_(debit.is_null(), credit.is_null())
+            wide = pa.decimal256(38, 18)  # a - b needs one more digit than decimal128(38) has; cast back after
+            net = pc.subtract(pc.fill_null(credit, ZERO).cast(wide), pc.fill_null(debit, ZERO).cast(wide)).cast(AMOUNT)
+            out = pc.fill_null(pc.less(net, ZERO), False)
+            amount = pc.if_else(both_empty, pa.nulls(n, AMOUNT), pc.abs(net))
+            frm, to = pc.if_else(out, holder, counterparty), pc.if_else(out, counterparty, holder)
+            sign_note = pc.if_else(pc.fill_null(pc.less(debit, ZERO), False), "negative debit read as money in",
+                                   pc.if_else(pc.fill_null(pc.less(credit, ZERO), False), "negative credit read as money out",
+                                              null_s))
+        elif "amount_in" in m:  # Etherscan: value in or out; the from/to columns say which way
+            a_in, a_out = amounts(col("amount_in"), "value in"), amounts(col("amount_out"), "value out")
+            amount = pc.if_else(pc.fill_null(pc.greater(a_in, ZERO), False), a_in, a_out)
+            frm, to = col("from"), col("to")
+        else:
+            signed = amounts(col("amount"), "amount")
+            if "from" in m:
+                amount, frm, to = signed, col("from"), col("to")
+            else:
+                out = pc.fill_null(pc.less(signed, ZERO), False)
+                amount = pc.abs(signed)
+                frm, to = pc.if_else(out, holder, counterparty), pc.if_else(out, counterparty, holder)
+        problems.append(("no amount", amount.is_null()))
+        ts = _times(col("date"), p, problems)
+        currency = col("currency") if "currency" in m else pa.repeat(p.currency, n) if p.currency else null_s
+        contract = col("token_contract") if "token_contract" in m else null_s
+        channel = _channel(description) if p.rail in ("bank", "mobile-money") else null_s
+        fake = null_s
+        genuine = GENUINE_USDT.get(p.rail)
+        if genuine and "token_contract" in m:
+            is_fake = pc.and_(pc.equal(pc.utf8_upper(currency), "USDT"),
+                              pc.not_equal(pc.utf8_lower(contract), genuine.lower()))
+            is_fake = pc.fill_null(is_fake, False)
+            count = pc.sum(is_fake).as_py() or 0
+            if count:
+                ctx.fake_tokens += count
+                ctx.fake_first = ctx.fake_first or locators.filter(is_fake)[0].as_py()
+                fake = pc.if_else(is_fake, "USDT symbol on a contract that is not Tether's", null_s)
+        extra = _json_objects({"channel": channel, "balance": col("balance"), "value_date": col("value_date"),
+                               "status": col("status"), "method": col("method"), "block": col("block"), "fee": col("fee"),
+                               "token_name": col("token_name"), "parent_from": col("parent_from"), "token_warning": fake,
+                               "sign_note": sign_note,
+                               "profile": pa.repeat(p.name, n)})
+        ids = pc.binary_join_element_wise(id_prefix("transactions", ctx.src.sha256, self.name), locators, "")
+        yield Batch("transactions", pa.table({
+            "id": ids, "rail": pa.repeat(p.rail, n), "ts": ts, "reference": col("reference") if "reference" in m else null_s,
+            "from_account": _blank_null(frm), "to_account": _blank_null(to), "from_name": null_s, "to_name": null_s,
+            "amount": amount, "currency": currency, "asset_contract": _blank_null(contract), "description": description,
+            "extra": extra, "exhibit_sha256": pa.repeat(ctx.src.sha256, n), "parser": pa.repeat(self.name, n),
+            "parser_version": pa.repeat(self.version, n), "locator": locators}))
+        for what, mask in problems:  # every unreadable value is named with its row
+            mask = pc.fill_null(mask, False)
+            if pc.any(mask).as_py():
+                for loc in locators.filter(mask).to_pylist():
+                    yield self.issue(ctx.src, loc, f"{what} (row kept, value left empty)", severity="warning")
+
+
+@dataclass
+class _Ctx:
+    src: Source
+    layout: _Layout
+    holder: str | None
+    fake_tokens: int = 0
+    fake_first: str | None = None
+
+
+def _holder_account(preamble: list[str], file_name: str) -> str | None:
+    """The statement's own account: from an 'Account No' line above the table, else from the file name."""
+    for line in preamble:
+        m = _ACCOUNT_LINE.search(line)
+        if m:
+            return re.sub(r"[\s-]", "", m.group(1))
+    m = _FILE_ACCOUNT.search(Path(file_name).stem)
+    return m.group(1) if m else None
+
+
+def _times(date: pa.Array, p: Profile, problems: list) -> pa.Array:
+    """Timestamps from the profile's date format ('unix' for epoch seconds); zoned when the source says UTC."""
+    tz = "UTC" if (p.timezone or "").upper() == "UTC" else None
+    ts_type = pa.timestamp("us", tz)
+    empty = pc.equal(date, "")
+    if p.date_format == "unix":
+        ok = pc.match_substring_regex(date, r"^\d{1,12}$")
+        secs = pc.cast(pc.if_else(ok, date, pa.nulls(len(date), pa.string())), pa.int64())
+        ts = pc.multiply(secs, 1_000_000).cast(pa.timestamp("us")).cast(ts_type)
+    else:
+        parsed = pc.strptime(date, format=p.date_format, unit="s", error_is_null=True)  # "s": %S prints no fraction
+        # strptime rolls 30/02 over to 01/03: keep only dates that print back as they were written
+        again = pc.strftime(parsed, format=p.date_format)
+        strip = lambda a: pc.replace_substring_regex(a, r"\b0+(\d)", r"\1")  # noqa: E731
+        ok = pc.fill_null(pc.equal(strip(again), strip(date)), False)
+        ts = pc.if_else(ok, parsed, pa.nulls(len(date), pa.timestamp("s"))).cast(pa.timestamp("us"))
+        if tz:
+            ts = pc.assume_timezone(ts, timezone="UTC")
+    problems.append((f"date is not {p.date_format}", pc.and_(pc.invert(pc.fill_null(ok, False)), pc.invert(empty))))
+    problems.append(("no date", empty))
+    return ts
+
+
+def _channel(description: pa.Array) -> pa.Array:
+    out = pa.nulls(len(description), pa.string())
+    for name, pattern in reversed(_CHANNELS):  # the first listed wins
+        out = pc.if_else(pc.fill_null(pc.match_substring_regex(description, pattern), False), name, out)
+    return out
+
+
+def _json_objects(fields: dict[str, pa.Array | None]) -> pa.Array:
+    """A JSON object per row from string columns, leaving out empty values (column-wise, no Python loop)."""
+    pieces = []
+    for key, arr in fields.items():
+        if arr is None:
+            continue
+        esc = pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"')
+        pieces.append(pc.if_else(pc.fill_null(pc.not_equal(arr, ""), False),
+                                 pc.binary_join_element_wise(f'"{key}": "', esc, '"', ""), pa.nulls(len(arr), pa.string())))
+    if not pieces:
+        return None
+    body = pc.binary_join_element_wise(*pieces, ", ", null_handling="skip")
+    return pc.if_else(pc.equal(body, ""), pa.nulls(len(body), pa.string()), pc.binary_join_element_wise("{", body, "}", ""))
+
+
+def _blank_null(a: pa.Array) -> pa.Array:
+    return pc.if_else(pc.fill_null(pc.equal(a, ""), True), pa.nulls(len(a), pa.string()), a)
+
+
+def _unique(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        h = h or "column"
+        seen[h] = seen.get(h, 0) + 1
+        out.append(h if seen[h] == 1 else f"{h} ({seen[h]})")
+    return out
+
+
+def _cell(v, date_format: str) -> str:
+    """An XLSX cell as the text a CSV export would hold (dates in the profile's format; numbers exact)."""
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        return str(int(v.timestamp())) if date_format == "unix" else v.strftime(date_format)
+    if isinstance(v, float):
+        return repr(v) if not v.is_integer() else str(int(v))
+    return str(v)
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> pa.Table:
+    names = _unique(headers)
+    return pa.table({name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(names)}).rename_columns(
+        headers if len(set(headers)) == len(names) else names)
+
+
