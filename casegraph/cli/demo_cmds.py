@@ -24,6 +24,12 @@ def demo(directory, overwrite) -> None:
                         [(o.exhibit_id, o.name, o.parser or "-", o.status,
                           ", ".join(f"{k} {v}" for k, v in sorted(o.records.items())) or o.message, o.issues)
                          for o in r.outcomes]))
+    money = [f for f in r.findings if f.kind != "money-trace"]
+    console.print(table("Money findings (typologies)", ["kind", "finding", "transfers"],
+                        [(f.kind, f.title, f.attrs["transfers"]) for f in money]))
+    traced = [f for f in r.findings if f.kind == "money-trace" and not f.subject.startswith("?unknown")]
+    console.print(table("Where the recruiter's money went (haircut taint)", ["finding", "path"],
+                        [(f.title, f.attrs["path"]) for f in traced]))
     with Case(r.case) as c:
         print_summary(c)
     v = r.verdict

@@ -19,6 +19,7 @@ class DemoResult:
     intakes: int = 0
     outcomes: list[ParseOutcome] = field(default_factory=list)
     verdict: Verdict | None = None
+    findings: list = field(default_factory=list)
 
 
 def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], None] = print) -> DemoResult:
@@ -29,9 +30,9 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
         _make_writable(directory)
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    say("1/4 writing the synthetic seized files")
+    say("1/5 writing the synthetic seized files")
     exhibits = write_exhibits(directory)
-    say("2/4 opening the case and taking the exhibits into evidence")
+    say("2/5 opening the case and taking the exhibits into evidence")
     result = DemoResult(directory / "case")
     with Case.create(result.case, "HTS/2026/DEMO-01", "IP R. Bandara", "Operation Bangkok Mirage (synthetic demo)",
                      "CID Human Trafficking, Smuggling Investigation and Maritime Crimes Investigation Division") as case:
@@ -42,13 +43,34 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
                                  warrant=ex.warrant)
                 result.intakes += 1
                 shas.append(r.sha256)
-        say("3/4 parsing every exhibit into the case store")
+        say("3/5 parsing every exhibit into the case store")
         result.outcomes = [parse_exhibit(case, sha) for sha in shas]
-        say("4/4 verifying the chain of custody")
+        say("4/5 following the money: typologies, and a trace from the recruiter's account")
+        result.findings = _finance(case)
+        say("5/5 verifying the chain of custody")
         result.verdict = verify_case(case)
         case.log("custody-verify", details={"verdict": "INTACT" if result.verdict.ok else "NOT INTACT",
                                             "problems": [str(p) for p in result.verdict.problems]})
     return result
+
+
+def _finance(case: Case) -> list:
+    """Typologies over all transactions, and a haircut trace from the recruiter's bank account, linked to
+    his TRON wallet (in a real case that link comes from the investigation: here, from the scenario)."""
+    from ..finance.findings import write_findings
+    from ..finance.trace import to_findings, trace
+    from ..finance.typologies import Settings, detect
+    from .scenario import RECRUITER_ACCOUNT, RECRUITER_WALLET
+
+    found = detect(case.store, Settings(fan_count=4))
+    digest = write_findings(case.store, found, "typologies")
+    case.log("typologies", outputs=[{"findings": len(found), "sha256": digest}], details={"fan_count": 4})
+    links = {RECRUITER_WALLET: RECRUITER_ACCOUNT}
+    detector, traced = to_findings(trace(case.store, RECRUITER_ACCOUNT, model="haircut", links=links))
+    digest = write_findings(case.store, traced, detector)
+    case.log("trace", outputs=[{"findings": len(traced), "sha256": digest}],
+             details={"origin": RECRUITER_ACCOUNT, "model": "haircut", "links": links})
+    return found + traced
 
 
 def _make_writable(root: Path) -> None:

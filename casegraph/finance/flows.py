@@ -1,0 +1,83 @@
+"""The money graph, column-wise: accounts as integers, transfers as arrays sorted for fast hops.
+
+Loaded once from the case store with DuckDB into numpy: sender, receiver, time (UTC µs), amount
+(float, for filtering only; exact amounts are read back as Decimals for what is reported), and the
+row's id and locator for provenance. Transfers without a time or an end cannot be placed in a
+time-respecting path; they are counted and said, never silently used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..store import CaseStore
+
+
+# An unknown end (cash in, cash out, a counterparty the source does not name) becomes a node of its own
+# per transfer: it carries money in or out (clean deposits dilute taint; withdrawals end a trail) but
+# can never join two transfers into a path.
+UNKNOWN = "?unknown:"
+
+
+def is_unknown(account: str) -> bool:
+    return account.startswith(UNKNOWN)
+
+
+@dataclass
+class Flows:
+    accounts: list[str]  # code → account
+    index: dict[str, int]  # account → code
+    src: np.ndarray  # per transfer, sorted by (src, t)
+    dst: np.ndarray
+    t: np.ndarray  # int64 µs since epoch, UTC
+    amount: np.ndarray  # float64, for thresholds only
+    row: np.ndarray  # position in `ids`
+    ids: list[str]  # transaction ids (store), in load order
+    offsets: np.ndarray  # CSR: transfers of account a are [offsets[a], offsets[a+1])
+    skipped: dict[str, int] = field(default_factory=dict)  # why some transactions are not in the graph
+
+    @classmethod
+    def load(cls, store: CaseStore, links: dict[str, str] | None = None) -> Flows:
+        """All transfers of the case. `links` maps an account to another it is known to be the same
+        holder's (across rails: a bank account and a wallet), so paths continue through it."""
+        con = store.con
+        skipped = dict(con.execute("""
+            SELECT reason, count(*) FROM (
+              SELECT CASE WHEN ts_utc IS NULL THEN 'no UTC time' WHEN amount IS NULL THEN 'no amount' END AS reason
+              FROM transactions) WHERE reason IS NOT NULL GROUP BY reason""").fetchall())
+        tbl = con.sql(f"""
+            SELECT id, coalesce(from_account, '{UNKNOWN}' || id) AS from_account,
+                   coalesce(to_account, '{UNKNOWN}' || id) AS to_account, epoch_us(ts_utc) AS t, CAST(amount AS DOUBLE) AS amount
+            FROM transactions
+            WHERE ts_utc IS NOT NULL AND amount IS NOT NULL
+            ORDER BY id""").to_arrow_table()
+        links = links or {}
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        frm = tbl.column("from_account").combine_chunks()
+        to = tbl.column("to_account").combine_chunks()
+        if links:  # the linked account stands for both
+            keys, vals = pa.array(list(links)), pa.array(list(links.values()))
+            frm = pc.coalesce(pc.take(vals, pc.index_in(frm, keys)), frm)
+            to = pc.coalesce(pc.take(vals, pc.index_in(to, keys)), to)
+        both = pc.dictionary_encode(pa.concat_arrays([frm, to]))
+        codes = both.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        n = len(frm)
+        src, dst = codes[:n], codes[n:]
+        accounts = both.dictionary.to_pylist()
+        t = tbl.column("t").to_numpy()
+        amount = tbl.column("amount").to_numpy()
+        order = np.lexsort((t, src))
+        src, dst, t, amount = src[order], dst[order], t[order], amount[order]
+        offsets = np.searchsorted(src, np.arange(len(accounts) + 1))
+        return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, amount, order,
+                   tbl.column("id").to_pylist(), offsets, skipped)
+
+    def reversed(self) -> Flows:
+        """The same transfers with time running backwards, for tracing where money came from."""
+        order = np.lexsort((-self.t, self.dst))
+        src, dst, t = self.dst[order], self.src[order], -self.t[order]
+        return Flows(self.accounts, self.index, src, dst, t, self.amount[order], self.row[order], self.ids,
+                     np.searchsorted(src, np.arange(len(self.accounts) + 1)), self.skipped)

@@ -1,0 +1,229 @@
+"""Follow the money: time-respecting paths from (or, backwards, to) one account, with taint.
+
+A transfer can carry money onward only if it leaves after money reached the account: each hop is
+searched column-wise over the whole frontier at once. Every account reached gets its earliest
+arrival and the path that achieves it, each hop a transaction with its provenance.
+
+Taint, on the transfers the search reached, in time order, with exact decimals:
+- poison: an account that received any tainted money sends only tainted money;
+- haircut: what an account sends is tainted in the proportion tainted/total of what it holds;
+- fifo: an account's money leaves in the order it arrived (a queue of lots per account).
+The traced account's own outgoing transfers (in the window) are the taint's origin.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import numpy as np
+
+from ..store import CaseStore
+from .flows import UNKNOWN, Flows, is_unknown
+
+MODELS = ("poison", "haircut", "fifo")
+NEVER = np.iinfo(np.int64).max
+
+
+@dataclass
+class Hop:
+    tx_id: str
+    src: str
+    dst: str
+    ts: datetime
+    amount: Decimal
+    currency: str | None
+    locator: str
+    exhibit_sha256: str
+    description: str | None = None
+
+
+@dataclass
+class Reached:
+    account: str
+    hops: list[Hop]  # the earliest-arrival path from the origin
+    tainted: Decimal = Decimal(0)  # tainted money that arrived, under the model
+    received: Decimal = Decimal(0)  # all money that arrived in the traced transfers
+
+
+@dataclass
+class TraceResult:
+    origin: str
+    backward: bool
+    model: str
+    reached: list[Reached]
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def search(f: Flows, origin: int, hops: int, since_us: int | None, until_us: int | None,
+           min_amount: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Earliest arrival per account within `hops` transfers, and the transfer that achieved it.
+    Returns (arrival µs per account, NEVER if unreached; parent edge per account, -1 if none; edges used)."""
+    n = len(f.accounts)
+    arrival = np.full(n, NEVER, dtype=np.int64)
+    parent = np.full(n, -1, dtype=np.int64)
+    arrival[origin] = since_us if since_us is not None else np.iinfo(np.int64).min
+    frontier = np.array([origin])
+    used: list[np.ndarray] = []
+    for _ in range(hops):
+        starts, ends = f.offsets[frontier], f.offsets[frontier + 1]
+        counts = ends - starts
+        if counts.sum() == 0:
+            break
+        edge = np.repeat(starts - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(counts.sum())
+        ok = f.t[edge] >= np.repeat(arrival[frontier], counts)  # money leaves only after it came
+        ok &= f.amount[edge] >= min_amount
+        if until_us is not None:
+            ok &= f.t[edge] <= until_us
+        edge = edge[ok]
+        if not len(edge):
+            break
+        used.append(edge)
+        dst, t = f.dst[edge], f.t[edge]
+        order = np.lexsort((t, dst))  # earliest arrival per receiving account
+        dst, t, edge = dst[order], t[order], edge[order]
+        first = np.r_[True, dst[1:] != dst[:-1]]
+        dst, t, edge = dst[first], t[first], edge[first]
+        better = t < arrival[dst]
+        dst, t, edge = dst[better], t[better], edge[better]
+        arrival[dst] = t
+        parent[dst] = edge
+        frontier = dst
+        if not len(frontier):
+            break
+    return arrival, parent, (np.unique(np.concatenate(used)) if used else np.array([], dtype=np.int64))
+
+
+def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = False, since: datetime | None = None,
+          until: datetime | None = None, min_amount: Decimal = Decimal(0), model: str = "poison",
+          links: dict[str, str] | None = None, flows: Flows | None = None) -> TraceResult:
+    if model not in MODELS:
+        raise ValueError(f"taint model must be one of {', '.join(MODELS)}")
+    f = flows or Flows.load(store, links)
+    if backward:
+        f = f.reversed()
+    if account not in f.index:
+        raise KeyError(f"account {account!r} is in no transaction with a time and both ends")
+    us = lambda d: int(d.astimezone(timezone.utc).timestamp() * 1_000_000) if d else None  # noqa: E731
+    lo, hi = us(since), us(until)
+    if backward:
+        lo, hi = (-hi if hi is not None else None), (-lo if lo is not None else None)
+    origin = f.index[account]
+    arrival, parent, used = search(f, origin, hops, lo, hi, float(min_amount))
+    # taint needs everything that moved in or out of the reached accounts in the window, clean money
+    # included (it dilutes the taint); the origin's own transfers count only where the search took them
+    reached_mask = parent >= 0
+    reached_mask[origin] = True
+    window = np.ones(len(f.t), bool) if lo is None else f.t >= lo
+    if hi is not None:
+        window &= f.t <= hi
+    used_mask = np.zeros(len(f.t), bool)
+    used_mask[used] = True
+    replay = np.flatnonzero((window & (reached_mask[f.src] | reached_mask[f.dst]) & (f.src != origin)) | used_mask)
+    details = _details(store, [f.ids[i] for i in f.row[np.unique(np.r_[replay, parent[parent >= 0]])]])
+    reached = []
+    for a in np.flatnonzero(parent >= 0):
+        path, node = [], int(a)
+        while node != origin and parent[node] >= 0 and len(path) <= hops:
+            e = int(parent[node])
+            path.append(details[f.ids[f.row[e]]])
+            node = int(f.src[e])
+        reached.append(Reached(f.accounts[a], path[::-1]))
+    taint = _taint(store, f, replay, origin, model, details)
+    for r in reached:
+        r.tainted, r.received = taint.get(r.account, (Decimal(0), Decimal(0)))
+    reached.sort(key=lambda r: (len(r.hops), -r.tainted, r.account))
+    return TraceResult(account, backward, model, reached, f.skipped)
+
+
+def _details(store: CaseStore, ids: list[str]) -> dict[str, Hop]:
+    if not ids:
+        return {}
+    rows = store.con.execute("""
+        SELECT id, coalesce(from_account, ? || id), coalesce(to_account, ? || id), ts_utc, amount, currency, locator,
+               exhibit_sha256, description
+        FROM transactions WHERE id IN (SELECT unnest(?))""", [UNKNOWN, UNKNOWN, ids]).fetchall()
+    return {r[0]: Hop(*r) for r in rows}
+
+
+def label(account: str, hop: Hop | None = None) -> str:
+    """How to show a transaction end: an unknown one by what its transfer says it was."""
+    if not is_unknown(account):
+        return account
+    return f"(unknown: {hop.description})" if hop is not None and hop.description else "(unknown end)"
+
+
+def _taint(store: CaseStore, f: Flows, used: np.ndarray, origin: int, model: str,
+           details: dict[str, Hop]) -> dict[str, tuple[Decimal, Decimal]]:
+    """(tainted, total) received per account, replaying the reached transfers in time order.
+    The origin's outgoing transfers are fully tainted. Backward traces read taint as provenance share."""
+    if not len(used):
+        return {}
+    order = used[np.argsort(f.t[used], kind="stable")]
+    held: dict[int, Decimal] = {}  # total held
+    dirty: dict[int, Decimal] = {}  # tainted part held (poison: 0 or all)
+    lots: dict[int, deque] = {}  # fifo: [amount, tainted amount] per lot
+    got: dict[int, list[Decimal]] = {}
+    for e in order.tolist():
+        a, b = int(f.src[e]), int(f.dst[e])
+        amt = details[f.ids[f.row[e]]].amount
+        if a == origin:
+            t_amt = amt
+        elif model == "poison":
+            t_amt = amt if dirty.get(a, 0) > 0 else Decimal(0)
+        elif model == "haircut":
+            total = held.get(a, Decimal(0))
+            t_amt = (amt * dirty.get(a, Decimal(0)) / total).quantize(Decimal("1e-18")) if total > 0 else Decimal(0)
+            t_amt = min(t_amt, amt, dirty.get(a, Decimal(0)))
+        else:  # fifo
+            t_amt, need, q = Decimal(0), amt, lots.setdefault(a, deque())
+            while need > 0 and q:
+                lot = q[0]
+                take = min(need, lot[0])
+                share = (lot[1] * take / lot[0]).quantize(Decimal("1e-18")) if lot[0] > 0 else Decimal(0)
+                t_amt += share
+                lot[0] -= take
+                lot[1] -= share
+                need -= take
+                if lot[0] <= 0:
+                    q.popleft()
+        if a != origin:
+            held[a] = max(held.get(a, Decimal(0)) - amt, Decimal(0))
+            dirty[a] = max(dirty.get(a, Decimal(0)) - t_amt, Decimal(0))
+        held[b] = held.get(b, Decimal(0)) + amt
+        dirty[b] = dirty.get(b, Decimal(0)) + t_amt
+        lots.setdefault(b, deque()).append([amt, t_amt])
+        g = got.setdefault(b, [Decimal(0), Decimal(0)])
+        g[0] += t_amt
+        g[1] += amt
+    return {f.accounts[k]: (v[0], v[1]) for k, v in got.items()}
+
+
+VERSION = "1.0"
+
+
+def to_findings(result: TraceResult):
+    """One finding per account reached, with every hop of its path as evidence."""
+    from .findings import Finding
+
+    way = "backward" if result.backward else "forward"
+    detector = f"trace:{way}:{result.model}:{result.origin}"
+    out = []
+    for r in result.reached:
+        route = " → ".join([label(r.hops[0].src, r.hops[0])] + [label(h.dst, h) for h in r.hops])
+        first, last = r.hops[0], r.hops[-1]
+        verb = "came to" if result.backward else "reached"
+        out.append(Finding(
+            kind="money-trace", subject=r.account, detector=detector, detector_version=VERSION,
+            title=f"Money from {result.origin} {verb} {label(r.account, last)} in {len(r.hops)} hop(s)" if not result.backward
+            else f"Money in {result.origin} came from {label(r.account, last)} over {len(r.hops)} hop(s)",
+            summary=(f"{route}; hops from {first.ts:%Y-%m-%d %H:%M} to {last.ts:%Y-%m-%d %H:%M} UTC; amounts "
+                     + ", ".join(f"{h.amount.normalize():f} {h.currency or ''}".strip() for h in r.hops)
+                     + f". Under the {result.model} model {r.tainted.normalize():f} of {r.received.normalize():f} "
+                       f"received by {r.account} in the traced transfers is tainted."),
+            score=float(r.tainted), evidence=[{"table": "transactions", "record": h.tx_id, "locator": h.locator,
+                                              "exhibit_sha256": h.exhibit_sha256} for h in r.hops],
+            attrs={"origin": result.origin, "direction": way, "model": result.model, "hops": len(r.hops),
+                   "tainted": str(r.tainted), "received": str(r.received), "path": route}))
+    return detector, out
