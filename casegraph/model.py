@@ -40,11 +40,14 @@ class Record:
     several records of one kind that share a locator (e.g. two phone numbers in one message)."""
 
     table: ClassVar[str] = ""
+    # columns that tell apart records of one kind at one locator (two phones in one message); the
+    # store derives its generated `id` column from the same declaration
+    discriminator_columns: ClassVar[tuple[str, ...]] = ()
     prov: Provenance
 
     @property
     def discriminator(self) -> str:
-        return ""
+        return ":".join(str(getattr(self, c)) for c in self.discriminator_columns)
 
     @property
     def id(self) -> str:
@@ -119,9 +122,6 @@ class Transaction(Record):
     description: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def discriminator(self) -> str:  # one on-chain tx can carry several transfers
-        return self.extra.get("leg", "")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -136,10 +136,7 @@ class Identifier(Record):
     record_id: str | None = None  # the record it was seen in
     platform: str | None = None
     context: str | None = None  # a short excerpt around a mention
-
-    @property
-    def discriminator(self) -> str:
-        return f"{self.kind}:{self.value}:{self.role}"
+    discriminator_columns: ClassVar[tuple[str, ...]] = ("kind", "value", "role")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -162,10 +159,7 @@ class ParseIssue(Record):
     severity: str = "error"  # error | warning
     message: str
     raw: str | None = None  # the offending bytes, decoded with replacement, truncated
-
-    @property
-    def discriminator(self) -> str:
-        return self.message
+    discriminator_columns: ClassVar[tuple[str, ...]] = ("message",)
 
 
 RECORD_TYPES: tuple[type[Record], ...] = (Message, Call, Contact, Transaction, Identifier, TextBlock, ParseIssue)
@@ -177,7 +171,8 @@ class Batch:
     """Many records of one type as Arrow columns: the bulk path for parsers that work column-wise.
 
     `data` has the record class's columns (dicts as JSON text, `ts` as one timestamp column, naive
-    or zoned), plus `id` and the four provenance columns. The store writes it without a Python loop."""
+    or zoned) and the four provenance columns; an `id` column may be there (the store derives its own
+    from provenance). The store writes it without a Python loop."""
 
     table: str
     data: pa.Table
@@ -192,7 +187,7 @@ class Batch:
         out = []
         for row in self.data.to_pylist():
             prov = Provenance(row.pop("exhibit_sha256"), row.pop("parser"), row.pop("parser_version"), row.pop("locator"))
-            row.pop("id")
+            row.pop("id", None)
             for name in json_fields:
                 row[name] = json.loads(row[name]) if row.get(name) else {}
             out.append(cls(prov=prov, **row))

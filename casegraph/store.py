@@ -61,7 +61,11 @@ CREATE TABLE IF NOT EXISTS custody_anchor (seq BIGINT NOT NULL, hash VARCHAR NOT
 def _column_types(cls: type[Record]) -> list[tuple[str, str, pa.DataType | None]]:
     """(column, SQL type, arrow type) for one record class; datetimes expand to the four time columns."""
     hints = typing.get_type_hints(cls)
-    out: list[tuple[str, str, pa.DataType | None]] = [("id", "VARCHAR NOT NULL", pa.string())]
+    # the natural key, as model.record_id builds it: table/exhibit/parser/locator[#discriminator]
+    seps = ["'#'"] + ["':'"] * len(cls.discriminator_columns)
+    disc = "".join(f" || {sep} || coalesce(CAST({c} AS VARCHAR), '')" for sep, c in zip(seps, cls.discriminator_columns))
+    id_sql = f"'{cls.table}/' || left(exhibit_sha256, 32) || '/' || parser || '/' || locator{disc}"
+    out: list[tuple[str, str, pa.DataType | None]] = [("id", f"VARCHAR GENERATED ALWAYS AS ({id_sql}) VIRTUAL", None)]
     for f in fields(cls):
         if f.name == "prov":
             continue
@@ -187,10 +191,9 @@ class CaseStore:
 
     # -- record writes -------------------------------------------------------------------
     def _arrow_batch(self, table: str, records: list[Record]) -> pa.Table:
-        cols = RECORD_COLUMNS[table]
+        cols = [c for c in RECORD_COLUMNS[table] if c[2] is not None]  # `id` is derived by the store
         data: dict[str, list] = {c: [] for c, _, _ in cols}
         for r in records:
-            data["id"].append(r.id)
             for name, value in r.values().items():
                 if isinstance(value, datetime) or (value is None and name == "ts"):
                     for col, v in zip(TIME_COLUMNS, self.times(value)):
@@ -208,7 +211,7 @@ class CaseStore:
 
     def _arrow_columns(self, b: Batch) -> pa.Table:
         """A parser's Batch in the stored layout: its `ts` column becomes the four time columns."""
-        data = b.data
+        data = b.data.drop_columns(["id"]) if "id" in b.data.column_names else b.data
         if "ts" in data.column_names:
             times = self.times.arrow(data.column("ts"))
             data = data.drop_columns(["ts"])

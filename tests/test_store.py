@@ -75,3 +75,14 @@ def test_amounts_are_exact_and_several_identifiers_share_a_locator(store):
                  Identifier(prov=p, kind="phone", value="+94711234567")])
     assert store.rows("SELECT amount FROM transactions")[0]["amount"] == Decimal("999999.99")
     assert store.count("identifiers") == 2
+
+
+def test_the_store_derives_the_same_ids_as_the_records(store):
+    p = Provenance("ef" * 32, "parser-x", "2", "json:/a/0")
+    recs = [_msg("line:9"), Identifier(prov=p, kind="phone", value="+94771234567", role="sender"),
+            Transaction(prov=p, rail="bank", amount=Decimal(1))]
+    from casegraph.model import ParseIssue
+    recs.append(ParseIssue(prov=p, message="a problem"))
+    store.write(recs)
+    for r in recs:
+        assert store.count(r.table, "WHERE id = ?", [r.id]) == 1, r.table

@@ -20,11 +20,12 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..model import Batch, Record, id_prefix
+from ..model import Batch, Record
 from ..store import AMOUNT
 from . import register
 from .base import Parser, Probe, Source
@@ -36,9 +37,9 @@ _ACCOUNT_LINE = re.compile(r"(?i)\bacc(?:ount)?\.?\s*(?:no\.?|number|#)?\s*[:\-]
 _FILE_ACCOUNT = re.compile(r"(?<!\d)(\d{8,16})(?!\d)")
 _AMOUNT_OK = r"^[+-]?\d{1,20}(\.\d{1,18})?$"
 ZERO = pa.scalar(Decimal(0), AMOUNT)
-_CHANNELS = (("cash", r"(?i)\bcash\b|\bcdm\b"), ("atm", r"(?i)\batm\b"), ("card", r"(?i)\bpos\b|\bcard\b"),
-             ("cheque", r"(?i)\bchq\b|cheque"), ("fee", r"(?i)charge|\bfee\b|commission"),
-             ("transfer", r"(?i)ceft|slips|transfer|\btrf\b|\bft\b|\bib\b|online|remittance"))
+_CHANNELS = (("cash", r"\bCASH\b|\bCDM\b"), ("atm", r"\bATM\b"), ("card", r"\bPOS\b|\bCARD\b"),
+             ("cheque", r"\bCHQ\b|CHEQUE"), ("fee", r"CHARGE|\bFEE\b|COMMISSION"),
+             ("transfer", r"CEFT|SLIPS|TRANSFER|\bTRF\b|\bFT\b|\bIB\b|ONLINE|REMITTANCE"))  # on upper-cased text
 
 
 def _norm(header: str) -> str:
@@ -280,7 +281,7 @@ class TransactionTable(Parser):
         holder = pa.repeat(ctx.holder, n) if ctx.holder else null_s
         description = col("description") if "description" in m else null_s
         counterparty = col("counterparty")
-        if counterparty is None and p.rail in ("bank", "mobile-money"):  # the other account, when the narration gives it
+        if counterparty is None and "from" not in m and p.rail in ("bank", "mobile-money"):  # from the narration
             found = pc.extract_regex(description, r".*?(?P<acct>\d{8,16})\D*$")
             counterparty = pc.if_else(found.is_valid(), found.field("acct"), null_s)
         sign_note = null_s
@@ -328,9 +329,8 @@ class TransactionTable(Parser):
                                "token_name": col("token_name"), "parent_from": col("parent_from"), "token_warning": fake,
                                "sign_note": sign_note,
                                "profile": pa.repeat(p.name, n)})
-        ids = pc.binary_join_element_wise(id_prefix("transactions", ctx.src.sha256, self.name), locators, "")
         yield Batch("transactions", pa.table({
-            "id": ids, "rail": pa.repeat(p.rail, n), "ts": ts, "reference": col("reference") if "reference" in m else null_s,
+            "rail": pa.repeat(p.rail, n), "ts": ts, "reference": col("reference") if "reference" in m else null_s,
             "from_account": _blank_null(frm), "to_account": _blank_null(to), "from_name": null_s, "to_name": null_s,
             "amount": amount, "currency": currency, "asset_contract": _blank_null(contract), "description": description,
             "extra": extra, "exhibit_sha256": pa.repeat(ctx.src.sha256, n), "parser": pa.repeat(self.name, n),
@@ -371,11 +371,8 @@ def _times(date: pa.Array, p: Profile, problems: list) -> pa.Array:
         secs = pc.cast(pc.if_else(ok, date, pa.nulls(len(date), pa.string())), pa.int64())
         ts = pc.multiply(secs, 1_000_000).cast(pa.timestamp("us")).cast(ts_type)
     else:
-        parsed = pc.strptime(date, format=p.date_format, unit="s", error_is_null=True)  # "s": %S prints no fraction
-        # strptime rolls 30/02 over to 01/03: keep only dates that print back as they were written
-        again = pc.strftime(parsed, format=p.date_format)
-        strip = lambda a: pc.replace_substring_regex(a, r"\b0+(\d)", r"\1")  # noqa: E731
-        ok = pc.fill_null(pc.equal(strip(again), strip(date)), False)
+        parsed = pc.strptime(date, format=p.date_format, unit="s", error_is_null=True)
+        ok = pa.array(_same_fields(date, parsed, p.date_format))  # strptime rolls 30/02 over to 01/03: catch that
         ts = pc.if_else(ok, parsed, pa.nulls(len(date), pa.timestamp("s"))).cast(pa.timestamp("us"))
         if tz:
             ts = pc.assume_timezone(ts, timezone="UTC")
@@ -384,11 +381,48 @@ def _times(date: pa.Array, p: Profile, problems: list) -> pa.Array:
     return ts
 
 
+def _same_fields(text: pa.Array, parsed: pa.Array, fmt: str) -> np.ndarray:
+    """Whether each parsed time has the day of month its text has. strptime silently rolls a day that
+    does not exist (30/02) over into the next month; every other field it rejects. Zero-padded texts
+    are read at the day's fixed position; others are split into their numbers."""
+    valid = _np(parsed.is_valid())
+    directives = re.findall(r"%(.)", fmt)
+    if "d" not in directives:
+        return valid
+    day = pc.fill_null(pc.day(parsed), -1)
+    width = {"Y": 4, "y": 2}
+    template = re.sub(r"%(.)", lambda m: "x" * width.get(m.group(1), 2), fmt)
+    start = template.index("x" * 2, len(re.sub(r"%(.)", lambda m: "x" * width.get(m.group(1), 2), fmt.split("%d")[0])))
+    fixed = _np(pc.equal(pc.utf8_length(text), len(template)))
+    written = pc.utf8_slice_codeunits(text, start, start + 2)
+    written = pc.cast(pc.if_else(pc.match_substring_regex(written, r"^\d\d$"), written, "-1"), pa.int64())
+    ok = valid & fixed & _np(pc.equal(written, day))
+    loose = valid & ~fixed
+    if loose.any():  # not zero-padded: find the day among the numbers
+        rows = pa.array(np.flatnonzero(loose), pa.int64())
+        parts = pc.split_pattern_regex(pc.utf8_trim_whitespace(text.take(rows)), r"\D+")
+        k = [d for d in directives if d in "YymdHMS"].index("d")
+        nth = pc.list_element(pc.if_else(pc.greater(pc.list_value_length(parts), k), parts,
+                                         pa.nulls(len(parts), parts.type)), k)
+        same = pc.equal(pc.cast(pc.if_else(pc.match_substring_regex(nth, r"^\d{1,2}$"), nth, "-1"), pa.int64()),
+                        day.take(rows))
+        ok[np.flatnonzero(loose)] = _np(same)
+    return ok
+
+
+def _np(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
 def _channel(description: pa.Array) -> pa.Array:
+    upper = pc.utf8_upper(description)  # then case-sensitive patterns: a faster DFA
     out = pa.nulls(len(description), pa.string())
     for name, pattern in reversed(_CHANNELS):  # the first listed wins
-        out = pc.if_else(pc.fill_null(pc.match_substring_regex(description, pattern), False), name, out)
+        out = pc.if_else(pc.fill_null(pc.match_substring_regex(upper, pattern), False), name, out)
     return out
+
+
+_SAFE = {"channel", "profile", "token_warning", "sign_note"}  # values made here: no quotes to escape
 
 
 def _json_objects(fields: dict[str, pa.Array | None]) -> pa.Array:
@@ -397,7 +431,7 @@ def _json_objects(fields: dict[str, pa.Array | None]) -> pa.Array:
     for key, arr in fields.items():
         if arr is None:
             continue
-        esc = pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"')
+        esc = arr if key in _SAFE else pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"')
         pieces.append(pc.if_else(pc.fill_null(pc.not_equal(arr, ""), False),
                                  pc.binary_join_element_wise(f'"{key}": "', esc, '"', ""), pa.nulls(len(arr), pa.string())))
     if not pieces:
