@@ -94,4 +94,39 @@ def typologies_cmd(case, threshold, currency, below, days, count, pass_hours) ->
         console.print(f"{len(findings)} findings written (detector 'typologies').")
 
 
-COMMANDS = [trace_cmd, typologies_cmd]
+@click.command("acquire-eth")
+@click.argument("case", type=click.Path(exists=True, file_okay=False))
+@click.option("--rpc", required=True, help="JSON-RPC endpoint of an Ethereum node (HTTP), e.g. the unit's own archive node.")
+@click.option("--address", "addresses", multiple=True, required=True, help="Address to read (repeatable).")
+@click.option("--from-block", type=int, required=True)
+@click.option("--to-block", type=int, required=True)
+@click.option("--exhibit", "exhibit_id", required=True, help="Exhibit label for the acquisition file.")
+@click.option("--acquired-by", required=True, help="Officer making the acquisition.")
+@click.option("--warrant", default=None)
+def acquire_eth(case, rpc, addresses, from_block, to_block, exhibit_id, acquired_by, warrant) -> None:
+    """Read native transfers and ERC-20 Transfer logs of ADDRESSes from an Ethereum node, write what the
+    node answered to an acquisition file, take that file into evidence and parse it."""
+    import tempfile
+    from pathlib import Path
+
+    from web3 import Web3
+
+    from ..finance.ethereum import acquire
+    from ..ingest.evidence import add_evidence
+    from ..ingest.pipeline import parse_exhibit
+
+    w3 = Web3(Web3.HTTPProvider(rpc))
+    if not w3.is_connected():
+        fail(f"no Ethereum node answers at {rpc}")
+    with open_case(case) as c, tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"eth-acquisition-{from_block}-{to_block}.jsonl"
+        summary = acquire(w3, list(addresses), from_block, to_block, out, note=f"rpc {rpc}")
+        intake = add_evidence(c, out, exhibit_id, seized_from=f"Ethereum chain {w3.eth.chain_id} via {rpc}",
+                              acquired_by=acquired_by, warrant=warrant)
+        result = parse_exhibit(c, intake.sha256)
+        console.print(f"Acquired {summary['transactions']} transactions and {summary['logs']} token transfers "
+                      f"({summary['tokens']} tokens) into exhibit {exhibit_id} (sha256 {intake.sha256[:16]}…); "
+                      f"parsed: {result.records.get('transactions', 0)} transactions.")
+
+
+COMMANDS = [trace_cmd, typologies_cmd, acquire_eth]

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..store import CaseStore
 
 
 # An unknown end (cash in, cash out, a counterparty the source does not name) becomes a node of its own
-# per transfer: it carries money in or out (clean deposits dilute taint; withdrawals end a trail) but
+# per transfer (named by the transfer's rowid): it carries money in or out (clean deposits dilute taint; withdrawals end a trail) but
 # can never join two transfers into a path.
 UNKNOWN = "?unknown:"
 
@@ -32,8 +34,8 @@ class Flows:
     dst: np.ndarray
     t: np.ndarray  # int64 µs since epoch, UTC
     amount: np.ndarray  # float64, for thresholds only
-    row: np.ndarray  # position in `ids`
-    ids: list[str]  # transaction ids (store), in load order
+    exact: pa.Array  # the amounts as exact decimals, in the same order
+    row: np.ndarray  # the transfer's rowid in the store's transactions table
     offsets: np.ndarray  # CSR: transfers of account a are [offsets[a], offsets[a+1])
     skipped: dict[str, int] = field(default_factory=dict)  # why some transactions are not in the graph
 
@@ -47,14 +49,13 @@ class Flows:
               SELECT CASE WHEN ts_utc IS NULL THEN 'no UTC time' WHEN amount IS NULL THEN 'no amount' END AS reason
               FROM transactions) WHERE reason IS NOT NULL GROUP BY reason""").fetchall())
         tbl = con.sql(f"""
-            SELECT id, coalesce(from_account, '{UNKNOWN}' || id) AS from_account,
-                   coalesce(to_account, '{UNKNOWN}' || id) AS to_account, epoch_us(ts_utc) AS t, CAST(amount AS DOUBLE) AS amount
+            SELECT rowid AS r, coalesce(from_account, '{UNKNOWN}' || rowid) AS from_account,
+                   coalesce(to_account, '{UNKNOWN}' || rowid) AS to_account, epoch_us(ts_utc) AS t, CAST(amount AS DOUBLE) AS amount,
+                   amount AS exact
             FROM transactions
             WHERE ts_utc IS NOT NULL AND amount IS NOT NULL
-            ORDER BY id""").to_arrow_table()
+            ORDER BY rowid""").to_arrow_table()
         links = links or {}
-        import pyarrow as pa
-        import pyarrow.compute as pc
 
         frm = tbl.column("from_account").combine_chunks()
         to = tbl.column("to_account").combine_chunks()
@@ -72,12 +73,13 @@ class Flows:
         order = np.lexsort((t, src))
         src, dst, t, amount = src[order], dst[order], t[order], amount[order]
         offsets = np.searchsorted(src, np.arange(len(accounts) + 1))
-        return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, amount, order,
-                   tbl.column("id").to_pylist(), offsets, skipped)
+        rows = tbl.column("r").to_numpy()[order]
+        exact = tbl.column("exact").combine_chunks().take(pa.array(order))
+        return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, amount, exact, rows, offsets, skipped)
 
     def reversed(self) -> Flows:
         """The same transfers with time running backwards, for tracing where money came from."""
         order = np.lexsort((-self.t, self.dst))
         src, dst, t = self.dst[order], self.src[order], -self.t[order]
-        return Flows(self.accounts, self.index, src, dst, t, self.amount[order], self.row[order], self.ids,
+        return Flows(self.accounts, self.index, src, dst, t, self.amount[order], self.exact.take(pa.array(order)), self.row[order],
                      np.searchsorted(src, np.arange(len(self.accounts) + 1)), self.skipped)

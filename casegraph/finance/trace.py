@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import numpy as np
+import pyarrow as pa
 
 from ..store import CaseStore
 from .flows import UNKNOWN, Flows, is_unknown
@@ -121,30 +122,31 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
     used_mask = np.zeros(len(f.t), bool)
     used_mask[used] = True
     replay = np.flatnonzero((window & (reached_mask[f.src] | reached_mask[f.dst]) & (f.src != origin)) | used_mask)
-    details = _details(store, [f.ids[i] for i in f.row[np.unique(np.r_[replay, parent[parent >= 0]])]])
+    details = _details(store, f.row[parent[parent >= 0]].tolist())  # only the transfers on reported paths
     reached = []
     for a in np.flatnonzero(parent >= 0):
         path, node = [], int(a)
         while node != origin and parent[node] >= 0 and len(path) <= hops:
             e = int(parent[node])
-            path.append(details[f.ids[f.row[e]]])
+            path.append(details[int(f.row[e])])
             node = int(f.src[e])
         reached.append(Reached(f.accounts[a], path[::-1]))
-    taint = _taint(store, f, replay, origin, model, details)
+    taint = _taint(f, replay, origin, model)
     for r in reached:
         r.tainted, r.received = taint.get(r.account, (Decimal(0), Decimal(0)))
     reached.sort(key=lambda r: (len(r.hops), -r.tainted, r.account))
     return TraceResult(account, backward, model, reached, f.skipped)
 
 
-def _details(store: CaseStore, ids: list[str]) -> dict[str, Hop]:
-    if not ids:
+def _details(store: CaseStore, rowids: list[int]) -> dict[int, Hop]:
+    """The transfers at these rowids, as hops (ids computed only for these rows)."""
+    if not rowids:
         return {}
     rows = store.con.execute("""
-        SELECT id, coalesce(from_account, ? || id), coalesce(to_account, ? || id), ts_utc, amount, currency, locator,
-               exhibit_sha256, description
-        FROM transactions WHERE id IN (SELECT unnest(?))""", [UNKNOWN, UNKNOWN, ids]).fetchall()
-    return {r[0]: Hop(*r) for r in rows}
+        SELECT rowid, id, coalesce(from_account, ? || rowid), coalesce(to_account, ? || rowid), ts_utc, amount, currency,
+               locator, exhibit_sha256, description
+        FROM transactions WHERE rowid IN (SELECT unnest(?))""", [UNKNOWN, UNKNOWN, rowids]).fetchall()
+    return {r[0]: Hop(*r[1:]) for r in rows}
 
 
 def label(account: str, hop: Hop | None = None) -> str:
@@ -154,20 +156,19 @@ def label(account: str, hop: Hop | None = None) -> str:
     return f"(unknown: {hop.description})" if hop is not None and hop.description else "(unknown end)"
 
 
-def _taint(store: CaseStore, f: Flows, used: np.ndarray, origin: int, model: str,
-           details: dict[str, Hop]) -> dict[str, tuple[Decimal, Decimal]]:
+def _taint(f: Flows, used: np.ndarray, origin: int, model: str) -> dict[str, tuple[Decimal, Decimal]]:
     """(tainted, total) received per account, replaying the reached transfers in time order.
     The origin's outgoing transfers are fully tainted. Backward traces read taint as provenance share."""
     if not len(used):
         return {}
     order = used[np.argsort(f.t[used], kind="stable")]
+    amounts = f.exact.take(pa.array(order)).to_pylist()
     held: dict[int, Decimal] = {}  # total held
     dirty: dict[int, Decimal] = {}  # tainted part held (poison: 0 or all)
     lots: dict[int, deque] = {}  # fifo: [amount, tainted amount] per lot
     got: dict[int, list[Decimal]] = {}
-    for e in order.tolist():
+    for e, amt in zip(order.tolist(), amounts):
         a, b = int(f.src[e]), int(f.dst[e])
-        amt = details[f.ids[f.row[e]]].amount
         if a == origin:
             t_amt = amt
         elif model == "poison":

@@ -9,7 +9,9 @@ that make the pattern. Thresholds are parameters (`Settings`), recorded with eve
 - cycle (round-tripping): money leaving an account comes back to it through 2-4 others, in time order;
 - scatter-gather: one source pays many intermediaries that each pass it on to one destination;
 - gather-scatter: many pay one hub, which then pays many;
-- pass-through (mule): money in, and nearly all of it out again within hours, repeatedly.
+- pass-through (mule): money in, and nearly all of it out again within hours, repeatedly;
+- bipartite: three or more accounts each paying the same set of three or more accounts;
+  stack: bipartite layers chained, the receivers of one being the payers of the next.
 """
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ _T = """(SELECT id, from_account AS a, to_account AS b, ts_utc AS t, amount, cur
 def detect(store: CaseStore, s: Settings | None = None) -> list[Finding]:
     s = s or Settings()
     out: list[Finding] = []
-    for fn in (structuring, fan_in, fan_out, cycles, scatter_gather, gather_scatter, pass_through):
+    for fn in (structuring, fan_in, fan_out, cycles, scatter_gather, gather_scatter, pass_through, bipartite_and_stack):
         out += fn(store, s)
     return out
 
@@ -156,8 +158,9 @@ def scatter_gather(store: CaseStore, s: Settings) -> list[Finding]:
 def gather_scatter(store: CaseStore, s: Settings) -> list[Finding]:
     rows = store.con.execute(f"""
         WITH x AS (SELECT * FROM {_T}),
-        ins AS (SELECT b AS hub, min(t) AS first_in, max(t) AS last_in, list(id) AS ids, count(DISTINCT a) AS n FROM x
-                GROUP BY b, time_bucket(INTERVAL (?) DAY, t) HAVING count(DISTINCT a) >= ?)
+        ins AS (SELECT x1.b AS hub, x1.t AS first_in, max(x2.t) AS last_in, list(x2.id) AS ids, count(DISTINCT x2.a) AS n
+                FROM x x1 JOIN x x2 ON x2.b = x1.b AND x2.t >= x1.t AND x2.t < x1.t + INTERVAL (?) DAY
+                GROUP BY x1.b, x1.t HAVING count(DISTINCT x2.a) >= ?)
         SELECT ins.hub, any_value(ins.ids) || list(o.id), any_value(ins.n), count(DISTINCT o.b)
         FROM ins JOIN x o ON o.a = ins.hub AND o.t >= ins.first_in AND o.t < ins.last_in + INTERVAL (?) DAY
         GROUP BY ins.hub, ins.first_in HAVING count(DISTINCT o.b) >= ? ORDER BY ins.hub""",
@@ -190,3 +193,36 @@ def pass_through(store: CaseStore, s: Settings) -> list[Finding]:
                      lambda a, m: f"{m['events']} times, money reached {a} and at least {s.pass_min_ratio:.0%} of it left "
                                   f"within {s.pass_hours} hours ({m['in']:,.2f} in, {m['out']:,.2f} out, "
                                   f"residue {m['residue']:,.2f}).")
+
+
+def bipartite_and_stack(store: CaseStore, s: Settings) -> list[Finding]:
+    """Payers grouped by the exact set of accounts they paid within the window after their first payment."""
+    groups = store.con.execute(f"""
+        WITH x AS (SELECT * FROM {_T}),
+        first AS (SELECT a, min(t) AS t0 FROM x GROUP BY a),
+        sets AS (SELECT x.a, list(DISTINCT x.b ORDER BY x.b) AS receivers, list(x.id) AS ids
+                 FROM x JOIN first USING (a) WHERE x.t < first.t0 + INTERVAL (?) DAY GROUP BY x.a)
+        SELECT receivers, list(a ORDER BY a) AS payers, flatten(list(ids)) FROM sets
+        WHERE len(receivers) >= 3 GROUP BY receivers HAVING count(*) >= 3 ORDER BY payers""", [s.fan_days]).fetchall()
+    layers = [(tuple(r), tuple(p), ids) for r, p, ids in groups]
+    by_payers = {p: (r, ids) for r, p, ids in layers}
+    rows, in_stack = [], set()
+    for receivers, payers, ids in layers:  # a layer whose receivers pay on as a layer: a stack
+        nxt = by_payers.get(receivers)
+        if nxt is not None:
+            in_stack |= {payers, receivers}
+            rows.append(("stack", " / ".join([",".join(payers), ",".join(receivers), ",".join(nxt[0])]), ids + nxt[1],
+                         {"layers": 3, "score": len(ids) + len(nxt[1])}))
+    for receivers, payers, ids in layers:
+        if payers not in in_stack:
+            rows.append(("bipartite", f"{','.join(payers)} → {','.join(receivers)}", ids,
+                         {"payers": len(payers), "receivers": len(receivers), "score": len(ids)}))
+    out = []
+    for kind in ("bipartite", "stack"):
+        out += _findings(store, kind, [(subj, ids, m) for k, subj, ids, m in rows if k == kind], s,
+                         lambda k, m, kind=kind: f"{kind.capitalize()}: {k}",
+                         lambda k, m, kind=kind: (f"Accounts {k.split(' → ')[0]} each paid every one of {k.split(' → ')[1]}"
+                                                  if kind == "bipartite" else
+                                                  f"Layers {k}: each account of a layer paid every account of the next.")
+                                                 + f" (within {s.fan_days} days of their first payment)")
+    return out
