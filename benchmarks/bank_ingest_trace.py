@@ -78,12 +78,14 @@ def run(step: str, path: str, case: str) -> dict:
                 flows = Flows.load(c.store)
                 extra["graph_seconds"] = time.perf_counter() - start
                 origin = flows.accounts[int(flows.src[0])]
-                times, reached = [], 0
-                for _ in range(5):
-                    t0 = time.perf_counter()
-                    reached = len(trace(c.store, origin, hops=6, model="poison", flows=flows).reached)
-                    times.append(time.perf_counter() - t0)
-                extra.update(trace_seconds=statistics.median(times), reached=reached, origin=origin)
+                for model in ("poison", "haircut", "fifo"):
+                    times, reached = [], 0
+                    for _ in range(5):
+                        t0 = time.perf_counter()
+                        reached = len(trace(c.store, origin, hops=6, model=model, flows=flows).reached)
+                        times.append(time.perf_counter() - t0)
+                    extra[f"trace_{model}_seconds"] = statistics.median(times)
+                extra.update(trace_seconds=extra["trace_poison_seconds"], reached=reached, origin=origin)
     return {"step": step, "seconds": time.perf_counter() - start, **extra,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -92,6 +94,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--child", nargs=3)
+    ap.add_argument("--keep", default=None, help="build the case in this directory and keep it (for profiling)")
     a = ap.parse_args()
     if a.child:
         print(json.dumps(run(*a.child), default=str))
@@ -104,7 +107,7 @@ def main() -> None:
         print(f"generated {path.name} in {time.perf_counter() - t:.1f}s")
     print(f"file: {path.name}, {path.stat().st_size / 1e9:.2f} GB, {a.rows:,} rows")
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
-        case = str(Path(tmp) / "case")
+        case = a.keep or str(Path(tmp) / "case")
         res = {}
         for step in ("read_csv", "intake", "ingest", "trace"):
             p = subprocess.run([sys.executable, __file__, "--child", step, str(path), case], capture_output=True, text=True)
@@ -118,7 +121,9 @@ def main() -> None:
     print(f"casegraph intake (hash)   {res['intake']['seconds']:8.2f} s")
     print(f"casegraph ingest          {i:8.2f} s   = {i / r:.2f}x read_csv (target 1.5x)")
     print(f"money graph build         {g:8.2f} s")
-    print(f"6-hop trace (median of 5) {t:8.3f} s   reached {res['trace']['reached']:,} accounts (target < 1 s)")
+    for model in ("poison", "haircut", "fifo"):
+        print(f"6-hop trace, {model:8} {res['trace'][f'trace_{model}_seconds']:8.3f} s   (median of 5; reached "
+              f"{res['trace']['reached']:,} accounts; target < 1 s)")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ def test_paths_respect_time(store):
     assert set(r) == {"M", "H", "Z"}  # Y was paid before the money arrived; Q has no time
     assert [h.locator for h in r["Z"].hops] == ["row:4", "row:6", "row:7"]
     assert [h.amount for h in r["H"].hops] == [Decimal(150), Decimal(180)]
+    assert [(h.src, h.dst) for h in r["H"].hops] == [("R", "M"), ("M", "H")] and r["H"].hops[0].ts == T0 + timedelta(hours=3)
 
 
 def test_hop_limit_and_minimum(store):
@@ -70,6 +71,8 @@ def test_backward_finds_the_sources(store):
     r = by_account(trace(store, "H", backward=True))
     assert set(r) == {"M", "R", "X", "V1", "V2"}
     assert [h.locator for h in r["V1"].hops] == ["row:6", "row:4", "row:1"]
+    assert [(h.src, h.dst) for h in r["V1"].hops] == [("M", "H"), ("R", "M"), ("V1", "R")]  # as the transfers were made
+    assert r["V1"].hops[0].ts == T0 + timedelta(hours=4)
 
 
 def test_window_and_unknown_account(store):

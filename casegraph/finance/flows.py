@@ -38,6 +38,8 @@ class Flows:
     row: np.ndarray  # the transfer's rowid in the store's transactions table
     offsets: np.ndarray  # CSR: transfers of account a are [offsets[a], offsets[a+1])
     skipped: dict[str, int] = field(default_factory=dict)  # why some transactions are not in the graph
+    linked: bool = False  # whether some accounts were merged by links
+    backwards: bool = False  # reversed(): src is the receiver, dst the sender, times negated
 
     @classmethod
     def load(cls, store: CaseStore, links: dict[str, str] | None = None) -> Flows:
@@ -75,11 +77,12 @@ class Flows:
         offsets = np.searchsorted(src, np.arange(len(accounts) + 1))
         rows = tbl.column("r").to_numpy()[order]
         exact = tbl.column("exact").combine_chunks().take(pa.array(order))
-        return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, amount, exact, rows, offsets, skipped)
+        return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, amount, exact, rows, offsets, skipped,
+                   bool(links))
 
     def reversed(self) -> Flows:
         """The same transfers with time running backwards, for tracing where money came from."""
         order = np.lexsort((-self.t, self.dst))
         src, dst, t = self.dst[order], self.src[order], -self.t[order]
         return Flows(self.accounts, self.index, src, dst, t, self.amount[order], self.exact.take(pa.array(order)), self.row[order],
-                     np.searchsorted(src, np.arange(len(self.accounts) + 1)), self.skipped)
+                     np.searchsorted(src, np.arange(len(self.accounts) + 1)), self.skipped, self.linked, not self.backwards)

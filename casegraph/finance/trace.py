@@ -20,6 +20,7 @@ from decimal import Decimal
 import numpy as np
 import pyarrow as pa
 
+from ..model import record_id
 from ..store import CaseStore
 from .flows import UNKNOWN, Flows, is_unknown
 
@@ -122,31 +123,46 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
     used_mask = np.zeros(len(f.t), bool)
     used_mask[used] = True
     replay = np.flatnonzero((window & (reached_mask[f.src] | reached_mask[f.dst]) & (f.src != origin)) | used_mask)
-    details = _details(store, f.row[parent[parent >= 0]].tolist())  # only the transfers on reported paths
+    details = _details(store, f, parent[parent >= 0])  # only the transfers on reported paths
     reached = []
     for a in np.flatnonzero(parent >= 0):
         path, node = [], int(a)
         while node != origin and parent[node] >= 0 and len(path) <= hops:
             e = int(parent[node])
-            path.append(details[int(f.row[e])])
+            path.append(details[e])
             node = int(f.src[e])
         reached.append(Reached(f.accounts[a], path[::-1]))
-    taint = _taint(f, replay, origin, model)
+    taint = _poison(f, replay, origin, arrival) if model == "poison" else _taint(f, replay, origin, model)
     for r in reached:
         r.tainted, r.received = taint.get(r.account, (Decimal(0), Decimal(0)))
     reached.sort(key=lambda r: (len(r.hops), -r.tainted, r.account))
     return TraceResult(account, backward, model, reached, f.skipped)
 
 
-def _details(store: CaseStore, rowids: list[int]) -> dict[int, Hop]:
-    """The transfers at these rowids, as hops (ids computed only for these rows)."""
-    if not rowids:
+def _details(store: CaseStore, f: Flows, edges: np.ndarray) -> dict[int, Hop]:
+    """The transfers at these graph edges, as hops, keyed by edge. Accounts, times and exact amounts come
+    from the graph; the store is asked only for what the graph lacks (descriptions only for unknown ends)."""
+    if not len(edges):
         return {}
-    rows = store.con.execute("""
-        SELECT rowid, id, coalesce(from_account, ? || rowid), coalesce(to_account, ? || rowid), ts_utc, amount, currency,
-               locator, exhibit_sha256, description
-        FROM transactions WHERE rowid IN (SELECT unnest(?))""", [UNKNOWN, UNKNOWN, rowids]).fetchall()
-    return {r[0]: Hop(*r[1:]) for r in rows}
+    rows = f.row[edges]
+    meta = {r[0]: r[1:] for r in store.con.execute("""
+        SELECT t.rowid, t.parser, t.exhibit_sha256, t.currency, t.locator,
+               CASE WHEN t.from_account IS NULL OR t.to_account IS NULL THEN t.description END
+        FROM (SELECT unnest(?) AS r) q JOIN transactions t ON t.rowid = q.r""", [rows.tolist()]).fetchall()}
+    raw = {}
+    if f.linked:  # show each end as the transaction wrote it, not as the link merged it
+        raw = {r[0]: r[1:] for r in store.con.execute("""
+            SELECT t.rowid, t.from_account, t.to_account FROM (SELECT unnest(?) AS r) q JOIN transactions t ON t.rowid = q.r""",
+            [rows.tolist()]).fetchall()}
+    amounts = f.exact.take(pa.array(edges)).to_pylist()
+    out = {}
+    for e, r, amount in zip(edges.tolist(), rows.tolist(), amounts):
+        parser, sha, currency, loc, description = meta[r]
+        a, b = f.accounts[f.src[e]], f.accounts[f.dst[e]]
+        frm, to = raw.get(r, (b, a) if f.backwards else (a, b))
+        out[e] = Hop(record_id("transactions", sha, parser, loc), frm or (b if f.backwards else a), to or (a if f.backwards else b),
+                     datetime.fromtimestamp(abs(int(f.t[e])) / 1e6, timezone.utc), amount, currency, loc, sha, description)
+    return out
 
 
 def label(account: str, hop: Hop | None = None) -> str:
@@ -154,6 +170,21 @@ def label(account: str, hop: Hop | None = None) -> str:
     if not is_unknown(account):
         return account
     return f"(unknown: {hop.description})" if hop is not None and hop.description else "(unknown end)"
+
+
+def _poison(f: Flows, replay: np.ndarray, origin: int, arrival: np.ndarray) -> dict[str, tuple[Decimal, Decimal]]:
+    """Poison, column-wise: a transfer is tainted when it leaves the origin, or leaves a reached account at or
+    after the first tainted money arrived there (the search's arrival time). Sums are exact decimals."""
+    import pyarrow.compute as pc
+
+    src, dst = f.src[replay], f.dst[replay]
+    tainted = (src == origin) | (f.t[replay] >= arrival[src])
+    amounts = f.exact.take(pa.array(replay))
+    zero = pa.scalar(Decimal(0), amounts.type)
+    table = pa.table({"dst": dst, "amount": amounts, "tainted": pc.if_else(pa.array(tainted), amounts, zero)})
+    sums = table.group_by("dst").aggregate([("tainted", "sum"), ("amount", "sum")])
+    return {f.accounts[int(d)]: (t, a) for d, t, a in zip(sums.column("dst").to_pylist(), sums.column("tainted_sum").to_pylist(),
+                                                          sums.column("amount_sum").to_pylist())}
 
 
 def _taint(f: Flows, used: np.ndarray, origin: int, model: str) -> dict[str, tuple[Decimal, Decimal]]:

@@ -9,9 +9,12 @@ import io
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import ClassVar, TypeVar
+
+from defusedxml import DefusedXmlException
 
 from ..ingest.archive import ArchiveError, SafeArchive, is_archive
 from ..model import Identifier, ParseIssue, Provenance, Record
@@ -131,6 +134,15 @@ class Parser:
                 continue
             yield from records
 
+    def xml_failure(self, src: Source, e: Exception, prefix: str = "") -> ParseIssue:
+        """The issue for XML that defusedxml refused (DTD, entities) or that is not well-formed."""
+        if isinstance(e, DefusedXmlException):
+            return self.issue(src, f"{prefix}xml:", f"{src.name}: {prefix.rstrip('#') or 'XML'} refused: {type(e).__name__} "
+                              f"({e}); DTDs and entity declarations are not allowed in evidence XML (possible entity attack)")
+        line, col = e.position
+        return self.issue(src, f"{prefix}xml:line:{line}", f"{src.name}: XML not well-formed at line {line}, column {col}: "
+                          f"{e}; the records before that point were kept")
+
     def issue(self, src: Source, locator: str, message: str, raw: str | bytes | None = None,
               severity: str = "error") -> ParseIssue:
         if isinstance(raw, bytes):
@@ -183,3 +195,13 @@ def text_lines(f) -> Iterator[tuple[int, str, str | None]]:
             text = raw.decode("utf-8", errors="replace")
             note = f"not valid UTF-8 at byte {e.start} of the line; undecodable bytes replaced with U+FFFD"
         yield n, text.rstrip("\r\n"), note
+
+
+def iso_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time as sources write it ('Z' included); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -9,7 +9,6 @@ can join a KYC phone number to the number in a seized phone. Streamed with defus
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from xml.etree.ElementTree import Element, ParseError
 
@@ -18,7 +17,7 @@ from defusedxml import DefusedXmlException
 
 from ..model import Contact, Record, Transaction
 from . import register
-from .base import Parser, Probe, Source
+from .base import Parser, Probe, Source, iso_time
 
 _HEAD_FIELDS = ("rentity_id", "rentity_branch", "submission_code", "report_code", "entity_reference", "submission_date",
                 "currency_code_local", "reason", "action")
@@ -31,15 +30,6 @@ def _text(el: Element | None, path: str) -> str | None:
         return None
     v = el.findtext(path)
     return v.strip() if v and v.strip() else None
-
-
-def _when(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 @register
@@ -73,11 +63,8 @@ class GoAML(Parser):
                     elif depth == 1 and el.tag == "activity":
                         yield from self._activity(src, el)
                         el.clear()
-        except DefusedXmlException as e:
-            yield self.issue(src, "xml:", f"{src.name}: refused: {type(e).__name__} ({e}); DTDs and entities are not allowed")
-        except ParseError as e:
-            yield self.issue(src, f"xml:line:{e.position[0]}", f"{src.name}: XML not well-formed at line {e.position[0]}, "
-                                                              f"column {e.position[1]}: {e}; transactions before it were kept")
+        except (DefusedXmlException, ParseError) as e:
+            yield self.xml_failure(src, e)
         if head:
             yield self.issue(src, "xml:/report", "report: " + ", ".join(f"{k}={v}" for k, v in head.items()), severity="info")
 
@@ -107,7 +94,7 @@ class GoAML(Parser):
                                    ("internal_ref", _text(t, "internal_ref_number")),
                                    ("from_my_client", t.find("t_from_my_client") is not None or None),
                                    ("to_my_client", t.find("t_to_my_client") is not None or None)) if v}
-        tx = Transaction(prov=self.prov(src, loc), rail="bank", ts=_when(_text(t, "date_transaction")),
+        tx = Transaction(prov=self.prov(src, loc), rail="bank", ts=iso_time(_text(t, "date_transaction")),
                          reference=_text(t, "transactionnumber"), from_account=frm[0], to_account=to[0],
                          from_name=frm[1], to_name=to[1], amount=amount, currency=head.get("currency_code_local"),
                          description=_text(t, "transaction_description"), extra=extra)

@@ -100,13 +100,8 @@ class SMSBackupXML(Parser):
                         except (ValueError, KeyError) as e:
                             yield self.issue(src, loc, f"unreadable <{el.tag}>: {e}", str(dict(el.attrib))[:500])
                     root.clear()  # constant memory: drop what has been read
-            except DefusedXmlException as e:
-                yield self.issue(src, "xml:", f"{src.name}: refused: {type(e).__name__} ({e}); DTDs and entity "
-                                              "declarations are not allowed in evidence XML (possible entity attack)")
-            except ParseError as e:
-                line, col = e.position
-                yield self.issue(src, f"xml:line:{line}", f"{src.name}: XML not well-formed at line {line}, column {col}: "
-                                                          f"{e}; records before this point were kept")
+            except (DefusedXmlException, ParseError) as e:
+                yield self.xml_failure(src, e)
 
     def _sms(self, src: Source, loc: str, el: Element) -> Iterator[Record]:
         a = el.attrib

@@ -9,7 +9,6 @@ of every model is kept: recovered deleted items are often the evidence that matt
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -19,7 +18,7 @@ from defusedxml import DefusedXmlException
 from ..ingest.archive import ArchiveError, SafeArchive
 from ..model import Call, Contact, Message, Record
 from . import register
-from .base import Parser, Probe, Source
+from .base import Parser, Probe, Source, iso_time
 from .whatsapp_android_db import jid_kind
 
 ENTRY_KINDS = {"PhoneNumber": "phone", "EmailAddress": "email", "UserID": "username", "ProfilePicture": None, "WebAddress": None}
@@ -43,15 +42,6 @@ def model_dict(el: Element) -> dict[str, Any]:
         elif t == "multiModelField":
             out[name] = [model_dict(m) for m in child if _tag(m) == "model"]
     return out
-
-
-def _ts(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _seconds(span: str | None) -> int | None:
@@ -118,11 +108,8 @@ class UFDR(Parser):
                 elif _tag(parent) == "modelType":
                     yield from self.each(src, [el], lambda e, loc=loc: self._top(src, loc, e), lambda _, loc=loc: loc)
                     parent.remove(el)
-        except DefusedXmlException as e:
-            yield self.issue(src, "zip:report.xml", f"{src.name}: report.xml refused: {type(e).__name__} ({e})")
-        except ParseError as e:
-            yield self.issue(src, f"zip:report.xml#xml:line:{e.position[0]}",
-                             f"{src.name}: report.xml not well-formed at line {e.position[0]}, column {e.position[1]}: {e}")
+        except (DefusedXmlException, ParseError) as e:
+            yield self.xml_failure(src, e, "zip:report.xml#")
 
     @staticmethod
     def _chat_context(chat: Element) -> dict[str, Any]:
@@ -165,7 +152,7 @@ class UFDR(Parser):
                                    ("attachments", attachments if len(attachments) > 1 else None)) if v}
         msg = Message(prov=self.prov(src, loc), platform=platform,
                       chat_id=f"{platform}:{chat.get('Id') or chat.get('Name')}" if chat else None, chat_name=chat.get("Name"),
-                      source_id=m.get("_id"), ts=_ts(m.get("TimeStamp") or m.get("DateSent") or m.get("DateRead")),
+                      source_id=m.get("_id"), ts=iso_time(m.get("TimeStamp") or m.get("DateSent") or m.get("DateRead")),
                       sender_id=sender_id, sender_name=sender_name,
                       recipient_id=_party(to[0])[0] if to else None,
                       direction="outgoing" if owner_sent else "incoming" if frm else "unknown",
@@ -183,7 +170,7 @@ class UFDR(Parser):
         other = next((p for p in parties if str(p.get("IsPhoneOwner")).lower() != "true"), parties[0] if parties else None)
         number, name = _party(other)
         direction = (m.get("Type") or m.get("Direction") or "unknown").lower()
-        call = Call(prov=self.prov(src, loc), platform=(m.get("Source") or "phone").lower(), ts=_ts(m.get("TimeStamp")),
+        call = Call(prov=self.prov(src, loc), platform=(m.get("Source") or "phone").lower(), ts=iso_time(m.get("TimeStamp")),
                     number=number, name=name, direction=direction, duration_s=_seconds(m.get("Duration")),
                     extra={"deleted_state": m["_deleted"]} if m["_deleted"] not in (None, "Intact") else {})
         yield call
