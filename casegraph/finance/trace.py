@@ -12,7 +12,7 @@ The traced account's own outgoing transfers (in the window) are the taint's orig
 """
 from __future__ import annotations
 
-from collections import deque
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -188,48 +188,49 @@ def _poison(f: Flows, replay: np.ndarray, origin: int, arrival: np.ndarray) -> d
 
 
 def _taint(f: Flows, used: np.ndarray, origin: int, model: str) -> dict[str, tuple[Decimal, Decimal]]:
-    """(tainted, total) received per account, replaying the reached transfers in time order.
-    The origin's outgoing transfers are fully tainted. Backward traces read taint as provenance share."""
+    """(tainted, total) received per account under haircut or fifo, replaying the transfers in time order
+    with exact decimals (quantised to 18 places once, at the end). The origin's transfers are all tainted."""
     if not len(used):
         return {}
     order = used[np.argsort(f.t[used], kind="stable")]
+    srcs, dsts = f.src[order].tolist(), f.dst[order].tolist()
     amounts = f.exact.take(pa.array(order)).to_pylist()
-    held: dict[int, Decimal] = {}  # total held
-    dirty: dict[int, Decimal] = {}  # tainted part held (poison: 0 or all)
-    lots: dict[int, deque] = {}  # fifo: [amount, tainted amount] per lot
-    got: dict[int, list[Decimal]] = {}
-    for e, amt in zip(order.tolist(), amounts):
-        a, b = int(f.src[e]), int(f.dst[e])
+    zero = Decimal(0)
+    held: dict[int, Decimal] = defaultdict(Decimal)  # what an account holds
+    dirty: dict[int, Decimal] = defaultdict(Decimal)  # the tainted part of it
+    lots: dict[int, deque] = defaultdict(deque)  # fifo: [amount, tainted part] per arrival
+    got_t: dict[int, Decimal] = defaultdict(Decimal)
+    got_a: dict[int, Decimal] = defaultdict(Decimal)
+    fifo = model == "fifo"
+    for a, b, amt in zip(srcs, dsts, amounts):
         if a == origin:
             t_amt = amt
-        elif model == "poison":
-            t_amt = amt if dirty.get(a, 0) > 0 else Decimal(0)
-        elif model == "haircut":
-            total = held.get(a, Decimal(0))
-            t_amt = (amt * dirty.get(a, Decimal(0)) / total).quantize(Decimal("1e-18")) if total > 0 else Decimal(0)
-            t_amt = min(t_amt, amt, dirty.get(a, Decimal(0)))
-        else:  # fifo
-            t_amt, need, q = Decimal(0), amt, lots.setdefault(a, deque())
+        elif fifo:
+            t_amt, need, q = zero, amt, lots[a]
             while need > 0 and q:
                 lot = q[0]
-                take = min(need, lot[0])
-                share = (lot[1] * take / lot[0]).quantize(Decimal("1e-18")) if lot[0] > 0 else Decimal(0)
+                take = need if need < lot[0] else lot[0]
+                share = lot[1] * take / lot[0]
                 t_amt += share
                 lot[0] -= take
                 lot[1] -= share
                 need -= take
                 if lot[0] <= 0:
                     q.popleft()
-        if a != origin:
-            held[a] = max(held.get(a, Decimal(0)) - amt, Decimal(0))
-            dirty[a] = max(dirty.get(a, Decimal(0)) - t_amt, Decimal(0))
-        held[b] = held.get(b, Decimal(0)) + amt
-        dirty[b] = dirty.get(b, Decimal(0)) + t_amt
-        lots.setdefault(b, deque()).append([amt, t_amt])
-        g = got.setdefault(b, [Decimal(0), Decimal(0)])
-        g[0] += t_amt
-        g[1] += amt
-    return {f.accounts[k]: (v[0], v[1]) for k, v in got.items()}
+        else:
+            h, d = held[a], dirty[a]
+            t_amt = min(amt * d / h, amt, d) if h > 0 and d > 0 else zero
+            held[a] = h - amt if h > amt else zero
+            dirty[a] = d - t_amt if d > t_amt else zero
+        if fifo:
+            lots[b].append([amt, t_amt])
+        else:
+            held[b] += amt
+            dirty[b] += t_amt
+        got_t[b] += t_amt
+        got_a[b] += amt
+    q18 = Decimal("1e-18")
+    return {f.accounts[k]: (got_t[k].quantize(q18), got_a[k]) for k in got_a}
 
 
 VERSION = "1.0"

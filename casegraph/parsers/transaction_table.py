@@ -29,6 +29,7 @@ from ..model import Batch, Record
 from ..store import AMOUNT
 from . import register
 from .base import Parser, Probe, Source
+from .prefetch import prefetch
 
 GENUINE_USDT = {"tron": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "ethereum": "0xdac17f958d2ee523a2206206994597c13d831ec7"}
 HEADER_SCAN = 40  # lines or sheet rows searched for the header row
@@ -223,18 +224,21 @@ class TransactionTable(Parser):
             parse_options=pacsv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=True, invalid_row_handler=invalid),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False))
-        row = 0
-        for rb in reader:
-            for number, text in bad:
-                yield self.issue(ctx.src, f"line:{number}" if number else "row:?", "row with the wrong number of columns",
-                                 text)
-            bad.clear()
-            table = pa.Table.from_batches([rb]).rename_columns(layout.headers if len(set(layout.headers)) == len(names) else names)
-            locators = pc.binary_join_element_wise("row:", pa.array(range(row + 1, row + 1 + rb.num_rows)).cast(pa.string()), "")
-            row += rb.num_rows
-            yield from self._rows(ctx, table, locators)
-        for number, text in bad:
-            yield self.issue(ctx.src, f"line:{number}" if number else "row:?", "row with the wrong number of columns", text)
+        def converted() -> Iterator[list]:
+            row = 0
+            for rb in reader:
+                out: list = [self.issue(ctx.src, f"line:{number}" if number else "row:?", "row with the wrong number of "
+                                        "columns", text) for number, text in bad]  # found while this batch was read
+                bad.clear()
+                table = pa.Table.from_batches([rb]).rename_columns(layout.headers if len(set(layout.headers)) == len(names) else names)
+                locators = pc.binary_join_element_wise("row:", pa.array(range(row + 1, row + 1 + rb.num_rows)).cast(pa.string()), "")
+                row += rb.num_rows
+                yield out + list(self._rows(ctx, table, locators))
+            yield [self.issue(ctx.src, f"line:{number}" if number else "row:?", "row with the wrong number of columns", text)
+                   for number, text in bad]
+
+        for out in prefetch(converted()):  # the next batch is read and converted while this one is being stored
+            yield from out
 
     def _xlsx(self, ctx: _Ctx) -> Iterator[Record | Batch]:
         layout = ctx.layout
