@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from casegraph.finance.synthetic import TYPOLOGIES, generate, score
+from casegraph.finance.synthetic import generate, score
 from casegraph.finance.typologies import Settings, detect
 from casegraph.store import CaseStore
 

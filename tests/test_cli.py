@@ -48,3 +48,19 @@ def test_demo_builds_a_verified_case(tmp_path):
     assert "verdict INTACT" in out and "Demo case ready" in out
     assert (tmp_path / "demo" / "case" / "case.duckdb").exists()
     run("demo", tmp_path / "demo", code=2)  # refuses to overwrite without --overwrite
+
+
+def test_money_commands_on_the_demo_case(tmp_path):
+    run("demo", tmp_path / "d")
+    case = tmp_path / "d" / "case"
+    out = run("typologies", case)
+    assert "structuring" in out and "0081234567" in out and "findings written" in out
+    out = run("trace", case, "--from", "0081234567", "--model", "fifo", "--hops", "3")
+    assert "8001234501" in out and "findings written (trace:forward:fifo:0081234567)" in out
+    out = run("trace", case, "--from", "TET8J56maUaAbx2T6vBNtyhbu39QHukgQF", "--backward")
+    assert "TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF" in out
+    out = run("trace", case, "--from", "NOBODY", code=1)
+    assert "NOBODY" in out
+    events = [json.loads(l)["action"] for l in (case / "custody.jsonl").read_text().splitlines()]
+    assert events.count("trace") >= 3 and "typologies" in events  # the demo's own analyses are logged too
+    assert "INTACT" in run("custody", "verify", case)

@@ -1,7 +1,6 @@
 """OCR on images rendered here with the Noto Sinhala and Tamil fonts (fonts-noto-core)."""
 from pathlib import Path
 
-import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from casegraph.model import TextBlock

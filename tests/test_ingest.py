@@ -1,6 +1,4 @@
 """Format detection over every fixture, and ingest into the store: provenance, idempotency, rollback."""
-import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest

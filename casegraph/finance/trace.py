@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from ..model import record_id
 from ..store import CaseStore
-from .flows import UNKNOWN, Flows, is_unknown
+from .flows import Flows, is_unknown
 
 MODELS = ("poison", "haircut", "fifo")
 NEVER = np.iinfo(np.int64).max

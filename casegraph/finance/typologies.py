@@ -177,7 +177,7 @@ def gather_scatter(store: CaseStore, s: Settings) -> list[Finding]:
 
 
 def pass_through(store: CaseStore, s: Settings) -> list[Finding]:
-    rows = store.con.execute(f"""
+    rows = store.con.execute("""
         WITH x AS (SELECT * FROM transactions WHERE to_account IS NOT NULL OR from_account IS NOT NULL),
         ev AS (SELECT i.to_account AS acct, i.id AS in_id, i.amount AS amount_in, list(o.id) AS out_ids, sum(o.amount) AS amount_out
                FROM x i JOIN x o ON o.from_account = i.to_account AND o.ts_utc >= i.ts_utc

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
 from ..ingest.archive import SafeArchive, is_archive
