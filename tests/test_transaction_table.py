@@ -119,3 +119,12 @@ def test_xlsx_statement(tmp_path):
     a, b = _tx(run_parser(P, path))
     assert a.amount == Decimal("990000") and a.to_account == "0081234567" and a.ts == datetime(2024, 4, 8)
     assert b.amount == Decimal("1500000.25") and b.to_account == "8001234501" and b.prov.locator == "xlsx:Statement!row=5"
+
+
+def test_windows_1252_statement(tmp_path):
+    path = tmp_path / "BOC_0081234567_cp1252.csv"
+    path.write_bytes("Txn Date,Value Date,Description,Cheque No,Debit,Credit,Balance\n"
+                     "14/03/2024,14/03/2024,CAFÉ RÉSUMÉ PAYMENT,,100.00,,900.00\n".encode("cp1252"))
+    recs = run_parser(P, path)
+    assert _tx(recs)[0].description == "CAFÉ RÉSUMÉ PAYMENT"
+    assert any("not valid UTF-8; read as cp1252" in i.message for i in issues(recs, "warning"))

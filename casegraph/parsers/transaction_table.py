@@ -9,6 +9,7 @@ A table whose headers no profile knows gets a clear error listing the headers fo
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -217,6 +218,10 @@ class TransactionTable(Parser):
             return "skip"
 
         encoding = "utf-16" if probe.head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
+        if encoding == "utf-8" and not _decodes(ctx.src.path, "utf-8"):
+            encoding = "cp1252" if _decodes(ctx.src.path, "cp1252") else "latin-1"
+            yield self.issue(ctx.src, "file", f"{ctx.src.name} is not valid UTF-8; read as {encoding}, as spreadsheet "
+                             "exports on Windows are written", severity="warning")
         reader = pacsv.open_csv(
             ctx.src.path,
             read_options=pacsv.ReadOptions(skip_rows=layout.header_index + 1, column_names=names, encoding=encoding,
@@ -353,6 +358,19 @@ class _Ctx:
     holder: str | None
     fake_tokens: int = 0
     fake_first: str | None = None
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes in `encoding` (streamed; multi-byte characters across chunks are fine)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(16 << 20):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _holder_account(preamble: list[str], file_name: str) -> str | None:
