@@ -1,17 +1,15 @@
 """Identifiers mentioned in free text: phones, emails, NIC numbers, bank accounts, IBANs, wallets.
 
-This finds and lightly validates candidates so the graph can join a number typed into a chat
-with the same number in a bank's KYC record. Canonical forms (E.164, checksummed addresses) are
-made later, in one place, by graph/identifiers.
+This finds and checks candidates so the graph can join a number typed into a chat with the same
+number in a bank's KYC record. Values are stored as written; the checks and the canonical forms
+(E.164, checksummed addresses, the 12-digit NIC) come from one place, graph/identifiers.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 
-import base58
-import phonenumbers
+from ..graph.identifiers import valid
 
 # One cheap scan first: a superset of every pattern below, so most messages are skipped at once.
 # It is written for both Python's re and RE2, so columnar parsers can apply it with pyarrow.
@@ -37,23 +35,9 @@ _KINDS = (
 _ANY = re.compile("|".join(f"(?P<g{i}>{pattern.replace('(?P<v>', f'(?P<v{i}>')})" for i, (_, pattern) in enumerate(_KINDS)))
 
 
-def nic_valid(nic: str) -> bool:
-    """Structural check of a Sri Lankan NIC: day-of-year 1..366 (plus 500 for women)."""
-    digits = nic[:9] if len(nic) == 10 else nic
-    day = int(digits[2:5]) if len(nic) == 10 else int(digits[4:7])
-    return 1 <= day <= 366 or 501 <= day <= 866
-
-
-def tron_valid(addr: str) -> bool:
-    try:
-        return base58.b58decode_check(addr)[:1] == b"\x41"
-    except ValueError:
-        return False
-
-
 def find(text: str | None, region: str = "LK") -> Iterator[tuple[str, str, tuple[int, int]]]:
     """(kind, value as written, (start, end)) for each identifier in text, checked where a check exists
-    (checksums, NIC day-of-year, phone numbering plans)."""
+    (checksums, NIC day-of-year, phone numbering plans), by the same code that normalises them."""
     if not text or not _CANDIDATE.search(text):
         return
     for m in _ANY.finditer(text):
@@ -63,30 +47,11 @@ def find(text: str | None, region: str = "LK") -> Iterator[tuple[str, str, tuple
             value = value.strip(" -().")
             if sum(c.isdigit() for c in value) < 9:
                 continue
-        ok = _valid_phone(value, region) if kind == "phone" else kind not in _CHECKS or _CHECKS[kind](value)
-        if ok:
+        if kind not in _CHECKED or valid(kind, value, region):
             yield kind, value, span
 
 
-@lru_cache(maxsize=65536)
-def _valid_phone(raw: str, region: str) -> bool:
-    """phonenumbers' own check (numbering plans per country); cached, as chats repeat the same numbers."""
-    try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(raw, region))
-    except phonenumbers.NumberParseException:
-        return False
-
-
-def _btc_valid(addr: str) -> bool:
-    if addr.startswith("bc1"):
-        return True
-    try:
-        return base58.b58decode_check(addr)[:1] in (b"\x00", b"\x05")
-    except ValueError:
-        return False
-
-
-_CHECKS = {"tron": tron_valid, "nic": nic_valid, "btc": _btc_valid}
+_CHECKED = {"tron", "nic", "btc", "phone"}  # checksums, NIC day numbers, numbering plans: graph/identifiers
 
 
 def looks_like_phone(s: str) -> bool:
