@@ -181,15 +181,6 @@ class SafeArchive:
         with self.open(name) as f:
             return f.read()
 
-    def extract(self, name: str, dest_dir: Path) -> Path:
-        """Copy one member to a file under dest_dir (for readers such as sqlite3 that need a path)."""
-        target = Path(dest_dir) / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with self.open(name) as src, open(target, "wb") as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
-        return target
-
     def walk(self, depth: int = 0, prefix: str = "") -> Iterator[tuple[str, SafeArchive, str]]:
         """(display path, archive, member name) for every file, descending into nested archives up to
         max_depth. Nested archives are spooled to a temporary file through the same byte budget."""

@@ -28,11 +28,6 @@ def digest_stream(src: BinaryIO, sink: BinaryIO | None = None) -> Digest:
     return Digest(sha.hexdigest(), md5.hexdigest(), size)
 
 
-def digest_file(path: Path) -> Digest:
-    with open(path, "rb") as f:
-        return digest_stream(f)
-
-
 def sha256_file(path: Path) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()

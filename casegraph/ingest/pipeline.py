@@ -130,10 +130,5 @@ def _flush(store, batch: list[Record], counts: Counter, severities: Counter, dig
     batch.clear()
 
 
-def parse_all(case: Case, **kw) -> list[ParseOutcome]:
-    shas = [r[0] for r in case.store.con.execute("SELECT sha256 FROM exhibits ORDER BY added_at").fetchall()]
-    return [parse_exhibit(case, sha, **kw) for sha in shas]
-
-
 def known_parsers() -> list[Parser]:
     return sorted(load_all(), key=lambda p: p.name)
