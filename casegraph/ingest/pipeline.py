@@ -53,13 +53,13 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
                   options: dict[str, str] | None = None, actor: str | None = None,
                   on_batch: Callable[[int], None] | None = None) -> ParseOutcome:
     store = case.store
-    ex = store.rows("SELECT exhibit_id, original_name FROM exhibits WHERE sha256 = ?", [sha256])
+    ex = store.rows("SELECT exhibit_id, original_name, format FROM exhibits WHERE sha256 = ?", [sha256])
     if not ex:
         raise KeyError(f"no exhibit with sha256 {sha256}")
-    exhibit_id, name = ex[0]["exhibit_id"], ex[0]["original_name"]
+    exhibit_id, name, recorded = ex[0]["exhibit_id"], ex[0]["original_name"], ex[0]["format"]
     path = case.evidence_path(sha256)
     load_all()
-    parser: Parser | None = by_name(parser_name) if parser_name else detect(path, name)
+    parser: Parser | None = by_name(parser_name) if parser_name else _recorded(recorded) or detect(path, name)
     if parser is None:
         return ParseOutcome(sha256, exhibit_id, name, None, "unrecognised",
                             message=f"{name}: format not recognised by any parser; name one with --parser")
@@ -105,6 +105,14 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
     con.execute("UPDATE parse_runs SET custody_event_hash=? WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
                 [event["hash"], sha256, parser.name, parser.version])
     return ParseOutcome(sha256, exhibit_id, name, parser.name, status, dict(counts), issues)
+
+
+def _recorded(fmt: str | None) -> Parser | None:
+    """The parser intake detected (and recorded on the exhibit), if it still exists."""
+    try:
+        return by_name(fmt) if fmt else None
+    except KeyError:
+        return None
 
 
 def _flush(store, batch: list[Record], counts: Counter, severities: Counter, digest, on_batch) -> None:
