@@ -55,8 +55,7 @@ class Flows:
                    coalesce(to_account, '{UNKNOWN}' || rowid) AS to_account, epoch_us(ts_utc) AS t, CAST(amount AS DOUBLE) AS amount,
                    amount AS exact
             FROM transactions
-            WHERE ts_utc IS NOT NULL AND amount IS NOT NULL
-            ORDER BY rowid""").to_arrow_table()
+            WHERE ts_utc IS NOT NULL AND amount IS NOT NULL""").to_arrow_table()
         links = links or {}
 
         frm = tbl.column("from_account").combine_chunks()
@@ -72,10 +71,10 @@ class Flows:
         accounts = both.dictionary.to_pylist()
         t = tbl.column("t").to_numpy()
         amount = tbl.column("amount").to_numpy()
-        order = np.lexsort((t, src))
-        src, dst, t, amount = src[order], dst[order], t[order], amount[order]
+        rows = tbl.column("r").to_numpy()
+        order = np.lexsort((rows, t, src))  # by sender, then time; rowid breaks ties, so paths are reproducible
+        src, dst, t, amount, rows = src[order], dst[order], t[order], amount[order], rows[order]
         offsets = np.searchsorted(src, np.arange(len(accounts) + 1))
-        rows = tbl.column("r").to_numpy()[order]
         exact = tbl.column("exact").combine_chunks().take(pa.array(order))
         return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, amount, exact, rows, offsets, skipped,
                    bool(links))

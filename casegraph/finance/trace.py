@@ -145,23 +145,23 @@ def _details(store: CaseStore, f: Flows, edges: np.ndarray) -> dict[int, Hop]:
     if not len(edges):
         return {}
     rows = f.row[edges]
-    meta = {r[0]: r[1:] for r in store.con.execute("""
+    # as the transaction wrote its ends when links merged some in the graph, else the graph's own names
+    ends = ", t.from_account, t.to_account" if f.linked else ""
+    meta = {r[0]: r[1:] for r in store.con.execute(f"""
         SELECT t.rowid, t.parser, t.exhibit_sha256, t.currency, t.locator,
-               CASE WHEN t.from_account IS NULL OR t.to_account IS NULL THEN t.description END
+               CASE WHEN t.from_account IS NULL OR t.to_account IS NULL THEN t.description END{ends}
         FROM (SELECT unnest(?) AS r) q JOIN transactions t ON t.rowid = q.r""", [rows.tolist()]).fetchall()}
-    raw = {}
-    if f.linked:  # show each end as the transaction wrote it, not as the link merged it
-        raw = {r[0]: r[1:] for r in store.con.execute("""
-            SELECT t.rowid, t.from_account, t.to_account FROM (SELECT unnest(?) AS r) q JOIN transactions t ON t.rowid = q.r""",
-            [rows.tolist()]).fetchall()}
     amounts = f.exact.take(pa.array(edges)).to_pylist()
     out = {}
     for e, r, amount in zip(edges.tolist(), rows.tolist(), amounts):
-        parser, sha, currency, loc, description = meta[r]
+        parser, sha, currency, loc, description, *written = meta[r]
         a, b = f.accounts[f.src[e]], f.accounts[f.dst[e]]
-        frm, to = raw.get(r, (b, a) if f.backwards else (a, b))
-        out[e] = Hop(record_id("transactions", sha, parser, loc), frm or (b if f.backwards else a), to or (a if f.backwards else b),
-                     datetime.fromtimestamp(abs(int(f.t[e])) / 1e6, timezone.utc), amount, currency, loc, sha, description)
+        frm, to = (b, a) if f.backwards else (a, b)  # a reversed graph runs from receiver to sender
+        if written:
+            frm, to = written[0] or frm, written[1] or to
+        t = -int(f.t[e]) if f.backwards else int(f.t[e])  # reversed graphs negate time
+        out[e] = Hop(record_id("transactions", sha, parser, loc), frm, to, datetime.fromtimestamp(t / 1e6, timezone.utc),
+                     amount, currency, loc, sha, description)
     return out
 
 
