@@ -97,5 +97,5 @@ class Case:
         return event
 
     def anchor(self) -> tuple[int, str] | None:
-        row = self.store.con.execute("SELECT seq, hash FROM custody_anchor").fetchone()
+        row = self.store.one("SELECT seq, hash FROM custody_anchor")
         return (int(row[0]), row[1]) if row else None

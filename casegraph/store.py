@@ -56,6 +56,21 @@ CREATE TABLE IF NOT EXISTS findings (
     score DOUBLE, detector VARCHAR NOT NULL, detector_version VARCHAR NOT NULL,
     created_at TIMESTAMPTZ NOT NULL, evidence JSON NOT NULL, attrs JSON);  -- evidence: records with their locators
 CREATE TABLE IF NOT EXISTS custody_anchor (seq BIGINT NOT NULL, hash VARCHAR NOT NULL);
+-- graph: canonical identifier keys, entity resolution (members, the links that joined them, examiner decisions)
+CREATE TABLE IF NOT EXISTS identifier_keys (
+    kind VARCHAR NOT NULL, value VARCHAR NOT NULL, key_kind VARCHAR NOT NULL, key VARCHAR NOT NULL,
+    valid BOOLEAN NOT NULL, detail JSON, node VARCHAR NOT NULL, PRIMARY KEY (kind, value));
+CREATE TABLE IF NOT EXISTS neo4j_pushes (  -- batches a Neo4j target holds, for resuming a push
+    target VARCHAR NOT NULL, digest VARCHAR NOT NULL, step VARCHAR NOT NULL, batch BIGINT NOT NULL,
+    rows BIGINT NOT NULL, done_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (target, digest, step, batch));
+CREATE TABLE IF NOT EXISTS nodes (id VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, name VARCHAR, props JSON);
+CREATE TABLE IF NOT EXISTS entity_members (entity_id VARCHAR NOT NULL, member VARCHAR PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS entity_links (
+    entity_id VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL, method VARCHAR NOT NULL,
+    score DOUBLE, evidence JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS er_decisions (
+    seq BIGINT PRIMARY KEY, action VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR, reason VARCHAR,
+    actor VARCHAR NOT NULL, decided_at TIMESTAMPTZ NOT NULL);  -- merge | split (a, b members) | mark | unmark (b: role)
 """
 
 
@@ -245,8 +260,14 @@ class CaseStore:
         return dict(offered)
 
     # -- queries ---------------------------------------------------------------------------
+    def one(self, sql: str, params: list | None = None) -> tuple | None:
+        """The first row of a query, or None. (fetchall: DuckDB 2 keeps an undrained result open, which blocks
+        the connection's next relation query.)"""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0] if rows else None
+
     def count(self, table: str, where: str = "", params: list | None = None) -> int:
-        return self.con.execute(f"SELECT count(*) FROM {table} {where}", params or []).fetchone()[0]
+        return self.one(f"SELECT count(*) FROM {table} {where}", params)[0]
 
     def counts(self) -> dict[str, int]:
         tables = ("exhibits", *RECORD_TABLES, "entities", "edges", "findings")

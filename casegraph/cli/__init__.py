@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import case_cmds, demo_cmds, evidence_cmds, finance_cmds, ingest_cmds
+from . import case_cmds, demo_cmds, evidence_cmds, finance_cmds, graph_cmds, ingest_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -21,6 +21,6 @@ def main() -> None:
     """
 
 
-for module in (case_cmds, evidence_cmds, ingest_cmds, finance_cmds, demo_cmds):
+for module in (case_cmds, evidence_cmds, ingest_cmds, graph_cmds, finance_cmds, demo_cmds):
     for command in module.COMMANDS:
         main.add_command(command)

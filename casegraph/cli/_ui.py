@@ -10,7 +10,8 @@ from rich.table import Table
 import sys
 
 # Piped output (logs, CI, tests) gets a wide fixed width rather than rich's 80-column default.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+# emoji=False: ":Phone:" inside a node id must stay text, not become an emoji
+console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
 
 
 def table(title: str, columns: Iterable[str], rows: Iterable[Iterable]) -> Table:

@@ -32,7 +32,7 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
     """Follow the money from an account: time-respecting paths (money moves on only after it arrived),
     with the taint each account received. Every account reached is written as a finding whose
     evidence is each transfer of its path (record, locator, exhibit)."""
-    from ..finance.findings import write_findings
+    from ..findings import write_findings
     from ..finance.trace import label, to_findings, trace
 
     try:
@@ -76,7 +76,7 @@ def typologies_cmd(case, threshold, currency, below, days, count, pass_hours) ->
     """Detect laundering typologies in the case's transactions and write them as findings:
     structuring, fan-in, fan-out, cycles (round-tripping), scatter-gather, gather-scatter,
     rapid pass-through. Each finding lists the transfers that make it, with their locators."""
-    from ..finance.findings import write_findings
+    from ..findings import write_findings
     from ..finance.typologies import Settings, detect
 
     try:

@@ -57,7 +57,7 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
 def _finance(case: Case) -> list:
     """Typologies over all transactions, and a haircut trace from the recruiter's bank account, linked to
     his TRON wallet (in a real case that link comes from the investigation: here, from the scenario)."""
-    from ..finance.findings import write_findings
+    from ..findings import write_findings
     from ..finance.trace import to_findings, trace
     from ..finance.typologies import Settings, detect
     from .scenario import RECRUITER_ACCOUNT, RECRUITER_WALLET

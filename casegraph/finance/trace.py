@@ -238,7 +238,7 @@ VERSION = "1.0"
 
 def to_findings(result: TraceResult):
     """One finding per account reached, with every hop of its path as evidence."""
-    from .findings import Finding
+    from ..findings import Finding
 
     way = "backward" if result.backward else "forward"
     detector = f"trace:{way}:{result.model}:{result.origin}"

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from ..store import CaseStore
-from .findings import Finding
+from ..findings import Finding
 
 VERSION = "1.0"
 MAX_EVIDENCE = 200  # transfers listed per finding; the count is always complete

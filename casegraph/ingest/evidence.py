@@ -53,7 +53,7 @@ def add_evidence(case: Case, path: Path, exhibit_id: str, *, seized_from: str | 
             sink.flush()
             os.fsync(sink.fileno())
         store = case.store
-        existing = store.con.execute("SELECT exhibit_id FROM exhibits WHERE sha256 = ?", [d.sha256]).fetchone()
+        existing = store.one("SELECT exhibit_id FROM exhibits WHERE sha256 = ?", [d.sha256])
         target = case.evidence_path(d.sha256)
         if existing:
             tmp.unlink()

@@ -64,8 +64,8 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
         return ParseOutcome(sha256, exhibit_id, name, None, "unrecognised",
                             message=f"{name}: format not recognised by any parser; name one with --parser")
     parser = configured(parser, options)
-    done = store.con.execute("SELECT status FROM parse_runs WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
-                             [sha256, parser.name, parser.version]).fetchone()
+    done = store.one("SELECT status FROM parse_runs WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
+                     [sha256, parser.name, parser.version])
     if done and not force:
         return ParseOutcome(sha256, exhibit_id, name, parser.name, "skipped",
                             message=f"already parsed by {parser.name} {parser.version} ({done[0]})")

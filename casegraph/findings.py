@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ..store import CaseStore, to_json
+from .store import CaseStore, to_json
 
 
 @dataclass

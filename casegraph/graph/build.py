@@ -1,0 +1,113 @@
+"""The property graph, built from the case store in SQL (DuckDB) into two tables: `nodes` and `edges`.
+
+Nodes: Person (resolved entities), Phone, Email, Account (platform ids and usernames),
+BankAccount, Wallet, NIC, Passport, Chat, Message, OcrText (text read from an image), Call,
+Transaction, Exhibit.
+Relationships, each carrying the provenance of the record it comes from (exhibit SHA-256,
+parser and version, locator, record id):
+
+    (Person)-[:USES]->(Phone|Email|Account|BankAccount|Wallet|NIC|Passport)
+    (Phone|Account|Person)-[:SENT]->(Message)-[:IN]->(Chat)      (Message)-[:TO]->(Phone|Account)
+    (Message|OcrText)-[:MENTIONS]->(identifier)               (identifier)-[:IN_CALL]->(Call)
+    (BankAccount|Wallet)-[:PAID]->(Transaction)-[:PAID_TO]->(BankAccount|Wallet)
+    (Message|Call|Transaction)-[:FROM_EXHIBIT]->(Exhibit)
+
+A Message, Call or Transaction node's id is its record id, so every node of those labels is one
+record in the store. Building again replaces the graph (it is derived data).
+"""
+from __future__ import annotations
+
+from ..store import CaseStore
+from . import keys, resolve
+
+VERSION = "1.0.0"
+PROV = "exhibit_sha256, parser, parser_version, locator"
+
+# (label, node id, name, props) per source; identifier nodes come from identifier_keys
+_NODES = [
+    """SELECT 'Exhibit:' || sha256, 'Exhibit', exhibit_id || ' ' || coalesce(original_name, ''),
+              json_object('sha256', sha256, 'exhibit_id', exhibit_id, 'file', original_name, 'format', format, 'seized_from', seized_from)
+       FROM exhibits""",
+    """SELECT DISTINCT ON (node) node, split_part(node, ':', 1), key, json_object('kind', key_kind, 'value', key, 'valid', valid, 'detail', detail)
+       FROM identifier_keys ORDER BY node, valid DESC""",
+    """SELECT id, 'Person', label, attrs FROM entities WHERE kind = 'person'""",
+    """SELECT DISTINCT ON (chat) chat, 'Chat', coalesce(chat_name, chat_id), json_object('platform', platform, 'chat_id', chat_id, 'exhibit_sha256', exhibit_sha256)
+       FROM (SELECT *, {chat} AS chat FROM messages WHERE coalesce(chat_id, chat_name) IS NOT NULL) ORDER BY chat""",
+    """SELECT id, 'Message', left(coalesce(text, kind), 80),
+              json_object('platform', platform, 'ts_utc', ts_utc, 'ts_local', ts_local, 'utc_offset', utc_offset, 'direction', direction,
+                          'kind', kind, 'text', text, 'sender', coalesce(sender_name, sender_id), 'locator', locator, 'exhibit_sha256', exhibit_sha256)
+       FROM messages""",
+    """SELECT id, 'OcrText', left(text, 80), json_object('confidence', confidence, 'text', text, 'locator', locator, 'exhibit_sha256', exhibit_sha256)
+       FROM ocr_text""",
+    """SELECT id, 'Call', coalesce(name, number), json_object('platform', platform, 'ts_utc', ts_utc, 'direction', direction, 'duration_s', duration_s,
+              'number', number, 'locator', locator, 'exhibit_sha256', exhibit_sha256) FROM calls""",
+    """SELECT id, 'Transaction', coalesce(CAST(amount AS VARCHAR), '?') || ' ' || coalesce(currency, ''),
+              json_object('rail', rail, 'ts_utc', ts_utc, 'reference', reference, 'amount', CAST(amount AS VARCHAR), 'currency', currency,
+                          'from', from_account, 'to', to_account, 'description', description, 'locator', locator, 'exhibit_sha256', exhibit_sha256)
+       FROM transactions""",
+]
+CHAT_ID = "'Chat:' || platform || ':' || left(exhibit_sha256, 16) || ':' || coalesce(chat_id, chat_name)"
+
+# (kind, src, dst, ts, weight, record id, attrs, provenance...) per relationship
+_EDGES = [
+    # a person uses the identifiers of their members; the record it rests on is where the identifier was stated as theirs
+    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, i.record_id, json_object('role', i.role), i.{PROV.replace(', ', ', i.')}
+        FROM entity_members m JOIN identifier_keys k ON m.member = 'id:' || k.node
+        JOIN identifiers i ON i.kind = k.kind AND i.value = k.value AND i.role <> 'mentioned'
+        QUALIFY row_number() OVER (PARTITION BY m.entity_id, k.node ORDER BY i.exhibit_sha256, i.locator) = 1""",
+    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, c.id, json_object('role', 'listed on contact card'), c.{PROV.replace(', ', ', c.')}
+        FROM entity_members m JOIN contacts c ON m.member = 'record:' || c.id
+        JOIN identifiers i ON i.record_id = c.id AND i.role <> 'mentioned' JOIN identifier_keys k ON i.kind = k.kind AND i.value = k.value""",
+    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, t.id, json_object('role', 'account holder named'), t.{PROV.replace(', ', ', t.')}
+        FROM entity_members m JOIN identifier_keys k ON m.member = 'id:' || k.node
+        JOIN transactions t ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value IN (t.from_account, t.to_account)
+        WHERE (t.from_account = k.value AND t.from_name IS NOT NULL) OR (t.to_account = k.value AND t.to_name IS NOT NULL)
+        QUALIFY row_number() OVER (PARTITION BY m.entity_id, k.node ORDER BY t.exhibit_sha256, t.locator) = 1""",
+    # messages: who sent them (an identifier, or a person known only by display name), where, to whom
+    f"""SELECT 'SENT', k.node, i.record_id, m.ts_utc, 1, i.record_id, NULL, i.{PROV.replace(', ', ', i.')}
+        FROM identifiers i JOIN identifier_keys k USING (kind, value) JOIN messages m ON m.id = i.record_id WHERE i.role = 'sender'""",
+    f"""SELECT 'SENT', e.entity_id, m.id, m.ts_utc, 1, m.id, NULL, m.{PROV.replace(', ', ', m.')}
+        FROM messages m JOIN entity_members e ON e.member = 'name:' || left(m.exhibit_sha256, 32) || ':' || m.sender_name
+        WHERE m.sender_id IS NULL""",
+    f"""SELECT 'IN', id, {CHAT_ID}, ts_utc, 1, id, NULL, {PROV} FROM messages WHERE coalesce(chat_id, chat_name) IS NOT NULL""",
+    f"""SELECT 'TO', i.record_id, k.node, NULL, 1, i.record_id, NULL, i.{PROV.replace(', ', ', i.')}
+        FROM identifiers i JOIN identifier_keys k USING (kind, value) WHERE i.role = 'recipient'""",
+    f"""SELECT 'MENTIONS', i.record_id, k.node, NULL, 1, i.record_id, json_object('context', i.context), i.{PROV.replace(', ', ', i.')}
+        FROM identifiers i JOIN identifier_keys k USING (kind, value) WHERE i.role = 'mentioned' AND i.record_id IS NOT NULL""",
+    f"""SELECT 'IN_CALL', k.node, i.record_id, c.ts_utc, coalesce(c.duration_s, 0), i.record_id, json_object('direction', c.direction),
+               i.{PROV.replace(', ', ', i.')}
+        FROM identifiers i JOIN identifier_keys k USING (kind, value) JOIN calls c ON c.id = i.record_id WHERE i.role = 'counterpart'""",
+    # money
+    f"""SELECT 'PAID', k.node, t.id, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency), t.{PROV.replace(', ', ', t.')}
+        FROM transactions t JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value = t.from_account""",
+    f"""SELECT 'PAID_TO', t.id, k.node, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency), t.{PROV.replace(', ', ', t.')}
+        FROM transactions t JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value = t.to_account""",
+    # where each record came from
+    *(f"""SELECT 'FROM_EXHIBIT', id, 'Exhibit:' || exhibit_sha256, NULL, 1, id, NULL, {PROV} FROM {t}"""
+      for t in ("messages", "calls", "transactions")),
+]
+
+
+def build(store: CaseStore) -> dict[str, int]:
+    """Rebuild `nodes` and `edges` from the store and the current entity resolution."""
+    keys.refresh(store)
+    with store.transaction() as con:
+        con.execute("DELETE FROM nodes")
+        con.execute("DELETE FROM edges")
+        for sql in _NODES:
+            con.execute("INSERT OR IGNORE INTO nodes " + sql.replace("{chat}", CHAT_ID))
+        for sql in _EDGES:
+            con.execute(f"""INSERT OR IGNORE INTO edges
+                            SELECT kind || '|' || src || '|' || dst, src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}
+                            FROM ({sql}) AS e(kind, src, dst, ts_utc, weight, record_id, attrs, {PROV})""")
+        # an edge may only join nodes that exist (e.g. an identifier the key table marked invalid still has a node)
+        con.execute("DELETE FROM edges WHERE src NOT IN (SELECT id FROM nodes) OR dst NOT IN (SELECT id FROM nodes)")
+    return {r["label"]: r["n"] for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label")} | \
+           {r["kind"]: r["n"] for r in store.rows("SELECT kind, count(*) AS n FROM edges GROUP BY kind ORDER BY kind")}
+
+
+def ensure(store: CaseStore) -> None:
+    """Resolve and build when the case has no graph yet."""
+    if store.count("nodes") == 0:
+        resolve.write(store, resolve.resolve(store))
+        build(store)

@@ -1,0 +1,64 @@
+"""The canonical key of every identifier the case holds, as a store table the graph joins on.
+
+Values are normalised once per distinct (kind, value), not once per row: a phone number written in
+ten thousand messages is parsed once. Transaction ends become identifiers too (a bank account, a
+wallet), by the rail that moved the money.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ..store import CaseStore, to_json
+from .identifiers import normalise
+
+# the graph label of each identifier kind
+LABELS = {"phone": "Phone", "email": "Email", "username": "Account", "telegram-id": "Account",
+          "whatsapp-lid": "Account", "bank-account": "BankAccount", "iban": "BankAccount", "eth": "Wallet",
+          "tron": "Wallet", "btc": "Wallet", "nic": "NIC", "passport": "Passport", "wallet-account": "Account"}
+# kinds a person has at most one of: two different values keep two records apart
+EXCLUSIVE = frozenset({"nic", "passport"})
+# how a transaction end is identified, by rail
+RAIL_KIND = {"bank": "bank-account", "ethereum": "eth", "tron": "tron", "bitcoin": "btc", "goaml": "bank-account",
+             "mobile-money": "phone"}
+
+def node_key(kind: str, canonical: str) -> str:
+    """The graph node id of an identifier: 'Phone:+94771234567', 'Wallet:tron:T…'."""
+    label = LABELS.get(kind, "Identifier")
+    return f"{label}:{kind}:{canonical}" if label in ("Wallet", "Account", "BankAccount", "Identifier") else f"{label}:{canonical}"
+
+
+def refresh(store: CaseStore) -> int:
+    """Add the keys of identifier values not yet keyed; returns how many were added."""
+    con = store.con
+    rail_kind = rail_kind_sql("rail")
+    new = con.execute(f"""
+        WITH seen AS (
+            SELECT DISTINCT kind, value FROM identifiers
+            UNION SELECT DISTINCT {rail_kind}, from_account FROM transactions WHERE from_account IS NOT NULL
+            UNION SELECT DISTINCT {rail_kind}, to_account FROM transactions WHERE to_account IS NOT NULL
+            UNION SELECT DISTINCT 'phone', unnest(phones) FROM contacts
+            UNION SELECT DISTINCT 'email', unnest(emails) FROM contacts)
+        SELECT s.kind, s.value FROM seen s ANTI JOIN identifier_keys k USING (kind, value)""").fetchall()
+    if not new:
+        return 0
+    rows = {"kind": [], "value": [], "key_kind": [], "key": [], "valid": [], "detail": [], "node": []}
+    for kind, value in new:
+        n = normalise(kind, value)
+        if kind == "phone" and not n.valid and n.kind == "phone":  # a mobile-money account that is not a phone
+            n = normalise("wallet-account", value)
+        for col, v in zip(rows, (kind, value, n.kind, n.value, n.valid, to_json(n.detail) if n.detail else None,
+                                 node_key(n.kind, n.value))):
+            rows[col].append(v)
+    batch = pa.table(rows)
+    con.register("new_keys", batch)
+    try:
+        con.execute("INSERT INTO identifier_keys SELECT * FROM new_keys")
+    finally:
+        con.unregister("new_keys")
+    return len(new)
+
+
+def rail_kind_sql(rail_column: str) -> str:
+    """SQL giving the identifier kind of a transaction end on the rail in `rail_column`."""
+    cases = " ".join(f"WHEN '{r}' THEN '{k}'" for r, k in RAIL_KIND.items())
+    return f"CASE {rail_column} {cases} ELSE 'wallet-account' END"
