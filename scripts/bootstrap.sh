@@ -16,6 +16,8 @@ else
 fi
 [ -f /usr/share/fonts/truetype/noto/NotoSansSinhala-Regular.ttf ] || missing+=(fonts-noto-core)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)  # the tests check casegraph's Cypher with Neo4j's own parser (npm)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${missing[*]}"
@@ -36,4 +38,10 @@ if [ ! -f "$stamp" ]; then
   echo "bootstrap: installing casegraph and its Python dependencies into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
   rm -f .venv/.casegraph-installed-* && touch "$stamp"
+fi
+
+# Neo4j's Cypher parser (@neo4j-cypher/language-support), pinned by tools/cypher-lint/package-lock.json
+if [ ! -d tools/cypher-lint/node_modules/@neo4j-cypher/language-support ]; then
+  echo "bootstrap: installing the Cypher checker (npm)"
+  (cd tools/cypher-lint && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -24,18 +24,22 @@ def demo(directory, overwrite) -> None:
                         [(o.exhibit_id, o.name, o.parser or "-", o.status,
                           ", ".join(f"{k} {v}" for k, v in sorted(o.records.items())) or o.message, o.issues)
                          for o in r.outcomes]))
-    money = [f for f in r.findings if f.kind != "money-trace"]
+    money = [f for f in r.findings if f.detector == "typologies"]
     console.print(table("Money findings (typologies)", ["kind", "finding", "transfers"],
                         [(f.kind, f.title, f.attrs["transfers"]) for f in money]))
     traced = [f for f in r.findings if f.kind == "money-trace" and not f.subject.startswith("?unknown")]
     console.print(table("Where the recruiter's money went (haircut taint)", ["finding", "path"],
                         [(f.title, f.attrs["path"]) for f in traced]))
+    links = [f for f in r.findings if f.detector == "link-analysis" and f.kind in ("broker", "multi-exhibit")]
+    console.print(table("Who connects the network (link analysis)", ["kind", "finding", "summary"],
+                        [(f.kind, f.title, f.summary) for f in links]))
     with Case(r.case) as c:
         print_summary(c)
     v = r.verdict
     console.print(f"Custody: {v.events} events, {v.exhibits_checked} exhibits re-hashed, verdict "
                   f"[bold {'green' if v.ok else 'red'}]{'INTACT' if v.ok else 'NOT INTACT'}[/]")
-    console.print(f"\nDemo case ready: [bold]{r.case}[/]  (try: casegraph case show {r.case})")
+    console.print(f"\nDemo case ready: [bold]{r.case}[/]  (try: casegraph case show {r.case}; "
+                  f"casegraph path {r.case} Kasun TET8J56maUaAbx2T6vBNtyhbu39QHukgQF)")
 
 
 COMMANDS = [demo]

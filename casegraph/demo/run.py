@@ -30,9 +30,9 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
         _make_writable(directory)
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    say("1/5 writing the synthetic seized files")
+    say("1/6 writing the synthetic seized files")
     exhibits = write_exhibits(directory)
-    say("2/5 opening the case and taking the exhibits into evidence")
+    say("2/6 opening the case and taking the exhibits into evidence")
     result = DemoResult(directory / "case")
     with Case.create(result.case, "HTS/2026/DEMO-01", "IP R. Bandara", "Operation Bangkok Mirage (synthetic demo)",
                      "CID Human Trafficking, Smuggling Investigation and Maritime Crimes Investigation Division") as case:
@@ -43,11 +43,13 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
                                  warrant=ex.warrant)
                 result.intakes += 1
                 shas.append(r.sha256)
-        say("3/5 parsing every exhibit into the case store")
+        say("3/6 parsing every exhibit into the case store")
         result.outcomes = [parse_exhibit(case, sha) for sha in shas]
-        say("4/5 following the money: typologies, and a trace from the recruiter's account")
+        say("4/6 following the money: typologies, and a trace from the recruiter's account")
         result.findings = _finance(case)
-        say("5/5 verifying the chain of custody")
+        say("5/6 who is who: entity resolution, the case graph, link analysis")
+        result.findings += _graph(case)
+        say("6/6 verifying the chain of custody")
         result.verdict = verify_case(case)
         case.log("custody-verify", details={"verdict": "INTACT" if result.verdict.ok else "NOT INTACT",
                                             "problems": [str(p) for p in result.verdict.problems]})
@@ -71,6 +73,25 @@ def _finance(case: Case) -> list:
     case.log("trace", outputs=[{"findings": len(traced), "sha256": digest}],
              details={"origin": RECRUITER_ACCOUNT, "model": "haircut", "links": links})
     return found + traced
+
+
+def _graph(case: Case) -> list:
+    """Resolve, mark the victim whose phone was seized (an examiner's decision, logged), analyse."""
+    from ..findings import write_findings
+    from ..graph import analysis, build, resolve
+
+    resolve.write(case.store, resolve.resolve(case.store))
+    for row in case.store.rows("SELECT id FROM entities WHERE label = 'Kasun'"):
+        for member in resolve.members_of(case.store, row["id"]):
+            resolve.decide(case.store, "mark", member, "victim", "owner of exhibit P1, complainant", case.actor())
+        case.log("entities-mark", details={"entity": row["id"], "role": "victim"})
+    counts = resolve.write(case.store, resolve.resolve(case.store))
+    built = build.build(case.store)
+    case.log("resolve", outputs=[{"entities": counts, "graph": built}])
+    _, found = analysis.analyse(case.store)
+    digest = write_findings(case.store, found, analysis.DETECTOR)
+    case.log("analyze", outputs=[{"findings": len(found), "sha256": digest, "detector": analysis.DETECTOR}])
+    return found
 
 
 def _make_writable(root: Path) -> None:

@@ -11,7 +11,7 @@ first and last time, and the records it rests on:
 - payment: payer → payee.
 
 Analyses (each result is a finding with those records as evidence): connected groups,
-communities (Louvain), brokers (betweenness; sampled on large graphs), most-contacted parties
+communities (Louvain; label propagation on very large groups), brokers (betweenness; sampled on large graphs), most-contacted parties
 (weighted degree), parties seen on several seized exhibits, and contact timelines per pair.
 `shortest_path` answers "how is A connected to B", with the records behind every hop.
 """
@@ -29,7 +29,8 @@ from .identifiers import normalise
 VERSION = "1.0.0"
 DETECTOR = "link-analysis"
 EXACT_BETWEENNESS = 5000  # nodes; above this betweenness is estimated from a seeded sample of sources
-SAMPLE = 256
+SAMPLE = 64  # sampled sources up to 100,000 nodes; 16 above (each source is a full BFS in Python)
+LOUVAIN_MAX_EDGES = 500_000  # above this, communities by (fast, seeded) label propagation instead of Louvain
 EVIDENCE_PER_TIE = 5
 
 _TIES = """
@@ -122,16 +123,21 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, 
         if len(comp) < 6:
             continue
         sub = g.subgraph(comp)
-        for com in nx.community.louvain_communities(sub, weight="weight", seed=seed):
+        if sub.number_of_edges() <= LOUVAIN_MAX_EDGES:
+            method, communities = "Louvain", nx.community.louvain_communities(sub, weight="weight", seed=seed)
+        else:
+            method, communities = "label propagation", nx.community.fast_label_propagation_communities(sub, weight="weight", seed=seed)
+        for com in communities:
             if len(com) >= 3:
                 members = _people_first(g, com)
                 finding("community", f"community:{members[0]}", f"Community of {len(com)}: {display(g, members[0])} …",
-                        "Parties more tied to each other than to the rest (Louvain): "
+                        f"Parties more tied to each other than to the rest ({method}): "
                         + ", ".join(display(g, n) for n in members[:12]), _evidence(g, g.subgraph(com).edges()),
                         float(len(com)), members=members[:500])
 
     # brokers: on many shortest paths between others
-    k = None if g.number_of_nodes() <= EXACT_BETWEENNESS else min(SAMPLE, g.number_of_nodes())
+    n_nodes = g.number_of_nodes()
+    k = None if n_nodes <= EXACT_BETWEENNESS else SAMPLE if n_nodes <= 100_000 else 16
     between = nx.betweenness_centrality(g, k=k, seed=seed, normalized=True)
     parties = [n for n in g if g.nodes[n].get("label") not in ("Chat", "Exhibit")]
     for n in sorted(parties, key=lambda n: (-between[n], n))[:top]:
