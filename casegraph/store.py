@@ -48,8 +48,8 @@ CREATE TABLE IF NOT EXISTS entities (
     id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, label VARCHAR, attrs JSON,
     created_by VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL,
     evidence JSON NOT NULL);  -- the records (ids, locators) the entity rests on
-CREATE TABLE IF NOT EXISTS edges (
-    id VARCHAR PRIMARY KEY, src VARCHAR NOT NULL, dst VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+CREATE TABLE IF NOT EXISTS edges (  -- no key index: ids are made unique when the graph is built (an index does not spill)
+    id VARCHAR NOT NULL, src VARCHAR NOT NULL, dst VARCHAR NOT NULL, kind VARCHAR NOT NULL,
     ts_utc TIMESTAMPTZ, weight DOUBLE, record_id VARCHAR, attrs JSON, {PROVENANCE_COLUMNS});
 CREATE TABLE IF NOT EXISTS findings (
     id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, title VARCHAR NOT NULL, summary VARCHAR,
@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS identifier_keys (
 CREATE TABLE IF NOT EXISTS neo4j_pushes (  -- batches a Neo4j target holds, for resuming a push
     target VARCHAR NOT NULL, digest VARCHAR NOT NULL, step VARCHAR NOT NULL, batch BIGINT NOT NULL,
     rows BIGINT NOT NULL, done_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (target, digest, step, batch));
-CREATE TABLE IF NOT EXISTS nodes (id VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, name VARCHAR, props JSON);
+CREATE TABLE IF NOT EXISTS nodes (id VARCHAR NOT NULL, label VARCHAR NOT NULL, name VARCHAR, props JSON);
 CREATE TABLE IF NOT EXISTS entity_members (entity_id VARCHAR NOT NULL, member VARCHAR PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS entity_links (
     entity_id VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL, method VARCHAR NOT NULL,

@@ -94,14 +94,15 @@ def build(store: CaseStore) -> dict[str, int]:
     with store.transaction() as con:
         con.execute("DELETE FROM nodes")
         con.execute("DELETE FROM edges")
-        for sql in _NODES:
-            con.execute("INSERT OR IGNORE INTO nodes " + sql.replace("{chat}", CHAT_ID))
-        for sql in _EDGES:
-            con.execute(f"""INSERT OR IGNORE INTO edges
-                            SELECT kind || '|' || src || '|' || dst, src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}
-                            FROM ({sql}) AS e(kind, src, dst, ts_utc, weight, record_id, attrs, {PROV})""")
-        # an edge may only join nodes that exist (e.g. an identifier the key table marked invalid still has a node)
-        con.execute("DELETE FROM edges WHERE src NOT IN (SELECT id FROM nodes) OR dst NOT IN (SELECT id FROM nodes)")
+        nodes = " UNION ALL ".join(f"({sql})" for sql in _NODES).replace("{chat}", CHAT_ID)
+        con.execute(f"INSERT INTO nodes SELECT DISTINCT ON (id) * FROM ({nodes}) AS n(id, label, name, props)")
+        edges = " UNION ALL ".join(f"({sql})" for sql in _EDGES)
+        # one edge per id, and only between nodes that exist
+        con.execute(f"""INSERT INTO edges
+                        SELECT DISTINCT ON (id) * FROM (
+                            SELECT kind || '|' || src || '|' || dst AS id, src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}
+                            FROM ({edges}) AS e(kind, src, dst, ts_utc, weight, record_id, attrs, {PROV})
+                            SEMI JOIN nodes s ON s.id = e.src SEMI JOIN nodes d ON d.id = e.dst)""")
     return {r["label"]: r["n"] for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label")} | \
            {r["kind"]: r["n"] for r in store.rows("SELECT kind, count(*) AS n FROM edges GROUP BY kind ORDER BY kind")}
 
