@@ -124,6 +124,11 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+def sql_literal(text: str) -> str:
+    """A string as an SQL literal, for the few places a value cannot be a bound parameter (COPY, names)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
 
@@ -248,16 +253,19 @@ class CaseStore:
         offered: dict[str, int] = defaultdict(int)
         for r in records:
             if isinstance(r, Batch):
-                batch = self._arrow_columns(r)  # noqa: F841 - read by DuckDB's replacement scan
-                self.con.execute(f"INSERT INTO {r.table} BY NAME SELECT * FROM batch")
+                self.insert(r.table, self._arrow_columns(r))
                 offered[r.table] += len(r)
             else:
                 by_table[r.table].append(r)
         for table, recs in by_table.items():
-            batch = self._arrow_batch(table, recs)  # noqa: F841
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch")
+            self.insert(table, self._arrow_batch(table, recs))
             offered[table] += len(recs)
         return dict(offered)
+
+    def insert(self, table: str, data: pa.Table) -> None:
+        """Bulk insert of Arrow columns, matched by name (no Python loop over rows)."""
+        batch = data  # noqa: F841 - read by DuckDB's replacement scan
+        self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch")
 
     # -- queries ---------------------------------------------------------------------------
     def one(self, sql: str, params: list | None = None) -> tuple | None:

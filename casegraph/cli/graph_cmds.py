@@ -14,9 +14,7 @@ CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
 def _resolve_and_build(c, auto: float, review: float) -> tuple[dict, dict]:
     from ..graph import build, resolve
 
-    res = resolve.resolve(c.store, auto=auto, review=review)
-    counts = resolve.write(c.store, res)
-    built = build.build(c.store)
+    counts, built = build.rebuild(c.store, auto, review)
     c.log("resolve", details={"auto_threshold": auto, "review_threshold": review, "version": resolve.VERSION},
           outputs=[{"entities": counts, "graph": built}])
     return counts, built

@@ -85,8 +85,7 @@ def _graph(case: Case) -> list:
         for member in resolve.members_of(case.store, row["id"]):
             resolve.decide(case.store, "mark", member, "victim", "owner of exhibit P1, complainant", case.actor())
         case.log("entities-mark", details={"entity": row["id"], "role": "victim"})
-    counts = resolve.write(case.store, resolve.resolve(case.store))
-    built = build.build(case.store)
+    counts, built = build.rebuild(case.store)
     case.log("resolve", outputs=[{"entities": counts, "graph": built}])
     _, found = analysis.analyse(case.store)
     digest = write_findings(case.store, found, analysis.DETECTOR)

@@ -23,6 +23,11 @@ from . import keys, resolve
 VERSION = "1.0.0"
 PROV = "exhibit_sha256, parser, parser_version, locator"
 
+
+def _prov(alias: str) -> str:
+    """The provenance columns of one table in a join: 'i.exhibit_sha256, i.parser, …'."""
+    return ", ".join(f"{alias}.{c}" for c in PROV.split(", "))
+
 # (label, node id, name, props) per source; identifier nodes come from identifier_keys
 _NODES = [
     """SELECT 'Exhibit:' || sha256, 'Exhibit', exhibit_id || ' ' || coalesce(original_name, ''),
@@ -51,36 +56,36 @@ CHAT_ID = "'Chat:' || platform || ':' || left(exhibit_sha256, 16) || ':' || coal
 # (kind, src, dst, ts, weight, record id, attrs, provenance...) per relationship
 _EDGES = [
     # a person uses the identifiers of their members; the record it rests on is where the identifier was stated as theirs
-    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, i.record_id, json_object('role', i.role), i.{PROV.replace(', ', ', i.')}
+    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, i.record_id, json_object('role', i.role), {_prov('i')}
         FROM entity_members m JOIN identifier_keys k ON m.member = 'id:' || k.node
         JOIN identifiers i ON i.kind = k.kind AND i.value = k.value AND i.role <> 'mentioned'
         QUALIFY row_number() OVER (PARTITION BY m.entity_id, k.node ORDER BY i.exhibit_sha256, i.locator) = 1""",
-    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, c.id, json_object('role', 'listed on contact card'), c.{PROV.replace(', ', ', c.')}
+    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, c.id, json_object('role', 'listed on contact card'), {_prov('c')}
         FROM entity_members m JOIN contacts c ON m.member = 'record:' || c.id
         JOIN identifiers i ON i.record_id = c.id AND i.role <> 'mentioned' JOIN identifier_keys k ON i.kind = k.kind AND i.value = k.value""",
-    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, t.id, json_object('role', 'account holder named'), t.{PROV.replace(', ', ', t.')}
+    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, t.id, json_object('role', 'account holder named'), {_prov('t')}
         FROM entity_members m JOIN identifier_keys k ON m.member = 'id:' || k.node
         JOIN transactions t ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value IN (t.from_account, t.to_account)
         WHERE (t.from_account = k.value AND t.from_name IS NOT NULL) OR (t.to_account = k.value AND t.to_name IS NOT NULL)
         QUALIFY row_number() OVER (PARTITION BY m.entity_id, k.node ORDER BY t.exhibit_sha256, t.locator) = 1""",
     # messages: who sent them (an identifier, or a person known only by display name), where, to whom
-    f"""SELECT 'SENT', k.node, i.record_id, m.ts_utc, 1, i.record_id, NULL, i.{PROV.replace(', ', ', i.')}
+    f"""SELECT 'SENT', k.node, i.record_id, m.ts_utc, 1, i.record_id, NULL, {_prov('i')}
         FROM identifiers i JOIN identifier_keys k USING (kind, value) JOIN messages m ON m.id = i.record_id WHERE i.role = 'sender'""",
-    f"""SELECT 'SENT', e.entity_id, m.id, m.ts_utc, 1, m.id, NULL, m.{PROV.replace(', ', ', m.')}
+    f"""SELECT 'SENT', e.entity_id, m.id, m.ts_utc, 1, m.id, NULL, {_prov('m')}
         FROM messages m JOIN entity_members e ON e.member = 'name:' || left(m.exhibit_sha256, 32) || ':' || m.sender_name
         WHERE m.sender_id IS NULL""",
     f"""SELECT 'IN', id, {CHAT_ID}, ts_utc, 1, id, NULL, {PROV} FROM messages WHERE coalesce(chat_id, chat_name) IS NOT NULL""",
-    f"""SELECT 'TO', i.record_id, k.node, NULL, 1, i.record_id, NULL, i.{PROV.replace(', ', ', i.')}
+    f"""SELECT 'TO', i.record_id, k.node, NULL, 1, i.record_id, NULL, {_prov('i')}
         FROM identifiers i JOIN identifier_keys k USING (kind, value) WHERE i.role = 'recipient'""",
-    f"""SELECT 'MENTIONS', i.record_id, k.node, NULL, 1, i.record_id, json_object('context', i.context), i.{PROV.replace(', ', ', i.')}
+    f"""SELECT 'MENTIONS', i.record_id, k.node, NULL, 1, i.record_id, json_object('context', i.context), {_prov('i')}
         FROM identifiers i JOIN identifier_keys k USING (kind, value) WHERE i.role = 'mentioned' AND i.record_id IS NOT NULL""",
     f"""SELECT 'IN_CALL', k.node, i.record_id, c.ts_utc, coalesce(c.duration_s, 0), i.record_id, json_object('direction', c.direction),
-               i.{PROV.replace(', ', ', i.')}
+               {_prov('i')}
         FROM identifiers i JOIN identifier_keys k USING (kind, value) JOIN calls c ON c.id = i.record_id WHERE i.role = 'counterpart'""",
     # money
-    f"""SELECT 'PAID', k.node, t.id, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency), t.{PROV.replace(', ', ', t.')}
+    f"""SELECT 'PAID', k.node, t.id, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency), {_prov('t')}
         FROM transactions t JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value = t.from_account""",
-    f"""SELECT 'PAID_TO', t.id, k.node, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency), t.{PROV.replace(', ', ', t.')}
+    f"""SELECT 'PAID_TO', t.id, k.node, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency), {_prov('t')}
         FROM transactions t JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value = t.to_account""",
     # where each record came from
     *(f"""SELECT 'FROM_EXHIBIT', id, 'Exhibit:' || exhibit_sha256, NULL, 1, id, NULL, {PROV} FROM {t}"""
@@ -107,8 +112,13 @@ def build(store: CaseStore) -> dict[str, int]:
            {r["kind"]: r["n"] for r in store.rows("SELECT kind, count(*) AS n FROM edges GROUP BY kind ORDER BY kind")}
 
 
+def rebuild(store: CaseStore, auto: float = resolve.AUTO, review: float = resolve.REVIEW) -> tuple[dict, dict]:
+    """Resolve entities, then build the graph on them: (entity counts, graph counts)."""
+    counts = resolve.write(store, resolve.resolve(store, auto=auto, review=review))
+    return counts, build(store)
+
+
 def ensure(store: CaseStore) -> None:
     """Resolve and build when the case has no graph yet."""
     if store.count("nodes") == 0:
-        resolve.write(store, resolve.resolve(store))
-        build(store)
+        rebuild(store)

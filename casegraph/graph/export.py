@@ -15,7 +15,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from ..store import CaseStore
+from ..store import CaseStore, sql_literal
 
 FORMATS = ("neo4j-admin", "graphml", "ftm")
 _REL_COLUMNS = ("id", "record_id", "exhibit_sha256", "parser", "parser_version", "locator")
@@ -23,10 +23,6 @@ _REL_COLUMNS = ("id", "record_id", "exhibit_sha256", "parser", "parser_version",
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
-
-
-def _sql_text(s: str) -> str:
-    return s.replace("'", "''")
 
 
 def neo4j_admin(store: CaseStore, out: Path, database: str = "casegraph") -> Path:
@@ -37,8 +33,8 @@ def neo4j_admin(store: CaseStore, out: Path, database: str = "casegraph") -> Pat
     for r in store.rows("SELECT DISTINCT label FROM nodes ORDER BY label"):
         label = r["label"]
         f = out / f"nodes_{_safe(label)}.csv"
-        store.con.execute(f"""COPY (SELECT id AS "key:ID({label})", name, CAST(props AS VARCHAR) AS props, '{_sql_text(label)}' AS ":LABEL"
-                                    FROM nodes WHERE label = '{_sql_text(label)}' ORDER BY id) TO '{_sql_text(str(f))}' (HEADER, QUOTE '"')""")
+        store.con.execute(f"""COPY (SELECT id AS "key:ID({label})", name, CAST(props AS VARCHAR) AS props, {sql_literal(label)} AS ":LABEL"
+                                    FROM nodes WHERE label = {sql_literal(label)} ORDER BY id) TO {sql_literal(str(f))} (HEADER, QUOTE '"')""")
         args.append(f"--nodes={label}={f.name}")
     for r in store.rows("""SELECT DISTINCT e.kind, s.label AS sl, d.label AS dl FROM edges e
                            JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst ORDER BY ALL"""):
@@ -47,10 +43,10 @@ def neo4j_admin(store: CaseStore, out: Path, database: str = "casegraph") -> Pat
         cols = ", ".join(f"e.{c}" for c in _REL_COLUMNS)
         store.con.execute(f"""COPY (SELECT e.src AS ":START_ID({sl})", e.dst AS ":END_ID({dl})", {cols},
                                            strftime(e.ts_utc, '%Y-%m-%dT%H:%M:%S.%fZ') AS "ts_utc:datetime", e.weight AS "weight:double",
-                                           CAST(e.attrs AS VARCHAR) AS attrs, '{_sql_text(kind)}' AS ":TYPE"
+                                           CAST(e.attrs AS VARCHAR) AS attrs, {sql_literal(kind)} AS ":TYPE"
                                     FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
-                                    WHERE e.kind = '{_sql_text(kind)}' AND s.label = '{_sql_text(sl)}' AND d.label = '{_sql_text(dl)}'
-                                    ORDER BY e.id) TO '{_sql_text(str(f))}' (HEADER, QUOTE '"')""")
+                                    WHERE e.kind = {sql_literal(kind)} AND s.label = {sql_literal(sl)} AND d.label = {sql_literal(dl)}
+                                    ORDER BY e.id) TO {sql_literal(str(f))} (HEADER, QUOTE '"')""")
         args.append(f"--relationships={kind}={f.name}")
     args.append(database)
     script = out / "import.sh"
@@ -90,8 +86,10 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph") -> Path:
     nodes = {r["id"]: r for r in store.rows("SELECT id, label, name, props FROM nodes")}
     ftm_id = {}
     uses: dict[str, list[str]] = {}
+    user_of: dict[str, str] = {}  # identifier → the first person using it
     for r in store.rows("SELECT src, dst FROM edges WHERE kind = 'USES' ORDER BY src, dst"):
         uses.setdefault(r["src"], []).append(r["dst"])
+        user_of.setdefault(r["dst"], r["src"])
     n = 0
     with open(out, "w", encoding="utf-8") as f:
         def emit(entity) -> None:
@@ -128,7 +126,7 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph") -> Path:
                 continue
             props = json.loads(r["props"] or "{}")
             e = make(schema, nid)
-            holder = next((ftm_id[src] for src, ds in uses.items() for d in ds if d == nid and src in ftm_id), None)
+            holder = ftm_id.get(user_of.get(nid))
             if schema == "BankAccount":
                 e.add("iban" if props.get("kind") == "iban" else "accountNumber", r["name"])
             elif schema == "CryptoWallet":

@@ -49,12 +49,7 @@ def refresh(store: CaseStore) -> int:
         for col, v in zip(rows, (kind, value, n.kind, n.value, n.valid, to_json(n.detail) if n.detail else None,
                                  node_key(n.kind, n.value))):
             rows[col].append(v)
-    batch = pa.table(rows)
-    con.register("new_keys", batch)
-    try:
-        con.execute("INSERT INTO identifier_keys SELECT * FROM new_keys")
-    finally:
-        con.unregister("new_keys")
+    store.insert("identifier_keys", pa.table(rows))
     return len(new)
 
 

@@ -62,9 +62,10 @@ def compare(left: list, right: list, compare: str) -> np.ndarray:
 
 def candidate_pairs(left: pa.Table, right: pa.Table | None, blocking: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
     """Row pairs that agree exactly on every column of at least one rule (i < j when deduplicating)."""
+    other = left if right is None else right
     con = duckdb.connect()
     con.register("l", left.append_column("_row", pa.array(np.arange(left.num_rows))))
-    con.register("r", (right or left).append_column("_row", pa.array(np.arange((right or left).num_rows))))
+    con.register("r", other.append_column("_row", pa.array(np.arange(other.num_rows))))
     dedupe = "AND l._row < r._row" if right is None else ""
     rules = [" AND ".join(f"l.{c} = r.{c}" for c in rule) for rule in blocking]
     sql = " UNION ".join(f"SELECT l._row AS i, r._row AS j FROM l JOIN r ON {rule} {dedupe}" for rule in rules)
@@ -74,7 +75,7 @@ def candidate_pairs(left: pa.Table, right: pa.Table | None, blocking: list[list[
 
 
 def comparison_vectors(left: pa.Table, right: pa.Table | None, i: np.ndarray, j: np.ndarray, fields: list[Field]) -> np.ndarray:
-    right = right or left
+    right = left if right is None else right
     out = np.empty((len(i), len(fields)), dtype=np.int8)
     for k, f in enumerate(fields):
         lvals = _prepare(left.column(f.column).to_pylist(), f.compare)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from ..store import CaseStore
+from ..store import CaseStore, sql_literal
 
 BATCH = 5000
 
@@ -66,17 +66,16 @@ def plan(store: CaseStore) -> list[Step]:
     labels = [r["label"] for r in store.rows("SELECT DISTINCT label FROM nodes ORDER BY label")]
     steps = [Step(f"constraint:{l}", constraint(l), None) for l in labels]
     for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label"):
-        lab = r["label"].replace("'", "''")
         steps.append(Step(f"nodes:{r['label']}", merge_nodes(r["label"]),
-                          f"SELECT id AS key, name, props FROM nodes WHERE label = '{lab}' ORDER BY id", r["n"]))
+                          f"SELECT id AS key, name, props FROM nodes WHERE label = {sql_literal(r['label'])} ORDER BY id", r["n"]))
     for r in store.rows("""SELECT e.kind, s.label AS sl, d.label AS dl, count(*) AS n FROM edges e
                            JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst GROUP BY ALL ORDER BY ALL"""):
-        kind, sl, dl = (x.replace("'", "''") for x in (r["kind"], r["sl"], r["dl"]))
+        kind, sl, dl = (sql_literal(x) for x in (r["kind"], r["sl"], r["dl"]))
         steps.append(Step(f"rels:{r['kind']}:{r['sl']}:{r['dl']}", merge_relationships(r["kind"], r["sl"], r["dl"]),
                           f"""SELECT e.id, e.src, e.dst, e.ts_utc, e.weight, e.record_id, e.attrs, e.exhibit_sha256, e.parser,
                                      e.parser_version, e.locator
                               FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
-                              WHERE e.kind = '{kind}' AND s.label = '{sl}' AND d.label = '{dl}' ORDER BY e.id""", r["n"]))
+                              WHERE e.kind = {kind} AND s.label = {sl} AND d.label = {dl} ORDER BY e.id""", r["n"]))
     return steps
 
 
@@ -135,7 +134,8 @@ def push(store: CaseStore, target: str, run: Runner, batch: int = BATCH,
     done = {(r["step"], r["batch"]) for r in store.rows(
         "SELECT step, batch FROM neo4j_pushes WHERE target = ? AND digest = ?", [target, digest])}
     sent = skipped = 0
-    for step in plan(store):
+    steps = plan(store)
+    for step in steps:
         if step.sql is None:
             if (step.name, 0) not in done:
                 run(step.cypher, None)
@@ -150,7 +150,7 @@ def push(store: CaseStore, target: str, run: Runner, batch: int = BATCH,
                 sent += len(rows)
             if progress:
                 progress(step.name, min((i + 1) * batch, step.count), step.count)
-    return {"sent": sent, "skipped": skipped, "steps": len(plan(store))}
+    return {"sent": sent, "skipped": skipped, "steps": len(steps)}
 
 
 def _mark(store: CaseStore, target: str, digest: str, step: str, batch: int, rows: int) -> None:

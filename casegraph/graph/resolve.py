@@ -283,25 +283,19 @@ def write(store: CaseStore, res: Resolution, roles: dict[str, set[str]] | None =
             ent_rows.append([eid, "person", label, to_json(attrs), "resolve", now, to_json(records[:EVIDENCE_CAP])])
             member_rows += [[eid, m] for m in ms]
             link_rows += [[eid, l.a, l.b, l.method, l.score, to_json(l.evidence)] for l in link_of[eid]]
-        _insert(con, "entities", ["id", "kind", "label", "attrs", "created_by", "created_at", "evidence"], ent_rows)
-        _insert(con, "entity_members", ["entity_id", "member"], member_rows)
-        _insert(con, "entity_links", ["entity_id", "a", "b", "method", "score", "evidence"], link_rows)
+        _insert(store, "entities", ["id", "kind", "label", "attrs", "created_by", "created_at", "evidence"], ent_rows)
+        _insert(store, "entity_members", ["entity_id", "member"], member_rows)
+        _insert(store, "entity_links", ["entity_id", "a", "b", "method", "score", "evidence"], link_rows)
     findings = [_candidate_finding(l, member_entity) for l in res.candidates] + \
                [_refused_finding(l, member_entity) for l in res.refused]
     write_findings(store, findings, "entity-resolution")
     return {"people": people, "links": len(res.links), "candidates": len(res.candidates), "refused": len(res.refused)}
 
 
-def _insert(con, table: str, columns: list[str], rows: list[list]) -> None:
-    """Bulk insert through Arrow (executemany is row by row: minutes for a million members)."""
-    if not rows:
-        return
-    data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
-    con.register("_bulk", data)
-    try:
-        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM _bulk")
-    finally:
-        con.unregister("_bulk")
+def _insert(store: CaseStore, table: str, columns: list[str], rows: list[list]) -> None:
+    """Rows through Arrow (executemany is row by row: minutes for a million members)."""
+    if rows:
+        store.insert(table, pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}))
 
 
 def _candidate_finding(l: Link, member_entity: dict[str, str]) -> Finding:
