@@ -16,6 +16,10 @@ else
 fi
 [ -f /usr/share/fonts/truetype/noto/NotoSansSinhala-Regular.ttf ] || missing+=(fonts-noto-core)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+# WeasyPrint (reports) renders with Pango and subsets fonts with HarfBuzz
+for lib in libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0-0 libharfbuzz-subset.so.0:libharfbuzz-subset0; do
+  "$(command -v ldconfig || echo /sbin/ldconfig)" -p | grep -q "${lib%%:*}" || missing+=("${lib##*:}")
+done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)  # the tests check casegraph's Cypher with Neo4j's own parser (npm)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 

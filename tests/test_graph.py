@@ -113,6 +113,8 @@ def test_graph_edges_carry_provenance_and_the_path_shows_the_records(store):
     resolved(store)
     bad = store.rows("SELECT count(*) AS n FROM edges WHERE exhibit_sha256 IS NULL OR locator IS NULL OR parser IS NULL")[0]["n"]
     assert bad == 0
+    for table in ("nodes", "edges"):  # ids are unique without a key index
+        assert store.count(table) == store.rows(f"SELECT count(DISTINCT id) AS n FROM {table}")[0]["n"]
     kinds = {r["kind"] for r in store.rows("SELECT DISTINCT kind FROM edges")}
     assert {"USES", "SENT", "IN", "MENTIONS", "PAID", "PAID_TO"} <= kinds  # (no exhibits table rows here: no FROM_EXHIBIT)
     g, hops = analysis.shortest_path(store, "1234509876", "Nuwan Jayawardena")

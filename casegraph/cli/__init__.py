@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import case_cmds, demo_cmds, evidence_cmds, finance_cmds, graph_cmds, ingest_cmds
+from . import case_cmds, demo_cmds, evidence_cmds, finance_cmds, graph_cmds, ingest_cmds, report_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -18,9 +18,11 @@ def main() -> None:
       casegraph evidence add CASE phone1/ --exhibit P1 --seized-from "suspect A" --acquired-by "IP Perera"
       casegraph ingest CASE
       casegraph custody verify CASE
+      casegraph resolve CASE; casegraph analyze CASE; casegraph trace CASE --from ACCOUNT
+      casegraph report CASE --redact victims; casegraph bundle CASE; casegraph verify BUNDLE
     """
 
 
-for module in (case_cmds, evidence_cmds, ingest_cmds, graph_cmds, finance_cmds, demo_cmds):
+for module in (case_cmds, evidence_cmds, ingest_cmds, graph_cmds, finance_cmds, report_cmds, demo_cmds):
     for command in module.COMMANDS:
         main.add_command(command)

@@ -57,11 +57,20 @@ ties AS (
     SELECT pf.p, pt.p, 'payment', f.ts_utc, f.record_id, f.locator, f.exhibit_sha256, 1.0
     FROM edges f JOIN edges t ON t.src = f.dst AND t.kind = 'PAID_TO' JOIN party pf ON pf.id = f.src JOIN party pt ON pt.id = t.dst
     WHERE f.kind = 'PAID')
-SELECT least(a, b) AS a, greatest(a, b) AS b, list(DISTINCT kind ORDER BY kind) AS kinds, count(*) AS n,
-       min(ts_utc) AS first, max(ts_utc) AS last,
-       list({'record': record_id, 'locator': locator, 'exhibit_sha256': exhibit_sha256} ORDER BY ts_utc NULLS LAST, record_id)[1:%d] AS evidence,
-       list(DISTINCT exhibit_sha256) AS exhibits
-FROM ties WHERE a <> b GROUP BY ALL
+SELECT least(a, b) AS a, greatest(a, b) AS b, kind, ts_utc, record_id, locator, exhibit_sha256 FROM ties WHERE a <> b
+"""
+# Two passes over the materialised ties, so that no aggregate holds whole lists of a 5M-tie graph:
+# the counts per pair, then the first few records per pair (a window that spills to disk).
+_PAIRS = """
+WITH counts AS (
+    SELECT a, b, list(DISTINCT kind ORDER BY kind) AS kinds, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
+           list(DISTINCT exhibit_sha256 ORDER BY exhibit_sha256) AS exhibits
+    FROM _ties GROUP BY a, b),
+firsts AS (
+    SELECT a, b, list({'record': record_id, 'locator': locator, 'exhibit_sha256': exhibit_sha256} ORDER BY ts_utc NULLS LAST, record_id) AS evidence
+    FROM (SELECT * FROM _ties QUALIFY row_number() OVER (PARTITION BY a, b ORDER BY ts_utc NULLS LAST, record_id) <= %d)
+    GROUP BY a, b)
+SELECT c.a, c.b, c.kinds, c.n, c.first, c.last, f.evidence, c.exhibits FROM counts c JOIN firsts f USING (a, b) ORDER BY c.a, c.b
 """ % EVIDENCE_PER_TIE
 
 
@@ -71,7 +80,14 @@ def party_graph(store: CaseStore) -> nx.Graph:
     names = store.con.sql("SELECT id, label, name FROM nodes WHERE label NOT IN ('Message', 'Call', 'Transaction', 'OcrText')").to_arrow_table()
     for node, label, name in zip(*(names.column(c).to_pylist() for c in ("id", "label", "name"))):
         g.add_node(node, label=label, name=name)
-    ties = store.con.sql(_TIES).to_arrow_table()
+    con = store.con
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _ties AS {_TIES}")
+        ties = con.sql(_PAIRS).to_arrow_table()
+        con.execute("DROP TABLE _ties")
+    finally:
+        con.execute("RESET preserve_insertion_order")
     cols = {c: ties.column(c).to_pylist() for c in ties.column_names}
     for a, b, kinds, n, first, last, evidence, exhibits in zip(*cols.values()):
         g.add_edge(a, b, weight=n, kinds=kinds, first=first, last=last, evidence=evidence, exhibits=exhibits)

@@ -93,21 +93,37 @@ _EDGES = [
 ]
 
 
+# sources that can give the same edge twice: one record may carry the same identifier in two raw
+# forms (a JID and a number), or name it twice; USES comes from three sources
+_REPEATABLE = ("USES", "SENT", "TO", "MENTIONS", "IN_CALL")
+
+
 def build(store: CaseStore) -> dict[str, int]:
-    """Rebuild `nodes` and `edges` from the store and the current entity resolution."""
+    """Rebuild `nodes` and `edges` from the store and the current entity resolution.
+
+    Each source is inserted on its own, streaming: node ids differ between sources by construction
+    (labelled prefixes, record ids), and edges that can repeat are de-duplicated afterwards on
+    their ids alone (keeping the first by exhibit and locator), so no step has to hold whole rows
+    of a 5M-edge graph in memory at once."""
     keys.refresh(store)
     with store.transaction() as con:
-        con.execute("DELETE FROM nodes")
-        con.execute("DELETE FROM edges")
-        nodes = " UNION ALL ".join(f"({sql})" for sql in _NODES).replace("{chat}", CHAT_ID)
-        con.execute(f"INSERT INTO nodes SELECT DISTINCT ON (id) * FROM ({nodes}) AS n(id, label, name, props)")
-        edges = " UNION ALL ".join(f"({sql})" for sql in _EDGES)
-        # one edge per id, and only between nodes that exist
-        con.execute(f"""INSERT INTO edges
-                        SELECT DISTINCT ON (id) * FROM (
-                            SELECT kind || '|' || src || '|' || dst AS id, src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}
-                            FROM ({edges}) AS e(kind, src, dst, ts_utc, weight, record_id, attrs, {PROV})
-                            SEMI JOIN nodes s ON s.id = e.src SEMI JOIN nodes d ON d.id = e.dst)""")
+        con.execute("SET preserve_insertion_order = false")  # lets the big inserts stream
+        try:
+            con.execute("DELETE FROM nodes")
+            con.execute("DELETE FROM edges")
+            for sql in _NODES:
+                con.execute(f"INSERT INTO nodes {sql.replace('{chat}', CHAT_ID)}")
+            for sql in _EDGES:  # only between nodes that exist
+                con.execute(f"""INSERT INTO edges
+                                SELECT kind || '|' || src || '|' || dst AS id, src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}
+                                FROM ({sql}) AS e(kind, src, dst, ts_utc, weight, record_id, attrs, {PROV})
+                                SEMI JOIN nodes s ON s.id = e.src SEMI JOIN nodes d ON d.id = e.dst""")
+            kinds = ", ".join(f"'{k}'" for k in _REPEATABLE)
+            con.execute(f"""DELETE FROM edges WHERE kind IN ({kinds}) AND rowid IN (
+                                SELECT rowid FROM edges WHERE kind IN ({kinds})
+                                QUALIFY row_number() OVER (PARTITION BY id ORDER BY exhibit_sha256, locator, record_id) > 1)""")
+        finally:
+            con.execute("RESET preserve_insertion_order")
     return {r["label"]: r["n"] for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label")} | \
            {r["kind"]: r["n"] for r in store.rows("SELECT kind, count(*) AS n FROM edges GROUP BY kind ORDER BY kind")}
 

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._ui import console, fail, open_case, table
+
+CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
+REDACT = click.option("--redact", type=click.Choice(["none", "victims"]), default="none", show_default=True,
+                      help="'victims': persons marked victim, witness or minor appear under pseudonyms (Victim-1 ...) throughout.")
+INTERPRETATION = click.option("--interpretation", type=click.Path(exists=True, dir_okay=False), default=None,
+                              help="A text file with the examiner's interpretation (opinion), shown apart from the findings.")
+KEY = click.option("--key", type=click.Path(dir_okay=False), default=None,
+                   help="The examiner's Ed25519 private key (PEM). Default: the case's own key in CASE/keys/, made on first use.")
+
+
+def _options(redact, interpretation, key) -> dict:
+    return {"redact": redact == "victims", "key": Path(key) if key else None,
+            "interpretation": Path(interpretation).read_text(encoding="utf-8") if interpretation else None}
+
+
+@click.command("report")
+@CASE
+@REDACT
+@INTERPRETATION
+@KEY
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default CASE/reports).")
+def report_cmd(case, redact, interpretation, key, out) -> None:
+    """Write the evidence report: self-contained HTML, and PDF/A-3b signed by the examiner's key with
+    findings.json attached.
+
+    The report describes the case as of its latest custody event (reports and bundles themselves
+    excepted): the same case state always gives byte-identical files. Set SOURCE_DATE_EPOCH to fix
+    the report date yourself."""
+    from ..reports.render import RenderError
+    from ..reports.report import write_report
+
+    with open_case(case) as c:
+        with console.status("rendering the report (HTML, PDF/A-3b, signature)"):
+            try:
+                rep, paths = write_report(c, Path(out) if out else None, **_options(redact, interpretation, key))
+            except (RenderError, ValueError) as e:
+                fail(str(e))
+        console.print(table("Report", ["file", "bytes"], [(str(p), p.stat().st_size) for p in paths]))
+        console.print(f"Case as of custody event {rep.doc['as_of']['seq']}; {len(rep.doc['findings'])} findings; "
+                      f"signed by key {rep.signer.fingerprint}" + ("; victims pseudonymised" if rep.doc["redacted"] else ""))
+
+
+@click.command("bundle")
+@CASE
+@REDACT
+@INTERPRETATION
+@KEY
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default CASE/bundles).")
+def bundle_cmd(case, redact, interpretation, key, out) -> None:
+    """Write a signed evidence bundle (BagIt, SHA-256 manifests): report HTML and signed PDF,
+    findings.json, the custody log, the exhibit manifest and a CASE/UCO JSON-LD description. The
+    tag manifest is signed with Ed25519. Hand the directory to the court and the defence; they
+    check it with 'casegraph verify'."""
+    from ..reports.bundle import write_bundle
+
+    with open_case(case) as c:
+        with console.status("building the bundle"):
+            path = write_bundle(c, Path(out) if out else None, **_options(redact, interpretation, key))
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        console.print(table(f"Bundle {path}", ["file", "bytes"], [(p.relative_to(path), p.stat().st_size) for p in files]))
+        console.print(f"Check it with: casegraph verify {path}")
+
+
+@click.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False))
+@click.option("--expect-key", default=None, help="The examiner's key fingerprint, as stated by them: the bundle must be signed by it.")
+def verify_cmd(bundle, expect_key) -> None:
+    """Verify an evidence bundle: every file's hash, the Ed25519 signature, the PDF signature, the
+    custody chain and the exhibits' intake events. Needs only casegraph and the bundle. Exits 1 and
+    names every altered, missing or added file if anything does not match."""
+    from ..reports.verify import verify_bundle
+
+    v = verify_bundle(Path(bundle), expect_key)
+    for line in v.checked:
+        console.print(f"  checked: {line}")
+    for line in v.notes:
+        console.print(f"  [yellow]note:[/] {line}")
+    for line in v.problems:
+        console.print(f"  [bold red]problem:[/] {line}", soft_wrap=True)
+    if v.ok:
+        console.print(f"[bold green]VERIFIED[/]: {bundle} is complete and unaltered; signed by key {v.fingerprint}")
+    else:
+        console.print(f"[bold red]NOT VERIFIED[/]: {len(v.problems)} problem(s) in {bundle}")
+        raise SystemExit(1)
+
+
+COMMANDS = [report_cmd, bundle_cmd, verify_cmd]

@@ -1,0 +1,64 @@
+"""`casegraph report`: the evidence report of a case as HTML and signed PDF/A-3b, plus findings.json."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..case import Case
+from . import content, render, signing
+from .redact import Redactor
+
+
+@dataclass
+class Report:
+    doc: dict
+    html: bytes
+    pdf: bytes
+    findings: bytes
+    signer: signing.Signer
+    redactor: Redactor
+
+    @property
+    def stem(self) -> str:
+        return f"report-{self.doc['as_of']['seq']:05d}" + ("-redacted" if self.doc["redacted"] else "")
+
+
+def case_signer(case: Case, key: Path | None = None) -> signing.Signer:
+    """The examiner's key (`key`, else the case's own, made on first use and logged)."""
+    path = Path(key) if key else case.root / signing.KEY_FILE
+    private, made = signing.load_or_create(path)
+    created = datetime.fromisoformat(case.info.created) if case.info.created else datetime(2000, 1, 1).astimezone()
+    signer = signing.Signer(private, signing.certificate(private, case.info.examiner, case.info.agency, created))
+    if made:
+        case.log("signing-key-created", details={"fingerprint": signer.fingerprint, "path": str(path), "algorithm": "Ed25519"})
+    return signer
+
+
+def build(case: Case, *, redact: bool = False, interpretation: str | None = None, key: Path | None = None) -> Report:
+    signer = case_signer(case, key)
+    redactor = Redactor.victims(case.store) if redact else Redactor.none()
+    doc = content.gather(case, redactor, redactor.text(interpretation) if interpretation else None)
+    findings = render.findings_json(doc)
+    html = render.html(doc, case.store, redactor, signer).encode("utf-8")
+    head = doc["as_of"]
+    when = content.report_time({"time": head["time"]})
+    identifier = hashlib.sha256(f"{case.info.case_no}|{head['hash']}|{redact}".encode()).hexdigest()[:32]
+    unsigned = render.pdf(html.decode(), {"findings.json": findings}, identifier, when)
+    pdf = render.sign_pdf(unsigned, signer, when, f"Evidence report, case {case.info.case_no}, custody event {head['seq']}")
+    return Report(doc, html, pdf, findings, signer, redactor)
+
+
+def write_report(case: Case, out_dir: Path | None = None, **kw) -> tuple[Report, list[Path]]:
+    rep = build(case, **kw)
+    out = Path(out_dir) if out_dir else case.root / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for suffix, data in ((".html", rep.html), (".pdf", rep.pdf), (".findings.json", rep.findings)):
+        p = out / f"{rep.stem}{suffix}"
+        p.write_bytes(data)
+        paths.append(p)
+    case.log("report-written", outputs=[{"path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in paths],
+             details={"as_of_seq": rep.doc["as_of"]["seq"], "redacted": rep.doc["redacted"], "signer": rep.signer.fingerprint})
+    return rep, paths
