@@ -40,7 +40,8 @@ class Case:
         if not cfg.is_file():
             raise CaseError(f"{self.root}: not a case directory (no {CASE_FILE}); create one with 'casegraph case init'")
         with open(cfg, "rb") as f:
-            self.info = CaseInfo(**tomllib.load(f)["case"])
+            self.config = tomllib.load(f)
+        self.info = CaseInfo(**self.config["case"])
         self.custody = CustodyLog(self.root / "custody.jsonl")
 
     @classmethod
@@ -85,6 +86,13 @@ class Case:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def model_dirs(self) -> list[Path]:
+        """Local model directories for the AI layers: case.toml [ai] models (relative to the case),
+        then CASEGRAPH_MODELS (paths separated by the OS path separator)."""
+        listed = [self.root / m for m in self.config.get("ai", {}).get("models", [])]
+        env = [Path(p) for p in os.environ.get("CASEGRAPH_MODELS", "").split(os.pathsep) if p]
+        return listed + env
 
     def actor(self, actor: str | None = None) -> str:
         return actor or os.environ.get("CASEGRAPH_EXAMINER") or self.info.examiner or getpass.getuser()

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import pyarrow as pa
+
 from .store import CaseStore, to_json
 
 
@@ -35,11 +37,17 @@ def write_findings(store: CaseStore, findings: list[Finding], detector: str) -> 
     """Replace `detector`'s earlier findings with these; returns the SHA-256 of what was written."""
     now = datetime.now(timezone.utc)
     digest = hashlib.sha256()
+    cols: dict[str, list] = {c: [] for c in ("id", "kind", "title", "summary", "score", "detector", "detector_version",
+                                             "evidence", "attrs")}
+    for f in findings:
+        row = [f.id, f.kind, f.title, f.summary, f.score, f.detector, f.detector_version, to_json(f.evidence), to_json(f.attrs)]
+        digest.update(to_json(row).encode())
+        for c, v in zip(cols, row):
+            cols[c].append(v)
+    table = pa.table({**cols, "score": pa.array(cols["score"], pa.float64()),
+                      "created_at": pa.array([now] * len(findings), pa.timestamp("us", tz="UTC"))})
     with store.transaction() as con:
         con.execute("DELETE FROM findings WHERE detector = ?", [detector])
-        for f in findings:
-            row = [f.id, f.kind, f.title, f.summary, f.score, f.detector, f.detector_version, now,
-                   to_json(f.evidence), to_json(f.attrs)]
-            digest.update(to_json(row[:5] + row[5:7] + row[8:]).encode())
-            con.execute("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        if findings:
+            store.insert("findings", table)
     return digest.hexdigest()

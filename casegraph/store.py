@@ -68,6 +68,11 @@ CREATE TABLE IF NOT EXISTS entity_members (entity_id VARCHAR NOT NULL, member VA
 CREATE TABLE IF NOT EXISTS entity_links (
     entity_id VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL, method VARCHAR NOT NULL,
     score DOUBLE, evidence JSON NOT NULL);
+-- ai: what a model found inside a record (named entities), and sentence vectors for semantic search
+CREATE TABLE IF NOT EXISTS annotations (
+    record_id VARCHAR NOT NULL, model VARCHAR NOT NULL, model_version VARCHAR NOT NULL, label VARCHAR NOT NULL,
+    text VARCHAR, start_char INTEGER, end_char INTEGER, score DOUBLE, {PROVENANCE_COLUMNS});
+CREATE TABLE IF NOT EXISTS message_vectors (record_id VARCHAR NOT NULL, model VARCHAR NOT NULL, vec FLOAT[] NOT NULL);
 CREATE TABLE IF NOT EXISTS er_decisions (
     seq BIGINT PRIMARY KEY, action VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR, reason VARCHAR,
     actor VARCHAR NOT NULL, decided_at TIMESTAMPTZ NOT NULL);  -- merge | split (a, b members) | mark | unmark (b: role)

@@ -40,7 +40,7 @@ PY
 stamp=".venv/.casegraph-installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "bootstrap: installing casegraph and its Python dependencies into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,ai]"
   rm -f .venv/.casegraph-installed-* && touch "$stamp"
 fi
 

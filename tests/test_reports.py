@@ -32,6 +32,12 @@ def demo(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def rep(demo) -> report.Report:
+    with Case(demo) as c:
+        return report.build(c)
+
+
+@pytest.fixture(scope="module")
 def bundle(demo, tmp_path_factory) -> Path:
     with Case(demo) as c:
         return write_bundle(c, tmp_path_factory.mktemp("bundles"))
@@ -53,9 +59,7 @@ def test_source_date_epoch_sets_the_report_date(demo, monkeypatch):
     assert b"2023-11-14T22:13:20" in rep.html
 
 
-def test_pdf_is_pdfa3b_signed_with_findings_attached(demo):
-    with Case(demo) as c:
-        rep = report.build(c)
+def test_pdf_is_pdfa3b_signed_with_findings_attached(rep):
     pdf = pypdfium2.PdfDocument(rep.pdf)
     assert pdf.count_attachments() == 1
     att = pdf.get_attachment(0)
@@ -76,15 +80,16 @@ def test_pdf_is_pdfa3b_signed_with_findings_attached(demo):
     assert render.verify_pdf_signature(rep.pdf, other.public_bytes(signing.serialization.Encoding.PEM))[0] is False
 
 
-def test_html_is_self_contained_and_interactive(demo):
-    with Case(demo) as c:
-        rep = report.build(c)
+def test_html_is_self_contained_and_interactive(rep):
     html = rep.html.decode()
     assert "<script>" in html and 'class="network"' in html and 'class="timeline"' in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
     assert "src=" not in html.replace("src: url(data:", "")  # fonts inline, nothing fetched
-    # each finding shows its records with exhibit and locator: the victim's Sinhala message about the passport
-    assert "මගේ පාස්පෝට් එක" in html or "structuring" in html
+    # each finding shows its records with exhibit and locator: the structuring deposits in the bank statement
+    structuring = html[html.index("Possible structuring"):]
+    structuring = structuring[:structuring.index("</article>")]
+    assert "B1 BOC_0081234567_statement_2024-03_2024-04.csv" in structuring and "<code>row:17</code>" in structuring
+    assert "972000 LKR (CASH DEPOSIT KOLLUPITIYA BR)" in structuring
 
 
 def _ink_width(png) -> int:
@@ -247,3 +252,12 @@ def test_cli_report_bundle_verify(demo, tmp_path):
     _flip(path / "data" / "report.html")
     r = run(main, ["verify", str(path)])
     assert r.exit_code == 1 and "NOT VERIFIED" in r.output and "data/report.html was altered" in r.output
+
+
+def test_redaction_patterns():
+    from casegraph.reports.redact import Redactor
+    r = Redactor({"person:x": ("Victim-1", ["Kasun"], ["+94762223344"])})
+    assert r.text("Kasun in 'Nuwan Agent'; Kasun Perera called 076 222 3344 and +94-76-222-3344; KASUN said") == \
+        "Victim-1 in 'Nuwan Agent'; Victim-1 called [Victim-1 identifier] and [Victim-1 identifier]; Victim-1 said"
+    assert r.text("Kasuni and 0762223344999") == "Kasuni and 0762223344999"  # other names and longer numbers stay
+    assert r({"k": ["Kasun"], "n": 3}) == {"k": ["Victim-1"], "n": 3}

@@ -33,13 +33,20 @@ def demo(directory, overwrite) -> None:
     links = [f for f in r.findings if f.detector == "link-analysis" and f.kind in ("broker", "multi-exhibit")]
     console.print(table("Who connects the network (link analysis)", ["kind", "finding", "summary"],
                         [(f.kind, f.title, f.summary) for f in links]))
+    console.print(table("Trafficking indicators per chat and sender (lexicon)", ["scope", "who", "messages", "indicators"],
+                        [(s["scope"], s["who"], s["messages"], ", ".join(f"{k} {v}" for k, v in s["indicators"].items()))
+                         for s in r.indicators.summary]))
     with Case(r.case) as c:
         print_summary(c)
     v = r.verdict
     console.print(f"Custody: {v.events} events, {v.exhibits_checked} exhibits re-hashed, verdict "
                   f"[bold {'green' if v.ok else 'red'}]{'INTACT' if v.ok else 'NOT INTACT'}[/]")
+    console.print("Evidence report (victim pseudonymised): " + ", ".join(str(p) for p in r.reports))
+    bv = r.bundle_verdict
+    console.print(f"Signed evidence bundle: {r.bundle} — verify: [bold {'green' if bv.ok else 'red'}]"
+                  f"{'VERIFIED' if bv.ok else 'NOT VERIFIED'}[/] (key {bv.fingerprint})")
     console.print(f"\nDemo case ready: [bold]{r.case}[/]  (try: casegraph case show {r.case}; "
-                  f"casegraph path {r.case} Kasun TET8J56maUaAbx2T6vBNtyhbu39QHukgQF)")
+                  f"casegraph path {r.case} Kasun TET8J56maUaAbx2T6vBNtyhbu39QHukgQF; casegraph verify {r.bundle})")
 
 
 COMMANDS = [demo]

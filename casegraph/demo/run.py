@@ -20,6 +20,10 @@ class DemoResult:
     outcomes: list[ParseOutcome] = field(default_factory=list)
     verdict: Verdict | None = None
     findings: list = field(default_factory=list)
+    reports: list[Path] = field(default_factory=list)
+    bundle: Path | None = None
+    bundle_verdict: object = None
+    indicators: object = None
 
 
 def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], None] = print) -> DemoResult:
@@ -30,9 +34,9 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
         _make_writable(directory)
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    say("1/6 writing the synthetic seized files")
+    say("1/8 writing the synthetic seized files")
     exhibits = write_exhibits(directory)
-    say("2/6 opening the case and taking the exhibits into evidence")
+    say("2/8 opening the case and taking the exhibits into evidence")
     result = DemoResult(directory / "case")
     with Case.create(result.case, "HTS/2026/DEMO-01", "IP R. Bandara", "Operation Bangkok Mirage (synthetic demo)",
                      "CID Human Trafficking, Smuggling Investigation and Maritime Crimes Investigation Division") as case:
@@ -43,17 +47,42 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
                                  warrant=ex.warrant)
                 result.intakes += 1
                 shas.append(r.sha256)
-        say("3/6 parsing every exhibit into the case store")
+        say("3/8 parsing every exhibit into the case store")
         result.outcomes = [parse_exhibit(case, sha) for sha in shas]
-        say("4/6 following the money: typologies, and a trace from the recruiter's account")
+        say("4/8 following the money: typologies, and a trace from the recruiter's account")
         result.findings = _finance(case)
-        say("5/6 who is who: entity resolution, the case graph, link analysis")
+        say("5/8 who is who: entity resolution, the case graph, link analysis")
         result.findings += _graph(case)
-        say("6/6 verifying the chain of custody")
+        say("6/8 reading every message for trafficking indicators (English, Sinhala, Tamil, Singlish)")
+        result.indicators = _indicators(case)
+        say("7/8 verifying the chain of custody")
         result.verdict = verify_case(case)
         case.log("custody-verify", details={"verdict": "INTACT" if result.verdict.ok else "NOT INTACT",
                                             "problems": [str(p) for p in result.verdict.problems]})
+        say("8/8 the evidence report (victim pseudonymised) and a signed bundle for the court, verified")
+        result.reports, result.bundle, result.bundle_verdict = _report(case)
     return result
+
+
+def _indicators(case: Case):
+    """The rule layer: it needs no model, so the demo runs anywhere."""
+    from ..ai import indicators, lexicon
+
+    lex = lexicon.load()
+    r = indicators.run(case.store, lex)
+    case.log("indicators", details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "models": []},
+             outputs=[{"findings": r.findings, "messages": r.messages}])
+    return r
+
+
+def _report(case: Case) -> tuple[list[Path], Path, object]:
+    from ..reports.bundle import write_bundle
+    from ..reports.report import write_report
+    from ..reports.verify import verify_bundle
+
+    _, paths = write_report(case, redact=True)
+    bundle = write_bundle(case)
+    return paths, bundle, verify_bundle(bundle)
 
 
 def _finance(case: Case) -> list:

@@ -23,7 +23,7 @@ from .redact import Redactor
 OUTPUT_ACTIONS = {"report-written", "bundle-written", "signing-key-created"}
 EVIDENCE_SHOWN = 12  # per finding in the report; findings.json holds them all
 FINDING_ORDER = ["structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through",
-                 "money-trace", "trafficking-indicator", "broker", "community", "connected-group", "multi-exhibit",
+                 "money-trace", "indicator-summary", "trafficking-indicator", "broker", "community", "connected-group", "multi-exhibit",
                  "most-contacted", "contact-timeline", "possible-same-person", "resolution-conflict"]
 
 

@@ -30,7 +30,7 @@ def _phone_pattern(e164: str) -> str | None:
 def _name_pattern(name: str) -> str:
     words = name.split()
     core = r"\s+".join(re.escape(w) for w in words)
-    tail = r"(?:\s+[A-Z][a-z]+)?" if len(words) == 1 else ""
+    tail = r"(?-i:\s+[A-Z][a-z]+)?" if len(words) == 1 else ""  # a surname is capitalised, whatever the flags
     return rf"(?<!\w){core}{tail}(?!\w)"
 
 

