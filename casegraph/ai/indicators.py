@@ -67,7 +67,7 @@ def run(store: CaseStore, lexicon: lx.Lexicon, classifier: Classifier | None = N
                     LEXICON_DETECTOR, lexicon.version, [texts.evidence(row)], h.score,
                     {"indicator": h.indicator, "rule": h.rule, "rule_lang": h.lang, "matched": list(h.matched),
                      "spans": [list(s) for s in h.spans], "script": lx.language(row["text"]), "lexicon_sha256": lexicon.sha256,
-                     "chat": row["chat"], "sender": row["sender"], "ts_utc": row["ts_utc"]}))
+                     "chat": row["chat"], "sender": row["sender"], "person": row["person"], "ts_utc": row["ts_utc"]}))
         if classifier is not None:
             for row, scores in zip(rows, classifier.scores([r["text"] for r in rows])):
                 for ind_id, score in sorted(scores.items()):
@@ -80,7 +80,7 @@ def run(store: CaseStore, lexicon: lx.Lexicon, classifier: Classifier | None = N
                             MODEL_DETECTOR, classifier.info.version, [texts.evidence(row)], round(score, 6),
                             {"indicator": ind_id, "model": classifier.info.name, "model_version": classifier.info.version,
                              "model_kind": classifier.info.kind, "threshold": threshold, "chat": row["chat"],
-                             "sender": row["sender"], "ts_utc": row["ts_utc"]}))
+                             "sender": row["sender"], "person": row["person"], "ts_utc": row["ts_utc"]}))
         if tagger is not None:
             for row, ents in zip(rows, tagger.entities([r["text"] for r in rows])):
                 entity_rows += [{"record_id": row["id"], "model": tagger.info.name, "model_version": tagger.info.version,
@@ -107,11 +107,12 @@ def run(store: CaseStore, lexicon: lx.Lexicon, classifier: Classifier | None = N
 
 
 def summarise(findings: list[Finding], lexicon: lx.Lexicon) -> tuple[list[dict], list[Finding]]:
-    """Per chat and per sender: messages flagged, by indicator, first and last time."""
+    """Per chat and per person (the resolved sender; the sender as written when unresolved):
+    messages flagged, by indicator, first and last time."""
     groups: dict[tuple[str, str], dict] = defaultdict(lambda: {"indicators": defaultdict(set), "records": {}, "times": []})
     for f in findings:
-        for scope in ("chat", "sender"):
-            who = f.attrs.get(scope)
+        for scope, who in (("chat", f.attrs.get("chat")), ("person", f.attrs.get("person")),
+                           ("sender", None if f.attrs.get("person") else f.attrs.get("sender"))):
             if not who:
                 continue
             g = groups[(scope, who)]

@@ -6,12 +6,19 @@ from collections.abc import Iterator
 
 from ..store import CaseStore
 
+# `person`: the resolved person who sent the message (by the sender's identifier, else by the
+# display name on that exhibit), when `casegraph resolve` has run
 TEXTS = """
-SELECT id, 'messages' AS "table", text, coalesce(sender_name, sender_id) AS sender, coalesce(chat_name, chat_id) AS chat,
-       platform, ts_utc, exhibit_sha256, parser, parser_version, locator
-FROM messages WHERE text IS NOT NULL AND length(trim(text)) > 0
+SELECT m.id, 'messages' AS "table", m.text, coalesce(m.sender_name, m.sender_id) AS sender,
+       coalesce(m.chat_name, m.chat_id) AS chat, m.platform, m.ts_utc, m.exhibit_sha256, m.parser, m.parser_version, m.locator,
+       coalesce((SELECT min(e.label || ' (' || e.id || ')') FROM identifiers i JOIN identifier_keys k USING (kind, value)
+                 JOIN entity_members em ON em.member = 'id:' || k.node JOIN entities e ON e.id = em.entity_id
+                 WHERE i.record_id = m.id AND i.role = 'sender'),
+                (SELECT min(e.label || ' (' || e.id || ')') FROM entity_members em JOIN entities e ON e.id = em.entity_id
+                 WHERE em.member = 'name:' || left(m.exhibit_sha256, 32) || ':' || m.sender_name)) AS person
+FROM messages m WHERE m.text IS NOT NULL AND length(trim(m.text)) > 0
 UNION ALL
-SELECT id, 'ocr_text', text, NULL, NULL, 'image', NULL, exhibit_sha256, parser, parser_version, locator
+SELECT id, 'ocr_text', text, NULL, NULL, 'image', NULL, exhibit_sha256, parser, parser_version, locator, NULL
 FROM ocr_text WHERE text IS NOT NULL AND length(trim(text)) > 0
 """
 

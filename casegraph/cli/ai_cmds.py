@@ -61,7 +61,7 @@ def indicators_cmd(case, models, threshold, lexicon_file) -> None:
         rows = [(s["scope"], s["who"], s["messages"], ", ".join(f"{k} {v}" for k, v in s["indicators"].items()),
                  f"{s['first']:%Y-%m-%d}" if s["first"] else "", f"{s['last']:%Y-%m-%d}" if s["last"] else "")
                 for s in sorted(r.summary, key=lambda s: (s["scope"], -s["messages"], s["who"]))]
-        console.print(table("Indicators per chat and per sender", ["scope", "who", "messages", "indicators", "first", "last"], rows))
+        console.print(table("Indicators per chat and per person", ["scope", "who", "messages", "indicators", "first", "last"], rows))
         console.print(f"{r.messages} texts read; findings: " + ", ".join(f"{k} {v}" for k, v in r.findings.items())
                       + (f"; {r.entities} named entities" if tagger else "")
                       + ". See them with the original messages in 'casegraph report'.")

@@ -33,7 +33,7 @@ def demo(directory, overwrite) -> None:
     links = [f for f in r.findings if f.detector == "link-analysis" and f.kind in ("broker", "multi-exhibit")]
     console.print(table("Who connects the network (link analysis)", ["kind", "finding", "summary"],
                         [(f.kind, f.title, f.summary) for f in links]))
-    console.print(table("Trafficking indicators per chat and sender (lexicon)", ["scope", "who", "messages", "indicators"],
+    console.print(table("Trafficking indicators per chat and person (lexicon)", ["scope", "who", "messages", "indicators"],
                         [(s["scope"], s["who"], s["messages"], ", ".join(f"{k} {v}" for k, v in s["indicators"].items()))
                          for s in r.indicators.summary]))
     with Case(r.case) as c:
