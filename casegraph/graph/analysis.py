@@ -32,6 +32,7 @@ EXACT_BETWEENNESS = 5000  # nodes; above this betweenness is estimated from a se
 SAMPLE = 64  # sampled sources up to 100,000 nodes; 16 above (each source is a full BFS in Python)
 LOUVAIN_MAX_EDGES = 500_000  # above this, communities by (fast, seeded) label propagation instead of Louvain
 EVIDENCE_PER_TIE = 5
+MAX_COMMUNITIES = 50  # per connected group
 
 _TIES = """
 WITH owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
@@ -143,13 +144,13 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, 
             method, communities = "Louvain", nx.community.louvain_communities(sub, weight="weight", seed=seed)
         else:
             method, communities = "label propagation", nx.community.fast_label_propagation_communities(sub, weight="weight", seed=seed)
-        for com in communities:
-            if len(com) >= 3:
-                members = _people_first(g, com)
-                finding("community", f"community:{members[0]}", f"Community of {len(com)}: {display(g, members[0])} …",
-                        f"Parties more tied to each other than to the rest ({method}): "
-                        + ", ".join(display(g, n) for n in members[:12]), _evidence(g, g.subgraph(com).edges()),
-                        float(len(com)), members=members[:500])
+        # the largest communities become findings (a million-party graph has tens of thousands)
+        for com in sorted((c for c in communities if len(c) >= 3), key=lambda c: (-len(c), min(c)))[:MAX_COMMUNITIES]:
+            members = _people_first(g, com)
+            finding("community", f"community:{members[0]}", f"Community of {len(com)}: {display(g, members[0])} …",
+                    f"Parties more tied to each other than to the rest ({method}): "
+                    + ", ".join(display(g, n) for n in members[:12]), _evidence(g, g.subgraph(com).edges()),
+                    float(len(com)), members=members[:500])
 
     # brokers: on many shortest paths between others
     n_nodes = g.number_of_nodes()
