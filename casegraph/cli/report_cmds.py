@@ -42,6 +42,9 @@ def report_cmd(case, redact, interpretation, key, out) -> None:
                 rep, paths = write_report(c, Path(out) if out else None, **_options(redact, interpretation, key))
             except (RenderError, ValueError) as e:
                 fail(str(e))
+        if redact == "victims" and not rep.redactor.active:
+            console.print("[yellow]warning:[/] no person is marked victim, witness or minor (casegraph entities mark): "
+                          "nothing was pseudonymised")
         console.print(table("Report", ["file", "bytes"], [(str(p), p.stat().st_size) for p in paths]))
         console.print(f"Case as of custody event {rep.doc['as_of']['seq']}; {len(rep.doc['findings'])} findings; "
                       f"signed by key {rep.signer.fingerprint}" + ("; victims pseudonymised" if rep.doc["redacted"] else ""))
@@ -63,6 +66,9 @@ def bundle_cmd(case, redact, interpretation, key, out) -> None:
     with open_case(case) as c:
         with console.status("building the bundle"):
             path = write_bundle(c, Path(out) if out else None, **_options(redact, interpretation, key))
+        if redact == "victims" and not path.name.endswith("-redacted"):
+            console.print("[yellow]warning:[/] no person is marked victim, witness or minor (casegraph entities mark): "
+                          "nothing was pseudonymised")
         files = sorted(p for p in path.rglob("*") if p.is_file())
         console.print(table(f"Bundle {path}", ["file", "bytes"], [(p.relative_to(path), p.stat().st_size) for p in files]))
         console.print(f"Check it with: casegraph verify {path}")
