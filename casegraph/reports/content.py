@@ -60,11 +60,12 @@ def _summary(ev: dict) -> str:
     ins = ev.get("inputs") or []
     if ev["action"] == "intake" and ins:
         return f"exhibit {d.get('exhibit_id')}: {ins[0].get('name')} (SHA-256 {ins[0].get('sha256')})"
-    keys = [k for k in ("exhibit_id", "parser", "parser_version", "status", "detector", "verdict", "action", "role", "reason",
-                        "records", "findings", "counts") if k in d]
+    keys = [k for k in ("exhibit_id", "parser", "parser_version", "status", "detector", "verdict", "action", "entity", "role",
+                        "reason", "origin", "model", "records", "findings", "counts", "fingerprint") if k in d]
     parts = [f"{k}={json.dumps(d[k], ensure_ascii=False, sort_keys=True) if not isinstance(d[k], str) else d[k]}" for k in keys]
     if outs:
-        parts.append("outputs: " + ", ".join(o.get("path") or o.get("sha256", "")[:16] for o in outs[:3]))
+        parts.append("outputs: " + ", ".join(o.get("path") or json.dumps({k: v for k, v in o.items() if k not in ("sha256", "note")}, sort_keys=True,
+                                                                           ensure_ascii=False, default=str)[:120] for o in outs[:3]))
     return "; ".join(parts)[:300]
 
 
