@@ -11,6 +11,7 @@ analyze` run, timed, with the process's peak memory.
 from __future__ import annotations
 
 import argparse
+import gc
 import resource
 import shutil
 import time
@@ -26,6 +27,11 @@ EX = "e" * 64
 
 def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+
+
+def rss_gb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 1024 ** 3
 
 
 def generate(store: CaseStore, phones: int, messages: int, group: int = 50) -> None:
@@ -51,7 +57,7 @@ def generate(store: CaseStore, phones: int, messages: int, group: int = 50) -> N
                    '{EX}', 'android-mmssms', '4', 'sqlite:sms/rowid=' || i FROM gen""")
     con.execute(f"""
         INSERT INTO contacts (source, name, phones, emails, usernames, extra, exhibit_sha256, parser, parser_version, locator)
-        SELECT 'android-contacts', 'Person ' || p, [{number.format('p')}], [], [], '{{}}', '{EX}', 'android-contacts2', '3',
+        SELECT 'android-contacts', 'Person ' || translate(left(md5(CAST(p AS VARCHAR)), 10), '0123456789', 'ghijklmnop'), [{number.format('p')}], [], [], '{{}}', '{EX}', 'android-contacts2', '3',
                'sqlite:raw_contacts/rowid=' || p FROM range(0, {phones}, 10) t(p)""")
     con.execute(f"""
         INSERT INTO identifiers (kind, value, role, record_id, platform, exhibit_sha256, parser, parser_version, locator)
@@ -73,13 +79,15 @@ def main() -> None:
         t = time.perf_counter()
         out = fn()
         steps.append((name, time.perf_counter() - t, peak_gb()))
-        print(f"{name:28} {steps[-1][1]:8.1f} s   peak RSS {steps[-1][2]:5.2f} GB", flush=True)
+        print(f"{name:28} {steps[-1][1]:8.1f} s   peak RSS so far {steps[-1][2]:5.2f} GB   RSS after {rss_gb():5.2f} GB", flush=True)
         return out
 
     step("generate store", lambda: generate(store, args.phones, args.messages))
     step("identifier keys", lambda: keys.refresh(store))
     res = step("resolve entities", lambda: resolve.resolve(store))
     step("write entities", lambda: resolve.write(store, res))
+    del res  # the resolution (every member in Python) is not needed by the steps after it
+    gc.collect()
     built = step("build property graph", lambda: build.build(store))
     g = step("party graph (networkx)", lambda: analysis.party_graph(store))
     print(f"  party graph: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} ties; property graph: "

@@ -38,3 +38,10 @@ def test_parsing_and_folding():
     assert parse("Rev. Anthony").words == ("anthony",)  # titles dropped
     assert fold("Jayawardhana") == fold("Jayewardene") == fold("Jayawardena")
     assert romanise("කසුන්") == "kasun"
+
+
+@pytest.mark.parametrize("a, b", [("Kumara Perera", "Kumari Perera"), ("Nuwan Silva", "Nuwanthi Silva"),
+                                  ("Chamara Fernando", "Chamari Fernando"), ("Sanjeewa Dias", "Sanjeewani Dias")])
+def test_masculine_and_feminine_given_names_are_two_people(a, b):
+    s = similarity(a, b)
+    assert s.score <= 0.5 and any(r.startswith("different") for r in s.reasons)

@@ -65,6 +65,22 @@ def fold(word: str) -> str:
     return w[:-1] if len(w) > 3 and w[-1] in "aiu" else w  # the final vowel
 
 
+_FEMININE_ENDINGS = ("i", "ni", "thi", "ani", "athi", "ini", "nthi")
+
+
+def gendered_pair(x: str, y: str) -> bool:
+    """The masculine and feminine forms of one Sinhala given name are two people's names, however
+    alike their spelling keys: Kumara/Kumari, Chamara/Chamari, Nuwan/Nuwanthi, Dilan/Dilani,
+    Sanjeewa/Sanjeewani, Tharindu/Tharindi."""
+    if x == y:
+        return False
+    for m, f in ((x, y), (y, x)):
+        stem = m[:-1] if m[-1:] in ("a", "u", "e") else m
+        if len(stem) >= 3 and f.startswith(stem) and f[len(stem):] in _FEMININE_ENDINGS and f != m:
+            return True
+    return False
+
+
 def is_ge_name(word: str) -> bool:
     """A Sinhala house name (vasagama): Arachchige, Liyanage, Kankanamge, Hettige ..."""
     return len(word) > 4 and word.endswith(("ge", "ghe", "gei"))
@@ -122,7 +138,7 @@ def similarity(a: str | Name, b: str | Name) -> Similarity:
     used_a: set[int] = set()
     used_b: set[int] = set()
     for sim, i, j in pairs:
-        if sim < TOKEN_MATCH or i in used_a or j in used_b:
+        if sim < TOKEN_MATCH or i in used_a or j in used_b or gendered_pair(A.words[i], B.words[j]):
             continue
         used_a.add(i), used_b.add(j)
         agree += sim
