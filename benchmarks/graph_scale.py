@@ -85,7 +85,7 @@ def main() -> None:
     step("generate store", lambda: generate(store, args.phones, args.messages))
     step("identifier keys", lambda: keys.refresh(store))
     res = step("resolve entities", lambda: resolve.resolve(store))
-    step("write entities", lambda: resolve.write(store, res))
+    step("write entities", lambda r=res: resolve.write(store, r))
     del res  # the resolution (every member in Python) is not needed by the steps after it
     gc.collect()
     built = step("build property graph", lambda: build.build(store))

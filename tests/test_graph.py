@@ -10,10 +10,9 @@ from click.testing import CliRunner
 
 from casegraph.cli import main
 from casegraph.graph import analysis, build, export, neo4j_push, resolve
-from casegraph.model import Identifier
 from casegraph.store import CaseStore
 
-from graph_helpers import BANK_EX, GOAML_EX, PHONE_EX, contact, small_case
+from graph_helpers import BANK_EX, GOAML_EX, contact, small_case
 
 LINT = Path(__file__).parents[1] / "tools" / "cypher-lint"
 

@@ -114,7 +114,6 @@ def test_sinhala_and_tamil_conjuncts_render(text, broken, tmp_path):
     pdf = pypdfium2.PdfDocument(render.pdf(html, {}, "conjunct-test", signing.datetime(2024, 1, 1).astimezone()))
     page = pdf[0].render(scale=2).to_pil()
     page.save(tmp_path / "conjuncts.png")
-    h = page.height
     lines = [page.crop((0, y0, page.width, y0 + 160)) for y0 in _line_tops(page)]
     assert len(lines) == 2, f"expected two rendered lines, see {tmp_path / 'conjuncts.png'}"
     shaped, apart = (_ink_width(l) for l in lines)

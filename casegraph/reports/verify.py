@@ -37,7 +37,7 @@ class BundleVerdict:
 
 def _manifest(path: Path) -> dict[str, str]:
     out = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             digest, _, name = line.partition(" ")
             out[name.strip().lstrip("*")] = digest.lower()
