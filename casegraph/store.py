@@ -272,6 +272,12 @@ class CaseStore:
         batch = data  # noqa: F841 - read by DuckDB's replacement scan
         self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch")
 
+    def id_table(self, name: str, ids: Iterable[str]) -> str:
+        """A temporary one-column table `name(id)` holding `ids`, to join a query against; returns `name`."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (id VARCHAR)")
+        self.insert(name, pa.table({"id": pa.array(sorted(set(ids)), pa.string())}))
+        return name
+
     # -- queries ---------------------------------------------------------------------------
     def one(self, sql: str, params: list | None = None) -> tuple | None:
         """The first row of a query, or None. (fetchall: DuckDB 2 keeps an undrained result open, which blocks

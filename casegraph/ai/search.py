@@ -90,8 +90,7 @@ def search(store: CaseStore, query: str, lexicon: lx.Lexicon, embedder: Embedder
                 add(all_texts[i]["id"], score / 100, f"words {score / 100:.2f}")
     ranked = sorted(hits.values(), key=lambda h: (-h.score, h.record))[:k]
     if ranked:
-        store.con.execute("CREATE OR REPLACE TEMP TABLE _hits (id VARCHAR)")
-        store.con.executemany("INSERT INTO _hits VALUES (?)", [[h.record] for h in ranked])
+        store.id_table("_hits", (h.record for h in ranked))
         info = {r["id"]: r for r in store.rows(f"""SELECT t.id, t.text, t.sender, t.chat, t.locator, e.exhibit_id || ' ' || coalesce(e.original_name, '') AS exhibit
                                                   FROM ({texts.TEXTS}) t LEFT JOIN exhibits e ON e.sha256 = t.exhibit_sha256
                                                   SEMI JOIN _hits h ON h.id = t.id""")}

@@ -15,6 +15,18 @@ KEY = click.option("--key", type=click.Path(dir_okay=False), default=None,
                    help="The examiner's Ed25519 private key (PEM). Default: the case's own key in CASE/keys/, made on first use.")
 
 
+def _output_options(default: str):
+    """The options `report` and `bundle` share."""
+    out = click.option("--out", type=click.Path(file_okay=False), default=None, help=f"Output directory (default {default}).")
+    return lambda f: REDACT(INTERPRETATION(KEY(out(f))))
+
+
+def _warn_if_nobody_marked(redact: str, redacted: bool) -> None:
+    if redact == "victims" and not redacted:
+        console.print("[yellow]warning:[/] no person is marked victim, witness or minor (casegraph entities mark): "
+                      "nothing was pseudonymised")
+
+
 def _options(redact, interpretation, key) -> dict:
     return {"redact": redact == "victims", "key": Path(key) if key else None,
             "interpretation": Path(interpretation).read_text(encoding="utf-8") if interpretation else None}
@@ -22,10 +34,7 @@ def _options(redact, interpretation, key) -> dict:
 
 @click.command("report")
 @CASE
-@REDACT
-@INTERPRETATION
-@KEY
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default CASE/reports).")
+@_output_options("CASE/reports")
 def report_cmd(case, redact, interpretation, key, out) -> None:
     """Write the evidence report: self-contained HTML, and PDF/A-3b signed by the examiner's key with
     findings.json attached.
@@ -42,9 +51,7 @@ def report_cmd(case, redact, interpretation, key, out) -> None:
                 rep, paths = write_report(c, Path(out) if out else None, **_options(redact, interpretation, key))
             except (RenderError, ValueError) as e:
                 fail(str(e))
-        if redact == "victims" and not rep.redactor.active:
-            console.print("[yellow]warning:[/] no person is marked victim, witness or minor (casegraph entities mark): "
-                          "nothing was pseudonymised")
+        _warn_if_nobody_marked(redact, rep.redactor.active)
         console.print(table("Report", ["file", "bytes"], [(str(p), p.stat().st_size) for p in paths]))
         console.print(f"Case as of custody event {rep.doc['as_of']['seq']}; {len(rep.doc['findings'])} findings; "
                       f"signed by key {rep.signer.fingerprint}" + ("; victims pseudonymised" if rep.doc["redacted"] else ""))
@@ -52,10 +59,7 @@ def report_cmd(case, redact, interpretation, key, out) -> None:
 
 @click.command("bundle")
 @CASE
-@REDACT
-@INTERPRETATION
-@KEY
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default CASE/bundles).")
+@_output_options("CASE/bundles")
 def bundle_cmd(case, redact, interpretation, key, out) -> None:
     """Write a signed evidence bundle (BagIt, SHA-256 manifests): report HTML and signed PDF,
     findings.json, the custody log, the exhibit manifest and a CASE/UCO JSON-LD description. The
@@ -66,9 +70,7 @@ def bundle_cmd(case, redact, interpretation, key, out) -> None:
     with open_case(case) as c:
         with console.status("building the bundle"):
             path = write_bundle(c, Path(out) if out else None, **_options(redact, interpretation, key))
-        if redact == "victims" and not path.name.endswith("-redacted"):
-            console.print("[yellow]warning:[/] no person is marked victim, witness or minor (casegraph entities mark): "
-                          "nothing was pseudonymised")
+        _warn_if_nobody_marked(redact, path.name.endswith("-redacted"))
         files = sorted(p for p in path.rglob("*") if p.is_file())
         console.print(table(f"Bundle {path}", ["file", "bytes"], [(p.relative_to(path), p.stat().st_size) for p in files]))
         console.print(f"Check it with: casegraph verify {path}")

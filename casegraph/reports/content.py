@@ -86,9 +86,8 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
     }
     out = {}
     for table, ids in by_table.items():
-        store.con.execute("CREATE OR REPLACE TEMP TABLE _want (id VARCHAR)")
-        store.con.executemany("INSERT INTO _want VALUES (?)", [[i] for i in sorted(ids)])
-        for r in store.rows(f"SELECT r.* FROM ({sql[table]}) r SEMI JOIN _want w ON w.id = r.id"):
+        want = store.id_table("_want", ids)
+        for r in store.rows(f"SELECT r.* FROM ({sql[table]}) r SEMI JOIN {want} w ON w.id = r.id"):
             ts = r["ts_utc"].astimezone(timezone.utc) if r["ts_utc"] else None
             out[r["id"]] = {"table": table, "ts": ts.isoformat() if ts else None,
                             "ts_utc": ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else None, "text": (r["text"] or "")[:400]}
