@@ -217,6 +217,16 @@ class CaseStore:
             raise
         self.con.execute("COMMIT")
 
+    @contextmanager
+    def unordered(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Bulk statements that need not keep row order: DuckDB can then stream and spill them
+        instead of holding whole results in memory (graph build, party graph at millions of rows)."""
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            yield self.con
+        finally:
+            self.con.execute("RESET preserve_insertion_order")
+
     # -- record writes -------------------------------------------------------------------
     def _arrow_batch(self, table: str, records: list[Record]) -> pa.Table:
         cols = [c for c in RECORD_COLUMNS[table] if c[2] is not None]  # `id` is derived by the store

@@ -9,7 +9,7 @@ in `annotations`, each pointing at its message.
 Each finding is one (message, indicator): it quotes the message, names the rule or the model
 (name and weights' SHA-256) and the score, and its evidence is the message's exhibit and locator.
 The message itself stays the evidence; the finding is a flag for an examiner to read.
-Then a summary per chat and per sender: which indicators, how often, first and last time.
+Then a summary per chat and per person: which indicators, how often, first and last time.
 """
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ def _who(row: dict) -> str:
         else "text read from an image"
 
 
+def _context(row: dict) -> dict:
+    """What every indicator finding records about its message's place: chat, sender, person, time."""
+    return {"chat": row["chat"], "sender": row["sender"], "person": row["person"], "ts_utc": row["ts_utc"]}
+
+
 def run(store: CaseStore, lexicon: lx.Lexicon, classifier: Classifier | None = None, tagger: Tagger | None = None,
         threshold: float = 0.5, batch: int = 64, tick: Callable[[int], None] = lambda n: None) -> Run:
     result = Run()
@@ -67,7 +72,7 @@ def run(store: CaseStore, lexicon: lx.Lexicon, classifier: Classifier | None = N
                     LEXICON_DETECTOR, lexicon.version, [texts.evidence(row)], h.score,
                     {"indicator": h.indicator, "rule": h.rule, "rule_lang": h.lang, "matched": list(h.matched),
                      "spans": [list(s) for s in h.spans], "script": lx.language(row["text"]), "lexicon_sha256": lexicon.sha256,
-                     "chat": row["chat"], "sender": row["sender"], "person": row["person"], "ts_utc": row["ts_utc"]}))
+                     **_context(row)}))
         if classifier is not None:
             for row, scores in zip(rows, classifier.scores([r["text"] for r in rows])):
                 for ind_id, score in sorted(scores.items()):
@@ -79,8 +84,7 @@ def run(store: CaseStore, lexicon: lx.Lexicon, classifier: Classifier | None = N
                             f"{score:.2f} for this indicator on: \u00ab{_quote(row['text'])}\u00bb",
                             MODEL_DETECTOR, classifier.info.version, [texts.evidence(row)], round(score, 6),
                             {"indicator": ind_id, "model": classifier.info.name, "model_version": classifier.info.version,
-                             "model_kind": classifier.info.kind, "threshold": threshold, "chat": row["chat"],
-                             "sender": row["sender"], "person": row["person"], "ts_utc": row["ts_utc"]}))
+                             "model_kind": classifier.info.kind, "threshold": threshold, **_context(row)}))
         if tagger is not None:
             for row, ents in zip(rows, tagger.entities([r["text"] for r in rows])):
                 entity_rows += [{"record_id": row["id"], "model": tagger.info.name, "model_version": tagger.info.version,

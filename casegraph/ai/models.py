@@ -13,7 +13,6 @@ so a finding names the exact model that produced it.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ..ingest.hashing import sha256_file
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -55,10 +56,6 @@ def describe(path: Path | str) -> ModelInfo:
     weights = next((path / w for w in WEIGHTS if (path / w).is_file()), None)
     if weights is None:
         raise ModelError(f"{path}: no model weights ({' or '.join(WEIGHTS)})")
-    h = hashlib.sha256()
-    with open(weights, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
     arch = " ".join(cfg.get("architectures") or [])
     labels = {int(k): v for k, v in (cfg.get("id2label") or {}).items()}
     if "ForSequenceClassification" in arch:
@@ -69,7 +66,7 @@ def describe(path: Path | str) -> ModelInfo:
         kind = "embedding"
     # the directory names the model (a config's _name_or_path may name the model it was trained from)
     name = f"{path.parent.name}/{path.name}" if path.name in ("model", "models", "") else path.name
-    return ModelInfo(path, name, h.hexdigest()[:16], kind, labels)
+    return ModelInfo(path, name, sha256_file(weights)[:16], kind, labels)
 
 
 def packaged_embedding_model() -> Path | None:

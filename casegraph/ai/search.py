@@ -38,19 +38,18 @@ class Hit:
 
 
 def index(store: CaseStore, embedder: Embedder, batch: int = 64, tick: Callable[[int], None] = lambda n: None) -> int:
-    """Vectors for every text that has none yet for this model; returns how many were made."""
+    """Vectors for every text that has none yet for this model; returns how many were made. Each
+    batch is stored as it is made (the texts stream through their own cursor), so memory stays flat
+    and an interrupted run resumes where it stopped."""
     model = embedder.info.label
     where = f"WHERE id NOT IN (SELECT record_id FROM message_vectors WHERE model = {_lit(model)})"
     made = 0
-    pending = []
     for rows in texts.batches(store, batch, where):
         vecs = embedder.embed([r["text"] for r in rows])
-        pending.append(pa.table({"record_id": [r["id"] for r in rows], "model": [model] * len(rows),
-                                 "vec": pa.array(list(vecs), type=pa.list_(pa.float32()))}))
+        store.insert("message_vectors", pa.table({"record_id": [r["id"] for r in rows], "model": [model] * len(rows),
+                                                  "vec": pa.array(list(vecs), type=pa.list_(pa.float32()))}))
         made += len(rows)
         tick(len(rows))
-    for t in pending:
-        store.insert("message_vectors", t)
     return made
 
 

@@ -81,14 +81,10 @@ def party_graph(store: CaseStore) -> nx.Graph:
     names = store.con.sql("SELECT id, label, name FROM nodes WHERE label NOT IN ('Message', 'Call', 'Transaction', 'OcrText')").to_arrow_table()
     for node, label, name in zip(*(names.column(c).to_pylist() for c in ("id", "label", "name"))):
         g.add_node(node, label=label, name=name)
-    con = store.con
-    con.execute("SET preserve_insertion_order = false")
-    try:
+    with store.unordered() as con:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ties AS {_TIES}")
         ties = con.sql(_PAIRS).to_arrow_table()
         con.execute("DROP TABLE _ties")
-    finally:
-        con.execute("RESET preserve_insertion_order")
     cols = {c: ties.column(c).to_pylist() for c in ties.column_names}
     for a, b, kinds, n, first, last, evidence, exhibits in zip(*cols.values()):
         g.add_edge(a, b, weight=n, kinds=kinds, first=first, last=last, evidence=evidence, exhibits=exhibits)

@@ -106,24 +106,20 @@ def build(store: CaseStore) -> dict[str, int]:
     their ids alone (keeping the first by exhibit and locator), so no step has to hold whole rows
     of a 5M-edge graph in memory at once."""
     keys.refresh(store)
-    with store.transaction() as con:
-        con.execute("SET preserve_insertion_order = false")  # lets the big inserts stream
-        try:
-            con.execute("DELETE FROM nodes")
-            con.execute("DELETE FROM edges")
-            for sql in _NODES:
-                con.execute(f"INSERT INTO nodes {sql.replace('{chat}', CHAT_ID)}")
-            for sql in _EDGES:  # only between nodes that exist
-                con.execute(f"""INSERT INTO edges
-                                SELECT kind || '|' || src || '|' || dst AS id, src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}
-                                FROM ({sql}) AS e(kind, src, dst, ts_utc, weight, record_id, attrs, {PROV})
-                                SEMI JOIN nodes s ON s.id = e.src SEMI JOIN nodes d ON d.id = e.dst""")
-            kinds = ", ".join(f"'{k}'" for k in _REPEATABLE)
-            con.execute(f"""DELETE FROM edges WHERE kind IN ({kinds}) AND rowid IN (
-                                SELECT rowid FROM edges WHERE kind IN ({kinds})
-                                QUALIFY row_number() OVER (PARTITION BY id ORDER BY exhibit_sha256, locator, record_id) > 1)""")
-        finally:
-            con.execute("RESET preserve_insertion_order")
+    with store.unordered(), store.transaction() as con:
+        con.execute("DELETE FROM nodes")
+        con.execute("DELETE FROM edges")
+        for sql in _NODES:
+            con.execute(f"INSERT INTO nodes {sql.replace('{chat}', CHAT_ID)}")
+        for sql in _EDGES:  # only between nodes that exist
+            con.execute(f"""INSERT INTO edges
+                            SELECT kind || '|' || src || '|' || dst AS id, src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}
+                            FROM ({sql}) AS e(kind, src, dst, ts_utc, weight, record_id, attrs, {PROV})
+                            SEMI JOIN nodes s ON s.id = e.src SEMI JOIN nodes d ON d.id = e.dst""")
+        kinds = ", ".join(f"'{k}'" for k in _REPEATABLE)
+        con.execute(f"""DELETE FROM edges WHERE kind IN ({kinds}) AND rowid IN (
+                            SELECT rowid FROM edges WHERE kind IN ({kinds})
+                            QUALIFY row_number() OVER (PARTITION BY id ORDER BY exhibit_sha256, locator, record_id) > 1)""")
     return {r["label"]: r["n"] for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label")} | \
            {r["kind"]: r["n"] for r in store.rows("SELECT kind, count(*) AS n FROM edges GROUP BY kind ORDER BY kind")}
 

@@ -54,11 +54,12 @@ def write_report(case: Case, out_dir: Path | None = None, **kw) -> tuple[Report,
     rep = build(case, **kw)
     out = Path(out_dir) if out_dir else case.root / "reports"
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths, outputs = [], []
     for suffix, data in ((".html", rep.html), (".pdf", rep.pdf), (".findings.json", rep.findings)):
         p = out / f"{rep.stem}{suffix}"
         p.write_bytes(data)
         paths.append(p)
-    case.log("report-written", outputs=[{"path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in paths],
+        outputs.append({"path": str(p), "sha256": hashlib.sha256(data).hexdigest()})
+    case.log("report-written", outputs=outputs,
              details={"as_of_seq": rep.doc["as_of"]["seq"], "redacted": rep.doc["redacted"], "signer": rep.signer.fingerprint})
     return rep, paths

@@ -9,7 +9,6 @@ runs as a second opinion.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import bagit
 from cryptography.exceptions import InvalidSignature
 
 from ..ingest.custody import CustodyLog, verify_chain
+from ..ingest.hashing import sha256_file
 from . import render, signing
 from .bundle import CERT, SIGNATURE
 
@@ -44,14 +44,6 @@ def _manifest(path: Path) -> dict[str, str]:
     return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _check_manifest(root: Path, name: str, v: BundleVerdict) -> dict[str, str]:
     path = root / name
     if not path.is_file():
@@ -64,7 +56,7 @@ def _check_manifest(root: Path, name: str, v: BundleVerdict) -> dict[str, str]:
             v.problems.append(f"{name} lists a path outside the bundle: {rel}")
         elif not f.is_file():
             v.problems.append(f"{rel} is missing (listed in {name})")
-        elif _sha256(f) != digest:
+        elif sha256_file(f) != digest:
             v.problems.append(f"{rel} was altered: its SHA-256 is not the one in {name}")
     return listed
 
