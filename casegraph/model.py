@@ -11,7 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def record_id(table: str, exhibit_sha256: str, parser: str, locator: str, discriminator: str = "") -> str:
@@ -192,3 +194,15 @@ class Batch:
                 row[name] = json.loads(row[name]) if row.get(name) else {}
             out.append(cls(prov=prov, **row))
         return out
+
+
+def constant(value: str | None, n: int) -> pa.Array:
+    """The same string in n rows, stored once (a dictionary array): for provenance and other per-run columns."""
+    if value is None:
+        return pa.nulls(n, pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value], pa.string()))
+
+
+def numbered(prefix: str, start: int, n: int) -> pa.Array:
+    """Locators prefix+start … prefix+(start+n-1), column-wise (row:1, row:2, …)."""
+    return pc.binary_join_element_wise(prefix, pa.array(np.arange(start, start + n, dtype=np.int64)).cast(pa.string()), "")

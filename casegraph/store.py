@@ -1,32 +1,37 @@
-"""The case store: one DuckDB file per case.
+"""The case store: one DuckDB file per case, and Parquet segments beside it for bulk batches.
 
 Record tables are derived from the dataclasses in `model` (one source of truth for columns);
-every one of them carries the provenance columns and a natural-key id. Writes go through Arrow
-batches. Idempotency is per parse run: a run first clears every earlier record of its exhibit and
-parser (`clear`), then inserts, all in one transaction, so re-ingesting the same bytes leaves the
-same rows and an interrupted ingest leaves nothing half-written. (A primary-key index would make
-bulk inserts about nine times slower, and the ids are unique by construction.)
+every one of them carries the provenance columns and a natural-key id. Each record table is a view
+over a row table (`<table>_rows`, records written one by one) and the Parquet segments that hold the
+columnar batches of bulk parsers (see `segments`). Idempotency is per parse run: a run first clears
+every earlier record of its exhibit and parser (`clear`), then inserts, all in one transaction, so
+re-ingesting the same bytes leaves the same rows and an interrupted ingest leaves nothing
+half-written. (A primary-key index would make bulk inserts about nine times slower, and the ids are
+unique by construction.)
 """
 from __future__ import annotations
 
 import json
 import os
 import types
+import warnings
 import typing
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .model import RECORD_TYPES, Batch, Record
+from . import segments
+from .model import RECORD_TYPES, Batch, Record, constant
 
 PROVENANCE_COLUMNS = "exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL, parser_version VARCHAR NOT NULL, locator VARCHAR NOT NULL"
 TIME_COLUMNS = ("ts_local", "ts_utc", "utc_offset", "tz_basis")
@@ -86,7 +91,7 @@ def _column_types(cls: type[Record]) -> list[tuple[str, str, pa.DataType | None]
     seps = ["'#'"] + ["':'"] * len(cls.discriminator_columns)
     disc = "".join(f" || {sep} || coalesce(CAST({c} AS VARCHAR), '')" for sep, c in zip(seps, cls.discriminator_columns))
     id_sql = f"'{cls.table}/' || left(exhibit_sha256, 32) || '/' || parser || '/' || locator{disc}"
-    out: list[tuple[str, str, pa.DataType | None]] = [("id", f"VARCHAR GENERATED ALWAYS AS ({id_sql}) VIRTUAL", None)]
+    out: list[tuple[str, str, pa.DataType | None]] = [("id", id_sql, None)]
     for f in fields(cls):
         if f.name == "prov":
             continue
@@ -119,6 +124,37 @@ def _column_types(cls: type[Record]) -> list[tuple[str, str, pa.DataType | None]
 
 RECORD_COLUMNS = {cls.table: _column_types(cls) for cls in RECORD_TYPES}
 RECORD_TABLES = tuple(RECORD_COLUMNS)
+
+
+def rows_table(table: str) -> str:
+    """Where a record table's row-by-row records are kept (the table itself is a view)."""
+    return f"{table}_rows" if table in RECORD_COLUMNS else table
+
+
+def _run_of(data: pa.Table) -> tuple[str, str, str] | None:
+    """(exhibit, parser, version) when every row of a batch has the same ones, else None."""
+    key = []
+    for name in segments.PARTITION_COLUMNS:
+        if name not in data.column_names:
+            return None
+        values = pc.unique(data.column(name).combine_chunks())
+        if pa.types.is_dictionary(values.type):
+            values = values.dictionary_decode()
+        if len(values) != 1 or not values[0].is_valid:
+            return None
+        key.append(values[0].as_py())
+    return tuple(key)
+
+
+def _view_sql(table: str, files: list[str]) -> str:
+    """The record table as one view: its row table and its Parquet segments, with the same columns."""
+    cols = RECORD_COLUMNS[table]
+    sql = f"SELECT {', '.join(c for c, _, _ in cols)} FROM {rows_table(table)}"
+    if files:
+        sql += (f"\nUNION ALL SELECT {cols[0][1]} AS id, "
+                + ", ".join(f"CAST({c} AS {t.replace(' NOT NULL', '')}) AS {c}" for c, t, _ in cols[1:])
+                + f" FROM {segments.read_sql(files)}")
+    return f"CREATE OR REPLACE VIEW {table} AS {sql}"
 
 
 def _json_default(o: Any) -> Any:
@@ -159,25 +195,52 @@ class TimeNormaliser:
 
 
     def arrow(self, ts: pa.ChunkedArray | pa.Array) -> dict[str, pa.Array]:
-        """The same, column-wise, for a timestamp column (naive wall clock, or zoned)."""
+        """The same, column-wise, for a timestamp column (naive wall clock, or zoned). The offset and
+        basis columns come as dictionary arrays: they take a few values over millions of rows."""
         ts = ts.combine_chunks() if isinstance(ts, pa.ChunkedArray) else ts
-        n, present = len(ts), pc.is_valid(ts)
+        n, present = len(ts), ts.is_valid()
         zone = ts.type.tz
         if zone is not None:
             local, utc, basis = pc.local_timestamp(ts).cast(pa.timestamp("us")), ts.cast(pa.timestamp("us", "UTC")), "source"
         elif self.case_tz is not None:
             local = ts.cast(pa.timestamp("us"))
-            aware = pc.assume_timezone(local, timezone=self.case_tz_name, ambiguous="earliest", nonexistent="earliest")
-            utc, basis = aware.cast(pa.timestamp("us", "UTC")), f"case-timezone:{self.case_tz_name}"
+            basis = f"case-timezone:{self.case_tz_name}"
+            fixed = self._fixed_offset(local)
+            if fixed is not None:  # one offset over the whole span (Sri Lanka since 2006): a subtraction
+                utc = pc.subtract(local.cast(pa.int64()), fixed).cast(pa.timestamp("us", "UTC"))
+                return {"ts_local": local, "ts_utc": utc, "utc_offset": _either(present, _format_offset(fixed // 60_000_000), None),
+                        "tz_basis": _either(present, basis, "none")}
+            utc = pc.assume_timezone(local, timezone=self.case_tz_name, ambiguous="earliest",
+                                     nonexistent="earliest").cast(pa.timestamp("us", "UTC"))
         else:
             return {"ts_local": ts.cast(pa.timestamp("us")), "ts_utc": pa.nulls(n, pa.timestamp("us", "UTC")),
-                    "utc_offset": pa.nulls(n, pa.string()),
-                    "tz_basis": pc.if_else(present, "unknown", "none")}
+                    "utc_offset": pa.nulls(n, pa.string()), "tz_basis": _either(present, "unknown", "none")}
         minutes = pc.divide(pc.subtract(local.cast(pa.int64()), utc.cast(pa.int64())), 60_000_000)
         distinct = pc.unique(minutes).drop_null()
         labels = pa.array([_format_offset(int(m)) for m in distinct.to_pylist()], pa.string())
-        return {"ts_local": local, "ts_utc": utc, "utc_offset": pc.take(labels, pc.index_in(minutes, distinct)),
-                "tz_basis": pc.if_else(present, basis, "none")}
+        return {"ts_local": local, "ts_utc": utc,
+                "utc_offset": pa.DictionaryArray.from_arrays(pc.index_in(minutes, distinct), labels),
+                "tz_basis": _either(present, basis, "none")}
+
+    def _fixed_offset(self, local: pa.Array) -> int | None:
+        """The zone's offset in µs when it is the same at every midnight (and both ends) of the span, else None."""
+        span = pc.min_max(local).as_py()
+        if span["min"] is None:
+            return None
+        lo, hi = span["min"], span["max"]
+        days = [lo + timedelta(days=d) for d in range((hi - lo).days + 1)] + [hi]
+        offsets = {self.case_tz.utcoffset(d) for d in days}
+        return int(offsets.pop() / timedelta(microseconds=1)) if len(offsets) == 1 else None
+
+
+def _either(mask: pa.Array, yes: str, no: str | None) -> pa.DictionaryArray:
+    """yes where mask holds, else no (None: null), as a dictionary array."""
+    if mask.false_count == 0:
+        return constant(yes, len(mask))
+    holds = mask.to_numpy(zero_copy_only=False)
+    if no is None:
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(mask), np.int32), mask=~holds), pa.array([yes]))
+    return pa.DictionaryArray.from_arrays(pa.array(holds.astype(np.int32)), pa.array([no, yes], pa.string()))
 
 
 def _format_offset(minutes: int) -> str:
@@ -192,10 +255,17 @@ def _offset(ts: datetime) -> str:
 class CaseStore:
     def __init__(self, path: Path | str, times: TimeNormaliser | None = None, read_only: bool = False):
         self.path = Path(path)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        self.segments_dir = self.path.with_suffix(".segments")
+        # segment files are named relative to their folder, so a case directory can be moved or copied
+        self.con = duckdb.connect(str(self.path), read_only=read_only,
+                                  config={"file_search_path": str(self.segments_dir)})
         # bounded memory: DuckDB spills and writes as it goes (a 10M-row ingest peaks at 1.5 GB, not 4 GB, and is faster)
         self.con.execute(f"SET memory_limit = '{os.environ.get('CASEGRAPH_MEMORY_LIMIT', '2GB')}'")
         self.times = times or TimeNormaliser(None, None)
+        self._open: dict[tuple[str, str, str, str], segments.SegmentWriter] = {}  # segments this transaction writes
+        self._sealed: list[str] = []  # segments this transaction finished and registered: their files go if it rolls back
+        self._dropped: list[str] = []  # segments this transaction cleared: their files go once it commits
+        self._in_transaction = False
         if not read_only:
             self.migrate()
 
@@ -204,18 +274,66 @@ class CaseStore:
 
     def migrate(self) -> None:
         self.con.execute(FIXED_SCHEMA)
+        self.con.execute(segments.REGISTRY)
+        tables = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
         for table, cols in RECORD_COLUMNS.items():
-            self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{c} {t}' for c, t, _ in cols)})")
+            if table in tables:  # a store from before segments: its table becomes the row table
+                self.con.execute(f"ALTER TABLE {table} RENAME TO {rows_table(table)}")
+            ddl = [f"{c} VARCHAR GENERATED ALWAYS AS ({t}) VIRTUAL" if c == "id" else f"{c} {t}" for c, t, _ in cols]
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {rows_table(table)} ({', '.join(ddl)})")
+        gone = segments.sweep(self.segments_dir, {r[0] for r in self.con.execute("SELECT file FROM segments").fetchall()})
+        if gone:
+            warnings.warn(f"{self.segments_dir}: removed {len(gone)} segment file(s) that no commit registered "
+                          "(left by an interrupted ingest)", stacklevel=2)
+        self._refresh_views()
+
+    def _refresh_views(self) -> None:
+        files: dict[str, list[str]] = defaultdict(list)
+        for table, file in self.con.execute("SELECT tbl, file FROM segments ORDER BY written_at, file").fetchall():
+            files[table].append(file)
+        for table in RECORD_COLUMNS:
+            self.con.execute(_view_sql(table, files.get(table, [])))
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One unit of work: rows, segments and their registration commit together or not at all."""
         self.con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
         try:
             yield self.con
+            self.seal()
         except BaseException:
             self.con.execute("ROLLBACK")
+            self._end(committed=False)
             raise
         self.con.execute("COMMIT")
+        self._end(committed=True)
+
+    def seal(self) -> None:
+        """Finish the segments this transaction is writing and register them (they commit or roll back with it)."""
+        rows = []
+        try:
+            for key in list(self._open):
+                rows.append(self._open[key].finish())
+                self._sealed.append(self._open.pop(key).name)
+        finally:
+            self._register(rows)
+
+    def _end(self, committed: bool) -> None:
+        for w in self._open.values():
+            w.abandon()
+        for name in self._dropped if committed else self._sealed:  # files no committed row names any more
+            (self.segments_dir / name).unlink(missing_ok=True)
+        self._open.clear()
+        self._sealed.clear()
+        self._dropped.clear()
+        self._in_transaction = False
+        self._refresh_views()
+
+    def _register(self, rows: list[dict]) -> None:
+        if rows:
+            self.insert("segments", pa.Table.from_pylist(rows))
 
     @contextmanager
     def unordered(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -260,7 +378,17 @@ class CaseStore:
     def clear(self, exhibit_sha256: str, parser: str) -> None:
         """Remove every record one parser derived from one exhibit (before that parser runs again)."""
         for table in RECORD_TABLES:
-            self.con.execute(f"DELETE FROM {table} WHERE exhibit_sha256 = ? AND parser = ?", [exhibit_sha256, parser])
+            self.con.execute(f"DELETE FROM {rows_table(table)} WHERE exhibit_sha256 = ? AND parser = ?", [exhibit_sha256, parser])
+        dropped = [r[0] for r in self.con.execute("DELETE FROM segments WHERE exhibit_sha256 = ? AND parser = ? RETURNING file",
+                                                  [exhibit_sha256, parser]).fetchall()]
+        for key in [k for k in self._open if k[1:3] == (exhibit_sha256, parser)]:
+            self._open.pop(key).abandon()
+        if self._in_transaction:  # the files go when the transaction commits; a rollback keeps them
+            self._dropped += dropped
+        else:
+            for name in dropped:
+                (self.segments_dir / name).unlink(missing_ok=True)
+        self._refresh_views()
 
     def write(self, records: Iterable[Record | Batch]) -> dict[str, int]:
         """Insert records and batches (any mix of types). Returns rows written per table."""
@@ -268,7 +396,7 @@ class CaseStore:
         offered: dict[str, int] = defaultdict(int)
         for r in records:
             if isinstance(r, Batch):
-                self.insert(r.table, self._arrow_columns(r))
+                self._write_batch(r.table, self._arrow_columns(r))
                 offered[r.table] += len(r)
             else:
                 by_table[r.table].append(r)
@@ -277,10 +405,33 @@ class CaseStore:
             offered[table] += len(recs)
         return dict(offered)
 
+    def _write_batch(self, table: str, data: pa.Table) -> None:
+        """A columnar batch of one exhibit and parser goes into that run's segment (visible once the
+        transaction commits); a batch that mixes runs goes to the row table."""
+        key = _run_of(data)
+        if key is None or data.num_rows == 0:
+            self.insert(table, data)
+            return
+        writer = self._open.get((table, *key))
+        if writer is None:
+            writer = segments.SegmentWriter(self.segments_dir, table, *key,
+                                            [(c, t) for c, _, t in RECORD_COLUMNS[table] if t is not None])
+            if self._in_transaction:
+                self._open[(table, *key)] = writer
+        try:
+            writer.write(data)
+        except BaseException:
+            writer.abandon()
+            self._open.pop((table, *key), None)
+            raise
+        if not self._in_transaction:  # on its own: committed at once
+            self._register([writer.finish()])
+            self._refresh_views()
+
     def insert(self, table: str, data: pa.Table) -> None:
         """Bulk insert of Arrow columns, matched by name (no Python loop over rows)."""
         batch = data  # noqa: F841 - read by DuckDB's replacement scan
-        self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch")
+        self.con.execute(f"INSERT INTO {rows_table(table)} BY NAME SELECT * FROM batch")
 
     def id_table(self, name: str, ids: Iterable[str]) -> str:
         """A temporary one-column table `name(id)` holding `ids`, to join a query against; returns `name`."""

@@ -95,3 +95,25 @@ def test_unknown_ends_dilute_and_end_trails_but_join_nothing(store):
     cash_out = [a for a in r if a.startswith("?unknown:")]
     assert len(cash_out) == 1 and r[cash_out[0]].hops[-1].locator == "row:10"
     assert "W" not in r  # the unknown ends are not one node
+
+
+def test_paths_cross_between_ends_resolution_joined(tmp_path):
+    """A bank account and a TRON wallet that entity resolution put in one person: the trace crosses."""
+    from casegraph.graph import keys
+    from casegraph.graph.resolve import transaction_links
+    wallet, other = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8"
+    s = CaseStore(tmp_path / "x.duckdb")
+    s.write([tx(1, "V1", "8001234501", 450000, 1),
+             Transaction(prov=Provenance("cd" * 32, "test", "1", "row:1"), rail="tron", from_account=wallet,
+                         to_account=other, amount=Decimal(1200), currency="USDT", ts=T0 + timedelta(hours=30))])
+    keys.refresh(s)
+    nodes = dict(s.con.execute("SELECT value, node FROM identifier_keys").fetchall())
+    s.con.execute("INSERT INTO entity_members VALUES ('person:recruiter', ?), ('person:recruiter', ?)",
+                  ["id:" + nodes["8001234501"], "id:" + nodes[wallet]])
+    links = transaction_links(s)
+    assert links == {"8001234501": "person:recruiter", wallet: "person:recruiter"}
+    assert set(by_account(trace(s, "V1"))) == {"8001234501"}  # unlinked, the bank account is a dead end
+    r = by_account(trace(s, "V1", links=links))
+    assert [(h.src, h.dst) for h in r[other].hops] == [("V1", "8001234501"), (wallet, other)]  # as each record wrote them
+    assert set(by_account(trace(s, "8001234501", links=links))) == {other}  # the origin may be a linked end
+    s.close()

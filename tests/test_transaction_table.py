@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from casegraph.finance.channels import channel
 from casegraph.model import Transaction
 from casegraph.parsers.transaction_table import TransactionTable, builtin_profiles
 
@@ -32,9 +33,9 @@ def test_bank_statement_with_title_block_debits_credits_and_bad_rows(fixtures):
     assert fee.amount == Decimal("450000") and fee.to_account == "0081234567" and fee.from_account is None
     assert fee.description == "CEFT CR KASUN PERERA AGENCY FEE, BATCH 7" and fee.ts == datetime(2024, 3, 14)
     assert fee.currency == "LKR" and fee.rail == "bank" and fee.prov.locator == "row:1"
-    assert cash1.extra["channel"] == "cash" and cash1.amount == Decimal("990000")
+    assert channel(cash1.description) == "cash" and cash1.amount == Decimal("990000")
     assert out.from_account == "0081234567" and out.to_account == "8001234501" and out.amount == Decimal("1500000")
-    assert out.extra["channel"] == "transfer" and out.extra["balance"] == "1,050,000.00"
+    assert channel(out.description) == "transfer" and out.extra["balance"] == "1,050,000.00"
     assert bad_date.ts is None and bad_amount.amount is None  # kept, with the problem named
     assert pos.amount == Decimal("1250.50") and pos.to_account == "0081234567"  # (1,250.50) as a debit: a reversal
     assert pos.extra["sign_note"] == "negative debit read as money in"
@@ -50,7 +51,7 @@ def test_signed_amounts_and_account_from_file_name(fixtures, tmp_path):
     inn, out, fee = _tx(run_parser(P, path))
     assert inn.to_account == "8001234501" and inn.from_account == "0081234567" and inn.amount == Decimal("1500000")
     assert out.from_account == "8001234501" and out.to_account is None and out.amount == Decimal("1480000")
-    assert out.extra["channel"] == "cash" and fee.extra["channel"] == "fee" and fee.amount == Decimal("25")
+    assert channel(out.description) == "cash" and channel(fee.description) == "fee" and fee.amount == Decimal("25")
 
 
 def test_missing_account_is_reported_and_can_be_given(fixtures):
@@ -128,3 +129,11 @@ def test_windows_1252_statement(tmp_path):
     recs = run_parser(P, path)
     assert _tx(recs)[0].description == "CAFÉ RÉSUMÉ PAYMENT"
     assert any("not valid UTF-8; read as cp1252" in i.message for i in issues(recs, "warning"))
+
+
+def test_channel_is_derived_from_the_narration_in_sql():
+    assert channel("ATM CASH WITHDRAWAL 0042") == "cash"  # both named: the first listed wins
+    assert channel("sms charges mar") == "fee" and channel("ONLINETRANSFER TO 8001234501") == "transfer"
+    assert channel("CDM DEP 990000") == "cash" and channel("POS KEELLS 1250.50") == "card"
+    assert channel("CASHEW NUTS") is None  # whole words only where the rule says so
+    assert channel("CASH", rail="tron") is None and channel(None) is None

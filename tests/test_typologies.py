@@ -15,10 +15,10 @@ class Book:
     def __init__(self):
         self.rows = []
 
-    def pay(self, frm, to, amount, hours, currency="LKR"):
+    def pay(self, frm, to, amount, hours, currency="LKR", description=None):
         n = len(self.rows) + 1
         self.rows.append(Transaction(prov=Provenance("ab" * 32, "test", "1", f"row:{n}"), rail="bank", from_account=frm,
-                                     to_account=to, amount=Decimal(amount), currency=currency,
+                                     to_account=to, amount=Decimal(amount), currency=currency, description=description,
                                      ts=T0 + timedelta(hours=hours)))
         return f"row:{n}"
 
@@ -28,7 +28,8 @@ def found(tmp_path):
     b = Book()
     planted = {}
     # structuring: cash (no sender) into S, just under 1,000,000, on three days
-    planted["structuring"] = [b.pay(None, "S", v, 24 * d) for d, v in enumerate((990_000, 985_000, 950_000))]
+    planted["structuring"] = [b.pay(None, "S", v, 24 * d, description=("CDM DEPOSIT BR 12", "CASH DEP", "CEFT")[d])
+                              for d, v in enumerate((990_000, 985_000, 950_000))]
     b.pay(None, "S", 1_200_000, 200)          # over the threshold: reported anyway, not structuring
     b.pay(None, "OK", 990_000, 10)            # one near-threshold deposit: not a pattern
     # fan-in: six victims pay agency fees to R within a week
@@ -73,6 +74,8 @@ def test_subjects(found):
     for f in findings:
         by.setdefault(f.kind, set()).add(f.subject)
     assert by["structuring"] == {"S"}
+    s = next(f for f in findings if f.kind == "structuring")
+    assert s.attrs["cash"] == "2" and "2 of them named as cash" in s.summary  # the channel, derived from the narration
     assert "R" in by["fan-in"] and "D" in by["fan-out"]
     assert by["cycle"] == {"C"}  # time-respecting: only C's money comes back after it left
     assert by["scatter-gather"] == {"G → H"} and by["gather-scatter"] == {"K"} and by["pass-through"] == {"U"}

@@ -27,8 +27,10 @@ def _when(value: str | None) -> datetime | None:
               help="Taint model: poison (any tainted money taints all), haircut (in proportion), fifo (first in, first out).")
 @click.option("--link", "links", multiple=True, metavar="ACCOUNT=SAME",
               help="Two transaction ends known to be one holder's (e.g. a bank account and a TRON wallet): paths cross there.")
+@click.option("--resolved/--no-resolved", default=True, show_default=True,
+              help="Let paths cross between transaction ends that entity resolution joined into one person.")
 @click.option("--top", default=30, show_default=True, help="Rows to print (all are written as findings).")
-def trace_cmd(case, account, backward, hops, since, until, min_amount, model, links, top) -> None:
+def trace_cmd(case, account, backward, hops, since, until, min_amount, model, links, resolved, top) -> None:
     """Follow the money from an account: time-respecting paths (money moves on only after it arrived),
     with the taint each account received. Every account reached is written as a finding whose
     evidence is each transfer of its path (record, locator, exhibit)."""
@@ -42,6 +44,9 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
     except (InvalidOperation, ValueError) as e:
         fail(f"bad option: {e}", 2)
     with open_case(case) as c:
+        if resolved:  # the examiner's own links win over resolution's
+            from ..graph.resolve import transaction_links
+            link_map = {**transaction_links(c.store), **link_map}
         try:
             result = trace(c.store, account, hops=hops, backward=backward, since=since_d, until=until_d,
                            min_amount=minimum, model=model, links=link_map)
@@ -50,7 +55,7 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
         detector, findings = to_findings(result)
         digest = write_findings(c.store, findings, detector)
         c.log("trace", details={"origin": account, "backward": backward, "hops": hops, "since": since, "until": until,
-                                "min_amount": min_amount, "model": model, "links": link_map},
+                                "min_amount": min_amount, "model": model, "links": link_map, "resolved": resolved},
               outputs=[{"findings": len(findings), "sha256": digest, "detector": detector}])
         rows = [(label(r.account, r.hops[-1]), len(r.hops), f"{r.hops[-1].ts:%Y-%m-%d %H:%M}",
                  " → ".join([label(r.hops[0].src, r.hops[0])] + [label(h.dst, h) for h in r.hops]),

@@ -35,7 +35,10 @@ class Flows:
     t: np.ndarray  # int64 µs since epoch, UTC
     amount: np.ndarray  # float64, for thresholds only
     exact: pa.Array  # the amounts as exact decimals, in the same order
-    row: np.ndarray  # the transfer's rowid in the store's transactions table
+    run: np.ndarray  # per transfer, the key of its (exhibit, parser) in `runs`
+    locator: pa.Array  # per transfer, where it is in its exhibit
+    currency: pa.Array  # per transfer (dictionary-encoded)
+    runs: dict[int, tuple[str, str]]  # run key → (exhibit sha256, parser)
     offsets: np.ndarray  # CSR: transfers of account a are [offsets[a], offsets[a+1])
     skipped: dict[str, int] = field(default_factory=dict)  # why some transactions are not in the graph
     linked: bool = False  # whether some accounts were merged by links
@@ -50,12 +53,15 @@ class Flows:
             SELECT reason, count(*) FROM (
               SELECT CASE WHEN ts_utc IS NULL THEN 'no UTC time' WHEN amount IS NULL THEN 'no amount' END AS reason
               FROM transactions) WHERE reason IS NOT NULL GROUP BY reason""").fetchall())
+        # the provenance of each transfer, compactly: a hash of its (exhibit, parser) and its locator
         tbl = con.sql(f"""
-            SELECT rowid AS r, coalesce(from_account, '{UNKNOWN}' || rowid) AS from_account,
-                   coalesce(to_account, '{UNKNOWN}' || rowid) AS to_account, epoch_us(ts_utc) AS t, CAST(amount AS DOUBLE) AS amount,
-                   amount AS exact
+            SELECT coalesce(from_account, '{UNKNOWN}' || id) AS from_account, coalesce(to_account, '{UNKNOWN}' || id) AS to_account,
+                   epoch_us(ts_utc) AS t, CAST(amount AS DOUBLE) AS amount, amount AS exact,
+                   hash(exhibit_sha256, parser) AS run, locator, currency
             FROM transactions
             WHERE ts_utc IS NOT NULL AND amount IS NOT NULL""").to_arrow_table()
+        runs = {int(h): (sha, parser) for h, sha, parser in con.execute(
+            "SELECT DISTINCT hash(exhibit_sha256, parser), exhibit_sha256, parser FROM transactions").fetchall()}
         links = links or {}
 
         frm = tbl.column("from_account").combine_chunks()
@@ -70,18 +76,21 @@ class Flows:
         src, dst = codes[:n], codes[n:]
         accounts = both.dictionary.to_pylist()
         t = tbl.column("t").to_numpy()
-        amount = tbl.column("amount").to_numpy()
-        rows = tbl.column("r").to_numpy()
-        order = np.lexsort((rows, t, src))  # by sender, then time; rowid breaks ties, so paths are reproducible
-        src, dst, t, amount, rows = src[order], dst[order], t[order], amount[order], rows[order]
+        # by sender, then time; the store's order breaks ties, so paths are reproducible
+        order = np.lexsort((np.arange(n), t, src))
+        take = pa.array(order)
+        src, dst, t = src[order], dst[order], t[order]
         offsets = np.searchsorted(src, np.arange(len(accounts) + 1))
-        exact = tbl.column("exact").combine_chunks().take(pa.array(order))
-        return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, amount, exact, rows, offsets, skipped,
-                   bool(links))
+        column = lambda name: tbl.column(name).combine_chunks().take(take)  # noqa: E731
+        return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, tbl.column("amount").to_numpy()[order],
+                   column("exact"), tbl.column("run").to_numpy()[order], column("locator"),
+                   pc.dictionary_encode(column("currency")), runs, offsets, skipped, bool(links))
 
     def reversed(self) -> Flows:
         """The same transfers with time running backwards, for tracing where money came from."""
         order = np.lexsort((-self.t, self.dst))
+        take = pa.array(order)
         src, dst, t = self.dst[order], self.src[order], -self.t[order]
-        return Flows(self.accounts, self.index, src, dst, t, self.amount[order], self.exact.take(pa.array(order)), self.row[order],
+        return Flows(self.accounts, self.index, src, dst, t, self.amount[order], self.exact.take(take), self.run[order],
+                     self.locator.take(take), self.currency.take(take), self.runs,
                      np.searchsorted(src, np.arange(len(self.accounts) + 1)), self.skipped, self.linked, not self.backwards)

@@ -105,13 +105,14 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
     f = flows or Flows.load(store, links)
     if backward:
         f = f.reversed()
-    if account not in f.index:
+    node = (links or {}).get(account, account) if f.linked else account  # a linked account goes by its link
+    if node not in f.index:
         raise KeyError(f"account {account!r} is in no transaction with a time and both ends")
     us = lambda d: int(d.astimezone(timezone.utc).timestamp() * 1_000_000) if d else None  # noqa: E731
     lo, hi = us(since), us(until)
     if backward:
         lo, hi = (-hi if hi is not None else None), (-lo if lo is not None else None)
-    origin = f.index[account]
+    origin = f.index[node]
     arrival, parent, used = search(f, origin, hops, lo, hi, float(min_amount))
     # taint needs everything that moved in or out of the reached accounts in the window, clean money
     # included (it dilutes the taint); the origin's own transfers count only where the search took them
@@ -144,21 +145,25 @@ def _details(store: CaseStore, f: Flows, edges: np.ndarray) -> dict[int, Hop]:
     from the graph; the store is asked only for what the graph lacks (descriptions only for unknown ends)."""
     if not len(edges):
         return {}
-    rows = f.row[edges]
-    # as the transaction wrote its ends when links merged some in the graph, else the graph's own names
-    ends = ", t.from_account, t.to_account" if f.linked else ""
-    meta = {r[0]: r[1:] for r in store.con.execute(f"""
-        SELECT t.rowid, t.parser, t.exhibit_sha256, t.currency, t.locator,
-               CASE WHEN t.from_account IS NULL OR t.to_account IS NULL THEN t.description END{ends}
-        FROM (SELECT unnest(?) AS r) q JOIN transactions t ON t.rowid = q.r""", [rows.tolist()]).fetchall()}
+    locators = f.locator.take(pa.array(edges)).to_pylist()
+    runs = [f.runs[int(k)] for k in f.run[edges]]
+    currencies = f.currency.take(pa.array(edges)).to_pylist()
     amounts = f.exact.take(pa.array(edges)).to_pylist()
+    # the store is asked only for descriptions of unknown ends, and for the ends as written when links merged some
+    wanted = [i for i, e in enumerate(edges.tolist()) if f.linked or is_unknown(f.accounts[f.src[e]]) or is_unknown(f.accounts[f.dst[e]])]
+    written = {}
+    if wanted:
+        written = {(r[0], r[1], r[2]): r[3:] for r in store.con.execute("""
+            SELECT exhibit_sha256, parser, locator, CASE WHEN from_account IS NULL OR to_account IS NULL THEN description END,
+                   from_account, to_account
+            FROM transactions WHERE locator IN (SELECT unnest(?))""", [[locators[i] for i in wanted]]).fetchall()}
     out = {}
-    for e, r, amount in zip(edges.tolist(), rows.tolist(), amounts):
-        parser, sha, currency, loc, description, *written = meta[r]
+    for e, (sha, parser), loc, currency, amount in zip(edges.tolist(), runs, locators, currencies, amounts):
+        description, w_from, w_to = written.get((sha, parser, loc), (None, None, None))
         a, b = f.accounts[f.src[e]], f.accounts[f.dst[e]]
         frm, to = (b, a) if f.backwards else (a, b)  # a reversed graph runs from receiver to sender
-        if written:
-            frm, to = written[0] or frm, written[1] or to
+        if f.linked:
+            frm, to = w_from or frm, w_to or to
         t = -int(f.t[e]) if f.backwards else int(f.t[e])  # reversed graphs negate time
         out[e] = Hop(record_id("transactions", sha, parser, loc), frm, to, datetime.fromtimestamp(t / 1e6, timezone.utc),
                      amount, currency, loc, sha, description)

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from ..store import CaseStore
+from .channels import channel_sql
 from ..findings import Finding
 
 VERSION = "1.0"
@@ -77,23 +78,22 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, title
 def structuring(store: CaseStore, s: Settings) -> list[Finding]:
     lo = s.threshold * (1 - s.below)
     rows = store.con.execute(f"""
-        WITH d AS (SELECT id, b AS account, t, amount FROM {_T}
-                   WHERE currency = ? AND amount >= ? AND amount < ?
-                   UNION ALL  -- cash deposits name no sender
-                   SELECT id, to_account, ts_utc, amount FROM transactions
-                   WHERE from_account IS NULL AND to_account IS NOT NULL AND ts_utc IS NOT NULL
-                         AND currency = ? AND amount >= ? AND amount < ?),
-        w AS (SELECT d1.account, d1.id AS start, list(d2.id ORDER BY d2.t) AS ids, count(*) AS n, sum(d2.amount) AS total
+        WITH d AS (SELECT id, to_account AS account, ts_utc AS t, amount, {channel_sql()} = 'cash' AS cash FROM transactions
+                   WHERE to_account IS NOT NULL AND ts_utc IS NOT NULL AND from_account IS DISTINCT FROM to_account
+                         AND currency = ? AND amount >= ? AND amount < ?),  -- cash deposits name no sender
+        w AS (SELECT d1.account, d1.id AS start, list(d2.id ORDER BY d2.t) AS ids, count(*) AS n, sum(d2.amount) AS total,
+                     count(*) FILTER (WHERE d2.cash) AS cash
               FROM d d1 JOIN d d2 ON d2.account = d1.account AND d2.t >= d1.t AND d2.t < d1.t + INTERVAL (?) DAY
               GROUP BY d1.account, d1.id HAVING count(*) >= ?)
-        SELECT account, arg_max(ids, n), max(n), arg_max(total, n) FROM w GROUP BY account ORDER BY account""",
-        [s.threshold_currency, lo, s.threshold, s.threshold_currency, lo, s.threshold, s.structuring_days,
-         s.structuring_count]).fetchall()
-    return _findings(store, "structuring", [(a, ids, {"deposits": n, "total": t, "score": n}) for a, ids, n, t in rows], s,
+        SELECT account, arg_max(ids, n), max(n), arg_max(total, n), arg_max(cash, n) FROM w GROUP BY account ORDER BY account""",
+        [s.threshold_currency, lo, s.threshold, s.structuring_days, s.structuring_count]).fetchall()
+    return _findings(store, "structuring", [(a, ids, {"deposits": n, "total": t, "cash": c, "score": n})
+                                            for a, ids, n, t, c in rows], s,
                      lambda a, m: f"Possible structuring into {a}: {m['deposits']} deposits just under "
                                   f"{s.threshold_currency} {s.threshold:,.0f} within {s.structuring_days} days",
                      lambda a, m: f"{m['deposits']} deposits between {s.threshold_currency} {lo:,.0f} and {s.threshold:,.0f} "
-                                  f"(total {m['total']:,.2f}) reached {a} within {s.structuring_days} days.")
+                                  f"(total {m['total']:,.2f}; {m['cash']} of them named as cash) reached {a} within "
+                                  f"{s.structuring_days} days.")
 
 
 def _fan(store: CaseStore, s: Settings, inward: bool) -> list[Finding]:

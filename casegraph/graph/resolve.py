@@ -332,3 +332,18 @@ def marked_roles(store: CaseStore) -> dict[str, set[str]]:
     for d in store.rows("SELECT action, a, b FROM er_decisions WHERE action IN ('mark', 'unmark') ORDER BY seq"):
         (roles[d["a"]].add if d["action"] == "mark" else roles[d["a"]].discard)(d["b"])
     return roles
+
+
+def transaction_links(store: CaseStore) -> dict[str, str]:
+    """Transaction ends that resolution put in one person (a bank account and a TRON wallet of one holder),
+    each mapped to that person's entity id, so a money trace crosses between them. Only people with two
+    or more ends are listed."""
+    rows = store.con.execute(f"""
+        WITH ends AS (SELECT DISTINCT rail, from_account AS v FROM transactions WHERE from_account IS NOT NULL
+                      UNION SELECT DISTINCT rail, to_account FROM transactions WHERE to_account IS NOT NULL),
+        held AS (SELECT DISTINCT e.v, m.entity_id FROM ends e
+                 JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql('e.rail')} AND k.value = e.v AND k.valid
+                 JOIN entity_members m ON m.member = 'id:' || k.node)
+        SELECT v, entity_id FROM held
+        WHERE entity_id IN (SELECT entity_id FROM held GROUP BY entity_id HAVING count(*) > 1) ORDER BY v""").fetchall()
+    return dict(rows)

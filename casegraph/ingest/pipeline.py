@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import pyarrow as pa
-
 from ..case import Case
 from ..model import Batch, ParseIssue, Provenance, Record
 from ..parsers import Parser, Source, by_name, load_all
@@ -95,12 +93,17 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
                                     message=f"{name}: parsing stopped: {type(e).__name__}: {e}"))
         _flush(store, batch, counts, severities, digest, on_batch)
         issues = severities["error"] + severities["warning"]
+        # columnar batches are in Parquet segments, hashed as they were written: their hashes close the digest
+        store.seal()
+        for (segment_sha256,) in con.execute("SELECT sha256 FROM segments WHERE exhibit_sha256=? AND parser=? ORDER BY tbl, file",
+                                             [sha256, parser.name]).fetchall():
+            digest.update(segment_sha256.encode())
         con.execute("INSERT INTO parse_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                     [sha256, parser.name, parser.version, started, datetime.now(timezone.utc), status,
                      to_json(dict(counts)), issues, digest.hexdigest()])
     event = case.log("parse", actor, inputs=[ref],
                      outputs=[{"records": dict(counts), "sha256": digest.hexdigest(),
-                               "note": "sha256 over each record's id and canonical JSON, and each columnar batch's Arrow IPC stream, in parse order"}],
+                               "note": "sha256 over each record's id and canonical JSON in parse order, then the sha256 of each Parquet segment holding the columnar batches"}],
                      details={**settings, "status": status})
     con.execute("UPDATE parse_runs SET custody_event_hash=? WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
                 [event["hash"], sha256, parser.name, parser.version])
@@ -120,11 +123,7 @@ def _flush(store, batch: list[Record], counts: Counter, severities: Counter, dig
         return
     rows = 0
     for r in batch:
-        if isinstance(r, Batch):  # columnar: hash its Arrow IPC stream (deterministic for the same rows)
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, r.data.schema) as w:
-                w.write_table(r.data)
-            digest.update(sink.getvalue())
+        if isinstance(r, Batch):  # columnar: hashed as its segment file is written
             rows += len(r)
             continue
         if isinstance(r, ParseIssue):

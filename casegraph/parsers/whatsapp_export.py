@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from ..ingest.archive import SafeArchive, is_archive
 from ..ingest.hashing import digest_stream
-from ..model import Batch, Message, Record, id_prefix
+from ..model import Batch, Message, Record, constant, id_prefix
 from ..store import to_json
 from . import register
 from .base import MAX_LINE, Parser, Probe, Source
@@ -592,8 +592,8 @@ class WhatsAppExport(Parser):
 
     def _prov_columns(self, src: Source, locators: pa.Array) -> dict[str, pa.Array]:
         n = len(locators)
-        return {"exhibit_sha256": pa.repeat(src.sha256, n), "parser": pa.repeat(self.name, n),
-                "parser_version": pa.repeat(self.version, n), "locator": locators}
+        return {"exhibit_sha256": constant(src.sha256, n), "parser": constant(self.name, n),
+                "parser_version": constant(self.version, n), "locator": locators}
 
     def _identifiers(self, src, locators: pa.Array, ids: pa.Array, sender_id: pa.Array, text: pa.Array,
                      readable: np.ndarray) -> Iterator[Record | Batch]:
