@@ -122,8 +122,11 @@ class Transaction(Record):
     currency: str | None = None  # ISO 4217 or token symbol
     asset_contract: str | None = None  # token contract for on-chain assets
     description: str | None = None
+    # what the source says became of it: None (the source does not say: taken as completed),
+    # "success", or "failed" (failed, reverted or rejected: no value moved). Trace and typologies
+    # leave failed transfers out by default and say so.
+    status: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
 
 
 @dataclass(slots=True, kw_only=True)

@@ -148,10 +148,11 @@ class SegmentWriter:
 
 
 def read_sql(files: list[str]) -> str:
-    """A DuckDB table function reading these segments, the provenance columns taken from their paths."""
+    """A DuckDB table function reading these segments, the provenance columns taken from their paths.
+    By name, so that segments written before a column was added read it as NULL."""
     types = ", ".join(f"'{c}': 'VARCHAR'" for c in PARTITION_COLUMNS)
     names = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    return f"read_parquet([{names}], hive_partitioning = true, hive_types = {{{types}}})"
+    return f"read_parquet([{names}], hive_partitioning = true, union_by_name = true, hive_types = {{{types}}})"
 
 
 def sweep(root: Path, registered: set[str]) -> list[str]:

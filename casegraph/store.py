@@ -282,6 +282,13 @@ class CaseStore:
                 self.con.execute(f"ALTER TABLE {table} RENAME TO {rows_table(table)}")
             ddl = [f"{c} VARCHAR GENERATED ALWAYS AS ({t}) VIRTUAL" if c == "id" else f"{c} {t}" for c, t, _ in cols]
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {rows_table(table)} ({', '.join(ddl)})")
+            # a store from before a column was added gets it, NULL in its old rows
+            have = {r[0] for r in self.con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ?",
+                [rows_table(table)]).fetchall()}
+            for c, t, _ in cols:
+                if c not in have:
+                    self.con.execute(f"ALTER TABLE {rows_table(table)} ADD COLUMN {c} {t.replace(' NOT NULL', '')}")
         gone = segments.sweep(self.segments_dir, {r[0] for r in self.con.execute("SELECT file FROM segments").fetchall()})
         if gone:
             warnings.warn(f"{self.segments_dir}: removed {len(gone)} segment file(s) that no commit registered "
