@@ -18,3 +18,10 @@ def case(tmp_path: Path):
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _wide_terminal(monkeypatch):
+    """CLI output follows COLUMNS as in a terminal; the tests read whole table rows, so they get a
+    wide one (a test that checks narrow output sets its own)."""
+    monkeypatch.setenv("COLUMNS", "200")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import ai_cmds, case_cmds, demo_cmds, evidence_cmds, finance_cmds, graph_cmds, ingest_cmds, report_cmds
+from . import ai_cmds, case_cmds, demo_cmds, evidence_cmds, finance_cmds, findings_cmds, graph_cmds, ingest_cmds, report_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,10 +19,11 @@ def main() -> None:
       casegraph ingest CASE
       casegraph custody verify CASE
       casegraph resolve CASE; casegraph analyze CASE; casegraph trace CASE --from ACCOUNT
+      casegraph findings list CASE; casegraph findings show CASE ID; casegraph parse-issues CASE
       casegraph report CASE --redact victims; casegraph bundle CASE; casegraph verify BUNDLE
     """
 
 
-for module in (case_cmds, evidence_cmds, ingest_cmds, graph_cmds, finance_cmds, ai_cmds, report_cmds, demo_cmds):
+for module in (case_cmds, evidence_cmds, ingest_cmds, graph_cmds, finance_cmds, ai_cmds, findings_cmds, report_cmds, demo_cmds):
     for command in module.COMMANDS:
         main.add_command(command)

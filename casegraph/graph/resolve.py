@@ -315,6 +315,40 @@ def _refused_finding(l: Link, member_entity: dict[str, str]) -> Finding:
 
 
 # -- examiner decisions -------------------------------------------------------------------------------
+class EntityLookupError(LookupError):
+    """A person or member the examiner named is not in the case, or names more than one."""
+
+
+def find_entity(store: CaseStore, ref: str) -> dict:
+    """The person an examiner means by `ref`: an entity id, a unique prefix of one (with or without
+    `person:`), or a name that one person's records give (the label or any name seen), ignoring case."""
+    ref = ref.strip()
+    exact = store.rows("SELECT id, label, attrs FROM entities WHERE kind = 'person' AND id = ?", [ref])
+    if exact:
+        return exact[0]
+    prefix = ref if ref.startswith("person:") else f"person:{ref}"
+    found = store.rows("SELECT id, label, attrs FROM entities WHERE kind = 'person' AND starts_with(id, ?) ORDER BY id", [prefix])
+    if not found:
+        found = store.rows("""SELECT id, label, attrs FROM entities WHERE kind = 'person'
+                              AND (lower(label) = lower(?) OR list_contains(
+                                  list_transform(json_keys(json_extract(attrs, '$.names')), lambda x: lower(x)), lower(?)))
+                              ORDER BY id""", [ref, ref])
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise EntityLookupError(f"no person {ref!r} in this case (see 'casegraph entities list')")
+    raise EntityLookupError(f"{ref!r} could be {len(found)} people: "
+                            + "; ".join(f"{r['id']} ({r['label']})" for r in found[:5]) + "; give the id")
+
+
+def find_member(store: CaseStore, ref: str) -> list[str]:
+    """The members `ref` stands for: a person's members (see find_entity), or one member key as
+    `entities show` lists it. Nothing unknown is accepted, so no made-up id reaches the custody log."""
+    if store.one("SELECT 1 FROM entity_members WHERE member = ?", [ref]):
+        return [ref]
+    return members_of(store, find_entity(store, ref)["id"])
+
+
 def decide(store: CaseStore, action: str, a: str, b: str | None, reason: str, actor: str) -> None:
     seq = store.one("SELECT coalesce(max(seq), 0) + 1 FROM er_decisions")[0]
     store.con.execute("INSERT INTO er_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",

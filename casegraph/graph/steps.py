@@ -1,0 +1,67 @@
+"""Graph steps on a case, each doing its work and writing its custody event, so that every caller
+(CLI, demo, workspace, notebook API) leaves the same record of the same step."""
+from __future__ import annotations
+
+from ..case import Case
+from ..findings import write_findings
+from . import analysis, build, resolve
+
+ROLES = ("victim", "witness", "suspect", "minor")
+
+
+def resolve_case(case: Case, auto: float = resolve.AUTO, review: float = resolve.REVIEW) -> tuple[dict, dict]:
+    """Resolve entities and rebuild the graph; logs the thresholds and the resolver's version."""
+    counts, built = build.rebuild(case.store, auto, review)
+    case.log("resolve", details={"auto_threshold": auto, "review_threshold": review, "version": resolve.VERSION},
+             outputs=[{"entities": counts, "graph": built}])
+    return counts, built
+
+
+def decide(case: Case, action: str, pairs: list[tuple[str, str | None]], reason: str, actor: str | None = None,
+           subject: str | None = None) -> dict:
+    """Record examiner decisions (merge, split, mark, unmark), log them, and resolve again. Every member
+    must already be in the case (see resolve.find_member) before anything is written."""
+    if not reason.strip():
+        raise resolve.EntityLookupError(f"entities {action}: a reason is required (it is recorded in the custody log)")
+    who = case.actor(actor)
+    for a, b in pairs:
+        resolve.decide(case.store, action, a, b, reason, who)
+    details = {"pairs": pairs, "reason": reason, **({"entity": subject} if subject else {})}
+    if action in ("mark", "unmark") and pairs:
+        details["role"] = pairs[0][1]
+    case.log(f"entities-{action}", actor=actor, details=details)
+    counts, _ = resolve_case(case)
+    return counts
+
+
+def merge(case: Case, first: str, second: str, reason: str, actor: str | None = None) -> dict:
+    a, b = resolve.find_member(case.store, first)[0], resolve.find_member(case.store, second)[0]
+    if a == b or set(resolve.members_of(case.store, first)) & set(resolve.members_of(case.store, second)):
+        raise resolve.EntityLookupError(f"{first!r} and {second!r} are already one person")
+    return decide(case, "merge", [(a, b)], reason, actor)
+
+
+def split(case: Case, entity: str, member: str, reason: str, actor: str | None = None) -> dict:
+    person = resolve.find_entity(case.store, entity)
+    members = resolve.members_of(case.store, person["id"])
+    if member not in members:
+        raise resolve.EntityLookupError(f"{member!r} is not a member of {person['id']} (see 'casegraph entities show')")
+    return decide(case, "split", [(member, m) for m in members if m != member], reason, actor, subject=person["id"])
+
+
+def mark(case: Case, entity: str, role: str, reason: str, remove: bool = False, actor: str | None = None) -> dict:
+    if role not in ROLES:
+        raise resolve.EntityLookupError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
+    person = resolve.find_entity(case.store, entity)
+    members = resolve.members_of(case.store, person["id"])
+    return decide(case, "unmark" if remove else "mark", [(m, role) for m in members], reason, actor, subject=person["id"])
+
+
+def analyze_case(case: Case, top: int = 10):
+    """Link analysis, its findings written and logged: (party graph, findings)."""
+    build.ensure(case.store)
+    g, found = analysis.analyse(case.store, top=top)
+    digest = write_findings(case.store, found, analysis.DETECTOR)
+    case.log("analyze", details={"top": top, "version": analysis.VERSION},
+             outputs=[{"findings": len(found), "sha256": digest, "detector": analysis.DETECTOR}])
+    return g, found
