@@ -218,11 +218,29 @@ def test_neo4j_admin_export_has_id_spaces_per_label_and_the_command(store, tmp_p
     resolved(store)
     script = export.neo4j_admin(store, tmp_path / "n4")
     cmd = script.read_text().splitlines()[-1]
-    assert cmd.startswith("neo4j-admin database import full ") and cmd.endswith(" casegraph")
+    # Neo4j 5.19+ wants the database before the variadic --nodes/--relationships; quoted fields span lines
+    assert cmd.startswith("neo4j-admin database import full casegraph --id-type=string ")
+    assert "--multiline-fields=true" in cmd
     assert "--nodes=Person=nodes_Person.csv" in cmd and "--relationships=SENT=rels_SENT_Phone_Message.csv" in cmd
     header = (tmp_path / "n4" / "rels_SENT_Phone_Message.csv").read_text().splitlines()[0]
-    assert header.startswith(":START_ID(Phone),:END_ID(Message),id,record_id,exhibit_sha256,parser,parser_version,locator")
-    assert (tmp_path / "n4" / "nodes_Phone.csv").read_text().splitlines()[0].startswith("key:ID(Phone),name,props,:LABEL")
+    assert header.startswith(":START_ID(Phone),:END_ID(Message),id,record_id,exhibit_sha256,parser,parser_version,locator,"
+                             "ts_utc:datetime,weight:double")
+    phone = (tmp_path / "n4" / "nodes_Phone.csv").read_text().splitlines()[0]
+    assert phone.startswith("key:ID(Phone),") and "valid:boolean" in phone and "props" not in phone
+
+
+def test_neo4j_admin_and_push_give_the_same_graph_shape(store, tmp_path):
+    """The two Neo4j routes must load the same labels, types and properties with the same types."""
+    small_case(store)
+    resolved(store)
+    export.neo4j_admin(store, tmp_path / "n4")
+    admin, pushed = export.neo4j_admin_schema(tmp_path / "n4"), neo4j_push.pushed_schema(store)
+    assert set(admin) == set(pushed)
+    for key in admin:
+        # a property the push never sends for this label (always null) is only a CSV column
+        sent = {k: v for k, v in admin[key].items() if k in pushed[key]}
+        assert sent == pushed[key], key
+    assert admin["Person"]["names"] == "string" and admin["Person"]["roles"] == "string[]"
 
 
 def test_graphml_and_ftm_exports_read_back(store, tmp_path):
@@ -232,12 +250,45 @@ def test_graphml_and_ftm_exports_read_back(store, tmp_path):
     resolved(store)
     g = nx.read_graphml(export.graphml(store, tmp_path / "g.graphml"))
     assert g.number_of_nodes() == store.count("nodes") and g.number_of_edges() == store.count("edges")
+    labels = {d["label"] for _, d in g.nodes(data=True)}
+    assert "Nuwan Jayawardena" in labels and "Transaction" not in labels  # Gephi shows `label`: the name
+    assert {d["type"] for _, d in g.nodes(data=True)} >= {"Person", "Transaction", "Message"}
     lines = export.ftm(store, tmp_path / "e.ftm.json").read_text().splitlines()
     proxies = [model.get_proxy(json.loads(l)) for l in lines]
     schemata = {p.schema.name for p in proxies}
-    assert {"Person", "BankAccount", "Payment", "Message"} <= schemata
+    assert {"Person", "BankAccount", "Payment", "Message", "Document"} <= schemata
     nuwan = next(p for p in proxies if p.schema.name == "Person" and "Nuwan Jayawardena" in p.get("name"))
     assert "+94771234567" in nuwan.get("phone")
+    by_id = {p.id: p for p in proxies}
+    for p in proxies:  # what the schema requires is there, and points at an entity of the export
+        for prop in p.schema.required:
+            assert p.get(prop), (p.schema.name, prop)
+        if p.schema.name in ("Payment", "Message"):
+            assert all(v in by_id for k in ("payer", "beneficiary", "sender") for v in p.get(k, quiet=True))
+            assert [by_id[d].schema.name for d in p.get("proof")] == ["Document"]
+    pay = next(p for p in proxies if p.schema.name == "Payment")
+    assert pay.get("amount") == ["450000"] and pay.get("currency") == ["LKR"]
+    doc = next(p for p in proxies if p.schema.name == "Document")
+    assert "SHA-256" in doc.get("description")[0]
+
+
+def test_exports_take_the_victim_redaction(store, tmp_path):
+    from casegraph.reports.redact import Redactor
+
+    small_case(store)
+    resolved(store)
+    kasun = next(r["id"] for r in store.rows("SELECT id, label FROM entities WHERE kind = 'person'") if "Kasun" in r["label"])
+    for m in resolve.members_of(store, kasun):
+        resolve.decide(store, "mark", m, "victim", "complainant", "IP Test")
+    resolved(store)
+    red = Redactor.victims(store)
+    assert red.active
+    ftm_text = export.ftm(store, tmp_path / "e.ftm.json", redact=red.text).read_text()
+    gml = export.graphml(store, tmp_path / "g.graphml", redact=red.text).read_text()
+    export.neo4j_admin(store, tmp_path / "n4", redact=red.text)
+    admin = "".join(p.read_text() for p in (tmp_path / "n4").glob("*.csv"))
+    for text in (ftm_text, gml, admin):
+        assert "Kasun" not in text and "Victim-1" in text
 
 
 def test_cli_resolve_analyze_path_export(tmp_path, fixtures):

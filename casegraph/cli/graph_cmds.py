@@ -238,20 +238,28 @@ def graph_push(case, uri, user, password, database, batch) -> None:
 @CASE
 @click.option("--format", "fmt", type=click.Choice(["neo4j-admin", "graphml", "ftm"]), required=True)
 @click.option("--out", type=click.Path(), default=None, help="Directory (neo4j-admin) or file; default under CASE/reports/.")
-def graph_export(case, fmt, out) -> None:
-    """neo4j-admin: CSVs plus the exact 'neo4j-admin database import full' command (import.sh).
-    graphml: for Gephi / yEd / i2. ftm: FollowTheMoney JSON lines for OCCRP Aleph."""
+@click.option("--redact", type=click.Choice(["none", "victims"]), default="none", show_default=True,
+              help="victims: pseudonymise persons marked victim, witness or minor, as reports do.")
+def graph_export(case, fmt, out, redact) -> None:
+    """neo4j-admin: typed CSVs plus the exact 'neo4j-admin database import full' command (import.sh).
+    graphml: for Gephi and yEd. ftm: FollowTheMoney JSON lines for OCCRP Aleph."""
     from ..graph import build, export
     from ..ingest.hashing import sha256_file
+    from ..reports.redact import Redactor
 
     with open_case(case) as c:
         build.ensure(c.store)
+        redactor = Redactor.victims(c.store) if redact == "victims" else None
+        if redactor is not None and not redactor.active:
+            console.print("[yellow]warning:[/] --redact victims: nobody is marked victim, witness or minor; nothing is pseudonymised")
         target = Path(out) if out else c.root / "reports" / {"neo4j-admin": "neo4j-import", "graphml": "graph.graphml",
                                                              "ftm": "entities.ftm.json"}[fmt]
-        path = export.export(c.store, fmt, target)
+        path = export.export(c.store, fmt, target, redactor.text if redactor is not None and redactor.active else None)
         files = sorted(p for p in (path.parent.iterdir() if fmt == "neo4j-admin" else [path]) if p.is_file())
-        c.log("graph-export", details={"format": fmt}, outputs=[{"file": str(p), "sha256": sha256_file(p)} for p in files])
-        console.print(f"Wrote {len(files)} file(s): {path}")
+        c.log("graph-export", details={"format": fmt, "redact": redact},
+              outputs=[{"file": str(p), "sha256": sha256_file(p)} for p in files])
+        console.print(f"Wrote {plural(len(files), 'file')}" + (" (victims pseudonymised)" if redact == "victims" else "")
+                      + f": {esc(path)}")
 
 
 @graph_group.command("cypher")

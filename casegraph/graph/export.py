@@ -1,54 +1,106 @@
-"""Exports of the case graph for other tools.
+"""Exports of the case graph for other tools, each in the shape that tool loads.
 
-- neo4j-admin: CSV files with the IDs in one ID space per label, and `import.sh` holding the exact
-  Neo4j 5 `neo4j-admin database import full` command (fastest way to load a large case).
-- graphml: for Gephi, yEd and i2 Analyst's Notebook imports (networkx writer).
-- ftm: FollowTheMoney entities as JSON lines for OCCRP Aleph (followthemoney's own model).
-Every relationship keeps its provenance columns (exhibit SHA-256, parser, version, locator, record).
+- neo4j-admin: CSV files with the IDs in one ID space per label, every property in a typed column of
+  its own (the same properties, with the same types, that `graph push` writes), and `import.sh`
+  holding the exact Neo4j 5 `neo4j-admin database import full` command.
+- graphml: for Gephi and yEd (networkx writer); `label` is the display name, `type` the node's kind.
+- ftm: FollowTheMoney entities as JSON lines for OCCRP Aleph (followthemoney's own model), with the
+  exhibits as Documents that the payments and messages cite as `proof`.
+Every relationship keeps its provenance (exhibit SHA-256, parser, version, locator, record). With a
+redactor (`--redact victims`) every name and text an export writes is pseudonymised as in reports.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shlex
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import networkx as nx
 
 from ..store import CaseStore, sql_literal
+from .neo4j_push import property_types
 
 FORMATS = ("neo4j-admin", "graphml", "ftm")
 _REL_COLUMNS = ("id", "record_id", "exhibit_sha256", "parser", "parser_version", "locator")
+Redact = Callable[[str], str]
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
-def neo4j_admin(store: CaseStore, out: Path, database: str = "casegraph") -> Path:
+def _redacting(store: CaseStore, redact: Redact | None) -> str:
+    """An SQL function name that pseudonymises text as `redact` does (identity when there is none)."""
+    if redact is None:
+        return ""
+    try:
+        store.con.remove_function("cg_redact")
+    except Exception:  # not registered yet
+        pass
+    store.con.create_function("cg_redact", lambda s: None if s is None else redact(s), ["VARCHAR"], "VARCHAR",
+                              null_handling="special", side_effects=False)
+    return "cg_redact"
+
+
+def _typed_columns(store: CaseStore, table: str, column: str, where: str, fn: str) -> list[tuple[str, str]]:
+    """(header, SQL) for each key of a JSON column, typed as `graph push` types it (neo4j_push.property_types)."""
+    out = []
+    for k, kind in property_types(store, table, column, where).items():
+        path = sql_literal(f'$."{k}"')
+        text = f"json_extract_string({column}, {path})"
+        if kind == "string[]":
+            items = f"CAST(json_extract({column}, {path}) AS VARCHAR[])"
+            if fn:
+                items = f"list_transform({items}, lambda x: {fn}(x))"
+            out.append((f"{k}:string[]", f"nullif(array_to_string({items}, '|'), '')"))
+        elif kind == "string":
+            out.append((k, f"{fn}({text})" if fn else text))
+        else:
+            out.append((f"{k}:{kind}", f"CAST(json_extract({column}, {path}) AS {_SQL_TYPES[kind]})"))
+    return out
+
+
+_SQL_TYPES = {"long": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN"}
+
+
+def neo4j_admin(store: CaseStore, out: Path, database: str = "casegraph", redact: Redact | None = None) -> Path:
     """Writes nodes_<Label>.csv, rels_<TYPE>_<Start>_<End>.csv and import.sh; returns import.sh."""
     out.mkdir(parents=True, exist_ok=True)
-    args = ["neo4j-admin", "database", "import", "full", "--id-type=string", "--array-delimiter=|",
-            "--overwrite-destination=true"]
+    fn = _redacting(store, redact)
+    red = (lambda sql: f"{fn}({sql})") if fn else (lambda sql: sql)
+    # Neo4j 5.19+: the database name comes before the variadic --nodes/--relationships options
+    args = ["neo4j-admin", "database", "import", "full", database, "--id-type=string", "--array-delimiter=|",
+            "--multiline-fields=true", "--overwrite-destination=true"]
     for r in store.rows("SELECT DISTINCT label FROM nodes ORDER BY label"):
         label = r["label"]
         f = out / f"nodes_{_safe(label)}.csv"
-        store.con.execute(f"""COPY (SELECT id AS "key:ID({label})", name, CAST(props AS VARCHAR) AS props, {sql_literal(label)} AS ":LABEL"
-                                    FROM nodes WHERE label = {sql_literal(label)} ORDER BY id) TO {sql_literal(str(f))} (HEADER, QUOTE '"')""")
+        where = f"label = {sql_literal(label)}"
+        props = _typed_columns(store, "nodes", "props", where, fn)
+        name = [] if any(h.split(":")[0] == "name" for h, _ in props) else [f'{red("name")} AS "name"']
+        cols = ", ".join([f'id AS "key:ID({label})"', *name, *(f'{sql} AS "{h}"' for h, sql in props),
+                          f'{sql_literal(label)} AS ":LABEL"'])
+        store.con.execute(f"""COPY (SELECT {cols} FROM nodes WHERE {where} ORDER BY id)
+                              TO {sql_literal(str(f))} (HEADER, QUOTE '"')""")
         args.append(f"--nodes={label}={f.name}")
     for r in store.rows("""SELECT DISTINCT e.kind, s.label AS sl, d.label AS dl FROM edges e
                            JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst ORDER BY ALL"""):
         kind, sl, dl = r["kind"], r["sl"], r["dl"]
         f = out / f"rels_{_safe(kind)}_{_safe(sl)}_{_safe(dl)}.csv"
-        cols = ", ".join(f"e.{c}" for c in _REL_COLUMNS)
-        store.con.execute(f"""COPY (SELECT e.src AS ":START_ID({sl})", e.dst AS ":END_ID({dl})", {cols},
-                                           strftime(e.ts_utc, '%Y-%m-%dT%H:%M:%S.%fZ') AS "ts_utc:datetime", e.weight AS "weight:double",
-                                           CAST(e.attrs AS VARCHAR) AS attrs, {sql_literal(kind)} AS ":TYPE"
-                                    FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
+        where = (f"id IN (SELECT e.id FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst "
+                 f"WHERE e.kind = {sql_literal(kind)} AND s.label = {sql_literal(sl)} AND d.label = {sql_literal(dl)})")
+        attrs = [(h, sql.replace("attrs", "e.attrs")) for h, sql in _typed_columns(store, "edges", "attrs", where, fn)
+                 if h.split(":")[0] not in _REL_COLUMNS + ("ts_utc", "weight")]
+        cols = ", ".join([f'e.src AS ":START_ID({sl})"', f'e.dst AS ":END_ID({dl})"', *(f"e.{c}" for c in _REL_COLUMNS),
+                          "strftime(e.ts_utc AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') AS \"ts_utc:datetime\"",
+                          'e.weight AS "weight:double"', *(f'{sql} AS "{h}"' for h, sql in attrs), f'{sql_literal(kind)} AS ":TYPE"'])
+        store.con.execute(f"""COPY (SELECT {cols} FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
                                     WHERE e.kind = {sql_literal(kind)} AND s.label = {sql_literal(sl)} AND d.label = {sql_literal(dl)}
                                     ORDER BY e.id) TO {sql_literal(str(f))} (HEADER, QUOTE '"')""")
         args.append(f"--relationships={kind}={f.name}")
-    args.append(database)
     script = out / "import.sh"
     script.write_text("#!/bin/sh\n# Load this case into an empty Neo4j 5 database (the server stopped), from this directory:\n"
                       f"cd \"$(dirname \"$0\")\"\n{shlex.join(args)}\n")
@@ -56,20 +108,50 @@ def neo4j_admin(store: CaseStore, out: Path, database: str = "casegraph") -> Pat
     return script
 
 
-def to_networkx(store: CaseStore) -> nx.MultiDiGraph:
+_NEO4J_TYPES = {"long": int, "double": float, "boolean": bool, "string[]": list, "string": str, "datetime": "datetime"}
+
+
+def neo4j_admin_schema(out: Path) -> dict[str, dict[str, str]]:
+    """What an admin import of `out` creates: {label or TYPE(start,end): {property: type}} from the CSV headers."""
+    import csv
+
+    schema: dict[str, dict[str, str]] = {}
+    for f in sorted(out.glob("*.csv")):
+        with open(f, newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh))
+        props = {}
+        for h in header:
+            name, _, kind = h.partition(":")
+            if not name or name == "key" and kind.startswith("ID"):
+                continue
+            props[name] = kind or "string"
+        if f.name.startswith("nodes_"):
+            label = next(h for h in header if h.startswith("key:ID(")).removeprefix("key:ID(")[:-1]
+            schema[label] = props | {"key": "string"}
+        else:
+            start = next(h for h in header if h.startswith(":START_ID("))[10:-1]
+            end = next(h for h in header if h.startswith(":END_ID("))[8:-1]
+            kind = f.name.removeprefix("rels_").removesuffix(f"_{_safe(start)}_{_safe(end)}.csv")
+            schema[f"{kind}({start},{end})"] = props
+    return schema
+
+
+def to_networkx(store: CaseStore, redact: Redact | None = None) -> nx.MultiDiGraph:
+    """The graph with display names as `label` (what Gephi shows) and the node's kind as `type`."""
+    red = redact or (lambda x: x)
     g = nx.MultiDiGraph()
     for r in store.rows("SELECT id, label, name, CAST(props AS VARCHAR) AS props FROM nodes ORDER BY id"):
-        g.add_node(r["id"], label=r["label"], name=r["name"] or "", props=r["props"] or "{}")
+        g.add_node(r["id"], label=red(r["name"] or r["id"]), type=r["label"], props=red(r["props"] or "{}"))
     for r in store.rows(f"SELECT src, dst, kind, ts_utc, weight, CAST(attrs AS VARCHAR) AS attrs, {', '.join(_REL_COLUMNS)} FROM edges ORDER BY id"):
-        g.add_edge(r["src"], r["dst"], key=r["id"], kind=r["kind"], ts_utc=r["ts_utc"].isoformat() if r["ts_utc"] else "",
-                   weight=r["weight"] or 0.0, attrs=r["attrs"] or "{}",
+        g.add_edge(r["src"], r["dst"], key=r["id"], label=r["kind"], kind=r["kind"], ts_utc=r["ts_utc"].isoformat() if r["ts_utc"] else "",
+                   weight=r["weight"] or 0.0, attrs=red(r["attrs"] or "{}"),
                    **{c: r[c] or "" for c in _REL_COLUMNS if c != "id"})
     return g
 
 
-def graphml(store: CaseStore, out: Path) -> Path:
+def graphml(store: CaseStore, out: Path, redact: Redact | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    nx.write_graphml(to_networkx(store), out, encoding="utf-8", prettyprint=False)
+    nx.write_graphml(to_networkx(store, redact), out, encoding="utf-8", prettyprint=False)
     return out
 
 
@@ -78,13 +160,35 @@ _FTM_IDENTIFIER = {"Phone": None, "Email": None, "BankAccount": "BankAccount", "
                    "Account": "UserAccount", "NIC": "Identification", "Passport": "Passport"}
 
 
-def ftm(store: CaseStore, out: Path, dataset: str = "casegraph") -> Path:
-    """Persons, accounts, wallets, identity documents, messages, calls and payments as FtM entities."""
+def _amount(value: Decimal) -> str:
+    """An exact amount without the store's padding: 450000.000000000000000000 → 450000."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _sha1(path: Path) -> str | None:
+    """Aleph addresses a document's bytes by SHA-1; the evidence file gives it (None when absent)."""
+    if not path.is_file():
+        return None
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def ftm(store: CaseStore, out: Path, dataset: str = "casegraph", redact: Redact | None = None) -> Path:
+    """Exhibits (Document), persons, accounts, wallets, identity documents, messages and payments as
+    FtM entities. Every Payment has a payer and a beneficiary and every Message a sender, as the schema
+    requires: the person who uses the account or phone, else a LegalEntity named as the record writes it."""
     from followthemoney import model
 
+    from ..reports.redact import _walk
+
     out.parent.mkdir(parents=True, exist_ok=True)
+    evidence = store.path.parent / "evidence"
     nodes = {r["id"]: r for r in store.rows("SELECT id, label, name, props FROM nodes")}
-    ftm_id = {}
+    ftm_id: dict[str, str] = {}
     uses: dict[str, list[str]] = {}
     user_of: dict[str, str] = {}  # identifier → the first person using it
     for r in store.rows("SELECT src, dst FROM edges WHERE kind = 'USES' ORDER BY src, dst"):
@@ -94,7 +198,8 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph") -> Path:
     with open(out, "w", encoding="utf-8") as f:
         def emit(entity) -> None:
             nonlocal n
-            f.write(json.dumps(entity.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+            data = entity.to_dict()
+            f.write(json.dumps(_walk(data, redact) if redact else data, ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
 
         def make(schema: str, key: str):
@@ -103,12 +208,44 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph") -> Path:
             ftm_id[key] = e.id
             return e
 
+        def party(node: str | None, written: str | None, fallback: str) -> str:
+            """The FtM id of who stands at one end: a person, the person using the account or phone, or a
+            LegalEntity named as the record writes it (made once per node or name)."""
+            if node in nodes and nodes[node]["label"] == "Person":
+                return ftm_id[node]
+            if node in user_of and user_of[node] in ftm_id:
+                return ftm_id[user_of[node]]
+            key = f"party:{node or written or fallback}"
+            if key not in ftm_id:
+                le = make("LegalEntity", key)
+                name = written or (f"holder of {nodes[node]['label']} {nodes[node]['name']}" if node in nodes else fallback)
+                le.add("name", name)
+                if node in nodes and nodes[node]["label"] == "Phone":
+                    le.add("phone", nodes[node]["name"])
+                le.add("description", "named as the record writes it; not resolved to a person")
+                emit(le)
+            return ftm_id[key]
+
+        for ex in store.rows("""SELECT sha256, md5, size, exhibit_id, original_name, format, seized_from FROM exhibits
+                                UNION ALL SELECT DISTINCT exhibit_sha256, NULL, NULL, NULL, NULL, NULL, NULL
+                                FROM (SELECT exhibit_sha256 FROM messages UNION SELECT exhibit_sha256 FROM transactions)
+                                WHERE exhibit_sha256 NOT IN (SELECT sha256 FROM exhibits) ORDER BY sha256"""):
+            doc = make("Document", f"Exhibit:{ex['sha256']}")
+            doc.add("fileName", ex["original_name"] or ex["sha256"])
+            doc.add("title", f"Exhibit {ex['exhibit_id']}: {ex['original_name'] or ''}" if ex["exhibit_id"]
+                    else f"Source {ex['sha256'][:16]} (not in the exhibit register)")
+            doc.add("fileSize", ex["size"])
+            doc.add("contentHash", _sha1(evidence / ex["sha256"]))
+            doc.add("description", f"SHA-256 {ex['sha256']}" + (f"; MD5 {ex['md5']}; format {ex['format'] or 'unrecognised'}; "
+                                   f"seized from {ex['seized_from'] or 'not stated'}" if ex["md5"] else ""))
+            emit(doc)
         for nid, r in sorted(nodes.items()):
             props = json.loads(r["props"] or "{}")
             if r["label"] == "Person":
                 p = make("Person", nid)
                 p.add("name", r["name"])
                 p.add("alias", [x for x in props.get("names", {}) if x != r["name"]])
+                p.add("proof", [ftm_id.get(f"Exhibit:{x}") for x in props.get("exhibits", []) if isinstance(x, str)])
                 for used in uses.get(nid, []):
                     label, value = nodes[used]["label"], nodes[used]["name"]
                     if label == "Phone":
@@ -143,43 +280,48 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph") -> Path:
                     e.add("type", "NIC")
                     e.add("country", "lk")
             emit(e)
-        for r in store.rows("""SELECT t.id, t.ts_utc, t.amount, t.currency, t.reference, t.description, t.locator, t.exhibit_sha256,
+        for r in store.rows("""SELECT t.id, t.ts_local, t.ts_utc, t.amount, t.currency, t.reference, t.description, t.locator,
+                                      t.exhibit_sha256, t.from_account, t.to_account, t.from_name, t.to_name,
                                       p.src AS payer, b.dst AS payee
                                FROM transactions t LEFT JOIN edges p ON p.dst = t.id AND p.kind = 'PAID'
                                LEFT JOIN edges b ON b.src = t.id AND b.kind = 'PAID_TO' ORDER BY t.id"""):
             pay = make("Payment", r["id"])
-            pay.add("date", r["ts_utc"].date().isoformat() if r["ts_utc"] else None)
-            pay.add("amount", f"{r['amount']:f}" if r["amount"] is not None else None)
+            when = r["ts_local"] or r["ts_utc"]  # the date as the statement writes it
+            pay.add("date", when.date().isoformat() if when else None)
+            pay.add("amount", _amount(r["amount"]) if r["amount"] is not None else None)
             pay.add("currency", r["currency"])
             pay.add("transactionNumber", r["reference"])
             pay.add("purpose", r["description"])
             pay.add("recordId", r["id"])
-            pay.add("payerAccount" if nodes.get(r["payer"], {}).get("label") == "BankAccount" else "payer", ftm_id.get(r["payer"]))
-            pay.add("beneficiaryAccount" if nodes.get(r["payee"], {}).get("label") == "BankAccount" else "beneficiary",
-                    ftm_id.get(r["payee"]))
+            narration = f"counterparty not stated (narration: {r['description']})" if r["description"] else "counterparty not stated"
+            pay.add("payer", party(r["payer"], r["from_name"] or r["from_account"], narration))
+            pay.add("beneficiary", party(r["payee"], r["to_name"] or r["to_account"], narration))
+            if nodes.get(r["payer"], {}).get("label") == "BankAccount":
+                pay.add("payerAccount", ftm_id.get(r["payer"]))
+            if nodes.get(r["payee"], {}).get("label") == "BankAccount":
+                pay.add("beneficiaryAccount", ftm_id.get(r["payee"]))
+            pay.add("proof", ftm_id.get(f"Exhibit:{r['exhibit_sha256']}"))
             pay.add("summary", f"exhibit {r['exhibit_sha256']} {r['locator']}")
-            if pay.has("payer") or pay.has("payerAccount") or pay.has("beneficiary") or pay.has("beneficiaryAccount"):
-                emit(pay)
-        for r in store.rows("""SELECT m.id, m.ts_utc, m.text, m.locator, m.exhibit_sha256, s.src AS sender
+            emit(pay)
+        for r in store.rows("""SELECT m.id, m.ts_utc, m.text, m.locator, m.exhibit_sha256, m.sender_name, m.sender_id, s.src AS sender
                                FROM messages m LEFT JOIN edges s ON s.dst = m.id AND s.kind = 'SENT'
                                WHERE m.text IS NOT NULL ORDER BY m.id"""):
             msg = make("Message", r["id"])
             msg.add("bodyText", r["text"])
             msg.add("date", r["ts_utc"].isoformat(timespec="seconds") if r["ts_utc"] else None)
             msg.add("messageId", r["id"])
-            sender = r["sender"]
-            if sender in ftm_id and nodes[sender]["label"] == "Person":
-                msg.add("sender", ftm_id[sender])
+            msg.add("sender", party(r["sender"], r["sender_name"] or r["sender_id"], "sender not stated (system line)"))
+            msg.add("proof", ftm_id.get(f"Exhibit:{r['exhibit_sha256']}"))
             msg.add("description", f"exhibit {r['exhibit_sha256']} {r['locator']}")
             emit(msg)
     return out
 
 
-def export(store: CaseStore, fmt: str, out: Path) -> Path:
+def export(store: CaseStore, fmt: str, out: Path, redact: Redact | None = None) -> Path:
     if fmt == "neo4j-admin":
-        return neo4j_admin(store, out)
+        return neo4j_admin(store, out, redact=redact)
     if fmt == "graphml":
-        return graphml(store, out if out.suffix else out / "graph.graphml")
+        return graphml(store, out if out.suffix else out / "graph.graphml", redact)
     if fmt == "ftm":
-        return ftm(store, out if out.suffix else out / "entities.ftm.json")
+        return ftm(store, out if out.suffix else out / "entities.ftm.json", redact=redact)
     raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")

@@ -42,14 +42,47 @@ def merge_relationships(rel_type: str, start: str, end: str) -> str:
             f"MERGE (a)-[r:{quote(rel_type)} {{id: row.id}}]->(b) SET r += row.props")
 
 
-def flat(props: dict[str, Any] | None) -> dict[str, Any]:
-    """Neo4j properties hold scalars and lists of scalars: nested values become JSON text."""
+def property_types(store: CaseStore, table: str, column: str, where: str) -> dict[str, str]:
+    """The Neo4j type of each key of a JSON column over the rows `where` selects, decided once for all
+    of them so that every node of a label (or relationship of a type) has the same property types,
+    whichever route (push or neo4j-admin import) loads it: numbers, booleans and lists of strings keep
+    their type; objects, lists of anything else and mixed values become JSON text."""
+    rows = store.rows(f"""SELECT k, list(DISTINCT json_type(v)) AS types,
+                                 bool_and(CASE WHEN json_type(v) = 'ARRAY' THEN json_array_length(v) = 0 OR
+                                          list_distinct(list_transform(CAST(v AS JSON[]), lambda x: json_type(x))) = ['VARCHAR']
+                                          ELSE true END) AS string_lists
+                          FROM (SELECT k, json_extract({column}, '$."' || k || '"') AS v
+                                FROM (SELECT {column}, unnest(json_keys({column})) AS k FROM {table} WHERE {where}))
+                          GROUP BY k ORDER BY k""")
+    out = {}
+    for r in rows:
+        types = {t for t in r["types"] if t and t != "NULL"}
+        if types and types <= {"BIGINT", "UBIGINT"}:
+            out[r["k"]] = "long"
+        elif types and types <= {"BIGINT", "UBIGINT", "DOUBLE"}:
+            out[r["k"]] = "double"
+        elif types == {"BOOLEAN"}:
+            out[r["k"]] = "boolean"
+        elif types == {"ARRAY"} and r["string_lists"]:
+            out[r["k"]] = "string[]"
+        else:
+            out[r["k"]] = "string"
+    return out
+
+
+def flat(props: dict[str, Any] | None, types: dict[str, str] | None = None) -> dict[str, Any]:
+    """Neo4j properties hold scalars and lists of scalars: a value typed `string` that is not a string
+    (an object, a list of objects) becomes JSON text; null values are left out."""
     out = {}
     for k, v in (props or {}).items():
         if v is None:
             continue
-        if isinstance(v, (dict, list)) and not (isinstance(v, list) and all(isinstance(x, (str, int, float, bool)) for x in v)):
+        kind = (types or {}).get(k)
+        if kind == "string" and not isinstance(v, str) or kind is None and isinstance(v, (dict, list)) and not (
+                isinstance(v, list) and all(isinstance(x, (str, int, float, bool)) for x in v)):
             v = json.dumps(v, ensure_ascii=False, sort_keys=True)
+        elif kind == "double" and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
         out[k] = v
     return out
 
@@ -91,19 +124,46 @@ def graph_digest(store: CaseStore) -> str:
 
 
 def _rows(store: CaseStore, step: Step, batch: int) -> Iterator[list[dict]]:
+    _, label, *ends = step.name.split(":")
+    if ends:
+        types = property_types(store, "edges", "attrs", f"""id IN (SELECT e.id FROM edges e JOIN nodes s ON s.id = e.src
+            JOIN nodes d ON d.id = e.dst WHERE e.kind = {sql_literal(label)} AND s.label = {sql_literal(ends[0])}
+            AND d.label = {sql_literal(ends[1])})""")
+    else:
+        types = property_types(store, "nodes", "props", f"label = {sql_literal(label)}")
     cur = store.con.cursor()
     result = cur.execute(step.sql)
     names = [d[0] for d in result.description]
     while chunk := result.fetchmany(batch):
         rows = [dict(zip(names, r)) for r in chunk]
         if step.name.startswith("nodes:"):
-            yield [{"key": r["key"], "props": flat({"name": r["name"], **json.loads(r["props"] or "{}")})} for r in rows]
+            yield [{"key": r["key"], "props": flat({"name": r["name"], **json.loads(r["props"] or "{}")}, types)} for r in rows]
         else:
             yield [{"id": r["id"], "src": r["src"], "dst": r["dst"],
                     "props": flat({**json.loads(r["attrs"] or "{}"), "record_id": r["record_id"], "weight": r["weight"],
-                                   "ts_utc": r["ts_utc"].isoformat() if r["ts_utc"] else None,
+                                   "ts_utc": r["ts_utc"],  # the driver stores an aware datetime as a DateTime
                                    "exhibit_sha256": r["exhibit_sha256"], "parser": r["parser"],
-                                   "parser_version": r["parser_version"], "locator": r["locator"]})} for r in rows]
+                                   "parser_version": r["parser_version"], "locator": r["locator"]}, types)} for r in rows]
+
+
+_TYPE_NAMES = {bool: "boolean", int: "long", float: "double", str: "string", list: "string[]", datetime: "datetime"}
+
+
+def pushed_schema(store: CaseStore) -> dict[str, dict[str, str]]:
+    """What a push creates: {label or TYPE(start,end): {property: type}}, from the rows it sends (to
+    compare with the neo4j-admin export's)."""
+    schema: dict[str, dict[str, str]] = {}
+    for step in plan(store):
+        if step.sql is None:
+            continue
+        _, kind, *ends = step.name.split(":")
+        key = kind if not ends else f"{kind}({ends[0]},{ends[1]})"
+        props = schema.setdefault(key, {"key": "string"} if not ends else {"id": "string"})
+        for rows in _rows(store, step, BATCH):
+            for row in rows:
+                for k, v in row["props"].items():
+                    props[k] = _TYPE_NAMES.get(type(v), type(v).__name__)
+    return schema
 
 
 class Runner(Protocol):
