@@ -11,3 +11,10 @@ TOOL = f"casegraph {__version__}"
 # (11.2 s against 8.6 s with the C library's malloc, which keeps them). An explicit choice is respected.
 if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
     _pa.set_memory_pool(_pa.system_memory_pool())
+
+
+def open(path, examiner=None):  # noqa: A001 - the notebook API's entry point (casegraph.api)
+    """Open a case for analysis: read-only unless an examiner is named. See `casegraph.api`."""
+    from .api import open as _open
+
+    return _open(path, examiner)

@@ -33,7 +33,7 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
             raise FileExistsError(f"{directory} is not empty; pass --overwrite to rebuild the demo there")
         _make_writable(directory)
         shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    directory.mkdir(parents=True, exist_ok=True)  # an empty directory is fine
     say("1/8 writing the synthetic seized files")
     exhibits = write_exhibits(directory)
     say("2/8 opening the case and taking the exhibits into evidence")
