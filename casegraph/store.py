@@ -274,6 +274,8 @@ class CaseStore:
 
     def migrate(self) -> None:
         self.con.execute(FIXED_SCHEMA)
+        # columns added to fixed tables since their first release
+        self.con.execute("ALTER TABLE findings ADD COLUMN IF NOT EXISTS derived_from JSON")  # the case state a finding rests on
         self.con.execute(segments.REGISTRY)
         tables = {r[0] for r in self.con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}

@@ -108,3 +108,25 @@ def test_markup_in_names_is_text_and_plurals_agree():
     assert "test_[mmddyy]_24hrs.txt" in con.export_text()
     assert plural(1, "finding") == "1 finding" and plural(2, "finding") == "2 findings"
     assert plural(1, "party", "parties") == "1 party" and plural(1000, "account") == "1,000 accounts"
+
+
+def test_a_report_refuses_findings_made_before_a_merge(demo, tmp_path):
+    """Issue #16: after `entities merge` the broker and most-contacted findings describe people who no
+    longer exist; the report must say which commands derive them again, not mix states."""
+    import shutil
+
+    case = tmp_path / "case"
+    shutil.copytree(demo, case)
+    for p in case.rglob("*"):
+        p.chmod(0o644 if p.is_file() else 0o755)
+    run("entities", "merge", case, "Nuwan Jayawardena", "Nuwan Agent", "--reason", "same phone on the SIM card")
+    out = run("report", case, code=1)
+    assert "must not mix states" in out and "link-analysis" in out and f"casegraph analyze {case}" in out
+    assert "typologies" not in out  # typologies read records only: a merge cannot make them stale
+    run("analyze", case)
+    out = run("report", case, code=1)
+    assert "link-analysis" not in out and "indicators" in out  # the per-person indicator summary is next
+    run("indicators", case)
+    for cmd in [l.split(";")[0].strip() for l in out.split(": run ")[1:] if l.strip().startswith("casegraph trace")]:
+        run(*cmd.split()[1:])  # the demo's trace, as the refusal names it
+    run("report", case)

@@ -67,9 +67,14 @@ def bundle_cmd(case, redact, interpretation, key, out) -> None:
     check it with 'casegraph verify'."""
     from ..reports.bundle import write_bundle
 
+    from ..reports.render import RenderError
+
     with open_case(case) as c:
         with console.status("building the bundle"):
-            path = write_bundle(c, Path(out) if out else None, **_options(redact, interpretation, key))
+            try:
+                path = write_bundle(c, Path(out) if out else None, **_options(redact, interpretation, key))
+            except (RenderError, ValueError) as e:
+                fail(str(e))
         _warn_if_nobody_marked(redact, path.name.endswith("-redacted"))
         files = sorted(p for p in path.rglob("*") if p.is_file())
         console.print(table(f"Bundle {path}", ["file", "bytes"], [(p.relative_to(path), p.stat().st_size) for p in files]))

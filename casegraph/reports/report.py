@@ -36,7 +36,26 @@ def case_signer(case: Case, key: Path | None = None) -> signing.Signer:
     return signer
 
 
+class StaleFindings(ValueError):
+    """Some findings rest on a case state that has changed: a report would mix states."""
+
+
+def check_current(case: Case) -> None:
+    """Refuse to report findings derived from an earlier case state (before a merge, a re-ingest ...),
+    naming the command that derives each again."""
+    from ..findings import stale
+
+    old = stale(case.store)
+    if old:
+        what = {"parse": "the parsed records", "resolution": "entity resolution"}
+        raise StaleFindings("the case changed after some findings were made, and a report must not mix states: "
+                            + "; ".join(f"{s['detector']} ({s['findings']} finding{'s' if s['findings'] != 1 else ''}, before the "
+                                        f"last change to {' and '.join(what[p] for p in s['changed'])}): run "
+                                        f"{s['command'].replace('CASE', str(case.root))}" for s in old))
+
+
 def build(case: Case, *, redact: bool = False, interpretation: str | None = None, key: Path | None = None) -> Report:
+    check_current(case)
     signer = case_signer(case, key)
     redactor = Redactor.victims(case.store) if redact else Redactor.none()
     doc = content.gather(case, redactor, redactor.text(interpretation) if interpretation else None)
