@@ -163,11 +163,11 @@ class OrderEvidence:
         last, first = spans.get(2), spans.get(0)
         if last is not None and first is not None and first >= 300 * max(last, 1):
             return 2, (f"two-digit years: read year-last the messages span {last + 1} day(s), year-first they would "
-                       f"span {first // 365} years; year-last taken. Re-ingest with date_order=YMD if the phone "
+                       f"span {first // 365} year(s); year-last taken. Re-ingest with date_order=YMD if the phone "
                        "wrote year first"), "warning"
         if last is not None and first is not None and last >= 300 * max(first, 1):
             return 0, (f"two-digit years: read year-first the messages span {first + 1} day(s), year-last they would "
-                       f"span {last // 365} years; year-first taken. Re-ingest with date_order=DMY or MDY if the "
+                       f"span {last // 365} year(s); year-first taken. Re-ingest with date_order=DMY or MDY if the "
                        "phone wrote year last"), "warning"
         return 2, ("two-digit years and nothing in the file tells year-first (yy-mm-dd) from year-last; year-last "
                    "taken, as most phones write it. Re-ingest with date_order=YMD if this phone wrote year first"), "warning"

@@ -33,22 +33,22 @@ def _set(section: str) -> pa.Array:
     return pa.array(sorted({normalise(s) for s in _strings(section)}), pa.string())
 
 
-def _alternation(section: str) -> str:
+def alternation(section: str) -> str:
     return "|".join(re.escape(s).replace(r"\ ", r"\s*") for s in sorted(set(_strings(section)), key=len, reverse=True))
 
 
 WHOLE = {name: _set(name) for name in ("media_omitted", "deleted", "deleted_by_admin", "placeholder")}
 MAX_WHOLE = max(len(s) for name in WHOLE for s in _strings(name)) + 8
-_SUFFIX_OMITTED = "(?i)(?:" + _alternation("media_omitted_suffix") + ")[\\s." + MARKS + "]*$"
-EDITED = "\\s*(?:" + _alternation("edited_suffix") + ")[\\s" + MARKS + "]*$"
-_ATTACHED_WORD = "(?:" + _alternation("attached_word") + ")"
+_SUFFIX_OMITTED = "(?i)(?:" + alternation("media_omitted_suffix") + ")[\\s." + MARKS + "]*$"
+EDITED = "\\s*(?:" + alternation("edited_suffix") + ")[\\s" + MARKS + "]*$"
+_ATTACHED_WORD = "(?:" + alternation("attached_word") + ")"
 # iOS '<attached: FILE>' (also '< attached: FILE >'), and 'FILE ‹attached>' (the same, with the name first)
 ATTACHED = ("(?i)<\\s*" + _ATTACHED_WORD + "\\s*:\\s*(?P<file>[^>]*?)\\s*>|(?P<file2>[^\\s<‹][^<‹\\n]*?)\\s*[<‹]["
             + MARKS + "]*\\s*" + _ATTACHED_WORD + "\\s*>")
 # Android 'FILE (file attached)' in the export's language
-FILE_ATTACHED = "(?i)^[" + MARKS + "]*(?P<file>[^\\n]+?\\.\\w{2,5})\\s*\\((?:" + _alternation("file_attached_words") + ")\\)"
+FILE_ATTACHED = "(?i)^[" + MARKS + "]*(?P<file>[^\\n]+?\\.\\w{2,5})\\s*\\((?:" + alternation("file_attached_words") + ")\\)"
 # A cheap test for the rows worth the patterns above (they all have one of these)
-SPECIAL = "(?i)<|‹|location: |\\((?:" + _alternation("file_attached_words") + ")\\)"
+SPECIAL = "(?i)<|‹|location: |\\((?:" + alternation("file_attached_words") + ")\\)"
 
 
 def whole_markers(text: pa.Array) -> dict[str, np.ndarray]:

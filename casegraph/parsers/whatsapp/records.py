@@ -30,7 +30,9 @@ from .runs import ANY_EVENT, MAX_TEXT, SYSTEM_EVENTS, Lines
 
 KINDS = pa.array(["text", "media", "deleted", "system"])
 _LOCATION = r"location: https?://maps\.google\.com/\?q=(?P<lat>-?\d+\.\d+),(?P<lon>-?\d+\.\d+)"
-_NOTICE = "(?i)" + "|".join(markers._alternation(s) for s in ("system_notice",)) if markers.TABLE.get("system_notice") else None
+_NOTICES = (("encryption_notice", "encryption-notice"), ("security_code_notice", "security-code-changed"))
+_NOTICE_PATTERNS = tuple(("(?i)" + markers.alternation(section), event) for section, event in _NOTICES)
+_NOTICE = "|".join(p for p, _ in _NOTICE_PATTERNS)
 
 
 @dataclass
@@ -69,8 +71,8 @@ class Context:
 
 def _event(text: pa.Array) -> pa.Array:
     out = pa.nulls(len(text), pa.string())
-    for pattern, name in reversed(SYSTEM_EVENTS):  # the first listed wins
-        out = pc.if_else(pc.match_substring_regex(text, "(?i)" + pattern), name, out)
+    for pattern, name in reversed(_NOTICE_PATTERNS + tuple(("(?i)" + p, e) for p, e in SYSTEM_EVENTS)):  # the first listed wins
+        out = pc.if_else(pc.match_substring_regex(text, pattern), name, out)
     return pc.fill_null(out, "other")
 
 
@@ -187,7 +189,7 @@ def _classify(ctx: Context, m: _Rows) -> None:
     ctx.participants.update(m.names[i] for i in np.unique(m.author_index[ordinary]).tolist())
     participant = np.array([nm in ctx.participants for nm in m.names] + [False])[m.author_index]
     notice = np.zeros(n, bool)
-    if _NOTICE and lrm.any():
+    if lrm.any():
         notice = np_mask(where(lrm, text, lambda t: pc.match_substring_regex(t, _NOTICE), pa.bool_()))
     m.system = ~m.has_sender | (lrm & ~user_marker & (~participant | notice))
     m.shown_as = m.system & m.has_sender  # iOS puts the chat's name where the author goes
