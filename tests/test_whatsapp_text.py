@@ -196,3 +196,24 @@ def test_signal_exports_are_not_whatsapp(fixtures):
     assert sniff(P, fixtures / "whatsapp/sv_ios_iso.txt") >= 0.9
     msgs = messages(run_parser(P, fixtures / "whatsapp/sv_ios_iso.txt"))
     assert _kinds(msgs) == [("system", None), ("text", "Erik"), ("media", "Erik")]
+
+
+@pytest.mark.parametrize("name, head, line, parser_name", [
+    ("result.json", '{\n "personal_information": {"first_name": "නුවන්"},\n "chats": {"list": [\n',
+     '  {"type": "message", "text": "මගේ පාස්පෝට් එක அவர்கள் எடுத்தார்கள்"},\n', "telegram-json"),
+    ("contacts.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\n", "NOTE:මගේ පාස්පෝට් එක அவர்கள்\r\n", "vcard"),
+    ("sms-20240420.xml", "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n<smses count=\"9999\">\n",
+     '  <sms address="+94771234567" date="1713600000000" type="1" body="පාස්පෝට් එක அவர்கள்" />\n', "sms-backup-xml"),
+])
+def test_every_text_sniff_survives_a_cut_character(tmp_path, name, head, line, parser_name):
+    """The sniffs that read Probe.text (JSON, vCard, XML…) see the real text when the 64 KiB head
+    ends inside a character, instead of UTF-16 garbage."""
+    from casegraph.ingest.detect import detect
+    data = head.encode() + line.encode() * (HEAD_BYTES // len(line.encode()) + 2)
+    while (data[HEAD_BYTES] & 0xC0) != 0x80:
+        data = b" " + data
+    p = tmp_path / name
+    p.write_bytes(data)
+    assert Probe.of(p).text.lstrip().startswith(head.strip()[:5])
+    found = detect(p)
+    assert found is not None and found.name == parser_name
