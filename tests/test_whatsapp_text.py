@@ -165,6 +165,7 @@ def test_year_position_and_new_header_forms(fixtures, name, order, expected):
     assert [m.ts for m in msgs] == expected and [m.sender_name for m in msgs] == ["a"] * (len(msgs) - 1) + ["b"]
     decided = [i for i in issues(recs) if i.message.startswith("dates read as")]
     assert decided[0].message.startswith(f"dates read as {order}")
+    assert sniff(P, fixtures / "whatsapp" / name) >= 0.9
 
 
 def test_year_first_two_digit_dates_were_read_day_first_before(fixtures):
@@ -217,3 +218,13 @@ def test_every_text_sniff_survives_a_cut_character(tmp_path, name, head, line, p
     assert Probe.of(p).text.lstrip().startswith(head.strip()[:5])
     found = detect(p)
     assert found is not None and found.name == parser_name
+
+
+@pytest.mark.parametrize("end", [b"\r", b"\n", "\u2028".encode()])
+def test_huge_line_with_any_line_end_is_cut_in_bounded_memory(tmp_path, end):
+    p = tmp_path / "huge.txt"
+    p.write_bytes(b"12/03/2024, 14:23 - A: " + b"x" * (6 << 20) + end + b"13/03/2024, 14:24 - B: after" + end)
+    recs = run_parser(P, p)
+    assert [m.sender_name for m in messages(recs)] == ["A", "B"]
+    assert messages(recs)[1].text == "after"
+    assert any("kept the first" in i.message for i in issues(recs, "warning"))

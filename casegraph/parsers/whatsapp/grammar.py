@@ -40,7 +40,8 @@ HEADER_PATTERN = "(?i)(?:" + _IOS + ")|(?:" + _ANDROID + ")|(?:" + _COLON + ")|(
 HEADER = re.compile(HEADER_PATTERN)
 HEADER_END = "\\]" + _S + "?|" + _S + "[-–]" + _S  # the first one ends a standard header
 _OTHER_SPLIT = "(?i)^(?:" + _COLON + "|" + _BARE + ")(?P<body>.*)$"
-HEAD_PARTS = "(?P<date>" + _DATE + ")\\D+?(?P<time>" + _TIME + ")"  # on the header's head, already validated
+# On the header's head, already validated; anchored, and the date's final dot left out (both much faster in RE2)
+HEAD_PARTS = "^\\D*(?P<date>\\d{1,4}[./-] ?\\d{1,4}[./-] ?\\d{1,4})\\D+(?P<time>" + _TIME + ")"
 HEAD_MARKER = "(?i)(?:" + _AMPM + ")$"  # 12-hour heads end with a day-half marker
 HEAD_AMPM = "(?i)(?P<ampm>" + _AMPM + ")$"
 QUOTES = "[\"“”„«»「」]"  # a quoted "name" is a system line: X changed the subject to "a: b"
