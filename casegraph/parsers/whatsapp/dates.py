@@ -119,17 +119,25 @@ class OrderEvidence:
             self.low[order] = lo if self.low[order] is None else min(lo, self.low[order])
             self.high[order] = hi if self.high[order] is None else max(hi, self.high[order])
 
+    def _settled_position(self) -> int | None:
+        """The year's position once the values make it certain (evidence only accumulates: an order
+        shown invalid or out of time order stays so)."""
+        if self.four_at:
+            return next(iter(self.four_at)) if len(self.four_at) == 1 else None
+        big = [p for p in self.over31_at if p != 1]
+        if len(big) == 1:
+            return big[0]
+        viable = [p for p in (2, 0) if any(self.invalid[o] == 0 and self.backwards[o] == 0 for o in BY_YEAR[p])]
+        return viable[0] if len(viable) == 1 else None
+
     @property
     def decisive(self) -> bool:
         """Values have settled both the year's position and day against month, so the rest of the
         file need not be read first (a later date that contradicts is flagged as a mixed file)."""
-        if len(self.four_at) == 1:
-            p = next(iter(self.four_at))
-        elif len(self.over31_at) == 1 and not self.four_at:
-            p = next(iter(self.over31_at))
-        else:
+        p = self._settled_position()
+        if p is None:
             return False
-        return any(q in self.over12_at for q in range(3) if q != p) or (p == 2 and self.dotted_at is not None)
+        return p == 0 or any(q in self.over12_at for q in range(3) if q != p) or (p == 2 and self.dotted_at is not None)
 
     # -- the decision ---------------------------------------------------------------------------
     def _span(self, order: str) -> int | None:

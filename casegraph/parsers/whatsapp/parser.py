@@ -108,7 +108,7 @@ class WhatsAppExport(Parser):
                 yield self.issue(src, f"{prefix}file", f"dates read as {order.order}: {order.reason}",
                                  severity=order.severity)
             yield self.issue(src, f"{prefix}file", f"text decoded as {encoding.reason}",
-                             severity="warning" if encoding.lossy or encoding.skip == 2 and encoding.codec == "utf-8"
+                             severity="warning" if encoding.lossy or (encoding.skip == 2 and encoding.codec == "utf-8")
                              else "info")
             ctx = Context(src, prefix, chat, media, arc, order.order)
             if stream is not None:
