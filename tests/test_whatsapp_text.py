@@ -228,3 +228,10 @@ def test_huge_line_with_any_line_end_is_cut_in_bounded_memory(tmp_path, end):
     assert [m.sender_name for m in messages(recs)] == ["A", "B"]
     assert messages(recs)[1].text == "after"
     assert any("kept the first" in i.message for i in issues(recs, "warning"))
+
+
+def test_new_header_forms_with_a_dash_in_the_text(tmp_path):
+    p = tmp_path / "chat.txt"
+    p.write_text("13.06.18 21.25.15: a: 5 - 6 people\n13. 6. 2018. 21:26:00 b: Colombo - Dubai\n")
+    msgs = messages(run_parser(P, p))
+    assert [(m.sender_name, m.text) for m in msgs] == [("a", "5 - 6 people"), ("b", "Colombo - Dubai")]

@@ -31,7 +31,6 @@ _MARKER = "(?:" + _S + "?(?:" + _AMPM + "))?"
 _LEAD = "^[\u200e\u200f]?"
 _IOS = _LEAD + "\\[" + _DATE + _MID + _TIME + _MARKER + "\\]"
 _ANDROID = _LEAD + _DATE + _MID + _TIME + _MARKER + _S + "[-–]" + _S
-STANDARD = "(?i)(?:" + _IOS + ")|(?:" + _ANDROID + ")"
 # Rarer forms whose end is not a bracket or a dash: cut with a capturing pattern, on their rows only.
 _COLON = _LEAD + "(?P<h1>" + _DATE + _MID + _DOT_TIME + "):" + _S
 _BARE = _LEAD + "(?P<h2>" + _DOT_DATE + _S + _TIME + _MARKER + ")" + _S
@@ -81,11 +80,15 @@ def headers(lines: pa.Array) -> tuple[np.ndarray, dict[str, pa.Array]]:
     The full pattern runs once as a DFA; the parts are then cut out with simple, fast kernels."""
     idx = np.flatnonzero(np_mask(pc.match_substring_regex(lines, HEADER_PATTERN)))
     heads = lines.take(pa.array(idx, pa.int64()))
-    other = ~np_mask(pc.match_substring_regex(heads, STANDARD)) if len(heads) else np.zeros(0, bool)
     split = pc.split_pattern_regex(heads, HEADER_END, max_splits=1)
     two = len(split) == 0 or pc.min(pc.list_value_length(split)).as_py() == 2
     head = pc.list_element(split, 0)
     body = pc.list_element(split, 1) if two else _second(split)
+    # The colon and bare forms: no bracket or dash ended them (one part), or one in the text did and
+    # the cut head holds the form's ': ' (a standard head, date and time only, never does).
+    other = np_mask(pc.match_substring(head, ": "))
+    if not two:
+        other |= np_mask(pc.less(pc.list_value_length(split), 2))
     if other.any():  # the colon and bare forms: cut by their own pattern
         rows = pa.array(np.flatnonzero(other), pa.int64())
         cut = pc.extract_regex(heads.take(rows), _OTHER_SPLIT)

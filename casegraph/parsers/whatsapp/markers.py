@@ -51,9 +51,17 @@ FILE_ATTACHED = "(?i)^[" + MARKS + "]*(?P<file>[^\\n]+?\\.\\w{2,5})\\s*\\((?:" +
 SPECIAL = "(?i)<|‹|location: |\\((?:" + alternation("file_attached_words") + ")\\)"
 
 
+_PAD = "[\\s." + MARKS + "]*"
+# One DFA pass finds the rows that may be markers; only those are normalised and looked up.
+_CANDIDATE = ("(?i)^" + _PAD + "(?:" + "|".join(alternation(n) for n in WHOLE) + ")" + _PAD + "$|(?:"
+              + alternation("media_omitted_suffix") + ")" + _PAD + "$")
+
+
 def whole_markers(text: pa.Array) -> dict[str, np.ndarray]:
     """Masks of the rows whose whole text is a marker, by table section."""
     short = np_mask(pc.less_equal(pc.utf8_length(text), MAX_WHOLE))
+    if short.any():
+        short[short] = np_mask(pc.match_substring_regex(text.filter(pa.array(short)), _CANDIDATE))
     out = {name: np.zeros(len(text), bool) for name in WHOLE}
     if not short.any():
         return out

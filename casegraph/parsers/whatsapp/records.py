@@ -25,7 +25,7 @@ from ..base import Source
 from ..mentions import PREFILTER, looks_like_phone
 from . import markers
 from .dates import timestamps
-from .grammar import MARKS, clean_name, extract, np_mask, sender_split, where
+from .grammar import MARKS, clean_name, extract, np_mask, where
 from .runs import ANY_EVENT, MAX_TEXT, SYSTEM_EVENTS, Lines
 
 KINDS = pa.array(["text", "media", "deleted", "system"])
@@ -113,7 +113,7 @@ class _Rows:
 def _messages(ctx: Context, run: Lines) -> _Rows:
     """Header lines become messages (minus pasted lines), with their text, locators and authors."""
     h, idx = run.h, run.idx
-    sender, rest = sender_split(h["body"])
+    sender, rest = h["sender"], h["rest"]
     ts, swapped = timestamps(h["date"], h["time"], h["ampm"], ctx.order)
     # A header-shaped line with no author, no known system event, and earlier than the message
     # before it, is a line pasted inside that message, not a new message.
@@ -130,7 +130,7 @@ def _messages(ctx: Context, run: Lines) -> _Rows:
     m.starts = starts = idx[kept]
     m.ends = ends = np.append(idx[kept[1:]], len(run.lines))
     m.h = {k: v.take(rows) for k, v in h.items()}
-    m.sender, m.rest, m.ts, m.swapped = sender.take(rows), rest.take(rows), ts.take(rows), swapped[kept]
+    m.sender, m.rest, m.ts, m.swapped = m.h["sender"], m.h["rest"], ts.take(rows), swapped[kept]
 
     # text: the header line's rest, then its continuation lines, joined with newlines; no trailing
     # blank lines or spaces (a file's final empty line is not part of its last message)

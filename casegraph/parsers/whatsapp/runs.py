@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .grammar import has_author, headers
+from .grammar import has_author, headers, sender_split
 
 MAX_TEXT = 1 << 20  # characters kept of one message; more is reported, not stored
 # System events that name what happened; a header-shaped line with one of these is never a pasted line.
@@ -46,6 +46,7 @@ class Lines:
     def of(cls, first: int, lines: list[str]) -> Lines:
         arr = pa.array(lines, pa.string())
         idx, h = headers(arr)
+        h["sender"], h["rest"] = sender_split(h["body"])  # here, in the read-ahead thread
         return cls(first, lines, arr, idx, h)
 
     def head(self, end: int) -> Lines:
