@@ -23,6 +23,8 @@ Fixture shapes and where they come from (real exports as other projects read and
 - yymmdd.txt / yyddmm.txt: lucasrodes/whatstk whatstk/whatsapp/assets/header_format_support.json
   ("%y-%m-%d, %H:%M - %name:", "%y-%d-%m, …"); dotted_colon.txt, dot_year_dot.txt, year_middle.txt:
   the header forms issue #13 measured.
+- sv_ios_iso.txt: iOS with an English UI and Swedish region dates ("[2021-03-14 15:32:10]"), the
+  shape Signal exports share; told apart by WhatsApp's U+200E lines.
 - signal_text/: joweich/chat-miner test/signal/test_export.txt ("[2019-12-24, 12:23] Jane Doe: …")
   and carderne/signal-export sigexport/models.py Message.to_md ("[%Y-%m-%d %H:%M:%S] sender: body",
   "![name](./media/…)", "(- Name: emoji -)").
