@@ -237,3 +237,12 @@ def test_new_header_forms_with_a_dash_in_the_text(tmp_path):
     p.write_text("13.06.18 21.25.15: a: 5 - 6 people\n13. 6. 2018. 21:26:00 b: Colombo - Dubai\n")
     msgs = messages(run_parser(P, p))
     assert [(m.sender_name, m.text) for m in msgs] == [("a", "5 - 6 people"), ("b", "Colombo - Dubai")]
+
+
+def test_same_records_with_or_without_the_read_ahead_thread(fixtures, monkeypatch):
+    import casegraph.parsers.whatsapp.parser as wp
+    path = fixtures / "whatsapp/en_ios_group.txt"
+    monkeypatch.setattr(wp.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    threaded = run_parser(P, path)
+    monkeypatch.setattr(wp.os, "getloadavg", lambda: (99.0, 99.0, 99.0))
+    assert run_parser(P, path) == threaded
