@@ -246,3 +246,26 @@ def test_same_records_with_or_without_the_read_ahead_thread(fixtures, monkeypatc
     threaded = run_parser(P, path)
     monkeypatch.setattr(wp.os, "getloadavg", lambda: (99.0, 99.0, 99.0))
     assert run_parser(P, path) == threaded
+
+
+@pytest.mark.parametrize("line, expected", [
+    # the date formats Pustur/whatsapp-chat-parser tests/parser.test.ts lists as found in real chats
+    ("3/6/18, 1:55 p.m. - a: m", datetime(2018, 6, 3, 13, 55)),
+    ("03-06-2018, 01.55 PM - a: m", datetime(2018, 6, 3, 13, 55)),
+    ("13.06.18 21.25.15: a: m", datetime(2018, 6, 13, 21, 25, 15)),
+    ("[06.13.18 21:25:15] a: m", datetime(2018, 6, 13, 21, 25, 15)),
+    ("13.6.2018 klo 21.25.15 - a: m", datetime(2018, 6, 13, 21, 25, 15)),
+    ("13. 6. 2018. 21:25:15 a: m", datetime(2018, 6, 13, 21, 25, 15)),
+    ("[3/6/18 1:55:00 p. m.] a: m", datetime(2018, 6, 3, 13, 55)),
+    ("\u200e[3/6/18 1:55:00 p. m.] a: m", datetime(2018, 6, 3, 13, 55)),
+    ("[2018/06/13, 21:25:15] a: m", datetime(2018, 6, 13, 21, 25, 15)),
+    ("[06/2018/13, 21:25:15] a: m", datetime(2018, 6, 13, 21, 25, 15)),
+])
+def test_header_forms_under_a_given_day_first_order(tmp_path, line, expected):
+    """Single lines cannot decide 3/6 against 6/3, so the examiner says DMY: year-first and
+    year-in-the-middle lines still read by their four-digit year."""
+    p = tmp_path / "chat.txt"
+    p.write_text(line + "\n")
+    (m,) = messages(run_parser(WhatsAppExport(date_order="DMY"), p))
+    assert (m.ts, m.sender_name, m.text) == (expected, "a", "m")
+    assert sniff(P, p) >= 0.9
