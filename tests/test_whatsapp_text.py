@@ -269,3 +269,16 @@ def test_header_forms_under_a_given_day_first_order(tmp_path, line, expected):
     (m,) = messages(run_parser(WhatsAppExport(date_order="DMY"), p))
     assert (m.ts, m.sender_name, m.text) == (expected, "a", "m")
     assert sniff(P, p) >= 0.9
+
+
+def test_ios_encryption_notice_under_the_contacts_name_is_not_theirs(tmp_path):
+    """iOS writes the notice with the other party as author in a one-to-one chat, without U+200E in
+    older exports (AyazKhuraishi/whatsapp-export-inconsistencies inconsistencies-messages/system-messages.md)."""
+    p = tmp_path / "_chat.txt"
+    p.write_text("[1.1.2019, 12.00.00] Jane Doe: Messages to this chat and calls are now secured with end-to-end encryption.\n"
+                 "[1.1.2019, 12.01.00] Jane Doe: is this chat end-to-end encrypted?\n"
+                 "[1.1.2019, 12.02.00] Jane Doe: \u200eYour security code with John Doe changed.\n")
+    msgs = messages(run_parser(P, p))
+    assert [(m.kind, m.sender_name) for m in msgs] == [("system", None), ("text", "Jane Doe"), ("system", None)]
+    assert [m.extra.get("event") for m in msgs] == ["encryption-notice", None, "security-code-changed"]
+    assert msgs[0].extra["shown_as"] == "Jane Doe"

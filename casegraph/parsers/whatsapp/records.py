@@ -31,8 +31,9 @@ from .runs import ANY_EVENT, MAX_TEXT, SYSTEM_EVENTS, Lines
 KINDS = pa.array(["text", "media", "deleted", "system"])
 _LOCATION = r"location: https?://maps\.google\.com/\?q=(?P<lat>-?\d+\.\d+),(?P<lon>-?\d+\.\d+)"
 _NOTICES = (("encryption_notice", "encryption-notice"), ("security_code_notice", "security-code-changed"))
-_NOTICE_PATTERNS = tuple(("(?i)" + markers.alternation(section), event) for section, event in _NOTICES)
-_NOTICE = "|".join(p for p, _ in _NOTICE_PATTERNS)
+_NOTICE_PATTERNS = tuple(("(?i)^[\\s" + MARKS + "]*(?:" + markers.alternation(section) + ")", event)
+                         for section, event in _NOTICES)
+_NOTICE = "|".join("(?:" + p[4:] + ")" for p, _ in _NOTICE_PATTERNS)
 
 
 @dataclass
@@ -188,10 +189,10 @@ def _classify(ctx: Context, m: _Rows) -> None:
     ordinary = m.has_sender & ~lrm
     ctx.participants.update(m.names[i] for i in np.unique(m.author_index[ordinary]).tolist())
     participant = np.array([nm in ctx.participants for nm in m.names] + [False])[m.author_index]
-    notice = np.zeros(n, bool)
-    if lrm.any():
-        notice = np_mask(where(lrm, text, lambda t: pc.match_substring_regex(t, _NOTICE), pa.bool_()))
-    m.system = ~m.has_sender | (lrm & ~user_marker & (~participant | notice))
+    # a notice under a name (older iOS exports have no U+200E before it) is WhatsApp's, not that person's
+    notice = np_mask(where(bracketed & m.has_sender, m.rest, lambda t: pc.match_substring_regex(t, "(?i)" + _NOTICE),
+                           pa.bool_()))
+    m.system = ~m.has_sender | notice | (lrm & ~user_marker & ~participant)
     m.shown_as = m.system & m.has_sender  # iOS puts the chat's name where the author goes
     m.has_media = ~m.system & ~m.deleted & has_file
     m.media_omitted = ~m.system & ~m.deleted & ~m.has_media & m.omitted
