@@ -282,3 +282,22 @@ def test_ios_encryption_notice_under_the_contacts_name_is_not_theirs(tmp_path):
     assert [(m.kind, m.sender_name) for m in msgs] == [("system", None), ("text", "Jane Doe"), ("system", None)]
     assert [m.extra.get("event") for m in msgs] == ["encryption-notice", None, "security-code-changed"]
     assert msgs[0].extra["shown_as"] == "Jane Doe"
+
+
+def test_bad_utf16_is_noted_by_line(tmp_path):
+    p = tmp_path / "chat.txt"
+    good = "12/03/2024, 14:23 - Kasun: ok\n".encode("utf-16-le")
+    p.write_bytes(b"\xff\xfe" + good + "13/03/2024, 14:23 - Nuwan: x".encode("utf-16-le") + b"\x00\xd8" + "\n".encode("utf-16-le"))
+    recs = run_parser(P, p)
+    assert [m.sender_name for m in messages(recs)] == ["Kasun", "Nuwan"]
+    assert [i.prov.locator for i in issues(recs, "warning") if "UTF-16" in i.message] == ["line:2"]
+
+
+def test_four_digit_years_in_two_places_are_flagged(tmp_path):
+    p = tmp_path / "chat.txt"
+    p.write_text("2024-03-12 10:00 - a: iso\n13/03/2024, 10:00 - b: day first\n")
+    recs = run_parser(P, p)
+    (err,) = issues(recs, "error")
+    assert "mixes date layouts" in err.message and "line 2 has 13/03/2024" in err.message
+    assert any(w.prov.locator == "line:2" for w in issues(recs, "warning"))
+    assert [m.ts for m in messages(recs)] == [datetime(2024, 3, 12, 10), datetime(2024, 3, 13, 10)]  # each by its own layout

@@ -104,10 +104,10 @@ def _valid_prefix(data: bytes, codec: str, complete: bool) -> bool:
 def _looks_utf16(data: bytes, codec: str) -> bool:
     """UTF-16 that decodes to text: no unpaired surrogates, and mostly letters, digits, spaces and
     punctuation rather than the CJK soup that UTF-8 bytes make when read two at a time."""
-    if len(data) < 2 or not _valid_prefix(data[: len(data) & ~1], codec, False):
+    if len(data) < 2:
         return False
-    text = data[: len(data) & ~1].decode(codec, errors="replace")[:4096]
-    if not text:
+    text = data[: min(len(data), 8192) & ~1].decode(codec, errors="replace")
+    if not text or text.count("\ufffd") > max(2, len(text) / 100):  # a damaged unit or two, not a wrong guess
         return False
     common = sum(1 for ch in text if ch < "\u3000" or "\uff00" <= ch)  # below the CJK blocks
     return common / len(text) > 0.8 or "\n" in text[:400]

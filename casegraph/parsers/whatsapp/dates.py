@@ -228,7 +228,8 @@ def timestamps(date: pa.Array, time: pa.Array, ampm: pa.Array, order: str | None
     distinct date and time strings (few) and gathered. A four-digit field is the year wherever it
     stands (a forced DMY still reads 2018-06-13). Under a decided order, a date that is only valid
     with day and month the other way round (the file mixes orders) is read that way and flagged in
-    the second result. Undecided: only dates that read the same either way, or only one way."""
+    the second result (1); so is a date whose four-digit year stands elsewhere than the order puts
+    it (2). Undecided: only dates that read the same either way, or only one way."""
     dd = pc.dictionary_encode(date)
     values, widths = fields(dd.dictionary)
     n = values.shape[1]
@@ -238,7 +239,8 @@ def timestamps(date: pa.Array, time: pa.Array, ampm: pa.Array, order: str | None
     # day before month in the written order; a row whose four-digit year stands elsewhere than the
     # order says is read the way its own layout is written: year first is year-month-day
     order_first = order in (None, "DMY", "YDM", "DYM")
-    day_first = np.where(yp == (ORDERS[order][0] if order else 2), order_first, yp != 0)
+    home = yp == (ORDERS[order][0] if order else 2)
+    day_first = np.where(home, order_first, yp != 0)
     # the two fields that are not the year, in their written order
     x = np.where(yp == 0, values[1], values[0])
     z = np.where(yp == 2, values[1], values[2])
@@ -251,6 +253,7 @@ def timestamps(date: pa.Array, time: pa.Array, ampm: pa.Array, order: str | None
         m, d = np.where(day_first, z, x), np.where(day_first, x, z)
         swapped = (m > 12) & (d <= 12)
         m, d = np.where(swapped, d, m), np.where(swapped, m, d)
+        swapped = np.where(swapped, 1, np.where(home, 0, 2)).astype(np.int8)
         ok = np.ones(n, bool)
     valid_day, days = calendar(y, m, d)
     ok &= valid_day

@@ -102,7 +102,8 @@ class WhatsAppExport(Parser):
                     ahead, stream = [], None
                 order = evidence.decide()
             if order.order is None:
-                yield self.issue(src, f"{prefix}file", f"day/month order undecided: {order.reason}; dates that read "
+                what = "date field" if order.inconsistent else "day/month"
+                yield self.issue(src, f"{prefix}file", f"{what} order undecided: {order.reason}; dates that read "
                                  "differently either way have no timestamp. Re-ingest with date_order=DMY or MDY "
                                  "(or YMD, YDM, DYM, MYD).", severity="error")
             elif not order.inconsistent:
@@ -120,6 +121,10 @@ class WhatsAppExport(Parser):
         if order.inconsistent and order.order and ctx.swapped_at is None:
             yield self.issue(src, f"{prefix}file", f"the file mixes date orders ({order.reason}); read as {order.order}",
                              severity="error")
+        if ctx.moved_at is not None:
+            yield self.issue(src, f"{prefix}file", f"the file mixes date layouts: it reads as {order.order}, but line "
+                             f"{ctx.moved_at[0]} has {ctx.moved_at[1]}, its four-digit year elsewhere; such dates were "
+                             "read by their own layout and flagged.")
         if ctx.swapped_at is not None:
             yield self.issue(src, f"{prefix}file", f"the file mixes day/month orders: it reads as {order.order}, but line "
                              f"{ctx.swapped_at[0]} has {ctx.swapped_at[1]}, valid only the other way round; such dates were "

@@ -47,6 +47,7 @@ class Context:
     started: bool = False
     last_ts: object = None
     swapped_at: tuple[int, str] | None = None
+    moved_at: tuple[int, str] | None = None
     participants: set[str] = field(default_factory=set)  # names that wrote an ordinary message so far
     hashes: dict[str, str] = field(default_factory=dict)
     _json: dict = field(default_factory=dict)
@@ -131,7 +132,9 @@ def _messages(ctx: Context, run: Lines) -> _Rows:
     m.starts = starts = idx[kept]
     m.ends = ends = np.append(idx[kept[1:]], len(run.lines))
     m.h = {k: v.take(rows) for k, v in h.items()}
-    m.sender, m.rest, m.ts, m.swapped = m.h["sender"], m.h["rest"], ts.take(rows), swapped[kept]
+    m.sender, m.rest, m.ts = m.h["sender"], m.h["rest"], ts.take(rows)
+    m.odd_date = swapped[kept]  # 1: day and month the other way round; 2: the year elsewhere
+    m.swapped = m.odd_date > 0
 
     # text: the header line's rest, then its continuation lines, joined with newlines; no trailing
     # blank lines or spaces (a file's final empty line is not part of its last message)
@@ -264,10 +267,14 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
             date, time_, ampm = (m.h[k][i].as_py() for k in ("date", "time", "ampm"))
             e["date_text"] = f"{date} {time_}{' ' + ampm if ampm else ''}"
             raw = run.lines[m.starts[i]][:200]
-            if m.swapped[i]:
+            if m.odd_date[i] == 1:
                 ctx.swapped_at = ctx.swapped_at or (run.first + int(m.starts[i]), date)
                 out.append(parser.issue(src, locs[i], f"date {date!r} is valid only the other way round from the "
                                         f"file's {ctx.order}; read that way", raw, severity="warning"))
+            elif m.odd_date[i] == 2:
+                ctx.moved_at = ctx.moved_at or (run.first + int(m.starts[i]), date)
+                out.append(parser.issue(src, locs[i], f"date {date!r} has its four-digit year elsewhere than the "
+                                        f"file's {ctx.order}; read by its own layout", raw, severity="warning"))
             else:
                 out.append(parser.issue(src, locs[i], f"date {date!r} cannot be read as "
                                         f"{ctx.order or 'either day/month order'}", raw, severity="warning"))

@@ -114,7 +114,13 @@ def blocks(f, encoding: TextEncoding, block: int = BLOCK) -> Iterator[tuple[int,
             continue
         chunk, carry = buf[:cut], buf[cut:]
         notes: Notes = []
-        lines = _decode(chunk, first, notes) if empty == b"" else split_lines(chunk)
+        if empty == b"":
+            lines = _decode(chunk, first, notes)
+        else:
+            lines = split_lines(chunk)
+            if "\ufffd" in chunk:  # the decoder replaced bytes that are not valid in the encoding
+                notes += [(first + i, f"not valid {encoding.codec.upper()}; undecodable bytes replaced with U+FFFD")
+                          for i, line in enumerate(lines) if "\ufffd" in line]
         if first == 1 and lines and lines[0].startswith("\ufeff"):
             lines[0] = lines[0][1:]
         if lines and max(map(len, lines)) > MAX_LINE:
