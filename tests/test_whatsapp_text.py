@@ -301,3 +301,17 @@ def test_four_digit_years_in_two_places_are_flagged(tmp_path):
     assert "mixes date layouts" in err.message and "line 2 has 13/03/2024" in err.message
     assert any(w.prov.locator == "line:2" for w in issues(recs, "warning"))
     assert [m.ts for m in messages(recs)] == [datetime(2024, 3, 12, 10), datetime(2024, 3, 13, 10)]  # each by its own layout
+
+
+@pytest.mark.parametrize("text", [
+    # sigtop's short text format (tbvdm/sigtop: "date time name: text")
+    "2024-05-02 21:10 Rizwan: Passport eka gennanna.\n2024-05-02 21:11 You: hari\n",
+    # an IRC-style Signal text export: "[Mon DD, YYYY HH:MM:SS] <name> text"
+    "[May 02, 2024 21:10:03] <Rizwan> Passport eka gennanna.\n[May 02, 2024 21:11:40] <Nuwan> hari\n",
+    # sigexport's Markdown with a reply quote
+    "[2024-05-02 21:10:03] Rizwan: Passport eka  \n\n[2024-05-02 21:12:00] Rizwan: \n\n> hari\n\nGood  \n",
+])
+def test_other_signal_text_shapes_are_not_whatsapp(tmp_path, text):
+    p = tmp_path / "Rizwan.txt"
+    p.write_text(text)
+    assert sniff(P, p) == 0
