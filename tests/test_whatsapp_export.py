@@ -123,7 +123,8 @@ def test_bad_bytes_and_preamble_are_kept_as_issues(fixtures):
     assert [m.text for m in msgs] == ["caf\ufffd ok", "fine"]
     errs = issues(recs, "error")
     assert errs[0].prov.locator == "line:1" and errs[0].raw == "garbage before any header"
-    warn = issues(recs, "warning")[0]
+    file_note, warn = issues(recs, "warning")
+    assert "not valid UTF-8" in file_note.message and file_note.prov.locator == "file"  # the encoding decision
     assert warn.prov.locator == "line:2" and "not valid UTF-8" in warn.message
 
 

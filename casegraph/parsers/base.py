@@ -5,6 +5,7 @@ what they could not read, so that nothing is lost silently.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -47,14 +48,14 @@ class Probe:
         return Path(self.name).suffix.lower()
 
     @cached_property
+    def encoding(self) -> TextEncoding:
+        """How the head (and so the file) is decoded as text; see decide_encoding."""
+        return decide_encoding(self.head, complete=len(self.head) < HEAD_BYTES)
+
+    @cached_property
     def text(self) -> str:
-        """The head decoded leniently (BOM-aware), for text sniffing."""
-        for enc in ("utf-8-sig", "utf-16"):
-            try:
-                return self.head.decode(enc)
-            except UnicodeDecodeError:
-                continue
-        return self.head.decode("utf-8", errors="replace")
+        """The head decoded for text sniffing: a character cut by the 64 KiB limit is not an error."""
+        return self.encoding.decode_head(self.head)
 
     @cached_property
     def members(self) -> list[str]:
@@ -75,6 +76,67 @@ class Probe:
                 return {r[0].lower() for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.DatabaseError:
             return set()
+
+
+@dataclass(frozen=True)
+class TextEncoding:
+    """The decision on how a text exhibit is decoded: codec, bytes to skip first (a BOM), and why."""
+
+    codec: str  # a Python codec name: utf-8, utf-16-le, utf-16-be
+    skip: int  # leading bytes that are not text (byte-order mark)
+    reason: str
+    lossy: bool = False  # the head is not valid in any encoding tried: bad bytes are replaced
+
+    def decode_head(self, head: bytes) -> str:
+        """A prefix decoded tolerantly: an incomplete character at the end is dropped, not an error."""
+        dec = codecs.getincrementaldecoder(self.codec)(errors="replace")
+        return dec.decode(head[self.skip:], final=False)
+
+
+def _valid_prefix(data: bytes, codec: str, complete: bool) -> bool:
+    try:
+        codecs.getincrementaldecoder(codec)(errors="strict").decode(data, final=complete)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _looks_utf16(data: bytes, codec: str) -> bool:
+    """UTF-16 that decodes to text: no unpaired surrogates, and mostly letters, digits, spaces and
+    punctuation rather than the CJK soup that UTF-8 bytes make when read two at a time."""
+    if len(data) < 2:
+        return False
+    text = data[: min(len(data), 8192) & ~1].decode(codec, errors="replace")
+    if not text or text.count("\ufffd") > max(2, len(text) / 100):  # a damaged unit or two, not a wrong guess
+        return False
+    common = sum(1 for ch in text if ch < "\u3000" or "\uff00" <= ch)  # below the CJK blocks
+    return common / len(text) > 0.8 or "\n" in text[:400]
+
+
+def decide_encoding(head: bytes, complete: bool = False) -> TextEncoding:
+    """Decide how to decode a text exhibit from its first bytes. `complete` says the head is the whole
+    file (so a cut character at its end is damage, not the 64 KiB limit). Order: a UTF-8 BOM; a UTF-16
+    BOM whose bytes read as UTF-16 text (a UTF-8 file that merely starts with FF FE is UTF-8); valid
+    UTF-8; UTF-16 without BOM (every other byte zero); else UTF-8 with bad bytes replaced."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return TextEncoding("utf-8", 3, "UTF-8 (byte-order mark)")
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            rest = head[2:]
+            if b"\x00" not in rest and _valid_prefix(rest, "utf-8", complete):
+                return TextEncoding("utf-8", 2, f"UTF-8 after {len(bom)} stray bytes that look like a UTF-16 "
+                                    "byte-order mark (the rest is valid UTF-8 and not UTF-16 text)")
+            if _looks_utf16(rest, codec):
+                return TextEncoding(codec, 2, f"{codec.upper()} (byte-order mark)")
+    sample = head[:4096]
+    if len(sample) >= 16 and sample.count(0) > len(sample) * 0.2:  # text has no NULs; UTF-16 of Latin text is half NULs
+        for codec, zeros in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+            if zeros.count(0) > len(zeros) * 0.4 and _looks_utf16(head, codec):
+                return TextEncoding(codec, 0, f"{codec.upper()} without byte-order mark")
+    if _valid_prefix(head, "utf-8", complete):
+        return TextEncoding("utf-8", 0, "UTF-8")
+    return TextEncoding("utf-8", 0, "not valid UTF-8 (nor UTF-16); read as UTF-8 with bad bytes replaced",
+                        lossy=True)
 
 
 def closing_sqlite(path: Path) -> sqlite3.Connection:
@@ -154,22 +216,16 @@ class Parser:
 
 MAX_LINE = 1 << 20  # longer lines are cut here; the cut is reported, never silent
 
-_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
-
-
 def text_lines(f) -> Iterator[tuple[int, str, str | None]]:
     """(line number, text without line end, note) for each line of a binary stream.
 
     Streams in bounded memory: a line longer than MAX_LINE bytes is cut and the rest skipped up to
     the next newline. Bytes that are not valid in the encoding are replaced (U+FFFD); the note says
     what happened so the caller can record it as a ParseIssue."""
-    head = f.peek(4)[:4] if hasattr(f, "peek") else b""
-    encoding = "utf-8"
-    for bom, enc in _BOMS:
-        if head.startswith(bom):
-            f.read(len(bom))
-            encoding = enc
-            break
+    head = f.peek(4096)[:4096] if hasattr(f, "peek") else b""
+    decided = decide_encoding(head)
+    f.read(decided.skip)
+    encoding = decided.codec
     if encoding != "utf-8":  # UTF-16 exports: decode as a text stream (still bounded per line)
         reader = io.TextIOWrapper(f, encoding=encoding, errors="replace", newline="")
         n = 0

@@ -1,0 +1,332 @@
+"""The records of one run of whole messages: column-wise with Arrow, Python only for the rare rows.
+
+Who wrote a line: a `Name: …` line is that person's message — text, media (sent, or left out of the
+export), deleted or edited — whatever language the markers are in, and an unknown marker stays a
+text message with its author. The exceptions are lines with no author at all, and the iOS lines
+(bracketed, the text starting with U+200E) that WhatsApp writes under the chat's name: those are
+system lines when the name is no participant (never wrote an ordinary message) or the text is a
+notice nobody writes (encryption, security code).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ...ingest.archive import SafeArchive
+from ...ingest.hashing import digest_stream
+from ...model import Batch, Message, Record, constant, id_prefix
+from ...store import to_json
+from ..base import Source
+from ..mentions import PREFILTER, looks_like_phone
+from . import markers
+from .dates import timestamps
+from .grammar import MARKS, clean_name, extract, np_mask, where
+from .runs import ANY_EVENT, MAX_TEXT, SYSTEM_EVENTS, Lines
+
+KINDS = pa.array(["text", "media", "deleted", "system"])
+_LOCATION = r"location: https?://maps\.google\.com/\?q=(?P<lat>-?\d+\.\d+),(?P<lon>-?\d+\.\d+)"
+_NOTICES = (("encryption_notice", "encryption-notice"), ("security_code_notice", "security-code-changed"))
+_NOTICE_PATTERNS = tuple(("(?i)^[\\s" + MARKS + "]*(?:" + markers.alternation(section) + ")", event)
+                         for section, event in _NOTICES)
+_NOTICE = "|".join("(?:" + p[4:] + ")" for p, _ in _NOTICE_PATTERNS)
+
+
+@dataclass
+class Context:
+    src: Source
+    prefix: str
+    chat: str
+    media: dict[str, str]
+    arc: SafeArchive | None
+    order: str | None
+    started: bool = False
+    last_ts: object = None
+    swapped_at: tuple[int, str] | None = None
+    moved_at: tuple[int, str] | None = None
+    participants: set[str] = field(default_factory=set)  # names that wrote an ordinary message so far
+    hashes: dict[str, str] = field(default_factory=dict)
+    _json: dict = field(default_factory=dict)
+
+    def json(self, e: dict) -> str | None:
+        """JSON for a row's extra facts; the common small ones (flags, event names) are made once."""
+        if not e:
+            return None
+        try:
+            key = tuple(e.items())
+            if key not in self._json:
+                self._json[key] = to_json(e)
+            return self._json[key]
+        except TypeError:  # unhashable (a location): not worth caching
+            return to_json(e)
+
+    def media_hash(self, member: str) -> str:
+        if member not in self.hashes:
+            with self.arc.open(member) as mf:
+                self.hashes[member] = digest_stream(mf).sha256
+        return self.hashes[member]
+
+
+def _event(text: pa.Array) -> pa.Array:
+    out = pa.nulls(len(text), pa.string())
+    for pattern, name in reversed(_NOTICE_PATTERNS + tuple(("(?i)" + p, e) for p, e in SYSTEM_EVENTS)):  # the first listed wins
+        out = pc.if_else(pc.match_substring_regex(text, pattern), name, out)
+    return pc.fill_null(out, "other")
+
+
+def build(parser, ctx: Context, run: Lines) -> list[Record | Batch]:
+    """The records of one run (issues first, then the messages batch, then identifiers)."""
+    out: list[Record | Batch] = []
+    out += _leading(parser, ctx, run)
+    if not len(run.idx):
+        return out
+    ctx.started = True
+    m = _messages(ctx, run)
+    _classify(ctx, m)
+    out += _rare_rows(parser, ctx, run, m)
+    out.append(_batch(parser, ctx, m))
+    out.extend(_identifiers(parser, ctx, m))
+    if m.ts[m.n - 1].is_valid:
+        ctx.last_ts = m.ts[m.n - 1].as_py()
+    return out
+
+
+def _leading(parser, ctx: Context, run: Lines) -> list:
+    """Lines before the first header of the run: a preamble (file start) or an overrun's tail."""
+    lines, first = run.lines, run.first
+    lead = int(run.idx[0]) if len(run.idx) else len(lines)
+    if not lead:
+        return []
+    if not ctx.started:  # text before the first header of the file
+        return [parser.issue(ctx.src, f"{ctx.prefix}line:{first + i}", "text before the first message header", lines[i])
+                for i in range(lead) if lines[i].strip(" \ufeff" + MARKS)]
+    return [parser.issue(ctx.src, f"{ctx.prefix}line:{first}-{first + lead - 1}", "continuation lines beyond the "
+                         "message size limit; not stored as text", lines[0][:200], severity="warning")]
+
+
+class _Rows:
+    """The columns of the run's messages, filled in step by step."""
+
+
+def _messages(ctx: Context, run: Lines) -> _Rows:
+    """Header lines become messages (minus pasted lines), with their text, locators and authors."""
+    h, idx = run.h, run.idx
+    sender, rest = h["sender"], h["rest"]
+    ts, swapped = timestamps(h["date"], h["time"], h["ampm"], ctx.order)
+    # A header-shaped line with no author, no known system event, and earlier than the message
+    # before it, is a line pasted inside that message, not a new message.
+    no_sender = ~np_mask(sender.is_valid())
+    keep = np.ones(len(idx), bool)
+    if no_sender.any():
+        prev = pa.concat_arrays([pa.array([ctx.last_ts], pa.timestamp("us")), ts.slice(0, len(ts) - 1)])
+        no_event = ~np_mask(where(no_sender, h["body"], lambda b: pc.match_substring_regex(b, ANY_EVENT), pa.bool_()))
+        keep = ~(no_sender & no_event & np_mask(pc.less(ts, prev)))
+    kept = np.flatnonzero(keep)
+    rows = pa.array(kept, pa.int64())
+    m = _Rows()
+    m.n = n = len(kept)
+    m.starts = starts = idx[kept]
+    m.ends = ends = np.append(idx[kept[1:]], len(run.lines))
+    m.h = {k: v.take(rows) for k, v in h.items()}
+    m.sender, m.rest, m.ts = m.h["sender"], m.h["rest"], ts.take(rows)
+    m.odd_date = swapped[kept]  # 1: day and month the other way round; 2: the year elsewhere
+    m.swapped = m.odd_date > 0
+
+    # text: the header line's rest, then its continuation lines, joined with newlines; no trailing
+    # blank lines or spaces (a file's final empty line is not part of its last message)
+    mask = np.zeros(len(run.lines), bool)
+    mask[starts] = True
+    pieces = pc.replace_with_mask(run.arr, pa.array(mask), m.rest).slice(int(starts[0]), int(ends[-1] - starts[0]))
+    text = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.append(starts, ends[-1]) - starts[0], pa.int32()), pieces), "\n")
+    text = pc.utf8_trim(pc.utf8_rtrim_whitespace(text), MARKS + " ")
+    m.long_text = np_mask(pc.greater(pc.utf8_length(text), MAX_TEXT))
+    if m.long_text.any():
+        text = pc.if_else(pa.array(m.long_text), pc.utf8_slice_codeunits(text, 0, MAX_TEXT), text)
+    m.text = text
+
+    first_line, last_line = pa.array(starts + run.first), pa.array(ends - 1 + run.first)
+    loc_head = ctx.prefix + "line:"
+    m.locators = pc.if_else(pc.equal(first_line, last_line),
+                            pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), ""),
+                            pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), "-",
+                                                        last_line.cast(pa.string()), ""))
+    _authors(m)
+    return m
+
+
+def _authors(m: _Rows) -> None:
+    """Who wrote each row, worked out once per distinct author string."""
+    authors = pc.dictionary_encode(m.sender)
+    cleaned = [clean_name(a) for a in authors.dictionary.to_pylist()]
+    ai = pc.fill_null(authors.indices, -1).to_numpy(zero_copy_only=False)
+    m.has_sender = ai >= 0
+    gather = pa.array(np.where(m.has_sender, ai, len(cleaned)))
+    m.names = [c[0] for c in cleaned]
+    m.name = pa.array(m.names + [None], pa.string()).take(gather)
+    m.author_index = ai
+    m.not_contact = np.array([c[1] for c in cleaned] + [False])[ai]
+    m.phone_like = np.array([looks_like_phone(c[0]) for c in cleaned] + [False])[ai]
+
+
+def _classify(ctx: Context, m: _Rows) -> None:
+    """Kind of every row (text, media, deleted, system) and the marker facts behind it."""
+    text, n = m.text, m.n
+    whole = markers.whole_markers(text)
+    m.omitted = whole["media_omitted"]
+    m.deleted = whole["deleted"] | whole["deleted_by_admin"]
+    m.by_admin = whole["deleted_by_admin"]
+    m.placeholder = whole["placeholder"]
+    special = np_mask(pc.match_substring_regex(text, markers.SPECIAL))
+    attached = markers.attached_file(text, special)
+    m.media_name = attached
+    has_file = np_mask(pc.not_equal(pc.fill_null(attached, ""), ""))
+    user_marker = m.omitted | m.deleted | m.placeholder | has_file
+
+    bracketed = np_mask(m.h["br"])
+    lrm = bracketed & m.has_sender & np_mask(pc.starts_with(m.rest, "\u200e"))
+    # participants: names that wrote an ordinary line, in this run or before it
+    ordinary = m.has_sender & ~lrm
+    ctx.participants.update(m.names[i] for i in np.unique(m.author_index[ordinary]).tolist())
+    participant = np.array([nm in ctx.participants for nm in m.names] + [False])[m.author_index]
+    # a notice under a name (older iOS exports have no U+200E before it) is WhatsApp's, not that person's
+    notice = np_mask(where(bracketed & m.has_sender, m.rest, lambda t: pc.match_substring_regex(t, "(?i)" + _NOTICE),
+                           pa.bool_()))
+    m.system = ~m.has_sender | notice | (lrm & ~user_marker & ~participant)
+    m.shown_as = m.system & m.has_sender  # iOS puts the chat's name where the author goes
+    m.has_media = ~m.system & ~m.deleted & has_file
+    m.media_omitted = ~m.system & ~m.deleted & ~m.has_media & m.omitted
+    m.edited = ~m.system & markers.edited(text)
+    m.location = where(special & ~m.system, text, lambda t: pc.binary_join_element_wise(
+        extract(t, _LOCATION, "lat"), extract(t, _LOCATION, "lon"), ","))
+    m.has_location = np_mask(m.location.is_valid())
+    final = text
+    if m.has_media.any():
+        caption = where(m.has_media, text, markers.without_attachment)
+        final = pc.if_else(pa.array(m.has_media), pc.if_else(pc.equal(caption, ""), pa.nulls(n, pa.string()), caption), text)
+    if m.edited.any():
+        final = pc.if_else(pa.array(m.edited), pc.utf8_trim(pc.replace_substring_regex(final, markers.EDITED, ""),
+                                                            MARKS + " "), final)
+    m.final_text = final
+    m.codes = np.where(m.system, 3, np.where(m.deleted, 2, np.where(m.has_media | m.media_omitted, 1, 0))).astype(np.int8)
+    sender_ok = m.has_sender & ~m.shown_as
+    m.sender_id = pc.if_else(pa.array(sender_ok & m.phone_like), m.name, pa.nulls(n, pa.string()))
+    m.sender_name = pc.if_else(pa.array(sender_ok & ~m.phone_like), m.name, pa.nulls(n, pa.string()))
+
+
+def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
+    """Extra facts, media hashes, and the issues of unreadable or swapped dates, on the few rows that have them."""
+    out: list = []
+    src = ctx.src
+    no_ts = ~np_mask(m.ts.is_valid())
+    named = m.has_sender & ~m.shown_as
+    plain_nc = m.not_contact & named
+    special_row = (m.system | m.has_media | m.media_omitted | m.has_location | no_ts | m.swapped | m.long_text
+                   | m.by_admin | m.placeholder)
+    m.extras = [None] * m.n
+    nc = ctx.json({"not_in_contacts": True})
+    for i in np.flatnonzero(plain_nc & ~special_row).tolist():  # the common case, one shared string
+        m.extras[i] = nc
+    m.media_sha = [None] * m.n
+    rare = np.flatnonzero(special_row)
+    if not len(rare):
+        return out
+    take = pa.array(rare, pa.int64())
+    locs = dict(zip(rare.tolist(), m.locators.take(take).to_pylist()))
+    sys_rows = np.flatnonzero(m.system)
+    events = dict(zip(sys_rows.tolist(), _event(m.text.take(pa.array(sys_rows, pa.int64()))).to_pylist()))
+    names, media_names, where_ = m.name.to_pylist(), m.media_name.to_pylist(), m.location.to_pylist()
+    for i in rare.tolist():
+        e: dict = {}
+        if m.not_contact[i] and named[i]:
+            e["not_in_contacts"] = True
+        if m.system[i]:
+            e["event"] = events[i]
+            if m.shown_as[i]:
+                e["shown_as"] = names[i]
+        if m.media_omitted[i]:
+            e["media_omitted"] = True
+        if m.by_admin[i]:
+            e["deleted_by"] = "admin"
+        if m.placeholder[i]:
+            e["placeholder"] = True
+        if m.has_location[i]:
+            lat, lon = where_[i].split(",")
+            e["location"] = {"lat": lat, "lon": lon}
+        if m.has_media[i]:
+            member = ctx.media.get(PurePosixPath(media_names[i]).name)
+            if member is not None and ctx.arc is not None:
+                m.media_sha[i] = ctx.media_hash(member)
+                e["media_locator"] = f"zip:{member}"
+            else:
+                e["media_missing"] = True
+        if no_ts[i] or m.swapped[i]:
+            date, time_, ampm = (m.h[k][i].as_py() for k in ("date", "time", "ampm"))
+            e["date_text"] = f"{date} {time_}{' ' + ampm if ampm else ''}"
+            raw = run.lines[m.starts[i]][:200]
+            if m.odd_date[i] == 1:
+                ctx.swapped_at = ctx.swapped_at or (run.first + int(m.starts[i]), date)
+                out.append(parser.issue(src, locs[i], f"date {date!r} is valid only the other way round from the "
+                                        f"file's {ctx.order}; read that way", raw, severity="warning"))
+            elif m.odd_date[i] == 2:
+                ctx.moved_at = ctx.moved_at or (run.first + int(m.starts[i]), date)
+                out.append(parser.issue(src, locs[i], f"date {date!r} has its four-digit year elsewhere than the "
+                                        f"file's {ctx.order}; read by its own layout", raw, severity="warning"))
+            else:
+                out.append(parser.issue(src, locs[i], f"date {date!r} cannot be read as "
+                                        f"{ctx.order or 'either day/month order'}", raw, severity="warning"))
+        if m.long_text[i]:
+            out.append(parser.issue(src, locs[i], f"message text longer than {MAX_TEXT} characters; kept the first "
+                                    f"{MAX_TEXT}", severity="warning"))
+        m.extras[i] = ctx.json(e)
+    return out
+
+
+def _prov_columns(parser, src: Source, locators: pa.Array) -> dict[str, pa.Array]:
+    n = len(locators)
+    return {"exhibit_sha256": constant(src.sha256, n), "parser": constant(parser.name, n),
+            "parser_version": constant(parser.version, n), "locator": locators}
+
+
+def _batch(parser, ctx: Context, m: _Rows) -> Batch:
+    n, src = m.n, ctx.src
+    m.ids = pc.binary_join_element_wise(id_prefix("messages", src.sha256, parser.name), m.locators, "")
+    kind = pa.DictionaryArray.from_arrays(pa.array(m.codes), KINDS).cast(pa.string())
+    return Batch("messages", pa.table({
+        "id": m.ids, "platform": pa.repeat("whatsapp", n), "chat_id": pa.repeat(f"whatsapp:{ctx.chat}", n),
+        "chat_name": pa.repeat(ctx.chat, n), "source_id": pa.nulls(n, pa.string()), "ts": m.ts,
+        "sender_id": m.sender_id, "sender_name": m.sender_name, "recipient_id": pa.nulls(n, pa.string()),
+        "direction": pa.repeat("unknown", n), "kind": kind, "text": m.final_text,
+        "media": pc.if_else(pa.array(m.has_media), m.media_name, pa.nulls(n, pa.string())),
+        "media_sha256": pa.array(m.media_sha, pa.string()), "edited": pa.array(m.edited),
+        "reply_to": pa.nulls(n, pa.string()), "extra": pa.array(m.extras, pa.string()),
+        **_prov_columns(parser, src, m.locators)}))
+
+
+def _identifiers(parser, ctx: Context, m: _Rows) -> Iterator[Record | Batch]:
+    """Senders written as numbers (one column batch), and identifiers mentioned in the text."""
+    src = ctx.src
+    rows = np.flatnonzero(np_mask(m.sender_id.is_valid()))
+    if len(rows):
+        take = pa.array(rows, pa.int64())
+        values, locs = m.sender_id.take(take), m.locators.take(take)
+        yield Batch("identifiers", pa.table({
+            "id": pc.binary_join_element_wise(id_prefix("identifiers", src.sha256, parser.name), locs, "#phone:", values,
+                                              ":sender", ""),
+            "kind": pa.repeat("phone", len(rows)), "value": values, "role": pa.repeat("sender", len(rows)),
+            "record_id": m.ids.take(take), "platform": pa.repeat("whatsapp", len(rows)),
+            "context": pa.nulls(len(rows), pa.string()), **_prov_columns(parser, src, locs)}))
+    readable = m.codes != 2
+    candidates = np.flatnonzero(np_mask(pc.match_substring_regex(m.final_text, PREFILTER)) & readable)
+    if not len(candidates):
+        return
+    take = pa.array(candidates, pa.int64())
+    for loc, rid, t in zip(m.locators.take(take).to_pylist(), m.ids.take(take).to_pylist(),
+                           m.final_text.take(take).to_pylist()):
+        msg = Message(prov=parser.prov(src, loc), platform="whatsapp")
+        for ident in parser.mentioned(msg, t, "whatsapp"):
+            ident.record_id = rid
+            yield ident
