@@ -170,3 +170,50 @@ def test_locations_table_in_the_store(tmp_path):
         assert store.count("locations") == 1
     finally:
         store.close()
+
+
+def _gps_jpeg(path, lat=((6, 1), (55, 1), (3744, 100)), lat_ref="N", lon=((79, 1), (51, 1), (4078, 100)), lon_ref="E"):
+    """A JPEG with the GPS IFD a phone camera writes (Make/Model, DMS rationals, UTC GPS date and time)."""
+    from PIL import Image
+    from PIL.TiffImagePlugin import IFDRational as R
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "samsung", "SM-A105F"
+    exif[0x8825] = {1: lat_ref, 2: tuple(R(*x) for x in lat), 3: lon_ref, 4: tuple(R(*x) for x in lon),
+                    5: 0, 6: R(12, 1), 7: (R(3, 1), R(42, 1), R(15, 1)), 29: "2024:03:15", 31: R(5, 1)}
+    Image.new("RGB", (64, 64), "white").save(path, exif=exif)
+    return path
+
+
+def test_exif_gps_of_a_photo(tmp_path):
+    from casegraph.parsers.image_ocr import ImageOCR
+    recs = run_parser(ImageOCR(), _gps_jpeg(tmp_path / "IMG_20240315_091215.jpg"))
+    (loc,) = of(recs, Location)
+    assert (loc.latitude, loc.longitude) == (Decimal("6.9270666667"), Decimal("79.8613277778"))  # 6°55'37.44" N
+    assert loc.source_kind == "exif" and loc.who == "samsung SM-A105F" and loc.accuracy_m == 5.0
+    assert loc.ts == datetime(2024, 3, 15, 3, 42, 15, tzinfo=UTC) and loc.prov.locator == "exif:gps"
+    assert loc.extra["dms"]["lat"] == ["6", "55", "936/25"] and loc.extra["altitude_m"] == "12"
+
+
+def test_exif_south_west_and_no_gps(tmp_path):
+    from casegraph.parsers.image_ocr import ImageOCR
+    recs = run_parser(ImageOCR(), _gps_jpeg(tmp_path / "a.jpg", lat_ref="S", lon_ref="W"))
+    (loc,) = of(recs, Location)
+    assert loc.latitude < 0 and loc.longitude < 0
+    from PIL import Image
+    Image.new("RGB", (64, 64), "white").save(tmp_path / "plain.jpg")
+    assert not of(run_parser(ImageOCR(), tmp_path / "plain.jpg"), Location)
+
+
+def test_exif_gps_of_photos_inside_a_chat_zip(tmp_path):
+    import zipfile
+    photo = _gps_jpeg(tmp_path / "00000003-PHOTO-2024-03-15-09-12-15.jpg")
+    path = tmp_path / "WhatsApp Chat - Kamal.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("_chat.txt", "[15/03/2024, 09:12:00] Kamal: ok\n"
+                                "[15/03/2024, 09:12:15] Kamal: <attached: 00000003-PHOTO-2024-03-15-09-12-15.jpg>\n")
+        z.write(photo, photo.name)
+    recs = run_parser(WhatsAppExport(), path)
+    (loc,) = of(recs, Location)
+    attaching = [m for m in messages(recs) if m.media == photo.name]
+    assert loc.prov.locator == f"zip:{photo.name}#exif:gps" and loc.extra["member"] == photo.name
+    assert attaching and loc.record_id == attaching[0].id

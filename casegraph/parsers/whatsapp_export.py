@@ -28,7 +28,7 @@ from ..ingest.archive import SafeArchive, is_archive
 from ..ingest.hashing import digest_stream
 from ..model import Batch, Message, Record, constant, id_prefix
 from ..store import to_json
-from . import locations, register
+from . import exif_gps, locations, register
 from .base import MAX_LINE, Parser, Probe, Source
 from .mentions import PREFILTER, looks_like_phone
 from .prefetch import prefetch
@@ -372,6 +372,7 @@ class WhatsAppExport(Parser):
         hits = sum(1 for ln in lines if is_header(ln))
         return hits >= max(1, len(lines) // 3)
 
+    @exif_gps.in_archive_media  # GPS tags of the photos in an export zip become Location records
     @locations.in_text  # shared locations (map links) in the messages' text become Location records
     def parse(self, src: Source) -> Iterator[Record | Batch]:
         with open(src.path, "rb") as f:
