@@ -1,0 +1,153 @@
+"""Signal Desktop's encrypted database, and the text/JSON output of Signal export tools.
+
+Shapes:
+- Signal Desktop db.sqlite: carderne/signal-export sigexport/data.py (conversations: type, id, serviceId, e164,
+  name, profileName, members, json; messages: conversationId, type, json, id, body, sourceServiceId, timestamp,
+  sent_at, serverTimestamp, hasAttachments, readStatus, seenStatus, expireTimer; callsHistory: callId, direction,
+  status, type, timestamp, endedTimestamp) and sigexport/files.py (PRAGMA key = "x'HEX'", cipher_page_size 4096,
+  kdf_iter 64000, HMAC_SHA512, PBKDF2_HMAC_SHA512; message_attachments from DB version 1360).
+"""
+import json
+import zipfile
+from datetime import datetime, timezone
+
+import pytest
+
+from casegraph.model import Call, Contact, Location
+from casegraph.parsers import load_all
+from casegraph.parsers.signal_desktop import SignalDesktop
+
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
+
+sqlcipher3 = pytest.importorskip("sqlcipher3")
+UTC = timezone.utc
+KEY = "7f3c" * 16
+ME, RIZ, GROUP = "conv-me", "conv-riz", "conv-grp"
+RIZ_SID = "a1b2c3d4-0000-4000-8000-000000000001"
+NUWAN_SID = "a1b2c3d4-0000-4000-8000-000000000002"
+
+
+def build_signal_db(path, key=KEY):
+    """A Signal Desktop database in the schema signal-export reads, encrypted the way Signal Desktop does."""
+    con = sqlcipher3.connect(str(path))
+    con.execute(f"PRAGMA key = \"x'{key}'\"")
+    for pragma in ("PRAGMA cipher_page_size = 4096", "PRAGMA kdf_iter = 64000", "PRAGMA cipher_hmac_algorithm = HMAC_SHA512",
+                   "PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA512"):
+        con.execute(pragma)
+    con.executescript("""
+        CREATE TABLE items (id STRING PRIMARY KEY ASC, json TEXT);
+        CREATE TABLE sessions (id TEXT PRIMARY KEY, ourServiceId TEXT, serviceId TEXT, json TEXT);
+        CREATE TABLE conversations (id STRING PRIMARY KEY ASC, json TEXT, active_at INTEGER, type STRING, members TEXT,
+          name TEXT, profileName TEXT, profileFamilyName TEXT, profileFullName TEXT, e164 TEXT, serviceId TEXT, groupId TEXT);
+        CREATE TABLE messages (rowid INTEGER PRIMARY KEY ASC, id STRING UNIQUE, json TEXT, readStatus INTEGER, expires_at INTEGER,
+          sent_at INTEGER, schemaVersion INTEGER, conversationId STRING, received_at INTEGER, source STRING, hasAttachments INTEGER,
+          type STRING, body TEXT, sourceServiceId TEXT, expireTimer INTEGER);
+        CREATE TABLE callsHistory (callId TEXT PRIMARY KEY, peerId TEXT, ringerId TEXT, mode TEXT, type TEXT, direction TEXT,
+          status TEXT, timestamp INTEGER, endedTimestamp INTEGER);
+    """)
+    convs = [(ME, "private", None, "Nuwan", None, "Nuwan J", "+94771234567", NUWAN_SID, None),
+             (RIZ, "private", "Rizwan Bhai", "Rizwan", "M", None, "+971501234567", RIZ_SID, None),
+             (GROUP, "group", "Dubai ජොබ් 🇦🇪", None, None, None, None, None, "Z3JvdXBpZA==")]
+    for c in convs:
+        con.execute("INSERT INTO conversations (id, json, type, name, profileName, profileFamilyName, profileFullName, e164, serviceId, groupId) "
+                    "VALUES (?, '{}', ?, ?, ?, ?, ?, ?, ?, ?)", c)
+    def msg(rowid, mid, conv, mtype, sent, body, source=None, **j):
+        con.execute("INSERT INTO messages (rowid, id, json, sent_at, conversationId, received_at, type, body, sourceServiceId) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (rowid, mid, json.dumps({"id": mid, "type": mtype, "body": body, "sent_at": sent, **j}), sent, conv, rowid, mtype,
+                     body, source))
+    msg(1, "m1", RIZ, "incoming", 1714664403000, "Passport eka gennanna. Salary AED 1500", RIZ_SID)
+    msg(2, "m2", RIZ, "outgoing", 1714664460000, "හරි, හෙට එන්නම්")
+    msg(3, "m3", RIZ, "incoming", 1714664500000, None, RIZ_SID,
+        attachments=[{"contentType": "image/jpeg", "fileName": "visa.jpg", "path": "ab/abcdef", "size": 1234}])
+    msg(4, "m4", RIZ, "incoming", 1714664600000, "https://maps.google.com/maps?q=25.204849%2C55.270783", RIZ_SID)
+    msg(5, "m5", GROUP, "incoming", 1714664700000, "இன்று இரவு 9 மணிக்கு", RIZ_SID)
+    msg(6, "m6", GROUP, "group-v2-change", 1714664800000, None, RIZ_SID, groupV2Change={"details": [{"type": "title"}]})
+    msg(7, "m7", RIZ, "incoming", 1714664900000, None, RIZ_SID, deletedForEveryone=True)
+    msg(8, "m8", RIZ, "call-history", 1714665000000, None, None, callId="c1")
+    msg(9, "m9", RIZ, "keychange", 1714665100000, None, RIZ_SID)
+    con.execute("INSERT INTO callsHistory VALUES ('c1', ?, ?, 'Direct', 'Audio', 'Incoming', 'Accepted', 1714665000000, 1714665185000)",
+                (RIZ_SID, RIZ_SID))
+    con.execute("INSERT INTO callsHistory VALUES ('c2', ?, ?, 'Direct', 'Video', 'Incoming', 'Missed', 1714666000000, NULL)",
+                (RIZ_SID, RIZ_SID))
+    con.commit()
+    con.close()
+    return path
+
+
+def signal_folder_zip(tmp_path, config):
+    db = build_signal_db(tmp_path / "db.sqlite")
+    path = tmp_path / "Signal.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("Signal/config.json", json.dumps(config))
+        z.write(db, "Signal/sql/db.sqlite")
+    return path
+
+
+def _check(recs):
+    msgs = messages(recs)
+    assert len(msgs) == 9
+    m1, m2, m3, m4, m5, m6, m7, m8, m9 = msgs
+    assert (m1.sender_id, m1.sender_name, m1.direction, m1.kind) == ("+971501234567", "Rizwan Bhai", "incoming", "text")
+    assert m1.ts == datetime.fromtimestamp(1714664403, UTC) and m1.chat_name == "Rizwan Bhai" and m1.platform == "signal"
+    assert m2.direction == "outgoing" and m2.sender_id is None and m2.recipient_id == "+971501234567" and m2.text == "හරි, හෙට එන්නම්"
+    assert m3.kind == "media" and m3.media == "visa.jpg"
+    assert m5.chat_name == "Dubai ජොබ් 🇦🇪" and m5.sender_name == "Rizwan Bhai" and m5.chat_id == "signal:Z3JvdXBpZA=="
+    assert m6.kind == "system" and m6.sender_id is None and m6.extra["type"] == "group-v2-change"
+    assert m7.kind == "deleted" and m7.sender_name == "Rizwan Bhai"
+    assert m8.kind == "call" and m9.kind == "system"
+    # no record is typed system while a participant wrote it
+    assert not [m for m in msgs if m.kind == "system" and m.extra.get("type") in ("incoming", "outgoing")]
+    assert all(m.kind != "system" for m in msgs if m.extra.get("type") is None)
+    assert m1.prov.locator.endswith("sqlite:messages/rowid=1")
+    (loc,) = of(recs, Location)
+    assert (str(loc.latitude), str(loc.longitude), loc.who_name) == ("25.204849", "55.270783", "Rizwan Bhai")
+    c1, c2 = of(recs, Call)
+    assert (c1.direction, c1.duration_s, c1.number, c1.name) == ("incoming", 185, "+971501234567", "Rizwan Bhai")
+    assert c2.direction == "missed" and c2.extra["type"] == "Video"
+    nuwan, riz = of(recs, Contact)
+    assert riz.phones == ["+971501234567"] and riz.usernames == [RIZ_SID] and nuwan.name == "Nuwan J"
+    assert ("signal-id", RIZ_SID) in {(i.kind, i.value) for i in identifiers(recs)}
+
+
+def test_signal_folder_zip_with_config_key(tmp_path):
+    path = signal_folder_zip(tmp_path, {"key": KEY})
+    assert [p.name for p in load_all() if sniff(p, path) >= 0.5] == ["signal-desktop"]
+    recs = run_parser(SignalDesktop(), path)
+    assert not issues(recs)
+    _check(recs)
+    assert messages(recs)[0].prov.locator == "zip:Signal/sql/db.sqlite#sqlite:messages/rowid=1"
+
+
+def test_single_encrypted_db_with_key_option(tmp_path):
+    db = build_signal_db(tmp_path / "db.sqlite")
+    before = db.read_bytes()
+    assert sniff(SignalDesktop(), db) >= 0.8
+    recs = run_parser(SignalDesktop(key=KEY), db)
+    _check(recs)
+    assert db.read_bytes() == before  # the evidence is never written
+
+
+def test_without_key_the_issue_says_what_is_needed(tmp_path):
+    db = build_signal_db(tmp_path / "db.sqlite")
+    (issue,) = run_parser(SignalDesktop(), db)
+    assert issue.severity == "error" and "--option key=HEX" in issue.message and "config.json" in issue.message
+    (wrong,) = run_parser(SignalDesktop(key="00" * 32), db)
+    assert "does not open the database" in wrong.message
+    (bad,) = run_parser(SignalDesktop(key="xyz"), db)
+    assert "64 hex digits" in bad.message
+
+
+def test_encrypted_key_needs_the_keychain(tmp_path):
+    path = signal_folder_zip(tmp_path, {"encryptedKey": "763130a1b2", "safeStorageBackend": "gnome_libsecret"})
+    (issue,) = run_parser(SignalDesktop(), path)
+    assert "encryptedKey" in issue.message and "keychain" in issue.message and "--option key=HEX" in issue.message
+    assert "gnome_libsecret" in issue.message
+    recs = run_parser(SignalDesktop(key=KEY), path)  # with the key decrypted elsewhere it reads
+    assert len(messages(recs)) == 9
+
+
+def test_call_message_takes_its_direction_from_calls_history(tmp_path):
+    recs = run_parser(SignalDesktop(key=KEY), build_signal_db(tmp_path / "db.sqlite"))
+    call_msg = [m for m in messages(recs) if m.kind == "call"][0]
+    assert call_msg.direction == "incoming" and call_msg.sender_name == "Rizwan Bhai"
