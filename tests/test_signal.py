@@ -10,6 +10,7 @@ Shapes:
 import json
 import zipfile
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -151,3 +152,98 @@ def test_call_message_takes_its_direction_from_calls_history(tmp_path):
     recs = run_parser(SignalDesktop(key=KEY), build_signal_db(tmp_path / "db.sqlite"))
     call_msg = [m for m in messages(recs) if m.kind == "call"][0]
     assert call_msg.direction == "incoming" and call_msg.sender_name == "Rizwan Bhai"
+
+
+# -- export tools ----------------------------------------------------------------------------------
+# signal-export (carderne/signal-export): sigexport/models.py Message.to_md ("[%Y-%m-%d %H:%M:%S] sender: quote body",
+# body + "  ", reactions "\n(- name: emoji -)", sticker "\n(( emoji ))", attachments "![name](./media/…)  ",
+# "(This message was deleted)"), Message.dict_str (one JSON object a line in data.json), main.py (a folder per
+# chat: chat.md, data.json, index.html), create.py ("Me", "No-Sender", call texts "Incoming voice call (accepted, …)").
+# sigtop (tbvdm/sigtop): fmt_text.go (Conversation/From/Type/Sent/Received/Attachment/Reaction fields, a blank line,
+# the body; times "Mon, 2 Jan 2006 15:04:05 -0700"), fmt_text_short.go ("2006-01-02 15:04 Name: [details] body").
+from casegraph.parsers.signal_export import SignalExport  # noqa: E402
+from casegraph.parsers.whatsapp_export import WhatsAppExport  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
+SE = SignalExport()
+
+
+def _winner(path, name=None):
+    scores = sorted(((sniff(p, path, name), p.name) for p in load_all()), reverse=True)
+    return scores[0][1] if scores[0][0] >= 0.5 else None
+
+
+@pytest.mark.parametrize("name", ["chat.md", "chat.txt", "Rizwan Bhai.txt"])
+def test_sigexport_chat_md_is_never_whatsapp(fixtures, name):
+    assert _winner(fixtures / "signal/chat.md", name) == "signal-export"
+    assert sniff(WhatsAppExport(), fixtures / "signal/chat.md", name) < sniff(SE, fixtures / "signal/chat.md", name)
+
+
+def test_sigexport_chat_md(fixtures):
+    recs = run_parser(SE, fixtures / "signal/chat.md")
+    msgs = messages(recs)
+    assert len(msgs) == 9 and not issues(recs)
+    m1, m2, quoted, media, link, reacted, deleted, call, nobody = msgs
+    assert (m1.sender_name, m1.direction, m1.text, m1.ts) == ("Rizwan Bhai", "incoming", "Passport eka gennanna. Salary AED 1500",
+                                                              datetime(2024, 5, 2, 21, 10, 3))
+    assert m1.prov.locator == "line:1" and m1.platform == "signal"
+    assert m2.direction == "outgoing" and m2.sender_name is None and m2.text == "හරි, හෙට එන්නම්"
+    assert quoted.text == "Good. Bring 2 photos" and quoted.extra["quote"] == "හරි, හෙට එන්නම්" and quoted.prov.locator == "line:5-9"
+    assert media.kind == "media" and media.media == "./media/2024-05-02T21-13-30.000_00_visa.jpg" and media.text == "visa copy"
+    assert reacted.text == "ok\nsecond line" and reacted.extra["reactions"] == "Rizwan Bhai: 👍"
+    assert deleted.kind == "deleted" and deleted.text is None and deleted.sender_name == "Rizwan Bhai"
+    assert call.kind == "call" and call.sender_name == "Rizwan Bhai"
+    assert nobody.sender_name is None and nobody.extra["sender_unknown"] is True and nobody.kind == "text"
+    assert not [m for m in msgs if m.kind == "system"]  # every line here was written by a participant
+    (loc,) = of(recs, Location)
+    assert loc.source_kind == "shared-location" and loc.who_name == "Rizwan Bhai" and loc.latitude == Decimal("25.204849")
+
+
+def test_sigexport_data_json(fixtures):
+    assert _winner(fixtures / "signal/data.json") == "signal-export"
+    recs = run_parser(SE, fixtures / "signal/data.json")
+    msgs = messages(recs)
+    assert [m.kind for m in msgs] == ["text", "text", "media", "deleted", "call"]
+    assert msgs[0].text == "Passport eka gennanna. Salary AED 1500" and msgs[1].extra["reactions"] == "Rizwan Bhai: 👍"
+    assert msgs[2].extra["quote"] == "හරි, හෙට එන්නම්" and msgs[2].media == "media/2024-05-02T21-13-30.000_00_visa.jpg"
+    (bad,) = issues(recs)
+    assert bad.prov.locator == "line:5" and "unreadable" in bad.message
+
+
+def test_sigexport_folder_zip_reads_data_json_once_per_chat(fixtures, tmp_path):
+    path = tmp_path / "signal-export.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.write(fixtures / "signal/chat.md", "export/Rizwan Bhai/chat.md")
+        z.write(fixtures / "signal/data.json", "export/Rizwan Bhai/data.json")
+        z.write(fixtures / "signal/chat.md", "export/Dubai ජොබ්/chat.md")
+        z.writestr("export/Rizwan Bhai/index.html", "<html></html>")
+    assert _winner(path) == "signal-export"
+    msgs = messages(run_parser(SE, path))
+    assert len(msgs) == 9 + 5
+    assert {m.chat_name for m in msgs} == {"Rizwan Bhai", "Dubai ජොබ්"}
+    assert msgs[0].prov.locator == "zip:export/Dubai ජොබ්/chat.md#line:1"
+
+
+def test_sigtop_text(fixtures):
+    path = fixtures / "signal/sigtop.txt"
+    assert _winner(path) == "signal-export"
+    recs = run_parser(SE, path)
+    msgs = messages(recs)
+    assert [m.kind for m in msgs] == ["text", "text", "media", "system", "text"]
+    m1, m2, media, key, link = msgs
+    ist = timezone(timedelta(hours=5, minutes=30))
+    assert (m1.sender_name, m1.sender_id, m1.ts) == ("Rizwan Bhai", "+971501234567", datetime(2024, 5, 2, 21, 10, 3, tzinfo=ist))
+    assert m1.text == "Passport eka gennanna.\nSalary AED 1500" and m1.chat_name == "Rizwan Bhai" and m1.prov.locator == "line:3-9"
+    assert m2.direction == "outgoing" and m2.sender_name is None and m2.recipient_id == "+971501234567"
+    assert media.media == "visa.jpg" and media.extra["reactions"] == "👍 from You" and media.text == "visa copy"
+    assert key.sender_name is None and key.extra["type"] == "keychange"
+    assert of(recs, Location)[0].who == "+971501234567"
+
+
+def test_sigtop_text_short(fixtures):
+    path = fixtures / "signal/sigtop_short.txt"
+    assert _winner(path) == "signal-export"
+    msgs = messages(run_parser(SE, path))
+    assert [m.kind for m in msgs] == ["text", "text", "media", "system", "text"]
+    assert msgs[0].text == "Passport eka gennanna.\nSalary AED 1500" and msgs[0].prov.locator == "line:1-2"
+    assert msgs[1].direction == "outgoing" and msgs[3].sender_name is None and msgs[4].sender_name == "Rizwan Bhai"
