@@ -8,6 +8,7 @@ of every model is kept: recovered deleted items are often the evidence that matt
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -35,7 +36,7 @@ def model_dict(el: Element) -> dict[str, Any]:
     for child in el:
         t, name = _tag(child), child.get("name")
         if t == "field":
-            values = [v.text for v in child if _tag(v) == "value"]
+            values = [_value(v) for v in child if _tag(v) == "value"]
             out[name] = values[0] if len(values) == 1 else values or None
         elif t == "modelField":
             sub = [m for m in child if _tag(m) == "model"]
@@ -43,6 +44,16 @@ def model_dict(el: Element) -> dict[str, Any]:
         elif t == "multiModelField":
             out[name] = [model_dict(m) for m in child if _tag(m) == "model"]
     return out
+
+
+def _value(v: Element) -> str | None:
+    """A value's text. Physical Analyzer writes some TimeStamps as a wall clock without offset and puts the
+    offset in `formattedTimestamp` ("2020-12-16T11:53:14.000" / "2020-12-16T11:53:14+01:00"): use that one."""
+    text = v.text
+    formatted = v.get("formattedTimestamp")
+    if formatted and text and v.get("type") == "TimeStamp" and not re.search(r"(?:Z|[+-]\d{2}:?\d{2})$", text):
+        return formatted
+    return text
 
 
 def _seconds(span: str | None) -> int | None:
