@@ -247,3 +247,18 @@ def test_sigtop_text_short(fixtures):
     assert [m.kind for m in msgs] == ["text", "text", "media", "system", "text"]
     assert msgs[0].text == "Passport eka gennanna.\nSalary AED 1500" and msgs[0].prov.locator == "line:1-2"
     assert msgs[1].direction == "outgoing" and msgs[3].sender_name is None and msgs[4].sender_name == "Rizwan Bhai"
+
+
+def test_signalbackup_tools_text(fixtures):
+    # bepaald/signalbackup-tools signalbackup/exporttxt.cc: "[%b %d, %Y %H:%M:%S] <user> body",
+    # "*** <user> sent file \"name\"" / "sent file of type …", "*** status message"; file "<name> (_id<N>).txt"
+    path = fixtures / "signal/Rizwan Bhai (_id4).txt"
+    assert _winner(path) == "signal-export"
+    recs = run_parser(SE, path)
+    msgs = messages(recs)
+    assert [m.kind for m in msgs] == ["text", "text", "media", "media", "system", "text"]
+    assert msgs[0].text == "Passport eka gennanna.\nSalary AED 1500" and msgs[0].ts == datetime(2024, 5, 2, 21, 10, 3)
+    assert msgs[0].chat_name == "Rizwan Bhai" and msgs[1].sender_name == "Nuwan J" and msgs[1].direction == "unknown"
+    assert msgs[2].media == "visa.jpg" and msgs[3].extra["file"] == "of type image/jpeg" and msgs[3].sender_name == "Rizwan Bhai"
+    assert msgs[4].sender_name is None and msgs[4].text.startswith("Safety number")
+    assert of(recs, Location)[0].who_name == "Rizwan Bhai" and not issues(recs)

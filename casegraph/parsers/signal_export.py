@@ -6,6 +6,8 @@
   attachments, "(This message was deleted)"), and `data.json` (one JSON object a line: date, sender,
   body, quote, sticker, reactions, attachments, deleted, call, missed). Times are the exporting
   computer's wall clock, without a zone. When a folder has both, `data.json` is read.
+- signalbackup-tools (bepaald/signalbackup-tools) `--exporttxt`: `[May 02, 2024 21:10:03] <Name> body`, `*** <Name>
+  sent file "x.jpg"`, `*** status`; the owner is named like anyone else, so direction is not stated.
 - sigtop (tbvdm/sigtop) `export-messages -f text`: a `Conversation:` line, then per message `From:`,
   `Type:`, `Sent:`/`Received:` (RFC 1123 with offset), `Attachment:`, `Reaction:` fields, a blank line
   and the body; `-f text-short`: `YYYY-MM-DD HH:MM Name: body` a line.
@@ -37,6 +39,9 @@ STICKER = re.compile(r"\n\(\( (?P<emoji>.*) \)\)\s*$")
 DELETED = "(This message was deleted)"
 CALL = re.compile(r"^(?:Incoming|Outgoing|Missed) (?:voice |video )?call\b")
 OWNER, NOBODY = "Me", "No-Sender"
+# signalbackup-tools --exporttxt: IRC-like lines, "%b %d, %Y %H:%M:%S" (C locale), "***" for files and app events
+IRC_HEADER = re.compile(r"^\[(?P<date>[A-Z][a-z]{2} \d{2}, \d{4} \d{2}:\d{2}:\d{2})\] (?:\*\*\* (?:<(?P<fuser>[^>\n]*)> sent file"
+                        r"(?: (?P<file>.*))?|(?P<status>.*))|<(?P<user>[^>\n]*)> (?P<body>.*))$")
 
 
 def _md_like(text: str) -> bool:
@@ -51,6 +56,11 @@ def _md_like(text: str) -> bool:
 
 def _sigtop_like(text: str) -> bool:
     return text.lstrip("\ufeff").startswith("Conversation: ") and "\nType: " in text and ("\nFrom: " in text or "\nSent: " in text)
+
+
+def _irc_like(text: str) -> bool:
+    lines = [ln for ln in text.splitlines()[:40] if ln.strip()]
+    return bool(lines) and sum(1 for ln in lines if IRC_HEADER.match(ln)) * 2 >= len(lines)
 
 
 def _short_like(text: str) -> bool:
@@ -72,6 +82,8 @@ class SignalExport(Parser):
             return 0.96
         if probe.suffix in (".md", ".txt", "") and (_md_like(t) or _sigtop_like(t)):
             return 0.98  # above the WhatsApp parser, whose iOS header these lines also match
+        if probe.suffix in (".txt", "") and _irc_like(t):
+            return 0.95
         if probe.suffix in (".txt", "") and _short_like(t):
             return 0.92
         return 0.0
@@ -116,6 +128,8 @@ class SignalExport(Parser):
                 yield from self._sigtop(src, rest, prefix)
             elif MD_HEADER.match(first[1]):
                 yield from self._md(src, rest, prefix, chat)
+            elif IRC_HEADER.match(first[1]):
+                yield from self._irc(src, rest, prefix, re.sub(r" \(_id\d+\)$", "", chat) if chat else None)
             else:
                 yield from self._short(src, rest, prefix, chat)
         yield from notes
@@ -246,6 +260,30 @@ class SignalExport(Parser):
             out += list(self.party(msg, number, "sender", "signal"))
         out += list(self.mentioned(msg, msg.text, "signal"))
         return out
+
+    def _irc(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
+        """signalbackup-tools text: the owner's messages carry the owner's name like anyone else's, so the
+        direction is not stated; deleted and view-once messages are left out by the tool itself."""
+        for start, end, head, body in _runs(lines, IRC_HEADER.match):
+            loc = f"{prefix}line:{start}" + (f"-{end}" if end > start else "")
+            if head is None:
+                yield self.issue(src, loc, "text before the first message header", "\n".join(body)[:500])
+                continue
+            try:
+                ts = datetime.strptime(head["date"], "%b %d, %Y %H:%M:%S")
+            except ValueError:
+                ts = None
+                yield self.issue(src, loc, f"date {head['date']!r} unreadable", severity="warning")
+            status = head["status"] is not None
+            user = head["user"] if head["user"] is not None else head["fuser"]
+            text = "\n".join([head["body"] or head["status"] or "", *body]).strip() or None
+            media = head["file"].strip('"') if head["file"] and head["file"].startswith('"') else None
+            msg = Message(prov=self.prov(src, loc), platform="signal", chat_id=f"signal:{chat}" if chat else None, chat_name=chat,
+                          ts=ts, sender_name=None if status else user, kind="system" if status else "media" if head["fuser"] is not None
+                          else "text", text=text, media=media,
+                          extra={"file": head["file"]} if head["fuser"] is not None and head["file"] and not media else {})
+            yield msg
+            yield from self.mentioned(msg, msg.text, "signal")
 
     def _short(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
         for start, end, head, body in _runs(lines, SHORT_HEADER.match):
