@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import PurePosixPath
 from typing import Any
 
+import pyarrow.compute as pc
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from ..ingest.archive import ArchiveError, SafeArchive, is_archive
@@ -27,7 +28,7 @@ from .locations import degrees
 
 GPS_IFD = ExifTags.IFD.GPSInfo
 EXIF_IFD = ExifTags.IFD.Exif
-HEAD_BYTES = 512 * 1024
+HEAD_BYTES = 256 * 1024  # EXIF (APP1, at most 64 KiB) sits near the start of a JPEG
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".heic", ".png", ".webp")
 _PLACES = Decimal("1e-10")
 
@@ -129,18 +130,19 @@ def in_archive_media(parse: Callable[..., Iterator[Record | Batch]]) -> Callable
     images, each tied to the message that attached the file when one did (matched by file name)."""
     @functools.wraps(parse)
     def wrapper(self, src, *args, **kwargs):
+        with open(src.path, "rb") as f:
+            if not is_archive(f.read(262)):  # a plain text export has no photos: nothing to add
+                yield from parse(self, src, *args, **kwargs)
+                return
         attached: dict[str, str] = {}
         for rec in parse(self, src, *args, **kwargs):
             yield rec
             if isinstance(rec, Batch) and rec.table == "messages" and "media" in rec.data.column_names:
-                for media, rid in zip(rec.data.column("media").to_pylist(), rec.data.column("id").to_pylist()):
-                    if media:
-                        attached.setdefault(PurePosixPath(media).name, rid)
+                with_media = rec.data.filter(pc.is_valid(rec.data.column("media")))  # only the rare rows with a file
+                for media, rid in zip(with_media.column("media").to_pylist(), with_media.column("id").to_pylist()):
+                    attached.setdefault(PurePosixPath(media).name, rid)
             elif isinstance(rec, Message) and rec.media:
                 attached.setdefault(PurePosixPath(rec.media).name, rec.id)
-        with open(src.path, "rb") as f:
-            if not is_archive(f.read(262)):
-                return
         try:
             with SafeArchive(src.path, src.name) as arc:
                 for name in arc.names():

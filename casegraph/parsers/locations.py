@@ -25,19 +25,20 @@ import pyarrow.compute as pc
 
 from ..model import Batch, Location, Message, Provenance, Record
 
-_NUM = r"[-+]?\d{1,3}(?:\.\d+)?"
+_NUM = r"[-+]?\d{1,3}(?:\.\d{1,20})?"
+_PATH = r"[^\s]{0,300}?"  # bounded: a crafted run of hosts without spaces must not make matching quadratic
 _SEP = r"(?:,|%2C|%2c)\s*"
 # hosts and query keys that carry "lat,lon" in the maps links apps and people share
 LINK_PATTERNS = [re.compile(p, re.I) for p in (
-    r"https?://(?:maps\.google\.[a-z.]+|(?:www\.)?google\.[a-z.]+/maps)[^\s]*?[?&](?:q|query|ll|center|daddr|destination)="
+    r"https?://(?:maps\.google\.[a-z.]{2,12}|(?:www\.)?google\.[a-z.]{2,12}/maps)" + _PATH + r"[?&](?:q|query|ll|center|daddr|destination)="
     r"(?:loc:)?(?P<lat>" + _NUM + ")" + _SEP + "(?P<lon>" + _NUM + ")",
-    r"https?://(?:www\.)?google\.[a-z.]+/maps/[^\s]*?@(?P<lat>" + _NUM + "),(?P<lon>" + _NUM + ")",
-    r"https?://maps\.apple\.com/\?[^\s]*?(?:ll|q|sll|coordinate)=(?P<lat>" + _NUM + ")" + _SEP + "(?P<lon>" + _NUM + ")",
-    r"https?://(?:www\.)?openstreetmap\.org/[^\s]*?mlat=(?P<lat>" + _NUM + ")&mlon=(?P<lon>" + _NUM + ")",
-    r"https?://(?:www\.)?openstreetmap\.org/[^\s]*?#map=\d+/(?P<lat>" + _NUM + ")/(?P<lon>" + _NUM + ")",
+    r"https?://(?:www\.)?google\.[a-z.]{2,12}/maps/" + _PATH + r"@(?P<lat>" + _NUM + "),(?P<lon>" + _NUM + ")",
+    r"https?://maps\.apple\.com/\?" + _PATH + r"(?:ll|q|sll|coordinate)=(?P<lat>" + _NUM + ")" + _SEP + "(?P<lon>" + _NUM + ")",
+    r"https?://(?:www\.)?openstreetmap\.org/" + _PATH + r"mlat=(?P<lat>" + _NUM + ")&mlon=(?P<lon>" + _NUM + ")",
+    r"https?://(?:www\.)?openstreetmap\.org/" + _PATH + r"#map=\d+/(?P<lat>" + _NUM + ")/(?P<lon>" + _NUM + ")",
     r"\bgeo:(?P<lat>" + _NUM + "),(?P<lon>" + _NUM + ")",
 )]
-PREFILTER = r"(?i)maps\.google\.|google\.[a-z.]+/maps|maps\.apple\.com|openstreetmap\.org|\bgeo:-?\d"  # RE2 and re
+PREFILTER = r"(?i)maps\.google\.|google\.[a-z.]{2,12}/maps|maps\.apple\.com|openstreetmap\.org|\bgeo:-?\d"  # RE2 and re
 _MARKS = "\u200e\u200f\u202a\u202c\u2068\u2069\ufeff \t\r\n"
 _LABEL = re.compile(r"^[^\s:/]{1,30}(?: [^\s:/]{1,30})?:\s*$")  # "location:", "Standort:", "live location:" …
 
@@ -63,20 +64,25 @@ def degrees(lat: Any, lon: Any) -> tuple[Decimal, Decimal] | None:
     return out[0], out[1]
 
 
+MAX_LINKS = 100  # per message; a message with more is not a shared location but a list (the rest are skipped)
+_URL_TAIL = re.compile(r"[^\s]{0,500}")
+
+
 def links(text: str | None) -> list[tuple[Decimal, Decimal, int, int]]:
-    """(lat, lon, start, end) of every map link with valid coordinates in a text, in text order."""
+    """(lat, lon, start, end) of the map links with valid coordinates in a text, in text order (at most
+    MAX_LINKS; a link found by two patterns counts once)."""
     if not text:
         return []
     found: dict[int, tuple[Decimal, Decimal, int, int]] = {}
     for pattern in LINK_PATTERNS:
         for m in pattern.finditer(text):
-            if any(s <= m.start() < e for s, e in ((f[2], f[3]) for f in found.values())):
+            if len(found) >= MAX_LINKS:
+                break
+            if any(f[2] <= m.start() < f[3] for f in found.values()):
                 continue
             d = degrees(m.group("lat"), m.group("lon"))
             if d:
-                end = m.end()
-                while end < len(text) and not text[end].isspace():
-                    end += 1  # the rest of the URL (zoom, place id) belongs to the link
+                end = _URL_TAIL.match(text, m.end()).end()  # the rest of the URL (zoom, place id) belongs to the link
                 found[m.start()] = (d[0], d[1], m.start(), end)
     return [found[k] for k in sorted(found)]
 
