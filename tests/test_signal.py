@@ -9,7 +9,7 @@ Shapes:
 """
 import json
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,8 @@ import pytest
 from casegraph.model import Call, Contact, Location
 from casegraph.parsers import load_all
 from casegraph.parsers.signal_desktop import SignalDesktop
+from casegraph.parsers.signal_export import SignalExport
+from casegraph.parsers.whatsapp_export import WhatsAppExport
 
 from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
@@ -161,9 +163,6 @@ def test_call_message_takes_its_direction_from_calls_history(tmp_path):
 # chat: chat.md, data.json, index.html), create.py ("Me", "No-Sender", call texts "Incoming voice call (accepted, …)").
 # sigtop (tbvdm/sigtop): fmt_text.go (Conversation/From/Type/Sent/Received/Attachment/Reaction fields, a blank line,
 # the body; times "Mon, 2 Jan 2006 15:04:05 -0700"), fmt_text_short.go ("2006-01-02 15:04 Name: [details] body").
-from casegraph.parsers.signal_export import SignalExport  # noqa: E402
-from casegraph.parsers.whatsapp_export import WhatsAppExport  # noqa: E402
-from datetime import timedelta  # noqa: E402
 
 SE = SignalExport()
 

@@ -103,7 +103,7 @@ class SignalDesktop(SqliteParser):
             return 0.95  # a decrypted copy
         if probe.members and _bundle(probe.members):
             return 0.95
-        if probe.name.lower() == "db.sqlite" and len(probe.head) >= 1024 and not probe.head.startswith(SQLITE_MAGIC):
+        if PurePosixPath(probe.name.replace("\\", "/")).name.lower() == "db.sqlite" and len(probe.head) >= 1024 and not probe.head.startswith(SQLITE_MAGIC):
             return 0.8  # SQLCipher pages look random: the name is all there is to go on
         return 0.0
 
