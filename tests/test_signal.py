@@ -261,3 +261,15 @@ def test_signalbackup_tools_text(fixtures):
     assert msgs[2].media == "visa.jpg" and msgs[3].extra["file"] == "of type image/jpeg" and msgs[3].sender_name == "Rizwan Bhai"
     assert msgs[4].sender_name is None and msgs[4].text.startswith("Safety number")
     assert of(recs, Location)[0].who_name == "Rizwan Bhai" and not issues(recs)
+
+
+def test_whatsapp_exports_stay_whatsapp(fixtures, tmp_path):
+    """No WhatsApp fixture, and no year-first Swedish-style export, is taken for a Signal export."""
+    for path in sorted((fixtures / "whatsapp").glob("*.txt")):
+        assert sniff(SE, path) == 0.0, path.name
+    swedish_android = tmp_path / "WhatsApp-chatt med Kamal.txt"
+    swedish_android.write_text("2019-01-30 20:49 - Kamal: hej\n2019-01-30 20:50 - Nimal: hej hej\n", encoding="utf-8")
+    swedish_ios = tmp_path / "_chat.txt"
+    swedish_ios.write_text("[2019-01-30 20:49:12] Kamal: hej\n[2019-01-30 20:50:01] Nimal: hej hej\n", encoding="utf-8")
+    for path in (swedish_android, swedish_ios):
+        assert sniff(SE, path) == 0.0 and _winner(path) == "whatsapp-export", path.name

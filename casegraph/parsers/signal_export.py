@@ -32,7 +32,7 @@ from .base import Parser, Probe, Source, text_lines
 from .locations import in_text
 
 MD_HEADER = re.compile(r"^\[(?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?)\] (?P<sender>[^:\n]*?): ?(?P<body>.*)$")
-SHORT_HEADER = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}|unknown) (?P<sender>[^:\n]+?):(?: \[(?P<note>[^\]]*)\])?(?: (?P<body>.*))?$")
+SHORT_HEADER = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}|unknown) (?![-–] )(?P<sender>[^:\n]+?):(?: \[(?P<note>[^\]]*)\])?(?: (?P<body>.*))?$")
 ATTACHMENT = re.compile(r"!?\[(?P<name>[^\]]*)\]\((?P<path>\./media/[^)]*|\.\./exported_stickers/[^)]*)\)\s*")
 REACTIONS = re.compile(r"\n?\(- (?P<list>.*) -\)\s*$")
 STICKER = re.compile(r"\n\(\( (?P<emoji>.*) \)\)\s*$")
