@@ -18,7 +18,7 @@ from .sqlite import Aligned, Db, SqliteParser, ms, seconds
 @register
 class AndroidMmsSms(SqliteParser):
     name = "android-mmssms"
-    version = "1.0"
+    version = "1.1"  # 1.1: ciphertext bodies flagged
     description = "Android mmssms.db (sms, pdu/part/addr)"
 
     def sniff(self, probe: Probe) -> float:

@@ -34,7 +34,7 @@ def _available(wanted: str) -> tuple[str, list[str]]:
 @register
 class ImageOCR(Parser):
     name = "image-ocr"
-    version = "1.0"
+    version = "1.1"  # 1.1: EXIF GPS
     description = "Images (PNG, JPEG, TIFF, GIF, BMP, WebP): OCR text in English, Sinhala and Tamil"
 
     def __init__(self, languages: str = LANGUAGES):

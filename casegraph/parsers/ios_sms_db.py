@@ -38,7 +38,7 @@ def attributed_text(blob: bytes | None) -> str | None:
 @register
 class IOSSmsDb(SqliteParser):
     name = "ios-sms-db"
-    version = "1.0"
+    version = "1.1"  # 1.1: ciphertext bodies flagged
     description = "iOS Messages sms.db (SMS, iMessage)"
 
     def sniff(self, probe: Probe) -> float:

@@ -66,7 +66,7 @@ def _name(a: dict) -> str | None:
 @register
 class SMSBackupXML(Parser):
     name = "sms-backup-xml"
-    version = "1.0"
+    version = "1.1"  # 1.1: ciphertext bodies flagged
     description = "SMS Backup & Restore XML (sms, mms, calls)"
 
     def sniff(self, probe: Probe) -> float:

@@ -58,7 +58,7 @@ def when(obj: dict, key: str = "date") -> datetime | None:
 @register
 class TelegramJSON(Parser):
     name = "telegram-json"
-    version = "1.0"
+    version = "1.1"  # 1.1: phone_call → calls, locations
     description = "Telegram Desktop JSON export (result.json, full or single chat)"
 
     def sniff(self, probe: Probe) -> float:

@@ -75,7 +75,7 @@ def _party(p: dict | None) -> tuple[str | None, str | None]:
 @register
 class UFDR(Parser):
     name = "cellebrite-ufdr"
-    version = "1.0"
+    version = "1.1"  # 1.1: Location models, formattedTimestamp offsets
     description = "Cellebrite UFDR report (report.xml in the zip): chats, messages, contacts, calls, SMS, user accounts"
 
     def sniff(self, probe: Probe) -> float:

@@ -42,7 +42,7 @@ class _WhatsAppDb(SqliteParser):
 @register
 class WhatsAppMsgstore(_WhatsAppDb):
     name = "whatsapp-msgstore"
-    version = "1.0"
+    version = "1.1"  # 1.1: location rows
     description = "WhatsApp Android msgstore.db (new and legacy schemas)"
 
     def sniff(self, probe: Probe) -> float:

@@ -20,7 +20,7 @@ TYPES = {0: "text", 1: "media", 2: "media", 3: "media", 4: "media", 5: "text", 6
 @register
 class WhatsAppChatStorage(_WhatsAppDb):
     name = "whatsapp-ios-chatstorage"
-    version = "1.0"
+    version = "1.1"  # 1.1: location messages
     description = "WhatsApp iOS ChatStorage.sqlite"
 
     def sniff(self, probe: Probe) -> float:
