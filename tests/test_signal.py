@@ -273,3 +273,31 @@ def test_whatsapp_exports_stay_whatsapp(fixtures, tmp_path):
     swedish_ios.write_text("[2019-01-30 20:49:12] Kamal: hej\n[2019-01-30 20:50:01] Nimal: hej hej\n", encoding="utf-8")
     for path in (swedish_android, swedish_ios):
         assert sniff(SE, path) == 0.0 and _winner(path) == "whatsapp-export", path.name
+
+
+def test_hostile_rows_are_issues_not_the_end(tmp_path):
+    db = build_signal_db(tmp_path / "db.sqlite")
+    con = sqlcipher3.connect(str(db))
+    con.execute(f"PRAGMA key = \"x'{KEY}'\"")
+    con.execute("INSERT INTO messages (rowid, id, json, sent_at, conversationId, type, body) VALUES (20, 'bad', ?, 1, ?, 'incoming', 'x')",
+                ("[" * 100000 + "]" * 100000, RIZ))
+    con.execute("INSERT INTO messages (rowid, id, json, sent_at, conversationId, type, body) VALUES (21, 'ok', '{}', 1714669999000, ?, "
+                "'incoming', 'after')", (RIZ,))
+    con.commit()
+    con.close()
+    recs = run_parser(SignalDesktop(key=KEY), db)
+    (bad,) = issues(recs)
+    assert bad.prov.locator == "sqlite:messages/rowid=20" and "nested too deeply" in bad.message
+    assert messages(recs)[-1].text == "after"
+
+
+def test_an_endless_message_is_cut_and_reported(tmp_path):
+    from casegraph.parsers.signal_export import MAX_BODY
+    path = tmp_path / "chat.md"
+    path.write_text("[2024-05-02 21:10:03] Rizwan Bhai: start  \n" + ("x" * 1000 + "\n") * (MAX_BODY // 1000 + 10)
+                    + "\n[2024-05-02 21:11:00] Me: next  \n\n", encoding="utf-8")
+    recs = run_parser(SE, path)
+    first, nxt = messages(recs)
+    assert len(first.text) <= MAX_BODY + 10 and nxt.text == "next"
+    (warn,) = issues(recs, "warning")
+    assert warn.prov.locator == "line:1" and "longer than" in warn.message

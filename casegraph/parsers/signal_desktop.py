@@ -202,7 +202,10 @@ class SignalDesktop(SqliteParser):
 
         def read(r):
             loc = f"{prefix}sqlite:messages/rowid={r['rowid']}"
-            j = json.loads(r["json"]) if r["json"] else {}
+            try:
+                j = json.loads(r["json"]) if r["json"] else {}
+            except RecursionError as e:  # hostile nesting: this row is an issue, the table goes on
+                raise ValueError("json column nested too deeply") from e
             if not isinstance(j, dict):
                 j = {}
             conv = convs.get(r["conversationId"], {})

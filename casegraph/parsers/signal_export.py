@@ -136,7 +136,10 @@ class SignalExport(Parser):
 
     # -- signal-export ---------------------------------------------------------------------------
     def _md(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
-        for start, end, head, body in _runs(lines, lambda t: MD_HEADER.match(t.lstrip("\ufeff"))):
+        for start, end, head, body, cut in _runs(lines, lambda t: MD_HEADER.match(t.lstrip("\ufeff"))):
+            if cut:
+                yield self.issue(src, f"{prefix}line:{start}", f"message longer than {MAX_BODY} characters; kept the first "
+                                 f"{MAX_BODY}", severity="warning")
             if head is None:
                 yield self.issue(src, f"{prefix}line:{start}-{end}", "text before the first message header", "\n".join(body)[:500])
                 continue
@@ -264,7 +267,10 @@ class SignalExport(Parser):
     def _irc(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
         """signalbackup-tools text: the owner's messages carry the owner's name like anyone else's, so the
         direction is not stated; deleted and view-once messages are left out by the tool itself."""
-        for start, end, head, body in _runs(lines, IRC_HEADER.match):
+        for start, end, head, body, cut in _runs(lines, IRC_HEADER.match):
+            if cut:
+                yield self.issue(src, f"{prefix}line:{start}", f"message longer than {MAX_BODY} characters; kept the first "
+                                 f"{MAX_BODY}", severity="warning")
             loc = f"{prefix}line:{start}" + (f"-{end}" if end > start else "")
             if head is None:
                 yield self.issue(src, loc, "text before the first message header", "\n".join(body)[:500])
@@ -286,7 +292,10 @@ class SignalExport(Parser):
             yield from self.mentioned(msg, msg.text, "signal")
 
     def _short(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
-        for start, end, head, body in _runs(lines, SHORT_HEADER.match):
+        for start, end, head, body, cut in _runs(lines, SHORT_HEADER.match):
+            if cut:
+                yield self.issue(src, f"{prefix}line:{start}", f"message longer than {MAX_BODY} characters; kept the first "
+                                 f"{MAX_BODY}", severity="warning")
             if head is None:
                 yield self.issue(src, f"{prefix}line:{start}-{end}", "text before the first message header", "\n".join(body)[:500])
                 continue
@@ -315,26 +324,35 @@ def _chats(names: list[str]) -> list[str]:
     return sorted(f.get("data.json") or f["chat.md"] for f in by_folder.values())
 
 
-def _runs(lines: Iterable[tuple[int, str]], header) -> Iterator[tuple[int, int, re.Match | None, list[str]]]:
-    """(first line, last line, header match, continuation lines) per message; trailing blank lines dropped."""
-    start = end = 0
+MAX_BODY = 1 << 20  # characters kept of one message; the rest is reported, not stored
+
+
+def _runs(lines: Iterable[tuple[int, str]], header) -> Iterator[tuple[int, int, re.Match | None, list[str], bool]]:
+    """(first line, last line, header match, continuation lines, cut) per message; trailing blank lines
+    dropped; a message longer than MAX_BODY keeps its first MAX_BODY characters (cut=True)."""
+    start = end = size = 0
     head = None
     body: list[str] = []
+    cut = False
     for n, line in lines:
         m = header(line)
         if m:
             if head is not None or body:
-                yield start, end, head, _trim(body)
+                yield start, end, head, _trim(body), cut
             start = end = n
-            head, body = m, []
+            head, body, size, cut = m, [], 0, False
         else:
             if not start:
                 start = n
-            body.append(line)
+            size += len(line) + 1
+            if size <= MAX_BODY:
+                body.append(line)
+            else:
+                cut = True
             if line.strip():
                 end = n
     if head is not None or any(b.strip() for b in body):
-        yield start, end, head, _trim(body)
+        yield start, end, head, _trim(body), cut
 
 
 def _trim(body: list[str]) -> list[str]:
