@@ -33,6 +33,7 @@ def test_degrees_are_exact_and_range_checked():
     assert degrees("6.927079", "79.861244") == (Decimal("6.927079"), Decimal("79.861244"))
     assert degrees(25.2048493, 55.2707828) == (Decimal("25.2048493"), Decimal("55.2707828"))  # float: shortest repr
     assert degrees(Decimal("-33.8688"), 151) == (Decimal("-33.8688"), Decimal("151"))
+    assert degrees("6." + "1" * 5000, "79.5") == (Decimal("6.111111111111111"), Decimal("79.5"))
     for bad in (("95", "10"), ("10", "181"), (None, "1"), ("x", "1"), (float("nan"), 1.0), ("1e999", "1"), (True, 1)):
         assert degrees(*bad) is None, bad
 

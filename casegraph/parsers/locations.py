@@ -43,9 +43,13 @@ _MARKS = "\u200e\u200f\u202a\u202c\u2068\u2069\ufeff \t\r\n"
 _LABEL = re.compile(r"^[^\s:/]{1,30}(?: [^\s:/]{1,30})?:\s*$")  # "location:", "Standort:", "live location:" …
 
 
+PLACES = 15
+
+
 def degrees(lat: Any, lon: Any) -> tuple[Decimal, Decimal] | None:
     """Latitude and longitude as exact decimals, or None when either is missing, not a number or out of
-    range. Floats (SQLite REAL) go through their shortest repr, so no binary noise is added."""
+    range. Floats (SQLite REAL) go through their shortest repr, so no binary noise is added; more than
+    PLACES decimals (a crafted 5,000-digit value) are rounded to PLACES."""
     out = []
     for v, limit in ((lat, 90), (lon, 180)):
         if v is None or isinstance(v, bool):
@@ -60,6 +64,8 @@ def degrees(lat: Any, lon: Any) -> tuple[Decimal, Decimal] | None:
             return None
         if not d.is_finite() or abs(d) > limit:
             return None
+        if d.as_tuple().exponent < -PLACES:  # beyond a femtodegree is noise, and the store keeps 18 places
+            d = d.quantize(Decimal(1).scaleb(-PLACES))
         out.append(d)
     return out[0], out[1]
 
