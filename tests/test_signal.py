@@ -301,3 +301,14 @@ def test_an_endless_message_is_cut_and_reported(tmp_path):
     assert len(first.text) <= MAX_BODY + 10 and nxt.text == "next"
     (warn,) = issues(recs, "warning")
     assert warn.prov.locator == "line:1" and "longer than" in warn.message
+
+
+def test_older_sigexport_markdown(tmp_path):
+    # the form sigexport/merge.py still reads: "[YYYY-MM-DD, HH:MM] sender: body", file index.md
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("Kamal/index.md", "[2020-11-03, 09:15] Kamal: Visa ready  \n\n[2020-11-03, 09:16] Me: ok  \n\n")
+    assert _winner(path) == "signal-export"
+    msgs = messages(run_parser(SE, path))
+    assert [(m.ts, m.sender_name, m.direction, m.text) for m in msgs] == [
+        (datetime(2020, 11, 3, 9, 15), "Kamal", "incoming", "Visa ready"), (datetime(2020, 11, 3, 9, 16), None, "outgoing", "ok")]

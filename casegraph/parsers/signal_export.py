@@ -4,7 +4,8 @@
   `chat.md` (`[YYYY-MM-DD HH:MM:SS] Sender: body  `, a blank line after each message; "Me" for the
   owner, "No-Sender" when unknown; `> quote`, `(- Name: emoji -)` reactions, `[name](./media/…)`
   attachments, "(This message was deleted)"), and `data.json` (one JSON object a line: date, sender,
-  body, quote, sticker, reactions, attachments, deleted, call, missed). Times are the exporting
+  body, quote, sticker, reactions, attachments, deleted, call, missed). Older versions wrote
+  `index.md` and `[YYYY-MM-DD, HH:MM]` (sigexport/merge.py still reads both). Times are the exporting
   computer's wall clock, without a zone. When a folder has both, `data.json` is read.
 - signalbackup-tools (bepaald/signalbackup-tools) `--exporttxt`: `[May 02, 2024 21:10:03] <Name> body`, `*** <Name>
   sent file "x.jpg"`, `*** status`; the owner is named like anyone else, so direction is not stated.
@@ -31,7 +32,7 @@ from . import register
 from .base import Parser, Probe, Source, text_lines
 from .locations import in_text
 
-MD_HEADER = re.compile(r"^\[(?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?)\] (?P<sender>[^:\n]*?): ?(?P<body>.*)$")
+MD_HEADER = re.compile(r"^\[(?P<date>\d{4}-\d{2}-\d{2},? \d{2}:\d{2}(?::\d{2})?)\] (?P<sender>[^:\n]*?): ?(?P<body>.*)$")
 SHORT_HEADER = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}|unknown) (?![-–] )(?P<sender>[^:\n]+?):(?: \[(?P<note>[^\]]*)\])?(?: (?P<body>.*))?$")
 ATTACHMENT = re.compile(r"!?\[(?P<name>[^\]]*)\]\((?P<path>\./media/[^)]*|\.\./exported_stickers/[^)]*)\)\s*")
 REACTIONS = re.compile(r"\n?\(- (?P<list>.*) -\)\s*$")
@@ -93,7 +94,7 @@ class SignalExport(Parser):
         with open(src.path, "rb") as f:
             head = f.read(262)
         if not is_archive(head):
-            chat = PurePosixPath(src.name).stem if src.name.lower() not in ("chat.md", "data.json") else None
+            chat = PurePosixPath(src.name).stem if src.name.lower() not in ("chat.md", "index.md", "data.json") else None
             with open(src.path, "rb") as f:
                 yield from self._one(src, f, src.name, "", chat)
             return
@@ -319,9 +320,9 @@ def _chats(names: list[str]) -> list[str]:
     by_folder: dict[str, dict[str, str]] = {}
     for n in names:
         p = PurePosixPath(n)
-        if p.name in ("chat.md", "data.json"):
+        if p.name in ("chat.md", "index.md", "data.json"):  # index.md: the Markdown's name in older versions
             by_folder.setdefault(str(p.parent), {})[p.name] = n
-    return sorted(f.get("data.json") or f["chat.md"] for f in by_folder.values())
+    return sorted(f.get("data.json") or f.get("chat.md") or f["index.md"] for f in by_folder.values())
 
 
 MAX_BODY = 1 << 20  # characters kept of one message; the rest is reported, not stored
@@ -368,7 +369,7 @@ def _prepend(first, rest):
 
 def _naive(text: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(text)
+        return datetime.fromisoformat(text.replace(", ", " "))
     except ValueError:
         return None
 
