@@ -312,3 +312,16 @@ def test_older_sigexport_markdown(tmp_path):
     msgs = messages(run_parser(SE, path))
     assert [(m.ts, m.sender_name, m.direction, m.text) for m in msgs] == [
         (datetime(2020, 11, 3, 9, 15), "Kamal", "incoming", "Visa ready"), (datetime(2020, 11, 3, 9, 16), None, "outgoing", "ok")]
+
+
+def test_sigexport_zip_photo_gps(tmp_path):
+    from test_locations import _gps_jpeg
+    photo = _gps_jpeg(tmp_path / "2024-05-02T21-13-30.000_00_visa.jpg")
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("Rizwan Bhai/chat.md", f"[2024-05-02 21:13:30] Rizwan Bhai: ![{photo.name}](./media/{photo.name})  \n\n")
+        z.write(photo, f"Rizwan Bhai/media/{photo.name}")
+    recs = run_parser(SE, path)
+    (msg,) = messages(recs)
+    (loc,) = of(recs, Location)
+    assert loc.source_kind == "exif" and loc.record_id == msg.id and loc.prov.locator == f"zip:Rizwan Bhai/media/{photo.name}#exif:gps"

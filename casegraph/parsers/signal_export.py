@@ -28,7 +28,7 @@ from pathlib import PurePosixPath
 
 from ..ingest.archive import ArchiveError, SafeArchive, is_archive
 from ..model import Message, Record
-from . import register
+from . import exif_gps, register
 from .base import Parser, Probe, Source, text_lines
 from .locations import in_text
 
@@ -89,6 +89,7 @@ class SignalExport(Parser):
             return 0.92
         return 0.0
 
+    @exif_gps.in_archive_media  # photos in an export's media/ folders keep their GPS tags
     @in_text  # Signal shares a location as a maps link
     def parse(self, src: Source) -> Iterator[Record]:
         with open(src.path, "rb") as f:
