@@ -218,3 +218,24 @@ def test_exif_gps_of_photos_inside_a_chat_zip(tmp_path):
     attaching = [m for m in messages(recs) if m.media == photo.name]
     assert loc.prov.locator == f"zip:{photo.name}#exif:gps" and loc.extra["member"] == photo.name
     assert attaching and loc.record_id == attaching[0].id
+
+
+@pytest.mark.parametrize("name,expected", [
+    # German Android export (header form as in tests/fixtures/whatsapp/german_dots.txt); "Standort:" label
+    ("locations_de.txt", [("52.520008", "13.404954", "shared-location", "Nimal", None),
+                          ("52.5163", "13.3777", "map-link", "Kamal", None),
+                          ("48.137154", "11.576124", "shared-location", None, "+49 151 23456789")]),
+    # iOS export, pt-BR and es labels after U+200E (iOS marks its generated lines)
+    ("locations_pt_ios.txt", [("-23.550520", "-46.633308", "shared-location", None, None),
+                              ("19.432608", "-99.133209", "shared-location", None, None)]),
+])
+def test_whatsapp_export_location_fixtures(fixtures, name, expected):
+    recs = run_parser(WhatsAppExport(), fixtures / "whatsapp" / name)
+    locs = of(recs, Location)
+    assert [(str(x.latitude), str(x.longitude), x.source_kind) for x in locs] == [e[:3] for e in expected]
+    by_id = {m.id: m for m in messages(recs)}
+    for loc, (*_, who_name, who) in zip(locs, expected):
+        msg = by_id[loc.record_id]
+        assert (loc.who_name, loc.who, loc.ts) == (msg.sender_name, msg.sender_id, msg.ts)
+        if who_name or who:  # Android lines carry their author; iOS U+200E lines are the export parser's call
+            assert (loc.who_name, loc.who) == (who_name, who)
