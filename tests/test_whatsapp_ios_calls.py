@@ -58,6 +58,7 @@ def test_contactsv2(db):
     assert nuwan.name == "Nuwan Agent" and nuwan.phones == ["+94 77 123 4567"] and nuwan.note == "Foreign jobs 🇦🇪"
     assert nuwan.usernames == ["94771234567@s.whatsapp.net", "185000000000001@lid"]
     assert rizwan.name == "ரிஸ்வான்" and rizwan.usernames == ["94715550199@s.whatsapp.net"]  # bare number → JID
+    assert rizwan.extra["zwhatsappid"] == "94715550199" and "zwhatsappid" not in nuwan.extra
     assert company.name == "Dubai Manpower LLC" and company.organisation == "Dubai Manpower LLC"
     ids = {(i.kind, i.value, i.role) for i in identifiers(recs)}
     assert ("whatsapp-lid", "185000000000001@lid", "contact") in ids and ("phone", "071 555 0199", "contact") in ids

@@ -118,7 +118,8 @@ class WhatsAppContactsV2(_WhatsAppDb):
                     phones=[r["zphonenumber"]] if r["zphonenumber"] else [],
                     usernames=[x for x in (jid, lid, r["zusername"]) if x], organisation=r["zbusinessname"] or None,
                     note=r["zabouttext"] or None,
-                    extra={k: r[k] for k in ("zphonenumberlabel", "zidentifier", "zgivenname", "zlastname") if r[k]})
+                    extra={**{k: r[k] for k in ("zphonenumberlabel", "zidentifier", "zgivenname", "zlastname") if r[k]},
+                           **({"zwhatsappid": r["zwhatsappid"]} if jid != r["zwhatsappid"] else {})})  # as written
         yield c
         for value in (jid, lid):
             yield from self._ids(c, value, "contact")
