@@ -325,3 +325,18 @@ def test_sigexport_zip_photo_gps(tmp_path):
     (msg,) = messages(recs)
     (loc,) = of(recs, Location)
     assert loc.source_kind == "exif" and loc.record_id == msg.id and loc.prov.locator == f"zip:Rizwan Bhai/media/{photo.name}#exif:gps"
+
+
+def test_sigtop_json(fixtures):
+    # tbvdm/sigtop cmd/sigtop/fmt_json.go: "[", each message's Signal Desktop JSON (the json column), "]"
+    path = fixtures / "signal/Rizwan Bhai.json"
+    assert _winner(path) == "signal-export"
+    recs = run_parser(SE, path)
+    msgs = messages(recs)
+    assert [m.kind for m in msgs] == ["text", "text", "media", "system", "deleted"]
+    assert msgs[0].sender_id == "+971501234567" and msgs[0].ts == datetime.fromtimestamp(1714664403, UTC)
+    assert msgs[0].chat_name == "Rizwan Bhai" and msgs[0].prov.locator == "json:/0"
+    assert msgs[1].direction == "outgoing" and msgs[1].sender_id is None
+    assert msgs[2].sender_id == "a1b2c3d4-0000-4000-8000-000000000001" and msgs[2].media == "visa.jpg"
+    assert msgs[2].reply_to == "1714664460000" and msgs[3].sender_id is None and msgs[4].sender_id == "+971501234567"
+    assert not issues(recs)

@@ -11,7 +11,8 @@
   sent file "x.jpg"`, `*** status`; the owner is named like anyone else, so direction is not stated.
 - sigtop (tbvdm/sigtop) `export-messages -f text`: a `Conversation:` line, then per message `From:`,
   `Type:`, `Sent:`/`Received:` (RFC 1123 with offset), `Attachment:`, `Reaction:` fields, a blank line
-  and the body; `-f text-short`: `YYYY-MM-DD HH:MM Name: body` a line.
+  and the body; `-f text-short`: `YYYY-MM-DD HH:MM Name: body` a line; `-f json`: an array of Signal
+  Desktop message objects (no names: senders are numbers or service ids).
 
 Detection: these look like WhatsApp iOS lines (`[date time] Name: text`), so the sniff looks for what
 only these tools write (ISO dates in brackets with the two trailing spaces and blank separators of
@@ -30,7 +31,9 @@ from ..ingest.archive import ArchiveError, SafeArchive, is_archive
 from ..model import Message, Record
 from . import exif_gps, register
 from .base import Parser, Probe, Source, text_lines
+from .jsonstream import walk
 from .locations import in_text
+from .sqlite import ms
 
 MD_HEADER = re.compile(r"^\[(?P<date>\d{4}-\d{2}-\d{2},? \d{2}:\d{2}(?::\d{2})?)\] (?P<sender>[^:\n]*?): ?(?P<body>.*)$")
 SHORT_HEADER = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}|unknown) (?![-–] )(?P<sender>[^:\n]+?):(?: \[(?P<note>[^\]]*)\])?(?: (?P<body>.*))?$")
@@ -73,7 +76,7 @@ def _short_like(text: str) -> bool:
 class SignalExport(Parser):
     name = "signal-export"
     version = "1.0"
-    description = "Signal export tools: signal-export (sigexport) chat.md / data.json folders, sigtop text and text-short"
+    description = "Signal export tools: signal-export (sigexport) chat.md / data.json folders, sigtop text / text-short / json, signalbackup-tools text"
 
     def sniff(self, probe: Probe) -> float:
         if probe.members:
@@ -81,6 +84,8 @@ class SignalExport(Parser):
         t = probe.text
         if probe.name.lower() == "data.json" and t.lstrip().startswith('{"date"'):
             return 0.96
+        if probe.suffix == ".json" and t.lstrip().startswith("[") and '"conversationId"' in t and '"sent_at"' in t:
+            return 0.93  # sigtop -f json: Signal Desktop's own message objects
         if probe.suffix in (".md", ".txt", "") and (_md_like(t) or _sigtop_like(t)):
             return 0.98  # above the WhatsApp parser, whose iOS header these lines also match
         if probe.suffix in (".txt", "") and _irc_like(t):
@@ -97,7 +102,10 @@ class SignalExport(Parser):
         if not is_archive(head):
             chat = PurePosixPath(src.name).stem if src.name.lower() not in ("chat.md", "index.md", "data.json") else None
             with open(src.path, "rb") as f:
-                yield from self._one(src, f, src.name, "", chat)
+                if re.match(rb"\s*\[\s*[{\]]", head):  # a JSON array (sigtop -f json), not a "[date]" line
+                    yield from self._sigtop_json(src, f, chat)
+                else:
+                    yield from self._one(src, f, src.name, "", chat)
             return
         try:
             with SafeArchive(src.path, src.name) as arc:
@@ -201,6 +209,39 @@ class SignalExport(Parser):
         yield from self.mentioned(msg, msg.text, "signal")
 
     # -- sigtop ----------------------------------------------------------------------------------
+    def _sigtop_json(self, src: Source, f, chat: str | None) -> Iterator[Record]:
+        """sigtop -f json: an array of Signal Desktop message objects (the database's json column). The
+        file holds no names, so senders are their number or service id."""
+        try:
+            for _, pointer, m in walk(f, {"item": "message"}):
+                yield from self.each(src, [m], lambda m, p=pointer: self._desktop_json(src, f"json:{p}", m, chat),
+                                     lambda _, p=pointer: f"json:{p}")
+        except Exception as e:  # ijson errors, truncation: keep what was read
+            yield self.issue(src, "json:", f"{src.name}: JSON unreadable after the records above: {type(e).__name__}: {e}")
+
+    def _desktop_json(self, src: Source, loc: str, m, chat: str | None) -> Iterator[Record]:
+        if not isinstance(m, dict):
+            raise ValueError("not a message object")
+        mtype = m.get("type")
+        outgoing, incoming = mtype == "outgoing", mtype == "incoming"
+        attachments = [a for a in m.get("attachments") or [] if isinstance(a, dict)]
+        media = next((a.get("fileName") or a.get("path") for a in attachments if a.get("fileName") or a.get("path")), None)
+        kind = "deleted" if m.get("deletedForEveryone") else ("media" if media or attachments else "text") \
+            if outgoing or incoming else "call" if mtype == "call-history" else "system"
+        sender = (m.get("source") or m.get("sourceServiceId") or m.get("sourceUuid")) if incoming else None
+        quote = m.get("quote") if isinstance(m.get("quote"), dict) else None
+        msg = Message(prov=self.prov(src, loc), platform="signal", chat_id=f"signal:{m.get('conversationId') or chat}",
+                      chat_name=chat, source_id=str(m["id"]) if m.get("id") else None, ts=ms(m.get("sent_at") or m.get("timestamp")),
+                      sender_id=str(sender) if sender else None, direction="outgoing" if outgoing else "incoming" if incoming else "unknown",
+                      kind=kind, text=str(m.get("body")) if m.get("body") else None, media=media,
+                      reply_to=str(quote["id"]) if quote and quote.get("id") else None,
+                      extra={k: v for k, v in (("type", mtype if kind == "system" else None),
+                                               ("attachments", len(attachments) if len(attachments) > 1 else None)) if v})
+        yield msg
+        if msg.sender_id:
+            yield from self.party(msg, msg.sender_id, "sender", "signal", kind="phone" if msg.sender_id.startswith("+") else "signal-id")
+        yield from self.mentioned(msg, msg.text, "signal")
+
     def _sigtop(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str) -> Iterator[Record]:
         """Blocks start after a blank line with `From: …` followed by `Type: …`, or with `Type: …` alone
         (a message without a known source). A body line of that shape after a blank line would split a
