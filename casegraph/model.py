@@ -157,6 +157,39 @@ class TextBlock(Record):
 
 
 @dataclass(slots=True, kw_only=True)
+class Location(Record):
+    """A place a source ties to a time and a party: a shared or live location, a venue, a photo's GPS
+    tags, a forensic report's location model. Coordinates are exact decimals as the source wrote them
+    (WGS 84 degrees); `source_kind` says what kind of evidence it is, because a place someone picked
+    on a map (venue) is not where their phone was, and a photo's EXIF says where the camera was."""
+
+    table: ClassVar[str] = "locations"
+    platform: str  # whatsapp, telegram, signal, exif, ufdr, ...
+    source_kind: str  # one of LOCATION_KINDS
+    latitude: Decimal
+    longitude: Decimal
+    ts: datetime | None = None
+    who: str | None = None  # the sender's id, or the device, as the source writes it
+    who_name: str | None = None
+    accuracy_m: float | None = None  # horizontal accuracy in metres, when the source gives one
+    label: str | None = None  # place / venue name
+    address: str | None = None
+    record_id: str | None = None  # the message (or other record) it came with
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# What a location record is evidence of (see Location).
+LOCATION_KINDS = {
+    "shared-location": "a position sent with the app's share-location feature (may be a point picked on the map)",
+    "live-location": "a position from a live-location share",
+    "venue": "a named place chosen from the app's list (not necessarily where the phone was)",
+    "map-link": "a map link with coordinates written inside a message's text",
+    "exif": "GPS tags in an image file (where the camera says it was)",
+    "ufdr": "a location model in a Cellebrite report",
+}
+
+
+@dataclass(slots=True, kw_only=True)
 class ParseIssue(Record):
     """A line or record that could not be parsed: kept, counted, never dropped silently."""
 
@@ -167,7 +200,7 @@ class ParseIssue(Record):
     discriminator_columns: ClassVar[tuple[str, ...]] = ("message",)
 
 
-RECORD_TYPES: tuple[type[Record], ...] = (Message, Call, Contact, Transaction, Identifier, TextBlock, ParseIssue)
+RECORD_TYPES: tuple[type[Record], ...] = (Message, Call, Contact, Transaction, Identifier, TextBlock, Location, ParseIssue)
 RECORD_CLASS = {cls.table: cls for cls in RECORD_TYPES}
 
 

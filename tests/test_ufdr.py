@@ -3,7 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from casegraph.model import Call, Contact
+from decimal import Decimal
+
+from casegraph.model import Call, Contact, Location
 from casegraph.parsers.ufdr import UFDR, _seconds
 
 from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
@@ -41,8 +43,16 @@ def test_ufdr_models(ufdr):
     assert account.source == "telegram" and account.usernames == ["nuwan_jobs"] and account.extra["model"] == "UserAccount"
     ids = {(i.kind, i.value, i.role) for i in identifiers(recs)}
     assert ("phone", "+94771234567", "holder") in ids and ("bank-account", "8001234501", "mentioned") in ids
-    info = issues(recs, "info")
-    assert len(info) == 1 and "Location is not read" in info[0].message  # counted, not silently dropped
+    assert not issues(recs, "info")
+    # a Location model without a point is a warning, counted; one with Position/Coordinate is a location record
+    # (shape: ufed-geo2x tests/test_ufed_geo2x.py, a Physical Analyzer Location model)
+    warn = issues(recs, "warning")
+    assert len(warn) == 1 and "Location model without valid coordinates" in warn[0].message
+    (place,) = of(recs, Location)
+    assert place.latitude == Decimal("16.7136117") and place.longitude == Decimal("98.5747") and place.source_kind == "ufdr"
+    assert place.ts == datetime(2024, 4, 18, 11, 53, 14, tzinfo=timezone(timedelta(hours=6, minutes=30)))
+    assert place.label == "IMG-20240418-WA0007.jpg" and place.accuracy_m == 12.5 and place.platform == "ufdr"
+    assert place.extra["category"] == "Media Locations" and place.extra["deleted_state"] == "Deleted"
 
 
 def test_identifier_kinds():

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from itertools import groupby
 
 from ..model import Call, Contact, Message, Record
-from . import register
+from . import ciphertext, register
 from .base import Probe, Source
 from .sms_backup_xml import CALL_TYPE, MMS_FROM, MMS_TO, SMS_BOX, SMS_DIRECTION
 from .sqlite import Aligned, Db, SqliteParser, ms, seconds
@@ -18,7 +18,7 @@ from .sqlite import Aligned, Db, SqliteParser, ms, seconds
 @register
 class AndroidMmsSms(SqliteParser):
     name = "android-mmssms"
-    version = "1.0"
+    version = "1.1"  # 1.1: ciphertext bodies flagged
     description = "Android mmssms.db (sms, pdu/part/addr)"
 
     def sniff(self, probe: Probe) -> float:
@@ -43,7 +43,7 @@ class AndroidMmsSms(SqliteParser):
                           sender_id=r["address"] if d == "incoming" else None,
                           recipient_id=r["address"] if d == "outgoing" else None, direction=d, text=r["body"],
                           extra={k: v for k, v in (("box", SMS_BOX.get(t)), ("service_center", r["service_center"])) if v})
-            yield msg
+            yield from ciphertext.sealed(self, src, msg)
             yield from self.party(msg, r["address"], "sender" if d == "incoming" else "recipient", "sms")
             yield from self.mentioned(msg, r["body"], "sms")
         yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:sms/rowid={r['rowid']}")
@@ -66,7 +66,7 @@ class AndroidMmsSms(SqliteParser):
                           recipient_id=to[0] if to else None, direction=d, kind="media" if media else "text", text=text,
                           media=media[0]["name"] if media else None,
                           extra={k: v for k, v in (("media", media), ("subject", r["sub"]), ("to", to if len(to) > 1 else None)) if v})
-            yield msg
+            yield from ciphertext.sealed(self, src, msg)
             yield from self.party(msg, sender, "sender", "sms")
             for t in to:
                 yield from self.party(msg, t, "recipient", "sms")

@@ -13,7 +13,7 @@ import pytesseract
 from PIL import Image, ImageOps, ImageSequence
 
 from ..model import Record, TextBlock
-from . import register
+from . import exif_gps, register
 from .base import ParseError, Parser, Probe, Source
 
 LANGUAGES = os.environ.get("CASEGRAPH_OCR_LANGS", "eng+sin+tam")
@@ -34,7 +34,7 @@ def _available(wanted: str) -> tuple[str, list[str]]:
 @register
 class ImageOCR(Parser):
     name = "image-ocr"
-    version = "1.0"
+    version = "1.1"  # 1.1: EXIF GPS
     description = "Images (PNG, JPEG, TIFF, GIF, BMP, WebP): OCR text in English, Sinhala and Tamil"
 
     def __init__(self, languages: str = LANGUAGES):
@@ -47,6 +47,7 @@ class ImageOCR(Parser):
         return 0.0
 
     def parse(self, src: Source) -> Iterator[Record]:
+        yield from self._gps(src)
         langs, missing = _available(self.languages)
         if missing:
             yield self.issue(src, "ocr:", f"OCR languages not installed: {', '.join(missing)}; read with {langs or 'none'}",
@@ -67,6 +68,14 @@ class ImageOCR(Parser):
         except (OSError, SyntaxError, ValueError) as e:
             where = f"page {page + 1}" if page else "the start"
             yield self.issue(src, f"ocr:page{page + 1}", f"{src.name}: not a readable image at {where}: {e}")
+
+    def _gps(self, src: Source) -> Iterator[Record]:
+        """Where the camera says it was (EXIF GPS), read before OCR so that it is kept without tesseract."""
+        try:
+            with Image.open(src.path) as img:
+                yield from exif_gps.locations(self.prov(src, "exif:gps"), img)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            return  # an unreadable image is reported by the OCR pass
 
     def _page(self, src: Source, page: int, frame: Image.Image, langs: str) -> Iterator[Record]:
         im = ImageOps.exif_transpose(frame.convert("RGB")).convert("L")

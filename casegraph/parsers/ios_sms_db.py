@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model import Message, Record
-from . import register
+from . import ciphertext, register
 from .base import Probe, Source
 from .sqlite import Db, SqliteParser, apple
 
@@ -38,7 +38,7 @@ def attributed_text(blob: bytes | None) -> str | None:
 @register
 class IOSSmsDb(SqliteParser):
     name = "ios-sms-db"
-    version = "1.0"
+    version = "1.1"  # 1.1: ciphertext bodies flagged
     description = "iOS Messages sms.db (SMS, iMessage)"
 
     def sniff(self, probe: Probe) -> float:
@@ -73,7 +73,7 @@ class IOSSmsDb(SqliteParser):
                           media=files[0] if files else None,
                           extra={k: v for k, v in (("attachments", files if len(files) > 1 else None),
                                                    ("text_from", "attributedBody" if r["text"] is None and text else None)) if v})
-            yield msg
+            yield from ciphertext.sealed(self, src, msg)
             handle = r["handle"]
             if handle:
                 yield from self.party(msg, handle, "recipient" if out else "sender", platform,

@@ -18,7 +18,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from ..model import Call, Message, Record
-from . import register
+from . import ciphertext, register
 from .base import Parser, Probe, Source
 
 SMS_DIRECTION = {"1": "incoming", "2": "outgoing", "3": "outgoing", "4": "outgoing", "5": "outgoing", "6": "outgoing"}
@@ -66,7 +66,7 @@ def _name(a: dict) -> str | None:
 @register
 class SMSBackupXML(Parser):
     name = "sms-backup-xml"
-    version = "1.0"
+    version = "1.1"  # 1.1: ciphertext bodies flagged
     description = "SMS Backup & Restore XML (sms, mms, calls)"
 
     def sniff(self, probe: Probe) -> float:
@@ -116,7 +116,7 @@ class SMSBackupXML(Parser):
                                                                   ("service_center", a.get("service_center")),
                                                                   ("date_sent", str(_ms(a.get("date_sent"))) if a.get("date_sent") not in (None, "0") else None),
                                                                   ("read", a.get("read"))) if v not in (None, "null")})
-        yield msg
+        yield from ciphertext.sealed(self, src, msg)
         yield from self.party(msg, addr, "sender" if direction == "incoming" else "recipient", "sms")
         yield from self.mentioned(msg, msg.text, "sms")
 
@@ -152,7 +152,7 @@ class SMSBackupXML(Parser):
                       kind="media" if media else "text", text="\n".join(texts) or None,
                       media=media[0]["name"] if media else None, media_sha256=media[0].get("sha256") if media else None,
                       extra=extra)
-        yield msg
+        yield from ciphertext.sealed(self, src, msg)
         yield from self.party(msg, sender, "sender", "sms")
         for t in to:
             yield from self.party(msg, t, "recipient", "sms")

@@ -17,9 +17,10 @@ APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=timezone.utc)
 
 
 class Db:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, con=None):
+        """`con`: an already opened DB-API connection (e.g. SQLCipher) instead of opening `path`."""
         try:
-            self.con = closing_sqlite(path)
+            self.con = con if con is not None else closing_sqlite(path)
             self.tables = {r[0].lower() for r in self.con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.DatabaseError as e:
             raise ParseError(f"{Path(path).name}: not a readable SQLite database ({e})") from e

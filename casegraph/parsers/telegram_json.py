@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from ..model import Contact, Identifier, Message, Record
+from ..model import Call, Contact, Identifier, Location, Message, Record
 from . import register
+from .locations import degrees, in_text
 from .base import Parser, Probe, Source
 from .jsonstream import walk
 
@@ -57,7 +58,7 @@ def when(obj: dict, key: str = "date") -> datetime | None:
 @register
 class TelegramJSON(Parser):
     name = "telegram-json"
-    version = "1.0"
+    version = "1.1"  # 1.1: phone_call → calls, locations
     description = "Telegram Desktop JSON export (result.json, full or single chat)"
 
     def sniff(self, probe: Probe) -> float:
@@ -70,6 +71,7 @@ class TelegramJSON(Parser):
             return 0.9
         return 0.0
 
+    @in_text  # map links written in message text
     def parse(self, src: Source) -> Iterator[Record]:
         chat: dict[str, Any] = {}
         owner: str | None = None
@@ -95,6 +97,40 @@ class TelegramJSON(Parser):
             except Exception as e:  # ijson.JSONError, truncated file, bad value: keep what was read
                 yield self.issue(src, "json:", f"{src.name}: JSON unreadable after the records above: {type(e).__name__}: {e}")
 
+    def _call(self, msg: Message, m: dict, chat: dict, owner: str | None) -> Iterator[Record]:
+        """A `phone_call` service message: the actor is the caller. The other party is the caller when the
+        owner did not call; in a personal chat it is the chat's peer when the owner did."""
+        reason = m.get("discard_reason") or None
+        outgoing = owner is not None and msg.sender_id == owner
+        peer_id = f"user{chat['id']}" if chat.get("type") == "personal_chat" and chat.get("id") is not None else None
+        number, name = (peer_id, chat.get("name")) if outgoing else (msg.sender_id, msg.sender_name)
+        direction = "unknown" if owner is None or msg.sender_id is None else "outgoing" if outgoing else \
+            "missed" if reason == "missed" else "rejected" if reason == "busy" else "incoming"
+        duration = m.get("duration_seconds")
+        c = Call(prov=msg.prov, platform="telegram", ts=msg.ts, number=number, name=name, direction=direction,
+                 duration_s=int(duration) if duration is not None else None,
+                 extra={k: v for k, v in (("discard_reason", reason), ("caller_id", msg.sender_id), ("caller", msg.sender_name),
+                                          ("message_id", msg.source_id)) if v})
+        yield c
+        yield from self.party(c, number, "counterpart", "telegram", kind="telegram-id")
+
+    def _location(self, src: Source, msg: Message, m: dict) -> Iterator[Record]:
+        """location_information (a point, a venue with place_name/address, or a live location with its period)."""
+        info = m.get("location_information")
+        if not isinstance(info, dict):
+            return
+        d = degrees(info.get("latitude"), info.get("longitude"))
+        if d is None:
+            yield self.issue(src, msg.prov.locator,
+                             "location_information without valid coordinates", str(info)[:500], severity="warning")
+            return
+        live = m.get("live_location_period_seconds")
+        kind = "live-location" if live else "venue" if m.get("place_name") or m.get("address") else "shared-location"
+        yield Location(prov=msg.prov, platform="telegram", source_kind=kind, latitude=d[0], longitude=d[1], ts=msg.ts,
+                       who=msg.sender_id, who_name=msg.sender_name, label=m.get("place_name") or None,
+                       address=m.get("address") or None, record_id=msg.id,
+                       extra={"live_location_period_seconds": int(live)} if live else {})
+
     def _person(self, src: Source, loc: str, p: dict, role: str, id_role: str) -> Iterator[Record]:
         name = " ".join(x for x in (p.get("first_name"), p.get("last_name")) if x) or None
         phone = p.get("phone_number") or None
@@ -118,9 +154,11 @@ class TelegramJSON(Parser):
         sender = user_ref(m.get("actor_id") if service else m.get("from_id"))
         text = flatten_text(m.get("text"))
         media = m.get("photo") or m.get("file")
-        kind = "system" if service else "media" if media or m.get("media_type") else "text"
+        call = service and m.get("action") == "phone_call"
+        kind = "call" if call else "system" if service else "media" if media or m.get("media_type") else "text"
         extra = {k: m[k] for k in ("action", "members", "forwarded_from", "media_type", "mime_type", "duration_seconds",
-                                   "contact_information", "location_information", "via_bot", "title") if m.get(k)}
+                                   "contact_information", "location_information", "via_bot", "title", "discard_reason",
+                                   "place_name", "address", "live_location_period_seconds") if m.get(k)}
         if m.get("edited") or m.get("edited_unixtime"):
             extra["edited_at"] = str(when(m, "edited"))
         chat_id = chat.get("id")
@@ -134,6 +172,9 @@ class TelegramJSON(Parser):
                       extra={**extra, "chat_type": chat.get("type")} if chat.get("type") else extra)
         yield msg
         yield from self.party(msg, sender, "sender", "telegram", kind="telegram-id")
+        if call:
+            yield from self._call(msg, m, chat, owner)
+        yield from self._location(src, msg, m)
         contact = m.get("contact_information") or {}
         yield from self.party(msg, contact.get("phone_number"), "mentioned", "telegram")
         seen = set()

@@ -8,6 +8,7 @@ of every model is kept: recovered deleted items are often the evidence that matt
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -16,8 +17,9 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from ..ingest.archive import ArchiveError, SafeArchive
-from ..model import Call, Contact, Message, Record
+from ..model import Call, Contact, Location, Message, Record
 from . import register
+from .locations import degrees
 from .base import Parser, Probe, Source, iso_time
 from .whatsapp_android_db import jid_kind
 
@@ -34,7 +36,7 @@ def model_dict(el: Element) -> dict[str, Any]:
     for child in el:
         t, name = _tag(child), child.get("name")
         if t == "field":
-            values = [v.text for v in child if _tag(v) == "value"]
+            values = [_value(v) for v in child if _tag(v) == "value"]
             out[name] = values[0] if len(values) == 1 else values or None
         elif t == "modelField":
             sub = [m for m in child if _tag(m) == "model"]
@@ -42,6 +44,16 @@ def model_dict(el: Element) -> dict[str, Any]:
         elif t == "multiModelField":
             out[name] = [model_dict(m) for m in child if _tag(m) == "model"]
     return out
+
+
+def _value(v: Element) -> str | None:
+    """A value's text. Physical Analyzer writes some TimeStamps as a wall clock without offset and puts the
+    offset in `formattedTimestamp` ("2020-12-16T11:53:14.000" / "2020-12-16T11:53:14+01:00"): use that one."""
+    text = v.text
+    formatted = v.get("formattedTimestamp")
+    if formatted and text and v.get("type") == "TimeStamp" and not re.search(r"(?:Z|[+-]\d{2}:?\d{2})$", text):
+        return formatted
+    return text
 
 
 def _seconds(span: str | None) -> int | None:
@@ -63,7 +75,7 @@ def _party(p: dict | None) -> tuple[str | None, str | None]:
 @register
 class UFDR(Parser):
     name = "cellebrite-ufdr"
-    version = "1.0"
+    version = "1.1"  # 1.1: Location models, formattedTimestamp offsets
     description = "Cellebrite UFDR report (report.xml in the zip): chats, messages, contacts, calls, SMS, user accounts"
 
     def sniff(self, probe: Probe) -> float:
@@ -132,6 +144,8 @@ class UFDR(Parser):
             yield from self._call(src, loc, m)
         elif kind in ("Contact", "UserAccount"):
             yield from self._contact(src, loc, m)
+        elif kind == "Location":
+            yield from self._location(src, loc, m)
         else:
             yield self.issue(src, loc, f"model type {kind} is not read by this parser", severity="info")
 
@@ -176,6 +190,32 @@ class UFDR(Parser):
         yield call
         if number:
             yield from self.party(call, number, "counterpart", call.platform, kind=_ident_kind(number))
+
+    def _location(self, src: Source, loc: str, m: dict) -> Iterator[Record]:
+        """A Location model: its point is the Coordinate in modelField Position (Latitude, Longitude, Elevation)."""
+        pos = m.get("Position") if isinstance(m.get("Position"), dict) else {}
+        d = degrees(pos.get("Latitude"), pos.get("Longitude"))
+        if d is None:
+            yield self.issue(src, loc, "Location model without valid coordinates", repr(pos)[:500], severity="warning")
+            return
+        street = m.get("Address") if isinstance(m.get("Address"), dict) else {}
+        address = m.get("PositionAddress") or pos.get("PositionAddress") or \
+            ", ".join(str(v) for k, v in street.items() if not k.startswith("_") and isinstance(v, str) and v) or None
+        try:
+            accuracy = float(m["Precision"]) if m.get("Precision") else None
+        except (TypeError, ValueError):
+            accuracy = None
+        extra = {k.lower(): m[k] for k in ("Category", "Type", "Origin", "Description", "Confidence", "Precision", "Source", "_id")
+                 if isinstance(m.get(k), str) and m.get(k)}
+        if pos.get("Elevation"):
+            extra["elevation"] = pos["Elevation"]
+        if pos.get("Comment"):
+            extra["comment"] = pos["Comment"]
+        if m["_deleted"] not in (None, "Intact"):
+            extra["deleted_state"] = m["_deleted"]
+        yield Location(prov=self.prov(src, loc), platform=(m.get("Source") or "ufdr").lower(), source_kind="ufdr",
+                       latitude=d[0], longitude=d[1], ts=iso_time(m.get("TimeStamp")), who=m.get("Account") or None,
+                       accuracy_m=accuracy, label=m.get("Name") or None, address=address, extra=extra)
 
     def _contact(self, src: Source, loc: str, m: dict) -> Iterator[Record]:
         entries = m.get("Entries") or []

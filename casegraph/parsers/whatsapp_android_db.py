@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Call, Contact, Message, Record
+from ..model import Call, Contact, Location, Message, Record
 from . import register
+from .locations import degrees
 from .base import Probe, Source
 from .sqlite import Db, SqliteParser, ms
+
+# message_location columns (new schema), read when present
+LOCATION_COLUMNS = ("latitude", "longitude", "place_name", "place_address", "url", "live_location_share_duration",
+                    "live_location_final_latitude", "live_location_final_longitude", "live_location_final_timestamp")
 
 # message_type in both schemas (media_wa_type in legacy)
 TYPES = {0: "text", 1: "media", 2: "media", 3: "media", 4: "media", 5: "location", 7: "system", 8: "call", 9: "media",
@@ -37,7 +42,7 @@ class _WhatsAppDb(SqliteParser):
 @register
 class WhatsAppMsgstore(_WhatsAppDb):
     name = "whatsapp-msgstore"
-    version = "1.0"
+    version = "1.1"  # 1.1: location rows
     description = "WhatsApp Android msgstore.db (new and legacy schemas)"
 
     def sniff(self, probe: Probe) -> float:
@@ -61,6 +66,8 @@ class WhatsAppMsgstore(_WhatsAppDb):
                     if db.has("jid_map", "lid_row_id", "jid_row_id") else "")
         media = db.has("message_media", "message_row_id")
         quoted = db.has("message_quoted", "message_row_id", "key_id")
+        located = db.has("message_location", "message_row_id", "latitude", "longitude")
+        loc_cols = ", ".join(db.col("message_location", c, f"loc_{c}", "ml") if located else f"NULL AS loc_{c}" for c in LOCATION_COLUMNS)
         sql = f"""
             SELECT m._id AS rowid, m.from_me, m.key_id, m.timestamp, m.message_type, m.text_data,
                    {db.col('message', 'starred', prefix='m')},
@@ -68,7 +75,7 @@ class WhatsAppMsgstore(_WhatsAppDb):
                    {'sp.raw_string' if lid_join else 'NULL'} AS sender_phone_jid,
                    {'cp.raw_string' if lid_join else 'NULL'} AS chat_phone_jid,
                    {'mm.file_path, mm.mime_type, mm.media_caption' if media else 'NULL AS file_path, NULL AS mime_type, NULL AS media_caption'},
-                   {'q.key_id' if quoted else 'NULL'} AS quoted_key
+                   {'q.key_id' if quoted else 'NULL'} AS quoted_key, {loc_cols}
             FROM message m
             LEFT JOIN chat c ON c._id = m.chat_row_id
             LEFT JOIN jid cj ON cj._id = c.jid_row_id
@@ -76,6 +83,7 @@ class WhatsAppMsgstore(_WhatsAppDb):
             {lid_join}
             {'LEFT JOIN message_media mm ON mm.message_row_id = m._id' if media else ''}
             {'LEFT JOIN message_quoted q ON q.message_row_id = m._id' if quoted else ''}
+            {'LEFT JOIN message_location ml ON ml.message_row_id = m._id' if located else ''}
             ORDER BY m._id"""
         def read(r):
             chat_jid = r["chat_phone_jid"] or r["chat_jid"]
@@ -86,14 +94,16 @@ class WhatsAppMsgstore(_WhatsAppDb):
                 extra["sender_lid"] = r["sender_jid"]
             yield from self._message(src, f"sqlite:message/rowid={r['rowid']}", r["message_type"], r["from_me"],
                                      r["timestamp"], r["chat_jid"], r["chat_subject"], sender, chat_jid, group,
-                                     r["text_data"] or r["media_caption"], r["file_path"], r["key_id"], r["quoted_key"], extra)
+                                     r["text_data"] or r["media_caption"], r["file_path"], r["key_id"], r["quoted_key"], extra,
+                                     {c: r[f"loc_{c}"] for c in LOCATION_COLUMNS})
         yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:message/rowid={r['rowid']}")
 
     def _legacy(self, src: Source, db: Db) -> Iterator[Record]:
         sql = f"""SELECT _id AS rowid, key_remote_jid, key_from_me, key_id, timestamp, data,
                          {db.col('messages', 'media_wa_type', prefix='messages')}, {db.col('messages', 'media_name', prefix='messages')},
                          {db.col('messages', 'media_caption', prefix='messages')}, {db.col('messages', 'remote_resource', prefix='messages')},
-                         {db.col('messages', 'media_mime_type', prefix='messages')}, {db.col('messages', 'status', prefix='messages')}
+                         {db.col('messages', 'media_mime_type', prefix='messages')}, {db.col('messages', 'status', prefix='messages')},
+                         {db.col('messages', 'latitude', prefix='messages')}, {db.col('messages', 'longitude', prefix='messages')}
                   FROM messages ORDER BY _id"""
         subjects = {r[0]: r[1] for r in db.rows("SELECT key_remote_jid, subject FROM chat_list")} if db.has("chat_list", "subject") else {}
         def read(r):
@@ -108,11 +118,13 @@ class WhatsAppMsgstore(_WhatsAppDb):
             extra = {"mime_type": r["media_mime_type"]} if r["media_mime_type"] else {}
             yield from self._message(src, f"sqlite:messages/rowid={r['rowid']}", mtype, r["key_from_me"], r["timestamp"],
                                      jid, subjects.get(jid), sender, jid, group, r["data"] or r["media_caption"],
-                                     r["media_name"], r["key_id"], None, extra)
+                                     r["media_name"], r["key_id"], None, extra,
+                                     # legacy rows hold 0, 0 in every non-location message
+                                     {"latitude": r["latitude"], "longitude": r["longitude"]} if mtype in (5, 16) else None)
         yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:messages/rowid={r['rowid']}")
 
     def _message(self, src, loc, mtype, from_me, ts, chat_jid, subject, sender, chat_peer, group, text, media,
-                 key_id, quoted, extra) -> Iterator[Record]:
+                 key_id, quoted, extra, place: dict | None = None) -> Iterator[Record]:
         kind = TYPES.get(int(mtype or 0), "other")
         if kind == "other":
             extra["message_type"] = mtype
@@ -126,7 +138,31 @@ class WhatsAppMsgstore(_WhatsAppDb):
         yield from self._ids(msg, sender, "sender")
         if from_me and not group:
             yield from self._ids(msg, chat_peer, "recipient")
+        if place and kind == "location":
+            yield from self._locations(src, msg, int(mtype), place)
         yield from self.mentioned(msg, text, "whatsapp")
+
+    def _locations(self, src, msg: Message, mtype: int, p: dict) -> Iterator[Record]:
+        """A location message's point (message_location, or the legacy latitude/longitude columns); a live
+        location's last reported point is a second record at its own time."""
+        who = msg.sender_id if msg.direction == "incoming" else None  # outgoing: the device's own account (extra.from_me)
+        d = degrees(p.get("latitude"), p.get("longitude"))
+        live = mtype == 16 or bool(p.get("live_location_share_duration"))
+        if d is None:
+            yield self.issue(src, msg.prov.locator, "location message without valid coordinates", repr(p)[:500], severity="warning")
+        else:
+            kind = "live-location" if live else "venue" if p.get("place_name") or p.get("place_address") else "shared-location"
+            extra = {k: p[k] for k in ("url", "live_location_share_duration") if p.get(k)}
+            if msg.direction == "outgoing":
+                extra["from_me"] = True
+            yield Location(prov=msg.prov, platform="whatsapp", source_kind=kind, latitude=d[0], longitude=d[1], ts=msg.ts,
+                           who=who, label=p.get("place_name") or None, address=p.get("place_address") or None,
+                           record_id=msg.id, extra=extra)
+        final = degrees(p.get("live_location_final_latitude"), p.get("live_location_final_longitude"))
+        if final and final != (0, 0):
+            yield Location(prov=self.prov(src, f"{msg.prov.locator}#final"), platform="whatsapp", source_kind="live-location",
+                           latitude=final[0], longitude=final[1], ts=ms(p.get("live_location_final_timestamp")), who=who,
+                           record_id=msg.id, extra={"final_point": True, **({"from_me": True} if msg.direction == "outgoing" else {})})
 
     def _calls(self, src: Source, db: Db) -> Iterator[Record]:
         sql = f"""SELECT cl._id AS rowid, j.raw_string AS jid, cl.from_me, cl.timestamp, {db.col('call_log', 'video_call', prefix='cl')},

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Message, Record
+from ..model import Location, Message, Record
 from . import register
+from .locations import degrees
 from .base import Probe, Source
 from .sqlite import Db, apple
 from .whatsapp_android_db import _WhatsAppDb
@@ -19,7 +20,7 @@ TYPES = {0: "text", 1: "media", 2: "media", 3: "media", 4: "media", 5: "text", 6
 @register
 class WhatsAppChatStorage(_WhatsAppDb):
     name = "whatsapp-ios-chatstorage"
-    version = "1.0"
+    version = "1.1"  # 1.1: location messages
     description = "WhatsApp iOS ChatStorage.sqlite"
 
     def sniff(self, probe: Probe) -> float:
@@ -40,7 +41,9 @@ class WhatsAppChatStorage(_WhatsAppDb):
                    {'g.ZMEMBERJID' if gm else 'NULL'} AS member_jid,
                    {db.col('ZWAGROUPMEMBER', 'ZCONTACTNAME', 'member_name', 'g') if gm else 'NULL AS member_name'},
                    {'mi.ZMEDIALOCALPATH' if mi else 'NULL'} AS media_path,
-                   {db.col('ZWAMEDIAITEM', 'ZTITLE', 'media_title', 'mi') if mi else 'NULL AS media_title'}
+                   {db.col('ZWAMEDIAITEM', 'ZTITLE', 'media_title', 'mi') if mi else 'NULL AS media_title'},
+                   {db.col('ZWAMEDIAITEM', 'ZLATITUDE', 'lat', 'mi') if mi else 'NULL AS lat'},
+                   {db.col('ZWAMEDIAITEM', 'ZLONGITUDE', 'lon', 'mi') if mi else 'NULL AS lon'}
             FROM ZWAMESSAGE m
             LEFT JOIN ZWACHATSESSION s ON s.Z_PK = m.ZCHATSESSION
             {'LEFT JOIN ZWAGROUPMEMBER g ON g.Z_PK = m.ZGROUPMEMBER' if gm else ''}
@@ -62,5 +65,18 @@ class WhatsAppChatStorage(_WhatsAppDb):
             yield from self._ids(msg, sender, "sender")
             if r["from_me"] and not group:
                 yield from self._ids(msg, r["chat_jid"], "recipient")
+            if int(r["mtype"] or 0) == 5:  # a location message: its point is on the media item
+                yield from self._location(src, msg, r)
             yield from self.mentioned(msg, msg.text, "whatsapp")
         yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:ZWAMESSAGE/rowid={r['rowid']}")
+
+    def _location(self, src: Source, msg: Message, r) -> Iterator[Record]:
+        d = degrees(r["lat"], r["lon"])
+        if d is None:
+            yield self.issue(src, msg.prov.locator, "location message without valid coordinates on its ZWAMEDIAITEM",
+                             f"ZLATITUDE={r['lat']!r} ZLONGITUDE={r['lon']!r}", severity="warning")
+            return
+        yield Location(prov=msg.prov, platform="whatsapp", source_kind="venue" if r["media_title"] else "shared-location",
+                       latitude=d[0], longitude=d[1], ts=msg.ts, who=None if r["from_me"] else msg.sender_id,
+                       who_name=msg.sender_name, label=r["media_title"] or None, record_id=msg.id,
+                       extra={"from_me": True} if r["from_me"] else ({"label_column": "ZWAMEDIAITEM.ZTITLE"} if r["media_title"] else {}))

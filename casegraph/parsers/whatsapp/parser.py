@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 
 from ...ingest.archive import SafeArchive, is_archive
 from ...model import Batch, Record
-from .. import register
+from .. import exif_gps, locations, register
 from ..base import HEAD_BYTES, Parser, Probe, Source, TextEncoding, decide_encoding
 from ..prefetch import prefetch
 from .dates import ORDERS, DateOrder, OrderEvidence
@@ -57,6 +57,8 @@ class WhatsAppExport(Parser):
             return False
         return not _looks_like_signal(text, heads)
 
+    @exif_gps.in_archive_media  # GPS tags of the photos in an export zip become Location records
+    @locations.in_text  # shared locations (map links) in the messages' text become Location records
     def parse(self, src: Source) -> Iterator[Record | Batch]:
         with open(src.path, "rb") as f:
             head = f.read(HEAD_BYTES)
