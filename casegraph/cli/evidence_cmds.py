@@ -58,24 +58,52 @@ def custody_group() -> None:
 
 @custody_group.command("verify")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
-def custody_verify(case) -> None:
-    """Re-hash every exhibit and the hash-chained custody log; name anything altered.
+@click.option("--expect-head", default=None, metavar="HASH",
+              help="The custody head you noted outside the case (HASH or SEQ:HASH, as printed after each command): "
+                   "the log must still hold it.")
+@click.option("--reparse", is_flag=True, help="Also re-derive every record from the evidence with the recorded parser "
+                                               "version and options, and compare (slow: as long as the ingest).")
+def custody_verify(case, expect_head, reparse) -> None:
+    """Re-hash every exhibit, segment and derived record, and the hash-chained custody log; name
+    anything altered (table, parse run, exhibit).
 
-    Exits 0 when intact, 1 when anything was altered, deleted or reordered."""
+    Exits 0 when intact, 1 when anything was altered, deleted or reordered. The verification is
+    logged; over a broken log it does not move the anchor, so the break stays visible until
+    'custody acknowledge'."""
     from ..ingest.integrity import verify_case
 
     with open_case(case) as c:
-        v = verify_case(c)
+        v = verify_case(c, expect_head=expect_head, reparse=reparse)
         for w in v.warnings:
-            console.print(f"[yellow]warning:[/] {w}")
+            console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+        for a in v.acknowledged:
+            console.print(f"[yellow]acknowledged:[/] {a}", soft_wrap=True)
         for p in v.problems:
-            console.print(f"[bold red]ALTERED:[/] {p}")
-        verdict = "INTACT" if v.ok else f"NOT INTACT ({len(v.problems)} problem(s))"
-        c.log("custody-verify", details={"verdict": verdict, "problems": [str(p) for p in v.problems],
-                                         "exhibits_checked": v.exhibits_checked, "events": v.events})
-        console.print(f"Custody chain: {v.events} events; exhibits re-hashed: {v.exhibits_checked}. "
-                      f"Verdict: [bold {'green' if v.ok else 'red'}]{verdict}[/]")
+            console.print(f"[bold red]ALTERED:[/] {p}", soft_wrap=True)
+        c.log("custody-verify", details=v.summary(), unanchored=True)
+        console.print(f"Custody chain: {v.events} events; exhibits re-hashed: {v.exhibits_checked}; segments re-hashed: "
+                      f"{v.segments_checked}; parse runs checked: {v.runs_checked}; derived tables checked: {v.tables_checked}"
+                      + (f"; runs re-derived from the evidence: {v.reparsed}" if reparse else "")
+                      + f". Verdict: [bold {'green' if v.ok else 'red'}]{v.verdict}[/]")
     raise SystemExit(0 if v.ok else 1)
+
+
+@custody_group.command("acknowledge")
+@click.argument("case", type=click.Path(exists=True, file_okay=False))
+@click.option("--reason", required=True, help="What happened and why work may go on (recorded in the custody log).")
+@click.option("--actor", default=None, help="The examiner acknowledging (default: $CASEGRAPH_EXAMINER or the case examiner).")
+def custody_acknowledge(case, reason, actor) -> None:
+    """Record that an examiner has seen the problems custody verify reports, and why: the log is
+    anchored again from here. The problems stay listed (as acknowledged) in every verify and report."""
+    from ..ingest.acknowledge import acknowledge
+
+    if not reason.strip():
+        fail("--reason must say what happened")
+    with open_case(case) as c:
+        ev, v = acknowledge(c, reason, actor)
+        for p in v.problems:
+            console.print(f"acknowledged: {p}", soft_wrap=True)
+        console.print(f"{len(v.problems)} problem(s) acknowledged at seq {ev['seq']} by {ev['actor']}.")
 
 
 @custody_group.command("show")

@@ -15,9 +15,19 @@ def _resolve_and_build(c, auto: float, review: float) -> tuple[dict, dict]:
     from ..graph import build, resolve
 
     counts, built = build.rebuild(c.store, auto, review)
-    c.log("resolve", details={"auto_threshold": auto, "review_threshold": review, "version": resolve.VERSION},
+    from ..ingest.digest import GRAPH_TABLES
+
+    c.log("resolve", state=GRAPH_TABLES, details={"auto_threshold": auto, "review_threshold": review, "version": resolve.VERSION},
           outputs=[{"entities": counts, "graph": built}])
     return counts, built
+
+
+def _ensure(c) -> None:
+    """Resolve and build (logged) when the case has no graph yet."""
+    from ..graph import resolve
+
+    if c.store.count("nodes") == 0:
+        _resolve_and_build(c, resolve.AUTO, resolve.REVIEW)
 
 
 @click.command("resolve")
@@ -107,7 +117,7 @@ def _decide(case, action: str, pairs: list[tuple[str, str | None]], reason: str,
         who = c.actor(actor)
         for a, b in pairs:
             resolve.decide(c.store, action, a, b, reason, who)
-        c.log(f"entities-{action}", actor=actor, details={"pairs": pairs, "reason": reason})
+        c.log(f"entities-{action}", actor=actor, state=("er_decisions",), details={"pairs": pairs, "reason": reason})
         counts, _ = _resolve_and_build(c, resolve.AUTO, resolve.REVIEW)
         console.print(f"Recorded {len(pairs)} {action} decision(s) by {who}; resolved again: {counts['people']} people.")
 
@@ -171,10 +181,10 @@ def analyze_cmd(case, top) -> None:
     from ..graph import analysis, build
 
     with open_case(case) as c:
-        build.ensure(c.store)
+        _ensure(c)
         g, findings = analysis.analyse(c.store, top=top)
         digest = write_findings(c.store, findings, analysis.DETECTOR)
-        c.log("analyze", details={"top": top, "version": analysis.VERSION},
+        c.log("analyze", state=("findings",), details={"top": top, "version": analysis.VERSION},
               outputs=[{"findings": len(findings), "sha256": digest, "detector": analysis.DETECTOR}])
         console.print(table(f"Link analysis: {g.number_of_nodes()} parties, {g.number_of_edges()} ties",
                             ["kind", "finding", "summary"], [(f.kind, f.title, f.summary[:110]) for f in findings]))
@@ -191,7 +201,7 @@ def path_cmd(case, a, b) -> None:
     from ..graph import analysis, build
 
     with open_case(case) as c:
-        build.ensure(c.store)
+        _ensure(c)
         try:
             g, hops = analysis.shortest_path(c.store, a, b)
         except KeyError as e:
@@ -222,7 +232,7 @@ def graph_push(case, uri, user, password, database, batch) -> None:
     from ..graph import build, neo4j_push
 
     with open_case(case) as c:
-        build.ensure(c.store)
+        _ensure(c)
         try:
             run, close = neo4j_push.driver_runner(uri, user, password, database)
         except Exception as e:  # the driver's errors: unreachable server, bad credentials
@@ -255,7 +265,7 @@ def graph_export(case, fmt, out) -> None:
     from ..ingest.hashing import sha256_file
 
     with open_case(case) as c:
-        build.ensure(c.store)
+        _ensure(c)
         target = Path(out) if out else c.root / "reports" / {"neo4j-admin": "neo4j-import", "graphml": "graph.graphml",
                                                              "ftm": "entities.ftm.json"}[fmt]
         path = export.export(c.store, fmt, target)
@@ -271,7 +281,7 @@ def graph_cypher(case) -> None:
     from ..graph import build, neo4j_push
 
     with open_case(case) as c:
-        build.ensure(c.store)
+        _ensure(c)
         for s in neo4j_push.statements(c.store):
             click.echo(s + ";")
 

@@ -57,8 +57,7 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
         result.indicators = _indicators(case)
         say("7/8 verifying the chain of custody")
         result.verdict = verify_case(case)
-        case.log("custody-verify", details={"verdict": "INTACT" if result.verdict.ok else "NOT INTACT",
-                                            "problems": [str(p) for p in result.verdict.problems]})
+        case.log("custody-verify", details=result.verdict.summary(), unanchored=True)
         say("8/8 the evidence report (victim pseudonymised) and a signed bundle for the court, verified")
         result.reports, result.bundle, result.bundle_verdict = _report(case)
     return result
@@ -70,7 +69,7 @@ def _indicators(case: Case):
 
     lex = lexicon.load()
     r = indicators.run(case.store, lex)
-    case.log("indicators", details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "models": []},
+    case.log("indicators", state=("findings", "annotations"), details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "models": []},
              outputs=[{"findings": r.findings, "messages": r.messages}])
     return r
 
@@ -95,11 +94,11 @@ def _finance(case: Case) -> list:
 
     found = detect(case.store, Settings(fan_count=4))
     digest = write_findings(case.store, found, "typologies")
-    case.log("typologies", outputs=[{"findings": len(found), "sha256": digest}], details={"fan_count": 4})
+    case.log("typologies", state=("findings",), outputs=[{"findings": len(found), "sha256": digest}], details={"fan_count": 4})
     links = {RECRUITER_WALLET: RECRUITER_ACCOUNT}
     detector, traced = to_findings(trace(case.store, RECRUITER_ACCOUNT, model="haircut", links=links))
     digest = write_findings(case.store, traced, detector)
-    case.log("trace", outputs=[{"findings": len(traced), "sha256": digest}],
+    case.log("trace", state=("findings",), outputs=[{"findings": len(traced), "sha256": digest}],
              details={"origin": RECRUITER_ACCOUNT, "model": "haircut", "links": links})
     return found + traced
 
@@ -108,17 +107,18 @@ def _graph(case: Case) -> list:
     """Resolve, mark the victim whose phone was seized (an examiner's decision, logged), analyse."""
     from ..findings import write_findings
     from ..graph import analysis, build, resolve
+    from ..ingest.digest import GRAPH_TABLES
 
     resolve.write(case.store, resolve.resolve(case.store))
     for row in case.store.rows("SELECT id FROM entities WHERE label = 'Kasun'"):
         for member in resolve.members_of(case.store, row["id"]):
             resolve.decide(case.store, "mark", member, "victim", "owner of exhibit P1, complainant", case.actor())
-        case.log("entities-mark", details={"entity": row["id"], "role": "victim"})
+        case.log("entities-mark", state=GRAPH_TABLES + ("er_decisions",), details={"entity": row["id"], "role": "victim"})
     counts, built = build.rebuild(case.store)
-    case.log("resolve", outputs=[{"entities": counts, "graph": built}])
+    case.log("resolve", state=GRAPH_TABLES, outputs=[{"entities": counts, "graph": built}])
     _, found = analysis.analyse(case.store)
     digest = write_findings(case.store, found, analysis.DETECTOR)
-    case.log("analyze", outputs=[{"findings": len(found), "sha256": digest, "detector": analysis.DETECTOR}])
+    case.log("analyze", state=("findings",), outputs=[{"findings": len(found), "sha256": digest, "detector": analysis.DETECTOR}])
     return found
 
 

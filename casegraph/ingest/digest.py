@@ -27,6 +27,7 @@ DIGEST_VERSION = "casegraph-digest/2"
 STATE_TABLES = {"findings": "detector", "entities": None, "entity_members": None, "entity_links": None,
                 "er_decisions": None, "annotations": "model", "identifier_keys": None, "nodes": None, "edges": None,
                 "message_vectors": "model"}
+GRAPH_TABLES = ("findings", "entities", "entity_members", "entity_links", "identifier_keys", "nodes", "edges")
 
 
 def _columns(con, table: str) -> list[tuple[str, str]]:
