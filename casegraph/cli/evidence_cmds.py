@@ -72,8 +72,13 @@ def custody_verify(case, expect_head, reparse) -> None:
     'custody acknowledge'."""
     from ..ingest.integrity import verify_case
 
+    import duckdb
+
     with open_case(case) as c:
-        v = verify_case(c, expect_head=expect_head, reparse=reparse)
+        try:
+            v = verify_case(c, expect_head=expect_head, reparse=reparse)
+        except duckdb.Error as e:
+            fail(f"{c.root / 'case.duckdb'} cannot be read ({str(e).splitlines()[0][:200]}). Verdict: NOT INTACT")
         for w in v.warnings:
             console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
         for a in v.acknowledged:

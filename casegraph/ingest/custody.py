@@ -189,6 +189,8 @@ def parse_lines(lines: list[tuple[int, bytes]]) -> tuple[list[tuple[int, dict]],
         try:
             ev = json.loads(raw.decode("utf-8"))
             why = malformed(ev)
+            if why is None and raw != json.dumps(ev, ensure_ascii=False, sort_keys=True).encode("utf-8"):
+                why = "the line is not in the form casegraph writes (edited by hand)"
         except UnicodeDecodeError as e:
             why = f"byte 0x{raw[e.start]:02X} at column {e.start + 1} is not UTF-8"
         except (ValueError, RecursionError) as e:

@@ -92,6 +92,8 @@ def verify_case(case: Case, expect_head: str | None = None, reparse: bool = Fals
                                   "a cut at the end of the log could not be seen"))
     if expect_head is not None:
         _check_head(expect_head, events, v)
+    _verify_case_file(case, events, v)
+    _verify_output_heads(case, events, v)
     labels = _verify_exhibits(case, events, v)
     _verify_runs(case, events, labels, v)
     _verify_state(case, events, v)
@@ -122,6 +124,42 @@ def _check_head(expect: str, events: list[dict], v: Verdict) -> None:
     elif v.head and found[0]["seq"] != v.head[0]:
         v.warnings.append(Problem("--expect-head", f"seq {found[0]['seq']} found; {v.head[0] - found[0]['seq']} event(s) "
                                                   "were logged after it"))
+
+
+def _verify_case_file(case: Case, events: list[dict], v: Verdict) -> None:
+    """case.toml against the case-created event (case number, examiner, time zone ...)."""
+    created = next((e for e in events if e.get("action") == "case-created"), None)
+    if created is None:
+        if events:
+            v.problems.append(Problem("custody log", "has no case-created event (deleted)"))
+        return
+    d = created.get("details") or {}
+    edited = [k for k, val in d.items() if getattr(case.info, k, val) != val]
+    if edited:
+        v.problems.append(Problem("case.toml", f"edited: {', '.join(sorted(edited))} differ from the case-created event seq {created['seq']}"))
+
+
+def _verify_output_heads(case: Case, events: list[dict], v: Verdict) -> None:
+    """Every custody head a report or bundle in the case directory states must still be in the log."""
+    held = {(e["seq"], e["hash"]) for e in events}
+    stated: list[tuple[str, str]] = []
+    for f in sorted((case.root / "reports").glob("*.findings.json")):
+        try:
+            a = json.loads(f.read_bytes())["as_of"]
+            stated.append((f"reports/{f.name}", f"{a['seq']} {a['hash']}"))
+        except (OSError, ValueError, KeyError, TypeError):
+            v.warnings.append(Problem(f"reports/{f.name}", "cannot be read for the custody head it states"))
+    for f in sorted((case.root / "bundles").glob("*/bag-info.txt")):
+        try:
+            line = next(l for l in f.read_text(encoding="utf-8").splitlines() if l.startswith("Casegraph-Custody-Head:"))
+            stated.append((f"bundles/{f.parent.name}", line.partition(":")[2].strip()))
+        except (OSError, ValueError, StopIteration):
+            v.warnings.append(Problem(f"bundles/{f.parent.name}", "cannot be read for the custody head it states"))
+    for where, head in stated:
+        seq, _, digest = head.partition(" ")
+        if not (seq.isdigit() and (int(seq), digest) in held):
+            v.problems.append(Problem(where, f"states custody head {head[:80]}, which the log no longer holds "
+                                             "(events removed or rewritten after it was written)"))
 
 
 def _first_output(ev: dict) -> dict:

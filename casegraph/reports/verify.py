@@ -10,6 +10,7 @@ runs as a second opinion.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from ..ingest.custody import HEX64, CustodyLog, verify_chain
 from ..ingest.hashing import sha256_file
 from . import render, signing
 from .bundle import CERT, SIGNATURE
+
+HEX128 = re.compile(rb"[0-9a-f]{128}\n")
 
 
 @dataclass
@@ -90,7 +93,10 @@ def verify_bundle(bundle: Path, expect_key: str | None = None) -> BundleVerdict:
         try:
             public = signing.cert_public_key(cert_pem)
             v.fingerprint = signing.fingerprint(public)
-            sig = bytes.fromhex((root / SIGNATURE).read_text().strip())
+            text = (root / SIGNATURE).read_bytes()
+            if not HEX128.fullmatch(text):  # exactly as written: the file is outside the signed manifests
+                raise ValueError("the signature file is not 128 lowercase hex digits and a newline")
+            sig = bytes.fromhex(text.decode())
             public.verify(sig, (root / "tagmanifest-sha256.txt").read_bytes())
             v.checked.append(f"Ed25519 signature over the tag manifest (key {v.fingerprint})")
         except FileNotFoundError as e:
