@@ -301,3 +301,109 @@ def test_report_and_bundle_refuse_unless_overridden(root):
     with Case(root) as c:
         ev = [e for e in c.custody.events() if e["action"] == "verify-override"]
         assert ev and ev[0]["details"]["reason"].startswith("findings cleared")
+
+
+# -- bundles: malformed files are named (verify shares the custody code) ------------------------------
+@pytest.fixture(scope="module")
+def bundle(built, tmp_path_factory):
+    root = tmp_path_factory.mktemp("bundled") / "case"
+    shutil.copytree(built, root)
+    r = _cli("bundle", root)
+    assert r.exit_code == 0, r.output
+    return next((root / "bundles").iterdir())
+
+
+def _bundle_copy(bundle: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / bundle.name
+    shutil.copytree(bundle, dst)
+    return dst
+
+
+def test_bundle_with_garbage_certificate_or_head_is_not_verified(bundle, tmp_path):
+    b = _bundle_copy(bundle, tmp_path)
+    (b / "data" / "signer-cert.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n")
+    r = _cli("verify", b)
+    assert r.exit_code == 1 and "NOT VERIFIED" in r.output and "data/signer-cert.pem is damaged" in r.output
+    b = _bundle_copy(bundle, tmp_path / "2")
+    info = (b / "bag-info.txt").read_text()
+    (b / "bag-info.txt").write_text(info.replace("Casegraph-Custody-Head: ", "Casegraph-Custody-Head: x"))
+    r = _cli("verify", b)
+    assert r.exit_code == 1 and "NOT VERIFIED" in r.output and "is not a custody head (SEQ SHA-256)" in r.output
+
+
+# -- mutation: random bytes of every file; never INTACT / VERIFIED over a changed byte, never a crash ------
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def _flip(path: Path, rng) -> None:
+    import os
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    i = rng.randrange(len(data))
+    data[i] ^= rng.randrange(1, 256)
+    path.write_bytes(bytes(data))
+
+
+def _db_state(root: Path):
+    """Every table's canonical digest, or None when the store cannot be read."""
+    import duckdb
+    from casegraph.ingest.digest import table_digest
+    try:
+        con = duckdb.connect(str(root / "case.duckdb"), read_only=True)
+        try:
+            names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+            return {n: table_digest(con, n) for n in sorted(names)}
+        finally:
+            con.close()
+    except duckdb.Error:
+        return None
+
+
+def test_mutations_of_a_case_are_never_intact(built, tmp_path):
+    import random
+    import warnings
+    rng = random.Random(15)
+    base = _db_state(built)
+    files = [p.relative_to(built) for p in _files(built)]
+    assert {"custody.jsonl", "case.toml", "case.duckdb"} <= {str(f) for f in files}
+    start, tried = time.perf_counter(), 0
+    for rel in files:
+        for k in range(2):
+            if time.perf_counter() - start > 150:
+                break
+            root = tmp_path / f"m{tried}"
+            shutil.copytree(built, root)
+            _flip(root / rel, rng)
+            tried += 1
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = CliRunner().invoke(main, ["custody", "verify", str(root)])
+            if str(rel) == "case.toml" and r.exception is not None and not isinstance(r.exception, SystemExit):
+                continue  # an unreadable case.toml is the case-folder errors' part of issue #15 (another branch)
+            assert r.exception is None or isinstance(r.exception, SystemExit), (rel, r.output, r.exception)
+            if r.exit_code == 0:  # only a byte DuckDB does not use may leave the verdict INTACT
+                assert str(rel) == "case.duckdb" and _db_state(root) == base, (rel, r.output)
+            else:
+                assert "Verdict: INTACT" not in r.output, (rel, r.output)
+            shutil.rmtree(root)
+    assert tried >= len(files)
+
+
+def test_mutations_of_a_bundle_are_never_verified(bundle, tmp_path):
+    import random
+    rng = random.Random(16)
+    from casegraph.reports.verify import verify_bundle
+    start, tried = time.perf_counter(), 0
+    for rel in [p.relative_to(bundle) for p in _files(bundle)]:
+        for k in range(2):
+            if time.perf_counter() - start > 120:
+                break
+            b = tmp_path / f"b{tried}"
+            shutil.copytree(bundle, b)
+            _flip(b / rel, rng)
+            tried += 1
+            v = verify_bundle(b)
+            assert not v.ok, (rel, v.checked)
+            shutil.rmtree(b)
+    assert tried >= 10

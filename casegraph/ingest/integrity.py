@@ -94,6 +94,7 @@ def verify_case(case: Case, expect_head: str | None = None, reparse: bool = Fals
         _check_head(expect_head, events, v)
     _verify_case_file(case, events, v)
     _verify_output_heads(case, events, v)
+    _verify_outputs(case, events, v)
     labels = _verify_exhibits(case, events, v)
     _verify_runs(case, events, labels, v)
     _verify_state(case, events, v)
@@ -160,6 +161,31 @@ def _verify_output_heads(case: Case, events: list[dict], v: Verdict) -> None:
         if not (seq.isdigit() and (int(seq), digest) in held):
             v.problems.append(Problem(where, f"states custody head {head[:80]}, which the log no longer holds "
                                              "(events removed or rewritten after it was written)"))
+
+
+def _in_case(case: Case, recorded: str) -> Path:
+    """A path an event recorded, found again in this case directory if the case was moved or copied."""
+    parts = Path(recorded).parts
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] in ("reports", "bundles"):
+            return case.root.joinpath(*parts[i:])
+    return Path(recorded)
+
+
+def _verify_outputs(case: Case, events: list[dict], v: Verdict) -> None:
+    """Reports and bundles still in the case directory against the hashes their events recorded."""
+    latest: dict[Path, tuple[dict, str]] = {}
+    for ev in sorted(events, key=lambda e: e["seq"]):
+        if ev.get("action") not in ("report-written", "bundle-written"):
+            continue
+        for out in ev.get("outputs") or []:
+            if isinstance(out.get("path"), str) and isinstance(out.get("sha256"), str):
+                path = _in_case(case, out["path"])
+                latest[path / "tagmanifest-sha256.txt" if ev["action"] == "bundle-written" else path] = (ev, out["sha256"])
+    for path, (ev, sha) in sorted(latest.items()):
+        if path.is_file() and sha256_file(path) != sha:
+            shown = path.relative_to(case.root) if path.is_relative_to(case.root) else path
+            v.problems.append(Problem(str(shown), f"altered after custody event seq {ev['seq']} ({ev['action']}) recorded its SHA-256"))
 
 
 def _first_output(ev: dict) -> dict:
