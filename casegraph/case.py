@@ -114,6 +114,15 @@ class Case:
         Case.last_head = (self.root, event["seq"], event["hash"])
         return event
 
+    def require_unbroken(self) -> None:
+        """Raise CustodyBroken now, before any work, when nothing could be logged at the end of it."""
+        from .ingest.custody import CustodyBroken
+
+        if not self.custody.path.is_file():
+            raise CustodyBroken(f"{self.custody.path} is missing: run 'casegraph custody verify'")
+        with open(self.custody.path, "rb") as f:
+            self.custody._tail(f, self.anchor())
+
     last_head: tuple[Path, int, str] | None = None  # the newest event this process logged (the CLI prints it)
 
     def anchor(self) -> tuple[int, str] | None:

@@ -182,6 +182,7 @@ def test_cut_tail_stays_not_intact_and_blocks_logging_until_acknowledged(root, f
     f.write_text("new exhibit\n")
     r = _cli("evidence", "add", root, f, "--exhibit", "P9", "--seized-from", "x", "--acquired-by", "y")
     assert r.exit_code == 1 and "nothing more is logged until an examiner records" in r.output
+    assert len(list((root / "evidence").iterdir())) == 3  # refused before any byte was copied
     with Case(root) as c, pytest.raises(CustodyBroken):
         c.log("anything")
     r = _cli("custody", "acknowledge", root, "--reason", "tail lost when the laptop's disk failed; restored from backup")

@@ -26,6 +26,7 @@ def evidence_add(case, files, exhibit_id, seized_from, acquired_by, warrant, not
     from ..ingest.evidence import add_evidence, expand
 
     with open_case(case) as c:
+        c.require_unbroken()  # before any bytes are copied
         rows = []
         try:
             for path in expand([click.format_filename(f) for f in files]):

@@ -178,7 +178,7 @@ def analyze_cmd(case, top) -> None:
     """Link analysis: connected groups, communities, brokers, most contacted, parties on several
     exhibits, contact timelines. Each result is a finding (detector link-analysis) with its records."""
     from ..findings import write_findings
-    from ..graph import analysis, build
+    from ..graph import analysis
 
     with open_case(case) as c:
         _ensure(c)
@@ -198,7 +198,7 @@ def analyze_cmd(case, top) -> None:
 def path_cmd(case, a, b) -> None:
     """How is A connected to B? A and B may be names, phones, accounts, wallets or entity ids.
     Each hop shows the records it rests on."""
-    from ..graph import analysis, build
+    from ..graph import analysis
 
     with open_case(case) as c:
         _ensure(c)
@@ -229,7 +229,7 @@ def graph_group() -> None:
 def graph_push(case, uri, user, password, database, batch) -> None:
     """Write the graph to Neo4j: constraints, then batched UNWIND … MERGE. Pushing again changes
     nothing; an interrupted push resumes at the first batch not written."""
-    from ..graph import build, neo4j_push
+    from ..graph import neo4j_push
 
     with open_case(case) as c:
         _ensure(c)
@@ -261,7 +261,7 @@ def graph_push(case, uri, user, password, database, batch) -> None:
 def graph_export(case, fmt, out) -> None:
     """neo4j-admin: CSVs plus the exact 'neo4j-admin database import full' command (import.sh).
     graphml: for Gephi / yEd / i2. ftm: FollowTheMoney JSON lines for OCCRP Aleph."""
-    from ..graph import build, export
+    from ..graph import export
     from ..ingest.hashing import sha256_file
 
     with open_case(case) as c:
@@ -278,7 +278,7 @@ def graph_export(case, fmt, out) -> None:
 @CASE
 def graph_cypher(case) -> None:
     """Print every Cypher statement a push of this case runs (to review them)."""
-    from ..graph import build, neo4j_push
+    from ..graph import neo4j_push
 
     with open_case(case) as c:
         _ensure(c)

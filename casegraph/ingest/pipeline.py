@@ -98,7 +98,7 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
         segs = [dict(zip(("file", "tbl", "rows", "sha256"), r)) for r in con.execute(
             "SELECT file, tbl, rows, sha256 FROM segments WHERE exhibit_sha256=? AND parser=? ORDER BY tbl, file",
             [sha256, parser.name]).fetchall()]
-        tables = {t: d for t in RECORD_TABLES
+        tables = {t: d for t in RECORD_TABLES if t in counts  # only the tables this run wrote
                   if (d := table_digest(con, rows_table(t), "WHERE exhibit_sha256 = ? AND parser = ?", [sha256, parser.name]))["rows"]}
         output_sha256 = run_digest(tables, segs)
         con.execute("INSERT INTO parse_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
