@@ -117,9 +117,9 @@ def custody_acknowledge(case, reason, actor) -> None:
 def custody_show(case) -> None:
     """Print the custody log as a table."""
     with open_case(case) as c:
-        rows = [(e["seq"], e["time"], e["actor"], e["action"], e["tool"],
-                 ", ".join(str(i.get("name") or i.get("exhibit_id") or "") for i in e["inputs"]), e["hash"][:16] + "…")
-                for e in c.custody.events()]
+        rows = [(e["seq"], e.get("time"), e.get("actor"), e["action"], e.get("tool"),
+                 ", ".join(str(i.get("name") or i.get("exhibit_id") or "") for i in e.get("inputs", [])), e["hash"][:16] + "…")
+                for e in c.custody.events()]  # well-formed events only: custody verify names the others
         console.print(table("Chain of custody", ["seq", "time", "actor", "action", "tool", "inputs", "hash"], rows))
 
 
