@@ -408,3 +408,15 @@ def test_mutations_of_a_bundle_are_never_verified(bundle, tmp_path):
             assert not v.ok, (rel, v.checked)
             shutil.rmtree(b)
     assert tried >= 10
+
+
+def test_edited_case_file_and_altered_report_are_named(root):
+    r = _cli("report", root)
+    assert r.exit_code == 0, r.output
+    html = next((root / "reports").glob("*.html"))
+    html.write_bytes(html.read_bytes().replace(b"Fan-in to acct-1", b"Fan-in to acct-2"))
+    toml = root / "case.toml"
+    toml.write_text(toml.read_text().replace("IP Test Examiner", "IP Someone Else"))
+    v, text = _verify(root)
+    assert "case.toml: edited: examiner differ from the case-created event seq 1" in text
+    assert f"reports/{html.name}: altered after custody event seq" in text and "(report-written) recorded its SHA-256" in text
