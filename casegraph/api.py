@@ -294,10 +294,10 @@ class Case:
     def party_graph(self, edges: bool = False):
         """Parties (people, phones, accounts, wallets …) and their ties: a networkx Graph, or with
         `edges=True` an edge DataFrame (source, target, weight, kinds, first, last) for large cases."""
-        from .graph import analysis, build
+        from .graph import analysis, steps
 
         if not self.read_only:
-            build.ensure(self.store)
+            steps.ensure(self._dir)
         g = analysis.party_graph(self.store)
         if not edges:
             return g
@@ -371,7 +371,7 @@ class Case:
         """Write an analysis result's findings (replacing its detector's earlier ones) and log it."""
         c = self._writable()
         digest = write_findings(c.store, result.findings, result.detector)
-        c.log("api-findings", actor=self.examiner, details={"detector": result.detector, **(details or {})},
+        c.log("api-findings", actor=self.examiner, state=("findings",), details={"detector": result.detector, **(details or {})},
               outputs=[{"findings": len(result.findings), "sha256": digest, "detector": result.detector}])
         return digest
 

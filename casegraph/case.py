@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
-from .ingest.custody import CustodyLog
+from .ingest.custody import GENESIS, CustodyLog
 from .store import CaseStore, TimeNormaliser
 
 CASE_FILE = "case.toml"
@@ -97,13 +97,39 @@ class Case:
     def actor(self, actor: str | None = None) -> str:
         return actor or os.environ.get("CASEGRAPH_EXAMINER") or self.info.examiner or getpass.getuser()
 
-    def log(self, action: str, actor: str | None = None, **kw: Any) -> dict[str, Any]:
-        """Append a custody event and move the store's anchor to it."""
-        event = self.custody.append(action, self.actor(actor), **kw)
-        self.store.con.execute("DELETE FROM custody_anchor")
-        self.store.con.execute("INSERT INTO custody_anchor VALUES (?, ?)", [event["seq"], event["hash"]])
+    def log(self, action: str, actor: str | None = None, *, state: tuple[str, ...] = (), unanchored: bool = False,
+            **kw: Any) -> dict[str, Any]:
+        """Append a custody event and anchor it in the store. Refused (CustodyBroken) when the log does
+        not end at the last anchored event: nothing is appended after a cut or rewritten log until an
+        examiner acknowledges it. `state`: derived tables this command wrote, whose digests the event
+        records (custody verify recomputes them). `unanchored` (verify, acknowledge): append after
+        whatever the log ends with, and anchor only when the log was intact."""
+        if state:
+            from .ingest.digest import state_digests
+            kw["details"] = {**(kw.get("details") or {}), "state": state_digests(self.store.con, state)}
+        anchor = self.anchor()
+        event = self.custody.append(action, self.actor(actor), expect=False if unanchored else anchor, **kw)
+        if not unanchored or event["prev"] == (anchor[1] if anchor else GENESIS):
+            self.store.con.execute("INSERT INTO custody_anchor VALUES (?, ?)", [event["seq"], event["hash"]])
+        Case.last_head = (self.root, event["seq"], event["hash"])
         return event
 
+    def require_unbroken(self) -> None:
+        """Raise CustodyBroken now, before any work, when nothing could be logged at the end of it."""
+        from .ingest.custody import CustodyBroken
+
+        if not self.custody.path.is_file():
+            raise CustodyBroken(f"{self.custody.path} is missing: run 'casegraph custody verify'")
+        with open(self.custody.path, "rb") as f:
+            self.custody._tail(f, self.anchor())
+
+    last_head: tuple[Path, int, str] | None = None  # the newest event this process logged (the CLI prints it)
+
     def anchor(self) -> tuple[int, str] | None:
-        row = self.store.one("SELECT seq, hash FROM custody_anchor")
+        """The newest anchored event (seq, hash)."""
+        row = self.store.one("SELECT seq, hash FROM custody_anchor ORDER BY rowid DESC LIMIT 1")
         return (int(row[0]), row[1]) if row else None
+
+    def anchors(self) -> list[tuple[int, str]]:
+        """Every anchored event, oldest first (a case from before anchors were kept holds only its newest)."""
+        return [(int(s), h) for s, h in self.store.con.execute("SELECT seq, hash FROM custody_anchor ORDER BY rowid").fetchall()]

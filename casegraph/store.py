@@ -302,7 +302,12 @@ class CaseStore:
         for table, file in self.con.execute("SELECT tbl, file FROM segments ORDER BY written_at, file").fetchall():
             files[table].append(file)
         for table in RECORD_COLUMNS:
-            self.con.execute(_view_sql(table, files.get(table, [])))
+            try:
+                self.con.execute(_view_sql(table, files.get(table, [])))
+            except duckdb.Error as e:  # a damaged segment: the store still opens, `custody verify` names the file
+                self.con.execute(_view_sql(table, []))
+                warnings.warn(f"{table}: a registered segment cannot be read ({str(e).splitlines()[0][:200]}); "
+                              "its records are left out until 'casegraph custody verify' is run", stacklevel=2)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -7,7 +7,28 @@ from .. import __version__
 from . import ai_cmds, case_cmds, demo_cmds, evidence_cmds, finance_cmds, findings_cmds, graph_cmds, ingest_cmds, report_cmds
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Main(click.Group):
+    """Every command: a custody log that cannot be appended to is a one-line error, and the custody
+    head is printed after any command that logged (to be kept outside the case directory)."""
+
+    def invoke(self, ctx: click.Context):
+        from ..case import Case
+        from ..ingest.custody import CustodyBroken
+        from ._ui import console, fail
+
+        Case.last_head = None
+        try:
+            return super().invoke(ctx)
+        except CustodyBroken as e:
+            fail(str(e))
+        finally:
+            if Case.last_head:
+                root, seq, digest = Case.last_head
+                console.print(f"custody head: {seq}:{digest} (keep it outside the case; check it with "
+                              f"'casegraph custody verify {root} --expect-head {seq}:{digest}')", soft_wrap=True)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="casegraph")
 def main() -> None:
     """casegraph: evidence-first analysis for human-trafficking investigations.

@@ -55,7 +55,7 @@ def indicators_cmd(case, models, threshold, lexicon_file) -> None:
         with progress() as bar:
             task = bar.add_task("reading messages", total=total)
             r = indicators.run(c.store, lex, classifier, tagger, threshold, tick=lambda n: bar.advance(task, n))
-        c.log("indicators", details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "threshold": threshold,
+        c.log("indicators", state=("findings", "annotations"), details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "threshold": threshold,
                                      "models": [m.info.label for m in (classifier, tagger) if m is not None]},
               outputs=[{"findings": r.findings, "entities": r.entities, "messages": r.messages}])
         rows = [(s["scope"], s["who"], s["messages"], ", ".join(f"{k} {v}" for k, v in s["indicators"].items()),

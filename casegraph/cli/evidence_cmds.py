@@ -26,6 +26,7 @@ def evidence_add(case, files, exhibit_id, seized_from, acquired_by, warrant, not
     from ..ingest.evidence import add_evidence, expand
 
     with open_case(case) as c:
+        c.require_unbroken()  # before any bytes are copied
         rows = []
         try:
             for path in expand([click.format_filename(f) for f in files]):
@@ -58,24 +59,57 @@ def custody_group() -> None:
 
 @custody_group.command("verify")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
-def custody_verify(case) -> None:
-    """Re-hash every exhibit and the hash-chained custody log; name anything altered.
+@click.option("--expect-head", default=None, metavar="HASH",
+              help="The custody head you noted outside the case (HASH or SEQ:HASH, as printed after each command): "
+                   "the log must still hold it.")
+@click.option("--reparse", is_flag=True, help="Also re-derive every record from the evidence with the recorded parser "
+                                               "version and options, and compare (slow: as long as the ingest).")
+def custody_verify(case, expect_head, reparse) -> None:
+    """Re-hash every exhibit, segment and derived record, and the hash-chained custody log; name
+    anything altered (table, parse run, exhibit).
 
-    Exits 0 when intact, 1 when anything was altered, deleted or reordered."""
+    Exits 0 when intact, 1 when anything was altered, deleted or reordered. The verification is
+    logged; over a broken log it does not move the anchor, so the break stays visible until
+    'custody acknowledge'."""
     from ..ingest.integrity import verify_case
 
+    import duckdb
+
     with open_case(case) as c:
-        v = verify_case(c)
+        try:
+            v = verify_case(c, expect_head=expect_head, reparse=reparse)
+        except duckdb.Error as e:
+            fail(f"{c.root / 'case.duckdb'} cannot be read ({str(e).splitlines()[0][:200]}). Verdict: NOT INTACT")
         for w in v.warnings:
-            console.print(f"[yellow]warning:[/] {w}")
+            console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+        for a in v.acknowledged:
+            console.print(f"[yellow]acknowledged:[/] {a}", soft_wrap=True)
         for p in v.problems:
-            console.print(f"[bold red]ALTERED:[/] {p}")
-        verdict = "INTACT" if v.ok else f"NOT INTACT ({len(v.problems)} problem(s))"
-        c.log("custody-verify", details={"verdict": verdict, "problems": [str(p) for p in v.problems],
-                                         "exhibits_checked": v.exhibits_checked, "events": v.events})
-        console.print(f"Custody chain: {v.events} events; exhibits re-hashed: {v.exhibits_checked}. "
-                      f"Verdict: [bold {'green' if v.ok else 'red'}]{verdict}[/]")
+            console.print(f"[bold red]ALTERED:[/] {p}", soft_wrap=True)
+        c.log("custody-verify", details=v.summary(), unanchored=True)
+        console.print(f"Custody chain: {v.events} events; exhibits re-hashed: {v.exhibits_checked}; segments re-hashed: "
+                      f"{v.segments_checked}; parse runs checked: {v.runs_checked}; derived tables checked: {v.tables_checked}"
+                      + (f"; runs re-derived from the evidence: {v.reparsed}" if reparse else "")
+                      + f". Verdict: [bold {'green' if v.ok else 'red'}]{v.verdict}[/]")
     raise SystemExit(0 if v.ok else 1)
+
+
+@custody_group.command("acknowledge")
+@click.argument("case", type=click.Path(exists=True, file_okay=False))
+@click.option("--reason", required=True, help="What happened and why work may go on (recorded in the custody log).")
+@click.option("--actor", default=None, help="The examiner acknowledging (default: $CASEGRAPH_EXAMINER or the case examiner).")
+def custody_acknowledge(case, reason, actor) -> None:
+    """Record that an examiner has seen the problems custody verify reports, and why: the log is
+    anchored again from here. The problems stay listed (as acknowledged) in every verify and report."""
+    from ..ingest.acknowledge import acknowledge
+
+    if not reason.strip():
+        fail("--reason must say what happened")
+    with open_case(case) as c:
+        ev, v = acknowledge(c, reason, actor)
+        for p in v.problems:
+            console.print(f"acknowledged: {p}", soft_wrap=True)
+        console.print(f"{len(v.problems)} problem(s) acknowledged at seq {ev['seq']} by {ev['actor']}.")
 
 
 @custody_group.command("show")
@@ -83,9 +117,9 @@ def custody_verify(case) -> None:
 def custody_show(case) -> None:
     """Print the custody log as a table."""
     with open_case(case) as c:
-        rows = [(e["seq"], e["time"], e["actor"], e["action"], e["tool"],
-                 ", ".join(str(i.get("name") or i.get("exhibit_id") or "") for i in e["inputs"]), e["hash"][:16] + "…")
-                for e in c.custody.events()]
+        rows = [(e["seq"], e.get("time"), e.get("actor"), e["action"], e.get("tool"),
+                 ", ".join(str(i.get("name") or i.get("exhibit_id") or "") for i in e.get("inputs", [])), e["hash"][:16] + "…")
+                for e in c.custody.events()]  # well-formed events only: custody verify names the others
         console.print(table("Chain of custody", ["seq", "time", "actor", "action", "tool", "inputs", "hash"], rows))
 
 

@@ -54,7 +54,7 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
             fail(str(e).strip("'\""))
         detector, findings = to_findings(result)
         digest = write_findings(c.store, findings, detector)
-        c.log("trace", details={"origin": account, "backward": backward, "hops": hops, "since": since, "until": until,
+        c.log("trace", state=("findings",), details={"origin": account, "backward": backward, "hops": hops, "since": since, "until": until,
                                 "min_amount": min_amount, "model": model, "links": link_map, "resolved": resolved},
               outputs=[{"findings": len(findings), "sha256": digest, "detector": detector}])
         rows = [(label(r.account, r.hops[-1]), len(r.hops), f"{r.hops[-1].ts:%Y-%m-%d %H:%M}",
@@ -92,7 +92,7 @@ def typologies_cmd(case, threshold, currency, below, days, count, pass_hours) ->
     with open_case(case) as c:
         findings = detect(c.store, settings)
         digest = write_findings(c.store, findings, "typologies")
-        c.log("typologies", details={k: str(v) for k, v in settings.__dict__.items()},
+        c.log("typologies", state=("findings",), details={k: str(v) for k, v in settings.__dict__.items()},
               outputs=[{"findings": len(findings), "sha256": digest}])
         console.print(table("Typologies", ["kind", "subject", "finding", "transfers"],
                             [(f.kind, f.subject, f.title, f.attrs["transfers"]) for f in findings]))

@@ -178,10 +178,10 @@ def analyze_cmd(case, top) -> None:
 def path_cmd(case, a, b) -> None:
     """How is A connected to B? A and B may be names, phones, accounts, wallets or entity ids.
     Each hop shows the records it rests on."""
-    from ..graph import analysis, build
+    from ..graph import analysis, steps
 
     with open_case(case) as c:
-        build.ensure(c.store)
+        steps.ensure(c)
         try:
             g, hops = analysis.shortest_path(c.store, a, b)
         except KeyError as e:
@@ -209,10 +209,10 @@ def graph_group() -> None:
 def graph_push(case, uri, user, password, database, batch) -> None:
     """Write the graph to Neo4j: constraints, then batched UNWIND … MERGE. Pushing again changes
     nothing; an interrupted push resumes at the first batch not written."""
-    from ..graph import build, neo4j_push
+    from ..graph import neo4j_push, steps
 
     with open_case(case) as c:
-        build.ensure(c.store)
+        steps.ensure(c)
         try:
             run, close = neo4j_push.driver_runner(uri, user, password, database)
         except Exception as e:  # the driver's errors: unreachable server, bad credentials
@@ -243,12 +243,12 @@ def graph_push(case, uri, user, password, database, batch) -> None:
 def graph_export(case, fmt, out, redact) -> None:
     """neo4j-admin: typed CSVs plus the exact 'neo4j-admin database import full' command (import.sh).
     graphml: for Gephi and yEd. ftm: FollowTheMoney JSON lines for OCCRP Aleph."""
-    from ..graph import build, export
+    from ..graph import export, steps
     from ..ingest.hashing import sha256_file
     from ..reports.redact import Redactor
 
     with open_case(case) as c:
-        build.ensure(c.store)
+        steps.ensure(c)
         redactor = Redactor.victims(c.store) if redact == "victims" else None
         if redactor is not None and not redactor.active:
             console.print("[yellow]warning:[/] --redact victims: nobody is marked victim, witness or minor; nothing is pseudonymised")
@@ -266,10 +266,10 @@ def graph_export(case, fmt, out, redact) -> None:
 @CASE
 def graph_cypher(case) -> None:
     """Print every Cypher statement a push of this case runs (to review them)."""
-    from ..graph import build, neo4j_push
+    from ..graph import neo4j_push, steps
 
     with open_case(case) as c:
-        build.ensure(c.store)
+        steps.ensure(c)
         for s in neo4j_push.statements(c.store):
             click.echo(s + ";")
 

@@ -18,6 +18,7 @@ def ingest(case, select, parser_name, force, options) -> None:
     from ..ingest.pipeline import parse_exhibit
 
     with open_case(case) as c:
+        c.require_unbroken()
         exhibits = c.store.rows("SELECT sha256, exhibit_id, original_name FROM exhibits ORDER BY added_at")
         if select:
             exhibits = [e for e in exhibits if e["exhibit_id"] == select or e["sha256"].startswith(select.lower())]

@@ -15,10 +15,15 @@ KEY = click.option("--key", type=click.Path(dir_okay=False), default=None,
                    help="The examiner's Ed25519 private key (PEM). Default: the case's own key in CASE/keys/, made on first use.")
 
 
+OVERRIDE = click.option("--override-verify", default=None, metavar="REASON",
+                        help="Write it although the case does not verify (custody verify): the reason is logged in the "
+                             "custody log and printed on the report.")
+
+
 def _output_options(default: str):
     """The options `report` and `bundle` share."""
     out = click.option("--out", type=click.Path(file_okay=False), default=None, help=f"Output directory (default {default}).")
-    return lambda f: REDACT(INTERPRETATION(KEY(out(f))))
+    return lambda f: REDACT(INTERPRETATION(KEY(OVERRIDE(out(f)))))
 
 
 def _warn_if_nobody_marked(redact: str, redacted: bool) -> None:
@@ -27,15 +32,15 @@ def _warn_if_nobody_marked(redact: str, redacted: bool) -> None:
                       "nothing was pseudonymised")
 
 
-def _options(redact, interpretation, key) -> dict:
-    return {"redact": redact == "victims", "key": Path(key) if key else None,
+def _options(redact, interpretation, key, override_verify=None) -> dict:
+    return {"redact": redact == "victims", "key": Path(key) if key else None, "override_verify": override_verify,
             "interpretation": Path(interpretation).read_text(encoding="utf-8") if interpretation else None}
 
 
 @click.command("report")
 @CASE
 @_output_options("CASE/reports")
-def report_cmd(case, redact, interpretation, key, out) -> None:
+def report_cmd(case, redact, interpretation, key, override_verify, out) -> None:
     """Write the evidence report: self-contained HTML, and PDF/A-3b signed by the examiner's key with
     findings.json attached.
 
@@ -48,7 +53,7 @@ def report_cmd(case, redact, interpretation, key, out) -> None:
     with open_case(case) as c:
         with console.status("rendering the report (HTML, PDF/A-3b, signature)"):
             try:
-                rep, paths = write_report(c, Path(out) if out else None, **_options(redact, interpretation, key))
+                rep, paths = write_report(c, Path(out) if out else None, **_options(redact, interpretation, key, override_verify))
             except (RenderError, ValueError) as e:
                 fail(str(e))
         _warn_if_nobody_marked(redact, rep.redactor.active)
@@ -60,20 +65,19 @@ def report_cmd(case, redact, interpretation, key, out) -> None:
 @click.command("bundle")
 @CASE
 @_output_options("CASE/bundles")
-def bundle_cmd(case, redact, interpretation, key, out) -> None:
+def bundle_cmd(case, redact, interpretation, key, override_verify, out) -> None:
     """Write a signed evidence bundle (BagIt, SHA-256 manifests): report HTML and signed PDF,
     findings.json, the custody log, the exhibit manifest and a CASE/UCO JSON-LD description. The
     tag manifest is signed with Ed25519. Hand the directory to the court and the defence; they
     check it with 'casegraph verify'."""
     from ..reports.bundle import write_bundle
-
     from ..reports.render import RenderError
 
     with open_case(case) as c:
         with console.status("building the bundle"):
             try:
-                path = write_bundle(c, Path(out) if out else None, **_options(redact, interpretation, key))
-            except (RenderError, ValueError) as e:
+                path = write_bundle(c, Path(out) if out else None, **_options(redact, interpretation, key, override_verify))
+            except (RenderError, ValueError) as e:  # NotVerified, StaleFindings: one line each
                 fail(str(e))
         _warn_if_nobody_marked(redact, path.name.endswith("-redacted"))
         files = sorted(p for p in path.rglob("*") if p.is_file())

@@ -57,8 +57,7 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
         result.indicators = _indicators(case)
         say("7/8 verifying the chain of custody")
         result.verdict = verify_case(case)
-        case.log("custody-verify", details={"verdict": "INTACT" if result.verdict.ok else "NOT INTACT",
-                                            "problems": [str(p) for p in result.verdict.problems]})
+        case.log("custody-verify", details=result.verdict.summary(), unanchored=True)
         say("8/8 the evidence report (victim pseudonymised) and a signed bundle for the court, verified")
         result.reports, result.bundle, result.bundle_verdict = _report(case)
     return result
@@ -70,7 +69,7 @@ def _indicators(case: Case):
 
     lex = lexicon.load()
     r = indicators.run(case.store, lex)
-    case.log("indicators", details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "models": []},
+    case.log("indicators", state=("findings", "annotations"), details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "models": []},
              outputs=[{"findings": r.findings, "messages": r.messages}])
     return r
 
@@ -95,11 +94,11 @@ def _finance(case: Case) -> list:
 
     found = detect(case.store, Settings(fan_count=4))
     digest = write_findings(case.store, found, "typologies")
-    case.log("typologies", outputs=[{"findings": len(found), "sha256": digest}], details={"fan_count": 4})
+    case.log("typologies", state=("findings",), outputs=[{"findings": len(found), "sha256": digest}], details={"fan_count": 4})
     links = {RECRUITER_WALLET: RECRUITER_ACCOUNT}
     detector, traced = to_findings(trace(case.store, RECRUITER_ACCOUNT, model="haircut", links=links))
     digest = write_findings(case.store, traced, detector)
-    case.log("trace", outputs=[{"findings": len(traced), "sha256": digest}],
+    case.log("trace", state=("findings",), outputs=[{"findings": len(traced), "sha256": digest}],
              details={"origin": RECRUITER_ACCOUNT, "model": "haircut", "links": links})
     return found + traced
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..case import Case
 from ..findings import write_findings
+from ..ingest.digest import GRAPH_TABLES
 from . import analysis, build, resolve
 
 ROLES = ("victim", "witness", "suspect", "minor")
@@ -12,9 +13,15 @@ ROLES = ("victim", "witness", "suspect", "minor")
 def resolve_case(case: Case, auto: float = resolve.AUTO, review: float = resolve.REVIEW) -> tuple[dict, dict]:
     """Resolve entities and rebuild the graph; logs the thresholds and the resolver's version."""
     counts, built = build.rebuild(case.store, auto, review)
-    case.log("resolve", details={"auto_threshold": auto, "review_threshold": review, "version": resolve.VERSION},
+    case.log("resolve", state=GRAPH_TABLES, details={"auto_threshold": auto, "review_threshold": review, "version": resolve.VERSION},
              outputs=[{"entities": counts, "graph": built}])
     return counts, built
+
+
+def ensure(case: Case) -> None:
+    """Resolve and build, logged, when the case has no graph yet (push, export, path, analyze need one)."""
+    if case.store.count("nodes") == 0:
+        resolve_case(case)
 
 
 def decide(case: Case, action: str, pairs: list[tuple[str, str | None]], reason: str, actor: str | None = None,
@@ -29,7 +36,7 @@ def decide(case: Case, action: str, pairs: list[tuple[str, str | None]], reason:
     details = {"pairs": pairs, "reason": reason, **({"entity": subject} if subject else {})}
     if action in ("mark", "unmark") and pairs:
         details["role"] = pairs[0][1]
-    case.log(f"entities-{action}", actor=actor, details=details)
+    case.log(f"entities-{action}", actor=actor, state=("er_decisions",), details=details)
     counts, _ = resolve_case(case)
     return counts
 
@@ -59,9 +66,9 @@ def mark(case: Case, entity: str, role: str, reason: str, remove: bool = False, 
 
 def analyze_case(case: Case, top: int = 10):
     """Link analysis, its findings written and logged: (party graph, findings)."""
-    build.ensure(case.store)
+    ensure(case)
     g, found = analysis.analyse(case.store, top=top)
     digest = write_findings(case.store, found, analysis.DETECTOR)
-    case.log("analyze", details={"top": top, "version": analysis.VERSION},
+    case.log("analyze", state=("findings",), details={"top": top, "version": analysis.VERSION},
              outputs=[{"findings": len(found), "sha256": digest, "detector": analysis.DETECTOR}])
     return g, found

@@ -1,13 +1,12 @@
 """Parse exhibits into the case store.
 
 One exhibit, one parser, one transaction: the records and the parse_runs row commit together or
-not at all. A "parse-start" event is logged before and a "parse" event (with the hash of every
-record produced) after, so an interrupted ingest is visible in the custody log and leaves no
+not at all. A "parse-start" event is logged before and a "parse" event (with the digest of what
+the run stored, see `digest`) after, so an interrupted ingest is visible in the custody log and leaves no
 half-written rows. Re-parsing the same exhibit with the same parser version is a no-op.
 """
 from __future__ import annotations
 
-import hashlib
 import inspect
 from collections import Counter
 from collections.abc import Callable
@@ -17,7 +16,8 @@ from datetime import datetime, timezone
 from ..case import Case
 from ..model import Batch, ParseIssue, Provenance, Record
 from ..parsers import Parser, Source, by_name, load_all
-from ..store import to_json
+from ..store import RECORD_TABLES, rows_table, to_json
+from .digest import DIGEST_VERSION, run_digest, table_digest
 from .detect import detect
 
 BATCH = 20_000
@@ -75,7 +75,6 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
     src = Source(path, sha256, name)
     counts: Counter[str] = Counter()
     severities: Counter[str] = Counter()
-    digest = hashlib.sha256()
     status = "complete"
     with store.transaction() as con:
         # a run replaces whatever this parser (any version, any options) derived from the exhibit before
@@ -86,24 +85,30 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
             for rec in parser.parse(src):
                 batch.append(rec)
                 if len(batch) >= BATCH or isinstance(rec, Batch):
-                    _flush(store, batch, counts, severities, digest, on_batch)
+                    _flush(store, batch, counts, severities, on_batch)
         except Exception as e:  # a fatal error mid-exhibit: keep what was read, record why it stopped
             status = "partial"
             batch.append(ParseIssue(prov=Provenance(sha256, parser.name, parser.version, "exhibit"),
                                     message=f"{name}: parsing stopped: {type(e).__name__}: {e}"))
-        _flush(store, batch, counts, severities, digest, on_batch)
+        _flush(store, batch, counts, severities, on_batch)
         issues = severities["error"] + severities["warning"]
-        # columnar batches are in Parquet segments, hashed as they were written: their hashes close the digest
+        # columnar batches are in Parquet segments, hashed as they were written; row records are digested
+        # as stored, so that custody verify can recompute the same digest from the store
         store.seal()
-        for (segment_sha256,) in con.execute("SELECT sha256 FROM segments WHERE exhibit_sha256=? AND parser=? ORDER BY tbl, file",
-                                             [sha256, parser.name]).fetchall():
-            digest.update(segment_sha256.encode())
+        segs = [dict(zip(("file", "tbl", "rows", "sha256"), r)) for r in con.execute(
+            "SELECT file, tbl, rows, sha256 FROM segments WHERE exhibit_sha256=? AND parser=? ORDER BY tbl, file",
+            [sha256, parser.name]).fetchall()]
+        tables = {t: d for t in RECORD_TABLES if t in counts  # only the tables this run wrote
+                  if (d := table_digest(con, rows_table(t), "WHERE exhibit_sha256 = ? AND parser = ?", [sha256, parser.name]))["rows"]}
+        output_sha256 = run_digest(tables, segs)
         con.execute("INSERT INTO parse_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                     [sha256, parser.name, parser.version, started, datetime.now(timezone.utc), status,
-                     to_json(dict(counts)), issues, digest.hexdigest()])
+                     to_json(dict(counts)), issues, output_sha256])
     event = case.log("parse", actor, inputs=[ref],
-                     outputs=[{"records": dict(counts), "sha256": digest.hexdigest(),
-                               "note": "sha256 over each record's id and canonical JSON in parse order, then the sha256 of each Parquet segment holding the columnar batches"}],
+                     outputs=[{"records": dict(counts), "sha256": output_sha256, "digest": DIGEST_VERSION,
+                               "tables": tables, "segments": segs,
+                               "note": "per table, a sha256 over the sorted sha256 of each stored row's canonical JSON; "
+                                       "each Parquet segment by the sha256 of its bytes; the run's sha256 over both"}],
                      details={**settings, "status": status})
     con.execute("UPDATE parse_runs SET custody_event_hash=? WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
                 [event["hash"], sha256, parser.name, parser.version])
@@ -118,7 +123,7 @@ def _recorded(fmt: str | None) -> Parser | None:
         return None
 
 
-def _flush(store, batch: list[Record], counts: Counter, severities: Counter, digest, on_batch) -> None:
+def _flush(store, batch: list[Record], counts: Counter, severities: Counter, on_batch) -> None:
     if not batch:
         return
     rows = 0
@@ -128,8 +133,6 @@ def _flush(store, batch: list[Record], counts: Counter, severities: Counter, dig
             continue
         if isinstance(r, ParseIssue):
             severities[r.severity] += 1
-        digest.update(r.id.encode())
-        digest.update(to_json(r.values()).encode("utf-8"))
         rows += 1
     counts.update(store.write(batch))
     if on_batch:

@@ -36,7 +36,7 @@ def certificate(doc: dict[str, Any]) -> dict[str, Any]:
         "4. Proper operation. " + (
             f"Throughout that period the computer was operating properly. At the time of the report the custody log "
             f"({verdict['events']} events) was verified as unbroken and {verdict['exhibits_checked']} exhibit file(s) were "
-            "re-hashed and found identical to the digests taken at intake."
+            "re-hashed and found identical to the digests taken at intake. " + verdict.get("reparse", "")
             if ok else
             "The custody verification at the time of the report found problems (section 3). The signatory must state "
             "whether they affected the production of the report or the accuracy of its contents before signing."),

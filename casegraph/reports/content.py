@@ -94,13 +94,27 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
     return out
 
 
-def gather(case: Case, redactor: Redactor | None = None, interpretation: str | None = None) -> dict[str, Any]:
+def _reparse_statement(events: list[dict]) -> str:
+    """Whether the records were re-derived from the evidence (custody verify --reparse), and with what result."""
+    done = [e for e in events if e.get("action") == "custody-verify" and (e.get("details") or {}).get("reparse") is True]
+    if not done:
+        return ("The records were not re-derived from the evidence for this report (custody verify --reparse was not run); "
+                "they were checked against the digests recorded when they were written.")
+    e, d = done[-1], done[-1]["details"]
+    result = "every record was identical" if str(d.get("verdict", "")).startswith("INTACT") else "differences were found: " + \
+        "; ".join(str(p) for p in (d.get("problems") or [])[:5])
+    return (f"At custody event {e['seq']} ({e['time'][:19]}), every parse run ({d.get('reparsed_runs')}) was re-derived from the "
+            f"evidence with its recorded parser version and options and compared with the stored records: {result}.")
+
+
+def gather(case: Case, redactor: Redactor | None = None, interpretation: str | None = None, verdict=None,
+           override: dict | None = None) -> dict[str, Any]:
     redactor = redactor or Redactor.none()
     store = case.store
     events = case.custody.events()
     head = as_of(events)
     shown = [e for e in events if e["seq"] <= head["seq"]]
-    verdict = verify_case(case)
+    verdict = verdict if verdict is not None else verify_case(case)
     exhibits = store.rows("""SELECT exhibit_id, original_name, format, size, sha256, md5, seized_from, acquired_by, warrant, notes,
                                     strftime(added_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S UTC') AS added
                              FROM exhibits ORDER BY exhibit_id, original_name, sha256""")
@@ -156,7 +170,11 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
         "custody": [{"seq": e["seq"], "time": e["time"], "when": e["time"][:19].replace("T", " ") + e["time"][26:], "actor": e["actor"], "action": e["action"], "host": e.get("host"),
                      "tool": e.get("tool"), "summary": _summary(e), "hash": e["hash"]} for e in shown],
         "custody_verdict": {"ok": verdict.ok, "events": len(shown), "exhibits_checked": verdict.exhibits_checked,
-                            "problems": [str(p) for p in verdict.problems]},
+                            "segments_checked": verdict.segments_checked, "runs_checked": verdict.runs_checked,
+                            "tables_checked": verdict.tables_checked,
+                            "problems": [str(p) for p in verdict.problems], "warnings": [str(p) for p in verdict.warnings],
+                            "acknowledged": [str(p) for p in verdict.acknowledged], "override": override,
+                            "reparse": _reparse_statement(shown)},
         "runs": [{**r, "records": json.loads(r["records"] or "{}")} for r in runs],
         "detectors": detectors,
         "tools": tool_versions(),

@@ -54,11 +54,34 @@ def check_current(case: Case) -> None:
                                         f"{s['command'].replace('CASE', str(case.root))}" for s in old))
 
 
-def build(case: Case, *, redact: bool = False, interpretation: str | None = None, key: Path | None = None) -> Report:
+
+class NotVerified(ValueError):
+    """The case does not verify and the examiner did not override."""
+
+
+def check_verified(case: Case, override_verify: str | None):
+    """custody verify before any report or bundle: refuse a case that does not verify, unless the
+    examiner overrides with a reason (logged, and printed on the report). Returns (verdict, override)."""
+    from ..ingest.integrity import verify_case
+
+    verdict = verify_case(case)
+    if verdict.ok:
+        return verdict, None
+    if not (override_verify or "").strip():
+        raise NotVerified(f"the case does not verify ({len(verdict.problems)} problem(s), first: {verdict.problems[0]}); "
+                          "see 'casegraph custody verify', or give --override-verify \"REASON\" to report it anyway "
+                          "(logged, and printed on the report)")
+    ev = case.log("verify-override", details={"reason": override_verify, "problems": [str(p) for p in verdict.problems]})
+    return verdict, {"reason": override_verify, "actor": ev["actor"], "seq": ev["seq"], "time": ev["time"][:19]}
+
+
+def build(case: Case, *, redact: bool = False, interpretation: str | None = None, key: Path | None = None,
+          override_verify: str | None = None) -> Report:
     check_current(case)
+    verdict, override = check_verified(case, override_verify)
     signer = case_signer(case, key)
     redactor = Redactor.victims(case.store) if redact else Redactor.none()
-    doc = content.gather(case, redactor, redactor.text(interpretation) if interpretation else None)
+    doc = content.gather(case, redactor, redactor.text(interpretation) if interpretation else None, verdict, override)
     findings = render.findings_json(doc)
     html = render.html(doc, case.store, redactor, signer).encode("utf-8")
     head = doc["as_of"]

@@ -10,16 +10,19 @@ runs as a second opinion.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import bagit
 from cryptography.exceptions import InvalidSignature
 
-from ..ingest.custody import CustodyLog, verify_chain
+from ..ingest.custody import HEX64, CustodyLog, verify_chain
 from ..ingest.hashing import sha256_file
 from . import render, signing
 from .bundle import CERT, SIGNATURE
+
+HEX128 = re.compile(rb"[0-9a-f]{128}\n")
 
 
 @dataclass
@@ -49,7 +52,11 @@ def _check_manifest(root: Path, name: str, v: BundleVerdict) -> dict[str, str]:
     if not path.is_file():
         v.problems.append(f"{name} is missing")
         return {}
-    listed = _manifest(path)
+    try:
+        listed = _manifest(path)
+    except UnicodeDecodeError as e:
+        v.problems.append(f"{name} is damaged: byte 0x{e.object[e.start]:02X} at offset {e.start} is not UTF-8")
+        return {}
     for rel, digest in sorted(listed.items()):
         f = root / rel
         if ".." in Path(rel).parts or not f.resolve().is_relative_to(root.resolve()):
@@ -86,7 +93,10 @@ def verify_bundle(bundle: Path, expect_key: str | None = None) -> BundleVerdict:
         try:
             public = signing.cert_public_key(cert_pem)
             v.fingerprint = signing.fingerprint(public)
-            sig = bytes.fromhex((root / SIGNATURE).read_text().strip())
+            text = (root / SIGNATURE).read_bytes()
+            if not HEX128.fullmatch(text):  # exactly as written: the file is outside the signed manifests
+                raise ValueError("the signature file is not 128 lowercase hex digits and a newline")
+            sig = bytes.fromhex(text.decode())
             public.verify(sig, (root / "tagmanifest-sha256.txt").read_bytes())
             v.checked.append(f"Ed25519 signature over the tag manifest (key {v.fingerprint})")
         except FileNotFoundError as e:
@@ -99,7 +109,9 @@ def verify_bundle(bundle: Path, expect_key: str | None = None) -> BundleVerdict:
             v.problems.append(f"signed by key {v.fingerprint}, not the expected {expect_key}")
         # 3. the PDF's own signature
         pdf = root / "data" / "report.pdf"
-        if pdf.is_file():
+        if pdf.is_file() and v.fingerprint is None:
+            v.problems.append(f"data/report.pdf: its signature cannot be checked (the signer's certificate is unreadable)")
+        elif pdf.is_file():
             ok, why = render.verify_pdf_signature(pdf.read_bytes(), cert_pem)
             (v.checked if ok else v.problems).append(f"data/report.pdf: {why}")
     # 4. the custody chain, the exhibits and the findings against the stated case state
@@ -107,10 +119,12 @@ def verify_bundle(bundle: Path, expect_key: str | None = None) -> BundleVerdict:
     head = info.get("Casegraph-Custody-Head", "").split()
     redacted = info.get("Casegraph-Redacted") == "yes"
     custody = root / "data" / "custody.jsonl"
-    if custody.is_file() and len(head) == 2:
+    if len(head) == 2 and not (head[0].isascii() and head[0].isdigit() and HEX64.fullmatch(head[1])):
+        v.problems.append(f"bag-info.txt: Casegraph-Custody-Head {' '.join(head)!r} is not a custody head (SEQ SHA-256)")
+    elif custody.is_file() and len(head) == 2:
         events, problems = verify_chain(CustodyLog(custody), (int(head[0]), head[1]), redacted_ok=redacted)
         v.problems += [f"data/custody.jsonl: {p}" for p in problems]
-        if events and max(int(e["seq"]) for e in events) != int(head[0]):
+        if events and max(e["seq"] for e in events) != int(head[0]):
             v.problems.append(f"data/custody.jsonl ends at seq {max(int(e['seq']) for e in events)}, bag-info states {head[0]}")
         withheld = sum(1 for e in events if e.get("redacted") is True)
         if withheld and not redacted:
@@ -145,6 +159,9 @@ def verify_bundle(bundle: Path, expect_key: str | None = None) -> BundleVerdict:
         details = "; ".join(str(d) for d in getattr(e, "details", []) or []) or str(e)
         if not v.problems:
             v.problems.append(f"BagIt validation failed: {details}")
+    except (ValueError, OSError) as e:  # the second opinion failing on damaged tag files: the checks above name them
+        if not v.problems:
+            v.problems.append(f"BagIt validation failed: {type(e).__name__}: {e}")
     return v
 
 
@@ -156,4 +173,6 @@ def _bag_info(root: Path, v: BundleVerdict) -> dict[str, str]:
             out[k.strip()] = val.strip()
     except OSError:
         v.problems.append("bag-info.txt is missing")
+    except UnicodeDecodeError as e:
+        v.problems.append(f"bag-info.txt is damaged: byte 0x{e.object[e.start]:02X} at offset {e.start} is not UTF-8")
     return out
