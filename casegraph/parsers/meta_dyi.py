@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any, BinaryIO
 
-from ..ingest.archive import SafeArchive, is_archive
+from ..ingest.archive import SafeArchive, is_archive_file
 from ..model import Call, Message, Record
 from . import register
 from .base import Parser, Probe, Source
@@ -57,13 +57,12 @@ class MetaDYI(Parser):
         return 0.0
 
     def parse(self, src: Source) -> Iterator[Record]:
-        with open(src.path, "rb") as f:
-            zipped = is_archive(f.read(8))
-        if not zipped:
+        if not is_archive_file(src.path):
             thread = src.name
             yield from self._thread(src, lambda: open(src.path, "rb"), "", thread, _platform(src.name))
             return
         with SafeArchive(src.path, src.name) as arc:
+            yield from self.archive_notes(src, arc)
             threads = sorted(m for m in arc.names() if _THREAD_FILE.search(m))
             if not threads:
                 yield self.issue(src, "zip:", "no messages/inbox/<thread>/message_N.json in the archive")

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..ingest.archive import SafeArchive, is_archive
+from ..ingest.archive import ArchiveError, SafeArchive, is_archive_file
 from ..ingest.hashing import digest_stream
 from ..model import Batch, Message, Record, constant, id_prefix
 from ..store import to_json
@@ -373,12 +373,11 @@ class WhatsAppExport(Parser):
         return hits >= max(1, len(lines) // 3)
 
     def parse(self, src: Source) -> Iterator[Record | Batch]:
-        with open(src.path, "rb") as f:
-            zipped = is_archive(f.read(8))
-        if not zipped:
+        if not is_archive_file(src.path):
             yield from self._parse_text(src, lambda: open(src.path, "rb"), "", _chat_name(src.name), {}, None)
             return
         with SafeArchive(src.path, src.name) as arc:
+            yield from self.archive_notes(src, arc)
             chats = [m for m in arc.names() if _is_chat_member(m)]
             if not chats:
                 yield self.issue(src, "zip:", "no chat text file (_chat.txt or 'WhatsApp Chat*.txt') in the archive")
@@ -556,7 +555,10 @@ class WhatsAppExport(Parser):
                 if has_media[i]:
                     member = ctx.media.get(PurePosixPath(media_names[i]).name)
                     if member is not None and ctx.arc is not None:
-                        media_sha[i] = ctx.media_hash(member)
+                        try:
+                            media_sha[i] = ctx.media_hash(member)
+                        except ArchiveError as err:  # an encrypted, damaged or oversized media member
+                            out.append(self.issue(src, locs[i], f"attached media unreadable: {err}", severity="warning"))
                         e["media_locator"] = f"zip:{member}"
                     else:
                         e["media_missing"] = True
