@@ -16,7 +16,7 @@ from ..ingest.archive import SafeArchive, is_archive_file
 from ..model import Call, Message, Record
 from . import register
 from .base import Parser, Probe, Source
-from .jsonstream import walk
+from .jsonstream import PROBLEM, walk
 
 _THREAD_FILE = re.compile(r"(?:^|/)messages/(?:inbox|archived_threads|filtered_threads|message_requests|e2ee_cutover)/"
                           r"(?P<thread>[^/]+)/message_\d+\.json$")
@@ -76,7 +76,9 @@ class MetaDYI(Parser):
         meta: dict[str, Any] = {"participants": []}
         try:  # pass 1: title and participants (they may come after the messages)
             with open_stream() as f:
-                for kind, _, value in walk(f, _META):
+                for kind, _, value in walk(f, _META):  # problems are reported by pass 2, which sees the whole file too
+                    if kind == PROBLEM:
+                        continue
                     if kind == "participant":
                         meta["participants"].append(repair(value.get("name")))
                     else:
@@ -87,8 +89,11 @@ class MetaDYI(Parser):
         chat_name = meta.get("title") or thread
         try:
             with open_stream() as f:
-                for _, pointer, m in walk(f, _MESSAGES):
+                for kind, pointer, m in walk(f, _MESSAGES):
                     loc = f"{prefix}json:{pointer}"
+                    if kind == PROBLEM:
+                        yield self.issue(src, loc, f"{src.name} {prefix}: {m}")
+                        continue
                     yield from self.each(src, [m], lambda m, loc=loc: self._message(src, loc, repair(m), platform, chat_id,
                                                                                    chat_name, meta), lambda _, loc=loc: loc)
         except Exception as e:

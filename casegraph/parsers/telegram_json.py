@@ -13,7 +13,7 @@ from typing import Any
 from ..model import Contact, Identifier, Message, Record
 from . import register
 from .base import Parser, Probe, Source
-from .jsonstream import walk
+from .jsonstream import PROBLEM, walk
 
 _CHAT = "chats.list.item"
 _LEFT = "left_chats.list.item"
@@ -77,7 +77,9 @@ class TelegramJSON(Parser):
             try:
                 for kind, pointer, value in walk(f, TARGETS):
                     loc = f"json:{pointer}"
-                    if kind.startswith("chat."):  # name/type/id of the chat object this pointer sits in
+                    if kind == PROBLEM:
+                        yield self.issue(src, loc, f"{src.name}: {value}")
+                    elif kind.startswith("chat."):  # name/type/id of the chat object this pointer sits in
                         parent = pointer.rsplit("/", 1)[0]
                         if chat.get("_at") != parent:
                             chat = {"_at": parent}
