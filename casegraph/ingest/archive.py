@@ -51,7 +51,8 @@ SNIFF_BYTES = 512  # a tar header: enough for every signature below
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")  # local header, empty archive, spanned
 COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
 UNSUPPORTED = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!\x1a\x07", "rar"), (b"\x28\xb5\x2f\xfd", "zstd"))
-_OPENERS = {"gzip": gzip.GzipFile, "bzip2": bz2.BZ2File, "xz": lzma.LZMAFile}
+_OPENERS = {"gzip": lambda f: gzip.GzipFile(fileobj=f, mode="rb"), "bzip2": lambda f: bz2.BZ2File(f, "rb"),
+            "xz": lambda f: lzma.LZMAFile(f, "rb")}
 _STREAM_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError,
                   NotImplementedError, RuntimeError)
 
@@ -217,7 +218,7 @@ class SafeArchive:
         self._spool = tempfile.TemporaryFile()
         written = 0
         try:
-            with _OPENERS[kind](fileobj=fh, mode="rb") as z:
+            with _OPENERS[kind](fh) as z:
                 while chunk := z.read(1 << 20):
                     written += len(chunk)
                     if written > cap:
