@@ -77,6 +77,9 @@ def test_a_pre_posix_tar_is_known_by_its_header_checksum():
     assert archive_kind(bytes(head)) == "tar"
     assert archive_kind(CHAT[:512]) is None
     assert archive_kind(b"7z\xbc\xaf\x27\x1c\x00\x04") == "7z"
+    assert archive_kind(b"BZh, said the chat\n") is None  # text may begin like bzip2's magic
+    import bz2
+    assert archive_kind(bz2.compress(b"x")) == "bzip2" and archive_kind(bz2.compress(b"")) == "bzip2"
 
 
 def test_a_tar_whose_last_member_is_a_zip_is_a_tar(tmp_path):
@@ -172,11 +175,21 @@ def _encrypted(path: Path) -> Path:
     return path
 
 
+def _linked(path: Path) -> Path:
+    """A tar export whose chat is a symbolic link out of the archive."""
+    with tarfile.open(path, "w") as t:
+        ti = tarfile.TarInfo("WhatsApp Chat/_chat.txt")
+        ti.type, ti.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        t.addfile(ti)
+    return path
+
+
 @pytest.mark.parametrize("make, reason", [
     (lambda p: _zip(p, [("../../etc/cron.d/x", b"x"), ("_chat.txt", CHAT)]), "contains '..' (path traversal)"),
     (lambda p: _zip(p, [("/etc/passwd", b"x")]), "member '/etc/passwd' has an absolute path"),
     (_encrypted, "member '_chat.txt' is encrypted"),
     (lambda p: (p.write_bytes(b"Rar!\x1a\x07\x01\x00" + b"\0" * 100), p)[1], "a rar archive"),
+    (lambda p: _linked(p), "member 'WhatsApp Chat/_chat.txt' is a link or device"),
 ])
 def test_a_refused_archive_records_the_reason_in_the_case(case, tmp_path, make, reason):
     path = make(tmp_path / "WhatsApp Chat - X.zip")

@@ -49,7 +49,7 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 SNIFF_BYTES = 512  # a tar header: enough for every signature below
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")  # local header, empty archive, spanned
-COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
+COMPRESSED = ((b"\x1f\x8b\x08", "gzip"), (b"\xfd7zXZ\x00", "xz"))  # bzip2: see archive_kind
 UNSUPPORTED = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!\x1a\x07", "rar"), (b"\x28\xb5\x2f\xfd", "zstd"))
 _OPENERS = {"gzip": lambda f: gzip.GzipFile(fileobj=f, mode="rb"), "bzip2": lambda f: bz2.BZ2File(f, "rb"),
             "xz": lambda f: lzma.LZMAFile(f, "rb")}
@@ -77,6 +77,9 @@ def archive_kind(head: bytes) -> str | None:
     for magic, kind in COMPRESSED + UNSUPPORTED:
         if head.startswith(magic):
             return kind
+    # "BZh" + block size, then a block header (pi) or the end-of-stream marker (sqrt pi): text can start "BZh"
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bzip2"
     return None
 
 
