@@ -162,3 +162,15 @@ def test_guard_reads_zero_bytes_without_consuming():
     import io
     g = NumberGuard(io.BytesIO(b'{"a": 1}'))
     assert g.read(0) == b"" and g.read(100) == b'{"a": 1}' and g.read(100) == b""
+
+
+def test_many_long_numbers_and_digit_strings_take_linear_time():
+    import io
+    import time
+    run = "1" * 300
+    doc = ("[" + ",".join(f'"{run}", {run}' for _ in range(3000)) + "]").encode()
+    t = time.perf_counter()
+    got = list(walk(io.BytesIO(doc), {"item": "x"}))
+    took = time.perf_counter() - t
+    assert sum(g[0] == "!problem" for g in got) == 3000 and sum(g[2] == run for g in got if g[0] == "x") == 3000
+    assert took < 5, took

@@ -34,6 +34,7 @@ _NUMBER_CHARS = b"0123456789+-.eE"
 _TAIL_CHARS = _NUMBER_CHARS + b"\\"
 _LONG = re.compile(rb"[0-9]{%d,}|[eE][-+]?[0-9]{%d,}" % (MAX_DIGITS + 1, MAX_EXPONENT_DIGITS + 1))
 _ESCAPE = re.compile(rb"\\.", re.S)
+_NUMBER_RUN = re.compile(rb"[0-9+\-.eE]*")
 _MARK = "\ue000casegraph:number-refused:"
 
 
@@ -93,30 +94,31 @@ class NumberGuard:
         if not _may_hold_long_number(data) or not _LONG.search(data):
             self.in_string ^= _quotes(data) & 1
             return data
-        out, pos = [], 0
+        out, pos = [], 0  # data[:pos] is handed on (as `out`)
+        at, inside = 0, self.in_string  # whether data[at] is inside a string
         for m in _LONG.finditer(data):
             if m.start() < pos:
                 continue
-            inside = self.in_string ^ (_quotes(data[pos:m.start()]) & 1)
+            inside ^= _quotes(data[at:m.start()]) & 1
+            at = m.start()
             if inside:  # digits in a string are text: left alone
                 continue
-            a = len(data[:m.start()].rstrip(_NUMBER_CHARS))
-            b = m.end() + (len(data) - m.end() - len(data[m.end():].lstrip(_NUMBER_CHARS)))
-            self.in_string = False
+            window = max(pos, m.start() - 4096)  # the token's start: a sign, digits and a point before the run
+            a = window + len(data[window:m.start()].rstrip(_NUMBER_CHARS))
+            b = _NUMBER_RUN.match(data, m.end()).end()
             out.append(data[pos:a])
-            token = data[a:b]
+            token = data[a:min(b, a + 64)]
             marker = f"{_MARK}{len(self.refused)}"
-            digits = sum(c in b"0123456789" for c in token)
+            digits = len(data[a:b].translate(None, b"+-.eE"))
             self.refused[marker] = (f"number {token[:16].decode('ascii', 'replace')}… ({digits}{' or more' if b == len(data) else ''} "
                                     f"digits, at byte {start + a}) exceeds the bounds of {MAX_DIGITS} digits and a "
                                     f"{MAX_EXPONENT_DIGITS}-digit exponent; not read (kept as null)")
             out.append(f'"{marker}"'.encode("utf-8"))
-            pos = b
+            pos = at = b
             if b == len(data):
                 self.dropping = True
-        tail = data[pos:]
-        self.in_string ^= _quotes(tail) & 1
-        out.append(tail)
+        self.in_string = inside ^ (_quotes(data[at:]) & 1)
+        out.append(data[pos:])
         return b"".join(out)
 
 
