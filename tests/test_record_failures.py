@@ -162,3 +162,16 @@ def test_raw_of_an_unprintable_item_never_loses_the_issue():
 
     assert "unprintable" in _raw(Weird())
     assert _raw(io) and _raw({"a": 1}) == "{'a': 1}"
+
+
+def test_a_bad_telegram_contact_is_an_issue_and_the_chats_are_read(tmp_path):
+    from casegraph.parsers.telegram_json import TelegramJSON
+    good = run_parser(TelegramJSON(), FIX / "telegram/result.json")
+    text = (FIX / "telegram/result.json").read_text(encoding="utf-8")
+    text = text.replace('"list": [\n   {"user_id": 6011111111', '"list": [\n   {"username": 5, "user_id": 6011111111', 1)
+    path = tmp_path / "result.json"
+    path.write_text(text, encoding="utf-8")
+    recs = run_parser(TelegramJSON(), path)
+    assert len(messages(recs)) == len(messages(good))  # the contact used to end the whole file
+    (err,) = issues(recs, "error")
+    assert err.prov.locator == "json:/contacts/list/0" and "AttributeError" in err.message

@@ -85,10 +85,12 @@ class TelegramJSON(Parser):
                             chat = {"_at": parent}
                         chat[kind[5:]] = value
                     elif kind == "owner":
-                        owner = user_ref(value.get("user_id"))
-                        yield from self._person(src, loc, value, "account-owner", "holder")
+                        owner = user_ref(value.get("user_id")) if isinstance(value, dict) else None
+                        yield from self.each(src, [value], lambda p, loc=loc: self._person(src, loc, p, "account-owner", "holder"),
+                                             lambda _, loc=loc: loc)
                     elif kind == "contact":
-                        yield from self._person(src, loc, value, "contact", "contact")
+                        yield from self.each(src, [value], lambda p, loc=loc: self._person(src, loc, p, "contact", "contact"),
+                                             lambda _, loc=loc: loc)
                     elif kind == "message":
                         if not pointer.startswith(chat.get("_at", "\0") + "/messages/"):
                             chat = {}  # messages before (or without) their chat's name: chat unknown
