@@ -24,7 +24,7 @@ from casegraph.parsers.sms_backup_xml import SMSBackupXML
 from casegraph.parsers.ufdr import UFDR
 from casegraph.parsers.vcard import VCard
 
-from parse_helpers import issues, messages, of, run_parser, sniff
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 FIX = Path(__file__).parent / "fixtures"
 ROBUST = FIX / "robust"
@@ -46,8 +46,11 @@ def test_sms_with_an_overflowing_date_is_kept_without_it_and_the_file_goes_on():
 def test_calls_with_an_overflowing_date_are_kept():
     recs = run_parser(SMSBackupXML(), ROBUST / "calls-bad-records.xml")
     calls = of(recs, Call)
-    assert [c.number for c in calls] == ["+43691234123", "06612341234", "+436612341234"]
+    assert [c.number for c in calls] == ["+43691234123", "06612341234", "+436612341234", None]
     assert calls[1].ts is None and issues(recs, "warning")[0].prov.locator == "xml:/calls/call[2]"
+    # "-1" (as in Memacs' sample) is Android's "number unknown", not a phone number
+    assert calls[3].extra["number_withheld"] == "unknown"
+    assert "-1" not in {i.value for i in identifiers(recs)}
 
 
 def _deep_xml(tmp_path: Path, root: str, record: str, depth: int) -> Path:

@@ -25,6 +25,9 @@ SMS_DIRECTION = {"1": "incoming", "2": "outgoing", "3": "outgoing", "4": "outgoi
 SMS_BOX = {"1": "inbox", "2": "sent", "3": "draft", "4": "outbox", "5": "failed", "6": "queued"}
 CALL_TYPE = {"1": "incoming", "2": "outgoing", "3": "missed", "4": "voicemail", "5": "rejected", "6": "blocked"}
 MMS_FROM, MMS_TO = "137", "151"
+# Android's call log writes these in place of a number it did not get (CallerInfo UNKNOWN_NUMBER,
+# PRIVATE_NUMBER, PAYPHONE_NUMBER): they are not phone numbers and must not become identifiers
+HIDDEN_NUMBERS = {"-1": "unknown", "-2": "private", "-3": "payphone"}
 
 _SURROGATES = re.compile(rb"&#(5[5-6]\d{3});&#(5[6-7]\d{3});")
 
@@ -193,10 +196,13 @@ class SMSBackupXML(Parser):
     def _call(self, src: Source, loc: str, el: Element) -> Iterator[Record]:
         a = el.attrib
         bad: list[str] = []
-        call = Call(prov=self.prov(src, loc), platform="phone", ts=_ts(a.get("date"), bad), number=a.get("number") or None,
+        number = a.get("number") or None
+        extra = {"presentation": a["presentation"]} if a.get("presentation") not in (None, "1") else {}
+        if number in HIDDEN_NUMBERS:
+            extra["number_withheld"], number = HIDDEN_NUMBERS[number], None
+        call = Call(prov=self.prov(src, loc), platform="phone", ts=_ts(a.get("date"), bad), number=number,
                     name=_name(a), direction=CALL_TYPE.get(a.get("type", ""), "unknown"),
-                    duration_s=int(a["duration"]) if a.get("duration", "").isdigit() else None,
-                    extra={"presentation": a["presentation"]} if a.get("presentation") not in (None, "1") else {})
+                    duration_s=int(a["duration"]) if a.get("duration", "").isdigit() else None, extra=extra)
         yield call
         yield from self._bad(src, loc, bad)
         yield from self.party(call, call.number, "counterpart", "phone")
