@@ -178,3 +178,21 @@ def test_a_bad_telegram_contact_is_an_issue_and_the_chats_are_read(tmp_path):
     assert len(messages(recs)) == len(messages(good))  # the contact used to end the whole file
     (err,) = issues(recs, "error")
     assert err.prov.locator == "json:/contacts/list/0" and "AttributeError" in err.message
+
+
+def test_surrogate_rejoining_never_ends_the_stream_early():
+    from casegraph.parsers.sms_backup_xml import SurrogateFix
+    doc = b'<smses count="1"><sms body="&#55357;&#56832;"/></smses>'
+    second = doc.index(b"&#56832;")
+
+    class Tiny:  # a read ending inside the pair, and a last read that starts with '&'
+        def __init__(self):
+            self.parts = [doc[:second], doc[second:]]
+
+        def read(self, n=-1):
+            return self.parts.pop(0) if self.parts else b""
+
+    f, out = SurrogateFix(Tiny()), b""
+    while chunk := f.read(16):
+        out += chunk
+    assert out == doc.replace(b"&#55357;&#56832;", "&#128512;".encode())

@@ -39,13 +39,15 @@ class SurrogateFix:
         self.raw, self.tail = raw, b""
 
     def read(self, n: int = -1) -> bytes:
-        chunk = self.raw.read(n if n and n > 0 else 1 << 16)
-        data, self.tail = self.tail + chunk, b""
-        if chunk:
-            cut = data.rfind(b"&")
-            if cut != -1 and len(data) - cut < 20:  # a reference may straddle the boundary
-                data, self.tail = data[:cut], data[cut:]
-        return _SURROGATES.sub(_join, data)
+        while True:  # b"" means end of file to the XML parser: never return it while bytes are held back
+            chunk = self.raw.read(n if n and n > 0 else 1 << 16)
+            data, self.tail = self.tail + chunk, b""
+            if chunk:  # a pair of references (16 bytes at most) may straddle the boundary: hold back from its first '&'
+                cut = data.find(b"&", max(0, len(data) - 40))
+                if cut != -1:
+                    data, self.tail = data[:cut], data[cut:]
+            if data or not chunk:
+                return _SURROGATES.sub(_join, data)
 
 
 def _join(m: re.Match) -> bytes:
