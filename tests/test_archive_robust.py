@@ -107,6 +107,15 @@ def test_a_gzipped_chat_is_an_archive_of_one_member(tmp_path):
     assert [m.text for m in messages(run_parser(WhatsAppExport(), path)) if m.kind == "text"] == TEXTS
 
 
+def test_a_gzipped_zip_export_is_read_as_the_zip(tmp_path):
+    import gzip
+    inner = _zip(tmp_path / "export.zip", list(_export_members().items()))
+    path = tmp_path / "export.zip.gz"
+    path.write_bytes(gzip.compress(inner.read_bytes()))
+    with SafeArchive(path, path.name) as a:
+        assert sorted(a.names()) == sorted(_export_members())
+
+
 def test_colliding_member_names_are_each_read_under_their_own_name(tmp_path):
     second = CHAT.replace("ok. passport copy?".encode(), "ok. visa copy?".encode())
     path = _zip(tmp_path / "WhatsApp Chat - Kasun Perera.zip",

@@ -197,7 +197,7 @@ class SafeArchive:
             fh = self._decompress(fh, kind)
             kind = archive_kind(fh.read(SNIFF_BYTES))
             fh.seek(0)
-            if kind != "tar":  # a compressed single file, e.g. _chat.txt.gz
+            if kind not in ("tar", "zip"):  # a compressed single file, e.g. _chat.txt.gz
                 self._single = fh
                 return
         try:
