@@ -217,7 +217,7 @@ class SafeArchive:
         fh.seek(0, io.SEEK_END)
         size = fh.tell()
         fh.seek(0)
-        cap = _cap(self.limits, size)
+        cap = min(self.limits.max_total_bytes, max(size * self.limits.max_ratio, 1 << 20))  # the whole stream: all members
         self._spool = tempfile.TemporaryFile()
         written = 0
         try:
