@@ -213,7 +213,8 @@ class SafeArchive:
             raise ArchiveError(f"{self.label}: not a readable zip or tar archive ({e})") from e
 
     def _decompress(self, fh: BinaryIO, kind: str) -> BinaryIO:
-        """The whole decompressed stream in a temporary file, bounded by the ratio and the budget."""
+        """The whole decompressed stream in a temporary file, bounded by the ratio and the total size (the
+        members read from it are charged to the budget then, so the stream itself is not charged twice)."""
         fh.seek(0, io.SEEK_END)
         size = fh.tell()
         fh.seek(0)
@@ -227,7 +228,6 @@ class SafeArchive:
                     if written > cap:
                         raise ArchiveError(f"{self.label}: {kind} stream decompresses past {cap} bytes (ratio limit "
                                            f"{self.limits.max_ratio}:1 over {size} compressed bytes; decompression bomb?)")
-                    self.budget.charge(self.label, f"({kind} stream)", len(chunk))
                     self._spool.write(chunk)
         except _STREAM_ERRORS as e:
             raise ArchiveError(f"{self.label}: {kind} stream unreadable after {written} bytes "
