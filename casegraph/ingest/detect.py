@@ -1,19 +1,18 @@
-"""Format detection: every registered parser scores the exhibit; the best score of 0.5 or more wins."""
+"""Format detection: every registered parser scores the exhibit; the best score of 0.5 or more wins.
+(The logic, and the `unrecognised` pseudo-parser, are in parsers.unrecognised.)"""
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..parsers import Parser, Probe, load_all
+from ..parsers import Parser
+from ..parsers.unrecognised import THRESHOLD, UNRECOGNISED, Detection, Unrecognised, examine
 
-THRESHOLD = 0.5
+__all__ = ["THRESHOLD", "UNRECOGNISED", "Detection", "Unrecognised", "detect", "examine", "scores"]
 
 
 def scores(path: Path, name: str | None = None) -> list[tuple[float, Parser]]:
-    probe = Probe.of(path, name)
-    ranked = [(p.sniff(probe), p) for p in load_all()]
-    return sorted((s for s in ranked if s[0] > 0), key=lambda s: -s[0])
+    return examine(path, name).ranked
 
 
 def detect(path: Path, name: str | None = None) -> Parser | None:
-    ranked = scores(path, name)
-    return ranked[0][1] if ranked and ranked[0][0] >= THRESHOLD else None
+    return examine(path, name).parser

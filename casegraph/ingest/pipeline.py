@@ -17,8 +17,8 @@ from ..case import Case
 from ..model import Batch, ParseIssue, Provenance, Record
 from ..parsers import Parser, Source, by_name, load_all
 from ..store import RECORD_TABLES, rows_table, to_json
+from .detect import UNRECOGNISED, examine
 from .digest import DIGEST_VERSION, run_digest, table_digest
-from .detect import detect
 
 BATCH = 20_000
 
@@ -57,14 +57,15 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
     exhibit_id, name, recorded = ex[0]["exhibit_id"], ex[0]["original_name"], ex[0]["format"]
     path = case.evidence_path(sha256)
     load_all()
-    parser: Parser | None = by_name(parser_name) if parser_name else _recorded(recorded) or detect(path, name)
-    if parser is None:
-        return ParseOutcome(sha256, exhibit_id, name, None, "unrecognised",
-                            message=f"{name}: format not recognised by any parser; name one with --parser")
+    parser: Parser | None = by_name(parser_name) if parser_name else _recorded(recorded)
+    if parser is None:  # no parser reads it: a run of `unrecognised` records why (issue, run, custody event)
+        parser = examine(path, name).parser or by_name(UNRECOGNISED)
     parser = configured(parser, options)
     done = store.one("SELECT status FROM parse_runs WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
                      [sha256, parser.name, parser.version])
     if done and not force:
+        if parser.name == UNRECOGNISED:
+            return ParseOutcome(sha256, exhibit_id, name, None, "unrecognised", message=_reason(store, sha256))
         return ParseOutcome(sha256, exhibit_id, name, parser.name, "skipped",
                             message=f"already parsed by {parser.name} {parser.version} ({done[0]})")
 
@@ -75,7 +76,7 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
     src = Source(path, sha256, name)
     counts: Counter[str] = Counter()
     severities: Counter[str] = Counter()
-    status = "complete"
+    status = "unrecognised" if parser.name == UNRECOGNISED else "complete"
     with store.transaction() as con:
         # a run replaces whatever this parser (any version, any options) derived from the exhibit before
         con.execute("DELETE FROM parse_runs WHERE exhibit_sha256=? AND parser=?", [sha256, parser.name])
@@ -112,7 +113,16 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
                      details={**settings, "status": status})
     con.execute("UPDATE parse_runs SET custody_event_hash=? WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
                 [event["hash"], sha256, parser.name, parser.version])
+    if parser.name == UNRECOGNISED:
+        return ParseOutcome(sha256, exhibit_id, name, None, status, dict(counts), issues, _reason(store, sha256))
     return ParseOutcome(sha256, exhibit_id, name, parser.name, status, dict(counts), issues)
+
+
+def _reason(store, sha256: str) -> str:
+    """The reason the `unrecognised` run recorded for an exhibit."""
+    row = store.one("SELECT message FROM parse_issues WHERE exhibit_sha256=? AND parser=? ORDER BY locator LIMIT 1",
+                    [sha256, UNRECOGNISED])
+    return row[0] if row else "format not recognised by any parser; name one with --parser"
 
 
 def _recorded(fmt: str | None) -> Parser | None:

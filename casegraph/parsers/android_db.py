@@ -11,7 +11,7 @@ from itertools import groupby
 from ..model import Call, Contact, Message, Record
 from . import ciphertext, register
 from .base import Probe, Source
-from .sms_backup_xml import CALL_TYPE, MMS_FROM, MMS_TO, SMS_BOX, SMS_DIRECTION
+from .sms_backup_xml import CALL_TYPE, HIDDEN_NUMBERS, MMS_FROM, MMS_TO, SMS_BOX, SMS_DIRECTION
 from .sqlite import Aligned, Db, SqliteParser, ms, seconds
 
 
@@ -93,10 +93,13 @@ class AndroidCallLog(SqliteParser):
         extra_cols = [c for c in ("name", "geocoded_location", "countryiso", "subscription_id", "presentation") if db.has("calls", c)]
         sql = f"SELECT _id AS rowid, number, date, duration, type{''.join(', ' + c for c in extra_cols)} FROM calls ORDER BY _id"
         def read(r):
+            number = r["number"] or None
+            extra = {c: r[c] for c in extra_cols if c != "name" and r[c] not in (None, "")}
+            if number in HIDDEN_NUMBERS:
+                extra["number_withheld"], number = HIDDEN_NUMBERS[number], None
             call = Call(prov=self.prov(src, f"sqlite:calls/rowid={r['rowid']}"), platform="phone", ts=ms(r["date"]),
-                        number=r["number"] or None, name=r["name"] if "name" in extra_cols else None,
-                        direction=CALL_TYPE.get(str(r["type"]), "unknown"), duration_s=r["duration"],
-                        extra={c: r[c] for c in extra_cols if c != "name" and r[c] not in (None, "")})
+                        number=number, name=r["name"] if "name" in extra_cols else None,
+                        direction=CALL_TYPE.get(str(r["type"]), "unknown"), duration_s=r["duration"], extra=extra)
             yield call
             yield from self.party(call, call.number, "counterpart", "phone")
         yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:calls/rowid={r['rowid']}")

@@ -36,6 +36,7 @@ class Probe:
     path: Path
     name: str  # original file name
     head: bytes = field(repr=False, default=b"")
+    archive_error: str | None = None  # why an archive exhibit was refused, once `members` has looked
 
     @classmethod
     def of(cls, path: Path, name: str | None = None) -> Probe:
@@ -64,7 +65,8 @@ class Probe:
         try:
             with SafeArchive(self.path, self.name) as a:
                 return a.names()
-        except ArchiveError:
+        except ArchiveError as e:
+            self.archive_error = str(e)
             return []
 
     @cached_property
@@ -190,11 +192,15 @@ class Parser:
         for item in items:
             try:
                 records = list(read(item))
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as e:
-                raw = dict(item) if hasattr(item, "keys") else item
-                yield self.issue(src, where(item), f"record unreadable: {type(e).__name__}: {e}", repr(raw)[:2000])
+            except Exception as e:  # any failure of one record (overflow, recursion, a bad type) is that record's issue
+                yield self.issue(src, where(item), f"record unreadable: {type(e).__name__}: {e}", _raw(item))
                 continue
             yield from records
+
+    def archive_notes(self, src: Source, arc: SafeArchive, prefix: str = "zip:") -> Iterator[ParseIssue]:
+        """What the archive reader noticed (members sharing a name), as warnings at each member."""
+        for member, note in arc.notes:
+            yield self.issue(src, f"{prefix}{member}", note, severity="warning")
 
     def xml_failure(self, src: Source, e: Exception, prefix: str = "") -> ParseIssue:
         """The issue for XML that defusedxml refused (DTD, entities) or that is not well-formed."""
@@ -251,6 +257,16 @@ def text_lines(f) -> Iterator[tuple[int, str, str | None]]:
             text = raw.decode("utf-8", errors="replace")
             note = f"not valid UTF-8 at byte {e.start} of the line; undecodable bytes replaced with U+FFFD"
         yield n, text.rstrip("\r\n"), note
+
+
+def _raw(item) -> str:
+    """The offending item for an issue, however odd it is (a row, an element, a dict); never raises."""
+    try:
+        if hasattr(item, "attrib"):  # an XML element: its tag and attributes
+            return f"<{item.tag} {dict(item.attrib)!r}>"[:2000]
+        return repr(dict(item) if hasattr(item, "keys") else item)[:2000]
+    except Exception as e:  # noqa: BLE001 - a repr that fails must not lose the issue
+        return f"(unprintable {type(item).__name__}: {type(e).__name__})"
 
 
 def iso_time(value: str | None) -> datetime | None:

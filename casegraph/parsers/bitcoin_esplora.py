@@ -14,7 +14,7 @@ from decimal import Decimal
 from ..model import Record, Transaction
 from . import register
 from .base import Parser, Probe, Source
-from .jsonstream import walk
+from .jsonstream import PROBLEM, walk
 
 SATS = Decimal(100_000_000)
 
@@ -39,8 +39,11 @@ class BitcoinEsplora(Parser):
         targets = {"item": "tx"} if first == b"[" else {"": "tx"}
         with open(src.path, "rb") as f:
             try:
-                for _, pointer, tx in walk(f, targets):
+                for kind, pointer, tx in walk(f, targets):
                     loc = f"json:{pointer or '/'}"
+                    if kind == PROBLEM:
+                        yield self.issue(src, loc, f"{src.name}: {tx}")
+                        continue
                     yield from self.each(src, [tx], lambda t, loc=loc: self._tx(src, loc, t), lambda _, loc=loc: loc)
             except Exception as e:  # truncated or not JSON: keep what was read
                 yield self.issue(src, "json:", f"{src.name}: JSON unreadable after the records above: {type(e).__name__}: {e}")

@@ -1,5 +1,8 @@
 """Facebook Messenger and Instagram "Download your information" JSON.
 
+Which of the two an export is comes from names, paths and links (see `platform_of`), never from a
+default; when nothing says, the platform is 'meta' with a warning, or the examiner's option.
+
 `messages/inbox/<thread>/message_N.json` (alone, or inside the DYI zip): participants, title,
 messages[{sender_name, timestamp_ms, content, photos, videos, audio_files, files, share,
 reactions, call_duration, is_unsent}]. Meta writes UTF-8 bytes as if each were a latin-1 code
@@ -12,11 +15,11 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any, BinaryIO
 
-from ..ingest.archive import SafeArchive, is_archive
+from ..ingest.archive import SafeArchive, is_archive_file
 from ..model import Call, Message, Record
 from . import register
 from .base import Parser, Probe, Source
-from .jsonstream import walk
+from .jsonstream import PROBLEM, walk
 
 _THREAD_FILE = re.compile(r"(?:^|/)messages/(?:inbox|archived_threads|filtered_threads|message_requests|e2ee_cutover)/"
                           r"(?P<thread>[^/]+)/message_\d+\.json$")
@@ -38,8 +41,30 @@ def repair(s: Any) -> Any:
     return s
 
 
-def _platform(path: str) -> str:
-    return "instagram" if "instagram" in path.lower() else "messenger"
+# What tells Instagram from Messenger: the two exports share one message shape (sender_name, timestamp_ms,
+# content, is_geoblocked_for_viewer, ...), so only paths and links can. Instagram's DYI since 2023 puts DMs
+# under your_instagram_activity/messages/inbox/ and media URIs under the same path; Facebook's under
+# your_facebook_activity/ (2024) or your_activity_across_facebook/; the zips are named instagram-<user>-<date>
+# and facebook-<user>-<date>. Older exports of both use messages/inbox/: nothing decides those.
+_CLUES = {
+    "instagram": re.compile(r"your_instagram_activity/|instagram\.com/|\"profile_share_username\"", re.I),
+    "messenger": re.compile(r"your_facebook_activity/|your_activity_across_facebook/|(?:facebook|messenger)\.com/"
+                            r"|\"thread_type\"", re.I),
+}
+_NAMED = {"instagram": re.compile(r"instagram", re.I), "messenger": re.compile(r"facebook|messenger", re.I)}
+UNDECIDED = "meta"  # Messenger or Instagram: the export does not say which
+
+
+def platform_of(names: list[str], text: str) -> tuple[str, str]:
+    """(platform, basis): from the exhibit's and member's names, else from the thread file's paths and links."""
+    for where, found in (("name", {p for p, rx in _NAMED.items() for n in names if rx.search(n)}),
+                         ("content", {p for p, rx in _CLUES.items() if rx.search(text)})):
+        if len(found) == 1:
+            platform = found.pop()
+            return platform, f"{platform} decided from the {'file and member names' if where == 'name' else 'paths and links in the thread file'}"
+        if found:
+            return UNDECIDED, f"both Instagram and Messenger are named in the {where}"
+    return UNDECIDED, "no name, path or link in the export says Instagram or Messenger"
 
 
 @register
@@ -48,36 +73,58 @@ class MetaDYI(Parser):
     version = "1.0"
     description = "Facebook Messenger / Instagram 'Download your information' JSON (file or zip)"
 
+    def __init__(self, platform: str | None = None):
+        self.platform = platform.lower() if platform else None
+        if self.platform not in (None, "instagram", "messenger"):
+            raise ValueError(f"platform must be instagram or messenger, not {platform!r}")
+
     def sniff(self, probe: Probe) -> float:
         if probe.members:
             return 0.9 if any(_THREAD_FILE.search(m) for m in probe.members) else 0.0
         t = probe.text
-        if probe.suffix == ".json" and '"participants"' in t and ('"sender_name"' in t or '"thread_path"' in t):
+        if probe.suffix != ".json" or not t.lstrip().startswith("{"):
+            return 0.0
+        if '"participants"' in t and ('"sender_name"' in t or '"thread_path"' in t):
             return 0.9
+        # a thread file without participants (they are optional): its messages still have Meta's shape
+        if '"messages"' in t and '"sender_name"' in t and '"timestamp_ms"' in t:
+            return 0.85
         return 0.0
 
     def parse(self, src: Source) -> Iterator[Record]:
-        with open(src.path, "rb") as f:
-            zipped = is_archive(f.read(8))
-        if not zipped:
+        if not is_archive_file(src.path):
             thread = src.name
-            yield from self._thread(src, lambda: open(src.path, "rb"), "", thread, _platform(src.name))
+            yield from self._thread(src, lambda: open(src.path, "rb"), "", thread, [src.name])
             return
         with SafeArchive(src.path, src.name) as arc:
+            yield from self.archive_notes(src, arc)
             threads = sorted(m for m in arc.names() if _THREAD_FILE.search(m))
             if not threads:
                 yield self.issue(src, "zip:", "no messages/inbox/<thread>/message_N.json in the archive")
             for member in threads:
                 thread = _THREAD_FILE.search(member).group("thread")
-                yield from self._thread(src, lambda m=member: arc.open(m), f"zip:{member}#", thread,
-                                        _platform(src.name + "/" + member))
+                yield from self._thread(src, lambda m=member: arc.open(m), f"zip:{member}#", thread, [src.name, member])
 
     def _thread(self, src: Source, open_stream: Callable[[], BinaryIO], prefix: str, thread: str,
-                platform: str) -> Iterator[Record]:
+                names: list[str]) -> Iterator[Record]:
         meta: dict[str, Any] = {"participants": []}
+        if self.platform:
+            platform, basis = self.platform, f"{self.platform} given by the examiner (platform option)"
+        else:
+            with open_stream() as f:
+                head = f.read(64 * 1024).decode("utf-8", errors="replace")
+            platform, basis = platform_of(names, head)
+        if platform == UNDECIDED:
+            yield self.issue(src, f"{prefix}json:", f"{src.name} {prefix}: Messenger or Instagram not decided: {basis}; "
+                             f"recorded as platform '{UNDECIDED}'. Re-ingest with platform=instagram or platform=messenger.",
+                             severity="warning")
+        else:
+            yield self.issue(src, f"{prefix}json:", f"platform {basis}", severity="info")
         try:  # pass 1: title and participants (they may come after the messages)
             with open_stream() as f:
-                for kind, _, value in walk(f, _META):
+                for kind, _, value in walk(f, _META):  # problems are reported by pass 2, which sees the whole file too
+                    if kind == PROBLEM:
+                        continue
                     if kind == "participant":
                         meta["participants"].append(repair(value.get("name")))
                     else:
@@ -88,8 +135,11 @@ class MetaDYI(Parser):
         chat_name = meta.get("title") or thread
         try:
             with open_stream() as f:
-                for _, pointer, m in walk(f, _MESSAGES):
+                for kind, pointer, m in walk(f, _MESSAGES):
                     loc = f"{prefix}json:{pointer}"
+                    if kind == PROBLEM:
+                        yield self.issue(src, loc, f"{src.name} {prefix}: {m}")
+                        continue
                     yield from self.each(src, [m], lambda m, loc=loc: self._message(src, loc, repair(m), platform, chat_id,
                                                                                    chat_name, meta), lambda _, loc=loc: loc)
         except Exception as e:

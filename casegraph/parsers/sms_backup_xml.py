@@ -25,6 +25,9 @@ SMS_DIRECTION = {"1": "incoming", "2": "outgoing", "3": "outgoing", "4": "outgoi
 SMS_BOX = {"1": "inbox", "2": "sent", "3": "draft", "4": "outbox", "5": "failed", "6": "queued"}
 CALL_TYPE = {"1": "incoming", "2": "outgoing", "3": "missed", "4": "voicemail", "5": "rejected", "6": "blocked"}
 MMS_FROM, MMS_TO = "137", "151"
+# Android's call log writes these in place of a number it did not get (CallerInfo UNKNOWN_NUMBER,
+# PRIVATE_NUMBER, PAYPHONE_NUMBER): they are not phone numbers and must not become identifiers
+HIDDEN_NUMBERS = {"-1": "unknown", "-2": "private", "-3": "payphone"}
 
 _SURROGATES = re.compile(rb"&#(5[5-6]\d{3});&#(5[6-7]\d{3});")
 
@@ -36,13 +39,15 @@ class SurrogateFix:
         self.raw, self.tail = raw, b""
 
     def read(self, n: int = -1) -> bytes:
-        chunk = self.raw.read(n if n and n > 0 else 1 << 16)
-        data, self.tail = self.tail + chunk, b""
-        if chunk:
-            cut = data.rfind(b"&")
-            if cut != -1 and len(data) - cut < 20:  # a reference may straddle the boundary
-                data, self.tail = data[:cut], data[cut:]
-        return _SURROGATES.sub(_join, data)
+        while True:  # b"" means end of file to the XML parser: never return it while bytes are held back
+            chunk = self.raw.read(n if n and n > 0 else 1 << 16)
+            data, self.tail = self.tail + chunk, b""
+            if chunk:  # a pair of references (16 bytes at most) may straddle the boundary: hold back from its first '&'
+                cut = data.find(b"&", max(0, len(data) - 40))
+                if cut != -1:
+                    data, self.tail = data[:cut], data[cut:]
+            if data or not chunk:
+                return _SURROGATES.sub(_join, data)
 
 
 def _join(m: re.Match) -> bytes:
@@ -52,10 +57,31 @@ def _join(m: re.Match) -> bytes:
     return f"&#{0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)};".encode()
 
 
+MAX_DEPTH = 32  # a record is <sms>/<mms>/<call> with parts and addrs: a few levels. Deeper is not this format.
+
+
+class _BadTime(ValueError):
+    pass
+
+
 def _ms(value: str | None) -> datetime | None:
-    if not value or not value.lstrip("-").isdigit():
+    if not value or not value.lstrip("-").isdigit() or len(value) > 20:
+        if value and len(value) > 20 and value.lstrip("-").isdigit():
+            raise _BadTime(f"date {value[:40]!r} is out of range")
         return None
-    return datetime.fromtimestamp(int(value) / 1000, timezone.utc)
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, timezone.utc)
+    except (OverflowError, OSError, ValueError) as e:
+        raise _BadTime(f"date {value!r} is out of range ({e})") from e
+
+
+def _ts(value: str | None, bad: list[str]) -> datetime | None:
+    """A time, or None with the reason added to `bad` (the record is kept without it)."""
+    try:
+        return _ms(value)
+    except _BadTime as e:
+        bad.append(str(e))
+        return None
 
 
 def _name(a: dict) -> str | None:
@@ -76,7 +102,9 @@ class SMSBackupXML(Parser):
     def parse(self, src: Source) -> Iterator[Record]:
         counters: dict[str, int] = {}
         depth = 0
+        too_deep = False  # the current record nests past MAX_DEPTH: what lies below is dropped, once reported
         root: Element | None = None
+        handlers = {"sms": self._sms, "mms": self._mms, "call": self._call}
         with open(src.path, "rb") as f:
             try:
                 for event, el in DET.iterparse(SurrogateFix(f), events=("start", "end"), forbid_dtd=True):
@@ -84,39 +112,46 @@ class SMSBackupXML(Parser):
                         depth += 1
                         if depth == 1:
                             root = el
+                        elif depth > MAX_DEPTH:
+                            too_deep = True
                         continue
                     depth -= 1
+                    if depth >= MAX_DEPTH:
+                        el.clear()  # bounded memory however deep the nesting goes
                     if depth != 1:
                         continue
                     counters[el.tag] = counters.get(el.tag, 0) + 1
                     loc = f"xml:/{root.tag}/{el.tag}[{counters[el.tag]}]"
-                    handler = {"sms": self._sms, "mms": self._mms, "call": self._call}.get(el.tag)
+                    if too_deep:
+                        yield self.issue(src, loc, f"<{el.tag}> nests elements deeper than {MAX_DEPTH} levels; what lies "
+                                                   "below that depth was not read", severity="warning")
+                        too_deep = False
+                    handler = handlers.get(el.tag)
                     if handler is None:
-                        yield self.issue(src, loc, f"unknown element <{el.tag}>", DET.tostring(el, encoding="unicode")[:500],
+                        yield self.issue(src, loc, f"unknown element <{el.tag}>", f"<{el.tag} {dict(el.attrib)!r}>"[:500],
                                          severity="warning")
                     else:
-                        try:
-                            yield from handler(src, loc, el)
-                        except (ValueError, KeyError) as e:
-                            yield self.issue(src, loc, f"unreadable <{el.tag}>: {e}", str(dict(el.attrib))[:500])
+                        yield from self.each(src, [el], lambda e, loc=loc, h=handler: h(src, loc, e), lambda _, loc=loc: loc)
                     root.clear()  # constant memory: drop what has been read
             except (DefusedXmlException, ParseError) as e:
                 yield self.xml_failure(src, e)
 
     def _sms(self, src: Source, loc: str, el: Element) -> Iterator[Record]:
         a = el.attrib
+        bad: list[str] = []
         direction = SMS_DIRECTION.get(a.get("type", ""), "unknown")
         addr = a.get("address") or None
         msg = Message(prov=self.prov(src, loc), platform="sms", chat_id=f"sms:{addr}", chat_name=_name(a),
-                      ts=_ms(a.get("date")), sender_id=addr if direction == "incoming" else None,
+                      ts=_ts(a.get("date"), bad), sender_id=addr if direction == "incoming" else None,
                       recipient_id=addr if direction == "outgoing" else None,
                       sender_name=_name(a) if direction == "incoming" else None, direction=direction,
                       text=a.get("body"), extra={k: v for k, v in (("box", SMS_BOX.get(a.get("type", ""))),
                                                                   ("subject", a.get("subject")),
                                                                   ("service_center", a.get("service_center")),
-                                                                  ("date_sent", str(_ms(a.get("date_sent"))) if a.get("date_sent") not in (None, "0") else None),
+                                                                  ("date_sent", str(_ts(a.get("date_sent"), bad)) if a.get("date_sent") not in (None, "0") else None),
                                                                   ("read", a.get("read"))) if v not in (None, "null")})
         yield from ciphertext.sealed(self, src, msg)
+        yield from self._bad(src, loc, bad)
         yield from self.party(msg, addr, "sender" if direction == "incoming" else "recipient", "sms")
         yield from self.mentioned(msg, msg.text, "sms")
 
@@ -144,15 +179,17 @@ class SMSBackupXML(Parser):
             extra["media"] = media
         if len(to) > 1:
             extra["to"] = to
-        ts = _ms(a.get("date"))
+        bad: list[str] = []
+        ts = _ts(a.get("date"), bad)
         if ts is not None and ts.year < 2000:  # some phones store MMS dates in seconds
-            ts = datetime.fromtimestamp(int(a["date"]), timezone.utc)
+            ts = _ts(a["date"] + "000", bad)
         msg = Message(prov=self.prov(src, loc), platform="mms", chat_id=f"sms:{a.get('address')}", chat_name=_name(a),
                       ts=ts, sender_id=sender, recipient_id=to[0] if to else None, direction=direction,
                       kind="media" if media else "text", text="\n".join(texts) or None,
                       media=media[0]["name"] if media else None, media_sha256=media[0].get("sha256") if media else None,
                       extra=extra)
         yield from ciphertext.sealed(self, src, msg)
+        yield from self._bad(src, loc, bad)
         yield from self.party(msg, sender, "sender", "sms")
         for t in to:
             yield from self.party(msg, t, "recipient", "sms")
@@ -160,9 +197,18 @@ class SMSBackupXML(Parser):
 
     def _call(self, src: Source, loc: str, el: Element) -> Iterator[Record]:
         a = el.attrib
-        call = Call(prov=self.prov(src, loc), platform="phone", ts=_ms(a.get("date")), number=a.get("number") or None,
+        bad: list[str] = []
+        number = a.get("number") or None
+        extra = {"presentation": a["presentation"]} if a.get("presentation") not in (None, "1") else {}
+        if number in HIDDEN_NUMBERS:
+            extra["number_withheld"], number = HIDDEN_NUMBERS[number], None
+        call = Call(prov=self.prov(src, loc), platform="phone", ts=_ts(a.get("date"), bad), number=number,
                     name=_name(a), direction=CALL_TYPE.get(a.get("type", ""), "unknown"),
-                    duration_s=int(a["duration"]) if a.get("duration", "").isdigit() else None,
-                    extra={"presentation": a["presentation"]} if a.get("presentation") not in (None, "1") else {})
+                    duration_s=int(a["duration"]) if a.get("duration", "").isdigit() else None, extra=extra)
         yield call
+        yield from self._bad(src, loc, bad)
         yield from self.party(call, call.number, "counterpart", "phone")
+
+    def _bad(self, src: Source, loc: str, bad: list[str]) -> Iterator[Record]:
+        for reason in bad:
+            yield self.issue(src, loc, f"{reason}; the record is kept without that time", severity="warning")

@@ -16,11 +16,24 @@ from .base import ParseError, Parser, Source, closing_sqlite
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=timezone.utc)
 
 
+class ReplacedText(str):
+    """Text from a column that was not valid UTF-8: undecodable bytes replaced with U+FFFD."""
+
+
+def _text(raw: bytes) -> str:
+    # sqlite3's default decoding raises on the first bad byte, which ends the read of the whole table
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return ReplacedText(raw.decode("utf-8", errors="replace"))
+
+
 class Db:
     def __init__(self, path: Path, con=None):
         """`con`: an already opened DB-API connection (e.g. SQLCipher) instead of opening `path`."""
         try:
             self.con = con if con is not None else closing_sqlite(path)
+            self.con.text_factory = _text
             self.tables = {r[0].lower() for r in self.con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.DatabaseError as e:
             raise ParseError(f"{Path(path).name}: not a readable SQLite database ({e})") from e
@@ -89,6 +102,16 @@ class Aligned:
 class SqliteParser(Parser):
     """Base of the SQLite parsers: damage inside a table ends that table with an issue; the rows read
     before it and the other tables are kept."""
+
+    def each(self, src, items, read, where):
+        """Parser.each, and a warning for each row whose text was not valid UTF-8 (the row is kept)."""
+        for item in items:
+            if isinstance(item, sqlite3.Row):
+                bad = [k for k in item.keys() if type(item[k]) is ReplacedText]
+                if bad:
+                    yield self.issue(src, where(item), f"column {', '.join(bad)} is not valid UTF-8; undecodable bytes "
+                                     "replaced with U+FFFD", severity="warning")
+            yield from super().each(src, (item,), read, where)
 
     def table(self, src: Source, table: str, rows: Iterator[Record]) -> Iterator[Record]:
         try:

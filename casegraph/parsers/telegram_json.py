@@ -14,7 +14,7 @@ from ..model import Call, Contact, Identifier, Location, Message, Record
 from . import register
 from .locations import degrees, in_text
 from .base import Parser, Probe, Source
-from .jsonstream import walk
+from .jsonstream import PROBLEM, walk
 
 _CHAT = "chats.list.item"
 _LEFT = "left_chats.list.item"
@@ -79,16 +79,20 @@ class TelegramJSON(Parser):
             try:
                 for kind, pointer, value in walk(f, TARGETS):
                     loc = f"json:{pointer}"
-                    if kind.startswith("chat."):  # name/type/id of the chat object this pointer sits in
+                    if kind == PROBLEM:
+                        yield self.issue(src, loc, f"{src.name}: {value}")
+                    elif kind.startswith("chat."):  # name/type/id of the chat object this pointer sits in
                         parent = pointer.rsplit("/", 1)[0]
                         if chat.get("_at") != parent:
                             chat = {"_at": parent}
                         chat[kind[5:]] = value
                     elif kind == "owner":
-                        owner = user_ref(value.get("user_id"))
-                        yield from self._person(src, loc, value, "account-owner", "holder")
+                        owner = user_ref(value.get("user_id")) if isinstance(value, dict) else None
+                        yield from self.each(src, [value], lambda p, loc=loc: self._person(src, loc, p, "account-owner", "holder"),
+                                             lambda _, loc=loc: loc)
                     elif kind == "contact":
-                        yield from self._person(src, loc, value, "contact", "contact")
+                        yield from self.each(src, [value], lambda p, loc=loc: self._person(src, loc, p, "contact", "contact"),
+                                             lambda _, loc=loc: loc)
                     elif kind == "message":
                         if not pointer.startswith(chat.get("_at", "\0") + "/messages/"):
                             chat = {}  # messages before (or without) their chat's name: chat unknown

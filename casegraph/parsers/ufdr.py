@@ -23,6 +23,7 @@ from .locations import degrees
 from .base import Parser, Probe, Source, iso_time
 from .whatsapp_android_db import jid_kind
 
+MAX_DEPTH = 64  # report.xml nests models a dozen levels deep; past this nothing is read (bounded memory)
 ENTRY_KINDS = {"PhoneNumber": "phone", "EmailAddress": "email", "UserID": "username", "ProfilePicture": None, "WebAddress": None}
 
 
@@ -83,21 +84,34 @@ class UFDR(Parser):
 
     def parse(self, src: Source) -> Iterator[Record]:
         try:
-            with SafeArchive(src.path, src.name) as arc, arc.open("report.xml") as f:
-                yield from self._stream(src, f)
+            with SafeArchive(src.path, src.name) as arc:
+                yield from self.archive_notes(src, arc)
+                reports = [m.name for m in arc.members() if m.path == "report.xml"]
+                if not reports:
+                    yield self.issue(src, "zip:", f"{src.name}: no report.xml in the archive")
+                for member in reports:  # every copy, when the name occurs more than once
+                    try:
+                        with arc.open(member) as f:
+                            yield from self._stream(src, f, f"zip:{member}#")
+                    except ArchiveError as e:
+                        yield self.issue(src, f"zip:{member}", str(e))
         except ArchiveError as e:
             yield self.issue(src, "zip:", str(e))
-        except KeyError:
-            yield self.issue(src, "zip:", f"{src.name}: no report.xml in the archive")
 
-    def _stream(self, src: Source, f) -> Iterator[Record]:
+    def _stream(self, src: Source, f, prefix: str = "zip:report.xml#") -> Iterator[Record]:
         stack: list[Element] = []
         counts: dict[tuple, int] = {}
         paths: list[str] = []
+        too_deep = ""  # the path at which nesting passed MAX_DEPTH (reported once per model)
         try:
             for event, el in DET.iterparse(f, events=("start", "end"), forbid_dtd=True):
                 if event == "start":
                     parent_path = paths[-1] if paths else ""
+                    if len(paths) >= MAX_DEPTH:  # paths stop growing: memory stays linear in the depth
+                        too_deep = too_deep or parent_path
+                        paths.append(parent_path)
+                        stack.append(el)
+                        continue
                     t = _tag(el)
                     key = (parent_path, t, el.get("type") if t == "modelType" else el.get("name") if t == "multiModelField" else "")
                     counts[key] = counts.get(key, 0) + 1
@@ -108,10 +122,17 @@ class UFDR(Parser):
                     continue
                 path = paths.pop()
                 stack.pop()
+                if len(stack) >= MAX_DEPTH:
+                    el.clear()  # below the depth bound nothing is read: drop it at once
+                    continue
+                if too_deep and len(stack) < MAX_DEPTH and _tag(el) == "model":
+                    yield self.issue(src, f"{prefix}xml:{path}", f"elements nest deeper than {MAX_DEPTH} levels under "
+                                     f"{too_deep}; what lies below that depth was not read", severity="warning")
+                    too_deep = ""
                 if _tag(el) != "model" or len(stack) < 2:
                     continue
                 parent, grand = stack[-1], stack[-2]
-                loc = f"zip:report.xml#xml:{path}"
+                loc = f"{prefix}xml:{path}"
                 if _tag(parent) == "multiModelField" and parent.get("name") == "Messages" and grand.get("type") == "Chat":
                     ctx = self._chat_context(grand)
                     yield from self.each(src, [el], lambda e, loc=loc: self._message(src, loc, model_dict(e), ctx),
@@ -121,7 +142,7 @@ class UFDR(Parser):
                     yield from self.each(src, [el], lambda e, loc=loc: self._top(src, loc, e), lambda _, loc=loc: loc)
                     parent.remove(el)
         except (DefusedXmlException, ParseError) as e:
-            yield self.xml_failure(src, e, "zip:report.xml#")
+            yield self.xml_failure(src, e, prefix)
 
     @staticmethod
     def _chat_context(chat: Element) -> dict[str, Any]:

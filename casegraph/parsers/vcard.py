@@ -18,6 +18,8 @@ from .base import Parser, Probe, Source, text_lines
 
 _PROP = re.compile(r"^(?:[A-Za-z0-9-]+\.)?(?P<name>[A-Za-z0-9-]+)(?P<params>(?:;[^:]*)?):(?P<value>.*)$", re.DOTALL)
 _ESCAPES = re.compile(r"\\([\\,;nN])")
+# BEGIN/END may carry a property group like any content line (RFC 6350 §3.3: `home.begin:vcard`)
+_DELIMITER = re.compile(r"^(?:[A-Za-z0-9-]+\.)?(?P<which>BEGIN|END)[ \t]*:[ \t]*VCARD[ \t]*$", re.I)
 
 
 @dataclass
@@ -54,7 +56,9 @@ class VCard(Parser):
     description = "vCard 2.1 / 3.0 / 4.0 contacts (.vcf)"
 
     def sniff(self, probe: Probe) -> float:
-        return 0.95 if probe.text.lstrip().upper().startswith("BEGIN:VCARD") else 0.0
+        first = probe.text.lstrip("\ufeff \t\r\n").split("\n", 1)[0].strip()
+        m = _DELIMITER.match(first)
+        return 0.95 if m and m.group("which").upper() == "BEGIN" else 0.0
 
     def parse(self, src: Source) -> Iterator[Record]:
         card: _Card | None = None
@@ -76,20 +80,21 @@ class VCard(Parser):
                 card = yield from self._line(src, card, *logical)
         if card is not None:
             yield self.issue(src, f"line:{card.first}", "vCard has no END:VCARD (file truncated?); contact kept")
-            yield from self._contact(src, card, card.props[-1][3] if card.props else card.first)
+            yield from self._card(src, card, card.props[-1][3] if card.props else card.first)
 
     def _line(self, src: Source, card: _Card | None, n: int, text: str):
-        upper = text.strip().upper()
-        if upper == "BEGIN:VCARD":
+        delimiter = _DELIMITER.match(text.strip())
+        which = delimiter.group("which").upper() if delimiter else None
+        if which == "BEGIN":
             if card is not None:
                 yield self.issue(src, f"line:{card.first}", "vCard not closed before the next BEGIN:VCARD; contact kept")
-                yield from self._contact(src, card, n - 1)
+                yield from self._card(src, card, n - 1)
             return _Card(n)
-        if upper == "END:VCARD":
+        if which == "END":
             if card is None:
                 yield self.issue(src, f"line:{n}", "END:VCARD without BEGIN:VCARD", text)
                 return None
-            yield from self._contact(src, card, n)
+            yield from self._card(src, card, n)
             return None
         m = _PROP.match(text)
         if card is None or m is None:
@@ -98,6 +103,10 @@ class VCard(Parser):
         params = _params(m.group("params"))
         card.props.append((m.group("name").upper(), params, _value(params, m.group("value")), n))
         return card
+
+    def _card(self, src: Source, card: _Card, last: int) -> Iterator[Record]:
+        """One contact; a card that cannot be made into one is an issue at its lines, and the file goes on."""
+        yield from self.each(src, [card], lambda c: self._contact(src, c, last), lambda c: f"line:{c.first}-{last}")
 
     def _contact(self, src: Source, card: _Card, last: int) -> Iterator[Record]:
         get = lambda key: [v for k, _, v, _ in card.props if k == key]  # noqa: E731

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 
-from ...ingest.archive import SafeArchive, is_archive
+from ...ingest.archive import SafeArchive, is_archive_file
 from ...model import Batch, Record
 from .. import exif_gps, locations, register
 from ..base import HEAD_BYTES, Parser, Probe, Source, TextEncoding, decide_encoding
@@ -62,11 +62,12 @@ class WhatsAppExport(Parser):
     def parse(self, src: Source) -> Iterator[Record | Batch]:
         with open(src.path, "rb") as f:
             head = f.read(HEAD_BYTES)
-        if not is_archive(head):
+        if not is_archive_file(src.path):  # by the real signature (tar's ustar at 257, not the first 8 bytes)
             encoding = decide_encoding(head, complete=len(head) < HEAD_BYTES)
             yield from self._parse_text(src, lambda: open(src.path, "rb"), "", _chat_name(src.name), {}, None, encoding)
             return
         with SafeArchive(src.path, src.name) as arc:
+            yield from self.archive_notes(src, arc)
             chats = [m for m in arc.names() if _is_chat_member(m)]
             if not chats:
                 yield self.issue(src, "zip:", "no chat text file (_chat.txt or 'WhatsApp Chat*.txt') in the archive")

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...ingest.archive import SafeArchive
+from ...ingest.archive import ArchiveError, SafeArchive
 from ...ingest.hashing import digest_stream
 from ...model import Batch, Message, Record, constant, id_prefix
 from ...store import to_json
@@ -259,8 +259,11 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
         if m.has_media[i]:
             member = ctx.media.get(PurePosixPath(media_names[i]).name)
             if member is not None and ctx.arc is not None:
-                m.media_sha[i] = ctx.media_hash(member)
-                e["media_locator"] = f"zip:{member}"
+                try:
+                    m.media_sha[i] = ctx.media_hash(member)
+                    e["media_locator"] = f"zip:{member}"
+                except ArchiveError as err:  # an encrypted, damaged or oversized media member
+                    out.append(parser.issue(src, locs[i], f"attached media unreadable: {err}", severity="warning"))
             else:
                 e["media_missing"] = True
         if no_ts[i] or m.swapped[i]:

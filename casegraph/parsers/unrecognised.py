@@ -1,0 +1,79 @@
+"""Format detection, and the `unrecognised` run of an exhibit no parser reads.
+
+Every registered parser scores the exhibit; the best score of 0.5 or more wins. A sniff that fails
+(an archive member that cannot be opened, a damaged database) scores 0 and its reason is kept, as
+is the reason an archive was refused, so an exhibit no parser reads says why. This lives among the
+parsers so that `load_all` registers `unrecognised` and its runs can be re-derived like any other;
+ingest.detect is the entry point the rest of casegraph uses.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..model import ParseIssue, Record
+from . import load_all, register
+from .base import Parser, Probe, Source
+
+THRESHOLD = 0.5
+
+
+@dataclass
+class Detection:
+    parser: Parser | None
+    ranked: list[tuple[float, Parser]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what stopped the exhibit from being examined fully
+
+    def reason(self, name: str) -> str:
+        """Why no parser was chosen, in words for the examiner and the case record."""
+        if self.problems:
+            return f"{name}: format not recognised: " + "; ".join(self.problems)
+        if self.ranked:
+            score, best = self.ranked[0]
+            return (f"{name}: format not recognised: the closest parser, {best.name}, scored {score:.2f} "
+                    f"(below {THRESHOLD}); name one with --parser if it is right")
+        return f"{name}: format not recognised by any parser; name one with --parser"
+
+
+def examine(path: Path, name: str | None = None) -> Detection:
+    probe = Probe.of(path, name)
+    ranked, problems = [], []
+    for p in load_all():
+        if p.name == UNRECOGNISED:
+            continue
+        try:
+            score = p.sniff(probe)
+        except Exception as e:  # noqa: BLE001 - one parser's failed look must not end detection
+            problems.append(f"{p.name} could not examine it ({type(e).__name__}: {e})")
+            continue
+        if score > 0:
+            ranked.append((score, p))
+    if probe.archive_error:
+        problems.insert(0, f"archive refused: {probe.archive_error}")
+    ranked.sort(key=lambda s: -s[0])
+    chosen = ranked[0][1] if ranked and ranked[0][0] >= THRESHOLD else None
+    return Detection(chosen, ranked, list(dict.fromkeys(problems)))
+
+
+UNRECOGNISED = "unrecognised"
+
+
+@register
+class Unrecognised(Parser):
+    """Not a format: the parse run of an exhibit no parser reads. Its one record is the parse issue
+    saying why (the refused archive, the failed look, the closest score), so the exhibit has a parse
+    run, a parse issue and a custody event like any other, and re-deriving it gives the same."""
+
+    name = UNRECOGNISED
+    version = "1.0"
+    description = "exhibits no parser recognises: records the reason as a parse issue"
+
+    def sniff(self, probe: Probe) -> float:
+        return 0.0
+
+    def parse(self, src: Source) -> Iterator[Record]:
+        found = examine(src.path, src.name)
+        message = found.reason(src.name) if found.parser is None else \
+            f"{src.name}: recorded as unrecognised although {found.parser.name} recognises it"
+        yield ParseIssue(prov=self.prov(src, "exhibit"), severity="error", message=message)
