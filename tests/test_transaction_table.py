@@ -41,7 +41,9 @@ def test_bank_statement_with_title_block_debits_credits_and_bad_rows(fixtures):
     assert pos.extra["sign_note"] == "negative debit read as money in"
     found = {(i.prov.locator, i.message.split(" (")[0]) for i in issues(recs, "warning")}
     assert ("row:5", "date is not %d/%m/%Y") in found and ("row:6", "debit is not a number") in found
-    assert any(i.message == "row with the wrong number of columns" and "TOO MANY" in i.raw for i in issues(recs, "error"))
+    # the row with two cells too many is an error at its own row; the rows after it keep their own numbers
+    assert [(i.prov.locator, "TOO MANY" in i.raw) for i in issues(recs, "error")] == [("row:7", True)]
+    assert pos.prov.locator == "row:8" and pos.seq == 8
 
 
 def test_signed_amounts_and_account_from_file_name(fixtures, tmp_path):
@@ -137,3 +139,47 @@ def test_channel_is_derived_from_the_narration_in_sql():
     assert channel("CDM DEP 990000") == "cash" and channel("POS KEELLS 1250.50") == "card"
     assert channel("CASHEW NUTS") is None  # whole words only where the rule says so
     assert channel("CASH", rail="tron") is None and channel(None) is None
+
+
+# -- ragged rows: every row becomes a record or an issue; a file never goes empty over a cell count --------
+def test_etherscan_internal_rows_with_one_cell_more_than_the_header(fixtures):
+    # shape: kernelwhisperer/privatefolio test/files/etherscan2-internal.csv (17 names, 18 cells: a trailing "")
+    recs = run_parser(P, fixtures / FIN / "etherscan_internal_ragged.csv")
+    tx = _tx(recs)
+    assert len(tx) == 3 and not issues(recs, "error") and not issues(recs, "warning")
+    assert [t.prov.locator for t in tx] == ["row:1", "row:2", "row:3"]
+    assert tx[0].amount == Decimal("2.079696004929649789") and tx[0].currency == "ETH"
+    assert tx[0].to_account == "0x003dc32fe920a4aaeed12dc87e145f030aa753f3"
+
+
+def test_statement_whose_header_ends_with_a_delimiter_keeps_every_row(fixtures):
+    recs = run_parser(P, fixtures / FIN / "boc_header_trailing_comma_0081234567.csv")
+    tx = _tx(recs)
+    assert len(tx) == 12 and not issues(recs, "error")
+    assert tx[1].description == "ගෙවීම් - කසුන් පෙරේරා" and tx[2].to_account == "8001234501"
+    assert [t.ts for t in tx[2:5]] == [date(2024, 3, 3)] * 3 and [t.seq for t in tx[2:5]] == [3, 4, 5]
+
+
+def test_a_ragged_row_in_a_later_block_keeps_every_locator_right(tmp_path, monkeypatch):
+    import casegraph.parsers.transaction_table as tt
+
+    monkeypatch.setattr(tt, "BLOCK_SIZE", 1 << 10)  # many small blocks: the odd rows fall in later ones
+    lines = ["Txn Time,From Account,To Account,Amount,Currency"]
+    for i in range(1, 201):
+        row = f"2024-04-01 10:{i % 60:02d}:00,1001,{2000 + i},{i}.00,LKR"
+        if i == 120:
+            row += ",,"  # two empty cells too many: read
+        if i == 150:
+            row = f"2024-04-01 11:00:00,1001,{2000 + i}"  # two cells short: read, missing cells empty, warned
+        if i == 170:
+            row += ",EXTRA"  # a non-empty cell too many: cannot be matched, an error at its row
+        lines.append(row)
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(lines) + "\n")
+    recs = run_parser(P, path)
+    tx = {t.prov.locator: t for t in _tx(recs)}
+    assert len(tx) == 199 and "row:170" not in tx
+    assert all(tx[f"row:{i}"].to_account == str(2000 + i) and tx[f"row:{i}"].seq == i for i in range(1, 201) if i != 170)
+    assert tx["row:120"].amount == Decimal(120) and tx["row:150"].amount is None
+    assert [i.prov.locator for i in issues(recs, "error")] == ["row:170"] and "EXTRA" in issues(recs, "error")[0].raw
+    assert "row:150" in {i.prov.locator for i in issues(recs, "warning")}

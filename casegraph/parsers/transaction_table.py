@@ -15,6 +15,7 @@ import json
 import io
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ from .prefetch import prefetch
 GENUINE_USDT = {"tron": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "ethereum": "0xdac17f958d2ee523a2206206994597c13d831ec7"}
 HEADER_SCAN = 40  # lines or sheet rows searched for the header row
 ROWS_PER_BATCH = 200_000
+BLOCK_SIZE = 16 << 20  # bytes of CSV Arrow reads per block
 _ACCOUNT_LINE = re.compile(r"(?i)\bacc(?:ount)?\.?\s*(?:no\.?|number|#)?\s*[:\-]?\s*(\d[\d\- ]{5,22}\d)")
 _FILE_ACCOUNT = re.compile(r"(?<!\d)(\d{8,16})(?!\d)")
 _AMOUNT_OK = r"^[+-]?\d{1,20}(\.\d{1,18})?$"
@@ -118,6 +120,23 @@ def _find_layout(rows: list[list[str]], profiles: list[Profile], delimiter: str 
     return None
 
 
+def _fit_width(layout: _Layout, rows: list[list[str]]) -> _Layout:
+    """The header as wide as the rows below it: exports that end every row with one more (empty) cell
+    than the header names (Etherscan internal transactions), or a header that ends with a delimiter
+    (spreadsheet exports), would otherwise have every row rejected for its cell count."""
+    widths = Counter(len(r) for r in rows[layout.header_index + 1:] if r)
+    if not widths:
+        return layout
+    width = widths.most_common(1)[0][0]
+    headers = layout.headers
+    if len(headers) > width and all(not h.strip() for h in headers[width:]):
+        headers = headers[:width]
+    elif len(headers) < width:
+        headers = headers + [f"(unnamed column {k + 1})" for k in range(len(headers), width)]
+    layout.headers = headers
+    return layout
+
+
 def _csv_head(text: str) -> tuple[list[list[str]], str]:
     lines = text.splitlines()[:HEADER_SCAN]
     sample = "\n".join(lines)
@@ -180,7 +199,8 @@ class TransactionTable(Parser):
         if probe.suffix not in (".csv", ".tsv", ".txt", "") or b"\x00" in probe.head[:4096].replace(b"\x00\x00", b""):
             return None
         rows, delimiter = _csv_head(probe.text)
-        return _find_layout(rows, self.profiles(), delimiter)
+        layout = _find_layout(rows, self.profiles(), delimiter)
+        return _fit_width(layout, rows) if layout is not None else None
 
     # -- parsing ----------------------------------------------------------------------------------
     def parse(self, src: Source) -> Iterator[Record | Batch]:
@@ -213,7 +233,7 @@ class TransactionTable(Parser):
         names = _unique(layout.headers)
 
         def invalid(row) -> str:
-            bad.append((row.number, row.text))
+            bad.append(row.text)
             return "skip"
 
         encoding = "utf-16" if probe.head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
@@ -226,33 +246,46 @@ class TransactionTable(Parser):
         reader = pacsv.open_csv(
             ctx.src.path,
             read_options=pacsv.ReadOptions(skip_rows=layout.header_index + 1, column_names=names, encoding=encoding,
-                                           block_size=16 << 20),
+                                           block_size=BLOCK_SIZE),
             parse_options=pacsv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=True, invalid_row_handler=invalid),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False))
-        def blocks() -> Iterator[tuple[int, pa.RecordBatch | None, list]]:
-            """Blocks as read, each with its first row's number and the rows it could not split."""
+        ragged = Counter()
+
+        def blocks() -> Iterator[tuple[int, pa.RecordBatch | pa.Table, list, np.ndarray | None]]:
+            """Blocks as read, each with its first row's number and the issues of its rows. Arrow does not say
+            where in a block a row it could not split was, so from the first block that has one the file is
+            read again from that block's first row by the tolerant reader, which numbers every row."""
             row = 0
             for rb in reader:
-                found = bad[:]
-                bad.clear()
-                yield row, rb, found
+                if bad:  # reported while this block (or one read ahead) was parsed
+                    yield from _tolerant_rows(ctx.src.path, encoding, layout, len(names), row, ragged)
+                    return
+                yield row, rb, [], None
                 row += rb.num_rows
-            yield row, None, bad[:]
+            if bad:
+                yield from _tolerant_rows(ctx.src.path, encoding, layout, len(names), row, ragged)
 
-        def convert(block: tuple[int, pa.RecordBatch | None, list]) -> list:
-            row, rb, found = block
-            out: list = [self.issue(ctx.src, f"line:{number}" if number else "row:?", "row with the wrong number of columns",
-                                    text) for number, text in found]
-            if rb is not None and rb.num_rows:
-                table = pa.Table.from_batches([rb]).rename_columns(layout.headers if len(set(layout.headers)) == len(names) else names)
-                out += self._rows(ctx, table, numbered("row:", row + 1, rb.num_rows), row,
-                                  pa.array(np.arange(row + 1, row + 1 + rb.num_rows, dtype=np.int64)))
+        def convert(block: tuple[int, pa.RecordBatch | pa.Table, list, np.ndarray | None]) -> list:
+            row, rb, found, numbers = block  # numbers: each row's number, when they are not consecutive from row + 1
+            out: list = [self.issue(ctx.src, f"row:{number}", message, raw, severity=severity)
+                         for number, severity, message, raw in found]
+            if rb.num_rows:
+                table = (pa.Table.from_batches([rb]) if isinstance(rb, pa.RecordBatch) else rb).rename_columns(
+                    layout.headers if len(set(layout.headers)) == len(names) else names)
+                if numbers is None:
+                    locators, seq = numbered("row:", row + 1, rb.num_rows), np.arange(row + 1, row + 1 + rb.num_rows)
+                else:
+                    locators, seq = pc.binary_join_element_wise("row:", pa.array(numbers).cast(pa.string()), ""), numbers
+                out += self._rows(ctx, table, locators, row, pa.array(seq, pa.int64()))
             return out
 
         # blocks are read in one thread and converted in two, while the pipeline stores the ones before
         for out in prefetch(blocks(), convert, depth=2, workers=2):
             yield from out
+        if ragged["trimmed"]:
+            yield self.issue(ctx.src, "file", f"{ragged['trimmed']} row(s) end with more empty cells than the header has "
+                             "columns; the empty cells were ignored", severity="info")
 
     def _xlsx(self, ctx: _Ctx) -> Iterator[Record | Batch]:
         layout = ctx.layout
@@ -378,6 +411,54 @@ class _Ctx:
     holder: str | None
     fakes: list[tuple[int, str, int]] = field(default_factory=list)
     ascii: bool = False  # every byte of the file is ASCII  # per block: (order, first fake's locator, count)
+
+
+def _tolerant_rows(path: Path, encoding: str, layout: _Layout, width: int, start: int,
+                   ragged: Counter) -> Iterator[tuple[int, pa.Table, list, np.ndarray]]:
+    """The data rows from the `start`-th on, read with Python's csv module: every row is numbered as it
+    stands in the file, so every row becomes a record or an issue at its own locator. A row with extra
+    cells that are all empty is read (they are counted); a short row is read with its missing cells
+    empty (a warning); a row with extra non-empty cells cannot be matched to the header (an error,
+    with its text). Only files with such rows come here; the rest stay on Arrow's reader."""
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    with open(path, encoding=codec, errors="replace", newline="") as f:
+        records = csv.reader(f, delimiter=layout.delimiter)
+        for _ in records:  # up to and including the header line
+            if records.line_num >= layout.header_index + 1:
+                break
+        number, chunk, numbers, found = 0, [], [], []
+        for cells in records:
+            if not cells:  # an empty line: Arrow skips these too, so the numbering stays the same
+                continue
+            number += 1
+            if number <= start:
+                continue
+            n = len(cells)
+            if n > width and not any(c.strip() for c in cells[width:]):
+                cells = cells[:width]
+                ragged["trimmed"] += 1
+            elif n < width:
+                found.append((number, "warning", f"row has {n} of the header's {width} cells; the missing cells at the "
+                              "end were read as empty", _raw(cells, layout.delimiter)))
+                cells = cells + [""] * (width - n)
+            elif n > width:
+                found.append((number, "error", f"row has {n} cells but the header has {width}: its cells cannot be "
+                              "matched to the columns, so it was not read", _raw(cells, layout.delimiter)))
+                continue
+            chunk.append(cells)
+            numbers.append(number)
+            if len(chunk) >= ROWS_PER_BATCH:
+                yield numbers[0] - 1, _columns(chunk, width), found, np.array(numbers, np.int64)
+                chunk, numbers, found = [], [], []
+        yield (numbers[0] - 1 if numbers else number), _columns(chunk, width), found, np.array(numbers, np.int64)
+
+
+def _raw(cells: list[str], delimiter: str) -> str:
+    return delimiter.join(cells)[:500]
+
+
+def _columns(rows: list[list[str]], width: int) -> pa.Table:
+    return pa.table({f"c{i}": pa.array([r[i] for r in rows], pa.string()) for i in range(width)})
 
 
 def _decodes(path: Path, encoding: str) -> str | None:
