@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -183,3 +183,55 @@ def test_a_ragged_row_in_a_later_block_keeps_every_locator_right(tmp_path, monke
     assert tx["row:120"].amount == Decimal(120) and tx["row:150"].amount is None
     assert [i.prov.locator for i in issues(recs, "error")] == ["row:170"] and "EXTRA" in issues(recs, "error")[0].raw
     assert "row:150" in {i.prov.locator for i in issues(recs, "warning")}
+
+
+# -- XLSX from the evidence store ------------------------------------------------------------------------
+def _workbook(path, rows=2):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Statement"
+    ws.append(["Account No: 0081234567"])
+    ws.append(["Txn Date", "Value Date", "Description", "Cheque No", "Debit", "Credit", "Balance"])
+    for i in range(rows):
+        day = datetime(2024, 4, 8) + timedelta(days=i)
+        ws.append([day, day, f"CASH DEPOSIT {i}", None, None, 1000 + i, 5000])
+    wb.save(path)
+    return path
+
+
+def test_xlsx_statement_is_ingested_from_the_case(case, tmp_path):
+    from casegraph.ingest.evidence import add_evidence
+    from casegraph.ingest.pipeline import parse_exhibit
+
+    exhibit = add_evidence(case, _workbook(tmp_path / "BOC statement.xlsx"), "B1")
+    out = parse_exhibit(case, exhibit.sha256)  # detected and read from evidence/<sha256>, which has no extension
+    assert out.parser == "transaction-table" and out.status == "complete" and out.records["transactions"] == 2
+    rows = case.store.rows("SELECT locator, ts_precision, amount FROM transactions ORDER BY locator")
+    assert [(r["locator"], r["ts_precision"], r["amount"]) for r in rows] == [
+        ("xlsx:Statement!row=3", "day", Decimal(1000)), ("xlsx:Statement!row=4", "day", Decimal(1001))]
+
+
+def test_an_unreadable_workbook_says_why(tmp_path):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not really a zip")
+    assert sniff(P, path) >= 0.5  # claimed, so that the run can say why it was not read
+    with pytest.raises(ValueError, match="broken.xlsx: not a readable XLSX"):
+        run_parser(P, path)
+
+
+def test_workbook_expansion_is_bounded_before_reading(tmp_path, monkeypatch):
+    import casegraph.parsers.transaction_table as tt
+
+    import zipfile
+
+    path = _workbook(tmp_path / "bomb.xlsx", rows=50)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z:  # 1 MB of repeated shared strings, a few KB packed
+        z.writestr("xl/sharedStrings.xml", "<sst>" + "<si><t>AAAAAAAAAAAAAAAA</t></si>" * 40_000 + "</sst>")
+    monkeypatch.setattr(tt, "XLSX_MAX_SHARED_STRINGS", 200_000)  # stands for 128 MB
+    with pytest.raises(ValueError, match=r"xl/sharedStrings.xml would expand to 1,[\d,]+ bytes \(limit 200,000\)"):
+        run_parser(P, path)
+    monkeypatch.setattr(tt, "XLSX_MAX_SHARED_STRINGS", 10 << 20)
+    monkeypatch.setattr(tt, "XLSX_RATIO_FROM", 1 << 19)  # stands for 64 MB
+    with pytest.raises(ValueError, match=r"xl/sharedStrings.xml would expand \d+ times"):
+        run_parser(P, path)

@@ -15,6 +15,7 @@ import json
 import io
 import re
 import tomllib
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class _Layout:
     mapping: dict[str, str] = field(default_factory=dict)
     delimiter: str = ","
     preamble: list[str] = field(default_factory=list)
+    error: str | None = None  # the reader could not open the file: why
 
 
 def _best(profiles: list[Profile], headers: list[str]) -> tuple[Profile | None, dict[str, str]]:
@@ -147,19 +149,55 @@ def _csv_head(text: str) -> tuple[list[list[str]], str]:
     return list(csv.reader(io.StringIO(sample), delimiter=delimiter)), delimiter
 
 
+# XLSX parts are zip members: bounded before any XML is read (an 8.4 MB workbook can hold 1.5 GB of
+# shared strings, which openpyxl would hold in memory whole)
+XLSX_MAX_SHARED_STRINGS = 128 << 20  # uncompressed bytes of xl/sharedStrings.xml
+XLSX_MAX_PART = 2 << 30  # uncompressed bytes of any one part (a 1M-row sheet is about 300 MB)
+XLSX_MAX_RATIO = 100  # expansion of a large part (real sheets compress 5-20 times)
+XLSX_RATIO_FROM = 64 << 20  # uncompressed bytes from which a part's expansion ratio is bounded
+
+
+class WorkbookRefused(ValueError):
+    """A workbook that would expand beyond the bounds, or that the reader cannot open."""
+
+
+def _check_xlsx(path: Path) -> None:
+    """Refuse a workbook whose parts would expand beyond the bounds (declared sizes; zipfile never
+    inflates a member past its declared size, and checks its CRC)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = z.infolist()
+    except (zipfile.BadZipFile, OSError) as e:
+        raise WorkbookRefused(f"not a readable XLSX (zip) file: {e}") from e
+    for part in parts:
+        size, packed = part.file_size, max(part.compress_size, 1)
+        limit = XLSX_MAX_SHARED_STRINGS if part.filename.lower() == "xl/sharedstrings.xml" else XLSX_MAX_PART
+        if size > limit:
+            raise WorkbookRefused(f"{part.filename} would expand to {size:,} bytes (limit {limit:,}); not read")
+        if size > XLSX_RATIO_FROM and size / packed > XLSX_MAX_RATIO:
+            raise WorkbookRefused(f"{part.filename} would expand {size / packed:.0f} times ({packed:,} to {size:,} bytes; "
+                                  f"limit {XLSX_MAX_RATIO}x); not read")
+
+
 def _xlsx_rows(path: Path, limit: int | None = None) -> Iterator[tuple[str, int, list]]:
-    """(sheet, 1-based row number, values) from every sheet, streaming."""
+    """(sheet, 1-based row number, values) from every sheet, streaming. The workbook is opened from its
+    bytes (a file object): evidence is stored without a file extension, which openpyxl refuses as a path."""
     import openpyxl  # uses defusedxml when it is installed, as it is here
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        for ws in wb.worksheets:
-            for n, row in enumerate(ws.iter_rows(values_only=True), 1):
-                if limit is not None and n > limit:
-                    break
-                yield ws.title, n, list(row)
-    finally:
-        wb.close()
+    _check_xlsx(path)
+    with open(path, "rb") as f:
+        try:
+            wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
+        except Exception as e:  # the reader's own words, never hidden
+            raise WorkbookRefused(f"openpyxl cannot open the workbook: {type(e).__name__}: {e}") from e
+        try:
+            for ws in wb.worksheets:
+                for n, row in enumerate(ws.iter_rows(values_only=True), 1):
+                    if limit is not None and n > limit:
+                        break
+                    yield ws.title, n, list(row)
+        finally:
+            wb.close()
 
 
 @register
@@ -187,14 +225,14 @@ class TransactionTable(Parser):
         layout = self._probe_layout(probe)
         if layout is None:
             return 0.0
-        return 0.9 if layout.profile is not None else 0.6  # 0.6: claim it, to say which profile is missing
+        return 0.9 if layout.profile is not None else 0.6  # 0.6: claim it, to say which profile is missing (or why it failed)
 
     def _probe_layout(self, probe: Probe) -> _Layout | None:
         if probe.suffix == ".xlsx" or any(m == "xl/workbook.xml" for m in probe.members):
             try:
                 rows = [r for _, _, r in _xlsx_rows(probe.path, HEADER_SCAN)]
-            except Exception:  # not a workbook after all
-                return None
+            except WorkbookRefused as e:  # claimed, so that parsing says why it could not be read
+                return _Layout(0, [], None, error=str(e))
             return _find_layout(rows, self.profiles())
         if probe.suffix not in (".csv", ".tsv", ".txt", "") or b"\x00" in probe.head[:4096].replace(b"\x00\x00", b""):
             return None
@@ -206,6 +244,8 @@ class TransactionTable(Parser):
     def parse(self, src: Source) -> Iterator[Record | Batch]:
         probe = Probe.of(src.path, src.name)
         layout = self._probe_layout(probe)
+        if layout is not None and layout.error:  # the run stops here, and says why (status partial, an error issue)
+            raise WorkbookRefused(f"{src.name}: {layout.error}")
         if layout is None or layout.profile is None:
             headers = layout.headers if layout else []
             yield self.issue(src, f"row:{layout.header_index + 1}" if layout else "file",
