@@ -235,3 +235,40 @@ def test_workbook_expansion_is_bounded_before_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(tt, "XLSX_RATIO_FROM", 1 << 19)  # stands for 64 MB
     with pytest.raises(ValueError, match=r"xl/sharedStrings.xml would expand \d+ times"):
         run_parser(P, path)
+
+
+# -- failed transfers and header drift -------------------------------------------------------------------
+def test_etherscan_failed_transactions_are_marked_failed(fixtures):
+    # shape: kernelwhisperer/privatefolio test/files/0xf98/etherscan.csv ("Transaction Hash" variant of the
+    # header as in privatefolio's etherscan-internal HEADERS); Status "Error(0)"/"Error(1)" with ErrCode
+    recs = run_parser(P, fixtures / FIN / "etherscan_normal_failed.csv")
+    tx = _tx(recs)
+    assert [t.status for t in tx] == ["success", "failed", "failed", None]
+    assert tx[1].amount == Decimal("29.9") and tx[1].extra["status"] == "Error(0)"  # the source's value, as written
+    assert [i.prov.locator for i in issues(recs, "warning") if "status value" in i.message] == ["row:4"]  # "Pending"
+
+
+def test_etherscan_internal_and_erc20_status(fixtures):
+    internal = _tx(run_parser(P, fixtures / FIN / "etherscan_internal_ragged.csv"))
+    assert [t.status for t in internal] == ["success", "success", "failed"]
+    assert {t.status for t in _tx(run_parser(P, fixtures / FIN / "etherscan_erc20.csv"))} == {"success"}
+
+
+def test_tronscan_amount_tokenid_and_token_cell(fixtures):
+    # columns as Jackalope-eth/Tronscan_USDT_Parser reads them: Token, From, To, Amount/TokenID, Time(UTC)
+    path = fixtures / FIN / "tronscan_amount_tokenid.csv"
+    assert sniff(P, path) >= 0.9
+    recs = run_parser(P, path)
+    a, b, c = _tx(recs)
+    assert a.amount == Decimal("2500.5") and a.currency == "USDT" and a.asset_contract == "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+    assert a.ts == datetime(2024, 4, 20, 8, 15, tzinfo=timezone.utc) and [t.status for t in (a, b, c)] == ["success", "failed", "failed"]
+    assert c.currency == "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf" and c.asset_contract == c.currency  # only an address names it
+
+
+@pytest.mark.parametrize("drifted", ["Time (UTC)", "time(utc)", "TIME(UTC)"])
+def test_header_case_spacing_and_punctuation_drift(tmp_path, drifted):
+    path = tmp_path / "tron.csv"
+    path.write_text(f"Transaction Hash,{drifted},From Address,To Address,Amount / Token ID,Token Symbol\n"
+                    "ab12,2024-04-20 08:15:00,TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF,TET8J56maUaAbx2T6vBNtyhbu39QHukgQF,5,USDT\n")
+    (t,) = _tx(run_parser(P, path))
+    assert t.amount == Decimal(5) and t.currency == "USDT" and t.rail == "tron"

@@ -46,7 +46,9 @@ ZERO = pa.scalar(Decimal(0), AMOUNT)
 
 
 def _norm(header: str) -> str:
-    return " ".join(str(header).replace("\ufeff", "").strip().lower().split())
+    """A header as compared with a profile's aliases: case, spaces and punctuation do not count, as they drift
+    between export versions ("Time(UTC)" / "Time (UTC)", "Txhash" / "TxHash", "Value_IN(ETH)" / "Value IN (ETH)")."""
+    return re.sub(r"[\W_]+", "", str(header).replace("\ufeff", "").casefold())
 
 
 @dataclass
@@ -60,6 +62,12 @@ class Profile:
     currency: str | None = None
     timezone: str | None = None
     source: str = ""
+    # what the `status` column's values mean: {"failed": [...], "success": [...]}, case-insensitive, a
+    # trailing * for a prefix ("Error(*"); values in neither list are named in a warning and left unstated
+    status: dict[str, list[str]] = field(default_factory=dict)
+    # the status of every row when the export holds only what succeeded (token Transfer events exist only
+    # in transactions that did not revert), else None
+    status_default: str | None = None
 
     @classmethod
     def load(cls, path: Path | str, text: str | None = None) -> Profile:
@@ -68,9 +76,16 @@ class Profile:
         return cls(columns=cols, source=str(path), **data)
 
     def match(self, headers: list[str]) -> dict[str, str] | None:
-        """Canonical field → header, when every required field is present."""
-        by_norm = {_norm(h): h for h in headers}
-        found = {f: by_norm[_norm(a)] for f, aliases in self.columns.items() for a in aliases if _norm(a) in by_norm}
+        """Canonical field → header (the first alias the file has), when every required field is present."""
+        by_norm: dict[str, str] = {}
+        for h in headers:
+            by_norm.setdefault(_norm(h), h)
+        found = {}
+        for f, aliases in self.columns.items():
+            for a in aliases:
+                if _norm(a) in by_norm and by_norm[_norm(a)] not in found.values():
+                    found[f] = by_norm[_norm(a)]
+                    break
         return found if all(f in found for f in self.required) else None
 
 
@@ -203,7 +218,7 @@ def _xlsx_rows(path: Path, limit: int | None = None) -> Iterator[tuple[str, int,
 @register
 class TransactionTable(Parser):
     name = "transaction-table"
-    version = "1.0"
+    version = "1.1"  # 1.1: dates without a time kept as dates, row order (seq), status, ragged rows
     description = "Bank and mobile-money statements, Etherscan and Tronscan exports (CSV, XLSX) by column profiles"
 
     def __init__(self, profile: str | None = None, account: str | None = None):
@@ -414,6 +429,8 @@ class TransactionTable(Parser):
         ts = _times(col("date"), p, problems)
         currency = col("currency") if "currency" in m else constant(p.currency, n)
         contract = col("token_contract") if "token_contract" in m else null_s
+        if "currency" in m and "token_contract" not in m and p.rail in _ADDRESS:  # "Tether USD (USDT) TR7NH…" in one cell
+            currency, contract = _token_cell(currency, p.rail)
         fake = null_s
         genuine = GENUINE_USDT.get(p.rail)
         if genuine and "token_contract" in m:
@@ -425,6 +442,7 @@ class TransactionTable(Parser):
             if count:
                 ctx.fakes.append((order, locators.filter(is_fake)[0].as_py(), count))
                 fake = pc.if_else(is_fake, "USDT symbol on a contract that is not Tether's", null_s)
+        status = _statuses(p, col("status"), col("is_error"), col("receipt_status"), n, problems)
         extra = _json_objects({"balance": col("balance"), "value_date": col("value_date"),
                                "status": col("status"), "method": col("method"), "block": col("block"), "fee": col("fee"),
                                "token_name": col("token_name"), "parent_from": col("parent_from"), "token_warning": fake,
@@ -434,7 +452,7 @@ class TransactionTable(Parser):
             "rail": constant(p.rail, n), "ts": ts, "reference": col("reference") if "reference" in m else null_s,
             "from_account": _blank_null(frm), "to_account": _blank_null(to), "from_name": null_s, "to_name": null_s,
             "amount": amount, "currency": currency, "asset_contract": _blank_null(contract), "description": description,
-            "seq": seq, "extra": extra, "exhibit_sha256": constant(ctx.src.sha256, n), "parser": constant(self.name, n),
+            "status": status, "seq": seq, "extra": extra, "exhibit_sha256": constant(ctx.src.sha256, n), "parser": constant(self.name, n),
             "parser_version": constant(self.version, n), "locator": locators}))]
         for what, mask in problems:  # every unreadable value is named with its row
             mask = pc.fill_null(mask, False)
@@ -561,6 +579,55 @@ def _times(date: pa.Array, p: Profile, problems: list) -> pa.Array:
     problems.append((f"date is not {p.date_format}", pc.and_(pc.invert(pc.fill_null(ok, False)), pc.invert(empty))))
     problems.append(("no date", empty))
     return ts
+
+
+_ADDRESS = {"tron": r"T[1-9A-HJ-NP-Za-km-z]{33}", "ethereum": r"0x[0-9a-fA-F]{40}"}
+
+
+def _token_cell(cell: pa.Array, rail: str) -> tuple[pa.Array, pa.Array]:
+    """(symbol, contract) from a Token column that writes the contract address in the cell (Tronscan's
+    transfers export): the address becomes the contract, the rest (without brackets) the symbol; a cell
+    that is only an address keeps it as its currency, as nothing else names the token."""
+    text = cell.dictionary_decode() if pa.types.is_dictionary(cell.type) else cell
+    found = pc.extract_regex(text, f"(?P<address>{_ADDRESS[rail]})")
+    contract = pc.if_else(found.is_valid(), found.field("address"), pa.nulls(len(text), pa.string()))
+    rest = pc.utf8_trim(pc.replace_substring_regex(text, _ADDRESS[rail], ""), " -|,:")
+    rest = pc.if_else(pc.fill_null(pc.equal(rest, ""), True), text, rest)
+    symbol = pc.extract_regex(rest, r"\((?P<s>[^()]+)\)\s*$")  # "Tether USD (USDT)" → USDT
+    return pc.if_else(symbol.is_valid(), symbol.field("s"), rest), contract
+
+
+def _statuses(p: Profile, text: pa.Array | None, is_error: pa.Array | None, receipt: pa.Array | None, n: int,
+              problems: list) -> pa.Array:
+    """Transaction.status per row: 'failed' when any column the source has says so (Etherscan's
+    Status `Error(0)`, isError 1, txreceipt_status 0, Tronscan's REVERT ...), 'success' when one says
+    that and none says failed, NULL when the source is silent. A value the profile does not know is
+    named in a warning and left unstated."""
+    failed, success, known = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    if text is not None:
+        value = pc.utf8_upper(text.dictionary_decode() if pa.types.is_dictionary(text.type) else text)
+        for verdict, patterns in p.status.items():
+            hit = np.zeros(n, bool)
+            for pattern in patterns:
+                pattern = pattern.upper()
+                m = pc.starts_with(value, pattern[:-1]) if pattern.endswith("*") else pc.equal(value, pattern)
+                hit |= _np(m)
+            if verdict == "failed":
+                failed |= hit
+            elif verdict == "success":
+                success |= hit
+            else:  # "unstated": values that say nothing of the outcome (Tronscan's CONFIRMED)
+                known |= hit
+        problems.append(("status value not one the profile knows (left unstated; kept in extra.status)",
+                         pa.array(~failed & ~success & ~known & _np(pc.not_equal(value, "")))))
+    for column, bad, good in ((is_error, "1", "0"), (receipt, "0", "1")):  # Etherscan API column meanings
+        if column is not None:
+            failed |= _np(pc.equal(column, bad))
+            success |= _np(pc.equal(column, good))
+    if p.status_default and text is None and is_error is None and receipt is None:
+        return constant(p.status_default, n)
+    labels = np.where(failed, 1, np.where(success, 0, -1)).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(labels, mask=labels < 0), pa.array(["success", "failed"]))
 
 
 def date_only(fmt: str) -> bool:
