@@ -161,7 +161,7 @@ def test_statement_whose_header_ends_with_a_delimiter_keeps_every_row(fixtures):
 
 
 def test_a_ragged_row_in_a_later_block_keeps_every_locator_right(tmp_path, monkeypatch):
-    import casegraph.parsers.transaction_table as tt
+    import casegraph.parsers.tables.readers as tt
 
     monkeypatch.setattr(tt, "BLOCK_SIZE", 1 << 10)  # many small blocks: the odd rows fall in later ones
     lines = ["Txn Time,From Account,To Account,Amount,Currency"]
@@ -221,7 +221,7 @@ def test_an_unreadable_workbook_says_why(tmp_path):
 
 
 def test_workbook_expansion_is_bounded_before_reading(tmp_path, monkeypatch):
-    import casegraph.parsers.transaction_table as tt
+    import casegraph.parsers.tables.readers as tt
 
     import zipfile
 
