@@ -76,21 +76,25 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
     for e in evidence:
         if e.get("table") in ("messages", "ocr_text", "transactions", "calls", "contacts") and e.get("record"):
             by_table[e["table"]].add(e["record"])
-    times = f"ts_utc, {time_sql()} AS shown"  # every time as the case store holds it: a date stays a date
+    # every time as the case store holds it (a date stays a date); a date-only record sits at noon UTC of its
+    # own date on the (UTC) timeline, not at the start of its local day, which is the day before in UTC
+    times = (f"CASE WHEN ts_precision = 'day' THEN CAST(CAST(ts_local AS DATE) AS TIMESTAMP) + INTERVAL 12 HOUR END AS day_at, "
+             f"ts_utc, {time_sql()} AS shown")
     sql = {
         "messages": f"SELECT id, {times}, coalesce(sender_name, sender_id) || ': ' || coalesce(text, '[' || kind || ']') AS text FROM messages",
-        "ocr_text": "SELECT id, NULL AS ts_utc, NULL AS shown, text FROM ocr_text",
+        "ocr_text": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, text FROM ocr_text",
         "transactions": f"""SELECT id, {times}, coalesce(from_name, from_account, '?') || ' → ' || coalesce(to_name, to_account, '?') || ': '
                            || rtrim(rtrim(CAST(amount AS VARCHAR), '0'), '.') || ' ' || coalesce(currency, '') || coalesce(' (' || description || ')', '') AS text
                            FROM transactions""",
         "calls": f"SELECT id, {times}, direction || ' call ' || coalesce(number, '') || ', ' || coalesce(CAST(duration_s AS VARCHAR), '?') || ' s' AS text FROM calls",
-        "contacts": "SELECT id, NULL AS ts_utc, NULL AS shown, 'contact card: ' || coalesce(name, '') AS text FROM contacts",
+        "contacts": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, 'contact card: ' || coalesce(name, '') AS text FROM contacts",
     }
     out = {}
     for table, ids in by_table.items():
         want = store.id_table("_want", ids)
         for r in store.rows(f"SELECT r.* FROM ({sql[table]}) r SEMI JOIN {want} w ON w.id = r.id"):
-            ts = r["ts_utc"].astimezone(timezone.utc) if r["ts_utc"] else None
+            ts = (r["day_at"].replace(tzinfo=timezone.utc) if r["day_at"] else
+                  r["ts_utc"].astimezone(timezone.utc) if r["ts_utc"] else None)
             out[r["id"]] = {"table": table, "ts": ts.isoformat() if ts else None,  # ts: the timeline's position only
                             "time": r["shown"] if ts or r["shown"] != "no time" else None, "text": (r["text"] or "")[:400]}
     return out
