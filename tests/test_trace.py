@@ -176,3 +176,11 @@ def test_backward_trace_follows_row_order_backwards(tmp_path):
     s.write([day_tx(2, "A", "M", 10, 3), day_tx(3, "M", "H", 100, 3), day_tx(4, "B", "M", 7, 3)])
     r = by_account(trace(s, "H", backward=True))
     assert set(r) == {"M", "A"}  # B paid M after (row 4) the money left for H (row 3)
+
+
+def test_clean_money_into_a_reached_account_is_not_tainted_on_dated_statements(tmp_path):
+    s = _colombo(tmp_path / "h.duckdb")
+    s.write([day_tx(1, "R", "M", 100, 3), day_tx(2, "X", "M", 50, 4), day_tx(3, "M", "H", 120, 5)])
+    r = by_account(trace(s, "R", model="poison"))
+    assert r["M"].received == 150 and r["M"].tainted == 100  # X's 50 is clean: X was never reached
+    assert r["H"].tainted == 120

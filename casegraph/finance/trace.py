@@ -117,7 +117,8 @@ def not_before(f: Flows, edge: np.ndarray, came: Arrival) -> tuple[np.ndarray, n
     same_day = day == came.day
     dated = (day > came.day) | (same_day & (~same_statement | in_order))
     assumed = ~timed & same_day & ~same_statement
-    return np.where(timed, f.t[edge] >= came.t, dated), assumed
+    arrived = came.t != NEVER  # money that never came cannot leave, whatever the day
+    return np.where(timed, f.t[edge] >= came.t, dated) & arrived, assumed & arrived
 
 
 def search(f: Flows, origin: int, hops: int, since_us: int | None, until_us: int | None,
