@@ -272,3 +272,15 @@ def test_header_case_spacing_and_punctuation_drift(tmp_path, drifted):
                     "ab12,2024-04-20 08:15:00,TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF,TET8J56maUaAbx2T6vBNtyhbu39QHukgQF,5,USDT\n")
     (t,) = _tx(run_parser(P, path))
     assert t.amount == Decimal(5) and t.currency == "USDT" and t.rail == "tron"
+
+
+def test_tolerant_reading_below_a_title_block(tmp_path):
+    # a statement with a title block (as tests/fixtures/finance/boc_statement.csv) and a short row
+    path = tmp_path / "BOC_0081234567.csv"
+    path.write_text("BANK OF CEYLON\nAccount No : 0081234567\n\nTxn Date,Value Date,Description,Cheque No,Debit,Credit,Balance\n"
+                    "14/03/2024,14/03/2024,FEE,,10.00,,90.00\n15/03/2024,15/03/2024,SHORT ROW\n"
+                    "16/03/2024,16/03/2024,CEFT CR 8001234501,,,5.00,95.00\n")
+    recs = run_parser(P, path)
+    assert [(t.prov.locator, t.description) for t in _tx(recs)] == [
+        ("row:1", "FEE"), ("row:2", "SHORT ROW"), ("row:3", "CEFT CR 8001234501")]
+    assert "row:2" in {i.prov.locator for i in issues(recs, "warning")}

@@ -80,8 +80,8 @@ def _tolerant_rows(path: Path, encoding: str, layout: _Layout, width: int, start
     codec = "utf-8-sig" if encoding == "utf-8" else encoding
     with open(path, encoding=codec, errors="replace", newline="") as f:
         records = csv.reader(f, delimiter=layout.delimiter)
-        for _ in records:  # up to and including the header line
-            if records.line_num >= layout.header_index + 1:
+        for i, _ in enumerate(records):  # up to and including the header (header_index counts csv records, as here)
+            if i >= layout.header_index:
                 break
         number, chunk, numbers, found = 0, [], [], []
         for cells in records:
