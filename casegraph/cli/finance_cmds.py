@@ -35,7 +35,7 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
     with the taint each account received. Every account reached is written as a finding whose
     evidence is each transfer of its path (record, locator, exhibit)."""
     from ..findings import write_findings
-    from ..finance.trace import label, to_findings, trace
+    from ..finance.trace import label, order_note, to_findings, trace
 
     try:
         minimum = Decimal(min_amount)
@@ -57,13 +57,16 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
         c.log("trace", state=("findings",), details={"origin": account, "backward": backward, "hops": hops, "since": since, "until": until,
                                 "min_amount": min_amount, "model": model, "links": link_map, "resolved": resolved},
               outputs=[{"findings": len(findings), "sha256": digest, "detector": detector}])
-        rows = [(label(r.account, r.hops[-1]), len(r.hops), f"{r.hops[-1].ts:%Y-%m-%d %H:%M}",
+        rows = [(label(r.account, r.hops[-1]), len(r.hops), r.hops[-1].when + (" *" if order_note(r.hops) else ""),
                  " → ".join([label(r.hops[0].src, r.hops[0])] + [label(h.dst, h) for h in r.hops]),
                  ", ".join(f"{h.amount.normalize():f}" for h in r.hops), f"{r.tainted.normalize():f}",
                  f"{r.received.normalize():f}") for r in result.reached[:top]]
         way = "came from" if backward else "went"
         console.print(table(f"Where the money {way}: {account} ({model} taint, up to {hops} hops)",
-                            ["account", "hops", "arrived (UTC)", "path", "amounts per hop", "tainted", "received"], rows))
+                            ["account", "hops", "arrived", "path", "amounts per hop", "tainted", "received"], rows))
+        if any(order_note(r.hops) for r in result.reached[:top]):
+            console.print("* order within the day assumed: a hop dated without a time, on the same day as the money's "
+                          "arrival, in another statement (see each finding)")
         skipped = ", ".join(f"{v} {k}" for k, v in result.skipped.items())
         console.print(f"{len(result.reached)} accounts reached; {len(findings)} findings written ({detector})."
                       + (f" Transactions left out of the graph: {skipped}." if skipped else ""))
