@@ -153,28 +153,30 @@ def test_same_case_same_findings_byte_for_byte(tmp_path):
 def test_cycles_of_five_and_out_of_order_and_configurable_length(tmp_path):
     b = Book()
     ring5 = [b.pay(f"K{i}", f"K{(i + 1) % 5}", 200 - 10 * i, h) for i, h in enumerate((30, 5, 50, 12, 70))]  # AMLSim: unordered
-    ring7 = [b.pay(f"L{i}", f"L{(i + 1) % 7}", 100, 200 + i) for i in range(7)]
+    ring11 = [b.pay(f"L{i:02d}", f"L{(i + 1) % 11:02d}", 100, 200 + i) for i in range(11)]
     findings, _, _ = _run(tmp_path, b.rows, "cyc")
     subjects = {f.subject: f for f in findings if f.kind == "cycle"}
     k = subjects["K0 → K1 → K2 → K3 → K4 → K0"]
     assert k.attrs["length"] == 5 and k.attrs["in_time_order"] is False
     assert {e["locator"] for e in k.evidence} == set(ring5)
-    assert not any(s.startswith("L0") for s in subjects)  # 7 transfers: beyond the default maximum of 6
-    longer, _, _ = _run(tmp_path, b.rows, "cyc8", cycle_max_length=8)
-    assert {e["locator"] for f in longer if f.subject.startswith("L0") for e in f.evidence} == set(ring7)
-    timed, _, _ = _run(tmp_path, b.rows, "cyct", cycle_order="time", cycle_max_length=8)
+    assert not any(s.startswith("L0") for s in subjects)  # 11 transfers: beyond the default maximum of 10
+    longer, _, _ = _run(tmp_path, b.rows, "cyc12", cycle_max_length=12)
+    assert {e["locator"] for f in longer if f.subject.startswith("L0") for e in f.evidence} == set(ring11)
+    timed, _, _ = _run(tmp_path, b.rows, "cyct", cycle_order="time", cycle_max_length=12)
     assert {f.subject[:2] for f in timed if f.kind == "cycle"} == {"L0"}  # K's ring does not run in time order
     assert timed[0].attrs["thresholds"]["order"] == "time"
 
 
 def test_fan_in_with_four_senders_at_default_thresholds(tmp_path):
     b = Book()
-    planted = [b.pay(f"S{i}", "HUB", 150, 24 * 4 * i) for i in range(4)]  # AMLSim fan-in: 5 members, 4 senders, 16 days
+    planted = [b.pay(f"S{i}", "HUB", 150, 24 * 3 * i) for i in range(4)]  # AMLSim fan-in: 5 members, 4 senders, 9 days
     b.pay("S9", "HUB", 150, 24 * 60)  # weeks later: not in the window
     findings, _, _ = _run(tmp_path, b.rows, "fan")
     (f,) = [f for f in findings if f.kind == "fan-in"]
     assert {e["locator"] for e in f.evidence} == set(planted)
-    assert f.attrs["thresholds"] == {"days": 20, "min_counterparties": 4} and "4 or more within 20 days" in f.summary
+    assert f.attrs["thresholds"]["days"] == 10 and f.attrs["thresholds"]["min_counterparties"] == 4
+    assert "4 or more within 10 days" in f.summary
+    assert f.attrs["thresholds"]["new_counterparty_days"].startswith("not applied: the transfers span 60 days")
     strict, _, _ = _run(tmp_path, b.rows, "fan5", fan_count=5)
     assert not [f for f in strict if f.kind == "fan-in"]
 
@@ -240,3 +242,16 @@ def test_failed_and_untimed_transfers_are_left_out_and_counted(tmp_path):
     (f,) = [f for f in with_failed if f.kind == "fan-in"]
     assert f.attrs["failed_included"] is True and f.attrs["skipped"]["failed"] == 0
     assert f.attrs["skipped"]["without a time"] == 1
+
+
+def test_new_counterparty_filter_on_a_long_history(tmp_path):
+    b = Book()
+    regulars = [b.pay(f"C{i}", "SHOP", 500, 24 * 7 * w + i) for w in range(60) for i in range(5)]  # weekly, 14 months
+    new = [b.pay(f"N{i}", "AGENT", 150, 24 * (400 + 2 * i)) for i in range(4)]
+    b.pay("C0", "AGENT", 100, 24 * 30)  # an old relationship of AGENT's is not new in the window
+    findings, _, _ = _run(tmp_path, b.rows, "fresh")
+    fans = {f.subject: f for f in findings if f.kind == "fan-in"}
+    assert set(fans) == {"AGENT"} and {e["locator"] for e in fans["AGENT"].evidence} == set(new)
+    assert fans["AGENT"].attrs["thresholds"]["new_counterparty_days"] == 180 and "new counterparties" in fans["AGENT"].summary
+    off, _, _ = _run(tmp_path, b.rows, "fresh0", fresh_days=0)
+    assert {f.subject for f in off if f.kind == "fan-in"} == {"AGENT", "SHOP"} and regulars

@@ -27,8 +27,7 @@ tuning seed and size) and checked on another seed and size.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 
 import numpy as np
@@ -49,21 +48,24 @@ class Settings:
     below: Decimal = Decimal("0.10")  # "just under": within 10 % below the threshold
     structuring_days: int = 7
     structuring_count: int = 3
-    fan_days: int = 20  # AMLSim alert periods run 5-20 days
+    fan_days: int = 10  # chosen on the AMLSim tuning run (alert periods there run 5-20 days)
     fan_count: int = 4  # distinct counterparties: AMLSim fan-ins have 4-9 senders
     scatter_count: int = 3  # intermediaries of a scatter-gather
     gather_count: int = 2  # senders and receivers of a gather-scatter, each
-    cycle_days: int = 30
+    cycle_days: int = 20
     cycle_min_length: int = 3  # transfers; 2 would be every loan and its repayment
-    cycle_max_length: int = 6
+    cycle_max_length: int = 10  # AMLSim cycles have 5-10 members
     cycle_order: str = "any"  # any | time: 'time' keeps only cycles whose transfers run in time order
     cycle_min_return: Decimal = Decimal("0.5")  # every transfer of the cycle within [x0.5, x2] of the first
-    cycle_budget: int = 5_000_000  # search steps; when spent, the findings say the search was cut short
+    cycle_budget: int = 20_000_000  # paths held per search level; beyond it the findings say the search was cut short
     pass_hours: int = 48
     pass_min_ratio: Decimal = Decimal("0.8")  # at least 80 % of what came in goes out again
     pass_count: int = 2
     bipartite_payers: int = 2
     bipartite_receivers: int = 3
+    # >0: fan, cycle, scatter/gather and bipartite patterns count only transfers to or from a new counterparty (none
+    # between the two, that way, in that many days before); applied when the data span at least twice that
+    fresh_days: int = 180
     include_failed: bool = False
 
     def __post_init__(self):
@@ -93,6 +95,7 @@ def detect(store: CaseStore, s: Settings | None = None) -> list[Finding]:
     s = s or Settings()
     skip = skipped(store, s)
     _prepare(store, s)
+    s = _fresh_applicable(store, s)
     try:
         out: list[Finding] = []
         for fn in (structuring, fan_in, fan_out, cycles, scatter_gather, gather_scatter, pass_through, bipartite_and_stack):
@@ -102,18 +105,37 @@ def detect(store: CaseStore, s: Settings | None = None) -> list[Finding]:
     return out
 
 
+def _fresh_applicable(store: CaseStore, s: Settings) -> Settings:
+    """The new-counterparty filter needs data reaching back `fresh_days` before what it judges: on a
+    case spanning less than twice that, it is not applied (and the findings say so)."""
+    if not s.fresh_days:
+        return s
+    span = store.con.execute(f"SELECT date_diff('day', min(t), max(t)) FROM {_X}").fetchone()[0] or 0
+    if span >= 2 * s.fresh_days:
+        return s
+    off = replace(s, fresh_days=0)
+    off.fresh_note = (f"not applied: the transfers span {span} days, under twice the {s.fresh_days}-day look-back")
+    return off
+
+
 def _prepare(store: CaseStore, s: Settings) -> None:
     store.con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {_X} AS
-        SELECT id, from_account AS a, to_account AS b, ts_utc AS t, amount, currency, description, rail
+        SELECT id, from_account AS a, to_account AS b, ts_utc AS t, amount, currency, description, rail,
+               lag(ts_utc) OVER (PARTITION BY from_account, to_account ORDER BY ts_utc, id) AS prev_t
         FROM transactions
         WHERE ts_utc IS NOT NULL AND amount IS NOT NULL AND (status IS DISTINCT FROM 'failed' OR ?)
               AND (from_account IS NOT NULL OR to_account IS NOT NULL) AND from_account IS DISTINCT FROM to_account""",
         [s.include_failed])
 
 
-# transfers with both ends
-_T = f"(SELECT * FROM {_X} WHERE a IS NOT NULL AND b IS NOT NULL)"
+def _pairs(s: Settings) -> str:
+    """Transfers with both ends; with `fresh_days`, only those between accounts that had no transfer
+    in that direction in the `fresh_days` before (a new counterparty)."""
+    # a first transfer is new only where the case's data reach back that far: before, it cannot be told
+    fresh = (f" AND (t > prev_t + INTERVAL {int(s.fresh_days)} DAY OR (prev_t IS NULL AND "
+             f"t >= (SELECT min(t) FROM {_X}) + INTERVAL {int(s.fresh_days)} DAY))") if s.fresh_days else ""
+    return f"(SELECT * FROM {_X} WHERE a IS NOT NULL AND b IS NOT NULL{fresh})"
 
 
 def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip: dict, thresholds: dict,
@@ -126,13 +148,21 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
         info = {r[0]: r[1:] for r in store.con.execute(
             "SELECT id, locator, exhibit_sha256, ts_utc, amount, currency FROM transactions WHERE id IN (SELECT unnest(?))",
             [ids]).fetchall()}
+    if getattr(s, "fresh_note", None) and kind not in ("structuring", "pass-through"):
+        thresholds = {**thresholds, "new_counterparty_days": s.fresh_note}
+    if s.fresh_days and kind not in ("structuring", "pass-through"):
+        thresholds = {**thresholds, "new_counterparty_days": s.fresh_days}
+        note = (f" Only transfers between accounts with no transfer in that direction in the {s.fresh_days} days before "
+                "(new counterparties; the case's data must reach that far back) were counted.")
+    else:
+        note = ""
     out = []
     for subject, tx, metrics in rows:
         tx = sorted(set(tx), key=lambda i: (info[i][2], i))
         totals = sum_by_currency((info[i][3], info[i][4]) for i in tx)
         m = {**metrics, "totals": format_totals(totals), "first": f"{info[tx[0]][2]:%Y-%m-%d %H:%M} UTC",
              "last": f"{info[tx[-1]][2]:%Y-%m-%d %H:%M} UTC"}
-        out.append(Finding(kind=kind, subject=str(subject), title=title(subject, m), summary=summary(subject, m),
+        out.append(Finding(kind=kind, subject=str(subject), title=title(subject, m), summary=summary(subject, m) + note,
                            detector="typologies", detector_version=VERSION, score=float(metrics.get("score", len(tx))),
                            evidence=[{"table": "transactions", "record": i, "locator": info[i][0],
                                       "exhibit_sha256": info[i][1]} for i in tx],
@@ -176,7 +206,7 @@ def _fan(store: CaseStore, s: Settings, skip: dict, inward: bool) -> list[Findin
     hub, other = ("b", "a") if inward else ("a", "b")
     days = int(s.fan_days)
     rows = store.con.execute(f"""
-        WITH x AS {_T},
+        WITH x AS {_pairs(s)},
         w AS (SELECT {hub} AS hub, id, t, count(DISTINCT {other}) OVER (PARTITION BY {hub} ORDER BY t
                      RANGE BETWEEN CURRENT ROW AND INTERVAL {days} DAY FOLLOWING) AS n FROM x),
         best AS (SELECT hub, t AS t0, n FROM w WHERE n >= ?
@@ -205,73 +235,116 @@ def cycles(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     """A → … → A through cycle_min_length to cycle_max_length transfers within cycle_days, every amount
     in the same currency and within [r, 1/r] of the first (r = cycle_min_return). Each cycle is found
     once, from its earliest transfer; the same ring of accounts found again is counted, not repeated."""
-    tab = store.con.execute(f"SELECT id, a, b, epoch(t)::DOUBLE AS t, amount::DOUBLE AS v, coalesce(currency, '') AS c "
-                            f"FROM {_T} ORDER BY t, id").fetchnumpy()
-    n = len(tab["id"])
-    if n == 0:
-        return []
-    names, code = np.unique(np.concatenate([tab["a"].astype(str), tab["b"].astype(str)]), return_inverse=True)
-    src, dst = code[:n], code[n:]
-    t, v = tab["t"], tab["v"]
-    cur = np.unique(tab["c"].astype(str), return_inverse=True)[1]
-    order = np.lexsort((np.arange(n), src))  # out-transfers of each account, in (time, id) order
-    starts = np.searchsorted(src[order], np.arange(len(names) + 1))
-    out_of = [order[starts[k]:starts[k + 1]].tolist() for k in range(len(names))]
-    window, r, timed = float(s.cycle_days) * 86400, float(s.cycle_min_return), s.cycle_order == "time"
-    lo_len, hi_len = s.cycle_min_length, s.cycle_max_length
+    tab = store.con.execute(f"SELECT id, a, b, epoch(t)::BIGINT AS t, amount::DOUBLE AS v, coalesce(currency, '') AS c "
+                            f"FROM {_pairs(s)} ORDER BY t, id").fetchnumpy()
+    closed, cut = _rings(tab, s)
+    names = closed.pop("names")
     found: dict[tuple, list] = {}
-    budget = s.cycle_budget
-    for p0 in range(n):
-        if budget <= 0:
-            break
-        a0, t_end, c0 = src[p0], t[p0] + window, cur[p0]
-        vlo, vhi = v[p0] * r, v[p0] / r if r > 0 else float("inf")
-        stack = [(dst[p0], p0, (p0,), {a0, dst[p0]})]
-        while stack and budget > 0:
-            node, last, path, seen = stack.pop()
-            edges = out_of[node]
-            # only transfers after the start (plain) or after the previous one (time order)
-            i = bisect_right(edges, last if timed else p0)
-            for q in edges[i:]:
-                budget -= 1
-                if t[q] > t_end:
-                    break
-                if cur[q] != c0 or not vlo <= v[q] <= vhi:
-                    continue
-                w = dst[q]
-                if w == a0:
-                    if len(path) + 1 >= lo_len:
-                        ring = [src[x] for x in path + (q,)]
-                        k = ring.index(min(ring))
-                        key = tuple(ring[k:] + ring[:k])
-                        found.setdefault(key, [path + (q,), 0])[1] += 1
-                elif w not in seen and len(path) + 1 < hi_len:
-                    stack.append((w, q, path + (q,), seen | {w}))
-    cut = budget <= 0
+    for path, ring in zip(closed["edges"], closed["accounts"]):  # in start order: the first instance is kept
+        k = ring.index(min(ring))
+        key = tuple(ring[k:] + ring[:k])
+        found.setdefault(key, [path, 0])[1] += 1
+    t, ids = tab["t"], tab["id"]
     rows = []
     for key in sorted(found, key=lambda k: [names[x] for x in k]):
         path, times = found[key]
-        ids = [str(tab["id"][x]) for x in path]
         ordered = all(t[x] <= t[y] for x, y in zip(path, path[1:]))
         subject = " → ".join(str(names[x]) for x in key + key[:1])
-        rows.append((subject, ids, {"length": len(path), "in_time_order": ordered, "instances": times,
-                                    "search_cut_short": cut, "score": len(path)}))
-    th = {"days": s.cycle_days, "min_length": lo_len, "max_length": hi_len, "order": s.cycle_order,
+        rows.append((subject, [str(ids[x]) for x in path], {"length": len(path), "in_time_order": ordered,
+                                                          "instances": times, "search_cut_short": cut, "score": len(path)}))
+    r = float(s.cycle_min_return)
+    th = {"days": s.cycle_days, "min_length": s.cycle_min_length, "max_length": s.cycle_max_length, "order": s.cycle_order,
           "amount_band": f"each transfer between {r:g} and {1 / r:g} times the first, same currency" if r > 0 else "none"}
     return _findings(store, "cycle", rows, s, skip, th,
                      lambda k, m: f"Round-trip through {m['length']} transfers: {k}",
                      lambda k, m: f"Money went round {k} in {m['length']} transfers {_span(m)}, "
-                                  + ("each made after the previous one" if m["in_time_order"] == "True" or m["in_time_order"] is True
+                                  + ("each made after the previous one" if m["in_time_order"] is True
                                      else "not in time order (the order does not show the same money going round)")
-                                  + f"; {m['totals']} moved in all (thresholds: {lo_len}-{hi_len} transfers within "
-                                  f"{s.cycle_days} days, {th['amount_band']}"
-                                  + ("; the search was cut short at its step budget" if cut else "") + ").")
+                                  + f"; {m['totals']} moved in all (thresholds: {s.cycle_min_length}-{s.cycle_max_length} "
+                                  f"transfers within {s.cycle_days} days, {th['amount_band']}"
+                                  + ("; the search was cut short at its size limit" if cut else "") + ").")
+
+
+def _rings(tab: dict, s: Settings) -> tuple[dict, bool]:
+    """Simple cycles, searched level by level for all start transfers at once (numpy): a path grows by
+    the transfers out of its last account that come after its start (any order) or after its last
+    transfer (time order), within the window and the amount band. Of the paths from one start that
+    reach one account at one length, the first in (start, path) order goes on, so the result does
+    not depend on how the store laid the rows out (and a ring reachable only through a later path
+    from the same start to the same account is not searched)."""
+    n = len(tab["id"])
+    empty = {"edges": [], "accounts": [], "names": []}
+    if n == 0:
+        return empty, False
+    names, code = np.unique(np.concatenate([tab["a"].astype(str), tab["b"].astype(str)]), return_inverse=True)
+    src, dst = code[:n].astype(np.int64), code[n:].astype(np.int64)
+    t = tab["t"] - tab["t"].min()
+    v, cur = tab["v"], np.unique(tab["c"].astype(str), return_inverse=True)[1]
+    pos = np.arange(n, dtype=np.int64)
+    by_src = np.lexsort((pos, src))  # each account's out-transfers in (time, id) order
+    key_pos = src[by_src] * (n + 1) + by_src
+    key_time = (src[by_src] << 34) + t[by_src]
+    window, r, timed = int(s.cycle_days) * 86400, float(s.cycle_min_return), s.cycle_order == "time"
+    start = pos.copy()  # frontier: start transfer, last transfer, path accounts and transfers
+    last = pos.copy()
+    acc = [src, dst]
+    edges = [pos]
+    closed_e, closed_a = [], []
+    cut = False
+    for depth in range(2, s.cycle_max_length + 1):
+        node = dst[last]
+        lo = np.searchsorted(key_pos, node * (n + 1) + (last if timed else start), side="right")
+        hi = np.searchsorted(key_time, (node << 34) + t[start] + window, side="right")
+        counts = np.maximum(hi - lo, 0)
+        total = int(counts.sum())
+        if total == 0:
+            break
+        if total > s.cycle_budget:  # bounded: keep the first rows, in start order, and say so
+            keep = np.searchsorted(np.cumsum(counts), s.cycle_budget, side="right")
+            counts[keep:] = 0
+            total, cut = int(counts.sum()), True
+        row = np.repeat(np.arange(len(start)), counts)
+        q = by_src[np.repeat(lo, counts) + (np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts))]
+        p0 = start[row]
+        ok = (cur[q] == cur[p0]) & (v[q] >= v[p0] * r) & ((v[q] <= v[p0] / r) if r > 0 else True)
+        row, q, p0 = row[ok], q[ok], p0[ok]
+        w = dst[q]
+        closing = w == src[p0]
+        if depth >= s.cycle_min_length and closing.any():
+            rc, qc = row[closing], q[closing]
+            e = np.column_stack([x[rc] for x in edges] + [qc])
+            a = np.column_stack([x[rc] for x in acc[:-1]] + [acc[-1][rc]])
+            closed_e.append((p0[closing], e))
+            closed_a.append(a)
+        go = ~closing
+        for x in acc:
+            go &= x[row] != w
+        row, q, p0, w = row[go], q[go], p0[go], w[go]
+        # paths from one start that reach the same account: the first (in path order) is followed on,
+        # which keeps the search linear in accounts rather than exponential in paths
+        first = np.sort(np.unique(p0 * len(names) + w, return_index=True)[1])
+        row, q, p0, w = row[first], q[first], p0[first], w[first]
+        if depth == s.cycle_max_length or len(row) == 0:
+            break
+        acc = [x[row] for x in acc] + [w]
+        edges = [x[row] for x in edges] + [q]
+        start, last = p0, q
+    out_e, out_a = [], []
+    rows = []
+    for (p0, e), a in zip(closed_e, closed_a):
+        for i in range(len(p0)):
+            rows.append((int(p0[i]), e[i].tolist(), a[i].tolist()))
+    rows.sort(key=lambda x: (x[0], x[1]))
+    for _, e, a in rows:
+        out_e.append(e)
+        out_a.append(a[: len(e)])
+    return {"edges": out_e, "accounts": out_a, "names": names}, cut
 
 
 def scatter_gather(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     days = int(s.fan_days)
     rows = store.con.execute(f"""
-        WITH x AS {_T},
+        WITH x AS {_pairs(s)},
         legs AS (SELECT x1.a AS src, x2.b AS dst, x1.b AS mid, x1.id AS i1, x2.id AS i2
                  FROM x x1 JOIN x x2 ON x2.a = x1.b AND x2.t >= x1.t AND x2.t <= x1.t + INTERVAL {days} DAY
                                       AND x2.b <> x1.a AND x1.currency IS NOT DISTINCT FROM x2.currency)
@@ -289,7 +362,7 @@ def scatter_gather(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
 def gather_scatter(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     days, k = int(s.fan_days), s.gather_count
     rows = store.con.execute(f"""
-        WITH x AS {_T},
+        WITH x AS {_pairs(s)},
         w AS (SELECT b AS hub, id, t, count(DISTINCT a) OVER (PARTITION BY b ORDER BY t
                      RANGE BETWEEN CURRENT ROW AND INTERVAL {days} DAY FOLLOWING) AS n_in FROM x),
         cand AS (SELECT w.hub, w.id AS id0, w.t AS t0, w.n_in, count(DISTINCT o.b) AS n_out
@@ -319,17 +392,20 @@ def pass_through(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
                                              AND o.currency IS NOT DISTINCT FROM i.currency
                     WHERE i.b IS NOT NULL AND i.amount > 0
                     GROUP BY i.b, i.id, i.amount
-                    HAVING sum(o.amount) >= i.amount * ? AND sum(o.amount) <= i.amount)
-        SELECT acct, list(in_id ORDER BY in_id) AS ins, flatten(list(out_ids ORDER BY in_id)) AS outs, count(*) AS n
-        FROM ev GROUP BY acct HAVING count(*) >= ? ORDER BY acct""", [s.pass_min_ratio, s.pass_count]).fetchall()
-    # the figures are the sums of the distinct transfers cited: an out-transfer can follow two in-transfers
+                    HAVING sum(o.amount) >= i.amount * ? AND sum(o.amount) <= i.amount),
+        hit AS (SELECT acct, count(*) AS n FROM ev GROUP BY acct HAVING count(*) >= ?),
+        -- the figures are sums of the distinct transfers cited: one out-transfer can follow two in-transfers
+        cited AS (SELECT DISTINCT acct, in_id AS id, 'in' AS side FROM ev SEMI JOIN hit USING (acct)
+                  UNION SELECT DISTINCT acct, unnest(out_ids), 'out' FROM ev SEMI JOIN hit USING (acct))
+        SELECT c.acct, any_value(hit.n), list(c.id ORDER BY c.id),
+               list(x.amount ORDER BY c.id) FILTER (WHERE c.side = 'in'), list(x.currency ORDER BY c.id) FILTER (WHERE c.side = 'in'),
+               list(x.amount ORDER BY c.id) FILTER (WHERE c.side = 'out'), list(x.currency ORDER BY c.id) FILTER (WHERE c.side = 'out')
+        FROM cited c JOIN hit USING (acct) JOIN {_X} x ON x.id = c.id
+        GROUP BY c.acct ORDER BY c.acct""", [s.pass_min_ratio, s.pass_count]).fetchall()
     found = []
-    for acct, ins, outs, n in rows:
-        got = {i: (v, c) for i, v, c in store.con.execute(f"SELECT id, amount, currency FROM {_X} WHERE id IN (SELECT unnest(?))",
-                                                          [sorted(set(ins) | set(outs))]).fetchall()}
-        tin = sum_by_currency(got[i] for i in sorted(set(ins)))
-        tout = sum_by_currency(got[i] for i in sorted(set(outs) - set(ins)))
-        found.append((acct, ins + outs, {"events": n, "in": format_totals(tin), "out": format_totals(tout), "score": n}))
+    for acct, n, ids, vin, cin, vout, cout in rows:
+        tin, tout = sum_by_currency(zip(vin or [], cin or [])), sum_by_currency(zip(vout or [], cout or []))
+        found.append((acct, ids, {"events": n, "in": format_totals(tin), "out": format_totals(tout), "score": n}))
     th = {"hours": hours, "min_ratio_out": str(s.pass_min_ratio), "min_events": s.pass_count}
     return _findings(store, "pass-through", found, s, skip, th,
                      lambda a, m: f"Rapid pass-through (mule pattern): {a}, {m['events']} times",
@@ -342,7 +418,7 @@ def bipartite_and_stack(store: CaseStore, s: Settings, skip: dict) -> list[Findi
     """Payers grouped by the exact set of accounts they paid within the window after their first payment."""
     days = int(s.fan_days)
     groups = store.con.execute(f"""
-        WITH x AS {_T},
+        WITH x AS {_pairs(s)},
         first AS (SELECT a, min(t) AS t0 FROM x GROUP BY a),
         sets AS (SELECT x.a, list(DISTINCT x.b ORDER BY x.b) AS receivers, list(x.id ORDER BY x.id) AS ids
                  FROM x JOIN first USING (a) WHERE x.t <= first.t0 + INTERVAL {days} DAY GROUP BY x.a)
