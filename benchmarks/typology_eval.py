@@ -52,10 +52,6 @@ def main() -> None:
           "planted instance (typologies overlap: a scatter-gather's sink is also a fan-in).")
 
 
-if __name__ == "__main__":
-    main()
-
-
 # -- AMLSim: data generated the way IBM AMLSim generates it, on parameters the detectors were not tuned on --
 TYPOLOGY_KIND = {"fan_in": "fan-in", "fan_out": "fan-out", "cycle": "cycle", "bipartite": "bipartite", "stack": "stack",
                  "scatter_gather": "scatter-gather", "gather_scatter": "gather-scatter", "random": None}
@@ -112,9 +108,13 @@ def run_amlsim(config: dict, settings: Settings) -> tuple[dict, float, int]:
     b = batch(sim)
     with tempfile.TemporaryDirectory() as d:
         store = CaseStore(Path(d) / "amlsim.duckdb")
+        store.con.execute("SET enable_progress_bar = false")
         store.write([b])
         t = time.perf_counter()
-        findings = detect(store, settings)
+        # AMLSim plants neither structuring nor pass-through (its normal 'forward' model passes money on by
+        # design): those detectors are not run here
+        findings = detect(store, settings, only=("fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter",
+                                                 "bipartite-stack"))
         took = time.perf_counter() - t
         store.close()
     return amlsim_score(sim, findings), took, len(b)
@@ -133,21 +133,27 @@ def amlsim_main(tune: bool) -> None:
     settings = Settings()
     if tune:  # the grid the defaults were chosen from, on the tuning run only
         best = None
-        for fan_count in (3, 4, 5):
-            for gather in (2, 3):
-                for scatter in (2, 3):
-                    s = Settings(fan_count=fan_count, gather_count=gather, scatter_count=scatter)
+        for fresh in (0, 90, 180, 365):
+            for fan_days in (10, 15, 20):
+                for fan_count in (3, 4, 5):
+                    s = Settings(fresh_days=fresh, fan_days=fan_days, fan_count=fan_count)
                     r, took, n = run_amlsim(TUNE, s)
                     f1 = r["overall"]["account"][2]
-                    print(f"fan_count={fan_count} gather_count={gather} scatter_count={scatter}: account F1 {f1:.3f} ({took:.1f}s)")
+                    print(f"fresh_days={fresh} fan_days={fan_days} fan_count={fan_count}: account F1 {f1:.3f} ({took:.1f}s)",
+                          flush=True)
                     if best is None or f1 > best[0]:
                         best = (f1, s)
         print(f"best on the tuning run: {best[1]}")
         return
     r, took, n = run_amlsim(TEST, settings)
     print_amlsim("evaluation run (seed and size not used for tuning)", TEST, r, took, n)
-    print("Overall: any finding against any alert (account = an end of a cited transfer). Per typology: findings of the "
+    print(f"Settings: {settings}")
+    print("Structuring and pass-through are not run (AMLSim plants neither). Overall: any finding against any alert (account = an end of a cited transfer). Per typology: findings of the "
           "matching kind against alerts of that typology (random has no detector: recall by any finding). Baseline: "
           "any account with 5+ distinct counterparties (transactions between two such accounts).\n"
           "For context only (supervised, on the different AMLworld HI-Small data): GBT with graph features about 63 "
           "minority-class F1, Multi-PNA about 68 (Altman et al., 2023).")
+
+
+if __name__ == "__main__":
+    main()

@@ -51,7 +51,7 @@ class Settings:
     fan_days: int = 10  # chosen on the AMLSim tuning run (alert periods there run 5-20 days)
     fan_count: int = 4  # distinct counterparties: AMLSim fan-ins have 4-9 senders
     scatter_count: int = 3  # intermediaries of a scatter-gather
-    gather_count: int = 2  # senders and receivers of a gather-scatter, each
+    gather_count: int = 3  # senders and receivers of a gather-scatter, each
     cycle_days: int = 20
     cycle_min_length: int = 3  # transfers; 2 would be every loan and its repayment
     cycle_max_length: int = 10  # AMLSim cycles have 5-10 members
@@ -91,15 +91,17 @@ def skipped(store: CaseStore, s: Settings) -> dict[str, int]:
     return {k: int(v) for k, v in zip(("failed", "without a time", "without an amount", "with one end only"), row)}
 
 
-def detect(store: CaseStore, s: Settings | None = None) -> list[Finding]:
+def detect(store: CaseStore, s: Settings | None = None, only: tuple[str, ...] | None = None) -> list[Finding]:
+    """Every detector's findings (or only those of the detectors named, e.g. ("fan-in", "cycle"))."""
     s = s or Settings()
     skip = skipped(store, s)
     _prepare(store, s)
     s = _fresh_applicable(store, s)
     try:
         out: list[Finding] = []
-        for fn in (structuring, fan_in, fan_out, cycles, scatter_gather, gather_scatter, pass_through, bipartite_and_stack):
-            out += fn(store, s, skip)
+        for name, fn in DETECTORS.items():
+            if only is None or name in only:
+                out += fn(store, s, skip)
     finally:
         store.con.execute(f"DROP TABLE IF EXISTS {_X}")
     return out
@@ -451,3 +453,8 @@ def bipartite_and_stack(store: CaseStore, s: Settings, skip: dict) -> list[Findi
                                                  + f" (within {days} days of their first payment), {_span(m)}; "
                                                    f"{m['totals']} in the cited transfers.")
     return out
+
+
+DETECTORS = {"structuring": structuring, "fan-in": fan_in, "fan-out": fan_out, "cycle": cycles,
+             "scatter-gather": scatter_gather, "gather-scatter": gather_scatter, "pass-through": pass_through,
+             "bipartite-stack": bipartite_and_stack}
