@@ -86,20 +86,20 @@ def _typology_defaults():
 @click.option("--currency", default="LKR", show_default=True, help="Currency of the threshold.")
 @click.option("--below", default="0.10", show_default=True, help="How far under the threshold counts as 'just under' (fraction).")
 @click.option("--days", default=7, show_default=True, help="Window for structuring.")
-@click.option("--fan-days", default=lambda: _typology_defaults().fan_days, show_default="10",
+@click.option("--fan-days", type=int, default=lambda: _typology_defaults().fan_days, show_default="10",
               help="Window for fan-in/out, scatter-gather, gather-scatter and bipartite.")
-@click.option("--count", default=lambda: _typology_defaults().fan_count, show_default="4",
+@click.option("--count", type=int, default=lambda: _typology_defaults().fan_count, show_default="4",
               help="Distinct counterparties that make a fan-in or fan-out.")
-@click.option("--scatter-count", default=lambda: _typology_defaults().scatter_count, show_default="3",
+@click.option("--scatter-count", type=int, default=lambda: _typology_defaults().scatter_count, show_default="3",
               help="Intermediaries that make a scatter-gather.")
-@click.option("--gather-count", default=lambda: _typology_defaults().gather_count, show_default="3",
+@click.option("--gather-count", type=int, default=lambda: _typology_defaults().gather_count, show_default="3",
               help="Senders, and receivers, that make a gather-scatter.")
-@click.option("--cycle-days", default=lambda: _typology_defaults().cycle_days, show_default="20", help="Window for a cycle.")
-@click.option("--cycle-min-length", default=lambda: _typology_defaults().cycle_min_length, show_default="3")
-@click.option("--cycle-max-length", default=lambda: _typology_defaults().cycle_max_length, show_default="10")
+@click.option("--cycle-days", type=int, default=lambda: _typology_defaults().cycle_days, show_default="20", help="Window for a cycle.")
+@click.option("--cycle-min-length", type=int, default=lambda: _typology_defaults().cycle_min_length, show_default="3")
+@click.option("--cycle-max-length", type=int, default=lambda: _typology_defaults().cycle_max_length, show_default="10")
 @click.option("--cycle-order", type=click.Choice(["any", "time"]), default="any", show_default=True,
               help="'time': only cycles whose transfers run in time order.")
-@click.option("--new-counterparty-days", "fresh_days", default=lambda: _typology_defaults().fresh_days, show_default="180",
+@click.option("--new-counterparty-days", "fresh_days", type=int, default=lambda: _typology_defaults().fresh_days, show_default="180",
               help="Count only transfers between accounts with none between them in that many days before (0: off); "
                    "applied when the data span at least twice that.")
 @click.option("--pass-hours", default=48, show_default=True, help="Window for rapid pass-through.")
