@@ -88,7 +88,8 @@ def skipped(store: CaseStore, s: Settings) -> dict[str, int]:
                count(*) FILTER (WHERE (status IS DISTINCT FROM 'failed' OR ?) AND ts_utc IS NOT NULL AND amount IS NOT NULL
                                 AND (from_account IS NULL OR to_account IS NULL))
         FROM transactions""", [s.include_failed] * 4).fetchone()
-    return {k: int(v) for k, v in zip(("failed", "without a time", "without an amount", "with one end only"), row)}
+    return {k: int(v) for k, v in zip(("failed", "without a time", "without an amount",
+                                       "with one end only (used by structuring alone)"), row)}
 
 
 def detect(store: CaseStore, s: Settings | None = None, only: tuple[str, ...] | None = None) -> list[Finding]:
@@ -262,7 +263,7 @@ def cycles(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
                      lambda k, m: f"Money went round {k} in {m['length']} transfers {_span(m)}, "
                                   + ("each made after the previous one" if m["in_time_order"] is True
                                      else "not in time order (the order does not show the same money going round)")
-                                  + f"; {m['totals']} moved in all (thresholds: {s.cycle_min_length}-{s.cycle_max_length} "
+                                  + f"; the cited transfers total {m['totals']} (thresholds: {s.cycle_min_length}-{s.cycle_max_length} "
                                   f"transfers within {s.cycle_days} days, {th['amount_band']}"
                                   + ("; the search was cut short at its size limit" if cut else "") + ").")
 
