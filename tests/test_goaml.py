@@ -197,3 +197,21 @@ def test_entity_expansion_is_refused(tmp_path):
                  "<report><report_code>STR</report_code><reason>&b;</reason></report>")
     (err,) = issues(run_parser(P, p), "error")
     assert "refused" in err.message and "bomb.xml" in err.message
+
+
+def test_portal_placeholders_are_not_values(fixtures):
+    """Shaped after a Ghana FIC goAML 5.1 CTR set embedded in a public SQL test script (found by searching
+    public code for `<involved_parties>`; the index did not name its repository): mandatory fields the
+    portal had nothing for are written "-", "---", "-----"; multi-party transactions; amounts with four
+    decimals; account_my_client with related_persons/account_related_person (role code + t_person)."""
+    recs = run_parser(P, fixtures / "finance/goaml_portal_multiparty.xml")
+    (tx,) = of(recs, Transaction)
+    assert tx.amount == Decimal("1030100.0000") and tx.ts == date(2024, 4, 11) and tx.extra["transaction_status"] == "C"
+    assert tx.extra["parties"] == [{"form": "entity_my_client"},
+                                   {"role": "13", "end": "7003344551", "form": "account_my_client"}]
+    values = {i.value for i in identifiers(recs)}
+    assert values == {"7003344551", "916830456V"}  # no "-" or "-----" became an identifier
+    related = next(c for c in of(recs, Contact) if c.extra.get("role") == "account related person")
+    assert related.name == "Chamari Wickramasinghe" and related.extra["relation"] == "13"
+    assert related.extra["account"] == "7003344551" and related.extra["nic"] == "916830456V"
+    assert not any("indicators" in i.message for i in issues(recs, "info"))

@@ -50,11 +50,17 @@ MAX_SCHEMA_ISSUES = 500  # deviations listed one by one; the count is always com
 MAX_VALIDATE_BYTES = 512 << 20  # XSD validation builds a tree: bounded
 
 
+# what reporting portals write into a mandatory field they have nothing for ("-", "---", "N/A"): not a value
+_PLACEHOLDER = re.compile(r"[\s\-–—_.*/#?]*|n/?a|null|none|nil|unknown", re.I)
+
+
+def _value(v: str | None) -> str | None:
+    v = v.strip() if v else None
+    return None if not v or _PLACEHOLDER.fullmatch(v) else v
+
+
 def _text(el: Element | None, path: str) -> str | None:
-    if el is None:
-        return None
-    v = el.findtext(path)
-    return v.strip() if v and v.strip() else None
+    return None if el is None else _value(el.findtext(path))
 
 
 def _clean(d: dict) -> dict:
@@ -78,7 +84,7 @@ def _phones(el: Element) -> list[str]:
 def _emails(el: Element) -> list[str]:
     out = []
     for e in el.findall("email") + el.findall("emails/email"):
-        v = (e.text or "").strip()
+        v = _value(e.text)
         if v and v not in out:
             out.append(v)
     return out
@@ -134,8 +140,8 @@ class GoAML(Parser):
                         if isinstance(sub.tag, str) and sub.tag.startswith("{"):
                             sub.tag = sub.tag.rpartition("}")[2]
                     top[el.tag] = top.get(el.tag, 0) + 1
-                    if el.tag in _HEAD_FIELDS:
-                        head[el.tag] = (el.text or "").strip()
+                    if el.tag in _HEAD_FIELDS and _value(el.text):
+                        head[el.tag] = _value(el.text)
                     elif el.tag == "transaction":
                         counts["transactions"] += 1
                         loc = f"xml:/report/transaction[{counts['transactions']}]"
@@ -153,7 +159,7 @@ class GoAML(Parser):
                         yield from self._person(src, "xml:/report/reporting_person", el, "reporting person")
                         el.clear()
                     elif el.tag == "report_indicators":
-                        head["indicators"] = ",".join(x.text.strip() for x in el.iter("indicator") if x.text)
+                        head["indicators"] = ",".join(v for x in el.iter("indicator") if (v := _value(x.text)))
                     el.clear()
         except (DefusedXmlException, ParseError) as e:
             refused = True
@@ -300,8 +306,10 @@ class GoAML(Parser):
             if person is not None:
                 signatories += self._person(src, f"{loc}/related_persons/account_related_person[{i}]/t_person", person,
                                             "account related person", account=acct, relation=_text(rel, "role"))
+        # the account's name as the report gives it: its own, its company holder's, or a signatory whose role
+        # is account holder (ACHLD); never a mere signatory's or related person's
         name = _text(el, "account_name") or (holder_recs[0].name if holder_recs else None) or \
-            next((r.name for r in signatories if isinstance(r, Contact)), None)
+            next((r.name for r in signatories if isinstance(r, Contact) and r.extra.get("relation") == "ACHLD"), None)
         c = Contact(prov=self.prov(src, loc), source="goaml", name=name, organisation=_text(el, "institution_name"),
                     extra=_clean({"role": f"{role}", "account": acct, "iban": iban, "swift": _text(el, "swift"),
                                   "institution_code": _text(el, "institution_code"), "branch": _text(el, "branch"),
