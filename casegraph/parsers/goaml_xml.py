@@ -159,7 +159,8 @@ class GoAML(Parser):
                         yield from self._person(src, "xml:/report/reporting_person", el, "reporting person")
                         el.clear()
                     elif el.tag == "report_indicators":
-                        head["indicators"] = ",".join(v for x in el.iter("indicator") if (v := _value(x.text)))
+                        if found := [v for x in el.iter("indicator") if (v := _value(x.text))]:
+                            head["indicators"] = ",".join(found)
                     el.clear()
         except (DefusedXmlException, ParseError) as e:
             refused = True
