@@ -390,12 +390,15 @@ def gather_scatter(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
 def pass_through(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     hours = int(s.pass_hours)
     rows = store.con.execute(f"""
-        WITH ev AS (SELECT i.b AS acct, i.id AS in_id, list(o.id ORDER BY o.t, o.id) AS out_ids
-                    FROM {_X} i JOIN {_X} o ON o.a = i.b AND o.t >= i.t AND o.t <= i.t + INTERVAL {hours} HOUR
-                                             AND o.currency IS NOT DISTINCT FROM i.currency
-                    WHERE i.b IS NOT NULL AND i.amount > 0
-                    GROUP BY i.b, i.id, i.amount
-                    HAVING sum(o.amount) >= i.amount * ? AND sum(o.amount) <= i.amount),
+        WITH legs AS (SELECT b AS acct, currency, t, id, amount AS v_in, NULL::DECIMAL(38, 18) AS v_out, NULL::VARCHAR AS out_id
+                      FROM {_X} WHERE b IS NOT NULL AND amount > 0
+                      UNION ALL
+                      SELECT a, currency, t, id, NULL, amount, id FROM {_X} WHERE a IS NOT NULL),
+        -- what left each account, in the same currency, from each arrival to `hours` later (a window, not a join)
+        w AS (SELECT *, sum(v_out) OVER win AS out_sum, list(out_id) OVER win AS out_ids FROM legs
+              WINDOW win AS (PARTITION BY acct, currency ORDER BY t RANGE BETWEEN CURRENT ROW AND INTERVAL {hours} HOUR FOLLOWING)),
+        ev AS (SELECT acct, id AS in_id, list_filter(out_ids, lambda x: x IS NOT NULL) AS out_ids FROM w
+               WHERE v_in IS NOT NULL AND out_sum >= v_in * ? AND out_sum <= v_in),
         hit AS (SELECT acct, count(*) AS n FROM ev GROUP BY acct HAVING count(*) >= ?),
         -- the figures are sums of the distinct transfers cited: one out-transfer can follow two in-transfers
         cited AS (SELECT DISTINCT acct, in_id AS id, 'in' AS side FROM ev SEMI JOIN hit USING (acct)
