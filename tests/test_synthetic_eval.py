@@ -20,8 +20,5 @@ def test_detectors_find_what_was_planted(tmp_path):
     for typ in ("fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "structuring", "pass-through",
                 "bipartite", "stack"):
         assert result[typ]["recall"] == 1.0, (typ, result[typ])
-    for typ in ("structuring", "stack"):  # payroll → staff → shop is a real scatter-gather look-alike
+    for typ in ("gather-scatter", "structuring", "stack"):  # payroll → staff → shop is a real scatter-gather look-alike
         assert result[typ]["precision_any"] == 1.0, (typ, result[typ])
-    # gather-scatter needs 3 senders and 3 receivers by default (chosen on the AMLSim tuning run, whose
-    # gather-scatters have 2-5 of each): ordinary hubs of this ledger reach that too
-    assert result["gather-scatter"]["precision_any"] >= 0.5, result["gather-scatter"]

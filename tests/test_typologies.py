@@ -169,16 +169,25 @@ def test_cycles_of_five_and_out_of_order_and_configurable_length(tmp_path):
 
 def test_fan_in_with_four_senders_at_default_thresholds(tmp_path):
     b = Book()
-    planted = [b.pay(f"S{i}", "HUB", 150, 24 * 3 * i) for i in range(4)]  # AMLSim fan-in: 5 members, 4 senders, 9 days
-    b.pay("S9", "HUB", 150, 24 * 60)  # weeks later: not in the window
+    b.pay("OLD1", "OLD2", 10, 0)  # the case's data reach back more than a year: the new-counterparty filter applies
+    day = 24 * 400
+    planted = [b.pay(f"S{i}", "HUB", 150, day + 24 * 3 * i) for i in range(4)]  # AMLSim fan-in: 4 senders, 9 days
+    b.pay("S9", "HUB", 150, day + 24 * 60)  # weeks later: not in the window
     findings, _, _ = _run(tmp_path, b.rows, "fan")
     (f,) = [f for f in findings if f.kind == "fan-in"]
     assert {e["locator"] for e in f.evidence} == set(planted)
-    assert f.attrs["thresholds"]["days"] == 10 and f.attrs["thresholds"]["min_counterparties"] == 4
-    assert "4 or more within 10 days" in f.summary
-    assert f.attrs["thresholds"]["new_counterparty_days"].startswith("not applied: the transfers span 60 days")
+    assert f.attrs["thresholds"] == {"days": 10, "min_counterparties": 4, "new_counterparty_days": 180}
+    assert "4 or more within 10 days" in f.summary and "new counterparties" in f.summary
     strict, _, _ = _run(tmp_path, b.rows, "fan5", fan_count=5)
     assert not [f for f in strict if f.kind == "fan-in"]
+    # on a short case the filter cannot apply: the volume thresholds for data without that history
+    short, _, _ = _run(tmp_path, b.rows[1:], "short")
+    assert not [f for f in short if f.kind == "fan-in"]  # 4 senders: under the 5 of short data
+    five = Book()
+    [five.pay(f"S{i}", "HUB", 150, 24 * i) for i in range(5)]
+    (g,) = [f for f in _run(tmp_path, five.rows, "short5")[0] if f.kind == "fan-in"]
+    assert g.attrs["thresholds"]["min_counterparties"] == 5 and g.attrs["thresholds"]["days"] == 7
+    assert g.attrs["thresholds"]["new_counterparty_days"].startswith("not applied: the transfers span 4 days")
 
 
 def test_every_figure_is_the_sum_of_what_is_cited_per_currency(tmp_path, found):
@@ -235,10 +244,10 @@ def test_failed_and_untimed_transfers_are_left_out_and_counted(tmp_path):
     b.rows[0].status = "failed"
     b.pay("V8", "R", 100, 12)
     b.rows[-1].ts = None
-    findings, _, skip = _run(tmp_path, b.rows, "fail")
+    findings, _, skip = _run(tmp_path, b.rows, "fail", fan_count=4)
     assert skip == {"failed": 1, "without a time": 1, "without an amount": 0, "with one end only (used by structuring alone)": 0}
     assert not [f for f in findings if f.kind == "fan-in"]  # 3 senders left: below the threshold
-    with_failed, _, _ = _run(tmp_path, b.rows, "fail2", include_failed=True)
+    with_failed, _, _ = _run(tmp_path, b.rows, "fail2", include_failed=True, fan_count=4)
     (f,) = [f for f in with_failed if f.kind == "fan-in"]
     assert f.attrs["failed_included"] is True and f.attrs["skipped"]["failed"] == 0
     assert f.attrs["skipped"]["without a time"] == 1
@@ -253,5 +262,5 @@ def test_new_counterparty_filter_on_a_long_history(tmp_path):
     fans = {f.subject: f for f in findings if f.kind == "fan-in"}
     assert set(fans) == {"AGENT"} and {e["locator"] for e in fans["AGENT"].evidence} == set(new)
     assert fans["AGENT"].attrs["thresholds"]["new_counterparty_days"] == 180 and "new counterparties" in fans["AGENT"].summary
-    off, _, _ = _run(tmp_path, b.rows, "fresh0", fresh_days=0)
+    off, _, _ = _run(tmp_path, b.rows, "fresh0", fresh_days=0, fan_count=4, fan_days=10)
     assert {f.subject for f in off if f.kind == "fan-in"} == {"AGENT", "SHOP"} and regulars

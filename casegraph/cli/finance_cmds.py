@@ -86,14 +86,16 @@ def _typology_defaults():
 @click.option("--currency", default="LKR", show_default=True, help="Currency of the threshold.")
 @click.option("--below", default="0.10", show_default=True, help="How far under the threshold counts as 'just under' (fraction).")
 @click.option("--days", default=7, show_default=True, help="Window for structuring.")
-@click.option("--fan-days", type=int, default=lambda: _typology_defaults().fan_days, show_default="10",
-              help="Window for fan-in/out, scatter-gather, gather-scatter and bipartite.")
-@click.option("--count", type=int, default=lambda: _typology_defaults().fan_count, show_default="4",
-              help="Distinct counterparties that make a fan-in or fan-out.")
+@click.option("--fan-days", type=int, default=None,
+              help="Window for fan-in/out, scatter-gather, gather-scatter and bipartite [default: 10 with the "
+                   "new-counterparty filter, 7 without].")
+@click.option("--count", type=int, default=None,
+              help="Distinct counterparties that make a fan-in or fan-out [default: 4 with the new-counterparty "
+                   "filter, 5 without].")
 @click.option("--scatter-count", type=int, default=lambda: _typology_defaults().scatter_count, show_default="3",
               help="Intermediaries that make a scatter-gather.")
-@click.option("--gather-count", type=int, default=lambda: _typology_defaults().gather_count, show_default="3",
-              help="Senders, and receivers, that make a gather-scatter.")
+@click.option("--gather-count", type=int, default=None,
+              help="Senders, and receivers, that make a gather-scatter [default: 3 with the new-counterparty filter, 5 without].")
 @click.option("--cycle-days", type=int, default=lambda: _typology_defaults().cycle_days, show_default="20", help="Window for a cycle.")
 @click.option("--cycle-min-length", type=int, default=lambda: _typology_defaults().cycle_min_length, show_default="3")
 @click.option("--cycle-max-length", type=int, default=lambda: _typology_defaults().cycle_max_length, show_default="10")

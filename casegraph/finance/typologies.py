@@ -48,10 +48,14 @@ class Settings:
     below: Decimal = Decimal("0.10")  # "just under": within 10 % below the threshold
     structuring_days: int = 7
     structuring_count: int = 3
-    fan_days: int = 10  # chosen on the AMLSim tuning run (alert periods there run 5-20 days)
-    fan_count: int = 4  # distinct counterparties: AMLSim fan-ins have 4-9 senders
+    # None: chosen by the data. With the new-counterparty filter (histories long enough), 4 counterparties
+    # within 10 days and gather-scatters of 3 + 3, chosen on the AMLSim tuning run (its fan-ins have 4-9
+    # senders over 5-20 days); without it (shorter data), 5 within 7 days and 5 + 5, which keep ordinary
+    # hubs (shops, payroll) of the project's labelled ledger out. A number given is used as it is.
+    fan_days: int | None = None
+    fan_count: int | None = None
     scatter_count: int = 3  # intermediaries of a scatter-gather
-    gather_count: int = 3  # senders and receivers of a gather-scatter, each
+    gather_count: int | None = None  # senders and receivers of a gather-scatter, each
     cycle_days: int = 20
     cycle_min_length: int = 3  # transfers; 2 would be every loan and its repayment
     cycle_max_length: int = 10  # AMLSim cycles have 5-10 members
@@ -73,9 +77,12 @@ class Settings:
             raise ValueError(f"cycle_order must be 'any' or 'time', not {self.cycle_order!r}")
         if not 2 <= self.cycle_min_length <= self.cycle_max_length <= 12:
             raise ValueError("cycle lengths must satisfy 2 <= min <= max <= 12")
-        for name in ("structuring_days", "structuring_count", "fan_days", "fan_count", "scatter_count", "gather_count",
+        for name in ("structuring_days", "structuring_count", "scatter_count",
                      "cycle_days", "pass_hours", "pass_count", "bipartite_payers", "bipartite_receivers"):
             if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        for name in ("fan_days", "fan_count", "gather_count"):
+            if getattr(self, name) is not None and int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1")
 
 
@@ -111,14 +118,16 @@ def detect(store: CaseStore, s: Settings | None = None, only: tuple[str, ...] | 
 def _fresh_applicable(store: CaseStore, s: Settings) -> Settings:
     """The new-counterparty filter needs data reaching back `fresh_days` before what it judges: on a
     case spanning less than twice that, it is not applied (and the findings say so)."""
-    if not s.fresh_days:
-        return s
     span = store.con.execute(f"SELECT date_diff('day', min(t), max(t)) FROM {_X}").fetchone()[0] or 0
-    if span >= 2 * s.fresh_days:
-        return s
-    off = replace(s, fresh_days=0)
-    off.fresh_note = (f"not applied: the transfers span {span} days, under twice the {s.fresh_days}-day look-back")
-    return off
+    note = None
+    if s.fresh_days and span < 2 * s.fresh_days:
+        note = f"not applied: the transfers span {span} days, under twice the {s.fresh_days}-day look-back"
+        s = replace(s, fresh_days=0)
+    with_history = bool(s.fresh_days)
+    s = replace(s, fan_days=s.fan_days or (10 if with_history else 7), fan_count=s.fan_count or (4 if with_history else 5),
+                gather_count=s.gather_count or (3 if with_history else 5))
+    s.fresh_note = note
+    return s
 
 
 def _prepare(store: CaseStore, s: Settings) -> None:
