@@ -72,34 +72,74 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
                       + (f" Transactions left out of the graph: {skipped}." if skipped else ""))
 
 
+_TS = None  # the detector's defaults, read once for the option defaults
+
+
+def _typology_defaults():
+    global _TS
+    if _TS is None:
+        from ..finance.typologies import Settings
+        _TS = Settings()
+    return _TS
+
+
 @click.command("typologies")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
 @click.option("--threshold", default="1000000", show_default=True, help="Reporting threshold for structuring (FTRA: LKR 1,000,000).")
 @click.option("--currency", default="LKR", show_default=True, help="Currency of the threshold.")
 @click.option("--below", default="0.10", show_default=True, help="How far under the threshold counts as 'just under' (fraction).")
-@click.option("--days", default=7, show_default=True, help="Window for structuring, fan-in/out, scatter-gather and gather-scatter.")
-@click.option("--count", default=5, show_default=True, help="Distinct counterparties that make a fan-in/out, scatter or gather.")
+@click.option("--days", default=7, show_default=True, help="Window for structuring.")
+@click.option("--fan-days", type=int, default=None,
+              help="Window for fan-in/out, scatter-gather, gather-scatter and bipartite [default: 10 with the "
+                   "new-counterparty filter, 7 without].")
+@click.option("--count", type=int, default=None,
+              help="Distinct counterparties that make a fan-in or fan-out [default: 4 with the new-counterparty "
+                   "filter, 5 without].")
+@click.option("--scatter-count", type=int, default=lambda: _typology_defaults().scatter_count, show_default="3",
+              help="Intermediaries that make a scatter-gather.")
+@click.option("--gather-count", type=int, default=None,
+              help="Senders, and receivers, that make a gather-scatter [default: 3 with the new-counterparty filter, 5 without].")
+@click.option("--cycle-days", type=int, default=lambda: _typology_defaults().cycle_days, show_default="20", help="Window for a cycle.")
+@click.option("--cycle-min-length", type=int, default=lambda: _typology_defaults().cycle_min_length, show_default="3")
+@click.option("--cycle-max-length", type=int, default=lambda: _typology_defaults().cycle_max_length, show_default="10")
+@click.option("--cycle-order", type=click.Choice(["any", "time"]), default="any", show_default=True,
+              help="'time': only cycles whose transfers run in time order.")
+@click.option("--new-counterparty-days", "fresh_days", type=int, default=lambda: _typology_defaults().fresh_days, show_default="180",
+              help="Count only transfers between accounts with none between them in that many days before (0: off); "
+                   "applied when the data span at least twice that.")
 @click.option("--pass-hours", default=48, show_default=True, help="Window for rapid pass-through.")
-def typologies_cmd(case, threshold, currency, below, days, count, pass_hours) -> None:
+@click.option("--include-failed", is_flag=True, help="Also use transfers the source marks failed or reverted.")
+def typologies_cmd(case, threshold, currency, below, days, fan_days, count, scatter_count, gather_count, cycle_days,
+                   cycle_min_length, cycle_max_length, cycle_order, fresh_days, pass_hours, include_failed) -> None:
     """Detect laundering typologies in the case's transactions and write them as findings:
     structuring, fan-in, fan-out, cycles (round-tripping), scatter-gather, gather-scatter,
-    rapid pass-through. Each finding lists the transfers that make it, with their locators."""
+    rapid pass-through, bipartite and stack. Each finding lists the transfers that make it, with
+    their locators, states its thresholds and sums its amounts per currency."""
+    from ..amounts import format_amount
     from ..findings import write_findings
-    from ..finance.typologies import Settings, detect
+    from ..finance.typologies import Settings, detect, skipped
 
     try:
         settings = Settings(threshold=Decimal(threshold), threshold_currency=currency, below=Decimal(below),
-                            structuring_days=days, fan_days=days, fan_count=count, pass_hours=pass_hours)
-    except InvalidOperation as e:
+                            structuring_days=days, fan_days=fan_days, fan_count=count, scatter_count=scatter_count,
+                            gather_count=gather_count, cycle_days=cycle_days, cycle_min_length=cycle_min_length,
+                            cycle_max_length=cycle_max_length, cycle_order=cycle_order, fresh_days=fresh_days,
+                            pass_hours=pass_hours, include_failed=include_failed)
+    except (InvalidOperation, ValueError) as e:
         fail(f"bad option: {e}", 2)
     with open_case(case) as c:
         findings = detect(c.store, settings)
+        left_out = skipped(c.store, settings)
         digest = write_findings(c.store, findings, "typologies")
         c.log("typologies", state=("findings",), details={k: str(v) for k, v in settings.__dict__.items()},
-              outputs=[{"findings": len(findings), "sha256": digest}])
-        console.print(table("Typologies", ["kind", "subject", "finding", "transfers"],
-                            [(f.kind, f.subject, f.title, f.attrs["transfers"]) for f in findings]))
-        console.print(f"{len(findings)} findings written (detector 'typologies').")
+              outputs=[{"findings": len(findings), "sha256": digest, "skipped": left_out}])
+        console.print(table("Typologies", ["kind", "subject", "finding", "transfers", "amounts"],
+                            [(f.kind, f.subject, f.title, f.attrs["transfers"], ", ".join(
+                                format_amount(Decimal(v), k) for k, v in f.attrs["totals"].items())) for f in findings]))
+        gone = ", ".join(f"{v} {k}" for k, v in left_out.items() if v)
+        console.print(f"{len(findings)} findings written (detector 'typologies')."
+                      + (f" Transfers left out: {gone}." if gone else " No transfer was left out.")
+                      + ("" if include_failed else " Failed or reverted transfers are left out (--include-failed to use them)."))
 
 
 @click.command("acquire-eth")
