@@ -146,14 +146,19 @@ def _run_of(data: pa.Table) -> tuple[str, str, str] | None:
     return tuple(key)
 
 
-def _view_sql(table: str, files: list[str]) -> str:
-    """The record table as one view: its row table and its Parquet segments, with the same columns."""
+def _view_sql(table: str, with_segments: bool) -> str:
+    """The record table as one view: its row table and its Parquet segments, with the same columns.
+    The segments are read by a glob over the table's folder, not a list of files: a list made every
+    commit rebuild the view, and binding it reads every file's footer, so ingesting many small
+    exhibits slowed with each one (quadratic). The folder holds exactly the registered segments:
+    files are renamed into place as they are registered, removed when their registration is, and
+    any left by a crash are swept when the store is next opened."""
     cols = RECORD_COLUMNS[table]
     sql = f"SELECT {', '.join(c for c, _, _ in cols)} FROM {rows_table(table)}"
-    if files:
+    if with_segments:
         sql += (f"\nUNION ALL SELECT {cols[0][1]} AS id, "
                 + ", ".join(f"CAST({c} AS {t.replace(' NOT NULL', '')}) AS {c}" for c, t, _ in cols[1:])
-                + f" FROM {segments.read_sql(files)}")
+                + f" FROM {segments.read_sql([segments.table_glob(table)])}")
     return f"CREATE OR REPLACE VIEW {table} AS {sql}"
 
 
@@ -266,6 +271,7 @@ class CaseStore:
         self._sealed: list[str] = []  # segments this transaction finished and registered: their files go if it rolls back
         self._dropped: list[str] = []  # segments this transaction cleared: their files go once it commits
         self._in_transaction = False
+        self._with_segments: set[str] = set()  # tables whose view reads segments
         if not read_only:
             self.migrate()
 
@@ -293,14 +299,16 @@ class CaseStore:
         if gone:
             warnings.warn(f"{self.segments_dir}: removed {len(gone)} segment file(s) that no commit registered "
                           "(left by an interrupted ingest)", stacklevel=2)
-        self._refresh_views()
+        self._refresh_views(force=True)
 
-    def _refresh_views(self) -> None:
-        files: dict[str, list[str]] = defaultdict(list)
-        for table, file in self.con.execute("SELECT tbl, file FROM segments ORDER BY written_at, file").fetchall():
-            files[table].append(file)
+    def _refresh_views(self, force: bool = False) -> None:
+        """Re-make the views of the tables that gained their first segment or lost their last one
+        (every view at open): adding one more segment to a table needs no new view."""
+        have = {r[0] for r in self.con.execute("SELECT DISTINCT tbl FROM segments").fetchall()}
         for table in RECORD_COLUMNS:
-            self.con.execute(_view_sql(table, files.get(table, [])))
+            if force or (table in have) != (table in self._with_segments):
+                self.con.execute(_view_sql(table, table in have))
+        self._with_segments = have
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
