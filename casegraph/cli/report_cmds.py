@@ -116,14 +116,15 @@ def verify_cmd(bundle, expect_key, trusted_keys, case_dir) -> None:
     for line in v.problems:
         console.print(f"  [bold red]problem:[/] {line}", soft_wrap=True)
     if v.verdict == "VERIFIED":
-        console.print(f"[bold green]VERIFIED[/]: {bundle} is complete and unaltered; signed by trusted key {v.fingerprint}")
+        console.print(f"[bold green]VERIFIED[/]: {bundle} is complete and unaltered; signed by trusted key {v.fingerprint}",
+                      soft_wrap=True)
     elif v.verdict == "UNTRUSTED SIGNER":
         console.print(f"[bold red]UNTRUSTED SIGNER[/]: {bundle} is intact as signed, but by key {v.fingerprint}, which no "
                       "trusted key list names: anyone can make such a bundle. Compare the key with the examiner's stated "
                       "fingerprint (--expect-key) or a trusted-keys file.", soft_wrap=True)
         raise SystemExit(1)
     else:
-        console.print(f"[bold red]NOT VERIFIED[/]: {len(v.problems)} problem(s) in {bundle}")
+        console.print(f"[bold red]NOT VERIFIED[/]: {len(v.problems)} problem(s) in {bundle}", soft_wrap=True)
         raise SystemExit(1)
 
 
