@@ -1,7 +1,10 @@
 """Forged evidence bundles: each attack made, and the exact verdict asserted.
 
 The bag layout follows BagIt (RFC 8493): bagit.txt, bag-info.txt, manifest-<alg>.txt and
-tagmanifest-<alg>.txt at the root, the payload under data/. A forger who does not hold the
+tagmanifest-<alg>.txt at the root, the payload under data/. The invalid-bag cases (a file in no
+manifest, a file listed twice, a deleted file, Payload-Oxum) follow the list a production bag
+verifier tested, alexwlchan/alexwlchan.net src/_posts/2025/2025-02-08-bagit-errors.md (Wellcome
+Collection's storage service). A forger who does not hold the
 examiner's key rebuilds the manifests (and Payload-Oxum) and signs with a key of their own; only
 trust in the key can catch a forgery made that carefully.
 """
@@ -142,6 +145,8 @@ def test_bundle_signed_with_anothers_key_is_untrusted(demo, examiner, tmp_path):
     (lambda r: (r / "data" / "evidence.lnk").symlink_to("/etc/passwd"),
      "data/evidence.lnk is a symbolic link, not part of the bundle (added)"),
     (lambda r: (r / "data" / "notes.txt").write_text("planted"), "data/notes.txt is not listed in manifest-sha256.txt (file added)"),
+    (lambda r: (r / "manifest-sha256.txt").write_text((r / "manifest-sha256.txt").read_text() + "0" * 64 + "  data/report.html\n"),
+     "manifest-sha256.txt lists data/report.html twice"),
 ])
 def test_everything_in_the_bag_is_checked(bundle, tmp_path, attack, problem):
     copy = tmp_path / "b"

@@ -306,3 +306,23 @@ def test_many_exhibits_keep_the_views_and_intake_steady(case_dir, tmp_path):
         views = c.store.one("SELECT sql FROM duckdb_views() WHERE view_name = 'messages'")[0]
         assert "messages/*/*/*/*.parquet" in views
         assert verify_case(c).ok
+
+
+def test_unreadable_file_in_a_directory_is_skipped_and_logged(case_dir, tmp_path, monkeypatch):
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    (seized / "a.txt").write_text("a\n")
+    (seized / "locked.db").write_text("b\n")
+    real = open
+
+    def denied(path, *a, **k):  # chmod 000 cannot stop root, who runs CI: deny the open itself
+        if str(path).endswith("locked.db"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(evidence, "open", denied, raising=False)
+    out = cli("evidence", "add", case_dir, seized, *META)
+    assert "1 stored, 0 duplicates, 1 skipped" in out
+    assert f"skipped: {seized / 'locked.db'}: cannot be read: Permission denied" in out
+    assert not [n for n in os.listdir(case_dir / "evidence") if n.startswith(".incoming-")]
+    assert actions(case_dir).count("intake-skipped") == 1

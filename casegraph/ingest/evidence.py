@@ -40,6 +40,14 @@ class IntakeError(CaseGraphError):
     code = 1
 
 
+class Unreadable(IntakeError):
+    """The original cannot be opened (permission denied): nothing was copied."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{printable(path)}: {reason}")
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Intake:
     path: Path
@@ -152,8 +160,8 @@ def take_in(case: Case, paths: list[Path], exhibit_id: str, *, tick: Callable[[I
         if isinstance(item, Path):
             try:
                 r = add_evidence(case, item, exhibit_id, actor=actor, **meta)
-            except PermissionError as e:
-                item = Skipped(item, "unreadable", f"cannot be read: {e.strerror}")
+            except Unreadable as e:  # permission denied: logged and shown, and the rest go on
+                item = Skipped(item, "unreadable", e.reason)
             else:
                 out.taken.append(r)
                 if tick:
@@ -181,10 +189,14 @@ def add_evidence(case: Case, path: Path, exhibit_id: str, *, seized_from: str | 
     if not stat.S_ISREG(st.st_mode):
         raise IntakeError(f"{printable(path)}: {_kind(st.st_mode)}, not a regular file: not taken in", 2)
     store = case.store
+    try:
+        src = open(path, "rb")
+    except OSError as e:
+        raise Unreadable(path, f"cannot be read: {e.strerror or e}") from e
     fd, tmp_name = tempfile.mkstemp(prefix=INCOMING, dir=case.evidence_dir)
     tmp = Path(tmp_name)
     try:
-        with open(path, "rb") as src, os.fdopen(fd, "wb") as sink:
+        with src, os.fdopen(fd, "wb") as sink:
             d = digest_stream(src, sink)
             sink.flush()
             os.fsync(sink.fileno())

@@ -85,7 +85,10 @@ def _manifest(path: Path, v: BundleVerdict) -> dict[str, str]:
     for line in text.splitlines():
         if line.strip():
             digest, _, name = line.partition(" ")
-            out[name.strip().lstrip("*")] = digest.lower()
+            name = name.strip().lstrip("*")
+            if name in out:  # which of two checksums would count? (RFC 8493: each file listed once)
+                v.problems.append(f"{path.name} lists {name} twice")
+            out[name] = digest.lower()
     return out
 
 
