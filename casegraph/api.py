@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
@@ -30,7 +29,7 @@ import pyarrow as pa
 from .case import Case as _CaseDir
 from .findings import Finding as _Finding
 from .findings import write_findings
-from .store import CaseStore, TimeNormaliser
+from .store import CaseStore
 
 __all__ = ["Case", "FindingView", "Person", "Result", "Source", "open"]
 
@@ -144,13 +143,10 @@ class Case:
     """A case directory opened for analysis. Use `casegraph.open`."""
 
     def __init__(self, root: Path, examiner: str | None = None):
-        self._dir = _CaseDir(root)
+        # read-only: the store opens read-only (DuckDB refuses every write) under a shared case lock;
+        # writable: the exclusive lock, as a CLI command that changes the case takes it
+        self._dir = _CaseDir(root, read_only=examiner is None).acquire(f"casegraph.open ({examiner or 'read-only'})")
         self.examiner = examiner
-        if examiner is None:
-            # the case's own Case object, with its store opened read-only: DuckDB refuses every write
-            tz = self._dir.info.timezone or None
-            self._dir.__dict__["store"] = CaseStore(root / "case.duckdb", TimeNormaliser(ZoneInfo(tz) if tz else None, tz),
-                                                    read_only=True)
 
     # -- the case ----------------------------------------------------------------------------
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 import getpass
 import os
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -13,14 +13,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
+import duckdb
+
+from .errors import CaseGraphError
 from .ingest.custody import GENESIS, CustodyLog
+from .lock import CaseLock
 from .store import CaseStore, TimeNormaliser
 
 CASE_FILE = "case.toml"
+STORE_FILE = "case.duckdb"
 
 
-class CaseError(Exception):
-    pass
+class CaseError(CaseGraphError):
+    """A case folder that cannot be used as it is (missing, malformed case.toml, damaged store)."""
 
 
 @dataclass
@@ -34,15 +39,21 @@ class CaseInfo:
 
 
 class Case:
-    def __init__(self, root: Path | str):
+    def __init__(self, root: Path | str, *, read_only: bool = False):
         self.root = Path(root)
+        self.read_only = read_only  # open the store read-only (commands that only look)
+        self.lock: CaseLock | None = None  # held from `acquire` until `close`
         cfg = self.root / CASE_FILE
         if not cfg.is_file():
             raise CaseError(f"{self.root}: not a case directory (no {CASE_FILE}); create one with 'casegraph case init'")
-        with open(cfg, "rb") as f:
-            self.config = tomllib.load(f)
-        self.info = CaseInfo(**self.config["case"])
+        self.config = _read_config(cfg)
+        self.info = _case_info(cfg, self.config)
         self.custody = CustodyLog(self.root / "custody.jsonl")
+
+    def acquire(self, command: str, wait: float = 0, on_wait=None) -> Case:
+        """Take the case lock before anything else (exclusive to write, shared to read); see `lock`."""
+        self.lock = CaseLock(self.root, command, shared=self.read_only).acquire(wait, on_wait)
+        return self
 
     @classmethod
     def create(cls, root: Path | str, case_no: str, examiner: str, title: str = "", agency: str = "",
@@ -74,12 +85,26 @@ class Case:
     @cached_property
     def store(self) -> CaseStore:
         tz = self.info.timezone or None
-        return CaseStore(self.root / "case.duckdb", TimeNormaliser(ZoneInfo(tz) if tz else None, tz))
+        path = self.root / STORE_FILE
+        try:
+            return CaseStore(path, TimeNormaliser(ZoneInfo(tz) if tz else None, tz), read_only=self.read_only)
+        except duckdb.IOException as e:
+            if "lock" in str(e).lower():
+                raise CaseError(f"{path}: open in another process ({_duckdb_reason(e)}); wait for it to finish, or "
+                                "run again with 'casegraph --wait SECONDS ...'", 1) from e
+            raise CaseError(f"{path}: not a readable DuckDB database ({_duckdb_reason(e)}); restore it from your "
+                            f"backup of the case (the evidence/ folder and custody.jsonl are not affected)") from e
+        except duckdb.Error as e:
+            raise CaseError(f"{path}: the case store cannot be opened ({_duckdb_reason(e)}); restore it from your "
+                            f"backup of the case (the evidence/ folder and custody.jsonl are not affected)") from e
 
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
             del self.__dict__["store"]
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def __enter__(self) -> Case:
         return self
@@ -133,3 +158,43 @@ class Case:
     def anchors(self) -> list[tuple[int, str]]:
         """Every anchored event, oldest first (a case from before anchors were kept holds only its newest)."""
         return [(int(s), h) for s, h in self.store.con.execute("SELECT seq, hash FROM custody_anchor ORDER BY rowid").fetchall()]
+
+def _read_config(cfg: Path) -> dict[str, Any]:
+    try:
+        with open(cfg, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise CaseError(f"{cfg}: not valid TOML ({e}); correct that line, or restore case.toml from your backup") from e
+    except UnicodeDecodeError as e:
+        raise CaseError(f"{cfg}: not UTF-8 text (byte {e.start}); save it as UTF-8, or restore it from your backup") from e
+
+
+def _case_info(cfg: Path, config: dict[str, Any]) -> CaseInfo:
+    """The [case] table, every key known, the time zone a real one: else an error naming the fix."""
+    table = config.get("case")
+    if not isinstance(table, dict):
+        raise CaseError(f"{cfg}: no [case] table; restore case.toml from your backup (it needs at least "
+                        f"case_no and examiner)")
+    known = [f.name for f in fields(CaseInfo)]
+    unknown = [k for k in table if k not in known]
+    if unknown:
+        raise CaseError(f"{cfg}: unknown key {', '.join(map(repr, unknown))} in [case]; remove or rename it "
+                        f"(known keys: {', '.join(known)})")
+    missing = [f.name for f in fields(CaseInfo) if f.default is MISSING and f.name not in table]
+    if missing:
+        raise CaseError(f"{cfg}: [case] lacks {', '.join(map(repr, missing))}; add it (e.g. examiner = \"IP Perera\")")
+    wrong = [k for k, v in table.items() if not isinstance(v, str)]
+    if wrong:
+        raise CaseError(f"{cfg}: [case] {', '.join(map(repr, wrong))} must be text in quotes")
+    zone = table.get("timezone")
+    if zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError) as e:
+            raise CaseError(f"{cfg}: unknown time zone {zone!r} in [case] timezone; use an IANA name such as "
+                            f"Asia/Colombo") from e
+    return CaseInfo(**table)
+
+
+def _duckdb_reason(e: Exception) -> str:
+    return str(e).removeprefix("IO Error: ").splitlines()[0]

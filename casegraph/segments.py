@@ -147,6 +147,11 @@ class SegmentWriter:
             self.tmp.unlink(missing_ok=True)
 
 
+def table_glob(table: str) -> str:
+    """Every committed segment of a table (relative to the segments folder; `.tmp` files excluded)."""
+    return f"{table}/*/*/*/*.parquet"
+
+
 def read_sql(files: list[str]) -> str:
     """A DuckDB table function reading these segments, the provenance columns taken from their paths.
     By name, so that segments written before a column was added read it as NULL."""

@@ -155,16 +155,21 @@ def _run_of(data: pa.Table) -> tuple[str, str, str] | None:
     return tuple(key)
 
 
-def _view_sql(table: str, files: list[str], have: set[str] | None = None) -> str:
+def _view_sql(table: str, with_segments: bool, have: set[str] | None = None) -> str:
     """The record table as one view: its row table and its Parquet segments, with the same columns.
-    `have`: the columns the segments hold; one that no segment holds yet (added later) reads as NULL."""
+    The segments are read by a glob over the table's folder, not a list of files: a list made every
+    commit rebuild the view, and binding it reads every file's footer, so ingesting many small
+    exhibits slowed with each one (quadratic). The folder holds exactly the registered segments:
+    files are renamed into place as they are registered, removed when their registration is, and
+    any left by a crash are swept when the store is next opened. `have`: the columns the segments
+    hold; one that no segment holds yet (added to the schema later) reads as NULL."""
     cols = RECORD_COLUMNS[table]
     sql = f"SELECT {', '.join(c for c, _, _ in cols)} FROM {rows_table(table)}"
-    if files:
+    if with_segments:
         sql += (f"\nUNION ALL SELECT {cols[0][1]} AS id, "
                 + ", ".join(f"CAST({c if have is None or c in have or c in segments.PARTITION_COLUMNS else 'NULL'} "
                             f"AS {t.replace(' NOT NULL', '')}) AS {c}" for c, t, _ in cols[1:])
-                + f" FROM {segments.read_sql(files)}")
+                + f" FROM {segments.read_sql([segments.table_glob(table)])}")
     return f"CREATE OR REPLACE VIEW {table} AS {sql}"
 
 
@@ -353,7 +358,9 @@ class CaseStore:
         self._in_transaction = False
         self._flagged: list[tuple[Provenance, datetime, str]] = []  # DST fold/gap times awaiting their issue
         self._columns_of: dict[str, frozenset[str]] = {}
+        self._union: dict[str, tuple[set[str], frozenset[str]]] = {}  # per table: segments seen, their columns
         self.time_issues = 0  # DST warnings the store wrote (the ingest counts them with the parser's)
+        self._view_columns: dict[str, frozenset[str]] = {}  # per table with segments: the columns its view reads
         if not read_only:
             self.migrate()
 
@@ -383,20 +390,43 @@ class CaseStore:
         if gone:
             warnings.warn(f"{self.segments_dir}: removed {len(gone)} segment file(s) that no commit registered "
                           "(left by an interrupted ingest)", stacklevel=2)
-        self._refresh_views()
+        self._refresh_views(force=True)
 
-    def _refresh_views(self) -> None:
-        files: dict[str, list[str]] = defaultdict(list)
-        for table, file in self.con.execute("SELECT tbl, file FROM segments ORDER BY written_at, file").fetchall():
-            files[table].append(file)
+    def _refresh_views(self, force: bool = False) -> None:
+        """Re-make the views of the tables whose segments changed what the view must read: a first or
+        last segment, or a segment with a column the others lack (every view at open). One more segment
+        with the same columns needs no new view: the glob reads it."""
+        files: dict[str, set[str]] = defaultdict(set)
+        for table, file in self.con.execute("SELECT tbl, file FROM segments").fetchall():
+            files[table].add(file)
         for table in RECORD_COLUMNS:
-            have = set().union(*(self._segment_columns(f) for f in files.get(table, [])))
+            cols = self._table_columns(table, files.get(table, set()))
+            if not force and cols == self._view_columns.get(table):
+                continue  # one more segment with the same columns: the glob already reads it
             try:
-                self.con.execute(_view_sql(table, files.get(table, []), have))
+                self.con.execute(_view_sql(table, cols is not None, set(cols) if cols is not None else None))
             except duckdb.Error as e:  # a damaged segment: the store still opens, `custody verify` names the file
-                self.con.execute(_view_sql(table, [], set()))
+                self.con.execute(_view_sql(table, False))
                 warnings.warn(f"{table}: a registered segment cannot be read ({str(e).splitlines()[0][:200]}); "
                               "its records are left out until 'casegraph custody verify' is run", stacklevel=2)
+            if cols is None:
+                self._view_columns.pop(table, None)
+            else:
+                self._view_columns[table] = cols
+
+    def _table_columns(self, table: str, files: set[str]) -> frozenset[str] | None:
+        """The union of the columns a table's registered segments hold (None: no segment). Footers are
+        read once per file (files never change), and a commit that only adds segments reads only theirs."""
+        if not files:
+            self._union.pop(table, None)
+            return None
+        seen, cols = self._union.get(table, (set(), frozenset()))
+        if seen - files:  # a segment went (a re-run replaced it): the union from what is left
+            seen, cols = set(), frozenset()
+        new = files - seen
+        cols = cols.union(*(self._segment_columns(f) for f in new)) if new else cols
+        self._union[table] = (seen | new, cols)
+        return cols
 
     def _segment_columns(self, name: str) -> frozenset[str]:
         """The columns one segment file holds (its Parquet footer; files never change, so read once)."""

@@ -4,7 +4,7 @@ import stat
 import pytest
 
 from casegraph.case import Case, CaseError
-from casegraph.ingest.evidence import add_evidence, expand
+from casegraph.ingest.evidence import IntakeError, add_evidence, expand
 
 
 def test_case_init_creates_layout(case):
@@ -59,5 +59,5 @@ def test_expand_walks_directories_in_stable_order(tmp_path):
     for name in ("d/b.txt", "d/a.txt", "d/sub/c.txt"):
         (tmp_path / name).write_text(name)
     assert [p.name for p in expand([tmp_path / "d"])] == ["a.txt", "b.txt", "c.txt"]
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(IntakeError, match="missing: no such file or directory"):
         list(expand([tmp_path / "missing"]))

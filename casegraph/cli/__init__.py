@@ -4,12 +4,14 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from ..errors import CaseGraphError
 from . import ai_cmds, case_cmds, demo_cmds, evidence_cmds, finance_cmds, findings_cmds, graph_cmds, ingest_cmds, report_cmds
 
 
 class _Main(click.Group):
-    """Every command: a custody log that cannot be appended to is a one-line error, and the custody
-    head is printed after any command that logged (to be kept outside the case directory)."""
+    """The top of every command: an error the examiner can fix (CaseGraphError), or a custody log that
+    cannot be appended to, is one line and an exit status, never a traceback; and the custody head is
+    printed after any command that logged (to be kept outside the case directory)."""
 
     def invoke(self, ctx: click.Context):
         from ..case import Case
@@ -19,6 +21,8 @@ class _Main(click.Group):
         Case.last_head = None
         try:
             return super().invoke(ctx)
+        except CaseGraphError as e:
+            fail(str(e), e.code)
         except CustodyBroken as e:
             fail(str(e))
         finally:
@@ -30,7 +34,10 @@ class _Main(click.Group):
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="casegraph")
-def main() -> None:
+@click.option("--wait", type=click.FloatRange(min=0), default=0.0, envvar="CASEGRAPH_WAIT", metavar="SECONDS",
+              show_default=True,
+              help="When another command holds the case, queue behind it for up to SECONDS instead of failing at once.")
+def main(wait: float) -> None:
     """casegraph: evidence-first analysis for human-trafficking investigations.
 
     \b
@@ -42,6 +49,9 @@ def main() -> None:
       casegraph resolve CASE; casegraph analyze CASE; casegraph trace CASE --from ACCOUNT
       casegraph findings list CASE; casegraph findings show CASE ID; casegraph parse-issues CASE
       casegraph report CASE --redact victims; casegraph bundle CASE; casegraph verify BUNDLE
+
+    One command changes a case at a time (commands that only look share it); a second one says
+    who holds the case, or queues behind it with --wait.
     """
 
 

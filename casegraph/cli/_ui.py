@@ -87,10 +87,24 @@ def fail(message: str, code: int = 1) -> None:
     raise SystemExit(code)
 
 
-def open_case(path: str):
-    from ..case import Case, CaseError
+def open_case(path: str, read_only: bool = False):
+    """The case at `path`, locked for this command (exclusive; shared when it only reads), after
+    finishing or removing any intake an earlier command left half done."""
+    import click
 
+    from ..case import Case
+    from ..ingest.evidence import recover_intakes
+
+    ctx = click.get_current_context(silent=True)
+    wait = ctx.find_root().params.get("wait") or 0 if ctx else 0
+    command = "casegraph " + " ".join(ctx.command_path.split()[1:]) if ctx else "casegraph"
+    c = Case(path, read_only=read_only)
+    c.acquire(command, wait, on_wait=lambda s: console.print(f"[yellow]{s}[/]"))
     try:
-        return Case(path)
-    except CaseError as e:
-        fail(str(e), 2)
+        if not read_only:
+            for line in recover_intakes(c):
+                console.print(f"[yellow]note:[/] {line}")
+    except BaseException:
+        c.close()
+        raise
+    return c

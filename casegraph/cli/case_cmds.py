@@ -33,7 +33,7 @@ def case_init(directory: str, case_no: str, examiner: str, title: str, agency: s
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
 def case_show(case: str) -> None:
     """Summarise a case: details, exhibits and how many records each table holds."""
-    with open_case(case) as c:
+    with open_case(case, read_only=True) as c:
         print_summary(c)
 
 

@@ -43,10 +43,10 @@ def demo(directory, overwrite) -> None:
                   f"[bold {'green' if v.ok else 'red'}]{'INTACT' if v.ok else 'NOT INTACT'}[/]")
     console.print("Evidence report (victim pseudonymised): " + ", ".join(str(p) for p in r.reports))
     bv = r.bundle_verdict
-    console.print(f"Signed evidence bundle: {r.bundle} — verify: [bold {'green' if bv.ok else 'red'}]"
-                  f"{'VERIFIED' if bv.ok else 'NOT VERIFIED'}[/] (key {bv.fingerprint})")
+    console.print(f"Signed evidence bundle: {r.bundle} — verify: [bold {'green' if bv.verdict == 'VERIFIED' else 'red'}]"
+                  f"{bv.verdict}[/] (key {bv.fingerprint}: {bv.trusted_as or 'not trusted'})")
     console.print(f"\nDemo case ready: [bold]{r.case}[/]  (try: casegraph case show {r.case}; "
-                  f"casegraph path {r.case} Kasun TET8J56maUaAbx2T6vBNtyhbu39QHukgQF; casegraph verify {r.bundle})")
+                  f"casegraph path {r.case} Kasun TET8J56maUaAbx2T6vBNtyhbu39QHukgQF; casegraph verify {r.bundle} --case {r.case})")
 
 
 COMMANDS = [demo]

@@ -12,7 +12,7 @@ def evidence_group() -> None:
 
 @evidence_group.command("add")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--exhibit", "exhibit_id", required=True, help="Exhibit label, e.g. P1 (phone 1). Shared by all FILES.")
 @click.option("--seized-from", required=True, help="Person or place the exhibit was seized from.")
 @click.option("--acquired-by", required=True, help="Officer who acquired the exhibit.")
@@ -22,30 +22,43 @@ def evidence_group() -> None:
 def evidence_add(case, files, exhibit_id, seized_from, acquired_by, warrant, notes, actor) -> None:
     """Hash FILES (SHA-256 and MD5, streaming) and store them read-only under their SHA-256.
 
-    Directories are taken file by file. Bytes already in the case are detected, logged and not stored twice."""
-    from ..ingest.evidence import add_evidence, expand
+    Directories are taken file by file; links, FIFOs, sockets and devices in them are not followed
+    or read, and each is logged as skipped. Bytes already in the case are detected, logged and not
+    stored twice. Encrypted or unreadable exhibits are taken in and flagged."""
+    import os
 
+    from ..ingest.evidence import IntakeError, printable, take_in
+
+    # FILES exactly as given (a non-UTF-8 name stays its bytes), all checked before anything is taken in
+    for f in files:
+        if not os.path.lexists(f):
+            fail(f"{printable(f)}: no such file or directory", 2)
     with open_case(case) as c:
         c.require_unbroken()  # before any bytes are copied
-        rows = []
         try:
-            for path in expand([click.format_filename(f) for f in files]):
-                r = add_evidence(c, path, exhibit_id, seized_from=seized_from, acquired_by=acquired_by,
-                                 warrant=warrant, notes=notes, actor=actor)
-                state = f"duplicate of {r.duplicate_of}" if r.duplicate_of else "stored"
-                rows.append((r.exhibit_id, r.path.name, r.size, r.sha256, r.format or "unrecognised", state))
-        except (FileNotFoundError, PermissionError) as e:
-            fail(str(e))
+            s = take_in(c, list(files), exhibit_id, seized_from=seized_from, acquired_by=acquired_by,
+                        warrant=warrant, notes=notes, actor=actor)
+        except IntakeError as e:
+            fail(str(e), e.code)
+        rows = [(r.exhibit_id, printable(r.path.name), r.size, r.sha256, r.format or "unrecognised",
+                 f"duplicate of {r.duplicate_of}" if r.duplicate_of else "stored" + (" (flagged)" if r.flags else ""))
+                for r in s.taken]
         console.print(table("Intake", ["exhibit", "file", "bytes", "sha256", "format", "result"], rows))
-        stored = sum(1 for r in rows if r[-1] == "stored")
-        console.print(f"{stored} stored, {len(rows) - stored} duplicates; custody log updated.")
+        for r in s.taken:
+            for flag in r.flags:
+                console.print(f"[yellow]flagged:[/] {printable(r.path)}: {flag}", soft_wrap=True)
+        for k in s.skipped:
+            console.print(f"[yellow]skipped:[/] {printable(k.path)}: {k.reason}", soft_wrap=True)
+        stored = sum(1 for r in s.taken if not r.duplicate_of)
+        console.print(f"{stored} stored, {len(s.taken) - stored} duplicates, {len(s.skipped)} skipped "
+                      f"({sum(1 for r in s.taken if r.flags)} flagged encrypted or unreadable); custody log updated.")
 
 
 @evidence_group.command("list")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
 def evidence_list(case) -> None:
     """List exhibits with their hashes and provenance of seizure."""
-    with open_case(case) as c:
+    with open_case(case, read_only=True) as c:
         rows = c.store.rows("SELECT * FROM exhibits ORDER BY added_at")
         console.print(table("Exhibits", ["exhibit", "file", "bytes", "sha256", "md5", "format", "seized from", "acquired by", "warrant"],
                             [(r["exhibit_id"], r["original_name"], r["size"], r["sha256"], r["md5"], r["format"],
@@ -116,7 +129,7 @@ def custody_acknowledge(case, reason, actor) -> None:
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
 def custody_show(case) -> None:
     """Print the custody log as a table."""
-    with open_case(case) as c:
+    with open_case(case, read_only=True) as c:
         rows = [(e["seq"], e.get("time"), e.get("actor"), e["action"], e.get("tool"),
                  ", ".join(str(i.get("name") or i.get("exhibit_id") or "") for i in e.get("inputs", [])), e["hash"][:16] + "…")
                 for e in c.custody.events()]  # well-formed events only: custody verify names the others

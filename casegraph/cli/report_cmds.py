@@ -88,23 +88,52 @@ def bundle_cmd(case, redact, interpretation, key, override_verify, out) -> None:
 @click.command("verify")
 @click.argument("bundle", type=click.Path(exists=True, file_okay=False))
 @click.option("--expect-key", default=None, help="The examiner's key fingerprint, as stated by them: the bundle must be signed by it.")
-def verify_cmd(bundle, expect_key) -> None:
-    """Verify an evidence bundle: every file's hash, the Ed25519 signature, the PDF signature, the
-    custody chain and the exhibits' intake events. Needs only casegraph and the bundle. Exits 1 and
-    names every altered, missing or added file if anything does not match."""
-    from ..reports.verify import verify_bundle
+@click.option("--trusted-keys", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A file of trusted examiner keys, one per line: FINGERPRINT  name (# comments). The bundle must be signed by one.")
+@click.option("--case", "case_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="The case the bundle comes from, when at hand: its own signing key is trusted.")
+def verify_cmd(bundle, expect_key, trusted_keys, case_dir) -> None:
+    """Verify an evidence bundle: every file's hash, that every file a bundle holds is there and
+    nothing else, the Ed25519 signature and who made it, the PDF signature, the custody chain and
+    the exhibits' intake events. Needs only casegraph and the bundle.
 
-    v = verify_bundle(Path(bundle), expect_key)
+    VERIFIED (exit 0) needs a trusted signer (--expect-key, --trusted-keys or --case): anyone can
+    sign a bundle with a key of their own, so an intact bundle from an unknown key is UNTRUSTED
+    SIGNER (exit 1). NOT VERIFIED (exit 1) names every altered, missing or added file."""
+    from ..reports.signing import case_fingerprints
+    from ..reports.verify import load_trusted_keys, verify_bundle
+
+    trusted = load_trusted_keys(Path(trusted_keys)) if trusted_keys else {}
+    if case_dir:
+        c = open_case(case_dir, read_only=True)
+        with c:
+            trusted.update(case_fingerprints(c.root, c.custody.events()))
+    v = verify_bundle(Path(bundle), expect_key, trusted)
+    # who signed comes first: integrity without a trusted signer proves nothing
+    if v.fingerprint is None:
+        console.print("[bold red]SIGNER UNKNOWN[/]: the bundle's signing key cannot be read")
+    elif v.trusted_as:
+        console.print(f"[bold]Signed by key {v.fingerprint}[/] (certificate: {v.signer}) — [bold green]trusted[/]: {v.trusted_as}", soft_wrap=True)
+    else:
+        console.print(f"[bold red]Signed by key {v.fingerprint}[/] (certificate claims: {v.signer}) — [bold red]NOT a trusted "
+                      f"key[/]" + ("" if v.trust_given else ": no trusted key given (--expect-key, --trusted-keys, --case)"),
+                      soft_wrap=True)
     for line in v.checked:
         console.print(f"  checked: {line}")
     for line in v.notes:
         console.print(f"  [yellow]note:[/] {line}")
     for line in v.problems:
         console.print(f"  [bold red]problem:[/] {line}", soft_wrap=True)
-    if v.ok:
-        console.print(f"[bold green]VERIFIED[/]: {bundle} is complete and unaltered; signed by key {v.fingerprint}")
+    if v.verdict == "VERIFIED":
+        console.print(f"[bold green]VERIFIED[/]: {bundle} is complete and unaltered; signed by trusted key {v.fingerprint}",
+                      soft_wrap=True)
+    elif v.verdict == "UNTRUSTED SIGNER":
+        console.print(f"[bold red]UNTRUSTED SIGNER[/]: {bundle} is intact as signed, but by key {v.fingerprint}, which no "
+                      "trusted key list names: anyone can make such a bundle. Compare the key with the examiner's stated "
+                      "fingerprint (--expect-key) or a trusted-keys file.", soft_wrap=True)
+        raise SystemExit(1)
     else:
-        console.print(f"[bold red]NOT VERIFIED[/]: {len(v.problems)} problem(s) in {bundle}")
+        console.print(f"[bold red]NOT VERIFIED[/]: {len(v.problems)} problem(s) in {bundle}", soft_wrap=True)
         raise SystemExit(1)
 
 

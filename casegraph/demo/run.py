@@ -77,11 +77,12 @@ def _indicators(case: Case):
 def _report(case: Case) -> tuple[list[Path], Path, object]:
     from ..reports.bundle import write_bundle
     from ..reports.report import write_report
+    from ..reports.signing import case_fingerprints
     from ..reports.verify import verify_bundle
 
     _, paths = write_report(case, redact=True)
     bundle = write_bundle(case)
-    return paths, bundle, verify_bundle(bundle)
+    return paths, bundle, verify_bundle(bundle, trusted=case_fingerprints(case.root, case.custody.events()))
 
 
 def _finance(case: Case) -> list:

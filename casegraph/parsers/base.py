@@ -75,8 +75,11 @@ class Probe:
             return set()
         try:
             with closing_sqlite(self.path) as con:
-                return {r[0].lower() for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.DatabaseError:
+                # names as bytes: a corrupt or hostile file's names need not be UTF-8 (sqlite3 would raise UnicodeDecodeError)
+                con.text_factory = bytes
+                return {r[0].decode("utf-8", "replace").lower() for r in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'") if isinstance(r[0], bytes)}
+        except (sqlite3.Error, ValueError):
             return set()
 
 

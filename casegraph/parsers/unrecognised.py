@@ -8,13 +8,16 @@ ingest.detect is the entry point the rest of casegraph uses.
 """
 from __future__ import annotations
 
+import sqlite3
+import zipfile
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import ParseIssue, Record
 from . import load_all, register
-from .base import Parser, Probe, Source
+from .base import Parser, Probe, Source, closing_sqlite
 
 THRESHOLD = 0.5
 
@@ -24,6 +27,7 @@ class Detection:
     parser: Parser | None
     ranked: list[tuple[float, Parser]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what stopped the exhibit from being examined fully
+    flags: list[str] = field(default_factory=list)  # what makes the exhibit unreadable, or partly so (intake flags it)
 
     def reason(self, name: str) -> str:
         """Why no parser was chosen, in words for the examiner and the case record."""
@@ -37,8 +41,18 @@ class Detection:
 
 
 def examine(path: Path, name: str | None = None) -> Detection:
-    probe = Probe.of(path, name)
-    ranked, problems = [], []
+    """The parser for an exhibit, the scores, and what could not be read (never raises)."""
+    try:
+        probe = Probe.of(path, name)
+    except OSError as e:
+        return Detection(None, [], [f"unreadable: {type(e).__name__}: {e}"], [f"unreadable: {type(e).__name__}: {e}"])
+    ranked, problems, flags = [], [], []
+    encrypted = _encrypted_members(probe)
+    if encrypted:
+        flags.append(f"encrypted: {encrypted} zip member(s) need a password; their content cannot be read")
+    damaged = _sqlite_problem(probe)
+    if damaged:
+        flags.append(f"unreadable: SQLite database cannot be read ({damaged})")
     for p in load_all():
         if p.name == UNRECOGNISED:
             continue
@@ -53,7 +67,34 @@ def examine(path: Path, name: str | None = None) -> Detection:
         problems.insert(0, f"archive refused: {probe.archive_error}")
     ranked.sort(key=lambda s: -s[0])
     chosen = ranked[0][1] if ranked and ranked[0][0] >= THRESHOLD else None
-    return Detection(chosen, ranked, list(dict.fromkeys(problems)))
+    if chosen is None and problems and not flags:  # nothing read it, and looking failed: say why at intake too
+        flags.append(f"unreadable: {problems[0]}"[:300])
+    return Detection(chosen, ranked, list(dict.fromkeys(problems)), flags)
+
+
+def _encrypted_members(probe: Probe) -> int:
+    """How many members of a zip exhibit are encrypted (general-purpose flag bit 0)."""
+    if not probe.head.startswith(b"PK"):
+        return 0
+    try:
+        with zipfile.ZipFile(probe.path) as z:
+            return sum(1 for i in z.infolist() if i.flag_bits & 0x1)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return 0
+
+
+def _sqlite_problem(probe: Probe) -> str | None:
+    """Why a file that says it is SQLite cannot be read, or None when it can (or is not SQLite)."""
+    if not probe.head.startswith(b"SQLite format 3\x00"):
+        return None
+    try:
+        with closing(closing_sqlite(probe.path)) as con:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            return None
+    except UnicodeDecodeError:  # sqlite3 cannot even decode its own error message: the schema holds non-UTF-8 bytes
+        return "its schema is malformed: corrupt, non-UTF-8 entries"
+    except (sqlite3.Error, ValueError) as e:
+        return f"{type(e).__name__}: {e}"
 
 
 UNRECOGNISED = "unrecognised"

@@ -31,11 +31,18 @@ from .report import build
 
 SIGNATURE = "tagmanifest-sha256.txt.sig"
 CERT = "signer-cert.pem"
+# what every bundle holds: verify requires each of them, whatever the manifests say
+PAYLOAD = ("report.html", "report.pdf", "findings.json", "custody.jsonl", "exhibits.json", CERT, "README.txt", "case.jsonld")
+TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", SIGNATURE)
 README = """Evidence bundle, case {case_no}, as of custody event {seq} ({hash}).
 
 Check it with casegraph (nothing else is needed):
 
     casegraph verify THIS_DIRECTORY --expect-key {fingerprint}
+
+(or --trusted-keys FILE, a list of examiners' key fingerprints you trust). Without one of them,
+verify can only say the bundle is intact and who signed it: UNTRUSTED SIGNER, since anyone can
+make and sign a bundle with a key of their own.
 
 The examiner's signing key fingerprint (SHA-256 of the Ed25519 public key) is
 {fingerprint}
@@ -73,6 +80,7 @@ def write_bundle(case: Case, out_dir: Path | None = None, **kw) -> Path:
                                     fingerprint=rep.signer.fingerprint).encode(),
     }
     payload["case.jsonld"] = caseuco.describe(doc, [(n, hashlib.sha256(b).hexdigest(), len(b)) for n, b in sorted(payload.items())])
+    assert set(payload) == set(PAYLOAD)
     root = Path(out_dir) if out_dir else case.root / "bundles"
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"bundle-{case.info.case_no.replace('/', '-')}-{head['seq']:05d}" if not doc["redacted"] else \

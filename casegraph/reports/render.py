@@ -8,7 +8,9 @@ import base64
 import hashlib
 import io
 import json
+import logging
 import os
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import cache
 from importlib.resources import files
@@ -136,6 +138,20 @@ def sign_pdf(data: bytes, signer: Signer, when: datetime, reason: str) -> bytes:
     return out.getvalue()
 
 
+@contextmanager
+def _quiet(*names: str):
+    """Silence libraries' log output (not their results) for the duration."""
+    loggers = [logging.getLogger(n) for n in names]
+    saved = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, saved):
+            lg.setLevel(level)
+
+
 def verify_pdf_signature(data: bytes, cert_pem: bytes) -> tuple[bool, str]:
     """Is the PDF's signature intact and made by the key in `cert_pem`, covering the whole file?"""
     from asn1crypto import pem
@@ -144,20 +160,27 @@ def verify_pdf_signature(data: bytes, cert_pem: bytes) -> tuple[bool, str]:
     from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    _, _, der = pem.unarmor(cert_pem)
-    cert = asn1_x509.Certificate.load(der)
+    try:
+        _, _, der = pem.unarmor(cert_pem)
+        cert = asn1_x509.Certificate.load(der)
+        cert.dump()
+    except Exception as e:  # a damaged certificate: named, not a crash
+        return False, f"the signer certificate cannot be read to check the PDF ({type(e).__name__}: {e})"
     try:
         reader = PdfFileReader(io.BytesIO(data))
         sigs = reader.embedded_signatures
         if not sigs:
             return False, "the PDF carries no signature"
-        status = asyncio.run(async_validate_pdf_signature(sigs[0], ValidationContext(trust_roots=[cert])))
+        with _quiet("pyhanko", "pyhanko_certvalidator"):  # they log a traceback for an untrusted signer; the verdict says it in one line
+            status = asyncio.run(async_validate_pdf_signature(sigs[0], ValidationContext(trust_roots=[cert])))
     except Exception as e:  # a damaged file cannot be read at all: that is the answer
-        return False, f"the PDF cannot be read or its signature checked ({type(e).__name__}: {e})"
-    if not status.intact or not status.valid:
+        return False, f"the PDF cannot be read or its signature checked ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+    if not status.intact:
         return False, "the PDF signature does not match the file's bytes (altered after signing)"
     if status.signing_cert.dump() != cert.dump():
         return False, "the PDF was signed by a different key than the bundle's signer"
+    if not status.valid:
+        return False, "the PDF signature is not a valid signature of the bundle's signer"
     if status.coverage.name != "ENTIRE_FILE":
         return False, f"the PDF signature does not cover the whole file ({status.coverage.name}): content was added after signing"
     return True, "signature intact, covers the whole file"

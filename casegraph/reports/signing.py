@@ -82,3 +82,30 @@ def cert_public_key(pem: bytes) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("the signer certificate does not hold an Ed25519 key")
     return key
+
+
+def cert_subject(pem: bytes) -> str:
+    """The name the certificate claims (CN, O): shown next to the fingerprint, never trusted for itself."""
+    subject = x509.load_pem_x509_certificate(pem).subject
+    parts = [a.value for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME) for a in subject.get_attributes_for_oid(oid)]
+    return ", ".join(str(p) for p in parts) or "no name"
+
+
+def case_fingerprints(root: Path, events) -> dict[str, str]:
+    """The keys a case knows as its own: the key in CASE/keys/ and the keys its custody log records as
+    made for it (fingerprint → where that is written). For `verify --case`. A key merely used once
+    with --key is not among them: list an examiner's own key in a trusted-keys file."""
+    out: dict[str, str] = {}
+    for ev in events:
+        fpr = (ev.get("details") or {}).get("fingerprint") if isinstance(ev, dict) else None
+        if isinstance(fpr, str) and ev.get("action") == "signing-key-created":
+            out.setdefault(fpr.lower(), f"the case's custody log (signing-key-created, seq {ev.get('seq')})")
+    key_file = Path(root) / KEY_FILE
+    if key_file.is_file():
+        try:
+            key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+            if isinstance(key, Ed25519PrivateKey):
+                out[fingerprint(key.public_key())] = f"the case's own key ({KEY_FILE})"
+        except (ValueError, TypeError):
+            pass
+    return out

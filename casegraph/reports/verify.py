@@ -17,10 +17,11 @@ from pathlib import Path
 import bagit
 from cryptography.exceptions import InvalidSignature
 
+from ..errors import CaseGraphError
 from ..ingest.custody import HEX64, CustodyLog, verify_chain
 from ..ingest.hashing import sha256_file
 from . import render, signing
-from .bundle import CERT, SIGNATURE
+from .bundle import CERT, PAYLOAD, SIGNATURE, TAG_FILES
 
 HEX128 = re.compile(rb"[0-9a-f]{128}\n")
 
@@ -29,21 +30,67 @@ HEX128 = re.compile(rb"[0-9a-f]{128}\n")
 class BundleVerdict:
     bundle: Path
     fingerprint: str | None = None
+    signer: str | None = None  # the name in the signer's certificate (what the key claims, not proof)
+    trusted_as: str | None = None  # the trust entry that names the key, when one does
+    trust_given: bool = False  # a trust list or an expected key was given
     checked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """Complete and unaltered as signed (whoever signed it: see `verdict`)."""
         return not self.problems
 
+    @property
+    def verdict(self) -> str:
+        """VERIFIED only for an intact bundle signed by a trusted key. Anyone can make an intact,
+        signed bundle with a key of their own: without a trusted key that is UNTRUSTED SIGNER."""
+        if self.problems:
+            return "NOT VERIFIED"
+        return "VERIFIED" if self.trusted_as else "UNTRUSTED SIGNER"
 
-def _manifest(path: Path) -> dict[str, str]:
+
+def load_trusted_keys(path: Path) -> dict[str, str]:
+    """A trust file: one examiner key per line, `FINGERPRINT  who` (SHA-256 of the Ed25519 public key,
+    64 hex digits, as the report and the bundle print it); blank lines and `#` comments ignored."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CaseGraphError(f"{path}: the trusted-keys file cannot be read ({e})") from e
+    keys = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fpr, _, who = line.partition(" ")
+        if not _FINGERPRINT.fullmatch(fpr.lower()):
+            raise CaseGraphError(f"{path} line {n}: not a key fingerprint ({fpr[:70]!r}); each line is 64 hex digits "
+                                 "then the examiner's name, e.g. the fingerprint a report prints")
+        keys[fpr.lower()] = f"{who.strip() or 'unnamed'} ({path.name} line {n})"
+    if not keys:
+        raise CaseGraphError(f"{path}: the trusted-keys file lists no key")
+    return keys
+
+
+_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+
+
+def _manifest(path: Path, v: BundleVerdict) -> dict[str, str]:
     out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        v.problems.append(f"{path.name} is not UTF-8 text (damaged)")
+        return out
+    for line in text.splitlines():
         if line.strip():
             digest, _, name = line.partition(" ")
-            out[name.strip().lstrip("*")] = digest.lower()
+            name = name.strip().lstrip("*")
+            if name in out:  # which of two checksums would count? (RFC 8493: each file listed once)
+                v.problems.append(f"{path.name} lists {name} twice")
+            out[name] = digest.lower()
     return out
 
 
@@ -52,15 +99,13 @@ def _check_manifest(root: Path, name: str, v: BundleVerdict) -> dict[str, str]:
     if not path.is_file():
         v.problems.append(f"{name} is missing")
         return {}
-    try:
-        listed = _manifest(path)
-    except UnicodeDecodeError as e:
-        v.problems.append(f"{name} is damaged: byte 0x{e.object[e.start]:02X} at offset {e.start} is not UTF-8")
-        return {}
+    listed = _manifest(path, v)
     for rel, digest in sorted(listed.items()):
         f = root / rel
-        if ".." in Path(rel).parts or not f.resolve().is_relative_to(root.resolve()):
+        if ".." in Path(rel).parts or Path(rel).is_absolute() or not f.resolve().is_relative_to(root.resolve()):
             v.problems.append(f"{name} lists a path outside the bundle: {rel}")
+        elif f.is_symlink():
+            v.problems.append(f"{rel} is a symbolic link: a bundle holds only files")
         elif not f.is_file():
             v.problems.append(f"{rel} is missing (listed in {name})")
         elif sha256_file(f) != digest:
@@ -68,24 +113,58 @@ def _check_manifest(root: Path, name: str, v: BundleVerdict) -> dict[str, str]:
     return listed
 
 
-def verify_bundle(bundle: Path, expect_key: str | None = None) -> BundleVerdict:
+def _check_contents(root: Path, payload: dict[str, str], tags: dict[str, str], v: BundleVerdict) -> None:
+    """The bundle's own files are all there and sealed, and nothing else is in the bag."""
+    for name in TAG_FILES:
+        if not (root / name).is_file():
+            if name not in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):  # those two are named above
+                v.problems.append(f"{name} is missing: every bundle has it")
+        elif name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt") and (root / "tagmanifest-sha256.txt").is_file() \
+                and name not in tags:
+            v.problems.append(f"tagmanifest-sha256.txt does not cover {name}")
+    for name in PAYLOAD:
+        rel = f"data/{name}"
+        if not (root / rel).is_file():
+            if rel not in payload:  # else already named as missing from its manifest
+                v.problems.append(f"{rel} is missing: every bundle has it (manifest-sha256.txt does not list it either: "
+                                  "the manifests were re-made without it)")
+        elif rel not in payload:
+            v.problems.append(f"{rel} is not listed in manifest-sha256.txt: it is not sealed by the signature")
+    sealed = set(payload) | set(tags) | {"tagmanifest-sha256.txt", SIGNATURE}
+    for f in sorted(root.rglob("*")):
+        rel = f.relative_to(root).as_posix()
+        if f.is_symlink():
+            if rel not in sealed:
+                v.problems.append(f"{rel} is a symbolic link, not part of the bundle (added)")
+        elif f.is_dir():
+            if rel != "data" and not any(k.startswith(rel + "/") for k in sealed):
+                v.problems.append(f"{rel}/ is a folder that is not part of the bundle (added)")
+        elif rel not in sealed:
+            where = "manifest-sha256.txt" if rel.startswith("data/") else "any manifest"
+            v.problems.append(f"{rel} is not listed in {where} (file added)")
+    extra = sorted(set(tags) - set(TAG_FILES))
+    if extra:
+        v.notes.append(f"tag file(s) sealed by the signature but not written by casegraph: {', '.join(extra)}")
+
+
+def verify_bundle(bundle: Path, expect_key: str | None = None, trusted: dict[str, str] | None = None) -> BundleVerdict:
+    """Check a bundle. `trusted` (fingerprint → who, see `load_trusted_keys`) and `expect_key` say which
+    signers are trusted; with neither, an intact bundle's verdict is UNTRUSTED SIGNER."""
     root = Path(bundle)
-    v = BundleVerdict(root)
+    trust = dict(trusted or {})
+    if expect_key:
+        trust[expect_key.strip().lower()] = "the expected key (--expect-key)"
+    v = BundleVerdict(root, trust_given=bool(trust))
     if not (root / "bagit.txt").is_file():
         v.problems.append(f"{root}: not a bundle (no bagit.txt)")
         return v
-    # 1. every file against the manifests
+    # 1. every file against the manifests, the bundle's own files present, nothing else in the bag
     payload = _check_manifest(root, "manifest-sha256.txt", v)
     tags = _check_manifest(root, "tagmanifest-sha256.txt", v)
-    for required in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt"):
-        if (root / "tagmanifest-sha256.txt").is_file() and required not in tags:
-            v.problems.append(f"tagmanifest-sha256.txt does not cover {required}")
-    for f in sorted((root / "data").rglob("*")) if (root / "data").is_dir() else []:
-        rel = f.relative_to(root).as_posix()
-        if f.is_file() and rel not in payload:
-            v.problems.append(f"{rel} is not listed in manifest-sha256.txt (file added)")
-    v.checked.append(f"{len(payload)} payload files and {len(tags)} tag files against their SHA-256 manifests")
-    # 2. the signature over the tag manifest
+    _check_contents(root, payload, tags, v)
+    v.checked.append(f"{len(payload)} payload files and {len(tags)} tag files against their SHA-256 manifests; "
+                     f"the {len(PAYLOAD)} files every bundle holds, and that nothing else is in the bag")
+    # 2. the signature over the tag manifest, and who made it
     cert_pem = (root / "data" / CERT).read_bytes() if (root / "data" / CERT).is_file() else None
     if cert_pem is None:
         v.problems.append(f"data/{CERT} (the signer's certificate) is missing")
@@ -93,6 +172,7 @@ def verify_bundle(bundle: Path, expect_key: str | None = None) -> BundleVerdict:
         try:
             public = signing.cert_public_key(cert_pem)
             v.fingerprint = signing.fingerprint(public)
+            v.signer = signing.cert_subject(cert_pem)
             text = (root / SIGNATURE).read_bytes()
             if not HEX128.fullmatch(text):  # exactly as written: the file is outside the signed manifests
                 raise ValueError("the signature file is not 128 lowercase hex digits and a newline")
@@ -103,10 +183,9 @@ def verify_bundle(bundle: Path, expect_key: str | None = None) -> BundleVerdict:
             v.problems.append(f"{Path(e.filename).name} is missing: the bundle cannot be authenticated")
         except InvalidSignature:
             v.problems.append(f"{SIGNATURE}: the signature does not match tagmanifest-sha256.txt (manifests altered or re-made)")
-        except ValueError as e:
+        except (ValueError, UnicodeDecodeError) as e:
             v.problems.append(f"{SIGNATURE} or data/{CERT} is damaged: {e}")
-        if expect_key and v.fingerprint and v.fingerprint != expect_key.lower():
-            v.problems.append(f"signed by key {v.fingerprint}, not the expected {expect_key}")
+        _check_signer(root, v, trust, expect_key)
         # 3. the PDF's own signature
         pdf = root / "data" / "report.pdf"
         if pdf.is_file() and v.fingerprint is None:
@@ -159,9 +238,9 @@ def verify_bundle(bundle: Path, expect_key: str | None = None) -> BundleVerdict:
         details = "; ".join(str(d) for d in getattr(e, "details", []) or []) or str(e)
         if not v.problems:
             v.problems.append(f"BagIt validation failed: {details}")
-    except (ValueError, OSError) as e:  # the second opinion failing on damaged tag files: the checks above name them
+    except Exception as e:  # the second opinion chokes on a damaged tag file (bytes not UTF-8): a finding, not a crash
         if not v.problems:
-            v.problems.append(f"BagIt validation failed: {type(e).__name__}: {e}")
+            v.problems.append(f"BagIt validation could not read the bag: {type(e).__name__}: {e}")
     return v
 
 
@@ -176,3 +255,27 @@ def _bag_info(root: Path, v: BundleVerdict) -> dict[str, str]:
     except UnicodeDecodeError as e:
         v.problems.append(f"bag-info.txt is damaged: byte 0x{e.object[e.start]:02X} at offset {e.start} is not UTF-8")
     return out
+
+
+def _check_signer(root: Path, v: BundleVerdict, trust: dict[str, str], expect_key: str | None) -> None:
+    """The key the bundle states is the one that signed it, and whether it is a trusted examiner's."""
+    if v.fingerprint is None:
+        return
+    try:
+        info = _bag_info(root, BundleVerdict(root))
+    except ValueError:  # not UTF-8: the tag manifest check names bag-info.txt as altered
+        info = {}
+    stated = info.get("Casegraph-Signer", "").lower()
+    if stated and stated != v.fingerprint:
+        v.problems.append(f"bag-info.txt names signer key {stated}, but the bundle is signed by key {v.fingerprint}")
+    readme = root / "data" / "README.txt"
+    if readme.is_file() and v.fingerprint not in readme.read_text(encoding="utf-8", errors="replace"):
+        v.problems.append(f"data/README.txt does not state the signing key {v.fingerprint}")
+    if v.fingerprint in trust:
+        v.trusted_as = trust[v.fingerprint]
+        v.checked.append(f"signer key {v.fingerprint} is trusted: {v.trusted_as}")
+    elif expect_key and len(trust) == 1:
+        v.problems.append(f"signed by key {v.fingerprint}, not the expected {expect_key}")
+    elif trust:
+        v.problems.append(f"UNTRUSTED SIGNER: signed by key {v.fingerprint} ({v.signer or 'no name'}), which is not "
+                          f"one of the {len(trust)} trusted examiner key(s) given")
