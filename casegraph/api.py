@@ -280,11 +280,13 @@ class Case:
     def source(self, record_id: str) -> Source:
         """The exact bytes a record was read from, with the exhibit's SHA-256 and the locator."""
         table = record_id.split("/", 1)[0]
-        row = self.store.one(f"SELECT exhibit_sha256, locator FROM {table} WHERE id = ?", [record_id]) if table.isidentifier() else None
+        row = self.store.one(f"""SELECT r.exhibit_sha256, r.locator, r.parser, e.original_name FROM {table} r
+                                 LEFT JOIN exhibits e ON e.sha256 = r.exhibit_sha256 WHERE r.id = ?""",
+                             [record_id]) if table.isidentifier() else None
         if row is None:
             raise KeyError(f"no record {record_id!r} in this case")
-        sha, locator = row
-        return _cut(self._dir.evidence_path(sha), sha, locator)
+        sha, locator, parser, name = row
+        return _cut(self._dir.evidence_path(sha), sha, locator, parser, name)
 
     # -- graphs and analyses (computed, not written) -------------------------------------------
     def party_graph(self, edges: bool = False):
@@ -386,7 +388,7 @@ class Case:
 
 
 # -- cutting a locator out of the evidence ----------------------------------------------------
-def _cut(path: Path, sha: str, locator: str) -> Source:
+def _cut(path: Path, sha: str, locator: str, parser: str | None = None, name: str | None = None) -> Source:
     inner, data = locator, None
     if locator.startswith("zip:") and "#" in locator:
         member, inner = locator[4:].split("#", 1)
@@ -404,6 +406,8 @@ def _cut(path: Path, sha: str, locator: str) -> Source:
         lines = (data if data is not None else path.read_bytes()).splitlines(keepends=True)
         lo, hi = int(first), int(last or first)
         return Source(sha, locator, b"".join(lines[lo - 1:hi]))
+    if kind == "row" and data is None and where.isdigit():
+        return _csv_row(path, sha, locator, int(where), parser, name)
     if kind == "json":
         doc = json.loads(data if data is not None else path.read_bytes())
         for part in [p for p in where.split("/") if p]:
@@ -422,3 +426,33 @@ def _cut(path: Path, sha: str, locator: str) -> Source:
             return Source(sha, locator, None, f"no row {rowid} in table {table}")
         return Source(sha, locator, json.dumps(dict(zip(names, row)), ensure_ascii=False, default=repr, indent=1).encode())
     return Source(sha, locator, None, f"locators of the form {kind}: are not cut out here; open the exhibit at {locator}")
+
+
+def _csv_row(path: Path, sha: str, locator: str, n: int, parser: str | None, name: str | None) -> Source:
+    """`row:N` of a statement: the N-th record after the header the parser found, as the file's lines
+    (decoded as the parser decoded them, given here in UTF-8)."""
+    import csv
+    import io
+
+    from .parsers import by_name, load_all
+    from .parsers.base import Probe
+
+    load_all()
+    probe = Probe.of(path, name)
+    find = getattr(by_name(parser), "_probe_layout", None) if parser else None
+    layout = find(probe) if find else None
+    if layout is None or probe.suffix == ".xlsx":
+        return Source(sha, locator, None, f"row locators of {parser or 'this parser'} are not cut out here; open the exhibit at {locator}")
+    enc = probe.encoding
+    text = path.read_bytes()[enc.skip:].decode(enc.codec, errors="replace")
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter)
+    start, index = 0, -1
+    for record in reader:
+        index += 1
+        end = reader.line_num
+        if index == layout.header_index + n:
+            return Source(sha, locator, "".join(lines[start:end]).encode("utf-8"),
+                          f"record {n} after the header on line {layout.header_index + 1}")
+        start = end
+    return Source(sha, locator, None, f"the exhibit has fewer than {n} rows after its header")

@@ -137,3 +137,12 @@ def test_the_example_notebook_runs(demo):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs)  # the money graph was drawn
+
+
+def test_source_cuts_a_statement_row(case):
+    """row:N is the N-th record after the header the parser found: the demo statement's deposits."""
+    t = case.transactions(account="0081234567", currency="LKR")
+    deposit = t[t.locator == "row:17"].iloc[0]
+    src = case.source(deposit.id)
+    assert "972,000.00" in src.text or "972000" in src.text.replace(",", "")
+    assert "CASH DEPOSIT KOLLUPITIYA BR" in src.text and src.text.count("\n") == 1

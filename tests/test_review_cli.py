@@ -139,3 +139,16 @@ def test_a_report_refuses_findings_made_before_a_merge(demo, tmp_path):
     for cmd in [l.split(";")[0].strip() for l in out.split(": run ")[1:] if l.strip().startswith("casegraph trace")]:
         run(*cmd.split()[1:])  # the demo's trace, as the refusal names it
     run("report", case)
+
+
+def test_an_unexpected_defect_is_one_line_with_the_traceback_kept(tmp_path, monkeypatch):
+    from casegraph.cli import findings_cmds
+
+    run("case", "init", tmp_path / "c", "--case-no", "T/1", "--examiner", "IP Test")
+    monkeypatch.delenv("CASEGRAPH_DEBUG", raising=False)
+    monkeypatch.setattr("casegraph.review.findings", lambda *a, **k: 1 / 0)
+    out = run("findings", "list", tmp_path / "c", code=3)
+    assert "unexpected ZeroDivisionError in casegraph" in out and "Traceback" not in out
+    kept = out.split("traceback kept in ")[1].split(";")[0].replace("\n", "")
+    assert "ZeroDivisionError" in open(kept).read()
+    assert findings_cmds  # the module the command lives in

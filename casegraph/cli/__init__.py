@@ -25,6 +25,20 @@ class _Main(click.Group):
             fail(str(e), e.code)
         except CustodyBroken as e:
             fail(str(e))
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as e:  # a defect of casegraph's own: one line, the traceback kept for the report of it
+            import os
+            import tempfile
+            import traceback
+
+            if os.environ.get("CASEGRAPH_DEBUG"):
+                raise
+            fd, where = tempfile.mkstemp(prefix="casegraph-error-", suffix=".txt")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(traceback.format_exc())
+            fail(f"unexpected {type(e).__name__} in casegraph: {str(e)[:300]} (a defect: please report it with the "
+                 f"traceback kept in {where}; CASEGRAPH_DEBUG=1 shows it here)", 3)
         finally:
             if Case.last_head:
                 root, seq, digest = Case.last_head
