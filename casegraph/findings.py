@@ -3,16 +3,25 @@
 Each finding has a deterministic id (detector, subject), so running an analysis again replaces
 its earlier findings instead of adding copies. The conclusion and its evidence are kept apart:
 `summary` states what the data shows; interpretation belongs in the report.
+
+Figures. A finding that states amounts keeps each one in attrs["figures"], per currency:
+    {"name": "received", "currency": "LKR", "amount": "4500000", "records": [transaction ids], "rule": "sum"}
+rule "sum": the amount is the sum of the records (all in that currency), and every record is cited as evidence;
+rule "share": a part a model computes from the records (taint under haircut or fifo), between 0 and their sum;
+rule "setting": a threshold the analyst chose (no records). `check_figures` verifies all three, and that every
+amount the title or summary prints (as casegraph.amounts writes it) is one of the figures.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import pyarrow as pa
 
+from .amounts import format_amount
 from .store import CaseStore, to_json
 
 
@@ -51,3 +60,47 @@ def write_findings(store: CaseStore, findings: list[Finding], detector: str) -> 
         if findings:
             store.insert("findings", table)
     return digest.hexdigest()
+
+
+# an amount as casegraph.amounts.format_amount prints it: a unit, then digits with thousands separators and decimals
+PRINTED_AMOUNT = re.compile(r"(?<![\w.])((?:[A-Z][A-Za-z0-9.]{1,11}|\(currency not stated\)) -?\d{1,3}(?:,\d{3})*\.\d{2,})")
+
+
+def check_figures(store: CaseStore, kind: str, title: str, summary: str, evidence: list[dict], attrs: dict) -> list[str]:
+    """What is wrong with a finding's figures (empty: every figure is what its cited records add up to)."""
+    from decimal import Decimal
+
+    problems = []
+    figures = attrs.get("figures") or []
+    cited = {e.get("record") for e in evidence if e.get("table") == "transactions"}
+    wanted = sorted({r for fig in figures for r in fig.get("records", [])})
+    amounts = {}
+    if wanted:
+        amounts = {i: (a, c) for i, a, c in store.con.execute(
+            "SELECT id, amount, currency FROM transactions WHERE id IN (SELECT unnest(?))", [wanted]).fetchall()}
+    for fig in figures:
+        name, currency, amount, rule = fig["name"], fig.get("currency"), Decimal(fig["amount"]), fig.get("rule", "sum")
+        records = fig.get("records", [])
+        if rule == "setting":
+            continue
+        if not records:
+            problems.append(f"{name} {format_amount(amount, currency)} cites no record")
+            continue
+        missing = [r for r in records if r not in amounts]
+        uncited = [r for r in records if r not in cited]
+        if missing or uncited:
+            problems.append(f"{name}: {len(missing)} record(s) not in the case, {len(uncited)} not cited as evidence")
+            continue
+        other = {amounts[r][1] for r in records} - {currency}
+        if other:
+            problems.append(f"{name} in {currency} sums records in {', '.join(map(str, other))}")
+        total = sum((amounts[r][0] for r in records if amounts[r][1] == currency), Decimal(0))
+        if rule == "sum" and total != amount:
+            problems.append(f"{name}: claims {format_amount(amount, currency)}, cited records sum to {format_amount(total, currency)}")
+        if rule == "share" and not (0 <= amount <= total):
+            problems.append(f"{name}: a share of {format_amount(amount, currency)} outside 0..{format_amount(total, currency)}")
+    shown = {format_amount(Decimal(fig["amount"]), fig.get("currency")) for fig in figures}
+    for printed in PRINTED_AMOUNT.findall(f"{title}\n{summary}"):
+        if printed not in shown:
+            problems.append(f"prints {printed}, which is none of its figures")
+    return problems

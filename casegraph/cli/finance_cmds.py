@@ -29,44 +29,52 @@ def _when(value: str | None) -> datetime | None:
               help="Two transaction ends known to be one holder's (e.g. a bank account and a TRON wallet): paths cross there.")
 @click.option("--resolved/--no-resolved", default=True, show_default=True,
               help="Let paths cross between transaction ends that entity resolution joined into one person.")
+@click.option("--include-failed", is_flag=True,
+              help="Also follow transfers the source records as failed or reverted (left out by default: no value moved).")
 @click.option("--top", default=30, show_default=True, help="Rows to print (all are written as findings).")
-def trace_cmd(case, account, backward, hops, since, until, min_amount, model, links, resolved, top) -> None:
+def trace_cmd(case, account, backward, hops, since, until, min_amount, model, links, resolved, include_failed, top) -> None:
     """Follow the money from an account: time-respecting paths (money moves on only after it arrived),
-    with the taint each account received. Every account reached is written as a finding whose
-    evidence is each transfer of its path (record, locator, exhibit)."""
+    with the taint each account received, per currency. Every account reached is written as a finding
+    citing each transfer of its path and every transfer its figures add up; payments to ends the records
+    do not name (merchants, bills, cash) are grouped per account."""
     from ..findings import write_findings
-    from ..finance.trace import label, to_findings, trace
+    from ..finance.trace import examiner_link_basis, table_rows, to_findings, trace
 
     try:
         minimum = Decimal(min_amount)
-        link_map = dict(l.split("=", 1) for l in links)
+        examiner = dict(l.split("=", 1) for l in links)
         since_d, until_d = _when(since), _when(until)
     except (InvalidOperation, ValueError) as e:
         fail(f"bad option: {e}", 2)
     with open_case(case) as c:
+        link_map, basis = {}, {}
         if resolved:  # the examiner's own links win over resolution's
-            from ..graph.resolve import transaction_links
-            link_map = {**transaction_links(c.store), **link_map}
+            from ..graph.resolve import link_basis, transaction_links
+            link_map = transaction_links(c.store)
+            basis = link_basis(c.store, link_map)
+        basis.update(examiner_link_basis(examiner, c.actor(), "trace --link, recorded in the custody log"))
+        link_map.update(examiner)
         try:
             result = trace(c.store, account, hops=hops, backward=backward, since=since_d, until=until_d,
-                           min_amount=minimum, model=model, links=link_map)
+                           min_amount=minimum, model=model, links=link_map, include_failed=include_failed,
+                           link_basis=basis)
         except KeyError as e:
             fail(str(e).strip("'\""))
-        detector, findings = to_findings(result)
+        detector, findings = to_findings(result, c.store)
         digest = write_findings(c.store, findings, detector)
         c.log("trace", details={"origin": account, "backward": backward, "hops": hops, "since": since, "until": until,
-                                "min_amount": min_amount, "model": model, "links": link_map, "resolved": resolved},
+                                "min_amount": min_amount, "model": model, "links": link_map, "examiner_links": examiner,
+                                "resolved": resolved, "include_failed": include_failed},
               outputs=[{"findings": len(findings), "sha256": digest, "detector": detector}])
-        rows = [(label(r.account, r.hops[-1]), len(r.hops), f"{r.hops[-1].ts:%Y-%m-%d %H:%M}",
-                 " → ".join([label(r.hops[0].src, r.hops[0])] + [label(h.dst, h) for h in r.hops]),
-                 ", ".join(f"{h.amount.normalize():f}" for h in r.hops), f"{r.tainted.normalize():f}",
-                 f"{r.received.normalize():f}") for r in result.reached[:top]]
         way = "came from" if backward else "went"
         console.print(table(f"Where the money {way}: {account} ({model} taint, up to {hops} hops)",
-                            ["account", "hops", "arrived (UTC)", "path", "amounts per hop", "tainted", "received"], rows))
-        skipped = ", ".join(f"{v} {k}" for k, v in result.skipped.items())
-        console.print(f"{len(result.reached)} accounts reached; {len(findings)} findings written ({detector})."
-                      + (f" Transactions left out of the graph: {skipped}." if skipped else ""))
+                            ["reached", "transfers", "when", "path", "amounts on the path", "received", "tainted"],
+                            table_rows(findings)[:top]))
+        left = "; ".join(v.describe(k) for k, v in result.skipped.items())
+        console.print(f"{len(result.reached)} ends reached; {len(findings)} findings written ({detector})."
+                      + (f" Left out of the money graph: {left}." if left else "")
+                      + ("" if include_failed or "failed transfers (no value moved)" not in result.skipped
+                         else " (--include-failed follows failed transfers too.)"))
 
 
 @click.command("typologies")

@@ -2,17 +2,20 @@
 
 Loaded once from the case store with DuckDB into numpy: sender, receiver, time (UTC µs), amount
 (float, for filtering only; exact amounts are read back as Decimals for what is reported), and the
-row's id and locator for provenance. Transfers without a time or an end cannot be placed in a
-time-respecting path; they are counted and said, never silently used.
+row's id and locator for provenance. Transfers without a time or an amount cannot be placed in a
+time-respecting path, and failed transfers (status 'failed': no value moved) are left out unless asked
+for; each is counted, with its totals per currency, and said, never silently used.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..amounts import format_totals
 from ..store import CaseStore
 
 
@@ -27,6 +30,20 @@ def is_unknown(account: str) -> bool:
 
 
 @dataclass
+class LeftOut:
+    """Transactions a trace could not or did not use, for one reason: how many, and their totals per currency."""
+    count: int
+    totals: dict[str | None, Decimal] = field(default_factory=dict)
+
+    def describe(self, reason: str) -> str:
+        return f"{self.count} {reason} ({format_totals(self.totals)})" if self.totals else f"{self.count} {reason}"
+
+
+# why a transaction is not in the graph, as the output says it
+FAILED, UNTIMED, NO_AMOUNT = "failed transfers (no value moved)", "transfers with no time", "transfers with no amount"
+
+
+@dataclass
 class Flows:
     accounts: list[str]  # code → account
     index: dict[str, int]  # account → code
@@ -38,28 +55,38 @@ class Flows:
     run: np.ndarray  # per transfer, the key of its (exhibit, parser) in `runs`
     locator: pa.Array  # per transfer, where it is in its exhibit
     currency: pa.Array  # per transfer (dictionary-encoded)
+    cur: np.ndarray  # per transfer, the currency's code in `currencies` (-1: not stated)
+    currencies: list[str | None]
     runs: dict[int, tuple[str, str]]  # run key → (exhibit sha256, parser)
     offsets: np.ndarray  # CSR: transfers of account a are [offsets[a], offsets[a+1])
-    skipped: dict[str, int] = field(default_factory=dict)  # why some transactions are not in the graph
+    skipped: dict[str, LeftOut] = field(default_factory=dict)  # why some transactions are not in the graph
     linked: bool = False  # whether some accounts were merged by links
     backwards: bool = False  # reversed(): src is the receiver, dst the sender, times negated
 
     @classmethod
-    def load(cls, store: CaseStore, links: dict[str, str] | None = None) -> Flows:
+    def load(cls, store: CaseStore, links: dict[str, str] | None = None, include_failed: bool = False) -> Flows:
         """All transfers of the case. `links` maps an account to another it is known to be the same
-        holder's (across rails: a bank account and a wallet), so paths continue through it."""
+        holder's (across rails: a bank account and a wallet), so paths continue through it. Failed
+        transfers are left out (and counted) unless `include_failed`."""
         con = store.con
-        skipped = dict(con.execute("""
-            SELECT reason, count(*) FROM (
-              SELECT CASE WHEN ts_utc IS NULL THEN 'no UTC time' WHEN amount IS NULL THEN 'no amount' END AS reason
-              FROM transactions) WHERE reason IS NOT NULL GROUP BY reason""").fetchall())
+        failed = "FALSE" if include_failed else "status = 'failed'"
+        skipped: dict[str, LeftOut] = {}
+        for reason, currency, n, total in con.execute(f"""
+            SELECT reason, currency, count(*), sum(amount) FROM (
+              SELECT CASE WHEN {failed} THEN '{FAILED}' WHEN ts_utc IS NULL THEN '{UNTIMED}'
+                          WHEN amount IS NULL THEN '{NO_AMOUNT}' END AS reason, currency, amount
+              FROM transactions) WHERE reason IS NOT NULL GROUP BY ALL ORDER BY reason, currency NULLS LAST""").fetchall():
+            left = skipped.setdefault(reason, LeftOut(0))
+            left.count += n
+            if total is not None:
+                left.totals[currency] = total
         # the provenance of each transfer, compactly: a hash of its (exhibit, parser) and its locator
         tbl = con.sql(f"""
             SELECT coalesce(from_account, '{UNKNOWN}' || id) AS from_account, coalesce(to_account, '{UNKNOWN}' || id) AS to_account,
                    epoch_us(ts_utc) AS t, CAST(amount AS DOUBLE) AS amount, amount AS exact,
                    hash(exhibit_sha256, parser) AS run, locator, currency
             FROM transactions
-            WHERE ts_utc IS NOT NULL AND amount IS NOT NULL""").to_arrow_table()
+            WHERE ts_utc IS NOT NULL AND amount IS NOT NULL AND NOT coalesce({failed}, FALSE)""").to_arrow_table()
         runs = {int(h): (sha, parser) for h, sha, parser in con.execute(
             "SELECT DISTINCT hash(exhibit_sha256, parser), exhibit_sha256, parser FROM transactions").fetchall()}
         links = links or {}
@@ -82,9 +109,11 @@ class Flows:
         src, dst, t = src[order], dst[order], t[order]
         offsets = np.searchsorted(src, np.arange(len(accounts) + 1))
         column = lambda name: tbl.column(name).combine_chunks().take(take)  # noqa: E731
+        currency = pc.dictionary_encode(column("currency"))
+        cur = pc.fill_null(currency.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, tbl.column("amount").to_numpy()[order],
                    column("exact"), tbl.column("run").to_numpy()[order], column("locator"),
-                   pc.dictionary_encode(column("currency")), runs, offsets, skipped, bool(links))
+                   currency, cur, currency.dictionary.to_pylist(), runs, offsets, skipped, bool(links))
 
     def reversed(self) -> Flows:
         """The same transfers with time running backwards, for tracing where money came from."""
@@ -92,5 +121,5 @@ class Flows:
         take = pa.array(order)
         src, dst, t = self.dst[order], self.src[order], -self.t[order]
         return Flows(self.accounts, self.index, src, dst, t, self.amount[order], self.exact.take(take), self.run[order],
-                     self.locator.take(take), self.currency.take(take), self.runs,
+                     self.locator.take(take), self.currency.take(take), self.cur[order], self.currencies, self.runs,
                      np.searchsorted(src, np.arange(len(self.accounts) + 1)), self.skipped, self.linked, not self.backwards)

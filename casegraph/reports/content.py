@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from .. import TOOL
+from ..amounts import format_amount
 from ..case import Case
 from ..ingest.integrity import verify_case
 from .redact import Redactor
@@ -78,9 +79,9 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
     sql = {
         "messages": "SELECT id, ts_utc, coalesce(sender_name, sender_id) || ': ' || coalesce(text, '[' || kind || ']') AS text FROM messages",
         "ocr_text": "SELECT id, NULL AS ts_utc, text FROM ocr_text",
-        "transactions": """SELECT id, ts_utc, coalesce(from_name, from_account, '?') || ' → ' || coalesce(to_name, to_account, '?') || ': '
-                           || rtrim(rtrim(CAST(amount AS VARCHAR), '0'), '.') || ' ' || coalesce(currency, '') || coalesce(' (' || description || ')', '') AS text
-                           FROM transactions""",
+        "transactions": """SELECT id, ts_utc, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name, '(not named)') || ' → '
+                           || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS text,
+                           amount, currency, description, status FROM transactions""",
         "calls": "SELECT id, ts_utc, direction || ' call ' || coalesce(number, '') || ', ' || coalesce(CAST(duration_s AS VARCHAR), '?') || ' s' AS text FROM calls",
         "contacts": "SELECT id, NULL AS ts_utc, 'contact card: ' || coalesce(name, '') AS text FROM contacts",
     }
@@ -89,9 +90,24 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
         want = store.id_table("_want", ids)
         for r in store.rows(f"SELECT r.* FROM ({sql[table]}) r SEMI JOIN {want} w ON w.id = r.id"):
             ts = r["ts_utc"].astimezone(timezone.utc) if r["ts_utc"] else None
+            text = r["text"] or ""
+            if table == "transactions":  # the amount with its currency, as every amount is shown
+                text += f": {format_amount(r['amount'], r['currency'])}" + (f" ({r['description']})" if r["description"] else "") \
+                        + (" [recorded as failed]" if r["status"] == "failed" else "")
             out[r["id"]] = {"table": table, "ts": ts.isoformat() if ts else None,
-                            "ts_utc": ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else None, "text": (r["text"] or "")[:400]}
+                            "ts_utc": ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else None, "text": text[:400]}
     return out
+
+
+def _decision_text(e: dict) -> str | None:
+    """How a cited decision reads (an examiner's link, a resolution link or merge a trace crossed)."""
+    if e.get("table") == "examiner-decision":
+        return f"{e.get('record')}: {e.get('note', '')}, by {e.get('actor', '?')}"
+    if e.get("table") == "entity_links":
+        return f"entity resolution, {e.get('locator')}: {e.get('record')} ({len(e.get('evidence') or [])} record(s))"
+    if e.get("table") == "er_decisions":
+        return f"examiner's {e.get('locator')}, by {e.get('actor', '?')}: {e.get('reason') or ''}"
+    return None
 
 
 def gather(case: Case, redactor: Redactor | None = None, interpretation: str | None = None) -> dict[str, Any]:
@@ -122,7 +138,8 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     records = _records(store, [e for f in findings for e in f["evidence"][:EVIDENCE_SHOWN]])
     for f in findings:
         f["evidence_total"] = len(f["evidence"])
-        f["shown"] = [{**e, "exhibit": label_of.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
+        f["shown"] = [{"ts": None, "ts_utc": None, "text": _decision_text(e), "locator": "", **e,
+                       "exhibit": label_of.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
                        **records.get(e.get("record"), {})} for e in f["evidence"][:EVIDENCE_SHOWN]]
     unknown_tz = store.one("SELECT count(*) FROM messages WHERE tz_basis = 'unknown'")[0]
     limitations = [
