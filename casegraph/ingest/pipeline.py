@@ -131,7 +131,9 @@ def _flush(store, batch: list[Record], counts: Counter, severities: Counter, dig
         digest.update(r.id.encode())
         digest.update(to_json(r.values()).encode("utf-8"))
         rows += 1
+    before = store.time_issues
     counts.update(store.write(batch))
+    severities["warning"] += store.time_issues - before  # DST fold/gap warnings the store wrote for these records
     if on_batch:
         on_batch(rows)
     batch.clear()
