@@ -8,8 +8,11 @@ Figures. A finding that states amounts keeps each one in attrs["figures"], per c
     {"name": "received", "currency": "LKR", "amount": "4500000", "records": [transaction ids], "rule": "sum"}
 rule "sum": the amount is the sum of the records (all in that currency), and every record is cited as evidence;
 rule "share": a part a model computes from the records (taint under haircut or fifo), between 0 and their sum;
-rule "setting": a threshold the analyst chose (no records). `check_figures` verifies all three, and that every
-amount the title or summary prints (as casegraph.amounts writes it) is one of the figures.
+rule "converted": a sum in the currency of an examiner's rate table, listing per record the rate used and the
+rate row (exhibit, locator), which is cited too; rounded to `rounded_to`;
+rule "setting": a threshold the analyst chose (no records). `check_figures` verifies them all, that every amount
+the title or summary prints (as casegraph.amounts writes it) is one of the figures, and that no amount is
+printed without its currency.
 """
 from __future__ import annotations
 
@@ -63,7 +66,11 @@ def write_findings(store: CaseStore, findings: list[Finding], detector: str) -> 
 
 
 # an amount as casegraph.amounts.format_amount prints it: a unit, then digits with thousands separators and decimals
-PRINTED_AMOUNT = re.compile(r"(?<![\w.])((?:[A-Z][A-Za-z0-9.]{1,11}|\(currency not stated\)) -?\d{1,3}(?:,\d{3})*\.\d{2,})")
+UNIT = r"(?:[A-Z][A-Z0-9.]{1,11}|\(currency not stated\))"
+PRINTED_AMOUNT = re.compile(rf"(?<![\w.])({UNIT}) (-?\d{{1,3}}(?:,\d{{3}})*(?:\.\d+)?)(?![\d,])")
+# a number written as an amount (thousands separators), and a unit just before it (scores such as 0.67 are not amounts)
+BARE_NUMBER = re.compile(r"(?<![\w.,:/-])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w.,:/-]*\d)")
+UNIT_BEFORE = re.compile(rf"(?<![\w.]){UNIT} $")
 
 
 def check_figures(store: CaseStore, kind: str, title: str, summary: str, evidence: list[dict], attrs: dict) -> list[str]:
@@ -91,6 +98,9 @@ def check_figures(store: CaseStore, kind: str, title: str, summary: str, evidenc
         if missing or uncited:
             problems.append(f"{name}: {len(missing)} record(s) not in the case, {len(uncited)} not cited as evidence")
             continue
+        if rule == "converted":
+            problems += _check_conversion(fig, amounts, evidence)
+            continue
         other = {amounts[r][1] for r in records} - {currency}
         if other:
             problems.append(f"{name} in {currency} sums records in {', '.join(map(str, other))}")
@@ -99,8 +109,33 @@ def check_figures(store: CaseStore, kind: str, title: str, summary: str, evidenc
             problems.append(f"{name}: claims {format_amount(amount, currency)}, cited records sum to {format_amount(total, currency)}")
         if rule == "share" and not (0 <= amount <= total):
             problems.append(f"{name}: a share of {format_amount(amount, currency)} outside 0..{format_amount(total, currency)}")
-    shown = {format_amount(Decimal(fig["amount"]), fig.get("currency")) for fig in figures}
-    for printed in PRINTED_AMOUNT.findall(f"{title}\n{summary}"):
-        if printed not in shown:
-            problems.append(f"prints {printed}, which is none of its figures")
+    shown = {(fig.get("currency"), Decimal(fig["amount"])) for fig in figures}
+    text = f"{title}\n{summary}"
+    for unit, number in PRINTED_AMOUNT.findall(text):
+        if (None if unit == "(currency not stated)" else unit, Decimal(number.replace(",", ""))) not in shown:
+            problems.append(f"prints {unit} {number}, which is none of its figures")
+    for m in BARE_NUMBER.finditer(text):
+        if not UNIT_BEFORE.search(text[:m.start()]):
+            problems.append(f"prints the amount {m.group(0)} without its currency")
+    return problems
+
+
+def _check_conversion(fig: dict, amounts: dict, evidence: list[dict]) -> list[str]:
+    from decimal import Decimal, localcontext
+
+    rates_cited = {(e.get("exhibit_sha256"), e.get("locator")) for e in evidence if e.get("table") == "exchange-rates"}
+    problems, total = [], Decimal(0)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for c in fig.get("conversions", []):
+            amount, currency = amounts[c["record"]]
+            if currency != fig.get("from"):
+                problems.append(f"{fig['name']}: converts a {currency} record as {fig.get('from')}")
+            if (c["rate_exhibit_sha256"], c["rate_locator"]) not in rates_cited:
+                problems.append(f"{fig['name']}: the rate at {c['rate_locator']} is not cited")
+            total += amount * Decimal(c["rate"])
+    if sorted(c["record"] for c in fig.get("conversions", [])) != sorted(fig["records"]):
+        problems.append(f"{fig['name']}: conversions and records differ")
+    if abs(total - Decimal(fig["amount"])) > Decimal(fig.get("rounded_to", "0")) / 2:
+        problems.append(f"{fig['name']}: claims {fig['amount']}, the cited records at the cited rates give {total}")
     return problems

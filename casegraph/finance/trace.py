@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from ..amounts import format_amount, format_totals
 from ..model import record_id
+from ..times import is_date_only, show_date, show_row
 from ..store import CaseStore
 from .flows import Flows, LeftOut, is_unknown
 
@@ -302,7 +303,7 @@ def _cited(store: CaseStore, f: Flows, edges) -> dict[int, dict]:
     out = {}
     for row in store.rows(f"""
             SELECT exhibit_sha256, parser, locator, id, from_account, to_account, from_name, to_name, amount, currency,
-                   ts_utc, description, {channel_sql()} AS channel
+                   ts_local, ts_utc, utc_offset, tz_basis, ts_precision, seq, description, {channel_sql()} AS channel
             FROM transactions WHERE locator IN (SELECT unnest(?))""", [sorted({k[2] for k in key})]):
         e = key.get((row["exhibit_sha256"], row["parser"], row["locator"]))
         if e is not None:
@@ -310,17 +311,18 @@ def _cited(store: CaseStore, f: Flows, edges) -> dict[int, dict]:
     return out
 
 
-def when(ts: datetime | None) -> str:
-    """A time as the findings state it (UTC)."""
-    return f"{ts.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC" if ts else "(no time)"
-
-
-def span(times: list) -> str:
-    """'on T' for one moment, 'between A and B' for a real range."""
-    times = sorted(t for t in times if t is not None)
-    if not times:
+def span(rows: list[dict]) -> str:
+    """When these transactions were, as their records state it (casegraph.times: a date stays a date):
+    'on T' for one moment, 'between A and B' for a real range."""
+    timed = sorted((r for r in rows if r.get("ts_utc") is not None), key=lambda r: (r["ts_utc"], r.get("seq") or 0))
+    if not timed:
         return "at no stated time"
-    return f"on {when(times[0])}" if times[0] == times[-1] else f"between {when(times[0])} and {when(times[-1])}"
+    first, last = show_row(timed[0]), show_row(timed[-1])
+    if first == last:
+        return f"on {first}"
+    if all(is_date_only(r.get("ts_precision")) for r in (timed[0], timed[-1])):
+        return f"between {show_date(timed[0]['ts_local'], timed[0]['ts_utc'])} and {show_date(timed[-1]['ts_local'], timed[-1]['ts_utc'])} (dates only)"
+    return f"between {first} and {last}"
 
 
 def party(account: str | None, name: str | None = None) -> str:
@@ -367,6 +369,40 @@ def _taint_figures(result: TraceResult, r: Reached, cited: dict[int, dict]) -> l
     return figs
 
 
+def _day(row: dict):
+    """A transfer's calendar date as its record states it (the rate table is by date)."""
+    from datetime import date as _date
+    text = show_date(row.get("ts_local"), row.get("ts_utc"))
+    return _date.fromisoformat(text) if text else None
+
+
+def _converted(figures: list[dict], rows: dict[str, dict], rates) -> tuple[list[dict], list[dict], str]:
+    """Figures in the rate table's currency for the 'sum' figures in others, the rate rows they rest on, and
+    what the summary says of them (including what could not be converted)."""
+    from .rates import convert
+
+    if rates is None:
+        return [], [], ""
+    added, evidence, said = [], [], []
+    for fig in figures:
+        if fig["name"].endswith("of the path"):
+            continue
+        conv, ev, missing = convert(fig, rows, rates, _day)
+        if conv is not None:
+            added.append(conv)
+            evidence += [e for e in ev if e not in evidence]
+            days = sorted({c["rate_day"] for c in conv["conversions"]})
+            said.append(f"{fig['name']} {format_amount(Decimal(fig['amount']), fig['currency'])} is "
+                        f"{format_amount(Decimal(conv['amount']), conv['currency'])} at the examiner's rates"
+                        + (f" ({len(days)} rate(s), {days[0]} to {days[-1]}, cited)" if len(days) > 1 else f" (rate of {days[0]}, cited)")
+                        + (" for the transfers that have a rate" if missing else ""))
+        if missing:
+            left = sum((rows[r]["amount"] for r in missing), Decimal(0))
+            said.append(f"{format_amount(left, fig['currency'])} of {fig['name']} in {len(missing)} transfer(s) has no rate "
+                        f"in the table within {rates.max_gap.days} days and is not converted")
+    return added, evidence, (" " + "; ".join(said) + ".") if said else ""
+
+
 def _flow_order(result: TraceResult, r: Reached) -> list[Hop]:
     """The path's transfers in the order the money moved (a backward trace finds them newest first)."""
     return r.hops[::-1] if result.backward else list(r.hops)
@@ -401,11 +437,12 @@ def _route(result: TraceResult, flow: list[Hop], names: dict) -> tuple[str, list
     return "".join(parts), basis
 
 
-def to_findings(result: TraceResult, store: CaseStore | None = None):
+def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None):
     """One finding per named account reached, citing every transfer of its path and every traced transfer into
     it (what its figures sum); transfers to (or from) ends the records do not name, such as card payments, bills
     and cash, grouped into one finding per account by channel. Every figure is in attrs["figures"], per currency,
-    with the records it sums."""
+    with the records it sums. With `rates` (finance.rates.RateTable, from an exhibit) figures in other currencies
+    are also given in the table's currency, each conversion citing its rate row."""
     from ..findings import Finding
 
     way = "backward" if result.backward else "forward"
@@ -418,8 +455,9 @@ def to_findings(result: TraceResult, store: CaseStore | None = None):
     by_tx = {row["id"]: row for row in cited.values()}
     hop_rows = {h.tx_id for r in result.reached for h in r.hops} - set(by_tx)
     if hop_rows:  # path transfers are among the inflows; fetch any that are not
-        for row in store.rows("SELECT id, from_account, to_account, from_name, to_name, amount, currency, ts_utc, locator, "
-                              "exhibit_sha256 FROM transactions WHERE id IN (SELECT unnest(?))", [sorted(hop_rows)]):
+        for row in store.rows("SELECT id, from_account, to_account, from_name, to_name, amount, currency, ts_local, ts_utc, "
+                              "utc_offset, tz_basis, ts_precision, seq, locator, exhibit_sha256 FROM transactions "
+                              "WHERE id IN (SELECT unnest(?))", [sorted(hop_rows)]):
             by_tx[row["id"]] = row
     names = {(i, side): row.get(f"{side}_name") for i, row in by_tx.items() for side in ("from", "to")}
     left = "; ".join(v.describe(k) for k, v in result.skipped.items())
@@ -442,12 +480,14 @@ def to_findings(result: TraceResult, store: CaseStore | None = None):
         figures = [_figure(f"transfer {i + 1} of the path", row["currency"], row["amount"], [row["id"]])
                    for i, row in enumerate(path_rows)]
         figures += _money_figures("received", inflow) + _taint_figures(result, r, cited)
+        conv, rate_ev, conv_text = _converted(figures, by_tx, rates)
+        figures += conv
         evidence = []
         for row in path_rows + inflow:
             ev = _evidence(row)
             if ev not in evidence:
                 evidence.append(ev)
-        hops_text = "; ".join(f"{format_amount(row['amount'], row['currency'])} {span([row['ts_utc']])}" for row in path_rows)
+        hops_text = "; ".join(f"{format_amount(row['amount'], row['currency'])} {span([row])}" for row in path_rows)
         received, tainted = _totals(figures, "received"), _totals(figures, "tainted")
         moved = "received" if not result.backward else "sent"
         share = ("" if not tainted else
@@ -456,21 +496,21 @@ def to_findings(result: TraceResult, store: CaseStore | None = None):
         crossing = (f" The path crosses between ends taken as one holder's ({', '.join(sorted({e['record'] for e in basis}))}); "
                     "that basis is cited." if basis else "")
         summary = (f"{route}, in {len(flow)} transfer(s): {hops_text}.{crossing} In the traced transfers {who} {moved} "
-                   f"{format_totals(received)} in {len(inflow)} transfer(s) {span([x['ts_utc'] for x in inflow])}, all cited."
-                   f"{share}{note}")
+                   f"{format_totals(received)} in {len(inflow)} transfer(s) {span(inflow)}, all cited."
+                   f"{share}{conv_text}{note}")
         title = (f"Money from {result.origin} reached {who} in {len(flow)} transfer(s)" if not result.backward
                  else f"Money in {result.origin} came from {who} over {len(flow)} transfer(s)")
         out.append(Finding(kind="money-trace", subject=r.account, detector=detector, detector_version=VERSION, title=title,
-                           summary=summary, score=None, evidence=evidence + basis,
+                           summary=summary, score=None, evidence=evidence + basis + rate_ev,
                            attrs={**base, "account": written, "hops": len(flow), "who": who, "path": route, "figures": figures,
-                                  "when": span([row["ts_utc"] for row in path_rows])}))
+                                  "when": span(path_rows)}))
     for holder, group in sorted(unnamed.items()):
-        out.append(_unnamed_finding(result, holder, group, cited, names, detector, base, note))
+        out.append(_unnamed_finding(result, holder, group, cited, names, detector, base, note, by_tx, rates))
     return detector, out
 
 
 def _unnamed_finding(result: TraceResult, holder: str, group: list[Reached], cited: dict, names: dict, detector: str,
-                     base: dict, note: str):
+                     base: dict, note: str, by_tx: dict, rates):
     """One finding for all the transfers between `holder` and ends its records do not name, by channel."""
     from ..findings import Finding
 
@@ -497,6 +537,8 @@ def _unnamed_finding(result: TraceResult, holder: str, group: list[Reached], cit
         for c, v in r.tainted.items():
             pseudo.tainted[c] = pseudo.tainted.get(c, Decimal(0)) + v
     figures += _taint_figures(result, pseudo, cited)
+    conv, rate_ev, conv_text = _converted([x for x in figures if x["name"] == "in all"], by_tx, rates)
+    figures += conv
     hop = group[0].hops[-1]
     who = party(holder, names.get((hop.tx_id, "from" if not result.backward else "to")))
     tainted = _totals(figures, "tainted")
@@ -508,13 +550,13 @@ def _unnamed_finding(result: TraceResult, holder: str, group: list[Reached], cit
         title = f"Spending and withdrawals from {who}: {len(rows)} payment(s) to payees its records do not name"
         lead = f"{who} paid out to payees its records do not name{reach}"
     share = f" Under the {result.model} model {format_totals(tainted)} of it is tainted." if tainted and not result.backward else ""
-    summary = (f"{lead}, {span([x['ts_utc'] for x in rows])}: " + "; ".join(parts)
-               + f". In all {format_totals(_totals(figures, 'in all'))}, every transfer cited.{share}{note}")
+    summary = (f"{lead}, {span(rows)}: " + "; ".join(parts)
+               + f". In all {format_totals(_totals(figures, 'in all'))}, every transfer cited.{share}{conv_text}{note}")
     return Finding(kind="money-trace", subject=f"unnamed:{holder}", detector=detector, detector_version=VERSION, title=title,
-                   summary=summary, score=None, evidence=[_evidence(x) for x in rows],
+                   summary=summary, score=None, evidence=[_evidence(x) for x in rows] + rate_ev,
                    attrs={**base, "account": holder, "who": f"payees {who}'s records do not name" if not result.backward
                           else f"sources {who}'s records do not name", "grouped": "unnamed ends by channel", "figures": figures,
-                          "when": span([x["ts_utc"] for x in rows])})
+                          "when": span(rows)})
 
 
 def examiner_link_basis(links: dict[str, str], actor: str, source: str) -> dict[str, list[dict]]:
