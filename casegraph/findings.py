@@ -67,7 +67,7 @@ def write_findings(store: CaseStore, findings: list[Finding], detector: str) -> 
 
 # an amount as casegraph.amounts.format_amount prints it: a unit, then digits with thousands separators and decimals
 UNIT = r"(?:[A-Z][A-Z0-9.]{1,11}|\(currency not stated\))"
-PRINTED_AMOUNT = re.compile(rf"(?<![\w.])({UNIT}) (-?\d{{1,3}}(?:,\d{{3}})*(?:\.\d+)?)(?![\d,])")
+PRINTED_AMOUNT = re.compile(rf"(?<![\w.])({UNIT}) (-?\d{{1,3}}(?:,\d{{3}})*(?:\.\d+)?)(?!\d|,\d)")
 # a number written as an amount (thousands separators), and a unit just before it (scores such as 0.67 are not amounts)
 BARE_NUMBER = re.compile(r"(?<![\w.,:/-])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w.,:/-]*\d)")
 UNIT_BEFORE = re.compile(rf"(?<![\w.]){UNIT} $")

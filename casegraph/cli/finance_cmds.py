@@ -31,8 +31,15 @@ def _when(value: str | None) -> datetime | None:
               help="Let paths cross between transaction ends that entity resolution joined into one person.")
 @click.option("--include-failed", is_flag=True,
               help="Also follow transfers the source records as failed or reverted (left out by default: no value moved).")
+@click.option("--rates", "rates_exhibit", default=None, metavar="EXHIBIT",
+              help="An exchange-rate table already taken into evidence (exhibit id or SHA-256): a CSV of date, from, to, "
+                   "rate, source. Amounts in other currencies are then also given in --rate-currency, each citing its rate row.")
+@click.option("--rate-currency", default="LKR", show_default=True, help="The currency to convert into, with --rates.")
+@click.option("--rate-gap-days", default=7, show_default=True,
+              help="With --rates: use the latest earlier rate up to this many days before a transfer's date.")
 @click.option("--top", default=30, show_default=True, help="Rows to print (all are written as findings).")
-def trace_cmd(case, account, backward, hops, since, until, min_amount, model, links, resolved, include_failed, top) -> None:
+def trace_cmd(case, account, backward, hops, since, until, min_amount, model, links, resolved, include_failed, rates_exhibit,
+              rate_currency, rate_gap_days, top) -> None:
     """Follow the money from an account: time-respecting paths (money moves on only after it arrived),
     with the taint each account received, per currency. Every account reached is written as a finding
     citing each transfer of its path and every transfer its figures add up; payments to ends the records
@@ -47,6 +54,7 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
     except (InvalidOperation, ValueError) as e:
         fail(f"bad option: {e}", 2)
     with open_case(case) as c:
+        rates, rate_inputs = _rates(c, rates_exhibit, rate_currency, rate_gap_days) if rates_exhibit else (None, [])
         link_map, basis = {}, {}
         if resolved:  # the examiner's own links win over resolution's
             from ..graph.resolve import link_basis, transaction_links
@@ -60,11 +68,13 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
                            link_basis=basis)
         except KeyError as e:
             fail(str(e).strip("'\""))
-        detector, findings = to_findings(result, c.store)
+        detector, findings = to_findings(result, c.store, rates)
         digest = write_findings(c.store, findings, detector)
-        c.log("trace", details={"origin": account, "backward": backward, "hops": hops, "since": since, "until": until,
+        c.log("trace", inputs=rate_inputs, details={"origin": account, "backward": backward, "hops": hops, "since": since, "until": until,
                                 "min_amount": min_amount, "model": model, "links": link_map, "examiner_links": examiner,
-                                "resolved": resolved, "include_failed": include_failed},
+                                "resolved": resolved, "include_failed": include_failed,
+                                **({"rates": rates_exhibit, "rate_currency": rate_currency, "rate_gap_days": rate_gap_days}
+                                   if rates_exhibit else {})},
               outputs=[{"findings": len(findings), "sha256": digest, "detector": detector}])
         way = "came from" if backward else "went"
         console.print(table(f"Where the money {way}: {account} ({model} taint, up to {hops} hops)",
@@ -75,6 +85,30 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
                       + (f" Left out of the money graph: {left}." if left else "")
                       + ("" if include_failed or "failed transfers (no value moved)" not in result.skipped
                          else " (--include-failed follows failed transfers too.)"))
+
+
+def _rates(c, ref: str, currency: str, gap_days: int):
+    """The rate table in exhibit `ref` (exhibit id or SHA-256 prefix), read from the evidence store."""
+    from ..finance.rates import RateTable
+    from ..parsers.rate_table import RateTableError, parse
+
+    found = c.store.rows("SELECT sha256, exhibit_id, original_name FROM exhibits WHERE exhibit_id = ? OR sha256 LIKE ? "
+                         "ORDER BY sha256", [ref, ref.lower() + "%"])
+    if len(found) != 1:
+        fail(f"--rates {ref}: {'no exhibit' if not found else f'{len(found)} exhibit files'} match; "
+             "name one rate table by its exhibit id or SHA-256", 2)
+    sha = found[0]["sha256"]
+    try:
+        rates, issues = parse(c.evidence_path(sha), sha)
+    except RateTableError as e:
+        fail(f"--rates {ref}: {e}", 2)
+    for i in issues[:10]:
+        console.print(f"[yellow]rate table {found[0]['exhibit_id']} {i.prov.locator}:[/] {i.message}")
+    if issues:
+        console.print(f"{len(issues)} row(s) of the rate table not read; they are not used.")
+    console.print(f"Rate table {found[0]['exhibit_id']} ({found[0]['original_name']}): {len(rates)} rate(s) read.")
+    return RateTable(rates, currency, gap_days), [{"sha256": sha, "exhibit_id": found[0]["exhibit_id"], "role": "rate table",
+                                                   "rates": len(rates), "rows_not_read": len(issues)}]
 
 
 @click.command("typologies")

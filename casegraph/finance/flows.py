@@ -40,7 +40,14 @@ class LeftOut:
 
 
 # why a transaction is not in the graph, as the output says it
-FAILED, UNTIMED, NO_AMOUNT = "failed transfers (no value moved)", "transfers with no time", "transfers with no amount"
+FAILED, UNTIMED, NO_AMOUNT = "failed transfer(s) (no value moved)", "transfer(s) with no time", "transfer(s) with no amount"
+
+
+def left_out_sql(include_failed: bool) -> str:
+    """A DuckDB expression over `transactions`: why a row is not in the graph (NULL: it is)."""
+    failed = "FALSE" if include_failed else "coalesce(status = 'failed', FALSE)"
+    return (f"CASE WHEN {failed} THEN '{FAILED}' WHEN ts_utc IS NULL THEN '{UNTIMED}' "
+            f"WHEN amount IS NULL THEN '{NO_AMOUNT}' END")
 
 
 @dataclass
@@ -62,6 +69,7 @@ class Flows:
     skipped: dict[str, LeftOut] = field(default_factory=dict)  # why some transactions are not in the graph
     linked: bool = False  # whether some accounts were merged by links
     backwards: bool = False  # reversed(): src is the receiver, dst the sender, times negated
+    include_failed: bool = False  # whether failed transfers were kept
 
     @classmethod
     def load(cls, store: CaseStore, links: dict[str, str] | None = None, include_failed: bool = False) -> Flows:
@@ -69,12 +77,10 @@ class Flows:
         holder's (across rails: a bank account and a wallet), so paths continue through it. Failed
         transfers are left out (and counted) unless `include_failed`."""
         con = store.con
-        failed = "FALSE" if include_failed else "status = 'failed'"
         skipped: dict[str, LeftOut] = {}
         for reason, currency, n, total in con.execute(f"""
             SELECT reason, currency, count(*), sum(amount) FROM (
-              SELECT CASE WHEN {failed} THEN '{FAILED}' WHEN ts_utc IS NULL THEN '{UNTIMED}'
-                          WHEN amount IS NULL THEN '{NO_AMOUNT}' END AS reason, currency, amount
+              SELECT {left_out_sql(include_failed)} AS reason, currency, amount
               FROM transactions) WHERE reason IS NOT NULL GROUP BY ALL ORDER BY reason, currency NULLS LAST""").fetchall():
             left = skipped.setdefault(reason, LeftOut(0))
             left.count += n
@@ -86,7 +92,7 @@ class Flows:
                    epoch_us(ts_utc) AS t, CAST(amount AS DOUBLE) AS amount, amount AS exact,
                    hash(exhibit_sha256, parser) AS run, locator, currency
             FROM transactions
-            WHERE ts_utc IS NOT NULL AND amount IS NOT NULL AND NOT coalesce({failed}, FALSE)""").to_arrow_table()
+            WHERE ({left_out_sql(include_failed)}) IS NULL""").to_arrow_table()
         runs = {int(h): (sha, parser) for h, sha, parser in con.execute(
             "SELECT DISTINCT hash(exhibit_sha256, parser), exhibit_sha256, parser FROM transactions").fetchall()}
         links = links or {}
@@ -113,7 +119,8 @@ class Flows:
         cur = pc.fill_null(currency.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, tbl.column("amount").to_numpy()[order],
                    column("exact"), tbl.column("run").to_numpy()[order], column("locator"),
-                   currency, cur, currency.dictionary.to_pylist(), runs, offsets, skipped, bool(links))
+                   currency, cur, currency.dictionary.to_pylist(), runs, offsets, skipped, bool(links),
+                   include_failed=include_failed)
 
     def reversed(self) -> Flows:
         """The same transfers with time running backwards, for tracing where money came from."""
@@ -122,4 +129,5 @@ class Flows:
         src, dst, t = self.dst[order], self.src[order], -self.t[order]
         return Flows(self.accounts, self.index, src, dst, t, self.amount[order], self.exact.take(take), self.run[order],
                      self.locator.take(take), self.currency.take(take), self.cur[order], self.currencies, self.runs,
-                     np.searchsorted(src, np.arange(len(self.accounts) + 1)), self.skipped, self.linked, not self.backwards)
+                     np.searchsorted(src, np.arange(len(self.accounts) + 1)), self.skipped, self.linked, not self.backwards,
+                     self.include_failed)

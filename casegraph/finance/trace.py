@@ -398,6 +398,7 @@ def _converted(figures: list[dict], rows: dict[str, dict], rates) -> tuple[list[
                         + (" for the transfers that have a rate" if missing else ""))
         if missing:
             left = sum((rows[r]["amount"] for r in missing), Decimal(0))
+            added.append(_figure(f"{fig['name']} not converted (no rate)", fig["currency"], left, missing))
             said.append(f"{format_amount(left, fig['currency'])} of {fig['name']} in {len(missing)} transfer(s) has no rate "
                         f"in the table within {rates.max_gap.days} days and is not converted")
     return added, evidence, (" " + "; ".join(said) + ".") if said else ""
@@ -460,11 +461,8 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
                               "WHERE id IN (SELECT unnest(?))", [sorted(hop_rows)]):
             by_tx[row["id"]] = row
     names = {(i, side): row.get(f"{side}_name") for i, row in by_tx.items() for side in ("from", "to")}
-    left = "; ".join(v.describe(k) for k, v in result.skipped.items())
-    base = {"origin": result.origin, "direction": way, "model": result.model,
-            **({"left_out": {k: {"count": v.count, "totals": {c: str(t) for c, t in v.totals.items()}}
-                             for k, v in result.skipped.items()}} if result.skipped else {})}
-    note = f" Left out of the case's money graph: {left}." if left else ""
+    base = {"origin": result.origin, "direction": way, "model": result.model}
+    note = ""
     out, unnamed = [], defaultdict(list)
     for r in result.reached:
         if is_unknown(r.account):
@@ -492,8 +490,11 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
         moved = "received" if not result.backward else "sent"
         share = ("" if not tainted else
                  f" Under the {result.model} model {format_totals(tainted)} of it "
-                 + ("is tainted." if not result.backward else f"is attributed to the money that reached {result.origin}."))
-        crossing = (f" The path crosses between ends taken as one holder's ({', '.join(sorted({e['record'] for e in basis}))}); "
+                 + ("is tainted." if not result.backward else f"is counted by the model as feeding the money that reached {result.origin}."))
+        changes = [f"{a.dst if a.dst == b.src else b.src} ({a.currency or 'no currency'} in, {b.currency or 'no currency'} out)"
+                   for a, b in zip(flow, flow[1:]) if a.currency != b.currency]
+        crossing = ((f" The path changes currency at {', '.join(changes)}: the records show no exchange, only the order in time."
+                     if changes else "") + f" The path crosses between ends taken as one holder's ({', '.join(sorted({e['record'] for e in basis}))}); "
                     "that basis is cited." if basis else "")
         summary = (f"{route}, in {len(flow)} transfer(s): {hops_text}.{crossing} In the traced transfers {who} {moved} "
                    f"{format_totals(received)} in {len(inflow)} transfer(s) {span(inflow)}, all cited."
@@ -506,7 +507,40 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
                                   "when": span(path_rows)}))
     for holder, group in sorted(unnamed.items()):
         out.append(_unnamed_finding(result, holder, group, cited, names, detector, base, note, by_tx, rates))
-    return detector, out
+    left = _left_out_finding(result, store, detector, base)
+    return detector, out + ([left] if left else [])
+
+
+def _left_out_finding(result: TraceResult, store: CaseStore, detector: str, base: dict):
+    """The transfers of the traced accounts that the trace could not or did not follow (failed, no time, no
+    amount), each cited, counted and totalled per currency by reason, so the reader knows what is not in it."""
+    from ..findings import Finding
+    from .flows import left_out_sql
+
+    nodes = {result.origin} | {r.account for r in result.reached if not is_unknown(r.account)}
+    ends = sorted(nodes | {e for e, n in result.links.items() if n in nodes} | {result.links.get(result.origin, result.origin)})
+    rows = store.rows(f"""
+        SELECT id, locator, exhibit_sha256, amount, currency, reason FROM (
+          SELECT *, {left_out_sql(result.flows.include_failed)} AS reason FROM transactions
+          WHERE from_account IN (SELECT unnest(?)) OR to_account IN (SELECT unnest(?)))
+        WHERE reason IS NOT NULL ORDER BY reason, exhibit_sha256, locator""", [ends, ends])
+    if not rows:
+        return None
+    figures, parts = [], []
+    for reason in dict.fromkeys(r["reason"] for r in rows):
+        these = [r for r in rows if r["reason"] == reason]
+        figs = _money_figures(reason, [r for r in these if r["amount"] is not None])
+        figures += figs
+        parts.append(f"{len(these)} {reason}" + (f", {format_totals(_totals(figs, reason))}" if figs else ""))
+    who = "its" if len(ends) == 1 else "the traced accounts'"
+    return Finding(kind="money-trace", subject="left-out", detector=detector, detector_version=VERSION,
+                   title=f"Transfers of {result.origin} and {who} counterparties the trace did not follow: {len(rows)}",
+                   summary=(f"Among the transfers to or from the accounts this trace reached, these were not followed "
+                            f"and are in no other figure of the trace: " + "; ".join(parts) + ". Each is cited."
+                            + ("" if result.flows.include_failed else " Failed transfers can be followed on request "
+                               "(trace --include-failed).")),
+                   score=None, evidence=[_evidence(r) for r in rows],
+                   attrs={**base, "who": "transfers not followed", "grouped": "left out", "figures": figures})
 
 
 def _unnamed_finding(result: TraceResult, holder: str, group: list[Reached], cited: dict, names: dict, detector: str,
