@@ -17,7 +17,7 @@ console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty(
 def table(title: str, columns: Iterable[str], rows: Iterable[Iterable]) -> Table:
     t = Table(title=title, title_justify="left", header_style="bold")
     for c in columns:
-        t.add_column(c)
+        t.add_column(c, overflow="fold")  # an account or wallet is wrapped, never cut short with an ellipsis
     for r in rows:
         t.add_row(*("" if v is None else str(v) for v in r))
     return t

@@ -30,7 +30,7 @@ def demo(directory, overwrite) -> None:
     from ..finance.trace import table_rows
     traced = [f for f in r.findings if f.kind == "money-trace"]
     console.print(table("Where the recruiter's money went (haircut taint)",
-                        ["reached", "transfers", "when", "path", "amounts on the path", "received", "tainted"], table_rows(traced)))
+                        ["reached", "transfers", "path: amounts, when", "received", "tainted"], table_rows(traced)))
     links = [f for f in r.findings if f.detector == "link-analysis" and f.kind in ("broker", "multi-exhibit")]
     console.print(table("Who connects the network (link analysis)", ["kind", "finding", "summary"],
                         [(f.kind, f.title, f.summary) for f in links]))

@@ -78,7 +78,8 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
               outputs=[{"findings": len(findings), "sha256": digest, "detector": detector}])
         way = "came from" if backward else "went"
         console.print(table(f"Where the money {way}: {account} ({model} taint, up to {hops} hops)",
-                            ["reached", "transfers", "when", "path", "amounts on the path", "received", "tainted"],
+                            ["reached", "transfers", "path: amounts, when",
+                             "sent into the trace" if backward else "received", "fed the traced money" if backward else "tainted"],
                             table_rows(findings)[:top]))
         left = "; ".join(v.describe(k) for k, v in result.skipped.items())
         console.print(f"{len(result.reached)} ends reached; {len(findings)} findings written ({detector})."

@@ -392,8 +392,8 @@ def _converted(figures: list[dict], rows: dict[str, dict], rates) -> tuple[list[
             added.append(conv)
             evidence += [e for e in ev if e not in evidence]
             days = sorted({c["rate_day"] for c in conv["conversions"]})
-            said.append(f"{fig['name']} {format_amount(Decimal(fig['amount']), fig['currency'])} is "
-                        f"{format_amount(Decimal(conv['amount']), conv['currency'])} at the examiner's rates"
+            said.append(f"{fig['name']} {format_amount(Decimal(fig['amount']), fig['currency'])} = "
+                        f"{format_amount(Decimal(conv['amount']), conv['currency'])}"
                         + (f" ({len(days)} rate(s), {days[0]} to {days[-1]}, cited)" if len(days) > 1 else f" (rate of {days[0]}, cited)")
                         + (" for the transfers that have a rate" if missing else ""))
         if missing:
@@ -401,7 +401,7 @@ def _converted(figures: list[dict], rows: dict[str, dict], rates) -> tuple[list[
             added.append(_figure(f"{fig['name']} not converted (no rate)", fig["currency"], left, missing))
             said.append(f"{format_amount(left, fig['currency'])} of {fig['name']} in {len(missing)} transfer(s) has no rate "
                         f"in the table within {rates.max_gap.days} days and is not converted")
-    return added, evidence, (" " + "; ".join(said) + ".") if said else ""
+    return added, evidence, (" Converted with the examiner's rate table: " + "; ".join(said) + ".") if said else ""
 
 
 def _flow_order(result: TraceResult, r: Reached) -> list[Hop]:
@@ -605,13 +605,15 @@ def examiner_link_basis(links: dict[str, str], actor: str, source: str) -> dict[
 
 
 def table_rows(findings) -> list[tuple[str, ...]]:
-    """The trace's findings as table rows: every amount with its currency, sums per currency."""
+    """The trace's findings as table rows (reached, transfers, path with amounts and when, received, tainted):
+    every amount with its currency, sums per currency."""
     out = []
     for f in findings:
         figs = f.attrs["figures"]
         path = [x for x in figs if x["name"].endswith("of the path")]
         pick = lambda name: format_totals({x["currency"]: Decimal(x["amount"]) for x in figs if x["name"] == name})  # noqa: E731
-        out.append((f.attrs.get("who", f.subject), str(f.attrs.get("hops", len(f.evidence))), f.attrs.get("when", ""), f.attrs.get("path", "(grouped by channel)"),
-                    ", ".join(format_amount(Decimal(x["amount"]), x["currency"]) for x in path) or "—",
+        amounts = ", ".join(format_amount(Decimal(x["amount"]), x["currency"]) for x in path)
+        route = f"{f.attrs['path']}\n{amounts}, {f.attrs.get('when', '')}" if path else f"{f.attrs.get('when', '')}"
+        out.append((f.attrs.get("who", f.subject), str(f.attrs.get("hops", len(f.evidence))), route,
                     pick("received") if path else pick("in all"), pick("tainted")))
     return out
