@@ -17,10 +17,19 @@ from typing import Any
 
 from .. import TOOL
 from ..amounts import format_amount
+from ..times import show_row
 from ..case import Case
 from ..ingest.integrity import verify_case
 from .redact import Redactor
 
+MONEY_KINDS = {"structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through", "bipartite",
+               "stack", "money-trace"}
+MONEY_NOTE = ("Amounts are shown in the currency or token each record states, with thousands separators. Totals are per "
+              "currency and are never added across currencies; a figure in another currency appears only where the "
+              "examiner supplied a rate table, which is an exhibit, and each converted figure cites its rate. Each amount a "
+              "money finding states is the sum of transfers it cites, except the 'tainted' part of a trace under the "
+              "haircut or fifo model, which that model computes from the cited transfers (see Limitations). Dates from "
+              "statements that give no time are shown as dates.")
 OUTPUT_ACTIONS = {"report-written", "bundle-written", "signing-key-created"}
 EVIDENCE_SHOWN = 12  # per finding in the report; findings.json holds them all
 FINDING_ORDER = ["structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through",
@@ -81,7 +90,7 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
         "ocr_text": "SELECT id, NULL AS ts_utc, text FROM ocr_text",
         "transactions": """SELECT id, ts_utc, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name, '(not named)') || ' → '
                            || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS text,
-                           amount, currency, description, status FROM transactions""",
+                           amount, currency, description, status, ts_local, utc_offset, tz_basis, ts_precision FROM transactions""",
         "calls": "SELECT id, ts_utc, direction || ' call ' || coalesce(number, '') || ', ' || coalesce(CAST(duration_s AS VARCHAR), '?') || ' s' AS text FROM calls",
         "contacts": "SELECT id, NULL AS ts_utc, 'contact card: ' || coalesce(name, '') AS text FROM contacts",
     }
@@ -94,8 +103,10 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
             if table == "transactions":  # the amount with its currency, as every amount is shown
                 text += f": {format_amount(r['amount'], r['currency'])}" + (f" ({r['description']})" if r["description"] else "") \
                         + (" [recorded as failed]" if r["status"] == "failed" else "")
-            out[r["id"]] = {"table": table, "ts": ts.isoformat() if ts else None,
-                            "ts_utc": ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else None, "text": text[:400]}
+            shown = ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else None
+            if table == "transactions" and ts:  # a statement's date stays a date (casegraph.times)
+                shown = show_row(r)
+            out[r["id"]] = {"table": table, "ts": ts.isoformat() if ts else None, "ts_utc": shown, "text": text[:400]}
     return out
 
 
@@ -133,6 +144,7 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     for r in rows:
         ev = json.loads(r["evidence"])
         findings.append({"id": r["id"], "kind": r["kind"], "title": r["title"], "summary": r["summary"], "score": r["score"],
+                         "show_score": r["kind"] not in MONEY_KINDS,  # a money finding states its figures, not a raw score
                          "detector": f"{r['detector']} {r['detector_version']}", "evidence": ev,
                          "attrs": json.loads(r["attrs"] or "{}")})
     records = _records(store, [e for f in findings for e in f["evidence"][:EVIDENCE_SHOWN]])
@@ -161,6 +173,10 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     if any(f["kind"] == "trafficking-indicator" for f in findings):
         limitations.append("Trafficking indicators are flags for an examiner to read, from word lists and, where named, a "
                            "language model; each cites the message, which is the evidence, and never replaces it.")
+    if any(f["kind"] == "money-trace" for f in findings):
+        limitations.append("In money traces, 'tainted' figures are computed by the model each finding names (poison, haircut "
+                           "or fifo) from the transfers it cites; no record states them. Paths follow the order of transfers "
+                           "in time, and transfers the source records as failed are left out unless a finding says otherwise.")
     if redactor.active:
         limitations.append("Persons marked as victims, witnesses or minors are shown under pseudonyms (Victim-1 ...) in this "
                            "copy; the case holds the unredacted data.")
@@ -181,6 +197,7 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
         "counts": {t: store.count(t) for t in ("messages", "calls", "contacts", "transactions", "ocr_text", "entities", "findings")},
         "interpretation": interpretation,
         "limitations": limitations,
+        "money_note": MONEY_NOTE if any(f["kind"] in MONEY_KINDS for f in findings) else None,
         "redacted": redactor.active,
     }
     return redactor(doc)
