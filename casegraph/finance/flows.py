@@ -92,7 +92,8 @@ class Flows:
                    epoch_us(ts_utc) AS t, CAST(amount AS DOUBLE) AS amount, amount AS exact,
                    hash(exhibit_sha256, parser) AS run, locator, currency
             FROM transactions
-            WHERE ({left_out_sql(include_failed)}) IS NULL""").to_arrow_table()
+            WHERE ts_utc IS NOT NULL AND amount IS NOT NULL{"" if include_failed else " AND status IS DISTINCT FROM 'failed'"}
+            """).to_arrow_table()  # the complement of left_out_sql, written plainly (faster to filter)
         runs = {int(h): (sha, parser) for h, sha, parser in con.execute(
             "SELECT DISTINCT hash(exhibit_sha256, parser), exhibit_sha256, parser FROM transactions").fetchall()}
         links = links or {}

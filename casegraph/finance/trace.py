@@ -150,14 +150,16 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
     else:
         sums, tainted_mask = _taint(f, replay, origin, model), None
     # what each account received in the traced transfers: replay edges grouped by receiver (what the figures cite)
-    by_dst = replay[np.argsort(f.dst[replay], kind="stable")]
+    order = np.argsort(f.dst[replay], kind="stable")
+    by_dst = replay[order]
+    tainted_by_dst = tainted_mask[order] if tainted_mask is not None else None
     bounds = np.searchsorted(f.dst[by_dst], np.arange(len(f.accounts) + 1))
-    tainted_edges = replay[tainted_mask] if tainted_mask is not None else None
     for r in reached:
         code = f.index[r.account]
-        r.inflow = by_dst[bounds[code]:bounds[code + 1]]
-        if tainted_edges is not None:
-            r.tainted_in = r.inflow[np.isin(r.inflow, tainted_edges)]
+        lo, hi = bounds[code], bounds[code + 1]
+        r.inflow = by_dst[lo:hi]
+        if tainted_by_dst is not None:
+            r.tainted_in = r.inflow[tainted_by_dst[lo:hi]]
         for (a, cur), (t_sum, a_sum) in sums.get(code, {}).items():
             r.tainted[f.currencies[cur] if cur >= 0 else None] = t_sum
             r.received[f.currencies[cur] if cur >= 0 else None] = a_sum
@@ -302,9 +304,10 @@ def _cited(store: CaseStore, f: Flows, edges) -> dict[int, dict]:
            for e, r, loc in zip(edges, f.run[edges].tolist(), f.locator.take(take).to_pylist())}
     out = {}
     for row in store.rows(f"""
+            WITH m AS MATERIALIZED (SELECT * FROM transactions WHERE locator IN (SELECT unnest(?)))  -- match, then classify
             SELECT exhibit_sha256, parser, locator, id, from_account, to_account, from_name, to_name, amount, currency,
                    ts_local, ts_utc, utc_offset, tz_basis, ts_precision, seq, description, {channel_sql()} AS channel
-            FROM transactions WHERE locator IN (SELECT unnest(?))""", [sorted({k[2] for k in key})]):
+            FROM m""", [sorted({k[2] for k in key})]):
         e = key.get((row["exhibit_sha256"], row["parser"], row["locator"]))
         if e is not None:
             out[e] = row
