@@ -8,7 +8,13 @@ Taint, on the transfers the search reached, in time order, with exact decimals:
 - poison: an account that received any tainted money sends only tainted money;
 - haircut: what an account sends is tainted in the proportion tainted/total of what it holds;
 - fifo: an account's money leaves in the order it arrived (a queue of lots per account).
-The traced account's own outgoing transfers (in the window) are the taint's origin.
+The traced account's own outgoing transfers (in the window) are the taint's origin. Haircut and fifo
+keep one pool per account and currency (LKR never dilutes or carries USDT); every sum is per currency.
+Failed transfers are not followed unless asked for; what was left out is counted, totalled and cited.
+
+Findings (to_findings) state each figure in attrs["figures"] with the records it sums (findings.py), cite
+every transfer those figures add up, cite the basis of every crossing between linked ends, group payments to
+ends the records do not name (merchants, bills, cash) by channel, and show times with casegraph.times.
 """
 from __future__ import annotations
 
@@ -465,7 +471,6 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
             by_tx[row["id"]] = row
     names = {(i, side): row.get(f"{side}_name") for i, row in by_tx.items() for side in ("from", "to")}
     base = {"origin": result.origin, "direction": way, "model": result.model}
-    note = ""
     out, unnamed = [], defaultdict(list)
     for r in result.reached:
         if is_unknown(r.account):
@@ -501,7 +506,7 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
                     "that basis is cited." if basis else "")
         summary = (f"{route}, in {len(flow)} transfer(s): {hops_text}.{crossing} In the traced transfers {who} {moved} "
                    f"{format_totals(received)} in {len(inflow)} transfer(s) {span(inflow)}, all cited."
-                   f"{share}{conv_text}{note}")
+                   f"{share}{conv_text}")
         title = (f"Money from {result.origin} reached {who} in {len(flow)} transfer(s)" if not result.backward
                  else f"Money in {result.origin} came from {who} over {len(flow)} transfer(s)")
         out.append(Finding(kind="money-trace", subject=r.account, detector=detector, detector_version=VERSION, title=title,
@@ -509,7 +514,7 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
                            attrs={**base, "account": written, "hops": len(flow), "who": who, "path": route, "figures": figures,
                                   "when": span(path_rows)}))
     for holder, group in sorted(unnamed.items()):
-        out.append(_unnamed_finding(result, holder, group, cited, names, detector, base, note, by_tx, rates))
+        out.append(_unnamed_finding(result, holder, group, cited, names, detector, base, by_tx, rates))
     left = _left_out_finding(result, store, detector, base)
     return detector, out + ([left] if left else [])
 
@@ -547,7 +552,7 @@ def _left_out_finding(result: TraceResult, store: CaseStore, detector: str, base
 
 
 def _unnamed_finding(result: TraceResult, holder: str, group: list[Reached], cited: dict, names: dict, detector: str,
-                     base: dict, note: str, by_tx: dict, rates):
+                     base: dict, by_tx: dict, rates):
     """One finding for all the transfers between `holder` and ends its records do not name, by channel."""
     from ..findings import Finding
 
@@ -588,7 +593,7 @@ def _unnamed_finding(result: TraceResult, holder: str, group: list[Reached], cit
         lead = f"{who} paid out to payees its records do not name{reach}"
     share = f" Under the {result.model} model {format_totals(tainted)} of it is tainted." if tainted and not result.backward else ""
     summary = (f"{lead}, {span(rows)}: " + "; ".join(parts)
-               + f". In all {format_totals(_totals(figures, 'in all'))}, every transfer cited.{share}{conv_text}{note}")
+               + f". In all {format_totals(_totals(figures, 'in all'))}, every transfer cited.{share}{conv_text}")
     return Finding(kind="money-trace", subject=f"unnamed:{holder}", detector=detector, detector_version=VERSION, title=title,
                    summary=summary, score=None, evidence=[_evidence(x) for x in rows] + rate_ev,
                    attrs={**base, "account": holder, "who": f"payees {who}'s records do not name" if not result.backward
