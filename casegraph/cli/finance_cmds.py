@@ -22,7 +22,8 @@ def _when(value: str | None) -> datetime | None:
 @click.option("--hops", default=6, show_default=True, help="Longest path, in transfers.")
 @click.option("--since", default=None, help="Only transfers at or after this time (ISO 8601; UTC unless a zone is given).")
 @click.option("--until", default=None, help="Only transfers at or before this time.")
-@click.option("--min-amount", default="0", show_default=True, help="Ignore transfers smaller than this.")
+@click.option("--min-amount", default="0", show_default=True,
+              help="Ignore transfers smaller than this, compared with each transfer's amount in its own currency.")
 @click.option("--model", type=click.Choice(["poison", "haircut", "fifo"]), default="haircut", show_default=True,
               help="Taint model: poison (any tainted money taints all), haircut (in proportion), fifo (first in, first out).")
 @click.option("--link", "links", multiple=True, metavar="ACCOUNT=SAME",
