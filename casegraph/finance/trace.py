@@ -70,6 +70,7 @@ class TraceResult:
     links: dict[str, str] = field(default_factory=dict)  # transaction end → the node it was merged into
     link_basis: dict[str, list[dict]] = field(default_factory=dict)  # end → the evidence for its link
     flows: Flows | None = field(default=None, repr=False)  # the graph searched (for citing the transfers)
+    window: tuple[datetime | None, datetime | None] = (None, None)  # since, until
 
 
 def search(f: Flows, origin: int, hops: int, since_us: int | None, until_us: int | None,
@@ -171,7 +172,8 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
             r.received[f.currencies[cur] if cur >= 0 else None] = a_sum
     # order only (no figure is claimed by it): shortest paths first, then the largest tainted amount in any currency
     reached.sort(key=lambda r: (len(r.hops), -max((float(v) for v in r.tainted.values()), default=0), r.account))
-    return TraceResult(account, backward, model, reached, f.skipped, dict(links or {}), dict(link_basis or {}), f)
+    return TraceResult(account, backward, model, reached, f.skipped, dict(links or {}), dict(link_basis or {}), f,
+                       (since, until))
 
 
 def _details(store: CaseStore, f: Flows, edges: np.ndarray) -> dict[int, Hop]:
@@ -413,6 +415,16 @@ def _converted(figures: list[dict], rows: dict[str, dict], rates) -> tuple[list[
     return added, evidence, (" Converted with the examiner's rate table: " + "; ".join(said) + ".") if said else ""
 
 
+def _scope(result: TraceResult) -> str:
+    """Over which transfers a trace's totals run: the window the examiner chose, or all the case's records."""
+    since, until = result.window
+    if since is None and until is None:
+        return "In all the case's records,"
+    span_text = " ".join(p for p in (f"from {since:%Y-%m-%d %H:%M %Z}" if since else "",
+                                     f"until {until:%Y-%m-%d %H:%M %Z}" if until else "") if p)
+    return f"Within the trace's window ({span_text}),"
+
+
 def _flow_order(result: TraceResult, r: Reached) -> list[Hop]:
     """The path's transfers in the order the money moved (a backward trace finds them newest first)."""
     return r.hops[::-1] if result.backward else list(r.hops)
@@ -504,7 +516,7 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
         crossing = ((f" The path changes currency at {', '.join(changes)}: the records show no exchange, only the order in time."
                      if changes else "") + f" The path crosses between ends taken as one holder's ({', '.join(sorted({e['record'] for e in basis}))}); "
                     "that basis is cited." if basis else "")
-        summary = (f"{route}, in {len(flow)} transfer(s): {hops_text}.{crossing} In the traced transfers {who} {moved} "
+        summary = (f"{route}, in {len(flow)} transfer(s): {hops_text}.{crossing} {_scope(result)} {who} {moved} "
                    f"{format_totals(received)} in {len(inflow)} transfer(s) {span(inflow)}, all cited."
                    f"{share}{conv_text}")
         title = (f"Money from {result.origin} reached {who} in {len(flow)} transfer(s)" if not result.backward
