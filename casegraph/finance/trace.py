@@ -153,9 +153,9 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
             node = int(f.src[e])
         reached.append(Reached(f.accounts[a], path[::-1]))
     if model == "poison":
-        sums, tainted_mask = _poison(f, replay, origin, arrival)
+        sums, tainted_mask = _poison(f, replay, origin, arrival, parent >= 0)
     else:
-        sums, tainted_mask = _taint(f, replay, origin, model), None
+        sums, tainted_mask = _taint(f, replay, origin, model, parent >= 0), None
     # what each account received in the traced transfers: replay edges grouped by receiver (what the figures cite)
     order = np.argsort(f.dst[replay], kind="stable")
     by_dst = replay[order]
@@ -213,7 +213,7 @@ def label(account: str, hop: Hop | None = None) -> str:
     return f"(unknown: {hop.description})" if hop is not None and hop.description else "(unknown end)"
 
 
-def _poison(f: Flows, replay: np.ndarray, origin: int, arrival: np.ndarray):
+def _poison(f: Flows, replay: np.ndarray, origin: int, arrival: np.ndarray, wanted: np.ndarray):
     """Poison, column-wise: a transfer is tainted when it leaves the origin, or leaves a reached account at or
     after the first tainted money arrived there (the search's arrival time). Sums are exact decimals, per
     receiving account and currency. Returns ({account code: {(code, currency code): (tainted, received)}},
@@ -227,6 +227,8 @@ def _poison(f: Flows, replay: np.ndarray, origin: int, arrival: np.ndarray):
     table = pa.table({"dst": dst, "cur": f.cur[replay], "amount": amounts,
                       "tainted": pc.if_else(pa.array(tainted), amounts, zero)})
     sums = table.group_by(["dst", "cur"]).aggregate([("tainted", "sum"), ("amount", "sum")])
+    # only the reached accounts are reported: turn just their sums into Decimals (the slow part)
+    sums = sums.filter(pa.array(wanted[sums.column("dst").to_numpy()]))
     out: dict[int, dict] = defaultdict(dict)
     for d, c, t, a in zip(sums.column("dst").to_pylist(), sums.column("cur").to_pylist(),
                           sums.column("tainted_sum").to_pylist(), sums.column("amount_sum").to_pylist()):
@@ -234,7 +236,7 @@ def _poison(f: Flows, replay: np.ndarray, origin: int, arrival: np.ndarray):
     return out, tainted
 
 
-def _taint(f: Flows, used: np.ndarray, origin: int, model: str) -> dict[int, dict]:
+def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarray) -> dict[int, dict]:
     """(tainted, total) received per account and currency under haircut or fifo, replaying the transfers in
     time order with exact decimals (quantised to 18 places once, at the end). The origin's transfers are all
     tainted. Each currency is its own pool: an account's LKR never dilutes or carries its USDT."""
@@ -285,7 +287,8 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str) -> dict[int, dic
     with localcontext() as ctx:
         ctx.prec = 60  # room for 20 integer digits and 18 decimals when quantising
         for k in got_a:
-            out[k // ncur][(k // ncur, k % ncur - 1)] = (got_t[k].quantize(q18), got_a[k])
+            if wanted[k // ncur]:  # only the reached accounts are reported
+                out[k // ncur][(k // ncur, k % ncur - 1)] = (got_t[k].quantize(q18), got_a[k])
     return out
 
 
