@@ -49,6 +49,16 @@ def test_acquire_and_parse(chain, tmp_path):
     assert tokens[0].extra["decimals"] == 6 and tokens[0].asset_contract == token
     assert tokens[0].extra["token_warning"]  # calls itself USDT, is not Tether's contract
     assert all(t.ts is not None and t.prov.locator.startswith("line:") for t in tx)
+    assert {t.status for t in tx} == {"success"}  # receipts with status 1, and Transfer logs
+
+
+def test_a_failed_receipt_is_stored_as_failed(tmp_path):
+    out = tmp_path / "eth-acquisition.jsonl"
+    out.write_text(json.dumps({"type": "acquisition", "chain_id": 1}) + "\n" + json.dumps(
+        {"type": "transaction", "hash": "0xab", "block": 5, "timestamp": 1713500000, "from": "0x1", "to": "0x2",
+         "value_wei": str(29 * 10**18), "status": 0, "gas_used": 21000}) + "\n")
+    (t,) = of(run_parser(EthAcquisition(), out), Transaction)
+    assert t.status == "failed" and t.amount == 0 and t.extra["attempted_value"] == "29"
 
 
 def test_acquisition_is_evidence(chain, case, tmp_path):

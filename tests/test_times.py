@@ -134,3 +134,22 @@ def test_a_date_whose_midnight_falls_in_a_dst_gap_is_not_flagged_as_a_time(tmp_p
     assert s.count("parse_issues") == 0
     assert {r[0] for r in s.con.execute("SELECT DISTINCT tz_basis FROM transactions").fetchall()} == {"case-timezone:America/Santiago"}
     assert s.rows(f"SELECT {time_sql()} AS t FROM transactions WHERE locator = 'row:2'") == [{"t": "2024-09-08 (date only)"}]
+
+
+def test_report_evidence_shows_the_statement_date(tmp_path):
+    from casegraph.reports.content import _records
+
+    s = _store(tmp_path, "Asia/Colombo")
+    t = _tx("row:27", date(2024, 4, 15), 27)
+    s.write([t])
+    shown = _records(s, [{"table": "transactions", "record": t.id}])[t.id]
+    assert shown["time"] == "2024-04-15 (date only)"
+    assert shown["ts"] == "2024-04-15T12:00:00+00:00"  # on its own date on the report's UTC timeline
+
+
+def test_ftm_payment_date_is_the_statement_date(tmp_path):
+    from casegraph.graph.export import _ftm_date
+
+    assert _ftm_date({"ts_precision": "day", "ts_local": datetime(2024, 3, 3), "ts_utc": datetime(2024, 3, 2, 18, 30)}) == "2024-03-03"
+    assert _ftm_date({"ts_precision": None, "ts_local": datetime(2024, 4, 15, 9, 14),
+                      "ts_utc": datetime(2024, 4, 15, 3, 44, tzinfo=timezone.utc)}) == "2024-04-15T03:44:00"

@@ -120,3 +120,70 @@ def test_paths_cross_between_ends_resolution_joined(tmp_path):
     assert [(h.src, h.dst) for h in r[other].hops] == [("V1", "8001234501"), (wallet, other)]  # as each record wrote them
     assert set(by_account(trace(s, "8001234501", links=links))) == {other}  # the origin may be a linked end
     s.close()
+
+
+# Date-only statements (ts_precision 'day'): the order within a day comes from the statement's own rows.
+def _colombo(path):
+    from zoneinfo import ZoneInfo
+    from casegraph.store import TimeNormaliser
+    return CaseStore(path, TimeNormaliser(ZoneInfo("Asia/Colombo"), "Asia/Colombo"))
+
+
+def day_tx(i, frm, to, amount, day, exhibit="ab", timed=None):
+    from datetime import date
+    return Transaction(prov=Provenance(exhibit * 32, "test", "1", f"row:{i}"), rail="bank", from_account=frm,
+                       to_account=to, amount=Decimal(amount), currency="LKR", seq=i,
+                       ts=timed if timed is not None else date(2024, 3, day))
+
+
+def test_same_day_rows_of_one_statement_follow_its_row_order(tmp_path):
+    s = _colombo(tmp_path / "d.duckdb")
+    s.write([day_tx(2, "M", "EARLY", 10, 3),   # row 2: before the money came in on row 3 (same day): not on a path
+             day_tx(3, "R", "M", 100, 3),
+             day_tx(4, "M", "H", 90, 3),       # row 4: after it, same day
+             day_tx(5, "M", "PREV", 5, 2)])    # the day before: never
+    r = by_account(trace(s, "R"))
+    assert set(r) == {"M", "H"}
+    assert not any(h.order_assumed for h in r["H"].hops)
+    assert [h.when for h in r["H"].hops] == ["2024-03-03 (date only)"] * 2
+
+
+def test_same_day_rows_of_different_statements_are_assumed_and_said(tmp_path):
+    from casegraph.finance.trace import to_findings
+
+    s = _colombo(tmp_path / "e.duckdb")
+    s.write([day_tx(7, "R", "M", 100, 3, exhibit="ab"),
+             day_tx(1, "M", "H", 90, 3, exhibit="cd"),  # another bank's statement, same day: order unknown
+             day_tx(2, "H", "Z", 80, 4, exhibit="cd")])
+    result = trace(s, "R")
+    r = by_account(result)
+    assert set(r) == {"M", "H", "Z"}
+    assert [h.order_assumed for h in r["Z"].hops] == [False, True, False]
+    _, findings = to_findings(result, s)
+    z = next(f for f in findings if f.subject == "Z")
+    assert "order within the day assumed for hop 2" in z.summary and z.attrs["order_assumed"] == [2]
+    assert "on 2024-03-03 (date only)" in z.summary and "on 2024-03-04 (date only)" in z.summary and "18:30" not in z.summary
+
+
+def test_a_timed_transfer_on_the_day_of_a_dated_one_is_assumed_not_dropped(tmp_path):
+    s = _colombo(tmp_path / "f.duckdb")
+    s.write([day_tx(1, "R", "M", 100, 3),  # dated 2024-03-03, no time
+             day_tx(1, "M", "W", 60, 3, exhibit="cd", timed=datetime(2024, 3, 3, 0, 5, tzinfo=timezone.utc))])
+    r = by_account(trace(s, "R"))
+    assert set(r) == {"M", "W"} and r["W"].hops[1].order_assumed
+    assert r["W"].hops[1].when == "2024-03-03 00:05 UTC"
+
+
+def test_backward_trace_follows_row_order_backwards(tmp_path):
+    s = _colombo(tmp_path / "g.duckdb")
+    s.write([day_tx(2, "A", "M", 10, 3), day_tx(3, "M", "H", 100, 3), day_tx(4, "B", "M", 7, 3)])
+    r = by_account(trace(s, "H", backward=True))
+    assert set(r) == {"M", "A"}  # B paid M after (row 4) the money left for H (row 3)
+
+
+def test_clean_money_into_a_reached_account_is_not_tainted_on_dated_statements(tmp_path):
+    s = _colombo(tmp_path / "h.duckdb")
+    s.write([day_tx(1, "R", "M", 100, 3), day_tx(2, "X", "M", 50, 4), day_tx(3, "M", "H", 120, 5)])
+    r = by_account(trace(s, "R", model="poison"))
+    assert r["M"].received == {"LKR": 150} and r["M"].tainted == {"LKR": 100}  # X's 50 is clean: X was never reached
+    assert r["H"].tainted == {"LKR": 120}

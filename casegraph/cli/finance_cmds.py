@@ -46,6 +46,7 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
     citing each transfer of its path and every transfer its figures add up; payments to ends the records
     do not name (merchants, bills, cash) are grouped per account."""
     from ..findings import write_findings
+    from ..finance.flows import FAILED
     from ..finance.trace import examiner_link_basis, table_rows, to_findings, trace
 
     try:
@@ -82,10 +83,13 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
                             ["reached", "transfers", "path: amounts, when",
                              "sent into the trace" if backward else "received", "fed the traced money" if backward else "tainted"],
                             table_rows(findings)[:top]))
+        if any(f.attrs.get("order_assumed") for f in findings[:top]):
+            console.print("* order within the day assumed: a hop dated without a time, on the same day as the money's "
+                          "arrival, in another statement (see each finding)")
         left = "; ".join(v.describe(k) for k, v in result.skipped.items())
         console.print(f"{len(result.reached)} ends reached; {len(findings)} findings written ({detector})."
                       + (f" Left out of the money graph: {left}." if left else "")
-                      + ("" if include_failed or "failed transfers (no value moved)" not in result.skipped
+                      + ("" if include_failed or FAILED not in result.skipped
                          else " (--include-failed follows failed transfers too.)"))
 
 

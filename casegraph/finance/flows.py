@@ -70,6 +70,11 @@ class Flows:
     linked: bool = False  # whether some accounts were merged by links
     backwards: bool = False  # reversed(): src is the receiver, dst the sender, times negated
     include_failed: bool = False  # whether failed transfers were kept
+    # for transfers the source dates but does not time (ts_precision 'day', t = start of the local day):
+    day_only: np.ndarray | None = None  # bool per transfer
+    day: np.ndarray | None = None  # int64 local calendar day (days since 1970-01-01) per transfer
+    seq: np.ndarray | None = None  # int64 row order within its statement (run), -1 when the source gives none
+    offset_min: np.ndarray | None = None  # int32 minutes the local time is ahead of UTC (for showing times)
 
     @classmethod
     def load(cls, store: CaseStore, links: dict[str, str] | None = None, include_failed: bool = False) -> Flows:
@@ -90,7 +95,10 @@ class Flows:
         tbl = con.sql(f"""
             SELECT coalesce(from_account, '{UNKNOWN}' || id) AS from_account, coalesce(to_account, '{UNKNOWN}' || id) AS to_account,
                    epoch_us(ts_utc) AS t, CAST(amount AS DOUBLE) AS amount, amount AS exact,
-                   hash(exhibit_sha256, parser) AS run, locator, currency
+                   hash(exhibit_sha256, parser) AS run, locator, currency,
+                   coalesce(ts_precision = 'day', false) AS day_only, coalesce(seq, -1) AS seq,
+                   date_diff('day', DATE '1970-01-01', CAST(coalesce(ts_local, ts_utc AT TIME ZONE 'UTC') AS DATE)) AS day,
+                   CAST(coalesce((epoch_us(ts_local) - epoch_us(ts_utc)) // 60000000, 0) AS INTEGER) AS offset_min
             FROM transactions
             WHERE ts_utc IS NOT NULL AND amount IS NOT NULL{"" if include_failed else " AND status IS DISTINCT FROM 'failed'"}
             """).to_arrow_table()  # the complement of left_out_sql, written plainly (faster to filter)
@@ -110,8 +118,9 @@ class Flows:
         src, dst = codes[:n], codes[n:]
         accounts = both.dictionary.to_pylist()
         t = tbl.column("t").to_numpy()
-        # by sender, then time; the store's order breaks ties, so paths are reproducible
-        order = np.lexsort((np.arange(n), t, src))
+        seq = tbl.column("seq").to_numpy()
+        # by sender, then time, then statement row order; the store's order breaks ties, so paths are reproducible
+        order = np.lexsort((np.arange(n), seq, t, src))
         take = pa.array(order)
         src, dst, t = src[order], dst[order], t[order]
         offsets = np.searchsorted(src, np.arange(len(accounts) + 1))
@@ -121,14 +130,16 @@ class Flows:
         return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, tbl.column("amount").to_numpy()[order],
                    column("exact"), tbl.column("run").to_numpy()[order], column("locator"),
                    currency, cur, currency.dictionary.to_pylist(), runs, offsets, skipped, bool(links),
-                   include_failed=include_failed)
+                   include_failed=include_failed, day_only=tbl.column("day_only").to_numpy()[order], day=tbl.column("day").to_numpy()[order],
+                   seq=seq[order], offset_min=tbl.column("offset_min").to_numpy()[order])
 
     def reversed(self) -> Flows:
         """The same transfers with time running backwards, for tracing where money came from."""
-        order = np.lexsort((-self.t, self.dst))
+        order = np.lexsort((-self.seq, -self.t, self.dst))
         take = pa.array(order)
         src, dst, t = self.dst[order], self.src[order], -self.t[order]
+        # days run backwards too (negated), so the same "not before" test applies; row order is kept as it is
         return Flows(self.accounts, self.index, src, dst, t, self.amount[order], self.exact.take(take), self.run[order],
                      self.locator.take(take), self.currency.take(take), self.cur[order], self.currencies, self.runs,
                      np.searchsorted(src, np.arange(len(self.accounts) + 1)), self.skipped, self.linked, not self.backwards,
-                     self.include_failed)
+                     self.include_failed, day_only=self.day_only[order], day=-self.day[order], seq=self.seq[order], offset_min=self.offset_min[order])

@@ -19,8 +19,8 @@ ends the records do not name (merchants, bills, cash) by channel, and show times
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, localcontext
 
 import numpy as np
@@ -30,6 +30,7 @@ from ..amounts import format_amount, format_totals
 from ..model import record_id
 from ..times import is_date_only, show_date, show_row
 from ..store import CaseStore
+from ..times import DAY, show_time
 from .flows import Flows, LeftOut, is_unknown
 
 MODELS = ("poison", "haircut", "fifo")
@@ -47,6 +48,28 @@ class Hop:
     locator: str
     exhibit_sha256: str
     description: str | None = None
+    day_only: bool = False  # the source gives the date and no time: `ts` is then the start of that local day
+    offset_min: int | None = None  # how far the local time the source wrote is ahead of UTC
+    order_assumed: bool = False  # same day as the hop before it, in another statement: their order is assumed
+
+    @property
+    def when(self) -> str:
+        """The hop's time as the source gave it (a date stays a date; see casegraph.times)."""
+        if self.offset_min is None:
+            return show_time(self.ts.replace(tzinfo=None), self.ts, "+00:00", None, DAY if self.day_only else None)
+        local = (self.ts + timedelta(minutes=self.offset_min)).replace(tzinfo=None)
+        sign = "+" if self.offset_min >= 0 else "-"
+        offset = f"{sign}{abs(self.offset_min) // 60:02d}:{abs(self.offset_min) % 60:02d}"
+        return show_time(local, self.ts, offset, None, DAY if self.day_only else None)
+
+
+def order_note(hops: list[Hop]) -> str:
+    """What a path's times rest on, when some hop's order within a day was assumed ('' otherwise)."""
+    at = [str(i) for i, h in enumerate(hops, 1) if h.order_assumed]
+    if not at:
+        return ""
+    return (f"order within the day assumed for hop {', '.join(at)} (dated without a time, on the same day as the "
+            "money's arrival, in another statement)")
 
 
 @dataclass
@@ -73,14 +96,62 @@ class TraceResult:
     window: tuple[datetime | None, datetime | None] = (None, None)  # since, until
 
 
+@dataclass
+class Arrival:
+    """When money first reached each account, per account: the arriving transfer's time and, for a
+    transfer dated but not timed, its day and its row in its statement (see `not_before`)."""
+
+    t: np.ndarray  # µs (NEVER if unreached)
+    day: np.ndarray
+    day_only: np.ndarray
+    run: np.ndarray
+    seq: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int, run_dtype: np.dtype) -> Arrival:
+        return cls(np.full(n, NEVER, np.int64), np.full(n, np.iinfo(np.int64).min, np.int64), np.zeros(n, bool),
+                   np.zeros(n, run_dtype), np.full(n, -1, np.int64))  # run: the flows' own dtype (hashes are uint64)
+
+    def at(self, idx: np.ndarray) -> Arrival:
+        return Arrival(self.t[idx], self.day[idx], self.day_only[idx], self.run[idx], self.seq[idx])
+
+    def set(self, idx: np.ndarray, f: Flows, edge: np.ndarray) -> None:
+        self.t[idx], self.day[idx], self.day_only[idx] = f.t[edge], f.day[edge], f.day_only[edge]
+        self.run[idx], self.seq[idx] = f.run[edge], f.seq[edge]
+
+
+def not_before(f: Flows, edge: np.ndarray, came: Arrival) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each transfer can carry money that arrived as `came` says (same length), and where that
+    rests on an assumed order. Timed transfers compare times. When either is dated only, a later day
+    is after; on the same day, two rows of one statement follow its row order, and rows of different
+    statements are allowed with the order within the day assumed (said in the output, never hidden)."""
+    timed = ~(f.day_only[edge] | came.day_only)
+    day = f.day[edge]
+    same_statement = (f.run[edge] == came.run) & (f.seq[edge] >= 0) & (came.seq >= 0)
+    in_order = f.seq[edge] < came.seq if f.backwards else f.seq[edge] > came.seq
+    same_day = day == came.day
+    dated = (day > came.day) | (same_day & (~same_statement | in_order))
+    assumed = ~timed & same_day & ~same_statement
+    arrived = came.t != NEVER  # money that never came cannot leave, whatever the day
+    return np.where(timed, f.t[edge] >= came.t, dated) & arrived, assumed & arrived
+
+
 def search(f: Flows, origin: int, hops: int, since_us: int | None, until_us: int | None,
            min_amount: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Earliest arrival per account within `hops` transfers, and the transfer that achieved it.
     Returns (arrival µs per account, NEVER if unreached; parent edge per account, -1 if none; edges used)."""
+    came, parent, used, _ = _search(f, origin, hops, since_us, until_us, min_amount)
+    return came.t, parent, used
+
+
+def _search(f: Flows, origin: int, hops: int, since_us: int | None, until_us: int | None,
+            min_amount: float) -> tuple[Arrival, np.ndarray, np.ndarray, np.ndarray]:
+    """search(), with the full Arrival and, per account, whether its hop rests on an assumed order within a day."""
     n = len(f.accounts)
-    arrival = np.full(n, NEVER, dtype=np.int64)
+    came = Arrival.empty(n, f.run.dtype)
     parent = np.full(n, -1, dtype=np.int64)
-    arrival[origin] = since_us if since_us is not None else np.iinfo(np.int64).min
+    assumed_hop = np.zeros(n, bool)
+    came.t[origin] = since_us if since_us is not None else np.iinfo(np.int64).min
     frontier = np.array([origin])
     used: list[np.ndarray] = []
     for _ in range(hops):
@@ -89,27 +160,30 @@ def search(f: Flows, origin: int, hops: int, since_us: int | None, until_us: int
         if counts.sum() == 0:
             break
         edge = np.repeat(starts - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(counts.sum())
-        ok = f.t[edge] >= np.repeat(arrival[frontier], counts)  # money leaves only after it came
+        ok, assumed = not_before(f, edge, came.at(np.repeat(frontier, counts)))  # money leaves only after it came
         ok &= f.amount[edge] >= min_amount
+        if since_us is not None:
+            ok &= f.t[edge] >= since_us
         if until_us is not None:
             ok &= f.t[edge] <= until_us
-        edge = edge[ok]
+        edge, assumed = edge[ok], assumed[ok]
         if not len(edge):
             break
         used.append(edge)
         dst, t = f.dst[edge], f.t[edge]
-        order = np.lexsort((t, dst))  # earliest arrival per receiving account
-        dst, t, edge = dst[order], t[order], edge[order]
+        order = np.lexsort((f.seq[edge] * (-1 if f.backwards else 1), t, dst))  # earliest arrival per receiving account
+        dst, t, edge, assumed = dst[order], t[order], edge[order], assumed[order]
         first = np.r_[True, dst[1:] != dst[:-1]]
-        dst, t, edge = dst[first], t[first], edge[first]
-        better = t < arrival[dst]
-        dst, t, edge = dst[better], t[better], edge[better]
-        arrival[dst] = t
+        dst, t, edge, assumed = dst[first], t[first], edge[first], assumed[first]
+        better = t < came.t[dst]
+        dst, edge, assumed = dst[better], edge[better], assumed[better]
+        came.set(dst, f, edge)
         parent[dst] = edge
+        assumed_hop[dst] = assumed
         frontier = dst
         if not len(frontier):
             break
-    return arrival, parent, (np.unique(np.concatenate(used)) if used else np.array([], dtype=np.int64))
+    return came, parent, (np.unique(np.concatenate(used)) if used else np.array([], dtype=np.int64)), assumed_hop
 
 
 def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = False, since: datetime | None = None,
@@ -132,7 +206,7 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
     if backward:
         lo, hi = (-hi if hi is not None else None), (-lo if lo is not None else None)
     origin = f.index[node]
-    arrival, parent, used = search(f, origin, hops, lo, hi, float(min_amount))
+    came, parent, used, assumed_hop = _search(f, origin, hops, lo, hi, float(min_amount))
     # taint needs everything that moved in or out of the reached accounts in the window, clean money
     # included (it dilutes the taint); the origin's own transfers count only where the search took them
     reached_mask = parent >= 0
@@ -149,11 +223,11 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
         path, node = [], int(a)
         while node != origin and parent[node] >= 0 and len(path) <= hops:
             e = int(parent[node])
-            path.append(details[e])
+            path.append(replace(details[e], order_assumed=bool(assumed_hop[node])))
             node = int(f.src[e])
         reached.append(Reached(f.accounts[a], path[::-1]))
     if model == "poison":
-        sums, tainted_mask = _poison(f, replay, origin, arrival, parent >= 0)
+        sums, tainted_mask = _poison(f, replay, origin, came, parent >= 0)
     else:
         sums, tainted_mask = _taint(f, replay, origin, model, parent >= 0), None
     # what each account received in the traced transfers: replay edges grouped by receiver (what the figures cite)
@@ -202,7 +276,7 @@ def _details(store: CaseStore, f: Flows, edges: np.ndarray) -> dict[int, Hop]:
             frm, to = w_from or frm, w_to or to
         t = -int(f.t[e]) if f.backwards else int(f.t[e])  # reversed graphs negate time
         out[e] = Hop(record_id("transactions", sha, parser, loc), frm, to, datetime.fromtimestamp(t / 1e6, timezone.utc),
-                     amount, currency, loc, sha, description)
+                     amount, currency, loc, sha, description, bool(f.day_only[e]), int(f.offset_min[e]))
     return out
 
 
@@ -213,15 +287,15 @@ def label(account: str, hop: Hop | None = None) -> str:
     return f"(unknown: {hop.description})" if hop is not None and hop.description else "(unknown end)"
 
 
-def _poison(f: Flows, replay: np.ndarray, origin: int, arrival: np.ndarray, wanted: np.ndarray):
+def _poison(f: Flows, replay: np.ndarray, origin: int, came: Arrival, wanted: np.ndarray):
     """Poison, column-wise: a transfer is tainted when it leaves the origin, or leaves a reached account at or
-    after the first tainted money arrived there (the search's arrival time). Sums are exact decimals, per
+    after the first tainted money arrived there (the search's arrival, by `not_before`). Sums are exact decimals, per
     receiving account and currency. Returns ({account code: {(code, currency code): (tainted, received)}},
     which replayed transfers were tainted)."""
     import pyarrow.compute as pc
 
     src, dst = f.src[replay], f.dst[replay]
-    tainted = (src == origin) | (f.t[replay] >= arrival[src])
+    tainted = (src == origin) | not_before(f, replay, came.at(src))[0]
     amounts = f.exact.take(pa.array(replay))
     zero = pa.scalar(Decimal(0), amounts.type)
     table = pa.table({"dst": dst, "cur": f.cur[replay], "amount": amounts,
@@ -242,7 +316,7 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
     tainted. Each currency is its own pool: an account's LKR never dilutes or carries its USDT."""
     if not len(used):
         return {}
-    order = used[np.argsort(f.t[used], kind="stable")]
+    order = used[np.lexsort((f.seq[used] * (-1 if f.backwards else 1), f.t[used]))]  # within a day: statement row order
     ncur = len(f.currencies) + 1  # pools are (account, currency) pairs; -1 (not stated) is a currency of its own
     srcs = (f.src[order] * ncur + f.cur[order] + 1).tolist()
     dsts = (f.dst[order] * ncur + f.cur[order] + 1).tolist()
@@ -516,9 +590,13 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
                  + ("is tainted." if not result.backward else f"is counted by the model as feeding the money that reached {result.origin}."))
         changes = [f"{a.dst if a.dst == b.src else b.src} ({a.currency or 'no currency'} in, {b.currency or 'no currency'} out)"
                    for a, b in zip(flow, flow[1:]) if a.currency != b.currency]
-        crossing = ((f" The path changes currency at {', '.join(changes)}: the records show no exchange, only the order in time."
-                     if changes else "") + f" The path crosses between ends taken as one holder's ({', '.join(sorted({e['record'] for e in basis}))}); "
-                    "that basis is cited." if basis else "")
+        crossing = (f" The path changes currency at {', '.join(changes)}: the records show no exchange, only the order in time."
+                    if changes else "")
+        if basis:
+            crossing += (f" The path crosses between ends taken as one holder's "
+                         f"({', '.join(sorted({e['record'] for e in basis}))}); that basis is cited.")
+        if order_note(r.hops):
+            crossing += f" The {order_note(r.hops)}."
         summary = (f"{route}, in {len(flow)} transfer(s): {hops_text}.{crossing} {_scope(result)} {who} {moved} "
                    f"{format_totals(received)} in {len(inflow)} transfer(s) {span(inflow)}, all cited."
                    f"{share}{conv_text}")
@@ -527,6 +605,7 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
         out.append(Finding(kind="money-trace", subject=r.account, detector=detector, detector_version=VERSION, title=title,
                            summary=summary, score=None, evidence=evidence + basis + rate_ev,
                            attrs={**base, "account": written, "hops": len(flow), "who": who, "path": route, "figures": figures,
+                                  "order_assumed": [i for i, h in enumerate(r.hops, 1) if h.order_assumed],
                                   "when": span(path_rows)}))
     for holder, group in sorted(unnamed.items()):
         out.append(_unnamed_finding(result, holder, group, cited, names, detector, base, by_tx, rates))

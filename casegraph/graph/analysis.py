@@ -18,6 +18,7 @@ communities (Louvain; label propagation on very large groups), brokers (betweenn
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timezone
 
 import networkx as nx
 
@@ -38,40 +39,42 @@ _TIES = """
 WITH owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
 party AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id),
 ties AS (
-    SELECT ps.p AS a, c.dst AS b, 'message' AS kind, s.ts_utc, s.record_id, s.locator, s.exhibit_sha256, 1.0 AS w
+    SELECT ps.p AS a, c.dst AS b, 'message' AS kind, s.ts_utc, s.record_id, s.locator, s.exhibit_sha256, 1.0 AS w,
+           NULL::VARCHAR AS day
     FROM edges s JOIN edges c ON c.src = s.dst AND c.kind = 'IN' JOIN party ps ON ps.id = s.src WHERE s.kind = 'SENT'
     UNION ALL
-    SELECT ps.p, pt.p, 'message', s.ts_utc, s.record_id, s.locator, s.exhibit_sha256, 1.0
+    SELECT ps.p, pt.p, 'message', s.ts_utc, s.record_id, s.locator, s.exhibit_sha256, 1.0, NULL
     FROM edges s JOIN edges t ON t.src = s.dst AND t.kind = 'TO' JOIN party ps ON ps.id = s.src JOIN party pt ON pt.id = t.dst
     WHERE s.kind = 'SENT'
     UNION ALL
-    SELECT ps.p, pm.p, 'mentioned', s.ts_utc, m.record_id, m.locator, m.exhibit_sha256, 1.0
+    SELECT ps.p, pm.p, 'mentioned', s.ts_utc, m.record_id, m.locator, m.exhibit_sha256, 1.0, NULL
     FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS' JOIN party ps ON ps.id = s.src JOIN party pm ON pm.id = m.dst
     WHERE s.kind = 'SENT'
     UNION ALL
-    SELECT pm.p, 'Exhibit:' || m.exhibit_sha256, 'in image', NULL, m.record_id, m.locator, m.exhibit_sha256, 1.0
+    SELECT pm.p, 'Exhibit:' || m.exhibit_sha256, 'in image', NULL, m.record_id, m.locator, m.exhibit_sha256, 1.0, NULL
     FROM edges m JOIN party pm ON pm.id = m.dst WHERE m.kind = 'MENTIONS' AND starts_with(m.src, 'ocr_text/')
     UNION ALL
-    SELECT pc.p, 'Exhibit:' || c.exhibit_sha256, 'call', c.ts_utc, c.record_id, c.locator, c.exhibit_sha256, 1.0
+    SELECT pc.p, 'Exhibit:' || c.exhibit_sha256, 'call', c.ts_utc, c.record_id, c.locator, c.exhibit_sha256, 1.0, NULL
     FROM edges c JOIN party pc ON pc.id = c.src WHERE c.kind = 'IN_CALL'
     UNION ALL
-    SELECT pf.p, pt.p, 'payment', f.ts_utc, f.record_id, f.locator, f.exhibit_sha256, 1.0
+    SELECT pf.p, pt.p, 'payment', f.ts_utc, f.record_id, f.locator, f.exhibit_sha256, 1.0, f.attrs->>'date'
     FROM edges f JOIN edges t ON t.src = f.dst AND t.kind = 'PAID_TO' JOIN party pf ON pf.id = f.src JOIN party pt ON pt.id = t.dst
     WHERE f.kind = 'PAID')
-SELECT least(a, b) AS a, greatest(a, b) AS b, kind, ts_utc, record_id, locator, exhibit_sha256 FROM ties WHERE a <> b
+SELECT least(a, b) AS a, greatest(a, b) AS b, kind, ts_utc, record_id, locator, exhibit_sha256, day FROM ties WHERE a <> b
 """
 # Two passes over the materialised ties, so that no aggregate holds whole lists of a 5M-tie graph:
 # the counts per pair, then the first few records per pair (a window that spills to disk).
 _PAIRS = """
 WITH counts AS (
     SELECT a, b, list(DISTINCT kind ORDER BY kind) AS kinds, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
+           arg_min(day, ts_utc) AS first_day, arg_max(day, ts_utc) AS last_day,  -- set when that end is a date without a time
            list(DISTINCT exhibit_sha256 ORDER BY exhibit_sha256) AS exhibits
     FROM _ties GROUP BY a, b),
 firsts AS (
     SELECT a, b, list({'record': record_id, 'locator': locator, 'exhibit_sha256': exhibit_sha256} ORDER BY ts_utc NULLS LAST, record_id) AS evidence
     FROM (SELECT * FROM _ties QUALIFY row_number() OVER (PARTITION BY a, b ORDER BY ts_utc NULLS LAST, record_id) <= %d)
     GROUP BY a, b)
-SELECT c.a, c.b, c.kinds, c.n, c.first, c.last, f.evidence, c.exhibits FROM counts c JOIN firsts f USING (a, b) ORDER BY c.a, c.b
+SELECT c.a, c.b, c.kinds, c.n, c.first, c.last, f.evidence, c.exhibits, c.first_day, c.last_day FROM counts c JOIN firsts f USING (a, b) ORDER BY c.a, c.b
 """ % EVIDENCE_PER_TIE
 
 
@@ -86,8 +89,9 @@ def party_graph(store: CaseStore) -> nx.Graph:
         ties = con.sql(_PAIRS).to_arrow_table()
         con.execute("DROP TABLE _ties")
     cols = {c: ties.column(c).to_pylist() for c in ties.column_names}
-    for a, b, kinds, n, first, last, evidence, exhibits in zip(*cols.values()):
-        g.add_edge(a, b, weight=n, kinds=kinds, first=first, last=last, evidence=evidence, exhibits=exhibits)
+    for a, b, kinds, n, first, last, evidence, exhibits, first_day, last_day in zip(*cols.values()):
+        g.add_edge(a, b, weight=n, kinds=kinds, first=first, last=last, evidence=evidence, exhibits=exhibits,
+                   first_day=first_day, last_day=last_day)
     g.remove_nodes_from([n for n, d in g.degree() if d == 0])
     return g
 
@@ -183,9 +187,15 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, 
         if d["first"] is None or g.nodes[a].get("label") in ("Chat", "Exhibit") and g.nodes[b].get("label") in ("Chat", "Exhibit"):
             continue
         finding("contact-timeline", f"timeline:{a}|{b}", f"Contact: {display(g, a)} — {display(g, b)}",
-                f"{d['weight']} contacts ({', '.join(d['kinds'])}) from {d['first']:%Y-%m-%d %H:%M} to {d['last']:%Y-%m-%d %H:%M} UTC.",
+                f"{d['weight']} contacts ({', '.join(d['kinds'])}) from {_when(d['first'], d['first_day'])} to "
+                f"{_when(d['last'], d['last_day'])}.",
                 _evidence(g, [(a, b)]), float(d["weight"]), first=d["first"].isoformat(), last=d["last"].isoformat(), kinds=d["kinds"])
     return g, findings
+
+
+def _when(ts, day: str | None) -> str:
+    """A tie's first or last time: a statement's date when it gave no time (never an invented midnight)."""
+    return f"{day} (date only)" if day else f"{ts.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
 
 
 def find_node(store: CaseStore, g: nx.Graph, text: str) -> str:

@@ -22,6 +22,7 @@ from . import keys, resolve
 
 VERSION = "1.0.0"
 PROV = "exhibit_sha256, parser, parser_version, locator"
+DAY_SQL = "CASE WHEN t.ts_precision = 'day' THEN strftime(t.ts_local, '%Y-%m-%d') END"  # a date-only transfer's date
 
 
 def _prov(alias: str) -> str:
@@ -83,9 +84,10 @@ _EDGES = [
                {_prov('i')}
         FROM identifiers i JOIN identifier_keys k USING (kind, value) JOIN calls c ON c.id = i.record_id WHERE i.role = 'counterpart'""",
     # money
-    f"""SELECT 'PAID', k.node, t.id, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency), {_prov('t')}
+    # `date`: the statement's date when it gives no time (ts_utc is then only the start of that day)
+    f"""SELECT 'PAID', k.node, t.id, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency, 'date', {DAY_SQL}), {_prov('t')}
         FROM transactions t JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value = t.from_account""",
-    f"""SELECT 'PAID_TO', t.id, k.node, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency), {_prov('t')}
+    f"""SELECT 'PAID_TO', t.id, k.node, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency, 'date', {DAY_SQL}), {_prov('t')}
         FROM transactions t JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value = t.to_account""",
     # where each record came from
     *(f"""SELECT 'FROM_EXHIBIT', id, 'Exhibit:' || exhibit_sha256, NULL, 1, id, NULL, {PROV} FROM {t}"""

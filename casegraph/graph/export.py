@@ -12,10 +12,12 @@ import json
 import re
 import shlex
 from pathlib import Path
+from datetime import timezone
 
 import networkx as nx
 
 from ..store import CaseStore, sql_literal
+from ..times import DAY
 
 FORMATS = ("neo4j-admin", "graphml", "ftm")
 _REL_COLUMNS = ("id", "record_id", "exhibit_sha256", "parser", "parser_version", "locator")
@@ -143,12 +145,12 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph") -> Path:
                     e.add("type", "NIC")
                     e.add("country", "lk")
             emit(e)
-        for r in store.rows("""SELECT t.id, t.ts_utc, t.amount, t.currency, t.reference, t.description, t.locator, t.exhibit_sha256,
+        for r in store.rows("""SELECT t.id, t.ts_utc, t.ts_local, t.ts_precision, t.amount, t.currency, t.reference, t.description, t.locator, t.exhibit_sha256,
                                       p.src AS payer, b.dst AS payee
                                FROM transactions t LEFT JOIN edges p ON p.dst = t.id AND p.kind = 'PAID'
                                LEFT JOIN edges b ON b.src = t.id AND b.kind = 'PAID_TO' ORDER BY t.id"""):
             pay = make("Payment", r["id"])
-            pay.add("date", r["ts_utc"].date().isoformat() if r["ts_utc"] else None)
+            pay.add("date", _ftm_date(r))
             pay.add("amount", f"{r['amount']:f}" if r["amount"] is not None else None)
             pay.add("currency", r["currency"])
             pay.add("transactionNumber", r["reference"])
@@ -160,12 +162,12 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph") -> Path:
             pay.add("summary", f"exhibit {r['exhibit_sha256']} {r['locator']}")
             if pay.has("payer") or pay.has("payerAccount") or pay.has("beneficiary") or pay.has("beneficiaryAccount"):
                 emit(pay)
-        for r in store.rows("""SELECT m.id, m.ts_utc, m.text, m.locator, m.exhibit_sha256, s.src AS sender
+        for r in store.rows("""SELECT m.id, m.ts_utc, m.ts_local, m.ts_precision, m.text, m.locator, m.exhibit_sha256, s.src AS sender
                                FROM messages m LEFT JOIN edges s ON s.dst = m.id AND s.kind = 'SENT'
                                WHERE m.text IS NOT NULL ORDER BY m.id"""):
             msg = make("Message", r["id"])
             msg.add("bodyText", r["text"])
-            msg.add("date", r["ts_utc"].isoformat(timespec="seconds") if r["ts_utc"] else None)
+            msg.add("date", _ftm_date(r))
             msg.add("messageId", r["id"])
             sender = r["sender"]
             if sender in ftm_id and nodes[sender]["label"] == "Person":
@@ -183,3 +185,13 @@ def export(store: CaseStore, fmt: str, out: Path) -> Path:
     if fmt == "ftm":
         return ftm(store, out if out.suffix else out / "entities.ftm.json")
     raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
+
+
+def _ftm_date(r: dict) -> str | None:
+    """A FollowTheMoney date: the source's own date when it gave no time (never the UTC day of an invented
+    midnight), else the UTC time to the second (FtM dates carry no zone)."""
+    if r["ts_precision"] == DAY:
+        return r["ts_local"].date().isoformat()
+    if r["ts_utc"] is None:
+        return None
+    return r["ts_utc"].astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")

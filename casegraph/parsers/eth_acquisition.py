@@ -23,7 +23,7 @@ WEI = Decimal(10) ** 18
 @register
 class EthAcquisition(Parser):
     name = "eth-acquisition"
-    version = "1.0"
+    version = "1.1"  # 1.1: Transaction.status from the receipt
     description = "Ethereum acquisition file (native transfers and ERC-20 logs read through web3)"
 
     def sniff(self, probe: Probe) -> float:
@@ -61,7 +61,8 @@ class EthAcquisition(Parser):
             if not ok:
                 extra["attempted_value"] = str(value)
             yield Transaction(prov=self.prov(src, loc), rail="ethereum", ts=ts, reference=r["hash"], from_account=r["from"],
-                              to_account=r.get("to"), amount=value if ok else Decimal(0), currency="ETH", extra=extra)
+                              to_account=r.get("to"), amount=value if ok else Decimal(0), currency="ETH",
+                              status="success" if ok else "failed", extra=extra)  # the receipt's status
         elif r.get("type") == "erc20_transfer":
             token = tokens.get(r["token"].lower(), {})
             decimals = token.get("decimals")
@@ -75,6 +76,7 @@ class EthAcquisition(Parser):
                 extra["token_warning"] = "USDT symbol on a contract that is not Tether's"
             yield Transaction(prov=self.prov(src, loc), rail="ethereum", ts=ts, reference=r["hash"], from_account=r["from"],
                               to_account=r["to"], amount=amount, currency=symbol or r["token"], asset_contract=r["token"],
+                              status="success",  # a Transfer log exists only when the transaction did not revert
                               extra={k: v for k, v in extra.items() if v is not None})
         elif r.get("type") not in ("acquisition", "token", "summary"):
             yield self.issue(src, loc, f"unknown record type {r.get('type')!r}", json.dumps(r)[:500], severity="warning")

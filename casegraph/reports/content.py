@@ -17,10 +17,10 @@ from typing import Any
 
 from .. import TOOL
 from ..amounts import format_amount
-from ..times import show_row
 from ..case import Case
 from ..ingest.integrity import verify_case
 from .redact import Redactor
+from ..times import time_sql
 
 MONEY_KINDS = {"structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through", "bipartite",
                "stack", "money-trace"}
@@ -85,28 +85,31 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
     for e in evidence:
         if e.get("table") in ("messages", "ocr_text", "transactions", "calls", "contacts") and e.get("record"):
             by_table[e["table"]].add(e["record"])
+    # every time as the case store holds it (a date stays a date); a date-only record sits at noon UTC of its
+    # own date on the (UTC) timeline, not at the start of its local day, which is the day before in UTC
+    times = (f"CASE WHEN ts_precision = 'day' THEN CAST(CAST(ts_local AS DATE) AS TIMESTAMP) + INTERVAL 12 HOUR END AS day_at, "
+             f"ts_utc, {time_sql()} AS shown")
     sql = {
-        "messages": "SELECT id, ts_utc, coalesce(sender_name, sender_id) || ': ' || coalesce(text, '[' || kind || ']') AS text FROM messages",
-        "ocr_text": "SELECT id, NULL AS ts_utc, text FROM ocr_text",
-        "transactions": """SELECT id, ts_utc, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name, '(not named)') || ' → '
+        "messages": f"SELECT id, {times}, coalesce(sender_name, sender_id) || ': ' || coalesce(text, '[' || kind || ']') AS text FROM messages",
+        "ocr_text": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, text FROM ocr_text",
+        "transactions": f"""SELECT id, {times}, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name, '(not named)') || ' → '
                            || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS text,
-                           amount, currency, description, status, ts_local, utc_offset, tz_basis, ts_precision FROM transactions""",
-        "calls": "SELECT id, ts_utc, direction || ' call ' || coalesce(number, '') || ', ' || coalesce(CAST(duration_s AS VARCHAR), '?') || ' s' AS text FROM calls",
-        "contacts": "SELECT id, NULL AS ts_utc, 'contact card: ' || coalesce(name, '') AS text FROM contacts",
+                           amount, currency, description, status FROM transactions""",
+        "calls": f"SELECT id, {times}, direction || ' call ' || coalesce(number, '') || ', ' || coalesce(CAST(duration_s AS VARCHAR), '?') || ' s' AS text FROM calls",
+        "contacts": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, 'contact card: ' || coalesce(name, '') AS text FROM contacts",
     }
     out = {}
     for table, ids in by_table.items():
         want = store.id_table("_want", ids)
         for r in store.rows(f"SELECT r.* FROM ({sql[table]}) r SEMI JOIN {want} w ON w.id = r.id"):
-            ts = r["ts_utc"].astimezone(timezone.utc) if r["ts_utc"] else None
+            ts = (r["day_at"].replace(tzinfo=timezone.utc) if r["day_at"] else
+                  r["ts_utc"].astimezone(timezone.utc) if r["ts_utc"] else None)
             text = r["text"] or ""
             if table == "transactions":  # the amount with its currency, as every amount is shown
                 text += f": {format_amount(r['amount'], r['currency'])}" + (f" ({r['description']})" if r["description"] else "") \
                         + (" [recorded as failed]" if r["status"] == "failed" else "")
-            shown = ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else None
-            if table == "transactions" and ts:  # a statement's date stays a date (casegraph.times)
-                shown = show_row(r)
-            out[r["id"]] = {"table": table, "ts": ts.isoformat() if ts else None, "ts_utc": shown, "text": text[:400]}
+            out[r["id"]] = {"table": table, "ts": ts.isoformat() if ts else None,  # ts: the timeline's position only
+                            "time": r["shown"] if ts or r["shown"] != "no time" else None, "text": text[:400]}
     return out
 
 
@@ -150,7 +153,7 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     records = _records(store, [e for f in findings for e in f["evidence"][:EVIDENCE_SHOWN]])
     for f in findings:
         f["evidence_total"] = len(f["evidence"])
-        f["shown"] = [{"ts": None, "ts_utc": None, "text": _decision_text(e), "locator": "", **e,
+        f["shown"] = [{"ts": None, "time": None, "text": _decision_text(e), "locator": "", **e,
                        "exhibit": label_of.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
                        **records.get(e.get("record"), {})} for e in f["evidence"][:EVIDENCE_SHOWN]]
     unknown_tz = store.one("SELECT count(*) FROM messages WHERE tz_basis = 'unknown'")[0]
@@ -166,6 +169,14 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     if unknown_tz:
         limitations.append(f"{unknown_tz} message time(s) carry no time zone in the source; they are shown as recorded, "
                            "interpreted in the case time zone.")
+    date_only = store.one("SELECT count(*) FROM transactions WHERE ts_precision = 'day'")[0]
+    if date_only:
+        limitations.append(f"{date_only} transaction(s) carry a date and no time in the source; they are shown as dates, "
+                           "and their order within a day is the statement's own row order.")
+    dst = sum(store.one(f"SELECT count(*) FROM {t} WHERE tz_basis LIKE '%;%'")[0] for t in ("messages", "calls", "transactions"))
+    if dst:
+        limitations.append(f"{dst} local time(s) occur twice or not at all in the case time zone (a daylight-saving change); "
+                           "each is shown with the offset used and the other possible one.")
     if store.count("ocr_text"):
         limitations.append("Text read from images (OCR, tesseract) may contain reading errors; the image itself is the evidence.")
     if any(f["attrs"].get("sampled") for f in findings):
