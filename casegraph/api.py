@@ -318,13 +318,17 @@ class Case:
               links: dict[str, str] | None = None, resolved: bool = True, since: Any = None, until: Any = None,
               **options: Any) -> Result:
         """`casegraph trace` as a call: the accounts reached (a DataFrame) and the findings it writes there."""
-        from .finance.trace import to_findings, trace
-        from .graph.resolve import transaction_links
+        from .finance.trace import examiner_link_basis, to_findings, trace
+        from .graph.resolve import link_basis, transaction_links
 
-        link_map = {**(transaction_links(self.store) if resolved else {}), **(links or {})}
+        # composed as `casegraph trace` composes it: resolution's links, then the examiner's, each with its basis
+        link_map = transaction_links(self.store) if resolved else {}
+        basis = link_basis(self.store, link_map) if resolved else {}
+        basis.update(examiner_link_basis(links or {}, self._dir.actor(self.examiner), "casegraph.api trace(links=…)"))
+        link_map.update(links or {})
         result = trace(self.store, account, hops=hops, backward=backward, since=_when(since), until=_when(until),
-                       model=model, links=link_map, **options)
-        detector, found = to_findings(result)
+                       model=model, links=link_map, link_basis=basis, **options)
+        detector, found = to_findings(result, self.store)
         return Result(_rows_frame(result.reached), found, detector, result)
 
     def path(self, a: str, b: str) -> Result:

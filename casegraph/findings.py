@@ -7,17 +7,29 @@ its earlier findings instead of adding copies. The conclusion and its evidence a
 Each finding also records the case state it was derived from (`derived_from`: a digest of the parse
 runs and, for analyses that use who-is-who, of entity resolution), so that a report can tell a
 finding made before an `entities merge` or a re-ingest from a current one (see `stale`).
+
+Figures. A finding that states amounts keeps each one in attrs["figures"], per currency:
+    {"name": "received", "currency": "LKR", "amount": "4500000", "records": [transaction ids], "rule": "sum"}
+rule "sum": the amount is the sum of the records (all in that currency), and every record is cited as evidence;
+rule "share": a part a model computes from the records (taint under haircut or fifo), between 0 and their sum;
+rule "converted": a sum in the currency of an examiner's rate table, listing per record the rate used and the
+rate row (exhibit, locator), which is cited too; rounded to `rounded_to`;
+rule "setting": a threshold the analyst chose (no records). `check_figures` verifies them all, that every amount
+the title or summary prints (as casegraph.amounts writes it) is one of the figures, and that no amount is
+printed without its currency.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import pyarrow as pa
 
+from .amounts import format_amount
 from .store import CaseStore, to_json
 
 
@@ -102,3 +114,79 @@ def write_findings(store: CaseStore, findings: list[Finding], detector: str) -> 
         if findings:
             store.insert("findings", table)
     return digest.hexdigest()
+
+
+# an amount as casegraph.amounts.format_amount prints it: a unit, then digits with thousands separators and decimals
+UNIT = r"(?:[A-Z][A-Z0-9.]{1,11}|\(currency not stated\))"
+PRINTED_AMOUNT = re.compile(rf"(?<![\w.])({UNIT}) (-?\d{{1,3}}(?:,\d{{3}})*(?:\.\d+)?)(?!\d|,\d)")
+# a number written as an amount (thousands separators), and a unit just before it (scores such as 0.67 are not amounts)
+BARE_NUMBER = re.compile(r"(?<![\w.,:/-])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w.,:/-]*\d)")
+UNIT_BEFORE = re.compile(rf"(?<![\w.]){UNIT} $")
+
+
+def check_figures(store: CaseStore, kind: str, title: str, summary: str, evidence: list[dict], attrs: dict) -> list[str]:
+    """What is wrong with a finding's figures (empty: every figure is what its cited records add up to)."""
+    from decimal import Decimal
+
+    problems = []
+    figures = attrs.get("figures") or []
+    cited = {e.get("record") for e in evidence if e.get("table") == "transactions"}
+    wanted = sorted({r for fig in figures for r in fig.get("records", [])})
+    amounts = {}
+    if wanted:
+        amounts = {i: (a, c) for i, a, c in store.con.execute(
+            "SELECT id, amount, currency FROM transactions WHERE id IN (SELECT unnest(?))", [wanted]).fetchall()}
+    for fig in figures:
+        name, currency, amount, rule = fig["name"], fig.get("currency"), Decimal(fig["amount"]), fig.get("rule", "sum")
+        records = fig.get("records", [])
+        if rule == "setting":
+            continue
+        if not records:
+            problems.append(f"{name} {format_amount(amount, currency)} cites no record")
+            continue
+        missing = [r for r in records if r not in amounts]
+        uncited = [r for r in records if r not in cited]
+        if missing or uncited:
+            problems.append(f"{name}: {len(missing)} record(s) not in the case, {len(uncited)} not cited as evidence")
+            continue
+        if rule == "converted":
+            problems += _check_conversion(fig, amounts, evidence)
+            continue
+        other = {amounts[r][1] for r in records} - {currency}
+        if other:
+            problems.append(f"{name} in {currency} sums records in {', '.join(map(str, other))}")
+        total = sum((amounts[r][0] for r in records if amounts[r][1] == currency), Decimal(0))
+        if rule == "sum" and total != amount:
+            problems.append(f"{name}: claims {format_amount(amount, currency)}, cited records sum to {format_amount(total, currency)}")
+        if rule == "share" and not (0 <= amount <= total):
+            problems.append(f"{name}: a share of {format_amount(amount, currency)} outside 0..{format_amount(total, currency)}")
+    shown = {(fig.get("currency"), Decimal(fig["amount"])) for fig in figures}
+    text = f"{title}\n{summary}"
+    for unit, number in PRINTED_AMOUNT.findall(text):
+        if (None if unit == "(currency not stated)" else unit, Decimal(number.replace(",", ""))) not in shown:
+            problems.append(f"prints {unit} {number}, which is none of its figures")
+    for m in BARE_NUMBER.finditer(text):
+        if not UNIT_BEFORE.search(text[:m.start()]):
+            problems.append(f"prints the amount {m.group(0)} without its currency")
+    return problems
+
+
+def _check_conversion(fig: dict, amounts: dict, evidence: list[dict]) -> list[str]:
+    from decimal import Decimal, localcontext
+
+    rates_cited = {(e.get("exhibit_sha256"), e.get("locator")) for e in evidence if e.get("table") == "exchange-rates"}
+    problems, total = [], Decimal(0)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for c in fig.get("conversions", []):
+            amount, currency = amounts[c["record"]]
+            if currency != fig.get("from"):
+                problems.append(f"{fig['name']}: converts a {currency} record as {fig.get('from')}")
+            if (c["rate_exhibit_sha256"], c["rate_locator"]) not in rates_cited:
+                problems.append(f"{fig['name']}: the rate at {c['rate_locator']} is not cited")
+            total += amount * Decimal(c["rate"])
+    if sorted(c["record"] for c in fig.get("conversions", [])) != sorted(fig["records"]):
+        problems.append(f"{fig['name']}: conversions and records differ")
+    if abs(total - Decimal(fig["amount"])) > Decimal(fig.get("rounded_to", "0")) / 2:
+        problems.append(f"{fig['name']}: claims {fig['amount']}, the cited records at the cited rates give {total}")
+    return problems

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -201,6 +201,19 @@ class ParseIssue(Record):
     message: str
     raw: str | None = None  # the offending bytes, decoded with replacement, truncated
     discriminator_columns: ClassVar[tuple[str, ...]] = ("message",)
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeRate:
+    """One row of an examiner's rate table (an exhibit like any other): on `day`, one unit of `base` was worth
+    `rate` units of `quote`, according to `source` (e.g. the Central Bank of Sri Lanka's published rate).
+    Not a store table: finance converts with it, and every converted figure cites its provenance."""
+    day: date
+    base: str
+    quote: str
+    rate: Decimal
+    source: str
+    prov: Provenance
 
 
 RECORD_TYPES: tuple[type[Record], ...] = (Message, Call, Contact, Transaction, Identifier, TextBlock, Location, ParseIssue)

@@ -93,11 +93,13 @@ def test_graphs(case):
 
 def test_trace_path_typologies_match_the_cli(case):
     from casegraph.finance.trace import to_findings, trace
-    from casegraph.graph.resolve import transaction_links
+    from casegraph.graph.resolve import link_basis, transaction_links
 
     r = case.trace("0081234567")
     assert isinstance(r, Result) and len(r.frame) == len(r.findings) > 0
-    _, cli = to_findings(trace(case.store, "0081234567", model="haircut", links=transaction_links(case.store)))  # the CLI defaults
+    links = transaction_links(case.store)
+    _, cli = to_findings(trace(case.store, "0081234567", model="haircut", links=links,  # the CLI's defaults
+                               link_basis=link_basis(case.store, links)), case.store)
     assert [f.id for f in r.findings] == [f.id for f in cli]
     hops = case.path("Kasun", "0081234567")
     assert len(hops.frame) >= 1

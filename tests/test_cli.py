@@ -57,6 +57,23 @@ def test_money_commands_on_the_demo_case(tmp_path):
     assert "structuring" in out and "0081234567" in out and "findings written" in out
     out = run("trace", case, "--from", "0081234567", "--model", "fifo", "--hops", "3")
     assert "8001234501" in out and "findings written (trace:forward:fifo:0081234567)" in out
+    assert "LKR 4,500,000.00" in out and "LKR 1,500,000.00" in out  # units and separators, sums per currency
+    # an exchange-rate table taken into evidence like any exhibit, then used to convert (each rate cited)
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,from,to,rate,source\n2024-04-19,USDT,LKR,300.12,CBSL (examiner's table)\n")
+    run("evidence", "add", case, rates, "--exhibit", "R1", "--seized-from", "CBSL website", "--acquired-by", "IP Perera")
+    out = run("trace", case, "--from", "0081234567", "--rates", "R1", "--link", "TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF=0081234567")
+    assert "Rate table R1 (rates.csv): 1 rate(s) read." in out and "USDT 5,825.286974" in out
+    from casegraph.case import Case
+    with Case(case) as c:
+        (summary, evidence), = c.store.con.execute(
+            "SELECT summary, evidence FROM findings WHERE detector = 'trace:forward:haircut:0081234567' "
+            "AND title LIKE '%TET8J56maUaAbx2T6vBNtyhbu39QHukgQF%'").fetchall()
+    assert ("Converted with the examiner's rate table: received USDT 5,825.286974 = LKR 1,748,285.13 "
+            "(rate of 2024-04-19, cited)") in summary
+    assert '"table":"exchange-rates"' in evidence.replace(" ", "") and '"table":"examiner-decision"' in evidence.replace(" ", "")
+    out = run("trace", case, "--from", "0081234567", "--rates", "NOPE", code=2)
+    assert "no exhibit" in out
     out = run("trace", case, "--from", "TET8J56maUaAbx2T6vBNtyhbu39QHukgQF", "--backward")
     assert "TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF" in out
     out = run("trace", case, "--from", "NOBODY", code=1)

@@ -89,7 +89,7 @@ def test_html_is_self_contained_and_interactive(rep):
     structuring = html[html.index("Possible structuring"):]
     structuring = structuring[:structuring.index("</article>")]
     assert "B1 BOC_0081234567_statement_2024-03_2024-04.csv" in structuring and "<code>row:17</code>" in structuring
-    assert "972000 LKR (CASH DEPOSIT KOLLUPITIYA BR)" in structuring
+    assert "LKR 972,000.00 (CASH DEPOSIT KOLLUPITIYA BR)" in structuring and "2024-04-08 (date only)" in structuring
 
 
 def _ink_width(png) -> int:

@@ -27,7 +27,7 @@ def store(tmp_path):
         tx(6, "M", "H", 180, 4),                               # mule → handler
         tx(7, "H", "Z", 20, 5),
         Transaction(prov=Provenance("ab" * 32, "test", "1", "row:8"), rail="bank", from_account="R", to_account="Q",
-                    amount=Decimal(5)),                        # no time: cannot be placed
+                    amount=Decimal(5), currency="LKR"),        # no time: cannot be placed
     ])
     yield s
     s.close()
@@ -52,19 +52,20 @@ def test_hop_limit_and_minimum(store):
 
 def test_poison(store):
     r = by_account(trace(store, "R", model="poison"))
-    assert (r["M"].tainted, r["H"].tainted, r["Z"].tainted) == (150, 180, 20)
+    assert (r["M"].tainted, r["H"].tainted, r["Z"].tainted) == ({"LKR": 150}, {"LKR": 180}, {"LKR": 20})
 
 
 def test_haircut(store):
     r = by_account(trace(store, "R", model="haircut"))
-    assert r["H"].tainted == Decimal(135)  # M held 50 clean + 150 tainted: 180 × 150/200
-    assert r["Z"].tainted == Decimal(15)   # H held 135/180 tainted: 20 × 135/180
+    assert r["H"].tainted == {"LKR": Decimal(135)}  # M held 50 clean + 150 tainted: 180 × 150/200
+    assert r["Z"].tainted == {"LKR": Decimal(15)}   # H held 135/180 tainted: 20 × 135/180
+    assert r["H"].received == {"LKR": Decimal(180)}
 
 
 def test_fifo(store):
     r = by_account(trace(store, "R", model="fifo"))
-    assert r["H"].tainted == Decimal(130)  # the 50 clean left first, then 130 of the 150
-    assert r["Z"].tainted.quantize(Decimal("0.0001")) == Decimal("14.4444")  # 20 of a lot 130/180 tainted
+    assert r["H"].tainted == {"LKR": Decimal(130)}  # the 50 clean left first, then 130 of the 150
+    assert r["Z"].tainted["LKR"].quantize(Decimal("0.0001")) == Decimal("14.4444")  # 20 of a lot 130/180 tainted
 
 
 def test_backward_finds_the_sources(store):
@@ -79,19 +80,21 @@ def test_window_and_unknown_account(store):
     assert set(by_account(trace(store, "R", until=T0 + timedelta(hours=4)))) == {"M", "H"}
     with pytest.raises(KeyError, match="NOBODY"):
         trace(store, "NOBODY")
-    assert trace(store, "R").skipped == {"no UTC time": 1}
+    left = trace(store, "R").skipped
+    assert list(left) == ["transfer(s) with no time"] and left["transfer(s) with no time"].count == 1
+    assert left["transfer(s) with no time"].totals == {"LKR": Decimal(5)}
 
 
 def test_unknown_ends_dilute_and_end_trails_but_join_nothing(store):
     store.write([
         Transaction(prov=Provenance("ab" * 32, "test", "1", "row:9"), rail="bank", from_account=None, to_account="M",
-                    amount=Decimal(200), ts=T0 + timedelta(hours=3.5)),          # a cash deposit into the mule
+                    amount=Decimal(200), currency="LKR", ts=T0 + timedelta(hours=3.5)),  # a cash deposit into the mule
         Transaction(prov=Provenance("ab" * 32, "test", "1", "row:10"), rail="bank", from_account="H", to_account=None,
-                    amount=Decimal(30), ts=T0 + timedelta(hours=6)),             # cash taken out by the handler
+                    amount=Decimal(30), currency="LKR", ts=T0 + timedelta(hours=6)),     # cash taken out by the handler
         Transaction(prov=Provenance("ab" * 32, "test", "1", "row:11"), rail="bank", from_account=None, to_account="W",
                     amount=Decimal(1), ts=T0 + timedelta(hours=7))])            # an unrelated cash deposit
     r = by_account(trace(store, "R", model="haircut"))
-    assert r["H"].tainted == Decimal(67.5)  # M held 50 + 150 tainted + 200 cash: 180 × 150/400
+    assert r["H"].tainted == {"LKR": Decimal(67.5)}  # M held 50 + 150 tainted + 200 cash: 180 × 150/400
     cash_out = [a for a in r if a.startswith("?unknown:")]
     assert len(cash_out) == 1 and r[cash_out[0]].hops[-1].locator == "row:10"
     assert "W" not in r  # the unknown ends are not one node
@@ -156,10 +159,10 @@ def test_same_day_rows_of_different_statements_are_assumed_and_said(tmp_path):
     r = by_account(result)
     assert set(r) == {"M", "H", "Z"}
     assert [h.order_assumed for h in r["Z"].hops] == [False, True, False]
-    _, findings = to_findings(result)
+    _, findings = to_findings(result, s)
     z = next(f for f in findings if f.subject == "Z")
-    assert "order within the day assumed for hop 2" in z.summary
-    assert "hops from 2024-03-03 (date only) to 2024-03-04 (date only)" in z.summary and "18:30" not in z.summary
+    assert "order within the day assumed for hop 2" in z.summary and z.attrs["order_assumed"] == [2]
+    assert "on 2024-03-03 (date only)" in z.summary and "on 2024-03-04 (date only)" in z.summary and "18:30" not in z.summary
 
 
 def test_a_timed_transfer_on_the_day_of_a_dated_one_is_assumed_not_dropped(tmp_path):
@@ -182,5 +185,5 @@ def test_clean_money_into_a_reached_account_is_not_tainted_on_dated_statements(t
     s = _colombo(tmp_path / "h.duckdb")
     s.write([day_tx(1, "R", "M", 100, 3), day_tx(2, "X", "M", 50, 4), day_tx(3, "M", "H", 120, 5)])
     r = by_account(trace(s, "R", model="poison"))
-    assert r["M"].received == 150 and r["M"].tainted == 100  # X's 50 is clean: X was never reached
-    assert r["H"].tainted == 120
+    assert r["M"].received == {"LKR": 150} and r["M"].tainted == {"LKR": 100}  # X's 50 is clean: X was never reached
+    assert r["H"].tainted == {"LKR": 120}

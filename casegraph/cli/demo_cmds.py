@@ -27,9 +27,10 @@ def demo(directory, overwrite) -> None:
     money = [f for f in r.findings if f.detector == "typologies"]
     console.print(table("Money findings (typologies)", ["kind", "finding", "transfers"],
                         [(f.kind, f.title, f.attrs["transfers"]) for f in money]))
-    traced = [f for f in r.findings if f.kind == "money-trace" and not f.subject.startswith("?unknown")]
-    console.print(table("Where the recruiter's money went (haircut taint)", ["finding", "path"],
-                        [(f.title, f.attrs["path"]) for f in traced]))
+    from ..finance.trace import table_rows
+    traced = [f for f in r.findings if f.kind == "money-trace"]
+    console.print(table("Where the recruiter's money went (haircut taint)",
+                        ["reached", "transfers", "path: amounts, when", "received", "tainted"], table_rows(traced)))
     links = [f for f in r.findings if f.detector == "link-analysis" and f.kind in ("broker", "multi-exhibit")]
     console.print(table("Who connects the network (link analysis)", ["kind", "finding", "summary"],
                         [(f.kind, f.title, f.summary) for f in links]))

@@ -22,54 +22,99 @@ def _when(value: str | None) -> datetime | None:
 @click.option("--hops", default=6, show_default=True, help="Longest path, in transfers.")
 @click.option("--since", default=None, help="Only transfers at or after this time (ISO 8601; UTC unless a zone is given).")
 @click.option("--until", default=None, help="Only transfers at or before this time.")
-@click.option("--min-amount", default="0", show_default=True, help="Ignore transfers smaller than this.")
+@click.option("--min-amount", default="0", show_default=True,
+              help="Ignore transfers smaller than this, compared with each transfer's amount in its own currency.")
 @click.option("--model", type=click.Choice(["poison", "haircut", "fifo"]), default="haircut", show_default=True,
               help="Taint model: poison (any tainted money taints all), haircut (in proportion), fifo (first in, first out).")
 @click.option("--link", "links", multiple=True, metavar="ACCOUNT=SAME",
               help="Two transaction ends known to be one holder's (e.g. a bank account and a TRON wallet): paths cross there.")
 @click.option("--resolved/--no-resolved", default=True, show_default=True,
               help="Let paths cross between transaction ends that entity resolution joined into one person.")
+@click.option("--include-failed", is_flag=True,
+              help="Also follow transfers the source records as failed or reverted (left out by default: no value moved).")
+@click.option("--rates", "rates_exhibit", default=None, metavar="EXHIBIT",
+              help="An exchange-rate table already taken into evidence (exhibit id or SHA-256): a CSV of date, from, to, "
+                   "rate, source. Amounts in other currencies are then also given in --rate-currency, each citing its rate row.")
+@click.option("--rate-currency", default="LKR", show_default=True, help="The currency to convert into, with --rates.")
+@click.option("--rate-gap-days", default=7, show_default=True,
+              help="With --rates: use the latest earlier rate up to this many days before a transfer's date.")
 @click.option("--top", default=30, show_default=True, help="Rows to print (all are written as findings).")
-def trace_cmd(case, account, backward, hops, since, until, min_amount, model, links, resolved, top) -> None:
+def trace_cmd(case, account, backward, hops, since, until, min_amount, model, links, resolved, include_failed, rates_exhibit,
+              rate_currency, rate_gap_days, top) -> None:
     """Follow the money from an account: time-respecting paths (money moves on only after it arrived),
-    with the taint each account received. Every account reached is written as a finding whose
-    evidence is each transfer of its path (record, locator, exhibit)."""
+    with the taint each account received, per currency. Every account reached is written as a finding
+    citing each transfer of its path and every transfer its figures add up; payments to ends the records
+    do not name (merchants, bills, cash) are grouped per account."""
     from ..findings import write_findings
-    from ..finance.trace import label, order_note, to_findings, trace
+    from ..finance.flows import FAILED
+    from ..finance.trace import examiner_link_basis, table_rows, to_findings, trace
 
     try:
         minimum = Decimal(min_amount)
-        link_map = dict(l.split("=", 1) for l in links)
+        examiner = dict(l.split("=", 1) for l in links)
         since_d, until_d = _when(since), _when(until)
     except (InvalidOperation, ValueError) as e:
         fail(f"bad option: {e}", 2)
     with open_case(case) as c:
+        rates, rate_inputs = _rates(c, rates_exhibit, rate_currency, rate_gap_days) if rates_exhibit else (None, [])
+        link_map, basis = {}, {}
         if resolved:  # the examiner's own links win over resolution's
-            from ..graph.resolve import transaction_links
-            link_map = {**transaction_links(c.store), **link_map}
+            from ..graph.resolve import link_basis, transaction_links
+            link_map = transaction_links(c.store)
+            basis = link_basis(c.store, link_map)
+        basis.update(examiner_link_basis(examiner, c.actor(), "trace --link, recorded in the custody log"))
+        link_map.update(examiner)
         try:
             result = trace(c.store, account, hops=hops, backward=backward, since=since_d, until=until_d,
-                           min_amount=minimum, model=model, links=link_map)
+                           min_amount=minimum, model=model, links=link_map, include_failed=include_failed,
+                           link_basis=basis)
         except KeyError as e:
             fail(str(e).strip("'\""))
-        detector, findings = to_findings(result)
+        detector, findings = to_findings(result, c.store, rates)
         digest = write_findings(c.store, findings, detector)
-        c.log("trace", state=("findings",), details={"origin": account, "backward": backward, "hops": hops, "since": since, "until": until,
-                                "min_amount": min_amount, "model": model, "links": link_map, "resolved": resolved},
+        c.log("trace", state=("findings",), inputs=rate_inputs, details={"origin": account, "backward": backward, "hops": hops, "since": since, "until": until,
+                                "min_amount": min_amount, "model": model, "links": link_map, "examiner_links": examiner,
+                                "resolved": resolved, "include_failed": include_failed,
+                                **({"rates": rates_exhibit, "rate_currency": rate_currency, "rate_gap_days": rate_gap_days}
+                                   if rates_exhibit else {})},
               outputs=[{"findings": len(findings), "sha256": digest, "detector": detector}])
-        rows = [(label(r.account, r.hops[-1]), len(r.hops), r.hops[-1].when + (" *" if order_note(r.hops) else ""),
-                 " → ".join([label(r.hops[0].src, r.hops[0])] + [label(h.dst, h) for h in r.hops]),
-                 ", ".join(f"{h.amount.normalize():f}" for h in r.hops), f"{r.tainted.normalize():f}",
-                 f"{r.received.normalize():f}") for r in result.reached[:top]]
         way = "came from" if backward else "went"
         console.print(table(f"Where the money {way}: {account} ({model} taint, up to {hops} hops)",
-                            ["account", "hops", "arrived", "path", "amounts per hop", "tainted", "received"], rows))
-        if any(order_note(r.hops) for r in result.reached[:top]):
+                            ["reached", "transfers", "path: amounts, when",
+                             "sent into the trace" if backward else "received", "fed the traced money" if backward else "tainted"],
+                            table_rows(findings)[:top]))
+        if any(f.attrs.get("order_assumed") for f in findings[:top]):
             console.print("* order within the day assumed: a hop dated without a time, on the same day as the money's "
                           "arrival, in another statement (see each finding)")
-        skipped = ", ".join(f"{v} {k}" for k, v in result.skipped.items())
-        console.print(f"{len(result.reached)} accounts reached; {len(findings)} findings written ({detector})."
-                      + (f" Transactions left out of the graph: {skipped}." if skipped else ""))
+        left = "; ".join(v.describe(k) for k, v in result.skipped.items())
+        console.print(f"{len(result.reached)} ends reached; {len(findings)} findings written ({detector})."
+                      + (f" Left out of the money graph: {left}." if left else "")
+                      + ("" if include_failed or FAILED not in result.skipped
+                         else " (--include-failed follows failed transfers too.)"))
+
+
+def _rates(c, ref: str, currency: str, gap_days: int):
+    """The rate table in exhibit `ref` (exhibit id or SHA-256 prefix), read from the evidence store."""
+    from ..finance.rates import RateTable
+    from ..parsers.rate_table import RateTableError, parse
+
+    found = c.store.rows("SELECT sha256, exhibit_id, original_name FROM exhibits WHERE exhibit_id = ? OR sha256 LIKE ? "
+                         "ORDER BY sha256", [ref, ref.lower() + "%"])
+    if len(found) != 1:
+        fail(f"--rates {ref}: {'no exhibit' if not found else f'{len(found)} exhibit files'} match; "
+             "name one rate table by its exhibit id or SHA-256", 2)
+    sha = found[0]["sha256"]
+    try:
+        rates, issues = parse(c.evidence_path(sha), sha)
+    except RateTableError as e:
+        fail(f"--rates {ref}: {e}", 2)
+    for i in issues[:10]:
+        console.print(f"[yellow]rate table {found[0]['exhibit_id']} {i.prov.locator}:[/] {i.message}")
+    if issues:
+        console.print(f"{len(issues)} row(s) of the rate table not read; they are not used.")
+    console.print(f"Rate table {found[0]['exhibit_id']} ({found[0]['original_name']}): {len(rates)} rate(s) read.")
+    return RateTable(rates, currency, gap_days), [{"sha256": sha, "exhibit_id": found[0]["exhibit_id"], "role": "rate table",
+                                                   "rates": len(rates), "rows_not_read": len(issues)}]
 
 
 _TS = None  # the detector's defaults, read once for the option defaults

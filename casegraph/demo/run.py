@@ -89,7 +89,7 @@ def _finance(case: Case) -> list:
     """Typologies over all transactions, and a haircut trace from the recruiter's bank account, linked to
     his TRON wallet (in a real case that link comes from the investigation: here, from the scenario)."""
     from ..findings import write_findings
-    from ..finance.trace import to_findings, trace
+    from ..finance.trace import examiner_link_basis, to_findings, trace
     from ..finance.typologies import Settings, detect
     from .scenario import RECRUITER_ACCOUNT, RECRUITER_WALLET
 
@@ -97,7 +97,8 @@ def _finance(case: Case) -> list:
     digest = write_findings(case.store, found, "typologies")
     case.log("typologies", state=("findings",), outputs=[{"findings": len(found), "sha256": digest}], details={"fan_count": 4})
     links = {RECRUITER_WALLET: RECRUITER_ACCOUNT}
-    detector, traced = to_findings(trace(case.store, RECRUITER_ACCOUNT, model="haircut", links=links))
+    basis = examiner_link_basis(links, case.actor(), "demo scenario: the recruiter's wallet, stated by the examiner")
+    detector, traced = to_findings(trace(case.store, RECRUITER_ACCOUNT, model="haircut", links=links, link_basis=basis), case.store)
     digest = write_findings(case.store, traced, detector)
     case.log("trace", state=("findings",), outputs=[{"findings": len(traced), "sha256": digest}],
              details={"origin": RECRUITER_ACCOUNT, "model": "haircut", "links": links})

@@ -1,4 +1,4 @@
-"""The channel a bank or mobile-money narration names: cash, atm, card, cheque, fee or transfer.
+"""The channel a bank or mobile-money narration names: cash, atm, card, cheque, fee, bill or transfer.
 
 Derived when asked, in SQL, rather than stored at ingest: six regular expressions over ten million
 narrations cost more than reading the statement itself, and the rules can then be refined without
@@ -12,6 +12,7 @@ from ..store import sql_literal
 
 CHANNELS = (("cash", r"\bCASH\b|\bCDM\b"), ("atm", r"\bATM\b"), ("card", r"\bPOS\b|\bCARD\b"),
             ("cheque", r"\bCHQ\b|CHEQUE"), ("fee", r"CHARGE|\bFEE\b|COMMISSION"),
+            ("bill", r"\bBILLS?\b|UTILITY|\bRELOAD\b"),  # bill payments (telecom, electricity, water) and top-ups
             ("transfer", r"CEFT|SLIPS|TRANSFER|\bTRF\b|\bFT\b|\bIB\b|ONLINE|REMITTANCE"))
 RAILS = ("bank", "mobile-money")
 

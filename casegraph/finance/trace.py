@@ -8,22 +8,30 @@ Taint, on the transfers the search reached, in time order, with exact decimals:
 - poison: an account that received any tainted money sends only tainted money;
 - haircut: what an account sends is tainted in the proportion tainted/total of what it holds;
 - fifo: an account's money leaves in the order it arrived (a queue of lots per account).
-The traced account's own outgoing transfers (in the window) are the taint's origin.
+The traced account's own outgoing transfers (in the window) are the taint's origin. Haircut and fifo
+keep one pool per account and currency (LKR never dilutes or carries USDT); every sum is per currency.
+Failed transfers are not followed unless asked for; what was left out is counted, totalled and cited.
+
+Findings (to_findings) state each figure in attrs["figures"] with the records it sums (findings.py), cite
+every transfer those figures add up, cite the basis of every crossing between linked ends, group payments to
+ends the records do not name (merchants, bills, cash) by channel, and show times with casegraph.times.
 """
 from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pyarrow as pa
 
+from ..amounts import format_amount, format_totals
 from ..model import record_id
+from ..times import is_date_only, show_date, show_row
 from ..store import CaseStore
 from ..times import DAY, show_time
-from .flows import Flows, is_unknown
+from .flows import Flows, LeftOut, is_unknown
 
 MODELS = ("poison", "haircut", "fifo")
 NEVER = np.iinfo(np.int64).max
@@ -66,10 +74,13 @@ def order_note(hops: list[Hop]) -> str:
 
 @dataclass
 class Reached:
-    account: str
+    account: str  # the graph node (a linked node stands for every end linked to it)
     hops: list[Hop]  # the earliest-arrival path from the origin
-    tainted: Decimal = Decimal(0)  # tainted money that arrived, under the model
-    received: Decimal = Decimal(0)  # all money that arrived in the traced transfers
+    # per currency, over the traced transfers into the account (`inflow`): all that arrived, and the tainted part
+    tainted: dict[str | None, Decimal] = field(default_factory=dict)
+    received: dict[str | None, Decimal] = field(default_factory=dict)
+    inflow: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64), repr=False)  # graph edges
+    tainted_in: np.ndarray | None = field(default=None, repr=False)  # poison: the inflow edges that carried taint
 
 
 @dataclass
@@ -78,7 +89,11 @@ class TraceResult:
     backward: bool
     model: str
     reached: list[Reached]
-    skipped: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, LeftOut] = field(default_factory=dict)  # what the graph left out, why, with totals
+    links: dict[str, str] = field(default_factory=dict)  # transaction end → the node it was merged into
+    link_basis: dict[str, list[dict]] = field(default_factory=dict)  # end → the evidence for its link
+    flows: Flows | None = field(default=None, repr=False)  # the graph searched (for citing the transfers)
+    window: tuple[datetime | None, datetime | None] = (None, None)  # since, until
 
 
 @dataclass
@@ -173,15 +188,19 @@ def _search(f: Flows, origin: int, hops: int, since_us: int | None, until_us: in
 
 def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = False, since: datetime | None = None,
           until: datetime | None = None, min_amount: Decimal = Decimal(0), model: str = "poison",
-          links: dict[str, str] | None = None, flows: Flows | None = None) -> TraceResult:
+          links: dict[str, str] | None = None, flows: Flows | None = None, include_failed: bool = False,
+          link_basis: dict[str, list[dict]] | None = None) -> TraceResult:
+    """`links`: ends known to be one holder's (paths cross there); `link_basis`: per end, the evidence of its
+    link (an examiner's decision, entity resolution's links), cited wherever a path crosses it."""
     if model not in MODELS:
         raise ValueError(f"taint model must be one of {', '.join(MODELS)}")
-    f = flows or Flows.load(store, links)
+    f = flows or Flows.load(store, links, include_failed=include_failed)
     if backward:
         f = f.reversed()
     node = (links or {}).get(account, account) if f.linked else account  # a linked account goes by its link
     if node not in f.index:
-        raise KeyError(f"account {account!r} is in no transaction with a time and both ends")
+        raise KeyError(f"account {account!r} is in no transaction with a time and an amount"
+                       + ("" if include_failed else " that did not fail"))
     us = lambda d: int(d.astimezone(timezone.utc).timestamp() * 1_000_000) if d else None  # noqa: E731
     lo, hi = us(since), us(until)
     if backward:
@@ -207,11 +226,28 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
             path.append(replace(details[e], order_assumed=bool(assumed_hop[node])))
             node = int(f.src[e])
         reached.append(Reached(f.accounts[a], path[::-1]))
-    taint = _poison(f, replay, origin, came) if model == "poison" else _taint(f, replay, origin, model)
+    if model == "poison":
+        sums, tainted_mask = _poison(f, replay, origin, came, parent >= 0)
+    else:
+        sums, tainted_mask = _taint(f, replay, origin, model, parent >= 0), None
+    # what each account received in the traced transfers: replay edges grouped by receiver (what the figures cite)
+    order = np.argsort(f.dst[replay], kind="stable")
+    by_dst = replay[order]
+    tainted_by_dst = tainted_mask[order] if tainted_mask is not None else None
+    bounds = np.searchsorted(f.dst[by_dst], np.arange(len(f.accounts) + 1))
     for r in reached:
-        r.tainted, r.received = taint.get(r.account, (Decimal(0), Decimal(0)))
-    reached.sort(key=lambda r: (len(r.hops), -r.tainted, r.account))
-    return TraceResult(account, backward, model, reached, f.skipped)
+        code = f.index[r.account]
+        lo, hi = bounds[code], bounds[code + 1]
+        r.inflow = by_dst[lo:hi]
+        if tainted_by_dst is not None:
+            r.tainted_in = r.inflow[tainted_by_dst[lo:hi]]
+        for (a, cur), (t_sum, a_sum) in sums.get(code, {}).items():
+            r.tainted[f.currencies[cur] if cur >= 0 else None] = t_sum
+            r.received[f.currencies[cur] if cur >= 0 else None] = a_sum
+    # order only (no figure is claimed by it): shortest paths first, then the largest tainted amount in any currency
+    reached.sort(key=lambda r: (len(r.hops), -max((float(v) for v in r.tainted.values()), default=0), r.account))
+    return TraceResult(account, backward, model, reached, f.skipped, dict(links or {}), dict(link_basis or {}), f,
+                       (since, until))
 
 
 def _details(store: CaseStore, f: Flows, edges: np.ndarray) -> dict[int, Hop]:
@@ -251,28 +287,40 @@ def label(account: str, hop: Hop | None = None) -> str:
     return f"(unknown: {hop.description})" if hop is not None and hop.description else "(unknown end)"
 
 
-def _poison(f: Flows, replay: np.ndarray, origin: int, came: Arrival) -> dict[str, tuple[Decimal, Decimal]]:
+def _poison(f: Flows, replay: np.ndarray, origin: int, came: Arrival, wanted: np.ndarray):
     """Poison, column-wise: a transfer is tainted when it leaves the origin, or leaves a reached account at or
-    after the first tainted money arrived there (the search's arrival, by `not_before`). Sums are exact decimals."""
+    after the first tainted money arrived there (the search's arrival, by `not_before`). Sums are exact decimals, per
+    receiving account and currency. Returns ({account code: {(code, currency code): (tainted, received)}},
+    which replayed transfers were tainted)."""
     import pyarrow.compute as pc
 
     src, dst = f.src[replay], f.dst[replay]
     tainted = (src == origin) | not_before(f, replay, came.at(src))[0]
     amounts = f.exact.take(pa.array(replay))
     zero = pa.scalar(Decimal(0), amounts.type)
-    table = pa.table({"dst": dst, "amount": amounts, "tainted": pc.if_else(pa.array(tainted), amounts, zero)})
-    sums = table.group_by("dst").aggregate([("tainted", "sum"), ("amount", "sum")])
-    return {f.accounts[int(d)]: (t, a) for d, t, a in zip(sums.column("dst").to_pylist(), sums.column("tainted_sum").to_pylist(),
-                                                          sums.column("amount_sum").to_pylist())}
+    table = pa.table({"dst": dst, "cur": f.cur[replay], "amount": amounts,
+                      "tainted": pc.if_else(pa.array(tainted), amounts, zero)})
+    sums = table.group_by(["dst", "cur"]).aggregate([("tainted", "sum"), ("amount", "sum")])
+    # only the reached accounts are reported: turn just their sums into Decimals (the slow part)
+    sums = sums.filter(pa.array(wanted[sums.column("dst").to_numpy()]))
+    out: dict[int, dict] = defaultdict(dict)
+    for d, c, t, a in zip(sums.column("dst").to_pylist(), sums.column("cur").to_pylist(),
+                          sums.column("tainted_sum").to_pylist(), sums.column("amount_sum").to_pylist()):
+        out[d][(d, c)] = (t, a)
+    return out, tainted
 
 
-def _taint(f: Flows, used: np.ndarray, origin: int, model: str) -> dict[str, tuple[Decimal, Decimal]]:
-    """(tainted, total) received per account under haircut or fifo, replaying the transfers in time order
-    with exact decimals (quantised to 18 places once, at the end). The origin's transfers are all tainted."""
+def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarray) -> dict[int, dict]:
+    """(tainted, total) received per account and currency under haircut or fifo, replaying the transfers in
+    time order with exact decimals (quantised to 18 places once, at the end). The origin's transfers are all
+    tainted. Each currency is its own pool: an account's LKR never dilutes or carries its USDT."""
     if not len(used):
         return {}
     order = used[np.lexsort((f.seq[used] * (-1 if f.backwards else 1), f.t[used]))]  # within a day: statement row order
-    srcs, dsts = f.src[order].tolist(), f.dst[order].tolist()
+    ncur = len(f.currencies) + 1  # pools are (account, currency) pairs; -1 (not stated) is a currency of its own
+    srcs = (f.src[order] * ncur + f.cur[order] + 1).tolist()
+    dsts = (f.dst[order] * ncur + f.cur[order] + 1).tolist()
+    origins = {origin * ncur + c for c in range(ncur)}
     amounts = f.exact.take(pa.array(order)).to_pylist()
     zero = Decimal(0)
     held: dict[int, Decimal] = defaultdict(Decimal)  # what an account holds
@@ -282,7 +330,7 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str) -> dict[str, tup
     got_a: dict[int, Decimal] = defaultdict(Decimal)
     fifo = model == "fifo"
     for a, b, amt in zip(srcs, dsts, amounts):
-        if a == origin:
+        if a in origins:
             t_amt = amt
         elif fifo:
             t_amt, need, q = zero, amt, lots[a]
@@ -309,35 +357,365 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str) -> dict[str, tup
         got_t[b] += t_amt
         got_a[b] += amt
     q18 = Decimal("1e-18")
-    return {f.accounts[k]: (got_t[k].quantize(q18), got_a[k]) for k in got_a}
+    out: dict[int, dict] = defaultdict(dict)
+    with localcontext() as ctx:
+        ctx.prec = 60  # room for 20 integer digits and 18 decimals when quantising
+        for k in got_a:
+            if wanted[k // ncur]:  # only the reached accounts are reported
+                out[k // ncur][(k // ncur, k % ncur - 1)] = (got_t[k].quantize(q18), got_a[k])
+    return out
 
 
-VERSION = "1.0"
+VERSION = "2.0"
+
+# how a transfer to (or, traced backwards, from) an end the record does not name is told, by its channel
+SPENT = {"card": "card payments at merchants", "bill": "bill payments", "atm": "ATM withdrawals", "cash": "cash withdrawals",
+         "cheque": "cheques", "fee": "bank charges", "transfer": "transfers to an account the record does not name",
+         None: "other payments to a payee the record does not name"}
+CAME = {"cash": "cash deposits", "atm": "deposits at machines", "cheque": "cheques deposited", "card": "card credits",
+        "transfer": "transfers from an account the record does not name", None: "other credits from a source the record does not name"}
 
 
-def to_findings(result: TraceResult):
-    """One finding per account reached, with every hop of its path as evidence."""
+def _cited(store: CaseStore, f: Flows, edges) -> dict[int, dict]:
+    """The stored transactions at these graph edges, as the records write them: id, ends, names, amount,
+    currency, time, narration and channel (finance.channels)."""
+    from .channels import channel_sql
+
+    edges = sorted({int(e) for e in edges})
+    if not edges:
+        return {}
+    take = pa.array(edges)
+    key = {(f.runs[int(r)][0], f.runs[int(r)][1], loc): e
+           for e, r, loc in zip(edges, f.run[edges].tolist(), f.locator.take(take).to_pylist())}
+    out = {}
+    for row in store.rows(f"""
+            WITH m AS MATERIALIZED (SELECT * FROM transactions WHERE locator IN (SELECT unnest(?)))  -- match, then classify
+            SELECT exhibit_sha256, parser, locator, id, from_account, to_account, from_name, to_name, amount, currency,
+                   ts_local, ts_utc, utc_offset, tz_basis, ts_precision, seq, description, {channel_sql()} AS channel
+            FROM m""", [sorted({k[2] for k in key})]):
+        e = key.get((row["exhibit_sha256"], row["parser"], row["locator"]))
+        if e is not None:
+            out[e] = row
+    return out
+
+
+def span(rows: list[dict]) -> str:
+    """When these transactions were, as their records state it (casegraph.times: a date stays a date):
+    'on T' for one moment, 'between A and B' for a real range."""
+    timed = sorted((r for r in rows if r.get("ts_utc") is not None), key=lambda r: (r["ts_utc"], r.get("seq") or 0))
+    if not timed:
+        return "at no stated time"
+    first, last = show_row(timed[0]), show_row(timed[-1])
+    if first == last:
+        return f"on {first}"
+    if all(is_date_only(r.get("ts_precision")) for r in (timed[0], timed[-1])):
+        return f"between {show_date(timed[0]['ts_local'], timed[0]['ts_utc'])} and {show_date(timed[-1]['ts_local'], timed[-1]['ts_utc'])} (dates only)"
+    return f"between {first} and {last}"
+
+
+def party(account: str | None, name: str | None = None) -> str:
+    """A transaction end as its record writes it, with the holder's name where the record gives one."""
+    if account is None or is_unknown(account):
+        return f"(not named{': ' + name if name else ''})"
+    return f"{account} ({name})" if name and name != account else account
+
+
+def _evidence(row: dict) -> dict:
+    return {"table": "transactions", "record": row["id"], "locator": row["locator"], "exhibit_sha256": row["exhibit_sha256"]}
+
+
+def _figure(name: str, currency, amount, records: list[str], rule: str = "sum", **extra) -> dict:
+    """A figure a finding states, with the records it is computed from (see findings.check_figures)."""
+    return {"name": name, "currency": currency, "amount": str(amount), "records": sorted(records), "rule": rule, **extra}
+
+
+def _money_figures(name: str, rows: list[dict]) -> list[dict]:
+    """One 'sum' figure per currency over these records."""
+    by: dict = {}
+    for r in rows:
+        by.setdefault(r["currency"], []).append(r)
+    return [_figure(name, c, sum((r["amount"] for r in rs), Decimal(0)), [r["id"] for r in rs]) for c, rs in by.items()]
+
+
+def _totals(figures: list[dict], name: str) -> dict:
+    return {f["currency"]: Decimal(f["amount"]) for f in figures if f["name"] == name}
+
+
+def _taint_figures(result: TraceResult, r: Reached, cited: dict[int, dict]) -> list[dict]:
+    """The tainted part per currency. Under poison it is the sum of the tainted transfers (cited); under haircut
+    and fifo it is a share the model computes from the transfers received (cited), never more than their sum."""
+    if result.model == "poison":
+        edges, rule = (r.tainted_in if r.tainted_in is not None else r.inflow), "sum"
+    else:
+        edges, rule = r.inflow, "share"
+    figs = []
+    for currency, amount in r.tainted.items():
+        ids = [cited[int(e)]["id"] for e in edges if int(e) in cited and cited[int(e)]["currency"] == currency]
+        if not amount and not ids:
+            continue
+        figs.append(_figure("tainted", currency, amount.normalize() if amount else Decimal(0), ids, rule, model=result.model))
+    return figs
+
+
+def _day(row: dict):
+    """A transfer's calendar date as its record states it (the rate table is by date)."""
+    from datetime import date as _date
+    text = show_date(row.get("ts_local"), row.get("ts_utc"))
+    return _date.fromisoformat(text) if text else None
+
+
+def _converted(figures: list[dict], rows: dict[str, dict], rates) -> tuple[list[dict], list[dict], str]:
+    """Figures in the rate table's currency for the 'sum' figures in others, the rate rows they rest on, and
+    what the summary says of them (including what could not be converted)."""
+    from .rates import convert
+
+    if rates is None:
+        return [], [], ""
+    added, evidence, said = [], [], []
+    for fig in figures:
+        if fig["name"].endswith("of the path"):
+            continue
+        conv, ev, missing = convert(fig, rows, rates, _day)
+        if conv is not None:
+            added.append(conv)
+            evidence += [e for e in ev if e not in evidence]
+            days = sorted({c["rate_day"] for c in conv["conversions"]})
+            said.append(f"{fig['name']} {format_amount(Decimal(fig['amount']), fig['currency'])} = "
+                        f"{format_amount(Decimal(conv['amount']), conv['currency'])}"
+                        + (f" ({len(days)} rate(s), {days[0]} to {days[-1]}, cited)" if len(days) > 1 else f" (rate of {days[0]}, cited)")
+                        + (" for the transfers that have a rate" if missing else ""))
+        if missing:
+            left = sum((rows[r]["amount"] for r in missing), Decimal(0))
+            added.append(_figure(f"{fig['name']} not converted (no rate)", fig["currency"], left, missing))
+            said.append(f"{format_amount(left, fig['currency'])} of {fig['name']} in {len(missing)} transfer(s) has no rate "
+                        f"in the table within {rates.max_gap.days} days and is not converted")
+    return added, evidence, (" Converted with the examiner's rate table: " + "; ".join(said) + ".") if said else ""
+
+
+def _scope(result: TraceResult) -> str:
+    """Over which transfers a trace's totals run: the window the examiner chose, or all the case's records."""
+    since, until = result.window
+    if since is None and until is None:
+        return "In all the case's records,"
+    span_text = " ".join(p for p in (f"from {since:%Y-%m-%d %H:%M %Z}" if since else "",
+                                     f"until {until:%Y-%m-%d %H:%M %Z}" if until else "") if p)
+    return f"Within the trace's window ({span_text}),"
+
+
+def _flow_order(result: TraceResult, r: Reached) -> list[Hop]:
+    """The path's transfers in the order the money moved (a backward trace finds them newest first)."""
+    return r.hops[::-1] if result.backward else list(r.hops)
+
+
+def _route(result: TraceResult, flow: list[Hop], names: dict) -> tuple[str, list[dict]]:
+    """`A → B = B' → C`: each transfer's ends as written, and where the path crosses from one end to another
+    linked to it (the same holder), the crossing marked and its basis cited."""
+    basis: list[dict] = []
+    ends = [(result.origin, flow[0].src)] if not result.backward else []
+    ends += [(a.dst, b.src) for a, b in zip(flow, flow[1:])]
+    if result.backward:
+        ends.append((flow[-1].dst, result.origin))
+    crossings = {(x, y) for x, y in ends if x != y}
+    for x, y in sorted(crossings):
+        for end in (x, y):
+            for ev in result.link_basis.get(end, []):
+                if ev not in basis:
+                    basis.append(ev)
+    def show(account, hop, side):
+        return label(account, hop) if is_unknown(account) else party(account, names.get((hop.tx_id, side)))
+    parts = []
+    if not result.backward and (result.origin, flow[0].src) in crossings:
+        parts.append(f"{result.origin} = ")
+    parts.append(show(flow[0].src, flow[0], "from"))
+    for i, h in enumerate(flow):
+        parts.append(f" → {show(h.dst, h, 'to')}")
+        if i + 1 < len(flow) and h.dst != flow[i + 1].src:
+            parts.append(f" = {show(flow[i + 1].src, flow[i + 1], 'from')}")
+    if result.backward and (flow[-1].dst, result.origin) in crossings:
+        parts.append(f" = {result.origin}")
+    return "".join(parts), basis
+
+
+def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None):
+    """One finding per named account reached, citing every transfer of its path and every traced transfer into
+    it (what its figures sum); transfers to (or from) ends the records do not name, such as card payments, bills
+    and cash, grouped into one finding per account by channel. Every figure is in attrs["figures"], per currency,
+    with the records it sums. With `rates` (finance.rates.RateTable, from an exhibit) figures in other currencies
+    are also given in the table's currency, each conversion citing its rate row."""
     from ..findings import Finding
 
     way = "backward" if result.backward else "forward"
     detector = f"trace:{way}:{result.model}:{result.origin}"
-    out = []
+    f = result.flows
+    if f is None or store is None:
+        raise ValueError("to_findings needs the trace's graph and the case store (trace(...) keeps the graph)")
+    edges = [e for r in result.reached for e in r.inflow.tolist()]
+    cited = _cited(store, f, edges)
+    by_tx = {row["id"]: row for row in cited.values()}
+    hop_rows = {h.tx_id for r in result.reached for h in r.hops} - set(by_tx)
+    if hop_rows:  # path transfers are among the inflows; fetch any that are not
+        for row in store.rows("SELECT id, from_account, to_account, from_name, to_name, amount, currency, ts_local, ts_utc, "
+                              "utc_offset, tz_basis, ts_precision, seq, locator, exhibit_sha256 FROM transactions "
+                              "WHERE id IN (SELECT unnest(?))", [sorted(hop_rows)]):
+            by_tx[row["id"]] = row
+    names = {(i, side): row.get(f"{side}_name") for i, row in by_tx.items() for side in ("from", "to")}
+    base = {"origin": result.origin, "direction": way, "model": result.model}
+    out, unnamed = [], defaultdict(list)
     for r in result.reached:
-        route = " → ".join([label(r.hops[0].src, r.hops[0])] + [label(h.dst, h) for h in r.hops])
-        first, last = r.hops[0], r.hops[-1]
-        verb = "came to" if result.backward else "reached"
-        out.append(Finding(
-            kind="money-trace", subject=r.account, detector=detector, detector_version=VERSION,
-            title=f"Money from {result.origin} {verb} {label(r.account, last)} in {len(r.hops)} hop(s)" if not result.backward
-            else f"Money in {result.origin} came from {label(r.account, last)} over {len(r.hops)} hop(s)",
-            summary=(f"{route}; " + (f"hop on {first.when}" if len(r.hops) == 1 else f"hops from {first.when} to {last.when}")
-                     + (f" ({order_note(r.hops)})" if order_note(r.hops) else "") + "; amounts "
-                     + ", ".join(f"{h.amount.normalize():f} {h.currency or ''}".strip() for h in r.hops)
-                     + f". Under the {result.model} model {r.tainted.normalize():f} of {r.received.normalize():f} "
-                       f"received by {r.account} in the traced transfers is tainted."),
-            score=float(r.tainted), evidence=[{"table": "transactions", "record": h.tx_id, "locator": h.locator,
-                                              "exhibit_sha256": h.exhibit_sha256} for h in r.hops],
-            attrs={"origin": result.origin, "direction": way, "model": result.model, "hops": len(r.hops),
-                   "order_assumed": [i for i, h in enumerate(r.hops, 1) if h.order_assumed],
-                   "tainted": str(r.tainted), "received": str(r.received), "path": route}))
-    return detector, out
+        if is_unknown(r.account):
+            unnamed[r.hops[-1].src if not result.backward else r.hops[-1].dst].append(r)
+            continue
+        flow = _flow_order(result, r)
+        route, basis = _route(result, flow, names)
+        end_hop = r.hops[-1]
+        written = end_hop.dst if not result.backward else end_hop.src
+        who = party(written, names.get((end_hop.tx_id, "to" if not result.backward else "from")))
+        inflow = [cited[int(e)] for e in r.inflow if int(e) in cited]
+        path_rows = [by_tx[h.tx_id] for h in flow]
+        figures = [_figure(f"transfer {i + 1} of the path", row["currency"], row["amount"], [row["id"]])
+                   for i, row in enumerate(path_rows)]
+        figures += _money_figures("received", inflow) + _taint_figures(result, r, cited)
+        conv, rate_ev, conv_text = _converted(figures, by_tx, rates)
+        figures += conv
+        evidence = []
+        for row in path_rows + inflow:
+            ev = _evidence(row)
+            if ev not in evidence:
+                evidence.append(ev)
+        hops_text = "; ".join(f"{format_amount(row['amount'], row['currency'])} {span([row])}" for row in path_rows)
+        received, tainted = _totals(figures, "received"), _totals(figures, "tainted")
+        moved = "received" if not result.backward else "sent"
+        share = ("" if not tainted else
+                 f" Under the {result.model} model {format_totals(tainted)} of it "
+                 + ("is tainted." if not result.backward else f"is counted by the model as feeding the money that reached {result.origin}."))
+        changes = [f"{a.dst if a.dst == b.src else b.src} ({a.currency or 'no currency'} in, {b.currency or 'no currency'} out)"
+                   for a, b in zip(flow, flow[1:]) if a.currency != b.currency]
+        crossing = (f" The path changes currency at {', '.join(changes)}: the records show no exchange, only the order in time."
+                    if changes else "")
+        if basis:
+            crossing += (f" The path crosses between ends taken as one holder's "
+                         f"({', '.join(sorted({e['record'] for e in basis}))}); that basis is cited.")
+        if order_note(r.hops):
+            crossing += f" The {order_note(r.hops)}."
+        summary = (f"{route}, in {len(flow)} transfer(s): {hops_text}.{crossing} {_scope(result)} {who} {moved} "
+                   f"{format_totals(received)} in {len(inflow)} transfer(s) {span(inflow)}, all cited."
+                   f"{share}{conv_text}")
+        title = (f"Money from {result.origin} reached {who} in {len(flow)} transfer(s)" if not result.backward
+                 else f"Money in {result.origin} came from {who} over {len(flow)} transfer(s)")
+        out.append(Finding(kind="money-trace", subject=r.account, detector=detector, detector_version=VERSION, title=title,
+                           summary=summary, score=None, evidence=evidence + basis + rate_ev,
+                           attrs={**base, "account": written, "hops": len(flow), "who": who, "path": route, "figures": figures,
+                                  "order_assumed": [i for i, h in enumerate(r.hops, 1) if h.order_assumed],
+                                  "when": span(path_rows)}))
+    for holder, group in sorted(unnamed.items()):
+        out.append(_unnamed_finding(result, holder, group, cited, names, detector, base, by_tx, rates))
+    left = _left_out_finding(result, store, detector, base)
+    return detector, out + ([left] if left else [])
+
+
+def _left_out_finding(result: TraceResult, store: CaseStore, detector: str, base: dict):
+    """The transfers of the traced accounts that the trace could not or did not follow (failed, no time, no
+    amount), each cited, counted and totalled per currency by reason, so the reader knows what is not in it."""
+    from ..findings import Finding
+    from .flows import left_out_sql
+
+    nodes = {result.origin} | {r.account for r in result.reached if not is_unknown(r.account)}
+    ends = sorted(nodes | {e for e, n in result.links.items() if n in nodes} | {result.links.get(result.origin, result.origin)})
+    rows = store.rows(f"""
+        SELECT id, locator, exhibit_sha256, amount, currency, reason FROM (
+          SELECT *, {left_out_sql(result.flows.include_failed)} AS reason FROM transactions
+          WHERE from_account IN (SELECT unnest(?)) OR to_account IN (SELECT unnest(?)))
+        WHERE reason IS NOT NULL ORDER BY reason, exhibit_sha256, locator""", [ends, ends])
+    if not rows:
+        return None
+    figures, parts = [], []
+    for reason in dict.fromkeys(r["reason"] for r in rows):
+        these = [r for r in rows if r["reason"] == reason]
+        figs = _money_figures(reason, [r for r in these if r["amount"] is not None])
+        figures += figs
+        parts.append(f"{len(these)} {reason}" + (f", {format_totals(_totals(figs, reason))}" if figs else ""))
+    who = "its" if len(ends) == 1 else "the traced accounts'"
+    return Finding(kind="money-trace", subject="left-out", detector=detector, detector_version=VERSION,
+                   title=f"Transfers of {result.origin} and {who} counterparties the trace did not follow: {len(rows)}",
+                   summary=(f"Among the transfers to or from the accounts this trace reached, these were not followed "
+                            f"and are in no other figure of the trace: " + "; ".join(parts) + ". Each is cited."
+                            + ("" if result.flows.include_failed else " Failed transfers can be followed on request "
+                               "(trace --include-failed).")),
+                   score=None, evidence=[_evidence(r) for r in rows],
+                   attrs={**base, "who": "transfers not followed", "grouped": "left out", "figures": figures})
+
+
+def _unnamed_finding(result: TraceResult, holder: str, group: list[Reached], cited: dict, names: dict, detector: str,
+                     base: dict, by_tx: dict, rates):
+    """One finding for all the transfers between `holder` and ends its records do not name, by channel."""
+    from ..findings import Finding
+
+    rows = sorted((cited[int(e)] for r in group for e in r.inflow if int(e) in cited),
+                  key=lambda x: (x["ts_utc"] is None, x["ts_utc"], x["id"]))
+    words = CAME if result.backward else SPENT
+    by_channel: dict = {}
+    for row in rows:
+        by_channel.setdefault(row["channel"] if row["channel"] in words else None, []).append(row)
+    figures, parts = [], []
+    for ch in sorted(by_channel, key=lambda c: list(words).index(c)):
+        rs = by_channel[ch]
+        figs = _money_figures(words[ch], rs)
+        figures += figs
+        narr = defaultdict(int)
+        for x in rs:
+            narr[(x["description"] or "no narration").strip()] += 1
+        said = ", ".join(f"{d} ×{n}" if n > 1 else d for d, n in sorted(narr.items(), key=lambda kv: (-kv[1], kv[0]))[:6])
+        parts.append(f"{words[ch]}: {len(rs)} transfer(s), {format_totals(_totals(figs, words[ch]))} ({said})")
+    figures += _money_figures("in all", rows)
+    pseudo = Reached(holder, [], {}, {}, np.array([e for r in group for e in r.inflow.tolist()], dtype=np.int64),
+                     None if result.model != "poison" else np.array([e for r in group for e in (r.tainted_in if r.tainted_in is not None else []).tolist()], dtype=np.int64))
+    for r in group:
+        for c, v in r.tainted.items():
+            pseudo.tainted[c] = pseudo.tainted.get(c, Decimal(0)) + v
+    figures += _taint_figures(result, pseudo, cited)
+    conv, rate_ev, conv_text = _converted([x for x in figures if x["name"] == "in all"], by_tx, rates)
+    figures += conv
+    hop = group[0].hops[-1]
+    who = party(holder, names.get((hop.tx_id, "from" if not result.backward else "to")))
+    tainted = _totals(figures, "tainted")
+    reach = "" if holder == result.origin else f" ({who} was reached from {result.origin}: see its own finding)"
+    if result.backward:
+        title = f"Money into {who} from sources its records do not name: {len(rows)} credit(s)"
+        lead = f"{who} received from sources its records do not name{reach}"
+    else:
+        title = f"Spending and withdrawals from {who}: {len(rows)} payment(s) to payees its records do not name"
+        lead = f"{who} paid out to payees its records do not name{reach}"
+    share = f" Under the {result.model} model {format_totals(tainted)} of it is tainted." if tainted and not result.backward else ""
+    summary = (f"{lead}, {span(rows)}: " + "; ".join(parts)
+               + f". In all {format_totals(_totals(figures, 'in all'))}, every transfer cited.{share}{conv_text}")
+    return Finding(kind="money-trace", subject=f"unnamed:{holder}", detector=detector, detector_version=VERSION, title=title,
+                   summary=summary, score=None, evidence=[_evidence(x) for x in rows] + rate_ev,
+                   attrs={**base, "account": holder, "who": f"payees {who}'s records do not name" if not result.backward
+                          else f"sources {who}'s records do not name", "grouped": "unnamed ends by channel", "figures": figures,
+                          "when": span(rows)})
+
+
+def examiner_link_basis(links: dict[str, str], actor: str, source: str) -> dict[str, list[dict]]:
+    """The evidence of links an examiner stated (`--link A=B`): the statement itself, cited at both ends."""
+    out: dict[str, list[dict]] = {}
+    for a, b in links.items():
+        ev = {"table": "examiner-decision", "record": f"link {a} = {b}", "locator": source, "actor": actor,
+              "note": "the examiner stated that both ends are one holder's"}
+        out.setdefault(a, []).append(ev)
+        out.setdefault(b, []).append(ev)
+    return out
+
+
+def table_rows(findings) -> list[tuple[str, ...]]:
+    """The trace's findings as table rows (reached, transfers, path with amounts and when, received, tainted):
+    every amount with its currency, sums per currency."""
+    out = []
+    for f in findings:
+        figs = f.attrs["figures"]
+        path = [x for x in figs if x["name"].endswith("of the path")]
+        pick = lambda name: format_totals({x["currency"]: Decimal(x["amount"]) for x in figs if x["name"] == name})  # noqa: E731
+        amounts = ", ".join(format_amount(Decimal(x["amount"]), x["currency"]) for x in path)
+        route = f"{f.attrs['path']}\n{amounts}, {f.attrs.get('when', '')}" if path else f"{f.attrs.get('when', '')}"
+        out.append((f.attrs.get("who", f.subject), str(f.attrs.get("hops", len(f.evidence))), route,
+                    pick("received") if path else pick("in all"), pick("tainted")))
+    return out

@@ -21,6 +21,7 @@ gives the same entities with the same ids.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -381,3 +382,25 @@ def transaction_links(store: CaseStore) -> dict[str, str]:
         SELECT v, entity_id FROM held
         WHERE entity_id IN (SELECT entity_id FROM held GROUP BY entity_id HAVING count(*) > 1) ORDER BY v""").fetchall()
     return dict(rows)
+
+
+def link_basis(store: CaseStore, links: dict[str, str]) -> dict[str, list[dict]]:
+    """For each transaction end `transaction_links` joined, the evidence of its person: the resolution links that
+    joined that entity (method, and the records they rest on) and the examiner's merge decisions among its members.
+    A trace that crosses between the ends cites these."""
+    entities = sorted(set(links.values()))
+    if not entities:
+        return {}
+    basis: dict[str, list[dict]] = {}
+    for r in store.rows("""SELECT entity_id, a, b, method, score, evidence FROM entity_links
+                           WHERE entity_id IN (SELECT unnest(?)) ORDER BY entity_id, a, b, method""", [entities]):
+        basis.setdefault(r["entity_id"], []).append(
+            {"table": "entity_links", "record": f"{r['entity_id']}: {r['a']} ~ {r['b']}", "locator": f"{r['method']} link",
+             "score": r["score"], "evidence": json.loads(r["evidence"] or "{}").get("records", [])[:EVIDENCE_CAP]})
+    for r in store.rows("""SELECT d.seq, d.action, d.a, d.b, d.reason, d.actor, m.entity_id FROM er_decisions d
+                           JOIN entity_members m ON m.member = d.a
+                           WHERE d.action = 'merge' AND m.entity_id IN (SELECT unnest(?)) ORDER BY d.seq""", [entities]):
+        basis.setdefault(r["entity_id"], []).append(
+            {"table": "er_decisions", "record": f"decision {r['seq']}", "locator": f"merge {r['a']} + {r['b']}",
+             "actor": r["actor"], "reason": r["reason"]})
+    return {end: basis.get(entity, []) for end, entity in links.items()}

@@ -16,11 +16,20 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from .. import TOOL
+from ..amounts import format_amount
 from ..case import Case
 from ..ingest.integrity import verify_case
 from .redact import Redactor
 from ..times import time_sql
 
+MONEY_KINDS = {"structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through", "bipartite",
+               "stack", "money-trace"}
+MONEY_NOTE = ("Amounts are shown in the currency or token each record states, with thousands separators. Totals are per "
+              "currency and are never added across currencies; a figure in another currency appears only where the "
+              "examiner supplied a rate table, which is an exhibit, and each converted figure cites its rate. Each amount a "
+              "money finding states is the sum of transfers it cites, except the 'tainted' part of a trace under the "
+              "haircut or fifo model, which that model computes from the cited transfers (see Limitations). Dates from "
+              "statements that give no time are shown as dates.")
 OUTPUT_ACTIONS = {"report-written", "bundle-written", "signing-key-created"}
 EVIDENCE_SHOWN = 12  # per finding in the report; findings.json holds them all
 FINDING_ORDER = ["structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through",
@@ -83,9 +92,9 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
     sql = {
         "messages": f"SELECT id, {times}, coalesce(sender_name, sender_id) || ': ' || coalesce(text, '[' || kind || ']') AS text FROM messages",
         "ocr_text": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, text FROM ocr_text",
-        "transactions": f"""SELECT id, {times}, coalesce(from_name, from_account, '?') || ' → ' || coalesce(to_name, to_account, '?') || ': '
-                           || rtrim(rtrim(CAST(amount AS VARCHAR), '0'), '.') || ' ' || coalesce(currency, '') || coalesce(' (' || description || ')', '') AS text
-                           FROM transactions""",
+        "transactions": f"""SELECT id, {times}, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name, '(not named)') || ' → '
+                           || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS text,
+                           amount, currency, description, status FROM transactions""",
         "calls": f"SELECT id, {times}, direction || ' call ' || coalesce(number, '') || ', ' || coalesce(CAST(duration_s AS VARCHAR), '?') || ' s' AS text FROM calls",
         "contacts": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, 'contact card: ' || coalesce(name, '') AS text FROM contacts",
     }
@@ -95,8 +104,12 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
         for r in store.rows(f"SELECT r.* FROM ({sql[table]}) r SEMI JOIN {want} w ON w.id = r.id"):
             ts = (r["day_at"].replace(tzinfo=timezone.utc) if r["day_at"] else
                   r["ts_utc"].astimezone(timezone.utc) if r["ts_utc"] else None)
+            text = r["text"] or ""
+            if table == "transactions":  # the amount with its currency, as every amount is shown
+                text += f": {format_amount(r['amount'], r['currency'])}" + (f" ({r['description']})" if r["description"] else "") \
+                        + (" [recorded as failed]" if r["status"] == "failed" else "")
             out[r["id"]] = {"table": table, "ts": ts.isoformat() if ts else None,  # ts: the timeline's position only
-                            "time": r["shown"] if ts or r["shown"] != "no time" else None, "text": (r["text"] or "")[:400]}
+                            "time": r["shown"] if ts or r["shown"] != "no time" else None, "text": text[:400]}
     return out
 
 
@@ -111,6 +124,17 @@ def _reparse_statement(events: list[dict]) -> str:
         "; ".join(str(p) for p in (d.get("problems") or [])[:5])
     return (f"At custody event {e['seq']} ({e['time'][:19]}), every parse run ({d.get('reparsed_runs')}) was re-derived from the "
             f"evidence with its recorded parser version and options and compared with the stored records: {result}.")
+
+
+def _decision_text(e: dict) -> str | None:
+    """How a cited decision reads (an examiner's link, a resolution link or merge a trace crossed)."""
+    if e.get("table") == "examiner-decision":
+        return f"{e.get('record')}: {e.get('note', '')}, by {e.get('actor', '?')}"
+    if e.get("table") == "entity_links":
+        return f"entity resolution, {e.get('locator')}: {e.get('record')} ({len(e.get('evidence') or [])} record(s))"
+    if e.get("table") == "er_decisions":
+        return f"examiner's {e.get('locator')}, by {e.get('actor', '?')}: {e.get('reason') or ''}"
+    return None
 
 
 def gather(case: Case, redactor: Redactor | None = None, interpretation: str | None = None, verdict=None,
@@ -137,12 +161,14 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     for r in rows:
         ev = json.loads(r["evidence"])
         findings.append({"id": r["id"], "kind": r["kind"], "title": r["title"], "summary": r["summary"], "score": r["score"],
+                         "show_score": r["kind"] not in MONEY_KINDS,  # a money finding states its figures, not a raw score
                          "detector": f"{r['detector']} {r['detector_version']}", "evidence": ev,
                          "attrs": json.loads(r["attrs"] or "{}")})
     records = _records(store, [e for f in findings for e in f["evidence"][:EVIDENCE_SHOWN]])
     for f in findings:
         f["evidence_total"] = len(f["evidence"])
-        f["shown"] = [{**e, "exhibit": label_of.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
+        f["shown"] = [{"ts": None, "time": None, "text": _decision_text(e), "locator": "", **e,
+                       "exhibit": label_of.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
                        **records.get(e.get("record"), {})} for e in f["evidence"][:EVIDENCE_SHOWN]]
     unknown_tz = store.one("SELECT count(*) FROM messages WHERE tz_basis = 'unknown'")[0]
     limitations = [
@@ -172,6 +198,10 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     if any(f["kind"] == "trafficking-indicator" for f in findings):
         limitations.append("Trafficking indicators are flags for an examiner to read, from word lists and, where named, a "
                            "language model; each cites the message, which is the evidence, and never replaces it.")
+    if any(f["kind"] == "money-trace" for f in findings):
+        limitations.append("In money traces, 'tainted' figures are computed by the model each finding names (poison, haircut "
+                           "or fifo) from the transfers it cites; no record states them. Paths follow the order of transfers "
+                           "in time, and transfers the source records as failed are left out unless a finding says otherwise.")
     if redactor.active:
         limitations.append("Persons marked as victims, witnesses or minors are shown under pseudonyms (Victim-1 ...) in this "
                            "copy; the case holds the unredacted data.")
@@ -196,6 +226,7 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
         "counts": {t: store.count(t) for t in ("messages", "calls", "contacts", "transactions", "ocr_text", "entities", "findings")},
         "interpretation": interpretation,
         "limitations": limitations,
+        "money_note": MONEY_NOTE if any(f["kind"] in MONEY_KINDS for f in findings) else None,
         "redacted": redactor.active,
     }
     return redactor(doc)
