@@ -32,7 +32,10 @@ from casegraph.parsers import by_name, load_all
 from parse_helpers import run_parser
 load_all()
 recs = run_parser(by_name(sys.argv[1]), Path(sys.argv[2]))
-out = {"records": {}, "issues": [], "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+# peak RSS of this process's own memory (VmHWM): ru_maxrss survives exec, so it would report the
+# parent's peak when pytest has grown large (torch loaded by an earlier test)
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+out = {"records": {}, "issues": [], "rss_mb": hwm // 1024}
 for r in recs:
     out["records"][type(r).__name__] = out["records"].get(type(r).__name__, 0) + 1
     if type(r).__name__ == "ParseIssue":
