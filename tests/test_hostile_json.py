@@ -177,3 +177,19 @@ def test_many_long_numbers_and_digit_strings_take_linear_time():
     took = time.perf_counter() - t
     assert sum(g[0] == "!problem" for g in got) == 3000 and sum(g[2] == run for g in got if g[0] == "x") == 3000
     assert took < 5, took
+
+
+def test_a_deep_json_value_is_refused_before_the_decoder_recurses():
+    """A JSON column nested 100,000 deep segfaulted the whole test run once another library had raised the
+    recursion limit: the stdlib C decoder recursed off the C stack. It is refused by counting first."""
+    from casegraph.parsers.jsonstream import loads_bounded
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(1_000_000)
+    try:
+        with pytest.raises(ValueError, match="nested deeper"):
+            loads_bounded("[" * 100_000 + "]" * 100_000)
+        assert loads_bounded('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}') \
+            == {"a": "[" * 102}  # brackets inside a string are text, not nesting
+    finally:
+        sys.setrecursionlimit(old)

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from ..model import Record, Transaction
+from .jsonstream import loads_bounded
 from . import register
 from .base import Parser, Probe, Source
 
@@ -36,17 +37,17 @@ class EthAcquisition(Parser):
         with open(src.path, encoding="utf-8") as f:  # tokens are listed last: read them first
             for line in f:
                 if '"type": "token"' in line:
-                    t = json.loads(line)
+                    t = loads_bounded(line)
                     tokens[t["address"].lower()] = t
                 elif '"type": "acquisition"' in line:
-                    chain = json.loads(line).get("chain_id")
+                    chain = loads_bounded(line).get("chain_id")
         with open(src.path, encoding="utf-8") as f:
             for n, line in enumerate(f, 1):
                 if not line.strip():
                     continue
                 loc = f"line:{n}"
                 try:
-                    rec = json.loads(line)
+                    rec = loads_bounded(line)
                 except json.JSONDecodeError as e:
                     yield self.issue(src, loc, f"not a JSON line: {e}", line)
                     continue

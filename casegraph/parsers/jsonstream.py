@@ -17,11 +17,13 @@ Each problem comes out of `walk` as (PROBLEM, pointer, message); the rest of the
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import ijson
+import numpy as np
 
 MAX_DEPTH = 100  # the formats read here nest under ten levels
 MAX_DIGITS = 256  # longer than any id, amount or timestamp (a uint256 has 78 digits)
@@ -231,3 +233,20 @@ def _pointer(path: list[Any]) -> str:
 
 def _escape(part: Any) -> str:
     return str(part).replace("~", "~0").replace("/", "~1")
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+def loads_bounded(text: str | bytes, max_depth: int = MAX_DEPTH):
+    """json.loads for one hostile value (a JSON column, a JSON line): nesting deeper than `max_depth` is
+    refused (ValueError) before the stdlib decoder recurses into it. Its C scanner recurses once per
+    level and, where another library raised the recursion limit, overflows the C stack (a segfault
+    that would take every later exhibit with it). The depth is counted outside strings, column-wise."""
+    s = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+    if s.count("[") + s.count("{") > max_depth:  # only then is the exact depth worth computing
+        bare = np.frombuffer(_STRING.sub('""', s).encode("utf-8", errors="replace"), np.uint8)
+        step = (bare == ord("[")).astype(np.int32) + (bare == ord("{")) - (bare == ord("]")) - (bare == ord("}"))
+        if step.size and int(np.cumsum(step).max()) > max_depth:
+            raise ValueError(f"JSON nested deeper than {max_depth} levels")
+    return json.loads(s)

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..ingest.archive import ArchiveError, SafeArchive
 from ..model import Call, Contact, Message, Record
+from .jsonstream import loads_bounded
 from . import register
 from .base import ParseError, Probe, Source
 from .locations import in_text
@@ -203,9 +204,9 @@ class SignalDesktop(SqliteParser):
         def read(r):
             loc = f"{prefix}sqlite:messages/rowid={r['rowid']}"
             try:
-                j = json.loads(r["json"]) if r["json"] else {}
-            except RecursionError as e:  # hostile nesting: this row is an issue, the table goes on
-                raise ValueError("json column nested too deeply") from e
+                j = loads_bounded(r["json"]) if r["json"] else {}
+            except (RecursionError, ValueError) as e:  # hostile nesting or numbers: this row is an issue, the table goes on
+                raise ValueError(f"json column nested too deeply or malformed ({e})"[:300]) from e
             if not isinstance(j, dict):
                 j = {}
             conv = convs.get(r["conversationId"], {})

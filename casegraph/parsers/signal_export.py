@@ -31,7 +31,7 @@ from ..ingest.archive import ArchiveError, SafeArchive, is_archive
 from ..model import Message, Record
 from . import exif_gps, register
 from .base import Parser, Probe, Source, text_lines
-from .jsonstream import walk
+from .jsonstream import loads_bounded, walk
 from .locations import in_text
 from .sqlite import ms
 
@@ -180,7 +180,7 @@ class SignalExport(Parser):
                 continue
             loc = f"{prefix}line:{n}"
             try:
-                d = json.loads(line)
+                d = loads_bounded(line)
                 if not isinstance(d, dict):
                     raise ValueError("not a JSON object")
                 ts = datetime.fromisoformat(d["date"]) if d.get("date") else None
