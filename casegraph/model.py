@@ -112,7 +112,7 @@ class Contact(Record):
 class Transaction(Record):
     table: ClassVar[str] = "transactions"
     rail: str  # bank | mobile-money | ethereum | tron | bitcoin | goaml | ...
-    ts: datetime | None = None
+    ts: datetime | None = None  # or a datetime.date when the source gives a date and no time
     reference: str | None = None  # bank reference, tx hash, goAML transactionnumber
     from_account: str | None = None
     to_account: str | None = None
@@ -126,6 +126,9 @@ class Transaction(Record):
     # "success", or "failed" (failed, reverted or rejected: no value moved). Trace and typologies
     # leave failed transfers out by default and say so.
     status: str | None = None
+    # the record's place in its source's own order (statement row number, 1-based): orders records that
+    # share a date-only day (ts_precision 'day') within one exhibit and parser; None when the source has none
+    seq: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -209,7 +212,7 @@ class Batch:
     """Many records of one type as Arrow columns: the bulk path for parsers that work column-wise.
 
     `data` has the record class's columns (dicts as JSON text, `ts` as one timestamp column, naive
-    or zoned) and the four provenance columns; an `id` column may be there (the store derives its own
+    or zoned, or a date32 column for dates without a time) and the four provenance columns; an `id` column may be there (the store derives its own
     from provenance). The store writes it without a Python loop."""
 
     table: str

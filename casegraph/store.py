@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,20 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from . import segments
-from .model import RECORD_TYPES, Batch, Record, constant
+from .model import RECORD_TYPES, Batch, ParseIssue, Provenance, Record, constant
 
 PROVENANCE_COLUMNS = "exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL, parser_version VARCHAR NOT NULL, locator VARCHAR NOT NULL"
-TIME_COLUMNS = ("ts_local", "ts_utc", "utc_offset", "tz_basis")
+# ts_precision: 'day' when the source gives a date and no time (ts_local is then that date at 00:00 and
+# ts_utc the start of that local day, for ordering only: see casegraph.times), NULL otherwise
+TIME_COLUMNS = ("ts_local", "ts_utc", "utc_offset", "tz_basis", "ts_precision")
+DAY = "day"
+# tz_basis markers for a local time the case zone does not name once (a DST fold or gap); the
+# offset chosen (the one in force before the change) comes first, then the other candidate
+AMBIGUOUS, NONEXISTENT = ";ambiguous:", ";nonexistent:"
+ISSUES_PER_BATCH = 100  # DST issues named one by one per written batch; the rest are counted in one
 AMOUNT = pa.decimal128(38, 18)
 
 # Tables that are not parser output: written by intake, graph, finance and custody.
@@ -101,7 +109,8 @@ def _column_types(cls: type[Record]) -> list[tuple[str, str, pa.DataType | None]
         origin = typing.get_origin(base)
         if base is datetime:
             out += [("ts_local", "TIMESTAMP", pa.timestamp("us")), ("ts_utc", "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
-                    ("utc_offset", "VARCHAR", pa.string()), ("tz_basis", "VARCHAR", pa.string())]
+                    ("utc_offset", "VARCHAR", pa.string()), ("tz_basis", "VARCHAR", pa.string()),
+                    ("ts_precision", "VARCHAR", pa.string())]
         elif base is bool:
             out.append((f.name, "BOOLEAN", pa.bool_()))
         elif base is int:
@@ -146,13 +155,15 @@ def _run_of(data: pa.Table) -> tuple[str, str, str] | None:
     return tuple(key)
 
 
-def _view_sql(table: str, files: list[str]) -> str:
-    """The record table as one view: its row table and its Parquet segments, with the same columns."""
+def _view_sql(table: str, files: list[str], have: set[str] | None = None) -> str:
+    """The record table as one view: its row table and its Parquet segments, with the same columns.
+    `have`: the columns the segments hold; one that no segment holds yet (added later) reads as NULL."""
     cols = RECORD_COLUMNS[table]
     sql = f"SELECT {', '.join(c for c, _, _ in cols)} FROM {rows_table(table)}"
     if files:
         sql += (f"\nUNION ALL SELECT {cols[0][1]} AS id, "
-                + ", ".join(f"CAST({c} AS {t.replace(' NOT NULL', '')}) AS {c}" for c, t, _ in cols[1:])
+                + ", ".join(f"CAST({c if have is None or c in have or c in segments.PARTITION_COLUMNS else 'NULL'} "
+                            f"AS {t.replace(' NOT NULL', '')}) AS {c}" for c, t, _ in cols[1:])
                 + f" FROM {segments.read_sql(files)}")
     return f"CREATE OR REPLACE VIEW {table} AS {sql}"
 
@@ -175,30 +186,54 @@ def to_json(value: Any) -> str:
 
 
 class TimeNormaliser:
-    """Turns a parser's timestamp into the four stored time columns.
+    """Turns a parser's timestamp into the stored time columns (TIME_COLUMNS).
 
     A zone stated by the source wins. A wall-clock time without a zone is converted with the case's
-    declared device time zone and marked so; with no declared zone its UTC time stays unknown."""
+    declared device time zone and marked so; with no declared zone its UTC time stays unknown. A
+    `datetime.date` (a date with no time) is kept as a date: ts_precision 'day', ts_local that date at
+    00:00, ts_utc the start of that local day (for ordering and windows, never shown as a time).
+    A wall-clock time that the case zone has twice (DST fold) or not at all (DST gap) gets the offset in
+    force before the change, and its tz_basis names both candidates (`…;ambiguous:+01:00|+00:00`)."""
 
     def __init__(self, case_tz: tzinfo | None, case_tz_name: str | None):
         self.case_tz, self.case_tz_name = case_tz, case_tz_name
 
-    def __call__(self, ts: datetime | None) -> tuple[datetime | None, datetime | None, str | None, str]:
+    def __call__(self, ts: datetime | date | None) -> tuple[datetime | None, datetime | None, str | None, str, str | None]:
         if ts is None:
-            return None, None, None, "none"
+            return None, None, None, "none", None
+        precision = None
+        if not isinstance(ts, datetime):  # a date and no time
+            ts, precision = datetime(ts.year, ts.month, ts.day), DAY
         if ts.tzinfo is not None and ts.utcoffset() is not None:
-            return ts.replace(tzinfo=None), ts.astimezone(timezone.utc), _offset(ts), "source"
+            return ts.replace(tzinfo=None), ts.astimezone(timezone.utc), _offset(ts), "source", precision
         if self.case_tz is None:
-            return ts, None, None, "unknown"
-        aware = ts.replace(tzinfo=self.case_tz)
-        return ts, aware.astimezone(timezone.utc), _offset(aware), f"case-timezone:{self.case_tz_name}"
+            return ts, None, None, "unknown", precision
+        utc, offset, basis = self.local(ts)
+        if precision:  # a date's day start in a DST change says nothing about a time the source wrote
+            basis = basis.partition(";")[0]
+        return ts, utc, offset, basis, precision
 
+    def local(self, ts: datetime) -> tuple[datetime, str, str]:
+        """(UTC, offset, basis) of a naive wall-clock time in the case zone, flagging a DST fold or gap."""
+        basis = f"case-timezone:{self.case_tz_name}"
+        first, second = ts.replace(tzinfo=self.case_tz, fold=0), ts.replace(tzinfo=self.case_tz, fold=1)
+        if first.utcoffset() != second.utcoffset():
+            # a fold reads the same wall time back from both instants; a gap's wall time does not exist
+            exists = first.astimezone(timezone.utc).astimezone(self.case_tz).replace(tzinfo=None) == ts
+            basis += f"{AMBIGUOUS if exists else NONEXISTENT}{_offset(first)}|{_offset(second)}"
+        return first.astimezone(timezone.utc), _offset(first), basis
 
     def arrow(self, ts: pa.ChunkedArray | pa.Array) -> dict[str, pa.Array]:
-        """The same, column-wise, for a timestamp column (naive wall clock, or zoned). The offset and
-        basis columns come as dictionary arrays: they take a few values over millions of rows."""
+        """The same, column-wise, for a timestamp column (naive wall clock, or zoned) or a date32 column
+        (dates without a time). The offset, basis and precision columns come as dictionary arrays: they
+        take a few values over millions of rows. `flagged` (when present): the row numbers whose wall
+        time the case zone has twice or not at all."""
         ts = ts.combine_chunks() if isinstance(ts, pa.ChunkedArray) else ts
         n, present = len(ts), ts.is_valid()
+        precision = pa.nulls(n, pa.string())
+        if pa.types.is_date(ts.type):
+            precision = _either(present, DAY, None)
+            ts = ts.cast(pa.timestamp("us"))
         zone = ts.type.tz
         if zone is not None:
             local, utc, basis = pc.local_timestamp(ts).cast(pa.timestamp("us")), ts.cast(pa.timestamp("us", "UTC")), "source"
@@ -209,28 +244,78 @@ class TimeNormaliser:
             if fixed is not None:  # one offset over the whole span (Sri Lanka since 2006): a subtraction
                 utc = pc.subtract(local.cast(pa.int64()), fixed).cast(pa.timestamp("us", "UTC"))
                 return {"ts_local": local, "ts_utc": utc, "utc_offset": _either(present, _format_offset(fixed // 60_000_000), None),
-                        "tz_basis": _either(present, basis, "none")}
-            utc = pc.assume_timezone(local, timezone=self.case_tz_name, ambiguous="earliest",
-                                     nonexistent="earliest").cast(pa.timestamp("us", "UTC"))
+                        "tz_basis": _either(present, basis, "none"), "ts_precision": precision}
+            return self._zoned(local, present, basis, precision)
         else:
             return {"ts_local": ts.cast(pa.timestamp("us")), "ts_utc": pa.nulls(n, pa.timestamp("us", "UTC")),
-                    "utc_offset": pa.nulls(n, pa.string()), "tz_basis": _either(present, "unknown", "none")}
+                    "utc_offset": pa.nulls(n, pa.string()), "tz_basis": _either(present, "unknown", "none"),
+                    "ts_precision": precision}
         minutes = pc.divide(pc.subtract(local.cast(pa.int64()), utc.cast(pa.int64())), 60_000_000)
-        distinct = pc.unique(minutes).drop_null()
-        labels = pa.array([_format_offset(int(m)) for m in distinct.to_pylist()], pa.string())
-        return {"ts_local": local, "ts_utc": utc,
-                "utc_offset": pa.DictionaryArray.from_arrays(pc.index_in(minutes, distinct), labels),
-                "tz_basis": _either(present, basis, "none")}
+        return {"ts_local": local, "ts_utc": utc, "utc_offset": _offset_labels(minutes),
+                "tz_basis": _either(present, basis, "none"), "ts_precision": precision}
+
+    def _zoned(self, local: pa.Array, present: pa.Array, basis: str, precision: pa.Array) -> dict[str, pa.Array]:
+        """Wall-clock times in a zone whose offset changes within the span. Arrow picks an instant for a
+        DST fold or gap silently (and for a gap one that is no reading of the wall time at all), so
+        those rows, found where the earliest and latest readings differ, are read again one by one."""
+        early = pc.assume_timezone(local, timezone=self.case_tz_name, ambiguous="earliest", nonexistent="earliest")
+        late = pc.assume_timezone(local, timezone=self.case_tz_name, ambiguous="latest", nonexistent="latest")
+        flagged = np.flatnonzero(_np_mask(pc.not_equal(early, late)))
+        utc = early.cast(pa.timestamp("us", "UTC"))
+        minutes = pc.divide(pc.subtract(local.cast(pa.int64()), utc.cast(pa.int64())), 60_000_000)
+        labels = _either(present, basis, "none")
+        if not len(flagged):
+            return {"ts_local": local, "ts_utc": utc, "utc_offset": _offset_labels(minutes), "tz_basis": labels,
+                    "ts_precision": precision}
+        distinct = {}
+        for t in set(local.take(pa.array(flagged)).to_pylist()):
+            distinct[t] = self.local(t)
+        fix = [distinct[t] for t in local.take(pa.array(flagged)).to_pylist()]
+        us = utc.cast(pa.int64()).to_numpy(zero_copy_only=False).copy()
+        us[flagged] = [int((u - _EPOCH) / timedelta(microseconds=1)) for u, _, _ in fix]
+        utc = pa.array(us, pa.int64(), mask=~_np_mask(present)).cast(pa.timestamp("us", "UTC"))
+        minutes = pc.divide(pc.subtract(local.cast(pa.int64()), utc.cast(pa.int64())), 60_000_000)
+        names = labels.dictionary_decode().to_numpy(zero_copy_only=False).astype(object)
+        dates = precision.null_count < len(precision)  # a date's day start in a DST change: no time to flag
+        names[flagged] = [b.partition(";")[0] if dates else b for _, _, b in fix]
+        out = {"ts_local": local, "ts_utc": utc, "utc_offset": _offset_labels(minutes),
+               "tz_basis": pc.dictionary_encode(pa.array(names, pa.string())), "ts_precision": precision}
+        return out if dates else {**out, "flagged": flagged}
 
     def _fixed_offset(self, local: pa.Array) -> int | None:
-        """The zone's offset in µs when it is the same at every midnight (and both ends) of the span, else None."""
+        """The zone's offset in µs when it is the same at every midnight from the day before the span to
+        the day after it (so a change on the span's first or last day is seen), else None."""
         span = pc.min_max(local).as_py()
         if span["min"] is None:
             return None
-        lo, hi = span["min"], span["max"]
-        days = [lo + timedelta(days=d) for d in range((hi - lo).days + 1)] + [hi]
+        lo = datetime.combine(span["min"].date(), datetime.min.time()) - timedelta(days=1)
+        days = [lo + timedelta(days=d) for d in range((span["max"] - lo).days + 2)]
         offsets = {self.case_tz.utcoffset(d) for d in days}
         return int(offsets.pop() / timedelta(microseconds=1)) if len(offsets) == 1 else None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _np_mask(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def _offset_labels(minutes: pa.Array) -> pa.DictionaryArray:
+    distinct = pc.unique(minutes).drop_null()
+    labels = pa.array([_format_offset(int(m)) for m in distinct.to_pylist()], pa.string())
+    return pa.DictionaryArray.from_arrays(pc.index_in(minutes, distinct), labels)
+
+
+def dst_issue(prov: Provenance, local: datetime, basis: str) -> ParseIssue:
+    """The warning that names a wall-clock time the case zone has twice or not at all, with both readings."""
+    zone, _, rest = basis.partition(";")
+    kind, _, offsets = rest.partition(":")
+    chosen, other = offsets.split("|")
+    what = "occurs twice (DST fold)" if kind == "ambiguous" else "does not exist (DST gap)"
+    return ParseIssue(prov=prov, severity="warning",
+                      message=f"local time {local:%Y-%m-%d %H:%M:%S} {what} in {zone.removeprefix('case-timezone:')}: "
+                              f"stored with {chosen} (the offset before the change); it may be {other}")
 
 
 def _either(mask: pa.Array, yes: str, no: str | None) -> pa.DictionaryArray:
@@ -266,6 +351,9 @@ class CaseStore:
         self._sealed: list[str] = []  # segments this transaction finished and registered: their files go if it rolls back
         self._dropped: list[str] = []  # segments this transaction cleared: their files go once it commits
         self._in_transaction = False
+        self._flagged: list[tuple[Provenance, datetime, str]] = []  # DST fold/gap times awaiting their issue
+        self._columns_of: dict[str, frozenset[str]] = {}
+        self.time_issues = 0  # DST warnings the store wrote (the ingest counts them with the parser's)
         if not read_only:
             self.migrate()
 
@@ -302,12 +390,22 @@ class CaseStore:
         for table, file in self.con.execute("SELECT tbl, file FROM segments ORDER BY written_at, file").fetchall():
             files[table].append(file)
         for table in RECORD_COLUMNS:
+            have = set().union(*(self._segment_columns(f) for f in files.get(table, [])))
             try:
-                self.con.execute(_view_sql(table, files.get(table, [])))
+                self.con.execute(_view_sql(table, files.get(table, []), have))
             except duckdb.Error as e:  # a damaged segment: the store still opens, `custody verify` names the file
-                self.con.execute(_view_sql(table, []))
+                self.con.execute(_view_sql(table, [], have))
                 warnings.warn(f"{table}: a registered segment cannot be read ({str(e).splitlines()[0][:200]}); "
                               "its records are left out until 'casegraph custody verify' is run", stacklevel=2)
+
+    def _segment_columns(self, name: str) -> frozenset[str]:
+        """The columns one segment file holds (its Parquet footer; files never change, so read once)."""
+        if name not in self._columns_of:
+            try:
+                self._columns_of[name] = frozenset(pq.read_schema(self.segments_dir / name).names)
+            except (OSError, pa.ArrowException):  # missing or unreadable: let the view name what is expected
+                return frozenset(c for cols in RECORD_COLUMNS.values() for c, _, _ in cols)
+        return self._columns_of[name]
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -365,9 +463,12 @@ class CaseStore:
         data: dict[str, list] = {c: [] for c, _, _ in cols}
         for r in records:
             for name, value in r.values().items():
-                if isinstance(value, datetime) or (value is None and name == "ts"):
-                    for col, v in zip(TIME_COLUMNS, self.times(value)):
+                if isinstance(value, date) or (value is None and name == "ts"):
+                    times = self.times(value)
+                    for col, v in zip(TIME_COLUMNS, times):
                         data[col].append(v)
+                    if AMBIGUOUS in times[3] or NONEXISTENT in times[3]:
+                        self._flagged.append((r.prov, times[0], times[3]))
                 elif isinstance(value, dict):
                     data[name].append(to_json(value) if value else None)
                 else:
@@ -384,6 +485,12 @@ class CaseStore:
         data = b.data.drop_columns(["id"]) if "id" in b.data.column_names else b.data
         if "ts" in data.column_names:
             times = self.times.arrow(data.column("ts"))
+            flagged = times.pop("flagged", None)
+            if flagged is not None:
+                rows = data.select(["exhibit_sha256", "parser", "parser_version", "locator"]).take(pa.array(flagged)).to_pylist()
+                local, basis = times["ts_local"].take(pa.array(flagged)), times["tz_basis"].take(pa.array(flagged))
+                self._flagged += [(Provenance(r["exhibit_sha256"], r["parser"], r["parser_version"], r["locator"]), t, b)
+                                  for r, t, b in zip(rows, local.to_pylist(), basis.to_pylist())]
             data = data.drop_columns(["ts"])
             for name in TIME_COLUMNS:
                 data = data.append_column(name, times[name])
@@ -417,7 +524,29 @@ class CaseStore:
         for table, recs in by_table.items():
             self.insert(table, self._arrow_batch(table, recs))
             offered[table] += len(recs)
+        if self._flagged:
+            issues = self._dst_issues()
+            self.insert("parse_issues", self._arrow_batch("parse_issues", issues))
+            offered["parse_issues"] += len(issues)
+            self.time_issues += len(issues)
         return dict(offered)
+
+    def _dst_issues(self) -> list[ParseIssue]:
+        """Warnings for the wall-clock times of this write that the case zone has twice or not at all:
+        one per record up to ISSUES_PER_BATCH, then one that counts the rest (bounded on hostile input)."""
+        flagged, self._flagged = self._flagged, []
+        out = [dst_issue(prov, local, basis) for prov, local, basis in flagged[:ISSUES_PER_BATCH]]
+        by_run: dict[Provenance, int] = defaultdict(int)
+        first: dict[tuple, Provenance] = {}
+        for prov, _, _ in flagged[ISSUES_PER_BATCH:]:
+            key = (prov.exhibit_sha256, prov.parser, prov.parser_version)
+            by_run[key] += 1
+            first.setdefault(key, prov)
+        for key, count in by_run.items():
+            out.append(ParseIssue(prov=first[key], severity="warning", message=(
+                f"{count} more local time(s) from here on occur twice or not at all in the case zone (DST); each is "
+                "stored with the offset before the change and its tz_basis names both candidates")))
+        return out
 
     def _write_batch(self, table: str, data: pa.Table) -> None:
         """A columnar batch of one exhibit and parser goes into that run's segment (visible once the

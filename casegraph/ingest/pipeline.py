@@ -134,7 +134,9 @@ def _flush(store, batch: list[Record], counts: Counter, severities: Counter, on_
         if isinstance(r, ParseIssue):
             severities[r.severity] += 1
         rows += 1
+    before = store.time_issues
     counts.update(store.write(batch))
+    severities["warning"] += store.time_issues - before  # DST fold/gap warnings the store wrote for these records
     if on_batch:
         on_batch(rows)
     batch.clear()

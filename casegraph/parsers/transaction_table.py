@@ -246,7 +246,8 @@ class TransactionTable(Parser):
                                     text) for number, text in found]
             if rb is not None and rb.num_rows:
                 table = pa.Table.from_batches([rb]).rename_columns(layout.headers if len(set(layout.headers)) == len(names) else names)
-                out += self._rows(ctx, table, numbered("row:", row + 1, rb.num_rows), row)
+                out += self._rows(ctx, table, numbered("row:", row + 1, rb.num_rows), row,
+                                  pa.array(np.arange(row + 1, row + 1 + rb.num_rows, dtype=np.int64)))
             return out
 
         # blocks are read in one thread and converted in two, while the pipeline stores the ones before
@@ -258,6 +259,7 @@ class TransactionTable(Parser):
         fmt = layout.profile.date_format
         chunk: list[list] = []
         numbers: list[str] = []
+        rows: list[int] = []
         sheet_seen = None
         for sheet, n, values in _xlsx_rows(ctx.src.path):
             if sheet_seen is None:
@@ -268,16 +270,20 @@ class TransactionTable(Parser):
                 continue
             chunk.append([_cell(v, fmt) for v in values[:len(layout.headers)]] + [""] * (len(layout.headers) - len(values)))
             numbers.append(f"xlsx:{sheet}!row={n}")
+            rows.append(n)
             if len(chunk) >= ROWS_PER_BATCH:
-                yield from self._rows(ctx, _table(layout.headers, chunk), pa.array(numbers, pa.string()), n)
-                chunk, numbers = [], []
+                yield from self._rows(ctx, _table(layout.headers, chunk), pa.array(numbers, pa.string()), n,
+                                      pa.array(rows, pa.int64()))
+                chunk, numbers, rows = [], [], []
         if chunk:
-            yield from self._rows(ctx, _table(layout.headers, chunk), pa.array(numbers, pa.string()), n)
+            yield from self._rows(ctx, _table(layout.headers, chunk), pa.array(numbers, pa.string()), n,
+                                  pa.array(rows, pa.int64()))
 
     # -- the column-wise conversion -------------------------------------------------------------
-    def _rows(self, ctx: _Ctx, t: pa.Table, locators: pa.Array, order: int) -> list[Record | Batch]:
+    def _rows(self, ctx: _Ctx, t: pa.Table, locators: pa.Array, order: int, seq: pa.Array) -> list[Record | Batch]:
         """One block's rows as a Batch, and an issue for every value that could not be read.
-        (`order`: the block's place in the file, to name the first fake token in file order.)"""
+        (`order`: the block's place in the file, to name the first fake token in file order; `seq`: each
+        row's number in the statement, which orders rows that share a date.)"""
         p, m, n = ctx.layout.profile, ctx.layout.mapping, t.num_rows
         if n == 0:
             return []
@@ -355,7 +361,7 @@ class TransactionTable(Parser):
             "rail": constant(p.rail, n), "ts": ts, "reference": col("reference") if "reference" in m else null_s,
             "from_account": _blank_null(frm), "to_account": _blank_null(to), "from_name": null_s, "to_name": null_s,
             "amount": amount, "currency": currency, "asset_contract": _blank_null(contract), "description": description,
-            "extra": extra, "exhibit_sha256": constant(ctx.src.sha256, n), "parser": constant(self.name, n),
+            "seq": seq, "extra": extra, "exhibit_sha256": constant(ctx.src.sha256, n), "parser": constant(self.name, n),
             "parser_version": constant(self.version, n), "locator": locators}))]
         for what, mask in problems:  # every unreadable value is named with its row
             mask = pc.fill_null(mask, False)
@@ -427,11 +433,18 @@ def _times(date: pa.Array, p: Profile, problems: list) -> pa.Array:
         parsed = pc.strptime(date, format=p.date_format, unit="s", error_is_null=True)
         ok = pa.array(_same_fields(date, parsed, p.date_format))  # strptime rolls 30/02 over to 01/03: catch that
         ts = pc.if_else(ok, parsed, pa.nulls(len(date), pa.timestamp("s"))).cast(pa.timestamp("us"))
-    if tz and p.date_format != "unix":
+    if date_only(p.date_format):  # a date and no time: stored as a date, never as an invented midnight
+        ts = ts.cast(pa.date32())
+    elif tz and p.date_format != "unix":
         ts = pc.assume_timezone(ts, timezone="UTC")
     problems.append((f"date is not {p.date_format}", pc.and_(pc.invert(pc.fill_null(ok, False)), pc.invert(empty))))
     problems.append(("no date", empty))
     return ts
+
+
+def date_only(fmt: str) -> bool:
+    """Whether a profile's date format has no time of day in it (a statement that gives dates only)."""
+    return fmt != "unix" and not re.search(r"%[HIMSTXcrRfp]", fmt)
 
 
 def _iso_times(date: pa.Array, fmt: str) -> pa.Array | None:
