@@ -42,7 +42,9 @@ def expand(paths: list[Path]) -> Iterator[Path]:
 
 def add_evidence(case: Case, path: Path, exhibit_id: str, *, seized_from: str | None = None,
                  acquired_by: str | None = None, warrant: str | None = None, notes: str | None = None,
-                 actor: str | None = None) -> Intake:
+                 actor: str | None = None, seizure: dict[str, str | None] | None = None) -> Intake:
+    """`seizure`: what was recorded at the seizure (see ingest.seizure.details: seized_at, seal, device_*)."""
+    seizure = {k: v for k, v in (seizure or {}).items() if v}
     path = Path(path)
     st = path.stat()
     fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=case.evidence_dir)
@@ -74,12 +76,15 @@ def add_evidence(case: Case, path: Path, exhibit_id: str, *, seized_from: str | 
     event = case.log("intake", actor, inputs=[_input(path, d)],
                      outputs=[{"path": f"evidence/{d.sha256}", "sha256": d.sha256}],
                      details={"exhibit_id": exhibit_id, "md5": d.md5, "size": d.size, "seized_from": seized_from,
-                              "acquired_by": acquired_by, "warrant": warrant, "notes": notes, "format": fmt})
+                              "acquired_by": acquired_by, "warrant": warrant, "notes": notes, "format": fmt, **seizure})
+    cols = ", ".join(seizure)
     store.con.execute(
-        "INSERT INTO exhibits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO exhibits (sha256, md5, size, exhibit_id, original_name, original_path, original_mtime, seized_from, "
+        f"acquired_by, warrant, notes, format, added_at, intake_event_hash{', ' + cols if cols else ''}) "
+        f"VALUES ({', '.join(['?'] * (14 + len(seizure)))})",
         [d.sha256, d.md5, d.size, exhibit_id, path.name, str(path.resolve()),
          datetime.fromtimestamp(st.st_mtime, timezone.utc), seized_from, acquired_by, warrant, notes, fmt,
-         datetime.now(timezone.utc), event["hash"]])
+         datetime.now(timezone.utc), event["hash"], *seizure.values()])
     return Intake(path, d.sha256, d.md5, d.size, exhibit_id, None, fmt)
 
 
