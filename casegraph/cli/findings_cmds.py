@@ -64,8 +64,8 @@ def findings_show(case, finding, limit, fmt) -> None:
         if f.attrs:
             console.print("details: " + esc(json.dumps(f.attrs, ensure_ascii=False, sort_keys=True, default=str)[:2000]))
         emit("table", f"Records cited ({len(quotes)}{', first ' + str(limit) if len(quotes) > limit else ''})",
-             ["exhibit", "locator", "time (UTC)", "record"],
-             [(q["exhibit"], q.get("locator"), q.get("ts_utc") or "", q.get("text") or q.get("record") or "") for q in quotes[:limit]])
+             ["exhibit", "locator", "time (as recorded; UTC)", "record"],
+             [(q["exhibit"], q.get("locator"), q.get("time") or q.get("ts_utc") or "", q.get("text") or q.get("record") or "") for q in quotes[:limit]])
 
 
 @click.command("parse-issues")

@@ -30,9 +30,6 @@ FINDING_ORDER = ["structuring", "fan-in", "fan-out", "cycle", "scatter-gather", 
                  "most-contacted", "contact-timeline"]
 # examiner to-dos, not findings: they stay in the review queue (`casegraph findings list`), out of the court report
 REVIEW_KINDS = ("possible-same-person", "resolution-conflict")
-# what each parse-issue severity means for the records (the report's words for it)
-SEVERITY_MEANING = {"error": "input kept aside, not used", "warning": "used; a decision the data did not fully support",
-                    "info": "notes on how a file was read; nothing set aside"}
 
 
 def as_of(events: list[dict]) -> dict:
@@ -83,7 +80,7 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
     for e in evidence:
         if e.get("table") in ("messages", "ocr_text", "transactions", "calls", "contacts") and e.get("record"):
             by_table[e["table"]].add(e["record"])
-    when = f"{time_sql()} AS time, tz_basis"
+    when = f"{time_sql()} AS time, CASE WHEN ts_precision = 'day' THEN NULL ELSE tz_basis END AS tz_basis"  # a date has no zone to explain
     sql = {
         "messages": f"SELECT id, ts_utc, {when}, coalesce(sender_name, sender_id) || ': ' || coalesce(text, '[' || kind || ']') AS text FROM messages",
         "ocr_text": "SELECT id, NULL AS ts_utc, NULL AS time, NULL AS tz_basis, text FROM ocr_text",
@@ -217,7 +214,8 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
                          FROM parse_runs r JOIN exhibits e ON e.sha256 = r.exhibit_sha256 ORDER BY 1, 2, 3""")
     counts = issue_counts(store)
     by_run = {(c["exhibit"], c["file"], c["parser"]): c for c in counts}
-    detectors = store.rows("SELECT detector, detector_version, count(*) AS n FROM findings GROUP BY ALL ORDER BY 1")
+    detectors = store.rows(f"""SELECT detector, detector_version, count(*) AS n FROM findings
+                               WHERE kind NOT IN ({', '.join(repr(k) for k in REVIEW_KINDS)}) GROUP BY ALL ORDER BY 1""")
     rows = store.rows("SELECT id, kind, title, summary, score, detector, detector_version, evidence, attrs FROM findings")
     review = _review_statement([r for r in rows if r["kind"] in REVIEW_KINDS])
     rows = [r for r in rows if r["kind"] not in REVIEW_KINDS]
@@ -235,9 +233,11 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
         f["shown"] = [{**e, "exhibit": label_of.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
                        **records.get(e.get("record"), {})} for e in f["evidence"][:EVIDENCE_SHOWN]]
     appendix = evidence_appendix(findings)
-    zones = store.one("""SELECT count(*) FILTER (WHERE tz_basis = 'unknown'), count(*) FILTER (WHERE tz_basis LIKE 'case-timezone:%')
-                         FROM (SELECT tz_basis FROM messages UNION ALL SELECT tz_basis FROM calls
-                               UNION ALL SELECT tz_basis FROM transactions)""")
+    zones = store.one("""SELECT count(*) FILTER (WHERE tz_basis = 'unknown' AND p IS DISTINCT FROM 'day'),
+                                count(*) FILTER (WHERE tz_basis LIKE 'case-timezone:%' AND p IS DISTINCT FROM 'day'),
+                                count(*) FILTER (WHERE p = 'day')
+                         FROM (SELECT tz_basis, ts_precision AS p FROM messages UNION ALL SELECT tz_basis, ts_precision FROM calls
+                               UNION ALL SELECT tz_basis, ts_precision FROM transactions)""")
     limitations = [
         "Findings state what the records show; they are produced by the methods listed and do not, on their own, "
         "establish intent, identity or guilt. The interpretation section is the examiner's opinion.",
@@ -247,11 +247,12 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
         "the zone came from; a value the source gave as a date is shown as a date.",
     ]
     limitations += issue_statements(counts)
-    if review:
-        limitations.append(review)
     if zones[1]:
         limitations.append(f"{zones[1]} record time(s) (messages, calls, transactions) carry no time zone in the source; "
                            f"the case time zone ({case.info.timezone}) was assumed for them, and each is marked so.")
+    if zones[2]:
+        limitations.append(f"{zones[2]} record(s) carry a date and no time in the source; they are shown as dates, and "
+                           "their order within a day is not known from the time.")
     if zones[0]:
         limitations.append(f"{zones[0]} record time(s) carry no time zone in the source and no case time zone was set; "
                            "they are shown as the source wrote them, marked 'zone unknown', with no UTC time.")
@@ -282,7 +283,6 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
         "runs": [{**r, "records": {k: v for k, v in json.loads(r["records"] or "{}").items() if k != "parse_issues"},
                   "issues": {s: by_run.get((r["exhibit_id"], r["original_name"] or "", r["parser"]), {}).get(s, 0) for s in SEVERITIES}}
                  for r in runs],
-        "severity_meaning": SEVERITY_MEANING,
         "review": review,
         "appendix": appendix,
         "detectors": detectors,

@@ -65,7 +65,7 @@ def html(doc: dict[str, Any], store, redact, signer: Signer) -> str:
             if e.get("ts") and e["record"] not in seen:
                 seen.add(e["record"])
                 items.append({"ts": datetime.fromisoformat(e["ts"]), "table": e["table"],
-                              "tip": f"{e['ts_utc']} · {e['exhibit']} {e['locator']} · {(e.get('text') or '')[:160]}"})
+                              "tip": f"{e.get('time') or e['ts_utc']} · {e['exhibit']} {e['locator']} · {(e.get('text') or '')[:160]}"})
     groups: dict[str, list] = {}
     for f in doc["findings"]:
         groups.setdefault(f["kind"], []).append(f)
