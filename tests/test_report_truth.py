@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from casegraph.ai.indicators import _person_name
 from casegraph.case import Case
 from casegraph.cli import main
-from casegraph.demo.run import run_demo
+from casegraph.demo.run import issues_by_run
 from casegraph.graph.resolve import Link, _one_per_pair
 from casegraph.ingest.evidence import add_evidence
 from casegraph.ingest.seizure import SeizureError, details, device_text
@@ -158,9 +158,21 @@ def test_evidence_appendix_cites_each_record_once():
 
 
 # -- the demo report, end to end -------------------------------------------------------------------------
+class Demo:
+    """The demo built by the CLI, as a user runs it: its printed stage text and its case."""
+    def __init__(self, root: Path, output: str):
+        self.case, self.output = root / "case", output
+        self.bundle = next((root / "case" / "bundles").iterdir())
+        with Case(self.case) as c:
+            self.issues = issues_by_run(c)
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    return run_demo(tmp_path_factory.mktemp("truth") / "demo", say=lambda _: None)
+def demo(tmp_path_factory) -> Demo:
+    root = tmp_path_factory.mktemp("truth") / "demo"
+    r = CliRunner().invoke(main, ["demo", str(root)], env={"COLUMNS": "220"})
+    assert r.exit_code == 0, r.output
+    return Demo(root, r.output)
 
 
 @pytest.fixture(scope="module")
@@ -226,12 +238,21 @@ def test_demo_report_times_and_seizure(rep):
 
 
 def test_demo_stage_text_says_what_is_redacted(demo):
-    r = CliRunner().invoke(main, ["demo", "--help"])
-    assert r.exit_code == 0
-    from casegraph.cli import demo_cmds
-    src = Path(demo_cmds.__file__).read_text()
-    assert "not redacted (full case data" in src and "victim-protected copy" in src
-    assert demo.bundle.name.endswith(tuple("0123456789"))  # the bundle is the unredacted one: no -redacted suffix
+    out = " ".join(demo.output.split())
+    assert "Evidence report, victim-protected copy (victims under pseudonyms):" in out and "-redacted.pdf" in out
+    assert "Signed evidence bundle, not redacted (full case data, for the court):" in out
+    assert not demo.bundle.name.endswith("-redacted")  # and it is indeed the unredacted one
+    assert "(victim pseudonymised) and a signed bundle" not in out
+
+
+def test_demo_stage_table_counts_issues_by_severity(demo):
+    header = next(line for line in demo.output.splitlines() if "exhibit" in line and "parser" in line)
+    assert "kept aside (errors)" in header and "warnings" in header and "notes" in header and "issues" not in header
+    assert "parse_issues" not in demo.output.split("Case store")[0]
+    chat = next(line for line in demo.output.splitlines() if "WhatsApp Chat with Nuwan Agent.txt" in line and "whatsapp" in line)
+    cells = [c.strip() for c in re.split(r"[│┃|]", chat) if c.strip()]
+    info = sum(v["info"] for (sha, parser), v in demo.issues.items() if parser == "whatsapp-export" and sha.startswith("f72d"))
+    assert cells[-3:] == ["0", "0", str(info)] and info > 0
 
 
 def test_demo_bundle_case_uco_validates_with_the_seizure(demo):
