@@ -8,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -135,7 +134,7 @@ def test_person_heading_drops_the_store_id():
 
 
 def test_one_candidate_per_person_pair():
-    rec = lambda i: {"record": f"r{i}", "table": "messages"}  # noqa: E731
+    rec = lambda i: {"record": f"r{i}", "table": "messages"}
     links = [Link("name:a1", "name:b1", "name", 0.8, {"names": ["N J", "N A"], "reasons": ["x"], "records": [rec(1)]}),
              Link("name:a2", "name:b2", "name", 0.9, {"names": ["N J", "N A"], "reasons": ["y"], "records": [rec(2), rec(1)]}),
              Link("name:c", "name:d", "name", 0.7, {"names": ["M R", "R B"], "reasons": ["z"], "records": [rec(3)]})]
