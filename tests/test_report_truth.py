@@ -261,3 +261,16 @@ def test_demo_bundle_case_uco_validates_with_the_seizure(demo):
     case_validate = Path(sys.executable).with_name("case_validate")
     out = subprocess.run([str(case_validate), str(jsonld)], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+
+
+def test_an_edited_seal_is_named_by_verify(tmp_path):
+    from casegraph.ingest.integrity import verify_case
+
+    f = tmp_path / "a.txt"
+    f.write_text("x")
+    with Case.create(tmp_path / "case", "C/1", "IP Test") as c:
+        add_evidence(c, f, "P1", seizure=details("2024-04-22", "S-1"))
+        assert verify_case(c).ok
+        c.store.con.execute("UPDATE exhibits SET seal = 'S-2'")
+        v = verify_case(c)
+    assert not v.ok and any("seal" in str(p) for p in v.problems)
