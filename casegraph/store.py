@@ -45,13 +45,18 @@ AMBIGUOUS, NONEXISTENT = ";ambiguous:", ";nonexistent:"
 ISSUES_PER_BATCH = 100  # DST issues named one by one per written batch; the rest are counted in one
 AMOUNT = pa.decimal128(38, 18)
 
+# what `evidence add` records about the seizure itself, beside the intake (exhibits columns)
+EXHIBIT_SEIZURE_COLUMNS = ("seized_at", "seal", "device_make", "device_model", "device_imei", "device_serial")
+
 # Tables that are not parser output: written by intake, graph, finance and custody.
 FIXED_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS exhibits (
     sha256 VARCHAR PRIMARY KEY, md5 VARCHAR NOT NULL, size BIGINT NOT NULL,
     exhibit_id VARCHAR NOT NULL, original_name VARCHAR, original_path VARCHAR, original_mtime TIMESTAMPTZ,
     seized_from VARCHAR, acquired_by VARCHAR, warrant VARCHAR, notes VARCHAR,
-    format VARCHAR, added_at TIMESTAMPTZ NOT NULL, intake_event_hash VARCHAR NOT NULL);
+    format VARCHAR, added_at TIMESTAMPTZ NOT NULL, intake_event_hash VARCHAR NOT NULL,
+    seized_at VARCHAR, seal VARCHAR, device_make VARCHAR, device_model VARCHAR, device_imei VARCHAR, device_serial VARCHAR);
+    -- seized_at: as the examiner wrote it (ISO date or date-time with its zone); a date stays a date
 CREATE TABLE IF NOT EXISTS parse_runs (
     exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL, parser_version VARCHAR NOT NULL,
     started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ, status VARCHAR NOT NULL,
@@ -371,6 +376,8 @@ class CaseStore:
         self.con.execute(FIXED_SCHEMA)
         # columns added to fixed tables since their first release
         self.con.execute("ALTER TABLE findings ADD COLUMN IF NOT EXISTS derived_from JSON")  # the case state a finding rests on
+        for col in EXHIBIT_SEIZURE_COLUMNS:  # seizure details, added after the first release
+            self.con.execute(f"ALTER TABLE exhibits ADD COLUMN IF NOT EXISTS {col} VARCHAR")
         self.con.execute(segments.REGISTRY)
         tables = {r[0] for r in self.con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}

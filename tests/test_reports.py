@@ -85,11 +85,16 @@ def test_html_is_self_contained_and_interactive(rep):
     assert "<script>" in html and 'class="network"' in html and 'class="timeline"' in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
     assert "src=" not in html.replace("src: url(data:", "")  # fonts inline, nothing fetched
-    # each finding shows its records with exhibit and locator: the structuring deposits in the bank statement
+    # each finding refers to its records by number; the numbered record gives exhibit, locator and text (once)
     structuring = html[html.index("Possible structuring"):]
     structuring = structuring[:structuring.index("</article>")]
-    assert "B1 BOC_0081234567_statement_2024-03_2024-04.csv" in structuring and "<code>row:17</code>" in structuring
-    assert "LKR 972,000.00 (CASH DEPOSIT KOLLUPITIYA BR)" in structuring and "2024-04-08 (date only)" in structuring
+    refs = re.findall(r'href="#(E\d+)"', structuring)
+    assert len(refs) == 6
+    rows = {m[0]: m[1] for m in re.findall(r'<tr id="(E\d+)">(.*?)</tr>', html, re.S)}
+    cited = "".join(rows[r] for r in refs)
+    assert "B1 BOC_0081234567_statement_2024-03_2024-04.csv" in cited and "<code>row:17</code>" in cited
+    assert "LKR 972,000.00 (CASH DEPOSIT KOLLUPITIYA BR)" in cited and "2024-04-08 (date only)" in cited
+    assert re.sub(r"<svg.*?</svg>", "", html, flags=re.S).count("LKR 972,000.00 (CASH DEPOSIT KOLLUPITIYA BR)") == 1  # the timeline tip aside
 
 
 def _ink_width(png) -> int:

@@ -110,6 +110,12 @@ def run(store: CaseStore, lexicon: lx.Lexicon, classifier: Classifier | None = N
     return result
 
 
+def _person_name(who: str) -> str:
+    """'Nuwan Agent (person:0826…)' (texts.TEXTS' person: label and id, unique per person) → 'Nuwan Agent'."""
+    name, sep, rest = who.rpartition(" (person:")
+    return name if sep and rest.endswith(")") else who
+
+
 def summarise(findings: list[Finding], lexicon: lx.Lexicon) -> tuple[list[dict], list[Finding]]:
     """Per chat and per person (the resolved sender; the sender as written when unresolved):
     messages flagged, by indicator, first and last time."""
@@ -131,7 +137,8 @@ def summarise(findings: list[Finding], lexicon: lx.Lexicon) -> tuple[list[dict],
         first, last = (min(g["times"]), max(g["times"])) if g["times"] else (None, None)
         rows.append({"scope": scope, "who": who, "messages": len(g["records"]), "indicators": counts, "first": first, "last": last})
         text = ", ".join(f"{lexicon.by_id(i).title.lower()} ({n})" for i, n in counts.items())
-        out.append(Finding("indicator-summary", f"{scope}|{who}", f"Indicators in {scope} {who}: {len(counts)} kind(s)",
+        name = _person_name(who) if scope == "person" else who  # a court heading names the person, not the store's id
+        out.append(Finding("indicator-summary", f"{scope}|{who}", f"Indicators in {scope} {name}: {len(counts)} kind(s)",
                            f"{len(g['records'])} message(s) flagged: {text}" + (f"; from {first:%Y-%m-%d} to {last:%Y-%m-%d} UTC" if first else ""),
                            SUMMARY_DETECTOR, lx.VERSION, list(g["records"].values())[:50], float(len(counts)),
                            {"scope": scope, "who": who, "indicators": counts}))

@@ -20,9 +20,11 @@ def demo(directory, overwrite) -> None:
         r = run_demo(directory, overwrite=overwrite, say=lambda s: console.print(f"[cyan]{s}[/]"))
     except FileExistsError as e:
         fail(str(e), 2)
-    console.print(table("Parsing", ["exhibit", "file", "parser", "status", "records", "issues"],
+    none = {"error": 0, "warning": 0, "info": 0}
+    console.print(table("Parsing", ["exhibit", "file", "parser", "status", "records", "kept aside (errors)", "warnings", "notes"],
                         [(o.exhibit_id, o.name, o.parser or "-", o.status,
-                          ", ".join(f"{k} {v}" for k, v in sorted(o.records.items())) or o.message, o.issues)
+                          ", ".join(f"{k} {v}" for k, v in sorted(o.records.items()) if k != "parse_issues") or o.message,
+                          *r.issues.get((o.sha256, o.parser), none).values())
                          for o in r.outcomes]))
     money = [f for f in r.findings if f.detector == "typologies"]
     console.print(table("Money findings (typologies)", ["kind", "finding", "transfers"],
@@ -42,9 +44,9 @@ def demo(directory, overwrite) -> None:
     v = r.verdict
     console.print(f"Custody: {v.events} events, {v.exhibits_checked} exhibits re-hashed, verdict "
                   f"[bold {'green' if v.ok else 'red'}]{'INTACT' if v.ok else 'NOT INTACT'}[/]")
-    console.print("Evidence report (victim pseudonymised): " + ", ".join(str(p) for p in r.reports))
+    console.print("Evidence report, victim-protected copy (victims under pseudonyms): " + ", ".join(str(p) for p in r.reports))
     bv = r.bundle_verdict
-    console.print(f"Signed evidence bundle: {r.bundle} — verify: [bold {'green' if bv.verdict == 'VERIFIED' else 'red'}]"
+    console.print(f"Signed evidence bundle, not redacted (full case data, for the court): {r.bundle} — verify: [bold {'green' if bv.verdict == 'VERIFIED' else 'red'}]"
                   f"{bv.verdict}[/] (key {bv.fingerprint}: {bv.trusted_as or 'not trusted'})")
     console.print(f"\nDemo case ready: [bold]{r.case}[/]  (try: casegraph case show {r.case}; "
                   f"casegraph path {r.case} Kasun TET8J56maUaAbx2T6vBNtyhbu39QHukgQF; casegraph verify {r.bundle} --case {r.case})")

@@ -17,9 +17,19 @@ def evidence_group() -> None:
 @click.option("--seized-from", required=True, help="Person or place the exhibit was seized from.")
 @click.option("--acquired-by", required=True, help="Officer who acquired the exhibit.")
 @click.option("--warrant", default=None, help="Warrant, court order or other authority.")
-@click.option("--notes", default=None, help="Free-text notes (acquisition tool, seal numbers ...).")
+@click.option("--notes", default=None, help="Free-text notes (acquisition tool, condition ...).")
+@click.option("--seized-at", default=None, metavar="ISO",
+              help="When the exhibit was seized, as recorded: 2024-04-22 (a date stays a date) or 2024-04-22T14:30+05:30.")
+@click.option("--seal", default=None, help="Seal or bag number of the exhibit.")
+@click.option("--device", default=None, metavar="MAKE/MODEL/IMEI/SERIAL",
+              help="The seized device, e.g. \"Samsung/Galaxy A14/356938035643809/R58T12345\" (parts may be empty).")
+@click.option("--device-make", default=None, help="Device make (overrides --device).")
+@click.option("--device-model", default=None, help="Device model (overrides --device).")
+@click.option("--imei", "device_imei", default=None, help="Device IMEI (overrides --device).")
+@click.option("--serial", "device_serial", default=None, help="Device serial number (overrides --device).")
 @click.option("--actor", default=None, help="Who performs this intake (default: $CASEGRAPH_EXAMINER or the case examiner).")
-def evidence_add(case, files, exhibit_id, seized_from, acquired_by, warrant, notes, actor) -> None:
+def evidence_add(case, files, exhibit_id, seized_from, acquired_by, warrant, notes, seized_at, seal, device, device_make,
+                 device_model, device_imei, device_serial, actor) -> None:
     """Hash FILES (SHA-256 and MD5, streaming) and store them read-only under their SHA-256.
 
     Directories are taken file by file; links, FIFOs, sockets and devices in them are not followed
@@ -33,11 +43,18 @@ def evidence_add(case, files, exhibit_id, seized_from, acquired_by, warrant, not
     for f in files:
         if not os.path.lexists(f):
             fail(f"{printable(f)}: no such file or directory", 2)
+    from ..ingest.seizure import SeizureError, details
+
+    try:
+        seizure = details(seized_at, seal, device, device_make=device_make, device_model=device_model,
+                          device_imei=device_imei, device_serial=device_serial)
+    except SeizureError as e:
+        fail(str(e), 2)
     with open_case(case) as c:
         c.require_unbroken()  # before any bytes are copied
         try:
             s = take_in(c, list(files), exhibit_id, seized_from=seized_from, acquired_by=acquired_by,
-                        warrant=warrant, notes=notes, actor=actor)
+                        warrant=warrant, notes=notes, actor=actor, seizure=seizure)
         except IntakeError as e:
             fail(str(e), e.code)
         rows = [(r.exhibit_id, printable(r.path.name), r.size, r.sha256, r.format or "unrecognised",

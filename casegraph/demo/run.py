@@ -10,6 +10,7 @@ from ..case import Case
 from ..ingest.evidence import add_evidence, expand
 from ..ingest.integrity import Verdict, verify_case
 from ..ingest.pipeline import ParseOutcome, parse_exhibit
+from ..ingest.seizure import details
 from .scenario import write_exhibits
 
 
@@ -24,6 +25,7 @@ class DemoResult:
     bundle: Path | None = None
     bundle_verdict: object = None
     indicators: object = None
+    issues: dict = field(default_factory=dict)  # (exhibit sha256, parser) → parse issues by severity
 
 
 def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], None] = print) -> DemoResult:
@@ -44,11 +46,12 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
         for ex in exhibits:
             for f in expand([directory / ex.relpath]):
                 r = add_evidence(case, f, ex.exhibit_id, seized_from=ex.seized_from, acquired_by=ex.acquired_by,
-                                 warrant=ex.warrant)
+                                 warrant=ex.warrant, seizure=details(**dict(ex.seizure)))
                 result.intakes += 1
                 shas.append(r.sha256)
         say("3/8 parsing every exhibit into the case store")
         result.outcomes = [parse_exhibit(case, sha) for sha in shas]
+        result.issues = issues_by_run(case)
         say("4/8 who is who: entity resolution, the case graph, link analysis")
         result.findings = _graph(case)
         say("5/8 following the money: typologies, and a trace from the recruiter's account")
@@ -58,9 +61,20 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
         say("7/8 verifying the chain of custody")
         result.verdict = verify_case(case)
         case.log("custody-verify", details=result.verdict.summary(), unanchored=True)
-        say("8/8 the evidence report (victim pseudonymised) and a signed bundle for the court, verified")
+        say("8/8 the evidence report, victim-protected copy (victims under pseudonyms), and a signed evidence bundle "
+            "for the court, not redacted (it holds the full case data), verified")
         result.reports, result.bundle, result.bundle_verdict = _report(case)
     return result
+
+
+def issues_by_run(case: Case) -> dict[tuple[str, str], dict[str, int]]:
+    """Parse issues by severity for each exhibit file and parser, from the records (review.issue_counts)."""
+    from ..review import issue_counts
+
+    sha = {(r["exhibit_id"], r["original_name"] or ""): r["sha256"]
+           for r in case.store.rows("SELECT sha256, exhibit_id, original_name FROM exhibits")}
+    return {(sha.get((c["exhibit"], c["file"])), c["parser"]): {k: c[k] for k in ("error", "warning", "info")}
+            for c in issue_counts(case.store)}
 
 
 def _indicators(case: Case):

@@ -233,6 +233,7 @@ class DemoExhibit:
     seized_from: str
     acquired_by: str
     warrant: str
+    seizure: tuple[tuple[str, str], ...] = ()  # ingest.seizure.details keyword arguments, as recorded at the seizure
 
 
 def write_exhibits(root: Path) -> list[DemoExhibit]:
@@ -253,9 +254,13 @@ def write_exhibits(root: Path) -> list[DemoExhibit]:
         p.write_bytes(data)
     warrant = "Colombo Magistrate's Court B/2291/2024 (search and seizure order, 22 April 2024)"
     return [
-        DemoExhibit("P1", "seized/P1-victim-phone", "Kasun Perera (victim), handed over voluntarily", "IP R. Bandara", warrant),
-        DemoExhibit("P2", "seized/P2-recruiter-phone", "Nuwan Jayawardena (suspect), on arrest", "IP R. Bandara", warrant),
+        DemoExhibit("P1", "seized/P1-victim-phone", "Kasun Perera (victim), handed over voluntarily", "IP R. Bandara", warrant,
+                    (("seized_at", "2024-04-22T16:10+05:30"), ("seal", "CID/HT/2024/0412"),
+                     ("device", "Samsung/Galaxy A14/356938035643809/R58T20DEMO1"))),
+        DemoExhibit("P2", "seized/P2-recruiter-phone", "Nuwan Jayawardena (suspect), on arrest", "IP R. Bandara", warrant,
+                    (("seized_at", "2024-04-22T18:45+05:30"), ("seal", "CID/HT/2024/0413"), ("device", "Xiaomi/Redmi Note 12//"))),
         DemoExhibit("B1", "seized/B1-bank", "Bank of Ceylon, under court order", "SI M. Fathima (FIU liaison)",
-                    "Colombo Magistrate's Court B/2291/2024, order to produce bank records"),
-        DemoExhibit("C1", "seized/C1-tronscan", "Tronscan public explorer export", "SI M. Fathima (FIU liaison)", warrant),
+                    "Colombo Magistrate's Court B/2291/2024, order to produce bank records", (("seized_at", "2024-04-25"),)),
+        DemoExhibit("C1", "seized/C1-tronscan", "Tronscan public explorer export", "SI M. Fathima (FIU liaison)", warrant,
+                    (("seized_at", "2024-04-26"),)),
     ]

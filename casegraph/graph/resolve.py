@@ -20,6 +20,7 @@ gives the same entities with the same ids.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import Counter, defaultdict
@@ -287,7 +288,7 @@ def write(store: CaseStore, res: Resolution, roles: dict[str, set[str]] | None =
         _insert(store, "entities", ["id", "kind", "label", "attrs", "created_by", "created_at", "evidence"], ent_rows)
         _insert(store, "entity_members", ["entity_id", "member"], member_rows)
         _insert(store, "entity_links", ["entity_id", "a", "b", "method", "score", "evidence"], link_rows)
-    findings = [_candidate_finding(l, member_entity) for l in res.candidates] + \
+    findings = [_candidate_finding(l, member_entity) for l in _one_per_pair(res.candidates, member_entity)] + \
                [_refused_finding(l, member_entity) for l in res.refused]
     write_findings(store, findings, "entity-resolution")
     return {"people": people, "links": len(res.links), "candidates": len(res.candidates), "refused": len(res.refused)}
@@ -297,6 +298,21 @@ def _insert(store: CaseStore, table: str, columns: list[str], rows: list[list]) 
     """Rows through Arrow (executemany is row by row: minutes for a million members)."""
     if rows:
         store.insert(table, pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}))
+
+
+def _one_per_pair(candidates: list[Link], member_entity: dict[str, str]) -> list[Link]:
+    """One candidate per pair of persons (several of their members may match): the best-scoring link,
+    citing the records of every link between the two."""
+    best: dict[tuple[str, str], Link] = {}
+    records: dict[tuple[str, str], list] = defaultdict(list)
+    for l in candidates:
+        pair = tuple(sorted((member_entity[l.a], member_entity[l.b])))
+        if pair[0] == pair[1]:
+            continue  # already one person
+        records[pair] += [r for r in l.evidence["records"] if r not in records[pair]]
+        if pair not in best or (l.score, l.a, l.b) > (best[pair].score, best[pair].a, best[pair].b):
+            best[pair] = l
+    return [dataclasses.replace(l, evidence={**l.evidence, "records": records[p]}) for p, l in sorted(best.items())]
 
 
 def _candidate_finding(l: Link, member_entity: dict[str, str]) -> Finding:

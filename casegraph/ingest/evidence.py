@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..case import Case
+from ..store import EXHIBIT_SEIZURE_COLUMNS
 from ..errors import CaseGraphError
 from .detect import examine
 from .hashing import digest_stream, sha256_file
@@ -177,7 +178,9 @@ def take_in(case: Case, paths: list[Path], exhibit_id: str, *, tick: Callable[[I
 
 def add_evidence(case: Case, path: Path, exhibit_id: str, *, seized_from: str | None = None,
                  acquired_by: str | None = None, warrant: str | None = None, notes: str | None = None,
-                 actor: str | None = None) -> Intake:
+                 actor: str | None = None, seizure: dict[str, str | None] | None = None) -> Intake:
+    """`seizure`: what was recorded at the seizure (see ingest.seizure.details: seized_at, seal, device_*)."""
+    seizure = {k: v for k, v in (seizure or {}).items() if v}
     path = Path(path)
     # text from the command line can carry undecodable bytes too (surrogate-escaped): record it printable
     exhibit_id, seized_from, acquired_by, warrant, notes = (
@@ -220,7 +223,7 @@ def add_evidence(case: Case, path: Path, exhibit_id: str, *, seized_from: str | 
                      outputs=[{"path": f"evidence/{d.sha256}", "sha256": d.sha256}],
                      details={"exhibit_id": exhibit_id, "md5": d.md5, "size": d.size, "seized_from": seized_from,
                               "acquired_by": acquired_by, "warrant": warrant, "notes": notes, "format": fmt,
-                              "flags": found.flags})
+                              "flags": found.flags, **seizure})
     _place(case, tmp, d.sha256)
     _record(case, event)
     return Intake(path, d.sha256, d.md5, d.size, exhibit_id, None, fmt, tuple(found.flags))
@@ -239,12 +242,14 @@ def _record(case: Case, event: dict) -> None:
     """The exhibit row, written from its intake event (so a resumed intake writes the same row)."""
     i, det = event["inputs"][0], event["details"]
     mtime = i.get("mtime")
+    seizure = {c: det[c] for c in EXHIBIT_SEIZURE_COLUMNS if det.get(c)}
+    cols = "".join(f", {c}" for c in seizure)
     case.store.con.execute(
         "INSERT INTO exhibits (sha256, md5, size, exhibit_id, original_name, original_path, original_mtime, seized_from, "
-        "acquired_by, warrant, notes, format, added_at, intake_event_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"acquired_by, warrant, notes, format, added_at, intake_event_hash{cols}) VALUES ({', '.join(['?'] * (14 + len(seizure)))})",
         [i["sha256"], i["md5"], i["size"], det["exhibit_id"], i["name"], i["path"],
          datetime.fromisoformat(mtime) if mtime else None, det.get("seized_from"), det.get("acquired_by"),
-         det.get("warrant"), det.get("notes"), det.get("format"), datetime.now(timezone.utc), event["hash"]])
+         det.get("warrant"), det.get("notes"), det.get("format"), datetime.now(timezone.utc), event["hash"], *seizure.values()])
 
 
 def _input(path: Path, d, st: os.stat_result) -> dict:

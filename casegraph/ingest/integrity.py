@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..case import Case
-from ..store import RECORD_TABLES, rows_table
+from ..store import EXHIBIT_SEIZURE_COLUMNS, RECORD_TABLES, rows_table
 from .custody import HEX64, Problem, verify_chain
 from .digest import DIGEST_VERSION, STATE_TABLES, grouped, run_digest, table_digest
 from .hashing import sha256_file
@@ -221,6 +221,7 @@ def _verify_exhibits(case: Case, events: list[dict], v: Verdict) -> dict[str, st
             d = ev.get("details") or {}
             edited = [k for k in ("exhibit_id", "md5", "size", "seized_from", "acquired_by", "warrant", "notes")
                       if k in d and d[k] != ex[k]]
+            edited += [k for k in EXHIBIT_SEIZURE_COLUMNS if d.get(k) != ex.get(k)]  # seizure details (#16), NULL before them
             if edited:
                 v.problems.append(Problem(label, f"exhibits row edited: {', '.join(edited)} differ from its intake event seq {ev['seq']}"))
         path = case.evidence_path(sha)

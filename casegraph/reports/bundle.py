@@ -70,7 +70,8 @@ def write_bundle(case: Case, out_dir: Path | None = None, **kw) -> Path:
     doc = rep.doc
     head = doc["as_of"]
     exhibits = [{k: e[k] for k in ("exhibit_id", "original_name", "format", "size", "sha256", "md5", "seized_from",
-                                   "acquired_by", "warrant", "added")} for e in doc["exhibits"]]
+                                   "acquired_by", "warrant", "added", "seized_at", "seal", "device_make", "device_model", "device_imei",
+                                   "device_serial", "notes") if k in e} for e in doc["exhibits"]]
     payload = {
         "report.html": rep.html, "report.pdf": rep.pdf, "findings.json": rep.findings,
         "custody.jsonl": _custody_lines(case, head["seq"], rep.redactor),

@@ -53,6 +53,42 @@ def _time(t: str) -> dict:
     return {"@type": "xsd:dateTime", "@value": t}
 
 
+def _seizure(e: dict, file_id: str) -> list[dict]:
+    """The seized device (uco-observable:Device with a DeviceFacet) and the seizure as an
+    InvestigativeAction, when intake recorded them. A seizure given as a date is a date, not a midnight:
+    it goes in the description, and startTime only when a date-time was recorded."""
+    out = []
+    device_id = None
+    if any(e.get(k) for k in ("device_make", "device_model", "device_imei", "device_serial")):
+        device_id = _id("device", e["sha256"])
+        facet = {"@id": _id("device-facet", e["sha256"]), "@type": "uco-observable:DeviceFacet"}
+        if e.get("device_make"):  # UCO: the manufacturer is an Identity, not a string
+            maker = _id("identity", e["device_make"])
+            out.append({"@id": maker, "@type": "uco-identity:Identity", "uco-core:name": e["device_make"]})
+            facet["uco-observable:manufacturer"] = _ref(maker)
+        for key, prop in (("device_model", "model"), ("device_serial", "serialNumber")):
+            if e.get(key):
+                facet[f"uco-observable:{prop}"] = e[key]
+        facets = [facet]
+        if e.get("device_imei"):
+            facets.append({"@id": _id("mobile-facet", e["sha256"]), "@type": "uco-observable:MobileDeviceFacet",
+                           "uco-observable:IMEI": e["device_imei"]})
+        out.append({"@id": device_id, "@type": "uco-observable:Device", "uco-core:name": e.get("device") or "seized device",
+                    "uco-core:hasFacet": facets})
+    if e.get("seized_at") or e.get("seal") or device_id:
+        act = {"@id": _id("seizure", e["sha256"]), "@type": "case-investigation:InvestigativeAction", "uco-core:name": "seizure",
+               "uco-core:description": f"exhibit {e['exhibit_id']} seized at {e.get('seized_at') or 'not recorded'} "
+                                       f"(as recorded) from {e.get('seized_from') or 'not recorded'}; seal "
+                                       f"{e.get('seal') or 'not recorded'}; authority: {e.get('warrant') or 'not recorded'}",
+               "uco-action:result": [_ref(device_id or file_id)]}
+        if e.get("seized_at") and "T" in e["seized_at"]:
+            act["uco-action:startTime"] = _time(e["seized_at"])
+        if device_id:
+            act["uco-action:object"] = [_ref(device_id)]
+        out.append(act)
+    return out
+
+
 def describe(doc: dict[str, Any], outputs: list[tuple[str, str, int]]) -> bytes:
     """JSON-LD for the gathered report `doc` and the bundle's own files (name, sha256, size)."""
     case = doc["case"]
@@ -73,6 +109,7 @@ def describe(doc: dict[str, Any], outputs: list[tuple[str, str, int]]) -> bytes:
                       "uco-core:description": f"seized from: {e['seized_from'] or 'not recorded'}; acquired by: "
                                               f"{e['acquired_by'] or 'not recorded'}; authority: {e['warrant'] or 'not recorded'}",
                       "uco-core:object": [_ref(node["@id"])]})
+        graph += _seizure(e, node["@id"])
     actions = []
     for ev in doc["custody"]:
         if ev["actor"] not in actors:

@@ -19,8 +19,10 @@ from .. import TOOL
 from ..amounts import format_amount
 from ..case import Case
 from ..ingest.integrity import verify_case
-from .redact import Redactor
+from ..ingest.seizure import device_text
+from ..review import SEVERITIES, issue_counts
 from ..times import time_sql
+from .redact import Redactor
 
 MONEY_KINDS = {"structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through", "bipartite",
                "stack", "money-trace"}
@@ -34,7 +36,9 @@ OUTPUT_ACTIONS = {"report-written", "bundle-written", "signing-key-created"}
 EVIDENCE_SHOWN = 12  # per finding in the report; findings.json holds them all
 FINDING_ORDER = ["structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through",
                  "money-trace", "indicator-summary", "trafficking-indicator", "broker", "community", "connected-group", "multi-exhibit",
-                 "most-contacted", "contact-timeline", "possible-same-person", "resolution-conflict"]
+                 "most-contacted", "contact-timeline"]
+# examiner to-dos, not findings: they stay in the review queue (`casegraph findings list`), out of the court report
+REVIEW_KINDS = ("possible-same-person", "resolution-conflict")
 
 
 def as_of(events: list[dict]) -> dict:
@@ -88,15 +92,15 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
     # every time as the case store holds it (a date stays a date); a date-only record sits at noon UTC of its
     # own date on the (UTC) timeline, not at the start of its local day, which is the day before in UTC
     times = (f"CASE WHEN ts_precision = 'day' THEN CAST(CAST(ts_local AS DATE) AS TIMESTAMP) + INTERVAL 12 HOUR END AS day_at, "
-             f"ts_utc, {time_sql()} AS shown")
+             f"ts_utc, {time_sql()} AS shown, CASE WHEN ts_precision = 'day' THEN NULL ELSE tz_basis END AS tz_basis")
     sql = {
         "messages": f"SELECT id, {times}, coalesce(sender_name, sender_id) || ': ' || coalesce(text, '[' || kind || ']') AS text FROM messages",
-        "ocr_text": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, text FROM ocr_text",
+        "ocr_text": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, NULL AS tz_basis, text FROM ocr_text",
         "transactions": f"""SELECT id, {times}, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name, '(not named)') || ' → '
                            || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS text,
                            amount, currency, description, status FROM transactions""",
         "calls": f"SELECT id, {times}, direction || ' call ' || coalesce(number, '') || ', ' || coalesce(CAST(duration_s AS VARCHAR), '?') || ' s' AS text FROM calls",
-        "contacts": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, 'contact card: ' || coalesce(name, '') AS text FROM contacts",
+        "contacts": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, NULL AS tz_basis, 'contact card: ' || coalesce(name, '') AS text FROM contacts",
     }
     out = {}
     for table, ids in by_table.items():
@@ -109,8 +113,89 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
                 text += f": {format_amount(r['amount'], r['currency'])}" + (f" ({r['description']})" if r["description"] else "") \
                         + (" [recorded as failed]" if r["status"] == "failed" else "")
             out[r["id"]] = {"table": table, "ts": ts.isoformat() if ts else None,  # ts: the timeline's position only
-                            "time": r["shown"] if ts or r["shown"] != "no time" else None, "text": text[:400]}
+                            "time": r["shown"] if ts or r["shown"] != "no time" else None,
+                            "zone": zone_basis(r["tz_basis"]) if ts else None, "text": text[:400]}
     return out
+
+
+def zone_basis(tz_basis: str | None) -> str | None:
+    """Where a time's zone came from, in words (store.TimeNormaliser's tz_basis)."""
+    if not tz_basis or tz_basis == "none":
+        return None
+    basis, _, dst = tz_basis.partition(";")
+    if basis == "source":
+        words = "zone as recorded by the source"
+    elif basis.startswith("case-timezone:"):
+        words = f"no zone in the source; case time zone {basis.split(':', 1)[1]} assumed"
+    elif basis == "unknown":
+        words = "zone unknown"
+    else:
+        words = basis
+    if dst.startswith("ambiguous:"):
+        words += "; the wall time occurs twice (DST fold)"
+    elif dst.startswith("nonexistent:"):
+        words += "; the wall time does not exist (DST gap)"
+    return words
+
+
+def issue_statements(counts: list[dict]) -> list[str]:
+    """The Limitations sentences on parse issues, one per severity present, computed from the records:
+    error = input kept aside, not used; warning = a decision the data did not fully support; info = a note."""
+    def per_exhibit(sev: str) -> str:
+        return ", ".join(f"{c['exhibit']} {c['file']} ({c['parser']}): {c[sev]}" for c in counts if c[sev])
+
+    total = {s: sum(c[s] for c in counts) for s in SEVERITIES}
+    out = []
+    if total["error"]:
+        out.append(f"{total['error']} input item(s) could not be parsed and were kept aside, not used: {per_exhibit('error')}.")
+    else:
+        out.append("No input was kept aside: every parser read all of its input"
+                   + (" (the parse issues recorded are warnings or notes, below)." if total["warning"] or total["info"] else "."))
+    if total["warning"]:
+        out.append(f"{total['warning']} parse warning(s): records were used, but a decision the data did not fully support "
+                   f"was made (each is listed with its locator by 'casegraph findings issues'): {per_exhibit('warning')}.")
+    if total["info"]:
+        out.append(f"{total['info']} note(s) on how a file was read (for example the date order or profile used); "
+                   f"nothing was set aside: {per_exhibit('info')}.")
+    return out
+
+
+def _review_statement(rows: list[dict]) -> str | None:
+    """One sentence for the examiner to-dos left out of the report (counted per person pair)."""
+    pairs = {k: set() for k in REVIEW_KINDS}
+    for r in rows:
+        attrs = json.loads(r["attrs"] or "{}")
+        pairs[r["kind"]].add(tuple(sorted(attrs.get("entities") or [r["id"]])))
+    same, refused = len(pairs["possible-same-person"]), len(pairs["resolution-conflict"])
+    if not same and not refused:
+        return None
+    parts = []
+    if same:
+        parts.append(f"{same} pair(s) of persons that may be the same person await the examiner's review and were not joined")
+    if refused:
+        parts.append(f"{refused} link(s) between records were refused by entity resolution and await review")
+    return "; ".join(parts) + ". They are not findings and are not listed here (see 'casegraph findings list CASE --kind " \
+        + ("possible-same-person" if same else "resolution-conflict") + "')."
+
+
+def evidence_appendix(findings: list[dict]) -> list[dict]:
+    """Each cited record once, numbered E1, E2 … in order of first citation; each finding's `refs`
+    names the numbers of the records it shows, so a record shared by several findings is printed once."""
+    number: dict[tuple, str] = {}
+    appendix = []
+    for f in findings:
+        f["refs"] = []
+        for e in f["shown"]:
+            key = (e.get("exhibit_sha256"), e.get("record") or e.get("locator"))
+            if key not in number:
+                number[key] = f"E{len(number) + 1}"
+                appendix.append({**e, "ref": number[key], "cited_by": []})
+            ref = number[key]
+            f["refs"].append(ref)
+            entry = appendix[int(ref[1:]) - 1]
+            if f["id"] not in entry["cited_by"]:
+                entry["cited_by"].append(f["id"])
+    return appendix
 
 
 def _reparse_statement(events: list[dict]) -> str:
@@ -146,15 +231,21 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     shown = [e for e in events if e["seq"] <= head["seq"]]
     verdict = verdict if verdict is not None else verify_case(case)
     exhibits = store.rows("""SELECT exhibit_id, original_name, format, size, sha256, md5, seized_from, acquired_by, warrant, notes,
-                                    strftime(added_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S UTC') AS added
+                                    strftime(added_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S UTC') AS added,
+                                    seized_at, seal, device_make, device_model, device_imei, device_serial
                              FROM exhibits ORDER BY exhibit_id, original_name, sha256""")
+    for e in exhibits:
+        e["device"] = device_text(e)
     label_of = {e["sha256"]: f"{e['exhibit_id']} {e['original_name'] or ''}".strip() for e in exhibits}
     runs = store.rows("""SELECT e.exhibit_id, e.original_name, r.parser, r.parser_version, r.status, r.records, r.issues
                          FROM parse_runs r JOIN exhibits e ON e.sha256 = r.exhibit_sha256 ORDER BY 1, 2, 3""")
-    issues = store.rows("""SELECT e.exhibit_id, e.original_name, count(*) AS n FROM parse_issues p JOIN exhibits e ON e.sha256 = p.exhibit_sha256
-                           GROUP BY ALL ORDER BY 1, 2""")
-    detectors = store.rows("SELECT detector, detector_version, count(*) AS n FROM findings GROUP BY ALL ORDER BY 1")
+    counts = issue_counts(store)
+    by_run = {(c["exhibit"], c["file"], c["parser"]): c for c in counts}
+    detectors = store.rows(f"""SELECT detector, detector_version, count(*) AS n FROM findings
+                               WHERE kind NOT IN ({', '.join(repr(k) for k in REVIEW_KINDS)}) GROUP BY ALL ORDER BY 1""")
     rows = store.rows("SELECT id, kind, title, summary, score, detector, detector_version, evidence, attrs FROM findings")
+    review = _review_statement([r for r in rows if r["kind"] in REVIEW_KINDS])
+    rows = [r for r in rows if r["kind"] not in REVIEW_KINDS]
     order = {k: i for i, k in enumerate(FINDING_ORDER)}
     rows.sort(key=lambda r: (order.get(r["kind"], len(order)), r["kind"], -(r["score"] or 0), r["title"], r["id"]))
     findings = []
@@ -170,23 +261,30 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
         f["shown"] = [{"ts": None, "time": None, "text": _decision_text(e), "locator": "", **e,
                        "exhibit": label_of.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
                        **records.get(e.get("record"), {})} for e in f["evidence"][:EVIDENCE_SHOWN]]
-    unknown_tz = store.one("SELECT count(*) FROM messages WHERE tz_basis = 'unknown'")[0]
+    appendix = evidence_appendix(findings)
+    zones = store.one("""SELECT count(*) FILTER (WHERE tz_basis = 'unknown' AND p IS DISTINCT FROM 'day'),
+                                count(*) FILTER (WHERE tz_basis LIKE 'case-timezone:%' AND p IS DISTINCT FROM 'day'),
+                                count(*) FILTER (WHERE p = 'day')
+                         FROM (SELECT tz_basis, ts_precision AS p FROM messages UNION ALL SELECT tz_basis, ts_precision FROM calls
+                               UNION ALL SELECT tz_basis, ts_precision FROM transactions)""")
     limitations = [
         "Findings state what the records show; they are produced by the methods listed and do not, on their own, "
         "establish intent, identity or guilt. The interpretation section is the examiner's opinion.",
         "Persons are joined across devices by identifiers and by name rules (entity resolution); joins below the automatic "
-        "threshold are listed as possible matches for review and were not made.",
+        "threshold were not made and await the examiner's review.",
+        "Times are shown as the source recorded them (its local time and UTC offset), with UTC beside them and where "
+        "the zone came from; a value the source gave as a date is shown as a date.",
     ]
-    if issues:
-        limitations.append("Some input could not be parsed and was kept aside, not used: "
-                           + ", ".join(f"{i['exhibit_id']} {i['original_name']}: {i['n']}" for i in issues) + " item(s).")
-    if unknown_tz:
-        limitations.append(f"{unknown_tz} message time(s) carry no time zone in the source; they are shown as recorded, "
-                           "interpreted in the case time zone.")
-    date_only = store.one("SELECT count(*) FROM transactions WHERE ts_precision = 'day'")[0]
-    if date_only:
-        limitations.append(f"{date_only} transaction(s) carry a date and no time in the source; they are shown as dates, "
-                           "and their order within a day is the statement's own row order.")
+    limitations += issue_statements(counts)
+    if zones[1]:
+        limitations.append(f"{zones[1]} record time(s) (messages, calls, transactions) carry no time zone in the source; "
+                           f"the case time zone ({case.info.timezone}) was assumed for them, and each is marked so.")
+    if zones[2]:
+        limitations.append(f"{zones[2]} record(s) carry a date and no time in the source; they are shown as dates, and "
+                           "their order within a day is not known from the time.")
+    if zones[0]:
+        limitations.append(f"{zones[0]} record time(s) carry no time zone in the source and no case time zone was set; "
+                           "they are shown as the source wrote them, marked 'zone unknown', with no UTC time.")
     dst = sum(store.one(f"SELECT count(*) FROM {t} WHERE tz_basis LIKE '%;%'")[0] for t in ("messages", "calls", "transactions"))
     if dst:
         limitations.append(f"{dst} local time(s) occur twice or not at all in the case time zone (a daylight-saving change); "
@@ -219,7 +317,11 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
                             "problems": [str(p) for p in verdict.problems], "warnings": [str(p) for p in verdict.warnings],
                             "acknowledged": [str(p) for p in verdict.acknowledged], "override": override,
                             "reparse": _reparse_statement(shown)},
-        "runs": [{**r, "records": json.loads(r["records"] or "{}")} for r in runs],
+        "runs": [{**r, "records": {k: v for k, v in json.loads(r["records"] or "{}").items() if k != "parse_issues"},
+                  "issues": {s: by_run.get((r["exhibit_id"], r["original_name"] or "", r["parser"]), {}).get(s, 0) for s in SEVERITIES}}
+                 for r in runs],
+        "review": review,
+        "appendix": appendix,
         "detectors": detectors,
         "tools": tool_versions(),
         "findings": findings,
