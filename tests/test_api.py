@@ -96,7 +96,7 @@ def test_trace_path_typologies_match_the_cli(case):
     from casegraph.graph.resolve import link_basis, transaction_links
 
     r = case.trace("0081234567")
-    assert isinstance(r, Result) and len(r.frame) == len(r.findings) > 0
+    assert isinstance(r, Result) and len(r.frame) > 0 and len(r.findings) > 0  # unnamed payees grouped into one finding
     links = transaction_links(case.store)
     _, cli = to_findings(trace(case.store, "0081234567", model="haircut", links=links,  # the CLI's defaults
                                link_basis=link_basis(case.store, links)), case.store)

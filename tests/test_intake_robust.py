@@ -98,7 +98,7 @@ def test_a_sniffer_that_raises_does_not_crash_detection(tmp_path, monkeypatch):
     from casegraph.ingest import detect
     from casegraph.parsers import load_all
 
-    victim = load_all()[0]
+    victim = next(p for p in load_all() if p.name != "unrecognised")  # a real format's sniffer
     monkeypatch.setattr(type(victim), "sniff", lambda self, probe: 1 / 0)
     f = tmp_path / "a.txt"
     f.write_text("hello\n")

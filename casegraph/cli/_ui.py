@@ -103,7 +103,7 @@ def open_case(path: str, read_only: bool = False):
     try:
         if not read_only:
             for line in recover_intakes(c):
-                console.print(f"[yellow]note:[/] {line}")
+                console.print(f"[yellow]note:[/] {esc(line)}", soft_wrap=True)
     except BaseException:
         c.close()
         raise

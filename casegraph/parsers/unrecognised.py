@@ -60,6 +60,9 @@ def examine(path: Path, name: str | None = None) -> Detection:
             score = p.sniff(probe)
         except Exception as e:  # noqa: BLE001 - one parser's failed look must not end detection
             problems.append(f"{p.name} could not examine it ({type(e).__name__}: {e})")
+            note = f"unreadable: {type(e).__name__}: {e}"[:300]  # a finding about the exhibit, kept at intake
+            if note not in flags and not (encrypted and "encrypt" in note.lower()):
+                flags.append(note)
             continue
         if score > 0:
             ranked.append((score, p))
@@ -67,8 +70,6 @@ def examine(path: Path, name: str | None = None) -> Detection:
         problems.insert(0, f"archive refused: {probe.archive_error}")
     ranked.sort(key=lambda s: -s[0])
     chosen = ranked[0][1] if ranked and ranked[0][0] >= THRESHOLD else None
-    if chosen is None and problems and not flags:  # nothing read it, and looking failed: say why at intake too
-        flags.append(f"unreadable: {problems[0]}"[:300])
     return Detection(chosen, ranked, list(dict.fromkeys(problems)), flags)
 
 

@@ -258,7 +258,7 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     records = _records(store, [e for f in findings for e in f["evidence"][:EVIDENCE_SHOWN]])
     for f in findings:
         f["evidence_total"] = len(f["evidence"])
-        f["shown"] = [{"ts": None, "time": None, "text": _decision_text(e), "locator": "", **e,
+        f["shown"] = [{"ts": None, "time": None, "zone": None, "text": _decision_text(e), "locator": "", **e,
                        "exhibit": label_of.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
                        **records.get(e.get("record"), {})} for e in f["evidence"][:EVIDENCE_SHOWN]]
     appendix = evidence_appendix(findings)
