@@ -7,8 +7,10 @@
 # To keep existing pins and only add what is new, pass --keep:  bash scripts/lock.sh --keep
 set -euo pipefail
 cd "$(dirname "$0")/.."
-uv=${UV:-$(command -v uv || echo .venv/bin/uv)}
-[ -x "$uv" ] || { python3 -m pip install -q --user uv==0.13.8 && uv=$(python3 -m site --user-base)/bin/uv; }
+# uv resolves (pip-tools would do as well, slower); it lives in the project's .venv
+[ -x .venv/bin/python ] || bash scripts/bootstrap.sh
+[ -x .venv/bin/uv ] || .venv/bin/python -m pip install -q --disable-pip-version-check uv==0.13.8
+uv=${UV:-.venv/bin/uv}
 upgrade=(--upgrade)
 [ "${1:-}" = "--keep" ] && upgrade=()
 # torch comes from the CPU wheel in /opt/wheels (PyPI's torch is the multi-GB CUDA build); the
