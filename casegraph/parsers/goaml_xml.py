@@ -36,6 +36,10 @@ def _text(el: Element | None, path: str) -> str | None:
 class GoAML(Parser):
     name = "goaml-xml"
     version = "1.0"
+    reads = ('goAML XML reports (STR, CTR, SAR): transactions, persons (NIC, passport, phones, addresses), '
+             'accounts, entities')
+    locators = '`xml:/report/transaction[3]/t_from/from_person`'
+    section = "money"
     description = "goAML XML reports (STR, CTR, SAR ...): transactions, persons, accounts, entities"
 
     def sniff(self, probe: Probe) -> float:

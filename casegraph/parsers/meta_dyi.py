@@ -46,6 +46,10 @@ def _platform(path: str) -> str:
 class MetaDYI(Parser):
     name = "meta-dyi"
     version = "1.0"
+    reads = ('Facebook Messenger and Instagram "Download your information" (JSON file or zip), mojibake '
+             'repaired')
+    locators = '`zip:…/message_1.json#json:/messages/3`'
+    fixtures = ('meta/message_1.json', 'meta/instagram-priya_s-2024-05-01.zip')
     description = "Facebook Messenger / Instagram 'Download your information' JSON (file or zip)"
 
     def sniff(self, probe: Probe) -> float:

@@ -51,6 +51,9 @@ def _value(params: dict[str, list[str]], value: str) -> str:
 class VCard(Parser):
     name = "vcard"
     version = "1.0"
+    reads = 'vCard 2.1 / 3.0 / 4.0'
+    locators = '`line:10-20`'
+    fixtures = ('vcard/contacts.vcf',)
     description = "vCard 2.1 / 3.0 / 4.0 contacts (.vcf)"
 
     def sniff(self, probe: Probe) -> float:
