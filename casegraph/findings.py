@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -83,7 +83,7 @@ def stale(store: CaseStore) -> list[dict[str, Any]]:
 
 def write_findings(store: CaseStore, findings: list[Finding], detector: str) -> str:
     """Replace `detector`'s earlier findings with these; returns the SHA-256 of what was written."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     state = case_state(store)
     derived = to_json({p: state[p] for p in depends_on(detector)})
     digest = hashlib.sha256()

@@ -37,7 +37,7 @@ def test_a_duplicate_name_is_an_error():
         class Impostor(Parser):
             name = taken
             version = "0"
-    assert REGISTRY == before
+    assert before == REGISTRY
 
 
 def test_every_parser_declares_what_it_reads():

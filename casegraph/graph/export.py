@@ -122,7 +122,7 @@ def neo4j_admin_schema(out: Path) -> dict[str, dict[str, str]]:
         props = {}
         for h in header:
             name, _, kind = h.partition(":")
-            if not name or name == "key" and kind.startswith("ID"):
+            if not name or (name == "key" and kind.startswith("ID")):
                 continue
             props[name] = kind or "string"
         if f.name.startswith("nodes_"):
