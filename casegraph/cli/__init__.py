@@ -13,6 +13,7 @@ class _Main(click.Group):
 
     def invoke(self, ctx: click.Context):
         from ..case import Case
+        from ..extras import MissingExtra
         from ..ingest.custody import CustodyBroken
         from ._ui import console, fail
 
@@ -20,6 +21,8 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except CustodyBroken as e:
+            fail(str(e))
+        except MissingExtra as e:
             fail(str(e))
         finally:
             if Case.last_head:

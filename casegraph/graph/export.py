@@ -181,9 +181,10 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph", redact: Redact 
     """Exhibits (Document), persons, accounts, wallets, identity documents, messages and payments as
     FtM entities. Every Payment has a payer and a beneficiary and every Message a sender, as the schema
     requires: the person who uses the account or phone, else a LegalEntity named as the record writes it."""
-    from followthemoney import model
-
+    from ..extras import need
     from ..reports.redact import _walk
+
+    model = need("followthemoney", "ftm", "the FollowTheMoney export").model
 
     out.parent.mkdir(parents=True, exist_ok=True)
     evidence = store.path.parent / "evidence"
