@@ -11,7 +11,8 @@ LOW = 60.0  # percent
 
 
 def main(path: str) -> None:
-    files = json.load(open(path, encoding="utf-8"))["files"]
+    with open(path, encoding="utf-8") as f:
+        files = json.load(f)["files"]
     pkgs: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     low = []
     for name, f in files.items():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-from .base import Parser, ParseError, Probe, Source
+from .base import ParseError, Parser, Probe, Source
 
 REGISTRY: list[Parser] = []
 
@@ -54,5 +54,16 @@ def load_all() -> list[Parser]:
     return REGISTRY
 
 
-__all__ = ["Parser", "ParseError", "Probe", "Source", "REGISTRY", "PARSER_MODULES", "HELPER_MODULES",
-           "DuplicateParserError", "register", "by_name", "load_all"]
+__all__ = [
+    "HELPER_MODULES",
+    "PARSER_MODULES",
+    "REGISTRY",
+    "DuplicateParserError",
+    "ParseError",
+    "Parser",
+    "Probe",
+    "Source",
+    "by_name",
+    "load_all",
+    "register",
+]

@@ -12,6 +12,7 @@ import os
 import platform
 import sys
 from collections import defaultdict
+from contextlib import suppress
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from typing import Any
@@ -49,10 +50,8 @@ def tool_versions() -> dict[str, str]:
     out = {"casegraph": TOOL.split()[-1], "python": platform.python_version()}
     owners = packages_distributions()
     for dist in sorted({d for m in list(sys.modules) for d in owners.get(m.partition(".")[0], ())}, key=str.lower):
-        try:
+        with suppress(PackageNotFoundError):
             out.setdefault(dist, version(dist))
-        except PackageNotFoundError:
-            pass
     return out
 
 
