@@ -30,6 +30,7 @@ class BitcoinEsplora(Parser):
     reads = 'Bitcoin transactions as Esplora JSON: inputs → transaction → outputs, fee visible'
     locators = '`json:/0/vin/1`'
     section = "money"
+    references = ("Blockstream/esplora API.md (the transaction format: txid, vin[].prevout, vout[], status)",)
     description = "Bitcoin transactions as Esplora JSON (inputs, outputs, block time)"
 
     def sniff(self, probe: Probe) -> float:
