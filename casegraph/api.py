@@ -424,5 +424,5 @@ def _cut(path: Path, sha: str, locator: str) -> Source:
             con.close()
         if row is None:
             return Source(sha, locator, None, f"no row {rowid} in table {table}")
-        return Source(sha, locator, json.dumps(dict(zip(names, row)), ensure_ascii=False, default=repr, indent=1).encode())
+        return Source(sha, locator, json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=repr, indent=1).encode())
     return Source(sha, locator, None, f"locators of the form {kind}: are not cut out here; open the exhibit at {locator}")

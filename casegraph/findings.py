@@ -60,7 +60,7 @@ def case_state(store: CaseStore) -> dict[str, str]:
 # the command that derives a detector's findings again
 def rerun_command(detector: str) -> str:
     if detector.startswith("trace:"):
-        _, direction, model, account = (detector.split(":", 3) + ["", "", ""])[:4]
+        _, direction, model, account = [*detector.split(":", 3), "", "", ""][:4]
         return f"casegraph trace CASE --from {account} --model {model}" + (" --backward" if direction == "backward" else "")
     return {"link-analysis": "casegraph analyze CASE", "typologies": "casegraph typologies CASE",
             "entity-resolution": "casegraph resolve CASE"}.get(
@@ -92,7 +92,7 @@ def write_findings(store: CaseStore, findings: list[Finding], detector: str) -> 
     for f in findings:
         row = [f.id, f.kind, f.title, f.summary, f.score, f.detector, f.detector_version, to_json(f.evidence), to_json(f.attrs)]
         digest.update(to_json(row).encode())
-        for c, v in zip(cols, row):
+        for c, v in zip(cols, row, strict=True):
             cols[c].append(v)
     table = pa.table({**cols, "score": pa.array(cols["score"], pa.float64()),
                       "created_at": pa.array([now] * len(findings), pa.timestamp("us", tz="UTC")),

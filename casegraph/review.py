@@ -130,4 +130,4 @@ def issues(store: CaseStore, exhibit: str | None = None, severity: str | None = 
               FROM parse_issues p LEFT JOIN exhibits e ON e.sha256 = p.exhibit_sha256
               {'WHERE ' + ' AND '.join(where) if where else ''}
               ORDER BY CASE p.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, 1, 2, p.locator LIMIT ?"""
-    return store.rows(sql, params + [limit])
+    return store.rows(sql, [*params, limit])

@@ -124,7 +124,7 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, 
 
     # connected groups
     components = sorted((c for c in nx.connected_components(g) if len(c) >= 3), key=len, reverse=True)
-    for i, comp in enumerate(components[:top]):
+    for comp in components[:top]:
         sub = g.subgraph(comp)
         members = _people_first(g, comp)
         finding("connected-group", f"component:{members[0]}", f"Connected group of {len(comp)} parties",

@@ -11,6 +11,7 @@ redactor (`--redact victims`) every name and text an export writes is pseudonymi
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -37,10 +38,8 @@ def _redacting(store: CaseStore, redact: Redact | None) -> str:
     """An SQL function name that pseudonymises text as `redact` does (identity when there is none)."""
     if redact is None:
         return ""
-    try:
+    with contextlib.suppress(Exception):  # not registered yet
         store.con.remove_function("cg_redact")
-    except Exception:  # not registered yet
-        pass
     store.con.create_function("cg_redact", lambda s: None if s is None else redact(s), ["VARCHAR"], "VARCHAR",
                               null_handling="special", side_effects=False)
     return "cg_redact"
@@ -93,7 +92,7 @@ def neo4j_admin(store: CaseStore, out: Path, database: str = "casegraph", redact
         where = (f"id IN (SELECT e.id FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst "
                  f"WHERE e.kind = {sql_literal(kind)} AND s.label = {sql_literal(sl)} AND d.label = {sql_literal(dl)})")
         attrs = [(h, sql.replace("attrs", "e.attrs")) for h, sql in _typed_columns(store, "edges", "attrs", where, fn)
-                 if h.split(":")[0] not in _REL_COLUMNS + ("ts_utc", "weight")]
+                 if h.split(":")[0] not in (*_REL_COLUMNS, "ts_utc", "weight")]
         cols = ", ".join([f'e.src AS ":START_ID({sl})"', f'e.dst AS ":END_ID({dl})"', *(f"e.{c}" for c in _REL_COLUMNS),
                           "strftime(e.ts_utc AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') AS \"ts_utc:datetime\"",
                           'e.weight AS "weight:double"', *(f'{sql} AS "{h}"' for h, sql in attrs), f'{sql_literal(kind)} AS ":TYPE"'])
