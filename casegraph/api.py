@@ -19,7 +19,7 @@ import html
 import json
 import sqlite3
 from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ class ReadOnlyCase(PermissionError):
     """A write was asked of a case opened read-only."""
 
 
-def open(path: str | Path, examiner: str | None = None) -> Case:  # noqa: A001 - the API's one verb
+def open(path: str | Path, examiner: str | None = None) -> Case:
     """Open a case directory: read-only unless an `examiner` is named, who then owns every write."""
     return Case(Path(path), examiner)
 
@@ -49,11 +49,11 @@ def _frame(table: pa.Table, arrow: bool) -> pd.DataFrame | pa.Table:
 
 def _when(value: str | date | datetime | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime.combine(value, time(), timezone.utc)
+        return datetime.combine(value, time(), UTC)
     parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -428,7 +428,7 @@ def _cut(path: Path, sha: str, locator: str, parser: str | None = None, name: st
             con.close()
         if row is None:
             return Source(sha, locator, None, f"no row {rowid} in table {table}")
-        return Source(sha, locator, json.dumps(dict(zip(names, row)), ensure_ascii=False, default=repr, indent=1).encode())
+        return Source(sha, locator, json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=repr, indent=1).encode())
     return Source(sha, locator, None, f"locators of the form {kind}: are not cut out here; open the exhibit at {locator}")
 
 

@@ -24,7 +24,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -72,7 +72,7 @@ def case_state(store: CaseStore) -> dict[str, str]:
 # the command that derives a detector's findings again
 def rerun_command(detector: str) -> str:
     if detector.startswith("trace:"):
-        _, direction, model, account = (detector.split(":", 3) + ["", "", ""])[:4]
+        _, direction, model, account = [*detector.split(":", 3), "", "", ""][:4]
         return f"casegraph trace CASE --from {account} --model {model}" + (" --backward" if direction == "backward" else "")
     return {"link-analysis": "casegraph analyze CASE", "typologies": "casegraph typologies CASE",
             "entity-resolution": "casegraph resolve CASE"}.get(
@@ -95,7 +95,7 @@ def stale(store: CaseStore) -> list[dict[str, Any]]:
 
 def write_findings(store: CaseStore, findings: list[Finding], detector: str) -> str:
     """Replace `detector`'s earlier findings with these; returns the SHA-256 of what was written."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     state = case_state(store)
     derived = to_json({p: state[p] for p in depends_on(detector)})
     digest = hashlib.sha256()
@@ -104,7 +104,7 @@ def write_findings(store: CaseStore, findings: list[Finding], detector: str) -> 
     for f in findings:
         row = [f.id, f.kind, f.title, f.summary, f.score, f.detector, f.detector_version, to_json(f.evidence), to_json(f.attrs)]
         digest.update(to_json(row).encode())
-        for c, v in zip(cols, row):
+        for c, v in zip(cols, row, strict=True):
             cols[c].append(v)
     table = pa.table({**cols, "score": pa.array(cols["score"], pa.float64()),
                       "created_at": pa.array([now] * len(findings), pa.timestamp("us", tz="UTC")),

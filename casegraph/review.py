@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from .store import CaseStore
@@ -30,7 +30,7 @@ def parse_since(value: str | None) -> datetime | None:
         except ValueError:
             raise ReviewError(f"--since {value!r}: expected an ISO date such as 2024-04-01 "
                               "or a date-time such as 2024-04-01T09:00+05:30") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class FindingRow:
 
     def brief(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "detector": self.detector, "title": self.title,
-                "records": len(self.evidence), "created_at": self.created_at.astimezone(timezone.utc).isoformat()}
+                "records": len(self.evidence), "created_at": self.created_at.astimezone(UTC).isoformat()}
 
 
 def _finding(row: dict[str, Any]) -> FindingRow:
@@ -130,4 +130,4 @@ def issues(store: CaseStore, exhibit: str | None = None, severity: str | None = 
               FROM parse_issues p LEFT JOIN exhibits e ON e.sha256 = p.exhibit_sha256
               {'WHERE ' + ' AND '.join(where) if where else ''}
               ORDER BY CASE p.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, 1, 2, p.locator LIMIT ?"""
-    return store.rows(sql, params + [limit])
+    return store.rows(sql, [*params, limit])

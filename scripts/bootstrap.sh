@@ -37,10 +37,13 @@ if sys.version_info < (3, 11):
 PY
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-stamp=".venv/.casegraph-installed-$(sha256sum pyproject.toml | cut -c1-16)"
+# The Python dependencies come from requirements.lock (every version pinned, every file's SHA-256
+# checked; `bash scripts/lock.sh` regenerates it from pyproject.toml), then casegraph itself.
+stamp=".venv/.casegraph-installed-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "bootstrap: installing casegraph and its Python dependencies into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,ai]"
+  echo "bootstrap: installing casegraph and its locked Python dependencies into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
   rm -f .venv/.casegraph-installed-* && touch "$stamp"
 fi
 

@@ -15,6 +15,7 @@ class _Main(click.Group):
 
     def invoke(self, ctx: click.Context):
         from ..case import Case
+        from ..extras import MissingExtra
         from ..ingest.custody import CustodyBroken
         from ._ui import console, fail
 
@@ -24,6 +25,8 @@ class _Main(click.Group):
         except CaseGraphError as e:
             fail(str(e), e.code)
         except CustodyBroken as e:
+            fail(str(e))
+        except MissingExtra as e:
             fail(str(e))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise

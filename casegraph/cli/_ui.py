@@ -67,7 +67,7 @@ def emit(fmt: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[A
          records: list[dict[str, Any]] | None = None) -> None:
     """Print rows as a table, JSON (`records` when given, else rows keyed by column) or CSV."""
     if fmt == "json":
-        data = records if records is not None else [dict(zip(columns, r)) for r in rows]
+        data = records if records is not None else [dict(zip(columns, r, strict=True)) for r in rows]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=lambda o: str(_plain(o))))
     elif fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")

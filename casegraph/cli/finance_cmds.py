@@ -202,12 +202,12 @@ def acquire_eth(case, rpc, addresses, from_block, to_block, exhibit_id, acquired
     import tempfile
     from pathlib import Path
 
-    from web3 import Web3
-
+    from ..extras import need
     from ..finance.ethereum import acquire
     from ..ingest.evidence import add_evidence
     from ..ingest.pipeline import parse_exhibit
 
+    Web3 = need("web3", "eth", "acquire-eth").Web3
     w3 = Web3(Web3.HTTPProvider(rpc))
     if not w3.is_connected():
         fail(f"no Ethereum node answers at {rpc}")

@@ -32,8 +32,9 @@ def _topic_address(addr: str) -> str:
 def acquire(w3, addresses: list[str], from_block: int, to_block: int, out: Path, *, note: str = "") -> dict:
     """Write everything the node says about `addresses` in [from_block, to_block] to `out` (JSON lines).
     Returns the summary line. Native transfers need a block walk; ERC-20 transfers come from logs."""
-    from web3 import Web3
+    from ..extras import need
 
+    Web3 = need("web3", "eth", "acquire-eth").Web3
     wanted = {Web3.to_checksum_address(a) for a in addresses}
     head = {"type": "acquisition", "chain_id": w3.eth.chain_id, "client": w3.client_version, "from_block": from_block,
             "to_block": to_block, "addresses": sorted(wanted), "acquired_at": datetime.now(timezone.utc).isoformat(),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timezone
+from itertools import pairwise
 
 import networkx as nx
 
@@ -82,14 +83,14 @@ def party_graph(store: CaseStore) -> nx.Graph:
     """The collapsed graph: parties as nodes (with label and name), ties as weighted edges."""
     g = nx.Graph()
     names = store.con.sql("SELECT id, label, name FROM nodes WHERE label NOT IN ('Message', 'Call', 'Transaction', 'OcrText')").to_arrow_table()
-    for node, label, name in zip(*(names.column(c).to_pylist() for c in ("id", "label", "name"))):
+    for node, label, name in zip(*(names.column(c).to_pylist() for c in ("id", "label", "name")), strict=True):
         g.add_node(node, label=label, name=name)
     with store.unordered() as con:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ties AS {_TIES}")
         ties = con.sql(_PAIRS).to_arrow_table()
         con.execute("DROP TABLE _ties")
     cols = {c: ties.column(c).to_pylist() for c in ties.column_names}
-    for a, b, kinds, n, first, last, evidence, exhibits, first_day, last_day in zip(*cols.values()):
+    for a, b, kinds, n, first, last, evidence, exhibits, first_day, last_day in zip(*cols.values(), strict=True):
         g.add_edge(a, b, weight=n, kinds=kinds, first=first, last=last, evidence=evidence, exhibits=exhibits,
                    first_day=first_day, last_day=last_day)
     g.remove_nodes_from([n for n, d in g.degree() if d == 0])
@@ -127,7 +128,7 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, 
 
     # connected groups
     components = sorted((c for c in nx.connected_components(g) if len(c) >= 3), key=len, reverse=True)
-    for i, comp in enumerate(components[:top]):
+    for comp in components[:top]:
         sub = g.subgraph(comp)
         members = _people_first(g, comp)
         finding("connected-group", f"component:{members[0]}", f"Connected group of {len(comp)} parties",
@@ -184,7 +185,7 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, 
 
     # contact timelines between parties who were in touch directly
     for a, b, d in sorted(g.edges(data=True), key=lambda e: (-e[2]["weight"], e[0], e[1]))[:top]:
-        if d["first"] is None or g.nodes[a].get("label") in ("Chat", "Exhibit") and g.nodes[b].get("label") in ("Chat", "Exhibit"):
+        if d["first"] is None or (g.nodes[a].get("label") in ("Chat", "Exhibit") and g.nodes[b].get("label") in ("Chat", "Exhibit")):
             continue
         finding("contact-timeline", f"timeline:{a}|{b}", f"Contact: {display(g, a)} — {display(g, b)}",
                 f"{d['weight']} contacts ({', '.join(d['kinds'])}) from {_when(d['first'], d['first_day'])} to "
@@ -235,5 +236,5 @@ def shortest_path(store: CaseStore, a: str, b: str, g: nx.Graph | None = None) -
     except nx.NetworkXNoPath:
         return g, []
     return g, [Hop(x, y, g.edges[x, y]["kinds"], g.edges[x, y]["weight"], g.edges[x, y]["evidence"])
-               for x, y in zip(nodes, nodes[1:])]
+               for x, y in pairwise(nodes)]
 

@@ -11,6 +11,7 @@ redactor (`--redact victims`) every name and text an export writes is pseudonymi
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -39,10 +40,8 @@ def _redacting(store: CaseStore, redact: Redact | None) -> str:
     """An SQL function name that pseudonymises text as `redact` does (identity when there is none)."""
     if redact is None:
         return ""
-    try:
+    with contextlib.suppress(Exception):  # not registered yet
         store.con.remove_function("cg_redact")
-    except Exception:  # not registered yet
-        pass
     store.con.create_function("cg_redact", lambda s: None if s is None else redact(s), ["VARCHAR"], "VARCHAR",
                               null_handling="special", side_effects=False)
     return "cg_redact"
@@ -95,7 +94,7 @@ def neo4j_admin(store: CaseStore, out: Path, database: str = "casegraph", redact
         where = (f"id IN (SELECT e.id FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst "
                  f"WHERE e.kind = {sql_literal(kind)} AND s.label = {sql_literal(sl)} AND d.label = {sql_literal(dl)})")
         attrs = [(h, sql.replace("attrs", "e.attrs")) for h, sql in _typed_columns(store, "edges", "attrs", where, fn)
-                 if h.split(":")[0] not in _REL_COLUMNS + ("ts_utc", "weight")]
+                 if h.split(":")[0] not in (*_REL_COLUMNS, "ts_utc", "weight")]
         cols = ", ".join([f'e.src AS ":START_ID({sl})"', f'e.dst AS ":END_ID({dl})"', *(f"e.{c}" for c in _REL_COLUMNS),
                           "strftime(e.ts_utc AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') AS \"ts_utc:datetime\"",
                           'e.weight AS "weight:double"', *(f'{sql} AS "{h}"' for h, sql in attrs), f'{sql_literal(kind)} AS ":TYPE"'])
@@ -124,7 +123,7 @@ def neo4j_admin_schema(out: Path) -> dict[str, dict[str, str]]:
         props = {}
         for h in header:
             name, _, kind = h.partition(":")
-            if not name or name == "key" and kind.startswith("ID"):
+            if not name or (name == "key" and kind.startswith("ID")):
                 continue
             props[name] = kind or "string"
         if f.name.startswith("nodes_"):
@@ -183,9 +182,10 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph", redact: Redact 
     """Exhibits (Document), persons, accounts, wallets, identity documents, messages and payments as
     FtM entities. Every Payment has a payer and a beneficiary and every Message a sender, as the schema
     requires: the person who uses the account or phone, else a LegalEntity named as the record writes it."""
-    from followthemoney import model
-
+    from ..extras import need
     from ..reports.redact import _walk
+
+    model = need("followthemoney", "ftm", "the FollowTheMoney export").model
 
     out.parent.mkdir(parents=True, exist_ok=True)
     evidence = store.path.parent / "evidence"

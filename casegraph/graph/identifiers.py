@@ -183,7 +183,7 @@ def tron(raw: str, region: str = REGION) -> Normal:
 def btc(raw: str, region: str = REGION) -> Normal:
     if raw.lower().startswith(("bc1", "tb1")):
         hrp = raw[:2].lower()
-        version, program = bech32.decode(hrp, raw.lower())
+        version, _program = bech32.decode(hrp, raw.lower())
         return Normal("btc", raw.lower(), version is not None, {"type": f"segwit-v{version}"} if version is not None else {})
     try:
         version = base58.b58decode_check(raw)[:1]

@@ -47,7 +47,7 @@ def refresh(store: CaseStore) -> int:
         if kind == "phone" and not n.valid and n.kind == "phone":  # a mobile-money account that is not a phone
             n = normalise("wallet-account", value)
         for col, v in zip(rows, (kind, value, n.kind, n.value, n.valid, to_json(n.detail) if n.detail else None,
-                                 node_key(n.kind, n.value))):
+                                 node_key(n.kind, n.value)), strict=True):
             rows[col].append(v)
     store.insert("identifier_keys", pa.table(rows))
     return len(new)

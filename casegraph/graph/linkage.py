@@ -41,19 +41,19 @@ def _prepare(values: list, compare: str) -> list:
 def compare(left: list, right: list, compare: str) -> np.ndarray:
     """Comparison levels for aligned value pairs: 0 missing, 1 different, then higher for closer."""
     n = len(left)
-    missing = np.array([a is None or b is None for a, b in zip(left, right)], dtype=bool)
+    missing = np.array([a is None or b is None for a, b in zip(left, right, strict=True)], dtype=bool)
     lv = np.ones(n, dtype=np.int8)
-    l = [a or "" for a in left]
-    r = [b or "" for b in right]
+    lt = [a or "" for a in left]
+    rt = [b or "" for b in right]
     if compare == "exact":
-        lv[np.array([a == b for a, b in zip(l, r)], dtype=bool)] = 2
+        lv[np.array([a == b for a, b in zip(lt, rt, strict=True)], dtype=bool)] = 2
     elif compare == "code":
-        d = cpdist(l, r, scorer=DamerauLevenshtein.distance, workers=-1)
+        d = cpdist(lt, rt, scorer=DamerauLevenshtein.distance, workers=-1)
         for i, edits in enumerate(sorted(LEVELS["code"], reverse=True)):
             lv[d <= edits] = 2 + i
         lv[d == 0] = 2 + len(LEVELS["code"])
     else:
-        s = cpdist(l, r, scorer=JaroWinkler.normalized_similarity, workers=-1)
+        s = cpdist(lt, rt, scorer=JaroWinkler.normalized_similarity, workers=-1)
         for i, floor in enumerate(sorted(LEVELS[compare])):
             lv[s >= floor] = 2 + i
     lv[missing] = 0

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..store import CaseStore, sql_literal
@@ -78,8 +78,8 @@ def flat(props: dict[str, Any] | None, types: dict[str, str] | None = None) -> d
         if v is None:
             continue
         kind = (types or {}).get(k)
-        if kind == "string" and not isinstance(v, str) or kind is None and isinstance(v, (dict, list)) and not (
-                isinstance(v, list) and all(isinstance(x, (str, int, float, bool)) for x in v)):
+        if (kind == "string" and not isinstance(v, str)) or (kind is None and isinstance(v, (dict, list)) and not (
+                isinstance(v, list) and all(isinstance(x, (str, int, float, bool)) for x in v))):
             v = json.dumps(v, ensure_ascii=False, sort_keys=True)
         elif kind == "double" and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
@@ -97,7 +97,7 @@ class Step:
 
 def plan(store: CaseStore) -> list[Step]:
     labels = [r["label"] for r in store.rows("SELECT DISTINCT label FROM nodes ORDER BY label")]
-    steps = [Step(f"constraint:{l}", constraint(l), None) for l in labels]
+    steps = [Step(f"constraint:{label}", constraint(label), None) for label in labels]
     for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label"):
         steps.append(Step(f"nodes:{r['label']}", merge_nodes(r["label"]),
                           f"SELECT id AS key, name, props FROM nodes WHERE label = {sql_literal(r['label'])} ORDER BY id", r["n"]))
@@ -135,7 +135,7 @@ def _rows(store: CaseStore, step: Step, batch: int) -> Iterator[list[dict]]:
     result = cur.execute(step.sql)
     names = [d[0] for d in result.description]
     while chunk := result.fetchmany(batch):
-        rows = [dict(zip(names, r)) for r in chunk]
+        rows = [dict(zip(names, r, strict=True)) for r in chunk]
         if step.name.startswith("nodes:"):
             yield [{"key": r["key"], "props": flat({"name": r["name"], **json.loads(r["props"] or "{}")}, types)} for r in rows]
         else:
@@ -215,4 +215,4 @@ def push(store: CaseStore, target: str, run: Runner, batch: int = BATCH,
 
 def _mark(store: CaseStore, target: str, digest: str, step: str, batch: int, rows: int) -> None:
     store.con.execute("INSERT OR REPLACE INTO neo4j_pushes VALUES (?, ?, ?, ?, ?, ?)",
-                      [target, digest, step, batch, rows, datetime.now(timezone.utc)])
+                      [target, digest, step, batch, rows, datetime.now(UTC)])

@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import combinations
 
 import pyarrow as pa
@@ -250,18 +250,18 @@ def _name_pairs(members: dict[str, Member], groups: _Groups, review: float) -> l
                 sim, x, y = best
                 out.append(Link(a, b, "name", sim.score, {"names": [x, y], "reasons": list(sim.reasons),
                                                            "records": named[a].records[:1] + named[b].records[:1]}))
-    return sorted(out, key=lambda l: (-l.score, l.a, l.b))
+    return sorted(out, key=lambda link: (-link.score, link.a, link.b))
 
 
 # -- writing ----------------------------------------------------------------------------------------
 def write(store: CaseStore, res: Resolution, roles: dict[str, set[str]] | None = None) -> dict[str, int]:
     """Replace the entities, members and links with this resolution; candidates become findings."""
     roles = roles if roles is not None else marked_roles(store)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     link_of = defaultdict(list)
     member_entity = {m: eid for eid, ms in res.entities.items() for m in ms}
-    for l in res.links:
-        link_of[member_entity[l.a]].append(l)
+    for link in res.links:
+        link_of[member_entity[link.a]].append(link)
     people = 0
     with store.transaction() as con:
         con.execute("DELETE FROM entities WHERE created_by = 'resolve'")
@@ -284,12 +284,12 @@ def write(store: CaseStore, res: Resolution, roles: dict[str, set[str]] | None =
                      "roles": entity_roles, "records": len(records)}
             ent_rows.append([eid, "person", label, to_json(attrs), "resolve", now, to_json(records[:EVIDENCE_CAP])])
             member_rows += [[eid, m] for m in ms]
-            link_rows += [[eid, l.a, l.b, l.method, l.score, to_json(l.evidence)] for l in link_of[eid]]
+            link_rows += [[eid, link.a, link.b, link.method, link.score, to_json(link.evidence)] for link in link_of[eid]]
         _insert(store, "entities", ["id", "kind", "label", "attrs", "created_by", "created_at", "evidence"], ent_rows)
         _insert(store, "entity_members", ["entity_id", "member"], member_rows)
         _insert(store, "entity_links", ["entity_id", "a", "b", "method", "score", "evidence"], link_rows)
-    findings = [_candidate_finding(l, member_entity) for l in _one_per_pair(res.candidates, member_entity)] + \
-               [_refused_finding(l, member_entity) for l in res.refused]
+    findings = [_candidate_finding(link, member_entity) for link in _one_per_pair(res.candidates, member_entity)] + \
+               [_refused_finding(link, member_entity) for link in res.refused]
     write_findings(store, findings, "entity-resolution")
     return {"people": people, "links": len(res.links), "candidates": len(res.candidates), "refused": len(res.refused)}
 
@@ -305,30 +305,30 @@ def _one_per_pair(candidates: list[Link], member_entity: dict[str, str]) -> list
     citing the records of every link between the two."""
     best: dict[tuple[str, str], Link] = {}
     records: dict[tuple[str, str], list] = defaultdict(list)
-    for l in candidates:
-        pair = tuple(sorted((member_entity[l.a], member_entity[l.b])))
+    for link in candidates:
+        pair = tuple(sorted((member_entity[link.a], member_entity[link.b])))
         if pair[0] == pair[1]:
             continue  # already one person
-        records[pair] += [r for r in l.evidence["records"] if r not in records[pair]]
-        if pair not in best or (l.score, l.a, l.b) > (best[pair].score, best[pair].a, best[pair].b):
-            best[pair] = l
-    return [dataclasses.replace(l, evidence={**l.evidence, "records": records[p]}) for p, l in sorted(best.items())]
+        records[pair] += [r for r in link.evidence["records"] if r not in records[pair]]
+        if pair not in best or (link.score, link.a, link.b) > (best[pair].score, best[pair].a, best[pair].b):
+            best[pair] = link
+    return [dataclasses.replace(link, evidence={**link.evidence, "records": records[p]}) for p, link in sorted(best.items())]
 
 
-def _candidate_finding(l: Link, member_entity: dict[str, str]) -> Finding:
-    x, y = l.evidence["names"]
-    return Finding("possible-same-person", f"{l.a}|{l.b}", f"Possibly the same person: {x} / {y}",
-                   f"Names agree at {l.score:.2f} (below the automatic threshold): {'; '.join(l.evidence['reasons'])}. "
-                   f"Review, then: casegraph entities merge CASE {member_entity[l.a]} {member_entity[l.b]}",
-                   "entity-resolution", VERSION, l.evidence["records"], l.score,
-                   {"entities": [member_entity[l.a], member_entity[l.b]], "members": [l.a, l.b]})
+def _candidate_finding(link: Link, member_entity: dict[str, str]) -> Finding:
+    x, y = link.evidence["names"]
+    return Finding("possible-same-person", f"{link.a}|{link.b}", f"Possibly the same person: {x} / {y}",
+                   f"Names agree at {link.score:.2f} (below the automatic threshold): {'; '.join(link.evidence['reasons'])}. "
+                   f"Review, then: casegraph entities merge CASE {member_entity[link.a]} {member_entity[link.b]}",
+                   "entity-resolution", VERSION, link.evidence["records"], link.score,
+                   {"entities": [member_entity[link.a], member_entity[link.b]], "members": [link.a, link.b]})
 
 
-def _refused_finding(l: Link, member_entity: dict[str, str]) -> Finding:
-    return Finding("resolution-conflict", f"{l.a}|{l.b}", "Link not made: " + l.evidence["refused"],
-                   f"{l.method} link between {l.a} and {l.b} refused: {l.evidence['refused']}.", "entity-resolution",
-                   VERSION, l.evidence.get("records", []), l.score,
-                   {"entities": [member_entity[l.a], member_entity[l.b]], "members": [l.a, l.b]})
+def _refused_finding(link: Link, member_entity: dict[str, str]) -> Finding:
+    return Finding("resolution-conflict", f"{link.a}|{link.b}", "Link not made: " + link.evidence["refused"],
+                   f"{link.method} link between {link.a} and {link.b} refused: {link.evidence['refused']}.", "entity-resolution",
+                   VERSION, link.evidence.get("records", []), link.score,
+                   {"entities": [member_entity[link.a], member_entity[link.b]], "members": [link.a, link.b]})
 
 
 # -- examiner decisions -------------------------------------------------------------------------------
@@ -369,7 +369,7 @@ def find_member(store: CaseStore, ref: str) -> list[str]:
 def decide(store: CaseStore, action: str, a: str, b: str | None, reason: str, actor: str) -> None:
     seq = store.one("SELECT coalesce(max(seq), 0) + 1 FROM er_decisions")[0]
     store.con.execute("INSERT INTO er_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                      [seq, action, a, b, reason, actor, datetime.now(timezone.utc)])
+                      [seq, action, a, b, reason, actor, datetime.now(UTC)])
 
 
 def members_of(store: CaseStore, entity_or_member: str) -> list[str]:

@@ -19,6 +19,8 @@ from .sqlite import Aligned, Db, SqliteParser, ms, seconds
 class AndroidMmsSms(SqliteParser):
     name = "android-mmssms"
     version = "1.1"  # 1.1: ciphertext bodies flagged
+    reads = 'Android `mmssms.db` (SMS in `sms`; MMS in `pdu`, `part`, `addr`)'
+    locators = '`sqlite:sms/rowid=1`, `sqlite:pdu/rowid=4`'
     description = "Android mmssms.db (sms, pdu/part/addr)"
 
     def sniff(self, probe: Probe) -> float:
@@ -79,6 +81,8 @@ class AndroidMmsSms(SqliteParser):
 class AndroidCallLog(SqliteParser):
     name = "android-calllog"
     version = "1.0"
+    reads = 'Android `calllog.db` (the `calls` table)'
+    locators = '`sqlite:calls/rowid=1`'
     description = "Android calllog.db / contacts2.db calls table"
 
     def sniff(self, probe: Probe) -> float:
@@ -111,6 +115,8 @@ _MIME = "vnd.android.cursor.item/"
 class AndroidContacts(SqliteParser):
     name = "android-contacts2"
     version = "1.0"
+    reads = 'Android `contacts2.db` (`raw_contacts`, `data`, `mimetypes`; calls if present)'
+    locators = '`sqlite:raw_contacts/rowid=1`'
     description = "Android contacts2.db (raw_contacts, data, mimetypes; calls if present)"
 
     def sniff(self, probe: Probe) -> float:

@@ -163,7 +163,13 @@ class Source:
 class Parser:
     name: ClassVar[str]
     version: ClassVar[str]
-    description: ClassVar[str] = ""
+    description: ClassVar[str] = ""  # one line, for `casegraph parsers`
+    # Declared for the README's format tables (scripts/format_table.py) and the registry's tests:
+    reads: ClassVar[str] = ""  # what the parser reads, in Markdown
+    locators: ClassVar[str] = ""  # examples of the locators it writes, in Markdown
+    section: ClassVar[str] = "comms"  # which README table: "comms" or "money"
+    references: ClassVar[tuple[str, ...]] = ()  # public descriptions or samples of the format
+    fixtures: ClassVar[tuple[str, ...]] = ()  # files under tests/fixtures/ that this parser, and no other, claims
 
     def sniff(self, probe: Probe) -> float:
         """Confidence 0..1 that this parser reads the exhibit."""

@@ -27,6 +27,10 @@ def tx_node(txid: str) -> str:
 class BitcoinEsplora(Parser):
     name = "bitcoin-esplora"
     version = "1.0"
+    reads = 'Bitcoin transactions as Esplora JSON: inputs → transaction → outputs, fee visible'
+    locators = '`json:/0/vin/1`'
+    section = "money"
+    references = ("Blockstream/esplora API.md (the transaction format: txid, vin[].prevout, vout[], status)",)
     description = "Bitcoin transactions as Esplora JSON (inputs, outputs, block time)"
 
     def sniff(self, probe: Probe) -> float:

@@ -102,6 +102,10 @@ def _address(el: Element) -> str | None:
 class GoAML(Parser):
     name = "goaml-xml"
     version = "2.0"
+    reads = ('goAML XML reports (STR, CTR, SAR): transactions, persons (NIC, passport, phones, addresses), '
+             'accounts, entities')
+    locators = '`xml:/report/transaction[3]/t_from/from_person`'
+    section = "money"
     description = "goAML XML reports (STR, CTR, SAR, AIF ...): transactions, persons, accounts, companies, directors"
 
     def __init__(self, timezone: str | None = None, schema: str | None = None):

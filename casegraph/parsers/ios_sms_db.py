@@ -39,6 +39,8 @@ def attributed_text(blob: bytes | None) -> str | None:
 class IOSSmsDb(SqliteParser):
     name = "ios-sms-db"
     version = "1.1"  # 1.1: ciphertext bodies flagged
+    reads = 'iOS `sms.db` (SMS and iMessage, `attributedBody`)'
+    locators = '`sqlite:message/rowid=3`'
     description = "iOS Messages sms.db (SMS, iMessage)"
 
     def sniff(self, probe: Probe) -> float:

@@ -71,6 +71,10 @@ def platform_of(names: list[str], text: str) -> tuple[str, str]:
 class MetaDYI(Parser):
     name = "meta-dyi"
     version = "1.0"
+    reads = ('Facebook Messenger and Instagram "Download your information" (JSON file or zip), mojibake '
+             'repaired')
+    locators = '`zip:…/message_1.json#json:/messages/3`'
+    fixtures = ('meta/message_1.json', 'meta/instagram-priya_s-2024-05-01.zip')
     description = "Facebook Messenger / Instagram 'Download your information' JSON (file or zip)"
 
     def __init__(self, platform: str | None = None):

@@ -36,6 +36,13 @@ __all__ = ["TransactionTable", "Profile", "builtin_profiles"]
 class TransactionTable(Parser):
     name = "transaction-table"
     version = "1.1"  # 1.1: dates without a time kept as dates, row order (seq), status, ragged rows
+    reads = ('bank and mobile-money statements and transaction listings (CSV, XLSX), Etherscan (normal, '
+             'ERC-20, internal) and Tronscan exports, by column profiles in `casegraph/parsers/profiles/` '
+             '(BOC, Commercial Bank, eZ Cash, bank ledger, Etherscan, Tronscan); amounts exact; a table no '
+             'profile knows gets an error listing its headers; `--option profile=PATH` for a new bank, '
+             "`--option account=NUMBER` for the statement's own account")
+    locators = '`row:12`, `xlsx:Statement!row=5`'
+    section = "money"
     description = "Bank and mobile-money statements, Etherscan and Tronscan exports (CSV, XLSX) by column profiles"
 
     def __init__(self, profile: str | None = None, account: str | None = None):

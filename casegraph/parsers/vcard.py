@@ -53,6 +53,10 @@ def _value(params: dict[str, list[str]], value: str) -> str:
 class VCard(Parser):
     name = "vcard"
     version = "1.0"
+    reads = 'vCard 2.1 / 3.0 / 4.0'
+    references = ("RFC 2426 (vCard 3.0)", "RFC 6350 (vCard 4.0)", "IMC vCard 2.1 specification")
+    locators = '`line:10-20`'
+    fixtures = ('vcard/contacts.vcf',)
     description = "vCard 2.1 / 3.0 / 4.0 contacts (.vcf)"
 
     def sniff(self, probe: Probe) -> float:

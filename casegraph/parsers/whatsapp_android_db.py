@@ -43,6 +43,10 @@ class _WhatsAppDb(SqliteParser):
 class WhatsAppMsgstore(_WhatsAppDb):
     name = "whatsapp-msgstore"
     version = "1.1"  # 1.1: location rows
+    reads = ('Android `msgstore.db` (new and legacy schemas, LID→phone mapping, calls, location rows: '
+             "`message_location` and legacy `latitude`/`longitude`, a live location's last point) and `wa.db` "
+             '(names)')
+    locators = '`sqlite:message/rowid=991`, `sqlite:message/rowid=3#final`'
     description = "WhatsApp Android msgstore.db (new and legacy schemas)"
 
     def sniff(self, probe: Probe) -> float:
@@ -181,6 +185,8 @@ class WhatsAppMsgstore(_WhatsAppDb):
 class WhatsAppContactsDb(_WhatsAppDb):
     name = "whatsapp-wa-db"
     version = "1.0"
+    reads = 'Android WhatsApp `wa.db` (contact names and numbers)'
+    locators = '`sqlite:wa_contacts/rowid=1`'
     description = "WhatsApp Android wa.db (wa_contacts: names for JIDs)"
 
     def sniff(self, probe: Probe) -> float:

@@ -36,6 +36,9 @@ def _jid(value: str | None) -> str | None:
 class WhatsAppCallHistory(_WhatsAppDb):
     name = "whatsapp-ios-callhistory"
     version = "1.0"
+    reads = ('iOS WhatsApp `CallHistory.sqlite` (`ZWACDCALLEVENT`, participants, direction from '
+             '`ZWAAGGREGATECALLEVENT`, outcome ended/missed/rejected)')
+    locators = '`sqlite:ZWACDCALLEVENT/rowid=1`'
     description = "WhatsApp iOS CallHistory.sqlite (calls and their participants)"
 
     def sniff(self, probe: Probe) -> float:
@@ -94,6 +97,8 @@ class WhatsAppCallHistory(_WhatsAppDb):
 class WhatsAppContactsV2(_WhatsAppDb):
     name = "whatsapp-ios-contacts"
     version = "1.0"
+    reads = 'iOS WhatsApp `ContactsV2.sqlite` (`ZWAADDRESSBOOKCONTACT`: names, numbers, JIDs, LIDs)'
+    locators = '`sqlite:ZWAADDRESSBOOKCONTACT/rowid=1`'
     description = "WhatsApp iOS ContactsV2.sqlite (ZWAADDRESSBOOKCONTACT: names, numbers, JIDs, LIDs)"
 
     COLUMNS = ("ZFULLNAME", "ZGIVENNAME", "ZLASTNAME", "ZBUSINESSNAME", "ZPHONENUMBER", "ZPHONENUMBERLABEL", "ZWHATSAPPID",

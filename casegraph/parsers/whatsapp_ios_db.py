@@ -21,6 +21,8 @@ TYPES = {0: "text", 1: "media", 2: "media", 3: "media", 4: "media", 5: "text", 6
 class WhatsAppChatStorage(_WhatsAppDb):
     name = "whatsapp-ios-chatstorage"
     version = "1.1"  # 1.1: location messages
+    reads = 'iOS `ChatStorage.sqlite` (location messages: `ZWAMEDIAITEM` `ZLATITUDE`/`ZLONGITUDE`)'
+    locators = '`sqlite:ZWAMESSAGE/rowid=5`'
     description = "WhatsApp iOS ChatStorage.sqlite"
 
     def sniff(self, probe: Probe) -> float:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 from collections import defaultdict
+from contextlib import suppress
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from typing import Any
 
 from .. import TOOL
@@ -57,13 +59,13 @@ def report_time(event: dict) -> datetime:
 
 
 def tool_versions() -> dict[str, str]:
+    """casegraph, Python, and the version of every installed distribution this process has imported
+    (as pinned by requirements.lock), so the methods state the software that actually ran."""
     out = {"casegraph": TOOL.split()[-1], "python": platform.python_version()}
-    for pkg in ("duckdb", "pyarrow", "networkx", "phonenumbers", "rapidfuzz", "web3", "pytesseract", "weasyprint", "pyHanko",
-                "cryptography", "bagit", "transformers", "torch"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
+    owners = packages_distributions()
+    for dist in sorted({d for m in list(sys.modules) for d in owners.get(m.partition(".")[0], ())}, key=str.lower):
+        with suppress(PackageNotFoundError):
+            out.setdefault(dist, version(dist))
     return out
 
 
