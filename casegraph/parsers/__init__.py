@@ -16,9 +16,10 @@ PARSER_MODULES = (
     "whatsapp", "whatsapp_android_db", "whatsapp_ios_db", "whatsapp_ios_calls", "signal_desktop", "signal_export",
     "telegram_json", "meta_dyi", "sms_backup_xml", "android_db", "ios_sms_db", "vcard", "image_ocr", "ufdr",
     "transaction_table", "goaml_xml", "bitcoin_esplora", "eth_acquisition",
+    "unrecognised",  # the run of an exhibit no parser reads (its reason as a parse issue)
 )
 HELPER_MODULES = (
-    "base", "sqlite", "jsonstream", "mentions", "prefetch", "locations", "exif_gps", "ciphertext",
+    "base", "sqlite", "jsonstream", "mentions", "prefetch", "locations", "exif_gps", "ciphertext", "rate_table", "tables",
     "whatsapp_export",  # the old import path of the whatsapp package
 )
 

@@ -25,8 +25,7 @@ WEI = Decimal(10) ** 18
 class EthAcquisition(Parser):
     name = "eth-acquisition"
     version = "1.1"  # 1.1: Transaction.status from the receipt
-    reads = ('what `casegraph acquire-eth` read from an Ethereum node (native transfers, ERC-20 logs with '
-             'decimals and symbol)')
+    reads = 'what `casegraph acquire-eth` read from an Ethereum node (native transfers, ERC-20 logs with decimals and symbol)'
     locators = '`line:7`'
     section = "money"
     description = "Ethereum acquisition file (native transfers and ERC-20 logs read through web3)"

@@ -102,8 +102,7 @@ def _address(el: Element) -> str | None:
 class GoAML(Parser):
     name = "goaml-xml"
     version = "2.0"
-    reads = ('goAML XML reports (STR, CTR, SAR): transactions, persons (NIC, passport, phones, addresses), '
-             'accounts, entities')
+    reads = "goAML XML reports, schema 5.0.x (STR, CTR, SAR, AIF, DPMSR, ECDD …): every party form (`t_from`/`t_to`, `*_my_client`, account, person or entity), `t_conductor`, multi-party transactions (`involved_parties`), activity reports (`report_parties`); company account holders, directors, signatories, related persons (NIC, passport, national id, phones, emails, registration and tax numbers); a transaction without a date is a warning, a report that yields nothing an error; `--option timezone=ZONE` for a report from another country's FIU (a stated offset wins; the basis is recorded); `--option schema=XSD` validates and reports each deviation by line"
     locators = '`xml:/report/transaction[3]/t_from/from_person`'
     section = "money"
     description = "goAML XML reports (STR, CTR, SAR, AIF ...): transactions, persons, accounts, companies, directors"

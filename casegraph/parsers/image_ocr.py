@@ -35,8 +35,7 @@ def _available(wanted: str) -> tuple[str, list[str]]:
 class ImageOCR(Parser):
     name = "image-ocr"
     version = "1.1"  # 1.1: EXIF GPS
-    reads = ('PNG, JPEG, TIFF (multi-page), GIF, BMP, WebP: tesseract OCR in English, Sinhala and Tamil; EXIF '
-             'GPS as a location (device, UTC GPS time)')
+    reads = 'PNG, JPEG, TIFF (multi-page), GIF, BMP, WebP: tesseract OCR in English, Sinhala and Tamil; EXIF GPS as a location (device, UTC GPS time)'
     locators = '`ocr:page1/block5`, `exif:gps`'
     description = "Images (PNG, JPEG, TIFF, GIF, BMP, WebP): OCR text in English, Sinhala and Tamil"
 

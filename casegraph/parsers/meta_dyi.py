@@ -71,8 +71,7 @@ def platform_of(names: list[str], text: str) -> tuple[str, str]:
 class MetaDYI(Parser):
     name = "meta-dyi"
     version = "1.0"
-    reads = ('Facebook Messenger and Instagram "Download your information" (JSON file or zip), mojibake '
-             'repaired')
+    reads = 'Facebook Messenger and Instagram "Download your information" (JSON file or zip), mojibake repaired; Instagram or Messenger decided from paths and links (`your_instagram_activity/`, `instagram.com`, ...), else `meta` with a warning or `--option platform=instagram`'
     locators = '`zip:…/message_1.json#json:/messages/3`'
     fixtures = ('meta/message_1.json', 'meta/instagram-priya_s-2024-05-01.zip')
     description = "Facebook Messenger / Instagram 'Download your information' JSON (file or zip)"

@@ -93,10 +93,7 @@ def key_from_config(raw: bytes) -> str:
 class SignalDesktop(SqliteParser):
     name = "signal-desktop"
     version = "1.0"
-    reads = ('Signal Desktop `sql/db.sqlite` (SQLCipher 4): a zip of the Signal folder (key from its '
-             '`config.json`) or the database with `--option key=HEX`; a `config.json` holding only '
-             '`encryptedKey` (OS keychain) is reported as needing the key; conversations, messages, calls '
-             '(`callsHistory`)')
+    reads = 'Signal Desktop `sql/db.sqlite` (SQLCipher 4): a zip of the Signal folder (key from its `config.json`) or the database with `--option key=HEX`; a `config.json` holding only `encryptedKey` (OS keychain) is reported as needing the key; conversations, messages, calls (`callsHistory`)'
     locators = '`zip:Signal/sql/db.sqlite#sqlite:messages/rowid=1`'
     description = "Signal Desktop db.sqlite (SQLCipher; key from config.json or --option key=HEX)"
 

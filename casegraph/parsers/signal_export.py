@@ -76,9 +76,7 @@ def _short_like(text: str) -> bool:
 class SignalExport(Parser):
     name = "signal-export"
     version = "1.0"
-    reads = ('Signal export tools: signal-export (sigexport) folders (`chat.md`, `data.json`; a zip of them), '
-             'sigtop `text`, `text-short` and `json`, signalbackup-tools `--exporttxt`; never taken for '
-             'WhatsApp')
+    reads = 'Signal export tools: signal-export (sigexport) folders (`chat.md`, `data.json`; a zip of them), sigtop `text`, `text-short` and `json`, signalbackup-tools `--exporttxt`; never taken for WhatsApp'
     locators = '`line:5-9`, `zip:export/Name/data.json#line:3`'
     description = "Signal export tools: signal-export (sigexport) chat.md / data.json folders, sigtop text / text-short / json, signalbackup-tools text"
 

@@ -93,9 +93,7 @@ def _name(a: dict) -> str | None:
 class SMSBackupXML(Parser):
     name = "sms-backup-xml"
     version = "1.1"  # 1.1: ciphertext bodies flagged
-    reads = ('SMS Backup & Restore XML (sms, mms, calls); bodies that are clearly ciphertext (app-encrypted '
-             'base64, PGP/OTR armour) are kind `encrypted`, the body in `extra.ciphertext`, with a warning '
-             '(also in `android-mmssms` and `ios-sms-db`)')
+    reads = 'SMS Backup & Restore XML (sms, mms, calls); bodies that are clearly ciphertext (app-encrypted base64, PGP/OTR armour) are kind `encrypted`, the body in `extra.ciphertext`, with a warning (also in `android-mmssms` and `ios-sms-db`)'
     locators = '`xml:/smses/sms[3]`'
     fixtures = ('sms/sms-20240420.xml', 'sms/calls-20240420.xml')
     description = "SMS Backup & Restore XML (sms, mms, calls)"

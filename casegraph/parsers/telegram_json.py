@@ -59,8 +59,7 @@ def when(obj: dict, key: str = "date") -> datetime | None:
 class TelegramJSON(Parser):
     name = "telegram-json"
     version = "1.1"  # 1.1: phone_call → calls, locations
-    reads = ('Telegram Desktop `result.json` (full or single chat); `phone_call` service messages as calls; '
-             '`location`, venue and live-location messages as locations')
+    reads = 'Telegram Desktop `result.json` (full or single chat); `phone_call` service messages as calls; `location`, venue and live-location messages as locations'
     locators = '`json:/chats/list/0/messages/17`'
     fixtures = ('telegram/result.json', 'telegram/single_chat.json')
     description = "Telegram Desktop JSON export (result.json, full or single chat)"

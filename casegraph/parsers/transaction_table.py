@@ -36,11 +36,7 @@ __all__ = ["TransactionTable", "Profile", "builtin_profiles"]
 class TransactionTable(Parser):
     name = "transaction-table"
     version = "1.1"  # 1.1: dates without a time kept as dates, row order (seq), status, ragged rows
-    reads = ('bank and mobile-money statements and transaction listings (CSV, XLSX), Etherscan (normal, '
-             'ERC-20, internal) and Tronscan exports, by column profiles in `casegraph/parsers/profiles/` '
-             '(BOC, Commercial Bank, eZ Cash, bank ledger, Etherscan, Tronscan); amounts exact; a table no '
-             'profile knows gets an error listing its headers; `--option profile=PATH` for a new bank, '
-             "`--option account=NUMBER` for the statement's own account")
+    reads = "bank and mobile-money statements and transaction listings (CSV, XLSX), Etherscan (normal, ERC-20, internal) and Tronscan exports, by column profiles in `casegraph/parsers/profiles/` (BOC, Commercial Bank, eZ Cash, bank ledger, Etherscan, Tronscan); amounts exact; a table no profile knows gets an error listing its headers; `--option profile=PATH` for a new bank, `--option account=NUMBER` for the statement's own account; header names matched ignoring case and punctuation (`Amount/TokenID`); ragged rows (a trailing empty cell, a header ending in a comma) fitted, every row a record or an issue; dates without a time kept as dates, in the statement's row order; failed or reverted chain transfers kept with `status` failed; XLSX read from the evidence store with decompression bounded"
     locators = '`row:12`, `xlsx:Statement!row=5`'
     section = "money"
     description = "Bank and mobile-money statements, Etherscan and Tronscan exports (CSV, XLSX) by column profiles"

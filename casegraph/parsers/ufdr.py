@@ -77,8 +77,7 @@ def _party(p: dict | None) -> tuple[str | None, str | None]:
 class UFDR(Parser):
     name = "cellebrite-ufdr"
     version = "1.1"  # 1.1: Location models, formattedTimestamp offsets
-    reads = ('Cellebrite UFDR (`report.xml` in the zip): chats, messages, contacts, calls, SMS, user accounts,'
-             ' locations, with deleted state')
+    reads = 'Cellebrite UFDR (`report.xml` in the zip): chats, messages, contacts, calls, SMS, user accounts, locations, with deleted state'
     locators = '`zip:report.xml#xml:/project/decodedData/modelType[Chat]/model[1]/…`'
     description = "Cellebrite UFDR report (report.xml in the zip): chats, messages, contacts, calls, SMS, user accounts"
 

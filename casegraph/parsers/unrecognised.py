@@ -110,6 +110,10 @@ class Unrecognised(Parser):
     name = UNRECOGNISED
     version = "1.0"
     description = "exhibits no parser recognises: records the reason as a parse issue"
+    reads = ("any exhibit no parser recognises: a parse run whose one record is an error parse issue giving the reason "
+             "(an archive refused and why: path traversal, a link member, a bomb, encryption; a parser's failed look; "
+             "the closest score), so the exhibit is never silently left out")
+    locators = "`exhibit`"
 
     def sniff(self, probe: Probe) -> float:
         return 0.0

@@ -36,8 +36,7 @@ def _jid(value: str | None) -> str | None:
 class WhatsAppCallHistory(_WhatsAppDb):
     name = "whatsapp-ios-callhistory"
     version = "1.0"
-    reads = ('iOS WhatsApp `CallHistory.sqlite` (`ZWACDCALLEVENT`, participants, direction from '
-             '`ZWAAGGREGATECALLEVENT`, outcome ended/missed/rejected)')
+    reads = 'iOS WhatsApp `CallHistory.sqlite` (`ZWACDCALLEVENT`, participants, direction from `ZWAAGGREGATECALLEVENT`, outcome ended/missed/rejected)'
     locators = '`sqlite:ZWACDCALLEVENT/rowid=1`'
     description = "WhatsApp iOS CallHistory.sqlite (calls and their participants)"
 

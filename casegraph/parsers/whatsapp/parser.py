@@ -34,13 +34,7 @@ _SECONDS = re.compile(r"^\[[^\]]*\d[:.]\d{2}[:.]\d{2}")
 class WhatsAppExport(Parser):
     name = "whatsapp-export"
     version = "3.0"
-    reads = ('WhatsApp "Export chat" `.txt` and `.zip` (Android and iOS; UTF-8/UTF-16, any line end; 12/24 h; '
-             'day-, month- and year-first dates, two-digit years first or last, the year in the middle, with '
-             '`/` `.` `-`; `[..]` iOS form; U+200E/U+202F/no-break-space marks; "a. m./p. m.", "à", "klo", '
-             'Sinhala and Tamil day-half markers; multi-line, system, media, edited and deleted lines, their '
-             "markers in the phone's language from `parsers/data/whatsapp_markers.toml`; media linked by "
-             'SHA-256 inside the zip; shared locations (`location: https://maps.google.com/?q=…` in any '
-             "language) and the GPS tags of the zip's photos become locations)")
+    reads = 'WhatsApp "Export chat" `.txt` and `.zip` (Android and iOS; UTF-8/UTF-16, any line end; 12/24 h; day-, month- and year-first dates, two-digit years first or last, the year in the middle, with `/` `.` `-`; `[..]` iOS form; U+200E/U+202F/no-break-space marks; "a. m./p. m.", "à", "klo", Sinhala and Tamil day-half markers; multi-line, system, media, edited and deleted lines, their markers in the phone\'s language from `parsers/data/whatsapp_markers.toml`; media linked by SHA-256 inside the zip; shared locations (`location: https://maps.google.com/?q=…` in any language) and the GPS tags of the zip\'s photos become locations)'
     locators = '`line:12`, `line:12-14`, `zip:_chat.txt#line:3`, `line:4#chars:10-55`, `zip:IMG.jpg#exif:gps`'
     fixtures = ('whatsapp/android_dmy_24h.txt', 'whatsapp/ios_chat.txt')
     description = 'WhatsApp "Export chat" .txt (Android, iOS) and .zip with media'
