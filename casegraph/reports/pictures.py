@@ -181,8 +181,14 @@ def _layout(h: nx.Graph, net: Net) -> None:
     pos = nx.spring_layout(h, seed=7, k=1.8 / max(1, len(h)) ** 0.5, iterations=200) if len(h) > 1 else {n: (0.0, 0.0) for n in h}
     for n in net.nodes:
         n["w"] = text_width(n["name"])
-    scale = (260 + 28 * len(h) ** 0.5, 170 + 20 * len(h) ** 0.5)
-    for attempt in range(8):
+    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    if max(ys) - min(ys) > max(xs) - min(xs):  # the page is wider than tall: lay the long axis across
+        pos = {n: (y, x) for n, (x, y) in pos.items()}
+    # stretch to a page-shaped box (about 3:2); spreading further below only where labels need room
+    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    box_w = 420 + 30 * len(h) ** 0.5
+    scale = (box_w / ((max(xs) - min(xs)) or 1), box_w * 0.62 / ((max(ys) - min(ys)) or 1))
+    for attempt in range(16):
         for n in net.nodes:
             n["x"], n["y"] = pos[n["id"]][0] * scale[0], pos[n["id"]][1] * scale[1]
         for _ in range(400):  # push overlapping boxes apart, along the axis that needs the smaller move
@@ -211,8 +217,11 @@ def _layout(h: nx.Graph, net: Net) -> None:
                 continue
             x1, y1, x2, y2 = _edge_points(net, e)
             w, hh = text_width(e["label"], EDGE_FONT_PX), EDGE_FONT_PX * 0.75
-            for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78):
-                cx, cy = x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
+            length = ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 or 1.0
+            nx_, ny_ = -(y2 - y1) / length, (x2 - x1) / length  # beside the line, above or below it
+            for t, off in ((t, off) for off in (0, -(hh + 10), hh + 10, -(hh + 18), hh + 18)
+                           for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78)):
+                cx, cy = x1 + (x2 - x1) * t + nx_ * off, y1 + (y2 - y1) * t + ny_ * off
                 box = (cx - w / 2, cy - hh, cx + w / 2, cy + hh)
                 if not any(_overlap(box, b) for b in boxes):
                     e["box"] = box
@@ -222,7 +231,7 @@ def _layout(h: nx.Graph, net: Net) -> None:
                 ok = False
         if ok:
             break
-        scale = (scale[0] * 1.3, scale[1] * 1.3)  # labels keep their size, so spreading the parties makes room
+        scale = (scale[0] * 1.12, scale[1] * 1.12)  # labels keep their size, so spreading the parties makes room
     pad = 14
     x0 = min(b[0] for b in boxes) - pad
     y0 = min(b[1] for b in boxes) - pad
@@ -241,7 +250,7 @@ def network_svg(net: Net) -> str:
     as triangles, not markers, so every renderer draws them the same."""
     if not net.nodes:
         return ""
-    out = [f'<svg class="network" viewBox="0 0 {net.width:g} {net.height:g}" xmlns="http://www.w3.org/2000/svg" role="img" '
+    out = [f'<svg class="network" width="{net.width:g}" height="{net.height:g}" viewBox="0 0 {net.width:g} {net.height:g}" xmlns="http://www.w3.org/2000/svg" role="img" '
            f'aria-label="Network of parties: {len(net.nodes)} parties, {len(net.edges)} directed ties">']
     for e in net.edges:
         x1, y1, x2, y2 = _edge_points(net, e)
@@ -257,11 +266,12 @@ def network_svg(net: Net) -> str:
     for n in net.nodes:
         out.append(f'<g class="node" data-id="{escape(n["id"])}" data-kind="{n["kind"]}"><title>{escape(n["tip"])}</title>'
                    f'<circle cx="{n["x"]:.1f}" cy="{n["y"]:.1f}" r="{n["r"]}" fill="{n["colour"]}"/>'
-                   f'<text class="label" x="{n["x"] + n["r"] + 3:.1f}" y="{n["y"] + FONT_PX * 0.35:.1f}">{escape(n["name"])}</text></g>')
+                   f'<text class="label" font-size="{FONT_PX}" x="{n["x"] + n["r"] + 3:.1f}" y="{n["y"] + FONT_PX * 0.35:.1f}">{escape(n["name"])}</text></g>')
     for e in net.edges:
         if e["box"]:
             x0, y0, x1, y1 = e["box"]
-            out.append(f'<text class="label money" x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2 + EDGE_FONT_PX * 0.35:.1f}" '
+            out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="#fff" fill-opacity="0.85"/>')
+            out.append(f'<text class="label money" font-size="{EDGE_FONT_PX}" x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2 + EDGE_FONT_PX * 0.35:.1f}" '
                        f'text-anchor="middle">{escape(e["label"])}</text>')
     out.append("</svg>")
     return "\n".join(out)

@@ -20,12 +20,12 @@
       boxSelectionEnabled: false, autoungrabify: true,
       style: [
         { selector: "node", style: { "background-color": "data(colour)", width: "data(size)", height: "data(size)", label: "data(name)",
-          "font-size": 9, "text-halign": "right", "text-valign": "center", "text-margin-x": 3, color: "#111",
+          "font-size": 9, "text-outline-color": "#fff", "text-outline-width": 1.5, "text-halign": "right", "text-valign": "center", "text-margin-x": 3, color: "#111",
           "font-family": "Noto Sans, Noto Sans Sinhala Embedded, Noto Sans Tamil Embedded, DejaVu Sans, sans-serif" } },
         { selector: "edge", style: { width: "data(width)", "line-color": "data(colour)", "target-arrow-color": "data(colour)",
           "target-arrow-shape": "triangle", "arrow-scale": 0.9, "curve-style": "bezier", "control-point-step-size": 8,
           label: "data(label)", "font-size": 8, "text-margin-x": "data(mx)", "text-margin-y": "data(my)", color: "#6e2c00",
-          "text-background-color": "#fff", "text-background-opacity": 0.85, "text-background-padding": 1 } },
+          "text-outline-color": "#fff", "text-outline-width": 1.5, "text-background-color": "#fff", "text-background-opacity": 0.85, "text-background-padding": 1 } },
         { selector: "edge[!mx]", style: { "text-margin-x": 0, "text-margin-y": 0 } },
         { selector: ".faded", style: { opacity: 0.12 } },
         { selector: "node.hot", style: { "border-width": 3, "border-color": "#f1c40f" } }
@@ -81,7 +81,7 @@
     var x = d3.scaleUtc().domain([t0, t1]).range([L.left, W - L.right]);
     var svg = d3.select(tbox.querySelector(".tl")).append("svg").attr("class", "timeline live").attr("viewBox", "0 0 " + W + " " + H)
       .attr("role", "img").attr("aria-label", "Timeline, interactive");
-    svg.append("clipPath").attr("id", "tl-clip").append("rect").attr("x", L.left - 6).attr("y", 0).attr("width", W - L.left - L.right + 12).attr("height", H);
+    svg.append("clipPath").attr("id", "tl-clip").append("rect").attr("x", L.left - 6).attr("y", -H).attr("width", W - L.left - L.right + 12).attr("height", 2 * H);  // lane-local units
     var off = {};
     var lanes = svg.selectAll("g.lane").data(tl.lanes).join("g").attr("class", "lane").attr("data-lane", function (l) { return l.key; })
       .attr("transform", function (l, i) { return "translate(0," + (L.top + L.lane * i + L.lane / 2) + ")"; });
