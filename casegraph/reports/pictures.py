@@ -67,6 +67,7 @@ class Net:
     height: float = 0
     shown: int = 0
     total: int = 0
+    unplaced: int = 0  # money labels with no free place: their amounts are in the tooltips only
 
 
 def _norm(s) -> str:
@@ -154,7 +155,7 @@ def network(store: CaseStore, focus: set[str], redact) -> Net:
     return net
 
 
-def _overlap(p, q, gap=3.0) -> bool:
+def _overlap(p, q, gap: float = 3.0) -> bool:
     return p[0] < q[2] + gap and q[0] < p[2] + gap and p[1] < q[3] + gap and q[1] < p[3] + gap
 
 
@@ -174,10 +175,47 @@ def _edge_points(net: Net, e) -> tuple:
     return (a["x"] + ux * a["r"] + ox, a["y"] + uy * a["r"] + oy, b["x"] - ux * (b["r"] + 1) + ox, b["y"] - uy * (b["r"] + 1) + oy)
 
 
+def _push(c, half, movable, gap: float = 3.5, rounds: int = 600, damp: float = 0.6):
+    """Move overlapping rectangles (centres c, half sizes) apart, each pair along the axis that
+    needs the smaller move, until none overlap; fixed ones stay. Vectorised; deterministic."""
+    import numpy as np
+
+    n = len(c)
+    if n < 2:
+        return c, True
+    iu = np.triu_indices(n, 1)
+    order = np.arange(n)
+    for _ in range(rounds):
+        d = c[:, None, :] - c[None, :, :]
+        over = half[:, None, :] + half[None, :, :] + gap - np.abs(d)
+        hit = (over[..., 0] > 0) & (over[..., 1] > 0)
+        i, j = iu[0][hit[iu]], iu[1][hit[iu]]
+        if not len(i):
+            return c, True
+        ox, oy = over[i, j, 0], over[i, j, 1]
+        axis = (oy > ox).astype(int)  # 0: move in x, 1: move in y
+        amount = np.where(axis == 0, ox, oy) + 0.01
+        sign = np.sign(d[i, j, axis])
+        sign = np.where(sign == 0, np.where(order[i] < order[j], -1.0, 1.0), sign)
+        mi, mj = movable[i], movable[j]
+        share_i = np.where(mi & mj, 0.5, np.where(mi, 1.0, 0.0))
+        share_j = np.where(mi & mj, 0.5, np.where(mj, 1.0, 0.0))
+        step = np.zeros_like(c)
+        np.add.at(step, (i, axis), sign * amount * share_i)
+        np.add.at(step, (j, axis), -sign * amount * share_j)
+        c = c + step * damp  # a damped step: several overlaps on one box do not overshoot
+    d = c[:, None, :] - c[None, :, :]
+    over = half[:, None, :] + half[None, :, :] + gap - np.abs(d)
+    return c, not ((over[..., 0] > 0) & (over[..., 1] > 0))[iu].any()
+
+
 def _layout(h: nx.Graph, net: Net) -> None:
-    """Seeded spring layout, then node+label boxes pushed apart until none overlap, then money
-    labels placed along their edges where they touch nothing; where one cannot be placed, the
-    layout is spread further and the steps repeat. Deterministic: fixed seed, fixed order."""
+    """Seeded spring layout stretched to the page's shape; node+label boxes pushed apart until
+    none overlap; money labels placed along or beside their edge where they touch nothing, else
+    pushed clear (with a leader line to their edge); where that fails the layout is spread
+    further and the steps repeat. Deterministic: fixed seed, fixed order, no randomness."""
+    import numpy as np
+
     pos = nx.spring_layout(h, seed=7, k=1.8 / max(1, len(h)) ** 0.5, iterations=200) if len(h) > 1 else {n: (0.0, 0.0) for n in h}
     for n in net.nodes:
         n["w"] = text_width(n["name"])
@@ -188,59 +226,67 @@ def _layout(h: nx.Graph, net: Net) -> None:
     xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
     box_w = 420 + 30 * len(h) ** 0.5
     scale = (box_w / ((max(xs) - min(xs)) or 1), box_w * 0.62 / ((max(ys) - min(ys)) or 1))
-    for attempt in range(16):
-        for n in net.nodes:
-            n["x"], n["y"] = pos[n["id"]][0] * scale[0], pos[n["id"]][1] * scale[1]
-        for _ in range(400):  # push overlapping boxes apart, along the axis that needs the smaller move
-            moved = False
-            for i, p in enumerate(net.nodes):
-                for q in net.nodes[i + 1:]:
-                    bp, bq = _node_box(p), _node_box(q)
-                    if not _overlap(bp, bq):
-                        continue
-                    moved = True
-                    ox = min(bp[2], bq[2]) - max(bp[0], bq[0]) + 3.5
-                    oy = min(bp[3], bq[3]) - max(bp[1], bq[1]) + 3.5
-                    if oy <= ox:
-                        s = 1 if (p["y"], p["id"]) < (q["y"], q["id"]) else -1
-                        p["y"] -= s * oy / 2; q["y"] += s * oy / 2
-                    else:
-                        s = 1 if (p["x"], p["id"]) < (q["x"], q["id"]) else -1
-                        p["x"] -= s * ox / 2; q["x"] += s * ox / 2
-            if not moved:
-                break
+    nn = len(net.nodes)
+    nhalf = np.array([[(2 * n["r"] + 3 + n["w"]) / 2, max(n["r"], FONT_PX * 0.7)] for n in net.nodes])
+    nshift = np.array([(3 + n["w"]) / 2 for n in net.nodes])  # box centre = node centre + this, in x
+    labelled = [e for e in net.edges if e["label"]]
+    for attempt in range(12):
+        c = np.array([[pos[n["id"]][0] * scale[0], pos[n["id"]][1] * scale[1]] for n in net.nodes]) + np.c_[nshift, np.zeros(nn)]
+        c, ok = _push(c, nhalf, np.ones(nn, bool))
+        for k, n in enumerate(net.nodes):
+            n["x"], n["y"] = float(c[k, 0] - nshift[k]), float(c[k, 1])
         boxes = [_node_box(n) for n in net.nodes]
-        ok = not any(_overlap(boxes[i], boxes[j]) for i in range(len(boxes)) for j in range(i + 1, len(boxes)))
-        for e in net.edges:
-            e["box"] = None
-            if not e["label"] or not ok:
-                continue
+        centres, halves, anchors = [], [], []
+        for e in labelled:
             x1, y1, x2, y2 = _edge_points(net, e)
             w, hh = text_width(e["label"], EDGE_FONT_PX), EDGE_FONT_PX * 0.75
             length = ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 or 1.0
             nx_, ny_ = -(y2 - y1) / length, (x2 - x1) / length  # beside the line, above or below it
-            for t, off in ((t, off) for off in (0, -(hh + 10), hh + 10, -(hh + 18), hh + 18)
-                           for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78)):
+            best = None
+            for t, off in ((t, off) for off in (0, -(hh + 10), hh + 10, -(hh + 18), hh + 18, -(hh + 30), hh + 30)
+                           for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78, 0.15, 0.85)):
                 cx, cy = x1 + (x2 - x1) * t + nx_ * off, y1 + (y2 - y1) * t + ny_ * off
                 box = (cx - w / 2, cy - hh, cx + w / 2, cy + hh)
                 if not any(_overlap(box, b) for b in boxes):
-                    e["box"] = box
+                    best = (cx, cy)
                     boxes.append(box)
                     break
-            else:
-                ok = False
+            centres.append(best or ((x1 + x2) / 2, (y1 + y2) / 2))
+            halves.append((w / 2, hh))
+            anchors.append(((x1 + x2) / 2, (y1 + y2) / 2))
+        if labelled:  # labels that found no free place are pushed clear; the parties stay put
+            allc = np.vstack([c, np.array(centres)])
+            allh = np.vstack([nhalf, np.array(halves)])
+            allc, ok2 = _push(allc, allh, np.r_[np.zeros(nn, bool), np.ones(len(labelled), bool)], gap=3.0, rounds=1500, damp=0.9)
+            ok = ok and ok2
+            for k, e in enumerate(labelled):
+                cx, cy = allc[nn + k]
+                e["box"] = (float(cx - halves[k][0]), float(cy - halves[k][1]), float(cx + halves[k][0]), float(cy + halves[k][1]))
+                e["anchor"] = anchors[k] if ((cx - anchors[k][0]) ** 2 + (cy - anchors[k][1]) ** 2) ** 0.5 > 20 else None
         if ok:
             break
-        scale = (scale[0] * 1.12, scale[1] * 1.12)  # labels keep their size, so spreading the parties makes room
+        scale = (scale[0] * 1.15, scale[1] * 1.15)  # labels keep their size, so spreading the parties makes room
+    for e in net.edges:
+        e.setdefault("box", None)
+        e.setdefault("anchor", None)
+    boxes = [_node_box(n) for n in net.nodes]
+    for e in labelled:  # a label that still overlaps after all that is left out (counted; its amount stays in the tooltip)
+        if any(_overlap(e["box"], b, gap=0) for b in boxes):
+            e["box"], e["anchor"] = None, None
+            net.unplaced += 1
+        else:
+            boxes.append(e["box"])
+    labelled = [e for e in labelled if e["box"]]
     pad = 14
     x0 = min(b[0] for b in boxes) - pad
     y0 = min(b[1] for b in boxes) - pad
     for n in net.nodes:
         n["x"], n["y"] = round(n["x"] - x0, 1), round(n["y"] - y0, 1)
         n["box"] = tuple(round(v, 1) for v in _node_box(n))
-    for e in net.edges:
-        if e["box"]:
-            e["box"] = tuple(round(v - (x0 if k % 2 == 0 else y0), 1) for k, v in enumerate(e["box"]))
+    for e in labelled:
+        e["box"] = tuple(round(v - (x0 if k % 2 == 0 else y0), 1) for k, v in enumerate(e["box"]))
+        if e["anchor"]:
+            e["anchor"] = (round(e["anchor"][0] - x0, 1), round(e["anchor"][1] - y0, 1))
     net.width = round(max(b[2] for b in boxes) - x0 + pad, 1)
     net.height = round(max(b[3] for b in boxes) - y0 + pad, 1)
 
@@ -270,6 +316,9 @@ def network_svg(net: Net) -> str:
     for e in net.edges:
         if e["box"]:
             x0, y0, x1, y1 = e["box"]
+            if e["anchor"]:  # a label pushed away from its edge points back to it
+                out.append(f'<line class="leader" x1="{(x0 + x1) / 2:.1f}" y1="{(y0 + y1) / 2:.1f}" x2="{e["anchor"][0]:.1f}" '
+                           f'y2="{e["anchor"][1]:.1f}" stroke="#aaa" stroke-width="0.6" stroke-dasharray="2 2"/>')
             out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="#fff" fill-opacity="0.85"/>')
             out.append(f'<text class="label money" font-size="{EDGE_FONT_PX}" x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2 + EDGE_FONT_PX * 0.35:.1f}" '
                        f'text-anchor="middle">{escape(e["label"])}</text>')

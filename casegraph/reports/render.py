@@ -98,7 +98,7 @@ def html(doc: dict[str, Any], store, redact, signer: Signer) -> str:
     interp = doc["interpretation"]
     return env.from_string(_template("report.html.j2")).render(
         **doc, iso_generated=generated.isoformat(), fonts_css=fonts_css(), css=_template("report.css"), js=_template("report.js"),
-        network_svg=pictures.network_svg(net), network_shown=net.shown, network_total=net.total,
+        network_svg=pictures.network_svg(net), network_shown=net.shown, network_total=net.total, network_unplaced=net.unplaced,
         network_legend=pictures.network_legend(net), network_data=pictures.network_data(net),
         timeline_svg=pictures.timeline_svg(tl), timeline_data=pictures.timeline_data(tl), timeline=tl, vendor_js=vendor_js(),
         finding_groups=[{"kind": k.replace("-", " "), "list": v} for k, v in groups.items()],
