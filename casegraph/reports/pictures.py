@@ -320,7 +320,7 @@ def network_svg(net: Net) -> str:
                 out.append(f'<line class="leader" x1="{(x0 + x1) / 2:.1f}" y1="{(y0 + y1) / 2:.1f}" x2="{e["anchor"][0]:.1f}" '
                            f'y2="{e["anchor"][1]:.1f}" stroke="#aaa" stroke-width="0.6" stroke-dasharray="2 2"/>')
             out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="#fff" fill-opacity="0.85"/>')
-            out.append(f'<text class="label money" font-size="{EDGE_FONT_PX}" x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2 + EDGE_FONT_PX * 0.35:.1f}" '
+            out.append(f'<text class="label money" font-size="{EDGE_FONT_PX}" fill="#6e2c00" x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2 + EDGE_FONT_PX * 0.35:.1f}" '
                        f'text-anchor="middle">{escape(e["label"])}</text>')
     out.append("</svg>")
     return "\n".join(out)
@@ -450,7 +450,7 @@ def timeline_svg(tl: dict) -> str:
             if p["amount"]:  # the amount above the point, where it does not run into the previous one
                 tw = text_width(p["amount"], 7)
                 if px - tw / 2 > last_end + 2 and px + tw / 2 < w:
-                    out.append(f'<text class="amount" x="{px:.1f}" y="{y - 6:.1f}" text-anchor="middle" data-t="{p["t"]}">'
+                    out.append(f'<text class="amount" fill="#6e2c00" x="{px:.1f}" y="{y - 6:.1f}" text-anchor="middle" data-t="{p["t"]}">'
                                f'{escape(p["amount"])}</text>')
                     last_end = px + tw / 2
         out.append("</g>")

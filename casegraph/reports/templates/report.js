@@ -96,7 +96,7 @@
       .attr("r", 4).attr("fill", function (p) { return tl.colours[p.table] || "#555"; }).attr("fill-opacity", 0.75)
       .append("title").text(function (p) { return p.tip; });
     plot.selectAll("text.amount").data(function (l) { return tl.points.filter(function (p) { return p.lane === l.key && p.amount; }); })
-      .join("text").attr("class", "amount").attr("y", -6).attr("text-anchor", "middle").text(function (p) { return p.amount; });
+      .join("text").attr("class", "amount").attr("fill", "#6e2c00").attr("y", -6).attr("text-anchor", "middle").text(function (p) { return p.amount; });
     var axis = svg.append("g").attr("class", "axis").attr("transform", "translate(0," + (H - L.axis + 4) + ")");
     function toggle(l, el) {
       off[l.key] = !off[l.key];
