@@ -449,10 +449,12 @@ def timeline_svg(tl: dict) -> str:
                        f'data-t="{p["t"]}"><title>{escape(p["tip"])}</title></circle>')
             if p["amount"]:  # the amount above the point, where it does not run into the previous one
                 tw = text_width(p["amount"], 7)
-                if px - tw / 2 > last_end + 2 and px + tw / 2 < w:
-                    out.append(f'<text class="amount" fill="#6e2c00" x="{px:.1f}" y="{y - 6:.1f}" text-anchor="middle" data-t="{p["t"]}">'
+                # at the ends of the axis the amount is set inside the plot, not over the lane names
+                start = min(max(px - tw / 2, left - 4), w - right - tw + 4)
+                if start > last_end + 2:
+                    out.append(f'<text class="amount" fill="#6e2c00" x="{start:.1f}" y="{y - 6:.1f}" data-t="{p["t"]}">'
                                f'{escape(p["amount"])}</text>')
-                    last_end = px + tw / 2
+                    last_end = start + tw
         out.append("</g>")
     ticks = 5
     fmt = "%Y-%m-%d %H:%M" if span < 3 * 86400_000 else "%Y-%m-%d"

@@ -96,7 +96,7 @@
       .attr("r", 4).attr("fill", function (p) { return tl.colours[p.table] || "#555"; }).attr("fill-opacity", 0.75)
       .append("title").text(function (p) { return p.tip; });
     plot.selectAll("text.amount").data(function (l) { return tl.points.filter(function (p) { return p.lane === l.key && p.amount; }); })
-      .join("text").attr("class", "amount").attr("fill", "#6e2c00").attr("y", -6).attr("text-anchor", "middle").text(function (p) { return p.amount; });
+      .join("text").attr("class", "amount").attr("fill", "#6e2c00").attr("y", -6).text(function (p) { return p.amount; });
     var axis = svg.append("g").attr("class", "axis").attr("transform", "translate(0," + (H - L.axis + 4) + ")");
     function toggle(l, el) {
       off[l.key] = !off[l.key];
@@ -108,10 +108,13 @@
         .attr("display", function (p) { var v = x(p.t); return v < L.left - 5 || v > W - L.right + 5 ? "none" : null; });
       plot.each(function () {  // amounts where they do not run into the one before
         var end = -1e9;
-        d3.select(this).selectAll("text.amount").attr("x", function (p) { return x(p.t); }).attr("display", function (p) {
-          var v = x(p.t), w = this.getComputedTextLength ? this.getComputedTextLength() : 60;
-          if (v < L.left || v > W - L.right || v - w / 2 < end + 2) return "none";
-          end = v + w / 2; return null;
+        d3.select(this).selectAll("text.amount").attr("display", null).attr("x", function (p) {
+          var v = x(p.t), w = this.getComputedTextLength();  // inside the plot at both ends of the axis
+          return Math.min(Math.max(v - w / 2, L.left - 4), W - L.right - w + 4);
+        }).attr("display", function (p) {
+          var v = x(p.t), s = +this.getAttribute("x"), w = this.getComputedTextLength();
+          if (v < L.left - 5 || v > W - L.right + 5 || s < end + 2) return "none";
+          end = s + w; return null;
         });
       });
       axis.call(d3.axisBottom(x).ticks(6).tickSizeOuter(0));
