@@ -22,6 +22,7 @@ for lib in libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)  # the tests check casegraph's Cypher with Neo4j's own parser (npm)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -x /usr/bin/chromium ] || missing+=(chromium)  # the tests drive the HTML report in headless Chromium (Playwright)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${missing[*]}"
@@ -51,4 +52,10 @@ fi
 if [ ! -d tools/cypher-lint/node_modules/@neo4j-cypher/language-support ]; then
   echo "bootstrap: installing the Cypher checker (npm)"
   (cd tools/cypher-lint && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Cytoscape.js and d3, inlined into the HTML report, pinned by tools/report-assets/package-lock.json
+if [ ! -f tools/report-assets/node_modules/.package-lock.json ] || ! cmp -s tools/report-assets/package-lock.json tools/report-assets/node_modules/.casegraph-lock; then
+  echo "bootstrap: installing the report's picture libraries (npm)"
+  (cd tools/report-assets && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.casegraph-lock)
 fi

@@ -83,6 +83,9 @@ def test_pdf_is_pdfa3b_signed_with_findings_attached(rep):
 def test_html_is_self_contained_and_interactive(rep):
     html = rep.html.decode()
     assert "<script>" in html and 'class="network"' in html and 'class="timeline"' in html
+    # the inlined picture libraries (Cytoscape.js, d3) name URLs only in licence banners and XML namespaces
+    assert render.vendor_js() in html
+    html = html.replace(render.vendor_js(), "")
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
     assert "src=" not in html.replace("src: url(data:", "")  # fonts inline, nothing fetched
     # each finding refers to its records by number; the numbered record gives exhibit, locator and text (once)

@@ -36,7 +36,7 @@ LOUVAIN_MAX_EDGES = 500_000  # above this, communities by (fast, seeded) label p
 EVIDENCE_PER_TIE = 5
 MAX_COMMUNITIES = 50  # per connected group
 
-_TIES = """
+_TIE_ROWS = """
 WITH owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
 party AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id),
 ties AS (
@@ -61,6 +61,10 @@ ties AS (
     SELECT pf.p, pt.p, 'payment', f.ts_utc, f.record_id, f.locator, f.exhibit_sha256, 1.0, f.attrs->>'date'
     FROM edges f JOIN edges t ON t.src = f.dst AND t.kind = 'PAID_TO' JOIN party pf ON pf.id = f.src JOIN party pt ON pt.id = t.dst
     WHERE f.kind = 'PAID')
+"""
+# The same ties with their direction (sender → chat, payer → payee), for pictures that draw arrows.
+DIRECTED_TIES = _TIE_ROWS + "SELECT a, b, kind, ts_utc, record_id FROM ties WHERE a <> b"
+_TIES = _TIE_ROWS + """
 SELECT least(a, b) AS a, greatest(a, b) AS b, kind, ts_utc, record_id, locator, exhibit_sha256, day FROM ties WHERE a <> b
 """
 # Two passes over the materialised ties, so that no aggregate holds whole lists of a 5M-tie graph:

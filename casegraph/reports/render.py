@@ -46,6 +46,26 @@ def fonts_css() -> str:
     return "\n".join(rules)
 
 
+ASSETS = Path(__file__).resolve().parents[2] / "tools" / "report-assets"
+VENDOR = {"cytoscape": "cytoscape/dist/cytoscape.min.js", "d3": "d3/dist/d3.min.js"}
+
+
+@cache
+def vendor_js() -> str:
+    """Cytoscape.js and d3, as installed from npm by scripts/bootstrap.sh (pinned by
+    tools/report-assets/package-lock.json), inlined so the report opens offline."""
+    root = Path(os.environ.get("CASEGRAPH_REPORT_ASSETS") or ASSETS) / "node_modules"
+    parts = []
+    for name, rel in VENDOR.items():
+        path = root / rel
+        if not path.exists():
+            raise RenderError(f"the report's picture library {name} is not installed ({path} is missing): run scripts/bootstrap.sh "
+                              "(it runs npm ci in tools/report-assets), or set CASEGRAPH_REPORT_ASSETS to such a folder")
+        # a closing script tag inside the library would end the inline script early
+        parts.append(f"/* {name}, {rel} */\n" + path.read_text(encoding="utf-8").replace("</script", "<\\/script"))
+    return "\n;\n".join(parts)
+
+
 def _template(name: str) -> str:
     return files(__package__).joinpath("templates", name).read_text(encoding="utf-8")
 
@@ -60,14 +80,18 @@ def findings_json(doc: dict[str, Any]) -> bytes:
 
 def html(doc: dict[str, Any], store, redact, signer: Signer) -> str:
     focus = {m for f in doc["findings"] for m in f["attrs"].get("members", [])}
-    network, shown, total = pictures.network_svg(store, focus, redact)
-    seen, items = set(), []
+    net = pictures.network(store, focus, redact)
+    seen, items, indicators = set(), [], {}
     for f in doc["findings"]:
         for e in f["shown"]:
+            if f["kind"] == "trafficking-indicator" and f["attrs"].get("indicator"):
+                indicators.setdefault(e["record"], []).append(f["attrs"]["indicator"])
             if e.get("ts") and e["record"] not in seen:
                 seen.add(e["record"])
-                items.append({"ts": datetime.fromisoformat(e["ts"]), "table": e["table"],
+                items.append({"record": e["record"], "ts": datetime.fromisoformat(e["ts"]), "table": e["table"],
                               "tip": f"{e['time']} · {e['exhibit']} {e['locator']} · {(e.get('text') or '')[:160]}"})
+    indicators = {k: sorted(set(v)) for k, v in indicators.items()}
+    tl = pictures.timeline(store, items, indicators, redact)
     groups: dict[str, list] = {}
     for f in doc["findings"]:
         groups.setdefault(f["kind"], []).append(f)
@@ -76,7 +100,9 @@ def html(doc: dict[str, Any], store, redact, signer: Signer) -> str:
     interp = doc["interpretation"]
     return env.from_string(_template("report.html.j2")).render(
         **doc, iso_generated=generated.isoformat(), fonts_css=fonts_css(), css=_template("report.css"), js=_template("report.js"),
-        network_svg=network, network_shown=shown, network_total=total, timeline_svg=pictures.timeline_svg(items),
+        network_svg=pictures.network_svg(net), network_shown=net.shown, network_total=net.total, network_unplaced=net.unplaced,
+        network_legend=pictures.network_legend(net), network_data=pictures.network_data(net),
+        timeline_svg=pictures.timeline_svg(tl), timeline_data=pictures.timeline_data(tl), timeline=tl, vendor_js=vendor_js(),
         finding_groups=[{"kind": k.replace("-", " "), "list": v} for k, v in groups.items()],
         certificate=certificate(doc), signer_fingerprint=signer.fingerprint,
         interpretation_sha256=hashlib.sha256(interp.encode()).hexdigest() if interp else None)
