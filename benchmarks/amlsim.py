@@ -19,17 +19,18 @@ background graph from the main account. Simplified: the background degree sequen
 (AMLSim uses a power-law degree.csv), normal amounts are uniform rather than balance-driven, and
 bipartite / stack layers are paid at one random step each.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
 
 from casegraph.model import Batch, constant
 
-BASE = datetime(2017, 1, 1, tzinfo=timezone.utc)
+BASE = datetime(2017, 1, 1, tzinfo=UTC)
 TYPES = ("fan_in", "fan_out", "cycle", "bipartite", "stack", "scatter_gather", "gather_scatter", "random")
 
 
@@ -122,7 +123,7 @@ def simulate(p: Params) -> Sim:
             size = int(rng.integers(p.min_accounts, p.max_accounts + 1))
             main = int(rng.choice(hubs)) if len(hubs) else int(rng.integers(0, n))
             others = [int(x) for x in rng.choice(np.delete(np.arange(n), main), size - 1, replace=False)]
-            members = [main] + others
+            members = [main] + others  # noqa: RUF005
             period = int(rng.integers(p.min_period, p.max_period + 1))
             start = int(rng.integers(0, p.steps - period))
             end = start + period
@@ -149,7 +150,7 @@ def simulate(p: Params) -> Sim:
                         sim.add(o, d, s, v, aid)
             elif typ == "stack":
                 third = size // 3
-                orig, mid, dest = members[:third], members[third:2 * third], members[2 * third:]
+                orig, mid, dest = members[:third], members[third : 2 * third], members[2 * third :]
                 v1 = rand_amount()
                 v2 = v1 * len(orig) * len(mid) / (len(mid) * len(dest))
                 s1 = int(rng.integers(start, (start + end) // 2 + 1))
@@ -196,15 +197,33 @@ def batch(sim: Sim, sha: str = "a1" * 32) -> Batch:
     order = np.lexsort((np.arange(n), np.array(sim.step)))  # rows in time order, as an export lists them
     src, dst = np.array(sim.src)[order], np.array(sim.dst)[order]
     step = np.array(sim.step, dtype="int64")[order]
-    ts = pa.array((np.datetime64(BASE.replace(tzinfo=None), "us") + step * np.timedelta64(86_400_000_000, "us")),
-                  pa.timestamp("us", tz="UTC"))
+    ts = pa.array(
+        (np.datetime64(BASE.replace(tzinfo=None), "us") + step * np.timedelta64(86_400_000_000, "us")), pa.timestamp("us", tz="UTC")
+    )
     amount = pa.array([f"{v:.2f}" for v in np.array(sim.amount)[order]]).cast(pa.decimal128(38, 18))
     null = pa.nulls(n, pa.string())
     sim.order = order
-    return Batch("transactions", pa.table({
-        "rail": constant("bank", n), "ts": ts, "reference": null,
-        "from_account": pa.array([f"A{x:06d}" for x in src]), "to_account": pa.array([f"A{x:06d}" for x in dst]),
-        "from_name": null, "to_name": null, "amount": amount, "currency": constant("USD", n), "asset_contract": null,
-        "description": null, "status": null, "extra": null, "exhibit_sha256": constant(sha, n),
-        "parser": constant("amlsim-reimplementation", n), "parser_version": constant("1", n),
-        "locator": pa.array([f"row:{i + 1}" for i in range(n)])}))
+    return Batch(
+        "transactions",
+        pa.table(
+            {
+                "rail": constant("bank", n),
+                "ts": ts,
+                "reference": null,
+                "from_account": pa.array([f"A{x:06d}" for x in src]),
+                "to_account": pa.array([f"A{x:06d}" for x in dst]),
+                "from_name": null,
+                "to_name": null,
+                "amount": amount,
+                "currency": constant("USD", n),
+                "asset_contract": null,
+                "description": null,
+                "status": null,
+                "extra": null,
+                "exhibit_sha256": constant(sha, n),
+                "parser": constant("amlsim-reimplementation", n),
+                "parser_version": constant("1", n),
+                "locator": pa.array([f"row:{i + 1}" for i in range(n)]),
+            }
+        ),
+    )

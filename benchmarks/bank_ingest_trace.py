@@ -10,6 +10,7 @@ parse run and its custody events); building the money graph; and a 6-hop time-re
 one account (median of 5). read_csv and ingest alternate `--repeat` times; medians are reported.
 Targets (issue #4): ingest within 1.5x of read_csv; trace < 1 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,10 @@ def generate(path: Path, rows: int, accounts: int = 1_000_000, seed: int = 11) -
     import pyarrow.csv as pacsv
 
     rng = np.random.default_rng(seed)
-    with pacsv.CSVWriter(path, pa.schema([(n, pa.string()) for n in
-                         ("Txn Time", "Reference", "From Account", "To Account", "Amount", "Currency", "Narration")])) as w:
+    with pacsv.CSVWriter(
+        path,
+        pa.schema([(n, pa.string()) for n in ("Txn Time", "Reference", "From Account", "To Account", "Amount", "Currency", "Narration")]),
+    ) as w:
         start = np.datetime64("2024-01-01T00:00:00")
         chunk = 1_000_000
         for lo in range(0, rows, chunk):
@@ -42,14 +45,23 @@ def generate(path: Path, rows: int, accounts: int = 1_000_000, seed: int = 11) -
             frm = rng.integers(0, accounts, n)
             to = (frm + rng.integers(1, accounts, n)) % accounts
             cents = rng.lognormal(10, 1.5, n).astype(np.int64) + 100
-            amount = pc.binary_join_element_wise(pa.array(cents // 100).cast(pa.string()),
-                                                 pc.utf8_lpad(pa.array(cents % 100).cast(pa.string()), 2, "0"), ".")
+            amount = pc.binary_join_element_wise(
+                pa.array(cents // 100).cast(pa.string()), pc.utf8_lpad(pa.array(cents % 100).cast(pa.string()), 2, "0"), "."
+            )
             acct = lambda a: pc.utf8_lpad(pa.array(a).cast(pa.string()), 10, "0")  # noqa: E731
-            w.write_table(pa.table({
-                "Txn Time": pc.strftime(pa.array(t), format="%Y-%m-%d %H:%M:%S"),
-                "Reference": pc.binary_join_element_wise("FT", pa.array(np.arange(lo, lo + n)).cast(pa.string()), ""),
-                "From Account": acct(frm), "To Account": acct(to), "Amount": amount,
-                "Currency": pa.repeat("LKR", n), "Narration": pc.binary_join_element_wise("CEFT ", acct(to), "")}))
+            w.write_table(
+                pa.table(
+                    {
+                        "Txn Time": pc.strftime(pa.array(t), format="%Y-%m-%d %H:%M:%S"),
+                        "Reference": pc.binary_join_element_wise("FT", pa.array(np.arange(lo, lo + n)).cast(pa.string()), ""),
+                        "From Account": acct(frm),
+                        "To Account": acct(to),
+                        "Amount": amount,
+                        "Currency": pa.repeat("LKR", n),
+                        "Narration": pc.binary_join_element_wise("CEFT ", acct(to), ""),
+                    }
+                )
+            )
 
 
 def run(step: str, path: str, case: str) -> dict:
@@ -57,16 +69,20 @@ def run(step: str, path: str, case: str) -> dict:
     extra = {}
     if step == "read_csv":
         import pyarrow.csv as pacsv
+
         extra["rows"] = pacsv.read_csv(path).num_rows
     else:
         from casegraph.case import Case
+
         if step == "intake":
             from casegraph.ingest.evidence import add_evidence
+
             with Case.create(case, "BENCH/1", "benchmark") as c:
                 start = time.perf_counter()
                 extra["sha256"] = add_evidence(c, Path(path), "L1").sha256
         elif step == "ingest":
             from casegraph.ingest.pipeline import parse_exhibit
+
             with Case(case) as c:
                 sha = c.store.con.execute("SELECT sha256 FROM exhibits").fetchone()[0]
                 start = time.perf_counter()
@@ -75,6 +91,7 @@ def run(step: str, path: str, case: str) -> dict:
         elif step == "trace":
             from casegraph.finance.flows import Flows
             from casegraph.finance.trace import trace
+
             with Case(case) as c:
                 start = time.perf_counter()
                 flows = Flows.load(c.store)
@@ -88,8 +105,12 @@ def run(step: str, path: str, case: str) -> dict:
                         times.append(time.perf_counter() - t0)
                     extra[f"trace_{model}_seconds"] = statistics.median(times)
                 extra.update(trace_seconds=extra["trace_poison_seconds"], reached=reached, origin=origin)
-    return {"step": step, "seconds": time.perf_counter() - start, **extra,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "step": step,
+        "seconds": time.perf_counter() - start,
+        **extra,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main() -> None:
@@ -126,12 +147,16 @@ def main() -> None:
     each = lambda step: ", ".join(f"{x['seconds']:.2f}" for x in runs[step])  # noqa: E731
     print(f"\npyarrow.csv.read_csv      {r:8.2f} s   (median of {each('read_csv')})")
     print(f"casegraph intake (hash)   {res['intake']['seconds']:8.2f} s")
-    print(f"casegraph ingest          {i:8.2f} s   = {i / r:.2f}x read_csv (target 1.5x; median of {each('ingest')}; "
-          f"peak RSS {res['ingest']['peak_rss_mb']:,.0f} MB)")
+    print(
+        f"casegraph ingest          {i:8.2f} s   = {i / r:.2f}x read_csv (target 1.5x; median of {each('ingest')}; "
+        f"peak RSS {res['ingest']['peak_rss_mb']:,.0f} MB)"
+    )
     print(f"money graph build         {g:8.2f} s")
     for model in ("poison", "haircut", "fifo"):
-        print(f"6-hop trace, {model:8} {res['trace'][f'trace_{model}_seconds']:8.3f} s   (median of 5; reached "
-              f"{res['trace']['reached']:,} accounts; target < 1 s)")
+        print(
+            f"6-hop trace, {model:8} {res['trace'][f'trace_{model}_seconds']:8.3f} s   (median of 5; reached "
+            f"{res['trace']['reached']:,} accounts; target < 1 s)"
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ once in benchmarks/out/), then times, each in its own process: intake, ingest, `
 derived tables), and `custody verify --reparse` (every record derived again from the evidence in
 a scratch case and compared). Prints one JSON line per step and a summary.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bank_ingest_trace import OUT, generate  # noqa: E402
+from bank_ingest_trace import OUT, generate
 
 
 def run(step: str, path: str, case: str) -> dict:
@@ -30,11 +31,13 @@ def run(step: str, path: str, case: str) -> dict:
     start = time.perf_counter()
     if step == "intake":
         from casegraph.ingest.evidence import add_evidence
+
         with Case.create(case, "BENCH/15", "benchmark") as c:
             start = time.perf_counter()
             extra["sha256"] = add_evidence(c, Path(path), "L1").sha256
     elif step == "ingest":
         from casegraph.ingest.pipeline import parse_exhibit
+
         with Case(case) as c:
             sha = c.store.con.execute("SELECT sha256 FROM exhibits").fetchone()[0]
             start = time.perf_counter()
@@ -42,13 +45,23 @@ def run(step: str, path: str, case: str) -> dict:
             extra.update(rows=o.records.get("transactions"), status=o.status)
     else:
         from casegraph.ingest.integrity import verify_case
+
         with Case(case) as c:
             start = time.perf_counter()
             v = verify_case(c, reparse=step == "verify-reparse")
-            extra.update(verdict=v.verdict, problems=[str(p) for p in v.problems][:5], runs=v.runs_checked,
-                         segments=v.segments_checked, reparsed=v.reparsed)
-    return {"step": step, "seconds": round(time.perf_counter() - start, 2), **extra,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+            extra.update(
+                verdict=v.verdict,
+                problems=[str(p) for p in v.problems][:5],
+                runs=v.runs_checked,
+                segments=v.segments_checked,
+                reparsed=v.reparsed,
+            )
+    return {
+        "step": step,
+        "seconds": round(time.perf_counter() - start, 2),
+        **extra,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
 
 
 def main() -> None:
@@ -78,8 +91,10 @@ def main() -> None:
             print(json.dumps(res[step]))
     print(f"\ncasegraph ingest                 {res['ingest']['seconds']:8.2f} s")
     print(f"custody verify                   {res['verify']['seconds']:8.2f} s   ({res['verify']['verdict']})")
-    print(f"custody verify --reparse         {res['verify-reparse']['seconds']:8.2f} s   ({res['verify-reparse']['verdict']}, "
-          f"{res['verify-reparse']['reparsed']} run(s) re-derived)")
+    print(
+        f"custody verify --reparse         {res['verify-reparse']['seconds']:8.2f} s   ({res['verify-reparse']['verdict']}, "
+        f"{res['verify-reparse']['reparsed']} run(s) re-derived)"
+    )
 
 
 if __name__ == "__main__":

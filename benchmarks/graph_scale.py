@@ -8,6 +8,7 @@ analyze` run, timed, with the process's peak memory.
 
     .venv/bin/python benchmarks/graph_scale.py [--phones 1000000 --messages 2500000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,12 +32,14 @@ def peak_gb() -> float:
 
 def rss_gb() -> float:
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 1024 ** 3
+        return int(f.read().split()[1]) * resource.getpagesize() / 1024**3
 
 
 def generate(store: CaseStore, phones: int, messages: int, group: int = 50) -> None:
     con = store.con
-    con.execute("INSERT INTO exhibits VALUES (?, 'x', 0, 'P1', 'generated', NULL, NULL, NULL, NULL, NULL, NULL, 'android-mmssms', now(), 'x')", [EX])
+    con.execute(
+        "INSERT INTO exhibits VALUES (?, 'x', 0, 'P1', 'generated', NULL, NULL, NULL, NULL, NULL, NULL, 'android-mmssms', now(), 'x')", [EX]
+    )
     number = "'+9477' || lpad(CAST({} AS VARCHAR), 7, '0')"
     # a sender and, mostly, a recipient in the sender's group of `group` numbers; 5% anywhere
     con.execute(f"""
@@ -48,7 +51,7 @@ def generate(store: CaseStore, phones: int, messages: int, group: int = 50) -> N
         INSERT INTO messages (platform, chat_id, ts_local, ts_utc, utc_offset, tz_basis, sender_id, recipient_id, direction, kind,
                               text, edited, extra, exhibit_sha256, parser, parser_version, locator)
         SELECT 'sms', NULL, TIMESTAMP '2024-01-01' + INTERVAL (i) SECOND,
-               TIMESTAMPTZ '2024-01-01' + INTERVAL (i) SECOND, '+05:30', 'source', {number.format('s')}, {number.format('r')},
+               TIMESTAMPTZ '2024-01-01' + INTERVAL (i) SECOND, '+05:30', 'source', {number.format("s")}, {number.format("r")},
                'outgoing', 'text', 'msg ' || i, false, '{{}}', '{EX}', 'android-mmssms', '4', 'sqlite:sms/rowid=' || i FROM gen""")
     for role, col in (("sender", "s"), ("recipient", "r")):
         con.execute(f"""
@@ -57,11 +60,11 @@ def generate(store: CaseStore, phones: int, messages: int, group: int = 50) -> N
                    '{EX}', 'android-mmssms', '4', 'sqlite:sms/rowid=' || i FROM gen""")
     con.execute(f"""
         INSERT INTO contacts (source, name, phones, emails, usernames, extra, exhibit_sha256, parser, parser_version, locator)
-        SELECT 'android-contacts', 'Person ' || translate(left(md5(CAST(p AS VARCHAR)), 10), '0123456789', 'ghijklmnop'), [{number.format('p')}], [], [], '{{}}', '{EX}', 'android-contacts2', '3',
-               'sqlite:raw_contacts/rowid=' || p FROM range(0, {phones}, 10) t(p)""")
+        SELECT 'android-contacts', 'Person ' || translate(left(md5(CAST(p AS VARCHAR)), 10), '0123456789', 'ghijklmnop'), [{number.format("p")}], [], [], '{{}}', '{EX}', 'android-contacts2', '3',
+               'sqlite:raw_contacts/rowid=' || p FROM range(0, {phones}, 10) t(p)""")  # noqa: E501
     con.execute(f"""
         INSERT INTO identifiers (kind, value, role, record_id, platform, exhibit_sha256, parser, parser_version, locator)
-        SELECT 'phone', {number.format('p')}, 'contact', 'contacts/{EX[:32]}/android-contacts2/sqlite:raw_contacts/rowid=' || p, 'phone',
+        SELECT 'phone', {number.format("p")}, 'contact', 'contacts/{EX[:32]}/android-contacts2/sqlite:raw_contacts/rowid=' || p, 'phone',
                '{EX}', 'android-contacts2', '3', 'sqlite:raw_contacts/rowid=' || p FROM range(0, {phones}, 10) t(p)""")
 
 
@@ -90,8 +93,10 @@ def main() -> None:
     gc.collect()
     built = step("build property graph", lambda: build.build(store))
     g = step("party graph (networkx)", lambda: analysis.party_graph(store))
-    print(f"  party graph: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} ties; property graph: "
-          + ", ".join(f"{v:,} {k}" for k, v in built.items()))
+    print(
+        f"  party graph: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} ties; property graph: "
+        + ", ".join(f"{v:,} {k}" for k, v in built.items())
+    )
     del g
     _, findings = step("analyse (all analyses)", lambda: analysis.analyse(store))
     step("write findings", lambda: write_findings(store, findings, analysis.DETECTOR))

@@ -10,6 +10,7 @@ the run, so a quadratic step shows as a rising column.
 Parsing had its own quadratic step (every commit re-made the record views over a list of every
 segment, and binding a view reads each file's footer); --parse shows its rate stays flat too.
 """
+
 from __future__ import annotations
 
 import sys
@@ -34,13 +35,20 @@ def run(n: int, base: Path) -> dict:
         tick.done += 1
         if tick.done % step == 0:
             marks.append(time.perf_counter())
+
     tick.done = 0
     with Case.create(base / f"case-{n}", f"BENCH/{n}", "bench") as c:
         s = take_in(c, [seized], "B1", seized_from="bench", acquired_by="bench", tick=tick)
         total = time.perf_counter() - t0
-        spans = [b - a for a, b in zip([t0] + marks, marks)]
-        out = {"n": n, "taken": len(s.taken), "seconds": total, "per_exhibit": total / n,
-               "first_tenth": spans[0] / step, "last_tenth": spans[-1] / step}
+        spans = [b - a for a, b in zip([t0] + marks, marks)]  # noqa: B905, RUF005
+        out = {
+            "n": n,
+            "taken": len(s.taken),
+            "seconds": total,
+            "per_exhibit": total / n,
+            "first_tenth": spans[0] / step,
+            "last_tenth": spans[-1] / step,
+        }
         if PARSE:  # then parse each one (a WhatsApp export each: one segment per exhibit and table)
             tenths, t = [], time.perf_counter()
             for k, r in enumerate(s.taken, 1):
@@ -56,11 +64,17 @@ def main(sizes: list[int]) -> None:
     with tempfile.TemporaryDirectory() as d:
         for n in sizes:
             r = run(n, Path(d))
-            print(f"{r['n']:>6} exhibits: {r['seconds']:7.1f} s, {r['per_exhibit'] * 1000:6.1f} ms/exhibit "
-                  f"(first tenth {r['first_tenth'] * 1000:6.1f} ms, last tenth {r['last_tenth'] * 1000:6.1f} ms)", flush=True)
+            print(
+                f"{r['n']:>6} exhibits: {r['seconds']:7.1f} s, {r['per_exhibit'] * 1000:6.1f} ms/exhibit "
+                f"(first tenth {r['first_tenth'] * 1000:6.1f} ms, last tenth {r['last_tenth'] * 1000:6.1f} ms)",
+                flush=True,
+            )
             if PARSE:
-                print(f"        parse: first tenth {r['parse_first_tenth'] * 1000:6.1f} ms/exhibit, "
-                      f"last tenth {r['parse_last_tenth'] * 1000:6.1f} ms/exhibit", flush=True)
+                print(
+                    f"        parse: first tenth {r['parse_first_tenth'] * 1000:6.1f} ms/exhibit, "
+                    f"last tenth {r['parse_last_tenth'] * 1000:6.1f} ms/exhibit",
+                    flush=True,
+                )
 
 
 PARSE = "--parse" in sys.argv

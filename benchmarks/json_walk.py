@@ -7,6 +7,7 @@ Sinhala text and escapes), then over 400 KB of nesting, printing wall time and p
 --old REV the walker of that git revision runs on the same file (its ijson.parse prefixes grow
 with the square of the depth, so the nesting case is not given to it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,25 +22,34 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from casegraph.parsers import jsonstream  # noqa: E402
+from casegraph.parsers import jsonstream
 
 TARGETS = {"chats.list.item.messages.item": "message", "chats.list.item.name": "chat.name"}
 
 
 def export(n: int) -> bytes:
-    msgs = [{"id": i, "type": "message", "date": "2024-01-01T10:00:00", "date_unixtime": "1704103200",
-             "from": "Nimal Perera", "from_id": "user12345",
-             "text": ["call \"me\" \\ ", {"type": "phone", "text": "+94771234567"}, " හෙට එන්න "],
-             "text_entities": [{"type": "plain", "text": "call"}, {"type": "phone", "text": "+94771234567"}]} for i in range(n)]
-    return json.dumps({"chats": {"list": [{"name": "Kasun", "type": "personal_chat", "id": 1, "messages": msgs}]}},
-                      ensure_ascii=False).encode()
+    msgs = [
+        {
+            "id": i,
+            "type": "message",
+            "date": "2024-01-01T10:00:00",
+            "date_unixtime": "1704103200",
+            "from": "Nimal Perera",
+            "from_id": "user12345",
+            "text": ['call "me" \\ ', {"type": "phone", "text": "+94771234567"}, " හෙට එන්න "],
+            "text_entities": [{"type": "plain", "text": "call"}, {"type": "phone", "text": "+94771234567"}],
+        }
+        for i in range(n)
+    ]
+    return json.dumps(
+        {"chats": {"list": [{"name": "Kasun", "type": "personal_chat", "id": 1, "messages": msgs}]}}, ensure_ascii=False
+    ).encode()
 
 
 def old_walk(rev: str):
-    src = subprocess.run(["git", "show", f"{rev}:casegraph/parsers/jsonstream.py"], capture_output=True, text=True,
-                         check=True).stdout
+    src = subprocess.run(["git", "show", f"{rev}:casegraph/parsers/jsonstream.py"], capture_output=True, text=True, check=True).stdout
     mod = importlib.util.module_from_spec(importlib.util.spec_from_loader("old_jsonstream", loader=None))
-    exec(src, mod.__dict__)  # noqa: S102 - our own repository's history
+    exec(src, mod.__dict__)
     return mod.walk
 
 

@@ -7,6 +7,7 @@ media lines, unsaved numbers as senders), then parses it with each tool in its o
 prints wall time, messages/second and peak RSS side by side. casegraph also runs on a quarter of
 the file, to show its peak memory does not grow with the file. Needs: pip install chat-miner whatstk.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,20 +22,34 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 OUT = Path(__file__).parent / "out"
-NAMES = ["Nuwan Agent", "Kasun", "Tharindu Silva", "Priya", "Rizwan Bro", "\u202a+94 76 222 3344\u202c", "~\u202fDilshan",
-         "Chen Thailand", "Amma", "Nimal Aiya"]
-WORDS = ("salli passport visa ticket job Thailand Dubai agency fee advance balance slip bank account ewanna "
-         "hari ow nehe mata gedara yanna ona kalabala wenna epa company contract salary USD LKR 450,000 "
-         "airport tourist work permit pick up heta ada hondai").split()
+NAMES = [
+    "Nuwan Agent",
+    "Kasun",
+    "Tharindu Silva",
+    "Priya",
+    "Rizwan Bro",
+    "\u202a+94 76 222 3344\u202c",
+    "~\u202fDilshan",
+    "Chen Thailand",
+    "Amma",
+    "Nimal Aiya",
+]
+WORDS = (
+    "salli passport visa ticket job Thailand Dubai agency fee advance balance slip bank account ewanna "
+    "hari ow nehe mata gedara yanna ona kalabala wenna epa company contract salary USD LKR 450,000 "
+    "airport tourist work permit pick up heta ada hondai"
+).split()
 
 
 def generate(path: Path, n: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     t = datetime(2023, 1, 1, 8, 0)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(f"{t:%d/%m/%Y, %H:%M} - Messages and calls are end-to-end encrypted. No one outside of this chat, "
-                "not even WhatsApp, can read or listen to them. Tap to learn more.\n")
-        for i in range(n - 1):
+        f.write(
+            f"{t:%d/%m/%Y, %H:%M} - Messages and calls are end-to-end encrypted. No one outside of this chat, "
+            "not even WhatsApp, can read or listen to them. Tap to learn more.\n"
+        )
+        for i in range(n - 1):  # noqa: B007
             t += timedelta(seconds=rng.randint(5, 60))
             head = f"{t:%d/%m/%Y, %H:%M} - "
             r = rng.random()
@@ -90,8 +105,7 @@ def child(tool: str, path: str) -> None:
     n, seconds = TOOLS[tool](path)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime  # all threads; steady on a busy machine
-    print(json.dumps({"tool": tool, "messages": n, "seconds": seconds, "cpu_seconds": cpu,
-                      "peak_rss_mb": usage.ru_maxrss / 1024}))
+    print(json.dumps({"tool": tool, "messages": n, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": usage.ru_maxrss / 1024}))
 
 
 def measure(tool: str, path: Path, repeat: int = 1) -> dict:
@@ -128,16 +142,20 @@ def main() -> None:
         if "error" in r:
             print(f"{r['tool']:34} error: {r['error']}")
             continue
-        print(f"{r['tool']:34} {r['messages']:>10,} {r['seconds']:>9.2f} {r['cpu_seconds']:>8.2f} {r['messages'] / r['seconds']:>10,.0f} "
-              f"{r['peak_rss_mb']:>12.0f}  ({r['runs']})")
+        print(
+            f"{r['tool']:34} {r['messages']:>10,} {r['seconds']:>9.2f} {r['cpu_seconds']:>8.2f} {r['messages'] / r['seconds']:>10,.0f} "
+            f"{r['peak_rss_mb']:>12.0f}  ({r['runs']})"
+        )
     ok = [r for r in rows if "error" not in r]
     ours = next((r for r in ok if r["tool"] == "casegraph"), None)
     others = [r for r in ok if r["tool"] in ("chat-miner", "whatstk")]
     if ours and others:
         best = min(others, key=lambda r: r["seconds"])
-        print(f"casegraph is {best['seconds'] / ours['seconds']:.1f}x faster than the faster other tool ({best['tool']}) "
-              f"in wall time, {best['cpu_seconds'] / ours['cpu_seconds']:.1f}x in CPU time; target 3x; load average "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(
+            f"casegraph is {best['seconds'] / ours['seconds']:.1f}x faster than the faster other tool ({best['tool']}) "
+            f"in wall time, {best['cpu_seconds'] / ours['cpu_seconds']:.1f}x in CPU time; target 3x; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
     print(json.dumps(rows))
 
 

@@ -1,4 +1,5 @@
 """casegraph: evidence-first toolkit for human-trafficking investigations."""
+
 import os
 
 import pyarrow as _pa
@@ -13,7 +14,7 @@ if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
     _pa.set_memory_pool(_pa.system_memory_pool())
 
 
-def open(path, examiner=None):  # noqa: A001 - the notebook API's entry point (casegraph.api)
+def open(path, examiner=None):
     """Open a case for analysis: read-only unless an examiner is named. See `casegraph.api`."""
     from .api import open as _open
 

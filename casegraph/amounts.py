@@ -1,5 +1,6 @@
 """Amounts as people read them: always with their currency or token, thousands separated, and
 summed per currency, never across currencies."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -13,6 +13,7 @@ Every table keeps its provenance columns (exhibit_sha256, parser, parser_version
 `merge`, `save_findings`) goes through the same library step as the CLI and is logged in custody.
 This module is the public surface: names here stay stable.
 """
+
 from __future__ import annotations
 
 import html
@@ -72,8 +73,10 @@ class Source:
 
     def _repr_html_(self) -> str:
         body = html.escape(self.text) if self.data is not None else f"<i>{html.escape(self.note)}</i>"
-        return (f"<div><b>exhibit</b> <code>{self.exhibit_sha256}</code> <b>at</b> <code>{html.escape(self.locator)}</code>"
-                f"<pre style='white-space:pre-wrap'>{body}</pre></div>")
+        return (
+            f"<div><b>exhibit</b> <code>{self.exhibit_sha256}</code> <b>at</b> <code>{html.escape(self.locator)}</code>"
+            f"<pre style='white-space:pre-wrap'>{body}</pre></div>"
+        )
 
 
 @dataclass
@@ -92,12 +95,17 @@ class FindingView:
         return pd.DataFrame(self.evidence)
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(str(e.get('table', '')))}</td><td><code>{html.escape(str(e.get('locator', '')))}</code></td>"
-                       f"<td><code>{html.escape(str(e.get('exhibit_sha256', ''))[:16])}…</code></td></tr>" for e in self.evidence[:20])
+        rows = "".join(
+            f"<tr><td>{html.escape(str(e.get('table', '')))}</td><td><code>{html.escape(str(e.get('locator', '')))}</code></td>"
+            f"<td><code>{html.escape(str(e.get('exhibit_sha256', ''))[:16])}…</code></td></tr>"
+            for e in self.evidence[:20]
+        )
         more = f"<p>… and {len(self.evidence) - 20} more records</p>" if len(self.evidence) > 20 else ""
-        return (f"<div><h4>{html.escape(self.title)}</h4><p>{html.escape(self.summary)}</p>"
-                f"<p><small>{html.escape(self.kind)} · {html.escape(self.detector)} · finding {self.id}</small></p>"
-                f"<table><tr><th>table</th><th>locator</th><th>exhibit</th></tr>{rows}</table>{more}</div>")
+        return (
+            f"<div><h4>{html.escape(self.title)}</h4><p>{html.escape(self.summary)}</p>"
+            f"<p><small>{html.escape(self.kind)} · {html.escape(self.detector)} · finding {self.id}</small></p>"
+            f"<table><tr><th>table</th><th>locator</th><th>exhibit</th></tr>{rows}</table>{more}</div>"
+        )
 
 
 @dataclass
@@ -113,8 +121,10 @@ class Person:
         ids = "".join(f"<li>{html.escape(i['kind'])} {html.escape(str(i['value']))}</li>" for i in a.get("identifiers", [])[:20])
         names = ", ".join(html.escape(n) for n in a.get("names", {}))
         roles = ", ".join(a.get("roles", [])) or "none"
-        return (f"<div><h4>{html.escape(self.label)}</h4><p><small>{self.id} · marked: {html.escape(roles)}</small></p>"
-                f"<p>names seen: {names}</p><ul>{ids}</ul><p>{len(a.get('exhibits', []))} exhibit(s)</p></div>")
+        return (
+            f"<div><h4>{html.escape(self.label)}</h4><p><small>{self.id} · marked: {html.escape(roles)}</small></p>"
+            f"<p>names seen: {names}</p><ul>{ids}</ul><p>{len(a.get('exhibits', []))} exhibit(s)</p></div>"
+        )
 
 
 @dataclass
@@ -127,8 +137,12 @@ class Result:
     raw: Any = None
 
     def findings_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"kind": f.kind, "title": f.title, "summary": f.summary, "records": len(f.evidence),
-                              "detector": f.detector} for f in self.findings])
+        return pd.DataFrame(
+            [
+                {"kind": f.kind, "title": f.title, "summary": f.summary, "records": len(f.evidence), "detector": f.detector}
+                for f in self.findings
+            ]
+        )
 
     def _repr_html_(self) -> str:
         return self.frame._repr_html_()
@@ -190,8 +204,9 @@ class Case:
     def exhibits(self, arrow: bool = False) -> pd.DataFrame | pa.Table:
         return self._select("exhibits", [], [], "exhibit_id, original_name, sha256", arrow)
 
-    def messages(self, chat: str | None = None, since: Any = None, until: Any = None, person: str | None = None,
-                 arrow: bool = False) -> pd.DataFrame | pa.Table:
+    def messages(
+        self, chat: str | None = None, since: Any = None, until: Any = None, person: str | None = None, arrow: bool = False
+    ) -> pd.DataFrame | pa.Table:
         """Messages, oldest first: of one chat (name or id), in a time window (UTC), sent by or to a person
         (an entity id, unique prefix or name, as `entities show` takes)."""
         where, params = [], []
@@ -213,8 +228,9 @@ class Case:
             params += [pid, pid, pid]
         return self._select("messages", where, params, "ts_utc NULLS LAST, exhibit_sha256, locator", arrow)
 
-    def transactions(self, account: str | None = None, currency: str | None = None, person: str | None = None,
-                     arrow: bool = False) -> pd.DataFrame | pa.Table:
+    def transactions(
+        self, account: str | None = None, currency: str | None = None, person: str | None = None, arrow: bool = False
+    ) -> pd.DataFrame | pa.Table:
         """Transactions, oldest first: to or from an account (as written), in one currency, or to or
         from any account or wallet a person uses. Amounts are exact decimals with their currency."""
         where, params = [], []
@@ -280,9 +296,15 @@ class Case:
     def source(self, record_id: str) -> Source:
         """The exact bytes a record was read from, with the exhibit's SHA-256 and the locator."""
         table = record_id.split("/", 1)[0]
-        row = self.store.one(f"""SELECT r.exhibit_sha256, r.locator, r.parser, e.original_name FROM {table} r
+        row = (
+            self.store.one(
+                f"""SELECT r.exhibit_sha256, r.locator, r.parser, e.original_name FROM {table} r
                                  LEFT JOIN exhibits e ON e.sha256 = r.exhibit_sha256 WHERE r.id = ?""",
-                             [record_id]) if table.isidentifier() else None
+                [record_id],
+            )
+            if table.isidentifier()
+            else None
+        )
         if row is None:
             raise KeyError(f"no record {record_id!r} in this case")
         sha, locator, parser, name = row
@@ -299,8 +321,12 @@ class Case:
         g = analysis.party_graph(self.store)
         if not edges:
             return g
-        return pd.DataFrame([{"source": a, "target": b, "weight": d["weight"], "kinds": d["kinds"], "first": d["first"],
-                              "last": d["last"]} for a, b, d in g.edges(data=True)])
+        return pd.DataFrame(
+            [
+                {"source": a, "target": b, "weight": d["weight"], "kinds": d["kinds"], "first": d["first"], "last": d["last"]}
+                for a, b, d in g.edges(data=True)
+            ]
+        )
 
     def money_graph(self, edges: bool = False):
         """Transfers between accounts as they are written: a networkx MultiDiGraph (one edge per transfer,
@@ -314,9 +340,19 @@ class Case:
 
         return nx.from_pandas_edgelist(frame, "source", "target", edge_attr=True, create_using=nx.MultiDiGraph)
 
-    def trace(self, account: str, *, hops: int = 6, backward: bool = False, model: str = "haircut",
-              links: dict[str, str] | None = None, resolved: bool = True, since: Any = None, until: Any = None,
-              **options: Any) -> Result:
+    def trace(
+        self,
+        account: str,
+        *,
+        hops: int = 6,
+        backward: bool = False,
+        model: str = "haircut",
+        links: dict[str, str] | None = None,
+        resolved: bool = True,
+        since: Any = None,
+        until: Any = None,
+        **options: Any,
+    ) -> Result:
         """`casegraph trace` as a call: the accounts reached (a DataFrame) and the findings it writes there."""
         from .finance.trace import examiner_link_basis, to_findings, trace
         from .graph.resolve import link_basis, transaction_links
@@ -326,8 +362,18 @@ class Case:
         basis = link_basis(self.store, link_map) if resolved else {}
         basis.update(examiner_link_basis(links or {}, self._dir.actor(self.examiner), "casegraph.api trace(links=…)"))
         link_map.update(links or {})
-        result = trace(self.store, account, hops=hops, backward=backward, since=_when(since), until=_when(until),
-                       model=model, links=link_map, link_basis=basis, **options)
+        result = trace(
+            self.store,
+            account,
+            hops=hops,
+            backward=backward,
+            since=_when(since),
+            until=_when(until),
+            model=model,
+            links=link_map,
+            link_basis=basis,
+            **options,
+        )
         detector, found = to_findings(result, self.store)
         return Result(_rows_frame(result.reached), found, detector, result)
 
@@ -373,8 +419,13 @@ class Case:
         """Write an analysis result's findings (replacing its detector's earlier ones) and log it."""
         c = self._writable()
         digest = write_findings(c.store, result.findings, result.detector)
-        c.log("api-findings", actor=self.examiner, state=("findings",), details={"detector": result.detector, **(details or {})},
-              outputs=[{"findings": len(result.findings), "sha256": digest, "detector": result.detector}])
+        c.log(
+            "api-findings",
+            actor=self.examiner,
+            state=("findings",),
+            details={"detector": result.detector, **(details or {})},
+            outputs=[{"findings": len(result.findings), "sha256": digest, "detector": result.detector}],
+        )
         return digest
 
     # -- notebooks ---------------------------------------------------------------------------
@@ -383,9 +434,11 @@ class Case:
         counts = self.counts()
         cells = "".join(f"<tr><td>{t}</td><td style='text-align:right'>{n:,}</td></tr>" for t, n in counts.items())
         mode = "read-only" if self.read_only else f"writable by {html.escape(self.examiner or '')}"
-        return (f"<div><h4>Case {html.escape(info.case_no)}: {html.escape(info.title)}</h4>"
-                f"<p><small>{html.escape(str(self.root))} · examiner {html.escape(info.examiner)} · zone "
-                f"{html.escape(info.timezone)} · {mode}</small></p><table>{cells}</table></div>")
+        return (
+            f"<div><h4>Case {html.escape(info.case_no)}: {html.escape(info.title)}</h4>"
+            f"<p><small>{html.escape(str(self.root))} · examiner {html.escape(info.examiner)} · zone "
+            f"{html.escape(info.timezone)} · {mode}</small></p><table>{cells}</table></div>"
+        )
 
     def __repr__(self) -> str:
         return f"<casegraph case {self._dir.info.case_no} at {self.root} ({'read-only' if self.read_only else 'writable'})>"
@@ -409,7 +462,7 @@ def _cut(path: Path, sha: str, locator: str, parser: str | None = None, name: st
         first, _, last = where.partition("-")
         lines = (data if data is not None else path.read_bytes()).splitlines(keepends=True)
         lo, hi = int(first), int(last or first)
-        return Source(sha, locator, b"".join(lines[lo - 1:hi]))
+        return Source(sha, locator, b"".join(lines[lo - 1 : hi]))
     if kind == "row" and data is None and where.isdigit():
         return _csv_row(path, sha, locator, int(where), parser, name)
     if kind == "json":
@@ -448,15 +501,16 @@ def _csv_row(path: Path, sha: str, locator: str, n: int, parser: str | None, nam
     if layout is None or probe.suffix == ".xlsx":
         return Source(sha, locator, None, f"row locators of {parser or 'this parser'} are not cut out here; open the exhibit at {locator}")
     enc = probe.encoding
-    text = path.read_bytes()[enc.skip:].decode(enc.codec, errors="replace")
+    text = path.read_bytes()[enc.skip :].decode(enc.codec, errors="replace")
     lines = text.splitlines(keepends=True)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter)
     start, index = 0, -1
-    for record in reader:
+    for record in reader:  # noqa: B007
         index += 1
         end = reader.line_num
         if index == layout.header_index + n:
-            return Source(sha, locator, "".join(lines[start:end]).encode("utf-8"),
-                          f"record {n} after the header on line {layout.header_index + 1}")
+            return Source(
+                sha, locator, "".join(lines[start:end]).encode("utf-8"), f"record {n} after the header on line {layout.header_index + 1}"
+            )
         start = end
     return Source(sha, locator, None, f"the exhibit has fewer than {n} rows after its header")

@@ -1,4 +1,5 @@
 """A case is one directory: case.toml, evidence/, custody.jsonl, case.duckdb, reports/, bundles/."""
+
 from __future__ import annotations
 
 import getpass
@@ -11,9 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import tomli_w
-
 import duckdb
+import tomli_w
 
 from .errors import CaseGraphError
 from .ingest.custody import GENESIS, CustodyLog
@@ -56,8 +56,9 @@ class Case:
         return self
 
     @classmethod
-    def create(cls, root: Path | str, case_no: str, examiner: str, title: str = "", agency: str = "",
-               timezone: str = "Asia/Colombo") -> Case:
+    def create(
+        cls, root: Path | str, case_no: str, examiner: str, title: str = "", agency: str = "", timezone: str = "Asia/Colombo"
+    ) -> Case:
         root = Path(root)
         if (root / CASE_FILE).exists():
             raise CaseError(f"{root}: already a case directory")
@@ -90,13 +91,20 @@ class Case:
             return CaseStore(path, TimeNormaliser(ZoneInfo(tz) if tz else None, tz), read_only=self.read_only)
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
-                raise CaseError(f"{path}: open in another process ({_duckdb_reason(e)}); wait for it to finish, or "
-                                "run again with 'casegraph --wait SECONDS ...'", 1) from e
-            raise CaseError(f"{path}: not a readable DuckDB database ({_duckdb_reason(e)}); restore it from your "
-                            f"backup of the case (the evidence/ folder and custody.jsonl are not affected)") from e
+                raise CaseError(
+                    f"{path}: open in another process ({_duckdb_reason(e)}); wait for it to finish, or "
+                    "run again with 'casegraph --wait SECONDS ...'",
+                    1,
+                ) from e
+            raise CaseError(
+                f"{path}: not a readable DuckDB database ({_duckdb_reason(e)}); restore it from your "
+                f"backup of the case (the evidence/ folder and custody.jsonl are not affected)"
+            ) from e
         except duckdb.Error as e:
-            raise CaseError(f"{path}: the case store cannot be opened ({_duckdb_reason(e)}); restore it from your "
-                            f"backup of the case (the evidence/ folder and custody.jsonl are not affected)") from e
+            raise CaseError(
+                f"{path}: the case store cannot be opened ({_duckdb_reason(e)}); restore it from your "
+                f"backup of the case (the evidence/ folder and custody.jsonl are not affected)"
+            ) from e
 
     def close(self) -> None:
         if "store" in self.__dict__:
@@ -122,8 +130,9 @@ class Case:
     def actor(self, actor: str | None = None) -> str:
         return actor or os.environ.get("CASEGRAPH_EXAMINER") or self.info.examiner or getpass.getuser()
 
-    def log(self, action: str, actor: str | None = None, *, state: tuple[str, ...] = (), unanchored: bool = False,
-            **kw: Any) -> dict[str, Any]:
+    def log(
+        self, action: str, actor: str | None = None, *, state: tuple[str, ...] = (), unanchored: bool = False, **kw: Any
+    ) -> dict[str, Any]:
         """Append a custody event and anchor it in the store. Refused (CustodyBroken) when the log does
         not end at the last anchored event: nothing is appended after a cut or rewritten log until an
         examiner acknowledges it. `state`: derived tables this command wrote, whose digests the event
@@ -131,6 +140,7 @@ class Case:
         whatever the log ends with, and anchor only when the log was intact."""
         if state:
             from .ingest.digest import state_digests
+
             kw["details"] = {**(kw.get("details") or {}), "state": state_digests(self.store.con, state)}
         anchor = self.anchor()
         event = self.custody.append(action, self.actor(actor), expect=False if unanchored else anchor, **kw)
@@ -159,6 +169,7 @@ class Case:
         """Every anchored event, oldest first (a case from before anchors were kept holds only its newest)."""
         return [(int(s), h) for s, h in self.store.con.execute("SELECT seq, hash FROM custody_anchor ORDER BY rowid").fetchall()]
 
+
 def _read_config(cfg: Path) -> dict[str, Any]:
     try:
         with open(cfg, "rb") as f:
@@ -173,16 +184,16 @@ def _case_info(cfg: Path, config: dict[str, Any]) -> CaseInfo:
     """The [case] table, every key known, the time zone a real one: else an error naming the fix."""
     table = config.get("case")
     if not isinstance(table, dict):
-        raise CaseError(f"{cfg}: no [case] table; restore case.toml from your backup (it needs at least "
-                        f"case_no and examiner)")
+        raise CaseError(f"{cfg}: no [case] table; restore case.toml from your backup (it needs at least case_no and examiner)")
     known = [f.name for f in fields(CaseInfo)]
     unknown = [k for k in table if k not in known]
     if unknown:
-        raise CaseError(f"{cfg}: unknown key {', '.join(map(repr, unknown))} in [case]; remove or rename it "
-                        f"(known keys: {', '.join(known)})")
+        raise CaseError(
+            f"{cfg}: unknown key {', '.join(map(repr, unknown))} in [case]; remove or rename it (known keys: {', '.join(known)})"
+        )
     missing = [f.name for f in fields(CaseInfo) if f.default is MISSING and f.name not in table]
     if missing:
-        raise CaseError(f"{cfg}: [case] lacks {', '.join(map(repr, missing))}; add it (e.g. examiner = \"IP Perera\")")
+        raise CaseError(f'{cfg}: [case] lacks {", ".join(map(repr, missing))}; add it (e.g. examiner = "IP Perera")')
     wrong = [k for k, v in table.items() if not isinstance(v, str)]
     if wrong:
         raise CaseError(f"{cfg}: [case] {', '.join(map(repr, wrong))} must be text in quotes")
@@ -191,8 +202,7 @@ def _case_info(cfg: Path, config: dict[str, Any]) -> CaseInfo:
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError, OSError) as e:
-            raise CaseError(f"{cfg}: unknown time zone {zone!r} in [case] timezone; use an IANA name such as "
-                            f"Asia/Colombo") from e
+            raise CaseError(f"{cfg}: unknown time zone {zone!r} in [case] timezone; use an IANA name such as Asia/Colombo") from e
     return CaseInfo(**table)
 
 

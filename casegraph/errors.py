@@ -1,6 +1,7 @@
 """The one exception base for what the examiner can fix: a broken case folder, a busy case, an
 exhibit that cannot be taken in. The CLI prints these as one line (no traceback) and exits with
 `code`; everything that is a bug in casegraph stays a normal exception."""
+
 from __future__ import annotations
 
 

@@ -18,6 +18,7 @@ rule "setting": a threshold the analyst chose (no records). `check_figures` veri
 the title or summary prints (as casegraph.amounts writes it) is one of the figures, and that no amount is
 printed without its currency.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -65,8 +66,10 @@ def case_state(store: CaseStore) -> dict[str, str]:
     parse = store.one("""SELECT count(*), coalesce(sum(hash(exhibit_sha256, parser, parser_version, output_sha256, status)), 0)
                          FROM parse_runs""")
     people = store.one("SELECT count(*), coalesce(sum(hash(entity_id, member)), 0) FROM entity_members")
-    return {"parse": hashlib.sha256(repr(parse).encode()).hexdigest()[:16],
-            "resolution": hashlib.sha256(repr(people).encode()).hexdigest()[:16]}
+    return {
+        "parse": hashlib.sha256(repr(parse).encode()).hexdigest()[:16],
+        "resolution": hashlib.sha256(repr(people).encode()).hexdigest()[:16],
+    }
 
 
 # the command that derives a detector's findings again
@@ -74,9 +77,11 @@ def rerun_command(detector: str) -> str:
     if detector.startswith("trace:"):
         _, direction, model, account = [*detector.split(":", 3), "", "", ""][:4]
         return f"casegraph trace CASE --from {account} --model {model}" + (" --backward" if direction == "backward" else "")
-    return {"link-analysis": "casegraph analyze CASE", "typologies": "casegraph typologies CASE",
-            "entity-resolution": "casegraph resolve CASE"}.get(
-        detector, "casegraph indicators CASE" if detector.startswith("indicators") else f"the analysis that wrote {detector}")
+    return {
+        "link-analysis": "casegraph analyze CASE",
+        "typologies": "casegraph typologies CASE",
+        "entity-resolution": "casegraph resolve CASE",
+    }.get(detector, "casegraph indicators CASE" if detector.startswith("indicators") else f"the analysis that wrote {detector}")
 
 
 def stale(store: CaseStore) -> list[dict[str, Any]]:
@@ -85,7 +90,8 @@ def stale(store: CaseStore) -> list[dict[str, Any]]:
     now = case_state(store)
     out = []
     for detector, n, recorded in store.con.execute(
-            "SELECT detector, count(*), any_value(CAST(derived_from AS VARCHAR)) FROM findings GROUP BY detector ORDER BY detector").fetchall():
+        "SELECT detector, count(*), any_value(CAST(derived_from AS VARCHAR)) FROM findings GROUP BY detector ORDER BY detector"
+    ).fetchall():
         was = json.loads(recorded) if recorded else {}
         changed = [p for p in depends_on(detector) if was.get(p) != now[p]]
         if changed:
@@ -99,16 +105,22 @@ def write_findings(store: CaseStore, findings: list[Finding], detector: str) -> 
     state = case_state(store)
     derived = to_json({p: state[p] for p in depends_on(detector)})
     digest = hashlib.sha256()
-    cols: dict[str, list] = {c: [] for c in ("id", "kind", "title", "summary", "score", "detector", "detector_version",
-                                             "evidence", "attrs")}
+    cols: dict[str, list] = {
+        c: [] for c in ("id", "kind", "title", "summary", "score", "detector", "detector_version", "evidence", "attrs")
+    }
     for f in findings:
         row = [f.id, f.kind, f.title, f.summary, f.score, f.detector, f.detector_version, to_json(f.evidence), to_json(f.attrs)]
         digest.update(to_json(row).encode())
         for c, v in zip(cols, row, strict=True):
             cols[c].append(v)
-    table = pa.table({**cols, "score": pa.array(cols["score"], pa.float64()),
-                      "created_at": pa.array([now] * len(findings), pa.timestamp("us", tz="UTC")),
-                      "derived_from": pa.array([derived] * len(findings), pa.string())})
+    table = pa.table(
+        {
+            **cols,
+            "score": pa.array(cols["score"], pa.float64()),
+            "created_at": pa.array([now] * len(findings), pa.timestamp("us", tz="UTC")),
+            "derived_from": pa.array([derived] * len(findings), pa.string()),
+        }
+    )
     with store.transaction() as con:
         con.execute("DELETE FROM findings WHERE detector = ?", [detector])
         if findings:
@@ -134,8 +146,12 @@ def check_figures(store: CaseStore, kind: str, title: str, summary: str, evidenc
     wanted = sorted({r for fig in figures for r in fig.get("records", [])})
     amounts = {}
     if wanted:
-        amounts = {i: (a, c) for i, a, c in store.con.execute(
-            "SELECT id, amount, currency FROM transactions WHERE id IN (SELECT unnest(?))", [wanted]).fetchall()}
+        amounts = {
+            i: (a, c)
+            for i, a, c in store.con.execute(
+                "SELECT id, amount, currency FROM transactions WHERE id IN (SELECT unnest(?))", [wanted]
+            ).fetchall()
+        }
     for fig in figures:
         name, currency, amount, rule = fig["name"], fig.get("currency"), Decimal(fig["amount"]), fig.get("rule", "sum")
         records = fig.get("records", [])
@@ -166,7 +182,7 @@ def check_figures(store: CaseStore, kind: str, title: str, summary: str, evidenc
         if (None if unit == "(currency not stated)" else unit, Decimal(number.replace(",", ""))) not in shown:
             problems.append(f"prints {unit} {number}, which is none of its figures")
     for m in BARE_NUMBER.finditer(text):
-        if not UNIT_BEFORE.search(text[:m.start()]):
+        if not UNIT_BEFORE.search(text[: m.start()]):
             problems.append(f"prints the amount {m.group(0)} without its currency")
     return problems
 

@@ -6,6 +6,7 @@ ends, however it ends, so a killed command never leaves the case locked. The hol
 is (command, pid, host, user, since when) into the file, so a second examiner is told exactly what
 they are waiting for; with `wait` they queue behind it instead of failing.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -15,7 +16,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import CaseGraphError
@@ -47,17 +48,27 @@ class CaseLock:
                 holder = self.holder()
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    raise CaseBusy(f"{self.path.parent}: case in use by {holder}; "
-                                   + ("still busy after waiting " + f"{wait:g} s" if wait > 0 else
-                                      "wait for it to finish, or queue behind it with 'casegraph --wait SECONDS ...'")) from None
+                    raise CaseBusy(
+                        f"{self.path.parent}: case in use by {holder}; "
+                        + (
+                            "still busy after waiting " + f"{wait:g} s"
+                            if wait > 0
+                            else "wait for it to finish, or queue behind it with 'casegraph --wait SECONDS ...'"
+                        )
+                    ) from None
                 if on_wait and not told:
                     on_wait(f"waiting for {holder}")
                     told = True
                 time.sleep(POLL)
         self._fd = fd
         if not self.shared:  # the exclusive holder says who it is (readers leave the writer's note alone)
-            note = {"command": self.command, "pid": os.getpid(), "host": socket.gethostname(), "user": _user(),
-                    "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            note = {
+                "command": self.command,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "user": _user(),
+                "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
             os.ftruncate(fd, 0)
             os.pwrite(fd, (json.dumps(note) + "\n").encode(), 0)
         return self
@@ -68,8 +79,10 @@ class CaseLock:
             note = json.loads(self.path.read_text(encoding="utf-8") or "null")
             if note["host"] == socket.gethostname() and not _alive(int(note["pid"])):
                 raise ValueError("a note left by a process that has ended: the holders now are readers")
-            return (f"'{note['command']}' (pid {note['pid']} on {note['host']}, user {note['user']}, "
-                    f"since {note['since'].replace('T', ' ').replace('+00:00', ' UTC')})")
+            return (
+                f"'{note['command']}' (pid {note['pid']} on {note['host']}, user {note['user']}, "
+                f"since {note['since'].replace('T', ' ').replace('+00:00', ' UTC')})"
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return "another casegraph command (shared readers, or a holder that has not written its name yet)"
 

@@ -3,6 +3,7 @@
 Parsers yield these; the store writes them; graph, finance and reports read them back.
 Every record carries a Provenance naming the exact bytes it came from.
 """
+
 from __future__ import annotations
 
 import json
@@ -208,6 +209,7 @@ class ExchangeRate:
     """One row of an examiner's rate table (an exhibit like any other): on `day`, one unit of `base` was worth
     `rate` units of `quote`, according to `source` (e.g. the Central Bank of Sri Lanka's published rate).
     Not a store table: finance converts with it, and every converted figure cites its provenance."""
+
     day: date
     base: str
     quote: str
@@ -226,7 +228,7 @@ class Batch:
 
     `data` has the record class's columns (dicts as JSON text, `ts` as one timestamp column, naive
     or zoned, or a date32 column for dates without a time) and the four provenance columns; an `id` column may be there (the store derives its own
-    from provenance). The store writes it without a Python loop."""
+    from provenance). The store writes it without a Python loop."""  # noqa: E501
 
     table: str
     data: pa.Table

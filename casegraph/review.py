@@ -1,5 +1,6 @@
 """What an examiner reviews before a report: findings with the records they cite quoted, and the
 parse issues of each exhibit by severity. The CLI (and later the workspace) only print these."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,9 @@ def parse_since(value: str | None) -> datetime | None:
         try:
             parsed = datetime.combine(date.fromisoformat(value), time())
         except ValueError:
-            raise ReviewError(f"--since {value!r}: expected an ISO date such as 2024-04-01 "
-                              "or a date-time such as 2024-04-01T09:00+05:30") from None
+            raise ReviewError(
+                f"--since {value!r}: expected an ISO date such as 2024-04-01 or a date-time such as 2024-04-01T09:00+05:30"
+            ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -47,17 +49,34 @@ class FindingRow:
     attrs: dict[str, Any]
 
     def brief(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "detector": self.detector, "title": self.title,
-                "records": len(self.evidence), "created_at": self.created_at.astimezone(UTC).isoformat()}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "detector": self.detector,
+            "title": self.title,
+            "records": len(self.evidence),
+            "created_at": self.created_at.astimezone(UTC).isoformat(),
+        }
 
 
 def _finding(row: dict[str, Any]) -> FindingRow:
-    return FindingRow(row["id"], row["kind"], row["title"], row["summary"] or "", row["score"], row["detector"],
-                      row["detector_version"], row["created_at"], json.loads(row["evidence"]), json.loads(row["attrs"] or "{}"))
+    return FindingRow(
+        row["id"],
+        row["kind"],
+        row["title"],
+        row["summary"] or "",
+        row["score"],
+        row["detector"],
+        row["detector_version"],
+        row["created_at"],
+        json.loads(row["evidence"]),
+        json.loads(row["attrs"] or "{}"),
+    )
 
 
-def findings(store: CaseStore, kind: str | None = None, detector: str | None = None,
-             person: str | None = None, since: datetime | None = None) -> list[FindingRow]:
+def findings(
+    store: CaseStore, kind: str | None = None, detector: str | None = None, person: str | None = None, since: datetime | None = None
+) -> list[FindingRow]:
     """Findings, filtered: `person` is an entity id (see graph.resolve.find_entity): findings about that
     person or citing a record joined to them; `since`: findings citing a record timed at or after it."""
     where, params = [], []
@@ -72,13 +91,15 @@ def findings(store: CaseStore, kind: str | None = None, detector: str | None = N
     if person:
         ev = store.one("SELECT evidence FROM entities WHERE id = ?", [person])
         theirs = {e.get("record") for e in json.loads(ev[0])} if ev else set()
-        rows = [f for f in rows if person in json.dumps(f.attrs) or person in f.title
-                or any(e.get("record") in theirs for e in f.evidence)]
+        rows = [f for f in rows if person in json.dumps(f.attrs) or person in f.title or any(e.get("record") in theirs for e in f.evidence)]
     if since:
         cited = {e.get("record") for f in rows for e in f.evidence if e.get("table") in _TIMED}
         want = store.id_table("_since", (r for r in cited if r))
-        late = {r[0] for t in _TIMED for r in store.con.execute(
-            f"SELECT t.id FROM {t} t SEMI JOIN {want} w ON w.id = t.id WHERE t.ts_utc >= ?", [since]).fetchall()}
+        late = {
+            r[0]
+            for t in _TIMED
+            for r in store.con.execute(f"SELECT t.id FROM {t} t SEMI JOIN {want} w ON w.id = t.id WHERE t.ts_utc >= ?", [since]).fetchall()
+        }
         rows = [f for f in rows if any(e.get("record") in late for e in f.evidence)]
     return rows
 
@@ -99,8 +120,10 @@ def quoted(store: CaseStore, f: FindingRow) -> list[dict[str, Any]]:
 
     labels = {r["sha256"]: r["exhibit_id"] for r in store.rows("SELECT sha256, exhibit_id FROM exhibits")}
     quotes = _records(store, f.evidence)
-    return [{**e, "exhibit": labels.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
-             **quotes.get(e.get("record"), {})} for e in f.evidence]
+    return [
+        {**e, "exhibit": labels.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]), **quotes.get(e.get("record"), {})}
+        for e in f.evidence
+    ]
 
 
 def issue_counts(store: CaseStore) -> list[dict[str, Any]]:
@@ -111,8 +134,7 @@ def issue_counts(store: CaseStore) -> list[dict[str, Any]]:
     out: dict[tuple, dict[str, Any]] = {}
     for r in rows:
         key = (r["exhibit_id"], r["file"], r["parser"])
-        entry = out.setdefault(key, {"exhibit": r["exhibit_id"], "file": r["file"], "parser": r["parser"],
-                                     **{s: 0 for s in SEVERITIES}})
+        entry = out.setdefault(key, {"exhibit": r["exhibit_id"], "file": r["file"], "parser": r["parser"], **{s: 0 for s in SEVERITIES}})
         entry[r["severity"]] = entry.get(r["severity"], 0) + r["n"]
     return list(out.values())
 
@@ -128,6 +150,6 @@ def issues(store: CaseStore, exhibit: str | None = None, severity: str | None = 
         params.append(severity)
     sql = f"""SELECT e.exhibit_id AS exhibit, e.original_name AS file, p.parser, p.severity, p.locator, p.message, p.raw
               FROM parse_issues p LEFT JOIN exhibits e ON e.sha256 = p.exhibit_sha256
-              {'WHERE ' + ' AND '.join(where) if where else ''}
+              {"WHERE " + " AND ".join(where) if where else ""}
               ORDER BY CASE p.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, 1, 2, p.locator LIMIT ?"""
     return store.rows(sql, [*params, limit])

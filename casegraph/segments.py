@@ -14,13 +14,14 @@ A segment is written under a temporary name and hashed as its bytes are written;
 flushed to disk, renamed into place and registered. A file no commit registered (an interrupted
 ingest) is removed when the store is next opened, so the case stays as the last commit left it.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -71,7 +72,7 @@ class _Hashing:
     """A file object that hashes what passes through it, so a segment's SHA-256 costs no second read."""
 
     def __init__(self, path: Path):
-        self.raw = open(path, "xb")
+        self.raw = open(path, "xb")  # noqa: SIM115
         self.hash = hashlib.sha256()
         self.closed = False
 
@@ -123,9 +124,13 @@ class SegmentWriter:
             self._schema = schema_for(self.columns, data)
             self._file = _Hashing(self.tmp)
             strings = [f.name for f in self._schema if f.type == DICT or not pa.types.is_string(f.type)]
-            self._writer = pq.ParquetWriter(self._file, self._schema, compression="lz4",
-                                            use_dictionary=[f.name for f in self._schema if f.type == DICT],
-                                            write_statistics=strings)  # statistics on unique strings cost more than they save
+            self._writer = pq.ParquetWriter(
+                self._file,
+                self._schema,
+                compression="lz4",
+                use_dictionary=[f.name for f in self._schema if f.type == DICT],
+                write_statistics=strings,
+            )  # statistics on unique strings cost more than they save
         self._writer.write_table(conform(data, self._schema))
         self.rows += data.num_rows
 
@@ -134,8 +139,15 @@ class SegmentWriter:
         self._writer.close()
         self._file.close()
         os.replace(self.tmp, self.root / self.name)
-        return {"file": self.name, "tbl": self.table, "exhibit_sha256": self.exhibit_sha256, "parser": self.parser,
-                "rows": self.rows, "sha256": self._file.hash.hexdigest(), "written_at": datetime.now(timezone.utc)}
+        return {
+            "file": self.name,
+            "tbl": self.table,
+            "exhibit_sha256": self.exhibit_sha256,
+            "parser": self.parser,
+            "rows": self.rows,
+            "sha256": self._file.hash.hexdigest(),
+            "written_at": datetime.now(UTC),
+        }
 
     def abandon(self) -> None:
         try:

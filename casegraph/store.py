@@ -9,18 +9,19 @@ re-ingesting the same bytes leaves the same rows and an interrupted ingest leave
 half-written. (A primary-key index would make bulk inserts about nine times slower, and the ids are
 unique by construction.)
 """
+
 from __future__ import annotations
 
 import json
 import os
 import types
-import warnings
 import typing
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,7 @@ def _column_types(cls: type[Record]) -> list[tuple[str, str, pa.DataType | None]
     hints = typing.get_type_hints(cls)
     # the natural key, as model.record_id builds it: table/exhibit/parser/locator[#discriminator]
     seps = ["'#'"] + ["':'"] * len(cls.discriminator_columns)
-    disc = "".join(f" || {sep} || coalesce(CAST({c} AS VARCHAR), '')" for sep, c in zip(seps, cls.discriminator_columns))
+    disc = "".join(f" || {sep} || coalesce(CAST({c} AS VARCHAR), '')" for sep, c in zip(seps, cls.discriminator_columns))  # noqa: B905
     id_sql = f"'{cls.table}/' || left(exhibit_sha256, 32) || '/' || parser || '/' || locator{disc}"
     out: list[tuple[str, str, pa.DataType | None]] = [("id", id_sql, None)]
     for f in fields(cls):
@@ -113,9 +114,13 @@ def _column_types(cls: type[Record]) -> list[tuple[str, str, pa.DataType | None]
         base = args[0] if args and typing.get_origin(hint) in (typing.Union, types.UnionType) else hint
         origin = typing.get_origin(base)
         if base is datetime:
-            out += [("ts_local", "TIMESTAMP", pa.timestamp("us")), ("ts_utc", "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
-                    ("utc_offset", "VARCHAR", pa.string()), ("tz_basis", "VARCHAR", pa.string()),
-                    ("ts_precision", "VARCHAR", pa.string())]
+            out += [
+                ("ts_local", "TIMESTAMP", pa.timestamp("us")),
+                ("ts_utc", "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
+                ("utc_offset", "VARCHAR", pa.string()),
+                ("tz_basis", "VARCHAR", pa.string()),
+                ("ts_precision", "VARCHAR", pa.string()),
+            ]
         elif base is bool:
             out.append((f.name, "BOOLEAN", pa.bool_()))
         elif base is int:
@@ -131,8 +136,12 @@ def _column_types(cls: type[Record]) -> list[tuple[str, str, pa.DataType | None]
             out.append((f.name, "JSON", pa.string()))
         else:
             out.append((f.name, "VARCHAR", pa.string()))
-    out += [("exhibit_sha256", "VARCHAR NOT NULL", pa.string()), ("parser", "VARCHAR NOT NULL", pa.string()),
-            ("parser_version", "VARCHAR NOT NULL", pa.string()), ("locator", "VARCHAR NOT NULL", pa.string())]
+    out += [
+        ("exhibit_sha256", "VARCHAR NOT NULL", pa.string()),
+        ("parser", "VARCHAR NOT NULL", pa.string()),
+        ("parser_version", "VARCHAR NOT NULL", pa.string()),
+        ("locator", "VARCHAR NOT NULL", pa.string()),
+    ]
     return out
 
 
@@ -171,10 +180,15 @@ def _view_sql(table: str, with_segments: bool, have: set[str] | None = None) -> 
     cols = RECORD_COLUMNS[table]
     sql = f"SELECT {', '.join(c for c, _, _ in cols)} FROM {rows_table(table)}"
     if with_segments:
-        sql += (f"\nUNION ALL SELECT {cols[0][1]} AS id, "
-                + ", ".join(f"CAST({c if have is None or c in have or c in segments.PARTITION_COLUMNS else 'NULL'} "
-                            f"AS {t.replace(' NOT NULL', '')}) AS {c}" for c, t, _ in cols[1:])
-                + f" FROM {segments.read_sql([segments.table_glob(table)])}")
+        sql += (
+            f"\nUNION ALL SELECT {cols[0][1]} AS id, "
+            + ", ".join(
+                f"CAST({c if have is None or c in have or c in segments.PARTITION_COLUMNS else 'NULL'} "
+                f"AS {t.replace(' NOT NULL', '')}) AS {c}"
+                for c, t, _ in cols[1:]
+            )
+            + f" FROM {segments.read_sql([segments.table_glob(table)])}"
+        )
     return f"CREATE OR REPLACE VIEW {table} AS {sql}"
 
 
@@ -215,7 +229,7 @@ class TimeNormaliser:
         if not isinstance(ts, datetime):  # a date and no time
             ts, precision = datetime(ts.year, ts.month, ts.day), DAY
         if ts.tzinfo is not None and ts.utcoffset() is not None:
-            return ts.replace(tzinfo=None), ts.astimezone(timezone.utc), _offset(ts), "source", precision
+            return ts.replace(tzinfo=None), ts.astimezone(UTC), _offset(ts), "source", precision
         if self.case_tz is None:
             return ts, None, None, "unknown", precision
         utc, offset, basis = self.local(ts)
@@ -229,9 +243,9 @@ class TimeNormaliser:
         first, second = ts.replace(tzinfo=self.case_tz, fold=0), ts.replace(tzinfo=self.case_tz, fold=1)
         if first.utcoffset() != second.utcoffset():
             # a fold reads the same wall time back from both instants; a gap's wall time does not exist
-            exists = first.astimezone(timezone.utc).astimezone(self.case_tz).replace(tzinfo=None) == ts
+            exists = first.astimezone(UTC).astimezone(self.case_tz).replace(tzinfo=None) == ts
             basis += f"{AMBIGUOUS if exists else NONEXISTENT}{_offset(first)}|{_offset(second)}"
-        return first.astimezone(timezone.utc), _offset(first), basis
+        return first.astimezone(UTC), _offset(first), basis
 
     def arrow(self, ts: pa.ChunkedArray | pa.Array) -> dict[str, pa.Array]:
         """The same, column-wise, for a timestamp column (naive wall clock, or zoned) or a date32 column
@@ -253,16 +267,30 @@ class TimeNormaliser:
             fixed = self._fixed_offset(local)
             if fixed is not None:  # one offset over the whole span (Sri Lanka since 2006): a subtraction
                 utc = pc.subtract(local.cast(pa.int64()), fixed).cast(pa.timestamp("us", "UTC"))
-                return {"ts_local": local, "ts_utc": utc, "utc_offset": _either(present, _format_offset(fixed // 60_000_000), None),
-                        "tz_basis": _either(present, basis, "none"), "ts_precision": precision}
+                return {
+                    "ts_local": local,
+                    "ts_utc": utc,
+                    "utc_offset": _either(present, _format_offset(fixed // 60_000_000), None),
+                    "tz_basis": _either(present, basis, "none"),
+                    "ts_precision": precision,
+                }
             return self._zoned(local, present, basis, precision)
         else:
-            return {"ts_local": ts.cast(pa.timestamp("us")), "ts_utc": pa.nulls(n, pa.timestamp("us", "UTC")),
-                    "utc_offset": pa.nulls(n, pa.string()), "tz_basis": _either(present, "unknown", "none"),
-                    "ts_precision": precision}
+            return {
+                "ts_local": ts.cast(pa.timestamp("us")),
+                "ts_utc": pa.nulls(n, pa.timestamp("us", "UTC")),
+                "utc_offset": pa.nulls(n, pa.string()),
+                "tz_basis": _either(present, "unknown", "none"),
+                "ts_precision": precision,
+            }
         minutes = pc.divide(pc.subtract(local.cast(pa.int64()), utc.cast(pa.int64())), 60_000_000)
-        return {"ts_local": local, "ts_utc": utc, "utc_offset": _offset_labels(minutes),
-                "tz_basis": _either(present, basis, "none"), "ts_precision": precision}
+        return {
+            "ts_local": local,
+            "ts_utc": utc,
+            "utc_offset": _offset_labels(minutes),
+            "tz_basis": _either(present, basis, "none"),
+            "ts_precision": precision,
+        }
 
     def _zoned(self, local: pa.Array, present: pa.Array, basis: str, precision: pa.Array) -> dict[str, pa.Array]:
         """Wall-clock times in a zone whose offset changes within the span. Arrow picks an instant for a
@@ -275,8 +303,7 @@ class TimeNormaliser:
         minutes = pc.divide(pc.subtract(local.cast(pa.int64()), utc.cast(pa.int64())), 60_000_000)
         labels = _either(present, basis, "none")
         if not len(flagged):
-            return {"ts_local": local, "ts_utc": utc, "utc_offset": _offset_labels(minutes), "tz_basis": labels,
-                    "ts_precision": precision}
+            return {"ts_local": local, "ts_utc": utc, "utc_offset": _offset_labels(minutes), "tz_basis": labels, "ts_precision": precision}
         distinct = {}
         for t in set(local.take(pa.array(flagged)).to_pylist()):
             distinct[t] = self.local(t)
@@ -288,8 +315,13 @@ class TimeNormaliser:
         names = labels.dictionary_decode().to_numpy(zero_copy_only=False).astype(object)
         dates = precision.null_count < len(precision)  # a date's day start in a DST change: no time to flag
         names[flagged] = [b.partition(";")[0] if dates else b for _, _, b in fix]
-        out = {"ts_local": local, "ts_utc": utc, "utc_offset": _offset_labels(minutes),
-               "tz_basis": pc.dictionary_encode(pa.array(names, pa.string())), "ts_precision": precision}
+        out = {
+            "ts_local": local,
+            "ts_utc": utc,
+            "utc_offset": _offset_labels(minutes),
+            "tz_basis": pc.dictionary_encode(pa.array(names, pa.string())),
+            "ts_precision": precision,
+        }
         return out if dates else {**out, "flagged": flagged}
 
     def _fixed_offset(self, local: pa.Array) -> int | None:
@@ -304,7 +336,7 @@ class TimeNormaliser:
         return int(offsets.pop() / timedelta(microseconds=1)) if len(offsets) == 1 else None
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _np_mask(mask: pa.Array) -> np.ndarray:
@@ -323,9 +355,12 @@ def dst_issue(prov: Provenance, local: datetime, basis: str) -> ParseIssue:
     kind, _, offsets = rest.partition(":")
     chosen, other = offsets.split("|")
     what = "occurs twice (DST fold)" if kind == "ambiguous" else "does not exist (DST gap)"
-    return ParseIssue(prov=prov, severity="warning",
-                      message=f"local time {local:%Y-%m-%d %H:%M:%S} {what} in {zone.removeprefix('case-timezone:')}: "
-                              f"stored with {chosen} (the offset before the change); it may be {other}")
+    return ParseIssue(
+        prov=prov,
+        severity="warning",
+        message=f"local time {local:%Y-%m-%d %H:%M:%S} {what} in {zone.removeprefix('case-timezone:')}: "
+        f"stored with {chosen} (the offset before the change); it may be {other}",
+    )
 
 
 def _either(mask: pa.Array, yes: str, no: str | None) -> pa.DictionaryArray:
@@ -352,8 +387,7 @@ class CaseStore:
         self.path = Path(path)
         self.segments_dir = self.path.with_suffix(".segments")
         # segment files are named relative to their folder, so a case directory can be moved or copied
-        self.con = duckdb.connect(str(self.path), read_only=read_only,
-                                  config={"file_search_path": str(self.segments_dir)})
+        self.con = duckdb.connect(str(self.path), read_only=read_only, config={"file_search_path": str(self.segments_dir)})
         # bounded memory: DuckDB spills and writes as it goes (a 10M-row ingest peaks at 1.5 GB, not 4 GB, and is faster)
         self.con.execute(f"SET memory_limit = '{os.environ.get('CASEGRAPH_MEMORY_LIMIT', '2GB')}'")
         self.times = times or TimeNormaliser(None, None)
@@ -379,24 +413,31 @@ class CaseStore:
         for col in EXHIBIT_SEIZURE_COLUMNS:  # seizure details, added after the first release
             self.con.execute(f"ALTER TABLE exhibits ADD COLUMN IF NOT EXISTS {col} VARCHAR")
         self.con.execute(segments.REGISTRY)
-        tables = {r[0] for r in self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+        tables = {
+            r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()
+        }
         for table, cols in RECORD_COLUMNS.items():
             if table in tables:  # a store from before segments: its table becomes the row table
                 self.con.execute(f"ALTER TABLE {table} RENAME TO {rows_table(table)}")
             ddl = [f"{c} VARCHAR GENERATED ALWAYS AS ({t}) VIRTUAL" if c == "id" else f"{c} {t}" for c, t, _ in cols]
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {rows_table(table)} ({', '.join(ddl)})")
             # a store from before a column was added gets it, NULL in its old rows
-            have = {r[0] for r in self.con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ?",
-                [rows_table(table)]).fetchall()}
+            have = {
+                r[0]
+                for r in self.con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ?",
+                    [rows_table(table)],
+                ).fetchall()
+            }
             for c, t, _ in cols:
                 if c not in have:
                     self.con.execute(f"ALTER TABLE {rows_table(table)} ADD COLUMN {c} {t.replace(' NOT NULL', '')}")
         gone = segments.sweep(self.segments_dir, {r[0] for r in self.con.execute("SELECT file FROM segments").fetchall()})
         if gone:
-            warnings.warn(f"{self.segments_dir}: removed {len(gone)} segment file(s) that no commit registered "
-                          "(left by an interrupted ingest)", stacklevel=2)
+            warnings.warn(
+                f"{self.segments_dir}: removed {len(gone)} segment file(s) that no commit registered (left by an interrupted ingest)",
+                stacklevel=2,
+            )
         self._refresh_views(force=True)
 
     def _refresh_views(self, force: bool = False) -> None:
@@ -414,8 +455,11 @@ class CaseStore:
                 self.con.execute(_view_sql(table, cols is not None, set(cols) if cols is not None else None))
             except duckdb.Error as e:  # a damaged segment: the store still opens, `custody verify` names the file
                 self.con.execute(_view_sql(table, False))
-                warnings.warn(f"{table}: a registered segment cannot be read ({str(e).splitlines()[0][:200]}); "
-                              "its records are left out until 'casegraph custody verify' is run", stacklevel=2)
+                warnings.warn(
+                    f"{table}: a registered segment cannot be read ({str(e).splitlines()[0][:200]}); "
+                    "its records are left out until 'casegraph custody verify' is run",
+                    stacklevel=2,
+                )
             if cols is None:
                 self._view_columns.pop(table, None)
             else:
@@ -502,7 +546,7 @@ class CaseStore:
             for name, value in r.values().items():
                 if isinstance(value, date) or (value is None and name == "ts"):
                     times = self.times(value)
-                    for col, v in zip(TIME_COLUMNS, times):
+                    for col, v in zip(TIME_COLUMNS, times):  # noqa: B905
                         data[col].append(v)
                     if AMBIGUOUS in times[3] or NONEXISTENT in times[3]:
                         self._flagged.append((r.prov, times[0], times[3]))
@@ -526,8 +570,10 @@ class CaseStore:
             if flagged is not None:
                 rows = data.select(["exhibit_sha256", "parser", "parser_version", "locator"]).take(pa.array(flagged)).to_pylist()
                 local, basis = times["ts_local"].take(pa.array(flagged)), times["tz_basis"].take(pa.array(flagged))
-                self._flagged += [(Provenance(r["exhibit_sha256"], r["parser"], r["parser_version"], r["locator"]), t, b)
-                                  for r, t, b in zip(rows, local.to_pylist(), basis.to_pylist())]
+                self._flagged += [
+                    (Provenance(r["exhibit_sha256"], r["parser"], r["parser_version"], r["locator"]), t, b)
+                    for r, t, b in zip(rows, local.to_pylist(), basis.to_pylist())  # noqa: B905
+                ]
             data = data.drop_columns(["ts"])
             for name in TIME_COLUMNS:
                 data = data.append_column(name, times[name])
@@ -537,8 +583,12 @@ class CaseStore:
         """Remove every record one parser derived from one exhibit (before that parser runs again)."""
         for table in RECORD_TABLES:
             self.con.execute(f"DELETE FROM {rows_table(table)} WHERE exhibit_sha256 = ? AND parser = ?", [exhibit_sha256, parser])
-        dropped = [r[0] for r in self.con.execute("DELETE FROM segments WHERE exhibit_sha256 = ? AND parser = ? RETURNING file",
-                                                  [exhibit_sha256, parser]).fetchall()]
+        dropped = [
+            r[0]
+            for r in self.con.execute(
+                "DELETE FROM segments WHERE exhibit_sha256 = ? AND parser = ? RETURNING file", [exhibit_sha256, parser]
+            ).fetchall()
+        ]
         for key in [k for k in self._open if k[1:3] == (exhibit_sha256, parser)]:
             self._open.pop(key).abandon()
         if self._in_transaction:  # the files go when the transaction commits; a rollback keeps them
@@ -580,9 +630,16 @@ class CaseStore:
             by_run[key] += 1
             first.setdefault(key, prov)
         for key, count in by_run.items():
-            out.append(ParseIssue(prov=first[key], severity="warning", message=(
-                f"{count} more local time(s) from here on occur twice or not at all in the case zone (DST); each is "
-                "stored with the offset before the change and its tz_basis names both candidates")))
+            out.append(
+                ParseIssue(
+                    prov=first[key],
+                    severity="warning",
+                    message=(
+                        f"{count} more local time(s) from here on occur twice or not at all in the case zone (DST); each is "
+                        "stored with the offset before the change and its tz_basis names both candidates"
+                    ),
+                )
+            )
         return out
 
     def _write_batch(self, table: str, data: pa.Table) -> None:
@@ -594,8 +651,7 @@ class CaseStore:
             return
         writer = self._open.get((table, *key))
         if writer is None:
-            writer = segments.SegmentWriter(self.segments_dir, table, *key,
-                                            [(c, t) for c, _, t in RECORD_COLUMNS[table] if t is not None])
+            writer = segments.SegmentWriter(self.segments_dir, table, *key, [(c, t) for c, _, t in RECORD_COLUMNS[table] if t is not None])
             if self._in_transaction:
                 self._open[(table, *key)] = writer
         try:
@@ -636,4 +692,4 @@ class CaseStore:
     def rows(self, sql: str, params: list | None = None) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, params or [])
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+        return [dict(zip(names, row)) for row in cur.fetchall()]  # noqa: B905

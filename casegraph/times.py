@@ -15,10 +15,11 @@ local time with its offset, beside UTC:
 
 `show_time` formats values in Python; `time_sql` is the same text as a DuckDB expression.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 DAY = "day"  # ts_precision of a date without a time (the same value as store.DAY)
 COLUMNS = ("ts_local", "ts_utc", "utc_offset", "tz_basis", "ts_precision")
@@ -28,8 +29,13 @@ def is_date_only(ts_precision: str | None) -> bool:
     return ts_precision == DAY
 
 
-def show_time(ts_local: datetime | date | None, ts_utc: datetime | None = None, utc_offset: str | None = None,
-              tz_basis: str | None = None, ts_precision: str | None = None) -> str:
+def show_time(
+    ts_local: datetime | date | None,
+    ts_utc: datetime | None = None,
+    utc_offset: str | None = None,
+    tz_basis: str | None = None,
+    ts_precision: str | None = None,
+) -> str:
     """One stored time as text (see the module docstring)."""
     if ts_local is None and ts_utc is None:
         return "no time"
@@ -63,16 +69,20 @@ def time_sql(alias: str = "") -> str:
     """A DuckDB expression giving show_time's text for the time columns of `alias` (a table alias or '')."""
     a = f"{alias}." if alias else ""
     utc = f"({a}ts_utc AT TIME ZONE 'UTC')"
-    dst = (f"CASE WHEN {a}tz_basis LIKE '%;ambiguous:%' THEN '; or ' || split_part({a}tz_basis, '|', 2) || ': DST fold' "
-           f"WHEN {a}tz_basis LIKE '%;nonexistent:%' THEN '; or ' || split_part({a}tz_basis, '|', 2) || ': DST gap' ELSE '' END")
-    return (f"CASE WHEN {a}ts_local IS NULL AND {a}ts_utc IS NULL THEN 'no time' "
-            f"WHEN {a}ts_precision = '{DAY}' THEN strftime(coalesce({a}ts_local, {utc}), '%Y-%m-%d') || ' (date only)' "
-            f"WHEN {a}ts_local IS NULL THEN strftime({utc}, '%Y-%m-%d %H:%M') || ' UTC' "
-            f"WHEN {a}ts_utc IS NULL OR {a}utc_offset IS NULL THEN strftime({a}ts_local, '%Y-%m-%d %H:%M') || ' (local; zone unknown)' "
-            f"WHEN {a}utc_offset IN ('+00:00', '-00:00') AND {a}tz_basis NOT LIKE '%;%' THEN strftime({utc}, '%Y-%m-%d %H:%M') || ' UTC' "
-            f"ELSE strftime({a}ts_local, '%Y-%m-%d %H:%M') || ' ' || {a}utc_offset || ' (' "
-            f"|| CASE WHEN CAST({utc} AS DATE) = CAST({a}ts_local AS DATE) THEN strftime({utc}, '%H:%M') "
-            f"ELSE strftime({utc}, '%Y-%m-%d %H:%M') END || ' UTC' || {dst} || ')' END")
+    dst = (
+        f"CASE WHEN {a}tz_basis LIKE '%;ambiguous:%' THEN '; or ' || split_part({a}tz_basis, '|', 2) || ': DST fold' "
+        f"WHEN {a}tz_basis LIKE '%;nonexistent:%' THEN '; or ' || split_part({a}tz_basis, '|', 2) || ': DST gap' ELSE '' END"
+    )
+    return (
+        f"CASE WHEN {a}ts_local IS NULL AND {a}ts_utc IS NULL THEN 'no time' "
+        f"WHEN {a}ts_precision = '{DAY}' THEN strftime(coalesce({a}ts_local, {utc}), '%Y-%m-%d') || ' (date only)' "
+        f"WHEN {a}ts_local IS NULL THEN strftime({utc}, '%Y-%m-%d %H:%M') || ' UTC' "
+        f"WHEN {a}ts_utc IS NULL OR {a}utc_offset IS NULL THEN strftime({a}ts_local, '%Y-%m-%d %H:%M') || ' (local; zone unknown)' "
+        f"WHEN {a}utc_offset IN ('+00:00', '-00:00') AND {a}tz_basis NOT LIKE '%;%' THEN strftime({utc}, '%Y-%m-%d %H:%M') || ' UTC' "
+        f"ELSE strftime({a}ts_local, '%Y-%m-%d %H:%M') || ' ' || {a}utc_offset || ' (' "
+        f"|| CASE WHEN CAST({utc} AS DATE) = CAST({a}ts_local AS DATE) THEN strftime({utc}, '%H:%M') "
+        f"ELSE strftime({utc}, '%Y-%m-%d %H:%M') END || ' UTC' || {dst} || ')' END"
+    )
 
 
 def date_sql(alias: str = "") -> str:
@@ -82,7 +92,7 @@ def date_sql(alias: str = "") -> str:
 
 
 def _utc(ts: datetime) -> datetime:
-    return ts.astimezone(timezone.utc) if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    return ts.astimezone(UTC) if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _dst(tz_basis: str | None) -> bool:
@@ -94,4 +104,3 @@ def _dst_note(tz_basis: str | None) -> str:
         return ""
     kind = "DST fold" if ";ambiguous:" in tz_basis else "DST gap"
     return f"; or {tz_basis.rsplit('|', 1)[1]}: {kind}"
-

@@ -1,5 +1,6 @@
 """Per-package line coverage from coverage's JSON report (pytest --cov-report=json:PATH), and the
 modules with no or low coverage.  .venv/bin/python scripts/coverage_by_package.py coverage.json"""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ def main(path: str) -> None:
     low = []
     for name, f in files.items():
         s = f["summary"]
-        pkg = ".".join(PurePath(name).parent.parts[PurePath(name).parts.index("casegraph"):])
+        pkg = ".".join(PurePath(name).parent.parts[PurePath(name).parts.index("casegraph") :])
         pkgs[pkg][0] += s["covered_lines"]
         pkgs[pkg][1] += s["num_statements"]
         if s["num_statements"] and s["percent_covered"] < LOW:

@@ -3,6 +3,7 @@
     .venv/bin/python scripts/format_table.py          # rewrites README.md between the markers
     .venv/bin/python scripts/format_table.py --check  # exit 1 if README.md is out of date
 """
+
 from __future__ import annotations
 
 import re
@@ -25,6 +26,7 @@ def tables() -> dict[str, str]:
     for mod in PARSER_MODULES:  # README order
         m = importlib.import_module(f"casegraph.parsers.{mod}")
         from casegraph.parsers import REGISTRY
+
         for p in REGISTRY:
             if type(p).__module__ == m.__name__ or type(p).__module__.startswith(m.__name__ + "."):
                 out.setdefault(p.section, HEAD)

@@ -1,7 +1,8 @@
 """A small hand-made case store for the graph tests: records written as parsers would write them."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from casegraph.model import Contact, Identifier, Message, Provenance, Transaction
@@ -25,8 +26,15 @@ def contact(ex, loc, name, phones=(), nic=None):
 
 
 def message(ex, loc, minute, text, sender_name=None, sender_phone=None, chat="Recruits"):
-    m = Message(prov=_prov(ex, "whatsapp-export", loc), platform="whatsapp", chat_name=chat, sender_name=sender_name,
-                sender_id=sender_phone, ts=datetime(2024, 3, 14, 9, minute, tzinfo=timezone.utc), text=text)
+    m = Message(
+        prov=_prov(ex, "whatsapp-export", loc),
+        platform="whatsapp",
+        chat_name=chat,
+        sender_name=sender_name,
+        sender_id=sender_phone,
+        ts=datetime(2024, 3, 14, 9, minute, tzinfo=UTC),
+        text=text,
+    )
     out = [m]
     if sender_phone:
         out.append(Identifier(prov=m.prov, kind="phone", value=sender_phone, role="sender", record_id=m.id, platform="whatsapp"))
@@ -38,8 +46,16 @@ def mention(msg: Message, kind: str, value: str) -> Identifier:
 
 
 def payment(loc, frm, to, amount, to_name=None):
-    return Transaction(prov=_prov(BANK_EX, "transaction-table", loc), rail="bank", ts=datetime(2024, 3, 20, tzinfo=timezone.utc),
-                       from_account=frm, to_account=to, to_name=to_name, amount=Decimal(amount), currency="LKR")
+    return Transaction(
+        prov=_prov(BANK_EX, "transaction-table", loc),
+        rail="bank",
+        ts=datetime(2024, 3, 20, tzinfo=UTC),
+        from_account=frm,
+        to_account=to,
+        to_name=to_name,
+        amount=Decimal(amount),
+        currency="LKR",
+    )
 
 
 def small_case(store) -> dict:

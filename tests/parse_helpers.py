@@ -1,4 +1,5 @@
 """Run a parser on a fixture the way ingest does, and look at what it produced."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,6 +1,7 @@
 """AI analysis of communications: the lexicon per language, findings that quote their messages and
 name their rule or model, the transformers layer on tiny models made here from a config, the
 packaged all-MiniLM-L6-v2 for semantic search, and the commands."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from graph_helpers import PHONE_EX, message
 
 from casegraph.ai import indicators, lexicon, models, search
 from casegraph.cli import main
-from graph_helpers import PHONE_EX, message
 
 FIXTURE = Path(__file__).parent / "fixtures" / "indicators" / "labelled.jsonl"
 LEX = lexicon.load()
@@ -22,16 +23,19 @@ def labelled() -> list[dict]:
     return [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("When we arrived they took our passports", {"document-confiscation"}),
-    ("මගේ පාස්පෝට් එක එයාලා අරගෙන. අපිට එළියට යන්න දෙන්නේ නෑ.", {"document-confiscation", "movement-restriction"}),
-    ("வந்தவுடன் எங்கள் கடவுச்சீட்டுகளை எடுத்து வைத்துக் கொண்டார்கள்", {"document-confiscation"}),
-    ("passport eka aragena, apita eliyata yanna denne na", {"document-confiscation", "movement-restriction"}),
-    ("vandhathum passport ah eduthutanga", {"document-confiscation"}),
-    ("I renewed my passport yesterday", set()),            # hard negatives: the same words, no exploitation
-    ("හෙට පාස්පෝට් එක අලුත් කරන්න යනවා", set()),
-    ("I can't go out today, it is raining too much", {"movement-restriction"}),  # a known false positive, kept visible
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("When we arrived they took our passports", {"document-confiscation"}),
+        ("මගේ පාස්පෝට් එක එයාලා අරගෙන. අපිට එළියට යන්න දෙන්නේ නෑ.", {"document-confiscation", "movement-restriction"}),
+        ("வந்தவுடன் எங்கள் கடவுச்சீட்டுகளை எடுத்து வைத்துக் கொண்டார்கள்", {"document-confiscation"}),
+        ("passport eka aragena, apita eliyata yanna denne na", {"document-confiscation", "movement-restriction"}),
+        ("vandhathum passport ah eduthutanga", {"document-confiscation"}),
+        ("I renewed my passport yesterday", set()),  # hard negatives: the same words, no exploitation
+        ("හෙට පාස්පෝට් එක අලුත් කරන්න යනවා", set()),
+        ("I can't go out today, it is raining too much", {"movement-restriction"}),  # a known false positive, kept visible
+    ],
+)
 def test_lexicon_per_language(text, expected):
     assert {h.indicator for h in lexicon.scan(LEX, text)} == expected
 
@@ -59,9 +63,13 @@ def test_a_bad_lexicon_names_its_rule(tmp_path):
 
 
 def _messages(case):
-    texts = ["Hi, IT job in Bangkok, high salary, no experience needed", "agency fee eka 450000 full gewanna one",
-             "මගේ පාස්පෝට් එක එයාලා අරගෙන. අපිට එළියට යන්න දෙන්නේ නෑ.", "See you at the temple on Sunday",
-             "They took our passports at the airport"]
+    texts = [
+        "Hi, IT job in Bangkok, high salary, no experience needed",
+        "agency fee eka 450000 full gewanna one",
+        "මගේ පාස්පෝට් එක එයාලා අරගෙන. අපිට එළියට යන්න දෙන්නේ නෑ.",
+        "See you at the temple on Sunday",
+        "They took our passports at the airport",
+    ]
     records = [r for i, t in enumerate(texts) for r in message(PHONE_EX, f"line:{i + 1}", i, t, sender_name=f"P{i % 2}")]
     case.store.write(records)
     return records
@@ -71,8 +79,12 @@ def test_indicator_findings_quote_the_message_and_point_at_it(case):
     _messages(case)
     r = indicators.run(case.store, LEX)
     rows = case.store.rows("SELECT * FROM findings WHERE kind = 'trafficking-indicator' ORDER BY id")
-    assert {json.loads(f["attrs"])["indicator"] for f in rows} == {"deceptive-recruitment", "fees-debt-bondage",
-                                                                      "document-confiscation", "movement-restriction"}
+    assert {json.loads(f["attrs"])["indicator"] for f in rows} == {
+        "deceptive-recruitment",
+        "fees-debt-bondage",
+        "document-confiscation",
+        "movement-restriction",
+    }
     sinhala = next(f for f in rows if json.loads(f["attrs"])["rule"] == "si-passport")
     assert "මගේ පාස්පෝට් එක එයාලා අරගෙන" in sinhala["summary"]
     ev = json.loads(sinhala["evidence"])[0]
@@ -88,14 +100,23 @@ def _tiny(tmp_path: Path, head: str, labels: list[str], **config) -> Path:
     """A tiny BERT with a real tokenizer, made from a config (no download), saved like any local model."""
     import torch
     import transformers
+
     words = sorted({w for ex in labelled() for w in ex["text"].lower().split()} | {"passport", "took", "job"})
     tmp_path.mkdir(parents=True, exist_ok=True)
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n", encoding="utf-8")
     tok = transformers.BertTokenizerFast(vocab_file=str(vocab))
-    cfg = transformers.BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                  intermediate_size=37, max_position_embeddings=300,
-                                  id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)}, **config)
+    cfg = transformers.BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=300,
+        id2label=dict(enumerate(labels)),
+        label2id={l: i for i, l in enumerate(labels)},  # noqa: E741
+        **config,
+    )
     torch.manual_seed(0)
     model = getattr(transformers, head)(cfg)
     out = tmp_path / head
@@ -131,12 +152,12 @@ def test_tiny_zero_shot_and_ner_models(case, tmp_path):
     rows = case.store.rows("SELECT a.*, m.text AS message FROM annotations a JOIN messages m ON m.id = a.record_id")
     assert r.entities == len(rows) > 0
     for row in rows:  # every span is exact text of its message, with the message's provenance
-        assert row["message"][row["start_char"]:row["end_char"]] == row["text"]
+        assert row["message"][row["start_char"] : row["end_char"]] == row["text"]
         assert row["exhibit_sha256"] == PHONE_EX and row["model_version"] == ner.version
 
 
 def test_model_directory_errors_are_clear(tmp_path):
-    with pytest.raises(models.ModelError, match="no config.json"):
+    with pytest.raises(models.ModelError, match="no config.json"):  # noqa: RUF043
         models.describe(tmp_path)
 
 
@@ -175,5 +196,5 @@ def test_cli_indicators_and_search(case, tmp_path):
     assert "document-confiscation" in r.output and "indicators-lexicon 5" in r.output
     r = run(main, ["search", str(case.root), "they took my passport", "--words-only"])
     assert r.exit_code == 0 and "passports" in r.output, r.output
-    events = [json.loads(l)["action"] for l in (case.root / "custody.jsonl").read_text().splitlines()]
+    events = [json.loads(l)["action"] for l in (case.root / "custody.jsonl").read_text().splitlines()]  # noqa: E741
     assert "indicators" in events

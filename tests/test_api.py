@@ -1,4 +1,5 @@
 """The notebook API (issue #21): one test per public call, on one demo case; the example notebook runs."""
+
 import json
 from pathlib import Path
 
@@ -98,8 +99,16 @@ def test_trace_path_typologies_match_the_cli(case):
     r = case.trace("0081234567")
     assert isinstance(r, Result) and len(r.frame) > 0 and len(r.findings) > 0  # unnamed payees grouped into one finding
     links = transaction_links(case.store)
-    _, cli = to_findings(trace(case.store, "0081234567", model="haircut", links=links,  # the CLI's defaults
-                               link_basis=link_basis(case.store, links)), case.store)
+    _, cli = to_findings(
+        trace(
+            case.store,
+            "0081234567",
+            model="haircut",
+            links=links,  # the CLI's defaults
+            link_basis=link_basis(case.store, links),
+        ),
+        case.store,
+    )
     assert [f.id for f in r.findings] == [f.id for f in cli]
     hops = case.path("Kasun", "0081234567")
     assert len(hops.frame) >= 1
@@ -118,7 +127,7 @@ def test_writes_go_through_the_logged_library_steps(demo, tmp_path):
         assert not c.read_only
         c.mark("Kasun", "witness", "statement of 22 April 2024")
         digest = c.save_findings(c.typologies(), {"note": "from a notebook"})
-    events = [json.loads(l) for l in (copy / "custody.jsonl").read_text().splitlines()]
+    events = [json.loads(l) for l in (copy / "custody.jsonl").read_text().splitlines()]  # noqa: E741
     assert [e["action"] for e in events[-3:]] == ["entities-mark", "resolve", "api-findings"]
     assert events[-1]["outputs"][0]["sha256"] == digest and events[-3]["actor"] == "IP Test"
 

@@ -7,6 +7,7 @@ Shapes: the chat in fixtures/robust/_chat.txt follows WhatsApp iOS `_chat.txt` e
 tests/chats/example.txt). Examiners repack phone exports as tar (adb backups and `tar` dumps of
 /sdcard/WhatsApp are ustar/GNU tars), and exports reach them zipped, gzipped or bzip2'd.
 """
+
 import io
 import tarfile
 import time
@@ -14,14 +15,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from parse_helpers import issues, messages, run_parser
 
 from casegraph.ingest.archive import ArchiveError, Limits, SafeArchive, archive_kind
 from casegraph.ingest.detect import examine
 from casegraph.ingest.evidence import add_evidence
 from casegraph.ingest.pipeline import parse_exhibit
 from casegraph.parsers.whatsapp_export import WhatsAppExport
-
-from parse_helpers import issues, messages, run_parser
 
 ROBUST = Path(__file__).parent / "fixtures" / "robust"
 CHAT = (ROBUST / "_chat.txt").read_bytes()
@@ -46,8 +46,7 @@ def _zip(path: Path, members: list[tuple[str, bytes]]) -> Path:
 
 
 def _export_members() -> dict[str, bytes]:
-    return {"WhatsApp Chat - Kasun Perera/_chat.txt": CHAT,
-            "WhatsApp Chat - Kasun Perera/00000003-PHOTO-2024-03-14-21-08-15.jpg": PHOTO}
+    return {"WhatsApp Chat - Kasun Perera/_chat.txt": CHAT, "WhatsApp Chat - Kasun Perera/00000003-PHOTO-2024-03-14-21-08-15.jpg": PHOTO}
 
 
 @pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT, tarfile.PAX_FORMAT])
@@ -79,6 +78,7 @@ def test_a_pre_posix_tar_is_known_by_its_header_checksum():
     assert archive_kind(b"7z\xbc\xaf\x27\x1c\x00\x04") == "7z"
     assert archive_kind(b"BZh, said the chat\n") is None  # text may begin like bzip2's magic
     import bz2
+
     assert archive_kind(bz2.compress(b"x")) == "bzip2" and archive_kind(bz2.compress(b"")) == "bzip2"
 
 
@@ -100,6 +100,7 @@ def test_compressed_tars_are_read(tmp_path, mode, suffix):
 
 def test_a_gzipped_chat_is_an_archive_of_one_member(tmp_path):
     import gzip
+
     path = tmp_path / "_chat.txt.gz"
     path.write_bytes(gzip.compress(CHAT))
     with SafeArchive(path, path.name) as a:
@@ -109,6 +110,7 @@ def test_a_gzipped_chat_is_an_archive_of_one_member(tmp_path):
 
 def test_a_gzipped_zip_export_is_read_as_the_zip(tmp_path):
     import gzip
+
     inner = _zip(tmp_path / "export.zip", list(_export_members().items()))
     path = tmp_path / "export.zip.gz"
     path.write_bytes(gzip.compress(inner.read_bytes()))
@@ -117,15 +119,15 @@ def test_a_gzipped_zip_export_is_read_as_the_zip(tmp_path):
 
 
 def test_colliding_member_names_are_each_read_under_their_own_name(tmp_path):
-    second = CHAT.replace("ok. passport copy?".encode(), "ok. visa copy?".encode())
-    path = _zip(tmp_path / "WhatsApp Chat - Kasun Perera.zip",
-                [("chats/_chat.txt", CHAT), ("chats//_chat.txt", second), ("chats/./_chat.txt", CHAT),
-                 ("chats/_chat.txt", second)])
+    second = CHAT.replace(b"ok. passport copy?", b"ok. visa copy?")
+    path = _zip(
+        tmp_path / "WhatsApp Chat - Kasun Perera.zip",
+        [("chats/_chat.txt", CHAT), ("chats//_chat.txt", second), ("chats/./_chat.txt", CHAT), ("chats/_chat.txt", second)],
+    )
     with SafeArchive(path, path.name) as a:
         names = a.names()
         assert names == ["chats/_chat.txt", "@2/chats/_chat.txt", "@3/chats/_chat.txt", "@4/chats/_chat.txt"]
-        assert [a.member(n).stored_as for n in names] == ["chats/_chat.txt", "chats//_chat.txt", "chats/./_chat.txt",
-                                                           "chats/_chat.txt"]
+        assert [a.member(n).stored_as for n in names] == ["chats/_chat.txt", "chats//_chat.txt", "chats/./_chat.txt", "chats/_chat.txt"]
         assert a.read("@2/chats/_chat.txt") == second and a.read("@4/chats/_chat.txt") == second
         assert len(a.notes) == 4 and "4 members share the name 'chats/_chat.txt'" in a.notes[0][1]
     recs = run_parser(WhatsAppExport(), path)
@@ -160,7 +162,7 @@ def test_opening_members_is_linear_in_their_number(tmp_path, kind):
 
 def test_a_compressed_tar_bomb_is_stopped_by_the_ratio(tmp_path):
     path = _tar(tmp_path / "bomb.tar.gz", {"zeros.bin": b"\0" * (8 << 20)}, mode="w:gz")
-    with pytest.raises(ArchiveError, match="bomb.tar.gz: gzip stream decompresses past .*decompression bomb"):
+    with pytest.raises(ArchiveError, match="bomb.tar.gz: gzip stream decompresses past .*decompression bomb"):  # noqa: RUF043
         SafeArchive(path, path.name, limits=Limits(max_ratio=100))
 
 
@@ -169,7 +171,7 @@ def test_a_damaged_member_is_an_archive_error_naming_it(tmp_path):
     data = bytearray(path.read_bytes())
     data[60:70] = b"\x00" * 10  # inside the deflate stream
     path.write_bytes(bytes(data))
-    with SafeArchive(path) as a, pytest.raises(ArchiveError, match="member '_chat.txt'"):
+    with SafeArchive(path) as a, pytest.raises(ArchiveError, match="member '_chat.txt'"):  # noqa: RUF043
         a.read("_chat.txt")
 
 
@@ -193,13 +195,16 @@ def _linked(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, reason", [
-    (lambda p: _zip(p, [("../../etc/cron.d/x", b"x"), ("_chat.txt", CHAT)]), "contains '..' (path traversal)"),
-    (lambda p: _zip(p, [("/etc/passwd", b"x")]), "member '/etc/passwd' has an absolute path"),
-    (_encrypted, "member '_chat.txt' is encrypted"),
-    (lambda p: (p.write_bytes(b"Rar!\x1a\x07\x01\x00" + b"\0" * 100), p)[1], "a rar archive"),
-    (lambda p: _linked(p), "member 'WhatsApp Chat/_chat.txt' is a link or device"),
-])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda p: _zip(p, [("../../etc/cron.d/x", b"x"), ("_chat.txt", CHAT)]), "contains '..' (path traversal)"),
+        (lambda p: _zip(p, [("/etc/passwd", b"x")]), "member '/etc/passwd' has an absolute path"),
+        (_encrypted, "member '_chat.txt' is encrypted"),
+        (lambda p: (p.write_bytes(b"Rar!\x1a\x07\x01\x00" + b"\0" * 100), p)[1], "a rar archive"),
+        (lambda p: _linked(p), "member 'WhatsApp Chat/_chat.txt' is a link or device"),
+    ],
+)
 def test_a_refused_archive_records_the_reason_in_the_case(case, tmp_path, make, reason):
     path = make(tmp_path / "WhatsApp Chat - X.zip")
     sha = add_evidence(case, path, "E1").sha256

@@ -8,11 +8,12 @@ Collection's storage service). A forger who does not hold the
 examiner's key rebuilds the manifests (and Payload-Oxum) and signs with a key of their own; only
 trust in the key can catch a forgery made that carefully.
 """
+
 from __future__ import annotations
 
 import hashlib
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -60,20 +61,22 @@ def forge(root: Path, *, delete_pdf: bool) -> signing.Signer:
     if delete_pdf:
         (root / "data" / "report.pdf").unlink()
     key = Ed25519PrivateKey.generate()
-    s = signing.Signer(key, signing.certificate(key, "IP R. Bandara", "CID", datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    s = signing.Signer(key, signing.certificate(key, "IP R. Bandara", "CID", datetime(2026, 1, 1, tzinfo=UTC)))
     old = signing.fingerprint(signing.cert_public_key((root / "data" / "signer-cert.pem").read_bytes()))
     (root / "data" / "signer-cert.pem").write_bytes(s.cert_pem())
     readme = root / "data" / "README.txt"
     readme.write_text(readme.read_text().replace(old, s.fingerprint))
     files = sorted(p for p in (root / "data").rglob("*") if p.is_file())
-    (root / "manifest-sha256.txt").write_text("".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  "
-                                                      f"{p.relative_to(root).as_posix()}\n" for p in files))
+    (root / "manifest-sha256.txt").write_text(
+        "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(root).as_posix()}\n" for p in files)
+    )
     info = root / "bag-info.txt"
     lines = [ln for ln in info.read_text().splitlines() if not ln.startswith(("Payload-Oxum", "Casegraph-Signer"))]
     lines += [f"Payload-Oxum: {sum(p.stat().st_size for p in files)}.{len(files)}", f"Casegraph-Signer: {s.fingerprint}"]
     info.write_text("\n".join(lines) + "\n")
-    tags = "".join(f"{hashlib.sha256((root / n).read_bytes()).hexdigest()}  {n}\n"
-                   for n in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt"))
+    tags = "".join(
+        f"{hashlib.sha256((root / n).read_bytes()).hexdigest()}  {n}\n" for n in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")
+    )
     (root / "tagmanifest-sha256.txt").write_text(tags)
     (root / SIGNATURE).write_text(s.sign(tags.encode()).hex() + "\n")
     return s
@@ -101,8 +104,10 @@ def test_forged_bundle_without_its_pdf_is_not_verified_even_without_expect_key(b
     forge(copy, delete_pdf=True)
     v = verify_bundle(copy)
     assert v.verdict == "NOT VERIFIED"
-    assert v.problems == ["data/report.pdf is missing: every bundle has it (manifest-sha256.txt does not list it either: "
-                          "the manifests were re-made without it)"]
+    assert v.problems == [
+        "data/report.pdf is missing: every bundle has it (manifest-sha256.txt does not list it either: "
+        "the manifests were re-made without it)"
+    ]
     out = cli("verify", copy, code=1)
     assert "NOT VERIFIED: 1 problem(s)" in out and "NOT a trusted key" in out.splitlines()[0]
 
@@ -114,8 +119,10 @@ def test_forged_bundle_keeping_the_pdf_names_the_other_key_in_one_line(bundle, d
     v = verify_bundle(copy)
     assert v.problems == ["data/report.pdf: the PDF was signed by a different key than the bundle's signer"]
     out = cli("verify", copy, "--case", demo, code=1)
-    assert (f"problem: UNTRUSTED SIGNER: signed by key {s.fingerprint} (IP R. Bandara, CID), which is not one of the "
-            "1 trusted examiner key(s) given") in out
+    assert (
+        f"problem: UNTRUSTED SIGNER: signed by key {s.fingerprint} (IP R. Bandara, CID), which is not one of the "
+        "1 trusted examiner key(s) given"
+    ) in out
     assert "NOT VERIFIED: 2 problem(s)" in out
     captured = capfd.readouterr()
     assert "Traceback" not in captured.out + captured.err  # pyHanko's log traceback is not printed
@@ -131,23 +138,34 @@ def test_bundle_signed_with_anothers_key_is_untrusted(demo, examiner, tmp_path):
     assert v.ok and v.verdict == "UNTRUSTED SIGNER" and v.fingerprint == forger
     v = verify_bundle(b, trusted={examiner: "IP R. Bandara"})
     assert v.verdict == "NOT VERIFIED"
-    assert v.problems == [f"UNTRUSTED SIGNER: signed by key {forger} (IP R. Bandara, CID Human Trafficking, Smuggling "
-                          f"Investigation and Maritime Crim), which is not one of the 1 trusted examiner key(s) given"]
+    assert v.problems == [
+        f"UNTRUSTED SIGNER: signed by key {forger} (IP R. Bandara, CID Human Trafficking, Smuggling "
+        f"Investigation and Maritime Crim), which is not one of the 1 trusted examiner key(s) given"
+    ]
     assert verify_bundle(b, expect_key=examiner).problems == [f"signed by key {forger}, not the expected {examiner}"]
     cli("verify", b, "--case", demo, code=1)
 
 
-@pytest.mark.parametrize("attack, problem", [
-    (lambda r: (r / "extra.txt").write_text("planted"), "extra.txt is not listed in any manifest (file added)"),
-    (lambda r: (r / "manifest-md5.txt").write_text("0" * 32 + "  data/report.html\n"),
-     "manifest-md5.txt is not listed in any manifest (file added)"),
-    (lambda r: (r / "extra").mkdir(), "extra/ is a folder that is not part of the bundle (added)"),
-    (lambda r: (r / "data" / "evidence.lnk").symlink_to("/etc/passwd"),
-     "data/evidence.lnk is a symbolic link, not part of the bundle (added)"),
-    (lambda r: (r / "data" / "notes.txt").write_text("planted"), "data/notes.txt is not listed in manifest-sha256.txt (file added)"),
-    (lambda r: (r / "manifest-sha256.txt").write_text((r / "manifest-sha256.txt").read_text() + "0" * 64 + "  data/report.html\n"),
-     "manifest-sha256.txt lists data/report.html twice"),
-])
+@pytest.mark.parametrize(
+    "attack, problem",
+    [
+        (lambda r: (r / "extra.txt").write_text("planted"), "extra.txt is not listed in any manifest (file added)"),
+        (
+            lambda r: (r / "manifest-md5.txt").write_text("0" * 32 + "  data/report.html\n"),
+            "manifest-md5.txt is not listed in any manifest (file added)",
+        ),
+        (lambda r: (r / "extra").mkdir(), "extra/ is a folder that is not part of the bundle (added)"),
+        (
+            lambda r: (r / "data" / "evidence.lnk").symlink_to("/etc/passwd"),
+            "data/evidence.lnk is a symbolic link, not part of the bundle (added)",
+        ),
+        (lambda r: (r / "data" / "notes.txt").write_text("planted"), "data/notes.txt is not listed in manifest-sha256.txt (file added)"),
+        (
+            lambda r: (r / "manifest-sha256.txt").write_text((r / "manifest-sha256.txt").read_text() + "0" * 64 + "  data/report.html\n"),
+            "manifest-sha256.txt lists data/report.html twice",
+        ),
+    ],
+)
 def test_everything_in_the_bag_is_checked(bundle, tmp_path, attack, problem):
     copy = tmp_path / "b"
     shutil.copytree(bundle, copy)
@@ -163,8 +181,10 @@ def test_required_file_deleted_and_unlisted_is_named(bundle, tmp_path):
     m = copy / "manifest-sha256.txt"
     m.write_text("".join(ln + "\n" for ln in m.read_text().splitlines() if "report.pdf" not in ln))
     v = verify_bundle(copy)
-    assert "data/report.pdf is missing: every bundle has it (manifest-sha256.txt does not list it either: the " \
-           "manifests were re-made without it)" in v.problems
+    assert (
+        "data/report.pdf is missing: every bundle has it (manifest-sha256.txt does not list it either: the "
+        "manifests were re-made without it)" in v.problems
+    )
     (copy / SIGNATURE).unlink()
     assert f"{SIGNATURE} is missing: every bundle has it" in verify_bundle(copy).problems
 

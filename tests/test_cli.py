@@ -1,4 +1,5 @@
 """The CLI end to end: init, intake, ingest, verify, tamper, demo."""
+
 import json
 
 from click.testing import CliRunner
@@ -17,8 +18,9 @@ def test_init_add_verify_and_tamper(tmp_path):
     run("case", "init", case, "--case-no", "HTS/2026/041", "--examiner", "IP Perera", "--timezone", "Asia/Colombo")
     f = tmp_path / "note.txt"
     f.write_text("recruiter's phone: 077 123 4567\n")
-    out = run("evidence", "add", case, f, "--exhibit", "P1", "--seized-from", "suspect A", "--acquired-by", "IP Perera",
-              "--warrant", "B/22/2026")
+    out = run(
+        "evidence", "add", case, f, "--exhibit", "P1", "--seized-from", "suspect A", "--acquired-by", "IP Perera", "--warrant", "B/22/2026"
+    )
     assert "1 stored, 0 duplicates" in out
     out = run("evidence", "add", case, f, "--exhibit", "P1", "--seized-from", "suspect A", "--acquired-by", "IP Perera")
     assert "0 stored, 1 duplicates" in out
@@ -65,12 +67,15 @@ def test_money_commands_on_the_demo_case(tmp_path):
     out = run("trace", case, "--from", "0081234567", "--rates", "R1", "--link", "TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF=0081234567")
     assert "Rate table R1 (rates.csv): 1 rate(s) read." in out and "USDT 5,825.286974" in out
     from casegraph.case import Case
+
     with Case(case) as c:
-        (summary, evidence), = c.store.con.execute(
+        ((summary, evidence),) = c.store.con.execute(
             "SELECT summary, evidence FROM findings WHERE detector = 'trace:forward:haircut:0081234567' "
-            "AND title LIKE '%TET8J56maUaAbx2T6vBNtyhbu39QHukgQF%'").fetchall()
-    assert ("Converted with the examiner's rate table: received USDT 5,825.286974 = LKR 1,748,285.13 "
-            "(rate of 2024-04-19, cited)") in summary
+            "AND title LIKE '%TET8J56maUaAbx2T6vBNtyhbu39QHukgQF%'"
+        ).fetchall()
+    assert (
+        "Converted with the examiner's rate table: received USDT 5,825.286974 = LKR 1,748,285.13 (rate of 2024-04-19, cited)"
+    ) in summary
     assert '"table":"exchange-rates"' in evidence.replace(" ", "") and '"table":"examiner-decision"' in evidence.replace(" ", "")
     out = run("trace", case, "--from", "0081234567", "--rates", "NOPE", code=2)
     assert "no exhibit" in out
@@ -78,6 +83,6 @@ def test_money_commands_on_the_demo_case(tmp_path):
     assert "TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF" in out
     out = run("trace", case, "--from", "NOBODY", code=1)
     assert "NOBODY" in out
-    events = [json.loads(l)["action"] for l in (case / "custody.jsonl").read_text().splitlines()]
+    events = [json.loads(l)["action"] for l in (case / "custody.jsonl").read_text().splitlines()]  # noqa: E741
     assert events.count("trace") >= 3 and "typologies" in events  # the demo's own analyses are logged too
     assert "INTACT" in run("custody", "verify", case)

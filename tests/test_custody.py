@@ -1,4 +1,5 @@
 """Tamper tests: every kind of alteration is detected and named."""
+
 import json
 import os
 
@@ -55,7 +56,7 @@ def test_edited_event_is_named(populated):
     ev["actor"] = "someone else"
     lines[2] = json.dumps(ev)
     _write(populated, lines)
-    v, text = _problems(populated)
+    v, text = _problems(populated)  # noqa: RUF059
     assert "line 3 (seq 3, intake)" in text and "content was altered" in text
 
 
@@ -66,7 +67,7 @@ def test_edited_and_rehashed_event_breaks_the_chain(populated):
     ev["hash"] = event_hash(ev)
     lines[2] = json.dumps(ev)
     _write(populated, lines)
-    v, text = _problems(populated)
+    v, text = _problems(populated)  # noqa: RUF059
     assert "line 4 (seq 4)" in text and "chain broken" in text
     assert "exhibit P1" in text  # the store's record of the intake event no longer matches
 
@@ -75,14 +76,14 @@ def test_deleted_event_is_named(populated):
     lines = _lines(populated)
     del lines[1]
     _write(populated, lines)
-    v, text = _problems(populated)
+    v, text = _problems(populated)  # noqa: RUF059
     assert "events deleted: seq 2 missing" in text
     assert "exhibit P0" in text and "no intake event" in text
 
 
 def test_deleted_last_event_is_caught_by_the_anchor(populated):
     _write(populated, _lines(populated)[:-1])
-    v, text = _problems(populated)
+    v, text = _problems(populated)  # noqa: RUF059
     assert "events after seq 4 were removed" in text
 
 
@@ -90,7 +91,7 @@ def test_reordered_events_are_named(populated):
     lines = _lines(populated)
     lines[1], lines[3] = lines[3], lines[1]
     _write(populated, lines)
-    v, text = _problems(populated)
+    v, text = _problems(populated)  # noqa: RUF059
     assert "line 2 (seq 4): out of order" in text and "line 4 (seq 2): out of order" in text
     assert "line 3" not in text  # the event that stayed in place is not blamed
 
@@ -99,14 +100,14 @@ def test_garbage_line_is_named(populated):
     lines = _lines(populated)
     lines.insert(2, "this is not json")
     _write(populated, lines)
-    v, text = _problems(populated)
+    v, text = _problems(populated)  # noqa: RUF059
     assert "line 3: not a valid custody event" in text
 
 
 def test_missing_evidence_file_is_named(populated):
     sha = populated.store.rows("SELECT sha256 FROM exhibits WHERE exhibit_id='P3'")[0]["sha256"]
     populated.evidence_path(sha).unlink()
-    v, text = _problems(populated)
+    v, text = _problems(populated)  # noqa: RUF059
     assert "exhibit P3" in text and "missing" in text
 
 

@@ -11,16 +11,17 @@ text as latin-1-escaped UTF-8), as seen in public parser test fixtures (a parse-
 links) and in Memoria's "Instagram Messages Schema" notes (current 2023+ layout vs legacy
 `messages/inbox/`). `participants` is missing here, as in thread files that omit it.
 """
+
 import json
 import zipfile
 from pathlib import Path
+
+from parse_helpers import issues, messages, run_parser, sniff
 
 from casegraph.ingest.detect import examine
 from casegraph.ingest.evidence import add_evidence
 from casegraph.ingest.pipeline import parse_exhibit
 from casegraph.parsers.meta_dyi import MetaDYI, platform_of
-
-from parse_helpers import issues, messages, run_parser, sniff
 
 ROBUST = Path(__file__).parent / "fixtures" / "robust"
 IG = ROBUST / "instagram_message_1_no_participants.json"

@@ -1,4 +1,5 @@
 """web3 reads of a real (in-process) chain: eth-tester with a deployed ERC-20, acquired into evidence."""
+
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -7,6 +8,7 @@ import pytest
 
 web3 = pytest.importorskip("web3")
 pytest.importorskip("eth_tester")
+from parse_helpers import of, run_parser, sniff  # noqa: E402
 from web3 import EthereumTesterProvider, Web3  # noqa: E402
 
 from casegraph.finance.ethereum import acquire  # noqa: E402
@@ -14,8 +16,6 @@ from casegraph.ingest.evidence import add_evidence  # noqa: E402
 from casegraph.ingest.pipeline import parse_exhibit  # noqa: E402
 from casegraph.model import Transaction  # noqa: E402
 from casegraph.parsers.eth_acquisition import EthAcquisition  # noqa: E402
-
-from parse_helpers import of, run_parser, sniff  # noqa: E402
 
 TOKEN = json.loads((Path(__file__).parent / "fixtures/chain/MiniToken.json").read_text())
 
@@ -29,8 +29,8 @@ def chain():
     token = w3.eth.contract(address=receipt.contractAddress, abi=TOKEN["abi"])
     w3.eth.wait_for_transaction_receipt(token.functions.transfer(a[1], 1_500_000_000).transact({"from": a[0]}))  # 1,500 "USDT"
     w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": a[1], "to": a[2], "value": w3.to_wei(2, "ether")}))
-    w3.eth.wait_for_transaction_receipt(token.functions.transfer(a[2], 250_500_000).transact({"from": a[1]}))     # 250.5
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": a[3], "to": a[4], "value": 1}))            # unrelated
+    w3.eth.wait_for_transaction_receipt(token.functions.transfer(a[2], 250_500_000).transact({"from": a[1]}))  # 250.5
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": a[3], "to": a[4], "value": 1}))  # unrelated
     return w3, a, token.address
 
 
@@ -54,9 +54,24 @@ def test_acquire_and_parse(chain, tmp_path):
 
 def test_a_failed_receipt_is_stored_as_failed(tmp_path):
     out = tmp_path / "eth-acquisition.jsonl"
-    out.write_text(json.dumps({"type": "acquisition", "chain_id": 1}) + "\n" + json.dumps(
-        {"type": "transaction", "hash": "0xab", "block": 5, "timestamp": 1713500000, "from": "0x1", "to": "0x2",
-         "value_wei": str(29 * 10**18), "status": 0, "gas_used": 21000}) + "\n")
+    out.write_text(
+        json.dumps({"type": "acquisition", "chain_id": 1})
+        + "\n"
+        + json.dumps(
+            {
+                "type": "transaction",
+                "hash": "0xab",
+                "block": 5,
+                "timestamp": 1713500000,
+                "from": "0x1",
+                "to": "0x2",
+                "value_wei": str(29 * 10**18),
+                "status": 0,
+                "gas_used": 21000,
+            }
+        )
+        + "\n"
+    )
     (t,) = of(run_parser(EthAcquisition(), out), Transaction)
     assert t.status == "failed" and t.amount == 0 and t.extra["attempted_value"] == "29"
 

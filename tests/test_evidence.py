@@ -24,7 +24,7 @@ def test_case_init_refuses_existing_case_and_bad_zone(case, tmp_path):
 
 def test_intake_hashes_stores_read_only_and_logs(case, tmp_path):
     original = tmp_path / "chat.txt"
-    data = "12/03/2024, 14:23 - Nuwan: hello\n".encode() * 1000
+    data = b"12/03/2024, 14:23 - Nuwan: hello\n" * 1000
     original.write_bytes(data)
     r = add_evidence(case, original, "P1", seized_from="suspect", acquired_by="IP A", warrant="B/1/2024")
     assert r.sha256 == hashlib.sha256(data).hexdigest()

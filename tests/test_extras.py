@@ -1,5 +1,6 @@
 """Optional extras (eth: web3, ftm: followthemoney): a command whose extra is missing stops with one
 line naming the extra, not a traceback."""
+
 import sys
 
 import pytest
@@ -15,11 +16,32 @@ def test_need_names_the_extra(monkeypatch):
         need("followthemoney", "ftm", "the FollowTheMoney export")
 
 
-@pytest.mark.parametrize("module, args, extra", [
-    ("followthemoney", ["graph", "export", "{case}", "--format", "ftm"], "ftm"),
-    ("web3", ["acquire-eth", "{case}", "--rpc", "http://127.0.0.1:9", "--address", "0x" + "11" * 20, "--from-block", "0",
-              "--to-block", "1", "--exhibit", "E1", "--acquired-by", "IP R. Bandara"], "eth"),
-])
+@pytest.mark.parametrize(
+    "module, args, extra",
+    [
+        ("followthemoney", ["graph", "export", "{case}", "--format", "ftm"], "ftm"),
+        (
+            "web3",
+            [
+                "acquire-eth",
+                "{case}",
+                "--rpc",
+                "http://127.0.0.1:9",
+                "--address",
+                "0x" + "11" * 20,
+                "--from-block",
+                "0",
+                "--to-block",
+                "1",
+                "--exhibit",
+                "E1",
+                "--acquired-by",
+                "IP R. Bandara",
+            ],
+            "eth",
+        ),
+    ],
+)
 def test_a_command_without_its_extra_is_one_line(tmp_path, monkeypatch, module, args, extra):
     case = str(tmp_path / "case")
     init = CliRunner().invoke(main, ["case", "init", case, "--case-no", "HTS/TEST/2", "--examiner", "IP Test"])

@@ -13,15 +13,15 @@ Fixture shapes (written for these tests, names and numbers invented):
   goAMLSchema.xsd 5.0.2 (Vyttah/goAML `src/main/resources/xsd/goaml/5.0.2/goAMLSchema.xsd`).
 - goaml_subset.xsd: a small subset of that schema's report/transaction sequence.
 """
+
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from parse_helpers import identifiers, issues, of, run_parser, sniff
 
 from casegraph.model import Contact, Transaction
 from casegraph.parsers.goaml_xml import GoAML
-
-from parse_helpers import identifiers, issues, of, run_parser, sniff
 
 P = GoAML()
 
@@ -43,9 +43,14 @@ def test_str_report(fixtures):
     assert person.phones == ["0771234567"] and person.extra["address"] == "12 Temple Road, Maharagama, LK"
     assert person.prov.locator == "xml:/report/transaction[1]/t_from/from_person"
     ids = {(i.kind, i.value, i.role) for i in identifiers(recs)}
-    assert {("nic", "198512512345", "holder"), ("phone", "0771234567", "holder"), ("bank-account", "0081234567", "holder"),
-            ("phone", "+94 77 123 4567", "holder"), ("email", "nuwan.jobs@example.lk", "holder"),
-            ("bank-account", "0081234567", "signatory")} <= ids
+    assert {
+        ("nic", "198512512345", "holder"),
+        ("phone", "0771234567", "holder"),
+        ("bank-account", "0081234567", "holder"),
+        ("phone", "+94 77 123 4567", "holder"),
+        ("email", "nuwan.jobs@example.lk", "holder"),
+        ("bank-account", "0081234567", "signatory"),
+    } <= ids
     assert any("report_code=STR" in i.message for i in issues(recs, "info"))
     assert any("2 transaction times without an offset" in i.message for i in issues(recs, "info"))
 
@@ -76,8 +81,7 @@ def test_ctr_company_holders_directors_signatories_conductor(fixtures):
     assert ("nic", "197413302906", "holder", "transaction[1]/t_to_my_client/to_account/t_entity/director_id[1]") in ids
     assert ("company-registration", "WC21999", "holder", "transaction[1]/t_to_my_client/to_account/t_entity") in ids
     assert ("bank-account", "101001029999", "holder", "transaction[1]/t_to_my_client/to_account/t_entity") in ids
-    assert ("bank-account", "101001044808", "signatory",
-            "transaction[2]/t_from_my_client/from_account/signatory[1]/t_person") in ids
+    assert ("bank-account", "101001044808", "signatory", "transaction[2]/t_from_my_client/from_account/signatory[1]/t_person") in ids
     assert ("iban", "AE070331234567890123456", "holder", "transaction[3]/t_to/to_account") in ids
     (undated,) = [i for i in issues(recs, "warning") if "date_transaction" in i.message]
     assert undated.prov.locator == "xml:/report/transaction[2]" and "leave it out" in undated.message
@@ -101,8 +105,14 @@ def test_activity_report_my_client_forms(fixtures):
     assert by_role["signatory"][0].extra["national_id"] == "784198512345699"
     assert by_role["reporting person"][0].name == "Fathima Rizna"
     ids = {(i.kind, i.value) for i in identifiers(recs)}
-    assert {("nic", "198507201234"), ("passport", "N1234567"), ("national-id", "784198512345699"),
-            ("bank-account", "0190-445566"), ("company-registration", "DED-778812"), ("phone", "+971 501112233")} <= ids
+    assert {
+        ("nic", "198507201234"),
+        ("passport", "N1234567"),
+        ("national-id", "784198512345699"),
+        ("bank-account", "0190-445566"),
+        ("company-registration", "DED-778812"),
+        ("phone", "+971 501112233"),
+    } <= ids
 
 
 def test_multi_party_transaction(fixtures):
@@ -128,18 +138,22 @@ def test_report_zone_option(fixtures):
 
 def test_dst_ambiguity_is_flagged(tmp_path):
     p = tmp_path / "london.xml"
-    p.write_text("<report><rentity_id>1</rentity_id><report_code>STR</report_code><currency_code_local>GBP</currency_code_local>"
-                 "<transaction><transactionnumber>1</transactionnumber><date_transaction>2024-10-27T01:30:00</date_transaction>"
-                 "<amount_local>10</amount_local><t_from><from_account><account>A</account></from_account></t_from>"
-                 "<t_to><to_account><account>B</account></to_account></t_to></transaction></report>")
+    p.write_text(
+        "<report><rentity_id>1</rentity_id><report_code>STR</report_code><currency_code_local>GBP</currency_code_local>"
+        "<transaction><transactionnumber>1</transactionnumber><date_transaction>2024-10-27T01:30:00</date_transaction>"
+        "<amount_local>10</amount_local><t_from><from_account><account>A</account></from_account></t_from>"
+        "<t_to><to_account><account>B</account></to_account></t_to></transaction></report>"
+    )
     recs = run_parser(GoAML(timezone="Europe/London"), p)
     assert any("ambiguous or does not exist" in i.message for i in issues(recs, "warning"))
 
 
 def test_a_report_without_records_is_an_error(tmp_path):
     p = tmp_path / "wrapped.xml"
-    p.write_text("<report><rentity_id>1</rentity_id><report_code>CTR</report_code><transactions><transaction>"
-                 "<transactionnumber>1</transactionnumber></transaction></transactions></report>")
+    p.write_text(
+        "<report><rentity_id>1</rentity_id><report_code>CTR</report_code><transactions><transaction>"
+        "<transactionnumber>1</transactionnumber></transaction></transactions></report>"
+    )
     (err,) = issues(run_parser(P, p), "error")
     assert "no transaction and no reported party" in err.message and "wrapped.xml" in err.message
     assert "transactions ×1" in err.message
@@ -147,9 +161,11 @@ def test_a_report_without_records_is_an_error(tmp_path):
 
 def test_unknown_party_form_is_a_warning_not_silence(tmp_path):
     p = tmp_path / "odd.xml"
-    p.write_text("<report><rentity_id>1</rentity_id><report_code>STR</report_code><transaction>"
-                 "<transactionnumber>9</transactionnumber><date_transaction>2024-01-01T10:00:00</date_transaction>"
-                 "<amount_local>5</amount_local><t_from><from_wallet>0xabc</from_wallet></t_from></transaction></report>")
+    p.write_text(
+        "<report><rentity_id>1</rentity_id><report_code>STR</report_code><transaction>"
+        "<transactionnumber>9</transactionnumber><date_transaction>2024-01-01T10:00:00</date_transaction>"
+        "<amount_local>5</amount_local><t_from><from_wallet>0xabc</from_wallet></t_from></transaction></report>"
+    )
     recs = run_parser(P, p)
     assert len(of(recs, Transaction)) == 1
     assert any("t_from names no from_account" in i.message and "from_wallet" in i.message for i in issues(recs, "warning"))
@@ -157,10 +173,12 @@ def test_unknown_party_form_is_a_warning_not_silence(tmp_path):
 
 def test_namespaced_report_is_read(tmp_path):
     p = tmp_path / "ns.xml"
-    p.write_text('<report xmlns="http://www.unodc.org/goaml"><rentity_id>1</rentity_id><report_code>STR</report_code>'
-                 "<transaction><transactionnumber>9</transactionnumber><date_transaction>2024-01-01T10:00:00</date_transaction>"
-                 "<amount_local>5</amount_local><t_from><from_account><account>A1</account></from_account></t_from>"
-                 "<t_to><to_account><account>B1</account></to_account></t_to></transaction></report>")
+    p.write_text(
+        '<report xmlns="http://www.unodc.org/goaml"><rentity_id>1</rentity_id><report_code>STR</report_code>'
+        "<transaction><transactionnumber>9</transactionnumber><date_transaction>2024-01-01T10:00:00</date_transaction>"
+        "<amount_local>5</amount_local><t_from><from_account><account>A1</account></from_account></t_from>"
+        "<t_to><to_account><account>B1</account></to_account></t_to></transaction></report>"
+    )
     (tx,) = of(run_parser(P, p), Transaction)
     assert (tx.from_account, tx.to_account, tx.amount) == ("A1", "B1", Decimal(5))
 
@@ -170,8 +188,7 @@ def test_schema_validation_reports_each_deviation_with_its_line(fixtures):
     recs = run_parser(GoAML(schema=str(xsd)), fixtures / "finance/goaml_str.xml")
     (dev,) = [i for i in issues(recs, "warning") if i.message.startswith("schema goaml_subset.xsd")]
     assert dev.prov.locator == "xml:line:53" and "1,500,000.00" in dev.message
-    assert any("validated against goaml_subset.xsd (sha256 " in i.message and "1 deviations" in i.message
-               for i in issues(recs, "info"))
+    assert any("validated against goaml_subset.xsd (sha256 " in i.message and "1 deviations" in i.message for i in issues(recs, "info"))
     assert len(of(recs, Transaction)) == 2  # validation reports; it never drops records
     ok = run_parser(GoAML(schema=str(xsd)), fixtures / "finance/goaml_multiparty.xml")
     assert any(": 1 deviations" in i.message or "deviations" in i.message for i in issues(ok, "info"))
@@ -181,11 +198,13 @@ def test_schema_validation_reports_each_deviation_with_its_line(fixtures):
 
 def test_schema_with_external_entity_or_network_is_not_followed(tmp_path, fixtures):
     evil = tmp_path / "evil.xsd"
-    evil.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-                    '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
-                    '<xs:include schemaLocation="http://example.invalid/x.xsd"/>'
-                    '<xs:element name="report"><xs:annotation><xs:documentation>&e;</xs:documentation></xs:annotation></xs:element>'
-                    "</xs:schema>")
+    evil.write_text(
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        '<xs:include schemaLocation="http://example.invalid/x.xsd"/>'
+        '<xs:element name="report"><xs:annotation><xs:documentation>&e;</xs:documentation></xs:annotation></xs:element>'
+        "</xs:schema>"
+    )
     recs = run_parser(GoAML(schema=str(evil)), fixtures / "finance/goaml_multiparty.xml")
     assert len(of(recs, Transaction)) == 1
     assert not any("root:" in (i.message + (i.raw or "")) for i in issues(recs))
@@ -193,8 +212,10 @@ def test_schema_with_external_entity_or_network_is_not_followed(tmp_path, fixtur
 
 def test_entity_expansion_is_refused(tmp_path):
     p = tmp_path / "bomb.xml"
-    p.write_text('<?xml version="1.0"?><!DOCTYPE report [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-                 "<report><report_code>STR</report_code><reason>&b;</reason></report>")
+    p.write_text(
+        '<?xml version="1.0"?><!DOCTYPE report [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        "<report><report_code>STR</report_code><reason>&b;</reason></report>"
+    )
     (err,) = issues(run_parser(P, p), "error")
     assert "refused" in err.message and "bomb.xml" in err.message
 
@@ -207,8 +228,7 @@ def test_portal_placeholders_are_not_values(fixtures):
     recs = run_parser(P, fixtures / "finance/goaml_portal_multiparty.xml")
     (tx,) = of(recs, Transaction)
     assert tx.amount == Decimal("1030100.0000") and tx.ts == date(2024, 4, 11) and tx.extra["transaction_status"] == "C"
-    assert tx.extra["parties"] == [{"form": "entity_my_client"},
-                                   {"role": "13", "end": "7003344551", "form": "account_my_client"}]
+    assert tx.extra["parties"] == [{"form": "entity_my_client"}, {"role": "13", "end": "7003344551", "form": "account_my_client"}]
     values = {i.value for i in identifiers(recs)}
     assert values == {"7003344551", "916830456V"}  # no "-" or "-----" became an identifier
     related = next(c for c in of(recs, Contact) if c.extra.get("role") == "account related person")

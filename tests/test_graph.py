@@ -7,12 +7,11 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from click.testing import CliRunner
+from graph_helpers import BANK_EX, GOAML_EX, contact, small_case
 
 from casegraph.cli import main
 from casegraph.graph import analysis, build, export, neo4j_push, resolve
 from casegraph.store import CaseStore
-
-from graph_helpers import BANK_EX, GOAML_EX, contact, small_case
 
 LINT = Path(__file__).parents[1] / "tools" / "cypher-lint"
 
@@ -53,7 +52,7 @@ def test_a_statement_holder_name_joins_by_name_rules(store):
     eid, attrs = person_with(store, "Nuwan Jayawardena")
     # 'N. Jayawardena' (statement) scores 0.95 with 'Nuwan Jayawardena': joined, with the reasons kept
     assert "N. Jayawardena" in attrs["names"]
-    ev = [json.loads(l["evidence"]) for l in store.rows("SELECT evidence FROM entity_links WHERE entity_id = ? AND method = 'name'", [eid])]
+    ev = [json.loads(l["evidence"]) for l in store.rows("SELECT evidence FROM entity_links WHERE entity_id = ? AND method = 'name'", [eid])]  # noqa: E741
     assert ev and "initial N. ~ nuwan" in ev[0]["reasons"]
 
 
@@ -63,12 +62,14 @@ def test_a_shared_surname_alone_does_not_join(store):
     person_with(store, "Kasun Perera")
     person_with(store, "Nimal Perera")  # separate entities
     # 'W.K. Perera' fits neither well enough to join automatically
-    wk, _ = person_with(store, "W.K. Perera")
+    wk, _ = person_with(store, "W.K. Perera")  # noqa: RUF059
 
 
 def test_different_nics_refuse_a_link_and_say_so(store):
-    store.write(contact(GOAML_EX, "xml:/report/t[1]", "Nuwan Jayawardena", ["0771234567"], nic="851234567V")
-                + contact(GOAML_EX, "xml:/report/t[2]", "Nuwan Jayawardena", ["0771234567"], nic="901234567V"))
+    store.write(
+        contact(GOAML_EX, "xml:/report/t[1]", "Nuwan Jayawardena", ["0771234567"], nic="851234567V")
+        + contact(GOAML_EX, "xml:/report/t[2]", "Nuwan Jayawardena", ["0771234567"], nic="901234567V")
+    )
     resolved(store)
     assert store.count("entities") == 2
     f = store.rows("SELECT title FROM findings WHERE kind = 'resolution-conflict'")
@@ -83,7 +84,9 @@ def test_examiner_decisions_survive_resolving_again_and_ids_are_stable(store):
     assert sorted(r["id"] for r in store.rows("SELECT id FROM entities")) == ids_before
     kasun, _ = person_with(store, "Kasun Perera")
     wk, _ = person_with(store, "W.K. Perera")
-    resolve.decide(store, "merge", resolve.members_of(store, kasun)[0], resolve.members_of(store, wk)[0], "same NIC on passport copy", "IP Test")
+    resolve.decide(
+        store, "merge", resolve.members_of(store, kasun)[0], resolve.members_of(store, wk)[0], "same NIC on passport copy", "IP Test"
+    )
     resolved(store)
     merged, attrs = person_with(store, "Kasun Perera")
     assert "W.K. Perera" in attrs["names"]
@@ -126,7 +129,7 @@ def test_graph_edges_carry_provenance_and_the_path_shows_the_records(store):
 def test_analysis_findings(store):
     small_case(store)
     resolved(store)
-    g, findings = analysis.analyse(store)
+    g, findings = analysis.analyse(store)  # noqa: RUF059
     by_kind = {}
     for f in findings:
         by_kind.setdefault(f.kind, []).append(f)
@@ -204,7 +207,7 @@ def test_live_push_is_idempotent(store):
     try:
         neo4j_push.push(store, uri + "/a", run)
         with GraphDatabase.driver(uri, auth=(user, pw)) as d:
-            count = lambda: d.execute_query("MATCH (n) WHERE n.key IS NOT NULL RETURN count(n) AS n").records[0]["n"]
+            count = lambda: d.execute_query("MATCH (n) WHERE n.key IS NOT NULL RETURN count(n) AS n").records[0]["n"]  # noqa: E731
             first = count()
             neo4j_push.push(store, uri + "/b", run)  # another target name: everything is sent again, MERGE keeps it one
             assert count() == first >= store.count("nodes")
@@ -223,8 +226,9 @@ def test_neo4j_admin_export_has_id_spaces_per_label_and_the_command(store, tmp_p
     assert "--multiline-fields=true" in cmd
     assert "--nodes=Person=nodes_Person.csv" in cmd and "--relationships=SENT=rels_SENT_Phone_Message.csv" in cmd
     header = (tmp_path / "n4" / "rels_SENT_Phone_Message.csv").read_text().splitlines()[0]
-    assert header.startswith(":START_ID(Phone),:END_ID(Message),id,record_id,exhibit_sha256,parser,parser_version,locator,"
-                             "ts_utc:datetime,weight:double")
+    assert header.startswith(
+        ":START_ID(Phone),:END_ID(Message),id,record_id,exhibit_sha256,parser,parser_version,locator,ts_utc:datetime,weight:double"
+    )
     phone = (tmp_path / "n4" / "nodes_Phone.csv").read_text().splitlines()[0]
     assert phone.startswith("key:ID(Phone),") and "valid:boolean" in phone and "props" not in phone
 
@@ -254,7 +258,7 @@ def test_graphml_and_ftm_exports_read_back(store, tmp_path):
     assert "Nuwan Jayawardena" in labels and "Transaction" not in labels  # Gephi shows `label`: the name
     assert {d["type"] for _, d in g.nodes(data=True)} >= {"Person", "Transaction", "Message"}
     lines = export.ftm(store, tmp_path / "e.ftm.json").read_text().splitlines()
-    proxies = [model.get_proxy(json.loads(l)) for l in lines]
+    proxies = [model.get_proxy(json.loads(l)) for l in lines]  # noqa: E741
     schemata = {p.schema.name for p in proxies}
     assert {"Person", "BankAccount", "Payment", "Message", "Document"} <= schemata
     nuwan = next(p for p in proxies if p.schema.name == "Person" and "Nuwan Jayawardena" in p.get("name"))
@@ -297,9 +301,13 @@ def test_cli_resolve_analyze_path_export(tmp_path, fixtures):
     with Case.create(tmp_path / "c", "HTS/T/2", "IP Test") as c:
         small_case(c.store)
     r = CliRunner()
-    for args in (["resolve", str(tmp_path / "c")], ["analyze", str(tmp_path / "c")],
-                 ["path", str(tmp_path / "c"), "Kasun Perera", "0081234567"],
-                 ["graph", "export", str(tmp_path / "c"), "--format", "graphml"], ["entities", "list", str(tmp_path / "c")]):
+    for args in (
+        ["resolve", str(tmp_path / "c")],
+        ["analyze", str(tmp_path / "c")],
+        ["path", str(tmp_path / "c"), "Kasun Perera", "0081234567"],
+        ["graph", "export", str(tmp_path / "c"), "--format", "graphml"],
+        ["entities", "list", str(tmp_path / "c")],
+    ):
         res = r.invoke(main, args)
         assert res.exit_code == 0, (args, res.output)
     assert "Nuwan Jayawardena" in res.output

@@ -11,6 +11,7 @@ and the child reports its peak memory. Shapes: the real-shaped fixtures already 
 `messages/inbox/<thread>/message_N.json`; finance/esplora_txs.json after Blockstream's Esplora
 `/tx` objects), with the hostile value put where a real id, timestamp or amount sits.
 """
+
 import json
 import subprocess
 import sys
@@ -47,8 +48,9 @@ print(json.dumps(out))
 
 
 def parse_in_child(parser: str, path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, parser, str(path)], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, parser, str(path)], capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1]
+    )
     assert done.returncode == 0, f"child died ({done.returncode}): {done.stderr[-2000:]}"
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -125,6 +127,7 @@ def test_esplora_huge_value_and_deep_nesting(tmp_path):
 def test_one_hostile_exhibit_does_not_stop_the_ingest_of_the_others(case, tmp_path):
     from casegraph.ingest.evidence import add_evidence
     from casegraph.ingest.pipeline import parse_exhibit
+
     hostile = telegram(tmp_path, '"id": 101,', f'"id": {BIG},')
     shas = [add_evidence(case, p, f"E{i}").sha256 for i, p in enumerate([hostile, FIX / "meta/message_1.json"])]
     outcomes = [parse_exhibit(case, s) for s in shas]
@@ -135,8 +138,11 @@ def test_one_hostile_exhibit_does_not_stop_the_ingest_of_the_others(case, tmp_pa
 @pytest.mark.parametrize("chunk", [1, 7, 300, 1 << 16])
 def test_the_guard_leaves_digits_in_strings_and_normal_numbers_alone(chunk):
     import io
-    doc = ('{"a": "' + "1" * 600 + '", "b": "x\\"' + "2" * 600 + '\\\\", "c": 12345678901234567890, "d": -1.5e-300, '
-           '"e": [0, "\\u00e0", "q\\\\"], "f": ' + "3" * 300 + '}').encode()
+
+    doc = (
+        '{"a": "' + "1" * 600 + '", "b": "x\\"' + "2" * 600 + '\\\\", "c": 12345678901234567890, "d": -1.5e-300, '
+        '"e": [0, "\\u00e0", "q\\\\"], "f": ' + "3" * 300 + "}"
+    ).encode()
 
     class Slow:
         def __init__(self):
@@ -155,6 +161,7 @@ def test_the_guard_leaves_digits_in_strings_and_normal_numbers_alone(chunk):
 
 def test_nesting_exactly_at_the_bound_is_read():
     import io
+
     depth = MAX_DEPTH - 2
     doc = ('{"m": [' + "[" * depth + "1" + "]" * depth + "]}").encode()
     got = list(walk(io.BytesIO(doc), {"m.item": "x"}))
@@ -163,6 +170,7 @@ def test_nesting_exactly_at_the_bound_is_read():
 
 def test_guard_reads_zero_bytes_without_consuming():
     import io
+
     g = NumberGuard(io.BytesIO(b'{"a": 1}'))
     assert g.read(0) == b"" and g.read(100) == b'{"a": 1}' and g.read(100) == b""
 
@@ -170,6 +178,7 @@ def test_guard_reads_zero_bytes_without_consuming():
 def test_many_long_numbers_and_digit_strings_take_linear_time():
     import io
     import time
+
     run = "1" * 300
     doc = ("[" + ",".join(f'"{run}", {run}' for _ in range(3000)) + "]").encode()
     t = time.perf_counter()
@@ -189,7 +198,8 @@ def test_a_deep_json_value_is_refused_before_the_decoder_recurses():
     try:
         with pytest.raises(ValueError, match="nested deeper"):
             loads_bounded("[" * 100_000 + "]" * 100_000)
-        assert loads_bounded('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}') \
-            == {"a": "[" * 102}  # brackets inside a string are text, not nesting
+        assert loads_bounded(
+            '{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}'
+        ) == {"a": "[" * 102}  # brackets inside a string are text, not nesting
     finally:
         sys.setrecursionlimit(old)

@@ -1,4 +1,5 @@
 """Normalisation: every written form of one identifier gives one join key."""
+
 from datetime import date
 
 import pytest
@@ -6,8 +7,19 @@ import pytest
 from casegraph.graph.identifiers import nic_matches, normalise
 
 
-@pytest.mark.parametrize("raw", ["077 123 4567", "0771234567", "0094 77 123 4567", "94771234567", "+94 (0)77 123 4567",
-                                 "+94-77-123-4567", "94771234567@s.whatsapp.net", "\u202a+94 77 123 4567\u202c".strip("\u202a\u202c")])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "077 123 4567",
+        "0771234567",
+        "0094 77 123 4567",
+        "94771234567",
+        "+94 (0)77 123 4567",
+        "+94-77-123-4567",
+        "94771234567@s.whatsapp.net",
+        "\u202a+94 77 123 4567\u202c".strip("\u202a\u202c"),
+    ],
+)
 def test_sri_lankan_phone_forms(raw):
     n = normalise("phone", raw)
     assert (n.value, n.valid, n.detail["country"], n.detail["type"]) == ("+94771234567", True, "LK", "mobile")

@@ -1,12 +1,12 @@
 """OCR on images rendered here with the Noto Sinhala and Tamil fonts (fonts-noto-core)."""
+
 from pathlib import Path
 
+from parse_helpers import identifiers, issues, of, run_parser, sniff
 from PIL import Image, ImageDraw, ImageFont
 
 from casegraph.model import TextBlock
 from casegraph.parsers.image_ocr import ImageOCR
-
-from parse_helpers import identifiers, issues, of, run_parser, sniff
 
 NOTO = Path("/usr/share/fonts/truetype/noto")
 P = ImageOCR()
@@ -22,9 +22,14 @@ def render(path: Path, lines: list[tuple[str, str]], size=(1400, 120)) -> Path:
 
 
 def test_english_payment_slip_with_identifiers(tmp_path):
-    p = render(tmp_path / "slip.png", [("NotoSans-Regular.ttf", "BANK OF CEYLON"),
-                                       ("NotoSans-Regular.ttf", "Account No: 0081234567"),
-                                       ("NotoSans-Regular.ttf", "Amount: LKR 450,000.00")])
+    p = render(
+        tmp_path / "slip.png",
+        [
+            ("NotoSans-Regular.ttf", "BANK OF CEYLON"),
+            ("NotoSans-Regular.ttf", "Account No: 0081234567"),
+            ("NotoSans-Regular.ttf", "Amount: LKR 450,000.00"),
+        ],
+    )
     assert sniff(P, p) >= 0.9
     recs = run_parser(P, p)
     text = "\n".join(b.text for b in of(recs, TextBlock))
@@ -35,8 +40,7 @@ def test_english_payment_slip_with_identifiers(tmp_path):
 
 
 def test_sinhala_and_tamil(tmp_path):
-    p = render(tmp_path / "advert.png", [("NotoSansSinhala-Regular.ttf", "රැකියා අවස්ථා"),
-                                         ("NotoSansTamil-Regular.ttf", "வேலை வாய்ப்பு")])
+    p = render(tmp_path / "advert.png", [("NotoSansSinhala-Regular.ttf", "රැකියා අවස්ථා"), ("NotoSansTamil-Regular.ttf", "வேலை வாய்ப்பு")])
     text = " ".join(b.text for b in of(run_parser(P, p), TextBlock))
     assert "රැකියා" in text
     assert "வேலை" in text

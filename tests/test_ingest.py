@@ -1,4 +1,5 @@
 """Format detection over every fixture, and ingest into the store: provenance, idempotency, rollback."""
+
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,14 @@ from casegraph.ingest.pipeline import parse_exhibit
 
 FIX = Path(__file__).parent / "fixtures"
 EXPECTED = {
-    "whatsapp/android_dmy_24h.txt": "whatsapp-export", "whatsapp/ios_chat.txt": "whatsapp-export",
-    "telegram/result.json": "telegram-json", "telegram/single_chat.json": "telegram-json",
-    "meta/message_1.json": "meta-dyi", "meta/instagram-priya_s-2024-05-01.zip": "meta-dyi",
-    "sms/sms-20240420.xml": "sms-backup-xml", "sms/calls-20240420.xml": "sms-backup-xml",
+    "whatsapp/android_dmy_24h.txt": "whatsapp-export",
+    "whatsapp/ios_chat.txt": "whatsapp-export",
+    "telegram/result.json": "telegram-json",
+    "telegram/single_chat.json": "telegram-json",
+    "meta/message_1.json": "meta-dyi",
+    "meta/instagram-priya_s-2024-05-01.zip": "meta-dyi",
+    "sms/sms-20240420.xml": "sms-backup-xml",
+    "sms/calls-20240420.xml": "sms-backup-xml",
     "vcard/contacts.vcf": "vcard",
 }
 
@@ -58,6 +63,7 @@ def test_interrupted_ingest_leaves_no_rows(case, monkeypatch):
 
     def boom(*a, **k):
         raise KeyboardInterrupt("power cut")
+
     monkeypatch.setattr(pipeline, "_flush", boom)
     with pytest.raises(KeyboardInterrupt):
         parse_exhibit(case, sha)

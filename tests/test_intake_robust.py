@@ -8,6 +8,7 @@ WhatsApp parser tests) encrypted with ZipCrypto by Info-ZIP `zip -P`, the way a 
 password-protected export arrives. The corrupt SQLite file is a real SQLite database whose schema
 row was overwritten with non-UTF-8 bytes, as a damaged phone database dump looks to sqlite3.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,12 +60,13 @@ def corrupt_sqlite(path: Path) -> Path:
     con.close()
     data = bytearray(path.read_bytes())
     i = data.find(b"message")
-    data[i:i + 3] = b"\xff\xfe\xfd"
+    data[i : i + 3] = b"\xff\xfe\xfd"
     path.write_bytes(bytes(data))
     return path
 
 
 # -- exhibits that crashed intake after their bytes were stored -----------------------------------
+
 
 @pytest.mark.parametrize("kind", ["encrypted-zip", "corrupt-sqlite"])
 def test_unreadable_exhibit_is_taken_in_and_flagged(case_dir, tmp_path, kind):
@@ -120,7 +122,7 @@ def test_non_utf8_name_inside_a_directory_is_recorded_exactly(case_dir, tmp_path
     assert "1 stored, 0 duplicates, 0 skipped" in out
     assert "chat-\\xff\\xfe-kasun.txt" in out
     with Case(case_dir) as c:
-        ev = [e for e in c.custody.events() if e["action"] == "intake"][0]
+        ev = [e for e in c.custody.events() if e["action"] == "intake"][0]  # noqa: RUF015
         assert ev["inputs"][0]["name"] == "chat-\\xff\\xfe-kasun.txt"
         assert bytes.fromhex(ev["inputs"][0]["name_bytes_hex"]) == b"chat-\xff\xfe-kasun.txt"
         assert bytes.fromhex(ev["inputs"][0]["path_bytes_hex"]).endswith(b"/seized/chat-\xff\xfe-kasun.txt")
@@ -138,6 +140,7 @@ def test_non_utf8_name_given_directly_is_found(case_dir, tmp_path):
 
 
 # -- what is not a regular file -------------------------------------------------------------------
+
 
 def test_links_and_fifos_in_a_directory_are_logged_as_skipped(case_dir, tmp_path):
     seized = tmp_path / "seized"
@@ -159,11 +162,14 @@ def test_links_and_fifos_in_a_directory_are_logged_as_skipped(case_dir, tmp_path
 
 # -- killed intakes -------------------------------------------------------------------------------
 
+
 def test_leftover_incoming_file_is_removed_and_logged_by_the_next_command(case_dir):
     (case_dir / "evidence" / ".incoming-k2j3h4").write_bytes(b"half a copy")
     out = cli("custody", "verify", case_dir)
-    assert "removed evidence/.incoming-k2j3h4 (11 bytes), left by an interrupted intake (no intake was recorded " \
-           "for it); take that file in again" in out
+    assert (
+        "removed evidence/.incoming-k2j3h4 (11 bytes), left by an interrupted intake (no intake was recorded "
+        "for it); take that file in again" in out
+    )
     assert "INTACT" in out and not list((case_dir / "evidence").iterdir())
     assert "intake-abandoned" in actions(case_dir)
 
@@ -185,8 +191,11 @@ def test_intake_killed_after_its_event_is_resumed(case_dir, tmp_path, monkeypatc
     out = cli("evidence", "list", case_dir)  # a read-only command leaves it alone
     assert "resumed" not in out and "recorded exhibit" not in out
     out = cli("custody", "verify", case_dir)
-    assert ("resumed the interrupted intake of exhibit P1 (chat.txt" if dies_in == "_place"
-            else "recorded exhibit P1 (chat.txt), whose intake was interrupted after custody seq 2") in out
+    assert (
+        "resumed the interrupted intake of exhibit P1 (chat.txt"
+        if dies_in == "_place"
+        else "recorded exhibit P1 (chat.txt), whose intake was interrupted after custody seq 2"
+    ) in out
     assert "Verdict: INTACT" in out
     assert actions(case_dir)[-2:] == ["intake-resumed", "custody-verify"]
     with Case(case_dir) as c:
@@ -197,6 +206,7 @@ def test_intake_killed_after_its_event_is_resumed(case_dir, tmp_path, monkeypatc
 
 
 # -- two analysts on one case ---------------------------------------------------------------------
+
 
 def test_second_writer_is_told_who_holds_the_case_and_copies_nothing(case_dir, tmp_path):
     f = tmp_path / "big.bin"
@@ -233,9 +243,16 @@ def test_readers_share_the_case_and_a_writer_waits_for_them(case_dir, tmp_path):
 
 
 def test_store_held_by_another_process_is_a_one_line_error(case_dir):
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); "
-                               "print('ok', flush=True); time.sleep(30)", str(case_dir / "case.duckdb")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(30)",
+            str(case_dir / "case.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         out = cli("custody", "verify", case_dir, code=1)
@@ -248,19 +265,30 @@ def test_store_held_by_another_process_is_a_one_line_error(case_dir):
 
 # -- a broken case folder -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda d: (d / "case.toml").write_text((d / "case.toml").read_text() + "garbage = = \n"),
-     "case.toml: not valid TOML (Invalid value (at line 8, column 11)); correct that line, or restore case.toml from your backup"),
-    (lambda d: (d / "case.toml").write_text((d / "case.toml").read_text().replace("title", "titel")),
-     "case.toml: unknown key 'titel' in [case]; remove or rename it (known keys: case_no, examiner, title, agency, "
-     "timezone, created)"),
-    (lambda d: (d / "case.toml").write_text((d / "case.toml").read_text().replace("Asia/Colombo", "Asia/Kandy")),
-     "case.toml: unknown time zone 'Asia/Kandy' in [case] timezone; use an IANA name such as Asia/Colombo"),
-    (lambda d: (d / "case.duckdb").write_bytes(b"\0" * (d / "case.duckdb").stat().st_size),
-     "case.duckdb: not a readable DuckDB database ("),
-    (lambda d: (d / "case.duckdb").write_bytes(b""),
-     "case.duckdb: not a readable DuckDB database ("),
-])
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (
+            lambda d: (d / "case.toml").write_text((d / "case.toml").read_text() + "garbage = = \n"),
+            "case.toml: not valid TOML (Invalid value (at line 8, column 11)); correct that line, or restore case.toml from your backup",
+        ),
+        (
+            lambda d: (d / "case.toml").write_text((d / "case.toml").read_text().replace("title", "titel")),
+            "case.toml: unknown key 'titel' in [case]; remove or rename it (known keys: case_no, examiner, title, agency, "
+            "timezone, created)",
+        ),
+        (
+            lambda d: (d / "case.toml").write_text((d / "case.toml").read_text().replace("Asia/Colombo", "Asia/Kandy")),
+            "case.toml: unknown time zone 'Asia/Kandy' in [case] timezone; use an IANA name such as Asia/Colombo",
+        ),
+        (
+            lambda d: (d / "case.duckdb").write_bytes(b"\0" * (d / "case.duckdb").stat().st_size),
+            "case.duckdb: not a readable DuckDB database (",
+        ),
+        (lambda d: (d / "case.duckdb").write_bytes(b""), "case.duckdb: not a readable DuckDB database ("),
+    ],
+)
 def test_broken_case_folder_is_one_line_naming_file_and_fix(case_dir, damage, message):
     damage(case_dir)
     for command in (["case", "show"], ["custody", "verify"], ["ingest"]):
@@ -273,12 +301,13 @@ def test_broken_case_folder_is_one_line_naming_file_and_fix(case_dir, damage, me
 
 # -- scale ----------------------------------------------------------------------------------------
 
+
 def test_custody_append_reads_only_the_end_of_the_log(tmp_path, monkeypatch):
     log = custody.CustodyLog(tmp_path / "custody.jsonl")
     log.append("case-created", "t")
     first = log.path.read_text()
     with open(log.path, "a") as f:  # a long log: 20 MB of padding events before the last one
-        f.write(("{\"pad\": \"" + "x" * 990 + "\"}\n") * 20_000)
+        f.write(('{"pad": "' + "x" * 990 + '"}\n') * 20_000)
         f.write(first)
     read = []
     real = os.pread

@@ -1,6 +1,7 @@
 """Attacks on a case's derived records and custody log (issue #15): each one is made, and the exact
 verdict asserted. The exhibits are the project's own fixtures: a WhatsApp export (messages in a
 Parquet segment), a vCard (contacts, row by row) and a bank statement (transactions, segment)."""
+
 import json
 import shutil
 import time
@@ -103,6 +104,7 @@ def test_rewritten_messages_segment_is_named_even_with_its_registry_row_updated(
     v, text = _verify(root)
     assert "altered: its bytes hash to" in text
     from casegraph.ingest.hashing import sha256_file
+
     _sql(root, "UPDATE segments SET sha256 = ? WHERE tbl = 'messages'", [sha256_file(seg)])
     v, text = _verify(root)
     assert "registry row edited: table, rows or SHA-256 differ from parse event seq" in text
@@ -111,46 +113,59 @@ def test_rewritten_messages_segment_is_named_even_with_its_registry_row_updated(
 
 def test_updated_contacts_row_names_table_run_and_exhibit(root):
     _sql(root, "UPDATE contacts_rows SET name = 'Someone Else' WHERE rowid = (SELECT min(rowid) FROM contacts_rows)")
-    v, text = _verify(root)
-    assert text == ("table contacts: run vcard on exhibit P1 (contacts.vcf): records altered since parse event seq 8 "
-                    "(4 rows, content changed)")
+    v, text = _verify(root)  # noqa: RUF059
+    assert text == (
+        "table contacts: run vcard on exhibit P1 (contacts.vcf): records altered since parse event seq 8 (4 rows, content changed)"
+    )
 
 
 def test_unregistered_segment_is_named(root):
     _sql(root, "DELETE FROM segments WHERE tbl = 'transactions'")
     with Case(root) as c:
         assert c.store.count("transactions") == 0  # its records vanished from the view
-    v, text = _verify(root)
-    assert "run transaction-table on exhibit P2 (boc_statement.csv)): unregistered: parse event seq 10 wrote it; its 7 records " \
-           "no longer appear in transactions" in text
+    v, text = _verify(root)  # noqa: RUF059
+    assert (
+        "run transaction-table on exhibit P2 (boc_statement.csv)): unregistered: parse event seq 10 wrote it; its 7 records "
+        "no longer appear in transactions" in text
+    )
 
 
 def test_deleted_parse_issues_and_findings_are_named(root):
     _sql(root, "DELETE FROM parse_issues_rows WHERE parser = 'transaction-table'")
     _sql(root, "DELETE FROM findings")
-    v, text = _verify(root)
-    assert "table parse_issues: run transaction-table on exhibit P2 (boc_statement.csv): records altered since parse event " \
-           "seq 10 (5 rows recorded, 0 now)" in text
+    v, text = _verify(root)  # noqa: RUF059
+    assert (
+        "table parse_issues: run transaction-table on exhibit P2 (boc_statement.csv): records altered since parse event "
+        "seq 10 (5 rows recorded, 0 now)" in text
+    )
     assert "table findings: altered since custody event seq 11 (typologies): detector typologies: 1 rows recorded, 0 now" in text
 
 
 def test_edited_and_deleted_parse_runs_are_named(root):
     _sql(root, "UPDATE parse_runs SET status = 'partial' WHERE parser = 'vcard'")
     v, text = _verify(root)
-    assert text == "parse_runs: run vcard on exhibit P1 (contacts.vcf): edited: version 1.0, status partial in the table; " \
-                   "1.0, complete in parse event seq 8"
+    assert (
+        text == "parse_runs: run vcard on exhibit P1 (contacts.vcf): edited: version 1.0, status partial in the table; "
+        "1.0, complete in parse event seq 8"
+    )
     _sql(root, "DELETE FROM parse_runs WHERE parser = 'vcard'")
-    v, text = _verify(root)
+    v, text = _verify(root)  # noqa: RUF059
     assert text.startswith("parse_runs: run vcard on exhibit P1 (contacts.vcf): deleted: parse event seq 8 recorded it (contacts 4")
 
 
 def test_inserted_records_and_unlogged_decisions_are_named(root):
-    _sql(root, "INSERT INTO contacts_rows (name, exhibit_sha256, parser, parser_version, locator) "
-               "VALUES ('Ghost', 'ab', 'vcard', '1.0', 'line:1')")
+    _sql(
+        root,
+        "INSERT INTO contacts_rows (name, exhibit_sha256, parser, parser_version, locator) "
+        "VALUES ('Ghost', 'ab', 'vcard', '1.0', 'line:1')",
+    )
     _sql(root, "INSERT INTO er_decisions VALUES (1, 'merge', 'a', 'b', 'planted', 'nobody', now())")
-    _sql(root, "INSERT INTO annotations (record_id, model, model_version, label, exhibit_sha256, parser, parser_version, locator) "
-               "VALUES ('r', 'm', '1', 'PER', 'ab', 'p', '1', 'l')")
-    v, text = _verify(root)
+    _sql(
+        root,
+        "INSERT INTO annotations (record_id, model, model_version, label, exhibit_sha256, parser, parser_version, locator) "
+        "VALUES ('r', 'm', '1', 'PER', 'ab', 'p', '1', 'l')",
+    )
+    v, text = _verify(root)  # noqa: RUF059
     assert "records of run vcard on exhibit sha256 ab…: belong to no parse run and no parse event (inserted): contacts 1" in text
     assert "table er_decisions: 1 rows written by no logged command (inserted)" in text
     assert "table annotations: 1 rows written by no logged command (inserted)" in text
@@ -163,7 +178,8 @@ def test_reparse_finds_a_change_made_consistently_everywhere_but_the_evidence(ro
     assert "runs re-derived from the evidence: 3" in r.output and r.exit_code == 0
     with Case(root) as c:
         assert "re-derived from the evidence" in __import__("casegraph.reports.content", fromlist=["x"])._reparse_statement(
-            c.custody.events())
+            c.custody.events()
+        )
 
 
 # -- the custody log -------------------------------------------------------------------------------
@@ -196,7 +212,7 @@ def test_cut_tail_stays_not_intact_and_blocks_logging_until_acknowledged(root, f
 def test_cut_tail_with_anchor_deleted(root):
     _cut(root, 3)
     _sql(root, "DELETE FROM custody_anchor")
-    v, text = _verify(root)
+    v, text = _verify(root)  # noqa: RUF059
     assert "the case store holds no custody anchor (deleted)" in text
 
 
@@ -220,17 +236,20 @@ def test_cut_after_a_report_is_caught_by_the_reports_head(root):
         last = c.custody.events()[-1]
         c.store.con.execute("DELETE FROM custody_anchor")
         c.store.con.execute("INSERT INTO custody_anchor VALUES (?, ?)", [last["seq"], last["hash"]])
-    v, text = _verify(root)
+    v, text = _verify(root)  # noqa: RUF059
     assert "reports/report-" in text and "which the log no longer holds" in text
 
 
-@pytest.mark.parametrize("edit, expected", [
-    (lambda ev: ev.update(prev=12345), '"prev" is not a SHA-256 hex digest (it is 12345)'),
-    (lambda ev: ev.update(hash=7), '"hash" is not a SHA-256 hex digest (it is 7)'),
-    (lambda ev: ev.update(seq=1000000000), "events deleted: seq 5, 12-999999999 missing"),
-    (lambda ev: ev.update(seq=True), '"seq" is not a positive whole number (it is true)'),
-    (lambda ev: ev.update(details=[1]), '"details" is not an object'),
-])
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda ev: ev.update(prev=12345), '"prev" is not a SHA-256 hex digest (it is 12345)'),
+        (lambda ev: ev.update(hash=7), '"hash" is not a SHA-256 hex digest (it is 7)'),
+        (lambda ev: ev.update(seq=1000000000), "events deleted: seq 5, 12-999999999 missing"),
+        (lambda ev: ev.update(seq=True), '"seq" is not a positive whole number (it is true)'),
+        (lambda ev: ev.update(details=[1]), '"details" is not an object'),
+    ],
+)
 def test_malformed_events_are_named(root, edit, expected):
     log = root / "custody.jsonl"
     lines = log.read_text().splitlines()
@@ -264,20 +283,24 @@ def test_whitespace_edit_of_an_event_is_named(root):
     lines = log.read_text().splitlines()
     lines[3] = lines[3].replace(", ", ",\t", 1)
     log.write_text("\n".join(lines) + "\n")
-    v, text = _verify(root)
+    v, text = _verify(root)  # noqa: RUF059
     assert "line 4: not a valid custody event (edited or corrupted): the line is not in the form casegraph writes" in text
 
 
 def test_unfinished_parse_is_reported(root):
     with Case(root) as c:
         sha = c.store.one("SELECT sha256 FROM exhibits WHERE exhibit_id = 'P1'")[0]
-        c.log("parse-start", inputs=[{"exhibit_id": "P1", "sha256": sha, "name": "contacts.vcf"}],
-              details={"parser": "vcard", "parser_version": "1.0", "options": {}, "force": True})
+        c.log(
+            "parse-start",
+            inputs=[{"exhibit_id": "P1", "sha256": sha, "name": "contacts.vcf"}],
+            details={"parser": "vcard", "parser_version": "1.0", "options": {}, "force": True},
+        )
     v, _ = _verify(root)
     assert v.ok
     assert [str(w) for w in v.warnings] == [
         "custody event seq 12 (parse-start): exhibit P1 (contacts.vcf), parser vcard: no parse event follows: the ingest "
-        "did not finish, its records were not committed"]
+        "did not finish, its records were not committed"
+    ]
 
 
 def test_expect_head(root):
@@ -339,6 +362,7 @@ def _files(root: Path) -> list[Path]:
 
 def _flip(path: Path, rng) -> None:
     import os
+
     os.chmod(path, 0o644)
     data = bytearray(path.read_bytes())
     i = rng.randrange(len(data))
@@ -349,7 +373,9 @@ def _flip(path: Path, rng) -> None:
 def _db_state(root: Path):
     """Every table's canonical digest, or None when the store cannot be read."""
     import duckdb
+
     from casegraph.ingest.digest import table_digest
+
     try:
         con = duckdb.connect(str(root / "case.duckdb"), read_only=True)
         try:
@@ -364,13 +390,14 @@ def _db_state(root: Path):
 def test_mutations_of_a_case_are_never_intact(built, tmp_path):
     import random
     import warnings
+
     rng = random.Random(15)
     base = _db_state(built)
     files = [p.relative_to(built) for p in _files(built)]
     assert {"custody.jsonl", "case.toml", "case.duckdb"} <= {str(f) for f in files}
     start, tried = time.perf_counter(), 0
     for rel in files:
-        for k in range(2):
+        for k in range(2):  # noqa: B007
             if time.perf_counter() - start > 150:
                 break
             root = tmp_path / f"m{tried}"
@@ -393,11 +420,13 @@ def test_mutations_of_a_case_are_never_intact(built, tmp_path):
 
 def test_mutations_of_a_bundle_are_never_verified(bundle, tmp_path):
     import random
+
     rng = random.Random(16)
     from casegraph.reports.verify import verify_bundle
+
     start, tried = time.perf_counter(), 0
     for rel in [p.relative_to(bundle) for p in _files(bundle)]:
-        for k in range(2):
+        for k in range(2):  # noqa: B007
             if time.perf_counter() - start > 120:
                 break
             b = tmp_path / f"b{tried}"
@@ -417,6 +446,6 @@ def test_edited_case_file_and_altered_report_are_named(root):
     html.write_bytes(html.read_bytes().replace(b"Fan-in to acct-1", b"Fan-in to acct-2"))
     toml = root / "case.toml"
     toml.write_text(toml.read_text().replace("IP Test Examiner", "IP Someone Else"))
-    v, text = _verify(root)
+    v, text = _verify(root)  # noqa: RUF059
     assert "case.toml: edited: examiner differ from the case-created event seq 1" in text
     assert f"reports/{html.name}: altered after custody event seq" in text and "(report-written) recorded its SHA-256" in text

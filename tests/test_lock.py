@@ -1,4 +1,5 @@
 """The lock (requirements.lock) and what the report says about the software that ran."""
+
 import re
 from importlib.metadata import version
 from pathlib import Path

@@ -1,9 +1,9 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 from casegraph.model import Call
 from casegraph.parsers.meta_dyi import MetaDYI, repair
-
-from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 P = MetaDYI()
 
@@ -23,7 +23,7 @@ def test_messenger_thread(fixtures):
     assert msgs[0].sender_name == "කසුන් පෙරේරා" and msgs[0].text == "මට ගෙදර යන්න ඕනේ"
     assert msgs[0].chat_name == "කසුන් පෙරේරා" and msgs[0].chat_id == "messenger:inbox/kasun_123"  # title came after messages
     assert msgs[0].extra["participants"] == ["Nuwan Jayawardena", "කසුන් පෙරේරා"]
-    assert msgs[0].ts == datetime.fromtimestamp(1710400000, timezone.utc)
+    assert msgs[0].ts == datetime.fromtimestamp(1710400000, UTC)
     assert msgs[1].extra["reactions"][0]["reaction"] == "👍"
     assert msgs[2].kind == "media" and msgs[2].media.endswith("slip.jpg")
     assert msgs[4].kind == "deleted"
@@ -46,10 +46,19 @@ def test_instagram_zip(fixtures):
 
 def test_a_bad_message_is_an_issue_and_the_thread_goes_on(tmp_path):
     import json
+
     path = tmp_path / "message_1.json"
-    path.write_text(json.dumps({"participants": [{"name": "A"}], "messages": [
-        {"sender_name": "A", "timestamp_ms": "not a number", "content": "x"},
-        {"sender_name": "A", "timestamp_ms": 1710400000000, "content": "y"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "participants": [{"name": "A"}],
+                "messages": [
+                    {"sender_name": "A", "timestamp_ms": "not a number", "content": "x"},
+                    {"sender_name": "A", "timestamp_ms": 1710400000000, "content": "y"},
+                ],
+            }
+        )
+    )
     recs = run_parser(P, path)
     assert [m.text for m in messages(recs)] == ["y"]
     assert issues(recs, "error")[0].prov.locator == "json:/messages/0"

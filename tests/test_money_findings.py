@@ -10,8 +10,9 @@ tests/fixtures/finance/etherscan_normal.csv). The statement rows mirror tests/fi
 tables follow the examiner's format (date, from, to, rate, source) in the two shapes CBSL-derived CSVs take:
 ISO dates with a comma separator, and a semicolon file with day-first dates and decimal commas.
 """
+
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,15 +27,23 @@ from casegraph.model import Provenance, Transaction
 from casegraph.parsers import rate_table
 from casegraph.store import CaseStore, TimeNormaliser
 
-T0 = datetime(2024, 4, 19, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2024, 4, 19, 9, 30, tzinfo=UTC)
 FIN = Path(__file__).parent / "fixtures" / "finance"
-O, W = "0x52908400098527886e0f7030069857d2e4169ee7", "0xde0b295669a9fd93d5f28d9ec85e40f4cb697bae"
+O, W = "0x52908400098527886e0f7030069857d2e4169ee7", "0xde0b295669a9fd93d5f28d9ec85e40f4cb697bae"  # noqa: E741
 
 
 def tx(i, frm, to, amount, currency, hours=0, *, status=None, rail="ethereum", ts=None, description=None, sha="ab"):
-    return Transaction(prov=Provenance(sha * 32, "test", "1", f"row:{i}"), rail=rail, from_account=frm, to_account=to,
-                       amount=Decimal(amount), currency=currency, ts=ts if ts is not None else T0 + timedelta(hours=hours),
-                       status=status, description=description)
+    return Transaction(
+        prov=Provenance(sha * 32, "test", "1", f"row:{i}"),
+        rail=rail,
+        from_account=frm,
+        to_account=to,
+        amount=Decimal(amount),
+        currency=currency,
+        ts=ts if ts is not None else T0 + timedelta(hours=hours),
+        status=status,
+        description=description,
+    )
 
 
 def problems(store, findings):
@@ -48,13 +57,26 @@ def by_subject(findings):
 @pytest.fixture
 def wallet(tmp_path):
     s = CaseStore(tmp_path / "w.duckdb")
-    s.write([tx(1, O, W, "1.5", "ETH", 1, status="success"), tx(2, O, W, "2.5", "ETH", 2),
-             tx(3, O, W, "29.9", "ETH", 3, status="failed"),          # Error(0): no value moved
-             tx(4, O, W, "127.478", "REP", 4), tx(5, O, W, "12712.568694", "USDC", 5),
-             tx(6, "0xclean", "0xnext", "5", "ETH", 5.5),              # clean ETH into the next wallet
-             tx(7, W, "0xnext", "1000", "USDC", 6), tx(8, "0xnext", "0xlast", "500", "USDC", 7),
-             Transaction(prov=Provenance("ab" * 32, "test", "1", "row:9"), rail="ethereum", from_account=O,
-                         to_account=W, amount=Decimal("0.25"), currency="ETH")])  # no time: cannot be placed
+    s.write(
+        [
+            tx(1, O, W, "1.5", "ETH", 1, status="success"),
+            tx(2, O, W, "2.5", "ETH", 2),
+            tx(3, O, W, "29.9", "ETH", 3, status="failed"),  # Error(0): no value moved
+            tx(4, O, W, "127.478", "REP", 4),
+            tx(5, O, W, "12712.568694", "USDC", 5),
+            tx(6, "0xclean", "0xnext", "5", "ETH", 5.5),  # clean ETH into the next wallet
+            tx(7, W, "0xnext", "1000", "USDC", 6),
+            tx(8, "0xnext", "0xlast", "500", "USDC", 7),
+            Transaction(
+                prov=Provenance("ab" * 32, "test", "1", "row:9"),
+                rail="ethereum",
+                from_account=O,
+                to_account=W,
+                amount=Decimal("0.25"),
+                currency="ETH",
+            ),
+        ]
+    )  # no time: cannot be placed
     yield s
     s.close()
 
@@ -92,14 +114,18 @@ def statement(tmp_path):
     """A recruiter's statement: dates only; three transfers to the mule; card, bill and ATM payments."""
     s = CaseStore(tmp_path / "s.duckdb", TimeNormaliser(ZoneInfo("Asia/Colombo"), "Asia/Colombo"))
     d = lambda day: date(2024, 4, day)  # noqa: E731
-    s.write([tx(1, "V1", "0081234567", "450000", "LKR", rail="bank", ts=d(8), description="CEFT CR"),
-             tx(27, "0081234567", "8001234501", "1500000", "LKR", rail="bank", ts=d(16), description="CEFT DR M RIZWAN 8001234501"),
-             tx(31, "0081234567", "8001234501", "1500000", "LKR", rail="bank", ts=d(17), description="CEFT DR M RIZWAN 8001234501"),
-             tx(32, "0081234567", "8001234501", "1500000", "LKR", rail="bank", ts=d(18), description="CEFT DR M RIZWAN 8001234501"),
-             tx(40, "0081234567", None, "15816", "LKR", rail="bank", ts=d(10), description="POS KEELLS SUPER"),
-             tx(41, "0081234567", None, "26915", "LKR", rail="bank", ts=d(10), description="POS KEELLS SUPER"),
-             tx(42, "0081234567", None, "40355", "LKR", rail="bank", ts=d(19), description="DIALOG BILL PAYMENT"),
-             tx(43, "0081234567", None, "27405", "LKR", rail="bank", ts=d(22), description="ATM WDL")])
+    s.write(
+        [
+            tx(1, "V1", "0081234567", "450000", "LKR", rail="bank", ts=d(8), description="CEFT CR"),
+            tx(27, "0081234567", "8001234501", "1500000", "LKR", rail="bank", ts=d(16), description="CEFT DR M RIZWAN 8001234501"),
+            tx(31, "0081234567", "8001234501", "1500000", "LKR", rail="bank", ts=d(17), description="CEFT DR M RIZWAN 8001234501"),
+            tx(32, "0081234567", "8001234501", "1500000", "LKR", rail="bank", ts=d(18), description="CEFT DR M RIZWAN 8001234501"),
+            tx(40, "0081234567", None, "15816", "LKR", rail="bank", ts=d(10), description="POS KEELLS SUPER"),
+            tx(41, "0081234567", None, "26915", "LKR", rail="bank", ts=d(10), description="POS KEELLS SUPER"),
+            tx(42, "0081234567", None, "40355", "LKR", rail="bank", ts=d(19), description="DIALOG BILL PAYMENT"),
+            tx(43, "0081234567", None, "27405", "LKR", rail="bank", ts=d(22), description="ATM WDL"),
+        ]
+    )
     yield s
     s.close()
 
@@ -109,10 +135,18 @@ def test_a_trace_finding_cites_every_transfer_its_figures_add_up(statement):
     f = by_subject(found)["8001234501"]
     assert [e["locator"] for e in f.evidence] == ["row:27", "row:31", "row:32"]
     received = [x for x in f.attrs["figures"] if x["name"] == "received"]
-    assert received == [{"name": "received", "currency": "LKR", "amount": "4500000.000000000000000000",
-                         "records": sorted(e["record"] for e in f.evidence), "rule": "sum"}]
-    assert ("In all the case's records, 8001234501 received LKR 4,500,000.00 in 3 transfer(s) between 2024-04-16 and "
-            "2024-04-18 (dates only)") in f.summary
+    assert received == [
+        {
+            "name": "received",
+            "currency": "LKR",
+            "amount": "4500000.000000000000000000",
+            "records": sorted(e["record"] for e in f.evidence),
+            "rule": "sum",
+        }
+    ]
+    assert (
+        "In all the case's records, 8001234501 received LKR 4,500,000.00 in 3 transfer(s) between 2024-04-16 and 2024-04-18 (dates only)"
+    ) in f.summary
     assert "LKR 1,500,000.00 on 2024-04-16 (date only)" in f.summary  # a date stays a date; no invented 18:30
     assert problems(statement, found) == {}
 
@@ -133,15 +167,21 @@ def test_payments_to_unnamed_payees_are_one_finding_per_account_by_channel(state
 def test_a_crossing_cites_the_decision_it_rests_on(tmp_path):
     s = CaseStore(tmp_path / "x.duckdb")
     wallet, other = "TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF", "TET8J56maUaAbx2T6vBNtyhbu39QHukgQF"
-    s.write([tx(1, "V1", "0081234567", "450000", "LKR", 1, rail="bank"),
-             tx(2, wallet, other, "1414.024284", "USDT", 30, rail="tron", sha="cd")])
+    s.write(
+        [tx(1, "V1", "0081234567", "450000", "LKR", 1, rail="bank"), tx(2, wallet, other, "1414.024284", "USDT", 30, rail="tron", sha="cd")]
+    )
     links = {wallet: "0081234567"}
     basis = examiner_link_basis(links, "IP Perera", "trace --link")
     _, found = to_findings(trace(s, "V1", links=links, link_basis=basis), s)
     f = by_subject(found)[other]
     assert "0081234567 = TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF → TET8J56maUaAbx2T6vBNtyhbu39QHukgQF" in f.summary
-    assert {"table": "examiner-decision", "record": f"link {wallet} = 0081234567", "locator": "trace --link",
-            "actor": "IP Perera", "note": "the examiner stated that both ends are one holder's"} in f.evidence
+    assert {
+        "table": "examiner-decision",
+        "record": f"link {wallet} = 0081234567",
+        "locator": "trace --link",
+        "actor": "IP Perera",
+        "note": "the examiner stated that both ends are one holder's",
+    } in f.evidence
     assert problems(s, found) == {}
     s.close()
 
@@ -149,16 +189,24 @@ def test_a_crossing_cites_the_decision_it_rests_on(tmp_path):
 def test_resolution_links_are_cited_with_their_evidence(tmp_path):
     from casegraph.graph import keys
     from casegraph.graph.resolve import link_basis, transaction_links
+
     wallet = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
     s = CaseStore(tmp_path / "r.duckdb")
-    s.write([tx(1, "V1", "8001234501", "450000", "LKR", 1, rail="bank"),
-             tx(2, wallet, "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8", "1200", "USDT", 30, rail="tron", sha="cd")])
+    s.write(
+        [
+            tx(1, "V1", "8001234501", "450000", "LKR", 1, rail="bank"),
+            tx(2, wallet, "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8", "1200", "USDT", 30, rail="tron", sha="cd"),
+        ]
+    )
     keys.refresh(s)
     nodes = dict(s.con.execute("SELECT value, node FROM identifier_keys").fetchall())
-    s.con.execute("INSERT INTO entity_members VALUES ('person:r', ?), ('person:r', ?)",
-                  ["id:" + nodes["8001234501"], "id:" + nodes[wallet]])
-    s.con.execute("INSERT INTO entity_links VALUES ('person:r', ?, ?, 'identifier', 1.0, ?)",
-                  ["id:" + nodes["8001234501"], "id:" + nodes[wallet], json.dumps({"records": [{"record": "msg:1"}]})])
+    s.con.execute(
+        "INSERT INTO entity_members VALUES ('person:r', ?), ('person:r', ?)", ["id:" + nodes["8001234501"], "id:" + nodes[wallet]]
+    )
+    s.con.execute(
+        "INSERT INTO entity_links VALUES ('person:r', ?, ?, 'identifier', 1.0, ?)",
+        ["id:" + nodes["8001234501"], "id:" + nodes[wallet], json.dumps({"records": [{"record": "msg:1"}]})],
+    )
     links = transaction_links(s)
     _, found = to_findings(trace(s, "V1", links=links, link_basis=link_basis(s, links)), s)
     f = by_subject(found)["TJRabPrwbZy45sbavfcjinPJC18kjpRTv8"]
@@ -170,20 +218,28 @@ def test_resolution_links_are_cited_with_their_evidence(tmp_path):
 def test_rate_tables_in_both_shapes():
     iso, issues = rate_table.parse(FIN / "rates_cbsl_iso.csv", "ee" * 32)
     assert [(r.day, r.base, r.rate, r.prov.locator) for r in iso] == [
-        (date(2024, 4, 19), "USDT", Decimal("300.12"), "line:2"), (date(2024, 4, 22), "USDT", Decimal("301.50"), "line:3"),
-        (date(2024, 4, 22), "ETH", Decimal("955000.00"), "line:4")]
+        (date(2024, 4, 19), "USDT", Decimal("300.12"), "line:2"),
+        (date(2024, 4, 22), "USDT", Decimal("301.50"), "line:3"),
+        (date(2024, 4, 22), "ETH", Decimal("955000.00"), "line:4"),
+    ]
     assert [i.prov.locator for i in issues] == ["line:5"] and "not a date" in issues[0].message
     semi, issues = rate_table.parse(FIN / "rates_semicolon_dayfirst.csv", "ef" * 32)
-    assert [(r.day, r.base, r.quote, r.rate) for r in semi] == [(date(2024, 4, 19), "USDT", "LKR", Decimal("300.12")),
-                                                               (date(2024, 4, 22), "USDT", "LKR", Decimal("301.5"))]
+    assert [(r.day, r.base, r.quote, r.rate) for r in semi] == [
+        (date(2024, 4, 19), "USDT", "LKR", Decimal("300.12")),
+        (date(2024, 4, 22), "USDT", "LKR", Decimal("301.5")),
+    ]
     assert [i.prov.locator for i in issues] == ["line:4"]  # a negative rate is an issue, not a rate
 
 
 def test_conversion_only_with_a_rate_table_and_every_converted_figure_cites_its_rate(tmp_path):
     s = CaseStore(tmp_path / "c.duckdb")
-    s.write([tx(1, "TPMa", "TET8", "1000", "USDT", 0, rail="tron"),            # 2024-04-19: rate of that day
-             tx(2, "TPMa", "TET8", "10", "USDT", 24 * 3, rail="tron"),         # 2024-04-22
-             tx(3, "TPMa", "TET8", "7", "USDT", 24 * 20, rail="tron")])        # 2024-05-09: no rate within 7 days
+    s.write(
+        [
+            tx(1, "TPMa", "TET8", "1000", "USDT", 0, rail="tron"),  # 2024-04-19: rate of that day
+            tx(2, "TPMa", "TET8", "10", "USDT", 24 * 3, rail="tron"),  # 2024-04-22
+            tx(3, "TPMa", "TET8", "7", "USDT", 24 * 20, rail="tron"),
+        ]
+    )  # 2024-05-09: no rate within 7 days
     _, plain = to_findings(trace(s, "TPMa"), s)
     assert "LKR" not in plain[0].summary  # nothing converted without a table
     rates, _ = rate_table.parse(FIN / "rates_cbsl_iso.csv", "ee" * 32)
@@ -201,8 +257,7 @@ def test_conversion_only_with_a_rate_table_and_every_converted_figure_cites_its_
 
 
 # ---- every finding kind the project writes: each figure is the sum of the records it cites -----------------
-TYPOLOGY_KINDS = {"structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through",
-                  "bipartite", "stack"}
+TYPOLOGY_KINDS = {"structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through", "bipartite", "stack"}
 
 
 @pytest.fixture(scope="module")
@@ -219,9 +274,16 @@ def all_findings(tmp_path_factory):
     out = []
     with Case(root / "demo" / "case") as c:
         for r in c.store.rows("SELECT kind, title, summary, evidence, attrs FROM findings"):
-            out.append((r["kind"], r["title"], r["summary"], json.loads(r["evidence"]), json.loads(r["attrs"] or "{}"),
-                        check_figures(c.store, r["kind"], r["title"], r["summary"], json.loads(r["evidence"]),
-                                      json.loads(r["attrs"] or "{}"))))
+            out.append(
+                (
+                    r["kind"],
+                    r["title"],
+                    r["summary"],
+                    json.loads(r["evidence"]),
+                    json.loads(r["attrs"] or "{}"),
+                    check_figures(c.store, r["kind"], r["title"], r["summary"], json.loads(r["evidence"]), json.loads(r["attrs"] or "{}")),
+                )
+            )
     s = CaseStore(root / "synthetic.duckdb")
     ledger = synthetic.generate(seed=3, accounts=200, background=1500, per_typology=2)
     s.write(ledger.transactions)
@@ -230,8 +292,9 @@ def all_findings(tmp_path_factory):
     for model in ("poison", "haircut", "fifo"):
         for backward in (False, True):
             found += to_findings(trace(s, sorted(start.keys)[0], model=model, backward=backward, hops=4), s)[1]
-    out += [(f.kind, f.title, f.summary, f.evidence, f.attrs, check_figures(s, f.kind, f.title, f.summary, f.evidence, f.attrs))
-            for f in found]
+    out += [
+        (f.kind, f.title, f.summary, f.evidence, f.attrs, check_figures(s, f.kind, f.title, f.summary, f.evidence, f.attrs)) for f in found
+    ]
     s.close()
     return out
 
@@ -243,10 +306,8 @@ def _kinds():
 @pytest.mark.parametrize("kind", _kinds())
 def test_every_figure_of_every_finding_kind_is_the_sum_of_what_it_cites(all_findings, kind, request):
     if kind in TYPOLOGY_KINDS:  # typologies are money-goaml's (figures in attrs["figures"] per findings.py)
-        request.applymarker(pytest.mark.xfail(reason="typology findings do not yet state figures in attrs['figures']",
-                                              strict=False))
-    chosen = [x for x in all_findings if (x[0] == kind if kind != "graph-and-indicators"
-                                          else x[0] not in TYPOLOGY_KINDS | {"money-trace"})]
+        request.applymarker(pytest.mark.xfail(reason="typology findings do not yet state figures in attrs['figures']", strict=False))
+    chosen = [x for x in all_findings if (x[0] == kind if kind != "graph-and-indicators" else x[0] not in TYPOLOGY_KINDS | {"money-trace"})]
     if kind in ("money-trace", "graph-and-indicators"):
         assert chosen, f"no {kind} finding was produced"
     bad = {title: p for _, title, _, _, _, p in chosen if p}

@@ -3,24 +3,32 @@ wrote it. A system record may name a participant only as the actor of an event t
 names (Telegram's service action, a WhatsApp event, a database's type code with no text); it never
 holds a participant's text, and never one of WhatsApp's user-content markers (media left out,
 deleted, null) in any language."""
+
 import sqlite3
 import zipfile
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from parse_helpers import messages, run_parser
 
 from casegraph.parsers import Probe, load_all
 from casegraph.parsers.whatsapp import markers
 
-from parse_helpers import messages, run_parser
-
 FIXTURES = Path(__file__).parent / "fixtures"
-DB_NAMES = {"msgstore_new.sql": "msgstore.db", "msgstore_legacy.sql": "msgstore.db", "wa.sql": "wa.db",
-            "chatstorage.sql": "ChatStorage.sqlite", "mmssms.sql": "mmssms.db", "calllog.sql": "calllog.db",
-            "contacts2.sql": "contacts2.db", "ios_sms.sql": "sms.db"}
-USER_MARKERS = {markers.normalise(s) for section in ("media_omitted", "deleted", "deleted_by_admin", "placeholder")
-                for s in markers._strings(section)}
+DB_NAMES = {
+    "msgstore_new.sql": "msgstore.db",
+    "msgstore_legacy.sql": "msgstore.db",
+    "wa.sql": "wa.db",
+    "chatstorage.sql": "ChatStorage.sqlite",
+    "mmssms.sql": "mmssms.db",
+    "calllog.sql": "calllog.db",
+    "contacts2.sql": "contacts2.db",
+    "ios_sms.sql": "sms.db",
+}
+USER_MARKERS = {
+    markers.normalise(s) for section in ("media_omitted", "deleted", "deleted_by_admin", "placeholder") for s in markers._strings(section)
+}
 
 
 def _exhibits(tmp: Path) -> list[Path]:
@@ -67,16 +75,26 @@ def test_no_system_record_is_a_participants_message(tmp_path):
             if parser.name == "whatsapp-export":  # authorship there comes from the line's grammar alone
                 assert m.sender_name is None and m.sender_id is None, where
                 assert m.extra.get("shown_as") not in people[m.chat_id] or m.extra["event"] in (
-                    "encryption-notice", "security-code-changed"), where
-    for name in ("whatsapp-export", "telegram-json", "meta-dyi", "sms-backup-xml", "cellebrite-ufdr",
-                 "whatsapp-msgstore", "whatsapp-ios-chatstorage", "ios-sms-db", "android-mmssms"):
+                    "encryption-notice",
+                    "security-code-changed",
+                ), where
+    for name in (
+        "whatsapp-export",
+        "telegram-json",
+        "meta-dyi",
+        "sms-backup-xml",
+        "cellebrite-ufdr",
+        "whatsapp-msgstore",
+        "whatsapp-ios-chatstorage",
+        "ios-sms-db",
+        "android-mmssms",
+    ):
         assert checked[name] > 0, f"no {name} fixture was checked"
 
 
 @pytest.mark.parametrize("name", ["de_ios.txt", "pt_pt_ios.txt", "en_ios_group.txt"])
 def test_ios_markers_under_a_participants_name_are_theirs(fixtures, name):
     """Before: every U+200E-marked iOS line not in English was kind=system with no sender."""
-    msgs = messages(run_parser(load_all() and next(p for p in load_all() if p.name == "whatsapp-export"),
-                               fixtures / "whatsapp" / name))
+    msgs = messages(run_parser(load_all() and next(p for p in load_all() if p.name == "whatsapp-export"), fixtures / "whatsapp" / name))
     marked = [m for m in msgs if markers.normalise(m.text or "") in USER_MARKERS]
     assert marked and all(m.kind in ("media", "deleted", "text") and m.sender_name for m in marked)

@@ -1,8 +1,10 @@
 """SQLite phone databases, built from the readable SQL fixtures in tests/fixtures/sqlite."""
+
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 from casegraph.model import Call, Contact
 from casegraph.parsers.android_db import AndroidCallLog, AndroidContacts, AndroidMmsSms
@@ -10,9 +12,7 @@ from casegraph.parsers.ios_sms_db import IOSSmsDb, attributed_text
 from casegraph.parsers.whatsapp_android_db import WhatsAppContactsDb, WhatsAppMsgstore
 from casegraph.parsers.whatsapp_ios_db import WhatsAppChatStorage
 
-from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
-
-UTC = timezone.utc
+UTC = UTC
 ALL = [WhatsAppMsgstore(), WhatsAppContactsDb(), WhatsAppChatStorage(), AndroidMmsSms(), AndroidCallLog(), AndroidContacts(), IOSSmsDb()]
 
 
@@ -25,6 +25,7 @@ def db(fixtures, tmp_path):
         con.commit()
         con.close()
         return path
+
     return build
 
 
@@ -51,8 +52,10 @@ def test_msgstore_new_schema(db):
     ids = {(i.kind, i.value, i.role) for i in identifiers(recs)}
     assert ("whatsapp-lid", "185000000000099@lid", "sender") in ids and ("bank-account", "0081234567", "mentioned") in ids
     calls = of(recs, Call)
-    assert [(c.direction, c.duration_s, c.number) for c in calls] == [("incoming", 185, "94771234567@s.whatsapp.net"),
-                                                                      ("outgoing", 0, "94715550199@s.whatsapp.net")]
+    assert [(c.direction, c.duration_s, c.number) for c in calls] == [
+        ("incoming", 185, "94771234567@s.whatsapp.net"),
+        ("outgoing", 0, "94715550199@s.whatsapp.net"),
+    ]
     assert calls[1].extra["video_call"] == 1
     assert not issues(recs)
 
@@ -105,8 +108,11 @@ def test_android_calllog(db):
     path = db("calllog.sql", "calllog.db")
     _only(path, "android-calllog")
     calls = of(run_parser(AndroidCallLog(), path), Call)
-    assert [(c.direction, c.duration_s, c.name) for c in calls] == [("incoming", 185, "Nuwan Agent"), ("missed", 0, None),
-                                                                    ("outgoing", 42, "Rizwan Bro")]
+    assert [(c.direction, c.duration_s, c.name) for c in calls] == [
+        ("incoming", 185, "Nuwan Agent"),
+        ("missed", 0, None),
+        ("outgoing", 42, "Rizwan Bro"),
+    ]
     assert calls[1].extra["geocoded_location"] == "Myanmar"
 
 
@@ -122,8 +128,10 @@ def test_android_contacts2(db):
 
 def test_ios_sms_db_with_attributed_body(db):
     path = db("ios_sms.sql", "sms.db")
-    typedstream = (b"\x04\x0bstreamtyped\x81\xe8\x03\x84\x01@\x84\x84\x84\x12NSAttributedString\x00\x84\x84\x08NSObject\x00\x85"
-                   b"\x92\x84\x84\x84\x08NSString\x01\x94\x84\x01+" + bytes([24]) + "passport eka ganna ona!".encode() + b"!\x86")
+    typedstream = (
+        b"\x04\x0bstreamtyped\x81\xe8\x03\x84\x01@\x84\x84\x84\x12NSAttributedString\x00\x84\x84\x08NSObject\x00\x85"
+        b"\x92\x84\x84\x84\x08NSString\x01\x94\x84\x01+" + bytes([24]) + b"passport eka ganna ona!" + b"!\x86"
+    )
     con = sqlite3.connect(path)
     con.execute("UPDATE message SET attributedBody = ? WHERE ROWID = 3", (typedstream,))
     con.commit()
@@ -149,7 +157,8 @@ def test_corrupt_database_is_a_clear_error(tmp_path):
     path = tmp_path / "msgstore.db"
     path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 2000)
     from casegraph.parsers.base import ParseError
-    with pytest.raises(ParseError, match="msgstore.db: not a readable SQLite database"):
+
+    with pytest.raises(ParseError, match="msgstore.db: not a readable SQLite database"):  # noqa: RUF043
         run_parser(WhatsAppMsgstore(), path)
 
 

@@ -13,18 +13,19 @@ Shapes:
 - Android calllog.db rows after tests/fixtures/sqlite/calllog.sql; UFDR report.xml after
   tests/fixtures/ufdr/report.xml (Cellebrite Physical Analyzer reports).
 """
+
 import io
 import sqlite3
 import zipfile
 from pathlib import Path
+
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 from casegraph.model import Call, Contact
 from casegraph.parsers.android_db import AndroidCallLog
 from casegraph.parsers.sms_backup_xml import SMSBackupXML
 from casegraph.parsers.ufdr import UFDR
 from casegraph.parsers.vcard import VCard
-
-from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 FIX = Path(__file__).parent / "fixtures"
 ROBUST = FIX / "robust"
@@ -33,8 +34,13 @@ ROBUST = FIX / "robust"
 def test_sms_with_an_overflowing_date_is_kept_without_it_and_the_file_goes_on():
     recs = run_parser(SMSBackupXML(), ROBUST / "sms-bad-records.xml")
     msgs = messages(recs)
-    assert [m.text for m in msgs] == ["heta passport eka genna", "salli Commercial Bank 8001234501 ekata", "நாளை வருகிறேன்",
-                                      "ticket eka", "ok"]
+    assert [m.text for m in msgs] == [
+        "heta passport eka genna",
+        "salli Commercial Bank 8001234501 ekata",
+        "நாளை வருகிறேன்",
+        "ticket eka",
+        "ok",
+    ]
     assert [m.ts is None for m in msgs] == [False, True, False, True, False]
     warned = {(i.prov.locator, i.message.split(" is out of range")[0]) for i in issues(recs, "warning")}
     assert ("xml:/smses/sms[2]", "date '99999999999999999999'") in warned
@@ -54,9 +60,12 @@ def test_calls_with_an_overflowing_date_are_kept():
 
 
 def _deep_xml(tmp_path: Path, root: str, record: str, depth: int) -> Path:
-    body = (f'<{record} address="+94771234567" number="+94771234567" date="1710407000000" type="1" body="before" duration="3"/>'
-            + "<x>" * depth + "</x>" * depth
-            + f'<{record} address="+94771234567" number="+94771234567" date="1710407001000" type="1" body="after" duration="4"/>')
+    body = (
+        f'<{record} address="+94771234567" number="+94771234567" date="1710407000000" type="1" body="before" duration="3"/>'
+        + "<x>" * depth
+        + "</x>" * depth
+        + f'<{record} address="+94771234567" number="+94771234567" date="1710407001000" type="1" body="after" duration="4"/>'
+    )
     path = tmp_path / f"{root}.xml"
     path.write_text(f"<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n<{root} count=\"2\">{body}</{root}>")
     return path
@@ -149,7 +158,7 @@ def test_ufdr_reads_every_copy_of_report_xml(tmp_path):
 
 def test_ufdr_deep_nesting_is_bounded_and_later_models_are_read(tmp_path):
     report = (FIX / "ufdr/report.xml").read_text(encoding="utf-8")
-    deep = "<modelType type=\"Junk\">" + "<model type=\"Junk\">" * 50_000 + "</model>" * 50_000 + "</modelType>"
+    deep = '<modelType type="Junk">' + '<model type="Junk">' * 50_000 + "</model>" * 50_000 + "</modelType>"
     path = _ufdr(tmp_path, [report.replace("<decodedData>", "<decodedData>" + deep, 1).encode()])
     recs = run_parser(UFDR(), path)
     assert len(messages(recs)) == len(messages(run_parser(UFDR(), _ufdr(tmp_path / "..", [report.encode()]))))
@@ -169,6 +178,7 @@ def test_raw_of_an_unprintable_item_never_loses_the_issue():
 
 def test_a_bad_telegram_contact_is_an_issue_and_the_chats_are_read(tmp_path):
     from casegraph.parsers.telegram_json import TelegramJSON
+
     good = run_parser(TelegramJSON(), FIX / "telegram/result.json")
     text = (FIX / "telegram/result.json").read_text(encoding="utf-8")
     text = text.replace('"list": [\n   {"user_id": 6011111111', '"list": [\n   {"username": 5, "user_id": 6011111111', 1)
@@ -182,6 +192,7 @@ def test_a_bad_telegram_contact_is_an_issue_and_the_chats_are_read(tmp_path):
 
 def test_surrogate_rejoining_never_ends_the_stream_early():
     from casegraph.parsers.sms_backup_xml import SurrogateFix
+
     doc = b'<smses count="1"><sms body="&#55357;&#56832;"/></smses>'
     second = doc.index(b"&#56832;")
 
@@ -195,4 +206,4 @@ def test_surrogate_rejoining_never_ends_the_stream_early():
     f, out = SurrogateFix(Tiny()), b""
     while chunk := f.read(16):
         out += chunk
-    assert out == doc.replace(b"&#55357;&#56832;", "&#128512;".encode())
+    assert out == doc.replace(b"&#55357;&#56832;", b"&#128512;")

@@ -1,5 +1,6 @@
 """The parser registry: unique names, helper modules kept apart, declared metadata, and the fixture
 claims generated from it (each parser claims its own fixtures and no other parser claims them)."""
+
 import pkgutil
 import subprocess
 import sys
@@ -33,10 +34,12 @@ def test_a_duplicate_name_is_an_error():
     taken = load_all()[0].name
     before = list(REGISTRY)
     with pytest.raises(DuplicateParserError, match=taken):
+
         @register
         class Impostor(Parser):
             name = taken
             version = "0"
+
     assert before == REGISTRY
 
 

@@ -3,6 +3,7 @@ layout, in a real browser and in the PDF), one node per person, directed ties wi
 currency, a timeline with lanes per person and indicator; and the HTML report driven in headless
 Chromium (Debian's package, through Playwright): zoom at the pointer, pan, click-to-highlight,
 keyboard, lane filters, brush-to-zoom, reset and print state, with no console errors."""
+
 from __future__ import annotations
 
 import itertools
@@ -19,13 +20,23 @@ from casegraph.demo.run import run_demo
 from casegraph.reports import pictures, report
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _overlaps(boxes: list[tuple], gap: float = 0.0) -> list[tuple]:
-    return [(a, b) for a, b in itertools.combinations(boxes, 2)
-            if a[0] < b[2] - gap and b[0] < a[2] - gap and a[1] < b[3] - gap and b[1] < a[3] - gap]
+    return [
+        (a, b)
+        for a, b in itertools.combinations(boxes, 2)
+        if a[0] < b[2] - gap and b[0] < a[2] - gap and a[1] < b[3] - gap and b[1] < a[3] - gap
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +67,22 @@ def _dense_net(n: int, seed: int) -> tuple[nx.Graph, pictures.Net]:
     h.add_edges_from((f"n{a:03d}", f"n{b:03d}") for a, b in g.edges)
     net = pictures.Net()
     for i in g.nodes:
-        net.nodes.append({"id": f"n{i:03d}", "name": names[i % len(names)], "kind": "Person", "colour": "#000",
-                          "r": 5 + (i % 4) * 3, "tip": ""})
+        net.nodes.append(
+            {"id": f"n{i:03d}", "name": names[i % len(names)], "kind": "Person", "colour": "#000", "r": 5 + (i % 4) * 3, "tip": ""}
+        )
     for k, (a, b) in enumerate(sorted(h.edges)):
-        net.edges.append({"a": a, "b": b, "kind": "payment", "colour": "#000", "width": 1.0, "tip": "", "bend": False,
-                          "label": "LKR 1,500,000.00" if k % 3 == 0 else ""})
+        net.edges.append(
+            {
+                "a": a,
+                "b": b,
+                "kind": "payment",
+                "colour": "#000",
+                "width": 1.0,
+                "tip": "",
+                "bend": False,
+                "label": "LKR 1,500,000.00" if k % 3 == 0 else "",
+            }
+        )
     return h, net
 
 
@@ -80,6 +102,7 @@ def test_layout_leaves_no_label_overlapping_another(n, seed):
 
 def test_demo_network_one_node_per_person_arrows_and_amounts(demo):
     from casegraph.reports.redact import Redactor
+
     with Case(demo) as c:
         net = pictures.network(c.store, set(), Redactor.none())
     names = [n["name"] for n in net.nodes]
@@ -104,8 +127,8 @@ def test_demo_network_one_node_per_person_arrows_and_amounts(demo):
 
 def test_demo_timeline_lanes_per_person_and_indicator(rep):
     html = rep.html.decode()
-    tl = html[html.index('id="timeline-static"'):]
-    tl = tl[:tl.index("</figure>")]
+    tl = html[html.index('id="timeline-static"') :]
+    tl = tl[: tl.index("</figure>")]
     for lane in ('data-group="person"', 'data-group="indicator"'):
         assert lane in tl
     assert ">Kasun</text>" in tl and ">document confiscation</text>" in tl
@@ -134,12 +157,13 @@ def _network_page(pdf: bytes):
 def test_pdf_network_labels_do_not_overlap_by_geometry(rep, tmp_path):
     """In the PDF itself: every text object of the picture's labels, as WeasyPrint drew it."""
     html = rep.html.decode()
-    svg = html[html.index('<svg class="network"'):]
-    svg = svg[:svg.index("</svg>")]
+    svg = html[html.index('<svg class="network"') :]
+    svg = svg[: svg.index("</svg>")]
     import re
     from html import unescape
+
     labels = {unescape(t) for t in re.findall(r'<text class="label[^"]*"[^>]*>([^<]+)</text>', svg)}
-    doc, page = _network_page(rep.pdf)
+    doc, page = _network_page(rep.pdf)  # noqa: RUF059
     tp = page.get_textpage()
     boxes = []
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT], max_depth=8):
@@ -158,6 +182,7 @@ def test_pdf_network_labels_do_not_overlap_by_geometry(rep, tmp_path):
 
 
 # ---------------------------------------------------------------- the browser ----------------
+
 
 @pytest.fixture(scope="module")
 def browser(html_file):  # the report first: Playwright's sync API holds an event loop, and signing runs one
@@ -178,8 +203,14 @@ def page(browser, html_file):
     errors = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else
-             (errors.append("network request: " + route.request.url), route.abort()))
+    pg.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("file:")
+            else (errors.append("network request: " + route.request.url), route.abort())
+        ),
+    )
     pg.goto(html_file.as_uri())
     pg.wait_for_function("window.casegraphNetwork && window.casegraphTimeline")
     yield pg
@@ -189,10 +220,15 @@ def page(browser, html_file):
 
 def _node_screen(pg, name: str) -> tuple[float, float]:
     """A node's position on the screen (page coordinates)."""
-    return tuple(pg.evaluate("""name => {
+    return tuple(
+        pg.evaluate(
+            """name => {
         const cy = window.casegraphNetwork, n = cy.nodes().filter(x => x.data('name') === name)[0];
         const r = cy.container().getBoundingClientRect(), p = n.renderedPosition();
-        return [r.left + p.x, r.top + p.y]; }""", name))
+        return [r.left + p.x, r.top + p.y]; }""",
+            name,
+        )
+    )
 
 
 def test_browser_network_zoom_at_pointer_pan_highlight_reset(page):

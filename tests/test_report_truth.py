@@ -1,6 +1,7 @@
 """What the court report says must be exactly what the records show (#16): parse issues by severity,
 local times with their zone basis, the seizure as recorded (not the intake), no internal ids or
 examiner to-dos in the court text, each cited record printed once."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -30,17 +31,23 @@ def _counts(**by_sev):
 
 def test_info_notes_are_not_called_input_kept_aside():
     said = content.issue_statements(_counts(info=4))
-    assert said == ["No input was kept aside: every parser read all of its input (the parse issues recorded are warnings or notes, below).",
-                    "4 note(s) on how a file was read (for example the date order or profile used); nothing was set aside: "
-                    "P1 chat.txt (whatsapp-text): 4."]
+    assert said == [
+        "No input was kept aside: every parser read all of its input (the parse issues recorded are warnings or notes, below).",
+        "4 note(s) on how a file was read (for example the date order or profile used); nothing was set aside: "
+        "P1 chat.txt (whatsapp-text): 4.",
+    ]
     assert not any("could not be parsed" in s for s in said)
 
 
 def test_errors_and_warnings_are_counted_separately():
-    said = content.issue_statements(_counts(error=2, warning=1) + [
-        {"exhibit": "B1", "file": "stmt.csv", "parser": "transaction-table", "error": 3, "warning": 0, "info": 1}])
-    assert said[0] == ("5 input item(s) could not be parsed and were kept aside, not used: "
-                       "P1 chat.txt (whatsapp-text): 2, B1 stmt.csv (transaction-table): 3.")
+    said = content.issue_statements(
+        _counts(error=2, warning=1)  # noqa: RUF005
+        + [{"exhibit": "B1", "file": "stmt.csv", "parser": "transaction-table", "error": 3, "warning": 0, "info": 1}]
+    )
+    assert said[0] == (
+        "5 input item(s) could not be parsed and were kept aside, not used: "
+        "P1 chat.txt (whatsapp-text): 2, B1 stmt.csv (transaction-table): 3."
+    )
     assert said[1].startswith("1 parse warning(s): records were used, but a decision the data did not fully support was made")
     assert said[1].endswith(": P1 chat.txt (whatsapp-text): 1.")
     assert said[2].endswith("nothing was set aside: B1 stmt.csv (transaction-table): 1.")
@@ -62,15 +69,22 @@ def test_zone_basis_in_words():
 # -- seizure details -----------------------------------------------------------------------------------
 def test_seizure_details_keep_what_was_written():
     d = details("2024-04-22", "CID/HT/0412", "Samsung/Galaxy A14/356938035643809/R58T1")
-    assert d == {"seized_at": "2024-04-22", "seal": "CID/HT/0412", "device_make": "Samsung", "device_model": "Galaxy A14",
-                 "device_imei": "356938035643809", "device_serial": "R58T1"}
+    assert d == {
+        "seized_at": "2024-04-22",
+        "seal": "CID/HT/0412",
+        "device_make": "Samsung",
+        "device_model": "Galaxy A14",
+        "device_imei": "356938035643809",
+        "device_serial": "R58T1",
+    }
     assert details("2024-04-22T14:30+05:30")["seized_at"] == "2024-04-22T14:30+05:30"  # its zone kept, not converted
     assert details(device="Nokia/105", device_imei="356938035643809")["device_imei"] == "356938035643809"
     assert device_text(d) == "Samsung Galaxy A14, IMEI 356938035643809, serial R58T1"
 
 
-@pytest.mark.parametrize("value, why", [("22/04/2024", "expected an ISO date"), ("2024-02-30", "no such date"),
-                                        ("2024-04-22T14:30", "a time needs its zone")])
+@pytest.mark.parametrize(
+    "value, why", [("22/04/2024", "expected an ISO date"), ("2024-02-30", "no such date"), ("2024-04-22T14:30", "a time needs its zone")]
+)
 def test_seizure_time_refused_when_it_would_be_guessed(value, why):
     with pytest.raises(SeizureError, match=why):
         details(value)
@@ -85,19 +99,63 @@ def test_evidence_add_records_the_seizure(tmp_path):
     f = tmp_path / "chat.txt"
     f.write_text("22/04/2024, 09:14 - Kasun: hello\n", encoding="utf-8")
     Case.create(tmp_path / "case", "C/1", "IP Test").close()
-    r = CliRunner().invoke(main, ["evidence", "add", str(tmp_path / "case"), str(f), "--exhibit", "P1", "--seized-from", "Kasun",
-                                  "--acquired-by", "IP Test", "--seized-at", "2024-04-22", "--seal", "S-1",
-                                  "--device", "Samsung/Galaxy A14//R58T1", "--imei", "356938035643809", "--notes", "bagged"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "evidence",
+            "add",
+            str(tmp_path / "case"),
+            str(f),
+            "--exhibit",
+            "P1",
+            "--seized-from",
+            "Kasun",
+            "--acquired-by",
+            "IP Test",
+            "--seized-at",
+            "2024-04-22",
+            "--seal",
+            "S-1",
+            "--device",
+            "Samsung/Galaxy A14//R58T1",
+            "--imei",
+            "356938035643809",
+            "--notes",
+            "bagged",
+        ],
+    )
     assert r.exit_code == 0, r.output
     with Case(tmp_path / "case") as c:
         row = c.store.rows("SELECT seized_at, seal, device_make, device_model, device_imei, device_serial, notes FROM exhibits")[0]
-        intake = [e for e in c.custody.events() if e["action"] == "intake"][0]["details"]
-    assert row == {"seized_at": "2024-04-22", "seal": "S-1", "device_make": "Samsung", "device_model": "Galaxy A14",
-                   "device_imei": "356938035643809", "device_serial": "R58T1", "notes": "bagged"}
+        intake = [e for e in c.custody.events() if e["action"] == "intake"][0]["details"]  # noqa: RUF015
+    assert row == {
+        "seized_at": "2024-04-22",
+        "seal": "S-1",
+        "device_make": "Samsung",
+        "device_model": "Galaxy A14",
+        "device_imei": "356938035643809",
+        "device_serial": "R58T1",
+        "notes": "bagged",
+    }
     assert intake["seized_at"] == "2024-04-22" and intake["seal"] == "S-1" and intake["device_imei"] == "356938035643809"
-    r = CliRunner().invoke(main, ["evidence", "add", str(tmp_path / "case"), str(f), "--exhibit", "P2", "--seized-from", "x",
-                                  "--acquired-by", "y", "--seized-at", "yesterday"])
-    assert r.exit_code == 2 and "--seized-at 'yesterday'" in r.output and r.exception is None or isinstance(r.exception, SystemExit)
+    r = CliRunner().invoke(
+        main,
+        [
+            "evidence",
+            "add",
+            str(tmp_path / "case"),
+            str(f),
+            "--exhibit",
+            "P2",
+            "--seized-from",
+            "x",
+            "--acquired-by",
+            "y",
+            "--seized-at",
+            "yesterday",
+        ],
+    )
+    assert (r.exit_code == 2 and "--seized-at 'yesterday'" in r.output and r.exception is None) or isinstance(r.exception, SystemExit)
 
 
 def test_old_case_gains_the_seizure_columns(tmp_path):
@@ -114,8 +172,18 @@ def test_old_case_gains_the_seizure_columns(tmp_path):
 
 
 def test_case_uco_describes_device_and_seizure():
-    e = {"exhibit_id": "P1", "sha256": "ab" * 32, "seized_from": "Kasun", "warrant": "B/1/2024", "seized_at": "2024-04-22",
-         "seal": "S-1", "device_make": "Samsung", "device_model": "A14", "device_imei": "356938035643809", "device_serial": None}
+    e = {
+        "exhibit_id": "P1",
+        "sha256": "ab" * 32,
+        "seized_from": "Kasun",
+        "warrant": "B/1/2024",
+        "seized_at": "2024-04-22",
+        "seal": "S-1",
+        "device_make": "Samsung",
+        "device_model": "A14",
+        "device_imei": "356938035643809",
+        "device_serial": None,
+    }
     e["device"] = device_text(e)
     nodes = caseuco._seizure(e, "kb:file-1")
     device = next(n for n in nodes if n["@type"] == "uco-observable:Device")
@@ -134,15 +202,23 @@ def test_person_heading_drops_the_store_id():
 
 
 def test_one_candidate_per_person_pair():
-    rec = lambda i: {"record": f"r{i}", "table": "messages"}
-    links = [Link("name:a1", "name:b1", "name", 0.8, {"names": ["N J", "N A"], "reasons": ["x"], "records": [rec(1)]}),
-             Link("name:a2", "name:b2", "name", 0.9, {"names": ["N J", "N A"], "reasons": ["y"], "records": [rec(2), rec(1)]}),
-             Link("name:c", "name:d", "name", 0.7, {"names": ["M R", "R B"], "reasons": ["z"], "records": [rec(3)]})]
-    ent = {"name:a1": "person:A", "name:a2": "person:A", "name:b1": "person:B", "name:b2": "person:B",
-           "name:c": "person:C", "name:d": "person:D"}
+    rec = lambda i: {"record": f"r{i}", "table": "messages"}  # noqa: E731
+    links = [
+        Link("name:a1", "name:b1", "name", 0.8, {"names": ["N J", "N A"], "reasons": ["x"], "records": [rec(1)]}),
+        Link("name:a2", "name:b2", "name", 0.9, {"names": ["N J", "N A"], "reasons": ["y"], "records": [rec(2), rec(1)]}),
+        Link("name:c", "name:d", "name", 0.7, {"names": ["M R", "R B"], "reasons": ["z"], "records": [rec(3)]}),
+    ]
+    ent = {
+        "name:a1": "person:A",
+        "name:a2": "person:A",
+        "name:b1": "person:B",
+        "name:b2": "person:B",
+        "name:c": "person:C",
+        "name:d": "person:D",
+    }
     out = _one_per_pair(links, ent)
     assert len(out) == 2
-    ab = next(l for l in out if l.a == "name:a2")
+    ab = next(l for l in out if l.a == "name:a2")  # noqa: E741
     assert ab.score == 0.9 and [r["record"] for r in ab.evidence["records"]] == ["r1", "r2"]
 
 
@@ -159,6 +235,7 @@ def test_evidence_appendix_cites_each_record_once():
 # -- the demo report, end to end -------------------------------------------------------------------------
 class Demo:
     """The demo built by the CLI, as a user runs it: its printed stage text and its case."""
+
     def __init__(self, root: Path, output: str):
         self.case, self.output = root / "case", output
         self.bundle = next((root / "case" / "bundles").iterdir())
@@ -227,8 +304,14 @@ def test_demo_report_times_and_seizure(rep):
     days = [a for a in rep.doc["appendix"] if (a.get("time") or "").endswith("(date only)")]
     assert days and all(a["zone"] is None for a in days)
     assert not any(re.search(r"\d\d:\d\d", a["time"]) for a in days)
-    assert any(re.fullmatch(r"\d+ record\(s\) carry a date and no time in the source; they are shown as dates, and their "
-                            r"order within a day is not known from the time\.", s) for s in rep.doc["limitations"])
+    assert any(
+        re.fullmatch(
+            r"\d+ record\(s\) carry a date and no time in the source; they are shown as dates, and their "
+            r"order within a day is not known from the time\.",
+            s,
+        )
+        for s in rep.doc["limitations"]
+    )
     assert "entity-resolution" not in {d["detector"] for d in rep.doc["detectors"]}  # its to-dos are not findings here
     assert "Seized at: 2024-04-22T16:10+05:30 (as recorded)" in text
     assert "Seal: CID/HT/2024/0412" in text and "Device: Samsung Galaxy A14, IMEI 356938035643809" in text

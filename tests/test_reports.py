@@ -1,5 +1,6 @@
 """Evidence reports and bundles: reproducible signed PDF/A-3b and HTML, Sinhala/Tamil shaping,
 victim pseudonyms, CASE/UCO validity, and a verifier that names every kind of tampering."""
+
 from __future__ import annotations
 
 import hashlib
@@ -65,14 +66,23 @@ def test_pdf_is_pdfa3b_signed_with_findings_attached(rep):
     att = pdf.get_attachment(0)
     assert att.get_name() == "findings.json" and bytes(att.get_data()) == rep.findings
     from pyhanko.pdf_utils.reader import PdfFileReader
+
     xmp = PdfFileReader(io.BytesIO(rep.pdf)).root["/Metadata"].data
     assert re.search(rb"pdfaid:part[>=\"']+3", xmp) and re.search(rb"pdfaid:conformance[>=\"']+B", xmp), xmp[:2000]
     n = len(pdf)
     first = pdf[0].get_textpage().get_text_range()
     assert f"Page 1 of {n}" in first
     text = "".join(pdf[i].get_textpage().get_text_range() for i in range(n))
-    for section in ("Authority", "Exhibits", "Chain of custody", "Methods and tools", "Findings", "Interpretation",
-                    "Limitations", "Evidence (Special Provisions) Act, No. 14 of 1995"):
+    for section in (
+        "Authority",
+        "Exhibits",
+        "Chain of custody",
+        "Methods and tools",
+        "Findings",
+        "Interpretation",
+        "Limitations",
+        "Evidence (Special Provisions) Act, No. 14 of 1995",
+    ):
         assert section in text
     assert "B/2291/2024" in text  # the warrant, from the exhibits
     assert render.verify_pdf_signature(rep.pdf, rep.signer.cert_pem()) == (True, "signature intact, covers the whole file")
@@ -89,15 +99,17 @@ def test_html_is_self_contained_and_interactive(rep):
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
     assert "src=" not in html.replace("src: url(data:", "")  # fonts inline, nothing fetched
     # each finding refers to its records by number; the numbered record gives exhibit, locator and text (once)
-    structuring = html[html.index("Possible structuring"):]
-    structuring = structuring[:structuring.index("</article>")]
+    structuring = html[html.index("Possible structuring") :]
+    structuring = structuring[: structuring.index("</article>")]
     refs = re.findall(r'href="#(E\d+)"', structuring)
     assert len(refs) == 6
     rows = {m[0]: m[1] for m in re.findall(r'<tr id="(E\d+)">(.*?)</tr>', html, re.S)}
     cited = "".join(rows[r] for r in refs)
     assert "B1 BOC_0081234567_statement_2024-03_2024-04.csv" in cited and "<code>row:17</code>" in cited
     assert "LKR 972,000.00 (CASH DEPOSIT KOLLUPITIYA BR)" in cited and "2024-04-08 (date only)" in cited
-    assert re.sub(r"<svg.*?</svg>", "", html, flags=re.S).count("LKR 972,000.00 (CASH DEPOSIT KOLLUPITIYA BR)") == 1  # the timeline tip aside
+    assert (
+        re.sub(r"<svg.*?</svg>", "", html, flags=re.S).count("LKR 972,000.00 (CASH DEPOSIT KOLLUPITIYA BR)") == 1
+    )  # the timeline tip aside
 
 
 def _ink_width(png) -> int:
@@ -107,24 +119,29 @@ def _ink_width(png) -> int:
     return box[2] - box[0] if box else 0
 
 
-@pytest.mark.parametrize("text, broken", [
-    ("ශ්‍රී", "ශ්\u200cරී"),                     # sha + rakaransaya + ii: one conjunct; ZWNJ forces the explicit virama
-    ("ප්‍රජාතන්ත්‍රික", "ප්\u200cරජාතන්ත්\u200cරික"),
-    ("ஸ்ரீ", "ஸ்\u200cரீ"),                     # Tamil shri ligature
-    ("க்ஷ", "க்\u200cஷ"),                       # Tamil ksha ligature
-])
+@pytest.mark.parametrize(
+    "text, broken",
+    [
+        ("ශ්‍රී", "ශ්\u200cරී"),  # sha + rakaransaya + ii: one conjunct; ZWNJ forces the explicit virama
+        ("ප්‍රජාතන්ත්‍රික", "ප්\u200cරජාතන්ත්\u200cරික"),
+        ("ஸ்ரீ", "ஸ்\u200cரீ"),  # Tamil shri ligature
+        ("க்ஷ", "க்\u200cஷ"),  # Tamil ksha ligature
+    ],
+)
 def test_sinhala_and_tamil_conjuncts_render(text, broken, tmp_path):
     """Render through the report's fonts and WeasyPrint to PDF, rasterise to PNG, and compare with the
     same letters kept apart by a zero-width non-joiner: shaped conjuncts are narrower."""
-    html = (f"<html><head><style>{render.fonts_css()} body {{ font-family: 'Noto Sans Sinhala Embedded', "
-            f"'Noto Sans Tamil Embedded'; font-size: 48pt; }}</style></head><body>"
-            f"<p id=a>{text}</p><p id=b>{broken}</p></body></html>")
+    html = (
+        f"<html><head><style>{render.fonts_css()} body {{ font-family: 'Noto Sans Sinhala Embedded', "
+        f"'Noto Sans Tamil Embedded'; font-size: 48pt; }}</style></head><body>"
+        f"<p id=a>{text}</p><p id=b>{broken}</p></body></html>"
+    )
     pdf = pypdfium2.PdfDocument(render.pdf(html, {}, "conjunct-test", signing.datetime(2024, 1, 1).astimezone()))
     page = pdf[0].render(scale=2).to_pil()
     page.save(tmp_path / "conjuncts.png")
     lines = [page.crop((0, y0, page.width, y0 + 160)) for y0 in _line_tops(page)]
     assert len(lines) == 2, f"expected two rendered lines, see {tmp_path / 'conjuncts.png'}"
-    shaped, apart = (_ink_width(l) for l in lines)
+    shaped, apart = (_ink_width(l) for l in lines)  # noqa: E741
     assert 0 < shaped < apart * 0.9, f"conjunct not formed ({shaped} vs {apart} px), see {tmp_path / 'conjuncts.png'}"
     extracted = pdf[0].get_textpage().get_text_range()
     assert text.replace("\u200d", "")[:2] in extracted.replace("\u200d", "")  # real text, not outlines or tofu
@@ -138,7 +155,7 @@ def _line_tops(img) -> list[int]:
         if ink and not inside:
             tops.append(max(0, y - 40))
             inside = True
-        elif not ink and inside and not any(rows[y:y + 30]):
+        elif not ink and inside and not any(rows[y : y + 30]):
             inside = False
     return tops
 
@@ -168,8 +185,12 @@ def test_bundle_verifies_and_its_case_uco_validates(bundle):
     assert "Conforms: True" in out.stdout, out.stdout[-3000:]
     graph = json.loads((bundle / "data" / "case.jsonld").read_text())["@graph"]
     types = {n["@type"] for n in graph}
-    assert {"case-investigation:Investigation", "case-investigation:InvestigativeAction",
-            "case-investigation:ProvenanceRecord", "uco-observable:File"} <= types
+    assert {
+        "case-investigation:Investigation",
+        "case-investigation:InvestigativeAction",
+        "case-investigation:ProvenanceRecord",
+        "uco-observable:File",
+    } <= types
 
 
 def test_bundle_is_reproducible(demo, bundle, tmp_path):
@@ -189,16 +210,33 @@ def _flip(path: Path) -> None:
 
 def _remake_manifests(root: Path) -> None:
     """What a forger without the key would do: recompute both manifests after editing."""
-    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(root).as_posix()}"
-             for p in sorted((root / "data").rglob("*")) if p.is_file()]
+    lines = [
+        f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(root).as_posix()}"
+        for p in sorted((root / "data").rglob("*"))
+        if p.is_file()
+    ]
     (root / "manifest-sha256.txt").write_text("\n".join(lines) + "\n")
     tags = [f"{hashlib.sha256((root / n).read_bytes()).hexdigest()} {n}" for n in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")]
     (root / "tagmanifest-sha256.txt").write_text("\n".join(tags) + "\n")
 
 
-@pytest.mark.parametrize("target", ["data/report.html", "data/report.pdf", "data/findings.json", "data/custody.jsonl",
-                                    "data/exhibits.json", "data/case.jsonld", "data/signer-cert.pem", "data/README.txt",
-                                    "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", SIGNATURE])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "data/report.html",
+        "data/report.pdf",
+        "data/findings.json",
+        "data/custody.jsonl",
+        "data/exhibits.json",
+        "data/case.jsonld",
+        "data/signer-cert.pem",
+        "data/README.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "tagmanifest-sha256.txt",
+        SIGNATURE,
+    ],
+)
 def test_verify_names_each_altered_file(bundle, tmp_path, target):
     copy = tmp_path / "b"
     shutil.copytree(bundle, copy)
@@ -263,8 +301,11 @@ def test_cli_report_bundle_verify(demo, tmp_path):
 
 def test_redaction_patterns():
     from casegraph.reports.redact import Redactor
+
     r = Redactor({"person:x": ("Victim-1", ["Kasun"], ["+94762223344"])})
-    assert r.text("Kasun in 'Nuwan Agent'; Kasun Perera called 076 222 3344 and +94-76-222-3344; KASUN said") == \
-        "Victim-1 in 'Nuwan Agent'; Victim-1 called [Victim-1 identifier] and [Victim-1 identifier]; Victim-1 said"
+    assert (
+        r.text("Kasun in 'Nuwan Agent'; Kasun Perera called 076 222 3344 and +94-76-222-3344; KASUN said")
+        == "Victim-1 in 'Nuwan Agent'; Victim-1 called [Victim-1 identifier] and [Victim-1 identifier]; Victim-1 said"
+    )
     assert r.text("Kasuni and 0762223344999") == "Kasuni and 0762223344999"  # other names and longer numbers stay
     assert r({"k": ["Kasun"], "n": 3}) == {"k": ["Victim-1"], "n": 3}

@@ -1,6 +1,7 @@
 """The examiner's review loop in the CLI (issue #16): findings list/show with evidence quoted, parse
 issues by severity, --json/--csv, entity decisions validated before they reach the custody log, and
 messages that name what is wrong. One demo case serves the module."""
+
 import csv
 import io
 import json
@@ -26,7 +27,7 @@ def demo(tmp_path_factory):
 
 
 def events(case):
-    return [json.loads(l) for l in (case / "custody.jsonl").read_text().splitlines()]
+    return [json.loads(l) for l in (case / "custody.jsonl").read_text().splitlines()]  # noqa: E741
 
 
 def test_findings_list_filters_and_formats(demo):
@@ -72,8 +73,10 @@ def test_parse_issues_are_counted_by_severity(demo):
     for sev in ("error", "warning", "info"):
         assert sum(r[sev] for r in counts) == truth.get(sev, 0)
     assert truth.get("info", 0) >= 4 and not truth.get("error")
-    line = (f"{truth.get('error', 0)} errors (input kept aside, not used), {truth.get('warning', 0)} "
-            f"warning{'s' if truth.get('warning', 0) != 1 else ''}, {truth['info']} info notes.")
+    line = (
+        f"{truth.get('error', 0)} errors (input kept aside, not used), {truth.get('warning', 0)} "
+        f"warning{'s' if truth.get('warning', 0) != 1 else ''}, {truth['info']} info notes."
+    )
     assert line in run("parse-issues", demo)
     listed = json.loads(run("parse-issues", demo, "--exhibit", "B1", "--json"))
     assert listed and all(r["exhibit"] == "B1" for r in listed) and any(r["locator"] == "file" for r in listed)
@@ -136,7 +139,7 @@ def test_a_report_refuses_findings_made_before_a_merge(demo, tmp_path):
     out = run("report", case, code=1)
     assert "link-analysis" not in out and "indicators" in out  # the per-person indicator summary is next
     run("indicators", case)
-    for cmd in [l.split(";")[0].strip() for l in out.split(": run ")[1:] if l.strip().startswith("casegraph trace")]:
+    for cmd in [l.split(";")[0].strip() for l in out.split(": run ")[1:] if l.strip().startswith("casegraph trace")]:  # noqa: E741
         run(*cmd.split()[1:])  # the demo's trace, as the refusal names it
     run("report", case)
 
@@ -150,5 +153,5 @@ def test_an_unexpected_defect_is_one_line_with_the_traceback_kept(tmp_path, monk
     out = run("findings", "list", tmp_path / "c", code=3)
     assert "unexpected ZeroDivisionError in casegraph" in out and "Traceback" not in out
     kept = out.split("traceback kept in ")[1].split(";")[0].replace("\n", "")
-    assert "ZeroDivisionError" in open(kept).read()
+    assert "ZeroDivisionError" in open(kept).read()  # noqa: SIM115
     assert findings_cmds  # the module the command lives in

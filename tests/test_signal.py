@@ -7,12 +7,14 @@ Shapes:
   status, type, timestamp, endedTimestamp) and sigexport/files.py (PRAGMA key = "x'HEX'", cipher_page_size 4096,
   kdf_iter 64000, HMAC_SHA512, PBKDF2_HMAC_SHA512; message_attachments from DB version 1360).
 """
+
 import json
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 from casegraph.model import Call, Contact, Location
 from casegraph.parsers import load_all
@@ -20,10 +22,8 @@ from casegraph.parsers.signal_desktop import SignalDesktop
 from casegraph.parsers.signal_export import SignalExport
 from casegraph.parsers.whatsapp_export import WhatsAppExport
 
-from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
-
 sqlcipher3 = pytest.importorskip("sqlcipher3")
-UTC = timezone.utc
+UTC = UTC
 KEY = "7f3c" * 16
 ME, RIZ, GROUP = "conv-me", "conv-riz", "conv-grp"
 RIZ_SID = "a1b2c3d4-0000-4000-8000-000000000001"
@@ -34,8 +34,12 @@ def build_signal_db(path, key=KEY):
     """A Signal Desktop database in the schema signal-export reads, encrypted the way Signal Desktop does."""
     con = sqlcipher3.connect(str(path))
     con.execute(f"PRAGMA key = \"x'{key}'\"")
-    for pragma in ("PRAGMA cipher_page_size = 4096", "PRAGMA kdf_iter = 64000", "PRAGMA cipher_hmac_algorithm = HMAC_SHA512",
-                   "PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA512"):
+    for pragma in (
+        "PRAGMA cipher_page_size = 4096",
+        "PRAGMA kdf_iter = 64000",
+        "PRAGMA cipher_hmac_algorithm = HMAC_SHA512",
+        "PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA512",
+    ):
         con.execute(pragma)
     con.executescript("""
         CREATE TABLE items (id STRING PRIMARY KEY ASC, json TEXT);
@@ -48,31 +52,60 @@ def build_signal_db(path, key=KEY):
         CREATE TABLE callsHistory (callId TEXT PRIMARY KEY, peerId TEXT, ringerId TEXT, mode TEXT, type TEXT, direction TEXT,
           status TEXT, timestamp INTEGER, endedTimestamp INTEGER);
     """)
-    convs = [(ME, "private", None, "Nuwan", None, "Nuwan J", "+94771234567", NUWAN_SID, None),
-             (RIZ, "private", "Rizwan Bhai", "Rizwan", "M", None, "+971501234567", RIZ_SID, None),
-             (GROUP, "group", "Dubai ජොබ් 🇦🇪", None, None, None, None, None, "Z3JvdXBpZA==")]
+    convs = [
+        (ME, "private", None, "Nuwan", None, "Nuwan J", "+94771234567", NUWAN_SID, None),
+        (RIZ, "private", "Rizwan Bhai", "Rizwan", "M", None, "+971501234567", RIZ_SID, None),
+        (GROUP, "group", "Dubai ජොබ් 🇦🇪", None, None, None, None, None, "Z3JvdXBpZA=="),
+    ]
     for c in convs:
-        con.execute("INSERT INTO conversations (id, json, type, name, profileName, profileFamilyName, profileFullName, e164, serviceId, groupId) "
-                    "VALUES (?, '{}', ?, ?, ?, ?, ?, ?, ?, ?)", c)
+        con.execute(
+            "INSERT INTO conversations (id, json, type, name, profileName, profileFamilyName, profileFullName, e164, serviceId, groupId) "
+            "VALUES (?, '{}', ?, ?, ?, ?, ?, ?, ?, ?)",
+            c,
+        )
+
     def msg(rowid, mid, conv, mtype, sent, body, source=None, **j):
-        con.execute("INSERT INTO messages (rowid, id, json, sent_at, conversationId, received_at, type, body, sourceServiceId) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (rowid, mid, json.dumps({"id": mid, "type": mtype, "body": body, "sent_at": sent, **j}), sent, conv, rowid, mtype,
-                     body, source))
+        con.execute(
+            "INSERT INTO messages (rowid, id, json, sent_at, conversationId, received_at, type, body, sourceServiceId) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rowid,
+                mid,
+                json.dumps({"id": mid, "type": mtype, "body": body, "sent_at": sent, **j}),
+                sent,
+                conv,
+                rowid,
+                mtype,
+                body,
+                source,
+            ),
+        )
+
     msg(1, "m1", RIZ, "incoming", 1714664403000, "Passport eka gennanna. Salary AED 1500", RIZ_SID)
     msg(2, "m2", RIZ, "outgoing", 1714664460000, "හරි, හෙට එන්නම්")
-    msg(3, "m3", RIZ, "incoming", 1714664500000, None, RIZ_SID,
-        attachments=[{"contentType": "image/jpeg", "fileName": "visa.jpg", "path": "ab/abcdef", "size": 1234}])
+    msg(
+        3,
+        "m3",
+        RIZ,
+        "incoming",
+        1714664500000,
+        None,
+        RIZ_SID,
+        attachments=[{"contentType": "image/jpeg", "fileName": "visa.jpg", "path": "ab/abcdef", "size": 1234}],
+    )
     msg(4, "m4", RIZ, "incoming", 1714664600000, "https://maps.google.com/maps?q=25.204849%2C55.270783", RIZ_SID)
     msg(5, "m5", GROUP, "incoming", 1714664700000, "இன்று இரவு 9 மணிக்கு", RIZ_SID)
     msg(6, "m6", GROUP, "group-v2-change", 1714664800000, None, RIZ_SID, groupV2Change={"details": [{"type": "title"}]})
     msg(7, "m7", RIZ, "incoming", 1714664900000, None, RIZ_SID, deletedForEveryone=True)
     msg(8, "m8", RIZ, "call-history", 1714665000000, None, None, callId="c1")
     msg(9, "m9", RIZ, "keychange", 1714665100000, None, RIZ_SID)
-    con.execute("INSERT INTO callsHistory VALUES ('c1', ?, ?, 'Direct', 'Audio', 'Incoming', 'Accepted', 1714665000000, 1714665185000)",
-                (RIZ_SID, RIZ_SID))
-    con.execute("INSERT INTO callsHistory VALUES ('c2', ?, ?, 'Direct', 'Video', 'Incoming', 'Missed', 1714666000000, NULL)",
-                (RIZ_SID, RIZ_SID))
+    con.execute(
+        "INSERT INTO callsHistory VALUES ('c1', ?, ?, 'Direct', 'Audio', 'Incoming', 'Accepted', 1714665000000, 1714665185000)",
+        (RIZ_SID, RIZ_SID),
+    )
+    con.execute(
+        "INSERT INTO callsHistory VALUES ('c2', ?, ?, 'Direct', 'Video', 'Incoming', 'Missed', 1714666000000, NULL)", (RIZ_SID, RIZ_SID)
+    )
     con.commit()
     con.close()
     return path
@@ -90,7 +123,7 @@ def signal_folder_zip(tmp_path, config):
 def _check(recs):
     msgs = messages(recs)
     assert len(msgs) == 9
-    m1, m2, m3, m4, m5, m6, m7, m8, m9 = msgs
+    m1, m2, m3, m4, m5, m6, m7, m8, m9 = msgs  # noqa: RUF059
     assert (m1.sender_id, m1.sender_name, m1.direction, m1.kind) == ("+971501234567", "Rizwan Bhai", "incoming", "text")
     assert m1.ts == datetime.fromtimestamp(1714664403, UTC) and m1.chat_name == "Rizwan Bhai" and m1.platform == "signal"
     assert m2.direction == "outgoing" and m2.sender_id is None and m2.recipient_id == "+971501234567" and m2.text == "හරි, හෙට එන්නම්"
@@ -152,7 +185,7 @@ def test_encrypted_key_needs_the_keychain(tmp_path):
 
 def test_call_message_takes_its_direction_from_calls_history(tmp_path):
     recs = run_parser(SignalDesktop(key=KEY), build_signal_db(tmp_path / "db.sqlite"))
-    call_msg = [m for m in messages(recs) if m.kind == "call"][0]
+    call_msg = [m for m in messages(recs) if m.kind == "call"][0]  # noqa: RUF015
     assert call_msg.direction == "incoming" and call_msg.sender_name == "Rizwan Bhai"
 
 
@@ -182,9 +215,13 @@ def test_sigexport_chat_md(fixtures):
     recs = run_parser(SE, fixtures / "signal/chat.md")
     msgs = messages(recs)
     assert len(msgs) == 9 and not issues(recs)
-    m1, m2, quoted, media, link, reacted, deleted, call, nobody = msgs
-    assert (m1.sender_name, m1.direction, m1.text, m1.ts) == ("Rizwan Bhai", "incoming", "Passport eka gennanna. Salary AED 1500",
-                                                              datetime(2024, 5, 2, 21, 10, 3))
+    m1, m2, quoted, media, link, reacted, deleted, call, nobody = msgs  # noqa: RUF059
+    assert (m1.sender_name, m1.direction, m1.text, m1.ts) == (
+        "Rizwan Bhai",
+        "incoming",
+        "Passport eka gennanna. Salary AED 1500",
+        datetime(2024, 5, 2, 21, 10, 3),
+    )
     assert m1.prov.locator == "line:1" and m1.platform == "signal"
     assert m2.direction == "outgoing" and m2.sender_name is None and m2.text == "හරි, හෙට එන්නම්"
     assert quoted.text == "Good. Bring 2 photos" and quoted.extra["quote"] == "හරි, හෙට එන්නම්" and quoted.prov.locator == "line:5-9"
@@ -229,7 +266,7 @@ def test_sigtop_text(fixtures):
     recs = run_parser(SE, path)
     msgs = messages(recs)
     assert [m.kind for m in msgs] == ["text", "text", "media", "system", "text"]
-    m1, m2, media, key, link = msgs
+    m1, m2, media, key, link = msgs  # noqa: RUF059
     ist = timezone(timedelta(hours=5, minutes=30))
     assert (m1.sender_name, m1.sender_id, m1.ts) == ("Rizwan Bhai", "+971501234567", datetime(2024, 5, 2, 21, 10, 3, tzinfo=ist))
     assert m1.text == "Passport eka gennanna.\nSalary AED 1500" and m1.chat_name == "Rizwan Bhai" and m1.prov.locator == "line:3-9"
@@ -279,10 +316,15 @@ def test_hostile_rows_are_issues_not_the_end(tmp_path):
     db = build_signal_db(tmp_path / "db.sqlite")
     con = sqlcipher3.connect(str(db))
     con.execute(f"PRAGMA key = \"x'{KEY}'\"")
-    con.execute("INSERT INTO messages (rowid, id, json, sent_at, conversationId, type, body) VALUES (20, 'bad', ?, 1, ?, 'incoming', 'x')",
-                ("[" * 100000 + "]" * 100000, RIZ))
-    con.execute("INSERT INTO messages (rowid, id, json, sent_at, conversationId, type, body) VALUES (21, 'ok', '{}', 1714669999000, ?, "
-                "'incoming', 'after')", (RIZ,))
+    con.execute(
+        "INSERT INTO messages (rowid, id, json, sent_at, conversationId, type, body) VALUES (20, 'bad', ?, 1, ?, 'incoming', 'x')",
+        ("[" * 100000 + "]" * 100000, RIZ),
+    )
+    con.execute(
+        "INSERT INTO messages (rowid, id, json, sent_at, conversationId, type, body) VALUES (21, 'ok', '{}', 1714669999000, ?, "
+        "'incoming', 'after')",
+        (RIZ,),
+    )
     con.commit()
     con.close()
     recs = run_parser(SignalDesktop(key=KEY), db)
@@ -293,9 +335,14 @@ def test_hostile_rows_are_issues_not_the_end(tmp_path):
 
 def test_an_endless_message_is_cut_and_reported(tmp_path):
     from casegraph.parsers.signal_export import MAX_BODY
+
     path = tmp_path / "chat.md"
-    path.write_text("[2024-05-02 21:10:03] Rizwan Bhai: start  \n" + ("x" * 1000 + "\n") * (MAX_BODY // 1000 + 10)
-                    + "\n[2024-05-02 21:11:00] Me: next  \n\n", encoding="utf-8")
+    path.write_text(
+        "[2024-05-02 21:10:03] Rizwan Bhai: start  \n"
+        + ("x" * 1000 + "\n") * (MAX_BODY // 1000 + 10)
+        + "\n[2024-05-02 21:11:00] Me: next  \n\n",
+        encoding="utf-8",
+    )
     recs = run_parser(SE, path)
     first, nxt = messages(recs)
     assert len(first.text) <= MAX_BODY + 10 and nxt.text == "next"
@@ -311,11 +358,14 @@ def test_older_sigexport_markdown(tmp_path):
     assert _winner(path) == "signal-export"
     msgs = messages(run_parser(SE, path))
     assert [(m.ts, m.sender_name, m.direction, m.text) for m in msgs] == [
-        (datetime(2020, 11, 3, 9, 15), "Kamal", "incoming", "Visa ready"), (datetime(2020, 11, 3, 9, 16), None, "outgoing", "ok")]
+        (datetime(2020, 11, 3, 9, 15), "Kamal", "incoming", "Visa ready"),
+        (datetime(2020, 11, 3, 9, 16), None, "outgoing", "ok"),
+    ]
 
 
 def test_sigexport_zip_photo_gps(tmp_path):
     from test_locations import _gps_jpeg
+
     photo = _gps_jpeg(tmp_path / "2024-05-02T21-13-30.000_00_visa.jpg")
     path = tmp_path / "export.zip"
     with zipfile.ZipFile(path, "w") as z:

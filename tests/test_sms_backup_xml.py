@@ -1,9 +1,9 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 from casegraph.model import Call
 from casegraph.parsers.sms_backup_xml import SMSBackupXML
-
-from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 P = SMSBackupXML()
 
@@ -14,7 +14,7 @@ def test_sms_and_mms(fixtures):
     recs = run_parser(P, path)
     sms_in, sms_out, mms, unknown = messages(recs)
     assert sms_in.direction == "incoming" and sms_in.sender_id == "+94771234567" and sms_in.sender_name == "Nuwan Agent"
-    assert sms_in.ts == datetime(2024, 3, 14, 9, 12, tzinfo=timezone.utc) and sms_in.prov.locator == "xml:/smses/sms[1]"
+    assert sms_in.ts == datetime(2024, 3, 14, 9, 12, tzinfo=UTC) and sms_in.prov.locator == "xml:/smses/sms[1]"
     assert sms_out.direction == "outgoing" and sms_out.recipient_id == "+94771234567"
     assert sms_out.text == "hari sir 🙏 salli dannam"  # surrogate-pair references rejoined
     assert mms.prov.locator == "xml:/smses/mms[1]" and mms.text == "slip eka" and mms.media == "slip.jpg"

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -40,20 +40,21 @@ def test_a_run_replaces_what_it_wrote_before(store):
 
 
 def test_interrupted_write_rolls_back(store):
-    with pytest.raises(RuntimeError):
-        with store.transaction():
-            store.write([_msg("line:1", text="a")])
-            raise RuntimeError("power cut")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.write([_msg("line:1", text="a")])
+        raise RuntimeError("power cut")
     assert store.count("messages") == 0
 
 
 def test_times_keep_their_basis(store):
-    store.write([
-        _msg("line:1", ts=datetime(2024, 3, 14, 9, 12)),  # wall clock, no zone: case zone applied and said so
-        _msg("line:2", ts=datetime(2024, 3, 14, 3, 42, tzinfo=timezone.utc)),
-        _msg("line:3", ts=datetime(2024, 3, 14, 9, 12, tzinfo=timezone(timedelta(hours=8)))),
-        _msg("line:4"),
-    ])
+    store.write(
+        [
+            _msg("line:1", ts=datetime(2024, 3, 14, 9, 12)),  # wall clock, no zone: case zone applied and said so
+            _msg("line:2", ts=datetime(2024, 3, 14, 3, 42, tzinfo=UTC)),
+            _msg("line:3", ts=datetime(2024, 3, 14, 9, 12, tzinfo=timezone(timedelta(hours=8)))),
+            _msg("line:4"),
+        ]
+    )
     rows = {r["locator"]: r for r in store.rows("SELECT locator, ts_local, ts_utc, utc_offset, tz_basis FROM messages")}
     assert rows["line:1"]["tz_basis"] == "case-timezone:Asia/Colombo" and rows["line:1"]["utc_offset"] == "+05:30"
     assert rows["line:1"]["ts_utc"] == rows["line:2"]["ts_utc"]
@@ -70,18 +71,26 @@ def test_unknown_zone_is_not_guessed(tmp_path):
 
 def test_amounts_are_exact_and_several_identifiers_share_a_locator(store):
     p = Provenance("cd" * 32, "bank", "1", "line:7")
-    store.write([Transaction(prov=p, rail="bank", amount=Decimal("999999.99"), currency="LKR"),
-                 Identifier(prov=p, kind="phone", value="+94771234567"),
-                 Identifier(prov=p, kind="phone", value="+94711234567")])
+    store.write(
+        [
+            Transaction(prov=p, rail="bank", amount=Decimal("999999.99"), currency="LKR"),
+            Identifier(prov=p, kind="phone", value="+94771234567"),
+            Identifier(prov=p, kind="phone", value="+94711234567"),
+        ]
+    )
     assert store.rows("SELECT amount FROM transactions")[0]["amount"] == Decimal("999999.99")
     assert store.count("identifiers") == 2
 
 
 def test_the_store_derives_the_same_ids_as_the_records(store):
     p = Provenance("ef" * 32, "parser-x", "2", "json:/a/0")
-    recs = [_msg("line:9"), Identifier(prov=p, kind="phone", value="+94771234567", role="sender"),
-            Transaction(prov=p, rail="bank", amount=Decimal(1))]
+    recs = [
+        _msg("line:9"),
+        Identifier(prov=p, kind="phone", value="+94771234567", role="sender"),
+        Transaction(prov=p, rail="bank", amount=Decimal(1)),
+    ]
     from casegraph.model import ParseIssue
+
     recs.append(ParseIssue(prov=p, message="a problem"))
     store.write(recs)
     for r in recs:
@@ -90,17 +99,28 @@ def test_the_store_derives_the_same_ids_as_the_records(store):
 
 # -- columnar batches in Parquet segments ------------------------------------------------------
 
+
 def _batch(sha, n, parser="bulk-parser", start=0):
     import pyarrow as pa
 
     from casegraph.model import Batch, constant, numbered
-    return Batch("transactions", pa.table({
-        "rail": constant("bank", n), "from_account": pa.array([f"A{i % 7}" for i in range(start, start + n)]),
-        "to_account": pa.array([f"B{i % 5}" for i in range(start, start + n)]),
-        "amount": pa.array([Decimal(i) / 100 for i in range(start, start + n)], pa.decimal128(38, 18)),
-        "ts": pa.array([datetime(2024, 3, 1) + timedelta(minutes=i) for i in range(start, start + n)], pa.timestamp("us")),
-        "exhibit_sha256": constant(sha, n), "parser": constant(parser, n), "parser_version": constant("1", n),
-        "locator": numbered("row:", start + 1, n)}))
+
+    return Batch(
+        "transactions",
+        pa.table(
+            {
+                "rail": constant("bank", n),
+                "from_account": pa.array([f"A{i % 7}" for i in range(start, start + n)]),
+                "to_account": pa.array([f"B{i % 5}" for i in range(start, start + n)]),
+                "amount": pa.array([Decimal(i) / 100 for i in range(start, start + n)], pa.decimal128(38, 18)),
+                "ts": pa.array([datetime(2024, 3, 1) + timedelta(minutes=i) for i in range(start, start + n)], pa.timestamp("us")),
+                "exhibit_sha256": constant(sha, n),
+                "parser": constant(parser, n),
+                "parser_version": constant("1", n),
+                "locator": numbered("row:", start + 1, n),
+            }
+        ),
+    )
 
 
 def _segment_files(store):
@@ -109,6 +129,7 @@ def _segment_files(store):
 
 def test_batches_go_to_one_hashed_segment_per_run_and_read_back_exactly(store):
     from casegraph.ingest.hashing import sha256_file
+
     with store.transaction():
         store.clear("ab" * 32, "bulk-parser")
         store.write([_batch("ab" * 32, 1000), _batch("ab" * 32, 500, start=1000)])
@@ -120,7 +141,7 @@ def test_batches_go_to_one_hashed_segment_per_run_and_read_back_exactly(store):
     assert store.count("transactions") == 1501
     row = store.rows("SELECT * FROM transactions WHERE locator = 'row:1234'")[0]
     assert row["id"] == f"transactions/{'ab' * 16}/bulk-parser/row:1234" and row["amount"] == Decimal("12.33")
-    assert row["ts_utc"] == datetime(2024, 3, 1, 20, 33, tzinfo=timezone.utc) - timedelta(hours=5, minutes=30)
+    assert row["ts_utc"] == datetime(2024, 3, 1, 20, 33, tzinfo=UTC) - timedelta(hours=5, minutes=30)
     assert row["utc_offset"] == "+05:30" and row["parser_version"] == "1" and row["exhibit_sha256"] == "ab" * 32
     types = {r[0]: r[1] for r in store.con.execute("DESCRIBE transactions").fetchall()}
     assert types["amount"] == "DECIMAL(38,18)" and types["ts_utc"] == "TIMESTAMP WITH TIME ZONE" and types["extra"] == "JSON"
@@ -133,16 +154,16 @@ def test_rerun_replaces_its_segment_and_an_interrupted_one_leaves_nothing(store)
             store.write([_batch("ab" * 32, 100)])
     assert store.count("transactions") == 100 and len(_segment_files(store)) == 1
     before = _segment_files(store)
-    with pytest.raises(RuntimeError):
-        with store.transaction():
-            store.clear("ab" * 32, "bulk-parser")
-            store.write([_batch("ab" * 32, 300)])
-            raise RuntimeError("power cut mid-ingest")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.clear("ab" * 32, "bulk-parser")
+        store.write([_batch("ab" * 32, 300)])
+        raise RuntimeError("power cut mid-ingest")
     assert store.count("transactions") == 100 and _segment_files(store) == before  # the old run stands, no debris
 
 
 def test_files_no_commit_registered_are_swept_and_a_moved_case_still_reads(tmp_path):
     import shutil
+
     (tmp_path / "a").mkdir()
     s = CaseStore(tmp_path / "a" / "case.duckdb")
     s.write([_batch("cd" * 32, 50)])
@@ -163,12 +184,15 @@ def test_a_store_from_before_segments_is_migrated(tmp_path):
     import duckdb
 
     from casegraph.store import RECORD_COLUMNS
+
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))  # the layout before segments: each record table a plain table
     ddl = [f"{c} VARCHAR GENERATED ALWAYS AS ({t}) VIRTUAL" if c == "id" else f"{c} {t}" for c, t, _ in RECORD_COLUMNS["messages"]]
     con.execute(f"CREATE TABLE messages ({', '.join(ddl)})")
-    con.execute(f"INSERT INTO messages (locator, exhibit_sha256, parser, parser_version, platform, text) "
-                f"VALUES ('line:1', '{'ab' * 32}', 'p', '1', 'sms', 'kept')")
+    con.execute(
+        f"INSERT INTO messages (locator, exhibit_sha256, parser, parser_version, platform, text) "
+        f"VALUES ('line:1', '{'ab' * 32}', 'p', '1', 'sms', 'kept')"
+    )
     con.close()
     s = CaseStore(path)
     assert s.rows("SELECT id, text FROM messages") == [{"id": f"messages/{'ab' * 16}/p/line:1", "text": "kept"}]

@@ -1,9 +1,9 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 from casegraph.model import Contact
 from casegraph.parsers.telegram_json import TelegramJSON
-
-from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 P = TelegramJSON()
 
@@ -17,7 +17,7 @@ def test_full_export(fixtures):
     first, reply, photo, service, old = msgs
     assert first.chat_name == "Chen Wei" and first.chat_id == "telegram:6011111111"
     assert first.prov.locator == "json:/chats/list/0/messages/0"
-    assert first.ts == datetime(2024, 4, 19, 6, 30, tzinfo=timezone.utc)
+    assert first.ts == datetime(2024, 4, 19, 6, 30, tzinfo=UTC)
     assert first.direction == "incoming" and reply.direction == "outgoing"
     assert reply.text == "ok. call +94715550199 or mail rizwan.m@example.lk @rizwan_bro" and reply.reply_to == "101"
     assert reply.extra["edited_at"].startswith("2024-04-19 06:36")
@@ -30,9 +30,14 @@ def test_full_export(fixtures):
     assert owner.extra["role"] == "account-owner" and owner.phones == ["+94 77 123 4567"] and owner.usernames == ["@nuwan_jobs"]
     assert contact.name == "Chen Wei" and contact.prov.locator == "json:/contacts/list/0"
     ids = {(i.kind, i.value, i.role) for i in identifiers(recs)}
-    assert {("phone", "+94715550199", "mentioned"), ("email", "rizwan.m@example.lk", "mentioned"),
-            ("username", "rizwan_bro", "mentioned"), ("tron", "TET8J56maUaAbx2T6vBNtyhbu39QHukgQF", "mentioned"),
-            ("phone", "+94 77 123 4567", "holder"), ("telegram-id", "user6011111111", "sender")} <= ids
+    assert {
+        ("phone", "+94715550199", "mentioned"),
+        ("email", "rizwan.m@example.lk", "mentioned"),
+        ("username", "rizwan_bro", "mentioned"),
+        ("tron", "TET8J56maUaAbx2T6vBNtyhbu39QHukgQF", "mentioned"),
+        ("phone", "+94 77 123 4567", "holder"),
+        ("telegram-id", "user6011111111", "sender"),
+    } <= ids
     assert not issues(recs)
 
 

@@ -1,5 +1,6 @@
 """Dates stay dates; DST folds and gaps are flagged with both readings; one way of showing a time."""
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -18,17 +19,26 @@ def _store(tmp_path, zone):
 
 
 def _tx(locator, ts, seq=None):
-    return Transaction(prov=Provenance(SHA, "test-parser", "1", locator), rail="bank", ts=ts, amount=Decimal(1),
-                       currency="LKR", seq=seq)
+    return Transaction(prov=Provenance(SHA, "test-parser", "1", locator), rail="bank", ts=ts, amount=Decimal(1), currency="LKR", seq=seq)
 
 
 def _batch(ts: pa.Array) -> Batch:
     n = len(ts)
-    return Batch("transactions", pa.table({
-        "rail": constant("bank", n), "ts": ts, "amount": pa.array([Decimal(1)] * n, pa.decimal128(38, 18)),
-        "seq": pa.array(range(1, n + 1), pa.int64()), "exhibit_sha256": constant(SHA, n),
-        "parser": constant("bulk-parser", n), "parser_version": constant("1", n),
-        "locator": pa.array([f"row:{i + 1}" for i in range(n)])}))
+    return Batch(
+        "transactions",
+        pa.table(
+            {
+                "rail": constant("bank", n),
+                "ts": ts,
+                "amount": pa.array([Decimal(1)] * n, pa.decimal128(38, 18)),
+                "seq": pa.array(range(1, n + 1), pa.int64()),
+                "exhibit_sha256": constant(SHA, n),
+                "parser": constant("bulk-parser", n),
+                "parser_version": constant("1", n),
+                "locator": pa.array([f"row:{i + 1}" for i in range(n)]),
+            }
+        ),
+    )
 
 
 TIMES = "locator, ts_local, ts_utc, utc_offset, tz_basis, ts_precision, seq"
@@ -45,17 +55,23 @@ def test_a_date_without_a_time_is_kept_as_a_date(tmp_path, bulk):
     r = rows["row:1"]
     assert r["ts_precision"] == "day" and r["ts_local"] == datetime(2024, 3, 3) and r["seq"] == 1
     # the start of the local day, for ordering only: 2024-03-02 18:30 UTC is never shown
-    assert r["ts_utc"] == datetime(2024, 3, 2, 18, 30, tzinfo=timezone.utc)
+    assert r["ts_utc"] == datetime(2024, 3, 2, 18, 30, tzinfo=UTC)
     assert show_row(r) == r["shown"] == "2024-03-03 (date only)"
     assert rows["row:2"]["ts_precision"] is None and rows["row:2"]["shown"] == "no time"
 
 
 def test_times_show_local_with_offset_beside_utc(tmp_path):
     s = _store(tmp_path, "Asia/Colombo")
-    s.write([Message(prov=Provenance(SHA, "p", "1", f"line:{i}"), platform="x", ts=ts) for i, ts in enumerate([
-        datetime(2024, 4, 15, 9, 14), datetime(2024, 4, 15, 3, 44, tzinfo=timezone.utc), datetime(2024, 4, 15, 2, 0)])])
-    shown = {r["locator"]: (r["shown"], show_row(r)) for r in s.rows(
-        f"SELECT locator, ts_local, ts_utc, utc_offset, tz_basis, ts_precision, {time_sql()} AS shown FROM messages")}
+    s.write(
+        [
+            Message(prov=Provenance(SHA, "p", "1", f"line:{i}"), platform="x", ts=ts)
+            for i, ts in enumerate([datetime(2024, 4, 15, 9, 14), datetime(2024, 4, 15, 3, 44, tzinfo=UTC), datetime(2024, 4, 15, 2, 0)])
+        ]
+    )
+    shown = {
+        r["locator"]: (r["shown"], show_row(r))
+        for r in s.rows(f"SELECT locator, ts_local, ts_utc, utc_offset, tz_basis, ts_precision, {time_sql()} AS shown FROM messages")
+    }
     assert shown["line:0"] == ("2024-04-15 09:14 +05:30 (03:44 UTC)",) * 2
     assert shown["line:1"] == ("2024-04-15 03:44 UTC",) * 2
     assert shown["line:2"] == ("2024-04-15 02:00 +05:30 (2024-04-14 20:30 UTC)",) * 2
@@ -83,7 +99,7 @@ def test_dst_fold_and_gap_are_flagged_with_both_candidates(tmp_path, bulk, zone,
     rows = {r["locator"]: r for r in s.rows(f"SELECT {TIMES}, {time_sql()} AS shown FROM transactions")}
     r = rows["row:2"]
     assert r["tz_basis"] == f"case-timezone:{zone};{kind}:{chosen}|{other}"
-    assert r["utc_offset"] == chosen and r["ts_utc"] == utc.replace(tzinfo=timezone.utc) and r["ts_local"] == wall
+    assert r["utc_offset"] == chosen and r["ts_utc"] == utc.replace(tzinfo=UTC) and r["ts_local"] == wall
     assert rows["row:1"]["tz_basis"] == f"case-timezone:{zone}"
     assert show_row(r) == r["shown"] and f"or {other}: DST {'fold' if kind == 'ambiguous' else 'gap'}" in r["shown"]
     issues = s.rows("SELECT locator, severity, message FROM parse_issues")
@@ -151,5 +167,7 @@ def test_ftm_payment_date_is_the_statement_date(tmp_path):
     from casegraph.graph.export import _ftm_date
 
     assert _ftm_date({"ts_precision": "day", "ts_local": datetime(2024, 3, 3), "ts_utc": datetime(2024, 3, 2, 18, 30)}) == "2024-03-03"
-    assert _ftm_date({"ts_precision": None, "ts_local": datetime(2024, 4, 15, 9, 14),
-                      "ts_utc": datetime(2024, 4, 15, 3, 44, tzinfo=timezone.utc)}) == "2024-04-15T03:44:00"
+    assert (
+        _ftm_date({"ts_precision": None, "ts_local": datetime(2024, 4, 15, 9, 14), "ts_utc": datetime(2024, 4, 15, 3, 44, tzinfo=UTC)})
+        == "2024-04-15T03:44:00"
+    )

@@ -1,5 +1,6 @@
 """Follow-the-money on a hand-built flow; expected amounts are worked out in the comments."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,27 +9,43 @@ from casegraph.finance.trace import trace
 from casegraph.model import Provenance, Transaction
 from casegraph.store import CaseStore
 
-T0 = datetime(2024, 4, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 4, 1, tzinfo=UTC)
 
 
 def tx(i, frm, to, amount, hours):
-    return Transaction(prov=Provenance("ab" * 32, "test", "1", f"row:{i}"), rail="bank", from_account=frm, to_account=to,
-                       amount=Decimal(amount), currency="LKR", ts=T0 + timedelta(hours=hours))
+    return Transaction(
+        prov=Provenance("ab" * 32, "test", "1", f"row:{i}"),
+        rail="bank",
+        from_account=frm,
+        to_account=to,
+        amount=Decimal(amount),
+        currency="LKR",
+        ts=T0 + timedelta(hours=hours),
+    )
 
 
 @pytest.fixture
 def store(tmp_path):
     s = CaseStore(tmp_path / "t.duckdb")
-    s.write([
-        tx(1, "V1", "R", 100, 1), tx(2, "V2", "R", 100, 2),   # victims pay the recruiter
-        tx(3, "X", "M", 50, 2.5),                              # clean money already in the mule account
-        tx(4, "R", "M", 150, 3),                               # recruiter → mule
-        tx(5, "M", "Y", 10, 0),                                # before any of it: not part of a path
-        tx(6, "M", "H", 180, 4),                               # mule → handler
-        tx(7, "H", "Z", 20, 5),
-        Transaction(prov=Provenance("ab" * 32, "test", "1", "row:8"), rail="bank", from_account="R", to_account="Q",
-                    amount=Decimal(5), currency="LKR"),        # no time: cannot be placed
-    ])
+    s.write(
+        [
+            tx(1, "V1", "R", 100, 1),
+            tx(2, "V2", "R", 100, 2),  # victims pay the recruiter
+            tx(3, "X", "M", 50, 2.5),  # clean money already in the mule account
+            tx(4, "R", "M", 150, 3),  # recruiter → mule
+            tx(5, "M", "Y", 10, 0),  # before any of it: not part of a path
+            tx(6, "M", "H", 180, 4),  # mule → handler
+            tx(7, "H", "Z", 20, 5),
+            Transaction(
+                prov=Provenance("ab" * 32, "test", "1", "row:8"),
+                rail="bank",
+                from_account="R",
+                to_account="Q",
+                amount=Decimal(5),
+                currency="LKR",
+            ),  # no time: cannot be placed
+        ]
+    )
     yield s
     s.close()
 
@@ -58,7 +75,7 @@ def test_poison(store):
 def test_haircut(store):
     r = by_account(trace(store, "R", model="haircut"))
     assert r["H"].tainted == {"LKR": Decimal(135)}  # M held 50 clean + 150 tainted: 180 × 150/200
-    assert r["Z"].tainted == {"LKR": Decimal(15)}   # H held 135/180 tainted: 20 × 135/180
+    assert r["Z"].tainted == {"LKR": Decimal(15)}  # H held 135/180 tainted: 20 × 135/180
     assert r["H"].received == {"LKR": Decimal(180)}
 
 
@@ -86,15 +103,38 @@ def test_window_and_unknown_account(store):
 
 
 def test_unknown_ends_dilute_and_end_trails_but_join_nothing(store):
-    store.write([
-        Transaction(prov=Provenance("ab" * 32, "test", "1", "row:9"), rail="bank", from_account=None, to_account="M",
-                    amount=Decimal(200), currency="LKR", ts=T0 + timedelta(hours=3.5)),  # a cash deposit into the mule
-        Transaction(prov=Provenance("ab" * 32, "test", "1", "row:10"), rail="bank", from_account="H", to_account=None,
-                    amount=Decimal(30), currency="LKR", ts=T0 + timedelta(hours=6)),     # cash taken out by the handler
-        Transaction(prov=Provenance("ab" * 32, "test", "1", "row:11"), rail="bank", from_account=None, to_account="W",
-                    amount=Decimal(1), ts=T0 + timedelta(hours=7))])            # an unrelated cash deposit
+    store.write(
+        [
+            Transaction(
+                prov=Provenance("ab" * 32, "test", "1", "row:9"),
+                rail="bank",
+                from_account=None,
+                to_account="M",
+                amount=Decimal(200),
+                currency="LKR",
+                ts=T0 + timedelta(hours=3.5),
+            ),  # a cash deposit into the mule
+            Transaction(
+                prov=Provenance("ab" * 32, "test", "1", "row:10"),
+                rail="bank",
+                from_account="H",
+                to_account=None,
+                amount=Decimal(30),
+                currency="LKR",
+                ts=T0 + timedelta(hours=6),
+            ),  # cash taken out by the handler
+            Transaction(
+                prov=Provenance("ab" * 32, "test", "1", "row:11"),
+                rail="bank",
+                from_account=None,
+                to_account="W",
+                amount=Decimal(1),
+                ts=T0 + timedelta(hours=7),
+            ),
+        ]
+    )  # an unrelated cash deposit
     r = by_account(trace(store, "R", model="haircut"))
-    assert r["H"].tainted == {"LKR": Decimal(67.5)}  # M held 50 + 150 tainted + 200 cash: 180 × 150/400
+    assert r["H"].tainted == {"LKR": Decimal(67.5)}  # M held 50 + 150 tainted + 200 cash: 180 × 150/400  # noqa: RUF032
     cash_out = [a for a in r if a.startswith("?unknown:")]
     assert len(cash_out) == 1 and r[cash_out[0]].hops[-1].locator == "row:10"
     assert "W" not in r  # the unknown ends are not one node
@@ -104,15 +144,29 @@ def test_paths_cross_between_ends_resolution_joined(tmp_path):
     """A bank account and a TRON wallet that entity resolution put in one person: the trace crosses."""
     from casegraph.graph import keys
     from casegraph.graph.resolve import transaction_links
+
     wallet, other = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8"
     s = CaseStore(tmp_path / "x.duckdb")
-    s.write([tx(1, "V1", "8001234501", 450000, 1),
-             Transaction(prov=Provenance("cd" * 32, "test", "1", "row:1"), rail="tron", from_account=wallet,
-                         to_account=other, amount=Decimal(1200), currency="USDT", ts=T0 + timedelta(hours=30))])
+    s.write(
+        [
+            tx(1, "V1", "8001234501", 450000, 1),
+            Transaction(
+                prov=Provenance("cd" * 32, "test", "1", "row:1"),
+                rail="tron",
+                from_account=wallet,
+                to_account=other,
+                amount=Decimal(1200),
+                currency="USDT",
+                ts=T0 + timedelta(hours=30),
+            ),
+        ]
+    )
     keys.refresh(s)
     nodes = dict(s.con.execute("SELECT value, node FROM identifier_keys").fetchall())
-    s.con.execute("INSERT INTO entity_members VALUES ('person:recruiter', ?), ('person:recruiter', ?)",
-                  ["id:" + nodes["8001234501"], "id:" + nodes[wallet]])
+    s.con.execute(
+        "INSERT INTO entity_members VALUES ('person:recruiter', ?), ('person:recruiter', ?)",
+        ["id:" + nodes["8001234501"], "id:" + nodes[wallet]],
+    )
     links = transaction_links(s)
     assert links == {"8001234501": "person:recruiter", wallet: "person:recruiter"}
     assert set(by_account(trace(s, "V1"))) == {"8001234501"}  # unlinked, the bank account is a dead end
@@ -125,23 +179,37 @@ def test_paths_cross_between_ends_resolution_joined(tmp_path):
 # Date-only statements (ts_precision 'day'): the order within a day comes from the statement's own rows.
 def _colombo(path):
     from zoneinfo import ZoneInfo
+
     from casegraph.store import TimeNormaliser
+
     return CaseStore(path, TimeNormaliser(ZoneInfo("Asia/Colombo"), "Asia/Colombo"))
 
 
 def day_tx(i, frm, to, amount, day, exhibit="ab", timed=None):
     from datetime import date
-    return Transaction(prov=Provenance(exhibit * 32, "test", "1", f"row:{i}"), rail="bank", from_account=frm,
-                       to_account=to, amount=Decimal(amount), currency="LKR", seq=i,
-                       ts=timed if timed is not None else date(2024, 3, day))
+
+    return Transaction(
+        prov=Provenance(exhibit * 32, "test", "1", f"row:{i}"),
+        rail="bank",
+        from_account=frm,
+        to_account=to,
+        amount=Decimal(amount),
+        currency="LKR",
+        seq=i,
+        ts=timed if timed is not None else date(2024, 3, day),
+    )
 
 
 def test_same_day_rows_of_one_statement_follow_its_row_order(tmp_path):
     s = _colombo(tmp_path / "d.duckdb")
-    s.write([day_tx(2, "M", "EARLY", 10, 3),   # row 2: before the money came in on row 3 (same day): not on a path
-             day_tx(3, "R", "M", 100, 3),
-             day_tx(4, "M", "H", 90, 3),       # row 4: after it, same day
-             day_tx(5, "M", "PREV", 5, 2)])    # the day before: never
+    s.write(
+        [
+            day_tx(2, "M", "EARLY", 10, 3),  # row 2: before the money came in on row 3 (same day): not on a path
+            day_tx(3, "R", "M", 100, 3),
+            day_tx(4, "M", "H", 90, 3),  # row 4: after it, same day
+            day_tx(5, "M", "PREV", 5, 2),
+        ]
+    )  # the day before: never
     r = by_account(trace(s, "R"))
     assert set(r) == {"M", "H"}
     assert not any(h.order_assumed for h in r["H"].hops)
@@ -152,9 +220,13 @@ def test_same_day_rows_of_different_statements_are_assumed_and_said(tmp_path):
     from casegraph.finance.trace import to_findings
 
     s = _colombo(tmp_path / "e.duckdb")
-    s.write([day_tx(7, "R", "M", 100, 3, exhibit="ab"),
-             day_tx(1, "M", "H", 90, 3, exhibit="cd"),  # another bank's statement, same day: order unknown
-             day_tx(2, "H", "Z", 80, 4, exhibit="cd")])
+    s.write(
+        [
+            day_tx(7, "R", "M", 100, 3, exhibit="ab"),
+            day_tx(1, "M", "H", 90, 3, exhibit="cd"),  # another bank's statement, same day: order unknown
+            day_tx(2, "H", "Z", 80, 4, exhibit="cd"),
+        ]
+    )
     result = trace(s, "R")
     r = by_account(result)
     assert set(r) == {"M", "H", "Z"}
@@ -167,8 +239,12 @@ def test_same_day_rows_of_different_statements_are_assumed_and_said(tmp_path):
 
 def test_a_timed_transfer_on_the_day_of_a_dated_one_is_assumed_not_dropped(tmp_path):
     s = _colombo(tmp_path / "f.duckdb")
-    s.write([day_tx(1, "R", "M", 100, 3),  # dated 2024-03-03, no time
-             day_tx(1, "M", "W", 60, 3, exhibit="cd", timed=datetime(2024, 3, 3, 0, 5, tzinfo=timezone.utc))])
+    s.write(
+        [
+            day_tx(1, "R", "M", 100, 3),  # dated 2024-03-03, no time
+            day_tx(1, "M", "W", 60, 3, exhibit="cd", timed=datetime(2024, 3, 3, 0, 5, tzinfo=UTC)),
+        ]
+    )
     r = by_account(trace(s, "R"))
     assert set(r) == {"M", "W"} and r["W"].hops[1].order_assumed
     assert r["W"].hops[1].when == "2024-03-03 00:05 UTC"

@@ -1,17 +1,16 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from parse_helpers import issues, of, run_parser, sniff
 
 from casegraph.finance.channels import channel
 from casegraph.model import Transaction
 from casegraph.parsers.transaction_table import TransactionTable, builtin_profiles
 
-from parse_helpers import issues, of, run_parser, sniff
-
 FIN = "finance"
 P = TransactionTable()
-UTC = timezone.utc
+UTC = UTC
 
 
 def _tx(recs):
@@ -20,8 +19,15 @@ def _tx(recs):
 
 def test_builtin_profiles_load():
     names = {p.name for p in builtin_profiles()}
-    assert {"boc-statement", "combank-statement", "ezcash-statement", "etherscan-normal", "etherscan-erc20",
-            "etherscan-internal", "tronscan-trc20"} <= names
+    assert {
+        "boc-statement",
+        "combank-statement",
+        "ezcash-statement",
+        "etherscan-normal",
+        "etherscan-erc20",
+        "etherscan-internal",
+        "tronscan-trc20",
+    } <= names
 
 
 def test_bank_statement_with_title_block_debits_credits_and_bad_rows(fixtures):
@@ -29,9 +35,11 @@ def test_bank_statement_with_title_block_debits_credits_and_bad_rows(fixtures):
     assert sniff(P, path) >= 0.9
     recs = run_parser(P, path)
     tx = _tx(recs)
-    fee, cash1, cash2, out, bad_date, bad_amount, pos = tx
+    fee, cash1, cash2, out, bad_date, bad_amount, pos = tx  # noqa: RUF059
     assert fee.amount == Decimal("450000") and fee.to_account == "0081234567" and fee.from_account is None
-    assert fee.description == "CEFT CR KASUN PERERA AGENCY FEE, BATCH 7" and fee.ts == date(2024, 3, 14) and fee.seq == 1  # a date, never an invented midnight
+    assert (
+        fee.description == "CEFT CR KASUN PERERA AGENCY FEE, BATCH 7" and fee.ts == date(2024, 3, 14) and fee.seq == 1
+    )  # a date, never an invented midnight
     assert fee.currency == "LKR" and fee.rail == "bank" and fee.prov.locator == "row:1"
     assert channel(cash1.description) == "cash" and cash1.amount == Decimal("990000")
     assert out.from_account == "0081234567" and out.to_account == "8001234501" and out.amount == Decimal("1500000")
@@ -126,8 +134,10 @@ def test_xlsx_statement(tmp_path):
 
 def test_windows_1252_statement(tmp_path):
     path = tmp_path / "BOC_0081234567_cp1252.csv"
-    path.write_bytes("Txn Date,Value Date,Description,Cheque No,Debit,Credit,Balance\n"
-                     "14/03/2024,14/03/2024,CAFÉ RÉSUMÉ PAYMENT,,100.00,,900.00\n".encode("cp1252"))
+    path.write_bytes(
+        "Txn Date,Value Date,Description,Cheque No,Debit,Credit,Balance\n"
+        "14/03/2024,14/03/2024,CAFÉ RÉSUMÉ PAYMENT,,100.00,,900.00\n".encode("cp1252")
+    )
     recs = run_parser(P, path)
     assert _tx(recs)[0].description == "CAFÉ RÉSUMÉ PAYMENT"
     assert any("not valid UTF-8; read as cp1252" in i.message for i in issues(recs, "warning"))
@@ -209,21 +219,23 @@ def test_xlsx_statement_is_ingested_from_the_case(case, tmp_path):
     assert out.parser == "transaction-table" and out.status == "complete" and out.records["transactions"] == 2
     rows = case.store.rows("SELECT locator, ts_precision, amount FROM transactions ORDER BY locator")
     assert [(r["locator"], r["ts_precision"], r["amount"]) for r in rows] == [
-        ("xlsx:Statement!row=3", "day", Decimal(1000)), ("xlsx:Statement!row=4", "day", Decimal(1001))]
+        ("xlsx:Statement!row=3", "day", Decimal(1000)),
+        ("xlsx:Statement!row=4", "day", Decimal(1001)),
+    ]
 
 
 def test_an_unreadable_workbook_says_why(tmp_path):
     path = tmp_path / "broken.xlsx"
     path.write_bytes(b"PK\x03\x04 this is not really a zip")
     assert sniff(P, path) >= 0.5  # claimed, so that the run can say why it was not read
-    with pytest.raises(ValueError, match="broken.xlsx: not a readable XLSX"):
+    with pytest.raises(ValueError, match="broken.xlsx: not a readable XLSX"):  # noqa: RUF043
         run_parser(P, path)
 
 
 def test_workbook_expansion_is_bounded_before_reading(tmp_path, monkeypatch):
-    import casegraph.parsers.tables.readers as tt
-
     import zipfile
+
+    import casegraph.parsers.tables.readers as tt
 
     path = _workbook(tmp_path / "bomb.xlsx", rows=50)
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z:  # 1 MB of repeated shared strings, a few KB packed
@@ -261,15 +273,17 @@ def test_tronscan_amount_tokenid_and_token_cell(fixtures):
     recs = run_parser(P, path)
     a, b, c = _tx(recs)
     assert a.amount == Decimal("2500.5") and a.currency == "USDT" and a.asset_contract == "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
-    assert a.ts == datetime(2024, 4, 20, 8, 15, tzinfo=timezone.utc) and [t.status for t in (a, b, c)] == ["success", "failed", "failed"]
+    assert a.ts == datetime(2024, 4, 20, 8, 15, tzinfo=timezone.utc) and [t.status for t in (a, b, c)] == ["success", "failed", "failed"]  # noqa: UP017
     assert c.currency == "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf" and c.asset_contract == c.currency  # only an address names it
 
 
 @pytest.mark.parametrize("drifted", ["Time (UTC)", "time(utc)", "TIME(UTC)"])
 def test_header_case_spacing_and_punctuation_drift(tmp_path, drifted):
     path = tmp_path / "tron.csv"
-    path.write_text(f"Transaction Hash,{drifted},From Address,To Address,Amount / Token ID,Token Symbol\n"
-                    "ab12,2024-04-20 08:15:00,TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF,TET8J56maUaAbx2T6vBNtyhbu39QHukgQF,5,USDT\n")
+    path.write_text(
+        f"Transaction Hash,{drifted},From Address,To Address,Amount / Token ID,Token Symbol\n"
+        "ab12,2024-04-20 08:15:00,TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF,TET8J56maUaAbx2T6vBNtyhbu39QHukgQF,5,USDT\n"
+    )
     (t,) = _tx(run_parser(P, path))
     assert t.amount == Decimal(5) and t.currency == "USDT" and t.rail == "tron"
 
@@ -277,10 +291,15 @@ def test_header_case_spacing_and_punctuation_drift(tmp_path, drifted):
 def test_tolerant_reading_below_a_title_block(tmp_path):
     # a statement with a title block (as tests/fixtures/finance/boc_statement.csv) and a short row
     path = tmp_path / "BOC_0081234567.csv"
-    path.write_text("BANK OF CEYLON\nAccount No : 0081234567\n\nTxn Date,Value Date,Description,Cheque No,Debit,Credit,Balance\n"
-                    "14/03/2024,14/03/2024,FEE,,10.00,,90.00\n15/03/2024,15/03/2024,SHORT ROW\n"
-                    "16/03/2024,16/03/2024,CEFT CR 8001234501,,,5.00,95.00\n")
+    path.write_text(
+        "BANK OF CEYLON\nAccount No : 0081234567\n\nTxn Date,Value Date,Description,Cheque No,Debit,Credit,Balance\n"
+        "14/03/2024,14/03/2024,FEE,,10.00,,90.00\n15/03/2024,15/03/2024,SHORT ROW\n"
+        "16/03/2024,16/03/2024,CEFT CR 8001234501,,,5.00,95.00\n"
+    )
     recs = run_parser(P, path)
     assert [(t.prov.locator, t.description) for t in _tx(recs)] == [
-        ("row:1", "FEE"), ("row:2", "SHORT ROW"), ("row:3", "CEFT CR 8001234501")]
+        ("row:1", "FEE"),
+        ("row:2", "SHORT ROW"),
+        ("row:3", "CEFT CR 8001234501"),
+    ]
     assert "row:2" in {i.prov.locator for i in issues(recs, "warning")}

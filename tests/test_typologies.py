@@ -1,5 +1,6 @@
 """Each typology on a small flow where it is planted, beside ordinary activity that must not trip it."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,7 @@ from casegraph.finance.typologies import Settings, detect
 from casegraph.model import Provenance, Transaction
 from casegraph.store import CaseStore
 
-T0 = datetime(2024, 4, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 4, 1, tzinfo=UTC)
 
 
 class Book:
@@ -17,9 +18,18 @@ class Book:
 
     def pay(self, frm, to, amount, hours, currency="LKR", description=None):
         n = len(self.rows) + 1
-        self.rows.append(Transaction(prov=Provenance("ab" * 32, "test", "1", f"row:{n}"), rail="bank", from_account=frm,
-                                     to_account=to, amount=Decimal(amount), currency=currency, description=description,
-                                     ts=T0 + timedelta(hours=hours)))
+        self.rows.append(
+            Transaction(
+                prov=Provenance("ab" * 32, "test", "1", f"row:{n}"),
+                rail="bank",
+                from_account=frm,
+                to_account=to,
+                amount=Decimal(amount),
+                currency=currency,
+                description=description,
+                ts=T0 + timedelta(hours=hours),
+            )
+        )
         return f"row:{n}"
 
 
@@ -28,29 +38,37 @@ def found(tmp_path):
     b = Book()
     planted = {}
     # structuring: cash (no sender) into S, just under 1,000,000, on three days
-    planted["structuring"] = [b.pay(None, "S", v, 24 * d, description=("CDM DEPOSIT BR 12", "CASH DEP", "CEFT")[d])
-                              for d, v in enumerate((990_000, 985_000, 950_000))]
-    b.pay(None, "S", 1_200_000, 200)          # over the threshold: reported anyway, not structuring
-    b.pay(None, "OK", 990_000, 10)            # one near-threshold deposit: not a pattern
+    planted["structuring"] = [
+        b.pay(None, "S", v, 24 * d, description=("CDM DEPOSIT BR 12", "CASH DEP", "CEFT")[d])
+        for d, v in enumerate((990_000, 985_000, 950_000))
+    ]
+    b.pay(None, "S", 1_200_000, 200)  # over the threshold: reported anyway, not structuring
+    b.pay(None, "OK", 990_000, 10)  # one near-threshold deposit: not a pattern
     # fan-in: six victims pay agency fees to R within a week
     planted["fan-in"] = [b.pay(f"V{i}", "R", 450_000, 10 + 12 * i) for i in range(6)]
     # fan-out: D pays six accounts in two days
     planted["fan-out"] = [b.pay("D", f"P{i}", 50_000, 300 + i * 8) for i in range(6)]
     # cycle: C → C1 → C2 → C within days
     planted["cycle"] = [b.pay("C", "C1", 500_000, 400), b.pay("C1", "C2", 490_000, 410), b.pay("C2", "C", 480_000, 430)]
-    b.pay("Z1", "Z2", 100, 400)               # a loop whose times run backwards from every start: no cycle
+    b.pay("Z1", "Z2", 100, 400)  # a loop whose times run backwards from every start: no cycle
     b.pay("Z2", "Z3", 100, 390)
     b.pay("Z3", "Z1", 100, 380)
     # scatter-gather: G pays five mules, each pays H
-    planted["scatter-gather"] = [b.pay("G", f"M{i}", 200_000, 500 + i) for i in range(5)] + \
-                                [b.pay(f"M{i}", "H", 195_000, 510 + i) for i in range(5)]
+    planted["scatter-gather"] = [b.pay("G", f"M{i}", 200_000, 500 + i) for i in range(5)] + [
+        b.pay(f"M{i}", "H", 195_000, 510 + i) for i in range(5)
+    ]
     # gather-scatter: five pay K, which pays five
-    planted["gather-scatter"] = [b.pay(f"A{i}", "K", 100_000, 600 + i) for i in range(5)] + \
-                                [b.pay("K", f"B{i}", 95_000, 620 + i) for i in range(5)]
+    planted["gather-scatter"] = [b.pay(f"A{i}", "K", 100_000, 600 + i) for i in range(5)] + [
+        b.pay("K", f"B{i}", 95_000, 620 + i) for i in range(5)
+    ]
     # pass-through: money into U leaves within hours, twice
-    planted["pass-through"] = [b.pay("X1", "U", 300_000, 700), b.pay("U", "Y1", 290_000, 705),
-                               b.pay("X2", "U", 400_000, 760), b.pay("U", "Y2", 395_000, 770)]
-    b.pay("SAL", "SAVER", 80_000, 700)        # salary kept: not pass-through
+    planted["pass-through"] = [
+        b.pay("X1", "U", 300_000, 700),
+        b.pay("U", "Y1", 290_000, 705),
+        b.pay("X2", "U", 400_000, 760),
+        b.pay("U", "Y2", 395_000, 770),
+    ]
+    b.pay("SAL", "SAVER", 80_000, 700)  # salary kept: not pass-through
     b.pay("SAVER", "SHOP", 5_000, 710)
     store = CaseStore(tmp_path / "t.duckdb")
     store.write(b.rows)
@@ -94,8 +112,7 @@ def test_findings_say_what_and_carry_settings(found):
     s = next(f for f in findings if f.kind == "structuring")
     assert "3 deposits just under LKR 1,000,000.00 within 7 days" in s.title
     assert s.attrs["settings"]["threshold"] == "1000000" and s.evidence[0]["exhibit_sha256"] == "ab" * 32
-    assert s.attrs["thresholds"] == {"threshold": "LKR 1,000,000.00", "just_under_from": "LKR 900,000.00", "days": 7,
-                                     "min_deposits": 3}
+    assert s.attrs["thresholds"] == {"threshold": "LKR 1,000,000.00", "just_under_from": "LKR 900,000.00", "days": 7, "min_deposits": 3}
     assert "LKR 2,925,000.00 in all" in s.summary and "threshold: 3 or more within 7 days" in s.summary
 
 
@@ -119,8 +136,11 @@ def _run(tmp_path, rows, name="t", **kw):
 
 
 def _canon(findings):
-    return json.dumps([[f.kind, f.subject, f.title, f.summary, f.score, f.evidence,
-                        {k: v for k, v in f.attrs.items()}] for f in findings], sort_keys=True, default=str)
+    return json.dumps(
+        [[f.kind, f.subject, f.title, f.summary, f.score, f.evidence, {k: v for k, v in f.attrs.items()}] for f in findings],
+        sort_keys=True,
+        default=str,
+    )
 
 
 def _tied_book():

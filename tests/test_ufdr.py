@@ -1,14 +1,12 @@
 import zipfile
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
-
-from decimal import Decimal
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 from casegraph.model import Call, Contact, Location
 from casegraph.parsers.ufdr import UFDR, _seconds
-
-from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 P = UFDR()
 SLT = timezone(timedelta(hours=5, minutes=30))
@@ -57,8 +55,15 @@ def test_ufdr_models(ufdr):
 
 def test_identifier_kinds():
     from casegraph.parsers.ufdr import _ident_kind
-    assert [_ident_kind(v) for v in ("94771234567@s.whatsapp.net", "1203@g.us", "185@lid", "a@b.lk", "+94 77 123 4567", "nuwan_j")] == \
-        ["phone", "whatsapp-group", "whatsapp-lid", "email", "phone", "username"]
+
+    assert [_ident_kind(v) for v in ("94771234567@s.whatsapp.net", "1203@g.us", "185@lid", "a@b.lk", "+94 77 123 4567", "nuwan_j")] == [
+        "phone",
+        "whatsapp-group",
+        "whatsapp-lid",
+        "email",
+        "phone",
+        "username",
+    ]
 
 
 def test_timespan():

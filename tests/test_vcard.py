@@ -1,7 +1,7 @@
+from parse_helpers import identifiers, issues, of, run_parser, sniff
+
 from casegraph.model import Contact
 from casegraph.parsers.vcard import VCard
-
-from parse_helpers import identifiers, issues, of, run_parser, sniff
 
 P = VCard()
 

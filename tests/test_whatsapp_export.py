@@ -2,10 +2,9 @@ import zipfile
 from datetime import datetime
 
 import pytest
+from parse_helpers import identifiers, issues, messages, run_parser, sniff
 
 from casegraph.parsers.whatsapp_export import WhatsAppExport, decide_order
-
-from parse_helpers import identifiers, issues, messages, run_parser, sniff
 
 P = WhatsAppExport()
 
@@ -22,7 +21,10 @@ def test_android_day_first_with_every_line_kind(fixtures):
     assert msgs[1].chat_name == "android_dmy_24h"
     assert msgs[2].sender_id == "+94 76 222 3344" and msgs[2].sender_name is None  # U+202A/U+202C stripped
     multi = msgs[3]
-    assert multi.text == "LKR 450,000.\nPay to BOC Acc No 0081234567\n12/03/2024, 10:00 - this continuation looks like a date line but has no sender colon"
+    assert (
+        multi.text
+        == "LKR 450,000.\nPay to BOC Acc No 0081234567\n12/03/2024, 10:00 - this continuation looks like a date line but has no sender colon"  # noqa: E501
+    )
     assert multi.prov.locator == "line:4-6"
     media_omitted, attached, deleted, edited, added, subject = msgs[4:10]
     assert media_omitted.kind == "media" and media_omitted.extra == {"not_in_contacts": True, "media_omitted": True}
@@ -44,18 +46,23 @@ def test_android_day_first_with_every_line_kind(fixtures):
     assert not issues(recs, "error") and not issues(recs, "warning")
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("android_us_12h.txt", [datetime(2024, 3, 12, 14, 23), datetime(2024, 3, 12, 23, 59), datetime(2024, 3, 13, 0, 5),
-                            datetime(2024, 3, 13, 12, 30)]),
-    ("german_dots.txt", [datetime(2021, 8, 3, 12, 30), datetime(2021, 8, 4, 8, 15)]),
-    ("spanish_pm.txt", [datetime(2017, 6, 20, 20, 28), datetime(2017, 6, 21, 9, 2)]),
-    ("french_a.txt", [datetime(2017, 7, 12, 22, 35), datetime(2017, 7, 13, 7, 5)]),
-    ("indonesian_dots.txt", [datetime(2025, 8, 30, 18, 0), datetime(2025, 8, 31, 7, 30)]),
-    ("year_first.txt", [datetime(2019, 1, 30, 20, 49), datetime(2019, 1, 31, 8, 0)]),
-    ("sinhala_ampm.txt", [datetime(2024, 3, 14, 9, 12), datetime(2024, 3, 14, 21, 12)]),
-    ("finnish_klo.txt", [datetime(2022, 3, 12, 14, 8, 18), datetime(2022, 3, 13, 9, 1)]),
-    ("ios_us_12h.txt", [datetime(2024, 1, 15, 10, 30, 45), datetime(2024, 1, 15, 22, 31, 2)]),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (
+            "android_us_12h.txt",
+            [datetime(2024, 3, 12, 14, 23), datetime(2024, 3, 12, 23, 59), datetime(2024, 3, 13, 0, 5), datetime(2024, 3, 13, 12, 30)],
+        ),
+        ("german_dots.txt", [datetime(2021, 8, 3, 12, 30), datetime(2021, 8, 4, 8, 15)]),
+        ("spanish_pm.txt", [datetime(2017, 6, 20, 20, 28), datetime(2017, 6, 21, 9, 2)]),
+        ("french_a.txt", [datetime(2017, 7, 12, 22, 35), datetime(2017, 7, 13, 7, 5)]),
+        ("indonesian_dots.txt", [datetime(2025, 8, 30, 18, 0), datetime(2025, 8, 31, 7, 30)]),
+        ("year_first.txt", [datetime(2019, 1, 30, 20, 49), datetime(2019, 1, 31, 8, 0)]),
+        ("sinhala_ampm.txt", [datetime(2024, 3, 14, 9, 12), datetime(2024, 3, 14, 21, 12)]),
+        ("finnish_klo.txt", [datetime(2022, 3, 12, 14, 8, 18), datetime(2022, 3, 13, 9, 1)]),
+        ("ios_us_12h.txt", [datetime(2024, 1, 15, 10, 30, 45), datetime(2024, 1, 15, 22, 31, 2)]),
+    ],
+)
 def test_date_and_time_variants(fixtures, name, expected):
     recs = run_parser(P, fixtures / "whatsapp" / name)
     assert _ts(messages(recs)) == expected
@@ -85,6 +92,7 @@ def test_zip_links_media_by_hash(fixtures, tmp_path):
     recs = run_parser(P, z)
     msgs = messages(recs)
     import hashlib
+
     photo_msg = msgs[3]
     assert photo_msg.media_sha256 == hashlib.sha256(photo).hexdigest()
     assert photo_msg.extra["media_locator"] == "zip:00000001-PHOTO-2022-12-31-11-42-10.jpg"

@@ -1,16 +1,16 @@
 """WhatsApp iOS CallHistory.sqlite and ContactsV2.sqlite (fixtures' header comments cite the shapes)."""
+
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 from casegraph.model import Call, Contact
 from casegraph.parsers import load_all
 from casegraph.parsers.whatsapp_ios_calls import WhatsAppCallHistory, WhatsAppContactsV2
 
-from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
-
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture
@@ -22,6 +22,7 @@ def db(fixtures, tmp_path):
         con.commit()
         con.close()
         return path
+
     return build
 
 
@@ -35,10 +36,13 @@ def test_callhistory(db):
     recs = run_parser(WhatsAppCallHistory(), path)
     calls = of(recs, Call)
     assert [(c.direction, c.duration_s, c.number) for c in calls] == [
-        ("incoming", 185, "94771234567@s.whatsapp.net"), ("missed", 0, "94771234567@s.whatsapp.net"),
-        ("outgoing", 0, "971501234567@s.whatsapp.net"), ("incoming", 60, "94715550199@s.whatsapp.net"),
-        ("unknown", 12, "185000000000001@lid")]
-    first, missed, rejected, group, no_agg = calls
+        ("incoming", 185, "94771234567@s.whatsapp.net"),
+        ("missed", 0, "94771234567@s.whatsapp.net"),
+        ("outgoing", 0, "971501234567@s.whatsapp.net"),
+        ("incoming", 60, "94715550199@s.whatsapp.net"),
+        ("unknown", 12, "185000000000001@lid"),
+    ]
+    first, missed, rejected, group, no_agg = calls  # noqa: RUF059
     assert first.ts == datetime(2024, 3, 15, 9, 12, tzinfo=UTC) and first.extra["duration_exact_s"] == 185.4
     assert first.extra["call_id"] == "CALL-A1" and first.extra["outcome"] == "ended" and first.extra["video"] is False
     assert missed.extra["video"] is True and rejected.extra["outcome"] == "rejected"

@@ -29,15 +29,15 @@ Fixture shapes and where they come from (real exports as other projects read and
   and carderne/signal-export sigexport/models.py Message.to_md ("[%Y-%m-%d %H:%M:%S] sender: body",
   "![name](./media/…)", "(- Name: emoji -)").
 """
+
 import io
 from datetime import datetime
 
 import pytest
+from parse_helpers import issues, messages, run_parser, sniff
 
 from casegraph.parsers.base import HEAD_BYTES, Probe
 from casegraph.parsers.whatsapp_export import WhatsAppExport
-
-from parse_helpers import issues, messages, run_parser, sniff
 
 P = WhatsAppExport()
 
@@ -48,9 +48,18 @@ def _kinds(msgs):
 
 def test_german_ios_markers_are_the_senders_messages(fixtures):
     msgs = messages(run_parser(P, fixtures / "whatsapp/de_ios.txt"))
-    assert _kinds(msgs) == [("system", None), ("system", None), ("text", "Kasun"), ("media", "Kasun"),
-                            ("media", "Nimal"), ("deleted", "Kasun"), ("media", "Nimal"), ("media", "Kasun"),
-                            ("text", "Kasun"), ("text", "Kasun")]
+    assert _kinds(msgs) == [
+        ("system", None),
+        ("system", None),
+        ("text", "Kasun"),
+        ("media", "Kasun"),
+        ("media", "Nimal"),
+        ("deleted", "Kasun"),
+        ("media", "Nimal"),
+        ("media", "Kasun"),
+        ("text", "Kasun"),
+        ("text", "Kasun"),
+    ]
     assert msgs[0].extra == {"event": "encryption-notice", "shown_as": "Arbeit Dubai"}
     assert msgs[3].extra["media_omitted"] and msgs[4].extra == {"media_omitted": True, "not_in_contacts": True}
     assert msgs[7].media == "00000012-PHOTO-2021-08-04-08-15-00.jpg"
@@ -59,17 +68,39 @@ def test_german_ios_markers_are_the_senders_messages(fixtures):
     assert not any("\r" in (m.text or "") for m in msgs)  # CRLF file
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("es_android.txt", [("system", None), ("text", "Ana"), ("media", "Ana"), ("deleted", "Luis"), ("deleted", "Luis"),
-                        ("media", "Luis"), ("media", "Ana")]),
-    ("pt_br_android.txt", [("text", "Caio Barbosa"), ("media", "Caio Barbosa"), ("deleted", "Pai Novo"),
-                           ("media", "Pai Novo"), ("deleted", "Pai Novo"), ("text", "Caio Barbosa")]),
-    ("pt_pt_ios.txt", [("text", "Rui"), ("media", "Rui"), ("deleted", "Marta"), ("media", "Marta")]),
-    ("fr_android.txt", [("media", "Luc"), ("deleted", "Luc"), ("media", "Awa"), ("deleted", "Awa")]),
-    ("id_android.txt", [("text", "Budi"), ("media", "Budi"), ("deleted", "Sari"), ("media", "Sari")]),
-    ("si_android.txt", [("text", "Nuwan"), ("media", "Nuwan"), ("deleted", "Kasun"), ("text", "Kasun")]),
-    ("ta_android.txt", [("text", "Priya"), ("media", "Priya"), ("deleted", "Ravi"), ("text", "Ravi")]),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (
+            "es_android.txt",
+            [
+                ("system", None),
+                ("text", "Ana"),
+                ("media", "Ana"),
+                ("deleted", "Luis"),
+                ("deleted", "Luis"),
+                ("media", "Luis"),
+                ("media", "Ana"),
+            ],
+        ),
+        (
+            "pt_br_android.txt",
+            [
+                ("text", "Caio Barbosa"),
+                ("media", "Caio Barbosa"),
+                ("deleted", "Pai Novo"),
+                ("media", "Pai Novo"),
+                ("deleted", "Pai Novo"),
+                ("text", "Caio Barbosa"),
+            ],
+        ),
+        ("pt_pt_ios.txt", [("text", "Rui"), ("media", "Rui"), ("deleted", "Marta"), ("media", "Marta")]),
+        ("fr_android.txt", [("media", "Luc"), ("deleted", "Luc"), ("media", "Awa"), ("deleted", "Awa")]),
+        ("id_android.txt", [("text", "Budi"), ("media", "Budi"), ("deleted", "Sari"), ("media", "Sari")]),
+        ("si_android.txt", [("text", "Nuwan"), ("media", "Nuwan"), ("deleted", "Kasun"), ("text", "Kasun")]),
+        ("ta_android.txt", [("text", "Priya"), ("media", "Priya"), ("deleted", "Ravi"), ("text", "Ravi")]),
+    ],
+)
 def test_markers_in_the_phones_language(fixtures, name, expected):
     recs = run_parser(P, fixtures / "whatsapp" / name)
     assert _kinds(messages(recs)) == expected
@@ -101,8 +132,13 @@ def test_ios_group_admin_deletion_attachments_names_and_trailing_blank(fixtures)
 
 @pytest.mark.parametrize("end", ["\n", "\r\n", "\r", "\x85", "\u2028", "\u2029"])
 def test_every_line_end_convention(tmp_path, end):
-    lines = ["12/03/2024, 14:23 - Nuwan: first line", "second line", "13/03/2024, 09:00 - Kasun: This message was deleted",
-             "13/03/2024, 09:01 - Kasun: end", ""]
+    lines = [
+        "12/03/2024, 14:23 - Nuwan: first line",
+        "second line",
+        "13/03/2024, 09:00 - Kasun: This message was deleted",
+        "13/03/2024, 09:01 - Kasun: end",
+        "",
+    ]
     p = tmp_path / "chat.txt"
     p.write_bytes(end.join(lines).encode())
     msgs = messages(run_parser(P, p))
@@ -115,6 +151,7 @@ def test_every_line_end_convention(tmp_path, end):
 def test_crlf_split_across_blocks_makes_no_empty_line():
     from casegraph.parsers.base import decide_encoding
     from casegraph.parsers.whatsapp.text import blocks
+
     data = b"aaa\r\nbbb\r\nccc\r\n"
     out = [ln for _, lines, _ in blocks(io.BytesIO(data), decide_encoding(data), block=4) for ln in lines]
     assert out == ["aaa", "bbb", "ccc"]
@@ -153,14 +190,26 @@ def test_real_utf16_is_decoded_and_recorded(tmp_path):
     assert sniff(P, p) >= 0.9
 
 
-@pytest.mark.parametrize("name, order, expected", [
-    ("yymmdd.txt", "YMD", [datetime(2018, 6, 10, 21, 25), datetime(2018, 6, 13, 21, 25), datetime(2018, 6, 29, 21, 25),
-                           datetime(2018, 6, 30, 21, 25), datetime(2018, 7, 1, 8, 0)]),
-    ("yyddmm.txt", "YDM", [datetime(2018, 6, 13, 21, 25), datetime(2018, 6, 14, 9, 0)]),
-    ("dotted_colon.txt", "DMY", [datetime(2018, 6, 13, 21, 25, 15), datetime(2018, 6, 14, 8, 0)]),
-    ("dot_year_dot.txt", "DMY", [datetime(2018, 6, 13, 21, 25, 15), datetime(2018, 6, 14, 8, 0)]),
-    ("year_middle.txt", "MYD", [datetime(2018, 6, 13, 21, 25, 15), datetime(2018, 6, 14, 8, 0)]),
-])
+@pytest.mark.parametrize(
+    "name, order, expected",
+    [
+        (
+            "yymmdd.txt",
+            "YMD",
+            [
+                datetime(2018, 6, 10, 21, 25),
+                datetime(2018, 6, 13, 21, 25),
+                datetime(2018, 6, 29, 21, 25),
+                datetime(2018, 6, 30, 21, 25),
+                datetime(2018, 7, 1, 8, 0),
+            ],
+        ),
+        ("yyddmm.txt", "YDM", [datetime(2018, 6, 13, 21, 25), datetime(2018, 6, 14, 9, 0)]),
+        ("dotted_colon.txt", "DMY", [datetime(2018, 6, 13, 21, 25, 15), datetime(2018, 6, 14, 8, 0)]),
+        ("dot_year_dot.txt", "DMY", [datetime(2018, 6, 13, 21, 25, 15), datetime(2018, 6, 14, 8, 0)]),
+        ("year_middle.txt", "MYD", [datetime(2018, 6, 13, 21, 25, 15), datetime(2018, 6, 14, 8, 0)]),
+    ],
+)
 def test_year_position_and_new_header_forms(fixtures, name, order, expected):
     recs = run_parser(P, fixtures / "whatsapp" / name)
     msgs = messages(recs)
@@ -201,17 +250,29 @@ def test_signal_exports_are_not_whatsapp(fixtures):
     assert _kinds(msgs) == [("system", None), ("text", "Erik"), ("media", "Erik")]
 
 
-@pytest.mark.parametrize("name, head, line, parser_name", [
-    ("result.json", '{\n "personal_information": {"first_name": "නුවන්"},\n "chats": {"list": [\n',
-     '  {"type": "message", "text": "මගේ පාස්පෝට් එක அவர்கள் எடுத்தார்கள்"},\n', "telegram-json"),
-    ("contacts.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\n", "NOTE:මගේ පාස්පෝට් එක அவர்கள்\r\n", "vcard"),
-    ("sms-20240420.xml", "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n<smses count=\"9999\">\n",
-     '  <sms address="+94771234567" date="1713600000000" type="1" body="පාස්පෝට් එක அவர்கள்" />\n', "sms-backup-xml"),
-])
+@pytest.mark.parametrize(
+    "name, head, line, parser_name",
+    [
+        (
+            "result.json",
+            '{\n "personal_information": {"first_name": "නුවන්"},\n "chats": {"list": [\n',
+            '  {"type": "message", "text": "මගේ පාස්පෝට් එක அவர்கள் எடுத்தார்கள்"},\n',
+            "telegram-json",
+        ),
+        ("contacts.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\n", "NOTE:මගේ පාස්පෝට් එක அவர்கள்\r\n", "vcard"),
+        (
+            "sms-20240420.xml",
+            "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n<smses count=\"9999\">\n",
+            '  <sms address="+94771234567" date="1713600000000" type="1" body="පාස්පෝට් එක அவர்கள்" />\n',
+            "sms-backup-xml",
+        ),
+    ],
+)
 def test_every_text_sniff_survives_a_cut_character(tmp_path, name, head, line, parser_name):
     """The sniffs that read Probe.text (JSON, vCard, XML…) see the real text when the 64 KiB head
     ends inside a character, instead of UTF-16 garbage."""
     from casegraph.ingest.detect import detect
+
     data = head.encode() + line.encode() * (HEAD_BYTES // len(line.encode()) + 2)
     while (data[HEAD_BYTES] & 0xC0) != 0x80:
         data = b" " + data
@@ -241,6 +302,7 @@ def test_new_header_forms_with_a_dash_in_the_text(tmp_path):
 
 def test_same_records_with_or_without_the_read_ahead_thread(fixtures, monkeypatch):
     import casegraph.parsers.whatsapp.parser as wp
+
     path = fixtures / "whatsapp/en_ios_group.txt"
     monkeypatch.setattr(wp.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     threaded = run_parser(P, path)
@@ -248,19 +310,22 @@ def test_same_records_with_or_without_the_read_ahead_thread(fixtures, monkeypatc
     assert run_parser(P, path) == threaded
 
 
-@pytest.mark.parametrize("line, expected", [
-    # the date formats Pustur/whatsapp-chat-parser tests/parser.test.ts lists as found in real chats
-    ("3/6/18, 1:55 p.m. - a: m", datetime(2018, 6, 3, 13, 55)),
-    ("03-06-2018, 01.55 PM - a: m", datetime(2018, 6, 3, 13, 55)),
-    ("13.06.18 21.25.15: a: m", datetime(2018, 6, 13, 21, 25, 15)),
-    ("[06.13.18 21:25:15] a: m", datetime(2018, 6, 13, 21, 25, 15)),
-    ("13.6.2018 klo 21.25.15 - a: m", datetime(2018, 6, 13, 21, 25, 15)),
-    ("13. 6. 2018. 21:25:15 a: m", datetime(2018, 6, 13, 21, 25, 15)),
-    ("[3/6/18 1:55:00 p. m.] a: m", datetime(2018, 6, 3, 13, 55)),
-    ("\u200e[3/6/18 1:55:00 p. m.] a: m", datetime(2018, 6, 3, 13, 55)),
-    ("[2018/06/13, 21:25:15] a: m", datetime(2018, 6, 13, 21, 25, 15)),
-    ("[06/2018/13, 21:25:15] a: m", datetime(2018, 6, 13, 21, 25, 15)),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        # the date formats Pustur/whatsapp-chat-parser tests/parser.test.ts lists as found in real chats
+        ("3/6/18, 1:55 p.m. - a: m", datetime(2018, 6, 3, 13, 55)),
+        ("03-06-2018, 01.55 PM - a: m", datetime(2018, 6, 3, 13, 55)),
+        ("13.06.18 21.25.15: a: m", datetime(2018, 6, 13, 21, 25, 15)),
+        ("[06.13.18 21:25:15] a: m", datetime(2018, 6, 13, 21, 25, 15)),
+        ("13.6.2018 klo 21.25.15 - a: m", datetime(2018, 6, 13, 21, 25, 15)),
+        ("13. 6. 2018. 21:25:15 a: m", datetime(2018, 6, 13, 21, 25, 15)),
+        ("[3/6/18 1:55:00 p. m.] a: m", datetime(2018, 6, 3, 13, 55)),
+        ("\u200e[3/6/18 1:55:00 p. m.] a: m", datetime(2018, 6, 3, 13, 55)),
+        ("[2018/06/13, 21:25:15] a: m", datetime(2018, 6, 13, 21, 25, 15)),
+        ("[06/2018/13, 21:25:15] a: m", datetime(2018, 6, 13, 21, 25, 15)),
+    ],
+)
 def test_header_forms_under_a_given_day_first_order(tmp_path, line, expected):
     """Single lines cannot decide 3/6 against 6/3, so the examiner says DMY: year-first and
     year-in-the-middle lines still read by their four-digit year."""
@@ -275,9 +340,11 @@ def test_ios_encryption_notice_under_the_contacts_name_is_not_theirs(tmp_path):
     """iOS writes the notice with the other party as author in a one-to-one chat, without U+200E in
     older exports (AyazKhuraishi/whatsapp-export-inconsistencies inconsistencies-messages/system-messages.md)."""
     p = tmp_path / "_chat.txt"
-    p.write_text("[1.1.2019, 12.00.00] Jane Doe: Messages to this chat and calls are now secured with end-to-end encryption.\n"
-                 "[1.1.2019, 12.01.00] Jane Doe: is this chat end-to-end encrypted?\n"
-                 "[1.1.2019, 12.02.00] Jane Doe: \u200eYour security code with John Doe changed.\n")
+    p.write_text(
+        "[1.1.2019, 12.00.00] Jane Doe: Messages to this chat and calls are now secured with end-to-end encryption.\n"
+        "[1.1.2019, 12.01.00] Jane Doe: is this chat end-to-end encrypted?\n"
+        "[1.1.2019, 12.02.00] Jane Doe: \u200eYour security code with John Doe changed.\n"
+    )
     msgs = messages(run_parser(P, p))
     assert [(m.kind, m.sender_name) for m in msgs] == [("system", None), ("text", "Jane Doe"), ("system", None)]
     assert [m.extra.get("event") for m in msgs] == ["encryption-notice", None, "security-code-changed"]
@@ -303,14 +370,17 @@ def test_four_digit_years_in_two_places_are_flagged(tmp_path):
     assert [m.ts for m in messages(recs)] == [datetime(2024, 3, 12, 10), datetime(2024, 3, 13, 10)]  # each by its own layout
 
 
-@pytest.mark.parametrize("text", [
-    # sigtop's short text format (tbvdm/sigtop: "date time name: text")
-    "2024-05-02 21:10 Rizwan: Passport eka gennanna.\n2024-05-02 21:11 You: hari\n",
-    # an IRC-style Signal text export: "[Mon DD, YYYY HH:MM:SS] <name> text"
-    "[May 02, 2024 21:10:03] <Rizwan> Passport eka gennanna.\n[May 02, 2024 21:11:40] <Nuwan> hari\n",
-    # sigexport's Markdown with a reply quote
-    "[2024-05-02 21:10:03] Rizwan: Passport eka  \n\n[2024-05-02 21:12:00] Rizwan: \n\n> hari\n\nGood  \n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # sigtop's short text format (tbvdm/sigtop: "date time name: text")
+        "2024-05-02 21:10 Rizwan: Passport eka gennanna.\n2024-05-02 21:11 You: hari\n",
+        # an IRC-style Signal text export: "[Mon DD, YYYY HH:MM:SS] <name> text"
+        "[May 02, 2024 21:10:03] <Rizwan> Passport eka gennanna.\n[May 02, 2024 21:11:40] <Nuwan> hari\n",
+        # sigexport's Markdown with a reply quote
+        "[2024-05-02 21:10:03] Rizwan: Passport eka  \n\n[2024-05-02 21:12:00] Rizwan: \n\n> hari\n\nGood  \n",
+    ],
+)
 def test_other_signal_text_shapes_are_not_whatsapp(tmp_path, text):
     p = tmp_path / "Rizwan.txt"
     p.write_text(text)

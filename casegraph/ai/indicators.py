@@ -11,6 +11,7 @@ Each finding is one (message, indicator): it quotes the message, names the rule 
 The message itself stays the evidence; the finding is a flag for an examiner to read.
 Then a summary per chat and per person: which indicators, how often, first and last time.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -45,8 +46,11 @@ def _quote(text: str) -> str:
 
 
 def _who(row: dict) -> str:
-    return f"{row['sender'] or 'unknown sender'}" + (f" in '{row['chat']}'" if row["chat"] else "") if row["table"] == "messages" \
+    return (
+        f"{row['sender'] or 'unknown sender'}" + (f" in '{row['chat']}'" if row["chat"] else "")
+        if row["table"] == "messages"
         else "text read from an image"
+    )
 
 
 def _context(row: dict) -> dict:
@@ -54,8 +58,15 @@ def _context(row: dict) -> dict:
     return {"chat": row["chat"], "sender": row["sender"], "person": row["person"], "ts_utc": row["ts_utc"]}
 
 
-def run(store: CaseStore, lexicon: lx.Lexicon, classifier: Classifier | None = None, tagger: Tagger | None = None,
-        threshold: float = 0.5, batch: int = 64, tick: Callable[[int], None] = lambda n: None) -> Run:
+def run(
+    store: CaseStore,
+    lexicon: lx.Lexicon,
+    classifier: Classifier | None = None,
+    tagger: Tagger | None = None,
+    threshold: float = 0.5,
+    batch: int = 64,
+    tick: Callable[[int], None] = lambda n: None,
+) -> Run:
     result = Run()
     lex_findings: list[Finding] = []
     model_findings: list[Finding] = []
@@ -66,32 +77,73 @@ def run(store: CaseStore, lexicon: lx.Lexicon, classifier: Classifier | None = N
             for h in lx.scan(lexicon, row["text"]):
                 ind = lexicon.by_id(h.indicator)
                 words = ", ".join(f"\u201c{m}\u201d" for m in h.matched)
-                lex_findings.append(Finding(
-                    KIND, f"{row['id']}|{h.indicator}", f"{ind.title}: {_who(row)}",
-                    f"Rule {h.rule} ({h.lang}) matched {words} in: \u00ab{_quote(row['text'])}\u00bb",
-                    LEXICON_DETECTOR, lexicon.version, [texts.evidence(row)], h.score,
-                    {"indicator": h.indicator, "rule": h.rule, "rule_lang": h.lang, "matched": list(h.matched),
-                     "spans": [list(s) for s in h.spans], "script": lx.language(row["text"]), "lexicon_sha256": lexicon.sha256,
-                     **_context(row)}))
+                lex_findings.append(
+                    Finding(
+                        KIND,
+                        f"{row['id']}|{h.indicator}",
+                        f"{ind.title}: {_who(row)}",
+                        f"Rule {h.rule} ({h.lang}) matched {words} in: \u00ab{_quote(row['text'])}\u00bb",
+                        LEXICON_DETECTOR,
+                        lexicon.version,
+                        [texts.evidence(row)],
+                        h.score,
+                        {
+                            "indicator": h.indicator,
+                            "rule": h.rule,
+                            "rule_lang": h.lang,
+                            "matched": list(h.matched),
+                            "spans": [list(s) for s in h.spans],
+                            "script": lx.language(row["text"]),
+                            "lexicon_sha256": lexicon.sha256,
+                            **_context(row),
+                        },
+                    )
+                )
         if classifier is not None:
-            for row, scores in zip(rows, classifier.scores([r["text"] for r in rows])):
+            for row, scores in zip(rows, classifier.scores([r["text"] for r in rows])):  # noqa: B905
                 for ind_id, score in sorted(scores.items()):
                     if score >= threshold:
                         ind = lexicon.by_id(ind_id)
-                        model_findings.append(Finding(
-                            KIND, f"{row['id']}|{ind_id}|{classifier.info.label}", f"{ind.title} (model): {_who(row)}",
-                            f"Model {classifier.info.name} ({classifier.info.kind}, weights {classifier.info.version}) scored "
-                            f"{score:.2f} for this indicator on: \u00ab{_quote(row['text'])}\u00bb",
-                            MODEL_DETECTOR, classifier.info.version, [texts.evidence(row)], round(score, 6),
-                            {"indicator": ind_id, "model": classifier.info.name, "model_version": classifier.info.version,
-                             "model_kind": classifier.info.kind, "threshold": threshold, **_context(row)}))
+                        model_findings.append(
+                            Finding(
+                                KIND,
+                                f"{row['id']}|{ind_id}|{classifier.info.label}",
+                                f"{ind.title} (model): {_who(row)}",
+                                f"Model {classifier.info.name} ({classifier.info.kind}, weights {classifier.info.version}) scored "
+                                f"{score:.2f} for this indicator on: \u00ab{_quote(row['text'])}\u00bb",
+                                MODEL_DETECTOR,
+                                classifier.info.version,
+                                [texts.evidence(row)],
+                                round(score, 6),
+                                {
+                                    "indicator": ind_id,
+                                    "model": classifier.info.name,
+                                    "model_version": classifier.info.version,
+                                    "model_kind": classifier.info.kind,
+                                    "threshold": threshold,
+                                    **_context(row),
+                                },
+                            )
+                        )
         if tagger is not None:
-            for row, ents in zip(rows, tagger.entities([r["text"] for r in rows])):
-                entity_rows += [{"record_id": row["id"], "model": tagger.info.name, "model_version": tagger.info.version,
-                                 "label": label, "text": text, "start_char": s, "end_char": e, "score": score,
-                                 "exhibit_sha256": row["exhibit_sha256"], "parser": row["parser"],
-                                 "parser_version": row["parser_version"], "locator": row["locator"]}
-                                for label, text, s, e, score in ents]
+            for row, ents in zip(rows, tagger.entities([r["text"] for r in rows])):  # noqa: B905
+                entity_rows += [
+                    {
+                        "record_id": row["id"],
+                        "model": tagger.info.name,
+                        "model_version": tagger.info.version,
+                        "label": label,
+                        "text": text,
+                        "start_char": s,
+                        "end_char": e,
+                        "score": score,
+                        "exhibit_sha256": row["exhibit_sha256"],
+                        "parser": row["parser"],
+                        "parser_version": row["parser_version"],
+                        "locator": row["locator"],
+                    }
+                    for label, text, s, e, score in ents
+                ]
         tick(len(rows))
     write_findings(store, lex_findings, LEXICON_DETECTOR)
     result.findings[LEXICON_DETECTOR] = len(lex_findings)
@@ -121,8 +173,11 @@ def summarise(findings: list[Finding], lexicon: lx.Lexicon) -> tuple[list[dict],
     messages flagged, by indicator, first and last time."""
     groups: dict[tuple[str, str], dict] = defaultdict(lambda: {"indicators": defaultdict(set), "records": {}, "times": []})
     for f in findings:
-        for scope, who in (("chat", f.attrs.get("chat")), ("person", f.attrs.get("person")),
-                           ("sender", None if f.attrs.get("person") else f.attrs.get("sender"))):
+        for scope, who in (
+            ("chat", f.attrs.get("chat")),
+            ("person", f.attrs.get("person")),
+            ("sender", None if f.attrs.get("person") else f.attrs.get("sender")),
+        ):
             if not who:
                 continue
             g = groups[(scope, who)]
@@ -138,8 +193,17 @@ def summarise(findings: list[Finding], lexicon: lx.Lexicon) -> tuple[list[dict],
         rows.append({"scope": scope, "who": who, "messages": len(g["records"]), "indicators": counts, "first": first, "last": last})
         text = ", ".join(f"{lexicon.by_id(i).title.lower()} ({n})" for i, n in counts.items())
         name = _person_name(who) if scope == "person" else who  # a court heading names the person, not the store's id
-        out.append(Finding("indicator-summary", f"{scope}|{who}", f"Indicators in {scope} {name}: {len(counts)} kind(s)",
-                           f"{len(g['records'])} message(s) flagged: {text}" + (f"; from {first:%Y-%m-%d} to {last:%Y-%m-%d} UTC" if first else ""),
-                           SUMMARY_DETECTOR, lx.VERSION, list(g["records"].values())[:50], float(len(counts)),
-                           {"scope": scope, "who": who, "indicators": counts}))
+        out.append(
+            Finding(
+                "indicator-summary",
+                f"{scope}|{who}",
+                f"Indicators in {scope} {name}: {len(counts)} kind(s)",
+                f"{len(g['records'])} message(s) flagged: {text}" + (f"; from {first:%Y-%m-%d} to {last:%Y-%m-%d} UTC" if first else ""),
+                SUMMARY_DETECTOR,
+                lx.VERSION,
+                list(g["records"].values())[:50],
+                float(len(counts)),
+                {"scope": scope, "who": who, "indicators": counts},
+            )
+        )
     return rows, out

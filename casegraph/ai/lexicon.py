@@ -4,6 +4,7 @@
 A hit names the indicator, the rule, the language it is written for, the words that matched
 and where (character offsets in the message), so every flag can be checked against the text.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -78,9 +79,15 @@ def load(path: str | None = None) -> Lexicon:
         rules = []
         for r in spec.get("rules", []):
             try:
-                rules.append(Rule(r["id"], r["lang"], float(r.get("weight", 0.7)),
-                                  tuple(re.compile(normalise_pattern(p)) for p in r.get("any", [])),
-                                  tuple(re.compile(normalise_pattern(p)) for p in r.get("all", []))))
+                rules.append(
+                    Rule(
+                        r["id"],
+                        r["lang"],
+                        float(r.get("weight", 0.7)),
+                        tuple(re.compile(normalise_pattern(p)) for p in r.get("any", [])),
+                        tuple(re.compile(normalise_pattern(p)) for p in r.get("all", [])),
+                    )
+                )
             except (KeyError, re.error) as e:
                 raise ValueError(f"{path or 'lexicon.toml'}: indicator {ind_id}, rule {r.get('id', '?')}: {e}") from e
         out.append(Indicator(ind_id, spec["title"], spec.get("description", spec["title"]), tuple(rules)))

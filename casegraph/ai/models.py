@@ -11,6 +11,7 @@ A directory saved by transformers' `save_pretrained` is recognised by its config
 Every output carries the model's name and version; the version is the SHA-256 of its weights,
 so a finding names the exact model that produced it.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -84,8 +85,9 @@ class _Loaded:
             import torch
             import transformers
         except ImportError as e:
-            raise ModelError("the transformers layer needs torch and transformers: pip install -e '.[ai]' "
-                             "(scripts/bootstrap.sh installs them)") from e
+            raise ModelError(
+                "the transformers layer needs torch and transformers: pip install -e '.[ai]' (scripts/bootstrap.sh installs them)"
+            ) from e
         transformers.utils.logging.disable_progress_bar()
         self.torch = torch
         self.info = info
@@ -94,8 +96,9 @@ class _Loaded:
         torch.manual_seed(0)
 
     def encode(self, texts: list[str], pairs: list[str] | None = None, offsets: bool = False):
-        return self.tokenizer(texts, pairs, padding=True, truncation=True, max_length=256, return_tensors="pt",
-                              return_offsets_mapping=offsets)
+        return self.tokenizer(
+            texts, pairs, padding=True, truncation=True, max_length=256, return_tensors="pt", return_offsets_mapping=offsets
+        )
 
 
 class Classifier(_Loaded):
@@ -105,8 +108,9 @@ class Classifier(_Loaded):
         super().__init__(info, "AutoModelForSequenceClassification")
         self.indicators = indicators  # id → description (the zero-shot hypothesis)
         if info.kind == "classifier" and not set(info.labels.values()) & set(indicators):
-            raise ModelError(f"{info.path}: the classifier's labels {sorted(info.labels.values())} name no indicator "
-                             f"({', '.join(sorted(indicators))})")
+            raise ModelError(
+                f"{info.path}: the classifier's labels {sorted(info.labels.values())} name no indicator ({', '.join(sorted(indicators))})"
+            )
         self.multi = getattr(self.model.config, "problem_type", None) == "multi_label_classification"
 
     def scores(self, texts: list[str]) -> list[dict[str, float]]:
@@ -115,8 +119,9 @@ class Classifier(_Loaded):
             if self.info.kind == "classifier":
                 logits = self.model(**self.encode(texts)).logits
                 p = torch.sigmoid(logits) if self.multi else torch.softmax(logits, -1)
-                return [{self.info.labels[j]: float(row[j]) for j in range(row.shape[0]) if self.info.labels[j] in self.indicators}
-                        for row in p]
+                return [
+                    {self.info.labels[j]: float(row[j]) for j in range(row.shape[0]) if self.info.labels[j] in self.indicators} for row in p
+                ]
             entail = next(k for k, v in self.info.labels.items() if v.lower() == "entailment")
             contra = next((k for k, v in self.info.labels.items() if v.lower() == "contradiction"), None)
             ids = list(self.indicators)
@@ -143,7 +148,7 @@ class Tagger(_Loaded):
         out = []
         for t, text in enumerate(texts):
             spans: list[list] = []
-            for (s, e), p in zip(offsets[t].tolist(), probs[t]):
+            for (s, e), p in zip(offsets[t].tolist(), probs[t]):  # noqa: B905
                 if s == e:
                     continue  # special or padding token
                 j = int(p.argmax())

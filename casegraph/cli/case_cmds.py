@@ -15,9 +15,18 @@ def case_group() -> None:
 @click.option("--case-no", required=True, help="Case or reference number, e.g. HTS/2026/041.")
 @click.option("--examiner", required=True, help="Name and rank of the examiner responsible for the case.")
 @click.option("--title", default="", help="Short case title.")
-@click.option("--agency", default="", help="Agency or unit, e.g. CID Human Trafficking, Smuggling Investigation and Maritime Crimes Investigation Division.")
-@click.option("--timezone", "tz", default="Asia/Colombo", show_default=True,
-              help="Local zone of the seized devices; used for times that state no zone, and recorded as such.")
+@click.option(
+    "--agency",
+    default="",
+    help="Agency or unit, e.g. CID Human Trafficking, Smuggling Investigation and Maritime Crimes Investigation Division.",
+)
+@click.option(
+    "--timezone",
+    "tz",
+    default="Asia/Colombo",
+    show_default=True,
+    help="Local zone of the seized devices; used for times that state no zone, and recorded as such.",
+)
 def case_init(directory: str, case_no: str, examiner: str, title: str, agency: str, tz: str) -> None:
     """Create a case DIRECTORY with case.toml, evidence/, custody.jsonl and case.duckdb."""
     from ..case import Case, CaseError
@@ -41,9 +50,13 @@ def print_summary(c) -> None:
     i = c.info
     console.print(f"[bold]Case {i.case_no}[/] {i.title}  examiner: {i.examiner}  zone: {i.timezone}  created: {i.created}")
     ex = c.store.rows("SELECT exhibit_id, original_name, format, size, sha256 FROM exhibits ORDER BY added_at")
-    console.print(table("Exhibits", ["exhibit", "file", "format", "bytes", "sha256"],
-                        [(e["exhibit_id"], e["original_name"], e["format"] or "unrecognised", e["size"], e["sha256"][:16] + "…")
-                         for e in ex]))
+    console.print(
+        table(
+            "Exhibits",
+            ["exhibit", "file", "format", "bytes", "sha256"],
+            [(e["exhibit_id"], e["original_name"], e["format"] or "unrecognised", e["size"], e["sha256"][:16] + "…") for e in ex],
+        )
+    )
     counts = c.store.counts()
     console.print(table("Case store", ["table", "rows"], [(k, v) for k, v in counts.items()]))
 

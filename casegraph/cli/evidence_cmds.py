@@ -18,18 +18,41 @@ def evidence_group() -> None:
 @click.option("--acquired-by", required=True, help="Officer who acquired the exhibit.")
 @click.option("--warrant", default=None, help="Warrant, court order or other authority.")
 @click.option("--notes", default=None, help="Free-text notes (acquisition tool, condition ...).")
-@click.option("--seized-at", default=None, metavar="ISO",
-              help="When the exhibit was seized, as recorded: 2024-04-22 (a date stays a date) or 2024-04-22T14:30+05:30.")
+@click.option(
+    "--seized-at",
+    default=None,
+    metavar="ISO",
+    help="When the exhibit was seized, as recorded: 2024-04-22 (a date stays a date) or 2024-04-22T14:30+05:30.",
+)
 @click.option("--seal", default=None, help="Seal or bag number of the exhibit.")
-@click.option("--device", default=None, metavar="MAKE/MODEL/IMEI/SERIAL",
-              help="The seized device, e.g. \"Samsung/Galaxy A14/356938035643809/R58T12345\" (parts may be empty).")
+@click.option(
+    "--device",
+    default=None,
+    metavar="MAKE/MODEL/IMEI/SERIAL",
+    help='The seized device, e.g. "Samsung/Galaxy A14/356938035643809/R58T12345" (parts may be empty).',
+)
 @click.option("--device-make", default=None, help="Device make (overrides --device).")
 @click.option("--device-model", default=None, help="Device model (overrides --device).")
 @click.option("--imei", "device_imei", default=None, help="Device IMEI (overrides --device).")
 @click.option("--serial", "device_serial", default=None, help="Device serial number (overrides --device).")
 @click.option("--actor", default=None, help="Who performs this intake (default: $CASEGRAPH_EXAMINER or the case examiner).")
-def evidence_add(case, files, exhibit_id, seized_from, acquired_by, warrant, notes, seized_at, seal, device, device_make,
-                 device_model, device_imei, device_serial, actor) -> None:
+def evidence_add(
+    case,
+    files,
+    exhibit_id,
+    seized_from,
+    acquired_by,
+    warrant,
+    notes,
+    seized_at,
+    seal,
+    device,
+    device_make,
+    device_model,
+    device_imei,
+    device_serial,
+    actor,
+) -> None:
     """Hash FILES (SHA-256 and MD5, streaming) and store them read-only under their SHA-256.
 
     Directories are taken file by file; links, FIFOs, sockets and devices in them are not followed
@@ -46,20 +69,44 @@ def evidence_add(case, files, exhibit_id, seized_from, acquired_by, warrant, not
     from ..ingest.seizure import SeizureError, details
 
     try:
-        seizure = details(seized_at, seal, device, device_make=device_make, device_model=device_model,
-                          device_imei=device_imei, device_serial=device_serial)
+        seizure = details(
+            seized_at,
+            seal,
+            device,
+            device_make=device_make,
+            device_model=device_model,
+            device_imei=device_imei,
+            device_serial=device_serial,
+        )
     except SeizureError as e:
         fail(str(e), 2)
     with open_case(case) as c:
         c.require_unbroken()  # before any bytes are copied
         try:
-            s = take_in(c, list(files), exhibit_id, seized_from=seized_from, acquired_by=acquired_by,
-                        warrant=warrant, notes=notes, actor=actor, seizure=seizure)
+            s = take_in(
+                c,
+                list(files),
+                exhibit_id,
+                seized_from=seized_from,
+                acquired_by=acquired_by,
+                warrant=warrant,
+                notes=notes,
+                actor=actor,
+                seizure=seizure,
+            )
         except IntakeError as e:
             fail(str(e), e.code)
-        rows = [(r.exhibit_id, printable(r.path.name), r.size, r.sha256, r.format or "unrecognised",
-                 f"duplicate of {r.duplicate_of}" if r.duplicate_of else "stored" + (" (flagged)" if r.flags else ""))
-                for r in s.taken]
+        rows = [
+            (
+                r.exhibit_id,
+                printable(r.path.name),
+                r.size,
+                r.sha256,
+                r.format or "unrecognised",
+                f"duplicate of {r.duplicate_of}" if r.duplicate_of else "stored" + (" (flagged)" if r.flags else ""),
+            )
+            for r in s.taken
+        ]
         console.print(table("Intake", ["exhibit", "file", "bytes", "sha256", "format", "result"], rows))
         for r in s.taken:
             for flag in r.flags:
@@ -67,8 +114,10 @@ def evidence_add(case, files, exhibit_id, seized_from, acquired_by, warrant, not
         for k in s.skipped:
             console.print(f"[yellow]skipped:[/] {printable(k.path)}: {k.reason}", soft_wrap=True)
         stored = sum(1 for r in s.taken if not r.duplicate_of)
-        console.print(f"{stored} stored, {len(s.taken) - stored} duplicates, {len(s.skipped)} skipped "
-                      f"({sum(1 for r in s.taken if r.flags)} flagged encrypted or unreadable); custody log updated.")
+        console.print(
+            f"{stored} stored, {len(s.taken) - stored} duplicates, {len(s.skipped)} skipped "
+            f"({sum(1 for r in s.taken if r.flags)} flagged encrypted or unreadable); custody log updated."
+        )
 
 
 @evidence_group.command("list")
@@ -77,9 +126,26 @@ def evidence_list(case) -> None:
     """List exhibits with their hashes and provenance of seizure."""
     with open_case(case, read_only=True) as c:
         rows = c.store.rows("SELECT * FROM exhibits ORDER BY added_at")
-        console.print(table("Exhibits", ["exhibit", "file", "bytes", "sha256", "md5", "format", "seized from", "acquired by", "warrant"],
-                            [(r["exhibit_id"], r["original_name"], r["size"], r["sha256"], r["md5"], r["format"],
-                              r["seized_from"], r["acquired_by"], r["warrant"]) for r in rows]))
+        console.print(
+            table(
+                "Exhibits",
+                ["exhibit", "file", "bytes", "sha256", "md5", "format", "seized from", "acquired by", "warrant"],
+                [
+                    (
+                        r["exhibit_id"],
+                        r["original_name"],
+                        r["size"],
+                        r["sha256"],
+                        r["md5"],
+                        r["format"],
+                        r["seized_from"],
+                        r["acquired_by"],
+                        r["warrant"],
+                    )
+                    for r in rows
+                ],
+            )
+        )
 
 
 @click.group("custody")
@@ -89,11 +155,18 @@ def custody_group() -> None:
 
 @custody_group.command("verify")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
-@click.option("--expect-head", default=None, metavar="HASH",
-              help="The custody head you noted outside the case (HASH or SEQ:HASH, as printed after each command): "
-                   "the log must still hold it.")
-@click.option("--reparse", is_flag=True, help="Also re-derive every record from the evidence with the recorded parser "
-                                               "version and options, and compare (slow: as long as the ingest).")
+@click.option(
+    "--expect-head",
+    default=None,
+    metavar="HASH",
+    help="The custody head you noted outside the case (HASH or SEQ:HASH, as printed after each command): the log must still hold it.",
+)
+@click.option(
+    "--reparse",
+    is_flag=True,
+    help="Also re-derive every record from the evidence with the recorded parser "
+    "version and options, and compare (slow: as long as the ingest).",
+)
 def custody_verify(case, expect_head, reparse) -> None:
     """Re-hash every exhibit, segment and derived record, and the hash-chained custody log; name
     anything altered (table, parse run, exhibit).
@@ -101,9 +174,9 @@ def custody_verify(case, expect_head, reparse) -> None:
     Exits 0 when intact, 1 when anything was altered, deleted or reordered. The verification is
     logged; over a broken log it does not move the anchor, so the break stays visible until
     'custody acknowledge'."""
-    from ..ingest.integrity import verify_case
-
     import duckdb
+
+    from ..ingest.integrity import verify_case
 
     with open_case(case) as c:
         try:
@@ -117,10 +190,12 @@ def custody_verify(case, expect_head, reparse) -> None:
         for p in v.problems:
             console.print(f"[bold red]ALTERED:[/] {p}", soft_wrap=True)
         c.log("custody-verify", details=v.summary(), unanchored=True)
-        console.print(f"Custody chain: {v.events} events; exhibits re-hashed: {v.exhibits_checked}; segments re-hashed: "
-                      f"{v.segments_checked}; parse runs checked: {v.runs_checked}; derived tables checked: {v.tables_checked}"
-                      + (f"; runs re-derived from the evidence: {v.reparsed}" if reparse else "")
-                      + f". Verdict: [bold {'green' if v.ok else 'red'}]{v.verdict}[/]")
+        console.print(
+            f"Custody chain: {v.events} events; exhibits re-hashed: {v.exhibits_checked}; segments re-hashed: "
+            f"{v.segments_checked}; parse runs checked: {v.runs_checked}; derived tables checked: {v.tables_checked}"
+            + (f"; runs re-derived from the evidence: {v.reparsed}" if reparse else "")
+            + f". Verdict: [bold {'green' if v.ok else 'red'}]{v.verdict}[/]"
+        )
     raise SystemExit(0 if v.ok else 1)
 
 
@@ -147,9 +222,18 @@ def custody_acknowledge(case, reason, actor) -> None:
 def custody_show(case) -> None:
     """Print the custody log as a table."""
     with open_case(case, read_only=True) as c:
-        rows = [(e["seq"], e.get("time"), e.get("actor"), e["action"], e.get("tool"),
-                 ", ".join(str(i.get("name") or i.get("exhibit_id") or "") for i in e.get("inputs", [])), e["hash"][:16] + "…")
-                for e in c.custody.events()]  # well-formed events only: custody verify names the others
+        rows = [
+            (
+                e["seq"],
+                e.get("time"),
+                e.get("actor"),
+                e["action"],
+                e.get("tool"),
+                ", ".join(str(i.get("name") or i.get("exhibit_id") or "") for i in e.get("inputs", [])),
+                e["hash"][:16] + "…",
+            )
+            for e in c.custody.events()
+        ]  # well-formed events only: custody verify names the others
         console.print(table("Chain of custody", ["seq", "time", "actor", "action", "tool", "inputs", "hash"], rows))
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import click
@@ -12,7 +12,7 @@ def _when(value: str | None) -> datetime | None:
     if not value:
         return None
     d = datetime.fromisoformat(value)
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 @click.command("trace")
@@ -22,36 +22,81 @@ def _when(value: str | None) -> datetime | None:
 @click.option("--hops", default=6, show_default=True, help="Longest path, in transfers.")
 @click.option("--since", default=None, help="Only transfers at or after this time (ISO 8601; UTC unless a zone is given).")
 @click.option("--until", default=None, help="Only transfers at or before this time.")
-@click.option("--min-amount", default="0", show_default=True,
-              help="Ignore transfers smaller than this, compared with each transfer's amount in its own currency.")
-@click.option("--model", type=click.Choice(["poison", "haircut", "fifo"]), default="haircut", show_default=True,
-              help="Taint model: poison (any tainted money taints all), haircut (in proportion), fifo (first in, first out).")
-@click.option("--link", "links", multiple=True, metavar="ACCOUNT=SAME",
-              help="Two transaction ends known to be one holder's (e.g. a bank account and a TRON wallet): paths cross there.")
-@click.option("--resolved/--no-resolved", default=True, show_default=True,
-              help="Let paths cross between transaction ends that entity resolution joined into one person.")
-@click.option("--include-failed", is_flag=True,
-              help="Also follow transfers the source records as failed or reverted (left out by default: no value moved).")
-@click.option("--rates", "rates_exhibit", default=None, metavar="EXHIBIT",
-              help="An exchange-rate table already taken into evidence (exhibit id or SHA-256): a CSV of date, from, to, "
-                   "rate, source. Amounts in other currencies are then also given in --rate-currency, each citing its rate row.")
+@click.option(
+    "--min-amount",
+    default="0",
+    show_default=True,
+    help="Ignore transfers smaller than this, compared with each transfer's amount in its own currency.",
+)
+@click.option(
+    "--model",
+    type=click.Choice(["poison", "haircut", "fifo"]),
+    default="haircut",
+    show_default=True,
+    help="Taint model: poison (any tainted money taints all), haircut (in proportion), fifo (first in, first out).",
+)
+@click.option(
+    "--link",
+    "links",
+    multiple=True,
+    metavar="ACCOUNT=SAME",
+    help="Two transaction ends known to be one holder's (e.g. a bank account and a TRON wallet): paths cross there.",
+)
+@click.option(
+    "--resolved/--no-resolved",
+    default=True,
+    show_default=True,
+    help="Let paths cross between transaction ends that entity resolution joined into one person.",
+)
+@click.option(
+    "--include-failed",
+    is_flag=True,
+    help="Also follow transfers the source records as failed or reverted (left out by default: no value moved).",
+)
+@click.option(
+    "--rates",
+    "rates_exhibit",
+    default=None,
+    metavar="EXHIBIT",
+    help="An exchange-rate table already taken into evidence (exhibit id or SHA-256): a CSV of date, from, to, "
+    "rate, source. Amounts in other currencies are then also given in --rate-currency, each citing its rate row.",
+)
 @click.option("--rate-currency", default="LKR", show_default=True, help="The currency to convert into, with --rates.")
-@click.option("--rate-gap-days", default=7, show_default=True,
-              help="With --rates: use the latest earlier rate up to this many days before a transfer's date.")
+@click.option(
+    "--rate-gap-days",
+    default=7,
+    show_default=True,
+    help="With --rates: use the latest earlier rate up to this many days before a transfer's date.",
+)
 @click.option("--top", default=30, show_default=True, help="Rows to print (all are written as findings).")
-def trace_cmd(case, account, backward, hops, since, until, min_amount, model, links, resolved, include_failed, rates_exhibit,
-              rate_currency, rate_gap_days, top) -> None:
+def trace_cmd(
+    case,
+    account,
+    backward,
+    hops,
+    since,
+    until,
+    min_amount,
+    model,
+    links,
+    resolved,
+    include_failed,
+    rates_exhibit,
+    rate_currency,
+    rate_gap_days,
+    top,
+) -> None:
     """Follow the money from an account: time-respecting paths (money moves on only after it arrived),
     with the taint each account received, per currency. Every account reached is written as a finding
     citing each transfer of its path and every transfer its figures add up; payments to ends the records
     do not name (merchants, bills, cash) are grouped per account."""
-    from ..findings import write_findings
     from ..finance.flows import FAILED
     from ..finance.trace import examiner_link_basis, table_rows, to_findings, trace
+    from ..findings import write_findings
 
     try:
         minimum = Decimal(min_amount)
-        examiner = dict(l.split("=", 1) for l in links)
+        examiner = dict(l.split("=", 1) for l in links)  # noqa: E741
         since_d, until_d = _when(since), _when(until)
     except (InvalidOperation, ValueError) as e:
         fail(f"bad option: {e}", 2)
@@ -60,37 +105,74 @@ def trace_cmd(case, account, backward, hops, since, until, min_amount, model, li
         link_map, basis = {}, {}
         if resolved:  # the examiner's own links win over resolution's
             from ..graph.resolve import link_basis, transaction_links
+
             link_map = transaction_links(c.store)
             basis = link_basis(c.store, link_map)
         basis.update(examiner_link_basis(examiner, c.actor(), "trace --link, recorded in the custody log"))
         link_map.update(examiner)
         try:
-            result = trace(c.store, account, hops=hops, backward=backward, since=since_d, until=until_d,
-                           min_amount=minimum, model=model, links=link_map, include_failed=include_failed,
-                           link_basis=basis)
+            result = trace(
+                c.store,
+                account,
+                hops=hops,
+                backward=backward,
+                since=since_d,
+                until=until_d,
+                min_amount=minimum,
+                model=model,
+                links=link_map,
+                include_failed=include_failed,
+                link_basis=basis,
+            )
         except KeyError as e:
             fail(str(e).strip("'\""))
         detector, findings = to_findings(result, c.store, rates)
         digest = write_findings(c.store, findings, detector)
-        c.log("trace", state=("findings",), inputs=rate_inputs, details={"origin": account, "backward": backward, "hops": hops, "since": since, "until": until,
-                                "min_amount": min_amount, "model": model, "links": link_map, "examiner_links": examiner,
-                                "resolved": resolved, "include_failed": include_failed,
-                                **({"rates": rates_exhibit, "rate_currency": rate_currency, "rate_gap_days": rate_gap_days}
-                                   if rates_exhibit else {})},
-              outputs=[{"findings": len(findings), "sha256": digest, "detector": detector}])
+        c.log(
+            "trace",
+            state=("findings",),
+            inputs=rate_inputs,
+            details={
+                "origin": account,
+                "backward": backward,
+                "hops": hops,
+                "since": since,
+                "until": until,
+                "min_amount": min_amount,
+                "model": model,
+                "links": link_map,
+                "examiner_links": examiner,
+                "resolved": resolved,
+                "include_failed": include_failed,
+                **({"rates": rates_exhibit, "rate_currency": rate_currency, "rate_gap_days": rate_gap_days} if rates_exhibit else {}),
+            },
+            outputs=[{"findings": len(findings), "sha256": digest, "detector": detector}],
+        )
         way = "came from" if backward else "went"
-        console.print(table(f"Where the money {way}: {account} ({model} taint, up to {hops} hops)",
-                            ["reached", "transfers", "path: amounts, when",
-                             "sent into the trace" if backward else "received", "fed the traced money" if backward else "tainted"],
-                            table_rows(findings)[:top]))
+        console.print(
+            table(
+                f"Where the money {way}: {account} ({model} taint, up to {hops} hops)",
+                [
+                    "reached",
+                    "transfers",
+                    "path: amounts, when",
+                    "sent into the trace" if backward else "received",
+                    "fed the traced money" if backward else "tainted",
+                ],
+                table_rows(findings)[:top],
+            )
+        )
         if any(f.attrs.get("order_assumed") for f in findings[:top]):
-            console.print("* order within the day assumed: a hop dated without a time, on the same day as the money's "
-                          "arrival, in another statement (see each finding)")
+            console.print(
+                "* order within the day assumed: a hop dated without a time, on the same day as the money's "
+                "arrival, in another statement (see each finding)"
+            )
         left = "; ".join(v.describe(k) for k, v in result.skipped.items())
-        console.print(f"{len(result.reached)} ends reached; {len(findings)} findings written ({detector})."
-                      + (f" Left out of the money graph: {left}." if left else "")
-                      + ("" if include_failed or FAILED not in result.skipped
-                         else " (--include-failed follows failed transfers too.)"))
+        console.print(
+            f"{len(result.reached)} ends reached; {len(findings)} findings written ({detector})."
+            + (f" Left out of the money graph: {left}." if left else "")
+            + ("" if include_failed or FAILED not in result.skipped else " (--include-failed follows failed transfers too.)")
+        )
 
 
 def _rates(c, ref: str, currency: str, gap_days: int):
@@ -98,11 +180,16 @@ def _rates(c, ref: str, currency: str, gap_days: int):
     from ..finance.rates import RateTable
     from ..parsers.rate_table import RateTableError, parse
 
-    found = c.store.rows("SELECT sha256, exhibit_id, original_name FROM exhibits WHERE exhibit_id = ? OR sha256 LIKE ? "
-                         "ORDER BY sha256", [ref, ref.lower() + "%"])
+    found = c.store.rows(
+        "SELECT sha256, exhibit_id, original_name FROM exhibits WHERE exhibit_id = ? OR sha256 LIKE ? ORDER BY sha256",
+        [ref, ref.lower() + "%"],
+    )
     if len(found) != 1:
-        fail(f"--rates {ref}: {'no exhibit' if not found else f'{len(found)} exhibit files'} match; "
-             "name one rate table by its exhibit id or SHA-256", 2)
+        fail(
+            f"--rates {ref}: {'no exhibit' if not found else f'{len(found)} exhibit files'} match; "
+            "name one rate table by its exhibit id or SHA-256",
+            2,
+        )
     sha = found[0]["sha256"]
     try:
         rates, issues = parse(c.evidence_path(sha), sha)
@@ -113,8 +200,9 @@ def _rates(c, ref: str, currency: str, gap_days: int):
     if issues:
         console.print(f"{len(issues)} row(s) of the rate table not read; they are not used.")
     console.print(f"Rate table {found[0]['exhibit_id']} ({found[0]['original_name']}): {len(rates)} rate(s) read.")
-    return RateTable(rates, currency, gap_days), [{"sha256": sha, "exhibit_id": found[0]["exhibit_id"], "role": "rate table",
-                                                   "rates": len(rates), "rows_not_read": len(issues)}]
+    return RateTable(rates, currency, gap_days), [
+        {"sha256": sha, "exhibit_id": found[0]["exhibit_id"], "role": "rate table", "rates": len(rates), "rows_not_read": len(issues)}
+    ]
 
 
 _TS = None  # the detector's defaults, read once for the option defaults
@@ -124,6 +212,7 @@ def _typology_defaults():
     global _TS
     if _TS is None:
         from ..finance.typologies import Settings
+
         _TS = Settings()
     return _TS
 
@@ -134,57 +223,130 @@ def _typology_defaults():
 @click.option("--currency", default="LKR", show_default=True, help="Currency of the threshold.")
 @click.option("--below", default="0.10", show_default=True, help="How far under the threshold counts as 'just under' (fraction).")
 @click.option("--days", default=7, show_default=True, help="Window for structuring.")
-@click.option("--fan-days", type=int, default=None,
-              help="Window for fan-in/out, scatter-gather, gather-scatter and bipartite [default: 10 with the "
-                   "new-counterparty filter, 7 without].")
-@click.option("--count", type=int, default=None,
-              help="Distinct counterparties that make a fan-in or fan-out [default: 4 with the new-counterparty "
-                   "filter, 5 without].")
-@click.option("--scatter-count", type=int, default=lambda: _typology_defaults().scatter_count, show_default="3",
-              help="Intermediaries that make a scatter-gather.")
-@click.option("--gather-count", type=int, default=None,
-              help="Senders, and receivers, that make a gather-scatter [default: 3 with the new-counterparty filter, 5 without].")
+@click.option(
+    "--fan-days",
+    type=int,
+    default=None,
+    help="Window for fan-in/out, scatter-gather, gather-scatter and bipartite [default: 10 with the new-counterparty filter, 7 without].",
+)
+@click.option(
+    "--count",
+    type=int,
+    default=None,
+    help="Distinct counterparties that make a fan-in or fan-out [default: 4 with the new-counterparty filter, 5 without].",
+)
+@click.option(
+    "--scatter-count",
+    type=int,
+    default=lambda: _typology_defaults().scatter_count,
+    show_default="3",
+    help="Intermediaries that make a scatter-gather.",
+)
+@click.option(
+    "--gather-count",
+    type=int,
+    default=None,
+    help="Senders, and receivers, that make a gather-scatter [default: 3 with the new-counterparty filter, 5 without].",
+)
 @click.option("--cycle-days", type=int, default=lambda: _typology_defaults().cycle_days, show_default="20", help="Window for a cycle.")
 @click.option("--cycle-min-length", type=int, default=lambda: _typology_defaults().cycle_min_length, show_default="3")
 @click.option("--cycle-max-length", type=int, default=lambda: _typology_defaults().cycle_max_length, show_default="10")
-@click.option("--cycle-order", type=click.Choice(["any", "time"]), default="any", show_default=True,
-              help="'time': only cycles whose transfers run in time order.")
-@click.option("--new-counterparty-days", "fresh_days", type=int, default=lambda: _typology_defaults().fresh_days, show_default="180",
-              help="Count only transfers between accounts with none between them in that many days before (0: off); "
-                   "applied when the data span at least twice that.")
+@click.option(
+    "--cycle-order",
+    type=click.Choice(["any", "time"]),
+    default="any",
+    show_default=True,
+    help="'time': only cycles whose transfers run in time order.",
+)
+@click.option(
+    "--new-counterparty-days",
+    "fresh_days",
+    type=int,
+    default=lambda: _typology_defaults().fresh_days,
+    show_default="180",
+    help="Count only transfers between accounts with none between them in that many days before (0: off); "
+    "applied when the data span at least twice that.",
+)
 @click.option("--pass-hours", default=48, show_default=True, help="Window for rapid pass-through.")
 @click.option("--include-failed", is_flag=True, help="Also use transfers the source marks failed or reverted.")
-def typologies_cmd(case, threshold, currency, below, days, fan_days, count, scatter_count, gather_count, cycle_days,
-                   cycle_min_length, cycle_max_length, cycle_order, fresh_days, pass_hours, include_failed) -> None:
+def typologies_cmd(
+    case,
+    threshold,
+    currency,
+    below,
+    days,
+    fan_days,
+    count,
+    scatter_count,
+    gather_count,
+    cycle_days,
+    cycle_min_length,
+    cycle_max_length,
+    cycle_order,
+    fresh_days,
+    pass_hours,
+    include_failed,
+) -> None:
     """Detect laundering typologies in the case's transactions and write them as findings:
     structuring, fan-in, fan-out, cycles (round-tripping), scatter-gather, gather-scatter,
     rapid pass-through, bipartite and stack. Each finding lists the transfers that make it, with
     their locators, states its thresholds and sums its amounts per currency."""
     from ..amounts import format_amount
-    from ..findings import write_findings
     from ..finance.typologies import Settings, detect, skipped
+    from ..findings import write_findings
 
     try:
-        settings = Settings(threshold=Decimal(threshold), threshold_currency=currency, below=Decimal(below),
-                            structuring_days=days, fan_days=fan_days, fan_count=count, scatter_count=scatter_count,
-                            gather_count=gather_count, cycle_days=cycle_days, cycle_min_length=cycle_min_length,
-                            cycle_max_length=cycle_max_length, cycle_order=cycle_order, fresh_days=fresh_days,
-                            pass_hours=pass_hours, include_failed=include_failed)
+        settings = Settings(
+            threshold=Decimal(threshold),
+            threshold_currency=currency,
+            below=Decimal(below),
+            structuring_days=days,
+            fan_days=fan_days,
+            fan_count=count,
+            scatter_count=scatter_count,
+            gather_count=gather_count,
+            cycle_days=cycle_days,
+            cycle_min_length=cycle_min_length,
+            cycle_max_length=cycle_max_length,
+            cycle_order=cycle_order,
+            fresh_days=fresh_days,
+            pass_hours=pass_hours,
+            include_failed=include_failed,
+        )
     except (InvalidOperation, ValueError) as e:
         fail(f"bad option: {e}", 2)
     with open_case(case) as c:
         findings = detect(c.store, settings)
         left_out = skipped(c.store, settings)
         digest = write_findings(c.store, findings, "typologies")
-        c.log("typologies", state=("findings",), details={k: str(v) for k, v in settings.__dict__.items()},
-              outputs=[{"findings": len(findings), "sha256": digest, "skipped": left_out}])
-        console.print(table("Typologies", ["kind", "subject", "finding", "transfers", "amounts"],
-                            [(f.kind, f.subject, f.title, f.attrs["transfers"], ", ".join(
-                                format_amount(Decimal(v), k) for k, v in f.attrs["totals"].items())) for f in findings]))
+        c.log(
+            "typologies",
+            state=("findings",),
+            details={k: str(v) for k, v in settings.__dict__.items()},
+            outputs=[{"findings": len(findings), "sha256": digest, "skipped": left_out}],
+        )
+        console.print(
+            table(
+                "Typologies",
+                ["kind", "subject", "finding", "transfers", "amounts"],
+                [
+                    (
+                        f.kind,
+                        f.subject,
+                        f.title,
+                        f.attrs["transfers"],
+                        ", ".join(format_amount(Decimal(v), k) for k, v in f.attrs["totals"].items()),
+                    )
+                    for f in findings
+                ],
+            )
+        )
         gone = ", ".join(f"{v} {k}" for k, v in left_out.items() if v)
-        console.print(f"{len(findings)} findings written (detector 'typologies')."
-                      + (f" Transfers left out: {gone}." if gone else " No transfer was left out.")
-                      + ("" if include_failed else " Failed or reverted transfers are left out (--include-failed to use them)."))
+        console.print(
+            f"{len(findings)} findings written (detector 'typologies')."
+            + (f" Transfers left out: {gone}." if gone else " No transfer was left out.")
+            + ("" if include_failed else " Failed or reverted transfers are left out (--include-failed to use them).")
+        )
 
 
 @click.command("acquire-eth")
@@ -214,12 +376,15 @@ def acquire_eth(case, rpc, addresses, from_block, to_block, exhibit_id, acquired
     with open_case(case) as c, tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"eth-acquisition-{from_block}-{to_block}.jsonl"
         summary = acquire(w3, list(addresses), from_block, to_block, out, note=f"rpc {rpc}")
-        intake = add_evidence(c, out, exhibit_id, seized_from=f"Ethereum chain {w3.eth.chain_id} via {rpc}",
-                              acquired_by=acquired_by, warrant=warrant)
+        intake = add_evidence(
+            c, out, exhibit_id, seized_from=f"Ethereum chain {w3.eth.chain_id} via {rpc}", acquired_by=acquired_by, warrant=warrant
+        )
         result = parse_exhibit(c, intake.sha256)
-        console.print(f"Acquired {summary['transactions']} transactions and {summary['logs']} token transfers "
-                      f"({summary['tokens']} tokens) into exhibit {exhibit_id} (sha256 {intake.sha256[:16]}…); "
-                      f"parsed: {result.records.get('transactions', 0)} transactions.")
+        console.print(
+            f"Acquired {summary['transactions']} transactions and {summary['logs']} token transfers "
+            f"({summary['tokens']} tokens) into exhibit {exhibit_id} (sha256 {intake.sha256[:16]}…); "
+            f"parsed: {result.records.get('transactions', 0)} transactions."
+        )
 
 
 COMMANDS = [trace_cmd, typologies_cmd, acquire_eth]

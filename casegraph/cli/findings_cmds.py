@@ -19,8 +19,12 @@ def findings_group() -> None:
 @click.option("--kind", default=None, help="Only this kind (structuring, money-trace, broker, trafficking-indicator ...).")
 @click.option("--detector", default=None, help="Only this detector (typologies, link-analysis, indicators-lexicon ...).")
 @click.option("--person", default=None, help="Only findings about this person: entity id, a unique prefix of it, or a name.")
-@click.option("--since", default=None, metavar="DATE",
-              help="Only findings citing a record timed at or after DATE (ISO: 2024-04-01 or 2024-04-01T09:00+05:30).")
+@click.option(
+    "--since",
+    default=None,
+    metavar="DATE",
+    help="Only findings citing a record timed at or after DATE (ISO: 2024-04-01 or 2024-04-01T09:00+05:30).",
+)
 @output_options()
 def findings_list(case, kind, detector, person, since, fmt) -> None:
     """List findings: id, kind, detector, title and how many records each cites."""
@@ -33,8 +37,13 @@ def findings_list(case, kind, detector, person, since, fmt) -> None:
             rows = review.findings(c.store, kind, detector, who, review.parse_since(since))
         except (review.ReviewError, EntityLookupError) as e:
             fail(str(e), 2)
-        emit(fmt, f"Findings ({len(rows)})", ["finding", "kind", "detector", "title", "records"],
-             [(f.id, f.kind, f.detector, f.title, len(f.evidence)) for f in rows], [f.brief() for f in rows])
+        emit(
+            fmt,
+            f"Findings ({len(rows)})",
+            ["finding", "kind", "detector", "title", "records"],
+            [(f.id, f.kind, f.detector, f.title, len(f.evidence)) for f in rows],
+            [f.brief() for f in rows],
+        )
         if fmt == "table":
             console.print(f"{plural(len(rows), 'finding')}. Show one with: casegraph findings show CASE ID (a unique prefix will do).")
 
@@ -55,17 +64,34 @@ def findings_show(case, finding, limit, fmt) -> None:
             fail(str(e), 2)
         quotes = review.quoted(c.store, f)
         if fmt == "json":
-            emit(fmt, "", [], [], [{**f.brief(), "summary": f.summary, "score": f.score, "detector_version": f.detector_version,
-                                    "attrs": f.attrs, "evidence": quotes}])
+            emit(
+                fmt,
+                "",
+                [],
+                [],
+                [
+                    {
+                        **f.brief(),
+                        "summary": f.summary,
+                        "score": f.score,
+                        "detector_version": f.detector_version,
+                        "attrs": f.attrs,
+                        "evidence": quotes,
+                    }
+                ],
+            )
             return
         console.print(f"[bold]{esc(f.title)}[/]")
         console.print(f"finding {f.id} · {esc(f.kind)} · detector {esc(f.detector)} {esc(f.detector_version)}")
         console.print(esc(f.summary))
         if f.attrs:
             console.print("details: " + esc(json.dumps(f.attrs, ensure_ascii=False, sort_keys=True, default=str)[:2000]))
-        emit("table", f"Records cited ({len(quotes)}{', first ' + str(limit) if len(quotes) > limit else ''})",
-             ["exhibit", "locator", "time", "record"],
-             [(q["exhibit"], q.get("locator"), q.get("time") or "", q.get("text") or q.get("record") or "") for q in quotes[:limit]])
+        emit(
+            "table",
+            f"Records cited ({len(quotes)}{', first ' + str(limit) if len(quotes) > limit else ''})",
+            ["exhibit", "locator", "time", "record"],
+            [(q["exhibit"], q.get("locator"), q.get("time") or "", q.get("text") or q.get("record") or "") for q in quotes[:limit]],
+        )
 
 
 @click.command("parse-issues")
@@ -84,16 +110,28 @@ def parse_issues(case, exhibit, severity, listing, limit, fmt) -> None:
     with open_case(case) as c:
         if listing or exhibit or severity:
             rows = review.issues(c.store, exhibit, severity, limit)
-            emit(fmt, f"Parse issues ({len(rows)})", ["exhibit", "file", "parser", "severity", "locator", "message"],
-                 [(r["exhibit"], r["file"], r["parser"], r["severity"], r["locator"], r["message"]) for r in rows], rows)
+            emit(
+                fmt,
+                f"Parse issues ({len(rows)})",
+                ["exhibit", "file", "parser", "severity", "locator", "message"],
+                [(r["exhibit"], r["file"], r["parser"], r["severity"], r["locator"], r["message"]) for r in rows],
+                rows,
+            )
             return
         counts = review.issue_counts(c.store)
-        emit(fmt, "Parse issues by exhibit and severity", ["exhibit", "file", "parser", *review.SEVERITIES],
-             [(r["exhibit"], r["file"], r["parser"], *(r[s] for s in review.SEVERITIES)) for r in counts], counts)
+        emit(
+            fmt,
+            "Parse issues by exhibit and severity",
+            ["exhibit", "file", "parser", *review.SEVERITIES],
+            [(r["exhibit"], r["file"], r["parser"], *(r[s] for s in review.SEVERITIES)) for r in counts],
+            counts,
+        )
         if fmt == "table":
             totals = {s: sum(r[s] for r in counts) for s in review.SEVERITIES}
-            console.print(f"{plural(totals['error'], 'error')} (input kept aside, not used), "
-                          f"{plural(totals['warning'], 'warning')}, {plural(totals['info'], 'info note')}.")
+            console.print(
+                f"{plural(totals['error'], 'error')} (input kept aside, not used), "
+                f"{plural(totals['warning'], 'warning')}, {plural(totals['info'], 'info note')}."
+            )
 
 
 COMMANDS = [findings_group, parse_issues]

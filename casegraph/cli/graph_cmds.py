@@ -30,12 +30,18 @@ def resolve_cmd(case, auto, review) -> None:
                                       json_array_length(json_extract(attrs, '$.exhibits')) AS exhibits,
                                       json_extract_string(attrs, '$.roles') AS roles
                                FROM entities WHERE kind = 'person' ORDER BY members DESC, label LIMIT 30""")
-        console.print(table("People", ["entity", "name", "records joined", "identifiers", "exhibits", "marked"],
-                            [(r["id"], r["label"], r["members"], r["ids"], r["exhibits"], r["roles"] if r["roles"] != "[]" else "")
-                             for r in rows]))
-        console.print(f"{counts['people']} people from {counts['links']} links; {counts['candidates']} pairs for review, "
-                      f"{counts['refused']} links refused (findings, detector entity-resolution). Graph: "
-                      + ", ".join(f"{v} {k}" for k, v in built.items()))
+        console.print(
+            table(
+                "People",
+                ["entity", "name", "records joined", "identifiers", "exhibits", "marked"],
+                [(r["id"], r["label"], r["members"], r["ids"], r["exhibits"], r["roles"] if r["roles"] != "[]" else "") for r in rows],
+            )
+        )
+        console.print(
+            f"{counts['people']} people from {counts['links']} links; {counts['candidates']} pairs for review, "
+            f"{counts['refused']} links refused (findings, detector entity-resolution). Graph: "
+            + ", ".join(f"{v} {k}" for k, v in built.items())
+        )
 
 
 @click.group("entities")
@@ -56,10 +62,26 @@ def entities_list(case, role, fmt) -> None:
             a = json.loads(r["attrs"])
             if role and role not in a["roles"]:
                 continue
-            out.append((r["id"], r["label"], ", ".join(list(a["names"])[:4]),
-                        ", ".join(i["value"] for i in a["identifiers"][:4]), len(a["exhibits"]), ", ".join(a["roles"])))
-            records.append({"id": r["id"], "label": r["label"], "names": a["names"], "identifiers": a["identifiers"],
-                            "exhibits": a["exhibits"], "roles": a["roles"]})
+            out.append(
+                (
+                    r["id"],
+                    r["label"],
+                    ", ".join(list(a["names"])[:4]),
+                    ", ".join(i["value"] for i in a["identifiers"][:4]),
+                    len(a["exhibits"]),
+                    ", ".join(a["roles"]),
+                )
+            )
+            records.append(
+                {
+                    "id": r["id"],
+                    "label": r["label"],
+                    "names": a["names"],
+                    "identifiers": a["identifiers"],
+                    "exhibits": a["exhibits"],
+                    "roles": a["roles"],
+                }
+            )
         emit(fmt, "People", ["entity", "name", "names seen", "identifiers", "exhibits", "marked"], out, records)
 
 
@@ -85,12 +107,24 @@ def entities_show(case, entity) -> None:
         members = c.store.rows("SELECT member FROM entity_members WHERE entity_id = ? ORDER BY member", [entity])
         console.print(table("Records joined (members)", ["member"], [(m["member"],) for m in members]))
         links = c.store.rows("SELECT a, b, method, score, evidence FROM entity_links WHERE entity_id = ? ORDER BY method, a, b", [entity])
-        console.print(table("Why they were joined", ["method", "score", "a", "b", "evidence"],
-                            [(l["method"], f"{l['score']:.2f}" if l["score"] is not None else "", l["a"], l["b"],
-                              _why(json.loads(l["evidence"]))) for l in links]))
+        console.print(
+            table(
+                "Why they were joined",
+                ["method", "score", "a", "b", "evidence"],
+                [
+                    (l["method"], f"{l['score']:.2f}" if l["score"] is not None else "", l["a"], l["b"], _why(json.loads(l["evidence"])))
+                    for l in links  # noqa: E741
+                ],
+            )
+        )
         ev = json.loads(e["evidence"])
-        console.print(table(f"Records ({a['records']})", ["table", "locator", "exhibit"],
-                            [(r["table"], r["locator"], r["exhibit_sha256"][:16]) for r in ev[:40]]))
+        console.print(
+            table(
+                f"Records ({a['records']})",
+                ["table", "locator", "exhibit"],
+                [(r["table"], r["locator"], r["exhibit_sha256"][:16]) for r in ev[:40]],
+            )
+        )
 
 
 def _why(ev: dict) -> str:
@@ -109,8 +143,10 @@ def _decide(case, step, *args, **kw) -> None:
             counts = step(c, *args, **kw)
         except EntityLookupError as e:
             fail(str(e), 2)
-        console.print(f"Recorded {step.__name__} decision by {esc(c.actor(kw.get('actor')))}; "
-                      f"resolved again: {plural(counts['people'], 'person', 'people')}.")
+        console.print(
+            f"Recorded {step.__name__} decision by {esc(c.actor(kw.get('actor')))}; "
+            f"resolved again: {plural(counts['people'], 'person', 'people')}."
+        )
 
 
 @entities_group.command("merge")
@@ -143,8 +179,12 @@ def entities_split(case, entity, member_key, reason, actor) -> None:
 @entities_group.command("mark")
 @CASE
 @click.argument("entity")
-@click.option("--role", required=True, type=click.Choice(["victim", "witness", "suspect", "minor"]),
-              help="Victims, witnesses and minors are pseudonymised in reports with --redact victims.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["victim", "witness", "suspect", "minor"]),
+    help="Victims, witnesses and minors are pseudonymised in reports with --redact victims.",
+)
 @click.option("--remove", is_flag=True, help="Take the mark off.")
 @click.option("--reason", required=True, help="Why (recorded in the custody log), e.g. 'complainant, statement of 22 April 2024'.")
 @click.option("--actor", default=None)
@@ -165,10 +205,17 @@ def analyze_cmd(case, top) -> None:
 
     with open_case(case) as c:
         g, findings = analyze_case(c, top)
-        console.print(table(f"Link analysis: {plural(g.number_of_nodes(), 'party', 'parties')}, {plural(g.number_of_edges(), 'tie')}",
-                            ["kind", "finding", "summary"], [(f.kind, f.title, f.summary) for f in findings]))
-        console.print(f"{plural(len(findings), 'finding')} written (detector link-analysis); "
-                      "review them with: casegraph findings list CASE --detector link-analysis")
+        console.print(
+            table(
+                f"Link analysis: {plural(g.number_of_nodes(), 'party', 'parties')}, {plural(g.number_of_edges(), 'tie')}",
+                ["kind", "finding", "summary"],
+                [(f.kind, f.title, f.summary) for f in findings],
+            )
+        )
+        console.print(
+            f"{plural(len(findings), 'finding')} written (detector link-analysis); "
+            "review them with: casegraph findings list CASE --detector link-analysis"
+        )
 
 
 @click.command("path")
@@ -189,9 +236,22 @@ def path_cmd(case, a, b) -> None:
         if not hops:
             console.print(f"No connection between {a} and {b} in this case.")
             return
-        console.print(table(f"{a} → {b}: {len(hops)} hops", ["from", "to", "how", "records", "first record (exhibit, locator)"],
-                            [(analysis.display(g, h.a), analysis.display(g, h.b), ", ".join(h.kinds), h.count,
-                              f"{h.evidence[0]['exhibit_sha256'][:12]} {h.evidence[0]['locator']}") for h in hops]))
+        console.print(
+            table(
+                f"{a} → {b}: {len(hops)} hops",
+                ["from", "to", "how", "records", "first record (exhibit, locator)"],
+                [
+                    (
+                        analysis.display(g, h.a),
+                        analysis.display(g, h.b),
+                        ", ".join(h.kinds),
+                        h.count,
+                        f"{h.evidence[0]['exhibit_sha256'][:12]} {h.evidence[0]['locator']}",
+                    )
+                    for h in hops
+                ],
+            )
+        )
 
 
 @click.group("graph")
@@ -238,8 +298,13 @@ def graph_push(case, uri, user, password, database, batch) -> None:
 @CASE
 @click.option("--format", "fmt", type=click.Choice(["neo4j-admin", "graphml", "ftm"]), required=True)
 @click.option("--out", type=click.Path(), default=None, help="Directory (neo4j-admin) or file; default under CASE/reports/.")
-@click.option("--redact", type=click.Choice(["none", "victims"]), default="none", show_default=True,
-              help="victims: pseudonymise persons marked victim, witness or minor, as reports do.")
+@click.option(
+    "--redact",
+    type=click.Choice(["none", "victims"]),
+    default="none",
+    show_default=True,
+    help="victims: pseudonymise persons marked victim, witness or minor, as reports do.",
+)
 def graph_export(case, fmt, out, redact) -> None:
     """neo4j-admin: typed CSVs plus the exact 'neo4j-admin database import full' command (import.sh).
     graphml: for Gephi and yEd. ftm: FollowTheMoney JSON lines for OCCRP Aleph."""
@@ -252,14 +317,19 @@ def graph_export(case, fmt, out, redact) -> None:
         redactor = Redactor.victims(c.store) if redact == "victims" else None
         if redactor is not None and not redactor.active:
             console.print("[yellow]warning:[/] --redact victims: nobody is marked victim, witness or minor; nothing is pseudonymised")
-        target = Path(out) if out else c.root / "reports" / {"neo4j-admin": "neo4j-import", "graphml": "graph.graphml",
-                                                             "ftm": "entities.ftm.json"}[fmt]
+        target = (
+            Path(out)
+            if out
+            else c.root / "reports" / {"neo4j-admin": "neo4j-import", "graphml": "graph.graphml", "ftm": "entities.ftm.json"}[fmt]
+        )
         path = export.export(c.store, fmt, target, redactor.text if redactor is not None and redactor.active else None)
         files = sorted(p for p in (path.parent.iterdir() if fmt == "neo4j-admin" else [path]) if p.is_file())
-        c.log("graph-export", details={"format": fmt, "redact": redact},
-              outputs=[{"file": str(p), "sha256": sha256_file(p)} for p in files])
-        console.print(f"Wrote {plural(len(files), 'file')}" + (" (victims pseudonymised)" if redact == "victims" else "")
-                      + f": {esc(path)}")
+        c.log(
+            "graph-export", details={"format": fmt, "redact": redact}, outputs=[{"file": str(p), "sha256": sha256_file(p)} for p in files]
+        )
+        console.print(
+            f"Wrote {plural(len(files), 'file')}" + (" (victims pseudonymised)" if redact == "victims" else "") + f": {esc(path)}"
+        )
 
 
 @graph_group.command("cypher")

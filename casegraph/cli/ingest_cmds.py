@@ -10,9 +10,14 @@ from ._ui import console, fail, open_case, progress, table
 @click.option("--exhibit", "select", default=None, help="Only this exhibit (label or SHA-256 prefix).")
 @click.option("--parser", "parser_name", default=None, help="Force a parser instead of detecting the format (see 'casegraph parsers').")
 @click.option("--force", is_flag=True, help="Parse again, replacing this parser's earlier records for the exhibit.")
-@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
-              help="Parser option, recorded in the custody log; e.g. date_order=DMY for a WhatsApp export whose "
-                   "day/month order cannot be decided, languages=eng+sin for OCR. Repeatable.")
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Parser option, recorded in the custody log; e.g. date_order=DMY for a WhatsApp export whose "
+    "day/month order cannot be decided, languages=eng+sin for OCR. Repeatable.",
+)
 def ingest(case, select, parser_name, force, options) -> None:
     """Parse every exhibit (or one) into the case store, with provenance on every record."""
     from ..ingest.pipeline import parse_exhibit
@@ -35,8 +40,7 @@ def ingest(case, select, parser_name, force, options) -> None:
             for e in exhibits:
                 task = bar.add_task(f"{e['exhibit_id']} {e['original_name']}", total=None)
                 try:
-                    o = parse_exhibit(c, e["sha256"], parser_name, force=force, options=opts,
-                                      on_batch=lambda n, t=task: bar.advance(t, n))
+                    o = parse_exhibit(c, e["sha256"], parser_name, force=force, options=opts, on_batch=lambda n, t=task: bar.advance(t, n))
                 except (KeyError, ValueError) as err:
                     bar.remove_task(task)
                     error = str(err).strip("'\"")
@@ -45,16 +49,31 @@ def ingest(case, select, parser_name, force, options) -> None:
                 outcomes.append(o)
         if error:
             fail(error)
-        console.print(table("Ingest", ["exhibit", "file", "parser", "status", "records", "errors+warnings"],
-                            [(o.exhibit_id, o.name, o.parser or "-", o.status,
-                              ", ".join(f"{k} {v}" for k, v in sorted(o.records.items()) if k != "parse_issues") or o.message,
-                              o.issues) for o in outcomes]))
+        console.print(
+            table(
+                "Ingest",
+                ["exhibit", "file", "parser", "status", "records", "errors+warnings"],
+                [
+                    (
+                        o.exhibit_id,
+                        o.name,
+                        o.parser or "-",
+                        o.status,
+                        ", ".join(f"{k} {v}" for k, v in sorted(o.records.items()) if k != "parse_issues") or o.message,
+                        o.issues,
+                    )
+                    for o in outcomes
+                ],
+            )
+        )
         unrec = [o for o in outcomes if o.status == "unrecognised"]
         for o in unrec:
             console.print(f"[yellow]warning:[/] {o.message}")
-        console.print(f"{len(outcomes)} exhibits: {sum(o.status in ('complete', 'partial') for o in outcomes)} parsed, "
-                      f"{sum(o.status == 'skipped' for o in outcomes)} already parsed, {len(unrec)} unrecognised; "
-                      f"{sum(o.issues for o in outcomes)} parse errors/warnings kept in table parse_issues (with their locators).")
+        console.print(
+            f"{len(outcomes)} exhibits: {sum(o.status in ('complete', 'partial') for o in outcomes)} parsed, "
+            f"{sum(o.status == 'skipped' for o in outcomes)} already parsed, {len(unrec)} unrecognised; "
+            f"{sum(o.issues for o in outcomes)} parse errors/warnings kept in table parse_issues (with their locators)."
+        )
 
 
 @click.command("parsers")

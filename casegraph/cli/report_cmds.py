@@ -7,17 +7,33 @@ import click
 from ._ui import console, fail, open_case, table
 
 CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
-REDACT = click.option("--redact", type=click.Choice(["none", "victims"]), default="none", show_default=True,
-                      help="'victims': persons marked victim, witness or minor appear under pseudonyms (Victim-1 ...) throughout.")
-INTERPRETATION = click.option("--interpretation", type=click.Path(exists=True, dir_okay=False), default=None,
-                              help="A text file with the examiner's interpretation (opinion), shown apart from the findings.")
-KEY = click.option("--key", type=click.Path(dir_okay=False), default=None,
-                   help="The examiner's Ed25519 private key (PEM). Default: the case's own key in CASE/keys/, made on first use.")
+REDACT = click.option(
+    "--redact",
+    type=click.Choice(["none", "victims"]),
+    default="none",
+    show_default=True,
+    help="'victims': persons marked victim, witness or minor appear under pseudonyms (Victim-1 ...) throughout.",
+)
+INTERPRETATION = click.option(
+    "--interpretation",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A text file with the examiner's interpretation (opinion), shown apart from the findings.",
+)
+KEY = click.option(
+    "--key",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The examiner's Ed25519 private key (PEM). Default: the case's own key in CASE/keys/, made on first use.",
+)
 
 
-OVERRIDE = click.option("--override-verify", default=None, metavar="REASON",
-                        help="Write it although the case does not verify (custody verify): the reason is logged in the "
-                             "custody log and printed on the report.")
+OVERRIDE = click.option(
+    "--override-verify",
+    default=None,
+    metavar="REASON",
+    help="Write it although the case does not verify (custody verify): the reason is logged in the custody log and printed on the report.",
+)
 
 
 def _output_options(default: str):
@@ -28,13 +44,18 @@ def _output_options(default: str):
 
 def _warn_if_nobody_marked(redact: str, redacted: bool) -> None:
     if redact == "victims" and not redacted:
-        console.print("[yellow]warning:[/] no person is marked victim, witness or minor (casegraph entities mark): "
-                      "nothing was pseudonymised")
+        console.print(
+            "[yellow]warning:[/] no person is marked victim, witness or minor (casegraph entities mark): nothing was pseudonymised"
+        )
 
 
 def _options(redact, interpretation, key, override_verify=None) -> dict:
-    return {"redact": redact == "victims", "key": Path(key) if key else None, "override_verify": override_verify,
-            "interpretation": Path(interpretation).read_text(encoding="utf-8") if interpretation else None}
+    return {
+        "redact": redact == "victims",
+        "key": Path(key) if key else None,
+        "override_verify": override_verify,
+        "interpretation": Path(interpretation).read_text(encoding="utf-8") if interpretation else None,
+    }
 
 
 @click.command("report")
@@ -58,8 +79,10 @@ def report_cmd(case, redact, interpretation, key, override_verify, out) -> None:
                 fail(str(e))
         _warn_if_nobody_marked(redact, rep.redactor.active)
         console.print(table("Report", ["file", "bytes"], [(str(p), p.stat().st_size) for p in paths]))
-        console.print(f"Case as of custody event {rep.doc['as_of']['seq']}; {len(rep.doc['findings'])} findings; "
-                      f"signed by key {rep.signer.fingerprint}" + ("; victims pseudonymised" if rep.doc["redacted"] else ""))
+        console.print(
+            f"Case as of custody event {rep.doc['as_of']['seq']}; {len(rep.doc['findings'])} findings; "
+            f"signed by key {rep.signer.fingerprint}" + ("; victims pseudonymised" if rep.doc["redacted"] else "")
+        )
 
 
 @click.command("bundle")
@@ -88,10 +111,19 @@ def bundle_cmd(case, redact, interpretation, key, override_verify, out) -> None:
 @click.command("verify")
 @click.argument("bundle", type=click.Path(exists=True, file_okay=False))
 @click.option("--expect-key", default=None, help="The examiner's key fingerprint, as stated by them: the bundle must be signed by it.")
-@click.option("--trusted-keys", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A file of trusted examiner keys, one per line: FINGERPRINT  name (# comments). The bundle must be signed by one.")
-@click.option("--case", "case_dir", type=click.Path(exists=True, file_okay=False), default=None,
-              help="The case the bundle comes from, when at hand: its own signing key is trusted.")
+@click.option(
+    "--trusted-keys",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A file of trusted examiner keys, one per line: FINGERPRINT  name (# comments). The bundle must be signed by one.",
+)
+@click.option(
+    "--case",
+    "case_dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="The case the bundle comes from, when at hand: its own signing key is trusted.",
+)
 def verify_cmd(bundle, expect_key, trusted_keys, case_dir) -> None:
     """Verify an evidence bundle: every file's hash, that every file a bundle holds is there and
     nothing else, the Ed25519 signature and who made it, the PDF signature, the custody chain and
@@ -113,11 +145,15 @@ def verify_cmd(bundle, expect_key, trusted_keys, case_dir) -> None:
     if v.fingerprint is None:
         console.print("[bold red]SIGNER UNKNOWN[/]: the bundle's signing key cannot be read")
     elif v.trusted_as:
-        console.print(f"[bold]Signed by key {v.fingerprint}[/] (certificate: {v.signer}) — [bold green]trusted[/]: {v.trusted_as}", soft_wrap=True)
+        console.print(
+            f"[bold]Signed by key {v.fingerprint}[/] (certificate: {v.signer}) — [bold green]trusted[/]: {v.trusted_as}", soft_wrap=True
+        )
     else:
-        console.print(f"[bold red]Signed by key {v.fingerprint}[/] (certificate claims: {v.signer}) — [bold red]NOT a trusted "
-                      f"key[/]" + ("" if v.trust_given else ": no trusted key given (--expect-key, --trusted-keys, --case)"),
-                      soft_wrap=True)
+        console.print(
+            f"[bold red]Signed by key {v.fingerprint}[/] (certificate claims: {v.signer}) — [bold red]NOT a trusted "
+            f"key[/]" + ("" if v.trust_given else ": no trusted key given (--expect-key, --trusted-keys, --case)"),
+            soft_wrap=True,
+        )
     for line in v.checked:
         console.print(f"  checked: {line}")
     for line in v.notes:
@@ -125,12 +161,14 @@ def verify_cmd(bundle, expect_key, trusted_keys, case_dir) -> None:
     for line in v.problems:
         console.print(f"  [bold red]problem:[/] {line}", soft_wrap=True)
     if v.verdict == "VERIFIED":
-        console.print(f"[bold green]VERIFIED[/]: {bundle} is complete and unaltered; signed by trusted key {v.fingerprint}",
-                      soft_wrap=True)
+        console.print(f"[bold green]VERIFIED[/]: {bundle} is complete and unaltered; signed by trusted key {v.fingerprint}", soft_wrap=True)
     elif v.verdict == "UNTRUSTED SIGNER":
-        console.print(f"[bold red]UNTRUSTED SIGNER[/]: {bundle} is intact as signed, but by key {v.fingerprint}, which no "
-                      "trusted key list names: anyone can make such a bundle. Compare the key with the examiner's stated "
-                      "fingerprint (--expect-key) or a trusted-keys file.", soft_wrap=True)
+        console.print(
+            f"[bold red]UNTRUSTED SIGNER[/]: {bundle} is intact as signed, but by key {v.fingerprint}, which no "
+            "trusted key list names: anyone can make such a bundle. Compare the key with the examiner's stated "
+            "fingerprint (--expect-key) or a trusted-keys file.",
+            soft_wrap=True,
+        )
         raise SystemExit(1)
     else:
         console.print(f"[bold red]NOT VERIFIED[/]: {len(v.problems)} problem(s) in {bundle}", soft_wrap=True)

@@ -1,4 +1,5 @@
 """Build the demo case and run each stage on it, in order."""
+
 from __future__ import annotations
 
 import shutil
@@ -40,13 +41,25 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
     exhibits = write_exhibits(directory)
     say("2/8 opening the case and taking the exhibits into evidence")
     result = DemoResult(directory / "case")
-    with Case.create(result.case, "HTS/2026/DEMO-01", "IP R. Bandara", "Operation Bangkok Mirage (synthetic demo)",
-                     "CID Human Trafficking, Smuggling Investigation and Maritime Crimes Investigation Division") as case:
+    with Case.create(
+        result.case,
+        "HTS/2026/DEMO-01",
+        "IP R. Bandara",
+        "Operation Bangkok Mirage (synthetic demo)",
+        "CID Human Trafficking, Smuggling Investigation and Maritime Crimes Investigation Division",
+    ) as case:
         shas = []
         for ex in exhibits:
             for f in expand([directory / ex.relpath]):
-                r = add_evidence(case, f, ex.exhibit_id, seized_from=ex.seized_from, acquired_by=ex.acquired_by,
-                                 warrant=ex.warrant, seizure=details(**dict(ex.seizure)))
+                r = add_evidence(
+                    case,
+                    f,
+                    ex.exhibit_id,
+                    seized_from=ex.seized_from,
+                    acquired_by=ex.acquired_by,
+                    warrant=ex.warrant,
+                    seizure=details(**dict(ex.seizure)),
+                )
                 result.intakes += 1
                 shas.append(r.sha256)
         say("3/8 parsing every exhibit into the case store")
@@ -61,8 +74,10 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
         say("7/8 verifying the chain of custody")
         result.verdict = verify_case(case)
         case.log("custody-verify", details=result.verdict.summary(), unanchored=True)
-        say("8/8 the evidence report, victim-protected copy (victims under pseudonyms), and a signed evidence bundle "
-            "for the court, not redacted (it holds the full case data), verified")
+        say(
+            "8/8 the evidence report, victim-protected copy (victims under pseudonyms), and a signed evidence bundle "
+            "for the court, not redacted (it holds the full case data), verified"
+        )
         result.reports, result.bundle, result.bundle_verdict = _report(case)
     return result
 
@@ -71,10 +86,13 @@ def issues_by_run(case: Case) -> dict[tuple[str, str], dict[str, int]]:
     """Parse issues by severity for each exhibit file and parser, from the records (review.issue_counts)."""
     from ..review import issue_counts
 
-    sha = {(r["exhibit_id"], r["original_name"] or ""): r["sha256"]
-           for r in case.store.rows("SELECT sha256, exhibit_id, original_name FROM exhibits")}
-    return {(sha.get((c["exhibit"], c["file"])), c["parser"]): {k: c[k] for k in ("error", "warning", "info")}
-            for c in issue_counts(case.store)}
+    sha = {
+        (r["exhibit_id"], r["original_name"] or ""): r["sha256"]
+        for r in case.store.rows("SELECT sha256, exhibit_id, original_name FROM exhibits")
+    }
+    return {
+        (sha.get((c["exhibit"], c["file"])), c["parser"]): {k: c[k] for k in ("error", "warning", "info")} for c in issue_counts(case.store)
+    }
 
 
 def _indicators(case: Case):
@@ -83,8 +101,12 @@ def _indicators(case: Case):
 
     lex = lexicon.load()
     r = indicators.run(case.store, lex)
-    case.log("indicators", state=("findings", "annotations"), details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "models": []},
-             outputs=[{"findings": r.findings, "messages": r.messages}])
+    case.log(
+        "indicators",
+        state=("findings", "annotations"),
+        details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "models": []},
+        outputs=[{"findings": r.findings, "messages": r.messages}],
+    )
     return r
 
 
@@ -102,9 +124,9 @@ def _report(case: Case) -> tuple[list[Path], Path, object]:
 def _finance(case: Case) -> list:
     """Typologies over all transactions, and a haircut trace from the recruiter's bank account, linked to
     his TRON wallet (in a real case that link comes from the investigation: here, from the scenario)."""
-    from ..findings import write_findings
     from ..finance.trace import examiner_link_basis, to_findings, trace
     from ..finance.typologies import Settings, detect
+    from ..findings import write_findings
     from .scenario import RECRUITER_ACCOUNT, RECRUITER_WALLET
 
     found = detect(case.store, Settings(fan_count=4))
@@ -114,8 +136,12 @@ def _finance(case: Case) -> list:
     basis = examiner_link_basis(links, case.actor(), "demo scenario: the recruiter's wallet, stated by the examiner")
     detector, traced = to_findings(trace(case.store, RECRUITER_ACCOUNT, model="haircut", links=links, link_basis=basis), case.store)
     digest = write_findings(case.store, traced, detector)
-    case.log("trace", state=("findings",), outputs=[{"findings": len(traced), "sha256": digest}],
-             details={"origin": RECRUITER_ACCOUNT, "model": "haircut", "links": links})
+    case.log(
+        "trace",
+        state=("findings",),
+        outputs=[{"findings": len(traced), "sha256": digest}],
+        details={"origin": RECRUITER_ACCOUNT, "model": "haircut", "links": links},
+    )
     return found + traced
 
 

@@ -7,6 +7,7 @@ handler abroad in USDT on TRON. The victims end up in a scam compound; their pas
 
 Every person, number, account and wallet here is invented.
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,7 +57,11 @@ FEE = Decimal("450000.00")
 
 # --- chats -------------------------------------------------------------------------------------
 KASUN_CHAT = [  # (minutes after start, sender, text) ; sender None = system line
-    (0, None, "Messages and calls are end-to-end encrypted. No one outside of this chat, not even WhatsApp, can read or listen to them. Tap to learn more."),
+    (
+        0,
+        None,
+        "Messages and calls are end-to-end encrypted. No one outside of this chat, not even WhatsApp, can read or listen to them. Tap to learn more.",  # noqa: E501
+    ),
     (1, "Nuwan Agent", "Hello Kasun, mama Nuwan. Facebook eke job advert eka gena katha kala"),
     (3, "Kasun", "ow sir. IT job eka gana kiyanna puluwanda?"),
     (6, "Nuwan Agent", "Thailand, Bangkok. Customer service + IT support. Salary USD 1200 monthly. Accommodation free."),
@@ -71,7 +76,11 @@ KASUN_CHAT = [  # (minutes after start, sender, text) ; sender None = system lin
     (60 * 24 * 9, "Kasun", "sir mama Myawaddy kiyana thanakata genawa. Meka Thailand neme."),
     (60 * 24 * 9 + 2, "Kasun", "මගේ පාස්පෝට් එක එයාලා අරගෙන. අපිට එළියට යන්න දෙන්නේ නෑ."),
     (60 * 24 * 9 + 3, "Kasun", "Daily 16 hours online scam wada karanna kiyanawa. Target nathnam gahanawa."),
-    (60 * 24 * 9 + 30, "Nuwan Agent", "Kalabala wenna epa. Contract eka iwara wenakan inna. Company eka USD 5000 ka compensation illanawa yanna nam."),
+    (
+        60 * 24 * 9 + 30,
+        "Nuwan Agent",
+        "Kalabala wenna epa. Contract eka iwara wenakan inna. Company eka USD 5000 ka compensation illanawa yanna nam.",
+    ),
     (60 * 24 * 9 + 31, "Nuwan Agent", "This message was deleted"),
     (60 * 24 * 11, "Kasun", "mata gedara yanna ona. please help karanna"),
     (60 * 24 * 11 + 4, "Nuwan Agent", "Salli ewwoth witharai. Chen mahattayata USDT walin ewanna puluwan: " + HANDLER_WALLET),
@@ -97,8 +106,10 @@ def kasun_chat() -> str:
 def group_chat(rng: random.Random) -> tuple[str, dict[str, bytes]]:
     """An iOS group export: _chat.txt plus the attachments it names."""
     start = datetime(2024, 4, 9, 18, 5, 11)
-    lines = [ios_line(start, None, "\u200eMessages and calls are end-to-end encrypted."),
-             ios_line(start, None, "\u200eNuwan Jayawardena created group \u201cRecruits Batch 7\u201d")]
+    lines = [
+        ios_line(start, None, "\u200eMessages and calls are end-to-end encrypted."),
+        ios_line(start, None, "\u200eNuwan Jayawardena created group \u201cRecruits Batch 7\u201d"),
+    ]
     for v in GROUP_MEMBERS[1:]:
         lines.append(ios_line(start, None, f"\u200eNuwan Jayawardena added {v.phone}"))
     attachments: dict[str, bytes] = {}
@@ -114,7 +125,10 @@ def group_chat(rng: random.Random) -> tuple[str, dict[str, bytes]]:
         (MULE, "Salli labuna. Nuwan aiyata yawwa."),
         (VICTIMS[2], "என் பாஸ்போர்ட்டை விமான நிலையத்தில் வாங்கிக்கொண்டார்கள்.\nதிரும்ப தரவில்லை."),
         (RECRUITER, "\u200eThis message was deleted."),
-        (RECRUITER, "Okkoma Bangkok airport eken pick up karanawa. Phone walata Chen mahattayage number eka save karaganna: " + HANDLER.phone),
+        (
+            RECRUITER,
+            "Okkoma Bangkok airport eken pick up karanawa. Phone walata Chen mahattayage number eka save karaganna: " + HANDLER.phone,
+        ),
     ]
     for person, text in script:
         t += timedelta(minutes=rng.randint(30, 600), seconds=rng.randint(0, 59))
@@ -124,8 +138,11 @@ def group_chat(rng: random.Random) -> tuple[str, dict[str, bytes]]:
             text = f"\u200e<attached: {name}>"
         sender = person.phone if person in VICTIMS else person.name
         lines.append(ios_line(t, sender, text))
-    lines.append(ios_line(datetime(2024, 4, 17, 19, 40, 2), RECRUITER.name,
-                          "Flight heta 18th. Airport eke 3 ta enna. Visa gana ahuwoth tourist kiyanna."))
+    lines.append(
+        ios_line(
+            datetime(2024, 4, 17, 19, 40, 2), RECRUITER.name, "Flight heta 18th. Airport eke 3 ta enna. Visa gana ahuwoth tourist kiyanna."
+        )
+    )
     return "\n".join(lines) + "\n", attachments
 
 
@@ -136,8 +153,14 @@ def payment_slip(depositor: str, amount: Decimal, account: str, bank: str) -> by
     img = Image.new("RGB", (900, 420), "white")
     d = ImageDraw.Draw(img)
     font = ImageFont.load_default(size=34)
-    lines = [bank.upper(), "CASH DEPOSIT SLIP", f"Account No: {account}", f"Depositor: {depositor}",
-             f"Amount: LKR {amount:,.2f}", "Date: 2024-04-03"]
+    lines = [
+        bank.upper(),
+        "CASH DEPOSIT SLIP",
+        f"Account No: {account}",
+        f"Depositor: {depositor}",
+        f"Amount: LKR {amount:,.2f}",
+        "Date: 2024-04-03",
+    ]
     for i, line in enumerate(lines):
         d.text((40, 30 + i * 62), line, fill="black", font=font)
     buf = io.BytesIO()
@@ -152,12 +175,14 @@ def job_advert() -> bytes:
     noto = "/usr/share/fonts/truetype/noto/"
     img = Image.new("RGB", (1080, 760), "white")
     d = ImageDraw.Draw(img)
-    lines = [("NotoSansSinhala-Bold.ttf", 58, "තායිලන්තයේ IT රැකියා"),
-             ("NotoSans-Regular.ttf", 44, "Salary USD 1200 + free accommodation"),
-             ("NotoSans-Regular.ttf", 44, "Tourist visa arranged. No experience."),
-             ("NotoSansTamil-Regular.ttf", 44, "தாய்லாந்தில் வேலை வாய்ப்பு"),
-             ("NotoSans-Regular.ttf", 44, f"WhatsApp {RECRUITER.phone}"),
-             ("NotoSans-Regular.ttf", 44, "Limited seats. Call now!")]
+    lines = [
+        ("NotoSansSinhala-Bold.ttf", 58, "තායිලන්තයේ IT රැකියා"),
+        ("NotoSans-Regular.ttf", 44, "Salary USD 1200 + free accommodation"),
+        ("NotoSans-Regular.ttf", 44, "Tourist visa arranged. No experience."),
+        ("NotoSansTamil-Regular.ttf", 44, "தாய்லாந்தில் வேலை வாய்ப்பு"),
+        ("NotoSans-Regular.ttf", 44, f"WhatsApp {RECRUITER.phone}"),
+        ("NotoSans-Regular.ttf", 44, "Limited seats. Call now!"),
+    ]
     y = 40
     for font, size, text in lines:
         d.text((50, y), text, fill="black", font=ImageFont.truetype(noto + font, size))
@@ -187,11 +212,17 @@ def bank_statement(rng: random.Random) -> str:
         rows.append((date(2024, 4, 8) + timedelta(days=i), "CASH DEPOSIT KOLLUPITIYA BR", Decimal(0), amt))
     for i in range(3):  # onward to the mule, then on to the crypto seller
         rows.append((date(2024, 4, 16) + timedelta(days=i), f"CEFT DR M RIZWAN {MULE_ACCOUNT}", Decimal("1500000.00"), Decimal(0)))
-    for i in range(25):  # ordinary life: background noise
+    for i in range(25):  # ordinary life: background noise  # noqa: B007
         day = d0 + timedelta(days=rng.randint(0, 60))
         if rng.random() < 0.5:
-            rows.append((day, rng.choice(["POS KEELLS SUPER", "POS CARGILLS FOOD CITY", "DIALOG BILL PAYMENT", "ATM WDL"]),
-                         Decimal(rng.randint(1500, 45000)), Decimal(0)))
+            rows.append(
+                (
+                    day,
+                    rng.choice(["POS KEELLS SUPER", "POS CARGILLS FOOD CITY", "DIALOG BILL PAYMENT", "ATM WDL"]),
+                    Decimal(rng.randint(1500, 45000)),
+                    Decimal(0),
+                )
+            )
         else:
             rows.append((day, "SALARY CR ABC TRADING", Decimal(0), Decimal(rng.randint(60, 90) * 1000)))
     rows.sort(key=lambda r: r[0])
@@ -201,8 +232,17 @@ def bank_statement(rng: random.Random) -> str:
     balance = Decimal("125000.00")
     for day, desc, debit, credit in rows:
         balance += credit - debit
-        w.writerow([day.strftime("%d/%m/%Y"), day.strftime("%d/%m/%Y"), desc, "",
-                    f"{debit:,.2f}" if debit else "", f"{credit:,.2f}" if credit else "", f"{balance:,.2f}"])
+        w.writerow(
+            [
+                day.strftime("%d/%m/%Y"),
+                day.strftime("%d/%m/%Y"),
+                desc,
+                "",
+                f"{debit:,.2f}" if debit else "",
+                f"{credit:,.2f}" if credit else "",
+                f"{balance:,.2f}",
+            ]
+        )
     return out.getvalue()
 
 
@@ -215,8 +255,19 @@ def tronscan_csv(rng: random.Random) -> str:
     for i in range(5):
         t += timedelta(hours=rng.randint(3, 30))
         txh = hashlib.sha256(f"usdt-{i}".encode()).hexdigest()
-        w.writerow([txh, 61_000_000 + i * 9_137, t.strftime("%Y-%m-%d %H:%M:%S"), RECRUITER_WALLET, HANDLER_WALLET,
-                    "USDT", f"{rng.randint(900, 1500)}.{rng.randint(0, 999999):06d}", USDT_TRC20, "SUCCESS"])
+        w.writerow(
+            [
+                txh,
+                61_000_000 + i * 9_137,
+                t.strftime("%Y-%m-%d %H:%M:%S"),
+                RECRUITER_WALLET,
+                HANDLER_WALLET,
+                "USDT",
+                f"{rng.randint(900, 1500)}.{rng.randint(0, 999999):06d}",
+                USDT_TRC20,
+                "SUCCESS",
+            ]
+        )
     return out.getvalue()
 
 
@@ -254,13 +305,40 @@ def write_exhibits(root: Path) -> list[DemoExhibit]:
         p.write_bytes(data)
     warrant = "Colombo Magistrate's Court B/2291/2024 (search and seizure order, 22 April 2024)"
     return [
-        DemoExhibit("P1", "seized/P1-victim-phone", "Kasun Perera (victim), handed over voluntarily", "IP R. Bandara", warrant,
-                    (("seized_at", "2024-04-22T16:10+05:30"), ("seal", "CID/HT/2024/0412"),
-                     ("device", "Samsung/Galaxy A14/356938035643809/R58T20DEMO1"))),
-        DemoExhibit("P2", "seized/P2-recruiter-phone", "Nuwan Jayawardena (suspect), on arrest", "IP R. Bandara", warrant,
-                    (("seized_at", "2024-04-22T18:45+05:30"), ("seal", "CID/HT/2024/0413"), ("device", "Xiaomi/Redmi Note 12//"))),
-        DemoExhibit("B1", "seized/B1-bank", "Bank of Ceylon, under court order", "SI M. Fathima (FIU liaison)",
-                    "Colombo Magistrate's Court B/2291/2024, order to produce bank records", (("seized_at", "2024-04-25"),)),
-        DemoExhibit("C1", "seized/C1-tronscan", "Tronscan public explorer export", "SI M. Fathima (FIU liaison)", warrant,
-                    (("seized_at", "2024-04-26"),)),
+        DemoExhibit(
+            "P1",
+            "seized/P1-victim-phone",
+            "Kasun Perera (victim), handed over voluntarily",
+            "IP R. Bandara",
+            warrant,
+            (
+                ("seized_at", "2024-04-22T16:10+05:30"),
+                ("seal", "CID/HT/2024/0412"),
+                ("device", "Samsung/Galaxy A14/356938035643809/R58T20DEMO1"),
+            ),
+        ),
+        DemoExhibit(
+            "P2",
+            "seized/P2-recruiter-phone",
+            "Nuwan Jayawardena (suspect), on arrest",
+            "IP R. Bandara",
+            warrant,
+            (("seized_at", "2024-04-22T18:45+05:30"), ("seal", "CID/HT/2024/0413"), ("device", "Xiaomi/Redmi Note 12//")),
+        ),
+        DemoExhibit(
+            "B1",
+            "seized/B1-bank",
+            "Bank of Ceylon, under court order",
+            "SI M. Fathima (FIU liaison)",
+            "Colombo Magistrate's Court B/2291/2024, order to produce bank records",
+            (("seized_at", "2024-04-25"),),
+        ),
+        DemoExhibit(
+            "C1",
+            "seized/C1-tronscan",
+            "Tronscan public explorer export",
+            "SI M. Fathima (FIU liaison)",
+            warrant,
+            (("seized_at", "2024-04-26"),),
+        ),
     ]

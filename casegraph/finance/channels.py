@@ -4,16 +4,22 @@ Derived when asked, in SQL, rather than stored at ingest: six regular expression
 narrations cost more than reading the statement itself, and the rules can then be refined without
 parsing the evidence again. Patterns are matched on the upper-cased narration; the first listed wins.
 """
+
 from __future__ import annotations
 
 import duckdb
 
 from ..store import sql_literal
 
-CHANNELS = (("cash", r"\bCASH\b|\bCDM\b"), ("atm", r"\bATM\b"), ("card", r"\bPOS\b|\bCARD\b"),
-            ("cheque", r"\bCHQ\b|CHEQUE"), ("fee", r"CHARGE|\bFEE\b|COMMISSION"),
-            ("bill", r"\bBILLS?\b|UTILITY|\bRELOAD\b"),  # bill payments (telecom, electricity, water) and top-ups
-            ("transfer", r"CEFT|SLIPS|TRANSFER|\bTRF\b|\bFT\b|\bIB\b|ONLINE|REMITTANCE"))
+CHANNELS = (
+    ("cash", r"\bCASH\b|\bCDM\b"),
+    ("atm", r"\bATM\b"),
+    ("card", r"\bPOS\b|\bCARD\b"),
+    ("cheque", r"\bCHQ\b|CHEQUE"),
+    ("fee", r"CHARGE|\bFEE\b|COMMISSION"),
+    ("bill", r"\bBILLS?\b|UTILITY|\bRELOAD\b"),  # bill payments (telecom, electricity, water) and top-ups
+    ("transfer", r"CEFT|SLIPS|TRANSFER|\bTRF\b|\bFT\b|\bIB\b|ONLINE|REMITTANCE"),
+)
 RAILS = ("bank", "mobile-money")
 
 

@@ -6,11 +6,12 @@ query and the node's identity. That file is taken into evidence like any other e
 stored read-only, logged) and parsed by `eth-acquisition`, so every transfer keeps a locator in
 bytes that can be re-checked against the chain by anyone with a node.
 """
+
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -36,9 +37,17 @@ def acquire(w3, addresses: list[str], from_block: int, to_block: int, out: Path,
 
     Web3 = need("web3", "eth", "acquire-eth").Web3
     wanted = {Web3.to_checksum_address(a) for a in addresses}
-    head = {"type": "acquisition", "chain_id": w3.eth.chain_id, "client": w3.client_version, "from_block": from_block,
-            "to_block": to_block, "addresses": sorted(wanted), "acquired_at": datetime.now(timezone.utc).isoformat(),
-            "note": note, "tool": "web3 " + __import__("web3").__version__}
+    head = {
+        "type": "acquisition",
+        "chain_id": w3.eth.chain_id,
+        "client": w3.client_version,
+        "from_block": from_block,
+        "to_block": to_block,
+        "addresses": sorted(wanted),
+        "acquired_at": datetime.now(UTC).isoformat(),
+        "note": note,
+        "tool": "web3 " + __import__("web3").__version__,
+    }
     counts = {"transactions": 0, "logs": 0, "tokens": 0}
     times: dict[int, int] = {}
     tokens: set[str] = set()
@@ -53,9 +62,20 @@ def acquire(w3, addresses: list[str], from_block: int, to_block: int, out: Path,
                 if tx["value"] == 0 or (frm not in wanted and to not in wanted):
                     continue
                 receipt = w3.eth.get_transaction_receipt(tx["hash"])
-                write({"type": "transaction", "block": n, "timestamp": times[n], "hash": _hex(tx["hash"]), "from": frm,
-                       "to": to, "value_wei": str(tx["value"]), "status": int(receipt["status"]),
-                       "gas_used": int(receipt["gasUsed"]), "index": int(receipt["transactionIndex"])})
+                write(
+                    {
+                        "type": "transaction",
+                        "block": n,
+                        "timestamp": times[n],
+                        "hash": _hex(tx["hash"]),
+                        "from": frm,
+                        "to": to,
+                        "value_wei": str(tx["value"]),
+                        "status": int(receipt["status"]),
+                        "gas_used": int(receipt["gasUsed"]),
+                        "index": int(receipt["transactionIndex"]),
+                    }
+                )
                 counts["transactions"] += 1
         for side in (1, 2):  # logs where an address sent, then where it received
             for addr in sorted(wanted):
@@ -68,11 +88,19 @@ def acquire(w3, addresses: list[str], from_block: int, to_block: int, out: Path,
                     if side == 2 and "0x" + t[1][-40:] in {_topic_address(a)[-42:] for a in wanted}:
                         continue  # already written from the sender's side
                     block_n = int(log["blockNumber"])
-                    write({"type": "erc20_transfer", "block": block_n,
-                           "timestamp": times.get(block_n) or int(w3.eth.get_block(block_n)["timestamp"]),
-                           "hash": _hex(log["transactionHash"]), "log_index": int(log["logIndex"]), "token": log["address"],
-                           "from": Web3.to_checksum_address("0x" + t[1][-40:]), "to": Web3.to_checksum_address("0x" + t[2][-40:]),
-                           "value": str(int(_hex(log["data"]), 16))})
+                    write(
+                        {
+                            "type": "erc20_transfer",
+                            "block": block_n,
+                            "timestamp": times.get(block_n) or int(w3.eth.get_block(block_n)["timestamp"]),
+                            "hash": _hex(log["transactionHash"]),
+                            "log_index": int(log["logIndex"]),
+                            "token": log["address"],
+                            "from": Web3.to_checksum_address("0x" + t[1][-40:]),
+                            "to": Web3.to_checksum_address("0x" + t[2][-40:]),
+                            "value": str(int(_hex(log["data"]), 16)),
+                        }
+                    )
                     tokens.add(log["address"])
                     counts["logs"] += 1
         for token in sorted(tokens):

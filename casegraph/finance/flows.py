@@ -6,6 +6,7 @@ row's id and locator for provenance. Transfers without a time or an amount canno
 time-respecting path, and failed transfers (status 'failed': no value moved) are left out unless asked
 for; each is counted, with its totals per currency, and said, never silently used.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ import pyarrow.compute as pc
 
 from ..amounts import format_totals
 from ..store import CaseStore
-
 
 # An unknown end (cash in, cash out, a counterparty the source does not name) becomes a node of its own
 # per transfer (named by the transfer's rowid): it carries money in or out (clean deposits dilute taint; withdrawals end a trail) but
@@ -32,6 +32,7 @@ def is_unknown(account: str) -> bool:
 @dataclass
 class LeftOut:
     """Transactions a trace could not or did not use, for one reason: how many, and their totals per currency."""
+
     count: int
     totals: dict[str | None, Decimal] = field(default_factory=dict)
 
@@ -46,8 +47,7 @@ FAILED, UNTIMED, NO_AMOUNT = "failed transfer(s) (no value moved)", "transfer(s)
 def left_out_sql(include_failed: bool) -> str:
     """A DuckDB expression over `transactions`: why a row is not in the graph (NULL: it is)."""
     failed = "FALSE" if include_failed else "coalesce(status = 'failed', FALSE)"
-    return (f"CASE WHEN {failed} THEN '{FAILED}' WHEN ts_utc IS NULL THEN '{UNTIMED}' "
-            f"WHEN amount IS NULL THEN '{NO_AMOUNT}' END")
+    return f"CASE WHEN {failed} THEN '{FAILED}' WHEN ts_utc IS NULL THEN '{UNTIMED}' WHEN amount IS NULL THEN '{NO_AMOUNT}' END"
 
 
 @dataclass
@@ -102,8 +102,12 @@ class Flows:
             FROM transactions
             WHERE ts_utc IS NOT NULL AND amount IS NOT NULL{"" if include_failed else " AND status IS DISTINCT FROM 'failed'"}
             """).to_arrow_table()  # the complement of left_out_sql, written plainly (faster to filter)
-        runs = {int(h): (sha, parser) for h, sha, parser in con.execute(
-            "SELECT DISTINCT hash(exhibit_sha256, parser), exhibit_sha256, parser FROM transactions").fetchall()}
+        runs = {
+            int(h): (sha, parser)
+            for h, sha, parser in con.execute(
+                "SELECT DISTINCT hash(exhibit_sha256, parser), exhibit_sha256, parser FROM transactions"
+            ).fetchall()
+        }
         links = links or {}
 
         frm = tbl.column("from_account").combine_chunks()
@@ -127,11 +131,29 @@ class Flows:
         column = lambda name: tbl.column(name).combine_chunks().take(take)  # noqa: E731
         currency = pc.dictionary_encode(column("currency"))
         cur = pc.fill_null(currency.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        return cls(accounts, {a: i for i, a in enumerate(accounts)}, src, dst, t, tbl.column("amount").to_numpy()[order],
-                   column("exact"), tbl.column("run").to_numpy()[order], column("locator"),
-                   currency, cur, currency.dictionary.to_pylist(), runs, offsets, skipped, bool(links),
-                   include_failed=include_failed, day_only=tbl.column("day_only").to_numpy()[order], day=tbl.column("day").to_numpy()[order],
-                   seq=seq[order], offset_min=tbl.column("offset_min").to_numpy()[order])
+        return cls(
+            accounts,
+            {a: i for i, a in enumerate(accounts)},
+            src,
+            dst,
+            t,
+            tbl.column("amount").to_numpy()[order],
+            column("exact"),
+            tbl.column("run").to_numpy()[order],
+            column("locator"),
+            currency,
+            cur,
+            currency.dictionary.to_pylist(),
+            runs,
+            offsets,
+            skipped,
+            bool(links),
+            include_failed=include_failed,
+            day_only=tbl.column("day_only").to_numpy()[order],
+            day=tbl.column("day").to_numpy()[order],
+            seq=seq[order],
+            offset_min=tbl.column("offset_min").to_numpy()[order],
+        )
 
     def reversed(self) -> Flows:
         """The same transfers with time running backwards, for tracing where money came from."""
@@ -139,7 +161,27 @@ class Flows:
         take = pa.array(order)
         src, dst, t = self.dst[order], self.src[order], -self.t[order]
         # days run backwards too (negated), so the same "not before" test applies; row order is kept as it is
-        return Flows(self.accounts, self.index, src, dst, t, self.amount[order], self.exact.take(take), self.run[order],
-                     self.locator.take(take), self.currency.take(take), self.cur[order], self.currencies, self.runs,
-                     np.searchsorted(src, np.arange(len(self.accounts) + 1)), self.skipped, self.linked, not self.backwards,
-                     self.include_failed, day_only=self.day_only[order], day=-self.day[order], seq=self.seq[order], offset_min=self.offset_min[order])
+        return Flows(
+            self.accounts,
+            self.index,
+            src,
+            dst,
+            t,
+            self.amount[order],
+            self.exact.take(take),
+            self.run[order],
+            self.locator.take(take),
+            self.currency.take(take),
+            self.cur[order],
+            self.currencies,
+            self.runs,
+            np.searchsorted(src, np.arange(len(self.accounts) + 1)),
+            self.skipped,
+            self.linked,
+            not self.backwards,
+            self.include_failed,
+            day_only=self.day_only[order],
+            day=-self.day[order],
+            seq=self.seq[order],
+            offset_min=self.offset_min[order],
+        )

@@ -5,6 +5,7 @@ has none that day (weekends, holidays), the latest earlier rate within `max_gap_
 its row in the exhibit, are cited with every converted figure. A transfer with no rate is not converted
 and the figure says so. Nothing is converted without a table: no built-in or fetched rates.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -37,8 +38,14 @@ class RateTable:
 
 
 def rate_evidence(r: ExchangeRate) -> dict:
-    return {"table": "exchange-rates", "record": f"{r.base}/{r.quote} on {r.day.isoformat()}", "locator": r.prov.locator,
-            "exhibit_sha256": r.prov.exhibit_sha256, "rate": str(r.rate), "source": r.source}
+    return {
+        "table": "exchange-rates",
+        "record": f"{r.base}/{r.quote} on {r.day.isoformat()}",
+        "locator": r.prov.locator,
+        "exhibit_sha256": r.prov.exhibit_sha256,
+        "rate": str(r.rate),
+        "source": r.source,
+    }
 
 
 def convert(figure: dict, rows: dict[str, dict], table: RateTable, day_of) -> tuple[dict | None, list[dict], list[str]]:
@@ -57,14 +64,33 @@ def convert(figure: dict, rows: dict[str, dict], table: RateTable, day_of) -> tu
                 missing.append(rid)
                 continue
             total += row["amount"] * r.rate
-            conversions.append({"record": rid, "rate": str(r.rate), "rate_day": r.day.isoformat(), "rate_locator": r.prov.locator,
-                                "rate_exhibit_sha256": r.prov.exhibit_sha256})
+            conversions.append(
+                {
+                    "record": rid,
+                    "rate": str(r.rate),
+                    "rate_day": r.day.isoformat(),
+                    "rate_locator": r.prov.locator,
+                    "rate_exhibit_sha256": r.prov.exhibit_sha256,
+                }
+            )
             ev = rate_evidence(r)
             if ev not in evidence:
                 evidence.append(ev)
         if not conversions:
             return None, [], missing
         amount = total.quantize(CENT, rounding=ROUND_HALF_EVEN)
-    return ({"name": f"{figure['name']} in {table.quote}", "currency": table.quote, "amount": str(amount),
-             "records": sorted(c["record"] for c in conversions), "rule": "converted", "of": figure["name"],
-             "from": figure["currency"], "rounded_to": str(CENT), "conversions": conversions}, evidence, missing)
+    return (
+        {
+            "name": f"{figure['name']} in {table.quote}",
+            "currency": table.quote,
+            "amount": str(amount),
+            "records": sorted(c["record"] for c in conversions),
+            "rule": "converted",
+            "of": figure["name"],
+            "from": figure["currency"],
+            "rounded_to": str(CENT),
+            "conversions": conversions,
+        },
+        evidence,
+        missing,
+    )

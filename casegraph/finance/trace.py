@@ -16,11 +16,12 @@ Findings (to_findings) state each figure in attrs["figures"] with the records it
 every transfer those figures add up, cite the basis of every crossing between linked ends, group payments to
 ends the records do not name (merchants, bills, cash) by channel, and show times with casegraph.times.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, localcontext
 
 import numpy as np
@@ -28,9 +29,8 @@ import pyarrow as pa
 
 from ..amounts import format_amount, format_totals
 from ..model import record_id
-from ..times import is_date_only, show_date, show_row
 from ..store import CaseStore
-from ..times import DAY, show_time
+from ..times import DAY, is_date_only, show_date, show_row, show_time
 from .flows import Flows, LeftOut, is_unknown
 
 MODELS = ("poison", "haircut", "fifo")
@@ -68,8 +68,10 @@ def order_note(hops: list[Hop]) -> str:
     at = [str(i) for i, h in enumerate(hops, 1) if h.order_assumed]
     if not at:
         return ""
-    return (f"order within the day assumed for hop {', '.join(at)} (dated without a time, on the same day as the "
-            "money's arrival, in another statement)")
+    return (
+        f"order within the day assumed for hop {', '.join(at)} (dated without a time, on the same day as the "
+        "money's arrival, in another statement)"
+    )
 
 
 @dataclass
@@ -109,8 +111,13 @@ class Arrival:
 
     @classmethod
     def empty(cls, n: int, run_dtype: np.dtype) -> Arrival:
-        return cls(np.full(n, NEVER, np.int64), np.full(n, np.iinfo(np.int64).min, np.int64), np.zeros(n, bool),
-                   np.zeros(n, run_dtype), np.full(n, -1, np.int64))  # run: the flows' own dtype (hashes are uint64)
+        return cls(
+            np.full(n, NEVER, np.int64),
+            np.full(n, np.iinfo(np.int64).min, np.int64),
+            np.zeros(n, bool),
+            np.zeros(n, run_dtype),
+            np.full(n, -1, np.int64),
+        )  # run: the flows' own dtype (hashes are uint64)
 
     def at(self, idx: np.ndarray) -> Arrival:
         return Arrival(self.t[idx], self.day[idx], self.day_only[idx], self.run[idx], self.seq[idx])
@@ -136,16 +143,18 @@ def not_before(f: Flows, edge: np.ndarray, came: Arrival) -> tuple[np.ndarray, n
     return np.where(timed, f.t[edge] >= came.t, dated) & arrived, assumed & arrived
 
 
-def search(f: Flows, origin: int, hops: int, since_us: int | None, until_us: int | None,
-           min_amount: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def search(
+    f: Flows, origin: int, hops: int, since_us: int | None, until_us: int | None, min_amount: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Earliest arrival per account within `hops` transfers, and the transfer that achieved it.
     Returns (arrival µs per account, NEVER if unreached; parent edge per account, -1 if none; edges used)."""
     came, parent, used, _ = _search(f, origin, hops, since_us, until_us, min_amount)
     return came.t, parent, used
 
 
-def _search(f: Flows, origin: int, hops: int, since_us: int | None, until_us: int | None,
-            min_amount: float) -> tuple[Arrival, np.ndarray, np.ndarray, np.ndarray]:
+def _search(
+    f: Flows, origin: int, hops: int, since_us: int | None, until_us: int | None, min_amount: float
+) -> tuple[Arrival, np.ndarray, np.ndarray, np.ndarray]:
     """search(), with the full Arrival and, per account, whether its hop rests on an assumed order within a day."""
     n = len(f.accounts)
     came = Arrival.empty(n, f.run.dtype)
@@ -186,10 +195,21 @@ def _search(f: Flows, origin: int, hops: int, since_us: int | None, until_us: in
     return came, parent, (np.unique(np.concatenate(used)) if used else np.array([], dtype=np.int64)), assumed_hop
 
 
-def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = False, since: datetime | None = None,
-          until: datetime | None = None, min_amount: Decimal = Decimal(0), model: str = "poison",
-          links: dict[str, str] | None = None, flows: Flows | None = None, include_failed: bool = False,
-          link_basis: dict[str, list[dict]] | None = None) -> TraceResult:
+def trace(
+    store: CaseStore,
+    account: str,
+    *,
+    hops: int = 6,
+    backward: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    min_amount: Decimal = Decimal(0),
+    model: str = "poison",
+    links: dict[str, str] | None = None,
+    flows: Flows | None = None,
+    include_failed: bool = False,
+    link_basis: dict[str, list[dict]] | None = None,
+) -> TraceResult:
     """`links`: ends known to be one holder's (paths cross there); `link_basis`: per end, the evidence of its
     link (an examiner's decision, entity resolution's links), cited wherever a path crosses it."""
     if model not in MODELS:
@@ -199,9 +219,10 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
         f = f.reversed()
     node = (links or {}).get(account, account) if f.linked else account  # a linked account goes by its link
     if node not in f.index:
-        raise KeyError(f"account {account!r} is in no transaction with a time and an amount"
-                       + ("" if include_failed else " that did not fail"))
-    us = lambda d: int(d.astimezone(timezone.utc).timestamp() * 1_000_000) if d else None  # noqa: E731
+        raise KeyError(
+            f"account {account!r} is in no transaction with a time and an amount" + ("" if include_failed else " that did not fail")
+        )
+    us = lambda d: int(d.astimezone(UTC).timestamp() * 1_000_000) if d else None  # noqa: E731
     lo, hi = us(since), us(until)
     if backward:
         lo, hi = (-hi if hi is not None else None), (-lo if lo is not None else None)
@@ -241,13 +262,12 @@ def trace(store: CaseStore, account: str, *, hops: int = 6, backward: bool = Fal
         r.inflow = by_dst[lo:hi]
         if tainted_by_dst is not None:
             r.tainted_in = r.inflow[tainted_by_dst[lo:hi]]
-        for (a, cur), (t_sum, a_sum) in sums.get(code, {}).items():
+        for (a, cur), (t_sum, a_sum) in sums.get(code, {}).items():  # noqa: B007
             r.tainted[f.currencies[cur] if cur >= 0 else None] = t_sum
             r.received[f.currencies[cur] if cur >= 0 else None] = a_sum
     # order only (no figure is claimed by it): shortest paths first, then the largest tainted amount in any currency
     reached.sort(key=lambda r: (len(r.hops), -max((float(v) for v in r.tainted.values()), default=0), r.account))
-    return TraceResult(account, backward, model, reached, f.skipped, dict(links or {}), dict(link_basis or {}), f,
-                       (since, until))
+    return TraceResult(account, backward, model, reached, f.skipped, dict(links or {}), dict(link_basis or {}), f, (since, until))
 
 
 def _details(store: CaseStore, f: Flows, edges: np.ndarray) -> dict[int, Hop]:
@@ -263,20 +283,37 @@ def _details(store: CaseStore, f: Flows, edges: np.ndarray) -> dict[int, Hop]:
     wanted = [i for i, e in enumerate(edges.tolist()) if f.linked or is_unknown(f.accounts[f.src[e]]) or is_unknown(f.accounts[f.dst[e]])]
     written = {}
     if wanted:
-        written = {(r[0], r[1], r[2]): r[3:] for r in store.con.execute("""
+        written = {
+            (r[0], r[1], r[2]): r[3:]
+            for r in store.con.execute(
+                """
             SELECT exhibit_sha256, parser, locator, CASE WHEN from_account IS NULL OR to_account IS NULL THEN description END,
                    from_account, to_account
-            FROM transactions WHERE locator IN (SELECT unnest(?))""", [[locators[i] for i in wanted]]).fetchall()}
+            FROM transactions WHERE locator IN (SELECT unnest(?))""",
+                [[locators[i] for i in wanted]],
+            ).fetchall()
+        }
     out = {}
-    for e, (sha, parser), loc, currency, amount in zip(edges.tolist(), runs, locators, currencies, amounts):
+    for e, (sha, parser), loc, currency, amount in zip(edges.tolist(), runs, locators, currencies, amounts):  # noqa: B905
         description, w_from, w_to = written.get((sha, parser, loc), (None, None, None))
         a, b = f.accounts[f.src[e]], f.accounts[f.dst[e]]
         frm, to = (b, a) if f.backwards else (a, b)  # a reversed graph runs from receiver to sender
         if f.linked:
             frm, to = w_from or frm, w_to or to
         t = -int(f.t[e]) if f.backwards else int(f.t[e])  # reversed graphs negate time
-        out[e] = Hop(record_id("transactions", sha, parser, loc), frm, to, datetime.fromtimestamp(t / 1e6, timezone.utc),
-                     amount, currency, loc, sha, description, bool(f.day_only[e]), int(f.offset_min[e]))
+        out[e] = Hop(
+            record_id("transactions", sha, parser, loc),
+            frm,
+            to,
+            datetime.fromtimestamp(t / 1e6, UTC),
+            amount,
+            currency,
+            loc,
+            sha,
+            description,
+            bool(f.day_only[e]),
+            int(f.offset_min[e]),
+        )
     return out
 
 
@@ -298,14 +335,17 @@ def _poison(f: Flows, replay: np.ndarray, origin: int, came: Arrival, wanted: np
     tainted = (src == origin) | not_before(f, replay, came.at(src))[0]
     amounts = f.exact.take(pa.array(replay))
     zero = pa.scalar(Decimal(0), amounts.type)
-    table = pa.table({"dst": dst, "cur": f.cur[replay], "amount": amounts,
-                      "tainted": pc.if_else(pa.array(tainted), amounts, zero)})
+    table = pa.table({"dst": dst, "cur": f.cur[replay], "amount": amounts, "tainted": pc.if_else(pa.array(tainted), amounts, zero)})
     sums = table.group_by(["dst", "cur"]).aggregate([("tainted", "sum"), ("amount", "sum")])
     # only the reached accounts are reported: turn just their sums into Decimals (the slow part)
     sums = sums.filter(pa.array(wanted[sums.column("dst").to_numpy()]))
     out: dict[int, dict] = defaultdict(dict)
-    for d, c, t, a in zip(sums.column("dst").to_pylist(), sums.column("cur").to_pylist(),
-                          sums.column("tainted_sum").to_pylist(), sums.column("amount_sum").to_pylist()):
+    for d, c, t, a in zip(  # noqa: B905
+        sums.column("dst").to_pylist(),
+        sums.column("cur").to_pylist(),
+        sums.column("tainted_sum").to_pylist(),
+        sums.column("amount_sum").to_pylist(),
+    ):
         out[d][(d, c)] = (t, a)
     return out, tainted
 
@@ -329,7 +369,7 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
     got_t: dict[int, Decimal] = defaultdict(Decimal)
     got_a: dict[int, Decimal] = defaultdict(Decimal)
     fifo = model == "fifo"
-    for a, b, amt in zip(srcs, dsts, amounts):
+    for a, b, amt in zip(srcs, dsts, amounts):  # noqa: B905
         if a in origins:
             t_amt = amt
         elif fifo:
@@ -369,11 +409,24 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
 VERSION = "2.0"
 
 # how a transfer to (or, traced backwards, from) an end the record does not name is told, by its channel
-SPENT = {"card": "card payments at merchants", "bill": "bill payments", "atm": "ATM withdrawals", "cash": "cash withdrawals",
-         "cheque": "cheques", "fee": "bank charges", "transfer": "transfers to an account the record does not name",
-         None: "other payments to a payee the record does not name"}
-CAME = {"cash": "cash deposits", "atm": "deposits at machines", "cheque": "cheques deposited", "card": "card credits",
-        "transfer": "transfers from an account the record does not name", None: "other credits from a source the record does not name"}
+SPENT = {
+    "card": "card payments at merchants",
+    "bill": "bill payments",
+    "atm": "ATM withdrawals",
+    "cash": "cash withdrawals",
+    "cheque": "cheques",
+    "fee": "bank charges",
+    "transfer": "transfers to an account the record does not name",
+    None: "other payments to a payee the record does not name",
+}
+CAME = {
+    "cash": "cash deposits",
+    "atm": "deposits at machines",
+    "cheque": "cheques deposited",
+    "card": "card credits",
+    "transfer": "transfers from an account the record does not name",
+    None: "other credits from a source the record does not name",
+}
 
 
 def _cited(store: CaseStore, f: Flows, edges) -> dict[int, dict]:
@@ -385,14 +438,19 @@ def _cited(store: CaseStore, f: Flows, edges) -> dict[int, dict]:
     if not edges:
         return {}
     take = pa.array(edges)
-    key = {(f.runs[int(r)][0], f.runs[int(r)][1], loc): e
-           for e, r, loc in zip(edges, f.run[edges].tolist(), f.locator.take(take).to_pylist())}
+    key = {
+        (f.runs[int(r)][0], f.runs[int(r)][1], loc): e
+        for e, r, loc in zip(edges, f.run[edges].tolist(), f.locator.take(take).to_pylist())  # noqa: B905
+    }
     out = {}
-    for row in store.rows(f"""
+    for row in store.rows(
+        f"""
             WITH m AS MATERIALIZED (SELECT * FROM transactions WHERE locator IN (SELECT unnest(?)))  -- match, then classify
             SELECT exhibit_sha256, parser, locator, id, from_account, to_account, from_name, to_name, amount, currency,
                    ts_local, ts_utc, utc_offset, tz_basis, ts_precision, seq, description, {channel_sql()} AS channel
-            FROM m""", [sorted({k[2] for k in key})]):
+            FROM m""",
+        [sorted({k[2] for k in key})],
+    ):
         e = key.get((row["exhibit_sha256"], row["parser"], row["locator"]))
         if e is not None:
             out[e] = row
@@ -409,7 +467,7 @@ def span(rows: list[dict]) -> str:
     if first == last:
         return f"on {first}"
     if all(is_date_only(r.get("ts_precision")) for r in (timed[0], timed[-1])):
-        return f"between {show_date(timed[0]['ts_local'], timed[0]['ts_utc'])} and {show_date(timed[-1]['ts_local'], timed[-1]['ts_utc'])} (dates only)"
+        return f"between {show_date(timed[0]['ts_local'], timed[0]['ts_utc'])} and {show_date(timed[-1]['ts_local'], timed[-1]['ts_utc'])} (dates only)"  # noqa: E501
     return f"between {first} and {last}"
 
 
@@ -460,6 +518,7 @@ def _taint_figures(result: TraceResult, r: Reached, cited: dict[int, dict]) -> l
 def _day(row: dict):
     """A transfer's calendar date as its record states it (the rate table is by date)."""
     from datetime import date as _date
+
     text = show_date(row.get("ts_local"), row.get("ts_utc"))
     return _date.fromisoformat(text) if text else None
 
@@ -480,15 +539,19 @@ def _converted(figures: list[dict], rows: dict[str, dict], rates) -> tuple[list[
             added.append(conv)
             evidence += [e for e in ev if e not in evidence]
             days = sorted({c["rate_day"] for c in conv["conversions"]})
-            said.append(f"{fig['name']} {format_amount(Decimal(fig['amount']), fig['currency'])} = "
-                        f"{format_amount(Decimal(conv['amount']), conv['currency'])}"
-                        + (f" ({len(days)} rate(s), {days[0]} to {days[-1]}, cited)" if len(days) > 1 else f" (rate of {days[0]}, cited)")
-                        + (" for the transfers that have a rate" if missing else ""))
+            said.append(
+                f"{fig['name']} {format_amount(Decimal(fig['amount']), fig['currency'])} = "
+                f"{format_amount(Decimal(conv['amount']), conv['currency'])}"
+                + (f" ({len(days)} rate(s), {days[0]} to {days[-1]}, cited)" if len(days) > 1 else f" (rate of {days[0]}, cited)")
+                + (" for the transfers that have a rate" if missing else "")
+            )
         if missing:
             left = sum((rows[r]["amount"] for r in missing), Decimal(0))
             added.append(_figure(f"{fig['name']} not converted (no rate)", fig["currency"], left, missing))
-            said.append(f"{format_amount(left, fig['currency'])} of {fig['name']} in {len(missing)} transfer(s) has no rate "
-                        f"in the table within {rates.max_gap.days} days and is not converted")
+            said.append(
+                f"{format_amount(left, fig['currency'])} of {fig['name']} in {len(missing)} transfer(s) has no rate "
+                f"in the table within {rates.max_gap.days} days and is not converted"
+            )
     return added, evidence, (" Converted with the examiner's rate table: " + "; ".join(said) + ".") if said else ""
 
 
@@ -497,8 +560,9 @@ def _scope(result: TraceResult) -> str:
     since, until = result.window
     if since is None and until is None:
         return "In all the case's records,"
-    span_text = " ".join(p for p in (f"from {since:%Y-%m-%d %H:%M %Z}" if since else "",
-                                     f"until {until:%Y-%m-%d %H:%M %Z}" if until else "") if p)
+    span_text = " ".join(
+        p for p in (f"from {since:%Y-%m-%d %H:%M %Z}" if since else "", f"until {until:%Y-%m-%d %H:%M %Z}" if until else "") if p
+    )
     return f"Within the trace's window ({span_text}),"
 
 
@@ -512,7 +576,7 @@ def _route(result: TraceResult, flow: list[Hop], names: dict) -> tuple[str, list
     linked to it (the same holder), the crossing marked and its basis cited."""
     basis: list[dict] = []
     ends = [(result.origin, flow[0].src)] if not result.backward else []
-    ends += [(a.dst, b.src) for a, b in zip(flow, flow[1:])]
+    ends += [(a.dst, b.src) for a, b in zip(flow, flow[1:])]  # noqa: B905, RUF007
     if result.backward:
         ends.append((flow[-1].dst, result.origin))
     crossings = {(x, y) for x, y in ends if x != y}
@@ -521,8 +585,10 @@ def _route(result: TraceResult, flow: list[Hop], names: dict) -> tuple[str, list
             for ev in result.link_basis.get(end, []):
                 if ev not in basis:
                     basis.append(ev)
+
     def show(account, hop, side):
         return label(account, hop) if is_unknown(account) else party(account, names.get((hop.tx_id, side)))
+
     parts = []
     if not result.backward and (result.origin, flow[0].src) in crossings:
         parts.append(f"{result.origin} = ")
@@ -554,9 +620,12 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
     by_tx = {row["id"]: row for row in cited.values()}
     hop_rows = {h.tx_id for r in result.reached for h in r.hops} - set(by_tx)
     if hop_rows:  # path transfers are among the inflows; fetch any that are not
-        for row in store.rows("SELECT id, from_account, to_account, from_name, to_name, amount, currency, ts_local, ts_utc, "
-                              "utc_offset, tz_basis, ts_precision, seq, locator, exhibit_sha256 FROM transactions "
-                              "WHERE id IN (SELECT unnest(?))", [sorted(hop_rows)]):
+        for row in store.rows(
+            "SELECT id, from_account, to_account, from_name, to_name, amount, currency, ts_local, ts_utc, "
+            "utc_offset, tz_basis, ts_precision, seq, locator, exhibit_sha256 FROM transactions "
+            "WHERE id IN (SELECT unnest(?))",
+            [sorted(hop_rows)],
+        ):
             by_tx[row["id"]] = row
     names = {(i, side): row.get(f"{side}_name") for i, row in by_tx.items() for side in ("from", "to")}
     base = {"origin": result.origin, "direction": way, "model": result.model}
@@ -572,8 +641,7 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
         who = party(written, names.get((end_hop.tx_id, "to" if not result.backward else "from")))
         inflow = [cited[int(e)] for e in r.inflow if int(e) in cited]
         path_rows = [by_tx[h.tx_id] for h in flow]
-        figures = [_figure(f"transfer {i + 1} of the path", row["currency"], row["amount"], [row["id"]])
-                   for i, row in enumerate(path_rows)]
+        figures = [_figure(f"transfer {i + 1} of the path", row["currency"], row["amount"], [row["id"]]) for i, row in enumerate(path_rows)]
         figures += _money_figures("received", inflow) + _taint_figures(result, r, cited)
         conv, rate_ev, conv_text = _converted(figures, by_tx, rates)
         figures += conv
@@ -585,28 +653,59 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
         hops_text = "; ".join(f"{format_amount(row['amount'], row['currency'])} {span([row])}" for row in path_rows)
         received, tainted = _totals(figures, "received"), _totals(figures, "tainted")
         moved = "received" if not result.backward else "sent"
-        share = ("" if not tainted else
-                 f" Under the {result.model} model {format_totals(tainted)} of it "
-                 + ("is tainted." if not result.backward else f"is counted by the model as feeding the money that reached {result.origin}."))
-        changes = [f"{a.dst if a.dst == b.src else b.src} ({a.currency or 'no currency'} in, {b.currency or 'no currency'} out)"
-                   for a, b in zip(flow, flow[1:]) if a.currency != b.currency]
-        crossing = (f" The path changes currency at {', '.join(changes)}: the records show no exchange, only the order in time."
-                    if changes else "")
+        share = (
+            ""
+            if not tainted
+            else f" Under the {result.model} model {format_totals(tainted)} of it "
+            + ("is tainted." if not result.backward else f"is counted by the model as feeding the money that reached {result.origin}.")
+        )
+        changes = [
+            f"{a.dst if a.dst == b.src else b.src} ({a.currency or 'no currency'} in, {b.currency or 'no currency'} out)"
+            for a, b in zip(flow, flow[1:])  # noqa: B905, RUF007
+            if a.currency != b.currency
+        ]
+        crossing = (
+            f" The path changes currency at {', '.join(changes)}: the records show no exchange, only the order in time." if changes else ""
+        )
         if basis:
-            crossing += (f" The path crosses between ends taken as one holder's "
-                         f"({', '.join(sorted({e['record'] for e in basis}))}); that basis is cited.")
+            crossing += (
+                f" The path crosses between ends taken as one holder's "
+                f"({', '.join(sorted({e['record'] for e in basis}))}); that basis is cited."
+            )
         if order_note(r.hops):
             crossing += f" The {order_note(r.hops)}."
-        summary = (f"{route}, in {len(flow)} transfer(s): {hops_text}.{crossing} {_scope(result)} {who} {moved} "
-                   f"{format_totals(received)} in {len(inflow)} transfer(s) {span(inflow)}, all cited."
-                   f"{share}{conv_text}")
-        title = (f"Money from {result.origin} reached {who} in {len(flow)} transfer(s)" if not result.backward
-                 else f"Money in {result.origin} came from {who} over {len(flow)} transfer(s)")
-        out.append(Finding(kind="money-trace", subject=r.account, detector=detector, detector_version=VERSION, title=title,
-                           summary=summary, score=None, evidence=evidence + basis + rate_ev,
-                           attrs={**base, "account": written, "hops": len(flow), "who": who, "path": route, "figures": figures,
-                                  "order_assumed": [i for i, h in enumerate(r.hops, 1) if h.order_assumed],
-                                  "when": span(path_rows)}))
+        summary = (
+            f"{route}, in {len(flow)} transfer(s): {hops_text}.{crossing} {_scope(result)} {who} {moved} "
+            f"{format_totals(received)} in {len(inflow)} transfer(s) {span(inflow)}, all cited."
+            f"{share}{conv_text}"
+        )
+        title = (
+            f"Money from {result.origin} reached {who} in {len(flow)} transfer(s)"
+            if not result.backward
+            else f"Money in {result.origin} came from {who} over {len(flow)} transfer(s)"
+        )
+        out.append(
+            Finding(
+                kind="money-trace",
+                subject=r.account,
+                detector=detector,
+                detector_version=VERSION,
+                title=title,
+                summary=summary,
+                score=None,
+                evidence=evidence + basis + rate_ev,
+                attrs={
+                    **base,
+                    "account": written,
+                    "hops": len(flow),
+                    "who": who,
+                    "path": route,
+                    "figures": figures,
+                    "order_assumed": [i for i, h in enumerate(r.hops, 1) if h.order_assumed],
+                    "when": span(path_rows),
+                },
+            )
+        )
     for holder, group in sorted(unnamed.items()):
         out.append(_unnamed_finding(result, holder, group, cited, names, detector, base, by_tx, rates))
     left = _left_out_finding(result, store, detector, base)
@@ -621,11 +720,14 @@ def _left_out_finding(result: TraceResult, store: CaseStore, detector: str, base
 
     nodes = {result.origin} | {r.account for r in result.reached if not is_unknown(r.account)}
     ends = sorted(nodes | {e for e, n in result.links.items() if n in nodes} | {result.links.get(result.origin, result.origin)})
-    rows = store.rows(f"""
+    rows = store.rows(
+        f"""
         SELECT id, locator, exhibit_sha256, amount, currency, reason FROM (
           SELECT *, {left_out_sql(result.flows.include_failed)} AS reason FROM transactions
           WHERE from_account IN (SELECT unnest(?)) OR to_account IN (SELECT unnest(?)))
-        WHERE reason IS NOT NULL ORDER BY reason, exhibit_sha256, locator""", [ends, ends])
+        WHERE reason IS NOT NULL ORDER BY reason, exhibit_sha256, locator""",
+        [ends, ends],
+    )
     if not rows:
         return None
     figures, parts = [], []
@@ -635,23 +737,34 @@ def _left_out_finding(result: TraceResult, store: CaseStore, detector: str, base
         figures += figs
         parts.append(f"{len(these)} {reason}" + (f", {format_totals(_totals(figs, reason))}" if figs else ""))
     who = "its" if len(ends) == 1 else "the traced accounts'"
-    return Finding(kind="money-trace", subject="left-out", detector=detector, detector_version=VERSION,
-                   title=f"Transfers of {result.origin} and {who} counterparties the trace did not follow: {len(rows)}",
-                   summary=(f"Among the transfers to or from the accounts this trace reached, these were not followed "
-                            f"and are in no other figure of the trace: " + "; ".join(parts) + ". Each is cited."
-                            + ("" if result.flows.include_failed else " Failed transfers can be followed on request "
-                               "(trace --include-failed).")),
-                   score=None, evidence=[_evidence(r) for r in rows],
-                   attrs={**base, "who": "transfers not followed", "grouped": "left out", "figures": figures})
+    return Finding(
+        kind="money-trace",
+        subject="left-out",
+        detector=detector,
+        detector_version=VERSION,
+        title=f"Transfers of {result.origin} and {who} counterparties the trace did not follow: {len(rows)}",
+        summary=(
+            "Among the transfers to or from the accounts this trace reached, these were not followed "
+            "and are in no other figure of the trace: "
+            + "; ".join(parts)
+            + ". Each is cited."
+            + ("" if result.flows.include_failed else " Failed transfers can be followed on request (trace --include-failed).")
+        ),
+        score=None,
+        evidence=[_evidence(r) for r in rows],
+        attrs={**base, "who": "transfers not followed", "grouped": "left out", "figures": figures},
+    )
 
 
-def _unnamed_finding(result: TraceResult, holder: str, group: list[Reached], cited: dict, names: dict, detector: str,
-                     base: dict, by_tx: dict, rates):
+def _unnamed_finding(
+    result: TraceResult, holder: str, group: list[Reached], cited: dict, names: dict, detector: str, base: dict, by_tx: dict, rates
+):
     """One finding for all the transfers between `holder` and ends its records do not name, by channel."""
     from ..findings import Finding
 
-    rows = sorted((cited[int(e)] for r in group for e in r.inflow if int(e) in cited),
-                  key=lambda x: (x["ts_utc"] is None, x["ts_utc"], x["id"]))
+    rows = sorted(
+        (cited[int(e)] for r in group for e in r.inflow if int(e) in cited), key=lambda x: (x["ts_utc"] is None, x["ts_utc"], x["id"])
+    )
     words = CAME if result.backward else SPENT
     by_channel: dict = {}
     for row in rows:
@@ -667,8 +780,16 @@ def _unnamed_finding(result: TraceResult, holder: str, group: list[Reached], cit
         said = ", ".join(f"{d} ×{n}" if n > 1 else d for d, n in sorted(narr.items(), key=lambda kv: (-kv[1], kv[0]))[:6])
         parts.append(f"{words[ch]}: {len(rs)} transfer(s), {format_totals(_totals(figs, words[ch]))} ({said})")
     figures += _money_figures("in all", rows)
-    pseudo = Reached(holder, [], {}, {}, np.array([e for r in group for e in r.inflow.tolist()], dtype=np.int64),
-                     None if result.model != "poison" else np.array([e for r in group for e in (r.tainted_in if r.tainted_in is not None else []).tolist()], dtype=np.int64))
+    pseudo = Reached(
+        holder,
+        [],
+        {},
+        {},
+        np.array([e for r in group for e in r.inflow.tolist()], dtype=np.int64),
+        None
+        if result.model != "poison"
+        else np.array([e for r in group for e in (r.tainted_in if r.tainted_in is not None else []).tolist()], dtype=np.int64),
+    )
     for r in group:
         for c, v in r.tainted.items():
             pseudo.tainted[c] = pseudo.tainted.get(c, Decimal(0)) + v
@@ -686,21 +807,42 @@ def _unnamed_finding(result: TraceResult, holder: str, group: list[Reached], cit
         title = f"Spending and withdrawals from {who}: {len(rows)} payment(s) to payees its records do not name"
         lead = f"{who} paid out to payees its records do not name{reach}"
     share = f" Under the {result.model} model {format_totals(tainted)} of it is tainted." if tainted and not result.backward else ""
-    summary = (f"{lead}, {span(rows)}: " + "; ".join(parts)
-               + f". In all {format_totals(_totals(figures, 'in all'))}, every transfer cited.{share}{conv_text}")
-    return Finding(kind="money-trace", subject=f"unnamed:{holder}", detector=detector, detector_version=VERSION, title=title,
-                   summary=summary, score=None, evidence=[_evidence(x) for x in rows] + rate_ev,
-                   attrs={**base, "account": holder, "who": f"payees {who}'s records do not name" if not result.backward
-                          else f"sources {who}'s records do not name", "grouped": "unnamed ends by channel", "figures": figures,
-                          "when": span(rows)})
+    summary = (
+        f"{lead}, {span(rows)}: "
+        + "; ".join(parts)
+        + f". In all {format_totals(_totals(figures, 'in all'))}, every transfer cited.{share}{conv_text}"
+    )
+    return Finding(
+        kind="money-trace",
+        subject=f"unnamed:{holder}",
+        detector=detector,
+        detector_version=VERSION,
+        title=title,
+        summary=summary,
+        score=None,
+        evidence=[_evidence(x) for x in rows] + rate_ev,
+        attrs={
+            **base,
+            "account": holder,
+            "who": f"payees {who}'s records do not name" if not result.backward else f"sources {who}'s records do not name",
+            "grouped": "unnamed ends by channel",
+            "figures": figures,
+            "when": span(rows),
+        },
+    )
 
 
 def examiner_link_basis(links: dict[str, str], actor: str, source: str) -> dict[str, list[dict]]:
     """The evidence of links an examiner stated (`--link A=B`): the statement itself, cited at both ends."""
     out: dict[str, list[dict]] = {}
     for a, b in links.items():
-        ev = {"table": "examiner-decision", "record": f"link {a} = {b}", "locator": source, "actor": actor,
-              "note": "the examiner stated that both ends are one holder's"}
+        ev = {
+            "table": "examiner-decision",
+            "record": f"link {a} = {b}",
+            "locator": source,
+            "actor": actor,
+            "note": "the examiner stated that both ends are one holder's",
+        }
         out.setdefault(a, []).append(ev)
         out.setdefault(b, []).append(ev)
     return out
@@ -713,9 +855,16 @@ def table_rows(findings) -> list[tuple[str, ...]]:
     for f in findings:
         figs = f.attrs["figures"]
         path = [x for x in figs if x["name"].endswith("of the path")]
-        pick = lambda name: format_totals({x["currency"]: Decimal(x["amount"]) for x in figs if x["name"] == name})  # noqa: E731
+        pick = lambda name: format_totals({x["currency"]: Decimal(x["amount"]) for x in figs if x["name"] == name})  # noqa: B023, E731
         amounts = ", ".join(format_amount(Decimal(x["amount"]), x["currency"]) for x in path)
         route = f"{f.attrs['path']}\n{amounts}, {f.attrs.get('when', '')}" if path else f"{f.attrs.get('when', '')}"
-        out.append((f.attrs.get("who", f.subject), str(f.attrs.get("hops", len(f.evidence))), route,
-                    pick("received") if path else pick("in all"), pick("tainted")))
+        out.append(
+            (
+                f.attrs.get("who", f.subject),
+                str(f.attrs.get("hops", len(f.evidence))),
+                route,
+                pick("received") if path else pick("in all"),
+                pick("tainted"),
+            )
+        )
     return out

@@ -1,5 +1,6 @@
 """TRON: Tether's USDT contract, and whether a contract is it. Address codecs live with the other
 identifiers, in graph/identifiers."""
+
 from __future__ import annotations
 
 from ..graph.identifiers import tron_from_hex, tron_to_hex

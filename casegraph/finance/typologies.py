@@ -25,6 +25,7 @@ an amount, or without both ends (structuring alone uses deposits that name no se
 Default thresholds were chosen on a labelled AMLSim-shaped ledger (benchmarks/typology_eval.py,
 tuning seed and size) and checked on another seed and size.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
@@ -77,8 +78,16 @@ class Settings:
             raise ValueError(f"cycle_order must be 'any' or 'time', not {self.cycle_order!r}")
         if not 2 <= self.cycle_min_length <= self.cycle_max_length <= 12:
             raise ValueError("cycle lengths must satisfy 2 <= min <= max <= 12")
-        for name in ("structuring_days", "structuring_count", "scatter_count",
-                     "cycle_days", "pass_hours", "pass_count", "bipartite_payers", "bipartite_receivers"):
+        for name in (
+            "structuring_days",
+            "structuring_count",
+            "scatter_count",
+            "cycle_days",
+            "pass_hours",
+            "pass_count",
+            "bipartite_payers",
+            "bipartite_receivers",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1")
         for name in ("fan_days", "fan_count", "gather_count"):
@@ -88,15 +97,20 @@ class Settings:
 
 def skipped(store: CaseStore, s: Settings) -> dict[str, int]:
     """What the detectors leave out, by reason (a transfer counts once, under its first reason)."""
-    row = store.con.execute(f"""
+    row = store.con.execute(
+        """
         SELECT count(*) FILTER (WHERE status = 'failed' AND NOT ?),
                count(*) FILTER (WHERE (status IS DISTINCT FROM 'failed' OR ?) AND ts_utc IS NULL),
                count(*) FILTER (WHERE (status IS DISTINCT FROM 'failed' OR ?) AND ts_utc IS NOT NULL AND amount IS NULL),
                count(*) FILTER (WHERE (status IS DISTINCT FROM 'failed' OR ?) AND ts_utc IS NOT NULL AND amount IS NOT NULL
                                 AND (from_account IS NULL OR to_account IS NULL))
-        FROM transactions""", [s.include_failed] * 4).fetchone()
-    return {k: int(v) for k, v in zip(("failed", "without a time", "without an amount",
-                                       "with one end only (used by structuring alone)"), row)}
+        FROM transactions""",
+        [s.include_failed] * 4,
+    ).fetchone()
+    return {
+        k: int(v)
+        for k, v in zip(("failed", "without a time", "without an amount", "with one end only (used by structuring alone)"), row)  # noqa: B905
+    }
 
 
 def detect(store: CaseStore, s: Settings | None = None, only: tuple[str, ...] | None = None) -> list[Finding]:
@@ -124,65 +138,99 @@ def _fresh_applicable(store: CaseStore, s: Settings) -> Settings:
         note = f"not applied: the transfers span {span} days, under twice the {s.fresh_days}-day look-back"
         s = replace(s, fresh_days=0)
     with_history = bool(s.fresh_days)
-    s = replace(s, fan_days=s.fan_days or (10 if with_history else 7), fan_count=s.fan_count or (4 if with_history else 5),
-                gather_count=s.gather_count or (3 if with_history else 5))
+    s = replace(
+        s,
+        fan_days=s.fan_days or (10 if with_history else 7),
+        fan_count=s.fan_count or (4 if with_history else 5),
+        gather_count=s.gather_count or (3 if with_history else 5),
+    )
     s.fresh_note = note
     return s
 
 
 def _prepare(store: CaseStore, s: Settings) -> None:
-    store.con.execute(f"""
+    store.con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE {_X} AS
         SELECT id, from_account AS a, to_account AS b, ts_utc AS t, amount, currency, description, rail,
                lag(ts_utc) OVER (PARTITION BY from_account, to_account ORDER BY ts_utc, id) AS prev_t
         FROM transactions
         WHERE ts_utc IS NOT NULL AND amount IS NOT NULL AND (status IS DISTINCT FROM 'failed' OR ?)
               AND (from_account IS NOT NULL OR to_account IS NOT NULL) AND from_account IS DISTINCT FROM to_account""",
-        [s.include_failed])
+        [s.include_failed],
+    )
 
 
 def _pairs(s: Settings) -> str:
     """Transfers with both ends; with `fresh_days`, only those between accounts that had no transfer
     in that direction in the `fresh_days` before (a new counterparty)."""
     # a first transfer is new only where the case's data reach back that far: before, it cannot be told
-    fresh = (f" AND (t > prev_t + INTERVAL {int(s.fresh_days)} DAY OR (prev_t IS NULL AND "
-             f"t >= (SELECT min(t) FROM {_X}) + INTERVAL {int(s.fresh_days)} DAY))") if s.fresh_days else ""
+    fresh = (
+        (
+            f" AND (t > prev_t + INTERVAL {int(s.fresh_days)} DAY OR (prev_t IS NULL AND "
+            f"t >= (SELECT min(t) FROM {_X}) + INTERVAL {int(s.fresh_days)} DAY))"
+        )
+        if s.fresh_days
+        else ""
+    )
     return f"(SELECT * FROM {_X} WHERE a IS NOT NULL AND b IS NOT NULL{fresh})"
 
 
-def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip: dict, thresholds: dict,
-              title, summary) -> list[Finding]:
+def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip: dict, thresholds: dict, title, summary) -> list[Finding]:
     """rows: (subject, [transaction ids], metrics). Evidence is every cited transfer in time order (then
     id); `totals` (per currency) and the time span are computed from exactly those transfers."""
     ids = sorted({i for _, tx, _ in rows for i in tx})
     info = {}
     if ids:
-        info = {r[0]: r[1:] for r in store.con.execute(
-            "SELECT id, locator, exhibit_sha256, ts_utc, amount, currency FROM transactions WHERE id IN (SELECT unnest(?))",
-            [ids]).fetchall()}
+        info = {
+            r[0]: r[1:]
+            for r in store.con.execute(
+                "SELECT id, locator, exhibit_sha256, ts_utc, amount, currency FROM transactions WHERE id IN (SELECT unnest(?))", [ids]
+            ).fetchall()
+        }
     if getattr(s, "fresh_note", None) and kind not in ("structuring", "pass-through"):
         thresholds = {**thresholds, "new_counterparty_days": s.fresh_note}
     if s.fresh_days and kind not in ("structuring", "pass-through"):
         thresholds = {**thresholds, "new_counterparty_days": s.fresh_days}
-        note = (f" Only transfers between accounts with no transfer in that direction in the {s.fresh_days} days before "
-                "(new counterparties; the case's data must reach that far back) were counted.")
+        note = (
+            f" Only transfers between accounts with no transfer in that direction in the {s.fresh_days} days before "
+            "(new counterparties; the case's data must reach that far back) were counted."
+        )
     else:
         note = ""
     out = []
     for subject, tx, metrics in rows:
         tx = sorted(set(tx), key=lambda i: (info[i][2], i))
         totals = sum_by_currency((info[i][3], info[i][4]) for i in tx)
-        m = {**metrics, "totals": format_totals(totals), "first": f"{info[tx[0]][2]:%Y-%m-%d %H:%M} UTC",
-             "last": f"{info[tx[-1]][2]:%Y-%m-%d %H:%M} UTC"}
-        out.append(Finding(kind=kind, subject=str(subject), title=title(subject, m), summary=summary(subject, m) + note,
-                           detector="typologies", detector_version=VERSION, score=float(metrics.get("score", len(tx))),
-                           evidence=[{"table": "transactions", "record": i, "locator": info[i][0],
-                                      "exhibit_sha256": info[i][1]} for i in tx],
-                           attrs={**{k: v if isinstance(v, (bool, int, list)) else str(v) for k, v in metrics.items()},
-                                  "transfers": len(tx), "totals": {str(c): f"{v.normalize():f}" for c, v in totals.items()},
-                                  "first": m["first"], "last": m["last"], "thresholds": thresholds, "skipped": skip,
-                                  "failed_included": s.include_failed,
-                                  "settings": {k: str(v) for k, v in asdict(s).items()}}))
+        m = {
+            **metrics,
+            "totals": format_totals(totals),
+            "first": f"{info[tx[0]][2]:%Y-%m-%d %H:%M} UTC",
+            "last": f"{info[tx[-1]][2]:%Y-%m-%d %H:%M} UTC",
+        }
+        out.append(
+            Finding(
+                kind=kind,
+                subject=str(subject),
+                title=title(subject, m),
+                summary=summary(subject, m) + note,
+                detector="typologies",
+                detector_version=VERSION,
+                score=float(metrics.get("score", len(tx))),
+                evidence=[{"table": "transactions", "record": i, "locator": info[i][0], "exhibit_sha256": info[i][1]} for i in tx],
+                attrs={
+                    **{k: v if isinstance(v, (bool, int, list)) else str(v) for k, v in metrics.items()},
+                    "transfers": len(tx),
+                    "totals": {str(c): f"{v.normalize():f}" for c, v in totals.items()},
+                    "first": m["first"],
+                    "last": m["last"],
+                    "thresholds": thresholds,
+                    "skipped": skip,
+                    "failed_included": s.include_failed,
+                    "settings": {k: str(v) for k, v in asdict(s).items()},
+                },
+            )
+        )
     return out
 
 
@@ -193,7 +241,8 @@ def _span(m: dict) -> str:
 def structuring(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     lo = s.threshold * (1 - s.below)
     days = int(s.structuring_days)
-    rows = store.con.execute(f"""
+    rows = store.con.execute(
+        f"""
         WITH d AS (SELECT id, b AS account, t, {channel_sql()} = 'cash' AS cash FROM {_X}
                    WHERE b IS NOT NULL AND currency = ? AND amount >= ? AND amount < ?),  -- cash deposits name no sender
         w AS (SELECT account, id, t, count(*) OVER (PARTITION BY account ORDER BY t
@@ -203,21 +252,38 @@ def structuring(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
         SELECT best.account, list(d.id ORDER BY d.t, d.id), count(*), count(*) FILTER (WHERE d.cash)
         FROM best JOIN d ON d.account = best.account AND d.t >= best.t0 AND d.t <= best.t0 + INTERVAL {days} DAY
         GROUP BY best.account ORDER BY best.account""",
-        [s.threshold_currency, lo, s.threshold, s.structuring_count]).fetchall()
-    th = {"threshold": format_amount(s.threshold, s.threshold_currency), "just_under_from": format_amount(lo, s.threshold_currency),
-          "days": days, "min_deposits": s.structuring_count}
-    return _findings(store, "structuring", [(a, ids, {"deposits": n, "cash": c, "score": n}) for a, ids, n, c in rows], s, skip, th,
-                     lambda a, m: f"Possible structuring into {a}: {m['deposits']} deposits just under "
-                                  f"{format_amount(s.threshold, s.threshold_currency)} within {days} days",
-                     lambda a, m: f"{m['deposits']} deposits from {th['just_under_from']} up to (not including) "
-                                  f"{th['threshold']} ({m['cash']} of them named as cash), {m['totals']} in all, reached "
-                                  f"{a} {_span(m)} (threshold: {s.structuring_count} or more within {days} days).")
+        [s.threshold_currency, lo, s.threshold, s.structuring_count],
+    ).fetchall()
+    th = {
+        "threshold": format_amount(s.threshold, s.threshold_currency),
+        "just_under_from": format_amount(lo, s.threshold_currency),
+        "days": days,
+        "min_deposits": s.structuring_count,
+    }
+    return _findings(
+        store,
+        "structuring",
+        [(a, ids, {"deposits": n, "cash": c, "score": n}) for a, ids, n, c in rows],
+        s,
+        skip,
+        th,
+        lambda a, m: (
+            f"Possible structuring into {a}: {m['deposits']} deposits just under "
+            f"{format_amount(s.threshold, s.threshold_currency)} within {days} days"
+        ),
+        lambda a, m: (
+            f"{m['deposits']} deposits from {th['just_under_from']} up to (not including) "
+            f"{th['threshold']} ({m['cash']} of them named as cash), {m['totals']} in all, reached "
+            f"{a} {_span(m)} (threshold: {s.structuring_count} or more within {days} days)."
+        ),
+    )
 
 
 def _fan(store: CaseStore, s: Settings, skip: dict, inward: bool) -> list[Finding]:
     hub, other = ("b", "a") if inward else ("a", "b")
     days = int(s.fan_days)
-    rows = store.con.execute(f"""
+    rows = store.con.execute(
+        f"""
         WITH x AS {_pairs(s)},
         w AS (SELECT {hub} AS hub, id, t, count(DISTINCT {other}) OVER (PARTITION BY {hub} ORDER BY t
                      RANGE BETWEEN CURRENT ROW AND INTERVAL {days} DAY FOLLOWING) AS n FROM x),
@@ -225,14 +291,26 @@ def _fan(store: CaseStore, s: Settings, skip: dict, inward: bool) -> list[Findin
                  QUALIFY row_number() OVER (PARTITION BY hub ORDER BY n DESC, t, id) = 1)
         SELECT best.hub, best.n, list(x.id ORDER BY x.t, x.id)
         FROM best JOIN x ON x.{hub} = best.hub AND x.t >= best.t0 AND x.t <= best.t0 + INTERVAL {days} DAY
-        GROUP BY best.hub, best.n ORDER BY best.hub""", [s.fan_count]).fetchall()
+        GROUP BY best.hub, best.n ORDER BY best.hub""",
+        [s.fan_count],
+    ).fetchall()
     kind, way = ("fan-in", "from") if inward else ("fan-out", "to")
     th = {"days": days, "min_counterparties": s.fan_count}
-    return _findings(store, kind, [(h, ids, {"counterparties": n, "score": n}) for h, n, ids in rows], s, skip, th,
-                     lambda h, m: f"{kind.capitalize()}: {h} {'received from' if inward else 'sent to'} {m['counterparties']} "
-                                  f"accounts within {days} days",
-                     lambda h, m: f"{h} {'received' if inward else 'sent'} {m['totals']} {way} {m['counterparties']} "
-                                  f"distinct accounts {_span(m)} (threshold: {s.fan_count} or more within {days} days).")
+    return _findings(
+        store,
+        kind,
+        [(h, ids, {"counterparties": n, "score": n}) for h, n, ids in rows],
+        s,
+        skip,
+        th,
+        lambda h, m: (
+            f"{kind.capitalize()}: {h} {'received from' if inward else 'sent to'} {m['counterparties']} accounts within {days} days"
+        ),
+        lambda h, m: (
+            f"{h} {'received' if inward else 'sent'} {m['totals']} {way} {m['counterparties']} "
+            f"distinct accounts {_span(m)} (threshold: {s.fan_count} or more within {days} days)."
+        ),
+    )
 
 
 def fan_in(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
@@ -247,12 +325,13 @@ def cycles(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     """A → … → A through cycle_min_length to cycle_max_length transfers within cycle_days, every amount
     in the same currency and within [r, 1/r] of the first (r = cycle_min_return). Each cycle is found
     once, from its earliest transfer; the same ring of accounts found again is counted, not repeated."""
-    tab = store.con.execute(f"SELECT id, a, b, epoch(t)::BIGINT AS t, amount::DOUBLE AS v, coalesce(currency, '') AS c "
-                            f"FROM {_pairs(s)} ORDER BY t, id").fetchnumpy()
+    tab = store.con.execute(
+        f"SELECT id, a, b, epoch(t)::BIGINT AS t, amount::DOUBLE AS v, coalesce(currency, '') AS c FROM {_pairs(s)} ORDER BY t, id"
+    ).fetchnumpy()
     closed, cut = _rings(tab, s)
     names = closed.pop("names")
     found: dict[tuple, list] = {}
-    for path, ring in zip(closed["edges"], closed["accounts"]):  # in start order: the first instance is kept
+    for path, ring in zip(closed["edges"], closed["accounts"]):  # in start order: the first instance is kept  # noqa: B905
         k = ring.index(min(ring))
         key = tuple(ring[k:] + ring[:k])
         found.setdefault(key, [path, 0])[1] += 1
@@ -260,21 +339,44 @@ def cycles(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     rows = []
     for key in sorted(found, key=lambda k: [names[x] for x in k]):
         path, times = found[key]
-        ordered = all(t[x] <= t[y] for x, y in zip(path, path[1:]))
+        ordered = all(t[x] <= t[y] for x, y in zip(path, path[1:]))  # noqa: B905, RUF007
         subject = " → ".join(str(names[x]) for x in key + key[:1])
-        rows.append((subject, [str(ids[x]) for x in path], {"length": len(path), "in_time_order": ordered,
-                                                          "instances": times, "search_cut_short": cut, "score": len(path)}))
+        rows.append(
+            (
+                subject,
+                [str(ids[x]) for x in path],
+                {"length": len(path), "in_time_order": ordered, "instances": times, "search_cut_short": cut, "score": len(path)},
+            )
+        )
     r = float(s.cycle_min_return)
-    th = {"days": s.cycle_days, "min_length": s.cycle_min_length, "max_length": s.cycle_max_length, "order": s.cycle_order,
-          "amount_band": f"each transfer between {r:g} and {1 / r:g} times the first, same currency" if r > 0 else "none"}
-    return _findings(store, "cycle", rows, s, skip, th,
-                     lambda k, m: f"Round-trip through {m['length']} transfers: {k}",
-                     lambda k, m: f"Money went round {k} in {m['length']} transfers {_span(m)}, "
-                                  + ("each made after the previous one" if m["in_time_order"] is True
-                                     else "not in time order (the order does not show the same money going round)")
-                                  + f"; the cited transfers total {m['totals']} (thresholds: {s.cycle_min_length}-{s.cycle_max_length} "
-                                  f"transfers within {s.cycle_days} days, {th['amount_band']}"
-                                  + ("; the search was cut short at its size limit" if cut else "") + ").")
+    th = {
+        "days": s.cycle_days,
+        "min_length": s.cycle_min_length,
+        "max_length": s.cycle_max_length,
+        "order": s.cycle_order,
+        "amount_band": f"each transfer between {r:g} and {1 / r:g} times the first, same currency" if r > 0 else "none",
+    }
+    return _findings(
+        store,
+        "cycle",
+        rows,
+        s,
+        skip,
+        th,
+        lambda k, m: f"Round-trip through {m['length']} transfers: {k}",
+        lambda k, m: (
+            f"Money went round {k} in {m['length']} transfers {_span(m)}, "
+            + (
+                "each made after the previous one"
+                if m["in_time_order"] is True
+                else "not in time order (the order does not show the same money going round)"
+            )
+            + f"; the cited transfers total {m['totals']} (thresholds: {s.cycle_min_length}-{s.cycle_max_length} "
+            f"transfers within {s.cycle_days} days, {th['amount_band']}"
+            + ("; the search was cut short at its size limit" if cut else "")
+            + ")."
+        ),
+    )
 
 
 def _rings(tab: dict, s: Settings) -> tuple[dict, bool]:
@@ -343,7 +445,7 @@ def _rings(tab: dict, s: Settings) -> tuple[dict, bool]:
         start, last = p0, q
     out_e, out_a = [], []
     rows = []
-    for (p0, e), a in zip(closed_e, closed_a):
+    for (p0, e), a in zip(closed_e, closed_a):  # noqa: B905
         for i in range(len(p0)):
             rows.append((int(p0[i]), e[i].tolist(), a[i].tolist()))
     rows.sort(key=lambda x: (x[0], x[1]))
@@ -355,25 +457,37 @@ def _rings(tab: dict, s: Settings) -> tuple[dict, bool]:
 
 def scatter_gather(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     days = int(s.fan_days)
-    rows = store.con.execute(f"""
+    rows = store.con.execute(
+        f"""
         WITH x AS {_pairs(s)},
         legs AS (SELECT x1.a AS src, x2.b AS dst, x1.b AS mid, x1.id AS i1, x2.id AS i2
                  FROM x x1 JOIN x x2 ON x2.a = x1.b AND x2.t >= x1.t AND x2.t <= x1.t + INTERVAL {days} DAY
                                       AND x2.b <> x1.a AND x1.currency IS NOT DISTINCT FROM x2.currency)
         SELECT src, dst, list(DISTINCT i1 ORDER BY i1) || list(DISTINCT i2 ORDER BY i2), count(DISTINCT mid) AS n
-        FROM legs GROUP BY src, dst HAVING count(DISTINCT mid) >= ? ORDER BY src, dst""", [s.scatter_count]).fetchall()
+        FROM legs GROUP BY src, dst HAVING count(DISTINCT mid) >= ? ORDER BY src, dst""",
+        [s.scatter_count],
+    ).fetchall()
     th = {"days": days, "min_intermediaries": s.scatter_count}
-    return _findings(store, "scatter-gather", [(f"{a} → {b}", ids, {"intermediaries": n, "score": n}) for a, b, ids, n in rows],
-                     s, skip, th,
-                     lambda k, m: f"Scatter-gather: {k} through {m['intermediaries']} intermediaries",
-                     lambda k, m: f"{k.split(' → ')[0]} paid {m['intermediaries']} accounts which each passed money on to "
-                                  f"{k.split(' → ')[1]} within {days} days, {_span(m)}; {m['totals']} in the cited transfers "
-                                  f"(threshold: {s.scatter_count} or more intermediaries).")
+    return _findings(
+        store,
+        "scatter-gather",
+        [(f"{a} → {b}", ids, {"intermediaries": n, "score": n}) for a, b, ids, n in rows],
+        s,
+        skip,
+        th,
+        lambda k, m: f"Scatter-gather: {k} through {m['intermediaries']} intermediaries",
+        lambda k, m: (
+            f"{k.split(' → ')[0]} paid {m['intermediaries']} accounts which each passed money on to "
+            f"{k.split(' → ')[1]} within {days} days, {_span(m)}; {m['totals']} in the cited transfers "
+            f"(threshold: {s.scatter_count} or more intermediaries)."
+        ),
+    )
 
 
 def gather_scatter(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     days, k = int(s.fan_days), s.gather_count
-    rows = store.con.execute(f"""
+    rows = store.con.execute(
+        f"""
         WITH x AS {_pairs(s)},
         w AS (SELECT b AS hub, id, t, count(DISTINCT a) OVER (PARTITION BY b ORDER BY t
                      RANGE BETWEEN CURRENT ROW AND INTERVAL {days} DAY FOLLOWING) AS n_in FROM x),
@@ -386,19 +500,30 @@ def gather_scatter(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
                        AND i.t <= best.t0 + INTERVAL {days} DAY)
             || (SELECT list(o.id ORDER BY o.t, o.id) FROM x o WHERE o.a = best.hub AND o.t > best.t0
                        AND o.t <= best.t0 + INTERVAL {2 * days} DAY)
-        FROM best ORDER BY best.hub""", [k, k]).fetchall()
+        FROM best ORDER BY best.hub""",
+        [k, k],
+    ).fetchall()
     th = {"days_in": days, "days_out": 2 * days, "min_senders": k, "min_receivers": k}
-    return _findings(store, "gather-scatter", [(h, ids, {"senders": a, "receivers": b, "score": a + b}) for h, a, b, ids in rows],
-                     s, skip, th,
-                     lambda h, m: f"Gather-scatter through {h}: {m['senders']} senders, then {m['receivers']} receivers",
-                     lambda h, m: f"{h} received from {m['senders']} accounts within {days} days and paid {m['receivers']} "
-                                  f"accounts within {2 * days} days of the first, {_span(m)}; {m['totals']} in the cited "
-                                  f"transfers (thresholds: {k} or more each).")
+    return _findings(
+        store,
+        "gather-scatter",
+        [(h, ids, {"senders": a, "receivers": b, "score": a + b}) for h, a, b, ids in rows],
+        s,
+        skip,
+        th,
+        lambda h, m: f"Gather-scatter through {h}: {m['senders']} senders, then {m['receivers']} receivers",
+        lambda h, m: (
+            f"{h} received from {m['senders']} accounts within {days} days and paid {m['receivers']} "
+            f"accounts within {2 * days} days of the first, {_span(m)}; {m['totals']} in the cited "
+            f"transfers (thresholds: {k} or more each)."
+        ),
+    )
 
 
 def pass_through(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     hours = int(s.pass_hours)
-    rows = store.con.execute(f"""
+    rows = store.con.execute(
+        f"""
         WITH legs AS (SELECT b AS acct, currency, t, id, amount AS v_in, NULL::DECIMAL(38, 18) AS v_out, NULL::VARCHAR AS out_id
                       FROM {_X} WHERE b IS NOT NULL AND amount > 0
                       UNION ALL
@@ -416,30 +541,43 @@ def pass_through(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
                list(x.amount ORDER BY c.id) FILTER (WHERE c.side = 'in'), list(x.currency ORDER BY c.id) FILTER (WHERE c.side = 'in'),
                list(x.amount ORDER BY c.id) FILTER (WHERE c.side = 'out'), list(x.currency ORDER BY c.id) FILTER (WHERE c.side = 'out')
         FROM cited c JOIN hit USING (acct) JOIN {_X} x ON x.id = c.id
-        GROUP BY c.acct ORDER BY c.acct""", [s.pass_min_ratio, s.pass_count]).fetchall()
+        GROUP BY c.acct ORDER BY c.acct""",
+        [s.pass_min_ratio, s.pass_count],
+    ).fetchall()
     found = []
     for acct, n, ids, vin, cin, vout, cout in rows:
-        tin, tout = sum_by_currency(zip(vin or [], cin or [])), sum_by_currency(zip(vout or [], cout or []))
+        tin, tout = sum_by_currency(zip(vin or [], cin or [])), sum_by_currency(zip(vout or [], cout or []))  # noqa: B905
         found.append((acct, ids, {"events": n, "in": format_totals(tin), "out": format_totals(tout), "score": n}))
     th = {"hours": hours, "min_ratio_out": str(s.pass_min_ratio), "min_events": s.pass_count}
-    return _findings(store, "pass-through", found, s, skip, th,
-                     lambda a, m: f"Rapid pass-through (mule pattern): {a}, {m['events']} times",
-                     lambda a, m: f"{m['events']} times, money reached {a} and at least {s.pass_min_ratio:.0%} of it left "
-                                  f"within {hours} hours, {_span(m)} ({m['in']} in, {m['out']} out in the cited transfers; "
-                                  f"threshold: {s.pass_count} or more times).")
+    return _findings(
+        store,
+        "pass-through",
+        found,
+        s,
+        skip,
+        th,
+        lambda a, m: f"Rapid pass-through (mule pattern): {a}, {m['events']} times",
+        lambda a, m: (
+            f"{m['events']} times, money reached {a} and at least {s.pass_min_ratio:.0%} of it left "
+            f"within {hours} hours, {_span(m)} ({m['in']} in, {m['out']} out in the cited transfers; "
+            f"threshold: {s.pass_count} or more times)."
+        ),
+    )
 
 
 def bipartite_and_stack(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     """Payers grouped by the exact set of accounts they paid within the window after their first payment."""
     days = int(s.fan_days)
-    groups = store.con.execute(f"""
+    groups = store.con.execute(
+        f"""
         WITH x AS {_pairs(s)},
         first AS (SELECT a, min(t) AS t0 FROM x GROUP BY a),
         sets AS (SELECT x.a, list(DISTINCT x.b ORDER BY x.b) AS receivers, list(x.id ORDER BY x.id) AS ids
                  FROM x JOIN first USING (a) WHERE x.t <= first.t0 + INTERVAL {days} DAY GROUP BY x.a)
         SELECT receivers, list(a ORDER BY a) AS payers, flatten(list(ids ORDER BY a)) FROM sets
         WHERE len(receivers) >= ? GROUP BY receivers HAVING count(*) >= ? ORDER BY payers, receivers""",
-        [s.bipartite_receivers, s.bipartite_payers]).fetchall()
+        [s.bipartite_receivers, s.bipartite_payers],
+    ).fetchall()
     layers = [(tuple(r), tuple(p), ids) for r, p, ids in groups]
     by_payers: dict[tuple, tuple] = {}
     for r, p, ids in layers:
@@ -449,25 +587,55 @@ def bipartite_and_stack(store: CaseStore, s: Settings, skip: dict) -> list[Findi
         nxt = by_payers.get(receivers)
         if nxt is not None:
             in_stack |= {payers, receivers}
-            rows.append(("stack", " / ".join([",".join(payers), ",".join(receivers), ",".join(nxt[0])]), ids + nxt[1],
-                         {"layers": 3, "score": len(ids) + len(nxt[1])}))
+            rows.append(
+                (
+                    "stack",
+                    " / ".join([",".join(payers), ",".join(receivers), ",".join(nxt[0])]),
+                    ids + nxt[1],
+                    {"layers": 3, "score": len(ids) + len(nxt[1])},
+                )
+            )
     for receivers, payers, ids in layers:
         if payers not in in_stack:
-            rows.append(("bipartite", f"{','.join(payers)} → {','.join(receivers)}", ids,
-                         {"payers": len(payers), "receivers": len(receivers), "score": len(ids)}))
+            rows.append(
+                (
+                    "bipartite",
+                    f"{','.join(payers)} → {','.join(receivers)}",
+                    ids,
+                    {"payers": len(payers), "receivers": len(receivers), "score": len(ids)},
+                )
+            )
     th = {"days": days, "min_payers": s.bipartite_payers, "min_receivers": s.bipartite_receivers}
     out = []
     for kind in ("bipartite", "stack"):
-        out += _findings(store, kind, [(subj, ids, m) for k, subj, ids, m in rows if k == kind], s, skip, th,
-                         lambda k, m, kind=kind: f"{kind.capitalize()}: {k}",
-                         lambda k, m, kind=kind: (f"Accounts {k.split(' → ')[0]} each paid every one of {k.split(' → ')[1]}"
-                                                  if kind == "bipartite" else
-                                                  f"Layers {k}: each account of a layer paid every account of the next.")
-                                                 + f" (within {days} days of their first payment), {_span(m)}; "
-                                                   f"{m['totals']} in the cited transfers.")
+        out += _findings(
+            store,
+            kind,
+            [(subj, ids, m) for k, subj, ids, m in rows if k == kind],
+            s,
+            skip,
+            th,
+            lambda k, m, kind=kind: f"{kind.capitalize()}: {k}",
+            lambda k, m, kind=kind: (
+                (
+                    f"Accounts {k.split(' → ')[0]} each paid every one of {k.split(' → ')[1]}"
+                    if kind == "bipartite"
+                    else f"Layers {k}: each account of a layer paid every account of the next."
+                )
+                + f" (within {days} days of their first payment), {_span(m)}; "
+                f"{m['totals']} in the cited transfers."
+            ),
+        )
     return out
 
 
-DETECTORS = {"structuring": structuring, "fan-in": fan_in, "fan-out": fan_out, "cycle": cycles,
-             "scatter-gather": scatter_gather, "gather-scatter": gather_scatter, "pass-through": pass_through,
-             "bipartite-stack": bipartite_and_stack}
+DETECTORS = {
+    "structuring": structuring,
+    "fan-in": fan_in,
+    "fan-out": fan_out,
+    "cycle": cycles,
+    "scatter-gather": scatter_gather,
+    "gather-scatter": gather_scatter,
+    "pass-through": pass_through,
+    "bipartite-stack": bipartite_and_stack,
+}

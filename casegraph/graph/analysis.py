@@ -15,10 +15,11 @@ communities (Louvain; label propagation on very large groups), brokers (betweenn
 (weighted degree), parties seen on several seized exhibits, and contact timelines per pair.
 `shortest_path` answers "how is A connected to B", with the records behind every hop.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from itertools import pairwise
 
 import networkx as nx
@@ -64,12 +65,16 @@ ties AS (
 """
 # The same ties with their direction (sender → chat, payer → payee), for pictures that draw arrows.
 DIRECTED_TIES = _TIE_ROWS + "SELECT a, b, kind, ts_utc, record_id FROM ties WHERE a <> b"
-_TIES = _TIE_ROWS + """
+_TIES = (
+    _TIE_ROWS
+    + """
 SELECT least(a, b) AS a, greatest(a, b) AS b, kind, ts_utc, record_id, locator, exhibit_sha256, day FROM ties WHERE a <> b
 """
+)
 # Two passes over the materialised ties, so that no aggregate holds whole lists of a 5M-tie graph:
 # the counts per pair, then the first few records per pair (a window that spills to disk).
-_PAIRS = """
+_PAIRS = (
+    """
 WITH counts AS (
     SELECT a, b, list(DISTINCT kind ORDER BY kind) AS kinds, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
            arg_min(day, ts_utc) AS first_day, arg_max(day, ts_utc) AS last_day,  -- set when that end is a date without a time
@@ -80,13 +85,17 @@ firsts AS (
     FROM (SELECT * FROM _ties QUALIFY row_number() OVER (PARTITION BY a, b ORDER BY ts_utc NULLS LAST, record_id) <= %d)
     GROUP BY a, b)
 SELECT c.a, c.b, c.kinds, c.n, c.first, c.last, f.evidence, c.exhibits, c.first_day, c.last_day FROM counts c JOIN firsts f USING (a, b) ORDER BY c.a, c.b
-""" % EVIDENCE_PER_TIE
+"""  # noqa: E501, UP031
+    % EVIDENCE_PER_TIE
+)
 
 
 def party_graph(store: CaseStore) -> nx.Graph:
     """The collapsed graph: parties as nodes (with label and name), ties as weighted edges."""
     g = nx.Graph()
-    names = store.con.sql("SELECT id, label, name FROM nodes WHERE label NOT IN ('Message', 'Call', 'Transaction', 'OcrText')").to_arrow_table()
+    names = store.con.sql(
+        "SELECT id, label, name FROM nodes WHERE label NOT IN ('Message', 'Call', 'Transaction', 'OcrText')"
+    ).to_arrow_table()
     for node, label, name in zip(*(names.column(c).to_pylist() for c in ("id", "label", "name")), strict=True):
         g.add_node(node, label=label, name=name)
     with store.unordered() as con:
@@ -95,8 +104,18 @@ def party_graph(store: CaseStore) -> nx.Graph:
         con.execute("DROP TABLE _ties")
     cols = {c: ties.column(c).to_pylist() for c in ties.column_names}
     for a, b, kinds, n, first, last, evidence, exhibits, first_day, last_day in zip(*cols.values(), strict=True):
-        g.add_edge(a, b, weight=n, kinds=kinds, first=first, last=last, evidence=evidence, exhibits=exhibits,
-                   first_day=first_day, last_day=last_day)
+        g.add_edge(
+            a,
+            b,
+            weight=n,
+            kinds=kinds,
+            first=first,
+            last=last,
+            evidence=evidence,
+            exhibits=exhibits,
+            first_day=first_day,
+            last_day=last_day,
+        )
     g.remove_nodes_from([n for n, d in g.degree() if d == 0])
     return g
 
@@ -135,10 +154,18 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, 
     for comp in components[:top]:
         sub = g.subgraph(comp)
         members = _people_first(g, comp)
-        finding("connected-group", f"component:{members[0]}", f"Connected group of {len(comp)} parties",
-                f"{len(comp)} parties joined by {sub.number_of_edges()} ties: " + ", ".join(display(g, n) for n in members[:12])
-                + (" …" if len(comp) > 12 else ""), _evidence(g, sub.edges()), float(len(comp)),
-                members=members[:500], size=len(comp))
+        finding(
+            "connected-group",
+            f"component:{members[0]}",
+            f"Connected group of {len(comp)} parties",
+            f"{len(comp)} parties joined by {sub.number_of_edges()} ties: "
+            + ", ".join(display(g, n) for n in members[:12])
+            + (" …" if len(comp) > 12 else ""),
+            _evidence(g, sub.edges()),
+            float(len(comp)),
+            members=members[:500],
+            size=len(comp),
+        )
 
     # communities inside the largest groups
     for comp in components[:3]:
@@ -152,10 +179,15 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, 
         # the largest communities become findings (a million-party graph has tens of thousands)
         for com in sorted((c for c in communities if len(c) >= 3), key=lambda c: (-len(c), min(c)))[:MAX_COMMUNITIES]:
             members = _people_first(g, com)
-            finding("community", f"community:{members[0]}", f"Community of {len(com)}: {display(g, members[0])} …",
-                    f"Parties more tied to each other than to the rest ({method}): "
-                    + ", ".join(display(g, n) for n in members[:12]), _evidence(g, g.subgraph(com).edges()),
-                    float(len(com)), members=members[:500])
+            finding(
+                "community",
+                f"community:{members[0]}",
+                f"Community of {len(com)}: {display(g, members[0])} …",
+                f"Parties more tied to each other than to the rest ({method}): " + ", ".join(display(g, n) for n in members[:12]),
+                _evidence(g, g.subgraph(com).edges()),
+                float(len(com)),
+                members=members[:500],
+            )
 
     # brokers: on many shortest paths between others
     n_nodes = g.number_of_nodes()
@@ -165,17 +197,32 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, 
     for n in sorted(parties, key=lambda n: (-between[n], n))[:top]:
         if between[n] <= 0:
             break
-        finding("broker", f"broker:{n}", f"Broker: {display(g, n)}",
-                f"On {between[n]:.1%} of shortest paths between other parties" + (f" (estimated from {k} sampled sources)" if k else "")
-                + f"; ties to {g.degree(n)} parties.", _evidence(g, g.edges(n)), round(between[n], 6),
-                betweenness=between[n], sampled=k)
+        finding(
+            "broker",
+            f"broker:{n}",
+            f"Broker: {display(g, n)}",
+            f"On {between[n]:.1%} of shortest paths between other parties"
+            + (f" (estimated from {k} sampled sources)" if k else "")
+            + f"; ties to {g.degree(n)} parties.",
+            _evidence(g, g.edges(n)),
+            round(between[n], 6),
+            betweenness=between[n],
+            sampled=k,
+        )
 
     # most contacted
     strength = dict(g.degree(weight="weight"))
     for n in sorted(parties, key=lambda n: (-strength[n], n))[:top]:
-        finding("most-contacted", f"contacted:{n}", f"Most contacted: {display(g, n)}",
-                f"{strength[n]} recorded contacts with {g.degree(n)} parties.", _evidence(g, g.edges(n)), float(strength[n]),
-                degree=g.degree(n), contacts=strength[n])
+        finding(
+            "most-contacted",
+            f"contacted:{n}",
+            f"Most contacted: {display(g, n)}",
+            f"{strength[n]} recorded contacts with {g.degree(n)} parties.",
+            _evidence(g, g.edges(n)),
+            float(strength[n]),
+            degree=g.degree(n),
+            contacts=strength[n],
+        )
 
     # seen on several seized exhibits (devices)
     exhibit_ids = {r["sha256"]: r["exhibit_id"] for r in store.rows("SELECT sha256, exhibit_id FROM exhibits")}
@@ -183,24 +230,38 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, 
         seen = {x for _, _, d in g.edges(n, data=True) for x in d["exhibits"]}
         devices = sorted({exhibit_ids.get(x, x[:12]) for x in seen})
         if len(devices) >= 2:
-            finding("multi-exhibit", f"exhibits:{n}", f"Seen on {len(devices)} exhibits: {display(g, n)}",
-                    f"Appears in records of exhibits {', '.join(devices)}.", _evidence(g, g.edges(n)), float(len(devices)),
-                    exhibits=devices)
+            finding(
+                "multi-exhibit",
+                f"exhibits:{n}",
+                f"Seen on {len(devices)} exhibits: {display(g, n)}",
+                f"Appears in records of exhibits {', '.join(devices)}.",
+                _evidence(g, g.edges(n)),
+                float(len(devices)),
+                exhibits=devices,
+            )
 
     # contact timelines between parties who were in touch directly
     for a, b, d in sorted(g.edges(data=True), key=lambda e: (-e[2]["weight"], e[0], e[1]))[:top]:
         if d["first"] is None or (g.nodes[a].get("label") in ("Chat", "Exhibit") and g.nodes[b].get("label") in ("Chat", "Exhibit")):
             continue
-        finding("contact-timeline", f"timeline:{a}|{b}", f"Contact: {display(g, a)} — {display(g, b)}",
-                f"{d['weight']} contacts ({', '.join(d['kinds'])}) from {_when(d['first'], d['first_day'])} to "
-                f"{_when(d['last'], d['last_day'])}.",
-                _evidence(g, [(a, b)]), float(d["weight"]), first=d["first"].isoformat(), last=d["last"].isoformat(), kinds=d["kinds"])
+        finding(
+            "contact-timeline",
+            f"timeline:{a}|{b}",
+            f"Contact: {display(g, a)} — {display(g, b)}",
+            f"{d['weight']} contacts ({', '.join(d['kinds'])}) from {_when(d['first'], d['first_day'])} to "
+            f"{_when(d['last'], d['last_day'])}.",
+            _evidence(g, [(a, b)]),
+            float(d["weight"]),
+            first=d["first"].isoformat(),
+            last=d["last"].isoformat(),
+            kinds=d["kinds"],
+        )
     return g, findings
 
 
 def _when(ts, day: str | None) -> str:
     """A tie's first or last time: a statement's date when it gave no time (never an invented midnight)."""
-    return f"{day} (date only)" if day else f"{ts.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return f"{day} (date only)" if day else f"{ts.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def find_node(store: CaseStore, g: nx.Graph, text: str) -> str:
@@ -219,8 +280,14 @@ def find_node(store: CaseStore, g: nx.Graph, text: str) -> str:
     hits = hits or [n for n, d in g.nodes(data=True) if wanted in str(d.get("name") or "").casefold()]
     if len(hits) == 1:
         return hits[0]
-    raise KeyError(f"{text!r}: " + (f"several matches: {', '.join(display(g, h) for h in hits[:8])}" if hits
-                                    else "no such party in the graph (try a phone, account, wallet or name)"))
+    raise KeyError(
+        f"{text!r}: "
+        + (
+            f"several matches: {', '.join(display(g, h) for h in hits[:8])}"
+            if hits
+            else "no such party in the graph (try a phone, account, wallet or name)"
+        )
+    )
 
 
 @dataclass
@@ -239,6 +306,4 @@ def shortest_path(store: CaseStore, a: str, b: str, g: nx.Graph | None = None) -
         nodes = nx.shortest_path(g, src, dst)
     except nx.NetworkXNoPath:
         return g, []
-    return g, [Hop(x, y, g.edges[x, y]["kinds"], g.edges[x, y]["weight"], g.edges[x, y]["evidence"])
-               for x, y in pairwise(nodes)]
-
+    return g, [Hop(x, y, g.edges[x, y]["kinds"], g.edges[x, y]["weight"], g.edges[x, y]["evidence"]) for x, y in pairwise(nodes)]

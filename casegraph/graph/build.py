@@ -15,6 +15,7 @@ parser and version, locator, record id):
 A Message, Call or Transaction node's id is its record id, so every node of those labels is one
 record in the store. Building again replaces the graph (it is derived data).
 """
+
 from __future__ import annotations
 
 from ..store import CaseStore
@@ -29,69 +30,72 @@ def _prov(alias: str) -> str:
     """The provenance columns of one table in a join: 'i.exhibit_sha256, i.parser, …'."""
     return ", ".join(f"{alias}.{c}" for c in PROV.split(", "))
 
+
 # (label, node id, name, props) per source; identifier nodes come from identifier_keys
 _NODES = [
     """SELECT 'Exhibit:' || sha256, 'Exhibit', exhibit_id || ' ' || coalesce(original_name, ''),
               json_object('sha256', sha256, 'exhibit_id', exhibit_id, 'file', original_name, 'format', format, 'seized_from', seized_from)
        FROM exhibits""",
     """SELECT DISTINCT ON (node) node, split_part(node, ':', 1), key, json_object('kind', key_kind, 'value', key, 'valid', valid, 'detail', detail)
-       FROM identifier_keys ORDER BY node, valid DESC""",
+       FROM identifier_keys ORDER BY node, valid DESC""",  # noqa: E501
     """SELECT id, 'Person', label, attrs FROM entities WHERE kind = 'person'""",
     """SELECT DISTINCT ON (chat) chat, 'Chat', coalesce(chat_name, chat_id), json_object('platform', platform, 'chat_id', chat_id, 'exhibit_sha256', exhibit_sha256)
-       FROM (SELECT *, {chat} AS chat FROM messages WHERE coalesce(chat_id, chat_name) IS NOT NULL) ORDER BY chat""",
+       FROM (SELECT *, {chat} AS chat FROM messages WHERE coalesce(chat_id, chat_name) IS NOT NULL) ORDER BY chat""",  # noqa: E501
     """SELECT id, 'Message', left(coalesce(text, kind), 80),
               json_object('platform', platform, 'ts_utc', ts_utc, 'ts_local', ts_local, 'utc_offset', utc_offset, 'direction', direction,
                           'kind', kind, 'text', text, 'sender', coalesce(sender_name, sender_id), 'locator', locator, 'exhibit_sha256', exhibit_sha256)
-       FROM messages""",
+       FROM messages""",  # noqa: E501
     """SELECT id, 'OcrText', left(text, 80), json_object('confidence', confidence, 'text', text, 'locator', locator, 'exhibit_sha256', exhibit_sha256)
-       FROM ocr_text""",
+       FROM ocr_text""",  # noqa: E501
     """SELECT id, 'Call', coalesce(name, number), json_object('platform', platform, 'ts_utc', ts_utc, 'direction', direction, 'duration_s', duration_s,
-              'number', number, 'locator', locator, 'exhibit_sha256', exhibit_sha256) FROM calls""",
+              'number', number, 'locator', locator, 'exhibit_sha256', exhibit_sha256) FROM calls""",  # noqa: E501
     """SELECT id, 'Transaction', coalesce(CAST(amount AS VARCHAR), '?') || ' ' || coalesce(currency, ''),
               json_object('rail', rail, 'ts_utc', ts_utc, 'reference', reference, 'amount', CAST(amount AS VARCHAR), 'currency', currency,
                           'from', from_account, 'to', to_account, 'description', description, 'locator', locator, 'exhibit_sha256', exhibit_sha256)
-       FROM transactions""",
+       FROM transactions""",  # noqa: E501
 ]
 CHAT_ID = "'Chat:' || platform || ':' || left(exhibit_sha256, 16) || ':' || coalesce(chat_id, chat_name)"
 
 # (kind, src, dst, ts, weight, record id, attrs, provenance...) per relationship
 _EDGES = [
     # a person uses the identifiers of their members; the record it rests on is where the identifier was stated as theirs
-    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, i.record_id, json_object('role', i.role), {_prov('i')}
+    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, i.record_id, json_object('role', i.role), {_prov("i")}
         FROM entity_members m JOIN identifier_keys k ON m.member = 'id:' || k.node
         JOIN identifiers i ON i.kind = k.kind AND i.value = k.value AND i.role <> 'mentioned'
         QUALIFY row_number() OVER (PARTITION BY m.entity_id, k.node ORDER BY i.exhibit_sha256, i.locator) = 1""",
-    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, c.id, json_object('role', 'listed on contact card'), {_prov('c')}
+    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, c.id, json_object('role', 'listed on contact card'), {_prov("c")}
         FROM entity_members m JOIN contacts c ON m.member = 'record:' || c.id
-        JOIN identifiers i ON i.record_id = c.id AND i.role <> 'mentioned' JOIN identifier_keys k ON i.kind = k.kind AND i.value = k.value""",
-    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, t.id, json_object('role', 'account holder named'), {_prov('t')}
+        JOIN identifiers i ON i.record_id = c.id AND i.role <> 'mentioned' JOIN identifier_keys k ON i.kind = k.kind AND i.value = k.value""",  # noqa: E501
+    f"""SELECT 'USES', m.entity_id, k.node, NULL, 1, t.id, json_object('role', 'account holder named'), {_prov("t")}
         FROM entity_members m JOIN identifier_keys k ON m.member = 'id:' || k.node
-        JOIN transactions t ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value IN (t.from_account, t.to_account)
+        JOIN transactions t ON k.kind = {keys.rail_kind_sql("t.rail")} AND k.value IN (t.from_account, t.to_account)
         WHERE (t.from_account = k.value AND t.from_name IS NOT NULL) OR (t.to_account = k.value AND t.to_name IS NOT NULL)
         QUALIFY row_number() OVER (PARTITION BY m.entity_id, k.node ORDER BY t.exhibit_sha256, t.locator) = 1""",
     # messages: who sent them (an identifier, or a person known only by display name), where, to whom
-    f"""SELECT 'SENT', k.node, i.record_id, m.ts_utc, 1, i.record_id, NULL, {_prov('i')}
+    f"""SELECT 'SENT', k.node, i.record_id, m.ts_utc, 1, i.record_id, NULL, {_prov("i")}
         FROM identifiers i JOIN identifier_keys k USING (kind, value) JOIN messages m ON m.id = i.record_id WHERE i.role = 'sender'""",
-    f"""SELECT 'SENT', e.entity_id, m.id, m.ts_utc, 1, m.id, NULL, {_prov('m')}
+    f"""SELECT 'SENT', e.entity_id, m.id, m.ts_utc, 1, m.id, NULL, {_prov("m")}
         FROM messages m JOIN entity_members e ON e.member = 'name:' || left(m.exhibit_sha256, 32) || ':' || m.sender_name
         WHERE m.sender_id IS NULL""",
     f"""SELECT 'IN', id, {CHAT_ID}, ts_utc, 1, id, NULL, {PROV} FROM messages WHERE coalesce(chat_id, chat_name) IS NOT NULL""",
-    f"""SELECT 'TO', i.record_id, k.node, NULL, 1, i.record_id, NULL, {_prov('i')}
+    f"""SELECT 'TO', i.record_id, k.node, NULL, 1, i.record_id, NULL, {_prov("i")}
         FROM identifiers i JOIN identifier_keys k USING (kind, value) WHERE i.role = 'recipient'""",
-    f"""SELECT 'MENTIONS', i.record_id, k.node, NULL, 1, i.record_id, json_object('context', i.context), {_prov('i')}
+    f"""SELECT 'MENTIONS', i.record_id, k.node, NULL, 1, i.record_id, json_object('context', i.context), {_prov("i")}
         FROM identifiers i JOIN identifier_keys k USING (kind, value) WHERE i.role = 'mentioned' AND i.record_id IS NOT NULL""",
     f"""SELECT 'IN_CALL', k.node, i.record_id, c.ts_utc, coalesce(c.duration_s, 0), i.record_id, json_object('direction', c.direction),
-               {_prov('i')}
+               {_prov("i")}
         FROM identifiers i JOIN identifier_keys k USING (kind, value) JOIN calls c ON c.id = i.record_id WHERE i.role = 'counterpart'""",
     # money
     # `date`: the statement's date when it gives no time (ts_utc is then only the start of that day)
-    f"""SELECT 'PAID', k.node, t.id, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency, 'date', {DAY_SQL}), {_prov('t')}
-        FROM transactions t JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value = t.from_account""",
-    f"""SELECT 'PAID_TO', t.id, k.node, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency, 'date', {DAY_SQL}), {_prov('t')}
-        FROM transactions t JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql('t.rail')} AND k.value = t.to_account""",
+    f"""SELECT 'PAID', k.node, t.id, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency, 'date', {DAY_SQL}), {_prov("t")}
+        FROM transactions t JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql("t.rail")} AND k.value = t.from_account""",  # noqa: E501
+    f"""SELECT 'PAID_TO', t.id, k.node, t.ts_utc, CAST(t.amount AS DOUBLE), t.id, json_object('currency', t.currency, 'date', {DAY_SQL}), {_prov("t")}
+        FROM transactions t JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql("t.rail")} AND k.value = t.to_account""",  # noqa: E501
     # where each record came from
-    *(f"""SELECT 'FROM_EXHIBIT', id, 'Exhibit:' || exhibit_sha256, NULL, 1, id, NULL, {PROV} FROM {t}"""
-      for t in ("messages", "calls", "transactions")),
+    *(
+        f"""SELECT 'FROM_EXHIBIT', id, 'Exhibit:' || exhibit_sha256, NULL, 1, id, NULL, {PROV} FROM {t}"""
+        for t in ("messages", "calls", "transactions")
+    ),
 ]
 
 
@@ -122,8 +126,9 @@ def build(store: CaseStore) -> dict[str, int]:
         con.execute(f"""DELETE FROM edges WHERE kind IN ({kinds}) AND rowid IN (
                             SELECT rowid FROM edges WHERE kind IN ({kinds})
                             QUALIFY row_number() OVER (PARTITION BY id ORDER BY exhibit_sha256, locator, record_id) > 1)""")
-    return {r["label"]: r["n"] for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label")} | \
-           {r["kind"]: r["n"] for r in store.rows("SELECT kind, count(*) AS n FROM edges GROUP BY kind ORDER BY kind")}
+    return {r["label"]: r["n"] for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label")} | {
+        r["kind"]: r["n"] for r in store.rows("SELECT kind, count(*) AS n FROM edges GROUP BY kind ORDER BY kind")
+    }
 
 
 def rebuild(store: CaseStore, auto: float = resolve.AUTO, review: float = resolve.REVIEW) -> tuple[dict, dict]:

@@ -9,6 +9,7 @@
 Every relationship keeps its provenance (exhibit SHA-256, parser, version, locator, record). With a
 redactor (`--redact victims`) every name and text an export writes is pseudonymised as in reports.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,15 +18,15 @@ import json
 import re
 import shlex
 from collections.abc import Callable
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
-from datetime import timezone
 
 import networkx as nx
 
 from ..store import CaseStore, sql_literal
-from .neo4j_push import property_types
 from ..times import DAY
+from .neo4j_push import property_types
 
 FORMATS = ("neo4j-admin", "graphml", "ftm")
 _REL_COLUMNS = ("id", "record_id", "exhibit_sha256", "parser", "parser_version", "locator")
@@ -42,8 +43,9 @@ def _redacting(store: CaseStore, redact: Redact | None) -> str:
         return ""
     with contextlib.suppress(Exception):  # not registered yet
         store.con.remove_function("cg_redact")
-    store.con.create_function("cg_redact", lambda s: None if s is None else redact(s), ["VARCHAR"], "VARCHAR",
-                              null_handling="special", side_effects=False)
+    store.con.create_function(
+        "cg_redact", lambda s: None if s is None else redact(s), ["VARCHAR"], "VARCHAR", null_handling="special", side_effects=False
+    )
     return "cg_redact"
 
 
@@ -74,16 +76,24 @@ def neo4j_admin(store: CaseStore, out: Path, database: str = "casegraph", redact
     fn = _redacting(store, redact)
     red = (lambda sql: f"{fn}({sql})") if fn else (lambda sql: sql)
     # Neo4j 5.19+: the database name comes before the variadic --nodes/--relationships options
-    args = ["neo4j-admin", "database", "import", "full", database, "--id-type=string", "--array-delimiter=|",
-            "--multiline-fields=true", "--overwrite-destination=true"]
+    args = [
+        "neo4j-admin",
+        "database",
+        "import",
+        "full",
+        database,
+        "--id-type=string",
+        "--array-delimiter=|",
+        "--multiline-fields=true",
+        "--overwrite-destination=true",
+    ]
     for r in store.rows("SELECT DISTINCT label FROM nodes ORDER BY label"):
         label = r["label"]
         f = out / f"nodes_{_safe(label)}.csv"
         where = f"label = {sql_literal(label)}"
         props = _typed_columns(store, "nodes", "props", where, fn)
         name = [] if any(h.split(":")[0] == "name" for h, _ in props) else [f'{red("name")} AS "name"']
-        cols = ", ".join([f'id AS "key:ID({label})"', *name, *(f'{sql} AS "{h}"' for h, sql in props),
-                          f'{sql_literal(label)} AS ":LABEL"'])
+        cols = ", ".join([f'id AS "key:ID({label})"', *name, *(f'{sql} AS "{h}"' for h, sql in props), f'{sql_literal(label)} AS ":LABEL"'])
         store.con.execute(f"""COPY (SELECT {cols} FROM nodes WHERE {where} ORDER BY id)
                               TO {sql_literal(str(f))} (HEADER, QUOTE '"')""")
         args.append(f"--nodes={label}={f.name}")
@@ -91,20 +101,35 @@ def neo4j_admin(store: CaseStore, out: Path, database: str = "casegraph", redact
                            JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst ORDER BY ALL"""):
         kind, sl, dl = r["kind"], r["sl"], r["dl"]
         f = out / f"rels_{_safe(kind)}_{_safe(sl)}_{_safe(dl)}.csv"
-        where = (f"id IN (SELECT e.id FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst "
-                 f"WHERE e.kind = {sql_literal(kind)} AND s.label = {sql_literal(sl)} AND d.label = {sql_literal(dl)})")
-        attrs = [(h, sql.replace("attrs", "e.attrs")) for h, sql in _typed_columns(store, "edges", "attrs", where, fn)
-                 if h.split(":")[0] not in (*_REL_COLUMNS, "ts_utc", "weight")]
-        cols = ", ".join([f'e.src AS ":START_ID({sl})"', f'e.dst AS ":END_ID({dl})"', *(f"e.{c}" for c in _REL_COLUMNS),
-                          "strftime(e.ts_utc AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') AS \"ts_utc:datetime\"",
-                          'e.weight AS "weight:double"', *(f'{sql} AS "{h}"' for h, sql in attrs), f'{sql_literal(kind)} AS ":TYPE"'])
+        where = (
+            f"id IN (SELECT e.id FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst "
+            f"WHERE e.kind = {sql_literal(kind)} AND s.label = {sql_literal(sl)} AND d.label = {sql_literal(dl)})"
+        )
+        attrs = [
+            (h, sql.replace("attrs", "e.attrs"))
+            for h, sql in _typed_columns(store, "edges", "attrs", where, fn)
+            if h.split(":")[0] not in (*_REL_COLUMNS, "ts_utc", "weight")
+        ]
+        cols = ", ".join(
+            [
+                f'e.src AS ":START_ID({sl})"',
+                f'e.dst AS ":END_ID({dl})"',
+                *(f"e.{c}" for c in _REL_COLUMNS),
+                "strftime(e.ts_utc AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') AS \"ts_utc:datetime\"",
+                'e.weight AS "weight:double"',
+                *(f'{sql} AS "{h}"' for h, sql in attrs),
+                f'{sql_literal(kind)} AS ":TYPE"',
+            ]
+        )
         store.con.execute(f"""COPY (SELECT {cols} FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
                                     WHERE e.kind = {sql_literal(kind)} AND s.label = {sql_literal(sl)} AND d.label = {sql_literal(dl)}
                                     ORDER BY e.id) TO {sql_literal(str(f))} (HEADER, QUOTE '"')""")
         args.append(f"--relationships={kind}={f.name}")
     script = out / "import.sh"
-    script.write_text("#!/bin/sh\n# Load this case into an empty Neo4j 5 database (the server stopped), from this directory:\n"
-                      f"cd \"$(dirname \"$0\")\"\n{shlex.join(args)}\n")
+    script.write_text(
+        "#!/bin/sh\n# Load this case into an empty Neo4j 5 database (the server stopped), from this directory:\n"
+        f'cd "$(dirname "$0")"\n{shlex.join(args)}\n'
+    )
     script.chmod(0o755)
     return script
 
@@ -143,10 +168,20 @@ def to_networkx(store: CaseStore, redact: Redact | None = None) -> nx.MultiDiGra
     g = nx.MultiDiGraph()
     for r in store.rows("SELECT id, label, name, CAST(props AS VARCHAR) AS props FROM nodes ORDER BY id"):
         g.add_node(r["id"], label=red(r["name"] or r["id"]), type=r["label"], props=red(r["props"] or "{}"))
-    for r in store.rows(f"SELECT src, dst, kind, ts_utc, weight, CAST(attrs AS VARCHAR) AS attrs, {', '.join(_REL_COLUMNS)} FROM edges ORDER BY id"):
-        g.add_edge(r["src"], r["dst"], key=r["id"], label=r["kind"], kind=r["kind"], ts_utc=r["ts_utc"].isoformat() if r["ts_utc"] else "",
-                   weight=r["weight"] or 0.0, attrs=red(r["attrs"] or "{}"),
-                   **{c: r[c] or "" for c in _REL_COLUMNS if c != "id"})
+    for r in store.rows(
+        f"SELECT src, dst, kind, ts_utc, weight, CAST(attrs AS VARCHAR) AS attrs, {', '.join(_REL_COLUMNS)} FROM edges ORDER BY id"
+    ):
+        g.add_edge(
+            r["src"],
+            r["dst"],
+            key=r["id"],
+            label=r["kind"],
+            kind=r["kind"],
+            ts_utc=r["ts_utc"].isoformat() if r["ts_utc"] else "",
+            weight=r["weight"] or 0.0,
+            attrs=red(r["attrs"] or "{}"),
+            **{c: r[c] or "" for c in _REL_COLUMNS if c != "id"},
+        )
     return g
 
 
@@ -157,8 +192,15 @@ def graphml(store: CaseStore, out: Path, redact: Redact | None = None) -> Path:
 
 
 # -- FollowTheMoney -------------------------------------------------------------------------------
-_FTM_IDENTIFIER = {"Phone": None, "Email": None, "BankAccount": "BankAccount", "Wallet": "CryptoWallet",
-                   "Account": "UserAccount", "NIC": "Identification", "Passport": "Passport"}
+_FTM_IDENTIFIER = {
+    "Phone": None,
+    "Email": None,
+    "BankAccount": "BankAccount",
+    "Wallet": "CryptoWallet",
+    "Account": "UserAccount",
+    "NIC": "Identification",
+    "Passport": "Passport",
+}
 
 
 def _amount(value: Decimal) -> str:
@@ -198,6 +240,7 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph", redact: Redact 
         user_of.setdefault(r["dst"], r["src"])
     n = 0
     with open(out, "w", encoding="utf-8") as f:
+
         def emit(entity) -> None:
             nonlocal n
             data = entity.to_dict()
@@ -234,12 +277,23 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph", redact: Redact 
                                 WHERE exhibit_sha256 NOT IN (SELECT sha256 FROM exhibits) ORDER BY sha256"""):
             doc = make("Document", f"Exhibit:{ex['sha256']}")
             doc.add("fileName", ex["original_name"] or ex["sha256"])
-            doc.add("title", f"Exhibit {ex['exhibit_id']}: {ex['original_name'] or ''}" if ex["exhibit_id"]
-                    else f"Source {ex['sha256'][:16]} (not in the exhibit register)")
+            doc.add(
+                "title",
+                f"Exhibit {ex['exhibit_id']}: {ex['original_name'] or ''}"
+                if ex["exhibit_id"]
+                else f"Source {ex['sha256'][:16]} (not in the exhibit register)",
+            )
             doc.add("fileSize", ex["size"])
             doc.add("contentHash", _sha1(evidence / ex["sha256"]))
-            doc.add("description", f"SHA-256 {ex['sha256']}" + (f"; MD5 {ex['md5']}; format {ex['format'] or 'unrecognised'}; "
-                                   f"seized from {ex['seized_from'] or 'not stated'}" if ex["md5"] else ""))
+            doc.add(
+                "description",
+                f"SHA-256 {ex['sha256']}"
+                + (
+                    f"; MD5 {ex['md5']}; format {ex['format'] or 'unrecognised'}; seized from {ex['seized_from'] or 'not stated'}"
+                    if ex["md5"]
+                    else ""
+                ),
+            )
             emit(doc)
         for nid, r in sorted(nodes.items()):
             props = json.loads(r["props"] or "{}")
@@ -282,7 +336,9 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph", redact: Redact 
                     e.add("type", "NIC")
                     e.add("country", "lk")
             emit(e)
-        for r in store.rows("""SELECT t.id, t.ts_local, t.ts_utc, t.ts_precision, t.amount, t.currency, t.reference, t.description, t.locator,
+        for (
+            r
+        ) in store.rows("""SELECT t.id, t.ts_local, t.ts_utc, t.ts_precision, t.amount, t.currency, t.reference, t.description, t.locator,
                                       t.exhibit_sha256, t.from_account, t.to_account, t.from_name, t.to_name,
                                       p.src AS payer, b.dst AS payee
                                FROM transactions t LEFT JOIN edges p ON p.dst = t.id AND p.kind = 'PAID'
@@ -336,4 +392,4 @@ def _ftm_date(r: dict) -> str | None:
         return r["ts_local"].date().isoformat()
     if r["ts_utc"] is None:
         return None
-    return r["ts_utc"].astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    return r["ts_utc"].astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")

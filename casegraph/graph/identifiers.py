@@ -6,6 +6,7 @@ it says (a NIC's birth date and sex, a phone's country). Each kind uses the well
 domain where there is one: phonenumbers for phones, eth-utils for Ethereum checksums, base58 and bech32
 for TRON and Bitcoin.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,9 +47,12 @@ def phone(raw: str, region: str = REGION) -> Normal:
     num = _phone_number(raw, region)
     if num is None:
         return Normal("phone", re.sub(r"\D", "", raw) or raw, False)
-    return Normal("phone", phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164), True,
-                  {"country": phonenumbers.region_code_for_number(num),
-                   "type": _PHONE_TYPES.get(phonenumbers.number_type(num), "other")})
+    return Normal(
+        "phone",
+        phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164),
+        True,
+        {"country": phonenumbers.region_code_for_number(num), "type": _PHONE_TYPES.get(phonenumbers.number_type(num), "other")},
+    )
 
 
 @lru_cache(maxsize=1 << 16)
@@ -78,8 +82,11 @@ def valid(kind: str, value: str, region: str = REGION) -> bool:
     return normalise(kind, value, region).valid
 
 
-_PHONE_TYPES = {phonenumbers.PhoneNumberType.MOBILE: "mobile", phonenumbers.PhoneNumberType.FIXED_LINE: "fixed",
-                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed-or-mobile"}
+_PHONE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile",
+    phonenumbers.PhoneNumberType.FIXED_LINE: "fixed",
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed-or-mobile",
+}
 
 
 # -- Sri Lankan NIC -------------------------------------------------------------------------------
@@ -149,8 +156,12 @@ def eth(raw: str, region: str = REGION) -> Normal:
         return Normal("eth", raw, False)
     mixed = raw[2:] != raw[2:].lower() and raw[2:] != raw[2:].upper()
     checksummed = to_checksum_address(raw)
-    return Normal("eth", checksummed, not mixed or checksummed == raw,
-                  {"checksum": "wrong" if mixed and checksummed != raw else "ok" if mixed else "none"})
+    return Normal(
+        "eth",
+        checksummed,
+        not mixed or checksummed == raw,
+        {"checksum": "wrong" if mixed and checksummed != raw else "ok" if mixed else "none"},
+    )
 
 
 def tron_to_hex(address: str) -> str:
@@ -206,9 +217,21 @@ def username(raw: str, region: str = REGION) -> Normal:
 
 def passport(raw: str, region: str = REGION) -> Normal:
     t = re.sub(r"\s", "", raw).upper()
-    return Normal("passport", t, bool(re.fullmatch(r"[A-Z0-9]{6,12}", t)),
-                  {"format": "Sri Lankan"} if re.fullmatch(r"[NM]\d{7}", t) else {})
+    return Normal(
+        "passport", t, bool(re.fullmatch(r"[A-Z0-9]{6,12}", t)), {"format": "Sri Lankan"} if re.fullmatch(r"[NM]\d{7}", t) else {}
+    )
 
 
-_KINDS = {"phone": phone, "whatsapp-lid": phone, "nic": nic, "bank-account": bank_account, "iban": iban, "eth": eth,
-          "tron": tron, "btc": btc, "email": email, "username": username, "passport": passport}
+_KINDS = {
+    "phone": phone,
+    "whatsapp-lid": phone,
+    "nic": nic,
+    "bank-account": bank_account,
+    "iban": iban,
+    "eth": eth,
+    "tron": tron,
+    "btc": btc,
+    "email": email,
+    "username": username,
+    "passport": passport,
+}

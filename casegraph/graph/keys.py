@@ -4,6 +4,7 @@ Values are normalised once per distinct (kind, value), not once per row: a phone
 ten thousand messages is parsed once. Transaction ends become identifiers too (a bank account, a
 wallet), by the rail that moved the money.
 """
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -12,14 +13,26 @@ from ..store import CaseStore, to_json
 from .identifiers import normalise
 
 # the graph label of each identifier kind
-LABELS = {"phone": "Phone", "email": "Email", "username": "Account", "telegram-id": "Account",
-          "whatsapp-lid": "Account", "bank-account": "BankAccount", "iban": "BankAccount", "eth": "Wallet",
-          "tron": "Wallet", "btc": "Wallet", "nic": "NIC", "passport": "Passport", "wallet-account": "Account"}
+LABELS = {
+    "phone": "Phone",
+    "email": "Email",
+    "username": "Account",
+    "telegram-id": "Account",
+    "whatsapp-lid": "Account",
+    "bank-account": "BankAccount",
+    "iban": "BankAccount",
+    "eth": "Wallet",
+    "tron": "Wallet",
+    "btc": "Wallet",
+    "nic": "NIC",
+    "passport": "Passport",
+    "wallet-account": "Account",
+}
 # kinds a person has at most one of: two different values keep two records apart
 EXCLUSIVE = frozenset({"nic", "passport"})
 # how a transaction end is identified, by rail
-RAIL_KIND = {"bank": "bank-account", "ethereum": "eth", "tron": "tron", "bitcoin": "btc", "goaml": "bank-account",
-             "mobile-money": "phone"}
+RAIL_KIND = {"bank": "bank-account", "ethereum": "eth", "tron": "tron", "bitcoin": "btc", "goaml": "bank-account", "mobile-money": "phone"}
+
 
 def node_key(kind: str, canonical: str) -> str:
     """The graph node id of an identifier: 'Phone:+94771234567', 'Wallet:tron:T…'."""
@@ -46,8 +59,9 @@ def refresh(store: CaseStore) -> int:
         n = normalise(kind, value)
         if kind == "phone" and not n.valid and n.kind == "phone":  # a mobile-money account that is not a phone
             n = normalise("wallet-account", value)
-        for col, v in zip(rows, (kind, value, n.kind, n.value, n.valid, to_json(n.detail) if n.detail else None,
-                                 node_key(n.kind, n.value)), strict=True):
+        for col, v in zip(
+            rows, (kind, value, n.kind, n.value, n.valid, to_json(n.detail) if n.detail else None, node_key(n.kind, n.value)), strict=True
+        ):
             rows[col].append(v)
     store.insert("identifier_keys", pa.table(rows))
     return len(new)

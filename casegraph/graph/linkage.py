@@ -7,6 +7,7 @@ spelling-variant keys (`names.fold`). m and u probabilities are estimated withou
 expectation–maximisation over the candidate pairs, and each pair's match probability follows.
 This is what `benchmarks/entity_resolution.py` measures on FEBRL beside Splink.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ def train(gamma: np.ndarray, fields: list[Field], iterations: int = 60, prior: f
     u = np.full((nf, nl), 0.05)
     for k, f in enumerate(fields):
         m[k, f.levels - 1], u[k, 1] = 0.8, 0.8
-        m[k, f.levels:] = u[k, f.levels:] = 1e-9
+        m[k, f.levels :] = u[k, f.levels :] = 1e-9
     m /= m.sum(1, keepdims=True)
     u /= u.sum(1, keepdims=True)
     model = Model(fields, m, u, prior)
@@ -121,13 +122,15 @@ def train(gamma: np.ndarray, fields: list[Field], iterations: int = 60, prior: f
         new_m = (onehot * p).sum(0) + 1e-6
         new_u = (onehot * (1 - p)).sum(0) + 1e-6
         new_m[:, 0] = new_u[:, 0] = 1e-6  # missing is not estimated
-        model = Model(fields, new_m / new_m.sum(1, keepdims=True), new_u / new_u.sum(1, keepdims=True),
-                      float(np.clip(p.mean(), 1e-6, 1 - 1e-6)))
+        model = Model(
+            fields, new_m / new_m.sum(1, keepdims=True), new_u / new_u.sum(1, keepdims=True), float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
+        )
     return model
 
 
-def link(left: pa.Table, right: pa.Table | None, fields: list[Field], blocking: list[list[str]],
-         threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def link(
+    left: pa.Table, right: pa.Table | None, fields: list[Field], blocking: list[list[str]], threshold: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(i, j, probability) of the pairs at or above the threshold."""
     i, j = candidate_pairs(left, right, blocking)
     gamma = comparison_vectors(left, right, i, j, fields)

@@ -18,6 +18,7 @@ on a goAML report, "Kasun Perera" in a chat and "කසුන් පෙරේර
 
 `similarity(a, b)` returns a score in 0..1 and the reasons, which a merge stores as its evidence.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,10 @@ TITLES = frozenset("mr mrs ms miss dr prof rev ven hon sir madam mx thero thera 
 PARTICLES = frozenset("de da di dos del van von bin binti".split())  # "Nimal de Silva" is also "Nimal Silva"
 # words a phone's contact list adds to a name ("Rizwan Bro", "Nuwan Agent", "Kasun Malli"): kinship
 # terms in Sinhala, Tamil and English, and roles; like a ge-name, one side may have them and the other not
-CONTACT_WORDS = frozenset("""bro brother sis sister aiya ayya malli akka nangi anna annan thambi thangachi amma appa
-    thaththa uncle aunty auntie mama nanda machan machang sir madam agent boss driver office work new old""".split())
+CONTACT_WORDS = frozenset(
+    """bro brother sis sister aiya ayya malli akka nangi anna annan thambi thangachi amma appa
+    thaththa uncle aunty auntie mama nanda machan machang sir madam agent boss driver office work new old""".split()
+)
 _SINHALA = re.compile(r"[\u0D80-\u0DFF]")
 _TAMIL = re.compile(r"[\u0B80-\u0BFF]")
 TOKEN_MATCH = 0.88  # folded keys at least this alike (Jaro-Winkler) are the same word
@@ -50,9 +53,31 @@ def romanise(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
-_FOLDS = [("sh", "s"), ("ch", "s"), ("c", "s"), ("zh", "l"), ("th", "t"), ("dh", "t"), ("kh", "k"), ("gh", "k"),
-          ("bh", "p"), ("ph", "p"), ("jh", "j"), ("w", "v"), ("g", "k"), ("d", "t"), ("b", "p"), ("z", "s"),
-          ("q", "k"), ("x", "ks"), ("y", "i"), ("ee", "i"), ("oo", "u"), ("e", "a"), ("o", "u")]
+_FOLDS = [
+    ("sh", "s"),
+    ("ch", "s"),
+    ("c", "s"),
+    ("zh", "l"),
+    ("th", "t"),
+    ("dh", "t"),
+    ("kh", "k"),
+    ("gh", "k"),
+    ("bh", "p"),
+    ("ph", "p"),
+    ("jh", "j"),
+    ("w", "v"),
+    ("g", "k"),
+    ("d", "t"),
+    ("b", "p"),
+    ("z", "s"),
+    ("q", "k"),
+    ("x", "ks"),
+    ("y", "i"),
+    ("ee", "i"),
+    ("oo", "u"),
+    ("e", "a"),
+    ("o", "u"),
+]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -76,7 +101,7 @@ def gendered_pair(x: str, y: str) -> bool:
         return False
     for m, f in ((x, y), (y, x)):
         stem = m[:-1] if m[-1:] in ("a", "u", "e") else m
-        if len(stem) >= 3 and f.startswith(stem) and f[len(stem):] in _FEMININE_ENDINGS and f != m:
+        if len(stem) >= 3 and f.startswith(stem) and f[len(stem) :] in _FEMININE_ENDINGS and f != m:
             return True
     return False
 
@@ -133,8 +158,9 @@ def similarity(a: str | Name, b: str | Name) -> Similarity:
     counted = 0.0  # weight of elements compared
 
     # 1. full words, best pairs first, in any order
-    pairs = sorted(((JaroWinkler.normalized_similarity(ka, kb), i, j)
-                    for i, ka in enumerate(A.keys) for j, kb in enumerate(B.keys)), reverse=True)
+    pairs = sorted(
+        ((JaroWinkler.normalized_similarity(ka, kb), i, j) for i, ka in enumerate(A.keys) for j, kb in enumerate(B.keys)), reverse=True
+    )
     used_a: set[int] = set()
     used_b: set[int] = set()
     for sim, i, j in pairs:

@@ -9,6 +9,7 @@ digest of the graph, so an interrupted push resumes where it stopped; a changed 
 The Cypher is generated from the label and type names in the graph, which casegraph controls; the
 tests check every statement with Neo4j's own Cypher parser.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,7 @@ def quote(name: str) -> str:
 
 
 def constraint(label: str) -> str:
-    return (f"CREATE CONSTRAINT {quote('casegraph_' + label.lower() + '_key')} IF NOT EXISTS "
-            f"FOR (n:{quote(label)}) REQUIRE n.key IS UNIQUE")
+    return f"CREATE CONSTRAINT {quote('casegraph_' + label.lower() + '_key')} IF NOT EXISTS FOR (n:{quote(label)}) REQUIRE n.key IS UNIQUE"
 
 
 def merge_nodes(label: str) -> str:
@@ -38,8 +38,10 @@ def merge_nodes(label: str) -> str:
 
 
 def merge_relationships(rel_type: str, start: str, end: str) -> str:
-    return (f"UNWIND $rows AS row MATCH (a:{quote(start)} {{key: row.src}}) MATCH (b:{quote(end)} {{key: row.dst}}) "
-            f"MERGE (a)-[r:{quote(rel_type)} {{id: row.id}}]->(b) SET r += row.props")
+    return (
+        f"UNWIND $rows AS row MATCH (a:{quote(start)} {{key: row.src}}) MATCH (b:{quote(end)} {{key: row.dst}}) "
+        f"MERGE (a)-[r:{quote(rel_type)} {{id: row.id}}]->(b) SET r += row.props"
+    )
 
 
 def property_types(store: CaseStore, table: str, column: str, where: str) -> dict[str, str]:
@@ -78,8 +80,11 @@ def flat(props: dict[str, Any] | None, types: dict[str, str] | None = None) -> d
         if v is None:
             continue
         kind = (types or {}).get(k)
-        if (kind == "string" and not isinstance(v, str)) or (kind is None and isinstance(v, (dict, list)) and not (
-                isinstance(v, list) and all(isinstance(x, (str, int, float, bool)) for x in v))):
+        if (kind == "string" and not isinstance(v, str)) or (
+            kind is None
+            and isinstance(v, (dict, list))
+            and not (isinstance(v, list) and all(isinstance(x, (str, int, float, bool)) for x in v))
+        ):
             v = json.dumps(v, ensure_ascii=False, sort_keys=True)
         elif kind == "double" and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
@@ -99,16 +104,28 @@ def plan(store: CaseStore) -> list[Step]:
     labels = [r["label"] for r in store.rows("SELECT DISTINCT label FROM nodes ORDER BY label")]
     steps = [Step(f"constraint:{label}", constraint(label), None) for label in labels]
     for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label"):
-        steps.append(Step(f"nodes:{r['label']}", merge_nodes(r["label"]),
-                          f"SELECT id AS key, name, props FROM nodes WHERE label = {sql_literal(r['label'])} ORDER BY id", r["n"]))
+        steps.append(
+            Step(
+                f"nodes:{r['label']}",
+                merge_nodes(r["label"]),
+                f"SELECT id AS key, name, props FROM nodes WHERE label = {sql_literal(r['label'])} ORDER BY id",
+                r["n"],
+            )
+        )
     for r in store.rows("""SELECT e.kind, s.label AS sl, d.label AS dl, count(*) AS n FROM edges e
                            JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst GROUP BY ALL ORDER BY ALL"""):
         kind, sl, dl = (sql_literal(x) for x in (r["kind"], r["sl"], r["dl"]))
-        steps.append(Step(f"rels:{r['kind']}:{r['sl']}:{r['dl']}", merge_relationships(r["kind"], r["sl"], r["dl"]),
-                          f"""SELECT e.id, e.src, e.dst, e.ts_utc, e.weight, e.record_id, e.attrs, e.exhibit_sha256, e.parser,
+        steps.append(
+            Step(
+                f"rels:{r['kind']}:{r['sl']}:{r['dl']}",
+                merge_relationships(r["kind"], r["sl"], r["dl"]),
+                f"""SELECT e.id, e.src, e.dst, e.ts_utc, e.weight, e.record_id, e.attrs, e.exhibit_sha256, e.parser,
                                      e.parser_version, e.locator
                               FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
-                              WHERE e.kind = {kind} AND s.label = {sl} AND d.label = {dl} ORDER BY e.id""", r["n"]))
+                              WHERE e.kind = {kind} AND s.label = {sl} AND d.label = {dl} ORDER BY e.id""",
+                r["n"],
+            )
+        )
     return steps
 
 
@@ -126,9 +143,14 @@ def graph_digest(store: CaseStore) -> str:
 def _rows(store: CaseStore, step: Step, batch: int) -> Iterator[list[dict]]:
     _, label, *ends = step.name.split(":")
     if ends:
-        types = property_types(store, "edges", "attrs", f"""id IN (SELECT e.id FROM edges e JOIN nodes s ON s.id = e.src
+        types = property_types(
+            store,
+            "edges",
+            "attrs",
+            f"""id IN (SELECT e.id FROM edges e JOIN nodes s ON s.id = e.src
             JOIN nodes d ON d.id = e.dst WHERE e.kind = {sql_literal(label)} AND s.label = {sql_literal(ends[0])}
-            AND d.label = {sql_literal(ends[1])})""")
+            AND d.label = {sql_literal(ends[1])})""",
+        )
     else:
         types = property_types(store, "nodes", "props", f"label = {sql_literal(label)}")
     cur = store.con.cursor()
@@ -139,11 +161,27 @@ def _rows(store: CaseStore, step: Step, batch: int) -> Iterator[list[dict]]:
         if step.name.startswith("nodes:"):
             yield [{"key": r["key"], "props": flat({"name": r["name"], **json.loads(r["props"] or "{}")}, types)} for r in rows]
         else:
-            yield [{"id": r["id"], "src": r["src"], "dst": r["dst"],
-                    "props": flat({**json.loads(r["attrs"] or "{}"), "record_id": r["record_id"], "weight": r["weight"],
-                                   "ts_utc": r["ts_utc"],  # the driver stores an aware datetime as a DateTime
-                                   "exhibit_sha256": r["exhibit_sha256"], "parser": r["parser"],
-                                   "parser_version": r["parser_version"], "locator": r["locator"]}, types)} for r in rows]
+            yield [
+                {
+                    "id": r["id"],
+                    "src": r["src"],
+                    "dst": r["dst"],
+                    "props": flat(
+                        {
+                            **json.loads(r["attrs"] or "{}"),
+                            "record_id": r["record_id"],
+                            "weight": r["weight"],
+                            "ts_utc": r["ts_utc"],  # the driver stores an aware datetime as a DateTime
+                            "exhibit_sha256": r["exhibit_sha256"],
+                            "parser": r["parser"],
+                            "parser_version": r["parser_version"],
+                            "locator": r["locator"],
+                        },
+                        types,
+                    ),
+                }
+                for r in rows
+            ]
 
 
 _TYPE_NAMES = {bool: "boolean", int: "long", float: "double", str: "string", list: "string[]", datetime: "datetime"}
@@ -187,12 +225,15 @@ def driver_runner(uri: str, user: str, password: str, database: str | None) -> t
     return run, driver.close
 
 
-def push(store: CaseStore, target: str, run: Runner, batch: int = BATCH,
-         progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+def push(
+    store: CaseStore, target: str, run: Runner, batch: int = BATCH, progress: Callable[[str, int, int], None] | None = None
+) -> dict[str, int]:
     """Push the graph, skipping batches this target already holds for this graph; returns counts."""
     digest = graph_digest(store)
-    done = {(r["step"], r["batch"]) for r in store.rows(
-        "SELECT step, batch FROM neo4j_pushes WHERE target = ? AND digest = ?", [target, digest])}
+    done = {
+        (r["step"], r["batch"])
+        for r in store.rows("SELECT step, batch FROM neo4j_pushes WHERE target = ? AND digest = ?", [target, digest])
+    }
     sent = skipped = 0
     steps = plan(store)
     for step in steps:
@@ -214,5 +255,6 @@ def push(store: CaseStore, target: str, run: Runner, batch: int = BATCH,
 
 
 def _mark(store: CaseStore, target: str, digest: str, step: str, batch: int, rows: int) -> None:
-    store.con.execute("INSERT OR REPLACE INTO neo4j_pushes VALUES (?, ?, ?, ?, ?, ?)",
-                      [target, digest, step, batch, rows, datetime.now(UTC)])
+    store.con.execute(
+        "INSERT OR REPLACE INTO neo4j_pushes VALUES (?, ?, ?, ?, ?, ?)", [target, digest, step, batch, rows, datetime.now(UTC)]
+    )

@@ -18,6 +18,7 @@ name pairs between the review and automatic thresholds are written as findings f
 Resolution is a function of the case data and the examiner's decisions, so running it again
 gives the same entities with the same ids.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,7 +40,6 @@ VERSION = "1.0.0"
 AUTO = 0.9
 REVIEW = 0.6
 EVIDENCE_CAP = 200  # records listed per entity; the count says how many there are
-
 
 
 @dataclass
@@ -87,7 +87,7 @@ def _members(store: CaseStore) -> dict[str, Member]:
         LEFT JOIN contacts c ON c.id = i.record_id
         LEFT JOIN messages m ON i.role = 'sender' AND m.id = i.record_id
         LEFT JOIN calls l ON i.role = 'counterpart' AND l.id = i.record_id
-        WHERE i.role <> 'mentioned' AND i.record_id IS NOT NULL AND k.valid""")
+        WHERE i.role <> 'mentioned' AND i.record_id IS NOT NULL AND k.valid""")  # noqa: E501
     for r in rows:
         ident = member("id:" + keys.node_key(r["key_kind"], r["key"]))
         ident.ids.add((r["key_kind"], r["key"]))
@@ -208,8 +208,15 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
     for key, m in sorted(members.items()):  # 2. a record listing an identifier
         if key.startswith("record:"):
             for kind, value in sorted(m.ids):
-                attempt(Link(key, "id:" + keys.node_key(kind, value), "identifier", 1.0,
-                             {"identifier": {"kind": kind, "value": value}, "records": m.records[:1]}))
+                attempt(
+                    Link(
+                        key,
+                        "id:" + keys.node_key(kind, value),
+                        "identifier",
+                        1.0,
+                        {"identifier": {"kind": kind, "value": value}, "records": m.records[:1]},
+                    )
+                )
     candidates = []
     for link in _name_pairs(members, groups, review):  # 3. names, best first
         if link.score >= auto:
@@ -248,8 +255,15 @@ def _name_pairs(members: dict[str, Member], groups: _Groups, review: float) -> l
             best = max((similarity(x, y), x, y) for x in named[a].names for y in named[b].names)
             if best[0].score >= review:
                 sim, x, y = best
-                out.append(Link(a, b, "name", sim.score, {"names": [x, y], "reasons": list(sim.reasons),
-                                                           "records": named[a].records[:1] + named[b].records[:1]}))
+                out.append(
+                    Link(
+                        a,
+                        b,
+                        "name",
+                        sim.score,
+                        {"names": [x, y], "reasons": list(sim.reasons), "records": named[a].records[:1] + named[b].records[:1]},
+                    )
+                )
     return sorted(out, key=lambda link: (-link.score, link.a, link.b))
 
 
@@ -279,17 +293,23 @@ def write(store: CaseStore, res: Resolution, roles: dict[str, set[str]] | None =
             records = [r for g in group for r in g.records]
             label = max(names.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0] if names else ms[0]
             entity_roles = sorted(set().union(*(roles.get(m, set()) for m in ms)))
-            attrs = {"names": dict(names.most_common()), "identifiers": [{"kind": k, "value": v} for k, v in ids],
-                     "members": len(ms), "exhibits": sorted({r["exhibit_sha256"] for r in records}),
-                     "roles": entity_roles, "records": len(records)}
+            attrs = {
+                "names": dict(names.most_common()),
+                "identifiers": [{"kind": k, "value": v} for k, v in ids],
+                "members": len(ms),
+                "exhibits": sorted({r["exhibit_sha256"] for r in records}),
+                "roles": entity_roles,
+                "records": len(records),
+            }
             ent_rows.append([eid, "person", label, to_json(attrs), "resolve", now, to_json(records[:EVIDENCE_CAP])])
             member_rows += [[eid, m] for m in ms]
             link_rows += [[eid, link.a, link.b, link.method, link.score, to_json(link.evidence)] for link in link_of[eid]]
         _insert(store, "entities", ["id", "kind", "label", "attrs", "created_by", "created_at", "evidence"], ent_rows)
         _insert(store, "entity_members", ["entity_id", "member"], member_rows)
         _insert(store, "entity_links", ["entity_id", "a", "b", "method", "score", "evidence"], link_rows)
-    findings = [_candidate_finding(link, member_entity) for link in _one_per_pair(res.candidates, member_entity)] + \
-               [_refused_finding(link, member_entity) for link in res.refused]
+    findings = [_candidate_finding(link, member_entity) for link in _one_per_pair(res.candidates, member_entity)] + [
+        _refused_finding(link, member_entity) for link in res.refused
+    ]
     write_findings(store, findings, "entity-resolution")
     return {"people": people, "links": len(res.links), "candidates": len(res.candidates), "refused": len(res.refused)}
 
@@ -317,18 +337,32 @@ def _one_per_pair(candidates: list[Link], member_entity: dict[str, str]) -> list
 
 def _candidate_finding(link: Link, member_entity: dict[str, str]) -> Finding:
     x, y = link.evidence["names"]
-    return Finding("possible-same-person", f"{link.a}|{link.b}", f"Possibly the same person: {x} / {y}",
-                   f"Names agree at {link.score:.2f} (below the automatic threshold): {'; '.join(link.evidence['reasons'])}. "
-                   f"Review, then: casegraph entities merge CASE {member_entity[link.a]} {member_entity[link.b]}",
-                   "entity-resolution", VERSION, link.evidence["records"], link.score,
-                   {"entities": [member_entity[link.a], member_entity[link.b]], "members": [link.a, link.b]})
+    return Finding(
+        "possible-same-person",
+        f"{link.a}|{link.b}",
+        f"Possibly the same person: {x} / {y}",
+        f"Names agree at {link.score:.2f} (below the automatic threshold): {'; '.join(link.evidence['reasons'])}. "
+        f"Review, then: casegraph entities merge CASE {member_entity[link.a]} {member_entity[link.b]}",
+        "entity-resolution",
+        VERSION,
+        link.evidence["records"],
+        link.score,
+        {"entities": [member_entity[link.a], member_entity[link.b]], "members": [link.a, link.b]},
+    )
 
 
 def _refused_finding(link: Link, member_entity: dict[str, str]) -> Finding:
-    return Finding("resolution-conflict", f"{link.a}|{link.b}", "Link not made: " + link.evidence["refused"],
-                   f"{link.method} link between {link.a} and {link.b} refused: {link.evidence['refused']}.", "entity-resolution",
-                   VERSION, link.evidence.get("records", []), link.score,
-                   {"entities": [member_entity[link.a], member_entity[link.b]], "members": [link.a, link.b]})
+    return Finding(
+        "resolution-conflict",
+        f"{link.a}|{link.b}",
+        "Link not made: " + link.evidence["refused"],
+        f"{link.method} link between {link.a} and {link.b} refused: {link.evidence['refused']}.",
+        "entity-resolution",
+        VERSION,
+        link.evidence.get("records", []),
+        link.score,
+        {"entities": [member_entity[link.a], member_entity[link.b]], "members": [link.a, link.b]},
+    )
 
 
 # -- examiner decisions -------------------------------------------------------------------------------
@@ -346,16 +380,20 @@ def find_entity(store: CaseStore, ref: str) -> dict:
     prefix = ref if ref.startswith("person:") else f"person:{ref}"
     found = store.rows("SELECT id, label, attrs FROM entities WHERE kind = 'person' AND starts_with(id, ?) ORDER BY id", [prefix])
     if not found:
-        found = store.rows("""SELECT id, label, attrs FROM entities WHERE kind = 'person'
+        found = store.rows(
+            """SELECT id, label, attrs FROM entities WHERE kind = 'person'
                               AND (lower(label) = lower(?) OR list_contains(
                                   list_transform(json_keys(json_extract(attrs, '$.names')), lambda x: lower(x)), lower(?)))
-                              ORDER BY id""", [ref, ref])
+                              ORDER BY id""",
+            [ref, ref],
+        )
     if len(found) == 1:
         return found[0]
     if not found:
         raise EntityLookupError(f"no person {ref!r} in this case (see 'casegraph entities list')")
-    raise EntityLookupError(f"{ref!r} could be {len(found)} people: "
-                            + "; ".join(f"{r['id']} ({r['label']})" for r in found[:5]) + "; give the id")
+    raise EntityLookupError(
+        f"{ref!r} could be {len(found)} people: " + "; ".join(f"{r['id']} ({r['label']})" for r in found[:5]) + "; give the id"
+    )
 
 
 def find_member(store: CaseStore, ref: str) -> list[str]:
@@ -368,8 +406,7 @@ def find_member(store: CaseStore, ref: str) -> list[str]:
 
 def decide(store: CaseStore, action: str, a: str, b: str | None, reason: str, actor: str) -> None:
     seq = store.one("SELECT coalesce(max(seq), 0) + 1 FROM er_decisions")[0]
-    store.con.execute("INSERT INTO er_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                      [seq, action, a, b, reason, actor, datetime.now(UTC)])
+    store.con.execute("INSERT INTO er_decisions VALUES (?, ?, ?, ?, ?, ?, ?)", [seq, action, a, b, reason, actor, datetime.now(UTC)])
 
 
 def members_of(store: CaseStore, entity_or_member: str) -> list[str]:
@@ -393,7 +430,7 @@ def transaction_links(store: CaseStore) -> dict[str, str]:
         WITH ends AS (SELECT DISTINCT rail, from_account AS v FROM transactions WHERE from_account IS NOT NULL
                       UNION SELECT DISTINCT rail, to_account FROM transactions WHERE to_account IS NOT NULL),
         held AS (SELECT DISTINCT e.v, m.entity_id FROM ends e
-                 JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql('e.rail')} AND k.value = e.v AND k.valid
+                 JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql("e.rail")} AND k.value = e.v AND k.valid
                  JOIN entity_members m ON m.member = 'id:' || k.node)
         SELECT v, entity_id FROM held
         WHERE entity_id IN (SELECT entity_id FROM held GROUP BY entity_id HAVING count(*) > 1) ORDER BY v""").fetchall()
@@ -408,15 +445,33 @@ def link_basis(store: CaseStore, links: dict[str, str]) -> dict[str, list[dict]]
     if not entities:
         return {}
     basis: dict[str, list[dict]] = {}
-    for r in store.rows("""SELECT entity_id, a, b, method, score, evidence FROM entity_links
-                           WHERE entity_id IN (SELECT unnest(?)) ORDER BY entity_id, a, b, method""", [entities]):
+    for r in store.rows(
+        """SELECT entity_id, a, b, method, score, evidence FROM entity_links
+                           WHERE entity_id IN (SELECT unnest(?)) ORDER BY entity_id, a, b, method""",
+        [entities],
+    ):
         basis.setdefault(r["entity_id"], []).append(
-            {"table": "entity_links", "record": f"{r['entity_id']}: {r['a']} ~ {r['b']}", "locator": f"{r['method']} link",
-             "score": r["score"], "evidence": json.loads(r["evidence"] or "{}").get("records", [])[:EVIDENCE_CAP]})
-    for r in store.rows("""SELECT d.seq, d.action, d.a, d.b, d.reason, d.actor, m.entity_id FROM er_decisions d
+            {
+                "table": "entity_links",
+                "record": f"{r['entity_id']}: {r['a']} ~ {r['b']}",
+                "locator": f"{r['method']} link",
+                "score": r["score"],
+                "evidence": json.loads(r["evidence"] or "{}").get("records", [])[:EVIDENCE_CAP],
+            }
+        )
+    for r in store.rows(
+        """SELECT d.seq, d.action, d.a, d.b, d.reason, d.actor, m.entity_id FROM er_decisions d
                            JOIN entity_members m ON m.member = d.a
-                           WHERE d.action = 'merge' AND m.entity_id IN (SELECT unnest(?)) ORDER BY d.seq""", [entities]):
+                           WHERE d.action = 'merge' AND m.entity_id IN (SELECT unnest(?)) ORDER BY d.seq""",
+        [entities],
+    ):
         basis.setdefault(r["entity_id"], []).append(
-            {"table": "er_decisions", "record": f"decision {r['seq']}", "locator": f"merge {r['a']} + {r['b']}",
-             "actor": r["actor"], "reason": r["reason"]})
+            {
+                "table": "er_decisions",
+                "record": f"decision {r['seq']}",
+                "locator": f"merge {r['a']} + {r['b']}",
+                "actor": r["actor"],
+                "reason": r["reason"],
+            }
+        )
     return {end: basis.get(entity, []) for end, entity in links.items()}

@@ -1,5 +1,6 @@
 """Graph steps on a case, each doing its work and writing its custody event, so that every caller
 (CLI, demo, workspace, notebook API) leaves the same record of the same step."""
+
 from __future__ import annotations
 
 from ..case import Case
@@ -13,8 +14,12 @@ ROLES = ("victim", "witness", "suspect", "minor")
 def resolve_case(case: Case, auto: float = resolve.AUTO, review: float = resolve.REVIEW) -> tuple[dict, dict]:
     """Resolve entities and rebuild the graph; logs the thresholds and the resolver's version."""
     counts, built = build.rebuild(case.store, auto, review)
-    case.log("resolve", state=GRAPH_TABLES, details={"auto_threshold": auto, "review_threshold": review, "version": resolve.VERSION},
-             outputs=[{"entities": counts, "graph": built}])
+    case.log(
+        "resolve",
+        state=GRAPH_TABLES,
+        details={"auto_threshold": auto, "review_threshold": review, "version": resolve.VERSION},
+        outputs=[{"entities": counts, "graph": built}],
+    )
     return counts, built
 
 
@@ -24,8 +29,9 @@ def ensure(case: Case) -> None:
         resolve_case(case)
 
 
-def decide(case: Case, action: str, pairs: list[tuple[str, str | None]], reason: str, actor: str | None = None,
-           subject: str | None = None) -> dict:
+def decide(
+    case: Case, action: str, pairs: list[tuple[str, str | None]], reason: str, actor: str | None = None, subject: str | None = None
+) -> dict:
     """Record examiner decisions (merge, split, mark, unmark), log them, and resolve again. Every member
     must already be in the case (see resolve.find_member) before anything is written."""
     if not reason.strip():
@@ -69,6 +75,10 @@ def analyze_case(case: Case, top: int = 10):
     ensure(case)
     g, found = analysis.analyse(case.store, top=top)
     digest = write_findings(case.store, found, analysis.DETECTOR)
-    case.log("analyze", state=("findings",), details={"top": top, "version": analysis.VERSION},
-             outputs=[{"findings": len(found), "sha256": digest, "detector": analysis.DETECTOR}])
+    case.log(
+        "analyze",
+        state=("findings",),
+        details={"top": top, "version": analysis.VERSION},
+        outputs=[{"findings": len(found), "sha256": digest, "detector": analysis.DETECTOR}],
+    )
     return g, found

@@ -4,6 +4,7 @@ The only way to go on after a broken log: the event lists every problem seen and
 log no longer matches, and anchors the log again at itself. Verify keeps listing them, as
 acknowledged, with the examiner's name and reason.
 """
+
 from __future__ import annotations
 
 from ..case import Case
@@ -17,8 +18,12 @@ def acknowledge(case: Case, reason: str, actor: str | None = None) -> tuple[dict
     # the anchors the log no longer holds as anchored: superseded from here on
     events = {(e["seq"], e["hash"]) for e in case.custody.events()}
     stale = sorted({a for a in anchors if a not in events and a not in done})
-    ev = case.log(ACKNOWLEDGE, actor, unanchored=True,
-                  details={"reason": reason, "problems": [str(p) for p in v.problems], "anchors": [list(a) for a in stale]})
+    ev = case.log(
+        ACKNOWLEDGE,
+        actor,
+        unanchored=True,
+        details={"reason": reason, "problems": [str(p) for p in v.problems], "anchors": [list(a) for a in stale]},
+    )
     if not any(a == (ev["seq"], ev["hash"]) for a in case.anchors()):
         case.store.con.execute("INSERT INTO custody_anchor VALUES (?, ?)", [ev["seq"], ev["hash"]])
     return ev, v

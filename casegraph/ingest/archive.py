@@ -15,6 +15,7 @@ name, each later one under `@<entry>/<name>` (its position in the archive's dire
 `notes` names them all so parsers record the collision. Every refusal is an ArchiveError naming
 the archive and the member.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -51,10 +52,12 @@ SNIFF_BYTES = 512  # a tar header: enough for every signature below
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")  # local header, empty archive, spanned
 COMPRESSED = ((b"\x1f\x8b\x08", "gzip"), (b"\xfd7zXZ\x00", "xz"))  # bzip2: see archive_kind
 UNSUPPORTED = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!\x1a\x07", "rar"), (b"\x28\xb5\x2f\xfd", "zstd"))
-_OPENERS = {"gzip": lambda f: gzip.GzipFile(fileobj=f, mode="rb"), "bzip2": lambda f: bz2.BZ2File(f, "rb"),
-            "xz": lambda f: lzma.LZMAFile(f, "rb")}
-_STREAM_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError,
-                  NotImplementedError, RuntimeError)
+_OPENERS = {
+    "gzip": lambda f: gzip.GzipFile(fileobj=f, mode="rb"),
+    "bzip2": lambda f: bz2.BZ2File(f, "rb"),
+    "xz": lambda f: lzma.LZMAFile(f, "rb"),  # noqa: SIM115
+}
+_STREAM_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError, NotImplementedError, RuntimeError)
 
 
 def _tar_checksum_ok(h: bytes) -> bool:
@@ -121,8 +124,9 @@ class _Budget:
     def charge(self, archive: str, member: str, n: int) -> None:
         self.total += n
         if self.total > self.limits.max_total_bytes:
-            raise ArchiveError(f"{archive}: decompressed size passed {self.limits.max_total_bytes} bytes "
-                               f"at member {member!r} (decompression bomb?)")
+            raise ArchiveError(
+                f"{archive}: decompressed size passed {self.limits.max_total_bytes} bytes at member {member!r} (decompression bomb?)"
+            )
 
 
 def _cap(limits: Limits, compressed: int) -> int:
@@ -144,13 +148,16 @@ class _BoundedReader(io.RawIOBase):
         try:
             data = self.raw.read(len(b))
         except _STREAM_ERRORS as e:
-            raise ArchiveError(f"{self.archive}: member {self.m.name!r} is unreadable after {self.read_so_far} bytes "
-                               f"({type(e).__name__}: {e})") from e
+            raise ArchiveError(
+                f"{self.archive}: member {self.m.name!r} is unreadable after {self.read_so_far} bytes ({type(e).__name__}: {e})"
+            ) from e
         n = len(data)
         self.read_so_far += n
         if self.read_so_far > self.cap:
-            raise ArchiveError(f"{self.archive}: member {self.m.name!r} decompresses past {self.cap} bytes "
-                               f"(ratio limit {self.budget.limits.max_ratio}:1; decompression bomb?)")
+            raise ArchiveError(
+                f"{self.archive}: member {self.m.name!r} decompresses past {self.cap} bytes "
+                f"(ratio limit {self.budget.limits.max_ratio}:1; decompression bomb?)"
+            )
         self.budget.charge(self.archive, self.m.name, n)
         b[:n] = data
         return n
@@ -163,8 +170,7 @@ class _BoundedReader(io.RawIOBase):
 class SafeArchive:
     """A zip or tar exhibit opened for reading with every safety check applied."""
 
-    def __init__(self, source: Path | BinaryIO, label: str | None = None, limits: Limits = DEFAULT_LIMITS,
-                 budget: _Budget | None = None):
+    def __init__(self, source: Path | BinaryIO, label: str | None = None, limits: Limits = DEFAULT_LIMITS, budget: _Budget | None = None):
         self.label = label or str(source)
         self.limits = limits
         self.budget = budget or _Budget(limits)
@@ -175,7 +181,7 @@ class SafeArchive:
         self._spool: BinaryIO | None = None
         self._owned: BinaryIO | None = None
         self._infos: dict[str, object] = {}
-        fh = open(source, "rb") if isinstance(source, (str, Path)) else source
+        fh = open(source, "rb") if isinstance(source, (str, Path)) else source  # noqa: SIM115
         if fh is not source:
             self._owned = fh
         try:
@@ -191,8 +197,10 @@ class SafeArchive:
         kind = archive_kind(fh.read(SNIFF_BYTES))
         fh.seek(0)
         if kind in ("7z", "rar", "zstd"):
-            raise ArchiveError(f"{self.label}: a {kind} archive; casegraph does not read {kind} (extract it with a "
-                               "forensic tool and add the files as exhibits)")
+            raise ArchiveError(
+                f"{self.label}: a {kind} archive; casegraph does not read {kind} (extract it with a "
+                "forensic tool and add the files as exhibits)"
+            )
         if kind in _OPENERS:
             fh = self._decompress(fh, kind)
             kind = archive_kind(fh.read(SNIFF_BYTES))
@@ -204,7 +212,7 @@ class SafeArchive:
             if kind == "zip":
                 self._zip = zipfile.ZipFile(fh)
             elif kind == "tar":
-                self._tar = tarfile.open(fileobj=fh, mode="r:")
+                self._tar = tarfile.open(fileobj=fh, mode="r:")  # noqa: SIM115
             else:
                 raise ArchiveError(f"{self.label}: not a zip or tar archive (no archive signature)")
         except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as e:
@@ -219,19 +227,20 @@ class SafeArchive:
         size = fh.tell()
         fh.seek(0)
         cap = min(self.limits.max_total_bytes, max(size * self.limits.max_ratio, 1 << 20))  # the whole stream: all members
-        self._spool = tempfile.TemporaryFile()
+        self._spool = tempfile.TemporaryFile()  # noqa: SIM115
         written = 0
         try:
             with _OPENERS[kind](fh) as z:
                 while chunk := z.read(1 << 20):
                     written += len(chunk)
                     if written > cap:
-                        raise ArchiveError(f"{self.label}: {kind} stream decompresses past {cap} bytes (ratio limit "
-                                           f"{self.limits.max_ratio}:1 over {size} compressed bytes; decompression bomb?)")
+                        raise ArchiveError(
+                            f"{self.label}: {kind} stream decompresses past {cap} bytes (ratio limit "
+                            f"{self.limits.max_ratio}:1 over {size} compressed bytes; decompression bomb?)"
+                        )
                     self._spool.write(chunk)
         except _STREAM_ERRORS as e:
-            raise ArchiveError(f"{self.label}: {kind} stream unreadable after {written} bytes "
-                               f"({type(e).__name__}: {e})") from e
+            raise ArchiveError(f"{self.label}: {kind} stream unreadable after {written} bytes ({type(e).__name__}: {e})") from e
         self._spool.seek(0)
         return self._spool
 
@@ -286,8 +295,12 @@ class SafeArchive:
             if len(ms) > 1:
                 listed = "; ".join(f"entry {m.entry} stored as {m.stored_as!r}, read as {m.name!r}" for m in ms)
                 for m in ms:
-                    self.notes.append((m.name, f"{self.label}: {len(ms)} members share the name {path!r} ({listed}); "
-                                               "every copy is read under its own name"))
+                    self.notes.append(
+                        (
+                            m.name,
+                            f"{self.label}: {len(ms)} members share the name {path!r} ({listed}); every copy is read under its own name",
+                        )
+                    )
         return out
 
     def _guard_count(self, n: int) -> None:
@@ -345,7 +358,7 @@ class SafeArchive:
                     continue
                 if depth + 1 > self.limits.max_depth:
                     raise ArchiveError(f"{self.label}: {prefix + name!r} nests archives deeper than {self.limits.max_depth}")
-                spool = tempfile.TemporaryFile()
+                spool = tempfile.TemporaryFile()  # noqa: SIM115
                 spool.write(head)
                 while chunk := f.read(1 << 20):
                     spool.write(chunk)

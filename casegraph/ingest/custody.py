@@ -12,6 +12,7 @@ reports and bundles carry it signed, and `custody verify --expect-head` checks i
 Verification never trusts the log's content: every line is checked for shape before use, and its
 cost grows with the number of lines, not with the numbers written in them.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -74,9 +75,16 @@ class CustodyLog:
         """The events that are well-formed (verify_chain names the others)."""
         return [ev for _, ev in parse_lines(self.raw())[0]]
 
-    def append(self, action: str, actor: str, *, inputs: list[dict] | None = None,
-               outputs: list[dict] | None = None, details: dict | None = None,
-               expect: tuple[int, str] | None | bool = False) -> dict[str, Any]:
+    def append(
+        self,
+        action: str,
+        actor: str,
+        *,
+        inputs: list[dict] | None = None,
+        outputs: list[dict] | None = None,
+        details: dict | None = None,
+        expect: tuple[int, str] | bool | None = False,
+    ) -> dict[str, Any]:
         """Append one event under an exclusive lock and fsync it before returning. With `expect`
         (the anchored (seq, hash), or None for a log that must be empty), refuse with CustodyBroken
         when the log does not end there."""
@@ -123,12 +131,19 @@ class CustodyLog:
         events, _ = parse_lines([(0, line)]) if line is not None else ([], [])
         here = None if line is None else ((events[0][1]["seq"], events[0][1]["hash"]) if events else ("?", "malformed"))
         if expect is not False and here != (tuple(expect) if expect else None):
-            said = ("is empty" if here is None else "ends in a line that is not a valid event" if not events
-                    else f"ends at seq {here[0]} ({here[1][:16]}…)")
+            said = (
+                "is empty"
+                if here is None
+                else "ends in a line that is not a valid event"
+                if not events
+                else f"ends at seq {here[0]} ({here[1][:16]}…)"
+            )
             want = f"seq {expect[0]} ({expect[1][:16]}…)" if expect else "no event (the store holds no anchor)"
-            raise CustodyBroken(f"{self.path.name} {said}, but the case store anchored {want}: the log was cut, "
-                                "extended or rewritten. Run 'casegraph custody verify' to see what changed; nothing "
-                                "more is logged until an examiner records 'casegraph custody acknowledge --reason ...'")
+            raise CustodyBroken(
+                f"{self.path.name} {said}, but the case store anchored {want}: the log was cut, "
+                "extended or rewritten. Run 'casegraph custody verify' to see what changed; nothing "
+                "more is logged until an examiner records 'casegraph custody acknowledge --reason ...'"
+            )
         if not events:
             if line is not None:  # a malformed last line: chain to the last well-formed event
                 good = parse_lines(self.raw())[0]
@@ -151,7 +166,7 @@ def _last_line(f, block: int = 65536) -> bytes | None:
             continue
         cut = stripped.rfind(b"\n")
         if cut >= 0 or pos == 0:
-            return stripped[cut + 1:].rstrip(b"\r")
+            return stripped[cut + 1 :].rstrip(b"\r")
     return None
 
 
@@ -202,9 +217,12 @@ def parse_lines(lines: list[tuple[int, bytes]]) -> tuple[list[tuple[int, dict]],
     return events, problems
 
 
-def verify_chain(log: CustodyLog, anchor: tuple[int, str] | list[tuple[int, str]] | None,
-                 redacted_ok: bool = False, acknowledged: set[tuple[int, str]] | None = None
-                 ) -> tuple[list[dict], list[Problem]]:
+def verify_chain(
+    log: CustodyLog,
+    anchor: tuple[int, str] | list[tuple[int, str]] | None,
+    redacted_ok: bool = False,
+    acknowledged: set[tuple[int, str]] | None = None,
+) -> tuple[list[dict], list[Problem]]:
     """Check every event's shape and own hash, the prev links, seq order and the anchors (the
     store's record of every event it logged; one (seq, hash) or a list). Returns the events that
     parsed and the problems found, each naming the line and event concerned. With `redacted_ok`
@@ -216,14 +234,17 @@ def verify_chain(log: CustodyLog, anchor: tuple[int, str] | list[tuple[int, str]
     problems = [Problem(f"{name} {p.where}", p.what) for p in problems]
     for lineno, ev in events:
         if event_hash(ev) != ev["hash"] and not (redacted_ok and ev.get("redacted") is True):
-            problems.append(Problem(f"{name} line {lineno} (seq {ev['seq']}, {_short(ev.get('action'))[1:-1]})",
-                                    f"event content was altered: recorded hash {ev['hash'][:16]}…, "
-                                    f"recomputed {event_hash(ev)[:16]}…"))
+            problems.append(
+                Problem(
+                    f"{name} line {lineno} (seq {ev['seq']}, {_short(ev.get('action'))[1:-1]})",
+                    f"event content was altered: recorded hash {ev['hash'][:16]}…, recomputed {event_hash(ev)[:16]}…",
+                )
+            )
 
     seqs = [ev["seq"] for _, ev in events]
     ordered = sorted(seqs)
     # An event is out of place when its seq is not the one its position in sorted order calls for.
-    misplaced = [(lineno, ev["seq"], want) for (lineno, ev), want in zip(events, ordered) if ev["seq"] != want]
+    misplaced = [(lineno, ev["seq"], want) for (lineno, ev), want in zip(events, ordered) if ev["seq"] != want]  # noqa: B905
     for lineno, seq, want in misplaced[:SHOWN]:
         problems.append(Problem(f"{name} line {lineno} (seq {seq})", f"out of order: seq {want} belongs here (events reordered)"))
     if len(misplaced) > SHOWN:
@@ -252,9 +273,13 @@ def verify_chain(log: CustodyLog, anchor: tuple[int, str] | list[tuple[int, str]
         if expected is not None and ev["prev"] != expected:
             broken += 1
             if broken <= SHOWN:
-                problems.append(Problem(f"{name} line {lineno} (seq {seq})",
-                                        f"chain broken: prev {ev['prev'][:16]}… does not match event seq {seq - 1} "
-                                        f"({expected[:16]}…); the earlier event was altered or replaced"))
+                problems.append(
+                    Problem(
+                        f"{name} line {lineno} (seq {seq})",
+                        f"chain broken: prev {ev['prev'][:16]}… does not match event seq {seq - 1} "
+                        f"({expected[:16]}…); the earlier event was altered or replaced",
+                    )
+                )
     if broken > SHOWN:
         problems.append(Problem(name, f"{broken - SHOWN} more broken links"))
 
@@ -269,18 +294,28 @@ def verify_chain(log: CustodyLog, anchor: tuple[int, str] | list[tuple[int, str]
         elif a_seq in by_seq and by_seq[a_seq][1]["hash"] != a_hash:
             replaced.append(a_seq)
     if cut:
-        problems.append(Problem(name, f"events after seq {top} were removed: the case store anchored seq "
-                                      f"{_ranges(sorted(set(cut)))}, which the log no longer holds"))
+        problems.append(
+            Problem(
+                name,
+                f"events after seq {top} were removed: the case store anchored seq "
+                f"{_ranges(sorted(set(cut)))}, which the log no longer holds",
+            )
+        )
     if replaced:
-        problems.append(Problem(name, f"seq {_ranges(sorted(set(replaced)))}: not the event(s) the case store anchored "
-                                      "(the log was cut and written again, or rewritten)"))
+        problems.append(
+            Problem(
+                name,
+                f"seq {_ranges(sorted(set(replaced)))}: not the event(s) the case store anchored "
+                "(the log was cut and written again, or rewritten)",
+            )
+        )
     return [ev for _, ev in events], problems
 
 
 def _ranges(nums: list[int]) -> str:
     """'1-3, 7' for [1, 2, 3, 7]; at most SHOWN ranges."""
     out, start = [], nums[0]
-    for a, b in zip(nums, nums[1:] + [None]):
+    for a, b in zip(nums, nums[1:] + [None]):  # noqa: B905, RUF005
         if b != a + 1:
             out.append(str(start) if start == a else f"{start}-{a}")
             start = b

@@ -2,6 +2,7 @@
 (The logic, and the `unrecognised` pseudo-parser, are in parsers.unrecognised.) Detection reads
 hostile bytes, so it never raises: a sniffer that fails scores nothing, and `examine` says why, so
 intake can flag the exhibit instead of crashing after its bytes are stored."""
+
 from __future__ import annotations
 
 from pathlib import Path

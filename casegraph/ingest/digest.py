@@ -15,6 +15,7 @@ without changing it:
 
 DuckDB computes every row hash and bucket in parallel; Python sees only a few thousand rows.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,9 +25,18 @@ from typing import Any
 DIGEST_VERSION = "casegraph-digest/2"
 # Derived tables outside the parse runs, digested whole by the command that writes them, and per
 # group where one command replaces only its own part (findings per detector, annotations per model).
-STATE_TABLES = {"findings": "detector", "entities": None, "entity_members": None, "entity_links": None,
-                "er_decisions": None, "annotations": "model", "identifier_keys": None, "nodes": None, "edges": None,
-                "message_vectors": "model"}
+STATE_TABLES = {
+    "findings": "detector",
+    "entities": None,
+    "entity_members": None,
+    "entity_links": None,
+    "er_decisions": None,
+    "annotations": "model",
+    "identifier_keys": None,
+    "nodes": None,
+    "edges": None,
+    "message_vectors": "model",
+}
 GRAPH_TABLES = ("findings", "entities", "entity_members", "entity_links", "identifier_keys", "nodes", "edges")
 
 
@@ -84,7 +94,9 @@ def state_digests(con, tables) -> dict[str, dict[str, Any]]:
 def run_digest(tables: dict[str, dict], segments: list[dict]) -> str:
     """One parse run's digest: its row-table records per table, and its Parquet segments (each by
     table, rows and SHA-256 of its bytes), in a canonical order."""
-    body = {"version": DIGEST_VERSION,
-            "tables": {t: [d["rows"], d["sha256"]] for t, d in sorted(tables.items())},
-            "segments": sorted([s["tbl"], s["file"], int(s["rows"]), s["sha256"]] for s in segments)}
+    body = {
+        "version": DIGEST_VERSION,
+        "tables": {t: [d["rows"], d["sha256"]] for t, d in sorted(tables.items())},
+        "segments": sorted([s["tbl"], s["file"], int(s["rows"]), s["sha256"]] for s in segments),
+    }
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

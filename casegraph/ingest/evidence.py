@@ -15,6 +15,7 @@ surrogate-escaped str, recorded with a printable form (undecodable bytes as \\xN
 hex. Links, FIFOs, sockets and devices inside a directory exhibit are not followed or read; each
 is recorded in the custody log as skipped.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,12 +25,12 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..case import Case
-from ..store import EXHIBIT_SEIZURE_COLUMNS
 from ..errors import CaseGraphError
+from ..store import EXHIBIT_SEIZURE_COLUMNS
 from .detect import examine
 from .hashing import digest_stream, sha256_file
 
@@ -92,8 +93,14 @@ def exact_name(path: Path) -> dict:
 
 
 def _kind(mode: int) -> str:
-    for test, kind in ((stat.S_ISLNK, "symlink"), (stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"),
-                       (stat.S_ISBLK, "block-device"), (stat.S_ISCHR, "char-device"), (stat.S_ISDIR, "directory")):
+    for test, kind in (
+        (stat.S_ISLNK, "symlink"),
+        (stat.S_ISFIFO, "fifo"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISBLK, "block-device"),
+        (stat.S_ISCHR, "char-device"),
+        (stat.S_ISDIR, "directory"),
+    ):
         if test(mode):
             return kind
     return "not a regular file"
@@ -153,8 +160,15 @@ def expand(paths: list[Path]) -> Iterator[Path]:
     return (p for p in walk(paths) if isinstance(p, Path))
 
 
-def take_in(case: Case, paths: list[Path], exhibit_id: str, *, tick: Callable[[Intake | Skipped], None] | None = None,
-            actor: str | None = None, **meta) -> IntakeSummary:
+def take_in(
+    case: Case,
+    paths: list[Path],
+    exhibit_id: str,
+    *,
+    tick: Callable[[Intake | Skipped], None] | None = None,
+    actor: str | None = None,
+    **meta,
+) -> IntakeSummary:
     """Take every file under `paths` in as `exhibit_id`; record every entry not taken as skipped."""
     out = IntakeSummary()
     for item in walk(paths):
@@ -168,23 +182,37 @@ def take_in(case: Case, paths: list[Path], exhibit_id: str, *, tick: Callable[[I
                 if tick:
                     tick(r)
                 continue
-        case.log("intake-skipped", actor, inputs=[{**exact_name(item.path), "kind": item.kind}],
-                 details={"exhibit_id": exhibit_id, "reason": item.reason})
+        case.log(
+            "intake-skipped",
+            actor,
+            inputs=[{**exact_name(item.path), "kind": item.kind}],
+            details={"exhibit_id": exhibit_id, "reason": item.reason},
+        )
         out.skipped.append(item)
         if tick:
             tick(item)
     return out
 
 
-def add_evidence(case: Case, path: Path, exhibit_id: str, *, seized_from: str | None = None,
-                 acquired_by: str | None = None, warrant: str | None = None, notes: str | None = None,
-                 actor: str | None = None, seizure: dict[str, str | None] | None = None) -> Intake:
+def add_evidence(
+    case: Case,
+    path: Path,
+    exhibit_id: str,
+    *,
+    seized_from: str | None = None,
+    acquired_by: str | None = None,
+    warrant: str | None = None,
+    notes: str | None = None,
+    actor: str | None = None,
+    seizure: dict[str, str | None] | None = None,
+) -> Intake:
     """`seizure`: what was recorded at the seizure (see ingest.seizure.details: seized_at, seal, device_*)."""
     seizure = {k: v for k, v in (seizure or {}).items() if v}
     path = Path(path)
     # text from the command line can carry undecodable bytes too (surrogate-escaped): record it printable
     exhibit_id, seized_from, acquired_by, warrant, notes = (
-        v if v is None else printable(v) for v in (exhibit_id, seized_from, acquired_by, warrant, notes))
+        v if v is None else printable(v) for v in (exhibit_id, seized_from, acquired_by, warrant, notes)
+    )
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -193,7 +221,7 @@ def add_evidence(case: Case, path: Path, exhibit_id: str, *, seized_from: str | 
         raise IntakeError(f"{printable(path)}: {_kind(st.st_mode)}, not a regular file: not taken in", 2)
     store = case.store
     try:
-        src = open(path, "rb")
+        src = open(path, "rb")  # noqa: SIM115
     except OSError as e:
         raise Unreadable(path, f"cannot be read: {e.strerror or e}") from e
     fd, tmp_name = tempfile.mkstemp(prefix=INCOMING, dir=case.evidence_dir)
@@ -206,9 +234,16 @@ def add_evidence(case: Case, path: Path, exhibit_id: str, *, seized_from: str | 
         existing = store.one("SELECT exhibit_id FROM exhibits WHERE sha256 = ?", [d.sha256])
         if existing:
             tmp.unlink()
-            case.log("intake-duplicate", actor, inputs=[_input(path, d, st)],
-                     details={"exhibit_id": exhibit_id, "first_taken_as": existing[0],
-                              "note": "identical bytes already in evidence; not stored again"})
+            case.log(
+                "intake-duplicate",
+                actor,
+                inputs=[_input(path, d, st)],
+                details={
+                    "exhibit_id": exhibit_id,
+                    "first_taken_as": existing[0],
+                    "note": "identical bytes already in evidence; not stored again",
+                },
+            )
             return Intake(path, d.sha256, d.md5, d.size, exhibit_id, existing[0], None)
         # named by its hash from here on, so that a crash after the event below can be completed
         staged = case.evidence_dir / f"{INCOMING}{d.sha256}"
@@ -219,11 +254,24 @@ def add_evidence(case: Case, path: Path, exhibit_id: str, *, seized_from: str | 
         tmp.unlink(missing_ok=True)
         raise
     fmt = found.parser.name if found.parser else None
-    event = case.log("intake", actor, inputs=[_input(path, d, st)],
-                     outputs=[{"path": f"evidence/{d.sha256}", "sha256": d.sha256}],
-                     details={"exhibit_id": exhibit_id, "md5": d.md5, "size": d.size, "seized_from": seized_from,
-                              "acquired_by": acquired_by, "warrant": warrant, "notes": notes, "format": fmt,
-                              "flags": found.flags, **seizure})
+    event = case.log(
+        "intake",
+        actor,
+        inputs=[_input(path, d, st)],
+        outputs=[{"path": f"evidence/{d.sha256}", "sha256": d.sha256}],
+        details={
+            "exhibit_id": exhibit_id,
+            "md5": d.md5,
+            "size": d.size,
+            "seized_from": seized_from,
+            "acquired_by": acquired_by,
+            "warrant": warrant,
+            "notes": notes,
+            "format": fmt,
+            "flags": found.flags,
+            **seizure,
+        },
+    )
     _place(case, tmp, d.sha256)
     _record(case, event)
     return Intake(path, d.sha256, d.md5, d.size, exhibit_id, None, fmt, tuple(found.flags))
@@ -247,14 +295,34 @@ def _record(case: Case, event: dict) -> None:
     case.store.con.execute(
         "INSERT INTO exhibits (sha256, md5, size, exhibit_id, original_name, original_path, original_mtime, seized_from, "
         f"acquired_by, warrant, notes, format, added_at, intake_event_hash{cols}) VALUES ({', '.join(['?'] * (14 + len(seizure)))})",
-        [i["sha256"], i["md5"], i["size"], det["exhibit_id"], i["name"], i["path"],
-         datetime.fromisoformat(mtime) if mtime else None, det.get("seized_from"), det.get("acquired_by"),
-         det.get("warrant"), det.get("notes"), det.get("format"), datetime.now(timezone.utc), event["hash"], *seizure.values()])
+        [
+            i["sha256"],
+            i["md5"],
+            i["size"],
+            det["exhibit_id"],
+            i["name"],
+            i["path"],
+            datetime.fromisoformat(mtime) if mtime else None,
+            det.get("seized_from"),
+            det.get("acquired_by"),
+            det.get("warrant"),
+            det.get("notes"),
+            det.get("format"),
+            datetime.now(UTC),
+            event["hash"],
+            *seizure.values(),
+        ],
+    )
 
 
 def _input(path: Path, d, st: os.stat_result) -> dict:
-    return {**exact_name(path), "sha256": d.sha256, "md5": d.md5, "size": d.size,
-            "mtime": datetime.fromtimestamp(st.st_mtime, timezone.utc).isoformat()}
+    return {
+        **exact_name(path),
+        "sha256": d.sha256,
+        "md5": d.md5,
+        "size": d.size,
+        "mtime": datetime.fromtimestamp(st.st_mtime, UTC).isoformat(),
+    }
 
 
 def recover_intakes(case: Case, actor: str | None = None) -> list[str]:
@@ -279,34 +347,57 @@ def recover_intakes(case: Case, actor: str | None = None) -> list[str]:
     done = []
     for name in sorted(staged):
         f = case.evidence_dir / name
-        sha = name[len(INCOMING):]
+        sha = name[len(INCOMING) :]
         ev = intakes.get(sha) if _SHA.fullmatch(sha) else None
         if ev is not None and sha not in rows and sha256_file(f) == sha:
             _place(case, f, sha)
             _record(case, ev)
             rows.add(sha)
-            case.log("intake-resumed", actor, inputs=[{"path": f"evidence/{name}", "sha256": sha}],
-                     outputs=[{"path": f"evidence/{sha}", "sha256": sha}],
-                     details={"exhibit_id": ev["details"].get("exhibit_id"), "intake_seq": ev["seq"],
-                              "note": "an intake interrupted after its event was logged: copy moved into place, exhibit recorded"})
-            done.append(f"resumed the interrupted intake of exhibit {ev['details'].get('exhibit_id')} "
-                        f"({ev['inputs'][0].get('name')}, sha256 {sha[:16]}…) logged at custody seq {ev['seq']}")
+            case.log(
+                "intake-resumed",
+                actor,
+                inputs=[{"path": f"evidence/{name}", "sha256": sha}],
+                outputs=[{"path": f"evidence/{sha}", "sha256": sha}],
+                details={
+                    "exhibit_id": ev["details"].get("exhibit_id"),
+                    "intake_seq": ev["seq"],
+                    "note": "an intake interrupted after its event was logged: copy moved into place, exhibit recorded",
+                },
+            )
+            done.append(
+                f"resumed the interrupted intake of exhibit {ev['details'].get('exhibit_id')} "
+                f"({ev['inputs'][0].get('name')}, sha256 {sha[:16]}…) logged at custody seq {ev['seq']}"
+            )
             continue
         size = f.stat().st_size
         f.unlink()
         why = "its exhibit is already recorded" if sha in rows else "no intake was recorded for it"
-        case.log("intake-abandoned", actor, inputs=[{"path": f"evidence/{name}", "size": size}],
-                 details={"note": f"temporary copy left by an interrupted intake removed ({why}); "
-                                  "the original was not changed: take it in again"})
+        case.log(
+            "intake-abandoned",
+            actor,
+            inputs=[{"path": f"evidence/{name}", "size": size}],
+            details={
+                "note": f"temporary copy left by an interrupted intake removed ({why}); the original was not changed: take it in again"
+            },
+        )
         done.append(f"removed evidence/{name} ({size} bytes), left by an interrupted intake ({why}); take that file in again")
     for sha in sorted(unrecorded):
         ev = intakes.get(sha)
         if ev is None or sha in rows:
             continue  # bytes with no intake event: `custody verify` names them; nothing here says whose they are
         _record(case, ev)
-        case.log("intake-resumed", actor, inputs=[{"path": f"evidence/{sha}", "sha256": sha}],
-                 details={"exhibit_id": ev["details"].get("exhibit_id"), "intake_seq": ev["seq"],
-                          "note": "an intake interrupted before its exhibit row was written: exhibit recorded"})
-        done.append(f"recorded exhibit {ev['details'].get('exhibit_id')} ({ev['inputs'][0].get('name')}), whose intake "
-                    f"was interrupted after custody seq {ev['seq']}")
+        case.log(
+            "intake-resumed",
+            actor,
+            inputs=[{"path": f"evidence/{sha}", "sha256": sha}],
+            details={
+                "exhibit_id": ev["details"].get("exhibit_id"),
+                "intake_seq": ev["seq"],
+                "note": "an intake interrupted before its exhibit row was written: exhibit recorded",
+            },
+        )
+        done.append(
+            f"recorded exhibit {ev['details'].get('exhibit_id')} ({ev['inputs'][0].get('name')}), whose intake "
+            f"was interrupted after custody seq {ev['seq']}"
+        )
     return done

@@ -1,4 +1,5 @@
 """Streaming hashes: evidence is read once, in chunks, whatever its size."""
+
 from __future__ import annotations
 
 import hashlib

@@ -13,6 +13,7 @@ What is checked against what:
   the newest custody event that wrote them.
 A problem an examiner acknowledged (`custody acknowledge`) is listed as acknowledged, not hidden.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,12 +54,20 @@ class Verdict:
         return "INTACT" + (f" (with {len(self.acknowledged)} acknowledged problem(s))" if self.acknowledged else "")
 
     def summary(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "problems": [str(p) for p in self.problems],
-                "warnings": [str(p) for p in self.warnings], "acknowledged": [str(p) for p in self.acknowledged],
-                "events": self.events, "exhibits_checked": self.exhibits_checked, "segments_checked": self.segments_checked,
-                "runs_checked": self.runs_checked, "tables_checked": self.tables_checked,
-                "reparse": self.reparsed is not None, "reparsed_runs": self.reparsed,
-                "head": list(self.head) if self.head else None}
+        return {
+            "verdict": self.verdict,
+            "problems": [str(p) for p in self.problems],
+            "warnings": [str(p) for p in self.warnings],
+            "acknowledged": [str(p) for p in self.acknowledged],
+            "events": self.events,
+            "exhibits_checked": self.exhibits_checked,
+            "segments_checked": self.segments_checked,
+            "runs_checked": self.runs_checked,
+            "tables_checked": self.tables_checked,
+            "reparse": self.reparsed is not None,
+            "reparsed_runs": self.reparsed,
+            "head": list(self.head) if self.head else None,
+        }
 
 
 def _acknowledgements(events: list[dict]) -> tuple[set[tuple[int, str]], dict[str, dict]]:
@@ -88,8 +97,12 @@ def verify_case(case: Case, expect_head: str | None = None, reparse: bool = Fals
         last = max(events, key=lambda e: e["seq"])
         v.head = (last["seq"], last["hash"])
     if events and not anchors:
-        v.problems.append(Problem("case.duckdb custody_anchor", "the case store holds no custody anchor (deleted): "
-                                  "a cut at the end of the log could not be seen"))
+        v.problems.append(
+            Problem(
+                "case.duckdb custody_anchor",
+                "the case store holds no custody anchor (deleted): a cut at the end of the log could not be seen",
+            )
+        )
     if expect_head is not None:
         _check_head(expect_head, events, v)
     _verify_case_file(case, events, v)
@@ -100,14 +113,19 @@ def verify_case(case: Case, expect_head: str | None = None, reparse: bool = Fals
     _verify_state(case, events, v)
     if reparse:
         from .reparse import reparse_case
+
         v.reparsed = reparse_case(case, labels, v)
     # what an examiner acknowledged stays listed, apart
     for p in list(v.problems):
         ack = ack_problems.get(str(p))
         if ack is not None:
             v.problems.remove(p)
-            v.acknowledged.append(Problem(p.where, f"{p.what} [acknowledged at seq {ack['seq']} by {ack.get('actor')}: "
-                                                   f"{(ack.get('details') or {}).get('reason')}]"))
+            v.acknowledged.append(
+                Problem(
+                    p.where,
+                    f"{p.what} [acknowledged at seq {ack['seq']} by {ack.get('actor')}: {(ack.get('details') or {}).get('reason')}]",
+                )
+            )
     for a_seq, a_hash in sorted(ack_anchors):
         v.acknowledged.append(Problem(f"anchor seq {a_seq} ({a_hash[:16]}…)", "superseded by an acknowledged break"))
     return v
@@ -120,11 +138,13 @@ def _check_head(expect: str, events: list[dict], v: Verdict) -> None:
         return
     found = [e for e in events if e["hash"] == digest]
     if not found or (seq and str(found[0]["seq"]) != seq):
-        v.problems.append(Problem("--expect-head", f"the log holds no event {expect}: the events up to the head you "
-                                                  "hold were removed or rewritten"))
+        v.problems.append(
+            Problem("--expect-head", f"the log holds no event {expect}: the events up to the head you hold were removed or rewritten")
+        )
     elif v.head and found[0]["seq"] != v.head[0]:
-        v.warnings.append(Problem("--expect-head", f"seq {found[0]['seq']} found; {v.head[0] - found[0]['seq']} event(s) "
-                                                  "were logged after it"))
+        v.warnings.append(
+            Problem("--expect-head", f"seq {found[0]['seq']} found; {v.head[0] - found[0]['seq']} event(s) were logged after it")
+        )
 
 
 def _verify_case_file(case: Case, events: list[dict], v: Verdict) -> None:
@@ -137,7 +157,9 @@ def _verify_case_file(case: Case, events: list[dict], v: Verdict) -> None:
     d = created.get("details") or {}
     edited = [k for k, val in d.items() if getattr(case.info, k, val) != val]
     if edited:
-        v.problems.append(Problem("case.toml", f"edited: {', '.join(sorted(edited))} differ from the case-created event seq {created['seq']}"))
+        v.problems.append(
+            Problem("case.toml", f"edited: {', '.join(sorted(edited))} differ from the case-created event seq {created['seq']}")
+        )
 
 
 def _verify_output_heads(case: Case, events: list[dict], v: Verdict) -> None:
@@ -152,15 +174,19 @@ def _verify_output_heads(case: Case, events: list[dict], v: Verdict) -> None:
             v.warnings.append(Problem(f"reports/{f.name}", "cannot be read for the custody head it states"))
     for f in sorted((case.root / "bundles").glob("*/bag-info.txt")):
         try:
-            line = next(l for l in f.read_text(encoding="utf-8").splitlines() if l.startswith("Casegraph-Custody-Head:"))
+            line = next(l for l in f.read_text(encoding="utf-8").splitlines() if l.startswith("Casegraph-Custody-Head:"))  # noqa: E741
             stated.append((f"bundles/{f.parent.name}", line.partition(":")[2].strip()))
         except (OSError, ValueError, StopIteration):
             v.warnings.append(Problem(f"bundles/{f.parent.name}", "cannot be read for the custody head it states"))
     for where, head in stated:
         seq, _, digest = head.partition(" ")
         if not (seq.isdigit() and (int(seq), digest) in held):
-            v.problems.append(Problem(where, f"states custody head {head[:80]}, which the log no longer holds "
-                                             "(events removed or rewritten after it was written)"))
+            v.problems.append(
+                Problem(
+                    where,
+                    f"states custody head {head[:80]}, which the log no longer holds (events removed or rewritten after it was written)",
+                )
+            )
 
 
 def _in_case(case: Case, recorded: str) -> Path:
@@ -219,8 +245,9 @@ def _verify_exhibits(case: Case, events: list[dict], v: Verdict) -> dict[str, st
             v.problems.append(Problem(label, "intake event in the custody log differs from the one recorded at intake"))
         else:
             d = ev.get("details") or {}
-            edited = [k for k in ("exhibit_id", "md5", "size", "seized_from", "acquired_by", "warrant", "notes")
-                      if k in d and d[k] != ex[k]]
+            edited = [
+                k for k in ("exhibit_id", "md5", "size", "seized_from", "acquired_by", "warrant", "notes") if k in d and d[k] != ex[k]
+            ]
             edited += [k for k in EXHIBIT_SEIZURE_COLUMNS if d.get(k) != ex.get(k)]  # seizure details (#16), NULL before them
             if edited:
                 v.problems.append(Problem(label, f"exhibits row edited: {', '.join(edited)} differ from its intake event seq {ev['seq']}"))
@@ -233,8 +260,9 @@ def _verify_exhibits(case: Case, events: list[dict], v: Verdict) -> dict[str, st
         if now != sha:
             v.problems.append(Problem(label, f"evidence/{sha[:16]}… was altered: it now hashes to {now[:16]}…"))
     for sha in intakes.keys() - labels.keys():
-        v.problems.append(Problem(f"intake event seq {intakes[sha]['seq']}",
-                                  f"exhibit sha256 {str(sha)[:16]}… has no record in the case store"))
+        v.problems.append(
+            Problem(f"intake event seq {intakes[sha]['seq']}", f"exhibit sha256 {str(sha)[:16]}… has no record in the case store")
+        )
     for f in sorted(case.evidence_dir.iterdir()) if case.evidence_dir.is_dir() else []:
         if f.name not in labels:
             kind = "interrupted intake (temporary file)" if f.name.startswith(".incoming-") else "unexpected file"
@@ -281,9 +309,13 @@ def _verify_runs(case: Case, events: list[dict], labels: dict[str, str], v: Verd
     for ev, key in sorted(unfinished, key=lambda x: x[0]["seq"]):
         later = latest.get(key)
         again = f"; parsed again at seq {later['seq']}" if later and later["seq"] > ev["seq"] else ""
-        v.warnings.append(Problem(f"custody event seq {ev['seq']} (parse-start)",
-                                  f"{labels.get(key[0], key[0][:16])}, parser {key[1]}: no parse event follows: the ingest "
-                                  f"did not finish, its records were not committed{again}"))
+        v.warnings.append(
+            Problem(
+                f"custody event seq {ev['seq']} (parse-start)",
+                f"{labels.get(key[0], key[0][:16])}, parser {key[1]}: no parse event follows: the ingest "
+                f"did not finish, its records were not committed{again}",
+            )
+        )
 
     name = lambda key: f"run {key[1]} on {labels.get(key[0], 'exhibit sha256 ' + key[0][:16] + '…')}"  # noqa: E731
     rows = run_records(store.con)
@@ -291,25 +323,42 @@ def _verify_runs(case: Case, events: list[dict], labels: dict[str, str], v: Verd
     for s in store.rows("SELECT file, tbl, exhibit_sha256, parser, rows, sha256 FROM segments ORDER BY file"):
         segs.setdefault((s["exhibit_sha256"], s["parser"]), []).append(s)
         _check_segment_file(store.segments_dir, s, name((s["exhibit_sha256"], s["parser"])), v)
-    runs = {(r["exhibit_sha256"], r["parser"]): r for r in store.rows(
-        "SELECT exhibit_sha256, parser, parser_version, status, CAST(records AS VARCHAR) AS records, issues, output_sha256, "
-        "custody_event_hash FROM parse_runs")}
+    runs = {
+        (r["exhibit_sha256"], r["parser"]): r
+        for r in store.rows(
+            "SELECT exhibit_sha256, parser, parser_version, status, CAST(records AS VARCHAR) AS records, issues, output_sha256, "
+            "custody_event_hash FROM parse_runs"
+        )
+    }
     by_hash = {ev["hash"]: ev for ev in events}
     for key in sorted(runs.keys() | latest.keys() | rows.keys() | segs.keys()):
         run, ev = runs.get(key), latest.get(key)
         where = f"parse_runs: {name(key)}"
         if run is None:
             if ev is not None:
-                v.problems.append(Problem(where, f"deleted: parse event seq {ev['seq']} recorded it "
-                                                 f"({_counts(_first_output(ev).get('records'))})"))
+                v.problems.append(
+                    Problem(where, f"deleted: parse event seq {ev['seq']} recorded it ({_counts(_first_output(ev).get('records'))})")
+                )
             else:
-                v.problems.append(Problem(f"records of {name(key)}", "belong to no parse run and no parse event (inserted): "
-                                          + _counts({t: d["rows"] for t, d in rows.get(key, {}).items()}
-                                                    | {f"{s['tbl']} (segment)": s["rows"] for s in segs.get(key, [])})))
+                v.problems.append(
+                    Problem(
+                        f"records of {name(key)}",
+                        "belong to no parse run and no parse event (inserted): "
+                        + _counts(
+                            {t: d["rows"] for t, d in rows.get(key, {}).items()}
+                            | {f"{s['tbl']} (segment)": s["rows"] for s in segs.get(key, [])}
+                        ),
+                    )
+                )
             continue
         if run["custody_event_hash"] is None:
-            v.problems.append(Problem(where, "committed, but its parse event was never logged (the ingest stopped between "
-                                             "the two): its records are not covered by the custody log; ingest it again with --force"))
+            v.problems.append(
+                Problem(
+                    where,
+                    "committed, but its parse event was never logged (the ingest stopped between "
+                    "the two): its records are not covered by the custody log; ingest it again with --force",
+                )
+            )
             continue
         logged = by_hash.get(run["custody_event_hash"])
         if logged is None or logged.get("action") != "parse":
@@ -345,8 +394,13 @@ def _check_run(key, run: dict, ev: dict, tables: dict[str, dict], segs: list[dic
     out, d = _first_output(ev), ev.get("details") or {}
     before = len(v.problems)
     if d.get("parser_version") != run["parser_version"] or d.get("status") != run["status"]:
-        v.problems.append(Problem(where, f"edited: version {run['parser_version']}, status {run['status']} in the table; "
-                                         f"{d.get('parser_version')}, {d.get('status')} in parse event seq {ev['seq']}"))
+        v.problems.append(
+            Problem(
+                where,
+                f"edited: version {run['parser_version']}, status {run['status']} in the table; "
+                f"{d.get('parser_version')}, {d.get('status')} in parse event seq {ev['seq']}",
+            )
+        )
     try:
         recorded_counts = json.loads(run["records"] or "{}")
     except ValueError:
@@ -354,30 +408,45 @@ def _check_run(key, run: dict, ev: dict, tables: dict[str, dict], segs: list[dic
     if recorded_counts != out.get("records") or run["output_sha256"] != out.get("sha256"):
         v.problems.append(Problem(where, f"edited: its record counts or digest differ from parse event seq {ev['seq']}"))
     if out.get("digest") != DIGEST_VERSION:
-        v.warnings.append(Problem(where, f"recorded by a casegraph without record digests (parse event seq {ev['seq']}): "
-                                         "its records cannot be checked against the log; ingest again with --force"))
+        v.warnings.append(
+            Problem(
+                where,
+                f"recorded by a casegraph without record digests (parse event seq {ev['seq']}): "
+                "its records cannot be checked against the log; ingest again with --force",
+            )
+        )
         return
     logged_segs = {s.get("file"): s for s in out.get("segments") or [] if isinstance(s, dict)}
     for s in segs:
         was = logged_segs.get(s["file"])
         if was is None:
-            v.problems.append(Problem(f"segment {s['file']} ({s['tbl']})", f"registered, but parse event seq {ev['seq']} of "
-                                                                           f"{where[12:]} did not write it (planted)"))
+            v.problems.append(
+                Problem(
+                    f"segment {s['file']} ({s['tbl']})",
+                    f"registered, but parse event seq {ev['seq']} of {where[12:]} did not write it (planted)",
+                )
+            )
         elif (was.get("tbl"), was.get("rows"), was.get("sha256")) != (s["tbl"], s["rows"], s["sha256"]):
-            v.problems.append(Problem(f"segment {s['file']} ({s['tbl']})", f"registry row edited: table, rows or SHA-256 "
-                                                                           f"differ from parse event seq {ev['seq']}"))
+            v.problems.append(
+                Problem(
+                    f"segment {s['file']} ({s['tbl']})",
+                    f"registry row edited: table, rows or SHA-256 differ from parse event seq {ev['seq']}",
+                )
+            )
     for file in logged_segs.keys() - {s["file"] for s in segs}:
         was = logged_segs[file]
-        v.problems.append(Problem(f"segment {file} ({was.get('tbl')}, {where[12:]})",
-                                  f"unregistered: parse event seq {ev['seq']} wrote it; its {was.get('rows')} records "
-                                  f"no longer appear in {was.get('tbl')}"))
+        v.problems.append(
+            Problem(
+                f"segment {file} ({was.get('tbl')}, {where[12:]})",
+                f"unregistered: parse event seq {ev['seq']} wrote it; its {was.get('rows')} records no longer appear in {was.get('tbl')}",
+            )
+        )
     logged_tables = out.get("tables") if isinstance(out.get("tables"), dict) else {}
     for t in sorted(logged_tables.keys() | tables.keys()):
         was, now = logged_tables.get(t) or {}, tables.get(t, {"rows": 0, "sha256": None})
         if not isinstance(was, dict) or (was.get("rows"), was.get("sha256")) != (now["rows"], now["sha256"]):
             rows_was = was.get("rows", 0) if isinstance(was, dict) else "?"
-            change = (f"{rows_was} rows recorded, {now['rows']} now" if rows_was != now["rows"]
-                      else f"{now['rows']} rows, content changed")
+            change = f"{rows_was} rows recorded, {now['rows']} now" if rows_was != now["rows"] else f"{now['rows']} rows, content changed"
             v.problems.append(Problem(f"table {t}: {where[12:]}", f"records altered since parse event seq {ev['seq']} ({change})"))
     if len(v.problems) == before and run_digest(tables, segs) != out.get("sha256"):
         v.problems.append(Problem(where, f"its records do not give the digest recorded by parse event seq {ev['seq']}"))
@@ -412,8 +481,17 @@ def _verify_state(case: Case, events: list[dict], v: Verdict) -> None:
             for g in sorted(was["by"].keys() | groups.keys()):
                 a, b = was["by"].get(g) or {}, groups.get(g, {"rows": 0, "sha256": None})
                 if (a.get("rows"), a.get("sha256")) != (b["rows"], b["sha256"]):
-                    parts.append(f"{by} {g}: " + (f"{a.get('rows', 0)} rows recorded, {b['rows']} now"
-                                                  if a.get("rows", 0) != b["rows"] else f"{b['rows']} rows, content changed"))
-        detail = "; ".join(parts) or (f"{was.get('rows')} rows recorded, {now['rows']} now" if was.get("rows") != now["rows"]
-                                      else f"{now['rows']} rows, content changed")
+                    parts.append(
+                        f"{by} {g}: "
+                        + (
+                            f"{a.get('rows', 0)} rows recorded, {b['rows']} now"
+                            if a.get("rows", 0) != b["rows"]
+                            else f"{b['rows']} rows, content changed"
+                        )
+                    )
+        detail = "; ".join(parts) or (
+            f"{was.get('rows')} rows recorded, {now['rows']} now"
+            if was.get("rows") != now["rows"]
+            else f"{now['rows']} rows, content changed"
+        )
         v.problems.append(Problem(f"table {table}", f"altered since {recorded}: {detail}"))

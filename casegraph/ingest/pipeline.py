@@ -5,13 +5,14 @@ not at all. A "parse-start" event is logged before and a "parse" event (with the
 the run stored, see `digest`) after, so an interrupted ingest is visible in the custody log and leaves no
 half-written rows. Re-parsing the same exhibit with the same parser version is a no-op.
 """
+
 from __future__ import annotations
 
 import inspect
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..case import Case
 from ..model import Batch, ParseIssue, Provenance, Record
@@ -42,14 +43,22 @@ def configured(parser: Parser, options: dict[str, str] | None) -> Parser:
     accepted = set(inspect.signature(type(parser).__init__).parameters) - {"self"}
     unknown = set(options) - accepted
     if unknown:
-        raise ValueError(f"parser {parser.name} takes no option {', '.join(sorted(unknown))}"
-                         f" (it takes: {', '.join(sorted(accepted)) or 'none'})")
+        raise ValueError(
+            f"parser {parser.name} takes no option {', '.join(sorted(unknown))} (it takes: {', '.join(sorted(accepted)) or 'none'})"
+        )
     return type(parser)(**options)
 
 
-def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, force: bool = False,
-                  options: dict[str, str] | None = None, actor: str | None = None,
-                  on_batch: Callable[[int], None] | None = None) -> ParseOutcome:
+def parse_exhibit(
+    case: Case,
+    sha256: str,
+    parser_name: str | None = None,
+    *,
+    force: bool = False,
+    options: dict[str, str] | None = None,
+    actor: str | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> ParseOutcome:
     store = case.store
     ex = store.rows("SELECT exhibit_id, original_name, format FROM exhibits WHERE sha256 = ?", [sha256])
     if not ex:
@@ -61,18 +70,20 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
     if parser is None:  # no parser reads it: a run of `unrecognised` records why (issue, run, custody event)
         parser = examine(path, name).parser or by_name(UNRECOGNISED)
     parser = configured(parser, options)
-    done = store.one("SELECT status FROM parse_runs WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
-                     [sha256, parser.name, parser.version])
+    done = store.one(
+        "SELECT status FROM parse_runs WHERE exhibit_sha256=? AND parser=? AND parser_version=?", [sha256, parser.name, parser.version]
+    )
     if done and not force:
         if parser.name == UNRECOGNISED:
             return ParseOutcome(sha256, exhibit_id, name, None, "unrecognised", message=_reason(store, sha256))
-        return ParseOutcome(sha256, exhibit_id, name, parser.name, "skipped",
-                            message=f"already parsed by {parser.name} {parser.version} ({done[0]})")
+        return ParseOutcome(
+            sha256, exhibit_id, name, parser.name, "skipped", message=f"already parsed by {parser.name} {parser.version} ({done[0]})"
+        )
 
     ref = {"exhibit_id": exhibit_id, "sha256": sha256, "name": name}
     settings = {"parser": parser.name, "parser_version": parser.version, "options": options or {}, "force": force}
     case.log("parse-start", actor, inputs=[ref], details=settings)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     src = Source(path, sha256, name)
     counts: Counter[str] = Counter()
     severities: Counter[str] = Counter()
@@ -89,30 +100,55 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
                     _flush(store, batch, counts, severities, on_batch)
         except Exception as e:  # a fatal error mid-exhibit: keep what was read, record why it stopped
             status = "partial"
-            batch.append(ParseIssue(prov=Provenance(sha256, parser.name, parser.version, "exhibit"),
-                                    message=f"{name}: parsing stopped: {type(e).__name__}: {e}"))
+            batch.append(
+                ParseIssue(
+                    prov=Provenance(sha256, parser.name, parser.version, "exhibit"),
+                    message=f"{name}: parsing stopped: {type(e).__name__}: {e}",
+                )
+            )
         _flush(store, batch, counts, severities, on_batch)
         issues = severities["error"] + severities["warning"]
         # columnar batches are in Parquet segments, hashed as they were written; row records are digested
         # as stored, so that custody verify can recompute the same digest from the store
         store.seal()
-        segs = [dict(zip(("file", "tbl", "rows", "sha256"), r)) for r in con.execute(
-            "SELECT file, tbl, rows, sha256 FROM segments WHERE exhibit_sha256=? AND parser=? ORDER BY tbl, file",
-            [sha256, parser.name]).fetchall()]
-        tables = {t: d for t in RECORD_TABLES if t in counts  # only the tables this run wrote
-                  if (d := table_digest(con, rows_table(t), "WHERE exhibit_sha256 = ? AND parser = ?", [sha256, parser.name]))["rows"]}
+        segs = [
+            dict(zip(("file", "tbl", "rows", "sha256"), r))  # noqa: B905
+            for r in con.execute(
+                "SELECT file, tbl, rows, sha256 FROM segments WHERE exhibit_sha256=? AND parser=? ORDER BY tbl, file", [sha256, parser.name]
+            ).fetchall()
+        ]
+        tables = {
+            t: d
+            for t in RECORD_TABLES
+            if t in counts  # only the tables this run wrote
+            if (d := table_digest(con, rows_table(t), "WHERE exhibit_sha256 = ? AND parser = ?", [sha256, parser.name]))["rows"]
+        }
         output_sha256 = run_digest(tables, segs)
-        con.execute("INSERT INTO parse_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                    [sha256, parser.name, parser.version, started, datetime.now(timezone.utc), status,
-                     to_json(dict(counts)), issues, output_sha256])
-    event = case.log("parse", actor, inputs=[ref],
-                     outputs=[{"records": dict(counts), "sha256": output_sha256, "digest": DIGEST_VERSION,
-                               "tables": tables, "segments": segs,
-                               "note": "per table, a sha256 over the sorted sha256 of each stored row's canonical JSON; "
-                                       "each Parquet segment by the sha256 of its bytes; the run's sha256 over both"}],
-                     details={**settings, "status": status})
-    con.execute("UPDATE parse_runs SET custody_event_hash=? WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
-                [event["hash"], sha256, parser.name, parser.version])
+        con.execute(
+            "INSERT INTO parse_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            [sha256, parser.name, parser.version, started, datetime.now(UTC), status, to_json(dict(counts)), issues, output_sha256],
+        )
+    event = case.log(
+        "parse",
+        actor,
+        inputs=[ref],
+        outputs=[
+            {
+                "records": dict(counts),
+                "sha256": output_sha256,
+                "digest": DIGEST_VERSION,
+                "tables": tables,
+                "segments": segs,
+                "note": "per table, a sha256 over the sorted sha256 of each stored row's canonical JSON; "
+                "each Parquet segment by the sha256 of its bytes; the run's sha256 over both",
+            }
+        ],
+        details={**settings, "status": status},
+    )
+    con.execute(
+        "UPDATE parse_runs SET custody_event_hash=? WHERE exhibit_sha256=? AND parser=? AND parser_version=?",
+        [event["hash"], sha256, parser.name, parser.version],
+    )
     if parser.name == UNRECOGNISED:
         return ParseOutcome(sha256, exhibit_id, name, None, status, dict(counts), issues, _reason(store, sha256))
     return ParseOutcome(sha256, exhibit_id, name, parser.name, status, dict(counts), issues)
@@ -120,8 +156,7 @@ def parse_exhibit(case: Case, sha256: str, parser_name: str | None = None, *, fo
 
 def _reason(store, sha256: str) -> str:
     """The reason the `unrecognised` run recorded for an exhibit."""
-    row = store.one("SELECT message FROM parse_issues WHERE exhibit_sha256=? AND parser=? ORDER BY locator LIMIT 1",
-                    [sha256, UNRECOGNISED])
+    row = store.one("SELECT message FROM parse_issues WHERE exhibit_sha256=? AND parser=? ORDER BY locator LIMIT 1", [sha256, UNRECOGNISED])
     return row[0] if row else "format not recognised by any parser; name one with --parser"
 
 

@@ -7,6 +7,7 @@ Records are compared by the same canonical digest the parse event records: the r
 stored, the Parquet segments by the SHA-256 of their bytes, and where the bytes differ (another
 Arrow version writes other bytes for the same rows) by the canonical digest of the rows they hold.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,12 @@ def reparse_case(case: Case, labels: dict[str, str], v) -> int:
                     v.problems.append(Problem(where, f"cannot re-derive: this casegraph has no parser {key[1]}"))
                     continue
                 if parser.version != run["parser_version"] or details.get("parser_version") != run["parser_version"]:
-                    v.problems.append(Problem(where, f"cannot re-derive: the run used version {details.get('parser_version')}, "
-                                                     f"this casegraph has {parser.version}"))
+                    v.problems.append(
+                        Problem(
+                            where,
+                            f"cannot re-derive: the run used version {details.get('parser_version')}, this casegraph has {parser.version}",
+                        )
+                    )
                     continue
                 if not _stage(case, scratch, key[0]):
                     v.problems.append(Problem(where, "cannot re-derive: its evidence file is missing"))
@@ -81,8 +86,7 @@ def _stage(case: Case, scratch: Case, sha: str) -> bool:
     if not scratch.store.one("SELECT 1 FROM exhibits WHERE sha256 = ?", [sha]):
         row = case.store.rows("SELECT * FROM exhibits WHERE sha256 = ?", [sha])[0]
         cols = list(row)
-        scratch.store.con.execute(f"INSERT INTO exhibits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                                  list(row.values()))
+        scratch.store.con.execute(f"INSERT INTO exhibits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", list(row.values()))
     return True
 
 
@@ -106,11 +110,14 @@ def _compare(stored, fresh, key: tuple[str, str]) -> list[str]:
             b = grouped(fresh.con, table, [], where, params).get((), {"rows": 0, "sha256": None})
             if a == b:
                 continue
-        out.append(f"table {table}: the stored records differ from those derived again from the evidence "
-                   f"({a['rows']} stored, {b['rows']} derived again" + (", content differs)" if a["rows"] == b["rows"] else ")"))
+        out.append(
+            f"table {table}: the stored records differ from those derived again from the evidence "
+            f"({a['rows']} stored, {b['rows']} derived again" + (", content differs)" if a["rows"] == b["rows"] else ")")
+        )
     return out
 
 
 def _segments(store, table: str, key: tuple[str, str]) -> Counter:
-    return Counter(store.con.execute("SELECT rows, sha256 FROM segments WHERE tbl = ? AND exhibit_sha256 = ? AND parser = ?",
-                                     [table, *key]).fetchall())
+    return Counter(
+        store.con.execute("SELECT rows, sha256 FROM segments WHERE tbl = ? AND exhibit_sha256 = ? AND parser = ?", [table, *key]).fetchall()
+    )

@@ -3,6 +3,7 @@
 `PARSER_MODULES` names the modules that hold parsers (each registers its classes with `@register`);
 `HELPER_MODULES` names the shared pieces they use, which register nothing. A new module goes in one
 of the two lists (tests/test_registry.py fails otherwise)."""
+
 from __future__ import annotations
 
 import importlib
@@ -13,13 +14,37 @@ REGISTRY: list[Parser] = []
 
 # In the order of the README's format tables.
 PARSER_MODULES = (
-    "whatsapp", "whatsapp_android_db", "whatsapp_ios_db", "whatsapp_ios_calls", "signal_desktop", "signal_export",
-    "telegram_json", "meta_dyi", "sms_backup_xml", "android_db", "ios_sms_db", "vcard", "image_ocr", "ufdr",
-    "transaction_table", "goaml_xml", "bitcoin_esplora", "eth_acquisition",
+    "whatsapp",
+    "whatsapp_android_db",
+    "whatsapp_ios_db",
+    "whatsapp_ios_calls",
+    "signal_desktop",
+    "signal_export",
+    "telegram_json",
+    "meta_dyi",
+    "sms_backup_xml",
+    "android_db",
+    "ios_sms_db",
+    "vcard",
+    "image_ocr",
+    "ufdr",
+    "transaction_table",
+    "goaml_xml",
+    "bitcoin_esplora",
+    "eth_acquisition",
     "unrecognised",  # the run of an exhibit no parser reads (its reason as a parse issue)
 )
 HELPER_MODULES = (
-    "base", "sqlite", "jsonstream", "mentions", "prefetch", "locations", "exif_gps", "ciphertext", "rate_table", "tables",
+    "base",
+    "sqlite",
+    "jsonstream",
+    "mentions",
+    "prefetch",
+    "locations",
+    "exif_gps",
+    "ciphertext",
+    "rate_table",
+    "tables",
     "whatsapp_export",  # the old import path of the whatsapp package
 )
 
@@ -33,8 +58,10 @@ def register(cls: type[Parser]) -> type[Parser]:
         if p.name == cls.name:
             same = (type(p).__module__, type(p).__qualname__) == (cls.__module__, cls.__qualname__)
             if not same:
-                raise DuplicateParserError(f"parser name {cls.name!r} is taken by {type(p).__module__}.{type(p).__qualname__};"
-                                           f" {cls.__module__}.{cls.__qualname__} needs another name")
+                raise DuplicateParserError(
+                    f"parser name {cls.name!r} is taken by {type(p).__module__}.{type(p).__qualname__};"
+                    f" {cls.__module__}.{cls.__qualname__} needs another name"
+                )
             REGISTRY[i] = cls()  # the same class, its module reloaded
             return cls
     REGISTRY.append(cls())

@@ -3,6 +3,7 @@
 Parsers never touch the store. They yield records (each with provenance) and ParseIssues for
 what they could not read, so that nothing is lost silently.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -77,8 +78,11 @@ class Probe:
             with closing_sqlite(self.path) as con:
                 # names as bytes: a corrupt or hostile file's names need not be UTF-8 (sqlite3 would raise UnicodeDecodeError)
                 con.text_factory = bytes
-                return {r[0].decode("utf-8", "replace").lower() for r in con.execute(
-                    "SELECT name FROM sqlite_master WHERE type='table'") if isinstance(r[0], bytes)}
+                return {
+                    r[0].decode("utf-8", "replace").lower()
+                    for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                    if isinstance(r[0], bytes)
+                }
         except (sqlite3.Error, ValueError):
             return set()
 
@@ -95,7 +99,7 @@ class TextEncoding:
     def decode_head(self, head: bytes) -> str:
         """A prefix decoded tolerantly: an incomplete character at the end is dropped, not an error."""
         dec = codecs.getincrementaldecoder(self.codec)(errors="replace")
-        return dec.decode(head[self.skip:], final=False)
+        return dec.decode(head[self.skip :], final=False)
 
 
 def _valid_prefix(data: bytes, codec: str, complete: bool) -> bool:
@@ -114,7 +118,7 @@ def _looks_utf16(data: bytes, codec: str) -> bool:
     text = data[: min(len(data), 8192) & ~1].decode(codec, errors="replace")
     if not text or text.count("\ufffd") > max(2, len(text) / 100):  # a damaged unit or two, not a wrong guess
         return False
-    common = sum(1 for ch in text if ch < "\u3000" or "\uff00" <= ch)  # below the CJK blocks
+    common = sum(1 for ch in text if ch < "\u3000" or ch >= "\uff00")  # below the CJK blocks
     return common / len(text) > 0.8 or "\n" in text[:400]
 
 
@@ -129,8 +133,12 @@ def decide_encoding(head: bytes, complete: bool = False) -> TextEncoding:
         if head.startswith(bom):
             rest = head[2:]
             if b"\x00" not in rest and _valid_prefix(rest, "utf-8", complete):
-                return TextEncoding("utf-8", 2, f"UTF-8 after {len(bom)} stray bytes that look like a UTF-16 "
-                                    "byte-order mark (the rest is valid UTF-8 and not UTF-16 text)")
+                return TextEncoding(
+                    "utf-8",
+                    2,
+                    f"UTF-8 after {len(bom)} stray bytes that look like a UTF-16 "
+                    "byte-order mark (the rest is valid UTF-8 and not UTF-16 text)",
+                )
             if _looks_utf16(rest, codec):
                 return TextEncoding(codec, 2, f"{codec.upper()} (byte-order mark)")
     sample = head[:4096]
@@ -140,8 +148,7 @@ def decide_encoding(head: bytes, complete: bool = False) -> TextEncoding:
                 return TextEncoding(codec, 0, f"{codec.upper()} without byte-order mark")
     if _valid_prefix(head, "utf-8", complete):
         return TextEncoding("utf-8", 0, "UTF-8")
-    return TextEncoding("utf-8", 0, "not valid UTF-8 (nor UTF-16); read as UTF-8 with bad bytes replaced",
-                        lossy=True)
+    return TextEncoding("utf-8", 0, "not valid UTF-8 (nor UTF-16); read as UTF-8 with bad bytes replaced", lossy=True)
 
 
 def closing_sqlite(path: Path) -> sqlite3.Connection:
@@ -185,17 +192,22 @@ class Parser:
     def mentioned(self, rec: Record, text: str | None, platform: str | None = None) -> Iterator[Identifier]:
         """Identifiers written inside a record's text, tied to the record and its locator."""
         for kind, value, (a, b) in mentions.find(text):
-            yield Identifier(prov=rec.prov, kind=kind, value=value, role="mentioned", record_id=rec.id,
-                             platform=platform, context=text[max(0, a - 40):b + 40])
+            yield Identifier(
+                prov=rec.prov,
+                kind=kind,
+                value=value,
+                role="mentioned",
+                record_id=rec.id,
+                platform=platform,
+                context=text[max(0, a - 40) : b + 40],
+            )
 
-    def party(self, rec: Record, value: str | None, role: str, platform: str | None = None,
-              kind: str = "phone") -> Iterator[Identifier]:
+    def party(self, rec: Record, value: str | None, role: str, platform: str | None = None, kind: str = "phone") -> Iterator[Identifier]:
         """The identifier of a sender, recipient or holder, when the source gives one."""
         if value:
             yield Identifier(prov=rec.prov, kind=kind, value=value, role=role, record_id=rec.id, platform=platform)
 
-    def each(self, src: Source, items: Iterable[T], read: Callable[[T], Iterable[Record]],
-             where: Callable[[T], str]) -> Iterator[Record]:
+    def each(self, src: Source, items: Iterable[T], read: Callable[[T], Iterable[Record]], where: Callable[[T], str]) -> Iterator[Record]:
         """read(item) for every item; an item that cannot be read becomes a ParseIssue at where(item)
         and the rest go on. An item's records are held until it is fully read, so none is half-kept."""
         for item in items:
@@ -214,14 +226,20 @@ class Parser:
     def xml_failure(self, src: Source, e: Exception, prefix: str = "") -> ParseIssue:
         """The issue for XML that defusedxml refused (DTD, entities) or that is not well-formed."""
         if isinstance(e, DefusedXmlException):
-            return self.issue(src, f"{prefix}xml:", f"{src.name}: {prefix.rstrip('#') or 'XML'} refused: {type(e).__name__} "
-                              f"({e}); DTDs and entity declarations are not allowed in evidence XML (possible entity attack)")
+            return self.issue(
+                src,
+                f"{prefix}xml:",
+                f"{src.name}: {prefix.rstrip('#') or 'XML'} refused: {type(e).__name__} "
+                f"({e}); DTDs and entity declarations are not allowed in evidence XML (possible entity attack)",
+            )
         line, col = e.position
-        return self.issue(src, f"{prefix}xml:line:{line}", f"{src.name}: XML not well-formed at line {line}, column {col}: "
-                          f"{e}; the records before that point were kept")
+        return self.issue(
+            src,
+            f"{prefix}xml:line:{line}",
+            f"{src.name}: XML not well-formed at line {line}, column {col}: {e}; the records before that point were kept",
+        )
 
-    def issue(self, src: Source, locator: str, message: str, raw: str | bytes | None = None,
-              severity: str = "error") -> ParseIssue:
+    def issue(self, src: Source, locator: str, message: str, raw: str | bytes | None = None, severity: str = "error") -> ParseIssue:
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8", errors="replace")
         if raw is not None and len(raw) > 2000:
@@ -230,6 +248,7 @@ class Parser:
 
 
 MAX_LINE = 1 << 20  # longer lines are cut here; the cut is reported, never silent
+
 
 def text_lines(f) -> Iterator[tuple[int, str, str | None]]:
     """(line number, text without line end, note) for each line of a binary stream.
@@ -274,7 +293,7 @@ def _raw(item) -> str:
         if hasattr(item, "attrib"):  # an XML element: its tag and attributes
             return f"<{item.tag} {dict(item.attrib)!r}>"[:2000]
         return repr(dict(item) if hasattr(item, "keys") else item)[:2000]
-    except Exception as e:  # noqa: BLE001 - a repr that fails must not lose the issue
+    except Exception as e:
         return f"(unprintable {type(item).__name__}: {type(e).__name__})"
 
 

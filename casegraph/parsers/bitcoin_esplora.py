@@ -5,10 +5,11 @@ the transaction flows to each output. Nothing is apportioned by assumption: whic
 which output is a taint model's question (finance.trace), and the fee stays visible as the part
 that flows in and not out. Amounts are exact BTC (satoshis / 10^8).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from ..model import Record, Transaction
@@ -27,8 +28,8 @@ def tx_node(txid: str) -> str:
 class BitcoinEsplora(Parser):
     name = "bitcoin-esplora"
     version = "1.0"
-    reads = 'Bitcoin transactions as Esplora JSON: inputs → transaction → outputs, fee visible'
-    locators = '`json:/0/vin/1`'
+    reads = "Bitcoin transactions as Esplora JSON: inputs → transaction → outputs, fee visible"
+    locators = "`json:/0/vin/1`"
     section = "money"
     references = ("Blockstream/esplora API.md (the transaction format: txid, vin[].prevout, vout[], status)",)
     description = "Bitcoin transactions as Esplora JSON (inputs, outputs, block time)"
@@ -55,21 +56,38 @@ class BitcoinEsplora(Parser):
     def _tx(self, src: Source, loc: str, tx: dict) -> Iterator[Record]:
         txid = tx["txid"]
         status = tx.get("status") or {}
-        ts = datetime.fromtimestamp(int(status["block_time"]), timezone.utc) if status.get("block_time") else None
-        base = {"txid": txid, "block_height": status.get("block_height"), "confirmed": status.get("confirmed"),
-                "fee_btc": str(Decimal(tx["fee"]) / SATS) if tx.get("fee") is not None else None}
+        ts = datetime.fromtimestamp(int(status["block_time"]), UTC) if status.get("block_time") else None
+        base = {
+            "txid": txid,
+            "block_height": status.get("block_height"),
+            "confirmed": status.get("confirmed"),
+            "fee_btc": str(Decimal(tx["fee"]) / SATS) if tx.get("fee") is not None else None,
+        }
         base = {k: v for k, v in base.items() if v is not None}
         for i, vin in enumerate(tx.get("vin") or []):
             prev = vin.get("prevout") or {}
             if vin.get("is_coinbase"):
                 continue
-            yield Transaction(prov=self.prov(src, f"{loc}/vin/{i}"), rail="bitcoin", ts=ts, reference=txid,
-                              from_account=prev.get("scriptpubkey_address"), to_account=tx_node(txid),
-                              amount=Decimal(prev["value"]) / SATS if prev.get("value") is not None else None,
-                              currency="BTC", extra={**base, "leg": f"in:{i}", "spent_txid": vin.get("txid"),
-                                                     "spent_vout": vin.get("vout")})
+            yield Transaction(
+                prov=self.prov(src, f"{loc}/vin/{i}"),
+                rail="bitcoin",
+                ts=ts,
+                reference=txid,
+                from_account=prev.get("scriptpubkey_address"),
+                to_account=tx_node(txid),
+                amount=Decimal(prev["value"]) / SATS if prev.get("value") is not None else None,
+                currency="BTC",
+                extra={**base, "leg": f"in:{i}", "spent_txid": vin.get("txid"), "spent_vout": vin.get("vout")},
+            )
         for j, vout in enumerate(tx.get("vout") or []):
-            yield Transaction(prov=self.prov(src, f"{loc}/vout/{j}"), rail="bitcoin", ts=ts, reference=txid,
-                              from_account=tx_node(txid), to_account=vout.get("scriptpubkey_address"),
-                              amount=Decimal(vout["value"]) / SATS, currency="BTC",
-                              extra={**base, "leg": f"out:{j}", "script_type": vout.get("scriptpubkey_type")})
+            yield Transaction(
+                prov=self.prov(src, f"{loc}/vout/{j}"),
+                rail="bitcoin",
+                ts=ts,
+                reference=txid,
+                from_account=tx_node(txid),
+                to_account=vout.get("scriptpubkey_address"),
+                amount=Decimal(vout["value"]) / SATS,
+                currency="BTC",
+                extra={**base, "leg": f"out:{j}", "script_type": vout.get("scriptpubkey_type")},
+            )

@@ -8,6 +8,7 @@ for a message. The test is deliberately narrow: armour markers, or a blob of at 
 characters with no spaces, in one alphabet, whose decoded bytes look random (high byte entropy, few
 printable characters). Ordinary text, links, codes and numbers never pass it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -22,8 +23,11 @@ from . import mentions
 
 MIN_BLOB = 40  # characters; shorter blobs (OTP codes, short tokens) are left alone
 MIN_HEX = 96  # hex shorter than this may be a key, hash or address: evidence to read, not to hide
-ARMOUR = (("-----BEGIN PGP MESSAGE-----", "PGP armoured message"), ("?OTR:", "OTR encrypted message"),
-          ("-----BEGIN AGE ENCRYPTED FILE-----", "age encrypted data"))
+ARMOUR = (
+    ("-----BEGIN PGP MESSAGE-----", "PGP armoured message"),
+    ("?OTR:", "OTR encrypted message"),
+    ("-----BEGIN AGE ENCRYPTED FILE-----", "age encrypted data"),
+)
 _B64 = re.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9_-]+={0,2}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 
@@ -89,5 +93,10 @@ def sealed(parser, src, msg: Message) -> Iterator[Record]:
     msg.extra = {**msg.extra, "ciphertext": msg.text, "ciphertext_reason": reason, "kind_before": msg.kind}
     msg.kind, msg.text = "encrypted", None
     yield msg
-    yield parser.issue(src, msg.prov.locator, f"message body looks like ciphertext ({reason}): kept in extra.ciphertext, "
-                       "marked kind=encrypted and not stored as text", msg.extra["ciphertext"][:200], severity="warning")
+    yield parser.issue(
+        src,
+        msg.prov.locator,
+        f"message body looks like ciphertext ({reason}): kept in extra.ciphertext, marked kind=encrypted and not stored as text",
+        msg.extra["ciphertext"][:200],
+        severity="warning",
+    )

@@ -8,12 +8,13 @@ device is Make + Model. Images in chat archives (photos sent as documents keep t
 by `in_archive_media`, which decorates an archive parser's `parse`; only each image's first
 HEAD_BYTES are read, since EXIF sits at the start of the file.
 """
+
 from __future__ import annotations
 
 import functools
 import io
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import PurePosixPath
@@ -46,7 +47,7 @@ def _dms(value: Any, ref: Any, negative: str) -> Decimal | None:
     fr = [_fraction(p) for p in parts[:3]]
     if not fr or any(f is None for f in fr):
         return None
-    total = sum(f / 60 ** i for i, f in enumerate(fr))
+    total = sum(f / 60**i for i, f in enumerate(fr))
     d = (Decimal(total.numerator) / Decimal(total.denominator)).quantize(_PLACES).normalize()
     return -d if str(ref or "").strip().upper().startswith(negative) else d
 
@@ -67,7 +68,7 @@ def _when(gps: dict, exif: dict) -> datetime | None:
     try:
         if date and isinstance(hms, (tuple, list)) and len(hms) == 3:
             h, m, s = (_fraction(x) for x in hms)
-            day = datetime.strptime(date, "%Y:%m:%d").replace(tzinfo=timezone.utc)
+            day = datetime.strptime(date, "%Y:%m:%d").replace(tzinfo=UTC)
             return day + timedelta(seconds=float(h * 3600 + m * 60 + s))
         original = _text(exif.get(0x9003))  # DateTimeOriginal, local wall clock
         if original:
@@ -88,16 +89,23 @@ def gps_of(img: Image.Image) -> dict[str, Any] | None:
     device = " ".join(x for x in (_text(exif.get(0x010F)), _text(exif.get(0x0110))) if x) or None
     alt = _fraction(gps.get(6))
     accuracy = _fraction(gps.get(31))
-    return {"lat": lat, "lon": lon, "ts": _when(gps, exif.get_ifd(EXIF_IFD)), "device": device,
-            "altitude_m": str(Decimal(alt.numerator) / Decimal(alt.denominator) * (-1 if gps.get(5) in (1, b"\x01") else 1))
-            if alt is not None else None, "accuracy_m": float(accuracy) if accuracy is not None else None,
-            "dms": {"lat": _rationals(gps.get(2)), "lat_ref": _text(gps.get(1)),
-                    "lon": _rationals(gps.get(4)), "lon_ref": _text(gps.get(3))},
-            "datum": _text(gps.get(18))}
+    return {
+        "lat": lat,
+        "lon": lon,
+        "ts": _when(gps, exif.get_ifd(EXIF_IFD)),
+        "device": device,
+        "altitude_m": str(Decimal(alt.numerator) / Decimal(alt.denominator) * (-1 if gps.get(5) in (1, b"\x01") else 1))
+        if alt is not None
+        else None,
+        "accuracy_m": float(accuracy) if accuracy is not None else None,
+        "dms": {"lat": _rationals(gps.get(2)), "lat_ref": _text(gps.get(1)), "lon": _rationals(gps.get(4)), "lon_ref": _text(gps.get(3))},
+        "datum": _text(gps.get(18)),
+    }
 
 
-def locations(prov: Provenance, img: Image.Image, *, record_id: str | None = None,
-              extra: dict | None = None) -> Iterator[Location | ParseIssue]:
+def locations(
+    prov: Provenance, img: Image.Image, *, record_id: str | None = None, extra: dict | None = None
+) -> Iterator[Location | ParseIssue]:
     """The image's GPS position as a Location (or a warning when the tags are there but unreadable)."""
     try:
         g = gps_of(img)
@@ -108,12 +116,21 @@ def locations(prov: Provenance, img: Image.Image, *, record_id: str | None = Non
         return
     d = degrees(g["lat"], g["lon"])
     if d is None:
-        yield ParseIssue(prov=prov, severity="warning", message="EXIF GPS position unreadable or out of range",
-                         raw=repr(g["dms"])[:500])
+        yield ParseIssue(prov=prov, severity="warning", message="EXIF GPS position unreadable or out of range", raw=repr(g["dms"])[:500])
         return
     facts = {k: g[k] for k in ("dms", "altitude_m", "datum") if g[k]}
-    yield Location(prov=prov, platform="exif", source_kind="exif", latitude=d[0], longitude=d[1], ts=g["ts"],
-                   who=g["device"], accuracy_m=g["accuracy_m"], record_id=record_id, extra={**facts, **(extra or {})})
+    yield Location(
+        prov=prov,
+        platform="exif",
+        source_kind="exif",
+        latitude=d[0],
+        longitude=d[1],
+        ts=g["ts"],
+        who=g["device"],
+        accuracy_m=g["accuracy_m"],
+        record_id=record_id,
+        extra={**facts, **(extra or {})},
+    )
 
 
 def from_head(prov: Provenance, head: bytes, **kw) -> Iterator[Location | ParseIssue]:
@@ -128,6 +145,7 @@ def from_head(prov: Provenance, head: bytes, **kw) -> Iterator[Location | ParseI
 def in_archive_media(parse: Callable[..., Iterator[Record | Batch]]) -> Callable[..., Iterator[Record | Batch]]:
     """Decorator for an archive parser's `parse`: after its records, the GPS positions in the archive's
     images, each tied to the message that attached the file when one did (matched by file name)."""
+
     @functools.wraps(parse)
     def wrapper(self, src, *args, **kwargs):
         with open(src.path, "rb") as f:
@@ -139,7 +157,7 @@ def in_archive_media(parse: Callable[..., Iterator[Record | Batch]]) -> Callable
             yield rec
             if isinstance(rec, Batch) and rec.table == "messages" and "media" in rec.data.column_names:
                 with_media = rec.data.filter(pc.is_valid(rec.data.column("media")))  # only the rare rows with a file
-                for media, rid in zip(with_media.column("media").to_pylist(), with_media.column("id").to_pylist()):
+                for media, rid in zip(with_media.column("media").to_pylist(), with_media.column("id").to_pylist()):  # noqa: B905
                     attached.setdefault(PurePosixPath(media).name, rid)
             elif isinstance(rec, Message) and rec.media:
                 attached.setdefault(PurePosixPath(rec.media).name, rec.id)
@@ -151,9 +169,10 @@ def in_archive_media(parse: Callable[..., Iterator[Record | Batch]]) -> Callable
                     with arc.open(name) as member:
                         head = member.read(HEAD_BYTES)
                     prov = Provenance(src.sha256, self.name, self.version, f"zip:{name}#exif:gps")
-                    yield from from_head(prov, head, record_id=attached.get(PurePosixPath(name).name),
-                                         extra={"member": name})
+                    yield from from_head(prov, head, record_id=attached.get(PurePosixPath(name).name), extra={"member": name})
         except ArchiveError as e:
-            yield ParseIssue(prov=Provenance(src.sha256, self.name, self.version, "zip:"), message=f"EXIF scan of the "
-                             f"archive's images stopped: {e}")
+            yield ParseIssue(
+                prov=Provenance(src.sha256, self.name, self.version, "zip:"), message=f"EXIF scan of the archive's images stopped: {e}"
+            )
+
     return wrapper

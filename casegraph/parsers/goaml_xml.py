@@ -21,6 +21,7 @@ as a date. `schema=PATH` validates the report against an XSD and reports each de
 Nothing is lost silently: a report from which no transaction and no party could be read, a
 transaction without parties or without a date, and elements of an unknown form are issues.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,11 +40,29 @@ from ..model import Contact, Identifier, Record, Transaction
 from . import register
 from .base import Parser, Probe, Source, iso_time
 
-_HEAD_FIELDS = ("rentity_id", "rentity_branch", "submission_code", "report_code", "entity_reference", "fiu_ref_number",
-                "submission_date", "report_date", "currency_code_local", "reason", "action", "schema_version")
+_HEAD_FIELDS = (
+    "rentity_id",
+    "rentity_branch",
+    "submission_code",
+    "report_code",
+    "entity_reference",
+    "fiu_ref_number",
+    "submission_date",
+    "report_date",
+    "currency_code_local",
+    "reason",
+    "action",
+    "schema_version",
+)
 # the forms of a party, as the schema names them, and what each is
-_FORMS = {"account": "account", "account_my_client": "account", "person": "person", "person_my_client": "person",
-          "entity": "entity", "entity_my_client": "entity"}
+_FORMS = {
+    "account": "account",
+    "account_my_client": "account",
+    "person": "person",
+    "person_my_client": "person",
+    "entity": "entity",
+    "entity_my_client": "entity",
+}
 _SIDES = ("t_from_my_client", "t_from", "t_to_my_client", "t_to")
 _NIC = re.compile(r"\d{9}[VvXx]|\d{12}")  # Sri Lankan NIC, old and new form
 MAX_SCHEMA_ISSUES = 500  # deviations listed one by one; the count is always complete
@@ -94,16 +113,18 @@ def _address(el: Element) -> str | None:
     a = el.find("addresses/address")
     if a is None:
         return None
-    return ", ".join(x for x in (_text(a, "address"), _text(a, "town"), _text(a, "city"), _text(a, "state"),
-                                 _text(a, "country_code")) if x) or None
+    return (
+        ", ".join(x for x in (_text(a, "address"), _text(a, "town"), _text(a, "city"), _text(a, "state"), _text(a, "country_code")) if x)
+        or None
+    )
 
 
 @register
 class GoAML(Parser):
     name = "goaml-xml"
     version = "2.0"
-    reads = "goAML XML reports, schema 5.0.x (STR, CTR, SAR, AIF, DPMSR, ECDD …): every party form (`t_from`/`t_to`, `*_my_client`, account, person or entity), `t_conductor`, multi-party transactions (`involved_parties`), activity reports (`report_parties`); company account holders, directors, signatories, related persons (NIC, passport, national id, phones, emails, registration and tax numbers); a transaction without a date is a warning, a report that yields nothing an error; `--option timezone=ZONE` for a report from another country's FIU (a stated offset wins; the basis is recorded); `--option schema=XSD` validates and reports each deviation by line"
-    locators = '`xml:/report/transaction[3]/t_from/from_person`'
+    reads = "goAML XML reports, schema 5.0.x (STR, CTR, SAR, AIF, DPMSR, ECDD …): every party form (`t_from`/`t_to`, `*_my_client`, account, person or entity), `t_conductor`, multi-party transactions (`involved_parties`), activity reports (`report_parties`); company account holders, directors, signatories, related persons (NIC, passport, national id, phones, emails, registration and tax numbers); a transaction without a date is a warning, a report that yields nothing an error; `--option timezone=ZONE` for a report from another country's FIU (a stated offset wins; the basis is recorded); `--option schema=XSD` validates and reports each deviation by line"  # noqa: E501
+    locators = "`xml:/report/transaction[3]/t_from/from_person`"
     section = "money"
     description = "goAML XML reports (STR, CTR, SAR, AIF ...): transactions, persons, accounts, companies, directors"
 
@@ -148,8 +169,9 @@ class GoAML(Parser):
                     elif el.tag == "transaction":
                         counts["transactions"] += 1
                         loc = f"xml:/report/transaction[{counts['transactions']}]"
-                        for rec in self.each(src, [el], lambda e, loc=loc: list(self._transaction(src, loc, e, head)),
-                                             lambda _, loc=loc: loc):
+                        for rec in self.each(
+                            src, [el], lambda e, loc=loc: list(self._transaction(src, loc, e, head)), lambda _, loc=loc: loc
+                        ):
                             counts["records"] += isinstance(rec, Transaction)
                             yield rec
                         el.clear()
@@ -161,7 +183,7 @@ class GoAML(Parser):
                     elif el.tag == "reporting_person":
                         yield from self._person(src, "xml:/report/reporting_person", el, "reporting person")
                         el.clear()
-                    elif el.tag == "report_indicators":
+                    elif el.tag == "report_indicators":  # noqa: SIM102
                         if found := [v for x in el.iter("indicator") if (v := _value(x.text))]:
                             head["indicators"] = ",".join(found)
                     el.clear()
@@ -171,14 +193,23 @@ class GoAML(Parser):
         if head:
             yield self.issue(src, "xml:/report", "report: " + ", ".join(f"{k}={v}" for k, v in head.items()), severity="info")
         if not refused and counts["records"] == 0 and counts["parties"] == 0:
-            yield self.issue(src, "xml:/report", f"{src.name}: no transaction and no reported party could be read "
-                             f"(report_code {head.get('report_code', 'not stated')}; top-level elements: "
-                             f"{', '.join(f'{k} ×{v}' for k, v in top.items()) or 'none'}): the report uses a form this "
-                             "parser does not read, or is empty")
+            yield self.issue(
+                src,
+                "xml:/report",
+                f"{src.name}: no transaction and no reported party could be read "
+                f"(report_code {head.get('report_code', 'not stated')}; top-level elements: "
+                f"{', '.join(f'{k} ×{v}' for k, v in top.items()) or 'none'}): the report uses a form this "
+                "parser does not read, or is empty",
+            )
         if self._wall_clock:
-            yield self.issue(src, "xml:/report", f"{self._wall_clock} transaction times without an offset were read as wall "
-                             "clock in the case's time zone; if the reporting entity is in another zone, ingest again with "
-                             "--option timezone=<IANA zone> (e.g. Asia/Dubai)", severity="info")
+            yield self.issue(
+                src,
+                "xml:/report",
+                f"{self._wall_clock} transaction times without an offset were read as wall "
+                "clock in the case's time zone; if the reporting entity is in another zone, ingest again with "
+                "--option timezone=<IANA zone> (e.g. Asia/Dubai)",
+                severity="info",
+            )
         if self.schema and not refused:
             yield from self._validate(src)
 
@@ -206,26 +237,46 @@ class GoAML(Parser):
             if conductor is not None:
                 records += self._person(src, f"{loc}/{side}/t_conductor", conductor, f"{way} conductor")
             if not found:
-                records.append(self.issue(src, f"{loc}/{side}", f"{side} names no {way}_account, {way}_person or "
-                                          f"{way}_entity (children: {', '.join(c.tag for c in block) or 'none'})",
-                                          severity="warning"))
+                records.append(
+                    self.issue(
+                        src,
+                        f"{loc}/{side}",
+                        f"{side} names no {way}_account, {way}_person or "
+                        f"{way}_entity (children: {', '.join(c.tag for c in block) or 'none'})",
+                        severity="warning",
+                    )
+                )
         parties = []
         for i, party in enumerate(t.findall("involved_parties/party"), 1):
             role = _text(party, "role")
             for tag, form in _FORMS.items():
                 el = party.find(tag)
                 if el is not None:
-                    end, name, recs = self._party(src, f"{loc}/involved_parties/party[{i}]/{tag}", el, form,
-                                                  f"party ({role or 'role not stated'})")
+                    end, name, recs = self._party(
+                        src, f"{loc}/involved_parties/party[{i}]/{tag}", el, form, f"party ({role or 'role not stated'})"
+                    )
                     parties.append(_clean({"role": role, "end": end, "name": name, "form": tag}))
                     records += recs
         if parties:
-            records.append(self.issue(src, loc, f"multi-party transaction: {len(parties)} parties kept with their roles "
-                                      f"({', '.join(p.get('role', '?') for p in parties)}); the report states no from/to "
-                                      "direction, so the transaction has no ends", severity="info"))
+            records.append(
+                self.issue(
+                    src,
+                    loc,
+                    f"multi-party transaction: {len(parties)} parties kept with their roles "
+                    f"({', '.join(p.get('role', '?') for p in parties)}); the report states no from/to "
+                    "direction, so the transaction has no ends",
+                    severity="info",
+                )
+            )
         elif not ends:
-            records.append(self.issue(src, loc, "transaction names no party in any form the goAML schema allows "
-                                      f"(children: {', '.join(c.tag for c in t)})", severity="warning"))
+            records.append(
+                self.issue(
+                    src,
+                    loc,
+                    f"transaction names no party in any form the goAML schema allows (children: {', '.join(c.tag for c in t)})",
+                    severity="warning",
+                )
+            )
         amount_text = _text(t, "amount_local")
         try:
             amount = Decimal(amount_text) if amount_text else None
@@ -236,34 +287,67 @@ class GoAML(Parser):
             records.append(self.issue(src, loc, f"amount_local {amount_text!r} is not a number (transaction kept)", severity="warning"))
         ts, basis = self._time(src, loc, _text(t, "date_transaction"), records)
         frm, to = ends.get("from", (None, None)), ends.get("to", (None, None))
-        extra = _clean({"source": "goaml", "report_code": head.get("report_code"), "entity_reference": head.get("entity_reference"),
-                        "transmode_code": _text(t, "transmode_code"), "location": _text(t, "transaction_location"),
-                        "internal_ref": _text(t, "internal_ref_number"), "value_date": _text(t, "value_date"),
-                        "from_funds_code": _text(t, "t_from_my_client/from_funds_code") or _text(t, "t_from/from_funds_code"),
-                        "to_funds_code": _text(t, "t_to_my_client/to_funds_code") or _text(t, "t_to/to_funds_code"),
-                        "from_country": _text(t, "t_from_my_client/from_country") or _text(t, "t_from/from_country"),
-                        "to_country": _text(t, "t_to_my_client/to_country") or _text(t, "t_to/to_country"),
-                        # what each end is: an account number, or a person (NIC / passport / name) or company name
-                        "from_end": end_kind.get("from"), "to_end": end_kind.get("to"),
-                        "from_my_client": my_client.get("from") or None, "to_my_client": my_client.get("to") or None,
-                        "transaction_status": _text(t, "transaction_status"), "parties": parties,
-                        "date_transaction": _text(t, "date_transaction"), "time_basis": basis})
-        yield Transaction(prov=self.prov(src, loc), rail="bank", ts=ts, reference=_text(t, "transactionnumber"),
-                          from_account=frm[0], to_account=to[0], from_name=frm[1], to_name=to[1], amount=amount,
-                          currency=head.get("currency_code_local"), description=_text(t, "transaction_description"), extra=extra)
+        extra = _clean(
+            {
+                "source": "goaml",
+                "report_code": head.get("report_code"),
+                "entity_reference": head.get("entity_reference"),
+                "transmode_code": _text(t, "transmode_code"),
+                "location": _text(t, "transaction_location"),
+                "internal_ref": _text(t, "internal_ref_number"),
+                "value_date": _text(t, "value_date"),
+                "from_funds_code": _text(t, "t_from_my_client/from_funds_code") or _text(t, "t_from/from_funds_code"),
+                "to_funds_code": _text(t, "t_to_my_client/to_funds_code") or _text(t, "t_to/to_funds_code"),
+                "from_country": _text(t, "t_from_my_client/from_country") or _text(t, "t_from/from_country"),
+                "to_country": _text(t, "t_to_my_client/to_country") or _text(t, "t_to/to_country"),
+                # what each end is: an account number, or a person (NIC / passport / name) or company name
+                "from_end": end_kind.get("from"),
+                "to_end": end_kind.get("to"),
+                "from_my_client": my_client.get("from") or None,
+                "to_my_client": my_client.get("to") or None,
+                "transaction_status": _text(t, "transaction_status"),
+                "parties": parties,
+                "date_transaction": _text(t, "date_transaction"),
+                "time_basis": basis,
+            }
+        )
+        yield Transaction(
+            prov=self.prov(src, loc),
+            rail="bank",
+            ts=ts,
+            reference=_text(t, "transactionnumber"),
+            from_account=frm[0],
+            to_account=to[0],
+            from_name=frm[1],
+            to_name=to[1],
+            amount=amount,
+            currency=head.get("currency_code_local"),
+            description=_text(t, "transaction_description"),
+            extra=extra,
+        )
         yield from records
 
     def _time(self, src: Source, loc: str, text: str | None, issues: list) -> tuple[datetime | date | None, str]:
         """The transaction time and how it was read. Issues for a missing or unreadable date, or a wall
         clock that the report's zone makes ambiguous or impossible (a DST change)."""
         if not text:
-            issues.append(self.issue(src, loc, "transaction has no date_transaction: stored without a time; time-based "
-                                     "analyses (trace, typologies) leave it out and count it", severity="warning"))
+            issues.append(
+                self.issue(
+                    src,
+                    loc,
+                    "transaction has no date_transaction: stored without a time; time-based "
+                    "analyses (trace, typologies) leave it out and count it",
+                    severity="warning",
+                )
+            )
             return None, "none"
         ts = iso_time(text)
         if ts is None:
-            issues.append(self.issue(src, loc, f"date_transaction {text!r} is not an ISO 8601 date/time: stored without a time",
-                                     text, severity="warning"))
+            issues.append(
+                self.issue(
+                    src, loc, f"date_transaction {text!r} is not an ISO 8601 date/time: stored without a time", text, severity="warning"
+                )
+            )
             return None, "unreadable"
         if ts.tzinfo is not None:
             return ts, "offset stated in the report"
@@ -275,9 +359,15 @@ class GoAML(Parser):
         aware = ts.replace(tzinfo=self.zone)
         later = ts.replace(tzinfo=self.zone, fold=1)
         if aware.utcoffset() != later.utcoffset() or (aware.astimezone(self.zone).replace(tzinfo=None) != ts):
-            issues.append(self.issue(src, loc, f"date_transaction {text} is ambiguous or does not exist in {self.timezone} "
-                                     f"(a daylight-saving change); read with the offset {aware.utcoffset()} in force before it",
-                                     severity="warning"))
+            issues.append(
+                self.issue(
+                    src,
+                    loc,
+                    f"date_transaction {text} is ambiguous or does not exist in {self.timezone} "
+                    f"(a daylight-saving change); read with the offset {aware.utcoffset()} in force before it",
+                    severity="warning",
+                )
+            )
         return aware, f"report time zone {self.timezone} (examiner option)"
 
     # -- parties ---------------------------------------------------------------------------------
@@ -302,76 +392,176 @@ class GoAML(Parser):
         for i, sig in enumerate(el.findall("signatory"), 1):
             person = sig.find("t_person")
             if person is not None:
-                signatories += self._person(src, f"{loc}/signatory[{i}]/t_person", person, "signatory",
-                                            account=acct, relation=_text(sig, "role"),
-                                            primary=_text(sig, "is_primary") in ("true", "1"))
+                signatories += self._person(
+                    src,
+                    f"{loc}/signatory[{i}]/t_person",
+                    person,
+                    "signatory",
+                    account=acct,
+                    relation=_text(sig, "role"),
+                    primary=_text(sig, "is_primary") in ("true", "1"),
+                )
         for i, rel in enumerate(el.findall("related_persons/account_related_person"), 1):
             person = rel.find("t_person")
             if person is not None:
-                signatories += self._person(src, f"{loc}/related_persons/account_related_person[{i}]/t_person", person,
-                                            "account related person", account=acct, relation=_text(rel, "role"))
+                signatories += self._person(
+                    src,
+                    f"{loc}/related_persons/account_related_person[{i}]/t_person",
+                    person,
+                    "account related person",
+                    account=acct,
+                    relation=_text(rel, "role"),
+                )
         # the account's name as the report gives it: its own, its company holder's, or a signatory whose role
         # is account holder (ACHLD); never a mere signatory's or related person's
-        name = _text(el, "account_name") or (holder_recs[0].name if holder_recs else None) or \
-            next((r.name for r in signatories if isinstance(r, Contact) and r.extra.get("relation") == "ACHLD"), None)
-        c = Contact(prov=self.prov(src, loc), source="goaml", name=name, organisation=_text(el, "institution_name"),
-                    extra=_clean({"role": f"{role}", "account": acct, "iban": iban, "swift": _text(el, "swift"),
-                                  "institution_code": _text(el, "institution_code"), "branch": _text(el, "branch"),
-                                  "currency": _text(el, "currency_code"), "client_number": _text(el, "client_number"),
-                                  "account_type": _text(el, "personal_account_type") or _text(el, "account_type"),
-                                  "status": _text(el, "status_code"), "opened": _text(el, "opened"),
-                                  "holder": holder_recs[0].name if holder_recs else None}))
+        name = (
+            _text(el, "account_name")
+            or (holder_recs[0].name if holder_recs else None)
+            or next((r.name for r in signatories if isinstance(r, Contact) and r.extra.get("relation") == "ACHLD"), None)
+        )
+        c = Contact(
+            prov=self.prov(src, loc),
+            source="goaml",
+            name=name,
+            organisation=_text(el, "institution_name"),
+            extra=_clean(
+                {
+                    "role": f"{role}",
+                    "account": acct,
+                    "iban": iban,
+                    "swift": _text(el, "swift"),
+                    "institution_code": _text(el, "institution_code"),
+                    "branch": _text(el, "branch"),
+                    "currency": _text(el, "currency_code"),
+                    "client_number": _text(el, "client_number"),
+                    "account_type": _text(el, "personal_account_type") or _text(el, "account_type"),
+                    "status": _text(el, "status_code"),
+                    "opened": _text(el, "opened"),
+                    "holder": holder_recs[0].name if holder_recs else None,
+                }
+            ),
+        )
         recs.append(c)
         recs += self._ids(c, [("bank-account", acct, "holder"), ("iban", iban, "holder")], platform="bank")
         return acct or iban, name, recs + holder_recs + signatories
 
-    def _person(self, src: Source, loc: str, el: Element, role: str, account: str | None = None,
-                relation: str | None = None, primary: bool = False, of: str | None = None) -> list[Record]:
-        name = " ".join(x for x in (_text(el, "title"), _text(el, "first_name"), _text(el, "middle_name"), _text(el, "prefix"),
-                                    _text(el, "last_name")) if x) or None
+    def _person(
+        self,
+        src: Source,
+        loc: str,
+        el: Element,
+        role: str,
+        account: str | None = None,
+        relation: str | None = None,
+        primary: bool = False,
+        of: str | None = None,
+    ) -> list[Record]:
+        name = (
+            " ".join(
+                x
+                for x in (
+                    _text(el, "title"),
+                    _text(el, "first_name"),
+                    _text(el, "middle_name"),
+                    _text(el, "prefix"),
+                    _text(el, "last_name"),
+                )
+                if x
+            )
+            or None
+        )
         nationality = _text(el, "nationality1")
         ids = [v for v in (_text(el, "id_number"), _text(el, "ssn")) if v]
-        documents = [(_text(d, "type"), _text(d, "number"), _text(d, "issue_country"))
-                     for d in el.findall("identification") + el.findall("identifications/identification")]
+        documents = [
+            (_text(d, "type"), _text(d, "number"), _text(d, "issue_country"))
+            for d in el.findall("identification") + el.findall("identifications/identification")
+        ]
         nic = next((v for v in ids if _NIC.fullmatch(v) and nationality in (None, "LK")), None)
         national_id = next((v for v in ids if v != nic), None)
         passport = _text(el, "passport_number")
-        c = Contact(prov=self.prov(src, loc), source="goaml", name=name, phones=_phones(el), emails=_emails(el),
-                    extra=_clean({"role": role, "relation": relation, "primary": primary or None, "of": of, "account": account,
-                                  "birthdate": _text(el, "birthdate"), "nic": nic, "national_id": national_id,
-                                  "passport": passport, "passport_country": _text(el, "passport_country"),
-                                  "nationality": nationality, "residence": _text(el, "residence"),
-                                  "occupation": _text(el, "occupation"), "address": _address(el), "gender": _text(el, "gender"),
-                                  "alias": _text(el, "alias"), "tax_number": _text(el, "tax_number"),
-                                  "identifications": [_clean({"type": t, "number": n, "country": k}) for t, n, k in documents]}))
+        c = Contact(
+            prov=self.prov(src, loc),
+            source="goaml",
+            name=name,
+            phones=_phones(el),
+            emails=_emails(el),
+            extra=_clean(
+                {
+                    "role": role,
+                    "relation": relation,
+                    "primary": primary or None,
+                    "of": of,
+                    "account": account,
+                    "birthdate": _text(el, "birthdate"),
+                    "nic": nic,
+                    "national_id": national_id,
+                    "passport": passport,
+                    "passport_country": _text(el, "passport_country"),
+                    "nationality": nationality,
+                    "residence": _text(el, "residence"),
+                    "occupation": _text(el, "occupation"),
+                    "address": _address(el),
+                    "gender": _text(el, "gender"),
+                    "alias": _text(el, "alias"),
+                    "tax_number": _text(el, "tax_number"),
+                    "identifications": [_clean({"type": t, "number": n, "country": k}) for t, n, k in documents],
+                }
+            ),
+        )
         pairs = [("phone", p, "holder") for p in c.phones] + [("email", e, "holder") for e in c.emails]
-        pairs += [("nic", nic, "holder"), ("national-id", national_id, "holder"), ("passport", passport, "holder"),
-                  ("tax-number", _text(el, "tax_number"), "holder")]
+        pairs += [
+            ("nic", nic, "holder"),
+            ("national-id", national_id, "holder"),
+            ("passport", passport, "holder"),
+            ("tax-number", _text(el, "tax_number"), "holder"),
+        ]
         pairs += [("nic" if n and _NIC.fullmatch(n) and k in (None, "LK") else "national-id", n, "holder") for _, n, k in documents]
         if account and role in ("signatory", "account related person"):  # a signatory uses the account
             pairs.append(("bank-account", account, "signatory"))
-        return [c] + self._ids(c, pairs)
+        return [c] + self._ids(c, pairs)  # noqa: RUF005
 
     def _entity(self, src: Source, loc: str, el: Element, role: str, account: str | None = None) -> list[Record]:
         name = _text(el, "name") or _text(el, "commercial_name")
         reg = _text(el, "incorporation_number")
-        c = Contact(prov=self.prov(src, loc), source="goaml", name=name, organisation=name, phones=_phones(el), emails=_emails(el),
-                    extra=_clean({"role": role, "account": account, "commercial_name": _text(el, "commercial_name"),
-                                  "legal_form": _text(el, "incorporation_legal_form"), "incorporation_number": reg,
-                                  "incorporation_country": _text(el, "incorporation_country_code"), "business": _text(el, "business"),
-                                  "address": _address(el), "tax_number": _text(el, "tax_number")}))
+        c = Contact(
+            prov=self.prov(src, loc),
+            source="goaml",
+            name=name,
+            organisation=name,
+            phones=_phones(el),
+            emails=_emails(el),
+            extra=_clean(
+                {
+                    "role": role,
+                    "account": account,
+                    "commercial_name": _text(el, "commercial_name"),
+                    "legal_form": _text(el, "incorporation_legal_form"),
+                    "incorporation_number": reg,
+                    "incorporation_country": _text(el, "incorporation_country_code"),
+                    "business": _text(el, "business"),
+                    "address": _address(el),
+                    "tax_number": _text(el, "tax_number"),
+                }
+            ),
+        )
         pairs = [("phone", p, "holder") for p in c.phones] + [("email", e, "holder") for e in c.emails]
         pairs += [("company-registration", reg, "holder"), ("tax-number", _text(el, "tax_number"), "holder")]
         if account:
             pairs.append(("bank-account", account, "holder"))
-        recs: list[Record] = [c] + self._ids(c, pairs)
+        recs: list[Record] = [c] + self._ids(c, pairs)  # noqa: RUF005
         for i, d in enumerate(el.findall("director_id"), 1):
             recs += self._person(src, f"{loc}/director_id[{i}]", d, "director", relation=_text(d, "role"), of=name)
         for i, rel in enumerate(el.findall("related_persons/entity_related_person"), 1):
             person = rel.find("t_person")
             if person is not None:
-                recs += self._person(src, f"{loc}/related_persons/entity_related_person[{i}]/t_person", person,
-                                     "company related person", relation=_text(rel, "role"), of=name)
+                recs += self._person(
+                    src,
+                    f"{loc}/related_persons/entity_related_person[{i}]/t_person",
+                    person,
+                    "company related person",
+                    relation=_text(rel, "role"),
+                    of=name,
+                )
         return recs
 
     def _ids(self, c: Contact, pairs, platform: str | None = None) -> list[Identifier]:
@@ -397,8 +587,13 @@ class GoAML(Parser):
                             r.extra.update(_clean({"reason": _text(party, "reason"), "significance": _text(party, "significance")}))
                     yield from recs
             if not found:
-                yield self.issue(src, loc, "report_party names no person, account or entity in any form the schema allows "
-                                 f"(children: {', '.join(c.tag for c in party) or 'none'})", severity="warning")
+                yield self.issue(
+                    src,
+                    loc,
+                    "report_party names no person, account or entity in any form the schema allows "
+                    f"(children: {', '.join(c.tag for c in party) or 'none'})",
+                    severity="warning",
+                )
 
     # -- XSD validation --------------------------------------------------------------------------
     def _validate(self, src: Source) -> Iterator[Record]:
@@ -412,12 +607,15 @@ class GoAML(Parser):
         try:
             xsd = etree.XMLSchema(etree.parse(str(self.schema), etree.XMLParser(**safe)))
         except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as e:
-            yield self.issue(src, where, f"schema {self.schema.name} (sha256 {digest}) could not be loaded, report not "
-                             f"validated: {e}")
+            yield self.issue(src, where, f"schema {self.schema.name} (sha256 {digest}) could not be loaded, report not validated: {e}")
             return
         if src.path.stat().st_size > MAX_VALIDATE_BYTES:
-            yield self.issue(src, where, f"report larger than {MAX_VALIDATE_BYTES >> 20} MB: not validated against "
-                             f"{self.schema.name}", severity="warning")
+            yield self.issue(
+                src,
+                where,
+                f"report larger than {MAX_VALIDATE_BYTES >> 20} MB: not validated against {self.schema.name}",
+                severity="warning",
+            )
             return
         try:
             doc = etree.parse(str(src.path), etree.XMLParser(**safe))
@@ -427,10 +625,17 @@ class GoAML(Parser):
         ok = xsd.validate(doc)
         errors = list(xsd.error_log)
         for e in errors[:MAX_SCHEMA_ISSUES]:
-            yield self.issue(src, f"xml:line:{e.line}", f"schema {self.schema.name}: line {e.line}: {e.message}",
-                             severity="warning")
+            yield self.issue(src, f"xml:line:{e.line}", f"schema {self.schema.name}: line {e.line}: {e.message}", severity="warning")
         if len(errors) > MAX_SCHEMA_ISSUES:
-            yield self.issue(src, where, f"schema {self.schema.name}: {len(errors) - MAX_SCHEMA_ISSUES} further deviations "
-                             "not listed", severity="warning")
-        yield self.issue(src, where, f"validated against {self.schema.name} (sha256 {digest}): "
-                         + ("valid" if ok else f"{len(errors)} deviations"), severity="info")
+            yield self.issue(
+                src,
+                where,
+                f"schema {self.schema.name}: {len(errors) - MAX_SCHEMA_ISSUES} further deviations not listed",
+                severity="warning",
+            )
+        yield self.issue(
+            src,
+            where,
+            f"validated against {self.schema.name} (sha256 {digest}): " + ("valid" if ok else f"{len(errors)} deviations"),
+            severity="info",
+        )

@@ -4,6 +4,7 @@ Text is kept per block with its page/block locator, bounding box and mean word c
 English, Sinhala and Tamil at once (eng+sin+tam). Identifiers in the recovered text (account
 numbers on a slip, a phone number on an advert) are extracted like those in messages.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,8 @@ def _available(wanted: str) -> tuple[str, list[str]]:
 class ImageOCR(Parser):
     name = "image-ocr"
     version = "1.1"  # 1.1: EXIF GPS
-    reads = 'PNG, JPEG, TIFF (multi-page), GIF, BMP, WebP: tesseract OCR in English, Sinhala and Tamil; EXIF GPS as a location (device, UTC GPS time)'
-    locators = '`ocr:page1/block5`, `exif:gps`'
+    reads = "PNG, JPEG, TIFF (multi-page), GIF, BMP, WebP: tesseract OCR in English, Sinhala and Tamil; EXIF GPS as a location (device, UTC GPS time)"  # noqa: E501
+    locators = "`ocr:page1/block5`, `exif:gps`"
     description = "Images (PNG, JPEG, TIFF, GIF, BMP, WebP): OCR text in English, Sinhala and Tamil"
 
     def __init__(self, languages: str = LANGUAGES):
@@ -52,8 +53,9 @@ class ImageOCR(Parser):
         yield from self._gps(src)
         langs, missing = _available(self.languages)
         if missing:
-            yield self.issue(src, "ocr:", f"OCR languages not installed: {', '.join(missing)}; read with {langs or 'none'}",
-                             severity="warning")
+            yield self.issue(
+                src, "ocr:", f"OCR languages not installed: {', '.join(missing)}; read with {langs or 'none'}", severity="warning"
+            )
         if not langs:
             return
         page = 0
@@ -101,9 +103,13 @@ class ImageOCR(Parser):
             text = "\n".join(" ".join(words) for _, words in sorted(b["lines"].items()))
             x0, y0 = min(x[0] for x in b["box"]) // scale, min(x[1] for x in b["box"]) // scale
             x1, y1 = max(x[2] for x in b["box"]) // scale, max(x[3] for x in b["box"]) // scale
-            block = TextBlock(prov=self.prov(src, f"ocr:page{page}/block{num}"), text=text,
-                              confidence=round(sum(b["conf"]) / len(b["conf"]), 1) if b["conf"] else None,
-                              languages=langs, bbox=[x0, y0, x1 - x0, y1 - y0],
-                              extra={"engine": f"tesseract {pytesseract.get_tesseract_version()}"})
+            block = TextBlock(
+                prov=self.prov(src, f"ocr:page{page}/block{num}"),
+                text=text,
+                confidence=round(sum(b["conf"]) / len(b["conf"]), 1) if b["conf"] else None,
+                languages=langs,
+                bbox=[x0, y0, x1 - x0, y1 - y0],
+                extra={"engine": f"tesseract {pytesseract.get_tesseract_version()}"},
+            )
             yield block
             yield from self.mentioned(block, text, None)

@@ -15,6 +15,7 @@ Hostile documents are bounded here, not trusted to the C parser:
   reports the pointer. Digits inside JSON strings are left alone.
 Each problem comes out of `walk` as (PROBLEM, pointer, message); the rest of the file is read.
 """
+
 from __future__ import annotations
 
 import json
@@ -101,21 +102,23 @@ class NumberGuard:
         for m in _LONG.finditer(data):
             if m.start() < pos:
                 continue
-            inside ^= _quotes(data[at:m.start()]) & 1
+            inside ^= _quotes(data[at : m.start()]) & 1
             at = m.start()
             if inside:  # digits in a string are text: left alone
                 continue
             window = max(pos, m.start() - 4096)  # the token's start: a sign, digits and a point before the run
-            a = window + len(data[window:m.start()].rstrip(_NUMBER_CHARS))
+            a = window + len(data[window : m.start()].rstrip(_NUMBER_CHARS))
             b = _NUMBER_RUN.match(data, m.end()).end()
             out.append(data[pos:a])
-            token = data[a:min(b, a + 64)]
+            token = data[a : min(b, a + 64)]
             marker = f"{_MARK}{len(self.refused)}"
             digits = len(data[a:b].translate(None, b"+-.eE"))
-            self.refused[marker] = (f"number {token[:16].decode('ascii', 'replace')}… ({digits}{' or more' if b == len(data) else ''} "
-                                    f"digits, at byte {start + a}) exceeds the bounds of {MAX_DIGITS} digits and a "
-                                    f"{MAX_EXPONENT_DIGITS}-digit exponent; not read (kept as null)")
-            out.append(f'"{marker}"'.encode("utf-8"))
+            self.refused[marker] = (
+                f"number {token[:16].decode('ascii', 'replace')}… ({digits}{' or more' if b == len(data) else ''} "
+                f"digits, at byte {start + a}) exceeds the bounds of {MAX_DIGITS} digits and a "
+                f"{MAX_EXPONENT_DIGITS}-digit exponent; not read (kept as null)"
+            )
+            out.append(f'"{marker}"'.encode())
             pos = at = b
             if b == len(data):
                 self.dropping = True
@@ -194,8 +197,13 @@ def _build(events, first: str, path: list[Any], guard: NumberGuard) -> tuple[Any
         elif event == "start_map" or event == "start_array":
             at = len(top) if type(top) is list else key
             if len(path) + len(stack) >= MAX_DEPTH:
-                problems.append((PROBLEM, _pointer(path + where + [at]), f"nesting deeper than {MAX_DEPTH} levels; what "
-                                 f"lies below was not read, nor the value at {_pointer(path)}"))
+                problems.append(
+                    (
+                        PROBLEM,
+                        _pointer(path + where + [at]),
+                        f"nesting deeper than {MAX_DEPTH} levels; what lies below was not read, nor the value at {_pointer(path)}",
+                    )
+                )
                 _skip(events)
                 dropped = True
                 continue

@@ -10,6 +10,7 @@ A link that is the whole message (after an optional one- or two-word label such 
 "Standort:", "ubicación:") is the app's shared location; a link inside other text is only a
 `map-link`: somebody wrote about a place, which says nothing about where a phone was.
 """
+
 from __future__ import annotations
 
 import functools
@@ -29,15 +30,20 @@ _NUM = r"[-+]?\d{1,3}(?:\.\d{1,20})?"
 _PATH = r"[^\s]{0,300}?"  # bounded: a crafted run of hosts without spaces must not make matching quadratic
 _SEP = r"(?:,|%2C|%2c)\s*"
 # hosts and query keys that carry "lat,lon" in the maps links apps and people share
-LINK_PATTERNS = [re.compile(p, re.I) for p in (
-    r"https?://(?:maps\.google\.[a-z.]{2,12}|(?:www\.)?google\.[a-z.]{2,12}/maps)" + _PATH + r"[?&](?:q|query|ll|center|daddr|destination)="
-    r"(?:loc:)?(?P<lat>" + _NUM + ")" + _SEP + "(?P<lon>" + _NUM + ")",
-    r"https?://(?:www\.)?google\.[a-z.]{2,12}/maps/" + _PATH + r"@(?P<lat>" + _NUM + "),(?P<lon>" + _NUM + ")",
-    r"https?://maps\.apple\.com/\?" + _PATH + r"(?:ll|q|sll|coordinate)=(?P<lat>" + _NUM + ")" + _SEP + "(?P<lon>" + _NUM + ")",
-    r"https?://(?:www\.)?openstreetmap\.org/" + _PATH + r"mlat=(?P<lat>" + _NUM + ")&mlon=(?P<lon>" + _NUM + ")",
-    r"https?://(?:www\.)?openstreetmap\.org/" + _PATH + r"#map=\d+/(?P<lat>" + _NUM + ")/(?P<lon>" + _NUM + ")",
-    r"\bgeo:(?P<lat>" + _NUM + "),(?P<lon>" + _NUM + ")",
-)]
+LINK_PATTERNS = [
+    re.compile(p, re.I)
+    for p in (
+        r"https?://(?:maps\.google\.[a-z.]{2,12}|(?:www\.)?google\.[a-z.]{2,12}/maps)"
+        + _PATH
+        + r"[?&](?:q|query|ll|center|daddr|destination)="
+        r"(?:loc:)?(?P<lat>" + _NUM + ")" + _SEP + "(?P<lon>" + _NUM + ")",
+        r"https?://(?:www\.)?google\.[a-z.]{2,12}/maps/" + _PATH + r"@(?P<lat>" + _NUM + "),(?P<lon>" + _NUM + ")",
+        r"https?://maps\.apple\.com/\?" + _PATH + r"(?:ll|q|sll|coordinate)=(?P<lat>" + _NUM + ")" + _SEP + "(?P<lon>" + _NUM + ")",
+        r"https?://(?:www\.)?openstreetmap\.org/" + _PATH + r"mlat=(?P<lat>" + _NUM + ")&mlon=(?P<lon>" + _NUM + ")",
+        r"https?://(?:www\.)?openstreetmap\.org/" + _PATH + r"#map=\d+/(?P<lat>" + _NUM + ")/(?P<lon>" + _NUM + ")",
+        r"\bgeo:(?P<lat>" + _NUM + "),(?P<lon>" + _NUM + ")",
+    )
+]
 PREFILTER = r"(?i)maps\.google\.|google\.[a-z.]{2,12}/maps|maps\.apple\.com|openstreetmap\.org|\bgeo:-?\d"  # RE2 and re
 _MARKS = "\u200e\u200f\u202a\u202c\u2068\u2069\ufeff \t\r\n"
 _LABEL = re.compile(r"^[^\s:/]{1,30}(?: [^\s:/]{1,30})?:\s*$")  # "location:", "Standort:", "live location:" …
@@ -99,14 +105,23 @@ def kind_of(text: str, start: int, end: int) -> str:
     return "shared-location" if not after and (not before or _LABEL.match(before + " ")) else "map-link"
 
 
-def from_text(prov: Provenance, record_id: str, text: str | None, *, platform: str, ts: datetime | None,
-              who: str | None, who_name: str | None) -> Iterator[Location]:
+def from_text(
+    prov: Provenance, record_id: str, text: str | None, *, platform: str, ts: datetime | None, who: str | None, who_name: str | None
+) -> Iterator[Location]:
     """One Location per map link in a message's text; the locator adds the link's character span."""
     for lat, lon, start, end in links(text):
-        yield Location(prov=Provenance(prov.exhibit_sha256, prov.parser, prov.parser_version,
-                                       f"{prov.locator}#chars:{start}-{end}"),
-                       platform=platform, source_kind=kind_of(text, start, end), latitude=lat, longitude=lon, ts=ts,
-                       who=who, who_name=who_name, record_id=record_id, extra={"link": text[start:end][:500]})
+        yield Location(
+            prov=Provenance(prov.exhibit_sha256, prov.parser, prov.parser_version, f"{prov.locator}#chars:{start}-{end}"),
+            platform=platform,
+            source_kind=kind_of(text, start, end),
+            latitude=lat,
+            longitude=lon,
+            ts=ts,
+            who=who,
+            who_name=who_name,
+            record_id=record_id,
+            extra={"link": text[start:end][:500]},
+        )
 
 
 def _batch_locations(batch: Batch) -> Iterator[Location]:
@@ -115,13 +130,17 @@ def _batch_locations(batch: Batch) -> Iterator[Location]:
     if not pc.any(hit).as_py():
         return
     rows = data.filter(hit)
-    cols = [c for c in ("id", "platform", "ts", "sender_id", "sender_name", "text", "exhibit_sha256", "parser",
-                        "parser_version", "locator") if c in rows.column_names]
+    cols = [
+        c
+        for c in ("id", "platform", "ts", "sender_id", "sender_name", "text", "exhibit_sha256", "parser", "parser_version", "locator")
+        if c in rows.column_names
+    ]
     for r in rows.select(cols).to_pylist():
         prov = Provenance(r["exhibit_sha256"], r["parser"], r["parser_version"], r["locator"])
         rid = r.get("id") or Message(prov=prov, platform=r["platform"]).id
-        yield from from_text(prov, rid, r["text"], platform=r["platform"], ts=r.get("ts"), who=r.get("sender_id"),
-                             who_name=r.get("sender_name"))
+        yield from from_text(
+            prov, rid, r["text"], platform=r["platform"], ts=r.get("ts"), who=r.get("sender_id"), who_name=r.get("sender_name")
+        )
 
 
 def located(records: Iterator[Record | Batch]) -> Iterator[Record | Batch]:
@@ -131,15 +150,16 @@ def located(records: Iterator[Record | Batch]) -> Iterator[Record | Batch]:
         if isinstance(rec, Batch) and rec.table == "messages" and "text" in rec.data.column_names:
             yield from _batch_locations(rec)
         elif isinstance(rec, Message) and rec.text:
-            yield from from_text(rec.prov, rec.id, rec.text, platform=rec.platform, ts=rec.ts, who=rec.sender_id,
-                                 who_name=rec.sender_name)
+            yield from from_text(rec.prov, rec.id, rec.text, platform=rec.platform, ts=rec.ts, who=rec.sender_id, who_name=rec.sender_name)
 
 
 def in_text(parse: Callable[..., Iterator[Record | Batch]]) -> Callable[..., Iterator[Record | Batch]]:
     """Decorator for a parser's `parse`: adds the map links in its messages' text as Location records."""
+
     @functools.wraps(parse)
     def wrapper(self, src, *args, **kwargs):
         return located(parse(self, src, *args, **kwargs))
+
     return wrapper
 
 

@@ -4,6 +4,7 @@ This finds and checks candidates so the graph can join a number typed into a cha
 number in a bank's KYC record. Values are stored as written; the checks and the canonical forms
 (E.164, checksummed addresses, the 12-digit NIC) come from one place, graph/identifiers.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,10 @@ from ..graph.identifiers import valid
 PREFILTER = r"@|0x|bc1|\d[\d \-()." + "\u00a0" + r"]{4,}\d|T[1-9A-HJ-NP-Za-km-z]{33}|[13][1-9A-HJ-NP-Za-km-z]{25}|[A-Z]{2}\d{2}"
 _CANDIDATE = re.compile(PREFILTER)
 
-_SL_BANKS = (r"BOC|Bank of Ceylon|Commercial Bank|ComBank|HNB|Hatton National Bank|Sampath(?: Bank)?|People'?s Bank|"
-             r"NSB|Seylan(?: Bank)?|NDB|DFCC|Nations Trust(?: Bank)?|NTB|Pan Asia(?: Bank)?|Union Bank|Cargills Bank|Amana Bank")
+_SL_BANKS = (
+    r"BOC|Bank of Ceylon|Commercial Bank|ComBank|HNB|Hatton National Bank|Sampath(?: Bank)?|People'?s Bank|"
+    r"NSB|Seylan(?: Bank)?|NDB|DFCC|Nations Trust(?: Bank)?|NTB|Pan Asia(?: Bank)?|Union Bank|Cargills Bank|Amana Bank"
+)
 # (kind, pattern with the value in group "v"), in priority order: where two could match at one place, the first wins.
 _KINDS = (
     ("email", r"\b(?P<v>[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+)\b"),

@@ -8,11 +8,12 @@ messages[{sender_name, timestamp_ms, content, photos, videos, audio_files, files
 reactions, call_duration, is_unsent}]. Meta writes UTF-8 bytes as if each were a latin-1 code
 point; `repair` undoes that only where it applies, so correct text is never touched.
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from ..ingest.archive import SafeArchive, is_archive_file
@@ -21,8 +22,10 @@ from . import register
 from .base import Parser, Probe, Source
 from .jsonstream import PROBLEM, walk
 
-_THREAD_FILE = re.compile(r"(?:^|/)messages/(?:inbox|archived_threads|filtered_threads|message_requests|e2ee_cutover)/"
-                          r"(?P<thread>[^/]+)/message_\d+\.json$")
+_THREAD_FILE = re.compile(
+    r"(?:^|/)messages/(?:inbox|archived_threads|filtered_threads|message_requests|e2ee_cutover)/"
+    r"(?P<thread>[^/]+)/message_\d+\.json$"
+)
 _META = {"title": "title", "thread_path": "thread_path", "participants.item": "participant"}
 _MESSAGES = {"messages.item": "message"}
 
@@ -48,8 +51,11 @@ def repair(s: Any) -> Any:
 # and facebook-<user>-<date>. Older exports of both use messages/inbox/: nothing decides those.
 _CLUES = {
     "instagram": re.compile(r"your_instagram_activity/|instagram\.com/|\"profile_share_username\"", re.I),
-    "messenger": re.compile(r"your_facebook_activity/|your_activity_across_facebook/|(?:facebook|messenger)\.com/"
-                            r"|\"thread_type\"", re.I),
+    "messenger": re.compile(
+        r"your_facebook_activity/|your_activity_across_facebook/|(?:facebook|messenger)\.com/"
+        r"|\"thread_type\"",
+        re.I,
+    ),
 }
 _NAMED = {"instagram": re.compile(r"instagram", re.I), "messenger": re.compile(r"facebook|messenger", re.I)}
 UNDECIDED = "meta"  # Messenger or Instagram: the export does not say which
@@ -57,11 +63,16 @@ UNDECIDED = "meta"  # Messenger or Instagram: the export does not say which
 
 def platform_of(names: list[str], text: str) -> tuple[str, str]:
     """(platform, basis): from the exhibit's and member's names, else from the thread file's paths and links."""
-    for where, found in (("name", {p for p, rx in _NAMED.items() for n in names if rx.search(n)}),
-                         ("content", {p for p, rx in _CLUES.items() if rx.search(text)})):
+    for where, found in (
+        ("name", {p for p, rx in _NAMED.items() for n in names if rx.search(n)}),
+        ("content", {p for p, rx in _CLUES.items() if rx.search(text)}),
+    ):
         if len(found) == 1:
             platform = found.pop()
-            return platform, f"{platform} decided from the {'file and member names' if where == 'name' else 'paths and links in the thread file'}"
+            return (
+                platform,
+                f"{platform} decided from the {'file and member names' if where == 'name' else 'paths and links in the thread file'}",
+            )
         if found:
             return UNDECIDED, f"both Instagram and Messenger are named in the {where}"
     return UNDECIDED, "no name, path or link in the export says Instagram or Messenger"
@@ -71,9 +82,9 @@ def platform_of(names: list[str], text: str) -> tuple[str, str]:
 class MetaDYI(Parser):
     name = "meta-dyi"
     version = "1.0"
-    reads = 'Facebook Messenger and Instagram "Download your information" (JSON file or zip), mojibake repaired; Instagram or Messenger decided from paths and links (`your_instagram_activity/`, `instagram.com`, ...), else `meta` with a warning or `--option platform=instagram`'
-    locators = '`zip:…/message_1.json#json:/messages/3`'
-    fixtures = ('meta/message_1.json', 'meta/instagram-priya_s-2024-05-01.zip')
+    reads = 'Facebook Messenger and Instagram "Download your information" (JSON file or zip), mojibake repaired; Instagram or Messenger decided from paths and links (`your_instagram_activity/`, `instagram.com`, ...), else `meta` with a warning or `--option platform=instagram`'  # noqa: E501
+    locators = "`zip:…/message_1.json#json:/messages/3`"
+    fixtures = ("meta/message_1.json", "meta/instagram-priya_s-2024-05-01.zip")
     description = "Facebook Messenger / Instagram 'Download your information' JSON (file or zip)"
 
     def __init__(self, platform: str | None = None):
@@ -97,7 +108,7 @@ class MetaDYI(Parser):
     def parse(self, src: Source) -> Iterator[Record]:
         if not is_archive_file(src.path):
             thread = src.name
-            yield from self._thread(src, lambda: open(src.path, "rb"), "", thread, [src.name])
+            yield from self._thread(src, lambda: open(src.path, "rb"), "", thread, [src.name])  # noqa: SIM115
             return
         with SafeArchive(src.path, src.name) as arc:
             yield from self.archive_notes(src, arc)
@@ -108,8 +119,7 @@ class MetaDYI(Parser):
                 thread = _THREAD_FILE.search(member).group("thread")
                 yield from self._thread(src, lambda m=member: arc.open(m), f"zip:{member}#", thread, [src.name, member])
 
-    def _thread(self, src: Source, open_stream: Callable[[], BinaryIO], prefix: str, thread: str,
-                names: list[str]) -> Iterator[Record]:
+    def _thread(self, src: Source, open_stream: Callable[[], BinaryIO], prefix: str, thread: str, names: list[str]) -> Iterator[Record]:
         meta: dict[str, Any] = {"participants": []}
         if self.platform:
             platform, basis = self.platform, f"{self.platform} given by the examiner (platform option)"
@@ -118,9 +128,13 @@ class MetaDYI(Parser):
                 head = f.read(64 * 1024).decode("utf-8", errors="replace")
             platform, basis = platform_of(names, head)
         if platform == UNDECIDED:
-            yield self.issue(src, f"{prefix}json:", f"{src.name} {prefix}: Messenger or Instagram not decided: {basis}; "
-                             f"recorded as platform '{UNDECIDED}'. Re-ingest with platform=instagram or platform=messenger.",
-                             severity="warning")
+            yield self.issue(
+                src,
+                f"{prefix}json:",
+                f"{src.name} {prefix}: Messenger or Instagram not decided: {basis}; "
+                f"recorded as platform '{UNDECIDED}'. Re-ingest with platform=instagram or platform=messenger.",
+                severity="warning",
+            )
         else:
             yield self.issue(src, f"{prefix}json:", f"platform {basis}", severity="info")
         try:  # pass 1: title and participants (they may come after the messages)
@@ -143,15 +157,20 @@ class MetaDYI(Parser):
                     if kind == PROBLEM:
                         yield self.issue(src, loc, f"{src.name} {prefix}: {m}")
                         continue
-                    yield from self.each(src, [m], lambda m, loc=loc: self._message(src, loc, repair(m), platform, chat_id,
-                                                                                   chat_name, meta), lambda _, loc=loc: loc)
+                    yield from self.each(
+                        src,
+                        [m],
+                        lambda m, loc=loc: self._message(src, loc, repair(m), platform, chat_id, chat_name, meta),
+                        lambda _, loc=loc: loc,
+                    )
         except Exception as e:
-            yield self.issue(src, f"{prefix}json:", f"{src.name} {prefix}: messages unreadable after the records above: "
-                                                    f"{type(e).__name__}: {e}")
+            yield self.issue(
+                src, f"{prefix}json:", f"{src.name} {prefix}: messages unreadable after the records above: {type(e).__name__}: {e}"
+            )
 
     def _message(self, src, loc, m: dict, platform, chat_id, chat_name, meta) -> Iterator[Record]:
         prov = self.prov(src, loc)
-        ts = datetime.fromtimestamp(int(m["timestamp_ms"]) / 1000, timezone.utc) if m.get("timestamp_ms") else None
+        ts = datetime.fromtimestamp(int(m["timestamp_ms"]) / 1000, UTC) if m.get("timestamp_ms") else None
         media = [x.get("uri") for key in ("photos", "videos", "audio_files", "files", "gifs") for x in m.get(key) or []]
         sticker = (m.get("sticker") or {}).get("uri")
         extra: dict[str, Any] = {"participants": meta["participants"]} if loc.endswith("/messages/0") else {}
@@ -161,13 +180,28 @@ class MetaDYI(Parser):
         if len(media) > 1:
             extra["media_all"] = media
         if m.get("call_duration") is not None or m.get("type") == "Call":
-            yield Call(prov=prov, platform=platform, ts=ts, name=m.get("sender_name"),
-                       direction="missed" if m.get("missed") else "unknown",
-                       duration_s=int(m.get("call_duration") or 0), extra={"chat": chat_name})
+            yield Call(
+                prov=prov,
+                platform=platform,
+                ts=ts,
+                name=m.get("sender_name"),
+                direction="missed" if m.get("missed") else "unknown",
+                duration_s=int(m.get("call_duration") or 0),
+                extra={"chat": chat_name},
+            )
         kind = "deleted" if m.get("is_unsent") else "media" if media or sticker else "text"
-        msg = Message(prov=prov, platform=platform, chat_id=chat_id, chat_name=chat_name, ts=ts,
-                      sender_name=m.get("sender_name"), kind=kind, text=m.get("content"),
-                      media=(media[0] if media else sticker), extra=extra)
+        msg = Message(
+            prov=prov,
+            platform=platform,
+            chat_id=chat_id,
+            chat_name=chat_name,
+            ts=ts,
+            sender_name=m.get("sender_name"),
+            kind=kind,
+            text=m.get("content"),
+            media=(media[0] if media else sticker),
+            extra=extra,
+        )
         yield msg
         yield from self.mentioned(msg, m.get("content"), platform)
         link = (m.get("share") or {}).get("link")

@@ -4,6 +4,7 @@ Arrow kernels and file reads release the GIL, so preparing block k+1 (read, deco
 with the Python work on block k. With `workers` > 1, several blocks are prepared at once (in order:
 the consumer sees them as the items came). At most `depth` prepared blocks wait, so memory stays bounded.
 """
+
 from __future__ import annotations
 
 import queue

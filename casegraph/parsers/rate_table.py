@@ -8,6 +8,7 @@ tab separated; UTF-8 with or without a BOM; ISO dates (2024-04-19) or day-first 
 statements write them). A semicolon file may write the rate with a decimal comma (301,25). A row that cannot
 be read becomes a ParseIssue naming its line; nothing is dropped silently.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,11 +21,13 @@ from ..model import ExchangeRate, ParseIssue, Provenance
 
 NAME, VERSION = "rate-table", "1.0"
 MAX_BYTES = 16 * 1024 * 1024  # a rate table is small; a larger file is not one
-HEADERS = {"date": ("date", "day", "as of", "value date"),
-           "base": ("from", "base", "from currency", "currency", "from_currency"),
-           "quote": ("to", "quote", "to currency", "to_currency", "target"),
-           "rate": ("rate", "exchange rate", "middle rate", "mid rate"),
-           "source": ("source", "published by", "reference")}
+HEADERS = {
+    "date": ("date", "day", "as of", "value date"),
+    "base": ("from", "base", "from currency", "currency", "from_currency"),
+    "quote": ("to", "quote", "to currency", "to_currency", "target"),
+    "rate": ("rate", "exchange rate", "middle rate", "mid rate"),
+    "source": ("source", "published by", "reference"),
+}
 
 
 class RateTableError(ValueError):
@@ -71,8 +74,7 @@ def parse(path: Path, exhibit_sha256: str) -> tuple[list[ExchangeRate], list[Par
             cols[field] = found[0]
     missing = [f for f in ("date", "base", "quote", "rate") if f not in cols]
     if missing:
-        raise RateTableError(f"{path.name}: header {header!r} lacks {', '.join(missing)} "
-                             "(expected date, from, to, rate, source)")
+        raise RateTableError(f"{path.name}: header {header!r} lacks {', '.join(missing)} (expected date, from, to, rate, source)")
     rates, issues = [], []
     prov = lambda line: Provenance(exhibit_sha256, NAME, VERSION, f"line:{line}")  # noqa: E731
     for row in reader:
@@ -80,13 +82,24 @@ def parse(path: Path, exhibit_sha256: str) -> tuple[list[ExchangeRate], list[Par
         if not any(c.strip() for c in row):
             continue
         try:
-            cell = lambda f: row[cols[f]] if cols.get(f) is not None and cols[f] < len(row) else ""  # noqa: E731
+            cell = lambda f: row[cols[f]] if cols.get(f) is not None and cols[f] < len(row) else ""  # noqa: B023, E731
             base, quote = cell("base").strip().upper(), cell("quote").strip().upper()
             if not base or not quote:
                 raise ValueError("a currency is missing")
-            rates.append(ExchangeRate(_day(cell("date")), base, quote, _rate(cell("rate"), delimiter),
-                                      cell("source").strip() or "(source not stated)", prov(line)))
+            rates.append(
+                ExchangeRate(
+                    _day(cell("date")),
+                    base,
+                    quote,
+                    _rate(cell("rate"), delimiter),
+                    cell("source").strip() or "(source not stated)",
+                    prov(line),
+                )
+            )
         except (ValueError, InvalidOperation) as e:
-            issues.append(ParseIssue(prov=prov(line), message=f"rate row not read: {e or 'rate is not a positive number'}",
-                                     raw=delimiter.join(row)[:500]))
+            issues.append(
+                ParseIssue(
+                    prov=prov(line), message=f"rate row not read: {e or 'rate is not a positive number'}", raw=delimiter.join(row)[:500]
+                )
+            )
     return rates, issues

@@ -16,6 +16,7 @@ carderne/signal-export sigexport/data.py and files.py (and its PRAGMA settings f
 Evidence is never written: a single file is opened read-only and immutable; an archive's members are
 copied to a private temporary folder first (which also lets SQLite apply the WAL).
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,9 @@ from typing import Any
 
 from ..ingest.archive import ArchiveError, SafeArchive
 from ..model import Call, Contact, Message, Record
-from .jsonstream import loads_bounded
 from . import register
 from .base import ParseError, Probe, Source
+from .jsonstream import loads_bounded
 from .locations import in_text
 from .sqlite import Db, SqliteParser, ms
 
@@ -44,8 +45,12 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 _KEY = re.compile(r"[0-9a-fA-F]{64}(?:[0-9a-fA-F]{32})?")
 CHAT_KINDS = {"incoming": "text", "outgoing": "text", "call-history": "call"}  # everything else: an app event
 # Signal Desktop's cipher settings, as signal-export sets them after the key
-CIPHER_PRAGMAS = ("PRAGMA cipher_page_size = 4096", "PRAGMA kdf_iter = 64000", "PRAGMA cipher_hmac_algorithm = HMAC_SHA512",
-                  "PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA512")
+CIPHER_PRAGMAS = (
+    "PRAGMA cipher_page_size = 4096",
+    "PRAGMA kdf_iter = 64000",
+    "PRAGMA cipher_hmac_algorithm = HMAC_SHA512",
+    "PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA512",
+)
 DB_ERRORS = (sqlite3.DatabaseError,) + ((sqlcipher3.dbapi2.DatabaseError,) if sqlcipher3 else ())
 
 
@@ -58,7 +63,7 @@ def open_encrypted(path: Path, key: str, *, immutable: bool):
     if sqlcipher3 is None:
         raise ParseError("the SQLCipher binding is not installed (pip install sqlcipher3)")
     if not _KEY.fullmatch(key or ""):
-        raise KeyNeeded(f"the key must be 64 hex digits (config.json \"key\"), not {len(key or '')} characters")
+        raise KeyNeeded(f'the key must be 64 hex digits (config.json "key"), not {len(key or "")} characters')
     uri = f"file:{Path(path).resolve()}" + ("?mode=ro&immutable=1" if immutable else "")
     con = sqlcipher3.connect(uri, uri=True)
     con.row_factory = sqlcipher3.Row
@@ -82,19 +87,21 @@ def key_from_config(raw: bytes) -> str:
     if isinstance(cfg, dict) and isinstance(cfg.get("key"), str):
         return cfg["key"].strip()
     if isinstance(cfg, dict) and cfg.get("encryptedKey"):
-        raise KeyNeeded("config.json holds only \"encryptedKey\": this Signal Desktop protects the database key with the "
-                        f"operating system's keychain ({cfg.get('safeStorageBackend') or 'DPAPI / Keychain / libsecret'}), "
-                        "which these files alone cannot open. Decrypt the key on the seized computer's account (for "
-                        "example with sigtop or signal-export) and pass --option key=HEX")
-    raise KeyNeeded("config.json has no \"key\"")
+        raise KeyNeeded(
+            'config.json holds only "encryptedKey": this Signal Desktop protects the database key with the '
+            f"operating system's keychain ({cfg.get('safeStorageBackend') or 'DPAPI / Keychain / libsecret'}), "
+            "which these files alone cannot open. Decrypt the key on the seized computer's account (for "
+            "example with sigtop or signal-export) and pass --option key=HEX"
+        )
+    raise KeyNeeded('config.json has no "key"')
 
 
 @register
 class SignalDesktop(SqliteParser):
     name = "signal-desktop"
     version = "1.0"
-    reads = 'Signal Desktop `sql/db.sqlite` (SQLCipher 4): a zip of the Signal folder (key from its `config.json`) or the database with `--option key=HEX`; a `config.json` holding only `encryptedKey` (OS keychain) is reported as needing the key; conversations, messages, calls (`callsHistory`)'
-    locators = '`zip:Signal/sql/db.sqlite#sqlite:messages/rowid=1`'
+    reads = "Signal Desktop `sql/db.sqlite` (SQLCipher 4): a zip of the Signal folder (key from its `config.json`) or the database with `--option key=HEX`; a `config.json` holding only `encryptedKey` (OS keychain) is reported as needing the key; conversations, messages, calls (`callsHistory`)"  # noqa: E501
+    locators = "`zip:Signal/sql/db.sqlite#sqlite:messages/rowid=1`"
     description = "Signal Desktop db.sqlite (SQLCipher; key from config.json or --option key=HEX)"
 
     def __init__(self, key: str | None = None):
@@ -106,7 +113,11 @@ class SignalDesktop(SqliteParser):
             return 0.95  # a decrypted copy
         if probe.members and _bundle(probe.members):
             return 0.95
-        if PurePosixPath(probe.name.replace("\\", "/")).name.lower() == "db.sqlite" and len(probe.head) >= 1024 and not probe.head.startswith(SQLITE_MAGIC):
+        if (
+            PurePosixPath(probe.name.replace("\\", "/")).name.lower() == "db.sqlite"
+            and len(probe.head) >= 1024
+            and not probe.head.startswith(SQLITE_MAGIC)
+        ):
             return 0.8  # SQLCipher pages look random: the name is all there is to go on
         return 0.0
 
@@ -123,9 +134,11 @@ class SignalDesktop(SqliteParser):
                 yield from self._archive(src)
                 return
             if not self.key:
-                raise KeyNeeded("the database is encrypted (SQLCipher) and no key was given: the key is \"key\" in the "
-                                "config.json beside sql/db.sqlite in the Signal folder; pass --option key=HEX, or ingest "
-                                "the Signal folder as one zip")
+                raise KeyNeeded(
+                    'the database is encrypted (SQLCipher) and no key was given: the key is "key" in the '
+                    "config.json beside sql/db.sqlite in the Signal folder; pass --option key=HEX, or ingest "
+                    "the Signal folder as one zip"
+                )
             with Db(src.path, open_encrypted(src.path, self.key, immutable=True)) as db:
                 yield from self._read(src, db, "")
         except KeyNeeded as e:
@@ -160,8 +173,11 @@ class SignalDesktop(SqliteParser):
             return
         convs: dict[str, dict[str, Any]] = {}
         yield from self._guard(src, prefix, "conversations", self._conversations(src, db, prefix, convs))
-        ways = {r[0]: r[1] for r in db.rows("SELECT callId, direction FROM callsHistory")} \
-            if db.has("callsHistory", "callId", "direction") else {}
+        ways = (
+            {r[0]: r[1] for r in db.rows("SELECT callId, direction FROM callsHistory")}
+            if db.has("callsHistory", "callId", "direction")
+            else {}
+        )
         yield from self._guard(src, prefix, "messages", self._messages(src, db, prefix, convs, ways))
         if db.has("callsHistory", "callId"):
             yield from self._guard(src, prefix, "callsHistory", self._calls(src, db, prefix, convs))
@@ -174,20 +190,29 @@ class SignalDesktop(SqliteParser):
 
     def _conversations(self, src, db: Db, prefix: str, convs: dict) -> Iterator[Record]:
         sid = "serviceId" if db.has("conversations", "serviceId") else "uuid"
-        cols = ", ".join(db.col("conversations", c, c) for c in ("type", "name", "profileName", "profileFamilyName",
-                                                                  "profileFullName", "e164", sid, "groupId"))
+        cols = ", ".join(
+            db.col("conversations", c, c)
+            for c in ("type", "name", "profileName", "profileFamilyName", "profileFullName", "e164", sid, "groupId")
+        )
+
         def read(r):
             name = r["name"] or r["profileFullName"] or " ".join(x for x in (r["profileName"], r["profileFamilyName"]) if x) or None
             ident = r["groupId"] if r["type"] == "group" else r[sid] or r["e164"]
             convs[r["id"]] = {"name": name, "e164": r["e164"], "sid": r[sid], "type": r["type"], "chat": ident or r["id"]}
             if r["type"] == "group":
                 return
-            c = Contact(prov=self.prov(src, f"{prefix}sqlite:conversations/rowid={r['rowid']}"), source="signal", name=name,
-                        phones=[r["e164"]] if r["e164"] else [], usernames=[r[sid]] if r[sid] else [],
-                        extra={k: v for k, v in (("profile_name", r["profileName"]), ("conversation_id", r["id"])) if v})
+            c = Contact(
+                prov=self.prov(src, f"{prefix}sqlite:conversations/rowid={r['rowid']}"),
+                source="signal",
+                name=name,
+                phones=[r["e164"]] if r["e164"] else [],
+                usernames=[r[sid]] if r[sid] else [],
+                extra={k: v for k, v in (("profile_name", r["profileName"]), ("conversation_id", r["id"])) if v},
+            )
             yield c
             yield from self.party(c, r["e164"], "contact", "signal")
             yield from self.party(c, r[sid], "contact", "signal", kind="signal-id")
+
         rows = db.rows(f"SELECT rowid AS rowid, id, {cols} FROM conversations ORDER BY rowid")
         yield from self.each(src, rows, read, lambda r: f"{prefix}sqlite:conversations/rowid={r['rowid']}")
         for c in list(convs.values()):
@@ -198,9 +223,12 @@ class SignalDesktop(SqliteParser):
         sid = "sourceServiceId" if db.has("messages", "sourceServiceId") else "sourceUuid"
         cols = ", ".join(db.col("messages", c, c, "m") for c in ("json", "type", "sent_at", "received_at", "body", "source", sid))
         att = db.has("message_attachments", "messageId", "fileName")
-        att_sql = ("(SELECT a.fileName FROM message_attachments a WHERE a.messageId = m.id AND a.editHistoryIndex = -1 "
-                   "ORDER BY a.orderInMessage LIMIT 1)" if att and db.has("message_attachments", "editHistoryIndex", "orderInMessage")
-                   else "NULL")
+        att_sql = (
+            "(SELECT a.fileName FROM message_attachments a WHERE a.messageId = m.id AND a.editHistoryIndex = -1 "
+            "ORDER BY a.orderInMessage LIMIT 1)"
+            if att and db.has("message_attachments", "editHistoryIndex", "orderInMessage")
+            else "NULL"
+        )
         sql = f"SELECT m.rowid AS rowid, m.id, m.conversationId, {cols}, {att_sql} AS attachment FROM messages m ORDER BY m.rowid"
 
         def read(r):
@@ -213,63 +241,119 @@ class SignalDesktop(SqliteParser):
                 j = {}
             conv = convs.get(r["conversationId"], {})
             mtype = r["type"] or j.get("type")
-            way = _call_direction(j, ways) if mtype == "call-history" else "outgoing" if mtype == "outgoing" else \
-                "incoming" if mtype == "incoming" else "unknown"
+            way = (
+                _call_direction(j, ways)
+                if mtype == "call-history"
+                else "outgoing"
+                if mtype == "outgoing"
+                else "incoming"
+                if mtype == "incoming"
+                else "unknown"
+            )
             outgoing = way == "outgoing"
             sender_sid = r[sid] or j.get("sourceServiceId") or j.get("sourceUuid")
             sender = convs.get(f"sid:{sender_sid}", {}) if sender_sid else {}
             if not sender and way == "incoming" and conv.get("type") == "private":
                 sender = conv  # a one-to-one chat: the other side wrote it
             attachments = [a for a in j.get("attachments") or [] if isinstance(a, dict)]
-            media = r["attachment"] or next((a.get("fileName") or a.get("path") for a in attachments if a.get("fileName") or a.get("path")), None)
+            media = r["attachment"] or next(
+                (a.get("fileName") or a.get("path") for a in attachments if a.get("fileName") or a.get("path")), None
+            )
             kind = CHAT_KINDS.get(mtype, "system")
             if j.get("deletedForEveryone") or j.get("isErased"):
                 kind = "deleted"
             elif kind == "text" and (media or r["attachment"] or attachments):
                 kind = "media"
             author = kind != "system"
-            extra = {k: v for k, v in (("type", mtype if kind == "system" or mtype not in CHAT_KINDS else None),
-                                       ("attachments", len(attachments) if len(attachments) > 1 else None),
-                                       ("sticker", (j.get("sticker") or {}).get("emoji") if isinstance(j.get("sticker"), dict) else None),
-                                       ("from_me", True if outgoing else None),
-                                       ("expire_timer", j.get("expireTimer"))) if v}
+            extra = {
+                k: v
+                for k, v in (
+                    ("type", mtype if kind == "system" or mtype not in CHAT_KINDS else None),
+                    ("attachments", len(attachments) if len(attachments) > 1 else None),
+                    ("sticker", (j.get("sticker") or {}).get("emoji") if isinstance(j.get("sticker"), dict) else None),
+                    ("from_me", True if outgoing else None),
+                    ("expire_timer", j.get("expireTimer")),
+                )
+                if v
+            }
             quote = j.get("quote") if isinstance(j.get("quote"), dict) else None
-            msg = Message(prov=self.prov(src, loc), platform="signal", chat_id=f"signal:{conv.get('chat') or r['conversationId']}",
-                          chat_name=conv.get("name"), source_id=r["id"], ts=ms(r["sent_at"] or j.get("sent_at") or j.get("timestamp")),
-                          sender_id=(sender.get("e164") or sender_sid or r["source"]) if author and way == "incoming" else None,
-                          sender_name=sender.get("name") if author and way == "incoming" else None,
-                          recipient_id=conv.get("e164") or conv.get("sid") if outgoing and conv.get("type") == "private" else None,
-                          direction=way,
-                          kind=kind, text=r["body"] or j.get("body") or None, media=media,
-                          edited=bool(j.get("editHistory")), reply_to=str(quote["id"]) if quote and quote.get("id") else None,
-                          extra=extra)
+            msg = Message(
+                prov=self.prov(src, loc),
+                platform="signal",
+                chat_id=f"signal:{conv.get('chat') or r['conversationId']}",
+                chat_name=conv.get("name"),
+                source_id=r["id"],
+                ts=ms(r["sent_at"] or j.get("sent_at") or j.get("timestamp")),
+                sender_id=(sender.get("e164") or sender_sid or r["source"]) if author and way == "incoming" else None,
+                sender_name=sender.get("name") if author and way == "incoming" else None,
+                recipient_id=conv.get("e164") or conv.get("sid") if outgoing and conv.get("type") == "private" else None,
+                direction=way,
+                kind=kind,
+                text=r["body"] or j.get("body") or None,
+                media=media,
+                edited=bool(j.get("editHistory")),
+                reply_to=str(quote["id"]) if quote and quote.get("id") else None,
+                extra=extra,
+            )
             yield msg
             if msg.sender_id:
-                yield from self.party(msg, msg.sender_id, "sender", "signal", kind="phone" if msg.sender_id.startswith("+") else "signal-id")
+                yield from self.party(
+                    msg, msg.sender_id, "sender", "signal", kind="phone" if msg.sender_id.startswith("+") else "signal-id"
+                )
             if msg.recipient_id:
-                yield from self.party(msg, msg.recipient_id, "recipient", "signal",
-                                      kind="phone" if msg.recipient_id.startswith("+") else "signal-id")
+                yield from self.party(
+                    msg, msg.recipient_id, "recipient", "signal", kind="phone" if msg.recipient_id.startswith("+") else "signal-id"
+                )
             yield from self.mentioned(msg, msg.text, "signal")
+
         yield from self.each(src, db.rows(sql), read, lambda r: f"{prefix}sqlite:messages/rowid={r['rowid']}")
 
     def _calls(self, src, db: Db, prefix: str, convs: dict) -> Iterator[Record]:
-        cols = ", ".join(db.col("callsHistory", c, c) for c in ("peerId", "ringerId", "mode", "type", "direction", "status",
-                                                                 "timestamp", "endedTimestamp"))
+        cols = ", ".join(
+            db.col("callsHistory", c, c)
+            for c in ("peerId", "ringerId", "mode", "type", "direction", "status", "timestamp", "endedTimestamp")
+        )
         by_peer = {c.get("sid"): c for c in convs.values() if c.get("sid")} | {c.get("chat"): c for c in convs.values()}
+
         def read(r):
             peer = by_peer.get(r["peerId"], {})
             status, way = (r["status"] or ""), (r["direction"] or "")
-            direction = ("missed" if status == "Missed" else "rejected" if status == "Declined" else "incoming") if way == "Incoming" \
-                else "outgoing" if way == "Outgoing" else "unknown"
+            direction = (
+                ("missed" if status == "Missed" else "rejected" if status == "Declined" else "incoming")
+                if way == "Incoming"
+                else "outgoing"
+                if way == "Outgoing"
+                else "unknown"
+            )
             ended, started = r["endedTimestamp"], r["timestamp"]
-            duration = (int(ended) - int(started)) // 1000 if status == "Accepted" and ended and started and int(ended) > int(started) else None
-            call = Call(prov=self.prov(src, f"{prefix}sqlite:callsHistory/rowid={r['rowid']}"), platform="signal", ts=ms(started),
-                        number=peer.get("e164") or r["peerId"], name=peer.get("name"), direction=direction, duration_s=duration,
-                        extra={k: v for k, v in (("call_id", r["callId"]), ("status", status), ("type", r["type"]), ("mode", r["mode"]),
-                                                 ("ringer", r["ringerId"])) if v})
+            duration = (
+                (int(ended) - int(started)) // 1000 if status == "Accepted" and ended and started and int(ended) > int(started) else None
+            )
+            call = Call(
+                prov=self.prov(src, f"{prefix}sqlite:callsHistory/rowid={r['rowid']}"),
+                platform="signal",
+                ts=ms(started),
+                number=peer.get("e164") or r["peerId"],
+                name=peer.get("name"),
+                direction=direction,
+                duration_s=duration,
+                extra={
+                    k: v
+                    for k, v in (
+                        ("call_id", r["callId"]),
+                        ("status", status),
+                        ("type", r["type"]),
+                        ("mode", r["mode"]),
+                        ("ringer", r["ringerId"]),
+                    )
+                    if v
+                },
+            )
             yield call
-            yield from self.party(call, call.number, "counterpart", "signal",
-                                  kind="phone" if (call.number or "").startswith("+") else "signal-id")
+            yield from self.party(
+                call, call.number, "counterpart", "signal", kind="phone" if (call.number or "").startswith("+") else "signal-id"
+            )
+
         rows = db.rows(f"SELECT rowid AS rowid, callId, {cols} FROM callsHistory ORDER BY rowid")
         yield from self.each(src, rows, read, lambda r: f"{prefix}sqlite:callsHistory/rowid={r['rowid']}")
 
@@ -297,4 +381,3 @@ def _is_tar(path: Path) -> bool:
     with open(path, "rb") as f:
         head = f.read(262)
     return head[257:262] == b"ustar" or head[:2] == b"\x1f\x8b"
-

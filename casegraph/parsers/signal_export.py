@@ -18,10 +18,10 @@ Detection: these look like WhatsApp iOS lines (`[date time] Name: text`), so the
 only these tools write (ISO dates in brackets with the two trailing spaces and blank separators of
 chat.md, sigtop's field names) and scores above the WhatsApp parser.
 """
+
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -36,7 +36,9 @@ from .locations import in_text
 from .sqlite import ms
 
 MD_HEADER = re.compile(r"^\[(?P<date>\d{4}-\d{2}-\d{2},? \d{2}:\d{2}(?::\d{2})?)\] (?P<sender>[^:\n]*?): ?(?P<body>.*)$")
-SHORT_HEADER = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}|unknown) (?![-–] )(?P<sender>[^:\n]+?):(?: \[(?P<note>[^\]]*)\])?(?: (?P<body>.*))?$")
+SHORT_HEADER = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}|unknown) (?![-–] )(?P<sender>[^:\n]+?):(?: \[(?P<note>[^\]]*)\])?(?: (?P<body>.*))?$"
+)
 ATTACHMENT = re.compile(r"!?\[(?P<name>[^\]]*)\]\((?P<path>\./media/[^)]*|\.\./exported_stickers/[^)]*)\)\s*")
 REACTIONS = re.compile(r"\n?\(- (?P<list>.*) -\)\s*$")
 STICKER = re.compile(r"\n\(\( (?P<emoji>.*) \)\)\s*$")
@@ -44,8 +46,10 @@ DELETED = "(This message was deleted)"
 CALL = re.compile(r"^(?:Incoming|Outgoing|Missed) (?:voice |video )?call\b")
 OWNER, NOBODY = "Me", "No-Sender"
 # signalbackup-tools --exporttxt: IRC-like lines, "%b %d, %Y %H:%M:%S" (C locale), "***" for files and app events
-IRC_HEADER = re.compile(r"^\[(?P<date>[A-Z][a-z]{2} \d{2}, \d{4} \d{2}:\d{2}:\d{2})\] (?:\*\*\* (?:<(?P<fuser>[^>\n]*)> sent file"
-                        r"(?: (?P<file>.*))?|(?P<status>.*))|<(?P<user>[^>\n]*)> (?P<body>.*))$")
+IRC_HEADER = re.compile(
+    r"^\[(?P<date>[A-Z][a-z]{2} \d{2}, \d{4} \d{2}:\d{2}:\d{2})\] (?:\*\*\* (?:<(?P<fuser>[^>\n]*)> sent file"
+    r"(?: (?P<file>.*))?|(?P<status>.*))|<(?P<user>[^>\n]*)> (?P<body>.*))$"
+)
 
 
 def _md_like(text: str) -> bool:
@@ -76,9 +80,9 @@ def _short_like(text: str) -> bool:
 class SignalExport(Parser):
     name = "signal-export"
     version = "1.0"
-    reads = 'Signal export tools: signal-export (sigexport) folders (`chat.md`, `data.json`; a zip of them), sigtop `text`, `text-short` and `json`, signalbackup-tools `--exporttxt`; never taken for WhatsApp'
-    locators = '`line:5-9`, `zip:export/Name/data.json#line:3`'
-    description = "Signal export tools: signal-export (sigexport) chat.md / data.json folders, sigtop text / text-short / json, signalbackup-tools text"
+    reads = "Signal export tools: signal-export (sigexport) folders (`chat.md`, `data.json`; a zip of them), sigtop `text`, `text-short` and `json`, signalbackup-tools `--exporttxt`; never taken for WhatsApp"  # noqa: E501
+    locators = "`line:5-9`, `zip:export/Name/data.json#line:3`"
+    description = "Signal export tools: signal-export (sigexport) chat.md / data.json folders, sigtop text / text-short / json, signalbackup-tools text"  # noqa: E501
 
     def sniff(self, probe: Probe) -> float:
         if probe.members:
@@ -117,8 +121,7 @@ class SignalExport(Parser):
                 for member in chats:
                     folder = PurePosixPath(member).parent.name or None
                     with arc.open(member) as f:
-                        yield from self._one(src, io.BufferedReader(f) if not hasattr(f, "peek") else f, member,
-                                             f"zip:{member}#", folder)
+                        yield from self._one(src, io.BufferedReader(f) if not hasattr(f, "peek") else f, member, f"zip:{member}#", folder)
         except ArchiveError as e:
             yield self.issue(src, "zip:", str(e))
 
@@ -130,6 +133,7 @@ class SignalExport(Parser):
                 if note:
                     notes.append(self.issue(src, f"{prefix}line:{n}", note, severity="warning"))
                 yield n, text.lstrip("\ufeff") if n == 1 else text
+
         it = lines()
         first = next(it, None)
         if first is not None:
@@ -150,8 +154,12 @@ class SignalExport(Parser):
     def _md(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
         for start, end, head, body, cut in _runs(lines, lambda t: MD_HEADER.match(t.lstrip("\ufeff"))):
             if cut:
-                yield self.issue(src, f"{prefix}line:{start}", f"message longer than {MAX_BODY} characters; kept the first "
-                                 f"{MAX_BODY}", severity="warning")
+                yield self.issue(
+                    src,
+                    f"{prefix}line:{start}",
+                    f"message longer than {MAX_BODY} characters; kept the first {MAX_BODY}",
+                    severity="warning",
+                )
             if head is None:
                 yield self.issue(src, f"{prefix}line:{start}-{end}", "text before the first message header", "\n".join(body)[:500])
                 continue
@@ -160,21 +168,31 @@ class SignalExport(Parser):
             m = re.match(r"^\s*\n> (?P<q>.*?)\n\n", "\n" + text + "\n", re.S) if text.startswith("\n") or not head["body"] else None
             if m:
                 quote = m["q"].replace("\n> ", "\n")
-                text = text[m.end() - 1:].strip("\n")
+                text = text[m.end() - 1 :].strip("\n")
             media = [a["path"] for a in ATTACHMENT.finditer(text)]  # written after the body, reactions and sticker
             text = ATTACHMENT.sub("", text).rstrip()
             sticker = STICKER.search(text)
             if sticker:
-                text = text[:sticker.start()].rstrip()
+                text = text[: sticker.start()].rstrip()
             reactions = None
             r = REACTIONS.search(text)
             if r:
                 reactions = r["list"]
-                text = text[:r.start()].rstrip()
+                text = text[: r.start()].rstrip()
             text = text.strip()
-            yield from self._message(src, f"{prefix}line:{start}" + (f"-{end}" if end > start else ""), chat,
-                                     _naive(head["date"]), head["sender"], text, media, quote, reactions,
-                                     deleted=text == DELETED, call=bool(CALL.match(text)))
+            yield from self._message(
+                src,
+                f"{prefix}line:{start}" + (f"-{end}" if end > start else ""),
+                chat,
+                _naive(head["date"]),
+                head["sender"],
+                text,
+                media,
+                quote,
+                reactions,
+                deleted=text == DELETED,
+                call=bool(CALL.match(text)),
+            )
 
     def _json(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
         for n, line in lines:
@@ -192,21 +210,64 @@ class SignalExport(Parser):
             media = [a.get("path") or a.get("name") for a in d.get("attachments") or [] if isinstance(a, dict)]
             reactions = ", ".join(f"{r[0]}: {r[1]}" for r in d.get("reactions") or [] if isinstance(r, (list, tuple)) and len(r) == 2)
             body = str(d.get("body") or "").rstrip()
-            yield from self._message(src, loc, chat, ts, str(d.get("sender") or NOBODY), body, [m for m in media if m],
-                                     (str(d["quote"]).strip().removeprefix("> ") or None) if d.get("quote") else None,
-                                     reactions or None, deleted=bool(d.get("deleted")) or body == DELETED,
-                                     call=bool(d.get("call")) or bool(CALL.match(body)), missed=bool(d.get("missed")))
+            yield from self._message(
+                src,
+                loc,
+                chat,
+                ts,
+                str(d.get("sender") or NOBODY),
+                body,
+                [m for m in media if m],
+                (str(d["quote"]).strip().removeprefix("> ") or None) if d.get("quote") else None,
+                reactions or None,
+                deleted=bool(d.get("deleted")) or body == DELETED,
+                call=bool(d.get("call")) or bool(CALL.match(body)),
+                missed=bool(d.get("missed")),
+            )
 
-    def _message(self, src: Source, loc: str, chat: str | None, ts, sender: str, text: str, media: list[str],
-                 quote: str | None, reactions: str | None, *, deleted: bool, call: bool, missed: bool = False) -> Iterator[Record]:
+    def _message(
+        self,
+        src: Source,
+        loc: str,
+        chat: str | None,
+        ts,
+        sender: str,
+        text: str,
+        media: list[str],
+        quote: str | None,
+        reactions: str | None,
+        *,
+        deleted: bool,
+        call: bool,
+        missed: bool = False,
+    ) -> Iterator[Record]:
         outgoing = sender == OWNER
         who = None if outgoing or sender == NOBODY else sender
         kind = "deleted" if deleted else "call" if call else "media" if media else "text"
-        extra = {k: v for k, v in (("quote", quote), ("reactions", reactions), ("attachments", media if len(media) > 1 else None),
-                                   ("missed", missed or None), ("sender_unknown", sender == NOBODY or None)) if v}
-        msg = Message(prov=self.prov(src, loc), platform="signal", chat_id=f"signal:{chat}" if chat else None, chat_name=chat,
-                      ts=ts, sender_name=who, direction="outgoing" if outgoing else "incoming" if who else "unknown",
-                      kind=kind, text=None if deleted or not text else text, media=media[0] if media else None, extra=extra)
+        extra = {
+            k: v
+            for k, v in (
+                ("quote", quote),
+                ("reactions", reactions),
+                ("attachments", media if len(media) > 1 else None),
+                ("missed", missed or None),
+                ("sender_unknown", sender == NOBODY or None),
+            )
+            if v
+        }
+        msg = Message(
+            prov=self.prov(src, loc),
+            platform="signal",
+            chat_id=f"signal:{chat}" if chat else None,
+            chat_name=chat,
+            ts=ts,
+            sender_name=who,
+            direction="outgoing" if outgoing else "incoming" if who else "unknown",
+            kind=kind,
+            text=None if deleted or not text else text,
+            media=media[0] if media else None,
+            extra=extra,
+        )
         yield msg
         yield from self.mentioned(msg, msg.text, "signal")
 
@@ -216,8 +277,9 @@ class SignalExport(Parser):
         file holds no names, so senders are their number or service id."""
         try:
             for _, pointer, m in walk(f, {"item": "message"}):
-                yield from self.each(src, [m], lambda m, p=pointer: self._desktop_json(src, f"json:{p}", m, chat),
-                                     lambda _, p=pointer: f"json:{p}")
+                yield from self.each(
+                    src, [m], lambda m, p=pointer: self._desktop_json(src, f"json:{p}", m, chat), lambda _, p=pointer: f"json:{p}"
+                )
         except Exception as e:  # ijson errors, truncation: keep what was read
             yield self.issue(src, "json:", f"{src.name}: JSON unreadable after the records above: {type(e).__name__}: {e}")
 
@@ -228,17 +290,39 @@ class SignalExport(Parser):
         outgoing, incoming = mtype == "outgoing", mtype == "incoming"
         attachments = [a for a in m.get("attachments") or [] if isinstance(a, dict)]
         media = next((a.get("fileName") or a.get("path") for a in attachments if a.get("fileName") or a.get("path")), None)
-        kind = "deleted" if m.get("deletedForEveryone") else ("media" if media or attachments else "text") \
-            if outgoing or incoming else "call" if mtype == "call-history" else "system"
+        kind = (
+            "deleted"
+            if m.get("deletedForEveryone")
+            else ("media" if media or attachments else "text")
+            if outgoing or incoming
+            else "call"
+            if mtype == "call-history"
+            else "system"
+        )
         sender = (m.get("source") or m.get("sourceServiceId") or m.get("sourceUuid")) if incoming else None
         quote = m.get("quote") if isinstance(m.get("quote"), dict) else None
-        msg = Message(prov=self.prov(src, loc), platform="signal", chat_id=f"signal:{m.get('conversationId') or chat}",
-                      chat_name=chat, source_id=str(m["id"]) if m.get("id") else None, ts=ms(m.get("sent_at") or m.get("timestamp")),
-                      sender_id=str(sender) if sender else None, direction="outgoing" if outgoing else "incoming" if incoming else "unknown",
-                      kind=kind, text=str(m.get("body")) if m.get("body") else None, media=media,
-                      reply_to=str(quote["id"]) if quote and quote.get("id") else None,
-                      extra={k: v for k, v in (("type", mtype if kind == "system" else None),
-                                               ("attachments", len(attachments) if len(attachments) > 1 else None)) if v})
+        msg = Message(
+            prov=self.prov(src, loc),
+            platform="signal",
+            chat_id=f"signal:{m.get('conversationId') or chat}",
+            chat_name=chat,
+            source_id=str(m["id"]) if m.get("id") else None,
+            ts=ms(m.get("sent_at") or m.get("timestamp")),
+            sender_id=str(sender) if sender else None,
+            direction="outgoing" if outgoing else "incoming" if incoming else "unknown",
+            kind=kind,
+            text=str(m.get("body")) if m.get("body") else None,
+            media=media,
+            reply_to=str(quote["id"]) if quote and quote.get("id") else None,
+            extra={
+                k: v
+                for k, v in (
+                    ("type", mtype if kind == "system" else None),
+                    ("attachments", len(attachments) if len(attachments) > 1 else None),
+                )
+                if v
+            },
+        )
         yield msg
         if msg.sender_id:
             yield from self.party(msg, msg.sender_id, "sender", "signal", kind="phone" if msg.sender_id.startswith("+") else "signal-id")
@@ -254,10 +338,12 @@ class SignalExport(Parser):
         cur = next(it, None)
         while cur is not None:
             nxt = next(it, None)
-            n, line = cur
+            n, line = cur  # noqa: RUF059
             after_blank = not block or block[-1][1] == ""
-            starts = after_blank and ((line.startswith("From: ") and nxt is not None and nxt[1].startswith("Type: "))
-                                      or (line.startswith("Type: ") and not (block and block[-1][1].startswith("From: "))))
+            starts = after_blank and (
+                (line.startswith("From: ") and nxt is not None and nxt[1].startswith("Type: "))
+                or (line.startswith("Type: ") and not (block and block[-1][1].startswith("From: ")))
+            )
             if starts and block:
                 rec = self._sigtop_message(src, prefix, chat, block)
                 chat, block = (rec, []) if isinstance(rec, str) else (chat, [])
@@ -272,7 +358,7 @@ class SignalExport(Parser):
 
     def _sigtop_message(self, src: Source, prefix: str, chat: str | None, block: list[tuple[int, str]]):
         if block[0][1].startswith("Conversation: "):
-            return block[0][1][len("Conversation: "):].strip()
+            return block[0][1][len("Conversation: ") :].strip()
         while block and not block[-1][1]:
             block = block[:-1]
         fields: dict[str, list[str]] = {}
@@ -281,7 +367,7 @@ class SignalExport(Parser):
             k, _, v = block[i][1].partition(": ")
             fields.setdefault(k, []).append(v)
             i += 1
-        body = "\n".join(t for _, t in block[i + 1:]).rstrip("\n")
+        body = "\n".join(t for _, t in block[i + 1 :]).rstrip("\n")
         start, end = block[0][0], block[-1][0]
         sender = (fields.get("From") or [None])[0]
         mtype = (fields.get("Type") or ["unknown"])[0]
@@ -293,16 +379,31 @@ class SignalExport(Parser):
         kind = "text" if mtype in ("incoming", "outgoing") else "system"
         if kind == "text" and media:
             kind = "media"
-        msg = Message(prov=self.prov(src, f"{prefix}line:{start}" + (f"-{end}" if end > start else "")), platform="signal",
-                      chat_id=f"signal:{chat_number or chat_name}" if chat else None, chat_name=chat_name, ts=ts,
-                      sender_id=number if kind != "system" else None, sender_name=name if kind != "system" else None,
-                      recipient_id=chat_number if outgoing else None,
-                      direction="outgoing" if outgoing else "incoming" if mtype == "incoming" else "unknown", kind=kind,
-                      text=body or None, media=media[0] if media else None,
-                      extra={k: v for k, v in (("type", mtype if kind == "system" else None), ("received", fields.get("Received", [None])[0]),
-                                               ("reactions", "; ".join(fields["Reaction"]) if fields.get("Reaction") else None),
-                                               ("attachments", fields["Attachment"] if len(media) > 1 else None),
-                                               ("edited_versions", fields.get("Edited", [None])[0])) if v})
+        msg = Message(
+            prov=self.prov(src, f"{prefix}line:{start}" + (f"-{end}" if end > start else "")),
+            platform="signal",
+            chat_id=f"signal:{chat_number or chat_name}" if chat else None,
+            chat_name=chat_name,
+            ts=ts,
+            sender_id=number if kind != "system" else None,
+            sender_name=name if kind != "system" else None,
+            recipient_id=chat_number if outgoing else None,
+            direction="outgoing" if outgoing else "incoming" if mtype == "incoming" else "unknown",
+            kind=kind,
+            text=body or None,
+            media=media[0] if media else None,
+            extra={
+                k: v
+                for k, v in (
+                    ("type", mtype if kind == "system" else None),
+                    ("received", fields.get("Received", [None])[0]),
+                    ("reactions", "; ".join(fields["Reaction"]) if fields.get("Reaction") else None),
+                    ("attachments", fields["Attachment"] if len(media) > 1 else None),
+                    ("edited_versions", fields.get("Edited", [None])[0]),
+                )
+                if v
+            },
+        )
         out = [msg]
         if number and kind != "system":
             out += list(self.party(msg, number, "sender", "signal"))
@@ -314,8 +415,12 @@ class SignalExport(Parser):
         direction is not stated; deleted and view-once messages are left out by the tool itself."""
         for start, end, head, body, cut in _runs(lines, IRC_HEADER.match):
             if cut:
-                yield self.issue(src, f"{prefix}line:{start}", f"message longer than {MAX_BODY} characters; kept the first "
-                                 f"{MAX_BODY}", severity="warning")
+                yield self.issue(
+                    src,
+                    f"{prefix}line:{start}",
+                    f"message longer than {MAX_BODY} characters; kept the first {MAX_BODY}",
+                    severity="warning",
+                )
             loc = f"{prefix}line:{start}" + (f"-{end}" if end > start else "")
             if head is None:
                 yield self.issue(src, loc, "text before the first message header", "\n".join(body)[:500])
@@ -329,18 +434,30 @@ class SignalExport(Parser):
             user = head["user"] if head["user"] is not None else head["fuser"]
             text = "\n".join([head["body"] or head["status"] or "", *body]).strip() or None
             media = head["file"].strip('"') if head["file"] and head["file"].startswith('"') else None
-            msg = Message(prov=self.prov(src, loc), platform="signal", chat_id=f"signal:{chat}" if chat else None, chat_name=chat,
-                          ts=ts, sender_name=None if status else user, kind="system" if status else "media" if head["fuser"] is not None
-                          else "text", text=text, media=media,
-                          extra={"file": head["file"]} if head["fuser"] is not None and head["file"] and not media else {})
+            msg = Message(
+                prov=self.prov(src, loc),
+                platform="signal",
+                chat_id=f"signal:{chat}" if chat else None,
+                chat_name=chat,
+                ts=ts,
+                sender_name=None if status else user,
+                kind="system" if status else "media" if head["fuser"] is not None else "text",
+                text=text,
+                media=media,
+                extra={"file": head["file"]} if head["fuser"] is not None and head["file"] and not media else {},
+            )
             yield msg
             yield from self.mentioned(msg, msg.text, "signal")
 
     def _short(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
         for start, end, head, body, cut in _runs(lines, SHORT_HEADER.match):
             if cut:
-                yield self.issue(src, f"{prefix}line:{start}", f"message longer than {MAX_BODY} characters; kept the first "
-                                 f"{MAX_BODY}", severity="warning")
+                yield self.issue(
+                    src,
+                    f"{prefix}line:{start}",
+                    f"message longer than {MAX_BODY} characters; kept the first {MAX_BODY}",
+                    severity="warning",
+                )
             if head is None:
                 yield self.issue(src, f"{prefix}line:{start}-{end}", "text before the first message header", "\n".join(body)[:500])
                 continue
@@ -348,13 +465,18 @@ class SignalExport(Parser):
             text = "\n".join([head["body"] or "", *body]).strip() or None
             special = note.endswith(" message") and " " not in note[:-8]  # "[keychange message]": an app event
             outgoing = head["sender"] == "You"
-            msg = Message(prov=self.prov(src, f"{prefix}line:{start}" + (f"-{end}" if end > start else "")), platform="signal",
-                          chat_id=f"signal:{chat}" if chat else None, chat_name=chat,
-                          ts=None if head["date"] == "unknown" else _naive(head["date"]),
-                          sender_name=None if outgoing or special else head["sender"],
-                          direction="outgoing" if outgoing else "incoming" if not special else "unknown",
-                          kind="system" if special else "media" if "attachment" in note else "text", text=text,
-                          extra={"note": note} if note else {})
+            msg = Message(
+                prov=self.prov(src, f"{prefix}line:{start}" + (f"-{end}" if end > start else "")),
+                platform="signal",
+                chat_id=f"signal:{chat}" if chat else None,
+                chat_name=chat,
+                ts=None if head["date"] == "unknown" else _naive(head["date"]),
+                sender_name=None if outgoing or special else head["sender"],
+                direction="outgoing" if outgoing else "incoming" if not special else "unknown",
+                kind="system" if special else "media" if "attachment" in note else "text",
+                text=text,
+                extra={"note": note} if note else {},
+            )
             yield msg
             yield from self.mentioned(msg, msg.text, "signal")
 

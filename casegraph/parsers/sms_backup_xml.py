@@ -4,6 +4,7 @@ Parsed as a stream with defusedxml (no DTDs, no entity expansion, no external re
 element at a time. The app writes emoji as two numeric references to UTF-16 surrogates
 (&#55357;&#56832;), which XML forbids; they are rejoined on the fly so those messages are not lost.
 """
+
 from __future__ import annotations
 
 import base64
@@ -11,7 +12,7 @@ import binascii
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as DET
@@ -70,7 +71,7 @@ def _ms(value: str | None) -> datetime | None:
             raise _BadTime(f"date {value[:40]!r} is out of range")
         return None
     try:
-        return datetime.fromtimestamp(int(value) / 1000, timezone.utc)
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
     except (OverflowError, OSError, ValueError) as e:
         raise _BadTime(f"date {value!r} is out of range ({e})") from e
 
@@ -93,9 +94,9 @@ def _name(a: dict) -> str | None:
 class SMSBackupXML(Parser):
     name = "sms-backup-xml"
     version = "1.1"  # 1.1: ciphertext bodies flagged
-    reads = 'SMS Backup & Restore XML (sms, mms, calls); bodies that are clearly ciphertext (app-encrypted base64, PGP/OTR armour) are kind `encrypted`, the body in `extra.ciphertext`, with a warning (also in `android-mmssms` and `ios-sms-db`)'
-    locators = '`xml:/smses/sms[3]`'
-    fixtures = ('sms/sms-20240420.xml', 'sms/calls-20240420.xml')
+    reads = "SMS Backup & Restore XML (sms, mms, calls); bodies that are clearly ciphertext (app-encrypted base64, PGP/OTR armour) are kind `encrypted`, the body in `extra.ciphertext`, with a warning (also in `android-mmssms` and `ios-sms-db`)"  # noqa: E501
+    locators = "`xml:/smses/sms[3]`"
+    fixtures = ("sms/sms-20240420.xml", "sms/calls-20240420.xml")
     description = "SMS Backup & Restore XML (sms, mms, calls)"
 
     def sniff(self, probe: Probe) -> float:
@@ -126,13 +127,18 @@ class SMSBackupXML(Parser):
                     counters[el.tag] = counters.get(el.tag, 0) + 1
                     loc = f"xml:/{root.tag}/{el.tag}[{counters[el.tag]}]"
                     if too_deep:
-                        yield self.issue(src, loc, f"<{el.tag}> nests elements deeper than {MAX_DEPTH} levels; what lies "
-                                                   "below that depth was not read", severity="warning")
+                        yield self.issue(
+                            src,
+                            loc,
+                            f"<{el.tag}> nests elements deeper than {MAX_DEPTH} levels; what lies below that depth was not read",
+                            severity="warning",
+                        )
                         too_deep = False
                     handler = handlers.get(el.tag)
                     if handler is None:
-                        yield self.issue(src, loc, f"unknown element <{el.tag}>", f"<{el.tag} {dict(el.attrib)!r}>"[:500],
-                                         severity="warning")
+                        yield self.issue(
+                            src, loc, f"unknown element <{el.tag}>", f"<{el.tag} {dict(el.attrib)!r}>"[:500], severity="warning"
+                        )
                     else:
                         yield from self.each(src, [el], lambda e, loc=loc, h=handler: h(src, loc, e), lambda _, loc=loc: loc)
                     root.clear()  # constant memory: drop what has been read
@@ -144,15 +150,29 @@ class SMSBackupXML(Parser):
         bad: list[str] = []
         direction = SMS_DIRECTION.get(a.get("type", ""), "unknown")
         addr = a.get("address") or None
-        msg = Message(prov=self.prov(src, loc), platform="sms", chat_id=f"sms:{addr}", chat_name=_name(a),
-                      ts=_ts(a.get("date"), bad), sender_id=addr if direction == "incoming" else None,
-                      recipient_id=addr if direction == "outgoing" else None,
-                      sender_name=_name(a) if direction == "incoming" else None, direction=direction,
-                      text=a.get("body"), extra={k: v for k, v in (("box", SMS_BOX.get(a.get("type", ""))),
-                                                                  ("subject", a.get("subject")),
-                                                                  ("service_center", a.get("service_center")),
-                                                                  ("date_sent", str(_ts(a.get("date_sent"), bad)) if a.get("date_sent") not in (None, "0") else None),
-                                                                  ("read", a.get("read"))) if v not in (None, "null")})
+        msg = Message(
+            prov=self.prov(src, loc),
+            platform="sms",
+            chat_id=f"sms:{addr}",
+            chat_name=_name(a),
+            ts=_ts(a.get("date"), bad),
+            sender_id=addr if direction == "incoming" else None,
+            recipient_id=addr if direction == "outgoing" else None,
+            sender_name=_name(a) if direction == "incoming" else None,
+            direction=direction,
+            text=a.get("body"),
+            extra={
+                k: v
+                for k, v in (
+                    ("box", SMS_BOX.get(a.get("type", ""))),
+                    ("subject", a.get("subject")),
+                    ("service_center", a.get("service_center")),
+                    ("date_sent", str(_ts(a.get("date_sent"), bad)) if a.get("date_sent") not in (None, "0") else None),
+                    ("read", a.get("read")),
+                )
+                if v not in (None, "null")
+            },
+        )
         yield from ciphertext.sealed(self, src, msg)
         yield from self._bad(src, loc, bad)
         yield from self.party(msg, addr, "sender" if direction == "incoming" else "recipient", "sms")
@@ -186,11 +206,21 @@ class SMSBackupXML(Parser):
         ts = _ts(a.get("date"), bad)
         if ts is not None and ts.year < 2000:  # some phones store MMS dates in seconds
             ts = _ts(a["date"] + "000", bad)
-        msg = Message(prov=self.prov(src, loc), platform="mms", chat_id=f"sms:{a.get('address')}", chat_name=_name(a),
-                      ts=ts, sender_id=sender, recipient_id=to[0] if to else None, direction=direction,
-                      kind="media" if media else "text", text="\n".join(texts) or None,
-                      media=media[0]["name"] if media else None, media_sha256=media[0].get("sha256") if media else None,
-                      extra=extra)
+        msg = Message(
+            prov=self.prov(src, loc),
+            platform="mms",
+            chat_id=f"sms:{a.get('address')}",
+            chat_name=_name(a),
+            ts=ts,
+            sender_id=sender,
+            recipient_id=to[0] if to else None,
+            direction=direction,
+            kind="media" if media else "text",
+            text="\n".join(texts) or None,
+            media=media[0]["name"] if media else None,
+            media_sha256=media[0].get("sha256") if media else None,
+            extra=extra,
+        )
         yield from ciphertext.sealed(self, src, msg)
         yield from self._bad(src, loc, bad)
         yield from self.party(msg, sender, "sender", "sms")
@@ -205,9 +235,16 @@ class SMSBackupXML(Parser):
         extra = {"presentation": a["presentation"]} if a.get("presentation") not in (None, "1") else {}
         if number in HIDDEN_NUMBERS:
             extra["number_withheld"], number = HIDDEN_NUMBERS[number], None
-        call = Call(prov=self.prov(src, loc), platform="phone", ts=_ts(a.get("date"), bad), number=number,
-                    name=_name(a), direction=CALL_TYPE.get(a.get("type", ""), "unknown"),
-                    duration_s=int(a["duration"]) if a.get("duration", "").isdigit() else None, extra=extra)
+        call = Call(
+            prov=self.prov(src, loc),
+            platform="phone",
+            ts=_ts(a.get("date"), bad),
+            number=number,
+            name=_name(a),
+            direction=CALL_TYPE.get(a.get("type", ""), "unknown"),
+            duration_s=int(a["duration"]) if a.get("duration", "").isdigit() else None,
+            extra=extra,
+        )
         yield call
         yield from self._bad(src, loc, bad)
         yield from self.party(call, call.number, "counterpart", "phone")

@@ -3,17 +3,18 @@
 Queries adapt to the tables and columns a database really has (schemas drift between app
 versions), and a damaged page ends the read of that table with an issue, not the exhibit.
 """
+
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..model import Record
 from .base import ParseError, Parser, Source, closing_sqlite
 
-APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=timezone.utc)
+APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 
 
 class ReplacedText(str):
@@ -47,8 +48,9 @@ class Db:
 
     def cols(self, table: str) -> set[str]:
         if table not in self._cols:
-            self._cols[table] = {r[1].lower() for r in self.con.execute(f'PRAGMA table_info("{table}")')} \
-                if table.lower() in self.tables else set()
+            self._cols[table] = (
+                {r[1].lower() for r in self.con.execute(f'PRAGMA table_info("{table}")')} if table.lower() in self.tables else set()
+            )
         return self._cols[table]
 
     def has(self, table: str, *cols: str) -> bool:
@@ -65,11 +67,11 @@ class Db:
 
 def ms(v) -> datetime | None:
     """Unix milliseconds (Android) to UTC."""
-    return datetime.fromtimestamp(int(v) / 1000, timezone.utc) if v not in (None, 0, "") else None
+    return datetime.fromtimestamp(int(v) / 1000, UTC) if v not in (None, 0, "") else None
 
 
 def seconds(v) -> datetime | None:
-    return datetime.fromtimestamp(int(v), timezone.utc) if v not in (None, 0, "") else None
+    return datetime.fromtimestamp(int(v), UTC) if v not in (None, 0, "") else None
 
 
 def apple(v) -> datetime | None:
@@ -107,10 +109,14 @@ class SqliteParser(Parser):
         """Parser.each, and a warning for each row whose text was not valid UTF-8 (the row is kept)."""
         for item in items:
             if isinstance(item, sqlite3.Row):
-                bad = [k for k in item.keys() if type(item[k]) is ReplacedText]
+                bad = [k for k in item.keys() if type(item[k]) is ReplacedText]  # noqa: SIM118
                 if bad:
-                    yield self.issue(src, where(item), f"column {', '.join(bad)} is not valid UTF-8; undecodable bytes "
-                                     "replaced with U+FFFD", severity="warning")
+                    yield self.issue(
+                        src,
+                        where(item),
+                        f"column {', '.join(bad)} is not valid UTF-8; undecodable bytes replaced with U+FFFD",
+                        severity="warning",
+                    )
             yield from super().each(src, (item,), read, where)
 
     def table(self, src: Source, table: str, rows: Iterator[Record]) -> Iterator[Record]:

@@ -8,6 +8,7 @@ exact decimals, dates with the profile's format, debit/credit or signed amounts 
 A table whose headers no profile knows gets a clear error listing the headers found. The parts live
 in parsers/tables/: profiles, layout (where the table is), readers (CSV, tolerant CSV, XLSX), convert.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -27,17 +28,17 @@ from .tables import readers
 from .tables.convert import GENUINE_USDT, _Ctx, to_batch
 from .tables.layout import HEADER_SCAN, _csv_head, _find_layout, _fit_width, _holder_account, _Layout
 from .tables.profiles import Profile, builtin_profiles
-from .tables.readers import ROWS_PER_BATCH, WorkbookRefused, _decodes, _table, _tolerant_rows, _unique, _xlsx_rows, _cell
+from .tables.readers import ROWS_PER_BATCH, WorkbookRefused, _cell, _decodes, _table, _tolerant_rows, _unique, _xlsx_rows
 
-__all__ = ["TransactionTable", "Profile", "builtin_profiles"]
+__all__ = ["Profile", "TransactionTable", "builtin_profiles"]
 
 
 @register
 class TransactionTable(Parser):
     name = "transaction-table"
     version = "1.1"  # 1.1: dates without a time kept as dates, row order (seq), status, ragged rows
-    reads = "bank and mobile-money statements and transaction listings (CSV, XLSX), Etherscan (normal, ERC-20, internal) and Tronscan exports, by column profiles in `casegraph/parsers/profiles/` (BOC, Commercial Bank, eZ Cash, bank ledger, Etherscan, Tronscan); amounts exact; a table no profile knows gets an error listing its headers; `--option profile=PATH` for a new bank, `--option account=NUMBER` for the statement's own account; header names matched ignoring case and punctuation (`Amount/TokenID`); ragged rows (a trailing empty cell, a header ending in a comma) fitted, every row a record or an issue; dates without a time kept as dates, in the statement's row order; failed or reverted chain transfers kept with `status` failed; XLSX read from the evidence store with decompression bounded"
-    locators = '`row:12`, `xlsx:Statement!row=5`'
+    reads = "bank and mobile-money statements and transaction listings (CSV, XLSX), Etherscan (normal, ERC-20, internal) and Tronscan exports, by column profiles in `casegraph/parsers/profiles/` (BOC, Commercial Bank, eZ Cash, bank ledger, Etherscan, Tronscan); amounts exact; a table no profile knows gets an error listing its headers; `--option profile=PATH` for a new bank, `--option account=NUMBER` for the statement's own account; header names matched ignoring case and punctuation (`Amount/TokenID`); ragged rows (a trailing empty cell, a header ending in a comma) fitted, every row a record or an issue; dates without a time kept as dates, in the statement's row order; failed or reverted chain transfers kept with `status` failed; XLSX read from the evidence store with decompression bounded"  # noqa: E501
+    locators = "`row:12`, `xlsx:Statement!row=5`"
     section = "money"
     description = "Bank and mobile-money statements, Etherscan and Tronscan exports (CSV, XLSX) by column profiles"
 
@@ -51,8 +52,10 @@ class TransactionTable(Parser):
             return [Profile.load(self.forced_profile)]
         chosen = [p for p in builtin_profiles() if p.name == self.forced_profile]
         if not chosen:
-            raise ValueError(f"no statement profile named {self.forced_profile!r}; known: "
-                             f"{', '.join(p.name for p in builtin_profiles())}, or a path to a TOML profile")
+            raise ValueError(
+                f"no statement profile named {self.forced_profile!r}; known: "
+                f"{', '.join(p.name for p in builtin_profiles())}, or a path to a TOML profile"
+            )
         return chosen
 
     # -- detection --------------------------------------------------------------------------------
@@ -83,16 +86,25 @@ class TransactionTable(Parser):
             raise WorkbookRefused(f"{src.name}: {layout.error}")
         if layout is None or layout.profile is None:
             headers = layout.headers if layout else []
-            yield self.issue(src, f"row:{layout.header_index + 1}" if layout else "file",
-                             f"{src.name}: no statement profile matches these headers: {headers}. Add a profile "
-                             "(see casegraph/parsers/profiles/) and name it with --option profile=PATH")
+            yield self.issue(
+                src,
+                f"row:{layout.header_index + 1}" if layout else "file",
+                f"{src.name}: no statement profile matches these headers: {headers}. Add a profile "
+                "(see casegraph/parsers/profiles/) and name it with --option profile=PATH",
+            )
             return
         holder = self.account or _holder_account(layout.preamble, src.name)
         if holder is None and layout.profile.rail in ("bank", "mobile-money"):
-            yield self.issue(src, "file", f"{src.name}: the statement's own account number is not in the file or its "
-                             "name; pass --option account=NUMBER so transfers get both ends", severity="warning")
-        yield self.issue(src, "file", f"read with profile {layout.profile.name} ({layout.profile.source}); columns: "
-                         f"{layout.mapping}", severity="info")
+            yield self.issue(
+                src,
+                "file",
+                f"{src.name}: the statement's own account number is not in the file or its "
+                "name; pass --option account=NUMBER so transfers get both ends",
+                severity="warning",
+            )
+        yield self.issue(
+            src, "file", f"read with profile {layout.profile.name} ({layout.profile.source}); columns: {layout.mapping}", severity="info"
+        )
         ctx = _Ctx(src, layout, holder)
         if probe.suffix == ".xlsx" or "xl/workbook.xml" in probe.members:
             yield from self._xlsx(ctx)
@@ -100,8 +112,13 @@ class TransactionTable(Parser):
             yield from self._csv(ctx, probe)
         if ctx.fakes:
             first = min(ctx.fakes)[1]  # the earliest in the file (batches are converted in parallel)
-            yield self.issue(src, first, f"{sum(n for _, _, n in ctx.fakes)} transfer(s) of a token called USDT whose contract is "
-                             f"not Tether's ({GENUINE_USDT.get(layout.profile.rail)}): marked token_warning", severity="warning")
+            yield self.issue(
+                src,
+                first,
+                f"{sum(n for _, _, n in ctx.fakes)} transfer(s) of a token called USDT whose contract is "
+                f"not Tether's ({GENUINE_USDT.get(layout.profile.rail)}): marked token_warning",
+                severity="warning",
+            )
 
     def _csv(self, ctx: _Ctx, probe: Probe) -> Iterator[Record | Batch]:
         layout, bad = ctx.layout, []
@@ -116,15 +133,22 @@ class TransactionTable(Parser):
         ctx.ascii = text == "ascii"
         if encoding == "utf-8" and not text:
             encoding = "cp1252" if _decodes(ctx.src.path, "cp1252") else "latin-1"
-            yield self.issue(ctx.src, "file", f"{ctx.src.name} is not valid UTF-8; read as {encoding}, as spreadsheet "
-                             "exports on Windows are written", severity="warning")
+            yield self.issue(
+                ctx.src,
+                "file",
+                f"{ctx.src.name} is not valid UTF-8; read as {encoding}, as spreadsheet exports on Windows are written",
+                severity="warning",
+            )
         reader = pacsv.open_csv(
             ctx.src.path,
-            read_options=pacsv.ReadOptions(skip_rows=layout.header_index + 1, column_names=names, encoding=encoding,
-                                           block_size=readers.BLOCK_SIZE),
+            read_options=pacsv.ReadOptions(
+                skip_rows=layout.header_index + 1, column_names=names, encoding=encoding, block_size=readers.BLOCK_SIZE
+            ),
             parse_options=pacsv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=True, invalid_row_handler=invalid),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                                                 quoted_strings_can_be_null=False))
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
         ragged = Counter()
 
         def blocks() -> Iterator[tuple[int, pa.RecordBatch | pa.Table, list, np.ndarray | None]]:
@@ -143,11 +167,11 @@ class TransactionTable(Parser):
 
         def convert(block: tuple[int, pa.RecordBatch | pa.Table, list, np.ndarray | None]) -> list:
             row, rb, found, numbers = block  # numbers: each row's number, when they are not consecutive from row + 1
-            out: list = [self.issue(ctx.src, f"row:{number}", message, raw, severity=severity)
-                         for number, severity, message, raw in found]
+            out: list = [self.issue(ctx.src, f"row:{number}", message, raw, severity=severity) for number, severity, message, raw in found]
             if rb.num_rows:
                 table = (pa.Table.from_batches([rb]) if isinstance(rb, pa.RecordBatch) else rb).rename_columns(
-                    layout.headers if len(set(layout.headers)) == len(names) else names)
+                    layout.headers if len(set(layout.headers)) == len(names) else names
+                )
                 if numbers is None:
                     locators, seq = numbered("row:", row + 1, rb.num_rows), np.arange(row + 1, row + 1 + rb.num_rows)
                 else:
@@ -159,8 +183,12 @@ class TransactionTable(Parser):
         for out in prefetch(blocks(), convert, depth=2, workers=2):
             yield from out
         if ragged["trimmed"]:
-            yield self.issue(ctx.src, "file", f"{ragged['trimmed']} row(s) end with more empty cells than the header has "
-                             "columns; the empty cells were ignored", severity="info")
+            yield self.issue(
+                ctx.src,
+                "file",
+                f"{ragged['trimmed']} row(s) end with more empty cells than the header has columns; the empty cells were ignored",
+                severity="info",
+            )
 
     def _xlsx(self, ctx: _Ctx) -> Iterator[Record | Batch]:
         layout = ctx.layout
@@ -176,15 +204,13 @@ class TransactionTable(Parser):
                 continue  # the table is on the first sheet, below its header
             if all(v in (None, "") for v in values):
                 continue
-            chunk.append([_cell(v, fmt) for v in values[:len(layout.headers)]] + [""] * (len(layout.headers) - len(values)))
+            chunk.append([_cell(v, fmt) for v in values[: len(layout.headers)]] + [""] * (len(layout.headers) - len(values)))
             numbers.append(f"xlsx:{sheet}!row={n}")
             rows.append(n)
             if len(chunk) >= ROWS_PER_BATCH:
-                yield from to_batch(self, ctx, _table(layout.headers, chunk), pa.array(numbers, pa.string()), n,
-                                      pa.array(rows, pa.int64()))
+                yield from to_batch(self, ctx, _table(layout.headers, chunk), pa.array(numbers, pa.string()), n, pa.array(rows, pa.int64()))
                 chunk, numbers, rows = [], [], []
         if chunk:
-            yield from to_batch(self, ctx, _table(layout.headers, chunk), pa.array(numbers, pa.string()), n,
-                                  pa.array(rows, pa.int64()))
+            yield from to_batch(self, ctx, _table(layout.headers, chunk), pa.array(numbers, pa.string()), n, pa.array(rows, pa.int64()))
 
     # -- the column-wise conversion -------------------------------------------------------------

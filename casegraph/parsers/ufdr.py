@@ -6,6 +6,7 @@ report.xml is streamed with defusedxml. Under <decodedData>, each <modelType typ
 message is handled and freed as soon as it is read, so large chats stream. The deleted_state
 of every model is kept: recovered deleted items are often the evidence that matters.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,8 @@ from defusedxml import DefusedXmlException
 from ..ingest.archive import ArchiveError, SafeArchive
 from ..model import Call, Contact, Location, Message, Record
 from . import register
-from .locations import degrees
 from .base import Parser, Probe, Source, iso_time
+from .locations import degrees
 from .whatsapp_android_db import jid_kind
 
 MAX_DEPTH = 64  # report.xml nests models a dozen levels deep; past this nothing is read (bounded memory)
@@ -77,8 +78,8 @@ def _party(p: dict | None) -> tuple[str | None, str | None]:
 class UFDR(Parser):
     name = "cellebrite-ufdr"
     version = "1.1"  # 1.1: Location models, formattedTimestamp offsets
-    reads = 'Cellebrite UFDR (`report.xml` in the zip): chats, messages, contacts, calls, SMS, user accounts, locations, with deleted state'
-    locators = '`zip:report.xml#xml:/project/decodedData/modelType[Chat]/model[1]/…`'
+    reads = "Cellebrite UFDR (`report.xml` in the zip): chats, messages, contacts, calls, SMS, user accounts, locations, with deleted state"
+    locators = "`zip:report.xml#xml:/project/decodedData/modelType[Chat]/model[1]/…`"
     description = "Cellebrite UFDR report (report.xml in the zip): chats, messages, contacts, calls, SMS, user accounts"
 
     def sniff(self, probe: Probe) -> float:
@@ -118,7 +119,8 @@ class UFDR(Parser):
                     key = (parent_path, t, el.get("type") if t == "modelType" else el.get("name") if t == "multiModelField" else "")
                     counts[key] = counts.get(key, 0) + 1
                     label = {"modelType": f"modelType[{el.get('type')}]", "multiModelField": f"multiModelField[{el.get('name')}]"}.get(
-                        t, f"{t}[{counts[key]}]" if t == "model" else t)
+                        t, f"{t}[{counts[key]}]" if t == "model" else t
+                    )
                     paths.append(f"{parent_path}/{label}")
                     stack.append(el)
                     continue
@@ -128,8 +130,12 @@ class UFDR(Parser):
                     el.clear()  # below the depth bound nothing is read: drop it at once
                     continue
                 if too_deep and len(stack) < MAX_DEPTH and _tag(el) == "model":
-                    yield self.issue(src, f"{prefix}xml:{path}", f"elements nest deeper than {MAX_DEPTH} levels under "
-                                     f"{too_deep}; what lies below that depth was not read", severity="warning")
+                    yield self.issue(
+                        src,
+                        f"{prefix}xml:{path}",
+                        f"elements nest deeper than {MAX_DEPTH} levels under {too_deep}; what lies below that depth was not read",
+                        severity="warning",
+                    )
                     too_deep = ""
                 if _tag(el) != "model" or len(stack) < 2:
                     continue
@@ -137,8 +143,7 @@ class UFDR(Parser):
                 loc = f"{prefix}xml:{path}"
                 if _tag(parent) == "multiModelField" and parent.get("name") == "Messages" and grand.get("type") == "Chat":
                     ctx = self._chat_context(grand)
-                    yield from self.each(src, [el], lambda e, loc=loc: self._message(src, loc, model_dict(e), ctx),
-                                         lambda _, loc=loc: loc)
+                    yield from self.each(src, [el], lambda e, loc=loc: self._message(src, loc, model_dict(e), ctx), lambda _, loc=loc: loc)  # noqa: B023
                     parent.remove(el)  # free each message as it is read
                 elif _tag(parent) == "modelType":
                     yield from self.each(src, [el], lambda e, loc=loc: self._top(src, loc, e), lambda _, loc=loc: loc)
@@ -180,21 +185,37 @@ class UFDR(Parser):
         to = m.get("To") or [p for p in parties if p.get("Role") == "To"]
         sender_id, sender_name = _party(frm)
         owner_sent = bool(frm and str(frm.get("IsPhoneOwner")).lower() == "true") or (m.get("Folder") in ("Sent", "Outbox"))
-        attachments = [a.get("Filename") for a in m.get("Attachments") or [] if a.get("Filename")] + \
-                      ([m["Attachment"].get("Filename")] if isinstance(m.get("Attachment"), dict) and m["Attachment"].get("Filename") else [])
+        attachments = [a.get("Filename") for a in m.get("Attachments") or [] if a.get("Filename")] + (
+            [m["Attachment"].get("Filename")] if isinstance(m.get("Attachment"), dict) and m["Attachment"].get("Filename") else []
+        )
         platform = (m.get("Source") or chat.get("Source") or m["_type"]).lower()
-        extra = {k: v for k, v in (("deleted_state", m["_deleted"] if m["_deleted"] not in (None, "Intact") else None),
-                                   ("status", m.get("Status")), ("folder", m.get("Folder")),
-                                   ("participants", [_party(p) for p in chat.get("Participants", [])] if loc.endswith("/model[1]") else None),
-                                   ("attachments", attachments if len(attachments) > 1 else None)) if v}
-        msg = Message(prov=self.prov(src, loc), platform=platform,
-                      chat_id=f"{platform}:{chat.get('Id') or chat.get('Name')}" if chat else None, chat_name=chat.get("Name"),
-                      source_id=m.get("_id"), ts=iso_time(m.get("TimeStamp") or m.get("DateSent") or m.get("DateRead")),
-                      sender_id=sender_id, sender_name=sender_name,
-                      recipient_id=_party(to[0])[0] if to else None,
-                      direction="outgoing" if owner_sent else "incoming" if frm else "unknown",
-                      kind="deleted" if m["_deleted"] == "Deleted" and not m.get("Body") else "media" if attachments else "text",
-                      text=m.get("Body") or m.get("Subject"), media=attachments[0] if attachments else None, extra=extra)
+        extra = {
+            k: v
+            for k, v in (
+                ("deleted_state", m["_deleted"] if m["_deleted"] not in (None, "Intact") else None),
+                ("status", m.get("Status")),
+                ("folder", m.get("Folder")),
+                ("participants", [_party(p) for p in chat.get("Participants", [])] if loc.endswith("/model[1]") else None),
+                ("attachments", attachments if len(attachments) > 1 else None),
+            )
+            if v
+        }
+        msg = Message(
+            prov=self.prov(src, loc),
+            platform=platform,
+            chat_id=f"{platform}:{chat.get('Id') or chat.get('Name')}" if chat else None,
+            chat_name=chat.get("Name"),
+            source_id=m.get("_id"),
+            ts=iso_time(m.get("TimeStamp") or m.get("DateSent") or m.get("DateRead")),
+            sender_id=sender_id,
+            sender_name=sender_name,
+            recipient_id=_party(to[0])[0] if to else None,
+            direction="outgoing" if owner_sent else "incoming" if frm else "unknown",
+            kind="deleted" if m["_deleted"] == "Deleted" and not m.get("Body") else "media" if attachments else "text",
+            text=m.get("Body") or m.get("Subject"),
+            media=attachments[0] if attachments else None,
+            extra=extra,
+        )
         yield msg
         kind = "phone" if platform in ("sms", "mms", "native messages") else None
         for ident, role in [(sender_id, "sender")] + [(_party(p)[0], "recipient") for p in to]:
@@ -207,9 +228,16 @@ class UFDR(Parser):
         other = next((p for p in parties if str(p.get("IsPhoneOwner")).lower() != "true"), parties[0] if parties else None)
         number, name = _party(other)
         direction = (m.get("Type") or m.get("Direction") or "unknown").lower()
-        call = Call(prov=self.prov(src, loc), platform=(m.get("Source") or "phone").lower(), ts=iso_time(m.get("TimeStamp")),
-                    number=number, name=name, direction=direction, duration_s=_seconds(m.get("Duration")),
-                    extra={"deleted_state": m["_deleted"]} if m["_deleted"] not in (None, "Intact") else {})
+        call = Call(
+            prov=self.prov(src, loc),
+            platform=(m.get("Source") or "phone").lower(),
+            ts=iso_time(m.get("TimeStamp")),
+            number=number,
+            name=name,
+            direction=direction,
+            duration_s=_seconds(m.get("Duration")),
+            extra={"deleted_state": m["_deleted"]} if m["_deleted"] not in (None, "Intact") else {},
+        )
         yield call
         if number:
             yield from self.party(call, number, "counterpart", call.platform, kind=_ident_kind(number))
@@ -222,23 +250,40 @@ class UFDR(Parser):
             yield self.issue(src, loc, "Location model without valid coordinates", repr(pos)[:500], severity="warning")
             return
         street = m.get("Address") if isinstance(m.get("Address"), dict) else {}
-        address = m.get("PositionAddress") or pos.get("PositionAddress") or \
-            ", ".join(str(v) for k, v in street.items() if not k.startswith("_") and isinstance(v, str) and v) or None
+        address = (
+            m.get("PositionAddress")
+            or pos.get("PositionAddress")
+            or ", ".join(str(v) for k, v in street.items() if not k.startswith("_") and isinstance(v, str) and v)
+            or None
+        )
         try:
             accuracy = float(m["Precision"]) if m.get("Precision") else None
         except (TypeError, ValueError):
             accuracy = None
-        extra = {k.lower(): m[k] for k in ("Category", "Type", "Origin", "Description", "Confidence", "Precision", "Source", "_id")
-                 if isinstance(m.get(k), str) and m.get(k)}
+        extra = {
+            k.lower(): m[k]
+            for k in ("Category", "Type", "Origin", "Description", "Confidence", "Precision", "Source", "_id")
+            if isinstance(m.get(k), str) and m.get(k)
+        }
         if pos.get("Elevation"):
             extra["elevation"] = pos["Elevation"]
         if pos.get("Comment"):
             extra["comment"] = pos["Comment"]
         if m["_deleted"] not in (None, "Intact"):
             extra["deleted_state"] = m["_deleted"]
-        yield Location(prov=self.prov(src, loc), platform=(m.get("Source") or "ufdr").lower(), source_kind="ufdr",
-                       latitude=d[0], longitude=d[1], ts=iso_time(m.get("TimeStamp")), who=m.get("Account") or None,
-                       accuracy_m=accuracy, label=m.get("Name") or None, address=address, extra=extra)
+        yield Location(
+            prov=self.prov(src, loc),
+            platform=(m.get("Source") or "ufdr").lower(),
+            source_kind="ufdr",
+            latitude=d[0],
+            longitude=d[1],
+            ts=iso_time(m.get("TimeStamp")),
+            who=m.get("Account") or None,
+            accuracy_m=accuracy,
+            label=m.get("Name") or None,
+            address=address,
+            extra=extra,
+        )
 
     def _contact(self, src: Source, loc: str, m: dict) -> Iterator[Record]:
         entries = m.get("Entries") or []
@@ -247,8 +292,16 @@ class UFDR(Parser):
         extra = {"model": m["_type"]}
         if m["_deleted"] not in (None, "Intact"):
             extra["deleted_state"] = m["_deleted"]
-        c = Contact(prov=self.prov(src, loc), source=(m.get("Source") or "ufdr").lower(), name=m.get("Name"),
-                    phones=by("phone"), emails=by("email"), usernames=usernames, note=m.get("Notes"), extra=extra)
+        c = Contact(
+            prov=self.prov(src, loc),
+            source=(m.get("Source") or "ufdr").lower(),
+            name=m.get("Name"),
+            phones=by("phone"),
+            emails=by("email"),
+            usernames=usernames,
+            note=m.get("Notes"),
+            extra=extra,
+        )
         yield c
         role = "holder" if m["_type"] == "UserAccount" else "contact"
         for p in c.phones:

@@ -6,6 +6,7 @@ is the reason an archive was refused, so an exhibit no parser reads says why. Th
 parsers so that `load_all` registers `unrecognised` and its runs can be re-derived like any other;
 ingest.detect is the entry point the rest of casegraph uses.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -35,8 +36,10 @@ class Detection:
             return f"{name}: format not recognised: " + "; ".join(self.problems)
         if self.ranked:
             score, best = self.ranked[0]
-            return (f"{name}: format not recognised: the closest parser, {best.name}, scored {score:.2f} "
-                    f"(below {THRESHOLD}); name one with --parser if it is right")
+            return (
+                f"{name}: format not recognised: the closest parser, {best.name}, scored {score:.2f} "
+                f"(below {THRESHOLD}); name one with --parser if it is right"
+            )
         return f"{name}: format not recognised by any parser; name one with --parser"
 
 
@@ -58,7 +61,7 @@ def examine(path: Path, name: str | None = None) -> Detection:
             continue
         try:
             score = p.sniff(probe)
-        except Exception as e:  # noqa: BLE001 - one parser's failed look must not end detection
+        except Exception as e:
             problems.append(f"{p.name} could not examine it ({type(e).__name__}: {e})")
             note = f"unreadable: {type(e).__name__}: {e}"[:300]  # a finding about the exhibit, kept at intake
             if note not in flags and not (encrypted and "encrypt" in note.lower()):
@@ -110,9 +113,11 @@ class Unrecognised(Parser):
     name = UNRECOGNISED
     version = "1.0"
     description = "exhibits no parser recognises: records the reason as a parse issue"
-    reads = ("any exhibit no parser recognises: a parse run whose one record is an error parse issue giving the reason "
-             "(an archive refused and why: path traversal, a link member, a bomb, encryption; a parser's failed look; "
-             "the closest score), so the exhibit is never silently left out")
+    reads = (
+        "any exhibit no parser recognises: a parse run whose one record is an error parse issue giving the reason "
+        "(an archive refused and why: path traversal, a link member, a bomb, encryption; a parser's failed look; "
+        "the closest score), so the exhibit is never silently left out"
+    )
     locators = "`exhibit`"
 
     def sniff(self, probe: Probe) -> float:
@@ -120,6 +125,9 @@ class Unrecognised(Parser):
 
     def parse(self, src: Source) -> Iterator[Record]:
         found = examine(src.path, src.name)
-        message = found.reason(src.name) if found.parser is None else \
-            f"{src.name}: recorded as unrecognised although {found.parser.name} recognises it"
+        message = (
+            found.reason(src.name)
+            if found.parser is None
+            else f"{src.name}: recorded as unrecognised although {found.parser.name} recognises it"
+        )
         yield ParseIssue(prov=self.prov(src, "exhibit"), severity="error", message=message)

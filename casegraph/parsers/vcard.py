@@ -5,6 +5,7 @@ Streams line by line so each contact keeps its line span as locator. Handles fol
 grouped properties (item1.TEL) and `tel:` URIs. vobject parses vCards well but gives no line
 numbers, which the locator needs; the grammar is small enough to read here.
 """
+
 from __future__ import annotations
 
 import quopri
@@ -53,10 +54,10 @@ def _value(params: dict[str, list[str]], value: str) -> str:
 class VCard(Parser):
     name = "vcard"
     version = "1.0"
-    reads = 'vCard 2.1 / 3.0 / 4.0'
+    reads = "vCard 2.1 / 3.0 / 4.0"
     references = ("RFC 2426 (vCard 3.0)", "RFC 6350 (vCard 4.0)", "IMC vCard 2.1 specification")
-    locators = '`line:10-20`'
-    fixtures = ('vcard/contacts.vcf',)
+    locators = "`line:10-20`"
+    fixtures = ("vcard/contacts.vcf",)
     description = "vCard 2.1 / 3.0 / 4.0 contacts (.vcf)"
 
     def sniff(self, probe: Probe) -> float:
@@ -117,18 +118,24 @@ class VCard(Parser):
         phones = [re.sub(r"^tel:", "", v, flags=re.I) for v in get("TEL") if v.strip()]
         n_parts = (get("N") or [""])[0].split(";")
         name = (get("FN") or [""])[0].strip() or " ".join(p for p in (n_parts[1:2] + n_parts[:1]) if p).strip() or None
-        extra = {k.lower(): v for k in ("NICKNAME", "BDAY", "ADR", "URL", "X-ANDROID-CUSTOM", "IMPP", "X-SOCIALPROFILE")
-                 if (v := get(k))}
+        extra = {k.lower(): v for k in ("NICKNAME", "BDAY", "ADR", "URL", "X-ANDROID-CUSTOM", "IMPP", "X-SOCIALPROFILE") if (v := get(k))}
         version = get("VERSION")
         if version:
             extra["version"] = version[0]
         tel_types = {v: ",".join(p.get("TYPE", [])) for k, p, v, _ in card.props if k == "TEL" and p.get("TYPE")}
         if tel_types:
             extra["tel_types"] = tel_types
-        c = Contact(prov=self.prov(src, f"line:{card.first}-{last}"), source="vcard", name=name, phones=phones,
-                    emails=[e.strip() for e in get("EMAIL") if e.strip()],
-                    usernames=[v for v in get("X-SOCIALPROFILE") + get("IMPP") if v],
-                    organisation=(get("ORG") or [None])[0], note=(get("NOTE") or [None])[0], extra=extra)
+        c = Contact(
+            prov=self.prov(src, f"line:{card.first}-{last}"),
+            source="vcard",
+            name=name,
+            phones=phones,
+            emails=[e.strip() for e in get("EMAIL") if e.strip()],
+            usernames=[v for v in get("X-SOCIALPROFILE") + get("IMPP") if v],
+            organisation=(get("ORG") or [None])[0],
+            note=(get("NOTE") or [None])[0],
+            extra=extra,
+        )
         yield c
         for p in phones:
             yield from self.party(c, p, "contact", "phone")

@@ -12,6 +12,7 @@ ContactsV2: ZWAADDRESSBOOKCONTACT (ZFULLNAME, ZGIVENNAME, ZLASTNAME, ZBUSINESSNA
 ZWHATSAPPID as a bare number or a JID, ZLID, ZABOUTTEXT). Columns drift between versions and are
 read when present.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -36,8 +37,8 @@ def _jid(value: str | None) -> str | None:
 class WhatsAppCallHistory(_WhatsAppDb):
     name = "whatsapp-ios-callhistory"
     version = "1.0"
-    reads = 'iOS WhatsApp `CallHistory.sqlite` (`ZWACDCALLEVENT`, participants, direction from `ZWAAGGREGATECALLEVENT`, outcome ended/missed/rejected)'
-    locators = '`sqlite:ZWACDCALLEVENT/rowid=1`'
+    reads = "iOS WhatsApp `CallHistory.sqlite` (`ZWACDCALLEVENT`, participants, direction from `ZWAAGGREGATECALLEVENT`, outcome ended/missed/rejected)"  # noqa: E501
+    locators = "`sqlite:ZWACDCALLEVENT/rowid=1`"
     description = "WhatsApp iOS CallHistory.sqlite (calls and their participants)"
 
     def sniff(self, probe: Probe) -> float:
@@ -51,16 +52,18 @@ class WhatsAppCallHistory(_WhatsAppDb):
         parts: dict[int, list[tuple[str, int | None]]] = {}
         if db.has("ZWACDCALLEVENTPARTICIPANT", "Z1PARTICIPANTS", "ZJIDSTRING"):
             outcome = db.col("ZWACDCALLEVENTPARTICIPANT", "ZOUTCOME", "outcome", "p")
-            for r in db.rows(f"SELECT p.Z1PARTICIPANTS AS k, p.ZJIDSTRING AS jid, {outcome} "
-                             "FROM ZWACDCALLEVENTPARTICIPANT p ORDER BY p.Z1PARTICIPANTS, p.Z_PK"):
+            for r in db.rows(
+                f"SELECT p.Z1PARTICIPANTS AS k, p.ZJIDSTRING AS jid, {outcome} "
+                "FROM ZWACDCALLEVENTPARTICIPANT p ORDER BY p.Z1PARTICIPANTS, p.Z_PK"
+            ):
                 parts.setdefault(r["k"], []).append((r["jid"], r["outcome"]))
         agg = db.has("ZWAAGGREGATECALLEVENT", "Z_PK") and db.has("ZWACDCALLEVENT", "Z1CALLEVENTS")
         a = lambda c: db.col("ZWAAGGREGATECALLEVENT", c, f"agg_{c.lower()}", "a") if agg else f"NULL AS agg_{c.lower()}"  # noqa: E731
         e = lambda c: db.col("ZWACDCALLEVENT", c, c.lower(), "e")  # noqa: E731
-        sql = f"""SELECT e.Z_PK AS rowid, {e('ZDATE')}, {e('ZDURATION')}, {e('ZOUTCOME')}, {e('ZCALLIDSTRING')},
-                         {e('ZGROUPJIDSTRING')}, {e('ZGROUPCALLCREATORUSERJIDSTRING')}, {e('ZVIDEO')},
-                         {a('ZINCOMING')}, {a('ZMISSED')}, {a('ZVIDEO')}
-                  FROM ZWACDCALLEVENT e {'LEFT JOIN ZWAAGGREGATECALLEVENT a ON a.Z_PK = e.Z1CALLEVENTS' if agg else ''}
+        sql = f"""SELECT e.Z_PK AS rowid, {e("ZDATE")}, {e("ZDURATION")}, {e("ZOUTCOME")}, {e("ZCALLIDSTRING")},
+                         {e("ZGROUPJIDSTRING")}, {e("ZGROUPCALLCREATORUSERJIDSTRING")}, {e("ZVIDEO")},
+                         {a("ZINCOMING")}, {a("ZMISSED")}, {a("ZVIDEO")}
+                  FROM ZWACDCALLEVENT e {"LEFT JOIN ZWAAGGREGATECALLEVENT a ON a.Z_PK = e.Z1CALLEVENTS" if agg else ""}
                   ORDER BY e.Z_PK"""
 
         def read(r):
@@ -76,19 +79,33 @@ class WhatsAppCallHistory(_WhatsAppDb):
             video = r["agg_zvideo"] if r["agg_zvideo"] is not None else r["zvideo"]
             duration = float(r["zduration"]) if r["zduration"] is not None else None
             number = people[0][0] if people else r["zgroupjidstring"]
-            extra = {k: v for k, v in (("call_id", r["zcallidstring"]), ("outcome", outcome or r["zoutcome"]),
-                                       ("video", bool(video) if video is not None else None),
-                                       ("group_jid", r["zgroupjidstring"]), ("group_creator", r["zgroupcallcreatoruserjidstring"]),
-                                       ("participants", [p[0] for p in people] if len(people) > 1 else None),
-                                       ("duration_exact_s", duration if duration is not None and duration != int(duration) else None))
-                     if v is not None}
-            call = Call(prov=self.prov(src, f"sqlite:ZWACDCALLEVENT/rowid={r['rowid']}"), platform="whatsapp",
-                        ts=apple(r["zdate"]), number=number, direction=direction,
-                        duration_s=round(duration) if duration is not None else None, extra=extra)
+            extra = {
+                k: v
+                for k, v in (
+                    ("call_id", r["zcallidstring"]),
+                    ("outcome", outcome or r["zoutcome"]),
+                    ("video", bool(video) if video is not None else None),
+                    ("group_jid", r["zgroupjidstring"]),
+                    ("group_creator", r["zgroupcallcreatoruserjidstring"]),
+                    ("participants", [p[0] for p in people] if len(people) > 1 else None),
+                    ("duration_exact_s", duration if duration is not None and duration != int(duration) else None),
+                )
+                if v is not None
+            }
+            call = Call(
+                prov=self.prov(src, f"sqlite:ZWACDCALLEVENT/rowid={r['rowid']}"),
+                platform="whatsapp",
+                ts=apple(r["zdate"]),
+                number=number,
+                direction=direction,
+                duration_s=round(duration) if duration is not None else None,
+                extra=extra,
+            )
             yield call
             for jid, _ in people:
                 yield from self._ids(call, jid, "counterpart")
             yield from self._ids(call, r["zgroupjidstring"], "counterpart")
+
         yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:ZWACDCALLEVENT/rowid={r['rowid']}")
 
 
@@ -96,12 +113,23 @@ class WhatsAppCallHistory(_WhatsAppDb):
 class WhatsAppContactsV2(_WhatsAppDb):
     name = "whatsapp-ios-contacts"
     version = "1.0"
-    reads = 'iOS WhatsApp `ContactsV2.sqlite` (`ZWAADDRESSBOOKCONTACT`: names, numbers, JIDs, LIDs)'
-    locators = '`sqlite:ZWAADDRESSBOOKCONTACT/rowid=1`'
+    reads = "iOS WhatsApp `ContactsV2.sqlite` (`ZWAADDRESSBOOKCONTACT`: names, numbers, JIDs, LIDs)"
+    locators = "`sqlite:ZWAADDRESSBOOKCONTACT/rowid=1`"
     description = "WhatsApp iOS ContactsV2.sqlite (ZWAADDRESSBOOKCONTACT: names, numbers, JIDs, LIDs)"
 
-    COLUMNS = ("ZFULLNAME", "ZGIVENNAME", "ZLASTNAME", "ZBUSINESSNAME", "ZPHONENUMBER", "ZPHONENUMBERLABEL", "ZWHATSAPPID",
-               "ZLID", "ZABOUTTEXT", "ZUSERNAME", "ZIDENTIFIER")
+    COLUMNS = (
+        "ZFULLNAME",
+        "ZGIVENNAME",
+        "ZLASTNAME",
+        "ZBUSINESSNAME",
+        "ZPHONENUMBER",
+        "ZPHONENUMBERLABEL",
+        "ZWHATSAPPID",
+        "ZLID",
+        "ZABOUTTEXT",
+        "ZUSERNAME",
+        "ZIDENTIFIER",
+    )
 
     def sniff(self, probe: Probe) -> float:
         return 0.95 if "zwaaddressbookcontact" in probe.sqlite_tables else 0.0
@@ -110,20 +138,30 @@ class WhatsAppContactsV2(_WhatsAppDb):
         with Db(src.path) as db:
             cols = ", ".join(db.col("ZWAADDRESSBOOKCONTACT", c, c.lower()) for c in self.COLUMNS)
             rows = db.rows(f"SELECT Z_PK AS rowid, {cols} FROM ZWAADDRESSBOOKCONTACT ORDER BY Z_PK")
-            yield from self.table(src, "ZWAADDRESSBOOKCONTACT", self.each(src, rows, lambda r: self._contact(src, r),
-                                                                          lambda r: f"sqlite:ZWAADDRESSBOOKCONTACT/rowid={r['rowid']}"))
+            yield from self.table(
+                src,
+                "ZWAADDRESSBOOKCONTACT",
+                self.each(src, rows, lambda r: self._contact(src, r), lambda r: f"sqlite:ZWAADDRESSBOOKCONTACT/rowid={r['rowid']}"),
+            )
 
     def _contact(self, src: Source, r) -> Iterator[Record]:
         jid, lid = _jid(r["zwhatsappid"]), r["zlid"] or None
         if lid and "@" not in lid:
             lid = f"{lid}@lid"
         name = r["zfullname"] or " ".join(x for x in (r["zgivenname"], r["zlastname"]) if x) or r["zbusinessname"] or None
-        c = Contact(prov=self.prov(src, f"sqlite:ZWAADDRESSBOOKCONTACT/rowid={r['rowid']}"), source="whatsapp", name=name,
-                    phones=[r["zphonenumber"]] if r["zphonenumber"] else [],
-                    usernames=[x for x in (jid, lid, r["zusername"]) if x], organisation=r["zbusinessname"] or None,
-                    note=r["zabouttext"] or None,
-                    extra={**{k: r[k] for k in ("zphonenumberlabel", "zidentifier", "zgivenname", "zlastname") if r[k]},
-                           **({"zwhatsappid": r["zwhatsappid"]} if jid != r["zwhatsappid"] else {})})  # as written
+        c = Contact(
+            prov=self.prov(src, f"sqlite:ZWAADDRESSBOOKCONTACT/rowid={r['rowid']}"),
+            source="whatsapp",
+            name=name,
+            phones=[r["zphonenumber"]] if r["zphonenumber"] else [],
+            usernames=[x for x in (jid, lid, r["zusername"]) if x],
+            organisation=r["zbusinessname"] or None,
+            note=r["zabouttext"] or None,
+            extra={
+                **{k: r[k] for k in ("zphonenumberlabel", "zidentifier", "zgivenname", "zlastname") if r[k]},
+                **({"zwhatsappid": r["zwhatsappid"]} if jid != r["zwhatsappid"] else {}),
+            },
+        )  # as written
         yield c
         for value in (jid, lid):
             yield from self._ids(c, value, "contact")

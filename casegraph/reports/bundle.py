@@ -14,6 +14,7 @@ With victim protection on, custody events that name a protected person are pseud
 flagged `"redacted": true`; their own hashes then cannot be recomputed from the bundle (their
 links to the events around them still can), and `verify` says so.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -69,38 +70,76 @@ def write_bundle(case: Case, out_dir: Path | None = None, **kw) -> Path:
     rep = build(case, **kw)
     doc = rep.doc
     head = doc["as_of"]
-    exhibits = [{k: e[k] for k in ("exhibit_id", "original_name", "format", "size", "sha256", "md5", "seized_from",
-                                   "acquired_by", "warrant", "added", "seized_at", "seal", "device_make", "device_model", "device_imei",
-                                   "device_serial", "notes") if k in e} for e in doc["exhibits"]]
+    exhibits = [
+        {
+            k: e[k]
+            for k in (
+                "exhibit_id",
+                "original_name",
+                "format",
+                "size",
+                "sha256",
+                "md5",
+                "seized_from",
+                "acquired_by",
+                "warrant",
+                "added",
+                "seized_at",
+                "seal",
+                "device_make",
+                "device_model",
+                "device_imei",
+                "device_serial",
+                "notes",
+            )
+            if k in e
+        }
+        for e in doc["exhibits"]
+    ]
     payload = {
-        "report.html": rep.html, "report.pdf": rep.pdf, "findings.json": rep.findings,
+        "report.html": rep.html,
+        "report.pdf": rep.pdf,
+        "findings.json": rep.findings,
         "custody.jsonl": _custody_lines(case, head["seq"], rep.redactor),
         "exhibits.json": (json.dumps(exhibits, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode(),
         CERT: rep.signer.cert_pem(),
-        "README.txt": README.format(case_no=case.info.case_no, seq=head["seq"], hash=head["hash"],
-                                    fingerprint=rep.signer.fingerprint).encode(),
+        "README.txt": README.format(
+            case_no=case.info.case_no, seq=head["seq"], hash=head["hash"], fingerprint=rep.signer.fingerprint
+        ).encode(),
     }
     payload["case.jsonld"] = caseuco.describe(doc, [(n, hashlib.sha256(b).hexdigest(), len(b)) for n, b in sorted(payload.items())])
     assert set(payload) == set(PAYLOAD)
     root = Path(out_dir) if out_dir else case.root / "bundles"
     root.mkdir(parents=True, exist_ok=True)
-    final = root / f"bundle-{case.info.case_no.replace('/', '-')}-{head['seq']:05d}" if not doc["redacted"] else \
-        root / f"bundle-{case.info.case_no.replace('/', '-')}-{head['seq']:05d}-redacted"
+    final = (
+        root / f"bundle-{case.info.case_no.replace('/', '-')}-{head['seq']:05d}"
+        if not doc["redacted"]
+        else root / f"bundle-{case.info.case_no.replace('/', '-')}-{head['seq']:05d}-redacted"
+    )
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         bag_dir = Path(tmp) / "bag"
         bag_dir.mkdir()
         for name, data in payload.items():
             (bag_dir / name).write_bytes(data)
-        info = {"Source-Organization": case.info.agency or "not recorded", "Contact-Name": case.info.examiner,
-                "External-Identifier": case.info.case_no, "External-Description": f"Evidence bundle: {case.info.title}",
-                "Bagging-Date": doc["generated"][:10], "Casegraph-Custody-Head": f"{head['seq']} {head['hash']}",
-                "Casegraph-Redacted": "yes" if doc["redacted"] else "no", "Casegraph-Signer": rep.signer.fingerprint}
+        info = {
+            "Source-Organization": case.info.agency or "not recorded",
+            "Contact-Name": case.info.examiner,
+            "External-Identifier": case.info.case_no,
+            "External-Description": f"Evidence bundle: {case.info.title}",
+            "Bagging-Date": doc["generated"][:10],
+            "Casegraph-Custody-Head": f"{head['seq']} {head['hash']}",
+            "Casegraph-Redacted": "yes" if doc["redacted"] else "no",
+            "Casegraph-Signer": rep.signer.fingerprint,
+        }
         logging.getLogger("bagit").setLevel(logging.WARNING)
         bagit.make_bag(str(bag_dir), info, checksums=["sha256"])
         (bag_dir / SIGNATURE).write_text(rep.signer.sign((bag_dir / "tagmanifest-sha256.txt").read_bytes()).hex() + "\n")
         if final.exists():
             shutil.rmtree(final)
         bag_dir.rename(final)
-    case.log("bundle-written", outputs=[{"path": str(final), "sha256": hashlib.sha256((final / "tagmanifest-sha256.txt").read_bytes()).hexdigest()}],
-             details={"as_of_seq": head["seq"], "redacted": doc["redacted"], "signer": rep.signer.fingerprint})
+    case.log(
+        "bundle-written",
+        outputs=[{"path": str(final), "sha256": hashlib.sha256((final / "tagmanifest-sha256.txt").read_bytes()).hexdigest()}],
+        details={"as_of_seq": head["seq"], "redacted": doc["redacted"], "signer": rep.signer.fingerprint},
+    )
     return final

@@ -5,6 +5,7 @@ admissibility (the computer used in the ordinary course of the activity, operati
 the information supplied in the ordinary course), for signature by the person responsible for
 the examination. It is filled from the case; the signatory must check every statement before
 signing, and the prosecutor decides whether it meets the court's needs."""
+
 from __future__ import annotations
 
 import platform
@@ -33,13 +34,15 @@ def certificate(doc: dict[str, Any]) -> dict[str, Any]:
         f"3. Ordinary course. The computer was used regularly during the period {first} to {last} to store and process "
         "information for the examination of exhibits in this case, an activity regularly carried on by the examiner's "
         "division, and the information was supplied to it in the ordinary course of that activity.",
-        "4. Proper operation. " + (
+        "4. Proper operation. "
+        + (
             f"Throughout that period the computer was operating properly. At the time of the report the custody log "
             f"({verdict['events']} events) was verified as unbroken and {verdict['exhibits_checked']} exhibit file(s) were "
             "re-hashed and found identical to the digests taken at intake. " + verdict.get("reparse", "")
-            if ok else
-            "The custody verification at the time of the report found problems (section 3). The signatory must state "
-            "whether they affected the production of the report or the accuracy of its contents before signing."),
+            if ok
+            else "The custody verification at the time of the report found problems (section 3). The signatory must state "
+            "whether they affected the production of the report or the accuracy of its contents before signing."
+        ),
         "5. Source devices. This certificate concerns the computer that examined the exhibits. Statements about the "
         "operation of the devices or systems from which the exhibits were taken (telephones, bank systems) are for "
         "persons responsible for those devices.",
@@ -47,10 +50,16 @@ def certificate(doc: dict[str, Any]) -> dict[str, Any]:
     device = [
         ("Examination computer(s)", ", ".join(hosts) or "—"),
         ("Operating system", f"{platform.system()} {platform.release()} ({platform.machine()})"),
-        ("Software", ", ".join(tools) + f"; report rendering: casegraph {doc['tools'].get('casegraph')}, "
-                                        f"WeasyPrint {doc['tools'].get('weasyprint', '—')}"),
+        (
+            "Software",
+            ", ".join(tools) + f"; report rendering: casegraph {doc['tools'].get('casegraph')}, "
+            f"WeasyPrint {doc['tools'].get('weasyprint', '—')}",
+        ),
         ("Period of use", f"{first} to {last}"),
     ]
-    return {"paragraphs": paragraphs, "device": device,
-            "closing": "The statements in this certificate are true to the best of my knowledge and belief.",
-            "position": "Examiner responsible for the operation of the examination computer in this case"}
+    return {
+        "paragraphs": paragraphs,
+        "device": device,
+        "closing": "The statements in this certificate are true to the best of my knowledge and belief.",
+        "position": "Examiner responsible for the operation of the examination computer in this case",
+    }

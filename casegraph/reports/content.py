@@ -5,6 +5,7 @@ report, bundle or verification output. So writing a report does not change the n
 the same case state, and the same case gives byte-identical output. The report's date is
 SOURCE_DATE_EPOCH when set, else the time of that event.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ import platform
 import sys
 from collections import defaultdict
 from contextlib import suppress
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from typing import Any
 
@@ -26,19 +27,46 @@ from ..review import SEVERITIES, issue_counts
 from ..times import time_sql
 from .redact import Redactor
 
-MONEY_KINDS = {"structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through", "bipartite",
-               "stack", "money-trace"}
-MONEY_NOTE = ("Amounts are shown in the currency or token each record states, with thousands separators. Totals are per "
-              "currency and are never added across currencies; a figure in another currency appears only where the "
-              "examiner supplied a rate table, which is an exhibit, and each converted figure cites its rate. Each amount a "
-              "money finding states is the sum of transfers it cites, except the 'tainted' part of a trace under the "
-              "haircut or fifo model, which that model computes from the cited transfers (see Limitations). Dates from "
-              "statements that give no time are shown as dates.")
+MONEY_KINDS = {
+    "structuring",
+    "fan-in",
+    "fan-out",
+    "cycle",
+    "scatter-gather",
+    "gather-scatter",
+    "pass-through",
+    "bipartite",
+    "stack",
+    "money-trace",
+}
+MONEY_NOTE = (
+    "Amounts are shown in the currency or token each record states, with thousands separators. Totals are per "
+    "currency and are never added across currencies; a figure in another currency appears only where the "
+    "examiner supplied a rate table, which is an exhibit, and each converted figure cites its rate. Each amount a "
+    "money finding states is the sum of transfers it cites, except the 'tainted' part of a trace under the "
+    "haircut or fifo model, which that model computes from the cited transfers (see Limitations). Dates from "
+    "statements that give no time are shown as dates."
+)
 OUTPUT_ACTIONS = {"report-written", "bundle-written", "signing-key-created"}
 EVIDENCE_SHOWN = 12  # per finding in the report; findings.json holds them all
-FINDING_ORDER = ["structuring", "fan-in", "fan-out", "cycle", "scatter-gather", "gather-scatter", "pass-through",
-                 "money-trace", "indicator-summary", "trafficking-indicator", "broker", "community", "connected-group", "multi-exhibit",
-                 "most-contacted", "contact-timeline"]
+FINDING_ORDER = [
+    "structuring",
+    "fan-in",
+    "fan-out",
+    "cycle",
+    "scatter-gather",
+    "gather-scatter",
+    "pass-through",
+    "money-trace",
+    "indicator-summary",
+    "trafficking-indicator",
+    "broker",
+    "community",
+    "connected-group",
+    "multi-exhibit",
+    "most-contacted",
+    "contact-timeline",
+]
 # examiner to-dos, not findings: they stay in the review queue (`casegraph findings list`), out of the court report
 REVIEW_KINDS = ("possible-same-person", "resolution-conflict")
 
@@ -54,8 +82,8 @@ def as_of(events: list[dict]) -> dict:
 def report_time(event: dict) -> datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
-    return datetime.fromisoformat(event["time"]).astimezone(timezone.utc).replace(microsecond=0)
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.fromisoformat(event["time"]).astimezone(UTC).replace(microsecond=0)
 
 
 def tool_versions() -> dict[str, str]:
@@ -76,12 +104,40 @@ def _summary(ev: dict) -> str:
     ins = ev.get("inputs") or []
     if ev["action"] == "intake" and ins:
         return f"exhibit {d.get('exhibit_id')}: {ins[0].get('name')} (SHA-256 {ins[0].get('sha256')})"
-    keys = [k for k in ("exhibit_id", "parser", "parser_version", "status", "detector", "verdict", "action", "entity", "role",
-                        "reason", "origin", "model", "records", "findings", "counts", "fingerprint") if k in d]
+    keys = [
+        k
+        for k in (
+            "exhibit_id",
+            "parser",
+            "parser_version",
+            "status",
+            "detector",
+            "verdict",
+            "action",
+            "entity",
+            "role",
+            "reason",
+            "origin",
+            "model",
+            "records",
+            "findings",
+            "counts",
+            "fingerprint",
+        )
+        if k in d
+    ]
     parts = [f"{k}={json.dumps(d[k], ensure_ascii=False, sort_keys=True) if not isinstance(d[k], str) else d[k]}" for k in keys]
     if outs:
-        parts.append("outputs: " + ", ".join(o.get("path") or json.dumps({k: v for k, v in o.items() if k not in ("sha256", "note")}, sort_keys=True,
-                                                                           ensure_ascii=False, default=str)[:120] for o in outs[:3]))
+        parts.append(
+            "outputs: "
+            + ", ".join(
+                o.get("path")
+                or json.dumps({k: v for k, v in o.items() if k not in ("sha256", "note")}, sort_keys=True, ensure_ascii=False, default=str)[
+                    :120
+                ]
+                for o in outs[:3]
+            )
+        )
     return "; ".join(parts)[:300]
 
 
@@ -93,30 +149,38 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
             by_table[e["table"]].add(e["record"])
     # every time as the case store holds it (a date stays a date); a date-only record sits at noon UTC of its
     # own date on the (UTC) timeline, not at the start of its local day, which is the day before in UTC
-    times = (f"CASE WHEN ts_precision = 'day' THEN CAST(CAST(ts_local AS DATE) AS TIMESTAMP) + INTERVAL 12 HOUR END AS day_at, "
-             f"ts_utc, {time_sql()} AS shown, CASE WHEN ts_precision = 'day' THEN NULL ELSE tz_basis END AS tz_basis")
+    times = (
+        f"CASE WHEN ts_precision = 'day' THEN CAST(CAST(ts_local AS DATE) AS TIMESTAMP) + INTERVAL 12 HOUR END AS day_at, "
+        f"ts_utc, {time_sql()} AS shown, CASE WHEN ts_precision = 'day' THEN NULL ELSE tz_basis END AS tz_basis"
+    )
     sql = {
-        "messages": f"SELECT id, {times}, coalesce(sender_name, sender_id) || ': ' || coalesce(text, '[' || kind || ']') AS text FROM messages",
+        "messages": f"SELECT id, {times}, coalesce(sender_name, sender_id) || ': ' || coalesce(text, '[' || kind || ']') AS text FROM messages",  # noqa: E501
         "ocr_text": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, NULL AS tz_basis, text FROM ocr_text",
         "transactions": f"""SELECT id, {times}, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name, '(not named)') || ' → '
                            || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS text,
-                           amount, currency, description, status FROM transactions""",
-        "calls": f"SELECT id, {times}, direction || ' call ' || coalesce(number, '') || ', ' || coalesce(CAST(duration_s AS VARCHAR), '?') || ' s' AS text FROM calls",
-        "contacts": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, NULL AS tz_basis, 'contact card: ' || coalesce(name, '') AS text FROM contacts",
+                           amount, currency, description, status FROM transactions""",  # noqa: E501
+        "calls": f"SELECT id, {times}, direction || ' call ' || coalesce(number, '') || ', ' || coalesce(CAST(duration_s AS VARCHAR), '?') || ' s' AS text FROM calls",  # noqa: E501
+        "contacts": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, NULL AS tz_basis, 'contact card: ' || coalesce(name, '') AS text FROM contacts",  # noqa: E501
     }
     out = {}
     for table, ids in by_table.items():
         want = store.id_table("_want", ids)
         for r in store.rows(f"SELECT r.* FROM ({sql[table]}) r SEMI JOIN {want} w ON w.id = r.id"):
-            ts = (r["day_at"].replace(tzinfo=timezone.utc) if r["day_at"] else
-                  r["ts_utc"].astimezone(timezone.utc) if r["ts_utc"] else None)
+            ts = r["day_at"].replace(tzinfo=UTC) if r["day_at"] else r["ts_utc"].astimezone(UTC) if r["ts_utc"] else None
             text = r["text"] or ""
             if table == "transactions":  # the amount with its currency, as every amount is shown
-                text += f": {format_amount(r['amount'], r['currency'])}" + (f" ({r['description']})" if r["description"] else "") \
-                        + (" [recorded as failed]" if r["status"] == "failed" else "")
-            out[r["id"]] = {"table": table, "ts": ts.isoformat() if ts else None,  # ts: the timeline's position only
-                            "time": r["shown"] if ts or r["shown"] != "no time" else None,
-                            "zone": zone_basis(r["tz_basis"]) if ts else None, "text": text[:400]}
+                text += (
+                    f": {format_amount(r['amount'], r['currency'])}"
+                    + (f" ({r['description']})" if r["description"] else "")
+                    + (" [recorded as failed]" if r["status"] == "failed" else "")
+                )
+            out[r["id"]] = {
+                "table": table,
+                "ts": ts.isoformat() if ts else None,  # ts: the timeline's position only
+                "time": r["shown"] if ts or r["shown"] != "no time" else None,
+                "zone": zone_basis(r["tz_basis"]) if ts else None,
+                "text": text[:400],
+            }
     return out
 
 
@@ -143,6 +207,7 @@ def zone_basis(tz_basis: str | None) -> str | None:
 def issue_statements(counts: list[dict]) -> list[str]:
     """The Limitations sentences on parse issues, one per severity present, computed from the records:
     error = input kept aside, not used; warning = a decision the data did not fully support; info = a note."""
+
     def per_exhibit(sev: str) -> str:
         return ", ".join(f"{c['exhibit']} {c['file']} ({c['parser']}): {c[sev]}" for c in counts if c[sev])
 
@@ -151,14 +216,20 @@ def issue_statements(counts: list[dict]) -> list[str]:
     if total["error"]:
         out.append(f"{total['error']} input item(s) could not be parsed and were kept aside, not used: {per_exhibit('error')}.")
     else:
-        out.append("No input was kept aside: every parser read all of its input"
-                   + (" (the parse issues recorded are warnings or notes, below)." if total["warning"] or total["info"] else "."))
+        out.append(
+            "No input was kept aside: every parser read all of its input"
+            + (" (the parse issues recorded are warnings or notes, below)." if total["warning"] or total["info"] else ".")
+        )
     if total["warning"]:
-        out.append(f"{total['warning']} parse warning(s): records were used, but a decision the data did not fully support "
-                   f"was made (each is listed with its locator by 'casegraph findings issues'): {per_exhibit('warning')}.")
+        out.append(
+            f"{total['warning']} parse warning(s): records were used, but a decision the data did not fully support "
+            f"was made (each is listed with its locator by 'casegraph findings issues'): {per_exhibit('warning')}."
+        )
     if total["info"]:
-        out.append(f"{total['info']} note(s) on how a file was read (for example the date order or profile used); "
-                   f"nothing was set aside: {per_exhibit('info')}.")
+        out.append(
+            f"{total['info']} note(s) on how a file was read (for example the date order or profile used); "
+            f"nothing was set aside: {per_exhibit('info')}."
+        )
     return out
 
 
@@ -176,8 +247,12 @@ def _review_statement(rows: list[dict]) -> str | None:
         parts.append(f"{same} pair(s) of persons that may be the same person await the examiner's review and were not joined")
     if refused:
         parts.append(f"{refused} link(s) between records were refused by entity resolution and await review")
-    return "; ".join(parts) + ". They are not findings and are not listed here (see 'casegraph findings list CASE --kind " \
-        + ("possible-same-person" if same else "resolution-conflict") + "')."
+    return (
+        "; ".join(parts)
+        + ". They are not findings and are not listed here (see 'casegraph findings list CASE --kind "
+        + ("possible-same-person" if same else "resolution-conflict")
+        + "')."
+    )
 
 
 def evidence_appendix(findings: list[dict]) -> list[dict]:
@@ -204,13 +279,20 @@ def _reparse_statement(events: list[dict]) -> str:
     """Whether the records were re-derived from the evidence (custody verify --reparse), and with what result."""
     done = [e for e in events if e.get("action") == "custody-verify" and (e.get("details") or {}).get("reparse") is True]
     if not done:
-        return ("The records were not re-derived from the evidence for this report (custody verify --reparse was not run); "
-                "they were checked against the digests recorded when they were written.")
+        return (
+            "The records were not re-derived from the evidence for this report (custody verify --reparse was not run); "
+            "they were checked against the digests recorded when they were written."
+        )
     e, d = done[-1], done[-1]["details"]
-    result = "every record was identical" if str(d.get("verdict", "")).startswith("INTACT") else "differences were found: " + \
-        "; ".join(str(p) for p in (d.get("problems") or [])[:5])
-    return (f"At custody event {e['seq']} ({e['time'][:19]}), every parse run ({d.get('reparsed_runs')}) was re-derived from the "
-            f"evidence with its recorded parser version and options and compared with the stored records: {result}.")
+    result = (
+        "every record was identical"
+        if str(d.get("verdict", "")).startswith("INTACT")
+        else "differences were found: " + "; ".join(str(p) for p in (d.get("problems") or [])[:5])
+    )
+    return (
+        f"At custody event {e['seq']} ({e['time'][:19]}), every parse run ({d.get('reparsed_runs')}) was re-derived from the "
+        f"evidence with its recorded parser version and options and compared with the stored records: {result}."
+    )
 
 
 def _decision_text(e: dict) -> str | None:
@@ -224,8 +306,9 @@ def _decision_text(e: dict) -> str | None:
     return None
 
 
-def gather(case: Case, redactor: Redactor | None = None, interpretation: str | None = None, verdict=None,
-           override: dict | None = None) -> dict[str, Any]:
+def gather(
+    case: Case, redactor: Redactor | None = None, interpretation: str | None = None, verdict=None, override: dict | None = None
+) -> dict[str, Any]:
     redactor = redactor or Redactor.none()
     store = case.store
     events = case.custody.events()
@@ -244,7 +327,7 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     counts = issue_counts(store)
     by_run = {(c["exhibit"], c["file"], c["parser"]): c for c in counts}
     detectors = store.rows(f"""SELECT detector, detector_version, count(*) AS n FROM findings
-                               WHERE kind NOT IN ({', '.join(repr(k) for k in REVIEW_KINDS)}) GROUP BY ALL ORDER BY 1""")
+                               WHERE kind NOT IN ({", ".join(repr(k) for k in REVIEW_KINDS)}) GROUP BY ALL ORDER BY 1""")
     rows = store.rows("SELECT id, kind, title, summary, score, detector, detector_version, evidence, attrs FROM findings")
     review = _review_statement([r for r in rows if r["kind"] in REVIEW_KINDS])
     rows = [r for r in rows if r["kind"] not in REVIEW_KINDS]
@@ -253,16 +336,35 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     findings = []
     for r in rows:
         ev = json.loads(r["evidence"])
-        findings.append({"id": r["id"], "kind": r["kind"], "title": r["title"], "summary": r["summary"], "score": r["score"],
-                         "show_score": r["kind"] not in MONEY_KINDS,  # a money finding states its figures, not a raw score
-                         "detector": f"{r['detector']} {r['detector_version']}", "evidence": ev,
-                         "attrs": json.loads(r["attrs"] or "{}")})
+        findings.append(
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "title": r["title"],
+                "summary": r["summary"],
+                "score": r["score"],
+                "show_score": r["kind"] not in MONEY_KINDS,  # a money finding states its figures, not a raw score
+                "detector": f"{r['detector']} {r['detector_version']}",
+                "evidence": ev,
+                "attrs": json.loads(r["attrs"] or "{}"),
+            }
+        )
     records = _records(store, [e for f in findings for e in f["evidence"][:EVIDENCE_SHOWN]])
     for f in findings:
         f["evidence_total"] = len(f["evidence"])
-        f["shown"] = [{"ts": None, "time": None, "zone": None, "text": _decision_text(e), "locator": "", **e,
-                       "exhibit": label_of.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
-                       **records.get(e.get("record"), {})} for e in f["evidence"][:EVIDENCE_SHOWN]]
+        f["shown"] = [
+            {
+                "ts": None,
+                "time": None,
+                "zone": None,
+                "text": _decision_text(e),
+                "locator": "",
+                **e,
+                "exhibit": label_of.get(e.get("exhibit_sha256"), (e.get("exhibit_sha256") or "")[:16]),
+                **records.get(e.get("record"), {}),
+            }
+            for e in f["evidence"][:EVIDENCE_SHOWN]
+        ]
     appendix = evidence_appendix(findings)
     zones = store.one("""SELECT count(*) FILTER (WHERE tz_basis = 'unknown' AND p IS DISTINCT FROM 'day'),
                                 count(*) FILTER (WHERE tz_basis LIKE 'case-timezone:%' AND p IS DISTINCT FROM 'day'),
@@ -279,49 +381,87 @@ def gather(case: Case, redactor: Redactor | None = None, interpretation: str | N
     ]
     limitations += issue_statements(counts)
     if zones[1]:
-        limitations.append(f"{zones[1]} record time(s) (messages, calls, transactions) carry no time zone in the source; "
-                           f"the case time zone ({case.info.timezone}) was assumed for them, and each is marked so.")
+        limitations.append(
+            f"{zones[1]} record time(s) (messages, calls, transactions) carry no time zone in the source; "
+            f"the case time zone ({case.info.timezone}) was assumed for them, and each is marked so."
+        )
     if zones[2]:
-        limitations.append(f"{zones[2]} record(s) carry a date and no time in the source; they are shown as dates, and "
-                           "their order within a day is not known from the time.")
+        limitations.append(
+            f"{zones[2]} record(s) carry a date and no time in the source; they are shown as dates, and "
+            "their order within a day is not known from the time."
+        )
     if zones[0]:
-        limitations.append(f"{zones[0]} record time(s) carry no time zone in the source and no case time zone was set; "
-                           "they are shown as the source wrote them, marked 'zone unknown', with no UTC time.")
+        limitations.append(
+            f"{zones[0]} record time(s) carry no time zone in the source and no case time zone was set; "
+            "they are shown as the source wrote them, marked 'zone unknown', with no UTC time."
+        )
     dst = sum(store.one(f"SELECT count(*) FROM {t} WHERE tz_basis LIKE '%;%'")[0] for t in ("messages", "calls", "transactions"))
     if dst:
-        limitations.append(f"{dst} local time(s) occur twice or not at all in the case time zone (a daylight-saving change); "
-                           "each is shown with the offset used and the other possible one.")
+        limitations.append(
+            f"{dst} local time(s) occur twice or not at all in the case time zone (a daylight-saving change); "
+            "each is shown with the offset used and the other possible one."
+        )
     if store.count("ocr_text"):
         limitations.append("Text read from images (OCR, tesseract) may contain reading errors; the image itself is the evidence.")
     if any(f["attrs"].get("sampled") for f in findings):
         limitations.append("Broker scores on this graph were estimated from a sample of shortest paths.")
     if any(f["kind"] == "trafficking-indicator" for f in findings):
-        limitations.append("Trafficking indicators are flags for an examiner to read, from word lists and, where named, a "
-                           "language model; each cites the message, which is the evidence, and never replaces it.")
+        limitations.append(
+            "Trafficking indicators are flags for an examiner to read, from word lists and, where named, a "
+            "language model; each cites the message, which is the evidence, and never replaces it."
+        )
     if any(f["kind"] == "money-trace" for f in findings):
-        limitations.append("In money traces, 'tainted' figures are computed by the model each finding names (poison, haircut "
-                           "or fifo) from the transfers it cites; no record states them. Paths follow the order of transfers "
-                           "in time, and transfers the source records as failed are left out unless a finding says otherwise.")
+        limitations.append(
+            "In money traces, 'tainted' figures are computed by the model each finding names (poison, haircut "
+            "or fifo) from the transfers it cites; no record states them. Paths follow the order of transfers "
+            "in time, and transfers the source records as failed are left out unless a finding says otherwise."
+        )
     if redactor.active:
-        limitations.append("Persons marked as victims, witnesses or minors are shown under pseudonyms (Victim-1 ...) in this "
-                           "copy; the case holds the unredacted data.")
+        limitations.append(
+            "Persons marked as victims, witnesses or minors are shown under pseudonyms (Victim-1 ...) in this "
+            "copy; the case holds the unredacted data."
+        )
     doc = {
         "case": {k: getattr(case.info, k) for k in ("case_no", "title", "examiner", "agency", "timezone", "created")},
         "generated": report_time(head).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "as_of": {"seq": head["seq"], "hash": head["hash"], "time": head["time"], "action": head["action"]},
         "authority": sorted({e["warrant"] for e in exhibits if e["warrant"]}),
         "exhibits": exhibits,
-        "custody": [{"seq": e["seq"], "time": e["time"], "when": e["time"][:19].replace("T", " ") + e["time"][26:], "actor": e["actor"], "action": e["action"], "host": e.get("host"),
-                     "tool": e.get("tool"), "summary": _summary(e), "hash": e["hash"]} for e in shown],
-        "custody_verdict": {"ok": verdict.ok, "events": len(shown), "exhibits_checked": verdict.exhibits_checked,
-                            "segments_checked": verdict.segments_checked, "runs_checked": verdict.runs_checked,
-                            "tables_checked": verdict.tables_checked,
-                            "problems": [str(p) for p in verdict.problems], "warnings": [str(p) for p in verdict.warnings],
-                            "acknowledged": [str(p) for p in verdict.acknowledged], "override": override,
-                            "reparse": _reparse_statement(shown)},
-        "runs": [{**r, "records": {k: v for k, v in json.loads(r["records"] or "{}").items() if k != "parse_issues"},
-                  "issues": {s: by_run.get((r["exhibit_id"], r["original_name"] or "", r["parser"]), {}).get(s, 0) for s in SEVERITIES}}
-                 for r in runs],
+        "custody": [
+            {
+                "seq": e["seq"],
+                "time": e["time"],
+                "when": e["time"][:19].replace("T", " ") + e["time"][26:],
+                "actor": e["actor"],
+                "action": e["action"],
+                "host": e.get("host"),
+                "tool": e.get("tool"),
+                "summary": _summary(e),
+                "hash": e["hash"],
+            }
+            for e in shown
+        ],
+        "custody_verdict": {
+            "ok": verdict.ok,
+            "events": len(shown),
+            "exhibits_checked": verdict.exhibits_checked,
+            "segments_checked": verdict.segments_checked,
+            "runs_checked": verdict.runs_checked,
+            "tables_checked": verdict.tables_checked,
+            "problems": [str(p) for p in verdict.problems],
+            "warnings": [str(p) for p in verdict.warnings],
+            "acknowledged": [str(p) for p in verdict.acknowledged],
+            "override": override,
+            "reparse": _reparse_statement(shown),
+        },
+        "runs": [
+            {
+                **r,
+                "records": {k: v for k, v in json.loads(r["records"] or "{}").items() if k != "parse_issues"},
+                "issues": {s: by_run.get((r["exhibit_id"], r["original_name"] or "", r["parser"]), {}).get(s, 0) for s in SEVERITIES},
+            }
+            for r in runs
+        ],
         "review": review,
         "appendix": appendix,
         "detectors": detectors,

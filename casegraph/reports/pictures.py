@@ -5,12 +5,13 @@ and the HTML (Cytoscape.js given the same positions, d3 for the timeline) show t
 The layout is seeded, inputs are sorted and the label-overlap removal is deterministic, so the
 same case draws the same picture, byte for byte. Every label box is kept in the layout, so tests
 check by geometry that no two labels overlap."""
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from html import escape
 from pathlib import Path
@@ -25,11 +26,31 @@ MAX_NODES = 70
 MAX_LANES = 14
 FONT_PX = 9  # label size in picture units (the CSS gives svg text the same size)
 EDGE_FONT_PX = 8
-COLOURS = {"Person": "#c0392b", "Phone": "#2471a3", "Account": "#1abc9c", "BankAccount": "#b7950b", "Wallet": "#8e44ad",
-           "Email": "#1e8449", "Chat": "#5d6d7e", "Exhibit": "#17202a", "NIC": "#117864", "Passport": "#117864"}
+COLOURS = {
+    "Person": "#c0392b",
+    "Phone": "#2471a3",
+    "Account": "#1abc9c",
+    "BankAccount": "#b7950b",
+    "Wallet": "#8e44ad",
+    "Email": "#1e8449",
+    "Chat": "#5d6d7e",
+    "Exhibit": "#17202a",
+    "NIC": "#117864",
+    "Passport": "#117864",
+}
 TIE_COLOURS = {"payment": "#d35400", "message": "#2471a3", "mentioned": "#7d3c98", "call": "#1e8449", "in image": "#7f8c8d"}
-KIND_NAMES = {"BankAccount": "bank account", "Wallet": "wallet", "Account": "account", "Phone": "phone", "Person": "person",
-              "Email": "e-mail", "Chat": "chat", "Exhibit": "exhibit", "NIC": "NIC", "Passport": "passport"}
+KIND_NAMES = {
+    "BankAccount": "bank account",
+    "Wallet": "wallet",
+    "Account": "account",
+    "Phone": "phone",
+    "Person": "person",
+    "Email": "e-mail",
+    "Chat": "chat",
+    "Exhibit": "exhibit",
+    "NIC": "NIC",
+    "Passport": "passport",
+}
 FONT_FILES = [Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"), Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")]
 
 
@@ -59,10 +80,11 @@ def text_width(text: str, size: int = FONT_PX) -> float:
 
 # ---------------------------------------------------------------- the network ----------------
 
+
 @dataclass
 class Net:
-    nodes: list[dict] = field(default_factory=list)   # id, name, kind, colour, r, x, y, box (label rectangle)
-    edges: list[dict] = field(default_factory=list)   # a, b, kind, colour, width, label, tip, box (None without label)
+    nodes: list[dict] = field(default_factory=list)  # id, name, kind, colour, r, x, y, box (label rectangle)
+    edges: list[dict] = field(default_factory=list)  # a, b, kind, colour, width, label, tip, box (None without label)
     width: float = 0
     height: float = 0
     shown: int = 0
@@ -136,8 +158,9 @@ def network(store: CaseStore, focus: set[str], redact) -> Net:
         name = _short(redact(str(d.get("name") or n)))
         r = round(5 + min(12, strength[n] ** 0.5 * 1.5), 1)
         tip = redact(f"{analysis.display(g, n)}: {strength[n]:g} recorded contacts")
-        net.nodes.append({"id": n, "name": name, "kind": kind, "colour": COLOURS.get(kind, "#566573"), "r": r, "tip": tip,
-                          "focus": n in focus})
+        net.nodes.append(
+            {"id": n, "name": name, "kind": kind, "colour": COLOURS.get(kind, "#566573"), "r": r, "tip": tip, "focus": n in focus}
+        )
     for (a, b), d in sorted(ties.items()):
         kinds = d["kinds"]
         kind = "payment" if "payment" in kinds else sorted(kinds, key=lambda k: (-kinds[k], k))[0]
@@ -145,11 +168,23 @@ def network(store: CaseStore, focus: set[str], redact) -> Net:
         money = format_totals(sum_by_currency(d["money"])) if d["money"] else ""
         unstated = sum(1 for amount, _ in d["money"] if amount is None)
         label = money + (f" (+{unstated} not stated)" if unstated else "") if d["money"] else ""
-        tip = redact(f"{analysis.display(g, a)} → {analysis.display(g, b)}: "
-                     + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())) + (f"; {label}" if label else ""))
-        net.edges.append({"a": a, "b": b, "kind": kind, "colour": TIE_COLOURS.get(kind, "#999"),
-                          "width": round(min(5, 0.8 + count ** 0.5), 1), "label": redact(label) if label else "", "tip": tip,
-                          "bend": (b, a) in ties})
+        tip = redact(
+            f"{analysis.display(g, a)} → {analysis.display(g, b)}: "
+            + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items()))
+            + (f"; {label}" if label else "")
+        )
+        net.edges.append(
+            {
+                "a": a,
+                "b": b,
+                "kind": kind,
+                "colour": TIE_COLOURS.get(kind, "#999"),
+                "width": round(min(5, 0.8 + count**0.5), 1),
+                "label": redact(label) if label else "",
+                "tip": tip,
+                "bend": (b, a) in ties,
+            }
+        )
     _layout(h, net)
     net.shown = len(net.nodes)
     return net
@@ -230,7 +265,7 @@ def _layout(h: nx.Graph, net: Net) -> None:
     nhalf = np.array([[(2 * n["r"] + 3 + n["w"]) / 2, max(n["r"], FONT_PX * 0.7)] for n in net.nodes])
     nshift = np.array([(3 + n["w"]) / 2 for n in net.nodes])  # box centre = node centre + this, in x
     labelled = [e for e in net.edges if e["label"]]
-    for attempt in range(12):
+    for attempt in range(12):  # noqa: B007
         c = np.array([[pos[n["id"]][0] * scale[0], pos[n["id"]][1] * scale[1]] for n in net.nodes]) + np.c_[nshift, np.zeros(nn)]
         c, ok = _push(c, nhalf, np.ones(nn, bool))
         for k, n in enumerate(net.nodes):
@@ -243,8 +278,11 @@ def _layout(h: nx.Graph, net: Net) -> None:
             length = ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 or 1.0
             nx_, ny_ = -(y2 - y1) / length, (x2 - x1) / length  # beside the line, above or below it
             best = None
-            for t, off in ((t, off) for off in (0, -(hh + 10), hh + 10, -(hh + 18), hh + 18, -(hh + 30), hh + 30)
-                           for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78, 0.15, 0.85)):
+            for t, off in (
+                (t, off)
+                for off in (0, -(hh + 10), hh + 10, -(hh + 18), hh + 18, -(hh + 30), hh + 30)
+                for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78, 0.15, 0.85)
+            ):
                 cx, cy = x1 + (x2 - x1) * t + nx_ * off, y1 + (y2 - y1) * t + ny_ * off
                 box = (cx - w / 2, cy - hh, cx + w / 2, cy + hh)
                 if not any(_overlap(box, b) for b in boxes):
@@ -296,8 +334,10 @@ def network_svg(net: Net) -> str:
     as triangles, not markers, so every renderer draws them the same."""
     if not net.nodes:
         return ""
-    out = [f'<svg class="network" width="{net.width:g}" height="{net.height:g}" viewBox="0 0 {net.width:g} {net.height:g}" xmlns="http://www.w3.org/2000/svg" role="img" '
-           f'aria-label="Network of parties: {len(net.nodes)} parties, {len(net.edges)} directed ties">']
+    out = [
+        f'<svg class="network" width="{net.width:g}" height="{net.height:g}" viewBox="0 0 {net.width:g} {net.height:g}" xmlns="http://www.w3.org/2000/svg" role="img" '  # noqa: E501
+        f'aria-label="Network of parties: {len(net.nodes)} parties, {len(net.edges)} directed ties">'
+    ]
     for e in net.edges:
         x1, y1, x2, y2 = _edge_points(net, e)
         dx, dy = x2 - x1, y2 - y1
@@ -306,22 +346,30 @@ def network_svg(net: Net) -> str:
         size = 5 + e["width"]
         bx, by = x2 - ux * size, y2 - uy * size
         tri = f"{x2:.1f},{y2:.1f} {bx - uy * size / 2:.1f},{by + ux * size / 2:.1f} {bx + uy * size / 2:.1f},{by - ux * size / 2:.1f}"
-        out.append(f'<g class="tie" data-a="{escape(e["a"])}" data-b="{escape(e["b"])}" data-kind="{e["kind"]}"><title>{escape(e["tip"])}</title>'
-                   f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{e["colour"]}" stroke-width="{e["width"]}"/>'
-                   f'<polygon points="{tri}" fill="{e["colour"]}"/></g>')
+        out.append(
+            f'<g class="tie" data-a="{escape(e["a"])}" data-b="{escape(e["b"])}" data-kind="{e["kind"]}"><title>{escape(e["tip"])}</title>'
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{e["colour"]}" stroke-width="{e["width"]}"/>'
+            f'<polygon points="{tri}" fill="{e["colour"]}"/></g>'
+        )
     for n in net.nodes:
-        out.append(f'<g class="node" data-id="{escape(n["id"])}" data-kind="{n["kind"]}"><title>{escape(n["tip"])}</title>'
-                   f'<circle cx="{n["x"]:.1f}" cy="{n["y"]:.1f}" r="{n["r"]}" fill="{n["colour"]}"/>'
-                   f'<text class="label" font-size="{FONT_PX}" x="{n["x"] + n["r"] + 3:.1f}" y="{n["y"] + FONT_PX * 0.35:.1f}">{escape(n["name"])}</text></g>')
+        out.append(
+            f'<g class="node" data-id="{escape(n["id"])}" data-kind="{n["kind"]}"><title>{escape(n["tip"])}</title>'
+            f'<circle cx="{n["x"]:.1f}" cy="{n["y"]:.1f}" r="{n["r"]}" fill="{n["colour"]}"/>'
+            f'<text class="label" font-size="{FONT_PX}" x="{n["x"] + n["r"] + 3:.1f}" y="{n["y"] + FONT_PX * 0.35:.1f}">{escape(n["name"])}</text></g>'  # noqa: E501
+        )
     for e in net.edges:
         if e["box"]:
             x0, y0, x1, y1 = e["box"]
             if e["anchor"]:  # a label pushed away from its edge points back to it
-                out.append(f'<line class="leader" x1="{(x0 + x1) / 2:.1f}" y1="{(y0 + y1) / 2:.1f}" x2="{e["anchor"][0]:.1f}" '
-                           f'y2="{e["anchor"][1]:.1f}" stroke="#aaa" stroke-width="0.6" stroke-dasharray="2 2"/>')
+                out.append(
+                    f'<line class="leader" x1="{(x0 + x1) / 2:.1f}" y1="{(y0 + y1) / 2:.1f}" x2="{e["anchor"][0]:.1f}" '
+                    f'y2="{e["anchor"][1]:.1f}" stroke="#aaa" stroke-width="0.6" stroke-dasharray="2 2"/>'
+                )
             out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="#fff" fill-opacity="0.85"/>')
-            out.append(f'<text class="label money" font-size="{EDGE_FONT_PX}" fill="#6e2c00" x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2 + EDGE_FONT_PX * 0.35:.1f}" '
-                       f'text-anchor="middle">{escape(e["label"])}</text>')
+            out.append(
+                f'<text class="label money" font-size="{EDGE_FONT_PX}" fill="#6e2c00" x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2 + EDGE_FONT_PX * 0.35:.1f}" '  # noqa: E501
+                f'text-anchor="middle">{escape(e["label"])}</text>'
+            )
     out.append("</svg>")
     return "\n".join(out)
 
@@ -329,18 +377,32 @@ def network_svg(net: Net) -> str:
 def network_legend(net: Net) -> list[dict]:
     kinds = sorted({n["kind"] for n in net.nodes}, key=lambda k: list(COLOURS).index(k) if k in COLOURS else 99)
     ties = [k for k in TIE_COLOURS if any(e["kind"] == k for e in net.edges)]
-    return ([{"shape": "dot", "colour": COLOURS.get(k, "#566573"), "name": KIND_NAMES.get(k, k)} for k in kinds]
-            + [{"shape": "line", "colour": TIE_COLOURS[k], "name": k} for k in ties])
+    return [{"shape": "dot", "colour": COLOURS.get(k, "#566573"), "name": KIND_NAMES.get(k, k)} for k in kinds] + [
+        {"shape": "line", "colour": TIE_COLOURS[k], "name": k} for k in ties
+    ]
 
 
 def network_data(net: Net) -> str:
     """The same picture as Cytoscape elements (preset positions), as JSON for a data island."""
-    els = [{"group": "nodes", "data": {"id": n["id"], "name": n["name"], "kind": n["kind"], "colour": n["colour"],
-                                       "size": n["r"] * 2, "tip": n["tip"]}, "position": {"x": n["x"], "y": n["y"]}}
-           for n in net.nodes]
+    els = [
+        {
+            "group": "nodes",
+            "data": {"id": n["id"], "name": n["name"], "kind": n["kind"], "colour": n["colour"], "size": n["r"] * 2, "tip": n["tip"]},
+            "position": {"x": n["x"], "y": n["y"]},
+        }
+        for n in net.nodes
+    ]
     for i, e in enumerate(net.edges):
-        data = {"id": f"t{i}", "source": e["a"], "target": e["b"], "kind": e["kind"], "colour": e["colour"], "width": e["width"],
-                "label": e["label"] if e["box"] else "", "tip": e["tip"]}
+        data = {
+            "id": f"t{i}",
+            "source": e["a"],
+            "target": e["b"],
+            "kind": e["kind"],
+            "colour": e["colour"],
+            "width": e["width"],
+            "label": e["label"] if e["box"] else "",
+            "tip": e["tip"],
+        }
         if e["box"]:  # where the layout placed the label, relative to the edge's midpoint
             x1, y1, x2, y2 = _edge_points(net, e)
             data["mx"] = round((e["box"][0] + e["box"][2]) / 2 - (x1 + x2) / 2, 1)
@@ -355,6 +417,7 @@ def _island(value) -> str:
 
 
 # ---------------------------------------------------------------- the timeline ---------------
+
 
 def _record_parties(store: CaseStore, ids: set[str]) -> dict[str, list[str]]:
     """The parties (a resolved person, else the identifier) who sent or received each record."""
@@ -383,10 +446,15 @@ def timeline(store: CaseStore, items: list[dict], indicators: dict[str, list[str
     if not items:
         return {}
     parties = _record_parties(store, {i["record"] for i in items})
-    money = {r["id"]: format_totals(sum_by_currency([(r["amount"], r["currency"])])) if r["amount"] is not None
-             else f"{r['currency'] or '(currency not stated)'} (amount not stated)"
-             for r in store.rows("SELECT id, amount, currency FROM transactions SEMI JOIN "
-                                 f"{store.id_table('_tl_pay', {i['record'] for i in items if i['table'] == 'transactions'})} w USING (id)")}
+    money = {
+        r["id"]: format_totals(sum_by_currency([(r["amount"], r["currency"])]))
+        if r["amount"] is not None
+        else f"{r['currency'] or '(currency not stated)'} (amount not stated)"
+        for r in store.rows(
+            "SELECT id, amount, currency FROM transactions SEMI JOIN "
+            f"{store.id_table('_tl_pay', {i['record'] for i in items if i['table'] == 'transactions'})} w USING (id)"
+        )
+    }
     lanes: dict[str, dict] = {}
     points = []
     for i in items:
@@ -395,8 +463,15 @@ def timeline(store: CaseStore, items: list[dict], indicators: dict[str, list[str
             if p["label"] == "Chat":
                 continue
             key = "p:" + p["party"]
-            lanes.setdefault(key, {"key": key, "group": "person" if p["label"] == "Person" else "identifier",
-                                   "name": _short(redact(str(p["name"] or p["party"])), 24), "n": 0})
+            lanes.setdefault(
+                key,
+                {
+                    "key": key,
+                    "group": "person" if p["label"] == "Person" else "identifier",
+                    "name": _short(redact(str(p["name"] or p["party"])), 24),
+                    "n": 0,
+                },
+            )
             keys.append(key)
         for ind in indicators.get(i["record"], []):
             key = "i:" + ind
@@ -409,15 +484,27 @@ def timeline(store: CaseStore, items: list[dict], indicators: dict[str, list[str
         amount = money.get(i["record"], "") if i["table"] == "transactions" else ""
         for k in dict.fromkeys(keys):
             lanes[k]["n"] += 1
-            points.append({"lane": k, "t": int(i["ts"].timestamp() * 1000), "table": i["table"], "amount": amount,
-                           "tip": (i["tip"] + (f" · {amount}" if amount else ""))})
+            points.append(
+                {
+                    "lane": k,
+                    "t": int(i["ts"].timestamp() * 1000),
+                    "table": i["table"],
+                    "amount": amount,
+                    "tip": (i["tip"] + (f" · {amount}" if amount else "")),
+                }
+            )
     order = {"person": 0, "identifier": 1, "indicator": 2, "other": 3}
-    ranked = sorted(lanes.values(), key=lambda l: (order[l["group"]], -l["n"], l["name"], l["key"]))
-    shown = [l for l in ranked if l["group"] == "indicator"] + [l for l in ranked if l["group"] != "indicator"]
-    shown = sorted(shown[:MAX_LANES], key=lambda l: (order[l["group"]], -l["n"], l["name"], l["key"]))
-    keep = {l["key"] for l in shown}
-    return {"lanes": shown, "points": [p for p in points if p["lane"] in keep], "hidden_lanes": len(lanes) - len(shown),
-            "t0": points[0]["t"] if points else 0, "t1": max(p["t"] for p in points) if points else 0}
+    ranked = sorted(lanes.values(), key=lambda l: (order[l["group"]], -l["n"], l["name"], l["key"]))  # noqa: E741
+    shown = [l for l in ranked if l["group"] == "indicator"] + [l for l in ranked if l["group"] != "indicator"]  # noqa: E741
+    shown = sorted(shown[:MAX_LANES], key=lambda l: (order[l["group"]], -l["n"], l["name"], l["key"]))  # noqa: E741
+    keep = {l["key"] for l in shown}  # noqa: E741
+    return {
+        "lanes": shown,
+        "points": [p for p in points if p["lane"] in keep],
+        "hidden_lanes": len(lanes) - len(shown),
+        "t0": points[0]["t"] if points else 0,
+        "t1": max(p["t"] for p in points) if points else 0,
+    }
 
 
 TL = {"width": 900, "left": 150, "right": 20, "top": 14, "lane": 26, "axis": 28}
@@ -433,27 +520,35 @@ def timeline_svg(tl: dict) -> str:
     hgt = top + lane_h * len(tl["lanes"]) + TL["axis"]
     t0, t1 = tl["t0"], tl["t1"]
     span = (t1 - t0) or 1
-    x = lambda t: left + (t - t0) / span * (w - left - right)
-    out = [f'<svg class="timeline" viewBox="0 0 {w} {hgt}" xmlns="http://www.w3.org/2000/svg" role="img" '
-           f'aria-label="Timeline of cited records in {len(tl["lanes"])} lanes" data-t0="{t0}" data-t1="{t1}">']
+    x = lambda t: left + (t - t0) / span * (w - left - right)  # noqa: E731
+    out = [
+        f'<svg class="timeline" viewBox="0 0 {w} {hgt}" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'aria-label="Timeline of cited records in {len(tl["lanes"])} lanes" data-t0="{t0}" data-t1="{t1}">'
+    ]
     for k, lane in enumerate(tl["lanes"]):
         y = top + lane_h * k + lane_h / 2
         colour = GROUP_COLOURS[lane["group"]]
-        out.append(f'<g class="lane" data-lane="{escape(lane["key"])}" data-group="{lane["group"]}">'
-                   f'<text class="lane-name" x="8" y="{y + 3:.1f}" fill="{colour}">{escape(lane["name"])}</text>'
-                   f'<line x1="{left}" y1="{y:.1f}" x2="{w - right}" y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(
+            f'<g class="lane" data-lane="{escape(lane["key"])}" data-group="{lane["group"]}">'
+            f'<text class="lane-name" x="8" y="{y + 3:.1f}" fill="{colour}">{escape(lane["name"])}</text>'
+            f'<line x1="{left}" y1="{y:.1f}" x2="{w - right}" y2="{y:.1f}" stroke="#ddd"/>'
+        )
         last_end = -1e9
         for p in (p for p in tl["points"] if p["lane"] == lane["key"]):
             px = x(p["t"])
-            out.append(f'<circle cx="{px:.1f}" cy="{y:.1f}" r="4" fill="{TABLE_COLOURS.get(p["table"], "#555")}" fill-opacity="0.75" '
-                       f'data-t="{p["t"]}"><title>{escape(p["tip"])}</title></circle>')
+            out.append(
+                f'<circle cx="{px:.1f}" cy="{y:.1f}" r="4" fill="{TABLE_COLOURS.get(p["table"], "#555")}" fill-opacity="0.75" '
+                f'data-t="{p["t"]}"><title>{escape(p["tip"])}</title></circle>'
+            )
             if p["amount"]:  # the amount above the point, where it does not run into the previous one
                 tw = text_width(p["amount"], 7)
                 # at the ends of the axis the amount is set inside the plot, not over the lane names
                 start = min(max(px - tw / 2, left - 4), w - right - tw + 4)
                 if start > last_end + 2:
-                    out.append(f'<text class="amount" fill="#6e2c00" x="{start:.1f}" y="{y - 6:.1f}" data-t="{p["t"]}">'
-                               f'{escape(p["amount"])}</text>')
+                    out.append(
+                        f'<text class="amount" fill="#6e2c00" x="{start:.1f}" y="{y - 6:.1f}" data-t="{p["t"]}">'
+                        f"{escape(p['amount'])}</text>"
+                    )
                     last_end = start + tw
         out.append("</g>")
     ticks = 5
@@ -462,13 +557,13 @@ def timeline_svg(tl: dict) -> str:
     for k in range(ticks + 1):
         t = t0 + span * k / ticks
         anchor = "start" if k == 0 else "end" if k == ticks else "middle"
-        label = datetime.fromtimestamp(t / 1000, timezone.utc).strftime(fmt)
+        label = datetime.fromtimestamp(t / 1000, UTC).strftime(fmt)
         out.append(f'<text class="tick" x="{x(t):.1f}" y="{hgt - 8}" text-anchor="{anchor}" fill="#555">{label}</text>')
     out.append("</g></svg>")
     return "\n".join(out)
 
 
 def timeline_data(tl: dict) -> str:
-    return _island({"lanes": tl.get("lanes", []), "points": tl.get("points", []), "layout": TL, "colours": TABLE_COLOURS,
-                    "groups": GROUP_COLOURS})
-
+    return _island(
+        {"lanes": tl.get("lanes", []), "points": tl.get("points", []), "layout": TL, "colours": TABLE_COLOURS, "groups": GROUP_COLOURS}
+    )

@@ -7,6 +7,7 @@ identifier they use, in its stored raw forms and, for phone numbers, in any loca
 international spelling with spaces or dashes. Pseudonyms are numbered in entity-id order, so
 the same case always gives the same pseudonyms.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,8 +68,11 @@ class Redactor:
             counters[role] = counters.get(role, 0) + 1
             names = [e["label"], *attrs.get("names", {})]
             values = [i["value"] for i in attrs.get("identifiers", [])]
-            raw = store.rows("""SELECT DISTINCT i.value FROM identifiers i JOIN identifier_keys k USING (kind, value)
-                                JOIN entity_members m ON m.member = 'id:' || k.node WHERE m.entity_id = ?""", [e["id"]])
+            raw = store.rows(
+                """SELECT DISTINCT i.value FROM identifiers i JOIN identifier_keys k USING (kind, value)
+                                JOIN entity_members m ON m.member = 'id:' || k.node WHERE m.entity_id = ?""",
+                [e["id"]],
+            )
             people[e["id"]] = (f"{role.capitalize()}-{counters[role]}", names, values + [r["value"] for r in raw])
         return cls(people)
 

@@ -1,6 +1,7 @@
 """Render a gathered report to self-contained HTML (styles, script and the Sinhala/Tamil fonts
 inlined; no network) and to PDF/A-3b with WeasyPrint, with findings.json attached, then sign the
 PDF (pyHanko, the examiner's Ed25519 key) at a fixed signing time so the output is reproducible."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +12,7 @@ import json
 import logging
 import os
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -39,8 +40,10 @@ def fonts_css() -> str:
     for family, name in EMBEDDED_FONTS.items():
         path = next((d / name for d in FONT_DIRS if (d / name).exists()), None)
         if path is None:
-            raise RenderError(f"font {name} not found in {', '.join(map(str, FONT_DIRS))}: install fonts-noto-core "
-                              "(scripts/bootstrap.sh does) so Sinhala and Tamil text renders")
+            raise RenderError(
+                f"font {name} not found in {', '.join(map(str, FONT_DIRS))}: install fonts-noto-core "
+                "(scripts/bootstrap.sh does) so Sinhala and Tamil text renders"
+            )
         data = base64.b64encode(path.read_bytes()).decode()
         rules.append(f'@font-face {{ font-family: "{family}"; src: url(data:font/ttf;base64,{data}) format("truetype"); }}')
     return "\n".join(rules)
@@ -59,8 +62,10 @@ def vendor_js() -> str:
     for name, rel in VENDOR.items():
         path = root / rel
         if not path.exists():
-            raise RenderError(f"the report's picture library {name} is not installed ({path} is missing): run scripts/bootstrap.sh "
-                              "(it runs npm ci in tools/report-assets), or set CASEGRAPH_REPORT_ASSETS to such a folder")
+            raise RenderError(
+                f"the report's picture library {name} is not installed ({path} is missing): run scripts/bootstrap.sh "
+                "(it runs npm ci in tools/report-assets), or set CASEGRAPH_REPORT_ASSETS to such a folder"
+            )
         # a closing script tag inside the library would end the inline script early
         parts.append(f"/* {name}, {rel} */\n" + path.read_text(encoding="utf-8").replace("</script", "<\\/script"))
     return "\n;\n".join(parts)
@@ -72,9 +77,14 @@ def _template(name: str) -> str:
 
 def findings_json(doc: dict[str, Any]) -> bytes:
     """The machine-readable findings: every finding with all its evidence, sorted, canonical."""
-    out = {"case": doc["case"]["case_no"], "as_of": doc["as_of"], "redacted": doc["redacted"],
-           "findings": [{k: f[k] for k in ("id", "kind", "title", "summary", "score", "detector", "evidence", "attrs")}
-                        for f in doc["findings"]]}
+    out = {
+        "case": doc["case"]["case_no"],
+        "as_of": doc["as_of"],
+        "redacted": doc["redacted"],
+        "findings": [
+            {k: f[k] for k in ("id", "kind", "title", "summary", "score", "detector", "evidence", "attrs")} for f in doc["findings"]
+        ],
+    }
     return (json.dumps(json.loads(to_json(out)), ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
 
 
@@ -88,37 +98,60 @@ def html(doc: dict[str, Any], store, redact, signer: Signer) -> str:
                 indicators.setdefault(e["record"], []).append(f["attrs"]["indicator"])
             if e.get("ts") and e["record"] not in seen:
                 seen.add(e["record"])
-                items.append({"record": e["record"], "ts": datetime.fromisoformat(e["ts"]), "table": e["table"],
-                              "tip": f"{e['time']} · {e['exhibit']} {e['locator']} · {(e.get('text') or '')[:160]}"})
+                items.append(
+                    {
+                        "record": e["record"],
+                        "ts": datetime.fromisoformat(e["ts"]),
+                        "table": e["table"],
+                        "tip": f"{e['time']} · {e['exhibit']} {e['locator']} · {(e.get('text') or '')[:160]}",
+                    }
+                )
     indicators = {k: sorted(set(v)) for k, v in indicators.items()}
     tl = pictures.timeline(store, items, indicators, redact)
     groups: dict[str, list] = {}
     for f in doc["findings"]:
         groups.setdefault(f["kind"], []).append(f)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False)
-    generated = datetime.strptime(doc["generated"], "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=timezone.utc)
+    generated = datetime.strptime(doc["generated"], "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC)
     interp = doc["interpretation"]
     return env.from_string(_template("report.html.j2")).render(
-        **doc, iso_generated=generated.isoformat(), fonts_css=fonts_css(), css=_template("report.css"), js=_template("report.js"),
-        network_svg=pictures.network_svg(net), network_shown=net.shown, network_total=net.total, network_unplaced=net.unplaced,
-        network_legend=pictures.network_legend(net), network_data=pictures.network_data(net),
-        timeline_svg=pictures.timeline_svg(tl), timeline_data=pictures.timeline_data(tl), timeline=tl, vendor_js=vendor_js(),
+        **doc,
+        iso_generated=generated.isoformat(),
+        fonts_css=fonts_css(),
+        css=_template("report.css"),
+        js=_template("report.js"),
+        network_svg=pictures.network_svg(net),
+        network_shown=net.shown,
+        network_total=net.total,
+        network_unplaced=net.unplaced,
+        network_legend=pictures.network_legend(net),
+        network_data=pictures.network_data(net),
+        timeline_svg=pictures.timeline_svg(tl),
+        timeline_data=pictures.timeline_data(tl),
+        timeline=tl,
+        vendor_js=vendor_js(),
         finding_groups=[{"kind": k.replace("-", " "), "list": v} for k, v in groups.items()],
-        certificate=certificate(doc), signer_fingerprint=signer.fingerprint,
-        interpretation_sha256=hashlib.sha256(interp.encode()).hexdigest() if interp else None)
+        certificate=certificate(doc),
+        signer_fingerprint=signer.fingerprint,
+        interpretation_sha256=hashlib.sha256(interp.encode()).hexdigest() if interp else None,
+    )
 
 
 def pdf(html_text: str, attachments: dict[str, bytes], identifier: str, when: datetime) -> bytes:
     """PDF/A-3b from the HTML (print media: the pictures are static), files attached and dated `when`."""
     from weasyprint import HTML, Attachment
-    atts = [Attachment(string=data, name=name, description=name, relationship="Data", created=when, modified=when)
-            for name, data in sorted(attachments.items())]
+
+    atts = [
+        Attachment(string=data, name=name, description=name, relationship="Data", created=when, modified=when)
+        for name, data in sorted(attachments.items())
+    ]
     # fontTools stamps each embedded font subset with "now" unless SOURCE_DATE_EPOCH says otherwise
     before = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = before or str(int(when.timestamp()))
     try:
         return HTML(string=html_text, base_url=None).write_pdf(
-            pdf_variant="pdf/a-3b", attachments=atts, pdf_identifier=identifier.encode(), uncompressed_pdf=False)
+            pdf_variant="pdf/a-3b", attachments=atts, pdf_identifier=identifier.encode(), uncompressed_pdf=False
+        )
     finally:
         if before is None:
             del os.environ["SOURCE_DATE_EPOCH"]
@@ -134,8 +167,11 @@ def sign_pdf(data: bytes, signer: Signer, when: datetime, reason: str) -> bytes:
     from pyhanko.sign import signers
 
     key_der = signer.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    hanko = signers.SimpleSigner(signing_cert=asn1_x509.Certificate.load(signer.cert.public_bytes(serialization.Encoding.DER)),
-                                 signing_key=asn1_keys.PrivateKeyInfo.load(key_der), cert_registry=None)
+    hanko = signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(signer.cert.public_bytes(serialization.Encoding.DER)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        cert_registry=None,
+    )
 
     class FixedTimeSigner(signers.PdfSigner):
         def init_signing_session(self, pdf_out, existing_fields_only=False):
@@ -143,8 +179,10 @@ def sign_pdf(data: bytes, signer: Signer, when: datetime, reason: str) -> bytes:
             session.system_time = when
             return session
 
-    meta = signers.PdfSignatureMetadata(field_name="ExaminerSignature", reason=reason, name=signer.cert.subject.rfc4514_string(),
-                                        md_algorithm="sha512")
+    meta = signers.PdfSignatureMetadata(
+        field_name="ExaminerSignature", reason=reason, name=signer.cert.subject.rfc4514_string(), md_algorithm="sha512"
+    )
+
     class DeterministicIdWriter(IncrementalPdfFileWriter):  # the second /ID half is random by default
         @classmethod
         def _handle_id(cls, prev):
@@ -174,7 +212,7 @@ def _quiet(*names: str):
     try:
         yield
     finally:
-        for lg, level in zip(loggers, saved):
+        for lg, level in zip(loggers, saved):  # noqa: B905
             lg.setLevel(level)
 
 

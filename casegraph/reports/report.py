@@ -1,4 +1,5 @@
 """`casegraph report`: the evidence report of a case as HTML and signed PDF/A-3b, plus findings.json."""
+
 from __future__ import annotations
 
 import hashlib
@@ -48,11 +49,15 @@ def check_current(case: Case) -> None:
     old = stale(case.store)
     if old:
         what = {"parse": "the parsed records", "resolution": "entity resolution"}
-        raise StaleFindings("the case changed after some findings were made, and a report must not mix states: "
-                            + "; ".join(f"{s['detector']} ({s['findings']} finding{'s' if s['findings'] != 1 else ''}, before the "
-                                        f"last change to {' and '.join(what[p] for p in s['changed'])}): run "
-                                        f"{s['command'].replace('CASE', str(case.root))}" for s in old))
-
+        raise StaleFindings(
+            "the case changed after some findings were made, and a report must not mix states: "
+            + "; ".join(
+                f"{s['detector']} ({s['findings']} finding{'s' if s['findings'] != 1 else ''}, before the "
+                f"last change to {' and '.join(what[p] for p in s['changed'])}): run "
+                f"{s['command'].replace('CASE', str(case.root))}"
+                for s in old
+            )
+        )
 
 
 class NotVerified(ValueError):
@@ -68,15 +73,18 @@ def check_verified(case: Case, override_verify: str | None):
     if verdict.ok:
         return verdict, None
     if not (override_verify or "").strip():
-        raise NotVerified(f"the case does not verify ({len(verdict.problems)} problem(s), first: {verdict.problems[0]}); "
-                          "see 'casegraph custody verify', or give --override-verify \"REASON\" to report it anyway "
-                          "(logged, and printed on the report)")
+        raise NotVerified(
+            f"the case does not verify ({len(verdict.problems)} problem(s), first: {verdict.problems[0]}); "
+            "see 'casegraph custody verify', or give --override-verify \"REASON\" to report it anyway "
+            "(logged, and printed on the report)"
+        )
     ev = case.log("verify-override", details={"reason": override_verify, "problems": [str(p) for p in verdict.problems]})
     return verdict, {"reason": override_verify, "actor": ev["actor"], "seq": ev["seq"], "time": ev["time"][:19]}
 
 
-def build(case: Case, *, redact: bool = False, interpretation: str | None = None, key: Path | None = None,
-          override_verify: str | None = None) -> Report:
+def build(
+    case: Case, *, redact: bool = False, interpretation: str | None = None, key: Path | None = None, override_verify: str | None = None
+) -> Report:
     check_current(case)
     verdict, override = check_verified(case, override_verify)
     signer = case_signer(case, key)
@@ -102,6 +110,9 @@ def write_report(case: Case, out_dir: Path | None = None, **kw) -> tuple[Report,
         p.write_bytes(data)
         paths.append(p)
         outputs.append({"path": str(p), "sha256": hashlib.sha256(data).hexdigest()})
-    case.log("report-written", outputs=outputs,
-             details={"as_of_seq": rep.doc["as_of"]["seq"], "redacted": rep.doc["redacted"], "signer": rep.signer.fingerprint})
+    case.log(
+        "report-written",
+        outputs=outputs,
+        details={"as_of_seq": rep.doc["as_of"]["seq"], "redacted": rep.doc["redacted"], "signer": rep.signer.fingerprint},
+    )
     return rep, paths

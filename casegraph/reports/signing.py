@@ -7,12 +7,13 @@ bundle; trust comes from comparing the fingerprint with the one the examiner sta
 prints it, `verify --expect-key` checks it). Ed25519 signatures are deterministic, so the same
 bytes signed twice give the same signature (reproducible bundles).
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -64,17 +65,37 @@ def load_or_create(path: Path) -> tuple[Ed25519PrivateKey, bool]:
 def certificate(key: Ed25519PrivateKey, examiner: str, agency: str, not_before: datetime) -> x509.Certificate:
     """A self-signed certificate for `key`, valid ten years from `not_before` (fixed by the case,
     so the certificate, like the signature, is the same every time)."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, examiner or "examiner")]
-                     + ([x509.NameAttribute(NameOID.ORGANIZATION_NAME, agency[:64])] if agency else []))
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, examiner or "examiner")]
+        + ([x509.NameAttribute(NameOID.ORGANIZATION_NAME, agency[:64])] if agency else [])
+    )
     serial = int(fingerprint(key.public_key())[:30], 16)
-    start = not_before.astimezone(timezone.utc).replace(microsecond=0)
-    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(serial).not_valid_before(start).not_valid_after(start + timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                                         encipher_only=False, decipher_only=False), critical=True)
-            .sign(key, None))
+    start = not_before.astimezone(UTC).replace(microsecond=0)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, None)
+    )
 
 
 def cert_public_key(pem: bytes) -> Ed25519PublicKey:

@@ -7,6 +7,7 @@ chain in the bundle up to the head stated in bag-info, that every listed exhibit
 event in that chain, and that the findings describe the same case state. BagIt's own validator
 runs as a second opinion.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,10 @@ def load_trusted_keys(path: Path) -> dict[str, str]:
             continue
         fpr, _, who = line.partition(" ")
         if not _FINGERPRINT.fullmatch(fpr.lower()):
-            raise CaseGraphError(f"{path} line {n}: not a key fingerprint ({fpr[:70]!r}); each line is 64 hex digits "
-                                 "then the examiner's name, e.g. the fingerprint a report prints")
+            raise CaseGraphError(
+                f"{path} line {n}: not a key fingerprint ({fpr[:70]!r}); each line is 64 hex digits "
+                "then the examiner's name, e.g. the fingerprint a report prints"
+            )
         keys[fpr.lower()] = f"{who.strip() or 'unnamed'} ({path.name} line {n})"
     if not keys:
         raise CaseGraphError(f"{path}: the trusted-keys file lists no key")
@@ -119,15 +122,20 @@ def _check_contents(root: Path, payload: dict[str, str], tags: dict[str, str], v
         if not (root / name).is_file():
             if name not in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):  # those two are named above
                 v.problems.append(f"{name} is missing: every bundle has it")
-        elif name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt") and (root / "tagmanifest-sha256.txt").is_file() \
-                and name not in tags:
+        elif (
+            name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")
+            and (root / "tagmanifest-sha256.txt").is_file()
+            and name not in tags
+        ):
             v.problems.append(f"tagmanifest-sha256.txt does not cover {name}")
     for name in PAYLOAD:
         rel = f"data/{name}"
         if not (root / rel).is_file():
             if rel not in payload:  # else already named as missing from its manifest
-                v.problems.append(f"{rel} is missing: every bundle has it (manifest-sha256.txt does not list it either: "
-                                  "the manifests were re-made without it)")
+                v.problems.append(
+                    f"{rel} is missing: every bundle has it (manifest-sha256.txt does not list it either: "
+                    "the manifests were re-made without it)"
+                )
         elif rel not in payload:
             v.problems.append(f"{rel} is not listed in manifest-sha256.txt: it is not sealed by the signature")
     sealed = set(payload) | set(tags) | {"tagmanifest-sha256.txt", SIGNATURE}
@@ -162,8 +170,10 @@ def verify_bundle(bundle: Path, expect_key: str | None = None, trusted: dict[str
     payload = _check_manifest(root, "manifest-sha256.txt", v)
     tags = _check_manifest(root, "tagmanifest-sha256.txt", v)
     _check_contents(root, payload, tags, v)
-    v.checked.append(f"{len(payload)} payload files and {len(tags)} tag files against their SHA-256 manifests; "
-                     f"the {len(PAYLOAD)} files every bundle holds, and that nothing else is in the bag")
+    v.checked.append(
+        f"{len(payload)} payload files and {len(tags)} tag files against their SHA-256 manifests; "
+        f"the {len(PAYLOAD)} files every bundle holds, and that nothing else is in the bag"
+    )
     # 2. the signature over the tag manifest, and who made it
     cert_pem = (root / "data" / CERT).read_bytes() if (root / "data" / CERT).is_file() else None
     if cert_pem is None:
@@ -189,7 +199,7 @@ def verify_bundle(bundle: Path, expect_key: str | None = None, trusted: dict[str
         # 3. the PDF's own signature
         pdf = root / "data" / "report.pdf"
         if pdf.is_file() and v.fingerprint is None:
-            v.problems.append(f"data/report.pdf: its signature cannot be checked (the signer's certificate is unreadable)")
+            v.problems.append("data/report.pdf: its signature cannot be checked (the signer's certificate is unreadable)")
         elif pdf.is_file():
             ok, why = render.verify_pdf_signature(pdf.read_bytes(), cert_pem)
             (v.checked if ok else v.problems).append(f"data/report.pdf: {why}")
@@ -209,8 +219,10 @@ def verify_bundle(bundle: Path, expect_key: str | None = None, trusted: dict[str
         if withheld and not redacted:
             v.problems.append(f"data/custody.jsonl: {withheld} event(s) flagged redacted in a bundle that is not a redacted copy")
         elif withheld:
-            v.notes.append(f"{withheld} custody event(s) name a protected person and are pseudonymised in this copy; their links "
-                           "were checked, their own hashes can only be recomputed against the case's unredacted log")
+            v.notes.append(
+                f"{withheld} custody event(s) name a protected person and are pseudonymised in this copy; their links "
+                "were checked, their own hashes can only be recomputed against the case's unredacted log"
+            )
         v.checked.append(f"custody chain of {len(events)} events up to seq {head[0]}")
         intakes = {o.get("sha256") for e in events if e.get("action") == "intake" for o in e.get("outputs", [])}
         try:
@@ -277,5 +289,7 @@ def _check_signer(root: Path, v: BundleVerdict, trust: dict[str, str], expect_ke
     elif expect_key and len(trust) == 1:
         v.problems.append(f"signed by key {v.fingerprint}, not the expected {expect_key}")
     elif trust:
-        v.problems.append(f"UNTRUSTED SIGNER: signed by key {v.fingerprint} ({v.signer or 'no name'}), which is not "
-                          f"one of the {len(trust)} trusted examiner key(s) given")
+        v.problems.append(
+            f"UNTRUSTED SIGNER: signed by key {v.fingerprint} ({v.signer or 'no name'}), which is not "
+            f"one of the {len(trust)} trusted examiner key(s) given"
+        )

@@ -1,6 +1,7 @@
 """A block of statement rows as a Batch of transactions, column-wise with Arrow: amounts to exact decimals,
 dates with the profile's format (a date without a time stays a date), debit/credit or signed amounts to a
 direction, the source's status to Transaction.status, and an issue for every value that could not be read."""
+
 from __future__ import annotations
 
 import json
@@ -74,9 +75,11 @@ def to_batch(parser: Parser, ctx: _Ctx, t: pa.Table, locators: pa.Array, order: 
         out = pc.fill_null(pc.less(net, ZERO), False)
         amount = pc.if_else(both_empty, pa.nulls(n, AMOUNT), pc.abs(net))
         frm, to = pc.if_else(out, holder, counterparty), pc.if_else(out, counterparty, holder)
-        sign_note = pc.if_else(pc.fill_null(pc.less(debit, ZERO), False), "negative debit read as money in",
-                               pc.if_else(pc.fill_null(pc.less(credit, ZERO), False), "negative credit read as money out",
-                                          null_s))
+        sign_note = pc.if_else(
+            pc.fill_null(pc.less(debit, ZERO), False),
+            "negative debit read as money in",
+            pc.if_else(pc.fill_null(pc.less(credit, ZERO), False), "negative credit read as money out", null_s),
+        )
     elif "amount_in" in m:  # Etherscan: value in or out; the from/to columns say which way
         a_in, a_out = amounts(col("amount_in"), "value in"), amounts(col("amount_out"), "value out")
         amount = pc.if_else(pc.fill_null(pc.greater(a_in, ZERO), False), a_in, a_out)
@@ -99,30 +102,63 @@ def to_batch(parser: Parser, ctx: _Ctx, t: pa.Table, locators: pa.Array, order: 
     genuine = GENUINE_USDT.get(p.rail)
     if genuine and "token_contract" in m:
         symbol = currency.dictionary_decode() if pa.types.is_dictionary(currency.type) else currency
-        is_fake = pc.and_(pc.equal(pc.utf8_upper(symbol), "USDT"),
-                          pc.not_equal(pc.utf8_lower(contract), genuine.lower()))
+        is_fake = pc.and_(pc.equal(pc.utf8_upper(symbol), "USDT"), pc.not_equal(pc.utf8_lower(contract), genuine.lower()))
         is_fake = pc.fill_null(is_fake, False)
         count = pc.sum(is_fake).as_py() or 0
         if count:
             ctx.fakes.append((order, locators.filter(is_fake)[0].as_py(), count))
             fake = pc.if_else(is_fake, "USDT symbol on a contract that is not Tether's", null_s)
     status = _statuses(p, col("status"), col("is_error"), col("receipt_status"), n, problems)
-    extra = _json_objects({"balance": col("balance"), "value_date": col("value_date"),
-                           "status": col("status"), "error_code": col("error_code"), "method": col("method"), "block": col("block"), "fee": col("fee"),
-                           "token_name": col("token_name"), "parent_from": col("parent_from"), "token_warning": fake,
-                           "sign_note": sign_note,
-                           "profile": constant(p.name, n)})
-    out: list[Record | Batch] = [Batch("transactions", pa.table({
-        "rail": constant(p.rail, n), "ts": ts, "reference": col("reference") if "reference" in m else null_s,
-        "from_account": _blank_null(frm), "to_account": _blank_null(to), "from_name": null_s, "to_name": null_s,
-        "amount": amount, "currency": currency, "asset_contract": _blank_null(contract), "description": description,
-        "status": status, "seq": seq, "extra": extra, "exhibit_sha256": constant(ctx.src.sha256, n), "parser": constant(parser.name, n),
-        "parser_version": constant(parser.version, n), "locator": locators}))]
+    extra = _json_objects(
+        {
+            "balance": col("balance"),
+            "value_date": col("value_date"),
+            "status": col("status"),
+            "error_code": col("error_code"),
+            "method": col("method"),
+            "block": col("block"),
+            "fee": col("fee"),
+            "token_name": col("token_name"),
+            "parent_from": col("parent_from"),
+            "token_warning": fake,
+            "sign_note": sign_note,
+            "profile": constant(p.name, n),
+        }
+    )
+    out: list[Record | Batch] = [
+        Batch(
+            "transactions",
+            pa.table(
+                {
+                    "rail": constant(p.rail, n),
+                    "ts": ts,
+                    "reference": col("reference") if "reference" in m else null_s,
+                    "from_account": _blank_null(frm),
+                    "to_account": _blank_null(to),
+                    "from_name": null_s,
+                    "to_name": null_s,
+                    "amount": amount,
+                    "currency": currency,
+                    "asset_contract": _blank_null(contract),
+                    "description": description,
+                    "status": status,
+                    "seq": seq,
+                    "extra": extra,
+                    "exhibit_sha256": constant(ctx.src.sha256, n),
+                    "parser": constant(parser.name, n),
+                    "parser_version": constant(parser.version, n),
+                    "locator": locators,
+                }
+            ),
+        )
+    ]
     for what, mask in problems:  # every unreadable value is named with its row
         mask = pc.fill_null(mask, False)
         if pc.any(mask).as_py():
-            out += [parser.issue(ctx.src, loc, f"{what} (row kept, value left empty)", severity="warning")
-                    for loc in locators.filter(mask).to_pylist()]
+            out += [
+                parser.issue(ctx.src, loc, f"{what} (row kept, value left empty)", severity="warning")
+                for loc in locators.filter(mask).to_pylist()
+            ]
     return out
 
 
@@ -177,8 +213,7 @@ def _token_cell(cell: pa.Array, rail: str) -> tuple[pa.Array, pa.Array]:
     return pc.if_else(symbol.is_valid(), symbol.field("s"), rest), contract
 
 
-def _statuses(p: Profile, text: pa.Array | None, is_error: pa.Array | None, receipt: pa.Array | None, n: int,
-              problems: list) -> pa.Array:
+def _statuses(p: Profile, text: pa.Array | None, is_error: pa.Array | None, receipt: pa.Array | None, n: int, problems: list) -> pa.Array:
     """Transaction.status per row: 'failed' when any column the source has says so (Etherscan's
     Status `Error(0)`, isError 1, txreceipt_status 0, Tronscan's REVERT ...), 'success' when one says
     that and none says failed, NULL when the source is silent. A value the profile does not know is
@@ -198,8 +233,12 @@ def _statuses(p: Profile, text: pa.Array | None, is_error: pa.Array | None, rece
                 success |= hit
             else:  # "unstated": values that say nothing of the outcome (Tronscan's CONFIRMED)
                 known |= hit
-        problems.append(("status value not one the profile knows (left unstated; kept in extra.status)",
-                         pa.array(~failed & ~success & ~known & _np(pc.not_equal(value, "")))))
+        problems.append(
+            (
+                "status value not one the profile knows (left unstated; kept in extra.status)",
+                pa.array(~failed & ~success & ~known & _np(pc.not_equal(value, ""))),
+            )
+        )
     for column, bad, good in ((is_error, "1", "0"), (receipt, "0", "1")):  # Etherscan API column meanings
         if column is not None:
             failed |= _np(pc.equal(column, bad))
@@ -250,10 +289,8 @@ def _same_fields(text: pa.Array, parsed: pa.Array, fmt: str) -> np.ndarray:
         rows = pa.array(np.flatnonzero(loose), pa.int64())
         parts = pc.split_pattern_regex(pc.utf8_trim_whitespace(text.take(rows)), r"\D+")
         k = [d for d in directives if d in "YymdHMS"].index("d")
-        nth = pc.list_element(pc.if_else(pc.greater(pc.list_value_length(parts), k), parts,
-                                         pa.nulls(len(parts), parts.type)), k)
-        same = pc.equal(pc.cast(pc.if_else(pc.match_substring_regex(nth, r"^\d{1,2}$"), nth, "-1"), pa.int64()),
-                        day.take(rows))
+        nth = pc.list_element(pc.if_else(pc.greater(pc.list_value_length(parts), k), parts, pa.nulls(len(parts), parts.type)), k)
+        same = pc.equal(pc.cast(pc.if_else(pc.match_substring_regex(nth, r"^\d{1,2}$"), nth, "-1"), pa.int64()), day.take(rows))
         ok[np.flatnonzero(loose)] = _np(same)
     return ok
 
@@ -276,8 +313,13 @@ def _json_objects(fields: dict[str, pa.Array | None]) -> pa.Array:
         if arr is None:
             continue
         esc = arr if key in _SAFE else pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"')
-        pieces.append(pc.if_else(pc.fill_null(pc.not_equal(arr, ""), False),
-                                 pc.binary_join_element_wise(f'"{key}": "', esc, '"', ""), pa.nulls(len(arr), pa.string())))
+        pieces.append(
+            pc.if_else(
+                pc.fill_null(pc.not_equal(arr, ""), False),
+                pc.binary_join_element_wise(f'"{key}": "', esc, '"', ""),
+                pa.nulls(len(arr), pa.string()),
+            )
+        )
     if not pieces:
         return None
     body = pc.binary_join_element_wise(*pieces, ", ", null_handling="skip")

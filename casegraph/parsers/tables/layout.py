@@ -1,5 +1,6 @@
 """Where a statement's table is and what it is: the header row among the first lines or sheet rows (below a
 title block that may give the account number), its width, and the profile that knows its headers."""
+
 from __future__ import annotations
 
 import csv
@@ -41,8 +42,14 @@ def _find_layout(rows: list[list[str]], profiles: list[Profile], delimiter: str 
             continue
         profile, mapping = best(profiles, [str(c) for c in row])
         if profile is not None:
-            return _Layout(i, [str(c) if c is not None else "" for c in row], profile, mapping, delimiter,
-                           [" ".join(str(c) for c in r if c not in (None, "")) for r in rows[:i]])
+            return _Layout(
+                i,
+                [str(c) if c is not None else "" for c in row],
+                profile,
+                mapping,
+                delimiter,
+                [" ".join(str(c) for c in r if c not in (None, "")) for r in rows[:i]],
+            )
     for i, row in enumerate(rows[:HEADER_SCAN]):  # no profile: still say which table this was
         if _looks_tabular([str(c) for c in row if c is not None]):
             return _Layout(i, [str(c) if c is not None else "" for c in row], None, {}, delimiter)
@@ -53,7 +60,7 @@ def _fit_width(layout: _Layout, rows: list[list[str]]) -> _Layout:
     """The header as wide as the rows below it: exports that end every row with one more (empty) cell
     than the header names (Etherscan internal transactions), or a header that ends with a delimiter
     (spreadsheet exports), would otherwise have every row rejected for its cell count."""
-    widths = Counter(len(r) for r in rows[layout.header_index + 1:] if r)
+    widths = Counter(len(r) for r in rows[layout.header_index + 1 :] if r)
     if not widths:
         return layout
     width = widths.most_common(1)[0][0]

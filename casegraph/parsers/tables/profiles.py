@@ -1,5 +1,6 @@
 """Statement profiles: TOML files (parsers/profiles/, or one the examiner names) that map a source's column
 headers to the canonical fields, with what its status values mean."""
+
 from __future__ import annotations
 
 import re
@@ -55,8 +56,11 @@ class Profile:
 
 def builtin_profiles() -> list[Profile]:
     folder = resources.files("casegraph.parsers") / "profiles"
-    return [Profile.load(f"profiles/{p.name}", p.read_text(encoding="utf-8"))
-            for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".toml")]
+    return [
+        Profile.load(f"profiles/{p.name}", p.read_text(encoding="utf-8"))
+        for p in sorted(folder.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".toml")
+    ]
 
 
 def best(profiles: list[Profile], headers: list[str]) -> tuple[Profile | None, dict[str, str]]:

@@ -1,5 +1,6 @@
 """Reading a statement's rows: CSV blocks with Arrow, a tolerant row-by-row CSV reader for files whose rows
 Arrow cannot split, and XLSX sheets (bounded before any XML is read)."""
+
 from __future__ import annotations
 
 import codecs
@@ -45,8 +46,9 @@ def _check_xlsx(path: Path) -> None:
         if size > limit:
             raise WorkbookRefused(f"{part.filename} would expand to {size:,} bytes (limit {limit:,}); not read")
         if size > XLSX_RATIO_FROM and size / packed > XLSX_MAX_RATIO:
-            raise WorkbookRefused(f"{part.filename} would expand {size / packed:.0f} times ({packed:,} to {size:,} bytes; "
-                                  f"limit {XLSX_MAX_RATIO}x); not read")
+            raise WorkbookRefused(
+                f"{part.filename} would expand {size / packed:.0f} times ({packed:,} to {size:,} bytes; limit {XLSX_MAX_RATIO}x); not read"
+            )
 
 
 def _xlsx_rows(path: Path, limit: int | None = None) -> Iterator[tuple[str, int, list]]:
@@ -70,8 +72,9 @@ def _xlsx_rows(path: Path, limit: int | None = None) -> Iterator[tuple[str, int,
             wb.close()
 
 
-def _tolerant_rows(path: Path, encoding: str, layout: _Layout, width: int, start: int,
-                   ragged: Counter) -> Iterator[tuple[int, pa.Table, list, np.ndarray]]:
+def _tolerant_rows(
+    path: Path, encoding: str, layout: _Layout, width: int, start: int, ragged: Counter
+) -> Iterator[tuple[int, pa.Table, list, np.ndarray]]:
     """The data rows from the `start`-th on, read with Python's csv module: every row is numbered as it
     stands in the file, so every row becomes a record or an issue at its own locator. A row with extra
     cells that are all empty is read (they are counted); a short row is read with its missing cells
@@ -95,12 +98,24 @@ def _tolerant_rows(path: Path, encoding: str, layout: _Layout, width: int, start
                 cells = cells[:width]
                 ragged["trimmed"] += 1
             elif n < width:
-                found.append((number, "warning", f"row has {n} of the header's {width} cells; the missing cells at the "
-                              "end were read as empty", _raw(cells, layout.delimiter)))
+                found.append(
+                    (
+                        number,
+                        "warning",
+                        f"row has {n} of the header's {width} cells; the missing cells at the end were read as empty",
+                        _raw(cells, layout.delimiter),
+                    )
+                )
                 cells = cells + [""] * (width - n)
             elif n > width:
-                found.append((number, "error", f"row has {n} cells but the header has {width}: its cells cannot be "
-                              "matched to the columns, so it was not read", _raw(cells, layout.delimiter)))
+                found.append(
+                    (
+                        number,
+                        "error",
+                        f"row has {n} cells but the header has {width}: its cells cannot be matched to the columns, so it was not read",
+                        _raw(cells, layout.delimiter),
+                    )
+                )
                 continue
             chunk.append(cells)
             numbers.append(number)
@@ -159,4 +174,5 @@ def _cell(v, date_format: str) -> str:
 def _table(headers: list[str], rows: list[list[str]]) -> pa.Table:
     names = _unique(headers)
     return pa.table({name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(names)}).rename_columns(
-        headers if len(set(headers)) == len(names) else names)
+        headers if len(set(headers)) == len(names) else names
+    )

@@ -2,6 +2,7 @@
 ends), grammar (header forms, authors), dates (field order, timestamps), markers (the per-language
 table of media/deleted/edited markers), runs (whole-message runs), records (building the batches),
 parser (the registered `whatsapp-export` parser)."""
+
 from .dates import DateOrder, OrderEvidence, decide_order
 from .grammar import is_header
 from .parser import WhatsAppExport

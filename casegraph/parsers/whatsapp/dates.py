@@ -8,6 +8,7 @@ first in every locale that writes them); the only order that keeps the messages 
 nothing decides day against month, dates that read differently either way get no timestamp and the
 file gets an error: pass `date_order` to settle it. Never a silent guess.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,8 +45,11 @@ def fields(dates: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     parts = pc.extract_regex(dates, DATE_PARTS)
     names = ("a", "b", "c")
     values = np.stack([_ints(parts.field(k)) for k in names]) if len(dates) else np.zeros((3, 0), np.int64)
-    widths = (np.stack([pc.utf8_length(parts.field(k)).to_numpy(zero_copy_only=False) for k in names])
-              if len(dates) else np.zeros((3, 0), np.int64))
+    widths = (
+        np.stack([pc.utf8_length(parts.field(k)).to_numpy(zero_copy_only=False) for k in names])
+        if len(dates)
+        else np.zeros((3, 0), np.int64)
+    )
     return values, widths
 
 
@@ -55,8 +59,9 @@ def calendar(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, n
     leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
     mi = np.clip(m - 1, 0, 11)
     ok = (m >= 1) & (m <= 12) & (d >= 1) & (d <= _DAYS[mi] + (leap & (m == 2))) & (y >= 1970) & (y <= 2100)
-    days = ((np.where(ok, y, 1970) - 1970).astype("datetime64[Y]").astype("datetime64[M]")
-            + np.where(ok, mi, 0).astype("timedelta64[M]")).astype("datetime64[D]") + np.where(ok, d - 1, 0).astype("timedelta64[D]")
+    days = (
+        (np.where(ok, y, 1970) - 1970).astype("datetime64[Y]").astype("datetime64[M]") + np.where(ok, mi, 0).astype("timedelta64[M]")
+    ).astype("datetime64[D]") + np.where(ok, d - 1, 0).astype("timedelta64[D]")
     return ok, days.astype(np.int64)
 
 
@@ -148,8 +153,11 @@ class OrderEvidence:
         """(position, reason, severity)."""
         if len(self.four_at) > 1:
             (p, at), (q, at2) = sorted(self.four_at.items())[:2]
-            return None, (f"four-digit years stand {POSITION[p]} (line {at[0]}: {at[1]}) and {POSITION[q]} "
-                          f"(line {at2[0]}: {at2[1]})"), "error"
+            return (
+                None,
+                (f"four-digit years stand {POSITION[p]} (line {at[0]}: {at[1]}) and {POSITION[q]} (line {at2[0]}: {at2[1]})"),
+                "error",
+            )
         if self.four_at:
             p, at = next(iter(self.four_at.items()))
             return p, f"four-digit year {POSITION[p]} (line {at[0]}: {at[1]})", "info"
@@ -164,21 +172,40 @@ class OrderEvidence:
             return 2, "no reading makes every date real; year taken as last", "warning"
         in_order = [p for p in candidates if any(self.invalid[o] == 0 and self.backwards[o] == 0 for o in BY_YEAR[p])]
         if len(in_order) == 1:
-            return in_order[0], (f"year {POSITION[in_order[0]]}: only then do the messages stay in time order "
-                                 "(two-digit years)"), "info"
-        spans = {p: min((s for o in BY_YEAR[p] if self.invalid[o] == 0 and (s := self._span(o)) is not None),
-                        default=None) for p in (in_order or candidates)}
+            return in_order[0], (f"year {POSITION[in_order[0]]}: only then do the messages stay in time order (two-digit years)"), "info"
+        spans = {
+            p: min((s for o in BY_YEAR[p] if self.invalid[o] == 0 and (s := self._span(o)) is not None), default=None)
+            for p in (in_order or candidates)
+        }
         last, first = spans.get(2), spans.get(0)
         if last is not None and first is not None and first >= 300 * max(last, 1):
-            return 2, (f"two-digit years: read year-last the messages span {last + 1} day(s), year-first they would "
-                       f"span {first // 365} year(s); year-last taken. Re-ingest with date_order=YMD if the phone "
-                       "wrote year first"), "warning"
+            return (
+                2,
+                (
+                    f"two-digit years: read year-last the messages span {last + 1} day(s), year-first they would "
+                    f"span {first // 365} year(s); year-last taken. Re-ingest with date_order=YMD if the phone "
+                    "wrote year first"
+                ),
+                "warning",
+            )
         if last is not None and first is not None and last >= 300 * max(first, 1):
-            return 0, (f"two-digit years: read year-first the messages span {first + 1} day(s), year-last they would "
-                       f"span {last // 365} year(s); year-first taken. Re-ingest with date_order=DMY or MDY if the "
-                       "phone wrote year last"), "warning"
-        return 2, ("two-digit years and nothing in the file tells year-first (yy-mm-dd) from year-last; year-last "
-                   "taken, as most phones write it. Re-ingest with date_order=YMD if this phone wrote year first"), "warning"
+            return (
+                0,
+                (
+                    f"two-digit years: read year-first the messages span {first + 1} day(s), year-last they would "
+                    f"span {last // 365} year(s); year-first taken. Re-ingest with date_order=DMY or MDY if the "
+                    "phone wrote year last"
+                ),
+                "warning",
+            )
+        return (
+            2,
+            (
+                "two-digit years and nothing in the file tells year-first (yy-mm-dd) from year-last; year-last "
+                "taken, as most phones write it. Re-ingest with date_order=YMD if this phone wrote year first"
+            ),
+            "warning",
+        )
 
     def decide(self) -> DateOrder:
         p, why_year, severity = self.year_position()
@@ -194,19 +221,24 @@ class OrderEvidence:
 
         day_big, month_big = self.over12_at.get(d_pos), self.over12_at.get(m_pos)
         if day_big and month_big:  # 13 stands in both places: the file mixes orders
-            return done(first if self.invalid[first] <= self.invalid[second] else second,
-                        f"both orders occur: day first at line {day_big[0]} ({day_big[1]}), month first at line "
-                        f"{month_big[0]} ({month_big[1]})", "error", True)
+            return done(
+                first if self.invalid[first] <= self.invalid[second] else second,
+                f"both orders occur: day first at line {day_big[0]} ({day_big[1]}), month first at line {month_big[0]} ({month_big[1]})",
+                "error",
+                True,
+            )
         if day_big:
             return done(first, f"{'day first' if p == 2 else 'the day ' + POSITION[d_pos]}: line {day_big[0]} has {day_big[1]}")
         if month_big:
-            return done(second, f"{'month first' if p == 2 else 'the day ' + POSITION[m_pos]}: line {month_big[0]} "
-                                f"has {month_big[1]}")
+            return done(second, f"{'month first' if p == 2 else 'the day ' + POSITION[m_pos]}: line {month_big[0]} has {month_big[1]}")
         if p == 0:  # every locale that writes the year first writes year-month-day (ISO 8601)
             return done(first, "year first, so year-month-day, as every locale that writes the year first has it")
         if self.dotted_at and p != 1:
-            return done(first, f"dotted dates (line {self.dotted_at[0]}: {self.dotted_at[1]}) are "
-                               f"{'day' if p == 2 else 'year, month'}-first in every locale that writes them")
+            return done(
+                first,
+                f"dotted dates (line {self.dotted_at[0]}: {self.dotted_at[1]}) are "
+                f"{'day' if p == 2 else 'year, month'}-first in every locale that writes them",
+            )
         b1, b2 = self.backwards[first], self.backwards[second]
         if b1 == 0 and b2 > 0:
             return done(first, "no day above 12; only day-first keeps the messages in time order")

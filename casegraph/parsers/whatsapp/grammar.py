@@ -8,6 +8,7 @@ Header forms (all in one pattern, run as a DFA): `12/03/2024, 14:23 - `, `3/12/2
 `13. 6. 2018. 21:25:15 ` (dates ending in a dot, no separator), and Sinhala/Tamil day-half markers.
 Patterns work in Python's re and in RE2 (pyarrow): no look-behind, no conditionals.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,7 @@ _OTHER_SPLIT = "(?i)^(?:" + _COLON + "|" + _BARE + ")(?P<body>.*)$"
 HEAD_PARTS = "^\\D*(?P<date>\\d{1,4}[./-] ?\\d{1,4}[./-] ?\\d{1,4})\\D+(?P<time>" + _TIME + ")"
 HEAD_MARKER = "(?i)(?:" + _AMPM + ")$"  # 12-hour heads end with a day-half marker
 HEAD_AMPM = "(?i)(?P<ampm>" + _AMPM + ")$"
-QUOTES = "[\"“”„«»「」]"  # a quoted "name" is a system line: X changed the subject to "a: b"
+QUOTES = '["“”„«»「」]'  # a quoted "name" is a system line: X changed the subject to "a: b"
 _QUOTES = re.compile(QUOTES)
 
 
@@ -55,7 +56,7 @@ def np_mask(a) -> np.ndarray:
     return pc.fill_null(a, False).to_numpy(zero_copy_only=False)
 
 
-def where(mask: np.ndarray, arr: pa.Array, fn, type_: pa.DataType = pa.string()) -> pa.Array:
+def where(mask: np.ndarray, arr: pa.Array, fn, type_: pa.DataType = pa.string()) -> pa.Array:  # noqa: B008
     """fn applied to the rows under mask only (for costly kernels on rare rows); null elsewhere."""
     rows = np.flatnonzero(mask)
     if not len(rows):
@@ -98,15 +99,20 @@ def headers(lines: pa.Array) -> tuple[np.ndarray, dict[str, pa.Array]]:
     parts = pc.extract_regex(head, HEAD_PARTS)
     twelve_hour = np_mask(pc.match_substring_regex(head, HEAD_MARKER))
     ampm = where(twelve_hour, head, lambda t: pc.utf8_trim(pc.extract_regex(t, HEAD_AMPM).field("ampm"), _S[1:-1]))
-    return idx, {"br": pc.match_substring(head, "["), "date": parts.field("date"), "time": parts.field("time"),
-                 "ampm": pc.fill_null(ampm, ""), "body": body}
+    return idx, {
+        "br": pc.match_substring(head, "["),
+        "date": parts.field("date"),
+        "time": parts.field("time"),
+        "ampm": pc.fill_null(ampm, ""),
+        "body": body,
+    }
 
 
 def sender_split(body: pa.Array) -> tuple[pa.Array, pa.Array]:
     """'Name: text' → (name, text); (null, body) for system lines. An author is 1-80 characters before
     the first ': ', unquoted; 'Name:' alone is an author with an empty message."""
     parts = pc.split_pattern(body, ": ", max_splits=1)
-    flat, off = parts.flatten(), parts.offsets.to_numpy()[:len(parts) + 1]
+    flat, off = parts.flatten(), parts.offsets.to_numpy()[: len(parts) + 1]
     two = np.diff(off) == 2
     first = flat.take(pa.array(off[:-1], pa.int64()))  # the whole body where there is no ': '
     second = flat.take(pa.array(np.where(two, off[:-1] + 1, off[:-1]), pa.int64()))
@@ -139,5 +145,5 @@ def clean_name(raw: str) -> tuple[str, bool, str]:
     shown = raw.strip().strip(MARKS).strip()
     for mark in NOT_IN_CONTACTS:
         if shown.startswith(mark):
-            return shown[len(mark):].strip(" \u00a0\u202f" + MARKS), True, shown
+            return shown[len(mark) :].strip(" \u00a0\u202f" + MARKS), True, shown
     return shown, False, shown

@@ -5,6 +5,7 @@ Whole-message markers are found by set membership on the short rows only (normal
 no direction marks, no surrounding spaces, no final full stop), so the table can grow without
 slowing the common rows down.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,7 @@ import pyarrow.compute as pc
 
 from .grammar import MARKS, extract, np_mask, where
 
-TABLE: dict[str, dict[str, list[str]]] = tomllib.loads(
-    files("casegraph.parsers").joinpath("data/whatsapp_markers.toml").read_text("utf-8"))
+TABLE: dict[str, dict[str, list[str]]] = tomllib.loads(files("casegraph.parsers").joinpath("data/whatsapp_markers.toml").read_text("utf-8"))
 
 
 def _strings(section: str) -> list[str]:
@@ -43,8 +43,15 @@ _SUFFIX_OMITTED = "(?i)(?:" + alternation("media_omitted_suffix") + ")[\\s." + M
 EDITED = "\\s*(?:" + alternation("edited_suffix") + ")[\\s" + MARKS + "]*$"
 _ATTACHED_WORD = "(?:" + alternation("attached_word") + ")"
 # iOS '<attached: FILE>' (also '< attached: FILE >'), and 'FILE ‹attached>' (the same, with the name first)
-ATTACHED = ("(?i)<\\s*" + _ATTACHED_WORD + "\\s*:\\s*(?P<file>[^>]*?)\\s*>|(?P<file2>[^\\s<‹][^<‹\\n]*?)\\s*[<‹]["
-            + MARKS + "]*\\s*" + _ATTACHED_WORD + "\\s*>")
+ATTACHED = (
+    "(?i)<\\s*"
+    + _ATTACHED_WORD
+    + "\\s*:\\s*(?P<file>[^>]*?)\\s*>|(?P<file2>[^\\s<‹][^<‹\\n]*?)\\s*[<‹]["
+    + MARKS
+    + "]*\\s*"
+    + _ATTACHED_WORD
+    + "\\s*>"
+)
 # Android 'FILE (file attached)' in the export's language
 FILE_ATTACHED = "(?i)^[" + MARKS + "]*(?P<file>[^\\n]+?\\.\\w{2,5})\\s*\\((?:" + alternation("file_attached_words") + ")\\)"
 # A cheap test for the rows worth the patterns above (they all have one of these)
@@ -53,8 +60,19 @@ SPECIAL = "(?i)<|‹|location: |\\((?:" + alternation("file_attached_words") + "
 
 _PAD = "[\\s." + MARKS + "]*"
 # One DFA pass finds the rows that may be markers; only those are normalised and looked up.
-_CANDIDATE = ("(?i)^" + _PAD + "(?:" + "|".join(alternation(n) for n in WHOLE) + ")" + _PAD + "$|(?:"
-              + alternation("media_omitted_suffix") + ")" + _PAD + "$")
+_CANDIDATE = (
+    "(?i)^"
+    + _PAD
+    + "(?:"
+    + "|".join(alternation(n) for n in WHOLE)
+    + ")"
+    + _PAD
+    + "$|(?:"
+    + alternation("media_omitted_suffix")
+    + ")"
+    + _PAD
+    + "$"
+)
 
 
 def whole_markers(text: pa.Array) -> dict[str, np.ndarray]:
@@ -83,14 +101,18 @@ def edited(text: pa.Array) -> np.ndarray:
 
 def attached_file(text: pa.Array, special: np.ndarray) -> pa.Array:
     """The file name a row attaches (either form), null elsewhere."""
+
     def names(t: pa.Array) -> pa.Array:
         parts = pc.extract_regex(t, ATTACHED)
-        ios = pc.if_else(parts.is_valid(), pc.if_else(pc.equal(parts.field("file"), ""), parts.field("file2"),
-                                                      parts.field("file")), pa.nulls(len(t), pa.string()))
+        ios = pc.if_else(
+            parts.is_valid(),
+            pc.if_else(pc.equal(parts.field("file"), ""), parts.field("file2"), parts.field("file")),
+            pa.nulls(len(t), pa.string()),
+        )
         return pc.coalesce(ios, extract(t, FILE_ATTACHED, "file"))
+
     return pc.utf8_trim(where(special, text, names), MARKS + " ")
 
 
 def without_attachment(text: pa.Array) -> pa.Array:
-    return pc.utf8_trim(pc.replace_substring_regex(pc.replace_substring_regex(text, ATTACHED, ""), FILE_ATTACHED, ""),
-                        MARKS + " \n")
+    return pc.utf8_trim(pc.replace_substring_regex(pc.replace_substring_regex(text, ATTACHED, ""), FILE_ATTACHED, ""), MARKS + " \n")

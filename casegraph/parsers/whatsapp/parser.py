@@ -3,6 +3,7 @@
 The file is read in blocks of a few MB and parsed column-wise with Arrow's RE2 kernels, so memory
 stays flat and Python only touches the rare rows (media, system lines, problems, identifiers).
 """
+
 from __future__ import annotations
 
 import os
@@ -34,9 +35,9 @@ _SECONDS = re.compile(r"^\[[^\]]*\d[:.]\d{2}[:.]\d{2}")
 class WhatsAppExport(Parser):
     name = "whatsapp-export"
     version = "3.0"
-    reads = 'WhatsApp "Export chat" `.txt` and `.zip` (Android and iOS; UTF-8/UTF-16, any line end; 12/24 h; day-, month- and year-first dates, two-digit years first or last, the year in the middle, with `/` `.` `-`; `[..]` iOS form; U+200E/U+202F/no-break-space marks; "a. m./p. m.", "à", "klo", Sinhala and Tamil day-half markers; multi-line, system, media, edited and deleted lines, their markers in the phone\'s language from `parsers/data/whatsapp_markers.toml`; media linked by SHA-256 inside the zip; shared locations (`location: https://maps.google.com/?q=…` in any language) and the GPS tags of the zip\'s photos become locations)'
-    locators = '`line:12`, `line:12-14`, `zip:_chat.txt#line:3`, `line:4#chars:10-55`, `zip:IMG.jpg#exif:gps`'
-    fixtures = ('whatsapp/android_dmy_24h.txt', 'whatsapp/ios_chat.txt')
+    reads = 'WhatsApp "Export chat" `.txt` and `.zip` (Android and iOS; UTF-8/UTF-16, any line end; 12/24 h; day-, month- and year-first dates, two-digit years first or last, the year in the middle, with `/` `.` `-`; `[..]` iOS form; U+200E/U+202F/no-break-space marks; "a. m./p. m.", "à", "klo", Sinhala and Tamil day-half markers; multi-line, system, media, edited and deleted lines, their markers in the phone\'s language from `parsers/data/whatsapp_markers.toml`; media linked by SHA-256 inside the zip; shared locations (`location: https://maps.google.com/?q=…` in any language) and the GPS tags of the zip\'s photos become locations)'  # noqa: E501
+    locators = "`line:12`, `line:12-14`, `zip:_chat.txt#line:3`, `line:4#chars:10-55`, `zip:IMG.jpg#exif:gps`"
+    fixtures = ("whatsapp/android_dmy_24h.txt", "whatsapp/ios_chat.txt")
     description = 'WhatsApp "Export chat" .txt (Android, iOS) and .zip with media'
 
     def __init__(self, date_order: str | None = None):
@@ -67,7 +68,7 @@ class WhatsAppExport(Parser):
             head = f.read(HEAD_BYTES)
         if not is_archive_file(src.path):  # by the real signature (tar's ustar at 257, not the first 8 bytes)
             encoding = decide_encoding(head, complete=len(head) < HEAD_BYTES)
-            yield from self._parse_text(src, lambda: open(src.path, "rb"), "", _chat_name(src.name), {}, None, encoding)
+            yield from self._parse_text(src, lambda: open(src.path, "rb"), "", _chat_name(src.name), {}, None, encoding)  # noqa: SIM115
             return
         with SafeArchive(src.path, src.name) as arc:
             yield from self.archive_notes(src, arc)
@@ -84,8 +85,16 @@ class WhatsAppExport(Parser):
                 yield from self._parse_text(src, lambda m=member: arc.open(m), f"zip:{member}#", name, media, arc, encoding)
 
     # -- one chat text --------------------------------------------------------------------------
-    def _parse_text(self, src: Source, open_stream: Callable, prefix: str, chat: str, media: dict[str, str],
-                    arc: SafeArchive | None, encoding: TextEncoding) -> Iterator[Record | Batch]:
+    def _parse_text(
+        self,
+        src: Source,
+        open_stream: Callable,
+        prefix: str,
+        chat: str,
+        media: dict[str, str],
+        arc: SafeArchive | None,
+        encoding: TextEncoding,
+    ) -> Iterator[Record | Batch]:
         """One pass in the usual case: the order is decided as soon as the dates settle it, reading
         ahead (up to LOOKAHEAD bytes) while they do not; past that, the whole file is scanned first."""
         with open_stream() as f:
@@ -109,15 +118,22 @@ class WhatsAppExport(Parser):
                 order = evidence.decide()
             if order.order is None:
                 what = "date field" if order.inconsistent else "day/month"
-                yield self.issue(src, f"{prefix}file", f"{what} order undecided: {order.reason}; dates that read "
-                                 "differently either way have no timestamp. Re-ingest with date_order=DMY or MDY "
-                                 "(or YMD, YDM, DYM, MYD).", severity="error")
+                yield self.issue(
+                    src,
+                    f"{prefix}file",
+                    f"{what} order undecided: {order.reason}; dates that read "
+                    "differently either way have no timestamp. Re-ingest with date_order=DMY or MDY "
+                    "(or YMD, YDM, DYM, MYD).",
+                    severity="error",
+                )
             elif not order.inconsistent:
-                yield self.issue(src, f"{prefix}file", f"dates read as {order.order}: {order.reason}",
-                                 severity=order.severity)
-            yield self.issue(src, f"{prefix}file", f"text decoded as {encoding.reason}",
-                             severity="warning" if encoding.lossy or (encoding.skip == 2 and encoding.codec == "utf-8")
-                             else "info")
+                yield self.issue(src, f"{prefix}file", f"dates read as {order.order}: {order.reason}", severity=order.severity)
+            yield self.issue(
+                src,
+                f"{prefix}file",
+                f"text decoded as {encoding.reason}",
+                severity="warning" if encoding.lossy or (encoding.skip == 2 and encoding.codec == "utf-8") else "info",
+            )
             ctx = Context(src, prefix, chat, media, arc, order.order)
             if stream is not None:
                 yield from self._messages(ctx, _chain(ahead, stream))
@@ -125,16 +141,23 @@ class WhatsAppExport(Parser):
             with open_stream() as f:
                 yield from self._messages(ctx, _ahead(units(blocks(f, encoding))))
         if order.inconsistent and order.order and ctx.swapped_at is None:
-            yield self.issue(src, f"{prefix}file", f"the file mixes date orders ({order.reason}); read as {order.order}",
-                             severity="error")
+            yield self.issue(src, f"{prefix}file", f"the file mixes date orders ({order.reason}); read as {order.order}", severity="error")
         if ctx.moved_at is not None:
-            yield self.issue(src, f"{prefix}file", f"the file mixes date layouts: it reads as {order.order}, but line "
-                             f"{ctx.moved_at[0]} has {ctx.moved_at[1]}, its four-digit year elsewhere; such dates were "
-                             "read by their own layout and flagged.")
+            yield self.issue(
+                src,
+                f"{prefix}file",
+                f"the file mixes date layouts: it reads as {order.order}, but line "
+                f"{ctx.moved_at[0]} has {ctx.moved_at[1]}, its four-digit year elsewhere; such dates were "
+                "read by their own layout and flagged.",
+            )
         if ctx.swapped_at is not None:
-            yield self.issue(src, f"{prefix}file", f"the file mixes day/month orders: it reads as {order.order}, but line "
-                             f"{ctx.swapped_at[0]} has {ctx.swapped_at[1]}, valid only the other way round; such dates were "
-                             "read that way and flagged. Dates valid both ways follow the file's order: check them.")
+            yield self.issue(
+                src,
+                f"{prefix}file",
+                f"the file mixes day/month orders: it reads as {order.order}, but line "
+                f"{ctx.swapped_at[0]} has {ctx.swapped_at[1]}, valid only the other way round; such dates were "
+                "read that way and flagged. Dates valid both ways follow the file's order: check them.",
+            )
 
     def _messages(self, ctx: Context, stream) -> Iterator[Record | Batch]:
         for _, run, notes in stream:
@@ -179,7 +202,7 @@ def _chat_name(file_name: str) -> str:
     stem = PurePosixPath(file_name).stem
     for pre in ("WhatsApp Chat with ", "WhatsApp Chat - ", "WhatsApp Chat with", "WhatsApp Chat -"):
         if stem.startswith(pre):
-            return stem[len(pre):].strip()
+            return stem[len(pre) :].strip()
     return stem
 
 

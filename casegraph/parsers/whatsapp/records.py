@@ -7,6 +7,7 @@ text message with its author. The exceptions are lines with no author at all, an
 system lines when the name is no participant (never wrote an ordinary message) or the text is a
 notice nobody writes (encryption, security code).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -31,8 +32,7 @@ from .runs import ANY_EVENT, MAX_TEXT, SYSTEM_EVENTS, Lines
 KINDS = pa.array(["text", "media", "deleted", "system"])
 _LOCATION = r"location: https?://maps\.google\.com/\?q=(?P<lat>-?\d+\.\d+),(?P<lon>-?\d+\.\d+)"
 _NOTICES = (("encryption_notice", "encryption-notice"), ("security_code_notice", "security-code-changed"))
-_NOTICE_PATTERNS = tuple(("(?i)^[\\s" + MARKS + "]*(?:" + markers.alternation(section) + ")", event)
-                         for section, event in _NOTICES)
+_NOTICE_PATTERNS = tuple(("(?i)^[\\s" + MARKS + "]*(?:" + markers.alternation(section) + ")", event) for section, event in _NOTICES)
 _NOTICE = "|".join("(?:" + p[4:] + ")" for p, _ in _NOTICE_PATTERNS)
 
 
@@ -102,10 +102,20 @@ def _leading(parser, ctx: Context, run: Lines) -> list:
     if not lead:
         return []
     if not ctx.started:  # text before the first header of the file
-        return [parser.issue(ctx.src, f"{ctx.prefix}line:{first + i}", "text before the first message header", lines[i])
-                for i in range(lead) if lines[i].strip(" \ufeff" + MARKS)]
-    return [parser.issue(ctx.src, f"{ctx.prefix}line:{first}-{first + lead - 1}", "continuation lines beyond the "
-                         "message size limit; not stored as text", lines[0][:200], severity="warning")]
+        return [
+            parser.issue(ctx.src, f"{ctx.prefix}line:{first + i}", "text before the first message header", lines[i])
+            for i in range(lead)
+            if lines[i].strip(" \ufeff" + MARKS)
+        ]
+    return [
+        parser.issue(
+            ctx.src,
+            f"{ctx.prefix}line:{first}-{first + lead - 1}",
+            "continuation lines beyond the message size limit; not stored as text",
+            lines[0][:200],
+            severity="warning",
+        )
+    ]
 
 
 class _Rows:
@@ -115,7 +125,7 @@ class _Rows:
 def _messages(ctx: Context, run: Lines) -> _Rows:
     """Header lines become messages (minus pasted lines), with their text, locators and authors."""
     h, idx = run.h, run.idx
-    sender, rest = h["sender"], h["rest"]
+    sender, rest = h["sender"], h["rest"]  # noqa: F841
     ts, swapped = timestamps(h["date"], h["time"], h["ampm"], ctx.order)
     # A header-shaped line with no author, no known system event, and earlier than the message
     # before it, is a line pasted inside that message, not a new message.
@@ -128,7 +138,7 @@ def _messages(ctx: Context, run: Lines) -> _Rows:
     kept = np.flatnonzero(keep)
     rows = pa.array(kept, pa.int64())
     m = _Rows()
-    m.n = n = len(kept)
+    m.n = n = len(kept)  # noqa: F841
     m.starts = starts = idx[kept]
     m.ends = ends = np.append(idx[kept[1:]], len(run.lines))
     m.h = {k: v.take(rows) for k, v in h.items()}
@@ -150,10 +160,11 @@ def _messages(ctx: Context, run: Lines) -> _Rows:
 
     first_line, last_line = pa.array(starts + run.first), pa.array(ends - 1 + run.first)
     loc_head = ctx.prefix + "line:"
-    m.locators = pc.if_else(pc.equal(first_line, last_line),
-                            pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), ""),
-                            pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), "-",
-                                                        last_line.cast(pa.string()), ""))
+    m.locators = pc.if_else(
+        pc.equal(first_line, last_line),
+        pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), ""),
+        pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), "-", last_line.cast(pa.string()), ""),
+    )
     _authors(m)
     return m
 
@@ -166,7 +177,7 @@ def _authors(m: _Rows) -> None:
     m.has_sender = ai >= 0
     gather = pa.array(np.where(m.has_sender, ai, len(cleaned)))
     m.names = [c[0] for c in cleaned]
-    m.name = pa.array(m.names + [None], pa.string()).take(gather)
+    m.name = pa.array(m.names + [None], pa.string()).take(gather)  # noqa: RUF005
     m.author_index = ai
     m.not_contact = np.array([c[1] for c in cleaned] + [False])[ai]
     m.phone_like = np.array([looks_like_phone(c[0]) for c in cleaned] + [False])[ai]
@@ -193,23 +204,22 @@ def _classify(ctx: Context, m: _Rows) -> None:
     ctx.participants.update(m.names[i] for i in np.unique(m.author_index[ordinary]).tolist())
     participant = np.array([nm in ctx.participants for nm in m.names] + [False])[m.author_index]
     # a notice under a name (older iOS exports have no U+200E before it) is WhatsApp's, not that person's
-    notice = np_mask(where(bracketed & m.has_sender, m.rest, lambda t: pc.match_substring_regex(t, "(?i)" + _NOTICE),
-                           pa.bool_()))
+    notice = np_mask(where(bracketed & m.has_sender, m.rest, lambda t: pc.match_substring_regex(t, "(?i)" + _NOTICE), pa.bool_()))
     m.system = ~m.has_sender | notice | (lrm & ~user_marker & ~participant)
     m.shown_as = m.system & m.has_sender  # iOS puts the chat's name where the author goes
     m.has_media = ~m.system & ~m.deleted & has_file
     m.media_omitted = ~m.system & ~m.deleted & ~m.has_media & m.omitted
     m.edited = ~m.system & markers.edited(text)
-    m.location = where(special & ~m.system, text, lambda t: pc.binary_join_element_wise(
-        extract(t, _LOCATION, "lat"), extract(t, _LOCATION, "lon"), ","))
+    m.location = where(
+        special & ~m.system, text, lambda t: pc.binary_join_element_wise(extract(t, _LOCATION, "lat"), extract(t, _LOCATION, "lon"), ",")
+    )
     m.has_location = np_mask(m.location.is_valid())
     final = text
     if m.has_media.any():
         caption = where(m.has_media, text, markers.without_attachment)
         final = pc.if_else(pa.array(m.has_media), pc.if_else(pc.equal(caption, ""), pa.nulls(n, pa.string()), caption), text)
     if m.edited.any():
-        final = pc.if_else(pa.array(m.edited), pc.utf8_trim(pc.replace_substring_regex(final, markers.EDITED, ""),
-                                                            MARKS + " "), final)
+        final = pc.if_else(pa.array(m.edited), pc.utf8_trim(pc.replace_substring_regex(final, markers.EDITED, ""), MARKS + " "), final)
     m.final_text = final
     m.codes = np.where(m.system, 3, np.where(m.deleted, 2, np.where(m.has_media | m.media_omitted, 1, 0))).astype(np.int8)
     sender_ok = m.has_sender & ~m.shown_as
@@ -224,8 +234,7 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
     no_ts = ~np_mask(m.ts.is_valid())
     named = m.has_sender & ~m.shown_as
     plain_nc = m.not_contact & named
-    special_row = (m.system | m.has_media | m.media_omitted | m.has_location | no_ts | m.swapped | m.long_text
-                   | m.by_admin | m.placeholder)
+    special_row = m.system | m.has_media | m.media_omitted | m.has_location | no_ts | m.swapped | m.long_text | m.by_admin | m.placeholder
     m.extras = [None] * m.n
     nc = ctx.json({"not_in_contacts": True})
     for i in np.flatnonzero(plain_nc & ~special_row).tolist():  # the common case, one shared string
@@ -235,9 +244,9 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
     if not len(rare):
         return out
     take = pa.array(rare, pa.int64())
-    locs = dict(zip(rare.tolist(), m.locators.take(take).to_pylist()))
+    locs = dict(zip(rare.tolist(), m.locators.take(take).to_pylist()))  # noqa: B905
     sys_rows = np.flatnonzero(m.system)
-    events = dict(zip(sys_rows.tolist(), _event(m.text.take(pa.array(sys_rows, pa.int64()))).to_pylist()))
+    events = dict(zip(sys_rows.tolist(), _event(m.text.take(pa.array(sys_rows, pa.int64()))).to_pylist()))  # noqa: B905
     names, media_names, where_ = m.name.to_pylist(), m.media_name.to_pylist(), m.location.to_pylist()
     for i in rare.tolist():
         e: dict = {}
@@ -272,41 +281,79 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
             raw = run.lines[m.starts[i]][:200]
             if m.odd_date[i] == 1:
                 ctx.swapped_at = ctx.swapped_at or (run.first + int(m.starts[i]), date)
-                out.append(parser.issue(src, locs[i], f"date {date!r} is valid only the other way round from the "
-                                        f"file's {ctx.order}; read that way", raw, severity="warning"))
+                out.append(
+                    parser.issue(
+                        src,
+                        locs[i],
+                        f"date {date!r} is valid only the other way round from the file's {ctx.order}; read that way",
+                        raw,
+                        severity="warning",
+                    )
+                )
             elif m.odd_date[i] == 2:
                 ctx.moved_at = ctx.moved_at or (run.first + int(m.starts[i]), date)
-                out.append(parser.issue(src, locs[i], f"date {date!r} has its four-digit year elsewhere than the "
-                                        f"file's {ctx.order}; read by its own layout", raw, severity="warning"))
+                out.append(
+                    parser.issue(
+                        src,
+                        locs[i],
+                        f"date {date!r} has its four-digit year elsewhere than the file's {ctx.order}; read by its own layout",
+                        raw,
+                        severity="warning",
+                    )
+                )
             else:
-                out.append(parser.issue(src, locs[i], f"date {date!r} cannot be read as "
-                                        f"{ctx.order or 'either day/month order'}", raw, severity="warning"))
+                out.append(
+                    parser.issue(
+                        src, locs[i], f"date {date!r} cannot be read as {ctx.order or 'either day/month order'}", raw, severity="warning"
+                    )
+                )
         if m.long_text[i]:
-            out.append(parser.issue(src, locs[i], f"message text longer than {MAX_TEXT} characters; kept the first "
-                                    f"{MAX_TEXT}", severity="warning"))
+            out.append(
+                parser.issue(src, locs[i], f"message text longer than {MAX_TEXT} characters; kept the first {MAX_TEXT}", severity="warning")
+            )
         m.extras[i] = ctx.json(e)
     return out
 
 
 def _prov_columns(parser, src: Source, locators: pa.Array) -> dict[str, pa.Array]:
     n = len(locators)
-    return {"exhibit_sha256": constant(src.sha256, n), "parser": constant(parser.name, n),
-            "parser_version": constant(parser.version, n), "locator": locators}
+    return {
+        "exhibit_sha256": constant(src.sha256, n),
+        "parser": constant(parser.name, n),
+        "parser_version": constant(parser.version, n),
+        "locator": locators,
+    }
 
 
 def _batch(parser, ctx: Context, m: _Rows) -> Batch:
     n, src = m.n, ctx.src
     m.ids = pc.binary_join_element_wise(id_prefix("messages", src.sha256, parser.name), m.locators, "")
     kind = pa.DictionaryArray.from_arrays(pa.array(m.codes), KINDS).cast(pa.string())
-    return Batch("messages", pa.table({
-        "id": m.ids, "platform": pa.repeat("whatsapp", n), "chat_id": pa.repeat(f"whatsapp:{ctx.chat}", n),
-        "chat_name": pa.repeat(ctx.chat, n), "source_id": pa.nulls(n, pa.string()), "ts": m.ts,
-        "sender_id": m.sender_id, "sender_name": m.sender_name, "recipient_id": pa.nulls(n, pa.string()),
-        "direction": pa.repeat("unknown", n), "kind": kind, "text": m.final_text,
-        "media": pc.if_else(pa.array(m.has_media), m.media_name, pa.nulls(n, pa.string())),
-        "media_sha256": pa.array(m.media_sha, pa.string()), "edited": pa.array(m.edited),
-        "reply_to": pa.nulls(n, pa.string()), "extra": pa.array(m.extras, pa.string()),
-        **_prov_columns(parser, src, m.locators)}))
+    return Batch(
+        "messages",
+        pa.table(
+            {
+                "id": m.ids,
+                "platform": pa.repeat("whatsapp", n),
+                "chat_id": pa.repeat(f"whatsapp:{ctx.chat}", n),
+                "chat_name": pa.repeat(ctx.chat, n),
+                "source_id": pa.nulls(n, pa.string()),
+                "ts": m.ts,
+                "sender_id": m.sender_id,
+                "sender_name": m.sender_name,
+                "recipient_id": pa.nulls(n, pa.string()),
+                "direction": pa.repeat("unknown", n),
+                "kind": kind,
+                "text": m.final_text,
+                "media": pc.if_else(pa.array(m.has_media), m.media_name, pa.nulls(n, pa.string())),
+                "media_sha256": pa.array(m.media_sha, pa.string()),
+                "edited": pa.array(m.edited),
+                "reply_to": pa.nulls(n, pa.string()),
+                "extra": pa.array(m.extras, pa.string()),
+                **_prov_columns(parser, src, m.locators),
+            }
+        ),
+    )
 
 
 def _identifiers(parser, ctx: Context, m: _Rows) -> Iterator[Record | Batch]:
@@ -316,19 +363,29 @@ def _identifiers(parser, ctx: Context, m: _Rows) -> Iterator[Record | Batch]:
     if len(rows):
         take = pa.array(rows, pa.int64())
         values, locs = m.sender_id.take(take), m.locators.take(take)
-        yield Batch("identifiers", pa.table({
-            "id": pc.binary_join_element_wise(id_prefix("identifiers", src.sha256, parser.name), locs, "#phone:", values,
-                                              ":sender", ""),
-            "kind": pa.repeat("phone", len(rows)), "value": values, "role": pa.repeat("sender", len(rows)),
-            "record_id": m.ids.take(take), "platform": pa.repeat("whatsapp", len(rows)),
-            "context": pa.nulls(len(rows), pa.string()), **_prov_columns(parser, src, locs)}))
+        yield Batch(
+            "identifiers",
+            pa.table(
+                {
+                    "id": pc.binary_join_element_wise(
+                        id_prefix("identifiers", src.sha256, parser.name), locs, "#phone:", values, ":sender", ""
+                    ),
+                    "kind": pa.repeat("phone", len(rows)),
+                    "value": values,
+                    "role": pa.repeat("sender", len(rows)),
+                    "record_id": m.ids.take(take),
+                    "platform": pa.repeat("whatsapp", len(rows)),
+                    "context": pa.nulls(len(rows), pa.string()),
+                    **_prov_columns(parser, src, locs),
+                }
+            ),
+        )
     readable = m.codes != 2
     candidates = np.flatnonzero(np_mask(pc.match_substring_regex(m.final_text, PREFILTER)) & readable)
     if not len(candidates):
         return
     take = pa.array(candidates, pa.int64())
-    for loc, rid, t in zip(m.locators.take(take).to_pylist(), m.ids.take(take).to_pylist(),
-                           m.final_text.take(take).to_pylist()):
+    for loc, rid, t in zip(m.locators.take(take).to_pylist(), m.ids.take(take).to_pylist(), m.final_text.take(take).to_pylist()):  # noqa: B905
         msg = Message(prov=parser.prov(src, loc), platform="whatsapp")
         for ident in parser.mentioned(msg, t, "whatsapp"):
             ident.record_id = rid

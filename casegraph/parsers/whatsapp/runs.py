@@ -1,5 +1,6 @@
 """Runs of whole messages: blocks of lines regrouped so that no message spans two runs, each with
 its Arrow array and header scan (done once per line)."""
+
 from __future__ import annotations
 
 import re
@@ -52,8 +53,7 @@ class Lines:
     def head(self, end: int) -> Lines:
         """The lines before `end` (zero-copy slices)."""
         n = int(np.searchsorted(self.idx, end))
-        return Lines(self.first, self.lines[:end], self.arr.slice(0, end), self.idx[:n],
-                     {k: v.slice(0, n) for k, v in self.h.items()})
+        return Lines(self.first, self.lines[:end], self.arr.slice(0, end), self.idx[:n], {k: v.slice(0, n) for k, v in self.h.items()})
 
 
 def units(raw: Iterator[tuple[int, list[str], list]]) -> Iterator[tuple[int, Lines, list]]:

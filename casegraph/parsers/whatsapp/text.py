@@ -5,6 +5,7 @@ Lines come without their line-end characters. Memory stays bounded: blocks of ab
 cut after their last line end; a line longer than MAX_LINE is cut there and the cut noted; bytes that
 are not valid UTF-8 are replaced (U+FFFD) and noted with the line they are on.
 """
+
 from __future__ import annotations
 
 import io
@@ -43,7 +44,7 @@ def _last_end(buf, ends) -> int:
         i = buf.rfind(e, 0, limit)
         if i >= 0 and i + len(e) > best:
             best = i + len(e)
-    if best > 0 and buf[best - 1:best] in ("\r", b"\r") and buf[best:best + 1] in ("\n", b"\n"):
+    if best > 0 and buf[best - 1 : best] in ("\r", b"\r") and buf[best : best + 1] in ("\n", b"\n"):
         best += 1
     return best
 
@@ -54,7 +55,7 @@ def _first_end(buf, ends) -> tuple[int, int]:
     if not found:
         return -1, -1
     start, end = min(found)
-    if buf[start:end] in ("\r", b"\r") and buf[end:end + 1] in ("\n", b"\n"):
+    if buf[start:end] in ("\r", b"\r") and buf[end : end + 1] in ("\n", b"\n"):
         end += 1
     return start, end
 
@@ -96,8 +97,11 @@ def blocks(f, encoding: TextEncoding, block: int = BLOCK) -> Iterator[tuple[int,
                 continue
             skipped += start
             text = head if isinstance(head, str) else head.decode("utf-8", errors="replace")
-            yield first, [text], [(first, f"line is {MAX_LINE + skipped}+ {'bytes' if empty == b'' else 'characters'} "
-                                           f"long; kept the first {MAX_LINE}")]
+            yield (
+                first,
+                [text],
+                [(first, f"line is {MAX_LINE + skipped}+ {'bytes' if empty == b'' else 'characters'} long; kept the first {MAX_LINE}")],
+            )
             first += 1
             head, skipped, data = None, 0, data[end:]
             if not data:
@@ -119,8 +123,11 @@ def blocks(f, encoding: TextEncoding, block: int = BLOCK) -> Iterator[tuple[int,
         else:
             lines = split_lines(chunk)
             if "\ufffd" in chunk:  # the decoder replaced bytes that are not valid in the encoding
-                notes += [(first + i, f"not valid {encoding.codec.upper()}; undecodable bytes replaced with U+FFFD")
-                          for i, line in enumerate(lines) if "\ufffd" in line]
+                notes += [
+                    (first + i, f"not valid {encoding.codec.upper()}; undecodable bytes replaced with U+FFFD")
+                    for i, line in enumerate(lines)
+                    if "\ufffd" in line
+                ]
         if first == 1 and lines and lines[0].startswith("\ufeff"):
             lines[0] = lines[0][1:]
         if lines and max(map(len, lines)) > MAX_LINE:
