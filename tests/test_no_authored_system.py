@@ -25,6 +25,11 @@ DB_NAMES = {
     "calllog.sql": "calllog.db",
     "contacts2.sql": "contacts2.db",
     "ios_sms.sql": "sms.db",
+    "chatstorage_locations.sql": "ChatStorage.sqlite",
+    "msgstore_locations.sql": "msgstore.db",
+    "msgstore_legacy_location.sql": "msgstore.db",
+    "wa_ios_callhistory.sql": "CallHistory.sqlite",
+    "wa_ios_contactsv2.sql": "ContactsV2.sqlite",
 }
 USER_MARKERS = {
     markers.normalise(s) for section in ("media_omitted", "deleted", "deleted_by_admin", "placeholder") for s in markers._strings(section)

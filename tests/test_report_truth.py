@@ -290,7 +290,7 @@ def test_demo_report_court_text(rep):
     assert re.search(r"\d pair\(s\) of persons that may be the same person await the examiner's review", text)
     # each record quoted once: appendix rows are unique, and every finding's references point into it
     refs = [a["ref"] for a in rep.doc["appendix"]]
-    assert len(refs) == len(set(refs)) == len({(a["exhibit_sha256"], a["record"]) for a in rep.doc["appendix"]})
+    assert len(refs) == len(set(refs)) == len({(a.get("exhibit_sha256"), a.get("record")) for a in rep.doc["appendix"]})
     assert all(r in set(refs) for f in rep.doc["findings"] for r in f["refs"])
     assert len(re.findall(r'<tr id="E\d+">', h)) == len(refs)
 
