@@ -260,13 +260,9 @@ class Case:
 
     def findings(self, kind: str | None = None, detector: str | None = None, arrow: bool = False) -> pd.DataFrame | pa.Table:
         """Findings as stored; `evidence` and `attrs` are JSON text (see `finding(id)` for one parsed)."""
-        where, params = [], []
-        if kind:
-            where.append("kind = ?")
-            params.append(kind)
-        if detector:
-            where.append("(detector = ? OR detector LIKE ? || ':%')")
-            params += [detector, detector]
+        from .review import finding_filter
+
+        where, params = finding_filter(kind, detector)
         return self._select("findings", where, params, "kind, detector, title, id", arrow)
 
     def finding(self, ref: str) -> FindingView:

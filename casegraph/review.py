@@ -74,11 +74,8 @@ def _finding(row: dict[str, Any]) -> FindingRow:
     )
 
 
-def findings(
-    store: CaseStore, kind: str | None = None, detector: str | None = None, person: str | None = None, since: datetime | None = None
-) -> list[FindingRow]:
-    """Findings, filtered: `person` is an entity id (see graph.resolve.find_entity): findings about that
-    person or citing a record joined to them; `since`: findings citing a record timed at or after it."""
+def finding_filter(kind: str | None, detector: str | None) -> tuple[list[str], list[str]]:
+    """SQL conditions for findings of a kind and a detector (`trace` also names `trace:forward:…` runs)."""
     where, params = [], []
     if kind:
         where.append("kind = ?")
@@ -86,6 +83,15 @@ def findings(
     if detector:
         where.append("(detector = ? OR detector LIKE ? || ':%')")
         params += [detector, detector]
+    return where, params
+
+
+def findings(
+    store: CaseStore, kind: str | None = None, detector: str | None = None, person: str | None = None, since: datetime | None = None
+) -> list[FindingRow]:
+    """Findings, filtered: `person` is an entity id (see graph.resolve.find_entity): findings about that
+    person or citing a record joined to them; `since`: findings citing a record timed at or after it."""
+    where, params = finding_filter(kind, detector)
     sql = "SELECT * FROM findings" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY kind, detector, title, id"
     rows = [_finding(r) for r in store.rows(sql, params)]
     if person:
