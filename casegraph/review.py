@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .store import CaseStore
+
+if TYPE_CHECKING:
+    from .case import Case
 
 SEVERITIES = ("error", "warning", "info")
 # the record tables whose rows a finding may cite, with the column that carries their time
@@ -159,3 +162,79 @@ def issues(store: CaseStore, exhibit: str | None = None, severity: str | None = 
               {"WHERE " + " AND ".join(where) if where else ""}
               ORDER BY CASE p.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, 1, 2, p.locator LIMIT ?"""
     return store.rows(sql, [*params, limit])
+
+
+# --- the examiner's word: verdicts on findings and notes on records, each logged in custody ---
+
+VERDICTS = ("confirmed", "rejected")
+
+
+def _next_seq(store: CaseStore, table: str) -> int:
+    row = store.one(f"SELECT coalesce(max(seq), 0) + 1 FROM {table}")
+    return int(row[0]) if row else 1
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def decide_finding(case: Case, ref: str, verdict: str, reason: str, actor: str | None = None) -> dict[str, Any]:
+    """Confirm or reject a finding (id or unique prefix). The decision keeps what the finding said and
+    cited, so it outlives a re-run of its detector: the report relies on confirmed findings, and the
+    indicator model learns from both verdicts."""
+    if verdict not in VERDICTS:
+        raise ReviewError(f"unknown verdict {verdict!r} (one of {', '.join(VERDICTS)})")
+    if not reason.strip():
+        raise ReviewError(f"findings {verdict[:-2]}: a reason is required (it is recorded in the custody log)")
+    f = finding(case.store, ref)
+    who = case.actor(actor)
+    subject = {"title": f.title, "summary": f.summary, "evidence": f.evidence, "attrs": f.attrs, "detector_version": f.detector_version}
+    seq = _next_seq(case.store, "finding_decisions")
+    decision = {"seq": seq, "finding_id": f.id, "kind": f.kind, "detector": f.detector, "verdict": verdict, "reason": reason, "actor": who}
+    case.store.con.execute(
+        "INSERT INTO finding_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [seq, f.id, f.kind, f.detector, _json(subject), verdict, reason, who, datetime.now(UTC)],
+    )
+    case.log(f"finding-{verdict[:-2]}", actor=who, state=("finding_decisions",), details=decision)
+    return decision
+
+
+def finding_decisions(store: CaseStore, kind: str | None = None) -> list[dict[str, Any]]:
+    """The examiner's latest verdict per finding, oldest first, with the subject it was given on."""
+    rows = store.rows(
+        """SELECT * FROM finding_decisions WHERE ? IS NULL OR kind = ?
+           QUALIFY row_number() OVER (PARTITION BY finding_id ORDER BY seq DESC) = 1 ORDER BY seq""",
+        [kind, kind],
+    )
+    return [{**r, "subject": json.loads(r["subject"])} for r in rows]
+
+
+def _record_table(store: CaseStore, record_id: str) -> str:
+    from .store import RECORD_TABLES
+
+    table = record_id.split("/", 1)[0]
+    if table in RECORD_TABLES or table == "findings":
+        if store.one(f"SELECT 1 FROM {table} WHERE id = ?", [record_id]):
+            return table
+    elif store.one("SELECT 1 FROM findings WHERE id = ?", [record_id]):
+        return "findings"
+    raise ReviewError(f"no record {record_id!r} in this case (record ids are shown by 'findings show' and the JSON outputs)")
+
+
+def tag_record(case: Case, record_id: str, note: str, actor: str | None = None) -> dict[str, Any]:
+    """Tag a record (a message, transaction, call … or a finding) with the examiner's note; tagged records
+    are items relied upon in the report."""
+    if not note.strip():
+        raise ReviewError("tag: a note is required (it is recorded in the custody log)")
+    table = _record_table(case.store, record_id)
+    who = case.actor(actor)
+    seq = _next_seq(case.store, "record_tags")
+    case.store.con.execute("INSERT INTO record_tags VALUES (?, ?, ?, ?, ?, ?)", [seq, record_id, table, note, who, datetime.now(UTC)])
+    tag = {"seq": seq, "record_id": record_id, "record_table": table, "note": note, "actor": who}
+    case.log("record-tag", actor=who, state=("record_tags",), details=tag)
+    return tag
+
+
+def tags(store: CaseStore, record_id: str | None = None) -> list[dict[str, Any]]:
+    """Every tag, oldest first (a record may carry several notes)."""
+    return store.rows("SELECT * FROM record_tags WHERE ? IS NULL OR record_id = ? ORDER BY seq", [record_id, record_id])

@@ -95,6 +95,14 @@ CREATE TABLE IF NOT EXISTS message_vectors (record_id VARCHAR NOT NULL, model VA
 CREATE TABLE IF NOT EXISTS er_decisions (
     seq BIGINT PRIMARY KEY, action VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR, reason VARCHAR,
     actor VARCHAR NOT NULL, decided_at TIMESTAMPTZ NOT NULL);  -- merge | split (a, b members) | mark | unmark (b: role)
+-- examiner review: verdicts on findings, and notes tagged on records (both append-only; the last word counts)
+CREATE TABLE IF NOT EXISTS finding_decisions (
+    seq BIGINT PRIMARY KEY, finding_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, detector VARCHAR NOT NULL,
+    subject JSON NOT NULL, verdict VARCHAR NOT NULL, reason VARCHAR NOT NULL, actor VARCHAR NOT NULL,
+    decided_at TIMESTAMPTZ NOT NULL);  -- subject: the finding's title, evidence and attrs when decided (it outlives re-runs)
+CREATE TABLE IF NOT EXISTS record_tags (
+    seq BIGINT PRIMARY KEY, record_id VARCHAR NOT NULL, record_table VARCHAR NOT NULL, note VARCHAR NOT NULL,
+    actor VARCHAR NOT NULL, tagged_at TIMESTAMPTZ NOT NULL);
 """
 
 

@@ -18,7 +18,7 @@ class _Main(click.Group):
         from ..case import Case
         from ..extras import MissingExtra
         from ..ingest.custody import CustodyBroken
-        from ._ui import console, fail
+        from ._ui import fail, notices
 
         Case.last_head = None
         try:
@@ -49,7 +49,7 @@ class _Main(click.Group):
         finally:
             if Case.last_head:
                 root, seq, digest = Case.last_head
-                console.print(
+                notices.print(
                     f"custody head: {seq}:{digest} (keep it outside the case; check it with "
                     f"'casegraph custody verify {root} --expect-head {seq}:{digest}')",
                     soft_wrap=True,

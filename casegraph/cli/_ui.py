@@ -20,6 +20,7 @@ from rich.text import Text
 # Piped output follows COLUMNS like a terminal does (rich reads it; 80 when unset), never a forced width.
 # emoji=False: ":Phone:" inside a node id must stay text, not become an emoji
 console = Console(highlight=False, emoji=False)
+notices = Console(highlight=False, emoji=False, stderr=True)  # side notes (the custody head): stdout stays data for --json
 
 # columns whose values must never be cut or wrapped mid-value: times, ids and hashes stay whole
 _WHOLE = ("time", "at", "when", "date", "seq", "id", "entity", "finding", "exhibit", "sha256", "md5", "hash", "severity")

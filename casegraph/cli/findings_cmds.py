@@ -134,4 +134,100 @@ def parse_issues(case, exhibit, severity, listing, limit, fmt) -> None:
             )
 
 
-COMMANDS = [findings_group, parse_issues]
+def _verdict_command(verdict: str) -> click.Command:
+    verb = verdict[:-2]
+
+    @findings_group.command(verb)
+    @CASE
+    @click.argument("finding")
+    @click.option("--reason", required=True, help="Why (recorded in the custody log with the examiner's name).")
+    @click.option("--examiner", default=None, help="Who decides (default: CASEGRAPH_EXAMINER, then the case's examiner).")
+    @output_options(csv_too=False)
+    def decide(case, finding, reason, examiner, fmt) -> None:
+        from .. import review
+
+        with open_case(case) as c:
+            try:
+                d = review.decide_finding(c, finding, verdict, reason, examiner)
+            except review.ReviewError as e:
+                fail(str(e), 2)
+        if fmt == "json":
+            emit(fmt, "", [], [], [d])
+        else:
+            console.print(f"finding {d['finding_id']} {verdict} by {esc(d['actor'])}: {esc(reason)}")
+
+    decide.__doc__ = f"Record that you {verb} a finding (id or unique prefix), with a reason: logged in custody; " + (
+        "the report relies on confirmed findings." if verdict == "confirmed" else "the report leaves rejected findings out."
+    )
+    decide.help = decide.__doc__
+    decide.short_help = f"{verb.capitalize()} a finding, with a reason (logged in custody)."
+    return decide
+
+
+confirm_cmd, reject_cmd = (_verdict_command(v) for v in ("confirmed", "rejected"))
+
+
+@findings_group.command("decisions", short_help="The latest verdict on each finding decided.")
+@CASE
+@click.option("--kind", default=None, help="Only findings of this kind.")
+@output_options()
+def findings_decisions(case, kind, fmt) -> None:
+    """The examiner's latest verdict on each finding decided, with who decided, when and why."""
+    from .. import review
+
+    with open_case(case, read_only=True) as c:
+        rows = review.finding_decisions(c.store, kind)
+    emit(
+        fmt,
+        f"Decisions ({len(rows)})",
+        ["finding", "kind", "verdict", "title", "examiner", "decided", "reason"],
+        [(r["finding_id"], r["kind"], r["verdict"], r["subject"]["title"], r["actor"], r["decided_at"], r["reason"]) for r in rows],
+        rows,
+    )
+
+
+@click.group("tag", short_help="Tag records with a note; tagged records are relied upon.")
+def tag_group() -> None:
+    """Tag records (messages, transactions, calls, findings …) with a note; tagged records are items relied upon."""
+
+
+@tag_group.command("add")
+@CASE
+@click.argument("record")
+@click.option("--note", required=True, help="The note (recorded in the custody log with the examiner's name).")
+@click.option("--examiner", default=None, help="Who tags (default: CASEGRAPH_EXAMINER, then the case's examiner).")
+@output_options(csv_too=False)
+def tag_add(case, record, note, examiner, fmt) -> None:
+    """Tag one record, by the id 'findings show --json' and the other JSON outputs give."""
+    from .. import review
+
+    with open_case(case) as c:
+        try:
+            t = review.tag_record(c, record, note, examiner)
+        except review.ReviewError as e:
+            fail(str(e), 2)
+    if fmt == "json":
+        emit(fmt, "", [], [], [t])
+    else:
+        console.print(f"tagged {esc(record)} ({t['record_table']}) by {esc(t['actor'])}: {esc(note)}")
+
+
+@tag_group.command("list")
+@CASE
+@output_options()
+def tag_list(case, fmt) -> None:
+    """Every tag: record, note, examiner and time, oldest first."""
+    from .. import review
+
+    with open_case(case, read_only=True) as c:
+        rows = review.tags(c.store)
+    emit(
+        fmt,
+        f"Tags ({len(rows)})",
+        ["record", "table", "note", "examiner", "tagged"],
+        [(r["record_id"], r["record_table"], r["note"], r["actor"], r["tagged_at"]) for r in rows],
+        rows,
+    )
+
+
+COMMANDS = [findings_group, parse_issues, tag_group]

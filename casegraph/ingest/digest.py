@@ -31,6 +31,8 @@ STATE_TABLES = {
     "entity_members": None,
     "entity_links": None,
     "er_decisions": None,
+    "finding_decisions": None,
+    "record_tags": None,
     "annotations": "model",
     "identifier_keys": None,
     "nodes": None,
