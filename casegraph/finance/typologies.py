@@ -34,7 +34,7 @@ from decimal import Decimal
 import numpy as np
 
 from ..amounts import format_amount, format_totals, sum_by_currency
-from ..findings import Finding
+from ..findings import Finding, setting, sum_figures
 from ..store import CaseStore
 from .channels import channel_sql
 
@@ -176,9 +176,14 @@ def _pairs(s: Settings) -> str:
     return f"(SELECT * FROM {_X} WHERE a IS NOT NULL AND b IS NOT NULL{fresh})"
 
 
-def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip: dict, thresholds: dict, title, summary) -> list[Finding]:
-    """rows: (subject, [transaction ids], metrics). Evidence is every cited transfer in time order (then
-    id); `totals` (per currency) and the time span are computed from exactly those transfers."""
+def _findings(
+    store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip: dict, thresholds: dict, title, summary, settings: list[dict]
+) -> list[Finding]:
+    """rows: (subject, [transaction ids], metrics). Evidence is every cited transfer in time order (then id).
+    The figures (attrs["figures"]) are what the prose prints: per currency, the sum of exactly the cited
+    transfers ("total"; or, where metrics name `parts` {name: [ids]}, of each part, as pass-through's in and
+    out), and `settings`, the thresholds and windows the prose states (findings.setting). The time span comes
+    from the same transfers."""
     ids = sorted({i for _, tx, _ in rows for i in tx})
     info = {}
     if ids:
@@ -192,6 +197,7 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
         thresholds = {**thresholds, "new_counterparty_days": s.fresh_note}
     if s.fresh_days and kind not in ("structuring", "pass-through"):
         thresholds = {**thresholds, "new_counterparty_days": s.fresh_days}
+        settings = [*settings, setting("new counterparty look-back", s.fresh_days, unit="days")]
         note = (
             f" Only transfers between accounts with no transfer in that direction in the {s.fresh_days} days before "
             "(new counterparties; the case's data must reach that far back) were counted."
@@ -201,9 +207,13 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
     out = []
     for subject, tx, metrics in rows:
         tx = sorted(set(tx), key=lambda i: (info[i][2], i))
+        metrics = dict(metrics)
+        parts = metrics.pop("parts", None) or {"total": tx}
+        figures = [fig for name, part in parts.items() for fig in sum_figures(name, ((i, *info[i][3:5]) for i in sorted(set(part))))]
         totals = sum_by_currency((info[i][3], info[i][4]) for i in tx)
         m = {
             **metrics,
+            **{name: format_totals(_totals(figures, name)) for name in parts},
             "totals": format_totals(totals),
             "first": f"{info[tx[0]][2]:%Y-%m-%d %H:%M} UTC",
             "last": f"{info[tx[-1]][2]:%Y-%m-%d %H:%M} UTC",
@@ -222,6 +232,7 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
                     **{k: v if isinstance(v, (bool, int, list)) else str(v) for k, v in metrics.items()},
                     "transfers": len(tx),
                     "totals": {str(c): f"{v.normalize():f}" for c, v in totals.items()},
+                    "figures": figures + settings,
                     "first": m["first"],
                     "last": m["last"],
                     "thresholds": thresholds,
@@ -232,6 +243,10 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
             )
         )
     return out
+
+
+def _totals(figures: list[dict], name: str) -> dict[str | None, Decimal]:
+    return {f["currency"]: Decimal(f["amount"]) for f in figures if f["name"] == name}
 
 
 def _span(m: dict) -> str:
@@ -276,6 +291,12 @@ def structuring(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             f"{th['threshold']} ({m['cash']} of them named as cash), {m['totals']} in all, reached "
             f"{a} {_span(m)} (threshold: {s.structuring_count} or more within {days} days)."
         ),
+        [
+            setting("threshold", s.threshold, s.threshold_currency),
+            setting("just under from", lo, s.threshold_currency),
+            setting("window", days, unit="days"),
+            setting("deposits at least", s.structuring_count, unit="deposits"),
+        ],
     )
 
 
@@ -310,6 +331,7 @@ def _fan(store: CaseStore, s: Settings, skip: dict, inward: bool) -> list[Findin
             f"{h} {'received' if inward else 'sent'} {m['totals']} {way} {m['counterparties']} "
             f"distinct accounts {_span(m)} (threshold: {s.fan_count} or more within {days} days)."
         ),
+        [setting("window", days, unit="days"), setting("counterparties at least", s.fan_count, unit="accounts")],
     )
 
 
@@ -376,6 +398,19 @@ def cycles(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             + ("; the search was cut short at its size limit" if cut else "")
             + ")."
         ),
+        [
+            setting("transfers at least", s.cycle_min_length, unit="transfers"),
+            setting("transfers at most", s.cycle_max_length, unit="transfers"),
+            setting("window", s.cycle_days, unit="days"),
+            *(
+                [
+                    setting("amount band from", f"{r:g}", unit="times the first"),
+                    setting("amount band to", f"{1 / r:g}", unit="times the first"),
+                ]
+                if r > 0
+                else []
+            ),
+        ],
     )
 
 
@@ -481,6 +516,7 @@ def scatter_gather(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             f"{k.split(' → ')[1]} within {days} days, {_span(m)}; {m['totals']} in the cited transfers "
             f"(threshold: {s.scatter_count} or more intermediaries)."
         ),
+        [setting("window", days, unit="days"), setting("intermediaries at least", s.scatter_count, unit="accounts")],
     )
 
 
@@ -517,6 +553,11 @@ def gather_scatter(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             f"accounts within {2 * days} days of the first, {_span(m)}; {m['totals']} in the cited "
             f"transfers (thresholds: {k} or more each)."
         ),
+        [
+            setting("window in", days, unit="days"),
+            setting("window out", 2 * days, unit="days"),
+            setting("senders and receivers at least", k, unit="accounts"),
+        ],
     )
 
 
@@ -537,17 +578,16 @@ def pass_through(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
         -- the figures are sums of the distinct transfers cited: one out-transfer can follow two in-transfers
         cited AS (SELECT DISTINCT acct, in_id AS id, 'in' AS side FROM ev SEMI JOIN hit USING (acct)
                   UNION SELECT DISTINCT acct, unnest(out_ids), 'out' FROM ev SEMI JOIN hit USING (acct))
-        SELECT c.acct, any_value(hit.n), list(c.id ORDER BY c.id),
-               list(x.amount ORDER BY c.id) FILTER (WHERE c.side = 'in'), list(x.currency ORDER BY c.id) FILTER (WHERE c.side = 'in'),
-               list(x.amount ORDER BY c.id) FILTER (WHERE c.side = 'out'), list(x.currency ORDER BY c.id) FILTER (WHERE c.side = 'out')
-        FROM cited c JOIN hit USING (acct) JOIN {_X} x ON x.id = c.id
+        SELECT c.acct, any_value(hit.n), list(c.id ORDER BY c.id) FILTER (WHERE c.side = 'in'),
+               list(c.id ORDER BY c.id) FILTER (WHERE c.side = 'out')
+        FROM cited c JOIN hit USING (acct)
         GROUP BY c.acct ORDER BY c.acct""",
         [s.pass_min_ratio, s.pass_count],
     ).fetchall()
-    found = []
-    for acct, n, ids, vin, cin, vout, cout in rows:
-        tin, tout = sum_by_currency(zip(vin or [], cin or [])), sum_by_currency(zip(vout or [], cout or []))  # noqa: B905
-        found.append((acct, ids, {"events": n, "in": format_totals(tin), "out": format_totals(tout), "score": n}))
+    found = [
+        (acct, (ins or []) + (outs or []), {"events": n, "score": n, "parts": {"in": ins or [], "out": outs or []}})
+        for acct, n, ins, outs in rows
+    ]
     th = {"hours": hours, "min_ratio_out": str(s.pass_min_ratio), "min_events": s.pass_count}
     return _findings(
         store,
@@ -562,6 +602,11 @@ def pass_through(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             f"within {hours} hours, {_span(m)} ({m['in']} in, {m['out']} out in the cited transfers; "
             f"threshold: {s.pass_count} or more times)."
         ),
+        [
+            setting("window", hours, unit="hours"),
+            setting("share out at least", s.pass_min_ratio, unit="of what came in"),
+            setting("times at least", s.pass_count, unit="times"),
+        ],
     )
 
 
@@ -625,6 +670,11 @@ def bipartite_and_stack(store: CaseStore, s: Settings, skip: dict) -> list[Findi
                 + f" (within {days} days of their first payment), {_span(m)}; "
                 f"{m['totals']} in the cited transfers."
             ),
+            [
+                setting("window", days, unit="days"),
+                setting("payers at least", s.bipartite_payers, unit="accounts"),
+                setting("receivers at least", s.bipartite_receivers, unit="accounts"),
+            ],
         )
     return out
 
