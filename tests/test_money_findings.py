@@ -311,3 +311,23 @@ def test_every_figure_of_every_finding_kind_is_the_sum_of_what_it_cites(all_find
         assert all(any(f["rule"] == "sum" for f in attrs["figures"]) for _, _, _, _, attrs, _ in chosen)
     bad = {title: p for _, title, _, _, _, p in chosen if p}
     assert bad == {}
+
+
+def test_typology_figures_are_the_cited_sums_and_the_settings_the_prose_states(tmp_path):
+    """Structuring prints its threshold and band in LKR; pass-through sums what came in and what went out apart."""
+    from casegraph.finance import synthetic
+    from casegraph.finance.typologies import Settings, detect
+
+    s = CaseStore(tmp_path / "t.duckdb")
+    s.write(synthetic.generate(seed=3, accounts=200, background=1500, per_typology=2).transactions)
+    found = {f.kind: f for f in detect(s, Settings(fan_count=4), only=("structuring", "pass-through"))}
+    figs = {x["name"]: x for x in found["structuring"].attrs["figures"]}
+    assert (figs["threshold"]["currency"], figs["threshold"]["amount"], figs["threshold"]["rule"]) == ("LKR", "1000000", "setting")
+    assert (figs["days"]["unit"], figs["days"]["amount"]) == ("days", "7")  # a window is a setting with its unit, never an amount
+    passing = found["pass-through"]
+    sides = {x["name"]: x for x in passing.attrs["figures"] if x["rule"] == "sum"}
+    assert set(sides) == {"in", "out"} and not set(sides["in"]["records"]) & set(sides["out"]["records"])
+    assert problems(s, list(found.values())) == {}
+    sides["in"]["amount"] = str(Decimal(sides["in"]["amount"]) + 1)  # a figure that is not its records' sum is caught
+    assert problems(s, [passing])
+    s.close()

@@ -176,14 +176,39 @@ def _pairs(s: Settings) -> str:
     return f"(SELECT * FROM {_X} WHERE a IS NOT NULL AND b IS NOT NULL{fresh})"
 
 
-def _findings(
-    store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip: dict, thresholds: dict, title, summary, settings: list[dict]
-) -> list[Finding]:
+# what each numeric threshold counts (its figure's unit); amounts are (amount, currency) pairs
+UNITS = {
+    **dict.fromkeys(("days", "days_in", "days_out", "new_counterparty_days"), "days"),
+    "hours": "hours",
+    **dict.fromkeys(("min_counterparties", "min_intermediaries", "min_senders", "min_receivers", "min_payers"), "accounts"),
+    **dict.fromkeys(("min_length", "max_length"), "transfers"),
+    **dict.fromkeys(("band_from", "band_to"), "times the first"),
+    "min_deposits": "deposits",
+    "min_events": "times",
+    "min_ratio_out": "of what came in",
+}
+
+
+def _settings(thresholds: dict) -> tuple[dict, list[dict]]:
+    """The thresholds as the finding states them (amounts written with their currency), and as figures
+    (rule "setting"): every amount, and every number with its unit; words (an order, a note) are no figures."""
+    shown, figures = {}, []
+    for name, v in thresholds.items():
+        if isinstance(v, tuple):
+            shown[name] = format_amount(*v)
+            figures.append(setting(name, v[0], v[1]))
+            continue
+        shown[name] = v
+        if name in UNITS and not isinstance(v, bool) and isinstance(v, (int, str)) and str(v).replace(".", "", 1).isdigit():
+            figures.append(setting(name, v, unit=UNITS[name]))
+    return shown, figures
+
+
+def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip: dict, thresholds: dict, title, summary) -> list[Finding]:
     """rows: (subject, [transaction ids], metrics). Evidence is every cited transfer in time order (then id).
     The figures (attrs["figures"]) are what the prose prints: per currency, the sum of exactly the cited
     transfers ("total"; or, where metrics name `parts` {name: [ids]}, of each part, as pass-through's in and
-    out), and `settings`, the thresholds and windows the prose states (findings.setting). The time span comes
-    from the same transfers."""
+    out), and the numeric thresholds (`_settings`). The time span comes from the same transfers."""
     ids = sorted({i for _, tx, _ in rows for i in tx})
     info = {}
     if ids:
@@ -197,13 +222,13 @@ def _findings(
         thresholds = {**thresholds, "new_counterparty_days": s.fresh_note}
     if s.fresh_days and kind not in ("structuring", "pass-through"):
         thresholds = {**thresholds, "new_counterparty_days": s.fresh_days}
-        settings = [*settings, setting("new counterparty look-back", s.fresh_days, unit="days")]
         note = (
             f" Only transfers between accounts with no transfer in that direction in the {s.fresh_days} days before "
             "(new counterparties; the case's data must reach that far back) were counted."
         )
     else:
         note = ""
+    thresholds, settings = _settings(thresholds)
     out = []
     for subject, tx, metrics in rows:
         tx = sorted(set(tx), key=lambda i: (info[i][2], i))
@@ -249,6 +274,23 @@ def _totals(figures: list[dict], name: str) -> dict[str | None, Decimal]:
     return {f["currency"]: Decimal(f["amount"]) for f in figures if f["name"] == name}
 
 
+def _window_counts(source: str, hub: str, counted: str, days: int) -> str:
+    """The CTE `w`: for each transfer of `source`, `counted` (an aggregate) over its `hub` account's transfers
+    from it to `days` later, as n."""
+    return f"""w AS (SELECT {hub} AS hub, id, t, {counted} OVER (PARTITION BY {hub} ORDER BY t
+                     RANGE BETWEEN CURRENT ROW AND INTERVAL {int(days)} DAY FOLLOWING) AS n FROM {source})"""
+
+
+# the CTE `best`: each account's window (from `w`) with the most, at least the parameter; of equals the earliest, then by id
+_DENSEST = """best AS (SELECT hub, t AS t0, n FROM w WHERE n >= ?
+                 QUALIFY row_number() OVER (PARTITION BY hub ORDER BY n DESC, t, id) = 1)"""
+
+
+def _within(t: str, t0: str, days: int) -> str:
+    """SQL: time `t` is in the window of `days` from `t0`, both ends included."""
+    return f"{t} >= {t0} AND {t} <= {t0} + INTERVAL {int(days)} DAY"
+
+
 def _span(m: dict) -> str:
     return m["first"] if m["first"] == m["last"] else f"from {m['first']} to {m['last']}"
 
@@ -260,18 +302,15 @@ def structuring(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
         f"""
         WITH d AS (SELECT id, b AS account, t, {channel_sql()} = 'cash' AS cash FROM {_X}
                    WHERE b IS NOT NULL AND currency = ? AND amount >= ? AND amount < ?),  -- cash deposits name no sender
-        w AS (SELECT account, id, t, count(*) OVER (PARTITION BY account ORDER BY t
-                     RANGE BETWEEN CURRENT ROW AND INTERVAL {days} DAY FOLLOWING) AS n FROM d),
-        best AS (SELECT account, t AS t0, n FROM w WHERE n >= ?
-                 QUALIFY row_number() OVER (PARTITION BY account ORDER BY n DESC, t, id) = 1)
-        SELECT best.account, list(d.id ORDER BY d.t, d.id), count(*), count(*) FILTER (WHERE d.cash)
-        FROM best JOIN d ON d.account = best.account AND d.t >= best.t0 AND d.t <= best.t0 + INTERVAL {days} DAY
-        GROUP BY best.account ORDER BY best.account""",
+        {_window_counts("d", "account", "count(*)", days)}, {_DENSEST}
+        SELECT best.hub, list(d.id ORDER BY d.t, d.id), count(*), count(*) FILTER (WHERE d.cash)
+        FROM best JOIN d ON d.account = best.hub AND {_within("d.t", "best.t0", days)}
+        GROUP BY best.hub ORDER BY best.hub""",
         [s.threshold_currency, lo, s.threshold, s.structuring_count],
     ).fetchall()
     th = {
-        "threshold": format_amount(s.threshold, s.threshold_currency),
-        "just_under_from": format_amount(lo, s.threshold_currency),
+        "threshold": (s.threshold, s.threshold_currency),
+        "just_under_from": (lo, s.threshold_currency),
         "days": days,
         "min_deposits": s.structuring_count,
     }
@@ -287,16 +326,10 @@ def structuring(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             f"{format_amount(s.threshold, s.threshold_currency)} within {days} days"
         ),
         lambda a, m: (
-            f"{m['deposits']} deposits from {th['just_under_from']} up to (not including) "
-            f"{th['threshold']} ({m['cash']} of them named as cash), {m['totals']} in all, reached "
+            f"{m['deposits']} deposits from {format_amount(lo, s.threshold_currency)} up to (not including) "
+            f"{format_amount(s.threshold, s.threshold_currency)} ({m['cash']} of them named as cash), {m['totals']} in all, reached "
             f"{a} {_span(m)} (threshold: {s.structuring_count} or more within {days} days)."
         ),
-        [
-            setting("threshold", s.threshold, s.threshold_currency),
-            setting("just under from", lo, s.threshold_currency),
-            setting("window", days, unit="days"),
-            setting("deposits at least", s.structuring_count, unit="deposits"),
-        ],
     )
 
 
@@ -306,12 +339,9 @@ def _fan(store: CaseStore, s: Settings, skip: dict, inward: bool) -> list[Findin
     rows = store.con.execute(
         f"""
         WITH x AS {_pairs(s)},
-        w AS (SELECT {hub} AS hub, id, t, count(DISTINCT {other}) OVER (PARTITION BY {hub} ORDER BY t
-                     RANGE BETWEEN CURRENT ROW AND INTERVAL {days} DAY FOLLOWING) AS n FROM x),
-        best AS (SELECT hub, t AS t0, n FROM w WHERE n >= ?
-                 QUALIFY row_number() OVER (PARTITION BY hub ORDER BY n DESC, t, id) = 1)
+        {_window_counts("x", hub, f"count(DISTINCT {other})", days)}, {_DENSEST}
         SELECT best.hub, best.n, list(x.id ORDER BY x.t, x.id)
-        FROM best JOIN x ON x.{hub} = best.hub AND x.t >= best.t0 AND x.t <= best.t0 + INTERVAL {days} DAY
+        FROM best JOIN x ON x.{hub} = best.hub AND {_within("x.t", "best.t0", days)}
         GROUP BY best.hub, best.n ORDER BY best.hub""",
         [s.fan_count],
     ).fetchall()
@@ -331,7 +361,6 @@ def _fan(store: CaseStore, s: Settings, skip: dict, inward: bool) -> list[Findin
             f"{h} {'received' if inward else 'sent'} {m['totals']} {way} {m['counterparties']} "
             f"distinct accounts {_span(m)} (threshold: {s.fan_count} or more within {days} days)."
         ),
-        [setting("window", days, unit="days"), setting("counterparties at least", s.fan_count, unit="accounts")],
     )
 
 
@@ -377,6 +406,7 @@ def cycles(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
         "max_length": s.cycle_max_length,
         "order": s.cycle_order,
         "amount_band": f"each transfer between {r:g} and {1 / r:g} times the first, same currency" if r > 0 else "none",
+        **({"band_from": f"{r:g}", "band_to": f"{1 / r:g}"} if r > 0 else {}),
     }
     return _findings(
         store,
@@ -398,19 +428,6 @@ def cycles(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             + ("; the search was cut short at its size limit" if cut else "")
             + ")."
         ),
-        [
-            setting("transfers at least", s.cycle_min_length, unit="transfers"),
-            setting("transfers at most", s.cycle_max_length, unit="transfers"),
-            setting("window", s.cycle_days, unit="days"),
-            *(
-                [
-                    setting("amount band from", f"{r:g}", unit="times the first"),
-                    setting("amount band to", f"{1 / r:g}", unit="times the first"),
-                ]
-                if r > 0
-                else []
-            ),
-        ],
     )
 
 
@@ -516,7 +533,6 @@ def scatter_gather(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             f"{k.split(' → ')[1]} within {days} days, {_span(m)}; {m['totals']} in the cited transfers "
             f"(threshold: {s.scatter_count} or more intermediaries)."
         ),
-        [setting("window", days, unit="days"), setting("intermediaries at least", s.scatter_count, unit="accounts")],
     )
 
 
@@ -525,15 +541,13 @@ def gather_scatter(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     rows = store.con.execute(
         f"""
         WITH x AS {_pairs(s)},
-        w AS (SELECT b AS hub, id, t, count(DISTINCT a) OVER (PARTITION BY b ORDER BY t
-                     RANGE BETWEEN CURRENT ROW AND INTERVAL {days} DAY FOLLOWING) AS n_in FROM x),
-        cand AS (SELECT w.hub, w.id AS id0, w.t AS t0, w.n_in, count(DISTINCT o.b) AS n_out
+        {_window_counts("x", "b", "count(DISTINCT a)", days)},
+        cand AS (SELECT w.hub, w.id AS id0, w.t AS t0, w.n AS n_in, count(DISTINCT o.b) AS n_out
                  FROM w JOIN x o ON o.a = w.hub AND o.t > w.t AND o.t <= w.t + INTERVAL {2 * days} DAY
-                 WHERE w.n_in >= ? GROUP BY w.hub, w.id, w.t, w.n_in HAVING count(DISTINCT o.b) >= ?),
+                 WHERE w.n >= ? GROUP BY w.hub, w.id, w.t, w.n HAVING count(DISTINCT o.b) >= ?),
         best AS (SELECT * FROM cand QUALIFY row_number() OVER (PARTITION BY hub ORDER BY n_in + n_out DESC, t0, id0) = 1)
         SELECT best.hub, best.n_in, best.n_out,
-               (SELECT list(i.id ORDER BY i.t, i.id) FROM x i WHERE i.b = best.hub AND i.t >= best.t0
-                       AND i.t <= best.t0 + INTERVAL {days} DAY)
+               (SELECT list(i.id ORDER BY i.t, i.id) FROM x i WHERE i.b = best.hub AND {_within("i.t", "best.t0", days)})
             || (SELECT list(o.id ORDER BY o.t, o.id) FROM x o WHERE o.a = best.hub AND o.t > best.t0
                        AND o.t <= best.t0 + INTERVAL {2 * days} DAY)
         FROM best ORDER BY best.hub""",
@@ -553,11 +567,6 @@ def gather_scatter(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             f"accounts within {2 * days} days of the first, {_span(m)}; {m['totals']} in the cited "
             f"transfers (thresholds: {k} or more each)."
         ),
-        [
-            setting("window in", days, unit="days"),
-            setting("window out", 2 * days, unit="days"),
-            setting("senders and receivers at least", k, unit="accounts"),
-        ],
     )
 
 
@@ -602,11 +611,6 @@ def pass_through(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             f"within {hours} hours, {_span(m)} ({m['in']} in, {m['out']} out in the cited transfers; "
             f"threshold: {s.pass_count} or more times)."
         ),
-        [
-            setting("window", hours, unit="hours"),
-            setting("share out at least", s.pass_min_ratio, unit="of what came in"),
-            setting("times at least", s.pass_count, unit="times"),
-        ],
     )
 
 
@@ -670,11 +674,6 @@ def bipartite_and_stack(store: CaseStore, s: Settings, skip: dict) -> list[Findi
                 + f" (within {days} days of their first payment), {_span(m)}; "
                 f"{m['totals']} in the cited transfers."
             ),
-            [
-                setting("window", days, unit="days"),
-                setting("payers at least", s.bipartite_payers, unit="accounts"),
-                setting("receivers at least", s.bipartite_receivers, unit="accounts"),
-            ],
         )
     return out
 
