@@ -331,3 +331,27 @@ def test_typology_figures_are_the_cited_sums_and_the_settings_the_prose_states(t
     sides["in"]["amount"] = str(Decimal(sides["in"]["amount"]) + 1)  # a figure that is not its records' sum is caught
     assert problems(s, [passing])
     s.close()
+
+
+def test_typologies_on_a_date_only_statement_show_its_dates_not_invented_times(tmp_path):
+    """Cash deposits as a BOC statement lists them (dates only, boc_statement.csv): the finding gives the statement's
+    dates, never the start of the local day in UTC (2024-04-07 18:30 for 2024-04-08), and does not claim an order
+    within a day that the records do not state."""
+    from casegraph.finance.typologies import detect
+
+    s = CaseStore(tmp_path / "d.duckdb", TimeNormaliser(ZoneInfo("Asia/Colombo"), "Asia/Colombo"))
+    s.write(
+        [
+            tx(i, None, "0081234567", v, "LKR", rail="bank", ts=date(2024, 4, d), description="CASH DEPOSIT")
+            for i, (d, v) in enumerate(((8, "950000"), (10, "985000"), (12, "990000")), 1)
+        ]
+        + [
+            tx(10 + i, a, b, "500000", "LKR", rail="bank", ts=date(2024, 5, 2), description="CEFT")
+            for i, (a, b) in enumerate((("R1", "R2"), ("R2", "R3"), ("R3", "R1")))
+        ]
+    )
+    found = {f.kind: f for f in detect(s)}
+    assert "between 2024-04-08 and 2024-04-12 (dates only)" in found["structuring"].summary
+    assert "18:30" not in found["structuring"].summary + found["cycle"].summary
+    assert "on 2024-05-02 (date only)" in found["cycle"].summary and "the order within a day is not stated" in found["cycle"].summary
+    s.close()

@@ -35,8 +35,10 @@ import numpy as np
 
 from ..amounts import format_amount, format_totals, sum_by_currency
 from ..findings import Finding, setting, sum_figures
-from ..store import CaseStore
+from ..store import TIME_COLUMNS, CaseStore
+from ..times import is_date_only, show_row
 from .channels import channel_sql
+from .trace import span
 
 VERSION = "2.0"
 _X = "typology_transfers"  # the transfers the detectors use, as a temporary table
@@ -211,12 +213,14 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
     out), and the numeric thresholds (`_settings`). The time span comes from the same transfers."""
     ids = sorted({i for _, tx, _ in rows for i in tx})
     info = {}
-    if ids:
+    if ids:  # locator, exhibit, ts_utc, amount, currency, and the time as the record states it (a date stays a date)
         info = {
-            r[0]: r[1:]
-            for r in store.con.execute(
-                "SELECT id, locator, exhibit_sha256, ts_utc, amount, currency FROM transactions WHERE id IN (SELECT unnest(?))", [ids]
-            ).fetchall()
+            r["id"]: (r["locator"], r["exhibit_sha256"], r["ts_utc"], r["amount"], r["currency"], r)
+            for r in store.rows(
+                f"SELECT id, locator, exhibit_sha256, amount, currency, seq, {', '.join(TIME_COLUMNS)} FROM transactions "
+                "WHERE id IN (SELECT unnest(?))",
+                [ids],
+            )
         }
     if getattr(s, "fresh_note", None) and kind not in ("structuring", "pass-through"):
         thresholds = {**thresholds, "new_counterparty_days": s.fresh_note}
@@ -240,8 +244,10 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
             **metrics,
             **{name: format_totals(_totals(figures, name)) for name in parts},
             "totals": format_totals(totals),
-            "first": f"{info[tx[0]][2]:%Y-%m-%d %H:%M} UTC",
-            "last": f"{info[tx[-1]][2]:%Y-%m-%d %H:%M} UTC",
+            "first": show_row(info[tx[0]][5]),
+            "last": show_row(info[tx[-1]][5]),
+            "when": span([info[i][5] for i in tx]),
+            "dates_only": any(is_date_only(info[i][5]["ts_precision"]) for i in tx),
         }
         out.append(
             Finding(
@@ -292,7 +298,8 @@ def _within(t: str, t0: str, days: int) -> str:
 
 
 def _span(m: dict) -> str:
-    return m["first"] if m["first"] == m["last"] else f"from {m['first']} to {m['last']}"
+    """When the cited transfers were, as their records state it (trace.span: a date stays a date)."""
+    return m["when"]
 
 
 def structuring(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
@@ -419,7 +426,11 @@ def cycles(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
         lambda k, m: (
             f"Money went round {k} in {m['length']} transfers {_span(m)}, "
             + (
-                "each made after the previous one"
+                (
+                    "each made after the previous one"
+                    if not m["dates_only"]
+                    else "each dated on or after the previous one (some records give dates only: the order within a day is not stated)"
+                )
                 if m["in_time_order"] is True
                 else "not in time order (the order does not show the same money going round)"
             )
