@@ -262,7 +262,7 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
                 attrs={
                     **{k: v if isinstance(v, (bool, int, list)) else str(v) for k, v in metrics.items()},
                     "transfers": len(tx),
-                    "totals": {str(c): f"{v.normalize():f}" for c, v in totals.items()},
+                    "totals": {(c or "(currency not stated)"): f"{v.normalize():f}" for c, v in totals.items()},
                     "figures": figures + settings,
                     "first": m["first"],
                     "last": m["last"],
