@@ -14,54 +14,36 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bank_ingest_trace import OUT, generate
+from bank_ingest_trace import OUT, child, ingest, intake, ledger
 
 
 def run(step: str, path: str, case: str) -> dict:
-    from casegraph.case import Case
-
-    extra: dict = {}
-    start = time.perf_counter()
     if step == "intake":
-        from casegraph.ingest.evidence import add_evidence
-
-        with Case.create(case, "BENCH/15", "benchmark") as c:
-            start = time.perf_counter()
-            extra["sha256"] = add_evidence(c, Path(path), "L1").sha256
+        extra = intake(path, case, "BENCH/15")
     elif step == "ingest":
-        from casegraph.ingest.pipeline import parse_exhibit
-
-        with Case(case) as c:
-            sha = c.store.con.execute("SELECT sha256 FROM exhibits").fetchone()[0]
-            start = time.perf_counter()
-            o = parse_exhibit(c, sha)
-            extra.update(rows=o.records.get("transactions"), status=o.status)
+        extra = ingest(case, force=False)
     else:
+        from casegraph.case import Case
         from casegraph.ingest.integrity import verify_case
 
         with Case(case) as c:
             start = time.perf_counter()
             v = verify_case(c, reparse=step == "verify-reparse")
-            extra.update(
-                verdict=v.verdict,
-                problems=[str(p) for p in v.problems][:5],
-                runs=v.runs_checked,
-                segments=v.segments_checked,
-                reparsed=v.reparsed,
-            )
-    return {
-        "step": step,
-        "seconds": round(time.perf_counter() - start, 2),
-        **extra,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }
+            extra = {
+                "seconds": time.perf_counter() - start,
+                "verdict": v.verdict,
+                "problems": [str(p) for p in v.problems][:5],
+                "runs": v.runs_checked,
+                "segments": v.segments_checked,
+                "reparsed": v.reparsed,
+            }
+    return {"step": step, **extra, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
 def main() -> None:
@@ -72,23 +54,10 @@ def main() -> None:
     if a.child:
         print(json.dumps(run(*a.child), default=str))
         return
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"ledger_{a.rows}.csv"
-    if not path.exists():
-        t = time.perf_counter()
-        generate(path, a.rows)
-        print(f"generated {path.name} in {time.perf_counter() - t:.1f}s")
-    print(f"file: {path.name}, {path.stat().st_size / 1e9:.2f} GB, {a.rows:,} rows")
-    res = {}
+    path = ledger(a.rows)
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         case = str(Path(tmp) / "case")
-        for step in ("intake", "ingest", "verify", "verify-reparse"):
-            p = subprocess.run([sys.executable, __file__, "--child", step, str(path), case], capture_output=True, text=True)
-            if p.returncode:
-                print(p.stderr[-3000:])
-                raise SystemExit(f"{step} failed")
-            res[step] = json.loads(p.stdout.strip().splitlines()[-1])
-            print(json.dumps(res[step]))
+        res = {step: child(__file__, step, path, case) for step in ("intake", "ingest", "verify", "verify-reparse")}
     print(f"\ncasegraph ingest                 {res['ingest']['seconds']:8.2f} s")
     print(f"custody verify                   {res['verify']['seconds']:8.2f} s   ({res['verify']['verdict']})")
     print(

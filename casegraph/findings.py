@@ -14,9 +14,10 @@ rule "sum": the amount is the sum of the records (all in that currency), and eve
 rule "share": a part a model computes from the records (taint under haircut or fifo), between 0 and their sum;
 rule "converted": a sum in the currency of an examiner's rate table, listing per record the rate used and the
 rate row (exhibit, locator), which is cited too; rounded to `rounded_to`;
-rule "setting": a threshold the analyst chose (no records). `check_figures` verifies them all, that every amount
-the title or summary prints (as casegraph.amounts writes it) is one of the figures, and that no amount is
-printed without its currency.
+rule "setting": a threshold or window the analyst chose (no records): an amount in its currency, or a count or
+duration with its "unit" instead (days, hours, transfers ...; never taken for an amount). `check_figures` verifies
+them all, that every amount the title or summary prints (as casegraph.amounts writes it) is one of the figures,
+and that no amount is printed without its currency. `figure` and `sum_figures` write them.
 """
 
 from __future__ import annotations
@@ -24,14 +25,35 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 
 from .amounts import format_amount
 from .store import CaseStore, to_json
+
+
+def figure(name: str, currency: str | None, amount: Any, records: list[str], rule: str = "sum", **extra: Any) -> dict:
+    """A figure a finding states, with the records it is computed from (see the module docstring)."""
+    return {"name": name, "currency": currency, "amount": str(amount), "records": sorted(records), "rule": rule, **extra}
+
+
+def setting(name: str, amount: Any, currency: str | None = None, unit: str | None = None) -> dict:
+    """A threshold or window the analyst chose: an amount in `currency`, or a number of `unit`."""
+    return figure(name, currency, amount, [], "setting", **({"unit": unit} if unit else {}))
+
+
+def sum_figures(name: str, records: Iterable[tuple[str, Any, str | None]]) -> list[dict]:
+    """One "sum" figure per currency (first seen first) over (record id, amount, currency); no amount, no part."""
+    by: dict[str | None, list] = {}
+    for rid, amount, currency in records:
+        if amount is not None:
+            by.setdefault(currency, []).append((rid, Decimal(amount)))
+    return [figure(name, c, sum((a for _, a in rs), Decimal(0)), [r for r, _ in rs]) for c, rs in by.items()]
 
 
 @dataclass
@@ -138,8 +160,6 @@ UNIT_BEFORE = re.compile(rf"(?<![\w.]){UNIT} $")
 
 def check_figures(store: CaseStore, kind: str, title: str, summary: str, evidence: list[dict], attrs: dict) -> list[str]:
     """What is wrong with a finding's figures (empty: every figure is what its cited records add up to)."""
-    from decimal import Decimal
-
     problems = []
     figures = attrs.get("figures") or []
     cited = {e.get("record") for e in evidence if e.get("table") == "transactions"}
@@ -176,7 +196,7 @@ def check_figures(store: CaseStore, kind: str, title: str, summary: str, evidenc
             problems.append(f"{name}: claims {format_amount(amount, currency)}, cited records sum to {format_amount(total, currency)}")
         if rule == "share" and not (0 <= amount <= total):
             problems.append(f"{name}: a share of {format_amount(amount, currency)} outside 0..{format_amount(total, currency)}")
-    shown = {(fig.get("currency"), Decimal(fig["amount"])) for fig in figures}
+    shown = {(fig.get("currency"), Decimal(fig["amount"])) for fig in figures if not fig.get("unit")}  # counts are no amounts
     text = f"{title}\n{summary}"
     for unit, number in PRINTED_AMOUNT.findall(text):
         if (None if unit == "(currency not stated)" else unit, Decimal(number.replace(",", ""))) not in shown:
@@ -188,7 +208,7 @@ def check_figures(store: CaseStore, kind: str, title: str, summary: str, evidenc
 
 
 def _check_conversion(fig: dict, amounts: dict, evidence: list[dict]) -> list[str]:
-    from decimal import Decimal, localcontext
+    from decimal import localcontext
 
     rates_cited = {(e.get("exhibit_sha256"), e.get("locator")) for e in evidence if e.get("table") == "exchange-rates"}
     problems, total = [], Decimal(0)

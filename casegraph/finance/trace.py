@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..amounts import format_amount, format_totals
+from ..findings import figure, sum_figures
 from ..model import record_id
 from ..store import CaseStore
 from ..times import DAY, is_date_only, show_date, show_row, show_time
@@ -482,17 +483,9 @@ def _evidence(row: dict) -> dict:
     return {"table": "transactions", "record": row["id"], "locator": row["locator"], "exhibit_sha256": row["exhibit_sha256"]}
 
 
-def _figure(name: str, currency, amount, records: list[str], rule: str = "sum", **extra) -> dict:
-    """A figure a finding states, with the records it is computed from (see findings.check_figures)."""
-    return {"name": name, "currency": currency, "amount": str(amount), "records": sorted(records), "rule": rule, **extra}
-
-
 def _money_figures(name: str, rows: list[dict]) -> list[dict]:
     """One 'sum' figure per currency over these records."""
-    by: dict = {}
-    for r in rows:
-        by.setdefault(r["currency"], []).append(r)
-    return [_figure(name, c, sum((r["amount"] for r in rs), Decimal(0)), [r["id"] for r in rs]) for c, rs in by.items()]
+    return sum_figures(name, ((r["id"], r["amount"], r["currency"]) for r in rows))
 
 
 def _totals(figures: list[dict], name: str) -> dict:
@@ -511,7 +504,7 @@ def _taint_figures(result: TraceResult, r: Reached, cited: dict[int, dict]) -> l
         ids = [cited[int(e)]["id"] for e in edges if int(e) in cited and cited[int(e)]["currency"] == currency]
         if not amount and not ids:
             continue
-        figs.append(_figure("tainted", currency, amount.normalize() if amount else Decimal(0), ids, rule, model=result.model))
+        figs.append(figure("tainted", currency, amount.normalize() if amount else Decimal(0), ids, rule, model=result.model))
     return figs
 
 
@@ -547,7 +540,7 @@ def _converted(figures: list[dict], rows: dict[str, dict], rates) -> tuple[list[
             )
         if missing:
             left = sum((rows[r]["amount"] for r in missing), Decimal(0))
-            added.append(_figure(f"{fig['name']} not converted (no rate)", fig["currency"], left, missing))
+            added.append(figure(f"{fig['name']} not converted (no rate)", fig["currency"], left, missing))
             said.append(
                 f"{format_amount(left, fig['currency'])} of {fig['name']} in {len(missing)} transfer(s) has no rate "
                 f"in the table within {rates.max_gap.days} days and is not converted"
@@ -641,7 +634,7 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
         who = party(written, names.get((end_hop.tx_id, "to" if not result.backward else "from")))
         inflow = [cited[int(e)] for e in r.inflow if int(e) in cited]
         path_rows = [by_tx[h.tx_id] for h in flow]
-        figures = [_figure(f"transfer {i + 1} of the path", row["currency"], row["amount"], [row["id"]]) for i, row in enumerate(path_rows)]
+        figures = [figure(f"transfer {i + 1} of the path", row["currency"], row["amount"], [row["id"]]) for i, row in enumerate(path_rows)]
         figures += _money_figures("received", inflow) + _taint_figures(result, r, cited)
         conv, rate_ev, conv_text = _converted(figures, by_tx, rates)
         figures += conv

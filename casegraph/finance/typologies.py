@@ -34,9 +34,11 @@ from decimal import Decimal
 import numpy as np
 
 from ..amounts import format_amount, format_totals, sum_by_currency
-from ..findings import Finding
-from ..store import CaseStore
+from ..findings import Finding, setting, sum_figures
+from ..store import TIME_COLUMNS, CaseStore
+from ..times import is_date_only, show_row
 from .channels import channel_sql
+from .trace import span
 
 VERSION = "2.0"
 _X = "typology_transfers"  # the transfers the detectors use, as a temporary table
@@ -176,17 +178,49 @@ def _pairs(s: Settings) -> str:
     return f"(SELECT * FROM {_X} WHERE a IS NOT NULL AND b IS NOT NULL{fresh})"
 
 
+# what each numeric threshold counts (its figure's unit); amounts are (amount, currency) pairs
+UNITS = {
+    **dict.fromkeys(("days", "days_in", "days_out", "new_counterparty_days"), "days"),
+    "hours": "hours",
+    **dict.fromkeys(("min_counterparties", "min_intermediaries", "min_senders", "min_receivers", "min_payers"), "accounts"),
+    **dict.fromkeys(("min_length", "max_length"), "transfers"),
+    **dict.fromkeys(("band_from", "band_to"), "times the first"),
+    "min_deposits": "deposits",
+    "min_events": "times",
+    "min_ratio_out": "of what came in",
+}
+
+
+def _settings(thresholds: dict) -> tuple[dict, list[dict]]:
+    """The thresholds as the finding states them (amounts written with their currency), and as figures
+    (rule "setting"): every amount, and every number with its unit; words (an order, a note) are no figures."""
+    shown, figures = {}, []
+    for name, v in thresholds.items():
+        if isinstance(v, tuple):
+            shown[name] = format_amount(*v)
+            figures.append(setting(name, v[0], v[1]))
+            continue
+        shown[name] = v
+        if name in UNITS and not isinstance(v, bool) and isinstance(v, (int, str)) and str(v).replace(".", "", 1).isdigit():
+            figures.append(setting(name, v, unit=UNITS[name]))
+    return shown, figures
+
+
 def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip: dict, thresholds: dict, title, summary) -> list[Finding]:
-    """rows: (subject, [transaction ids], metrics). Evidence is every cited transfer in time order (then
-    id); `totals` (per currency) and the time span are computed from exactly those transfers."""
+    """rows: (subject, [transaction ids], metrics). Evidence is every cited transfer in time order (then id).
+    The figures (attrs["figures"]) are what the prose prints: per currency, the sum of exactly the cited
+    transfers ("total"; or, where metrics name `parts` {name: [ids]}, of each part, as pass-through's in and
+    out), and the numeric thresholds (`_settings`). The time span comes from the same transfers."""
     ids = sorted({i for _, tx, _ in rows for i in tx})
     info = {}
-    if ids:
+    if ids:  # locator, exhibit, ts_utc, amount, currency, and the time as the record states it (a date stays a date)
         info = {
-            r[0]: r[1:]
-            for r in store.con.execute(
-                "SELECT id, locator, exhibit_sha256, ts_utc, amount, currency FROM transactions WHERE id IN (SELECT unnest(?))", [ids]
-            ).fetchall()
+            r["id"]: (r["locator"], r["exhibit_sha256"], r["ts_utc"], r["amount"], r["currency"], r)
+            for r in store.rows(
+                f"SELECT id, locator, exhibit_sha256, amount, currency, seq, {', '.join(TIME_COLUMNS)} FROM transactions "
+                "WHERE id IN (SELECT unnest(?))",
+                [ids],
+            )
         }
     if getattr(s, "fresh_note", None) and kind not in ("structuring", "pass-through"):
         thresholds = {**thresholds, "new_counterparty_days": s.fresh_note}
@@ -198,15 +232,22 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
         )
     else:
         note = ""
+    thresholds, settings = _settings(thresholds)
     out = []
     for subject, tx, metrics in rows:
         tx = sorted(set(tx), key=lambda i: (info[i][2], i))
+        metrics = dict(metrics)
+        parts = metrics.pop("parts", None) or {"total": tx}
+        figures = [fig for name, part in parts.items() for fig in sum_figures(name, ((i, *info[i][3:5]) for i in sorted(set(part))))]
         totals = sum_by_currency((info[i][3], info[i][4]) for i in tx)
         m = {
             **metrics,
+            **{name: format_totals(_totals(figures, name)) for name in parts},
             "totals": format_totals(totals),
-            "first": f"{info[tx[0]][2]:%Y-%m-%d %H:%M} UTC",
-            "last": f"{info[tx[-1]][2]:%Y-%m-%d %H:%M} UTC",
+            "first": show_row(info[tx[0]][5]),
+            "last": show_row(info[tx[-1]][5]),
+            "when": span([info[i][5] for i in tx]),
+            "dates_only": any(is_date_only(info[i][5]["ts_precision"]) for i in tx),
         }
         out.append(
             Finding(
@@ -221,7 +262,8 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
                 attrs={
                     **{k: v if isinstance(v, (bool, int, list)) else str(v) for k, v in metrics.items()},
                     "transfers": len(tx),
-                    "totals": {str(c): f"{v.normalize():f}" for c, v in totals.items()},
+                    "totals": {(c or "(currency not stated)"): f"{v.normalize():f}" for c, v in totals.items()},
+                    "figures": figures + settings,
                     "first": m["first"],
                     "last": m["last"],
                     "thresholds": thresholds,
@@ -234,8 +276,30 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
     return out
 
 
+def _totals(figures: list[dict], name: str) -> dict[str | None, Decimal]:
+    return {f["currency"]: Decimal(f["amount"]) for f in figures if f["name"] == name}
+
+
+def _window_counts(source: str, hub: str, counted: str, days: int) -> str:
+    """The CTE `w`: for each transfer of `source`, `counted` (an aggregate) over its `hub` account's transfers
+    from it to `days` later, as n."""
+    return f"""w AS (SELECT {hub} AS hub, id, t, {counted} OVER (PARTITION BY {hub} ORDER BY t
+                     RANGE BETWEEN CURRENT ROW AND INTERVAL {int(days)} DAY FOLLOWING) AS n FROM {source})"""
+
+
+# the CTE `best`: each account's window (from `w`) with the most, at least the parameter; of equals the earliest, then by id
+_DENSEST = """best AS (SELECT hub, t AS t0, n FROM w WHERE n >= ?
+                 QUALIFY row_number() OVER (PARTITION BY hub ORDER BY n DESC, t, id) = 1)"""
+
+
+def _within(t: str, t0: str, days: int) -> str:
+    """SQL: time `t` is in the window of `days` from `t0`, both ends included."""
+    return f"{t} >= {t0} AND {t} <= {t0} + INTERVAL {int(days)} DAY"
+
+
 def _span(m: dict) -> str:
-    return m["first"] if m["first"] == m["last"] else f"from {m['first']} to {m['last']}"
+    """When the cited transfers were, as their records state it (trace.span: a date stays a date)."""
+    return m["when"]
 
 
 def structuring(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
@@ -245,18 +309,15 @@ def structuring(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
         f"""
         WITH d AS (SELECT id, b AS account, t, {channel_sql()} = 'cash' AS cash FROM {_X}
                    WHERE b IS NOT NULL AND currency = ? AND amount >= ? AND amount < ?),  -- cash deposits name no sender
-        w AS (SELECT account, id, t, count(*) OVER (PARTITION BY account ORDER BY t
-                     RANGE BETWEEN CURRENT ROW AND INTERVAL {days} DAY FOLLOWING) AS n FROM d),
-        best AS (SELECT account, t AS t0, n FROM w WHERE n >= ?
-                 QUALIFY row_number() OVER (PARTITION BY account ORDER BY n DESC, t, id) = 1)
-        SELECT best.account, list(d.id ORDER BY d.t, d.id), count(*), count(*) FILTER (WHERE d.cash)
-        FROM best JOIN d ON d.account = best.account AND d.t >= best.t0 AND d.t <= best.t0 + INTERVAL {days} DAY
-        GROUP BY best.account ORDER BY best.account""",
+        {_window_counts("d", "account", "count(*)", days)}, {_DENSEST}
+        SELECT best.hub, list(d.id ORDER BY d.t, d.id), count(*), count(*) FILTER (WHERE d.cash)
+        FROM best JOIN d ON d.account = best.hub AND {_within("d.t", "best.t0", days)}
+        GROUP BY best.hub ORDER BY best.hub""",
         [s.threshold_currency, lo, s.threshold, s.structuring_count],
     ).fetchall()
     th = {
-        "threshold": format_amount(s.threshold, s.threshold_currency),
-        "just_under_from": format_amount(lo, s.threshold_currency),
+        "threshold": (s.threshold, s.threshold_currency),
+        "just_under_from": (lo, s.threshold_currency),
         "days": days,
         "min_deposits": s.structuring_count,
     }
@@ -272,8 +333,8 @@ def structuring(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
             f"{format_amount(s.threshold, s.threshold_currency)} within {days} days"
         ),
         lambda a, m: (
-            f"{m['deposits']} deposits from {th['just_under_from']} up to (not including) "
-            f"{th['threshold']} ({m['cash']} of them named as cash), {m['totals']} in all, reached "
+            f"{m['deposits']} deposits from {format_amount(lo, s.threshold_currency)} up to (not including) "
+            f"{format_amount(s.threshold, s.threshold_currency)} ({m['cash']} of them named as cash), {m['totals']} in all, reached "
             f"{a} {_span(m)} (threshold: {s.structuring_count} or more within {days} days)."
         ),
     )
@@ -285,12 +346,9 @@ def _fan(store: CaseStore, s: Settings, skip: dict, inward: bool) -> list[Findin
     rows = store.con.execute(
         f"""
         WITH x AS {_pairs(s)},
-        w AS (SELECT {hub} AS hub, id, t, count(DISTINCT {other}) OVER (PARTITION BY {hub} ORDER BY t
-                     RANGE BETWEEN CURRENT ROW AND INTERVAL {days} DAY FOLLOWING) AS n FROM x),
-        best AS (SELECT hub, t AS t0, n FROM w WHERE n >= ?
-                 QUALIFY row_number() OVER (PARTITION BY hub ORDER BY n DESC, t, id) = 1)
+        {_window_counts("x", hub, f"count(DISTINCT {other})", days)}, {_DENSEST}
         SELECT best.hub, best.n, list(x.id ORDER BY x.t, x.id)
-        FROM best JOIN x ON x.{hub} = best.hub AND x.t >= best.t0 AND x.t <= best.t0 + INTERVAL {days} DAY
+        FROM best JOIN x ON x.{hub} = best.hub AND {_within("x.t", "best.t0", days)}
         GROUP BY best.hub, best.n ORDER BY best.hub""",
         [s.fan_count],
     ).fetchall()
@@ -355,6 +413,7 @@ def cycles(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
         "max_length": s.cycle_max_length,
         "order": s.cycle_order,
         "amount_band": f"each transfer between {r:g} and {1 / r:g} times the first, same currency" if r > 0 else "none",
+        **({"band_from": f"{r:g}", "band_to": f"{1 / r:g}"} if r > 0 else {}),
     }
     return _findings(
         store,
@@ -367,7 +426,11 @@ def cycles(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
         lambda k, m: (
             f"Money went round {k} in {m['length']} transfers {_span(m)}, "
             + (
-                "each made after the previous one"
+                (
+                    "each made after the previous one"
+                    if not m["dates_only"]
+                    else "each dated on or after the previous one (some records give dates only: the order within a day is not stated)"
+                )
                 if m["in_time_order"] is True
                 else "not in time order (the order does not show the same money going round)"
             )
@@ -489,15 +552,13 @@ def gather_scatter(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
     rows = store.con.execute(
         f"""
         WITH x AS {_pairs(s)},
-        w AS (SELECT b AS hub, id, t, count(DISTINCT a) OVER (PARTITION BY b ORDER BY t
-                     RANGE BETWEEN CURRENT ROW AND INTERVAL {days} DAY FOLLOWING) AS n_in FROM x),
-        cand AS (SELECT w.hub, w.id AS id0, w.t AS t0, w.n_in, count(DISTINCT o.b) AS n_out
+        {_window_counts("x", "b", "count(DISTINCT a)", days)},
+        cand AS (SELECT w.hub, w.id AS id0, w.t AS t0, w.n AS n_in, count(DISTINCT o.b) AS n_out
                  FROM w JOIN x o ON o.a = w.hub AND o.t > w.t AND o.t <= w.t + INTERVAL {2 * days} DAY
-                 WHERE w.n_in >= ? GROUP BY w.hub, w.id, w.t, w.n_in HAVING count(DISTINCT o.b) >= ?),
+                 WHERE w.n >= ? GROUP BY w.hub, w.id, w.t, w.n HAVING count(DISTINCT o.b) >= ?),
         best AS (SELECT * FROM cand QUALIFY row_number() OVER (PARTITION BY hub ORDER BY n_in + n_out DESC, t0, id0) = 1)
         SELECT best.hub, best.n_in, best.n_out,
-               (SELECT list(i.id ORDER BY i.t, i.id) FROM x i WHERE i.b = best.hub AND i.t >= best.t0
-                       AND i.t <= best.t0 + INTERVAL {days} DAY)
+               (SELECT list(i.id ORDER BY i.t, i.id) FROM x i WHERE i.b = best.hub AND {_within("i.t", "best.t0", days)})
             || (SELECT list(o.id ORDER BY o.t, o.id) FROM x o WHERE o.a = best.hub AND o.t > best.t0
                        AND o.t <= best.t0 + INTERVAL {2 * days} DAY)
         FROM best ORDER BY best.hub""",
@@ -537,17 +598,16 @@ def pass_through(store: CaseStore, s: Settings, skip: dict) -> list[Finding]:
         -- the figures are sums of the distinct transfers cited: one out-transfer can follow two in-transfers
         cited AS (SELECT DISTINCT acct, in_id AS id, 'in' AS side FROM ev SEMI JOIN hit USING (acct)
                   UNION SELECT DISTINCT acct, unnest(out_ids), 'out' FROM ev SEMI JOIN hit USING (acct))
-        SELECT c.acct, any_value(hit.n), list(c.id ORDER BY c.id),
-               list(x.amount ORDER BY c.id) FILTER (WHERE c.side = 'in'), list(x.currency ORDER BY c.id) FILTER (WHERE c.side = 'in'),
-               list(x.amount ORDER BY c.id) FILTER (WHERE c.side = 'out'), list(x.currency ORDER BY c.id) FILTER (WHERE c.side = 'out')
-        FROM cited c JOIN hit USING (acct) JOIN {_X} x ON x.id = c.id
+        SELECT c.acct, any_value(hit.n), list(c.id ORDER BY c.id) FILTER (WHERE c.side = 'in'),
+               list(c.id ORDER BY c.id) FILTER (WHERE c.side = 'out')
+        FROM cited c JOIN hit USING (acct)
         GROUP BY c.acct ORDER BY c.acct""",
         [s.pass_min_ratio, s.pass_count],
     ).fetchall()
-    found = []
-    for acct, n, ids, vin, cin, vout, cout in rows:
-        tin, tout = sum_by_currency(zip(vin or [], cin or [])), sum_by_currency(zip(vout or [], cout or []))  # noqa: B905
-        found.append((acct, ids, {"events": n, "in": format_totals(tin), "out": format_totals(tout), "score": n}))
+    found = [
+        (acct, (ins or []) + (outs or []), {"events": n, "score": n, "parts": {"in": ins or [], "out": outs or []}})
+        for acct, n, ins, outs in rows
+    ]
     th = {"hours": hours, "min_ratio_out": str(s.pass_min_ratio), "min_events": s.pass_count}
     return _findings(
         store,

@@ -109,6 +109,11 @@ def _emails(el: Element) -> list[str]:
     return out
 
 
+def _reach(c: Contact) -> list[tuple[str, str, str]]:
+    """The phone and email identifiers of a contact, as (kind, value, role) pairs."""
+    return [("phone", p, "holder") for p in c.phones] + [("email", e, "holder") for e in c.emails]
+
+
 def _address(el: Element) -> str | None:
     a = el.find("addresses/address")
     if a is None:
@@ -388,30 +393,8 @@ class GoAML(Parser):
         holder = el.find("t_entity")
         recs: list[Record] = []
         holder_recs = self._entity(src, f"{loc}/t_entity", holder, f"{role} holder (company)", account=acct) if holder is not None else []
-        signatories: list[Record] = []
-        for i, sig in enumerate(el.findall("signatory"), 1):
-            person = sig.find("t_person")
-            if person is not None:
-                signatories += self._person(
-                    src,
-                    f"{loc}/signatory[{i}]/t_person",
-                    person,
-                    "signatory",
-                    account=acct,
-                    relation=_text(sig, "role"),
-                    primary=_text(sig, "is_primary") in ("true", "1"),
-                )
-        for i, rel in enumerate(el.findall("related_persons/account_related_person"), 1):
-            person = rel.find("t_person")
-            if person is not None:
-                signatories += self._person(
-                    src,
-                    f"{loc}/related_persons/account_related_person[{i}]/t_person",
-                    person,
-                    "account related person",
-                    account=acct,
-                    relation=_text(rel, "role"),
-                )
+        signatories = self._people(src, loc, el, "signatory", "signatory", account=acct)
+        signatories += self._people(src, loc, el, "related_persons/account_related_person", "account related person", account=acct)
         # the account's name as the report gives it: its own, its company holder's, or a signatory whose role
         # is account holder (ACHLD); never a mere signatory's or related person's
         name = (
@@ -479,37 +462,35 @@ class GoAML(Parser):
         nic = next((v for v in ids if _NIC.fullmatch(v) and nationality in (None, "LK")), None)
         national_id = next((v for v in ids if v != nic), None)
         passport = _text(el, "passport_number")
-        c = Contact(
-            prov=self.prov(src, loc),
-            source="goaml",
-            name=name,
-            phones=_phones(el),
-            emails=_emails(el),
-            extra=_clean(
-                {
-                    "role": role,
-                    "relation": relation,
-                    "primary": primary or None,
-                    "of": of,
-                    "account": account,
-                    "birthdate": _text(el, "birthdate"),
-                    "nic": nic,
-                    "national_id": national_id,
-                    "passport": passport,
-                    "passport_country": _text(el, "passport_country"),
-                    "nationality": nationality,
-                    "residence": _text(el, "residence"),
-                    "occupation": _text(el, "occupation"),
-                    "address": _address(el),
-                    "gender": _text(el, "gender"),
-                    "alias": _text(el, "alias"),
-                    "tax_number": _text(el, "tax_number"),
-                    "identifications": [_clean({"type": t, "number": n, "country": k}) for t, n, k in documents],
-                }
-            ),
+        c = self._contact(
+            src,
+            loc,
+            el,
+            name,
+            None,
+            {
+                "role": role,
+                "relation": relation,
+                "primary": primary or None,
+                "of": of,
+                "account": account,
+                "birthdate": _text(el, "birthdate"),
+                "nic": nic,
+                "national_id": national_id,
+                "passport": passport,
+                "passport_country": _text(el, "passport_country"),
+                "nationality": nationality,
+                "residence": _text(el, "residence"),
+                "occupation": _text(el, "occupation"),
+                "address": _address(el),
+                "gender": _text(el, "gender"),
+                "alias": _text(el, "alias"),
+                "tax_number": _text(el, "tax_number"),
+                "identifications": [_clean({"type": t, "number": n, "country": k}) for t, n, k in documents],
+            },
         )
-        pairs = [("phone", p, "holder") for p in c.phones] + [("email", e, "holder") for e in c.emails]
-        pairs += [
+        pairs = [
+            *_reach(c),
             ("nic", nic, "holder"),
             ("national-id", national_id, "holder"),
             ("passport", passport, "holder"),
@@ -523,46 +504,56 @@ class GoAML(Parser):
     def _entity(self, src: Source, loc: str, el: Element, role: str, account: str | None = None) -> list[Record]:
         name = _text(el, "name") or _text(el, "commercial_name")
         reg = _text(el, "incorporation_number")
-        c = Contact(
-            prov=self.prov(src, loc),
-            source="goaml",
-            name=name,
-            organisation=name,
-            phones=_phones(el),
-            emails=_emails(el),
-            extra=_clean(
-                {
-                    "role": role,
-                    "account": account,
-                    "commercial_name": _text(el, "commercial_name"),
-                    "legal_form": _text(el, "incorporation_legal_form"),
-                    "incorporation_number": reg,
-                    "incorporation_country": _text(el, "incorporation_country_code"),
-                    "business": _text(el, "business"),
-                    "address": _address(el),
-                    "tax_number": _text(el, "tax_number"),
-                }
-            ),
+        c = self._contact(
+            src,
+            loc,
+            el,
+            name,
+            name,
+            {
+                "role": role,
+                "account": account,
+                "commercial_name": _text(el, "commercial_name"),
+                "legal_form": _text(el, "incorporation_legal_form"),
+                "incorporation_number": reg,
+                "incorporation_country": _text(el, "incorporation_country_code"),
+                "business": _text(el, "business"),
+                "address": _address(el),
+                "tax_number": _text(el, "tax_number"),
+            },
         )
-        pairs = [("phone", p, "holder") for p in c.phones] + [("email", e, "holder") for e in c.emails]
-        pairs += [("company-registration", reg, "holder"), ("tax-number", _text(el, "tax_number"), "holder")]
+        pairs = [*_reach(c), ("company-registration", reg, "holder"), ("tax-number", _text(el, "tax_number"), "holder")]
         if account:
             pairs.append(("bank-account", account, "holder"))
         recs: list[Record] = [c] + self._ids(c, pairs)  # noqa: RUF005
         for i, d in enumerate(el.findall("director_id"), 1):
             recs += self._person(src, f"{loc}/director_id[{i}]", d, "director", relation=_text(d, "role"), of=name)
-        for i, rel in enumerate(el.findall("related_persons/entity_related_person"), 1):
-            person = rel.find("t_person")
+        return recs + self._people(src, loc, el, "related_persons/entity_related_person", "company related person", of=name)
+
+    def _people(self, src: Source, loc: str, el: Element, path: str, role: str, **about: str | None) -> list[Record]:
+        """The person (`t_person`) inside each `path` element of `el` (signatories, related persons), with the
+        element's role as the relation and its is_primary flag."""
+        out: list[Record] = []
+        for i, link in enumerate(el.findall(path), 1):
+            person = link.find("t_person")
             if person is not None:
-                recs += self._person(
-                    src,
-                    f"{loc}/related_persons/entity_related_person[{i}]/t_person",
-                    person,
-                    "company related person",
-                    relation=_text(rel, "role"),
-                    of=name,
+                primary = _text(link, "is_primary") in ("true", "1")
+                out += self._person(
+                    src, f"{loc}/{path}[{i}]/t_person", person, role, relation=_text(link, "role"), primary=primary, **about
                 )
-        return recs
+        return out
+
+    def _contact(self, src: Source, loc: str, el: Element, name: str | None, organisation: str | None, extra: dict) -> Contact:
+        """A person's or company's contact record: its phones and emails, and what else the report says of it."""
+        return Contact(
+            prov=self.prov(src, loc),
+            source="goaml",
+            name=name,
+            organisation=organisation,
+            phones=_phones(el),
+            emails=_emails(el),
+            extra=_clean(extra),
+        )
 
     def _ids(self, c: Contact, pairs, platform: str | None = None) -> list[Identifier]:
         out, seen = [], set()

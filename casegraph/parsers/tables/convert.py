@@ -165,10 +165,10 @@ def to_batch(parser: Parser, ctx: _Ctx, t: pa.Table, locators: pa.Array, order: 
 def _plain_amounts(text: pa.Array) -> pa.Array | None:
     """Amounts written plainly (1048.43, -25, or empty), cast in one step; None when any is written
     otherwise (thousands separators, currency marks, brackets, exponents), for the full reading."""
-    if pc.any(pc.match_substring(text, "e")).as_py() or pc.any(pc.match_substring(text, "E")).as_py():
+    if pc.any(pc.match_substring(text, "e", ignore_case=True)).as_py():
         return None
     try:
-        return pc.cast(pc.if_else(pc.equal(text, ""), pa.nulls(len(text), pa.string()), text), AMOUNT)
+        return pc.cast(_empty_null(text), AMOUNT)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
 
@@ -263,7 +263,7 @@ def _iso_times(date: pa.Array, fmt: str) -> pa.Array | None:
     if not pc.all(pc.or_(pc.equal(length, 19), pc.equal(length, 0))).as_py():
         return None
     try:
-        return pc.cast(pc.if_else(pc.equal(length, 0), pa.nulls(len(date), pa.string()), date), pa.timestamp("us"))
+        return pc.cast(_empty_null(date), pa.timestamp("us"))
     except pa.ArrowInvalid:
         return None
 
@@ -345,4 +345,12 @@ def _json_from_dictionaries(fields: dict[str, pa.DictionaryArray]) -> pa.Array:
 
 
 def _blank_null(a: pa.Array) -> pa.Array:
-    return pc.if_else(pc.fill_null(pc.equal(a, ""), True), pa.nulls(len(a), pa.string()), a)
+    return _empty_null(a)
+
+
+def _empty_null(a: pa.Array) -> pa.Array:
+    """Empty strings as nulls; the column as it is when it has none (no copy of its strings: the common case)."""
+    empty = pc.equal(a, "")
+    if not pc.any(empty).as_py():
+        return a
+    return pc.if_else(pc.fill_null(empty, True), pa.nulls(len(a), pa.string()), a)
