@@ -20,10 +20,11 @@ import pyarrow.compute as pc
 
 from ...ingest.archive import ArchiveError, SafeArchive
 from ...ingest.hashing import digest_stream
-from ...model import Batch, Message, Record, constant, id_prefix
+from ...model import Batch, Record, constant, id_prefix
 from ...store import to_json
+from .. import mentions
 from ..base import Source
-from ..mentions import PREFILTER, looks_like_phone
+from ..mentions import looks_like_phone
 from . import markers
 from .dates import timestamps
 from .grammar import MARKS, clean_name, extract, np_mask, where
@@ -380,13 +381,26 @@ def _identifiers(parser, ctx: Context, m: _Rows) -> Iterator[Record | Batch]:
                 }
             ),
         )
-    readable = m.codes != 2
-    candidates = np.flatnonzero(np_mask(pc.match_substring_regex(m.final_text, PREFILTER)) & readable)
-    if not len(candidates):
+    found = mentions.find_column(m.final_text, rows=np.flatnonzero(m.codes != 2))  # a deleted message's marker mentions nothing
+    if not found.rows:
         return
-    take = pa.array(candidates, pa.int64())
-    for loc, rid, t in zip(m.locators.take(take).to_pylist(), m.ids.take(take).to_pylist(), m.final_text.take(take).to_pylist()):  # noqa: B905
-        msg = Message(prov=parser.prov(src, loc), platform="whatsapp")
-        for ident in parser.mentioned(msg, t, "whatsapp"):
-            ident.record_id = rid
-            yield ident
+    take = pa.array(found.rows, pa.int64())
+    locs = m.locators.take(take)
+    kinds, values = pa.array(found.kinds, pa.string()), pa.array(found.values, pa.string())
+    yield Batch(
+        "identifiers",
+        pa.table(
+            {
+                "id": pc.binary_join_element_wise(
+                    id_prefix("identifiers", src.sha256, parser.name), locs, "#", kinds, ":", values, ":mentioned", ""
+                ),
+                "kind": kinds,
+                "value": values,
+                "role": pa.repeat("mentioned", len(take)),
+                "record_id": m.ids.take(take),
+                "platform": pa.repeat("whatsapp", len(take)),
+                "context": pa.array([t[max(0, a - 40) : b + 40] for t, (a, b) in zip(found.texts, found.spans, strict=True)], pa.string()),
+                **_prov_columns(parser, src, locs),
+            }
+        ),
+    )
