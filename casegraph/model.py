@@ -16,6 +16,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+AMOUNT = pa.decimal128(38, 18)  # every stored amount: exact, 18 places (token base units fit too)
+
+
+def to_json(value: Any) -> str:
+    """The one JSON form of stored dicts (`extra`, custody details): sorted keys, text kept as written,
+    datetimes and Decimals as their text, bytes as hex."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (datetime, Decimal)):
+        return str(o)
+    if isinstance(o, bytes):
+        return o.hex()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
 
 def record_id(table: str, exhibit_sha256: str, parser: str, locator: str, discriminator: str = "") -> str:
     """A record's natural key, readable: where it came from. Unique by construction (the locator is unique

@@ -13,8 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...model import Batch, Record, constant
-from ...store import AMOUNT
+from ...model import AMOUNT, Batch, Record, constant
 from ..base import Parser, Source
 from .layout import _Layout
 from .profiles import Profile

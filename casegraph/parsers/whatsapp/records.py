@@ -20,8 +20,7 @@ import pyarrow.compute as pc
 
 from ...ingest.archive import ArchiveError, SafeArchive
 from ...ingest.hashing import digest_stream
-from ...model import Batch, Record, constant, id_prefix
-from ...store import to_json
+from ...model import Batch, Record, constant, id_prefix, to_json
 from .. import mentions
 from ..base import Source
 from ..mentions import looks_like_phone
