@@ -152,7 +152,7 @@ class Transaction(Record):
 @dataclass(slots=True, kw_only=True)
 class Identifier(Record):
     """An identifier seen in a source: a sender's phone, an account in a statement, a wallet
-    mentioned in a chat. Values are raw here; graph/identifiers normalises them."""
+    mentioned in a chat. Values are raw here; casegraph/identifiers normalises them."""
 
     table: ClassVar[str] = "identifiers"
     kind: str  # phone | email | username | bank-account | iban | nic | passport | eth | tron | btc | ...

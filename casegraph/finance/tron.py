@@ -1,9 +1,9 @@
 """TRON: Tether's USDT contract, and whether a contract is it. Address codecs live with the other
-identifiers, in graph/identifiers."""
+identifiers, in casegraph/identifiers."""
 
 from __future__ import annotations
 
-from ..graph.identifiers import tron_from_hex, tron_to_hex
+from ..identifiers import tron_from_hex, tron_to_hex
 
 USDT_TRC20 = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # Tether's USDT contract on TRON
 to_hex, from_hex = tron_to_hex, tron_from_hex

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from ..case import Case
+from ..hashing import sha256_file
 from ..store import EXHIBIT_SEIZURE_COLUMNS, RECORD_TABLES, rows_table
 from .custody import HEX64, Problem, verify_chain
 from .digest import DIGEST_VERSION, STATE_TABLES, grouped, run_digest, table_digest
-from .hashing import sha256_file
 
 ACKNOWLEDGE = "custody-acknowledge"
 

@@ -18,7 +18,7 @@ from typing import ClassVar, TypeVar
 
 from defusedxml import DefusedXmlException
 
-from ..ingest.archive import ArchiveError, SafeArchive, is_archive
+from ..archive import ArchiveError, SafeArchive, is_archive
 from ..model import Identifier, ParseIssue, Provenance, Record
 from . import mentions
 

@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow.compute as pc
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from ..ingest.archive import ArchiveError, SafeArchive, is_archive
+from ..archive import ArchiveError, SafeArchive, is_archive
 from ..model import Batch, Location, Message, ParseIssue, Provenance, Record
 from .locations import degrees
 

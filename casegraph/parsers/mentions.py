@@ -2,7 +2,7 @@
 
 This finds and checks candidates so the graph can join a number typed into a chat with the same
 number in a bank's KYC record. Values are stored as written; the checks and the canonical forms
-(E.164, checksummed addresses, the 12-digit NIC) come from one place, graph/identifiers.
+(E.164, checksummed addresses, the 12-digit NIC) come from one place, casegraph/identifiers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..graph.identifiers import valid
+from ..identifiers import valid
 
 # One cheap scan first: a superset of every pattern below, so most messages are skipped at once.
 # It is written for both Python's re and RE2, so columnar parsers can apply it with pyarrow.
@@ -138,7 +138,7 @@ def _candidates(text: str, scan: re.Pattern[str] = _ANY) -> Iterator[tuple[str, 
         yield kind, value, span
 
 
-_CHECKED = {"tron", "nic", "btc", "phone"}  # checksums, NIC day numbers, numbering plans: graph/identifiers
+_CHECKED = {"tron", "nic", "btc", "phone"}  # checksums, NIC day numbers, numbering plans: casegraph/identifiers
 
 
 def looks_like_phone(s: str) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from ..ingest.archive import SafeArchive, is_archive_file
+from ..archive import SafeArchive, is_archive_file
 from ..model import Call, Message, Record
 from . import register
 from .base import Parser, Probe, Source

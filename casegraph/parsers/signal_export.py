@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from ..ingest.archive import ArchiveError, SafeArchive, is_archive
+from ..archive import ArchiveError, SafeArchive, is_archive
 from ..model import Message, Record
 from . import exif_gps, register
 from .base import Parser, Probe, Source, text_lines

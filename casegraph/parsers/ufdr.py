@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
-from ..ingest.archive import ArchiveError, SafeArchive
+from ..archive import ArchiveError, SafeArchive
 from ..model import Call, Contact, Location, Message, Record
 from . import register
 from .base import Parser, Probe, Source, iso_time

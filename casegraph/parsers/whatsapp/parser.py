@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 
-from ...ingest.archive import SafeArchive, is_archive_file
+from ...archive import SafeArchive, is_archive_file
 from ...model import Batch, Record
 from .. import exif_gps, locations, register
 from ..base import HEAD_BYTES, Parser, Probe, Source, TextEncoding, decide_encoding

@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...ingest.archive import ArchiveError, SafeArchive
-from ...ingest.hashing import digest_stream
+from ...archive import ArchiveError, SafeArchive
+from ...hashing import digest_stream
 from ...model import Batch, Record, constant, id_prefix, to_json
 from .. import mentions
 from ..base import Source
