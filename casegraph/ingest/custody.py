@@ -28,14 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from .. import TOOL
+from ..errors import CaseGraphError
 
 GENESIS = "0" * 64
 HEX64 = re.compile(r"[0-9a-f]{64}")
 SHOWN = 20  # at most this many seq numbers or ranges are listed in one problem
 
 
-class CustodyBroken(Exception):
+class CustodyBroken(CaseGraphError):
     """The log does not end at the event the case store anchored: nothing may be appended."""
+
+    code = 1
 
 
 def canonical(event: dict[str, Any]) -> bytes:
