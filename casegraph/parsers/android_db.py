@@ -12,8 +12,8 @@ from itertools import groupby
 from ..model import Call, Contact, Message, Record
 from . import ciphertext, register
 from .base import Probe, Source
-from .sms_backup_xml import CALL_TYPE, HIDDEN_NUMBERS, MMS_FROM, MMS_TO, SMS_BOX, SMS_DIRECTION
 from .sqlite import Aligned, Db, SqliteParser, ms, seconds
+from .telephony import CALL_TYPE, HIDDEN_NUMBERS, MMS_FROM, MMS_TO, SMS_BOX, SMS_DIRECTION
 
 
 @register

@@ -22,7 +22,7 @@ from ..model import Call, Contact, Location, Message, Record
 from . import register
 from .base import Parser, Probe, Source, iso_time
 from .locations import degrees
-from .whatsapp_android_db import jid_kind
+from .whatsapp_db import jid_kind
 
 MAX_DEPTH = 64  # report.xml nests models a dozen levels deep; past this nothing is read (bounded memory)
 ENTRY_KINDS = {"PhoneNumber": "phone", "EmailAddress": "email", "UserID": "username", "ProfilePicture": None, "WebAddress": None}
