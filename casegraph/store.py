@@ -399,7 +399,7 @@ class CaseStore:
         self.con.execute("ALTER TABLE findings ADD COLUMN IF NOT EXISTS derived_from JSON")  # the case state a finding rests on
         for col in EXHIBIT_SEIZURE_COLUMNS:  # seizure details, added after the first release
             self.con.execute(f"ALTER TABLE exhibits ADD COLUMN IF NOT EXISTS {col} VARCHAR")
-        self.con.execute(segments.REGISTRY)
+        self.con.execute(segments.SEGMENTS_DDL)
         tables = {
             r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()
         }
