@@ -17,6 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 AMOUNT = pa.decimal128(38, 18)  # every stored amount: exact, 18 places (token base units fit too)
+# Tether's USDT contracts, the one place they are written: a token that calls itself USDT at any
+# other address is not Tether's (statements, acquisitions and the demo all check against these)
+USDT_CONTRACTS = {"tron": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "ethereum": "0xdac17f958d2ee523a2206206994597c13d831ec7"}
 
 
 def to_json(value: Any) -> str:

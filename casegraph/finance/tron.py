@@ -4,8 +4,9 @@ identifiers, in casegraph/identifiers."""
 from __future__ import annotations
 
 from ..identifiers import tron_from_hex, tron_to_hex
+from ..model import USDT_CONTRACTS
 
-USDT_TRC20 = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # Tether's USDT contract on TRON
+USDT_TRC20 = USDT_CONTRACTS["tron"]  # Tether's USDT contract on TRON
 to_hex, from_hex = tron_to_hex, tron_from_hex
 
 
