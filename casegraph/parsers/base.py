@@ -223,7 +223,9 @@ class Parser:
         for member, note in arc.notes:
             yield self.issue(src, f"{prefix}{member}", note, severity="warning")
 
-    def read_members(self, src: Source, arc: SafeArchive, wanted: Callable[[str], bool], missing: str) -> tuple[list[str], list[ParseIssue]]:
+    def read_members(
+        self, src: Source, arc: SafeArchive, wanted: Callable[[str], bool], missing: str
+    ) -> tuple[list[str], list[ParseIssue]]:
         """The archive members this parser reads, in archive order, and the issues to record first:
         what the archive reader noticed, and `missing` (what was looked for) when no member is there."""
         issues = list(self.archive_notes(src, arc))

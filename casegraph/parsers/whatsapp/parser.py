@@ -71,7 +71,9 @@ class WhatsAppExport(Parser):
             yield from self._parse_text(src, lambda: open(src.path, "rb"), "", _chat_name(src.name), {}, None, encoding)  # noqa: SIM115
             return
         with SafeArchive(src.path, src.name) as arc:
-            chats, issues = self.read_members(src, arc, _is_chat_member, "no chat text file (_chat.txt or 'WhatsApp Chat*.txt') in the archive")
+            chats, issues = self.read_members(
+                src, arc, _is_chat_member, "no chat text file (_chat.txt or 'WhatsApp Chat*.txt') in the archive"
+            )
             yield from issues
             media = {PurePosixPath(m).name: m for m in arc.names() if m not in chats}
             for member in chats:
