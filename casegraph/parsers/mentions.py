@@ -116,7 +116,13 @@ def find_column(text: pa.Array | pa.ChunkedArray, region: str = "LK", rows: np.n
     checked = {key: valid(*key, region) for key in {(k, v) for k, v in zip(out.kinds, out.values, strict=True) if k in _CHECKED}}
     keep_at = [i for i, key in enumerate(zip(out.kinds, out.values, strict=True)) if key[0] not in _CHECKED or checked[key]]
     if len(keep_at) < len(out.rows):
-        out = Found(*([col[i] for i in keep_at] for col in (out.rows, out.kinds, out.values, out.spans, out.texts)))
+        out = Found(
+            [out.rows[i] for i in keep_at],
+            [out.kinds[i] for i in keep_at],
+            [out.values[i] for i in keep_at],
+            [out.spans[i] for i in keep_at],
+            [out.texts[i] for i in keep_at],
+        )
     return out
 
 
