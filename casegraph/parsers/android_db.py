@@ -178,7 +178,10 @@ class AndroidContacts(SqliteParser):
         def read(item):
             rowid, rows = item
             rows = list(rows)
-            by = lambda suffix: [r["data1"] for r in rows if r["mimetype"] == _MIME + suffix and r["data1"]]  # noqa: E731
+
+            def by(suffix: str) -> list[str]:
+                return [r["data1"] for r in rows if r["mimetype"] == _MIME + suffix and r["data1"]]
+
             first = rows[0]
             whatsapp = [
                 r["data1"]

@@ -287,7 +287,10 @@ class UFDR(Parser):
 
     def _contact(self, src: Source, loc: str, m: dict) -> Iterator[Record]:
         entries = m.get("Entries") or []
-        by = lambda kind: [e.get("Value") for e in entries if ENTRY_KINDS.get(e["_type"]) == kind and e.get("Value")]  # noqa: E731
+
+        def by(kind: str) -> list[str]:
+            return [e.get("Value") for e in entries if ENTRY_KINDS.get(e["_type"]) == kind and e.get("Value")]
+
         usernames = by("username") + ([m["Username"]] if m.get("Username") else [])
         extra = {"model": m["_type"]}
         if m["_deleted"] not in (None, "Intact"):

@@ -58,8 +58,13 @@ class WhatsAppCallHistory(WhatsAppDb):
             ):
                 parts.setdefault(r["k"], []).append((r["jid"], r["outcome"]))
         agg = db.has("ZWAAGGREGATECALLEVENT", "Z_PK") and db.has("ZWACDCALLEVENT", "Z1CALLEVENTS")
-        a = lambda c: db.col("ZWAAGGREGATECALLEVENT", c, f"agg_{c.lower()}", "a") if agg else f"NULL AS agg_{c.lower()}"  # noqa: E731
-        e = lambda c: db.col("ZWACDCALLEVENT", c, c.lower(), "e")  # noqa: E731
+
+        def a(c: str) -> str:
+            return db.col("ZWAAGGREGATECALLEVENT", c, f"agg_{c.lower()}", "a") if agg else f"NULL AS agg_{c.lower()}"
+
+        def e(c: str) -> str:
+            return db.col("ZWACDCALLEVENT", c, c.lower(), "e")
+
         sql = f"""SELECT e.Z_PK AS rowid, {e("ZDATE")}, {e("ZDURATION")}, {e("ZOUTCOME")}, {e("ZCALLIDSTRING")},
                          {e("ZGROUPJIDSTRING")}, {e("ZGROUPCALLCREATORUSERJIDSTRING")}, {e("ZVIDEO")},
                          {a("ZINCOMING")}, {a("ZMISSED")}, {a("ZVIDEO")}
