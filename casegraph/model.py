@@ -10,11 +10,52 @@ import json
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+# -- vocabularies: the values each coded column may take, declared once ---------------------------
+# (tests/test_vocabularies.py checks every fixture's records against them)
+MessageKind = Literal["text", "media", "deleted", "system", "call", "encrypted", "other"]
+MessageDirection = Literal["incoming", "outgoing", "unknown"]
+CallDirection = Literal["incoming", "outgoing", "missed", "rejected", "unknown"]
+IdentifierKind = Literal[
+    "phone", "email", "username", "bank-account", "bank-card", "iban", "nic", "national-id", "passport",
+    "company-registration", "eth", "tron", "btc", "whatsapp-lid", "whatsapp-group", "telegram-id", "signal-id",
+]  # fmt: skip
+IdentifierRole = Literal["sender", "recipient", "holder", "signatory", "contact", "counterpart", "mentioned", "account"]
+Rail = Literal["bank", "mobile-money", "ethereum", "tron", "bitcoin", "goaml"]
+Severity = Literal["error", "warning", "info"]
+PersonRole = Literal["victim", "witness", "suspect", "minor"]  # what an examiner may mark an entity as
+MESSAGE_KINDS: tuple[str, ...] = get_args(MessageKind)
+MESSAGE_DIRECTIONS: tuple[str, ...] = get_args(MessageDirection)
+CALL_DIRECTIONS: tuple[str, ...] = get_args(CallDirection)
+IDENTIFIER_KINDS: tuple[str, ...] = get_args(IdentifierKind)
+IDENTIFIER_ROLES: tuple[str, ...] = get_args(IdentifierRole)
+RAILS: tuple[str, ...] = get_args(Rail)
+SEVERITIES: tuple[str, ...] = get_args(Severity)  # in the order reports count them
+PERSON_ROLES: tuple[str, ...] = get_args(PersonRole)
+
+AMOUNT = pa.decimal128(38, 18)  # every stored amount: exact, 18 places (token base units fit too)
+# Tether's USDT contracts, the one place they are written: a token that calls itself USDT at any
+# other address is not Tether's (statements, acquisitions and the demo all check against these)
+USDT_CONTRACTS = {"tron": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "ethereum": "0xdac17f958d2ee523a2206206994597c13d831ec7"}
+
+
+def to_json(value: Any) -> str:
+    """The one JSON form of stored dicts (`extra`, custody details): sorted keys, text kept as written,
+    datetimes and Decimals as their text, bytes as hex."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (datetime, Decimal)):
+        return str(o)
+    if isinstance(o, bytes):
+        return o.hex()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def record_id(table: str, exhibit_sha256: str, parser: str, locator: str, discriminator: str = "") -> str:
@@ -74,8 +115,8 @@ class Message(Record):
     sender_id: str | None = None  # raw identifier as the source writes it (phone, jid, user id)
     sender_name: str | None = None
     recipient_id: str | None = None
-    direction: str = "unknown"  # incoming | outgoing | unknown
-    kind: str = "text"  # text | system | media | deleted | call | ...
+    direction: str = "unknown"  # MessageDirection
+    kind: str = "text"  # MessageKind
     text: str | None = None
     media: str | None = None  # media file name / path as given by the source
     media_sha256: str | None = None  # hash of the media file when it was found inside the exhibit
@@ -91,7 +132,7 @@ class Call(Record):
     ts: datetime | None = None
     number: str | None = None  # the other party as written in the source
     name: str | None = None
-    direction: str = "unknown"  # incoming | outgoing | missed | rejected | unknown
+    direction: str = "unknown"  # CallDirection
     duration_s: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -112,7 +153,7 @@ class Contact(Record):
 @dataclass(slots=True, kw_only=True)
 class Transaction(Record):
     table: ClassVar[str] = "transactions"
-    rail: str  # bank | mobile-money | ethereum | tron | bitcoin | goaml | ...
+    rail: str  # Rail
     ts: datetime | None = None  # or a datetime.date when the source gives a date and no time
     reference: str | None = None  # bank reference, tx hash, goAML transactionnumber
     from_account: str | None = None
@@ -136,12 +177,12 @@ class Transaction(Record):
 @dataclass(slots=True, kw_only=True)
 class Identifier(Record):
     """An identifier seen in a source: a sender's phone, an account in a statement, a wallet
-    mentioned in a chat. Values are raw here; graph/identifiers normalises them."""
+    mentioned in a chat. Values are raw here; casegraph/identifiers normalises them."""
 
     table: ClassVar[str] = "identifiers"
-    kind: str  # phone | email | username | bank-account | iban | nic | passport | eth | tron | btc | ...
+    kind: str  # IdentifierKind
     value: str  # as found
-    role: str = "mentioned"  # sender | recipient | holder | contact | mentioned | account
+    role: str = "mentioned"  # IdentifierRole
     record_id: str | None = None  # the record it was seen in
     platform: str | None = None
     context: str | None = None  # a short excerpt around a mention
@@ -193,12 +234,125 @@ LOCATION_KINDS = {
 }
 
 
+# The keys a parser may write in `extra`, per record table, each with what it holds. Only these are
+# written (tests/test_vocabularies.py checks every fixture's records); a new fact gets its key here
+# first. Tables not listed (contacts, transactions) keep their source's own field names for now.
+EXTRA_KEYS: dict[str, dict[str, str]] = {
+    "messages": {
+        "action": "Telegram service action (phone_call, invite_members, ...)",
+        "address": "a shared venue's address",
+        "box": "SMS box: inbox, sent, draft, outbox, failed, queued",
+        "call_duration": "a call message's duration as the source writes it",
+        "chat_type": "the chat's type as the source names it (personal, group, channel, ...)",
+        "date_sent": "when the sender's phone sent it, beside the received time",
+        "date_text": "the header's date and time as written, when they did not read cleanly",
+        "deleted_by": "who deleted the message (admin)",
+        "deleted_state": "the deletion state a forensic report gives",
+        "discard_reason": "why Telegram discarded a call",
+        "duration_seconds": "a call's duration in seconds",
+        "edited_at": "when the message was edited",
+        "event": "the system event a system line records (member-added, subject-changed, ...)",
+        "file": "the attached file's name or path",
+        "folder": "the mailbox folder of a forensic report's message",
+        "attachments": "every attachment of a forensic report's message with several",
+        "status": "the message's status as a forensic report gives it",
+        "from_me": "written by the device's owner",
+        "is_unsent": "unsent by its sender (Meta)",
+        "live_location_period_seconds": "how long a live location was shared",
+        "location": "a shared location's coordinates {lat, lon} as written",
+        "location_information": "the location fields the source gives with the message",
+        "media": "the source's description of the media",
+        "media_all": "every media file of a message with several",
+        "media_locator": "where the attached media is inside the exhibit (zip:member)",
+        "media_missing": "the message names media that the exhibit does not contain",
+        "media_omitted": "the export left the media out (the phone's-language form of <Media omitted>)",
+        "members": "the members a service message names",
+        "message_type": "the source's own message type code, when it maps to no kind",
+        "mime_type": "the attachment's MIME type",
+        "not_in_contacts": "the author was not in the exporter's contacts (~ before the name)",
+        "note": "a note on how the record was read",
+        "participants": "the chat's or call's participants",
+        "place_name": "a shared venue's name",
+        "placeholder": "the text is WhatsApp's placeholder for content it did not export",
+        "quote": "the quoted message",
+        "reactions": "reactions to the message",
+        "read": "marked read on the device",
+        "received": "when the device received it",
+        "sender_lid": "the sender's WhatsApp LID beside the number",
+        "sender_unknown": "the source names no sender",
+        "service_center": "the SMS service centre number",
+        "share": "a link or post shared in a Meta message",
+        "missed": "a missed call (Meta)",
+        "ip": "the IP address Meta logged with the message",
+        "shown_as": "the name iOS shows where the author goes on a system line (the chat's)",
+        "starred": "starred on the device",
+        "subject": "an MMS subject",
+        "text_from": "which source field the text came from",
+        "title": "a title the service message gives",
+        "to": "an MMS's recipients",
+        "type": "the source's own type code",
+        "ciphertext": "the body is ciphertext (app-encrypted), not text",
+        "ciphertext_reason": "why the body was taken for ciphertext",
+        "kind_before": "the kind the message had before it was found to be ciphertext",
+    },
+    "calls": {
+        "call_id": "the call's id in the source",
+        "call_result": "WhatsApp's call result code",
+        "caller": "who placed the call",
+        "caller_id": "the caller's id in the source",
+        "chat": "the chat the call was in",
+        "countryiso": "the country the phone gave the number",
+        "deleted_state": "the deletion state a forensic report gives",
+        "discard_reason": "why the call was discarded",
+        "duration_exact_s": "the duration with its fraction of a second",
+        "geocoded_location": "the place the phone gave the number",
+        "group_creator": "who started a group call",
+        "group_jid": "the group a group call was in",
+        "message_id": "the message that recorded the call",
+        "mode": "Signal's call mode",
+        "number_withheld": "the number was withheld (unknown, private, payphone)",
+        "outcome": "how the call ended (ended, missed, rejected)",
+        "participants": "everyone on a group call",
+        "presentation": "Android's number presentation code",
+        "ringer": "who rang (Signal's ringerId)",
+        "status": "the call's status as the source gives it",
+        "subscription_id": "the SIM the call was on",
+        "type": "the source's own call type code",
+        "video": "a video call",
+        "video_call": "WhatsApp's video-call flag",
+    },
+    "locations": {
+        "_id": "the source's id of the position",
+        "altitude_m": "altitude in metres",
+        "category": "a forensic report's location category",
+        "comment": "a forensic report's comment on the position",
+        "deleted_state": "the deletion state a forensic report gives",
+        "dms": "the coordinates as written in degrees, minutes and seconds",
+        "elevation": "elevation as a forensic report gives it",
+        "final_point": "the last point of a live location share",
+        "from_me": "shared by the device's owner",
+        "link": "the map link the coordinates were read from",
+        "live_location_period_seconds": "how long a live location was shared",
+        "live_location_share_duration": "WhatsApp's live-location duration",
+        "member": "the archive member (photo) the GPS tags came from",
+        "precision": "the precision a forensic report gives",
+        "type": "a forensic report's location type",
+        "origin": "where a forensic report says the position came from",
+        "description": "a forensic report's description of the position",
+        "confidence": "a forensic report's confidence in the position",
+        "source": "the app a forensic report names for the position",
+        "datum": "the GPS datum an image's EXIF names",
+        "url": "the map URL the source gives",
+    },
+}
+
+
 @dataclass(slots=True, kw_only=True)
 class ParseIssue(Record):
     """A line or record that could not be parsed: kept, counted, never dropped silently."""
 
     table: ClassVar[str] = "parse_issues"
-    severity: str = "error"  # error | warning
+    severity: str = "error"  # Severity
     message: str
     raw: str | None = None  # the offending bytes, decoded with replacement, truncated
     discriminator_columns: ClassVar[tuple[str, ...]] = ("message",)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
+from .model import SEVERITIES as SEVERITIES  # declared with the records; here for review's callers
 from .store import CaseStore
 
 if TYPE_CHECKING:
     from .case import Case
 
-SEVERITIES = ("error", "warning", "info")
 # the record tables whose rows a finding may cite, with the column that carries their time
 _TIMED = ("messages", "calls", "transactions")
 

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 PARTITION_COLUMNS = ("exhibit_sha256", "parser", "parser_version")  # one value per segment: in its path
 DICTIONARY_COLUMNS = frozenset({"tz_basis", "utc_offset", "ts_precision"})  # few values in many rows: stored as Parquet dictionaries
 DICT = pa.dictionary(pa.int32(), pa.string())
-REGISTRY = """CREATE TABLE IF NOT EXISTS segments (  -- Parquet files holding columnar batches of a record table
+SEGMENTS_DDL = """CREATE TABLE IF NOT EXISTS segments (  -- Parquet files holding columnar batches of a record table
     file VARCHAR PRIMARY KEY, tbl VARCHAR NOT NULL, exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL,
     rows BIGINT NOT NULL, sha256 VARCHAR NOT NULL, written_at TIMESTAMPTZ NOT NULL)"""
 

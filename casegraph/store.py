@@ -12,7 +12,6 @@ unique by construction.)
 
 from __future__ import annotations
 
-import json
 import os
 import types
 import typing
@@ -33,7 +32,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import segments
+from .model import AMOUNT as AMOUNT  # defined with the records; here for the store's callers
 from .model import RECORD_TYPES, Batch, ParseIssue, Provenance, Record, constant
+from .model import to_json as to_json
 
 PROVENANCE_COLUMNS = "exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL, parser_version VARCHAR NOT NULL, locator VARCHAR NOT NULL"
 # ts_precision: 'day' when the source gives a date and no time (ts_local is then that date at 00:00 and
@@ -44,8 +45,6 @@ DAY = "day"
 # offset chosen (the one in force before the change) comes first, then the other candidate
 AMBIGUOUS, NONEXISTENT = ";ambiguous:", ";nonexistent:"
 ISSUES_PER_BATCH = 100  # DST issues named one by one per written batch; the rest are counted in one
-AMOUNT = pa.decimal128(38, 18)
-
 # what `evidence add` records about the seizure itself, beside the intake (exhibits columns)
 EXHIBIT_SEIZURE_COLUMNS = ("seized_at", "seal", "device_make", "device_model", "device_imei", "device_serial")
 
@@ -200,21 +199,9 @@ def _view_sql(table: str, with_segments: bool, have: set[str] | None = None) -> 
     return f"CREATE OR REPLACE VIEW {table} AS {sql}"
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, (datetime, Decimal)):
-        return str(o)
-    if isinstance(o, bytes):
-        return o.hex()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
 def sql_literal(text: str) -> str:
     """A string as an SQL literal, for the few places a value cannot be a bound parameter (COPY, names)."""
     return "'" + text.replace("'", "''") + "'"
-
-
-def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
 
 
 class TimeNormaliser:
@@ -420,7 +407,7 @@ class CaseStore:
         self.con.execute("ALTER TABLE findings ADD COLUMN IF NOT EXISTS derived_from JSON")  # the case state a finding rests on
         for col in EXHIBIT_SEIZURE_COLUMNS:  # seizure details, added after the first release
             self.con.execute(f"ALTER TABLE exhibits ADD COLUMN IF NOT EXISTS {col} VARCHAR")
-        self.con.execute(segments.REGISTRY)
+        self.con.execute(segments.SEGMENTS_DDL)
         tables = {
             r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()
         }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,28 @@ def _wide_terminal(monkeypatch):
     """CLI output follows COLUMNS as in a terminal; the tests read whole table rows, so they get a
     wide one (a test that checks narrow output sets its own)."""
     monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.fixture
+def db(fixtures, tmp_path):
+    """db(script, file_name=None): a SQLite database built from tests/fixtures/sqlite/<script> (SQL text
+    shaped after the real app's schema), at tmp_path/<file_name> (default: the script's name as .db)."""
+
+    def build(name: str, file_name: str | None = None) -> Path:
+        path = tmp_path / (file_name or name.replace(".sql", ".db"))
+        con = sqlite3.connect(path)
+        con.executescript((FIXTURES / "sqlite" / name).read_text())
+        con.commit()
+        con.close()
+        return path
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    """The demo case (exhibits, parsing, finance and graph findings, a victim marked), built once per
+    test module, so modules never see each other's changes to it."""
+    from casegraph.demo.run import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo") / "demo", say=lambda _: None).case

@@ -22,16 +22,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from casegraph.case import Case
 from casegraph.cli import main
-from casegraph.demo.run import run_demo
 from casegraph.errors import CaseGraphError
 from casegraph.reports import report, signing
 from casegraph.reports.bundle import SIGNATURE, write_bundle
 from casegraph.reports.verify import load_trusted_keys, verify_bundle
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    return run_demo(tmp_path_factory.mktemp("demo") / "demo", say=lambda _: None).case
 
 
 @pytest.fixture(scope="module")

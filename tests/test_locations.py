@@ -10,7 +10,6 @@ Shapes checked against:
 - msgstore message_location and ChatStorage ZWAMEDIAITEM: see the fixtures' header comments.
 """
 
-import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -124,19 +123,6 @@ def test_telegram_locations_and_calls(fixtures):
     call_msgs = [m for m in messages(recs) if m.kind == "call"]
     assert len(call_msgs) == 3 and all(m.sender_name for m in call_msgs)  # a call has its caller, not kind system
     assert not issues(recs, "error")
-
-
-@pytest.fixture
-def db(fixtures, tmp_path):
-    def build(name: str, file_name: str):
-        path = tmp_path / file_name
-        con = sqlite3.connect(path)
-        con.executescript((fixtures / "sqlite" / name).read_text())
-        con.commit()
-        con.close()
-        return path
-
-    return build
 
 
 def test_msgstore_location_rows(db):

@@ -16,19 +16,6 @@ UTC = UTC
 ALL = [WhatsAppMsgstore(), WhatsAppContactsDb(), WhatsAppChatStorage(), AndroidMmsSms(), AndroidCallLog(), AndroidContacts(), IOSSmsDb()]
 
 
-@pytest.fixture
-def db(fixtures, tmp_path):
-    def build(name: str, file_name: str | None = None):
-        path = tmp_path / (file_name or name.replace(".sql", ".db"))
-        con = sqlite3.connect(path)
-        con.executescript((fixtures / "sqlite" / name).read_text())
-        con.commit()
-        con.close()
-        return path
-
-    return build
-
-
 def _only(path, expected):
     """Exactly one parser claims each database."""
     claimed = [p.name for p in ALL if sniff(p, path) >= 0.5]

@@ -16,7 +16,6 @@ import pypdfium2.raw as pdfium_c
 import pytest
 
 from casegraph.case import Case
-from casegraph.demo.run import run_demo
 from casegraph.reports import pictures, report
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,12 +36,6 @@ def _overlaps(boxes: list[tuple], gap: float = 0.0) -> list[tuple]:
         for a, b in itertools.combinations(boxes, 2)
         if a[0] < b[2] - gap and b[0] < a[2] - gap and a[1] < b[3] - gap and b[1] < a[3] - gap
     ]
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("pictures")
-    return run_demo(d / "demo", say=lambda _: None).case
 
 
 @pytest.fixture(scope="module")

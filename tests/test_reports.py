@@ -19,17 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from casegraph.case import Case
 from casegraph.cli import main
-from casegraph.demo.run import run_demo
 from casegraph.reports import render, report, signing
 from casegraph.reports.bundle import SIGNATURE, write_bundle
 from casegraph.reports.verify import verify_bundle
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    """The demo case (exhibits, parsing, finance and graph findings, a victim marked)."""
-    d = tmp_path_factory.mktemp("demo")
-    return run_demo(d / "demo", say=lambda _: None).case
 
 
 @pytest.fixture(scope="module")

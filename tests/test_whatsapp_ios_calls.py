@@ -3,7 +3,6 @@
 import sqlite3
 from datetime import UTC, datetime
 
-import pytest
 from parse_helpers import identifiers, issues, messages, of, run_parser, sniff
 
 from casegraph.model import Call, Contact
@@ -11,19 +10,6 @@ from casegraph.parsers import load_all
 from casegraph.parsers.whatsapp_ios_calls import WhatsAppCallHistory, WhatsAppContactsV2
 
 UTC = UTC
-
-
-@pytest.fixture
-def db(fixtures, tmp_path):
-    def build(name: str, file_name: str):
-        path = tmp_path / file_name
-        con = sqlite3.connect(path)
-        con.executescript((fixtures / "sqlite" / name).read_text())
-        con.commit()
-        con.close()
-        return path
-
-    return build
 
 
 def _claimed(path):

@@ -10,25 +10,19 @@ from . import ai_cmds, case_cmds, demo_cmds, evidence_cmds, finance_cmds, findin
 
 
 class _Main(click.Group):
-    """The top of every command: an error the examiner can fix (CaseGraphError), or a custody log that
-    cannot be appended to, is one line and an exit status, never a traceback; and the custody head is
+    """The top of every command: an error the examiner can fix (CaseGraphError: a custody log that
+    cannot be appended to, a missing optional extra, ...) is one line and an exit status, never a traceback; and the custody head is
     printed after any command that logged (to be kept outside the case directory)."""
 
     def invoke(self, ctx: click.Context):
         from ..case import Case
-        from ..extras import MissingExtra
-        from ..ingest.custody import CustodyBroken
         from ._ui import fail, notices
 
         Case.last_head = None
         try:
             return super().invoke(ctx)
-        except CaseGraphError as e:
+        except CaseGraphError as e:  # also a missing extra (MissingExtra) and a broken custody log (CustodyBroken)
             fail(str(e), e.code)
-        except CustodyBroken as e:
-            fail(str(e))
-        except MissingExtra as e:
-            fail(str(e))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as e:  # a defect of casegraph's own: one line, the traceback kept for the report of it

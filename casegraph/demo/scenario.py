@@ -22,6 +22,8 @@ from pathlib import Path
 
 import base58
 
+from ..model import USDT_CONTRACTS
+
 SEED = 20240314
 FIXED_ZIP_TIME = (2024, 5, 1, 0, 0, 0)  # zip member times, so the exhibit bytes are reproducible
 
@@ -52,7 +54,7 @@ RECRUITER_ACCOUNT = "0081234567"  # Bank of Ceylon
 MULE_ACCOUNT = "8001234501"  # Commercial Bank
 RECRUITER_WALLET = tron_address("recruiter")
 HANDLER_WALLET = tron_address("handler")
-USDT_TRC20 = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+USDT_TRC20 = USDT_CONTRACTS["tron"]
 FEE = Decimal("450000.00")
 
 # --- chats -------------------------------------------------------------------------------------

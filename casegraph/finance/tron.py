@@ -1,11 +1,12 @@
 """TRON: Tether's USDT contract, and whether a contract is it. Address codecs live with the other
-identifiers, in graph/identifiers."""
+identifiers, in casegraph/identifiers."""
 
 from __future__ import annotations
 
-from ..graph.identifiers import tron_from_hex, tron_to_hex
+from ..identifiers import tron_from_hex, tron_to_hex
+from ..model import USDT_CONTRACTS
 
-USDT_TRC20 = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # Tether's USDT contract on TRON
+USDT_TRC20 = USDT_CONTRACTS["tron"]  # Tether's USDT contract on TRON
 to_hex, from_hex = tron_to_hex, tron_from_hex
 
 

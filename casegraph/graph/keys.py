@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from ..identifiers import normalise
 from ..store import CaseStore, to_json
-from .identifiers import normalise
 
 # the graph label of each identifier kind
 LABELS = {

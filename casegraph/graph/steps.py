@@ -6,9 +6,8 @@ from __future__ import annotations
 from ..case import Case
 from ..findings import write_findings
 from ..ingest.digest import GRAPH_TABLES
+from ..model import PERSON_ROLES as ROLES
 from . import analysis, build, resolve
-
-ROLES = ("victim", "witness", "suspect", "minor")
 
 
 def resolve_case(case: Case, auto: float = resolve.AUTO, review: float = resolve.REVIEW) -> tuple[dict, dict]:

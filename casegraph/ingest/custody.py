@@ -28,14 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from .. import TOOL
+from ..errors import CaseGraphError
 
 GENESIS = "0" * 64
 HEX64 = re.compile(r"[0-9a-f]{64}")
 SHOWN = 20  # at most this many seq numbers or ranges are listed in one problem
 
 
-class CustodyBroken(Exception):
+class CustodyBroken(CaseGraphError):
     """The log does not end at the event the case store anchored: nothing may be appended."""
+
+    code = 1
 
 
 def canonical(event: dict[str, Any]) -> bytes:
@@ -244,7 +247,7 @@ def verify_chain(
     seqs = [ev["seq"] for _, ev in events]
     ordered = sorted(seqs)
     # An event is out of place when its seq is not the one its position in sorted order calls for.
-    misplaced = [(lineno, ev["seq"], want) for (lineno, ev), want in zip(events, ordered) if ev["seq"] != want]  # noqa: B905
+    misplaced = [(lineno, ev["seq"], want) for (lineno, ev), want in zip(events, ordered, strict=True) if ev["seq"] != want]
     for lineno, seq, want in misplaced[:SHOWN]:
         problems.append(Problem(f"{name} line {lineno} (seq {seq})", f"out of order: seq {want} belongs here (events reordered)"))
     if len(misplaced) > SHOWN:
@@ -315,7 +318,7 @@ def verify_chain(
 def _ranges(nums: list[int]) -> str:
     """'1-3, 7' for [1, 2, 3, 7]; at most SHOWN ranges."""
     out, start = [], nums[0]
-    for a, b in zip(nums, nums[1:] + [None]):  # noqa: B905, RUF005
+    for a, b in zip(nums, [*nums[1:], None], strict=True):
         if b != a + 1:
             out.append(str(start) if start == a else f"{start}-{a}")
             start = b

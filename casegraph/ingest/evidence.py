@@ -30,9 +30,9 @@ from pathlib import Path
 
 from ..case import Case
 from ..errors import CaseGraphError
+from ..hashing import digest_stream, sha256_file
 from ..store import EXHIBIT_SEIZURE_COLUMNS
 from .detect import examine
-from .hashing import digest_stream, sha256_file
 
 INCOMING = ".incoming-"
 _SHA = re.compile(r"[0-9a-f]{64}")

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from ..case import Case
+from ..hashing import sha256_file
 from ..store import EXHIBIT_SEIZURE_COLUMNS, RECORD_TABLES, rows_table
 from .custody import HEX64, Problem, verify_chain
 from .digest import DIGEST_VERSION, STATE_TABLES, grouped, run_digest, table_digest
-from .hashing import sha256_file
 
 ACKNOWLEDGE = "custody-acknowledge"
 
@@ -174,7 +174,7 @@ def _verify_output_heads(case: Case, events: list[dict], v: Verdict) -> None:
             v.warnings.append(Problem(f"reports/{f.name}", "cannot be read for the custody head it states"))
     for f in sorted((case.root / "bundles").glob("*/bag-info.txt")):
         try:
-            line = next(l for l in f.read_text(encoding="utf-8").splitlines() if l.startswith("Casegraph-Custody-Head:"))  # noqa: E741
+            line = next(ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.startswith("Casegraph-Custody-Head:"))
             stated.append((f"bundles/{f.parent.name}", line.partition(":")[2].strip()))
         except (OSError, ValueError, StopIteration):
             v.warnings.append(Problem(f"bundles/{f.parent.name}", "cannot be read for the custody head it states"))
@@ -317,7 +317,9 @@ def _verify_runs(case: Case, events: list[dict], labels: dict[str, str], v: Verd
             )
         )
 
-    name = lambda key: f"run {key[1]} on {labels.get(key[0], 'exhibit sha256 ' + key[0][:16] + '…')}"  # noqa: E731
+    def name(key: tuple[str, str]) -> str:
+        return f"run {key[1]} on {labels.get(key[0], 'exhibit sha256 ' + key[0][:16] + '…')}"
+
     rows = run_records(store.con)
     segs: dict[tuple[str, str], list[dict]] = {}
     for s in store.rows("SELECT file, tbl, exhibit_sha256, parser, rows, sha256 FROM segments ORDER BY file"):

@@ -112,7 +112,7 @@ def parse_exhibit(
         # as stored, so that custody verify can recompute the same digest from the store
         store.seal()
         segs = [
-            dict(zip(("file", "tbl", "rows", "sha256"), r))  # noqa: B905
+            dict(zip(("file", "tbl", "rows", "sha256"), r, strict=True))
             for r in con.execute(
                 "SELECT file, tbl, rows, sha256 FROM segments WHERE exhibit_sha256=? AND parser=? ORDER BY tbl, file", [sha256, parser.name]
             ).fetchall()

@@ -45,6 +45,8 @@ HELPER_MODULES = (
     "ciphertext",
     "rate_table",
     "tables",
+    "whatsapp_db",  # what the WhatsApp databases share (JID kinds, identifiers and call records)
+    "telephony",  # Android's telephony codes, shared by SMS Backup & Restore XML and mmssms.db/calllog.db
     "whatsapp_export",  # the old import path of the whatsapp package
 )
 

@@ -12,8 +12,8 @@ from itertools import groupby
 from ..model import Call, Contact, Message, Record
 from . import ciphertext, register
 from .base import Probe, Source
-from .sms_backup_xml import CALL_TYPE, HIDDEN_NUMBERS, MMS_FROM, MMS_TO, SMS_BOX, SMS_DIRECTION
 from .sqlite import Aligned, Db, SqliteParser, ms, seconds
+from .telephony import CALL_TYPE, HIDDEN_NUMBERS, MMS_FROM, MMS_TO, SMS_BOX, SMS_DIRECTION
 
 
 @register
@@ -178,7 +178,10 @@ class AndroidContacts(SqliteParser):
         def read(item):
             rowid, rows = item
             rows = list(rows)
-            by = lambda suffix: [r["data1"] for r in rows if r["mimetype"] == _MIME + suffix and r["data1"]]  # noqa: E731
+
+            def by(suffix: str) -> list[str]:
+                return [r["data1"] for r in rows if r["mimetype"] == _MIME + suffix and r["data1"]]
+
             first = rows[0]
             whatsapp = [
                 r["data1"]

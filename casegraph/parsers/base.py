@@ -18,7 +18,7 @@ from typing import ClassVar, TypeVar
 
 from defusedxml import DefusedXmlException
 
-from ..ingest.archive import ArchiveError, SafeArchive, is_archive
+from ..archive import ArchiveError, SafeArchive, is_archive
 from ..model import Identifier, ParseIssue, Provenance, Record
 from . import mentions
 
@@ -222,6 +222,17 @@ class Parser:
         """What the archive reader noticed (members sharing a name), as warnings at each member."""
         for member, note in arc.notes:
             yield self.issue(src, f"{prefix}{member}", note, severity="warning")
+
+    def read_members(
+        self, src: Source, arc: SafeArchive, wanted: Callable[[str], bool], missing: str
+    ) -> tuple[list[str], list[ParseIssue]]:
+        """The archive members this parser reads, in archive order, and the issues to record first:
+        what the archive reader noticed, and `missing` (what was looked for) when no member is there."""
+        issues = list(self.archive_notes(src, arc))
+        chosen = [m for m in arc.names() if wanted(m)]
+        if not chosen:
+            issues.append(self.issue(src, "zip:", missing))
+        return chosen, issues
 
     def xml_failure(self, src: Source, e: Exception, prefix: str = "") -> ParseIssue:
         """The issue for XML that defusedxml refused (DTD, entities) or that is not well-formed."""

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from ..model import Record, Transaction
+from ..model import USDT_CONTRACTS, Record, Transaction
 from . import register
 from .base import Parser, Probe, Source
 from .jsonstream import loads_bounded
 
-TETHER_ETHEREUM = "0xdac17f958d2ee523a2206206994597c13d831ec7"
+TETHER_ETHEREUM = USDT_CONTRACTS["ethereum"]
 WEI = Decimal(10) ** 18
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow.compute as pc
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from ..ingest.archive import ArchiveError, SafeArchive, is_archive
+from ..archive import ArchiveError, SafeArchive, is_archive
 from ..model import Batch, Location, Message, ParseIssue, Provenance, Record
 from .locations import degrees
 
@@ -157,7 +157,7 @@ def in_archive_media(parse: Callable[..., Iterator[Record | Batch]]) -> Callable
             yield rec
             if isinstance(rec, Batch) and rec.table == "messages" and "media" in rec.data.column_names:
                 with_media = rec.data.filter(pc.is_valid(rec.data.column("media")))  # only the rare rows with a file
-                for media, rid in zip(with_media.column("media").to_pylist(), with_media.column("id").to_pylist()):  # noqa: B905
+                for media, rid in zip(with_media.column("media").to_pylist(), with_media.column("id").to_pylist(), strict=True):
                     attached.setdefault(PurePosixPath(media).name, rid)
             elif isinstance(rec, Message) and rec.media:
                 attached.setdefault(PurePosixPath(rec.media).name, rec.id)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from ..ingest.archive import SafeArchive, is_archive_file
+from ..archive import SafeArchive, is_archive_file
 from ..model import Call, Message, Record
 from . import register
 from .base import Parser, Probe, Source
@@ -111,11 +111,11 @@ class MetaDYI(Parser):
             yield from self._thread(src, lambda: open(src.path, "rb"), "", thread, [src.name])  # noqa: SIM115
             return
         with SafeArchive(src.path, src.name) as arc:
-            yield from self.archive_notes(src, arc)
-            threads = sorted(m for m in arc.names() if _THREAD_FILE.search(m))
-            if not threads:
-                yield self.issue(src, "zip:", "no messages/inbox/<thread>/message_N.json in the archive")
-            for member in threads:
+            threads, issues = self.read_members(
+                src, arc, lambda m: bool(_THREAD_FILE.search(m)), "no messages/inbox/<thread>/message_N.json in the archive"
+            )
+            yield from issues
+            for member in sorted(threads):
                 thread = _THREAD_FILE.search(member).group("thread")
                 yield from self._thread(src, lambda m=member: arc.open(m), f"zip:{member}#", thread, [src.name, member])
 

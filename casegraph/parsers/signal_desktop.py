@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..ingest.archive import ArchiveError, SafeArchive
+from ..archive import ArchiveError, SafeArchive
 from ..model import Call, Contact, Message, Record
 from . import register
 from .base import ParseError, Probe, Source

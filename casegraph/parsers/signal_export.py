@@ -27,8 +27,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from ..ingest.archive import ArchiveError, SafeArchive, is_archive
-from ..model import Message, Record
+from ..archive import ArchiveError, SafeArchive, is_archive
+from ..model import Message, ParseIssue, Record
 from . import exif_gps, register
 from .base import Parser, Probe, Source, text_lines
 from .jsonstream import loads_bounded, walk
@@ -150,9 +150,12 @@ class SignalExport(Parser):
                 yield from self._short(src, rest, prefix, chat)
         yield from notes
 
-    # -- signal-export ---------------------------------------------------------------------------
-    def _md(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
-        for start, end, head, body, cut in _runs(lines, lambda t: MD_HEADER.match(t.lstrip("\ufeff"))):
+    def _messages(
+        self, src: Source, lines: Iterable[tuple[int, str]], header, prefix: str
+    ) -> Iterator[ParseIssue | tuple[int, int, re.Match, list[str]]]:
+        """The text readers' common start: (first line, last line, header, continuation lines) per
+        message, with a message cut at MAX_BODY and text before the first header as issues."""
+        for start, end, head, body, cut in _runs(lines, header):
             if cut:
                 yield self.issue(
                     src,
@@ -161,8 +164,18 @@ class SignalExport(Parser):
                     severity="warning",
                 )
             if head is None:
-                yield self.issue(src, f"{prefix}line:{start}-{end}", "text before the first message header", "\n".join(body)[:500])
+                where = f"{prefix}line:{start}" + (f"-{end}" if end > start else "")
+                yield self.issue(src, where, "text before the first message header", "\n".join(body)[:500])
                 continue
+            yield start, end, head, body
+
+    # -- signal-export ---------------------------------------------------------------------------
+    def _md(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
+        for item in self._messages(src, lines, lambda t: MD_HEADER.match(t.lstrip("\ufeff")), prefix):
+            if isinstance(item, ParseIssue):
+                yield item
+                continue
+            start, end, head, body = item
             text = "\n".join([head["body"], *body]).rstrip()
             quote = None
             m = re.match(r"^\s*\n> (?P<q>.*?)\n\n", "\n" + text + "\n", re.S) if text.startswith("\n") or not head["body"] else None
@@ -413,18 +426,12 @@ class SignalExport(Parser):
     def _irc(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
         """signalbackup-tools text: the owner's messages carry the owner's name like anyone else's, so the
         direction is not stated; deleted and view-once messages are left out by the tool itself."""
-        for start, end, head, body, cut in _runs(lines, IRC_HEADER.match):
-            if cut:
-                yield self.issue(
-                    src,
-                    f"{prefix}line:{start}",
-                    f"message longer than {MAX_BODY} characters; kept the first {MAX_BODY}",
-                    severity="warning",
-                )
-            loc = f"{prefix}line:{start}" + (f"-{end}" if end > start else "")
-            if head is None:
-                yield self.issue(src, loc, "text before the first message header", "\n".join(body)[:500])
+        for item in self._messages(src, lines, IRC_HEADER.match, prefix):
+            if isinstance(item, ParseIssue):
+                yield item
                 continue
+            start, end, head, body = item
+            loc = f"{prefix}line:{start}" + (f"-{end}" if end > start else "")
             try:
                 ts = datetime.strptime(head["date"], "%b %d, %Y %H:%M:%S")
             except ValueError:
@@ -450,17 +457,11 @@ class SignalExport(Parser):
             yield from self.mentioned(msg, msg.text, "signal")
 
     def _short(self, src: Source, lines: Iterable[tuple[int, str]], prefix: str, chat: str | None) -> Iterator[Record]:
-        for start, end, head, body, cut in _runs(lines, SHORT_HEADER.match):
-            if cut:
-                yield self.issue(
-                    src,
-                    f"{prefix}line:{start}",
-                    f"message longer than {MAX_BODY} characters; kept the first {MAX_BODY}",
-                    severity="warning",
-                )
-            if head is None:
-                yield self.issue(src, f"{prefix}line:{start}-{end}", "text before the first message header", "\n".join(body)[:500])
+        for item in self._messages(src, lines, SHORT_HEADER.match, prefix):
+            if isinstance(item, ParseIssue):
+                yield item
                 continue
+            start, end, head, body = item
             note = head["note"] or ""
             text = "\n".join([head["body"] or "", *body]).strip() or None
             special = note.endswith(" message") and " " not in note[:-8]  # "[keychange message]": an app event

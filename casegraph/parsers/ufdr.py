@@ -17,12 +17,12 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
-from ..ingest.archive import ArchiveError, SafeArchive
+from ..archive import ArchiveError, SafeArchive
 from ..model import Call, Contact, Location, Message, Record
 from . import register
 from .base import Parser, Probe, Source, iso_time
 from .locations import degrees
-from .whatsapp_android_db import jid_kind
+from .whatsapp_db import jid_kind
 
 MAX_DEPTH = 64  # report.xml nests models a dozen levels deep; past this nothing is read (bounded memory)
 ENTRY_KINDS = {"PhoneNumber": "phone", "EmailAddress": "email", "UserID": "username", "ProfilePicture": None, "WebAddress": None}
@@ -287,7 +287,10 @@ class UFDR(Parser):
 
     def _contact(self, src: Source, loc: str, m: dict) -> Iterator[Record]:
         entries = m.get("Entries") or []
-        by = lambda kind: [e.get("Value") for e in entries if ENTRY_KINDS.get(e["_type"]) == kind and e.get("Value")]  # noqa: E731
+
+        def by(kind: str) -> list[str]:
+            return [e.get("Value") for e in entries if ENTRY_KINDS.get(e["_type"]) == kind and e.get("Value")]
+
         usernames = by("username") + ([m["Username"]] if m.get("Username") else [])
         extra = {"model": m["_type"]}
         if m["_deleted"] not in (None, "Intact"):

@@ -114,7 +114,9 @@ class VCard(Parser):
         yield from self.each(src, [card], lambda c: self._contact(src, c, last), lambda c: f"line:{c.first}-{last}")
 
     def _contact(self, src: Source, card: _Card, last: int) -> Iterator[Record]:
-        get = lambda key: [v for k, _, v, _ in card.props if k == key]  # noqa: E731
+        def get(key: str) -> list[str]:
+            return [v for k, _, v, _ in card.props if k == key]
+
         phones = [re.sub(r"^tel:", "", v, flags=re.I) for v in get("TEL") if v.strip()]
         n_parts = (get("N") or [""])[0].split(";")
         name = (get("FN") or [""])[0].strip() or " ".join(p for p in (n_parts[1:2] + n_parts[:1]) if p).strip() or None

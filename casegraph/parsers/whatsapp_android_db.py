@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Call, Contact, Location, Message, Record
+from ..model import Contact, Location, Message, Record
 from . import register
 from .base import Probe, Source
 from .locations import degrees
-from .sqlite import Db, SqliteParser, ms
+from .sqlite import Db, ms
+from .whatsapp_db import WhatsAppDb
 
 # message_location columns (new schema), read when present
 LOCATION_COLUMNS = (
@@ -51,23 +52,8 @@ TYPES = {
 }
 
 
-def jid_kind(jid: str | None) -> str | None:
-    """Identifier kind for a JID: phone accounts, LIDs (hidden numbers) and groups differ."""
-    if not jid:
-        return None
-    server = jid.rpartition("@")[2]
-    return {"s.whatsapp.net": "phone", "c.us": "phone", "lid": "whatsapp-lid", "g.us": "whatsapp-group"}.get(server)
-
-
-class _WhatsAppDb(SqliteParser):
-    def _ids(self, rec: Record, jid: str | None, role: str) -> Iterator[Record]:
-        kind = jid_kind(jid)
-        if kind:
-            yield from self.party(rec, jid, role, "whatsapp", kind=kind)
-
-
 @register
-class WhatsAppMsgstore(_WhatsAppDb):
+class WhatsAppMsgstore(WhatsAppDb):
     name = "whatsapp-msgstore"
     version = "1.1"  # 1.1: location rows
     reads = (
@@ -283,23 +269,22 @@ class WhatsAppMsgstore(_WhatsAppDb):
                   FROM call_log cl LEFT JOIN jid j ON j._id = cl.jid_row_id ORDER BY cl._id"""
 
         def read(r):
-            call = Call(
-                prov=self.prov(src, f"sqlite:call_log/rowid={r['rowid']}"),
-                platform="whatsapp",
+            return self._call(
+                src,
+                f"sqlite:call_log/rowid={r['rowid']}",
                 ts=ms(r["timestamp"]),
                 number=r["jid"],
                 direction="outgoing" if r["from_me"] else "incoming",
                 duration_s=int(r["duration"]) if r["duration"] is not None else None,
                 extra={k: r[k] for k in ("video_call", "call_result") if r[k] is not None},
+                counterparts=[r["jid"]],
             )
-            yield call
-            yield from self._ids(call, r["jid"], "counterpart")
 
         yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:call_log/rowid={r['rowid']}")
 
 
 @register
-class WhatsAppContactsDb(_WhatsAppDb):
+class WhatsAppContactsDb(WhatsAppDb):
     name = "whatsapp-wa-db"
     version = "1.0"
     reads = "Android WhatsApp `wa.db` (contact names and numbers)"

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Call, Contact, Record
+from ..model import Contact, Record
 from . import register
 from .base import Probe, Source
 from .sqlite import Db, apple
-from .whatsapp_android_db import _WhatsAppDb, jid_kind
+from .whatsapp_db import WhatsAppDb, jid_kind
 
 OUTCOMES = {0: "ended", 1: "missed", 4: "rejected"}
 
@@ -34,7 +34,7 @@ def _jid(value: str | None) -> str | None:
 
 
 @register
-class WhatsAppCallHistory(_WhatsAppDb):
+class WhatsAppCallHistory(WhatsAppDb):
     name = "whatsapp-ios-callhistory"
     version = "1.0"
     reads = "iOS WhatsApp `CallHistory.sqlite` (`ZWACDCALLEVENT`, participants, direction from `ZWAAGGREGATECALLEVENT`, outcome ended/missed/rejected)"  # noqa: E501
@@ -58,8 +58,13 @@ class WhatsAppCallHistory(_WhatsAppDb):
             ):
                 parts.setdefault(r["k"], []).append((r["jid"], r["outcome"]))
         agg = db.has("ZWAAGGREGATECALLEVENT", "Z_PK") and db.has("ZWACDCALLEVENT", "Z1CALLEVENTS")
-        a = lambda c: db.col("ZWAAGGREGATECALLEVENT", c, f"agg_{c.lower()}", "a") if agg else f"NULL AS agg_{c.lower()}"  # noqa: E731
-        e = lambda c: db.col("ZWACDCALLEVENT", c, c.lower(), "e")  # noqa: E731
+
+        def a(c: str) -> str:
+            return db.col("ZWAAGGREGATECALLEVENT", c, f"agg_{c.lower()}", "a") if agg else f"NULL AS agg_{c.lower()}"
+
+        def e(c: str) -> str:
+            return db.col("ZWACDCALLEVENT", c, c.lower(), "e")
+
         sql = f"""SELECT e.Z_PK AS rowid, {e("ZDATE")}, {e("ZDURATION")}, {e("ZOUTCOME")}, {e("ZCALLIDSTRING")},
                          {e("ZGROUPJIDSTRING")}, {e("ZGROUPCALLCREATORUSERJIDSTRING")}, {e("ZVIDEO")},
                          {a("ZINCOMING")}, {a("ZMISSED")}, {a("ZVIDEO")}
@@ -92,25 +97,22 @@ class WhatsAppCallHistory(_WhatsAppDb):
                 )
                 if v is not None
             }
-            call = Call(
-                prov=self.prov(src, f"sqlite:ZWACDCALLEVENT/rowid={r['rowid']}"),
-                platform="whatsapp",
+            yield from self._call(
+                src,
+                f"sqlite:ZWACDCALLEVENT/rowid={r['rowid']}",
                 ts=apple(r["zdate"]),
                 number=number,
                 direction=direction,
                 duration_s=round(duration) if duration is not None else None,
                 extra=extra,
+                counterparts=[*(jid for jid, _ in people), r["zgroupjidstring"]],
             )
-            yield call
-            for jid, _ in people:
-                yield from self._ids(call, jid, "counterpart")
-            yield from self._ids(call, r["zgroupjidstring"], "counterpart")
 
         yield from self.each(src, db.rows(sql), read, lambda r: f"sqlite:ZWACDCALLEVENT/rowid={r['rowid']}")
 
 
 @register
-class WhatsAppContactsV2(_WhatsAppDb):
+class WhatsAppContactsV2(WhatsAppDb):
     name = "whatsapp-ios-contacts"
     version = "1.0"
     reads = "iOS WhatsApp `ContactsV2.sqlite` (`ZWAADDRESSBOOKCONTACT`: names, numbers, JIDs, LIDs)"

@@ -12,7 +12,7 @@ from . import register
 from .base import Probe, Source
 from .locations import degrees
 from .sqlite import Db, apple
-from .whatsapp_android_db import _WhatsAppDb
+from .whatsapp_db import WhatsAppDb
 
 TYPES = {
     0: "text",
@@ -33,7 +33,7 @@ TYPES = {
 
 
 @register
-class WhatsAppChatStorage(_WhatsAppDb):
+class WhatsAppChatStorage(WhatsAppDb):
     name = "whatsapp-ios-chatstorage"
     version = "1.1"  # 1.1: location messages
     reads = "iOS `ChatStorage.sqlite` (location messages: `ZWAMEDIAITEM` `ZLATITUDE`/`ZLONGITUDE`)"

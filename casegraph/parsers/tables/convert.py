@@ -13,13 +13,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...model import Batch, Record, constant
-from ...store import AMOUNT
+from ...model import AMOUNT, Batch, Record, constant
+from ...model import USDT_CONTRACTS as GENUINE_USDT
 from ..base import Parser, Source
 from .layout import _Layout
 from .profiles import Profile
 
-GENUINE_USDT = {"tron": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "ethereum": "0xdac17f958d2ee523a2206206994597c13d831ec7"}
 _AMOUNT_OK = r"^[+-]?\d{1,20}(\.\d{1,18})?$"
 ZERO = pa.scalar(Decimal(0), AMOUNT)
 

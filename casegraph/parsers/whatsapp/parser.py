@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 
-from ...ingest.archive import SafeArchive, is_archive_file
+from ...archive import SafeArchive, is_archive_file
 from ...model import Batch, Record
 from .. import exif_gps, locations, register
 from ..base import HEAD_BYTES, Parser, Probe, Source, TextEncoding, decide_encoding
@@ -71,11 +71,10 @@ class WhatsAppExport(Parser):
             yield from self._parse_text(src, lambda: open(src.path, "rb"), "", _chat_name(src.name), {}, None, encoding)  # noqa: SIM115
             return
         with SafeArchive(src.path, src.name) as arc:
-            yield from self.archive_notes(src, arc)
-            chats = [m for m in arc.names() if _is_chat_member(m)]
-            if not chats:
-                yield self.issue(src, "zip:", "no chat text file (_chat.txt or 'WhatsApp Chat*.txt') in the archive")
-                return
+            chats, issues = self.read_members(
+                src, arc, _is_chat_member, "no chat text file (_chat.txt or 'WhatsApp Chat*.txt') in the archive"
+            )
+            yield from issues
             media = {PurePosixPath(m).name: m for m in arc.names() if m not in chats}
             for member in chats:
                 with arc.open(member) as f:

@@ -18,12 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...ingest.archive import ArchiveError, SafeArchive
-from ...ingest.hashing import digest_stream
-from ...model import Batch, Message, Record, constant, id_prefix
-from ...store import to_json
+from ...archive import ArchiveError, SafeArchive
+from ...hashing import digest_stream
+from ...model import Batch, Record, constant, id_prefix, to_json
+from .. import mentions
 from ..base import Source
-from ..mentions import PREFILTER, looks_like_phone
+from ..mentions import looks_like_phone
 from . import markers
 from .dates import timestamps
 from .grammar import MARKS, clean_name, extract, np_mask, where
@@ -125,7 +125,7 @@ class _Rows:
 def _messages(ctx: Context, run: Lines) -> _Rows:
     """Header lines become messages (minus pasted lines), with their text, locators and authors."""
     h, idx = run.h, run.idx
-    sender, rest = h["sender"], h["rest"]  # noqa: F841
+    sender = h["sender"]
     ts, swapped = timestamps(h["date"], h["time"], h["ampm"], ctx.order)
     # A header-shaped line with no author, no known system event, and earlier than the message
     # before it, is a line pasted inside that message, not a new message.
@@ -138,7 +138,7 @@ def _messages(ctx: Context, run: Lines) -> _Rows:
     kept = np.flatnonzero(keep)
     rows = pa.array(kept, pa.int64())
     m = _Rows()
-    m.n = n = len(kept)  # noqa: F841
+    m.n = len(kept)
     m.starts = starts = idx[kept]
     m.ends = ends = np.append(idx[kept[1:]], len(run.lines))
     m.h = {k: v.take(rows) for k, v in h.items()}
@@ -177,7 +177,7 @@ def _authors(m: _Rows) -> None:
     m.has_sender = ai >= 0
     gather = pa.array(np.where(m.has_sender, ai, len(cleaned)))
     m.names = [c[0] for c in cleaned]
-    m.name = pa.array(m.names + [None], pa.string()).take(gather)  # noqa: RUF005
+    m.name = pa.array([*m.names, None], pa.string()).take(gather)
     m.author_index = ai
     m.not_contact = np.array([c[1] for c in cleaned] + [False])[ai]
     m.phone_like = np.array([looks_like_phone(c[0]) for c in cleaned] + [False])[ai]
@@ -244,9 +244,9 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
     if not len(rare):
         return out
     take = pa.array(rare, pa.int64())
-    locs = dict(zip(rare.tolist(), m.locators.take(take).to_pylist()))  # noqa: B905
+    locs = dict(zip(rare.tolist(), m.locators.take(take).to_pylist(), strict=True))
     sys_rows = np.flatnonzero(m.system)
-    events = dict(zip(sys_rows.tolist(), _event(m.text.take(pa.array(sys_rows, pa.int64()))).to_pylist()))  # noqa: B905
+    events = dict(zip(sys_rows.tolist(), _event(m.text.take(pa.array(sys_rows, pa.int64()))).to_pylist(), strict=True))
     names, media_names, where_ = m.name.to_pylist(), m.media_name.to_pylist(), m.location.to_pylist()
     for i in rare.tolist():
         e: dict = {}
@@ -380,13 +380,26 @@ def _identifiers(parser, ctx: Context, m: _Rows) -> Iterator[Record | Batch]:
                 }
             ),
         )
-    readable = m.codes != 2
-    candidates = np.flatnonzero(np_mask(pc.match_substring_regex(m.final_text, PREFILTER)) & readable)
-    if not len(candidates):
+    found = mentions.find_column(m.final_text, rows=np.flatnonzero(m.codes != 2))  # a deleted message's marker mentions nothing
+    if not found.rows:
         return
-    take = pa.array(candidates, pa.int64())
-    for loc, rid, t in zip(m.locators.take(take).to_pylist(), m.ids.take(take).to_pylist(), m.final_text.take(take).to_pylist()):  # noqa: B905
-        msg = Message(prov=parser.prov(src, loc), platform="whatsapp")
-        for ident in parser.mentioned(msg, t, "whatsapp"):
-            ident.record_id = rid
-            yield ident
+    take = pa.array(found.rows, pa.int64())
+    locs = m.locators.take(take)
+    kinds, values = pa.array(found.kinds, pa.string()), pa.array(found.values, pa.string())
+    yield Batch(
+        "identifiers",
+        pa.table(
+            {
+                "id": pc.binary_join_element_wise(
+                    id_prefix("identifiers", src.sha256, parser.name), locs, "#", kinds, ":", values, ":mentioned", ""
+                ),
+                "kind": kinds,
+                "value": values,
+                "role": pa.repeat("mentioned", len(take)),
+                "record_id": m.ids.take(take),
+                "platform": pa.repeat("whatsapp", len(take)),
+                "context": pa.array([t[max(0, a - 40) : b + 40] for t, (a, b) in zip(found.texts, found.spans, strict=True)], pa.string()),
+                **_prov_columns(parser, src, locs),
+            }
+        ),
+    )

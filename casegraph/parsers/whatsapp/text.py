@@ -40,8 +40,8 @@ def _last_end(buf, ends) -> int:
     half of a CRLF that the next read completes); -1 when there is none."""
     limit = len(buf) - 1
     best = -1
-    for e in ends:
-        i = buf.rfind(e, 0, limit)
+    for e in ends:  # LF first: the rarer ends are then looked for only after the last LF, not in the whole block
+        i = buf.rfind(e, max(0, best - len(e) + 1), limit)
         if i >= 0 and i + len(e) > best:
             best = i + len(e)
     if best > 0 and buf[best - 1 : best] in ("\r", b"\r") and buf[best : best + 1] in ("\n", b"\n"):

@@ -1,11 +1,13 @@
-"""Probabilistic record linkage for person records with several fields (Fellegi–Sunter).
+"""Probabilistic record linkage for person records with several fields (Fellegi–Sunter): the
+benchmark's own linker, not casegraph's. `casegraph resolve` (graph/resolve.py) does not run it,
+so it lives here beside the benchmark that measures it, and the FEBRL figures are this linker's.
 
 Candidate pairs come from blocking rules (records that agree exactly on some key) run as one
 DuckDB query. Each pair gets a comparison level per field (0 missing, 1 different ... highest
 agreeing), computed column-wise with rapidfuzz's pairwise `cpdist`; names are compared on their
 spelling-variant keys (`names.fold`). m and u probabilities are estimated without labels by
 expectation–maximisation over the candidate pairs, and each pair's match probability follows.
-This is what `benchmarks/entity_resolution.py` measures on FEBRL beside Splink.
+`benchmarks/entity_resolution.py` measures it on FEBRL beside Splink.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pyarrow as pa
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from rapidfuzz.process import cpdist
 
-from .names import fold
+from casegraph.graph.names import fold
 
 LEVELS = {"name": (0.95, 0.88, 0.75), "string": (0.95, 0.85), "code": (1, 2)}  # similarity floors / edit distances
 
@@ -86,7 +88,7 @@ def comparison_vectors(left: pa.Table, right: pa.Table | None, i: np.ndarray, j:
 
 
 @dataclass
-class Model:
+class FellegiSunter:
     fields: list[Field]
     m: np.ndarray  # [field, level]
     u: np.ndarray
@@ -103,7 +105,7 @@ class Model:
         return 1.0 / (1.0 + np.exp2(-score))
 
 
-def train(gamma: np.ndarray, fields: list[Field], iterations: int = 60, prior: float = 0.05) -> Model:
+def train(gamma: np.ndarray, fields: list[Field], iterations: int = 60, prior: float = 0.05) -> FellegiSunter:
     """Estimate m, u and the match prior from comparison vectors by EM (no labels)."""
     nf, nl = len(fields), max(f.levels for f in fields)
     onehot = np.zeros((len(gamma), nf, nl), dtype=np.float32)
@@ -116,13 +118,13 @@ def train(gamma: np.ndarray, fields: list[Field], iterations: int = 60, prior: f
         m[k, f.levels :] = u[k, f.levels :] = 1e-9
     m /= m.sum(1, keepdims=True)
     u /= u.sum(1, keepdims=True)
-    model = Model(fields, m, u, prior)
+    model = FellegiSunter(fields, m, u, prior)
     for _ in range(iterations):
         p = model.probability(gamma)[:, None, None]
         new_m = (onehot * p).sum(0) + 1e-6
         new_u = (onehot * (1 - p)).sum(0) + 1e-6
         new_m[:, 0] = new_u[:, 0] = 1e-6  # missing is not estimated
-        model = Model(
+        model = FellegiSunter(
             fields, new_m / new_m.sum(1, keepdims=True), new_u / new_u.sum(1, keepdims=True), float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
         )
     return model
