@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .model import SEVERITIES as SEVERITIES  # declared with the records; here for review's callers
 from .store import CaseStore
-
-if TYPE_CHECKING:
-    from .case import Case
 
 # the record tables whose rows a finding may cite, with the column that carries their time
 _TIMED = ("messages", "calls", "transactions")
@@ -167,6 +164,17 @@ def issues(store: CaseStore, exhibit: str | None = None, severity: str | None = 
 # --- the examiner's word: verdicts on findings and notes on records, each logged in custody ---
 
 VERDICTS = ("confirmed", "rejected")
+
+
+class Case(Protocol):
+    """What a decision needs of a case (casegraph.case.Case, which sits above this layer): its store,
+    who acts, and its custody log."""
+
+    store: CaseStore
+
+    def actor(self, actor: str | None = None) -> str: ...
+
+    def log(self, action: str, actor: str | None = None, *, state: tuple[str, ...] = (), **kw: Any) -> dict[str, Any]: ...
 
 
 def _next_seq(store: CaseStore, table: str) -> int:
