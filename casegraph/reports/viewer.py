@@ -59,7 +59,8 @@ CREATE TABLE messages (n INTEGER PRIMARY KEY, id TEXT UNIQUE, chat TEXT, pos INT
                        edited INTEGER, reply_to TEXT, event TEXT);
 CREATE INDEX messages_chat ON messages (chat, pos);
 CREATE INDEX messages_chat_day ON messages (chat, day);
-CREATE TABLE records (id TEXT PRIMARY KEY, tbl TEXT, utc TEXT, shown TEXT, zone TEXT, title TEXT, body TEXT);
+CREATE TABLE records (id TEXT PRIMARY KEY, tbl TEXT, utc TEXT,  -- utc: the order in time (see _AT); `shown` is what to show
+                       shown TEXT, zone TEXT, title TEXT, body TEXT);
 CREATE INDEX records_utc ON records (utc);
 CREATE TABLE search (n INTEGER PRIMARY KEY, id TEXT, tbl TEXT, norm TEXT);
 CREATE TABLE sources (id TEXT PRIMARY KEY, exhibit_sha256 TEXT, exhibit TEXT, parser TEXT, locator TEXT, note TEXT,
@@ -82,7 +83,10 @@ CREATE INDEX finding_records_id ON finding_records (id);
 CREATE INDEX finding_records_f ON finding_records (finding);
 """
 
-_UTC = "strftime(ts_utc AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S')"
+_UTC = "CASE WHEN ts_precision = 'day' THEN NULL ELSE strftime(ts_utc AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S') END"
+# the order of records in time: UTC, and for a date without a time noon UTC of its own date (the report's
+# timeline places it so), never the UTC of a midnight the source did not state
+_AT = "CASE WHEN ts_precision = 'day' THEN strftime(ts_local, '%Y-%m-%d') || ' 12:00:00' ELSE " + _UTC + " END"
 _LOCAL = "CASE WHEN ts_precision = 'day' THEN strftime(ts_local, '%Y-%m-%d') ELSE strftime(ts_local, '%Y-%m-%d %H:%M:%S') END"
 _DAY = "strftime(coalesce(ts_local, ts_utc AT TIME ZONE 'UTC'), '%Y-%m-%d')"
 
@@ -238,7 +242,7 @@ def _messages(con: sqlite3.Connection, store, r) -> None:
 
 def _records(con: sqlite3.Connection, store, r) -> None:
     """Every record a view can open (a title and a body line), and the dated ones on the timeline."""
-    times = f"{_UTC} AS utc, {time_sql()} AS shown, CASE WHEN ts_precision = 'day' THEN 'date only' ELSE tz_basis END AS zone, {_DAY} AS day"
+    times = f"{_AT} AS utc, {time_sql()} AS shown, CASE WHEN ts_precision = 'day' THEN 'date only' ELSE tz_basis END AS zone, {_DAY} AS day"
     queries = {
         "messages": f"""SELECT id, {times}, coalesce(sender_name, sender_id, '?') || ' in ' || coalesce(chat_name, chat_id, 'a chat')
                                || ' (' || platform || ')' AS title, coalesce(text, '[' || kind || ']') AS body, NULL AS lane FROM messages""",
@@ -269,7 +273,7 @@ def _records(con: sqlite3.Connection, store, r) -> None:
                 if tbl != "messages":  # messages are searched from their own table
                     search.append((rid, tbl, normalise(r(text) or "")))
                 if utc or day:
-                    timeline.append((utc or f"{day} 12:00:00", day, tbl, rid, lane or tbl))
+                    timeline.append((utc or f"{day} 12:00:00", day, tbl, rid, lane or tbl))  # a local time without UTC: noon of its day
             con.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", recs)
             con.executemany("INSERT INTO search (id, tbl, norm) VALUES (?, ?, ?)", search)
             con.executemany("INSERT INTO timeline VALUES (?, ?, ?, ?, ?)", timeline)
@@ -395,11 +399,11 @@ def _findings(con: sqlite3.Connection, store, doc: dict, r) -> None:
     each cites: the search shows a record a finding flags beside the records whose words match."""
     rows, cites = [], []
     for f in doc["findings"]:
-        rows.append((f["id"], f["kind"], f["title"], f["summary"], f["detector"], normalise(f"{f['kind']} {f['title']} {f['summary'] or ''}")))
+        rows.append((f["id"], f["kind"], f["title"], f["summary"], f["detector"], normalise(f["title"])))
         cites += [(f["id"], e["record"]) for e in f["evidence"] if e.get("record")]
     con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)", rows)
     con.executemany("INSERT INTO finding_records VALUES (?, ?)", cites)
     con.execute(
-        "INSERT INTO timeline SELECT r.utc, substr(r.utc, 1, 10), 'findings', f.finding, 'finding: ' || x.kind FROM finding_records f "
-        "JOIN records r ON r.id = f.id JOIN findings x ON x.id = f.finding WHERE r.utc IS NOT NULL"
+        "INSERT INTO timeline SELECT min(t.utc), min(t.day), 'findings', f.finding, 'finding: ' || x.kind FROM finding_records f "
+        "JOIN timeline t ON t.id = f.id JOIN findings x ON x.id = f.finding GROUP BY f.finding, x.kind"
     )

@@ -148,7 +148,7 @@
       }
       const cls = "msg" + (m.direction === "outgoing" ? " out" : "") + (m.kind === "deleted" ? " deleted" : "") + (String(m.pos) === args.at ? " hit" : "");
       const media = m.media || m.media_sha256 || m.kind === "media"
-        ? h("div", { class: "media" }, "📎 ", m.media || "media (no file named)", m.media_sha256 ? h("div", { class: "hash" }, "SHA-256 " + m.media_sha256)
+        ? h("div", { class: "media" }, h("span", { class: "tag" }, "media"), m.media || "media (no file named)", m.media_sha256 ? h("div", { class: "hash" }, "SHA-256 " + m.media_sha256)
           : h("div", { class: "muted" }, m.media ? "the file was not found in the exhibit: no hash" : "the export left the file out")) : null;
       box.append(h("div", { class: cls, "data-pos": m.pos, id: "m" + m.pos },
         h("div", { class: "who" }, m.sender || "(sender not recorded)"),
@@ -241,7 +241,8 @@
 
   // -- graph --------------------------------------------------------------------------------------
   const COLOURS = { Person: "#c0392b", Phone: "#2874a6", Chat: "#7d3c98", BankAccount: "#1e8449", Wallet: "#b9770e", Email: "#117a65" };
-  const TIE_COLOURS = { payment: "#1e8449", message: "#7d3c98", mention: "#b9770e" };
+  const TIE_COLOURS = { payment: "#1e8449", message: "#7d3c98", mentioned: "#b9770e" };
+  const LAYOUT = { name: "cose", animate: false, randomize: false, nodeRepulsion: () => 12000, idealEdgeLength: () => 70, nodeOverlap: 20, padding: 30 };
   function graph(args) {
     const panel = h("div", { class: "side", id: "panel" }, h("p", { class: "muted" }, "Click a party to see its ties and add its neighbours."));
     const kinds = rows("SELECT DISTINCT kind FROM ties ORDER BY kind").map((r) => r.kind);
@@ -249,24 +250,26 @@
     const filters = h("div", { class: "pager" }, "ties: ", kinds.map((k) => h("label", {}, h("input", { type: "checkbox", checked: true, onchange: (e) => {
       if (e.target.checked) shownKinds.add(k); else shownKinds.delete(k);
       cy.edges().forEach((ed) => ed.style("display", shownKinds.has(ed.data("kind")) ? "element" : "none"));
-    } }), " " + k + " ")), h("button", { onclick: () => cy.layout({ name: "cose", animate: false }).run() }, "re-layout"));
-    const legend = h("div", { class: "legend small" }, Object.entries(COLOURS).map(([k, c]) => h("span", {}, h("i", { style: "" }), k)));
+    } }), " " + k + " ")), h("button", { onclick: () => cy.layout(LAYOUT).run() }, "re-layout"));
+    const present = new Set(rows("SELECT DISTINCT label FROM nodes").map((r) => r.label));
+    const legendColours = Object.entries(COLOURS).filter(([k]) => present.has(k));
+    const legend = h("div", { class: "legend small" }, legendColours.map(([k]) => h("span", {}, h("i", {}), k)));
     const box = h("div", { id: "cy" });
     let cy = null;
     const out = [h("h2", {}, "Graph of parties"),
       h("p", { class: "small muted" }, "It starts with the 40 most tied parties (or the one chosen); click one to add its neighbours. Payments point from payer to payee, with their totals per currency."),
       filters, legend, h("div", { class: "cols" }, h("div", { class: "grow" }, box), panel)];
     setTimeout(() => {
-      cy = cytoscape({ container: box, wheelSensitivity: 0.3, style: [
-        { selector: "node", style: { label: "data(name)", "font-size": 10, "background-color": "data(colour)", width: "data(size)", height: "data(size)", "text-wrap": "ellipsis", "text-max-width": 140 } },
-        { selector: "edge", style: { width: "data(width)", "line-color": "data(colour)", "target-arrow-color": "data(colour)", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(money)", "font-size": 9, "text-background-color": "#fff", "text-background-opacity": 0.8 } },
+      cy = cytoscape({ container: box, style: [
+        { selector: "node", style: { label: "data(name)", "font-size": 11, "text-valign": "bottom", "text-margin-y": 3, "background-color": "data(colour)", width: "data(size)", height: "data(size)", "text-wrap": "ellipsis", "text-max-width": 140 } },
+        { selector: "edge", style: { width: "data(width)", "line-color": "data(colour)", "target-arrow-color": "data(colour)", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(money)", "font-size": 10, "text-rotation": "autorotate", "text-margin-y": -8, "text-background-color": "#fff", "text-background-opacity": 0.8 } },
         { selector: ":selected", style: { "border-width": 3, "border-color": "#f39c12" } }] });
       // legend colours set through the CSSOM (the page's policy forbids inline style attributes)
-      legend.querySelectorAll("i").forEach((i, n) => { i.style.background = Object.values(COLOURS)[n]; });
+      legend.querySelectorAll("i").forEach((i, n) => { i.style.background = legendColours[n][1]; });
       const start = args.focus ? [args.focus, ...neighbours(args.focus)] : rows("SELECT id FROM nodes ORDER BY strength DESC, id LIMIT 40").map((r) => r.id);
       add(cy, start.map((x) => (one("SELECT id FROM nodes WHERE id = ? OR person = ? ORDER BY id = ? DESC LIMIT 1", [x, x, x]) || {}).id).filter(Boolean));
-      cy.layout({ name: "cose", animate: false, randomize: false }).run();
-      cy.on("tap", "node", (e) => { const n = e.target.id(); add(cy, neighbours(n)); cy.layout({ name: "cose", animate: false, randomize: false }).run(); showNode(panel, n); });
+      cy.layout(LAYOUT).run();
+      cy.on("tap", "node", (e) => { const n = e.target.id(); add(cy, neighbours(n)); cy.layout(LAYOUT).run(); showNode(panel, n); });
       window.__cy = cy;
     }, 0);
     return out;
@@ -307,15 +310,32 @@
     const lane = args.lane || "";
     const lw = lane ? " WHERE lane = ?" : "";
     const lp = lane ? [lane] : [];
-    const days = rows(`SELECT day, count(*) AS n FROM timeline${lw} GROUP BY day ORDER BY day`, lp);
+    const span = one(`SELECT min(day) AS a, max(day) AS b FROM timeline${lw}`, lp);
+    const days = [];
+    if (span && span.a) {
+      const t0 = Date.parse(span.a + "T00:00:00Z"), t1 = Date.parse(span.b + "T00:00:00Z");
+      const monthly = (t1 - t0) / 864e5 > 370;  // more than a year: one bar a month
+      const key = monthly ? "substr(day, 1, 7)" : "day";
+      const counts = Object.fromEntries(rows(`SELECT ${key} AS k, count(*) AS n FROM timeline${lw} GROUP BY k`, lp).map((r) => [r.k, r.n]));
+      for (let d = new Date(t0); d <= new Date(t1);) {
+        const k = d.toISOString().slice(0, monthly ? 7 : 10);
+        days.push({ key: k, n: counts[k] || 0, monthly });
+        if (monthly) d.setUTCMonth(d.getUTCMonth() + 1, 1); else d.setUTCDate(d.getUTCDate() + 1);
+      }
+    }
     const max = Math.max(1, ...days.map((d) => d.n));
-    const day = args.day || (days[0] || {}).day;
+    const first = days.find((d) => d.n);
+    const day = args.day || (first ? (first.monthly ? (one(`SELECT min(day) AS d FROM timeline${lw}`, lp) || {}).d : first.key) : undefined);
     const bars = h("div", { class: "bars", id: "bars" });
     for (const d of days) {
-      const a = h("a", { href: route("timeline", { lane, day: d.day }), title: `${d.day}: ${d.n} record(s)`, class: d.day === day ? "on" : "" });
-      a.style.height = Math.max(3, Math.round((130 * d.n) / max)) + "px";
+      const target = d.monthly ? (one(`SELECT min(day) AS d FROM timeline WHERE substr(day, 1, 7) = ?${lane ? " AND lane = ?" : ""}`, [d.key, ...lp]) || {}).d : d.key;
+      const a = h(d.n ? "a" : "span", { href: d.n ? route("timeline", { lane, day: target }) : null, title: `${d.key}: ${d.n} item(s)`,
+        class: (day && day.startsWith(d.key) ? "on" : "") + (d.n ? "" : " empty") });
+      a.style.height = (d.n ? Math.max(3, Math.round((130 * d.n) / max)) : 0) + "px";
       bars.append(a);
     }
+    const axis = h("div", { class: "axis small muted" }, h("span", {}, days.length ? days[0].key : ""),
+      h("span", {}, days.length > 2 ? days[Math.floor(days.length / 2)].key : ""), h("span", {}, days.length > 1 ? days[days.length - 1].key : ""));
     const sel = h("select", { onchange: () => (location.hash = route("timeline", { lane: sel.value })) }, h("option", { value: "" }, "every lane"),
       lanes.map((l) => h("option", { value: l.lane, selected: l.lane === lane }, `${l.lane} (${l.n})`)));
     const page = Number(args.p || 0);
@@ -325,8 +345,8 @@
                        LEFT JOIN findings f ON f.id = t.id LEFT JOIN messages m ON m.id = t.id
                        WHERE t.day = ?${lane ? " AND t.lane = ?" : ""} ORDER BY t.utc, t.tbl, t.id LIMIT ? OFFSET ?`, [...params, PAGE, page * PAGE]) : [];
     return [h("h2", {}, "Timeline"),
-      h("p", { class: "small muted" }, `Every dated record and the findings that cite it, per day (${days.length} days with records). Days are the source's calendar days; click a bar.`),
-      h("div", { class: "pager" }, h("label", {}, "lane ", sel)), bars,
+      h("p", { class: "small muted" }, `Every dated record, and each finding at the first dated record it cites, per ${days.length && days[0].monthly ? "month" : "day"} (the source's calendar days; a record with a date and no time counts on its date). Click a bar.`),
+      h("div", { class: "pager" }, h("label", {}, "lane ", sel)), bars, axis,
       h("h3", {}, day ? `${day}: ${total} item(s)` : "No dated record"),
       h("div", { class: "hits", id: "items" }, items.map((t) => h("div", { class: "hit" }, h("span", { class: "tag" }, t.lane),
         t.tbl === "findings" ? h("b", {}, t.ftitle) : [h("span", { class: "muted small" }, t.shown, " "), h("b", {}, t.title), h("div", {}, t.body)],
@@ -384,7 +404,7 @@
       content = [h("p", { class: "box bad" }, "This view failed: " + e.message)];
       console.error(e);
     }
-    view.replaceChildren(...content);
+    view.replaceChildren(...content.flat().filter((x) => x !== null && x !== undefined && x !== false));
     const hit = view.querySelector(".hit[data-pos]");
     if (hit) hit.scrollIntoView({ block: "center" });
     else window.scrollTo(0, 0);
