@@ -194,7 +194,7 @@
                             LEFT JOIN messages m ON m.id = x.id WHERE x.finding = ? ORDER BY r.utc LIMIT 10`, [f.id]);
         box.append(h("div", { class: "hit" }, h("div", {}, h("span", { class: "tag" }, f.kind), h("b", {}, highlight(f.title, terms))),
           h("div", { class: "small muted" }, f.summary || ""),
-          cited.map((r) => h("div", { class: "small" }, "↳ ", h("span", { class: "tag" }, TABLES[r.tbl] || r.tbl), r.body, " ",
+          cited.map((r) => h("div", { class: "small cited" }, "↳ ", h("span", { class: "tag" }, TABLES[r.tbl] || r.tbl), r.body, " ",
             r.chat ? link(route("chats", { chat: r.chat, at: r.pos }), "open in its thread") : null, " · ", recLink(r.id)))));
       }
       out.push(box);
