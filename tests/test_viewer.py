@@ -78,7 +78,9 @@ def test_viewer_holds_every_record_with_its_source(demo, bundle):
     # the three locator forms of the demo: plain lines, a zip member's lines, a statement row
     kinds = {r[0] for r in db.execute("SELECT DISTINCT substr(locator, 1, 4) FROM sources WHERE data IS NOT NULL")}
     assert {"line", "zip:", "row:"} <= kinds
-    (text, data) = db.execute("SELECT m.text, s.data FROM messages m JOIN sources s USING (id) WHERE m.text LIKE ?", [TAMIL + "%"]).fetchone()
+    (text, data) = db.execute(
+        "SELECT m.text, s.data FROM messages m JOIN sources s USING (id) WHERE m.text LIKE ?", [TAMIL + "%"]
+    ).fetchone()
     assert TAMIL.encode() in data and text.startswith(TAMIL)
 
 
@@ -99,7 +101,10 @@ def test_dates_without_time_are_not_given_a_utc_time(bundle):
     shown, utc = db.execute("SELECT shown, utc FROM records WHERE tbl = 'transactions' AND shown LIKE '%(date only)' LIMIT 1").fetchone()
     day = shown[:10]
     assert utc == f"{day} 12:00:00"  # ordering only: noon of its own date, not the UTC of a local midnight
-    assert db.execute("SELECT count(*) FROM timeline t JOIN records r USING (id) WHERE r.shown LIKE '%(date only)' AND t.day <> substr(r.shown, 1, 10)").fetchone()[0] == 0  # noqa: E501
+    wrong_day = (
+        "SELECT count(*) FROM timeline t JOIN records r USING (id) WHERE r.shown LIKE '%(date only)' AND t.day <> substr(r.shown, 1, 10)"
+    )
+    assert db.execute(wrong_day).fetchone()[0] == 0
 
 
 def test_search_keeps_sinhala_and_tamil_vowel_signs(bundle):
@@ -177,8 +182,14 @@ def test_viewer_of_another_case_state_is_named(bundle):
 
 
 # -- redaction ---------------------------------------------------------------------------------------
-def test_redacted_viewer_holds_no_protected_name(demo):
-    with Case(demo) as c:
+def test_redacted_viewer_holds_no_protected_name_or_identifier(demo, tmp_path):
+    """Names and identifiers of protected persons, wherever the viewer holds text: messages (a system line
+    naming a phone), chat keys, graph node ids (Phone:+94…), identifiers, sources' bytes."""
+    copy = tmp_path / "case"
+    shutil.copytree(demo, copy)
+    with casegraph.open(copy, examiner="IP Test Examiner") as case:
+        case.mark("Rizwan Bro", "witness", "test: a protected person with a phone number")
+    with Case(copy) as c:
         red = Redactor.victims(c.store)
         assert red.active, "the demo marks Kasun as a victim"
         files = viewer.files_for(c, content.gather(c, red), red)
@@ -188,8 +199,10 @@ def test_redacted_viewer_holds_no_protected_name(demo):
         for row in db.execute(f"SELECT * FROM {table}"):
             texts += [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in row if isinstance(v, (str, bytes))]
     blob = "\n".join(texts)
-    assert "Victim-1" in blob
+    assert "Victim-1" in blob and "Witness-1" in blob
     assert not re.search(r"\bKasun\b", blob), "the victim's name is in the redacted viewer"
+    for leak in ("Rizwan Bro", "+94715550199", "+94 71 555 0199", "0715550199"):
+        assert leak not in blob, leak
     assert db.execute("SELECT value FROM meta WHERE key = 'redacted'").fetchone()[0] == "yes"
     assert b'"redacted": true' in files["viewer/viewer.json"]
 

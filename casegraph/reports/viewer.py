@@ -114,7 +114,9 @@ def files_for(case: Case, doc: dict, redactor: Redactor) -> dict[str, bytes]:
         "viewer.js": page.joinpath("viewer.js").read_bytes(),
         "viewer.css": page.joinpath("viewer.css").read_bytes(),
         "sql-wasm.js": _asset("CASEGRAPH_VIEWER_ASSETS", VIEWER_ASSETS, "sql.js/dist/sql-wasm.js").read_bytes(),
-        "sql-wasm.wasm.js": _b64_script("CG_WASM", _asset("CASEGRAPH_VIEWER_ASSETS", VIEWER_ASSETS, "sql.js/dist/sql-wasm.wasm").read_bytes()),
+        "sql-wasm.wasm.js": _b64_script(
+            "CG_WASM", _asset("CASEGRAPH_VIEWER_ASSETS", VIEWER_ASSETS, "sql.js/dist/sql-wasm.wasm").read_bytes()
+        ),
         "cytoscape.min.js": _asset("CASEGRAPH_REPORT_ASSETS", REPORT_ASSETS, "cytoscape/dist/cytoscape.min.js").read_bytes(),
         "case-data.js": _b64_script("CG_DB", db),
     }
@@ -177,7 +179,9 @@ def database(case: Case, doc: dict, redactor: Redactor) -> bytes:
         }
         con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
         labels = {}
-        for e in store.rows("SELECT sha256, exhibit_id, original_name, format, size, seized_from FROM exhibits ORDER BY exhibit_id, original_name"):
+        for e in store.rows(
+            "SELECT sha256, exhibit_id, original_name, format, size, seized_from FROM exhibits ORDER BY exhibit_id, original_name"
+        ):
             labels[e["sha256"]] = f"{e['exhibit_id']} {e['original_name'] or ''}".strip()
             con.execute("INSERT INTO exhibits VALUES (?, ?, ?, ?, ?, ?)", [r(v) for v in e.values()])
         _messages(con, store, r)
@@ -220,7 +224,10 @@ def _messages(con: sqlite3.Connection, store, r) -> None:
             n += 1
             (mid, key, pos, day, local, utc, zone, sender, sender_id, direction, kind, text, media, msha, edited, reply, event) = row[:17]
             platform, chat_name, sha = row[17:]
-            c = chats.setdefault(key, {"platform": platform, "name": chat_name, "sha": sha, "n": 0, "first": utc, "last": utc, "senders": set()})
+            key = r(key)  # a chat's key holds its name: redacted like the name
+            c = chats.setdefault(
+                key, {"platform": platform, "name": chat_name, "sha": sha, "n": 0, "first": utc, "last": utc, "senders": set()}
+            )
             c["n"] += 1
             c["last"] = utc or c["last"]
             c["first"] = c["first"] or utc
@@ -244,18 +251,23 @@ def _records(con: sqlite3.Connection, store, r) -> None:
     """Every record a view can open (a title and a body line), and the dated ones on the timeline."""
     times = f"{_AT} AS utc, {time_sql()} AS shown, CASE WHEN ts_precision = 'day' THEN 'date only' ELSE tz_basis END AS zone, {_DAY} AS day"
     queries = {
-        "messages": f"""SELECT id, {times}, coalesce(sender_name, sender_id, '?') || ' in ' || coalesce(chat_name, chat_id, 'a chat')
-                               || ' (' || platform || ')' AS title, coalesce(text, '[' || kind || ']') AS body, NULL AS lane FROM messages""",
-        "calls": f"""SELECT id, {times}, direction || ' ' || platform || ' call ' || coalesce(name || ' ', '') || coalesce(number, '') AS title,
-                            coalesce(CAST(duration_s AS VARCHAR) || ' s', 'duration not recorded') AS body, NULL AS lane FROM calls""",
-        "transactions": f"""SELECT id, {times}, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name, '(not named)')
-                                   || ' → ' || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS title,
+        "messages": f"""SELECT id, {times}, coalesce(sender_name, sender_id, '?') || ' in '
+                               || coalesce(chat_name, chat_id, 'a chat') || ' (' || platform || ')' AS title,
+                               coalesce(text, '[' || kind || ']') AS body, NULL AS lane FROM messages""",
+        "calls": f"""SELECT id, {times}, direction || ' ' || platform || ' call ' || coalesce(name || ' ', '')
+                            || coalesce(number, '') AS title,
+                            coalesce(CAST(duration_s AS VARCHAR) || ' s', 'duration not recorded') AS body, NULL AS lane
+                     FROM calls""",
+        "transactions": f"""SELECT id, {times}, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name,
+                                   '(not named)') || ' → '
+                                   || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS title,
                                    amount, currency, description, status, rail AS lane FROM transactions""",
-        "contacts": """SELECT id, NULL AS utc, 'no time' AS shown, NULL AS zone, NULL AS day, 'contact card: ' || coalesce(name, '') AS title,
-                              concat_ws(' · ', array_to_string(phones, ', '), array_to_string(emails, ', '), array_to_string(usernames, ', '),
-                                        organisation, note) AS body, NULL AS lane FROM contacts""",
-        "ocr_text": """SELECT id, NULL AS utc, 'no time' AS shown, NULL AS zone, NULL AS day, 'text read from an image (OCR)' AS title,
-                              text AS body, NULL AS lane FROM ocr_text""",
+        "contacts": """SELECT id, NULL AS utc, 'no time' AS shown, NULL AS zone, NULL AS day,
+                              'contact card: ' || coalesce(name, '') AS title,
+                              concat_ws(' · ', array_to_string(phones, ', '), array_to_string(emails, ', '),
+                                        array_to_string(usernames, ', '), organisation, note) AS body, NULL AS lane FROM contacts""",
+        "ocr_text": """SELECT id, NULL AS utc, 'no time' AS shown, NULL AS zone, NULL AS day,
+                              'text read from an image (OCR)' AS title, text AS body, NULL AS lane FROM ocr_text""",
     }
     for tbl, sql in queries.items():
         for rows in _batches(store, sql):
@@ -263,7 +275,11 @@ def _records(con: sqlite3.Connection, store, r) -> None:
             for row in rows:
                 if tbl == "transactions":
                     rid, utc, shown, zone, day, title, amount, currency, desc, status, lane = row
-                    body = format_amount(amount, currency) + (f" ({desc})" if desc else "") + (" [recorded as failed]" if status == "failed" else "")
+                    body = (
+                        format_amount(amount, currency)
+                        + (f" ({desc})" if desc else "")
+                        + (" [recorded as failed]" if status == "failed" else "")
+                    )
                     text = " ".join(v for v in (title, desc) if v)
                 else:
                     rid, utc, shown, zone, day, title, body, lane = row
@@ -312,11 +328,25 @@ def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], redact
             digest = hashlib.sha256(data).hexdigest() if data is not None else None
             if data is not None and redactor.active:
                 data = redactor.text(data.decode("utf-8", errors="replace")).encode()
-                note = (note + "; " if note else "") + "redacted copy: protected persons are shown under pseudonyms; the SHA-256 is of the bytes as found"
+                note = (
+                    note + "; " if note else ""
+                ) + "redacted copy: protected persons are shown under pseudonyms; the SHA-256 is of the bytes as found"
             if data is not None and len(data) > SOURCE_CAP:
                 note = (note + "; " if note else "") + f"first {SOURCE_CAP:,} of {len(data):,} bytes shown"
                 data = data[:SOURCE_CAP]
-            out.append((rid, sha, redactor.text(labels.get(sha, sha[:16])) if redactor.active else labels.get(sha, sha[:16]), parser, locator, note, data, size, digest))
+            out.append(
+                (
+                    rid,
+                    sha,
+                    redactor.text(labels.get(sha, sha[:16])) if redactor.active else labels.get(sha, sha[:16]),
+                    parser,
+                    locator,
+                    note,
+                    data,
+                    size,
+                    digest,
+                )
+            )
         con.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
 
 
@@ -330,13 +360,23 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
         norm = normalise(" ".join([label, *names]))
         con.execute(
             "INSERT INTO people VALUES (?, ?, ?, ?, ?, ?)",
-            [e["id"], r(label), json.dumps(a.get("roles", [])), json.dumps(names, ensure_ascii=False), json.dumps(a.get("exhibits", [])), norm],
+            [
+                e["id"],
+                r(label),
+                json.dumps(a.get("roles", [])),
+                json.dumps(names, ensure_ascii=False),
+                json.dumps(a.get("exhibits", [])),
+                norm,
+            ],
         )
     nodes = """SELECT m.entity_id AS person, substr(m.member, 4) AS node FROM entity_members m WHERE m.member LIKE 'id:%'
                UNION SELECT src, dst FROM edges WHERE kind = 'USES' UNION SELECT id, id FROM entities WHERE kind = 'person'"""
-    ids = store.rows(f"""SELECT DISTINCT p.person, i.kind, i.value, i.role, coalesce(i.record_id, i.id) AS record, i.exhibit_sha256, i.locator
-                         FROM ({nodes}) p JOIN identifier_keys k ON k.node = p.node JOIN identifiers i ON i.kind = k.kind AND i.value = k.value
-                         UNION SELECT DISTINCT u.src, n.label, n.name, json_extract_string(u.attrs, '$.role'), u.record_id, u.exhibit_sha256, u.locator
+    ids = store.rows(f"""SELECT DISTINCT p.person, i.kind, i.value, i.role, coalesce(i.record_id, i.id) AS record,
+                                i.exhibit_sha256, i.locator
+                         FROM ({nodes}) p JOIN identifier_keys k ON k.node = p.node
+                         JOIN identifiers i ON i.kind = k.kind AND i.value = k.value
+                         UNION SELECT DISTINCT u.src, n.label, n.name, json_extract_string(u.attrs, '$.role'), u.record_id,
+                                u.exhibit_sha256, u.locator
                          FROM edges u JOIN nodes n ON n.id = u.dst WHERE u.kind = 'USES'
                          ORDER BY 1, 2, 3, 5""")
     con.executemany("INSERT INTO person_identifiers VALUES (?, ?, ?, ?, ?, ?, ?)", [[r(v) for v in row.values()] for row in ids])
@@ -359,7 +399,9 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
     con.executemany("INSERT INTO person_money VALUES (?, ?, ?, ?, ?)", rows)
     sent = store.rows(f"""WITH p AS ({nodes}) SELECT DISTINCT p.person, e.dst AS id FROM edges e JOIN p ON e.src = p.node
                           WHERE e.kind = 'SENT' AND e.dst LIKE 'messages/%'""")
-    con.executemany("INSERT INTO person_records VALUES (?, ?, (SELECT utc FROM records WHERE id = ?))", [(s["person"], s["id"], s["id"]) for s in sent])
+    con.executemany(
+        "INSERT INTO person_records VALUES (?, ?, (SELECT utc FROM records WHERE id = ?))", [(s["person"], s["id"], s["id"]) for s in sent]
+    )
 
 
 def _graph(con: sqlite3.Connection, store, r) -> None:
@@ -374,6 +416,7 @@ def _graph(con: sqlite3.Connection, store, r) -> None:
     strength: dict[str, float] = defaultdict(float)
     out = []
     for t in ties:
+        t["a"], t["b"] = r(t["a"]), r(t["b"])  # node ids hold identifiers (Phone:+94…): redacted like the names
         strength[t["a"]] += t["n"]
         strength[t["b"]] += t["n"]
         money = ""
@@ -385,12 +428,16 @@ def _graph(con: sqlite3.Connection, store, r) -> None:
         when = [v.astimezone().strftime("%Y-%m-%d") if v else None for v in (t["first"], t["last"])]
         out.append((t["a"], t["b"], t["kind"], t["n"], money, *when))
     con.executemany("INSERT INTO ties VALUES (?, ?, ?, ?, ?, ?, ?)", out)
-    person_of = {m["node"]: m["entity_id"] for m in store.rows("SELECT entity_id, substr(member, 4) AS node FROM entity_members WHERE member LIKE 'id:%'")}
+    person_of = {
+        m["node"]: m["entity_id"]
+        for m in store.rows("SELECT entity_id, substr(member, 4) AS node FROM entity_members WHERE member LIKE 'id:%'")
+    }
     nodes = store.rows("SELECT id, label, name FROM nodes WHERE label NOT IN ('Message', 'Call', 'Transaction', 'OcrText', 'Exhibit')")
     con.executemany(
         "INSERT INTO nodes VALUES (?, ?, ?, ?, ?)",
-        [(n["id"], n["label"], r(n["name"] or n["id"]), strength.get(n["id"], 0), person_of.get(n["id"], n["id"] if n["label"] == "Person" else None))
-         for n in nodes if n["id"] in strength],
+        [(r(n["id"]), n["label"], r(n["name"] or n["id"]), strength.get(r(n["id"]), 0),
+          person_of.get(n["id"], n["id"] if n["label"] == "Person" else None))
+         for n in nodes if r(n["id"]) in strength],
     )  # fmt: skip
 
 

@@ -204,7 +204,7 @@
 
   // -- people -------------------------------------------------------------------------------------
   function people(args) {
-    if (args.id) return person(args.id);
+    if (args.id) return person(args.id, Number(args.p || 0));
     const page = Number(args.p || 0);
     const total = one("SELECT count(*) AS n FROM people").n;
     const list = rows(`SELECT p.*, (SELECT count(*) FROM person_identifiers i WHERE i.person = p.id) AS ids,
@@ -216,13 +216,13 @@
       total > PAGE ? pager(total, page, (p) => (location.hash = route("people", { p }))) : null];
   }
 
-  function person(id) {
+  function person(id, page) {
     const p = one("SELECT * FROM people WHERE id = ?", [id]);
     if (!p) return [h("p", {}, "No such person in this case.")];
     const ids = rows("SELECT * FROM person_identifiers WHERE person = ? ORDER BY kind, value, record", [id]);
     const money = rows("SELECT * FROM person_money WHERE person = ? ORDER BY direction, currency", [id]);
     const names = JSON.parse(p.names);
-    const recs = rows(`SELECT r.* FROM person_records x JOIN records r ON r.id = x.id WHERE x.person = ? ORDER BY r.utc LIMIT ?`, [id, PAGE]);
+    const recs = rows(`SELECT r.* FROM person_records x JOIN records r ON r.id = x.id WHERE x.person = ? ORDER BY r.utc, r.id LIMIT ? OFFSET ?`, [id, PAGE, page * PAGE]);
     const nrec = one("SELECT count(*) AS n FROM person_records WHERE person = ?", [id]).n;
     return [h("h2", {}, p.label), h("p", { class: "small muted" }, id, JSON.parse(p.roles).length ? " · marked " + JSON.parse(p.roles).join(", ") : "",
       " · ", link(route("graph", { focus: id }), "show in the graph")),
@@ -235,7 +235,8 @@
       money.length ? h("table", {}, h("tr", {}, ["direction", "currency", "transfers", "total"].map((x) => h("th", {}, x))),
         money.map((m) => h("tr", {}, h("td", {}, m.direction === "in" ? "received" : "paid"), h("td", {}, m.currency), h("td", { class: "num" }, m.transfers), h("td", { class: "num" }, m.total))))
         : h("p", { class: "muted" }, "No account or wallet of this person is joined to a transaction in this case."),
-      h("h3", {}, `Records (${nrec}; the first ${Math.min(nrec, PAGE)} by time)`),
+      h("h3", {}, `Records sent or paid (${nrec}), in time order`),
+      nrec > PAGE ? pager(nrec, page, (p) => (location.hash = route("people", { id, p }))) : null,
       h("div", { class: "hits" }, recs.map((r) => h("div", { class: "hit" }, h("span", { class: "muted small" }, r.shown, " "), h("b", {}, r.title), h("div", {}, r.body), recLink(r.id))))];
   }
 
@@ -297,11 +298,11 @@
     const n = one("SELECT * FROM nodes WHERE id = ?", [id]);
     const ties = rows("SELECT * FROM ties WHERE a = ? OR b = ? ORDER BY kind, n DESC LIMIT ?", [id, id, PAGE]);
     const name = (x) => (one("SELECT name FROM nodes WHERE id = ?", [x]) || { name: x }).name;
-    panel.replaceChildren(h("h3", {}, n.name), h("p", { class: "small muted" }, `${n.label} · ${id}`),
+    panel.replaceChildren(...[h("h3", {}, n.name), h("p", { class: "small muted" }, `${n.label} · ${id}`),
       n.person ? h("p", {}, link(route("people", { id: n.person }), "person profile")) : null,
       h("table", { class: "small" }, h("tr", {}, ["tie", "with", "records", "dates"].map((x) => h("th", {}, x))),
         ties.map((t) => h("tr", {}, h("td", {}, t.kind + (t.a === id ? " →" : " ←")), h("td", {}, name(t.a === id ? t.b : t.a), t.money ? h("div", { class: "muted" }, t.money) : null),
-          h("td", { class: "num" }, t.n), h("td", { class: "small" }, t.first === t.last ? t.first : `${t.first} – ${t.last}`)))));
+          h("td", { class: "num" }, t.n), h("td", { class: "small" }, t.first === t.last ? t.first : `${t.first} – ${t.last}`))))].filter(Boolean));
   }
 
   // -- timeline -----------------------------------------------------------------------------------
