@@ -107,6 +107,31 @@ def test_dates_without_time_are_not_given_a_utc_time(bundle):
     assert db.execute(wrong_day).fetchone()[0] == 0
 
 
+def test_thread_order_follows_the_source_at_equal_times():
+    """Messages of one minute keep the export's order: line:9 before line:10 (not the locators' text order)."""
+    import duckdb
+
+    locs = ["line:10", "line:9", "line:9-10", "zip:_chat.txt#line:10-11", "zip:_chat.txt#line:2", "json:/messages/11", "json:/messages/2"]
+    sql = f"SELECT locator FROM (SELECT unnest(?) AS locator) ORDER BY {viewer._SOURCE_ORDER}"
+    got = [r[0] for r in duckdb.execute(sql, [locs]).fetchall()]
+    assert got == [
+        "json:/messages/2",
+        "json:/messages/11",
+        "line:9",
+        "line:9-10",
+        "line:10",
+        "zip:_chat.txt#line:2",
+        "zip:_chat.txt#line:10-11",
+    ]
+
+
+def test_same_case_gives_the_same_viewer(demo):
+    with Case(demo) as c:
+        doc = content.gather(c)
+        first, second = viewer.files_for(c, doc, Redactor.none()), viewer.files_for(c, doc, Redactor.none())
+    assert first == second, "the same case state must give byte-identical bundles, viewer included"
+
+
 def test_search_keeps_sinhala_and_tamil_vowel_signs(bundle):
     db = _db_of(bundle)
 

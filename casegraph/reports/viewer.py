@@ -29,6 +29,7 @@ import os
 import sqlite3
 import tempfile
 from collections import defaultdict
+from datetime import UTC
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,10 @@ _UTC = "CASE WHEN ts_precision = 'day' THEN NULL ELSE strftime(ts_utc AT TIME ZO
 # timeline places it so), never the UTC of a midnight the source did not state
 _AT = "CASE WHEN ts_precision = 'day' THEN strftime(ts_local, '%Y-%m-%d') || ' 12:00:00' ELSE " + _UTC + " END"
 _LOCAL = "CASE WHEN ts_precision = 'day' THEN strftime(ts_local, '%Y-%m-%d') ELSE strftime(ts_local, '%Y-%m-%d %H:%M:%S') END"
+# the source's own order, for records of one time: line:9 before line:10 (the numbers at the locator's end, as numbers)
+_SOURCE_ORDER = (
+    r"regexp_extract(locator, '^(.*?)(\d+)(-\d+)?$', 1), TRY_CAST(regexp_extract(locator, '^(.*?)(\d+)(-\d+)?$', 2) AS BIGINT), locator"
+)
 _DAY = "strftime(coalesce(ts_local, ts_utc AT TIME ZONE 'UTC'), '%Y-%m-%d')"
 
 
@@ -210,7 +215,7 @@ def _batches(store, sql: str, size: int = 20000):
 def _messages(con: sqlite3.Connection, store, r) -> None:
     """Threads as the phone showed them: one chat per exhibit and chat id (or name), in source order."""
     chat = "exhibit_sha256 || '|' || coalesce(chat_id, chat_name, '(no chat)')"
-    sql = f"""SELECT id, {chat} AS chat, row_number() OVER (PARTITION BY {chat} ORDER BY ts_utc NULLS LAST, locator) AS pos,
+    sql = f"""SELECT id, {chat} AS chat, row_number() OVER (PARTITION BY {chat} ORDER BY ts_utc NULLS LAST, {_SOURCE_ORDER}) AS pos,
                      {_DAY}, {_LOCAL} || coalesce(' ' || CASE WHEN ts_precision = 'day' THEN NULL ELSE utc_offset END, ''),
                      {_UTC}, CASE WHEN ts_precision = 'day' THEN 'date only' ELSE tz_basis END,
                      coalesce(sender_name, sender_id), sender_id, direction, kind, text, media, media_sha256, edited, reply_to,
@@ -253,21 +258,22 @@ def _records(con: sqlite3.Connection, store, r) -> None:
     queries = {
         "messages": f"""SELECT id, {times}, coalesce(sender_name, sender_id, '?') || ' in '
                                || coalesce(chat_name, chat_id, 'a chat') || ' (' || platform || ')' AS title,
-                               coalesce(text, '[' || kind || ']') AS body, NULL AS lane FROM messages""",
+                               coalesce(text, '[' || kind || ']') AS body, NULL AS lane FROM messages ORDER BY id""",
         "calls": f"""SELECT id, {times}, direction || ' ' || platform || ' call ' || coalesce(name || ' ', '')
                             || coalesce(number, '') AS title,
                             coalesce(CAST(duration_s AS VARCHAR) || ' s', 'duration not recorded') AS body, NULL AS lane
-                     FROM calls""",
+                     FROM calls ORDER BY id""",
         "transactions": f"""SELECT id, {times}, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name,
                                    '(not named)') || ' → '
                                    || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS title,
-                                   amount, currency, description, status, rail AS lane FROM transactions""",
+                                   amount, currency, description, status, rail AS lane FROM transactions ORDER BY id""",
         "contacts": """SELECT id, NULL AS utc, 'no time' AS shown, NULL AS zone, NULL AS day,
                               'contact card: ' || coalesce(name, '') AS title,
                               concat_ws(' · ', array_to_string(phones, ', '), array_to_string(emails, ', '),
-                                        array_to_string(usernames, ', '), organisation, note) AS body, NULL AS lane FROM contacts""",
+                                        array_to_string(usernames, ', '), organisation, note) AS body, NULL AS lane
+                       FROM contacts ORDER BY id""",
         "ocr_text": """SELECT id, NULL AS utc, 'no time' AS shown, NULL AS zone, NULL AS day,
-                              'text read from an image (OCR)' AS title, text AS body, NULL AS lane FROM ocr_text""",
+                              'text read from an image (OCR)' AS title, text AS body, NULL AS lane FROM ocr_text ORDER BY id""",
     }
     for tbl, sql in queries.items():
         for rows in _batches(store, sql):
@@ -305,7 +311,7 @@ def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], redact
     union = " UNION ALL ".join(f"SELECT id, exhibit_sha256, parser, locator FROM {t}" for t in TEXT_TABLES)
     lines_of: dict[str, list[bytes] | None] = {}
     current = None
-    for rows in _batches(store, f"SELECT * FROM ({union}) ORDER BY exhibit_sha256, locator"):
+    for rows in _batches(store, f"SELECT * FROM ({union}) ORDER BY exhibit_sha256, locator, id"):
         out = []
         for rid, sha, parser, locator in rows:
             if sha != current:  # one exhibit's lines in memory at a time
@@ -382,7 +388,8 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
     con.executemany("INSERT INTO person_identifiers VALUES (?, ?, ?, ?, ?, ?, ?)", [[r(v) for v in row.values()] for row in ids])
     pay = store.rows(f"""WITH p AS ({nodes})
                          SELECT DISTINCT p.person, 'out' AS dir, e.dst AS tx FROM edges e JOIN p ON e.src = p.node WHERE e.kind = 'PAID'
-                         UNION SELECT DISTINCT p.person, 'in', e.src FROM edges e JOIN p ON e.dst = p.node WHERE e.kind = 'PAID_TO'""")
+                         UNION SELECT DISTINCT p.person, 'in', e.src FROM edges e JOIN p ON e.dst = p.node WHERE e.kind = 'PAID_TO'
+                         ORDER BY 1, 2, 3""")
     amounts = {x["id"]: (x["amount"], x["currency"]) for x in store.rows("SELECT id, amount, currency FROM transactions")}
     money: dict[tuple[str, str], list] = defaultdict(list)
     for p in pay:
@@ -398,7 +405,7 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
             rows.append((person, direction, cur or "(currency not stated)", n_by[cur], format_totals({cur: total})))
     con.executemany("INSERT INTO person_money VALUES (?, ?, ?, ?, ?)", rows)
     sent = store.rows(f"""WITH p AS ({nodes}) SELECT DISTINCT p.person, e.dst AS id FROM edges e JOIN p ON e.src = p.node
-                          WHERE e.kind = 'SENT' AND e.dst LIKE 'messages/%'""")
+                          WHERE e.kind = 'SENT' AND e.dst LIKE 'messages/%' ORDER BY 1, 2""")
     con.executemany(
         "INSERT INTO person_records VALUES (?, ?, (SELECT utc FROM records WHERE id = ?))", [(s["person"], s["id"], s["id"]) for s in sent]
     )
@@ -425,14 +432,16 @@ def _graph(con: sqlite3.Connection, store, r) -> None:
             money = format_totals(sum_by_currency(pairs))
             unstated = sum(1 for a, _ in pairs if a is None)
             money += f" (+{unstated} not stated)" if unstated else ""
-        when = [v.astimezone().strftime("%Y-%m-%d") if v else None for v in (t["first"], t["last"])]
+        when = [v.astimezone(UTC).strftime("%Y-%m-%d") if v else None for v in (t["first"], t["last"])]  # UTC dates
         out.append((t["a"], t["b"], t["kind"], t["n"], money, *when))
     con.executemany("INSERT INTO ties VALUES (?, ?, ?, ?, ?, ?, ?)", out)
     person_of = {
         m["node"]: m["entity_id"]
         for m in store.rows("SELECT entity_id, substr(member, 4) AS node FROM entity_members WHERE member LIKE 'id:%'")
     }
-    nodes = store.rows("SELECT id, label, name FROM nodes WHERE label NOT IN ('Message', 'Call', 'Transaction', 'OcrText', 'Exhibit')")
+    nodes = store.rows(
+        "SELECT id, label, name FROM nodes WHERE label NOT IN ('Message', 'Call', 'Transaction', 'OcrText', 'Exhibit') ORDER BY id"
+    )
     con.executemany(
         "INSERT INTO nodes VALUES (?, ?, ?, ?, ?)",
         [(r(n["id"]), n["label"], r(n["name"] or n["id"]), strength.get(r(n["id"]), 0),

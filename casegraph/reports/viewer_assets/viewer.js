@@ -300,7 +300,7 @@
     const name = (x) => (one("SELECT name FROM nodes WHERE id = ?", [x]) || { name: x }).name;
     panel.replaceChildren(...[h("h3", {}, n.name), h("p", { class: "small muted" }, `${n.label} · ${id}`),
       n.person ? h("p", {}, link(route("people", { id: n.person }), "person profile")) : null,
-      h("table", { class: "small" }, h("tr", {}, ["tie", "with", "records", "dates"].map((x) => h("th", {}, x))),
+      h("table", { class: "small" }, h("tr", {}, ["tie", "with", "records", "dates (UTC)"].map((x) => h("th", {}, x))),
         ties.map((t) => h("tr", {}, h("td", {}, t.kind + (t.a === id ? " →" : " ←")), h("td", {}, name(t.a === id ? t.b : t.a), t.money ? h("div", { class: "muted" }, t.money) : null),
           h("td", { class: "num" }, t.n), h("td", { class: "small" }, t.first === t.last ? t.first : `${t.first} – ${t.last}`))))].filter(Boolean));
   }
