@@ -7,7 +7,6 @@ finds the same messages as the case, with no console error and no request outsid
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 import shutil
@@ -48,10 +47,8 @@ def bundle(demo, tmp_path_factory) -> Path:
 
 def _db_of(files: dict[str, bytes] | Path) -> sqlite3.Connection:
     raw = (files / "data/viewer/case-data.js").read_bytes() if isinstance(files, Path) else files["viewer/case-data.js"]
-    m = re.fullmatch(rb'window\.CG_DB="([A-Za-z0-9+/=]*)";\n', raw)
-    assert m, "case-data.js is one base64 string"
     con = sqlite3.connect(":memory:")
-    con.deserialize(base64.b64decode(m.group(1)))
+    con.deserialize(viewer.read_database(raw))
     return con
 
 
@@ -65,28 +62,30 @@ def test_viewer_holds_every_record_with_its_source(demo, bundle):
     db = _db_of(bundle)
     with casegraph.open(demo) as case:
         ids = set(case.messages()["id"])
-        assert {r[0] for r in db.execute("SELECT id FROM messages")} == ids
+        assert {r[0] for r in db.execute("SELECT id FROM msg")} == ids
         for table in viewer.TEXT_TABLES:
             want = set(case.sql(f"SELECT id FROM {table}")["id"])
             assert {r[0] for r in db.execute("SELECT id FROM records WHERE tbl = ?", [table])} == want, table
         # every record's source: the exhibit hash and locator as stored, the bytes as casegraph.api cuts them
-        for rid, sha, locator, data, digest in db.execute("SELECT id, exhibit_sha256, locator, data, sha256 FROM sources"):
+        for rid, sha, locator, data, digest in db.execute(
+            "SELECT r.id, e.sha256, s.locator, s.data, s.sha256 FROM sources s JOIN records r USING (n) JOIN exhibits e ON e.n = s.exhibit"
+        ):
             src = case.source(rid)
             assert (sha, locator) == (src.exhibit_sha256, src.locator)
             assert data == src.data, rid
-            assert digest == (hashlib.sha256(src.data).hexdigest() if src.data is not None else None)
+            assert digest == (hashlib.sha256(src.data).digest() if src.data is not None else None)
     # the three locator forms of the demo: plain lines, a zip member's lines, a statement row
     kinds = {r[0] for r in db.execute("SELECT DISTINCT substr(locator, 1, 4) FROM sources WHERE data IS NOT NULL")}
     assert {"line", "zip:", "row:"} <= kinds
     (text, data) = db.execute(
-        "SELECT m.text, s.data FROM messages m JOIN sources s USING (id) WHERE m.text LIKE ?", [TAMIL + "%"]
+        "SELECT m.text, s.data FROM messages m JOIN sources s USING (n) WHERE m.text LIKE ?", [TAMIL + "%"]
     ).fetchone()
     assert TAMIL.encode() in data and text.startswith(TAMIL)
 
 
 def test_threads_keep_the_phone_view(bundle):
     db = _db_of(bundle)
-    rows = db.execute("SELECT kind, local, utc, zone, media, media_sha256, text FROM messages ORDER BY chat, pos").fetchall()
+    rows = db.execute("SELECT kind, local, utc, zone, media, media_sha256, text FROM msg ORDER BY chat, pos").fetchall()
     kinds = {r[0] for r in rows}
     assert {"text", "system", "deleted", "media"} <= kinds
     # local time as recorded with its offset, UTC beside it, and where the zone came from
@@ -102,7 +101,7 @@ def test_dates_without_time_are_not_given_a_utc_time(bundle):
     day = shown[:10]
     assert utc == f"{day} 12:00:00"  # ordering only: noon of its own date, not the UTC of a local midnight
     wrong_day = (
-        "SELECT count(*) FROM timeline t JOIN records r USING (id) WHERE r.shown LIKE '%(date only)' AND t.day <> substr(r.shown, 1, 10)"
+        "SELECT count(*) FROM timeline t JOIN records r USING (n) WHERE r.shown LIKE '%(date only)' AND t.day <> substr(r.shown, 1, 10)"
     )
     assert db.execute(wrong_day).fetchone()[0] == 0
 
@@ -135,10 +134,10 @@ def test_same_case_gives_the_same_viewer(demo):
 def test_search_keeps_sinhala_and_tamil_vowel_signs(bundle):
     db = _db_of(bundle)
 
-    def hits(q: str) -> set[str]:
+    def hits(q: str) -> set[int]:
         terms = normalise(q).split(" ")
         where = " AND ".join("instr(norm, ?) > 0" for _ in terms)
-        return {r[0] for r in db.execute(f"SELECT id FROM search WHERE {where}", terms)}
+        return {r[0] for r in db.execute(f"SELECT n FROM search WHERE {where}", terms)}
 
     tamil = hits("பாஸ்போர்ட்")  # part of பாஸ்போர்ட்டை (with its case ending)
     assert len(tamil) == 1
@@ -148,7 +147,7 @@ def test_search_keeps_sinhala_and_tamil_vowel_signs(bundle):
     assert hits("LKR") or hits("keells"), "transaction narrations are searched"
     # the English word finds the Tamil message through the indicator finding that flags it (shown as such)
     f = db.execute("SELECT id FROM findings WHERE instr(norm, 'passport') > 0").fetchall()
-    cited = {r[0] for (fid,) in f for r in db.execute("SELECT id FROM finding_records WHERE finding = ?", [fid])}
+    cited = {r[0] for (fid,) in f for r in db.execute("SELECT n FROM finding_records WHERE finding = ?", [fid])}
     assert tamil <= cited
 
 

@@ -23,9 +23,11 @@ text the viewer holds goes through the report's redactor.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import tempfile
 from collections import defaultdict
@@ -50,38 +52,46 @@ META = "viewer.json"
 SOURCE_CAP = 64 * 1024  # bytes of one record's source kept in the viewer; longer ones are cut and say so
 TEXT_TABLES = ("messages", "ocr_text", "contacts", "transactions", "calls")
 
+# Compact: each record's id (a long string) is stored once, in `records`; every other table refers to
+# its integer `n`. The views `rec` and `msg` give the page whole rows.
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE exhibits (sha256 TEXT PRIMARY KEY, exhibit_id TEXT, name TEXT, format TEXT, size INTEGER, seized_from TEXT);
-CREATE TABLE chats (key TEXT PRIMARY KEY, platform TEXT, name TEXT, exhibit_sha256 TEXT, messages INTEGER,
+CREATE TABLE exhibits (n INTEGER PRIMARY KEY, sha256 TEXT UNIQUE, exhibit_id TEXT, name TEXT, format TEXT, size INTEGER, seized_from TEXT);
+CREATE TABLE zones (n INTEGER PRIMARY KEY, words TEXT UNIQUE);
+CREATE TABLE records (n INTEGER PRIMARY KEY, id TEXT UNIQUE, tbl TEXT, utc TEXT, shown TEXT, zone INTEGER, title TEXT, body TEXT);
+    -- utc: the order in time (see _AT); shown: the time to show; title, body: NULL for messages (see rec)
+CREATE INDEX records_utc ON records (utc);
+CREATE TABLE chats (n INTEGER PRIMARY KEY, platform TEXT, name TEXT, exhibit INTEGER, messages INTEGER,
                     first_utc TEXT, last_utc TEXT, senders TEXT);
-CREATE TABLE messages (n INTEGER PRIMARY KEY, id TEXT UNIQUE, chat TEXT, pos INTEGER, day TEXT, local TEXT, utc TEXT, zone TEXT,
-                       sender TEXT, sender_id TEXT, direction TEXT, kind TEXT, text TEXT, media TEXT, media_sha256 TEXT,
-                       edited INTEGER, reply_to TEXT, event TEXT);
+CREATE TABLE messages (n INTEGER PRIMARY KEY, chat INTEGER, pos INTEGER, day TEXT, local TEXT, sender TEXT, sender_id TEXT,
+                       direction TEXT, kind TEXT, text TEXT, media TEXT, media_sha256 TEXT, edited INTEGER, reply_to TEXT, event TEXT);
 CREATE INDEX messages_chat ON messages (chat, pos);
 CREATE INDEX messages_chat_day ON messages (chat, day);
-CREATE TABLE records (id TEXT PRIMARY KEY, tbl TEXT, utc TEXT,  -- utc: the order in time (see _AT); `shown` is what to show
-                       shown TEXT, zone TEXT, title TEXT, body TEXT);
-CREATE INDEX records_utc ON records (utc);
-CREATE TABLE search (n INTEGER PRIMARY KEY, id TEXT, tbl TEXT, norm TEXT);
-CREATE TABLE sources (id TEXT PRIMARY KEY, exhibit_sha256 TEXT, exhibit TEXT, parser TEXT, locator TEXT, note TEXT,
-                      data BLOB, size INTEGER, sha256 TEXT);
+CREATE TABLE search (n INTEGER PRIMARY KEY, norm TEXT);
+CREATE TABLE sources (n INTEGER PRIMARY KEY, exhibit INTEGER, parser TEXT, locator TEXT, note TEXT, data BLOB, size INTEGER,
+                      sha256 BLOB);
 CREATE TABLE people (id TEXT PRIMARY KEY, label TEXT, roles TEXT, names TEXT, exhibits TEXT, norm TEXT);
 CREATE TABLE person_identifiers (person TEXT, kind TEXT, value TEXT, role TEXT, record TEXT, exhibit TEXT, locator TEXT);
 CREATE INDEX person_identifiers_p ON person_identifiers (person);
 CREATE TABLE person_money (person TEXT, direction TEXT, currency TEXT, transfers INTEGER, total TEXT);
-CREATE TABLE person_records (person TEXT, id TEXT, utc TEXT);
+CREATE TABLE person_records (person TEXT, n INTEGER, utc TEXT);
 CREATE INDEX person_records_p ON person_records (person, utc);
 CREATE TABLE nodes (id TEXT PRIMARY KEY, label TEXT, name TEXT, strength REAL, person TEXT);
 CREATE TABLE ties (a TEXT, b TEXT, kind TEXT, n INTEGER, money TEXT, first TEXT, last TEXT);
 CREATE INDEX ties_a ON ties (a);
 CREATE INDEX ties_b ON ties (b);
-CREATE TABLE timeline (utc TEXT, day TEXT, tbl TEXT, id TEXT, lane TEXT);
-CREATE INDEX timeline_utc ON timeline (utc);
+CREATE TABLE timeline (utc TEXT, day TEXT, lane TEXT, n INTEGER, finding TEXT);  -- a record (n) or a finding
+CREATE INDEX timeline_day ON timeline (day, lane);
 CREATE TABLE findings (id TEXT PRIMARY KEY, kind TEXT, title TEXT, summary TEXT, detector TEXT, norm TEXT);
-CREATE TABLE finding_records (finding TEXT, id TEXT);
-CREATE INDEX finding_records_id ON finding_records (id);
+CREATE TABLE finding_records (finding TEXT, n INTEGER);
+CREATE INDEX finding_records_n ON finding_records (n);
 CREATE INDEX finding_records_f ON finding_records (finding);
+CREATE VIEW msg AS SELECT m.*, r.id, r.utc, z.words AS zone FROM messages m JOIN records r USING (n) LEFT JOIN zones z ON z.n = r.zone;
+CREATE VIEW rec AS
+    SELECT r.n, r.id, r.tbl, r.utc, r.shown, z.words AS zone, m.chat, m.pos,
+           coalesce(r.title, coalesce(m.sender, '?') || ' in ' || coalesce(c.name, 'a chat') || ' (' || c.platform || ')') AS title,
+           coalesce(r.body, m.text, '[' || m.kind || ']') AS body
+    FROM records r LEFT JOIN zones z ON z.n = r.zone LEFT JOIN messages m ON m.n = r.n LEFT JOIN chats c ON c.n = m.chat;
 """
 
 _UTC = "CASE WHEN ts_precision = 'day' THEN NULL ELSE strftime(ts_utc AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S') END"
@@ -110,6 +120,14 @@ def _b64_script(var: str, data: bytes) -> bytes:
     return f"window.{var}=".encode() + b'"' + base64.b64encode(data) + b'";\n'
 
 
+def read_database(case_data_js: bytes) -> bytes:
+    """The SQLite database in a viewer's case-data.js (for tests and for reading a bundle without a browser)."""
+    m = re.fullmatch(rb'window\.CG_DB="([A-Za-z0-9+/=]*)";\n', case_data_js)
+    if m is None:
+        raise ValueError("case-data.js is not one base64 string")
+    return gzip.decompress(base64.b64decode(m.group(1)))
+
+
 def files_for(case: Case, doc: dict, redactor: Redactor) -> dict[str, bytes]:
     """The viewer's files (names relative to the bundle's data/), for the case state `doc` describes."""
     db = database(case, doc, redactor)
@@ -123,7 +141,8 @@ def files_for(case: Case, doc: dict, redactor: Redactor) -> dict[str, bytes]:
             "CG_WASM", _asset("CASEGRAPH_VIEWER_ASSETS", VIEWER_ASSETS, "sql.js/dist/sql-wasm.wasm").read_bytes()
         ),
         "cytoscape.min.js": _asset("CASEGRAPH_REPORT_ASSETS", REPORT_ASSETS, "cytoscape/dist/cytoscape.min.js").read_bytes(),
-        "case-data.js": _b64_script("CG_DB", db),
+        # gzip (mtime 0: the same case gives the same bytes): a third of the size, unpacked by the browser's DecompressionStream
+        "case-data.js": _b64_script("CG_DB", gzip.compress(db, compresslevel=6, mtime=0)),
     }
     meta = {
         "viewer": 1,
@@ -183,15 +202,17 @@ def database(case: Case, doc: dict, redactor: Redactor) -> bytes:
             "tool": TOOL,
         }
         con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
-        labels = {}
+        labels, exhibit_n = {}, {}
         for e in store.rows(
             "SELECT sha256, exhibit_id, original_name, format, size, seized_from FROM exhibits ORDER BY exhibit_id, original_name"
         ):
             labels[e["sha256"]] = f"{e['exhibit_id']} {e['original_name'] or ''}".strip()
-            con.execute("INSERT INTO exhibits VALUES (?, ?, ?, ?, ?, ?)", [r(v) for v in e.values()])
-        _messages(con, store, r)
-        _records(con, store, r)
-        _sources(con, case, labels, redactor)
+            exhibit_n[e["sha256"]] = len(exhibit_n) + 1
+            con.execute("INSERT INTO exhibits VALUES (?, ?, ?, ?, ?, ?, ?)", [exhibit_n[e["sha256"]], *(r(v) for v in e.values())])
+        zones = _Zones(con)
+        _messages(con, store, r, zones, exhibit_n)
+        _records(con, store, r, zones)
+        _sources(con, case, labels, exhibit_n, redactor)
         _people(con, store, redactor, r)
         _graph(con, store, r)
         _findings(con, store, doc, r)
@@ -212,58 +233,77 @@ def _batches(store, sql: str, size: int = 20000):
         cur.close()
 
 
-def _messages(con: sqlite3.Connection, store, r) -> None:
-    """Threads as the phone showed them: one chat per exhibit and chat id (or name), in source order."""
+class _Zones:
+    """Where each time's zone came from, in words, stored once (a few distinct texts for a whole case)."""
+
+    def __init__(self, con: sqlite3.Connection):
+        self.con, self.n = con, {}
+
+    def __call__(self, tz_basis: str | None) -> int | None:
+        words = tz_basis if tz_basis == "date only" else zone_basis(tz_basis)
+        if words is None:
+            return None
+        if words not in self.n:
+            self.n[words] = len(self.n) + 1
+            self.con.execute("INSERT INTO zones VALUES (?, ?)", [self.n[words], words])
+        return self.n[words]
+
+
+_TIMES = f"{_AT} AS utc, {time_sql()} AS shown, CASE WHEN ts_precision = 'day' THEN 'date only' ELSE tz_basis END AS zone, {_DAY} AS day"
+
+
+def _messages(con: sqlite3.Connection, store, r, zones: _Zones, exhibit_n: dict[str, int]) -> None:
+    """Threads as the phone showed them: one chat per exhibit and chat id (or name), in time and source order."""
     chat = "exhibit_sha256 || '|' || coalesce(chat_id, chat_name, '(no chat)')"
     sql = f"""SELECT id, {chat} AS chat, row_number() OVER (PARTITION BY {chat} ORDER BY ts_utc NULLS LAST, {_SOURCE_ORDER}) AS pos,
-                     {_DAY}, {_LOCAL} || coalesce(' ' || CASE WHEN ts_precision = 'day' THEN NULL ELSE utc_offset END, ''),
-                     {_UTC}, CASE WHEN ts_precision = 'day' THEN 'date only' ELSE tz_basis END,
+                     {_TIMES}, {_LOCAL} || coalesce(' ' || CASE WHEN ts_precision = 'day' THEN NULL ELSE utc_offset END, ''),
                      coalesce(sender_name, sender_id), sender_id, direction, kind, text, media, media_sha256, edited, reply_to,
                      json_extract_string(extra, '$.event'), platform, chat_name, exhibit_sha256
               FROM messages ORDER BY chat, pos"""
     chats: dict[str, dict] = {}
     n = 0
     for rows in _batches(store, sql):
-        out, search = [], []
+        recs, out, search, timeline = [], [], [], []
         for row in rows:
             n += 1
-            (mid, key, pos, day, local, utc, zone, sender, sender_id, direction, kind, text, media, msha, edited, reply, event) = row[:17]
-            platform, chat_name, sha = row[17:]
-            key = r(key)  # a chat's key holds its name: redacted like the name
-            c = chats.setdefault(
-                key, {"platform": platform, "name": chat_name, "sha": sha, "n": 0, "first": utc, "last": utc, "senders": set()}
+            (mid, key, pos, utc, shown, zone, day, local, sender, sender_id, direction, kind, text, media, msha, edited, reply, event) = (
+                row[:18]
             )
-            c["n"] += 1
-            c["last"] = utc or c["last"]
+            platform, chat_name, sha = row[18:]
+            c = chats.setdefault(key, {"n": len(chats) + 1, "platform": platform, "name": chat_name, "sha": sha, "count": 0,
+                                       "first": None, "last": None, "senders": set()})  # fmt: skip
+            c["count"] += 1
             c["first"] = c["first"] or utc
+            c["last"] = utc or c["last"]
+            sender, text, media = r(sender), r(text), r(media)
             if sender and kind != "system":
-                c["senders"].add(r(sender))
-            zone_words = zone if zone == "date only" else zone_basis(zone)
-            values = [n, mid, key, pos, day, local, utc, zone_words, r(sender), r(sender_id), direction, kind, r(text), r(media), msha,
-                      int(bool(edited)), reply, event]  # fmt: skip
-            out.append(values)
-            search.append((mid, "messages", normalise(" ".join(str(v) for v in (values[8], values[12], values[13]) if v))))
-        con.executemany(f"INSERT INTO messages VALUES ({', '.join('?' * 18)})", out)
-        con.executemany("INSERT INTO search (id, tbl, norm) VALUES (?, ?, ?)", search)
+                c["senders"].add(sender)
+            recs.append((n, mid, "messages", utc, shown, zones(zone)))
+            out.append(
+                (n, c["n"], pos, day, local, sender, r(sender_id), direction, kind, text, media, msha, int(bool(edited)), reply, event)
+            )
+            search.append((n, normalise(" ".join(v for v in (sender, text, media) if v))))
+            if utc or day:
+                timeline.append((utc or f"{day} 12:00:00", day, "messages", n))
+        con.executemany("INSERT INTO records (n, id, tbl, utc, shown, zone) VALUES (?, ?, ?, ?, ?, ?)", recs)
+        con.executemany(f"INSERT INTO messages VALUES ({', '.join('?' * 15)})", out)
+        con.executemany("INSERT INTO search VALUES (?, ?)", search)
+        con.executemany("INSERT INTO timeline (utc, day, lane, n) VALUES (?, ?, ?, ?)", timeline)
     con.executemany(
         "INSERT INTO chats VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(k, c["platform"], r(c["name"]), c["sha"], c["n"], c["first"], c["last"], json.dumps(sorted(c["senders"]), ensure_ascii=False))
-         for k, c in chats.items()],
+        [(c["n"], c["platform"], r(c["name"]), exhibit_n.get(c["sha"]), c["count"], c["first"], c["last"],
+          json.dumps(sorted(c["senders"]), ensure_ascii=False)) for c in chats.values()],
     )  # fmt: skip
 
 
-def _records(con: sqlite3.Connection, store, r) -> None:
-    """Every record a view can open (a title and a body line), and the dated ones on the timeline."""
-    times = f"{_AT} AS utc, {time_sql()} AS shown, CASE WHEN ts_precision = 'day' THEN 'date only' ELSE tz_basis END AS zone, {_DAY} AS day"
+def _records(con: sqlite3.Connection, store, r, zones: _Zones) -> None:
+    """Every other record a view can open (a title and a body line), and the dated ones on the timeline."""
     queries = {
-        "messages": f"""SELECT id, {times}, coalesce(sender_name, sender_id, '?') || ' in '
-                               || coalesce(chat_name, chat_id, 'a chat') || ' (' || platform || ')' AS title,
-                               coalesce(text, '[' || kind || ']') AS body, NULL AS lane FROM messages ORDER BY id""",
-        "calls": f"""SELECT id, {times}, direction || ' ' || platform || ' call ' || coalesce(name || ' ', '')
+        "calls": f"""SELECT id, {_TIMES}, direction || ' ' || platform || ' call ' || coalesce(name || ' ', '')
                             || coalesce(number, '') AS title,
                             coalesce(CAST(duration_s AS VARCHAR) || ' s', 'duration not recorded') AS body, NULL AS lane
                      FROM calls ORDER BY id""",
-        "transactions": f"""SELECT id, {times}, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name,
+        "transactions": f"""SELECT id, {_TIMES}, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name,
                                    '(not named)') || ' → '
                                    || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS title,
                                    amount, currency, description, status, rail AS lane FROM transactions ORDER BY id""",
@@ -275,10 +315,12 @@ def _records(con: sqlite3.Connection, store, r) -> None:
         "ocr_text": """SELECT id, NULL AS utc, 'no time' AS shown, NULL AS zone, NULL AS day,
                               'text read from an image (OCR)' AS title, text AS body, NULL AS lane FROM ocr_text ORDER BY id""",
     }
+    n = con.execute("SELECT coalesce(max(n), 0) FROM records").fetchone()[0]
     for tbl, sql in queries.items():
         for rows in _batches(store, sql):
             recs, search, timeline = [], [], []
             for row in rows:
+                n += 1
                 if tbl == "transactions":
                     rid, utc, shown, zone, day, title, amount, currency, desc, status, lane = row
                     body = (
@@ -290,18 +332,16 @@ def _records(con: sqlite3.Connection, store, r) -> None:
                 else:
                     rid, utc, shown, zone, day, title, body, lane = row
                     text = " ".join(v for v in (title if tbl in ("contacts", "calls") else "", body) if v)
-                zone_words = zone if zone == "date only" else zone_basis(zone)
-                recs.append((rid, tbl, utc, shown, zone_words, r(title), r(body)))
-                if tbl != "messages":  # messages are searched from their own table
-                    search.append((rid, tbl, normalise(r(text) or "")))
+                recs.append((n, rid, tbl, utc, shown, zones(zone), r(title), r(body)))
+                search.append((n, normalise(r(text) or "")))
                 if utc or day:
-                    timeline.append((utc or f"{day} 12:00:00", day, tbl, rid, lane or tbl))  # a local time without UTC: noon of its day
-            con.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", recs)
-            con.executemany("INSERT INTO search (id, tbl, norm) VALUES (?, ?, ?)", search)
-            con.executemany("INSERT INTO timeline VALUES (?, ?, ?, ?, ?)", timeline)
+                    timeline.append((utc or f"{day} 12:00:00", day, lane or tbl, n))  # a local time without UTC: noon of its day
+            con.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)", recs)
+            con.executemany("INSERT INTO search VALUES (?, ?)", search)
+            con.executemany("INSERT INTO timeline (utc, day, lane, n) VALUES (?, ?, ?, ?)", timeline)
 
 
-def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], redactor: Redactor) -> None:
+def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], exhibit_n: dict[str, int], redactor: Redactor) -> None:
     """Each record's source bytes, cut at build time (the viewer has no evidence store). Plain `line:`
     locators are sliced from one read of their exhibit; every other form goes through the cutter of
     `casegraph.api` (zip members, JSON paths, SQLite rows, statement rows)."""
@@ -331,7 +371,7 @@ def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], redact
             except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
                 data, note = None, f"the source could not be cut out at build time: {type(e).__name__}: {e}"
             size = len(data) if data is not None else None
-            digest = hashlib.sha256(data).hexdigest() if data is not None else None
+            digest = hashlib.sha256(data).digest() if data is not None else None
             if data is not None and redactor.active:
                 data = redactor.text(data.decode("utf-8", errors="replace")).encode()
                 note = (
@@ -340,20 +380,8 @@ def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], redact
             if data is not None and len(data) > SOURCE_CAP:
                 note = (note + "; " if note else "") + f"first {SOURCE_CAP:,} of {len(data):,} bytes shown"
                 data = data[:SOURCE_CAP]
-            out.append(
-                (
-                    rid,
-                    sha,
-                    redactor.text(labels.get(sha, sha[:16])) if redactor.active else labels.get(sha, sha[:16]),
-                    parser,
-                    locator,
-                    note,
-                    data,
-                    size,
-                    digest,
-                )
-            )
-        con.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
+            out.append((rid, exhibit_n.get(sha), parser, locator, note, data, size, digest))
+        con.executemany("INSERT INTO sources SELECT r.n, ?, ?, ?, ?, ?, ?, ? FROM records r WHERE r.id = ?", [(*o[1:], o[0]) for o in out])
 
 
 def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
@@ -395,7 +423,7 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
     for p in pay:
         if p["tx"] in amounts:
             money[(p["person"], p["dir"])].append(amounts[p["tx"]])
-        con.execute("INSERT INTO person_records VALUES (?, ?, (SELECT utc FROM records WHERE id = ?))", [p["person"], p["tx"], p["tx"]])
+        con.execute("INSERT INTO person_records SELECT ?, n, utc FROM records WHERE id = ?", [p["person"], p["tx"]])
     rows = []
     for (person, direction), pairs in sorted(money.items()):
         n_by: dict[str | None, int] = defaultdict(int)
@@ -406,9 +434,7 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
     con.executemany("INSERT INTO person_money VALUES (?, ?, ?, ?, ?)", rows)
     sent = store.rows(f"""WITH p AS ({nodes}) SELECT DISTINCT p.person, e.dst AS id FROM edges e JOIN p ON e.src = p.node
                           WHERE e.kind = 'SENT' AND e.dst LIKE 'messages/%' ORDER BY 1, 2""")
-    con.executemany(
-        "INSERT INTO person_records VALUES (?, ?, (SELECT utc FROM records WHERE id = ?))", [(s["person"], s["id"], s["id"]) for s in sent]
-    )
+    con.executemany("INSERT INTO person_records SELECT ?, n, utc FROM records WHERE id = ?", [(s["person"], s["id"]) for s in sent])
 
 
 def _graph(con: sqlite3.Connection, store, r) -> None:
@@ -458,8 +484,8 @@ def _findings(con: sqlite3.Connection, store, doc: dict, r) -> None:
         rows.append((f["id"], f["kind"], f["title"], f["summary"], f["detector"], normalise(f["title"])))
         cites += [(f["id"], e["record"]) for e in f["evidence"] if e.get("record")]
     con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)", rows)
-    con.executemany("INSERT INTO finding_records VALUES (?, ?)", cites)
+    con.executemany("INSERT INTO finding_records SELECT ?, n FROM records WHERE id = ?", cites)
     con.execute(
-        "INSERT INTO timeline SELECT min(t.utc), min(t.day), 'findings', f.finding, 'finding: ' || x.kind FROM finding_records f "
-        "JOIN timeline t ON t.id = f.id JOIN findings x ON x.id = f.finding GROUP BY f.finding, x.kind"
+        "INSERT INTO timeline SELECT min(t.utc), min(t.day), 'finding: ' || x.kind, NULL, f.finding FROM finding_records f "
+        "JOIN timeline t ON t.n = f.n JOIN findings x ON x.id = f.finding GROUP BY f.finding, x.kind ORDER BY f.finding"
     )

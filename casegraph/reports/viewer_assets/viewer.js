@@ -60,7 +60,8 @@
     out.append(t.slice(at));
     return out;
   }
-  const exhibitLabel = (sha) => { const e = one("SELECT exhibit_id, name FROM exhibits WHERE sha256 = ?", [sha]); return e ? `${e.exhibit_id} ${e.name || ""}` : sha.slice(0, 16); };
+  const exhibitLabel = (ref) => { const e = one("SELECT exhibit_id, name FROM exhibits WHERE n = ? OR sha256 = ?", [ref, ref]); return e ? `${e.exhibit_id} ${e.name || ""}` : String(ref || "").slice(0, 16); };
+  const toHex = (b) => (b instanceof Uint8Array ? Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("") : "");
 
   // -- overview -----------------------------------------------------------------------------------
   function overview() {
@@ -102,8 +103,8 @@
     const total = one("SELECT count(*) AS n FROM chats").n;
     const list = rows("SELECT * FROM chats ORDER BY last_utc DESC, name LIMIT ? OFFSET ?", [PAGE, page * PAGE]);
     const side = h("div", { class: "side list" }, h("h3", {}, "Conversations"),
-      list.map((c) => h("a", { class: "item" + (c.key === args.chat ? " on" : ""), href: route("chats", { chat: c.key }) },
-        h("b", {}, c.name || "(no name)"), h("div", { class: "small muted" }, `${c.platform} · ${c.messages} messages · ${exhibitLabel(c.exhibit_sha256)}`))),
+      list.map((c) => h("a", { class: "item" + (String(c.n) === args.chat ? " on" : ""), href: route("chats", { chat: c.n }) },
+        h("b", {}, c.name || "(no name)"), h("div", { class: "small muted" }, `${c.platform} · ${c.messages} messages · ${exhibitLabel(c.exhibit)}`))),
       total > PAGE ? pager(total, page, (p) => (location.hash = route("chats", { p }))) : null);
     const main = h("div", { class: "grow" });
     if (args.chat) main.append(...thread(args));
@@ -112,17 +113,17 @@
   }
 
   function thread(args) {
-    const chat = one("SELECT * FROM chats WHERE key = ?", [args.chat]);
+    const chat = one("SELECT * FROM chats WHERE n = ?", [Number(args.chat)]);
     if (!chat) return [h("p", {}, "No such conversation in this case.")];
-    const where = ["chat = ?"], params = [args.chat];
+    const where = ["chat = ?"], params = [chat.n];
     if (args.who) { where.push("sender = ?"); params.push(args.who); }
-    if (args.q) { for (const t of norm(args.q).split(" ")) { where.push("id IN (SELECT id FROM search WHERE tbl = 'messages' AND instr(norm, ?) > 0)"); params.push(t); } }
+    if (args.q) { for (const t of norm(args.q).split(" ")) { where.push("n IN (SELECT n FROM search WHERE instr(norm, ?) > 0)"); params.push(t); } }
     const w = where.join(" AND ");
     const total = one(`SELECT count(*) AS n FROM messages WHERE ${w}`, params).n;
     let page = args.p !== undefined ? Number(args.p) : 0;
     if (args.at !== undefined && args.p === undefined) page = Math.floor(one(`SELECT count(*) AS n FROM messages WHERE ${w} AND pos < ?`, [...params, Number(args.at)]).n / PAGE);
     if (args.day && args.p === undefined) page = Math.floor(one(`SELECT count(*) AS n FROM messages WHERE ${w} AND day < ?`, [...params, args.day]).n / PAGE);
-    const msgs = rows(`SELECT * FROM messages WHERE ${w} ORDER BY pos LIMIT ? OFFSET ?`, [...params, PAGE, page * PAGE]);
+    const msgs = rows(`SELECT * FROM msg WHERE ${w} ORDER BY pos LIMIT ? OFFSET ?`, [...params, PAGE, page * PAGE]);
     const go = (extra) => (location.hash = route("chats", { chat: args.chat, who: args.who, q: args.q, ...extra }));
     const senders = JSON.parse(chat.senders || "[]");
     const qBox = h("input", { type: "search", placeholder: "search in this chat", value: args.q || "" });
@@ -158,7 +159,7 @@
         meta));
     }
     return [h("h2", {}, chat.name || "(no name)"),
-      h("p", { class: "small muted" }, `${chat.platform} · ${chat.messages} messages · from exhibit ${exhibitLabel(chat.exhibit_sha256)} · times as the phone recorded them (UTC on hover)`),
+      h("p", { class: "small muted" }, `${chat.platform} · ${chat.messages} messages · from exhibit ${exhibitLabel(chat.exhibit)} · times as the phone recorded them (UTC on hover)`),
       tools, pager(total, page, (p) => go({ p })), box, pager(total, page, (p) => go({ p }))];
   }
 
@@ -174,8 +175,8 @@
     const page = Number(args.p || 0);
     const w = terms.map(() => "instr(s.norm, ?) > 0").join(" AND ");
     const total = one(`SELECT count(*) AS n FROM search s WHERE ${w}`, terms).n;
-    const hits = rows(`SELECT s.id, s.tbl, r.title, r.body, r.shown, m.chat, m.pos FROM search s JOIN records r ON r.id = s.id
-                       LEFT JOIN messages m ON m.id = s.id WHERE ${w} ORDER BY r.utc IS NULL, r.utc, s.n LIMIT ? OFFSET ?`, [...terms, PAGE, page * PAGE]);
+    const hits = rows(`SELECT r.* FROM (SELECT s.n FROM search s JOIN records x USING (n) WHERE ${w}
+                       ORDER BY x.utc IS NULL, x.utc, s.n LIMIT ? OFFSET ?) s JOIN rec r USING (n)`, [...terms, PAGE, page * PAGE]);
     out.push(h("h3", {}, `${total.toLocaleString("en")} record(s) with these words`));
     out.push(h("div", { class: "hits", id: "hits" }, hits.map((r) => h("div", { class: "hit" },
       h("div", {}, h("span", { class: "tag" }, TABLES[r.tbl] || r.tbl), h("b", {}, highlight(r.title, terms)), " ", h("span", { class: "muted small" }, r.shown)),
@@ -190,8 +191,7 @@
         h("p", { class: "small muted" }, "Not a word match in the records: the finding's detector (for example an indicator's word list in Sinhala or Tamil) flagged them. Read the record itself."));
       const box = h("div", { class: "hits", id: "flagged" });
       for (const f of fs) {
-        const cited = rows(`SELECT r.id, r.tbl, r.title, r.body, r.shown, m.chat, m.pos FROM finding_records x JOIN records r ON r.id = x.id
-                            LEFT JOIN messages m ON m.id = x.id WHERE x.finding = ? ORDER BY r.utc LIMIT 10`, [f.id]);
+        const cited = rows(`SELECT r.* FROM finding_records x JOIN rec r USING (n) WHERE x.finding = ? ORDER BY r.utc, r.n LIMIT 10`, [f.id]);
         box.append(h("div", { class: "hit" }, h("div", {}, h("span", { class: "tag" }, f.kind), h("b", {}, highlight(f.title, terms))),
           h("div", { class: "small muted" }, f.summary || ""),
           cited.map((r) => h("div", { class: "small cited" }, "↳ ", h("span", { class: "tag" }, TABLES[r.tbl] || r.tbl), r.body, " ",
@@ -222,7 +222,7 @@
     const ids = rows("SELECT * FROM person_identifiers WHERE person = ? ORDER BY kind, value, record", [id]);
     const money = rows("SELECT * FROM person_money WHERE person = ? ORDER BY direction, currency", [id]);
     const names = JSON.parse(p.names);
-    const recs = rows(`SELECT r.* FROM person_records x JOIN records r ON r.id = x.id WHERE x.person = ? ORDER BY r.utc, r.id LIMIT ? OFFSET ?`, [id, PAGE, page * PAGE]);
+    const recs = rows(`SELECT r.* FROM (SELECT n FROM person_records WHERE person = ? ORDER BY utc, n LIMIT ? OFFSET ?) x JOIN rec r USING (n)`, [id, PAGE, page * PAGE]);
     const nrec = one("SELECT count(*) AS n FROM person_records WHERE person = ?", [id]).n;
     return [h("h2", {}, p.label), h("p", { class: "small muted" }, id, JSON.parse(p.roles).length ? " · marked " + JSON.parse(p.roles).join(", ") : "",
       " · ", link(route("graph", { focus: id }), "show in the graph")),
@@ -342,17 +342,18 @@
     const page = Number(args.p || 0);
     const params = [day, ...lp];
     const total = day ? one(`SELECT count(*) AS n FROM timeline WHERE day = ?${lane ? " AND lane = ?" : ""}`, params).n : 0;
-    const items = day ? rows(`SELECT t.*, r.shown, r.title, r.body, f.title AS ftitle, m.chat, m.pos FROM timeline t LEFT JOIN records r ON r.id = t.id
-                       LEFT JOIN findings f ON f.id = t.id LEFT JOIN messages m ON m.id = t.id
-                       WHERE t.day = ?${lane ? " AND t.lane = ?" : ""} ORDER BY t.utc, t.tbl, t.id LIMIT ? OFFSET ?`, [...params, PAGE, page * PAGE]) : [];
+    // the page of the day first, then its rows (joining the view to the whole timeline would read every record)
+    const items = day ? rows(`SELECT t.lane, t.finding, r.id, r.shown, r.title, r.body, f.title AS ftitle, r.chat, r.pos
+                       FROM (SELECT * FROM timeline WHERE day = ?${lane ? " AND lane = ?" : ""} ORDER BY utc, n, finding LIMIT ? OFFSET ?) t
+                       LEFT JOIN rec r ON r.n = t.n LEFT JOIN findings f ON f.id = t.finding ORDER BY t.utc, t.n, t.finding`, [...params, PAGE, page * PAGE]) : [];
     return [h("h2", {}, "Timeline"),
       h("p", { class: "small muted" }, `Every dated record, and each finding at the first dated record it cites, per ${days.length && days[0].monthly ? "month" : "day"} (the source's calendar days; a record with a date and no time counts on its date). Click a bar.`),
       h("div", { class: "pager" }, h("label", {}, "lane ", sel)), bars, axis,
       h("h3", {}, day ? `${day}: ${total} item(s)` : "No dated record"),
       h("div", { class: "hits", id: "items" }, items.map((t) => h("div", { class: "hit" }, h("span", { class: "tag" }, t.lane),
-        t.tbl === "findings" ? h("b", {}, t.ftitle) : [h("span", { class: "muted small" }, t.shown, " "), h("b", {}, t.title), h("div", {}, t.body)],
+        t.finding ? h("b", {}, t.ftitle) : [h("span", { class: "muted small" }, t.shown, " "), h("b", {}, t.title), h("div", {}, t.body)],
         h("div", { class: "small" }, t.chat ? link(route("chats", { chat: t.chat, at: t.pos }), "open in its thread") : null, t.chat ? " · " : null,
-          t.tbl !== "findings" ? recLink(t.id) : null)))),
+          t.finding ? null : recLink(t.id))))),
       total > PAGE ? pager(total, page, (p) => (location.hash = route("timeline", { lane, day, p }))) : null];
   }
 
@@ -367,17 +368,17 @@
     return lines.join("\n") + (bytes.length > 4096 ? "\n…" : "");
   }
   function record(id) {
-    const r = one("SELECT * FROM records WHERE id = ?", [id]);
-    const s = one("SELECT * FROM sources WHERE id = ?", [id]);
+    const r = one("SELECT * FROM rec WHERE id = ?", [id]);
+    const s = r && one("SELECT s.*, e.sha256 AS exhibit_sha256 FROM sources s LEFT JOIN exhibits e ON e.n = s.exhibit WHERE s.n = ?", [r.n]);
     if (!r || !s) return [h("p", {}, "No such record in this case.")];
-    const m = one("SELECT chat, pos FROM messages WHERE id = ?", [id]);
-    const fs = rows("SELECT f.* FROM finding_records x JOIN findings f ON f.id = x.finding WHERE x.id = ? ORDER BY f.kind, f.title", [id]);
+    const m = r.chat ? r : null;
+    const fs = rows("SELECT f.* FROM finding_records x JOIN findings f ON f.id = x.finding WHERE x.n = ? ORDER BY f.kind, f.title", [r.n]);
     const out = [h("h2", {}, r.title), h("p", {}, r.body), h("p", { class: "small muted" }, r.shown, r.zone ? ` · ${r.zone}` : ""),
       m ? h("p", {}, link(route("chats", { chat: m.chat, at: m.pos }), "open in its thread")) : null,
       h("h3", {}, "Source"),
-      h("table", {}, [["exhibit", s.exhibit], ["exhibit SHA-256", h("span", { class: "hash", id: "src-sha" }, s.exhibit_sha256)], ["parser", s.parser],
+      h("table", {}, [["exhibit", exhibitLabel(s.exhibit)], ["exhibit SHA-256", h("span", { class: "hash", id: "src-sha" }, s.exhibit_sha256)], ["parser", s.parser],
         ["locator", h("code", { id: "src-loc" }, s.locator)], ["record id", h("code", {}, id)],
-        ["bytes at the locator", s.size === null ? "not cut out" : `${s.size} bytes, SHA-256 ${s.sha256}`], ["note", s.note || ""]]
+        ["bytes at the locator", s.size === null ? "not cut out" : `${s.size} bytes, SHA-256 ${toHex(s.sha256)}`], ["note", s.note || ""]]
         .map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, v))))];
     if (s.data) {
       const bytes = s.data instanceof Uint8Array ? s.data : new TextEncoder().encode(String(s.data));
@@ -412,14 +413,27 @@
   }
 
   function b64(s) {
+    if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(s);  // native, where the browser has it
     const bin = atob(s);
     const out = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
   }
-  initSqlJs({ wasmBinary: b64(window.CG_WASM) }).then((SQL) => {
-    db = new SQL.Database(b64(window.CG_DB));
+  // case-data.js holds the database gzipped: the browser's own DecompressionStream unpacks it (no network: a Blob's stream)
+  const gunzip = (bytes) => new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+  const t0 = performance.now();
+  let SQL, t1, t2;
+  initSqlJs({ wasmBinary: b64(window.CG_WASM) }).then((lib) => {
+    SQL = lib;
+    t1 = performance.now();
+    const packed = b64(window.CG_DB);
     window.CG_DB = null;
+    return gunzip(packed);
+  }).then((buffer) => {
+    const bytes = new Uint8Array(buffer);
+    t2 = performance.now();
+    db = new SQL.Database(bytes);
+    window.__cgTiming = { wasm_ms: t1 - t0, decode_ms: t2 - t1, open_ms: performance.now() - t2, bytes: bytes.length };
     const c = JSON.parse(meta("case")), v = JSON.parse(meta("verdict")), asOf = JSON.parse(meta("as_of"));
     document.getElementById("caseline").textContent = `case ${c.case_no}, as of custody event ${asOf.seq} · read-only` + (meta("redacted") === "yes" ? " · victim-protected copy" : "");
     const st = document.getElementById("state");
