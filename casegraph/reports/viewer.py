@@ -202,7 +202,8 @@ def database(case: Case, doc: dict, redactor: Redactor) -> bytes:
             "tool": TOOL,
         }
         con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
-        labels, exhibit_n = {}, {}
+        labels: dict[str, str] = {}
+        exhibit_n: dict[str, int] = {}
         for e in store.rows(
             "SELECT sha256, exhibit_id, original_name, format, size, seized_from FROM exhibits ORDER BY exhibit_id, original_name"
         ):
@@ -237,7 +238,8 @@ class _Zones:
     """Where each time's zone came from, in words, stored once (a few distinct texts for a whole case)."""
 
     def __init__(self, con: sqlite3.Connection):
-        self.con, self.n = con, {}
+        self.con = con
+        self.n: dict[str, int] = {}
 
     def __call__(self, tz_basis: str | None) -> int | None:
         words = tz_basis if tz_basis == "date only" else zone_basis(tz_basis)
