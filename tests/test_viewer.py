@@ -251,7 +251,7 @@ def test_viewer_opens_over_file_url_and_finds_the_tamil_message(bundle):
             page.on("request", lambda r: None if r.url.startswith("file://") else outside.append(r.url))
             page.goto(url)
             page.wait_for_selector("body[data-ready='1']", timeout=30000)
-            assert "case verified at build time" in page.inner_text("#state")
+            assert "case verified when the bundle was built" in page.inner_text("#state")
             assert "state at build time" in page.inner_text("main")
             page.screenshot(path=str(SCREENS / "overview.png"))
             # search "passport": the Tamil message comes with the indicator finding that flags it

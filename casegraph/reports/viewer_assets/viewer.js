@@ -68,8 +68,9 @@
     const c = JSON.parse(meta("case")), v = JSON.parse(meta("verdict")), asOf = JSON.parse(meta("as_of"));
     const counts = JSON.parse(meta("counts"));
     const box = h("div", { class: "box " + (v.ok ? "ok" : "bad") },
-      h("h3", {}, "Verification state when this viewer was built (", meta("generated"), ")"),
-      h("p", {}, v.ok ? `The case verified: custody chain of ${v.events} events intact, ${v.exhibits_checked} exhibits re-hashed, ` +
+      h("h3", {}, "Verification state when this viewer was built"),
+      h("p", {}, `The viewer was built with the bundle, from the case as of custody event ${asOf.seq} (${asOf.time.slice(0, 19).replace("T", " ")} UTC), and the case was verified then. `,
+        v.ok ? `The case verified: custody chain of ${v.events} events intact, ${v.exhibits_checked} exhibits re-hashed, ` +
         `${v.segments_checked} segments and ${v.tables_checked} tables checked against the digests recorded when they were written.`
         : `The case did NOT verify at build time: ${v.problems.length} problem(s).`),
       v.problems.length ? h("ul", {}, v.problems.map((p) => h("li", {}, p))) : null,
@@ -437,7 +438,7 @@
     const c = JSON.parse(meta("case")), v = JSON.parse(meta("verdict")), asOf = JSON.parse(meta("as_of"));
     document.getElementById("caseline").textContent = `case ${c.case_no}, as of custody event ${asOf.seq} · read-only` + (meta("redacted") === "yes" ? " · victim-protected copy" : "");
     const st = document.getElementById("state");
-    st.textContent = (v.ok ? "case verified" : "case did NOT verify") + " at build time, " + meta("generated") + " (run casegraph verify on the bundle)";
+    st.textContent = (v.ok ? "case verified" : "case did NOT verify") + ` when the bundle was built (case state of custody event ${asOf.seq}); check the bundle itself with casegraph verify`;
     st.className = v.ok ? "ok" : "bad";
     window.addEventListener("hashchange", show);
     show();
