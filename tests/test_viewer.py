@@ -300,3 +300,49 @@ def test_viewer_opens_over_file_url_and_finds_the_tamil_message(bundle):
             browser.close()
     assert errors == [], errors
     assert outside == [], outside
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed")
+def test_viewer_pages_through_a_long_thread(tmp_path):
+    """No view loads more than it shows: a 130-message chat is shown 50 at a time, and a search page too."""
+    import sys
+
+    from playwright.sync_api import sync_playwright
+
+    from casegraph.ingest.evidence import add_evidence
+    from casegraph.ingest.pipeline import parse_exhibit
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from whatsapp_throughput import generate  # the benchmark's deterministic Android export
+
+    chat = tmp_path / "WhatsApp Chat with Nuwan Agent.txt"
+    generate(chat, 130)
+    with Case.create(tmp_path / "case", "HTS/TEST/2", "IP Test Examiner", "paging") as c:
+        parse_exhibit(c, add_evidence(c, chat, "X1").sha256)
+        files = viewer.files_for(c, content.gather(c), Redactor.none())
+    for name, data in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    (total,) = _db_of(files).execute("SELECT messages FROM chats").fetchone()
+    assert total == 130
+    url = (tmp_path / "viewer" / "index.html").as_uri()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(url + "#/chats?chat=1")
+            page.wait_for_selector("#thread")
+            shown = lambda: page.locator("#thread .msg, #thread .system").count()  # noqa: E731
+            assert shown() == 50
+            assert "page 1 of 3" in page.inner_text("main")
+            page.locator("text=next ▶").first.click()
+            page.wait_for_selector("text=page 2 of 3")
+            assert shown() == 50
+            page.goto(url + "#/chats?chat=1&at=129")
+            page.wait_for_selector(".hit[data-pos='129']")
+            assert shown() == 30 and "page 3 of 3" in page.inner_text("main")
+            page.goto(url + "#/search?q=a")
+            page.wait_for_selector("#hits")
+            assert page.locator("#hits .hit").count() <= 50
+        finally:
+            browser.close()
