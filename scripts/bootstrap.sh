@@ -59,3 +59,10 @@ if [ ! -f tools/report-assets/node_modules/.package-lock.json ] || ! cmp -s tool
   echo "bootstrap: installing the report's picture libraries (npm)"
   (cd tools/report-assets && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.casegraph-lock)
 fi
+
+# sql.js (SQLite in WebAssembly), copied into the portable case viewer of `casegraph bundle --viewer`,
+# pinned by tools/viewer/package-lock.json
+if [ ! -f tools/viewer/node_modules/.package-lock.json ] || ! cmp -s tools/viewer/package-lock.json tools/viewer/node_modules/.casegraph-lock; then
+  echo "bootstrap: installing the case viewer's SQLite library (npm)"
+  (cd tools/viewer && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.casegraph-lock)
+fi

@@ -88,7 +88,10 @@ def report_cmd(case, redact, interpretation, key, override_verify, out) -> None:
 @click.command("bundle")
 @CASE
 @_output_options("CASE/bundles")
-def bundle_cmd(case, redact, interpretation, key, override_verify, out) -> None:
+@click.option(
+    "--viewer", is_flag=True, help="Add the portable case viewer (data/viewer/index.html): opens offline in any browser, read-only."
+)
+def bundle_cmd(case, redact, interpretation, key, override_verify, out, viewer) -> None:
     """Write a signed evidence bundle (BagIt, SHA-256 manifests): report HTML and signed PDF,
     findings.json, the custody log, the exhibit manifest and a CASE/UCO JSON-LD description. The
     tag manifest is signed with Ed25519. Hand the directory to the court and the defence; they
@@ -99,12 +102,14 @@ def bundle_cmd(case, redact, interpretation, key, override_verify, out) -> None:
     with open_case(case) as c:
         with console.status("building the bundle"):
             try:
-                path = write_bundle(c, Path(out) if out else None, **_options(redact, interpretation, key, override_verify))
+                path = write_bundle(c, Path(out) if out else None, viewer=viewer, **_options(redact, interpretation, key, override_verify))
             except (RenderError, ValueError) as e:  # NotVerified, StaleFindings: one line each
                 fail(str(e))
         _warn_if_nobody_marked(redact, path.name.endswith("-redacted"))
         files = sorted(p for p in path.rglob("*") if p.is_file())
         console.print(table(f"Bundle {path}", ["file", "bytes"], [(p.relative_to(path), p.stat().st_size) for p in files]))
+        if viewer:
+            console.print(f"Case viewer: open {path / 'data' / 'viewer' / 'index.html'} in a browser (offline, read-only)")
         console.print(f"Check it with: casegraph verify {path}")
 
 

@@ -5,6 +5,7 @@
     tagmanifest-sha256.txt.sig        Ed25519 signature of the tag manifest (hex)
     data/report.html  data/report.pdf (signed)  data/findings.json  data/custody.jsonl
     data/exhibits.json  data/case.jsonld (CASE/UCO)  data/signer-cert.pem  data/README.txt
+    data/viewer/        with --viewer: the portable case viewer (reports/viewer.py), open index.html
 
 The signature covers the tag manifest, which covers the payload manifest and bag-info, which
 cover every file: one signature seals the bundle. Exhibit bytes are not copied in (they are
@@ -66,7 +67,7 @@ def _custody_lines(case: Case, seq: int, redactor) -> bytes:
     return ("\n".join(out) + "\n").encode()
 
 
-def write_bundle(case: Case, out_dir: Path | None = None, **kw) -> Path:
+def write_bundle(case: Case, out_dir: Path | None = None, viewer: bool = False, **kw) -> Path:
     rep = build(case, **kw)
     doc = rep.doc
     head = doc["as_of"]
@@ -109,6 +110,10 @@ def write_bundle(case: Case, out_dir: Path | None = None, **kw) -> Path:
     }
     payload["case.jsonld"] = caseuco.describe(doc, [(n, hashlib.sha256(b).hexdigest(), len(b)) for n, b in sorted(payload.items())])
     assert set(payload) == set(PAYLOAD)
+    if viewer:  # the portable case viewer, data/viewer/ (sealed by the same manifests and signature)
+        from .viewer import files_for
+
+        payload.update(files_for(case, doc, rep.redactor))
     root = Path(out_dir) if out_dir else case.root / "bundles"
     root.mkdir(parents=True, exist_ok=True)
     final = (
@@ -120,6 +125,7 @@ def write_bundle(case: Case, out_dir: Path | None = None, **kw) -> Path:
         bag_dir = Path(tmp) / "bag"
         bag_dir.mkdir()
         for name, data in payload.items():
+            (bag_dir / name).parent.mkdir(exist_ok=True)
             (bag_dir / name).write_bytes(data)
         info = {
             "Source-Organization": case.info.agency or "not recorded",
@@ -140,6 +146,7 @@ def write_bundle(case: Case, out_dir: Path | None = None, **kw) -> Path:
     case.log(
         "bundle-written",
         outputs=[{"path": str(final), "sha256": hashlib.sha256((final / "tagmanifest-sha256.txt").read_bytes()).hexdigest()}],
-        details={"as_of_seq": head["seq"], "redacted": doc["redacted"], "signer": rep.signer.fingerprint},
+        details={"as_of_seq": head["seq"], "redacted": doc["redacted"], "signer": rep.signer.fingerprint}
+        | ({"viewer": True} if viewer else {}),
     )
     return final

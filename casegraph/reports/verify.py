@@ -243,6 +243,13 @@ def verify_bundle(bundle: Path, expect_key: str | None = None, trusted: dict[str
         v.problems.append("data/custody.jsonl is missing")
     else:
         v.problems.append("bag-info.txt does not state the custody head (Casegraph-Custody-Head)")
+    if (root / "data" / "viewer").is_dir():  # the portable case viewer, when the bundle has one
+        from .viewer import check as check_viewer
+
+        found = check_viewer(root / "data", head)
+        v.problems += found
+        if not found:
+            v.checked.append(f"the case viewer (data/viewer/) shows the case state of custody event {head[0]}, its files as listed")
     # 5. BagIt's own validator, as a second opinion
     try:
         bagit.Bag(str(root)).validate(processes=1)
