@@ -46,6 +46,9 @@ KNOWN = {
     ("casegraph.graph.export", "casegraph.reports.redact"): "the exports redact with the report's rules; redact belongs lower",
     ("casegraph.reports.pictures", "casegraph.graph.analysis"): "the network picture lays out the party graph itself",
     ("casegraph.review", "casegraph.reports.content"): "review's summaries reuse the report's wording of a finding",
+    ("casegraph.reports.viewer", "casegraph.ai.lexicon"): "search text normalised by the lexicon; normalisation belongs in base",
+    ("casegraph.reports.viewer", "casegraph.api"): "the viewer cuts sources with the notebook API's cutter, which belongs in intake",
+    ("casegraph.reports.viewer", "casegraph.graph.analysis"): "DIRECTED_TIES, a tie vocabulary that belongs in model",
 }
 
 
