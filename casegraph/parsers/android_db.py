@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import groupby
+from typing import Any
 
 from ..model import Call, Contact, Message, Record
 from . import ciphertext, register
@@ -179,7 +180,7 @@ class AndroidContacts(SqliteParser):
             rowid, rows = item
             rows = list(rows)
 
-            def by(suffix: str) -> list[str]:
+            def by(suffix: str) -> list[Any]:
                 return [r["data1"] for r in rows if r["mimetype"] == _MIME + suffix and r["data1"]]
 
             first = rows[0]
