@@ -187,3 +187,56 @@ def test_source_view_of_each_locator_form(demo_case):
         assert "record 1 after the header" in c.get(f"/source?record={_q(row)}").text
         assert c.get("/source?record=findings/x").status_code == 400
         assert c.get(f"/source?record={_q('messages/none')}").status_code == 400
+
+
+# -- full-text search ------------------------------------------------------------------------------
+def test_full_text_search_across_scripts_and_romanised_forms(demo_copy):
+    from casegraph import textsearch as ts
+
+    with Case(demo_copy).acquire("test") as case:
+        built = ts.build(case, actor="IP Silva")
+        assert built["by_table"] == {"messages": 36, "ocr_text": 2, "contacts": 3, "transactions": 43}
+
+        def found(q, **kw):
+            return {(h.table, h.how, h.text.split()[0]) for h in ts.search(case, q, **kw).hits}
+
+        tamil, sinhala = ("messages", "by sound", "என்"), ("messages", "by sound", "මගේ")
+        assert {tamil, sinhala, ("messages", "exact", "Passport")} <= found("passport")  # English finds Tamil and Sinhala script
+        assert ("messages", "exact", "என்") in found("பாஸ்போர்ட்")  # a substring inside the agglutinated word பாஸ்போர்ட்டை
+        assert ("messages", "exact", "මගේ") in found("පාස්පෝට්")
+        assert {("messages", "by sound", "salli")} <= found("සල්ලි")  # Sinhala script finds romanised Sinhala
+        assert ("transactions", "exact", "SALARY") not in found("salli")  # a short sound key is a whole word's
+        assert ts.clean("ශ්\u200dරී ලංකා") == "ශ්රී ලංකා" and ts.clean("e\u0301") == "é"  # ZWJ out, NFC; vowel signs kept
+        assert found("USDT") == {("messages", "exact", "Salli")}  # Latin to Latin is exact only: no sound noise
+        assert {h.table for h in ts.search(case, "Jayawardena", tables=("transactions",)).hits} <= {"transactions"}
+        with pytest.raises(ts.SearchError):
+            ts.search(case, "ab")
+    events = Case(demo_copy).custody.events()
+    assert events[-1]["action"] == "search-index" and events[-1]["actor"] == "IP Silva"
+    assert events[-1]["outputs"][0]["sha256"] == __import__("hashlib").sha256(demo_copy.joinpath(ts.INDEX_FILE).read_bytes()).hexdigest()
+
+
+def test_the_index_is_rebuilt_when_the_store_changes_and_refused_stale_read_only(demo_copy):
+    from casegraph import textsearch as ts
+
+    with client(demo_copy) as (c, _, _csrf):
+        assert "4 record(s) with “passport”" in c.get("/search?q=passport").text  # built on first use, logged
+    with Case(demo_copy).acquire("test") as case:
+        assert ts.status(case)["fresh"]
+        case.store.con.execute("UPDATE parse_runs SET output_sha256 = 'changed' WHERE parser = 'vcard'")
+        assert not ts.status(case)["fresh"]
+    with client(demo_copy, read_only=True) as (c, _, _csrf):
+        page = c.get("/search?q=passport").text
+        assert "older than the case store" in page and "casegraph search-index" in page
+    with client(demo_copy) as (c, _, _csrf):
+        assert "4 record(s)" in c.get("/search?q=passport").text
+    assert [e["action"] for e in Case(demo_copy).custody.events()].count("search-index") == 2
+
+
+def test_search_with_an_indicator_filter_and_by_meaning(demo_copy):
+    with client(demo_copy) as (c, _, _csrf):
+        page = c.get("/search?q=passport&indicator=document-confiscation").text
+        assert "2 record(s) with “passport”, cited by indicator document-confiscation" in page
+        assert page.count(">document-confiscation</span>") == 2
+        meaning = c.get(f"/search?q={_q('they took my passport')}&mode=meaning").text
+        assert "indicator document-confiscation" in meaning

@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
+from ..browse import script_lang
 from ..errors import CaseGraphError
 from ..reports.redact import Redactor
 from ..times import show_time
@@ -244,6 +245,7 @@ def templates() -> jinja2.Environment:
         _env.filters["when"] = _when
         _env.filters["utc"] = _utc
         _env.filters["short"] = lambda s, n=12: (s or "")[:n]
+        _env.filters["lang"] = script_lang
     return _env
 
 
