@@ -257,7 +257,8 @@ def search(
         ).fetchall()
     finally:
         con.close()
-    hits = [Hit(*r[:10], "exact" if r[10] else "by sound") for r in rows]
+    names = ("record_id", "table", *COLUMNS[2:])
+    hits = [Hit(**dict(zip(names, r[:10], strict=True)), how="exact" if r[10] else "by sound") for r in rows]
     return Results(query, hits, total, long_words + short)
 
 
