@@ -248,3 +248,19 @@ def tags_of(store: CaseStore, record_ids: list[str]) -> dict[str, list[dict[str,
     for t in store.rows("SELECT * FROM record_tags WHERE list_contains(?, record_id) ORDER BY seq", [list(record_ids)]):
         out.setdefault(t["record_id"], []).append(t)
     return out
+
+
+def same_person_pairs(store: CaseStore) -> list[dict[str, Any]]:
+    """The resolver's possible-same-person findings, each with the examiner's last word on the pair
+    (a split between their members: kept apart), so the queue shows what is still open."""
+    apart = {
+        frozenset((r["a"], r["b"])): r
+        for r in store.rows("SELECT a, b, reason, actor, decided_at FROM er_decisions WHERE action = 'split' ORDER BY seq")
+    }
+    out = []
+    for f in findings(store, kind="possible-same-person"):
+        a, b = (f.attrs.get("entities") or [None, None])[:2]
+        members = f.attrs.get("members") or []
+        kept = next((apart[frozenset(pair)] for pair in [members[:2]] if len(pair) == 2 and frozenset(pair) in apart), None)
+        out.append({"finding": f.brief(), "summary": f.summary, "a": a, "b": b, "members": members, "kept_apart": kept})
+    return out

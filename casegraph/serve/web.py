@@ -46,7 +46,8 @@ log = logging.getLogger("casegraph.serve")
 MAX_BODY = 1 << 20  # a JSON request body larger than this is refused
 # values under these keys are hashes, ids, locators and addresses: never rewritten by the redaction
 # (a victim's phone digits can occur inside a SHA-256, and a changed hash would be a false statement)
-VERBATIM_KEYS = ("sha256", "hash", "id", "locator", "record", "href", "exhibit_sha256", "media_sha256", "csrf")
+# (exact names only: sender_id or chat_id may hold a victim's phone or name, and are redacted)
+VERBATIM_KEYS = frozenset({"id", "record", "record_id", "locator", "href", "csrf", "sha256", "md5", "hash", "prev", "finding_id"})
 
 
 class BadRequest(CaseGraphError):
@@ -209,7 +210,13 @@ def _json_default(o: Any) -> Any:
 
 def _redact(obj: Any, r: Redactor) -> Any:
     if isinstance(obj, dict):
-        return {k: (v if isinstance(k, str) and k.endswith(VERBATIM_KEYS) else _redact(v, r)) for k, v in obj.items()}
+        out = {}
+        for k, v in obj.items():
+            if isinstance(k, str) and (k in VERBATIM_KEYS or k.endswith("_sha256")):
+                out[k] = v
+            else:  # keys are data too ({"Kasun": 8}: names seen, with counts)
+                out[r.text(k) if isinstance(k, str) else k] = _redact(v, r)
+        return out
     if isinstance(obj, list | tuple):
         return type(obj)(_redact(v, r) for v in obj)
     if isinstance(obj, str):
