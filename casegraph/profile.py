@@ -68,9 +68,11 @@ def payments(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
     sums; failed transfers left out and counted apart)."""
     rows = store.rows(
         f"""WITH mine AS {_NODES},
-                 flows AS (SELECT 'out' AS direction, t.* FROM edges p JOIN transactions t ON t.id = p.dst WHERE p.kind = 'PAID' AND p.src IN (SELECT * FROM mine)
+                 flows AS (SELECT 'out' AS direction, t.* FROM edges p JOIN transactions t ON t.id = p.dst
+                           WHERE p.kind = 'PAID' AND p.src IN (SELECT * FROM mine)
                            UNION ALL
-                           SELECT 'in', t.* FROM edges q JOIN transactions t ON t.id = q.src WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine))
+                           SELECT 'in', t.* FROM edges q JOIN transactions t ON t.id = q.src
+                           WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine))
             SELECT direction, coalesce(currency, '(not stated)') AS currency,
                    sum(amount) FILTER (WHERE status IS DISTINCT FROM 'failed') AS amount,
                    count(*) FILTER (WHERE status IS DISTINCT FROM 'failed') AS transfers,

@@ -240,3 +240,91 @@ def test_search_with_an_indicator_filter_and_by_meaning(demo_copy):
         assert page.count(">document-confiscation</span>") == 2
         meaning = c.get(f"/search?q={_q('they took my passport')}&mode=meaning").text
         assert "indicator document-confiscation" in meaning
+
+
+# -- people, graph, review ----------------------------------------------------------------------
+NUWAN_P2, NUWAN_P1 = "person:f46aff05168cd145", "person:082655879d3fda67"
+
+
+def test_every_write_is_refused_read_only_before_it_runs(demo_case):
+    before = demo_case.joinpath("custody.jsonl").read_bytes()
+    with client(demo_case, read_only=True) as (c, _, csrf):
+        h = {"X-CSRF-Token": csrf}
+        for url in (
+            "/api/tags",
+            "/api/review/merge",
+            "/api/review/keep-apart",
+            "/api/people/mark",
+            "/api/findings/decide",
+            "/api/graph/pin",
+        ):
+            r = c.post(url, headers=h, json={"record": "x", "note": "y", "a": "x", "b": "y", "reason": "z"})
+            assert r.status_code == 403 and "--read-only" in r.json()["error"], url
+        assert '<button type="button" class="merge"' not in c.get("/review").text
+    assert demo_case.joinpath("custody.jsonl").read_bytes() == before
+
+
+def test_review_decisions_carry_the_user_and_reach_the_report(demo_copy):
+    from casegraph.reports import relied
+
+    with Case(demo_copy).acquire("test") as case:
+        users.add_user(case, "IP Silva", "examiner", "a long enough passphrase", actor="IP R. Bandara")
+    with client(demo_copy, accounts=True, login=False) as (c, ws, _):
+        c.post("/login", content="user=IP+Silva&password=a+long+enough+passphrase")
+        h = {"X-CSRF-Token": csrf_of(c.get("/review").text)}
+        assert c.post("/api/review/merge", headers=h, json={"a": NUWAN_P2, "b": NUWAN_P1, "reason": ""}).status_code == 400
+        assert c.post("/api/review/merge", headers=h, json={"a": NUWAN_P2, "b": NUWAN_P1, "reason": "same phone"}).status_code == 200
+        r = c.post("/api/review/keep-apart", headers=h, json={"a": "Mohamed Rizwan", "b": "Rizwan Bro", "reason": "different men"})
+        assert r.status_code == 200 and "Kept apart by IP Silva: different men" in c.get("/review").text
+        ids = [f["id"] for f in ws.store.rows("SELECT id FROM findings WHERE kind = 'trafficking-indicator' ORDER BY id")]
+        c.post("/api/findings/decide", headers=h, json={"finding": ids[0], "verdict": "confirmed", "reason": "read the message"})
+        c.post("/api/findings/decide", headers=h, json={"finding": ids[1], "verdict": "rejected", "reason": "a joke, not a threat"})
+        c.post("/api/tags", headers=h, json={"record": TAMIL, "note": "passport taken"})
+        c.post("/api/people/mark", headers=h, json={"entity": "Kasun", "role": "victim", "reason": "complainant"})
+        items = relied.items(ws.store)
+        assert [f["finding_id"] for f in items["findings"]] == [ids[0]] and items["records"][0]["record_id"] == TAMIL
+        kept = relied.without_rejected(ws.store, [{"id": i} for i in ids[:3]])
+        assert [f["id"] for f in kept] == [ids[0], ids[2]]
+    events = [e for e in Case(demo_copy).custody.events() if e["action"] not in ("workspace-user-add",)][-12:]
+    acted = {(e["action"], e["actor"]) for e in events}
+    for action in ("entities-merge", "entities-split", "finding-confirm", "finding-reject", "record-tag", "entities-mark", "resolve"):
+        assert (action, "IP Silva") in acted, action
+    assert not any(a == "resolve" and who != "IP Silva" for a, who in acted)
+
+
+def test_profile_and_graph_answers_with_money_directed_and_exact(demo_case):
+    from casegraph.graph import explore
+
+    with client(demo_case, read_only=True) as (c, ws, _):
+        page = c.get(f"/people/{_q(NUWAN_P1)}").text
+        assert "+94771234567" in page and "contacts.vcf" in page and "ocr:page1/block1" in page  # identifier with where found
+        assert 'Nuwan Agent</a></td><td class="num">10' in page.replace("\n", "")
+        g = c.get("/api/graph/expand?node=" + _q("BankAccount:bank-account:0081234567")).json()
+        money = [e for e in g["edges"] if e["kind"] == "money"]
+        assert money == [m for m in money if m["source"] == "BankAccount:bank-account:0081234567"]
+        assert money[0]["amount_text"] == "LKR 4,500,000.00" and money[0]["amount"] == "4500000.000000000000000000"
+        total = ws.store.one("SELECT sum(amount) FROM transactions WHERE list_contains(?, id)", [money[0]["records"]])[
+            0
+        ]  # the figure is the sum of the records cited
+        assert str(total) == money[0]["amount"] and money[0]["count"] == len(money[0]["records"])
+        assert c.get("/api/graph/expand?node=" + _q("BankAccount:bank-account:0081234567") + "&since=2030-01-01").json()["edges"] == []
+        assert c.get("/api/graph/expand?node=x&kinds=bogus").status_code == 400
+        p = c.get(f"/api/graph/path?a={_q('person:e0a91dce944bc205')}&b={_q('Wallet:tron:TET8J56maUaAbx2T6vBNtyhbu39QHukgQF')}").json()
+        assert p["found"] and p["hops"] == 3 and [e["kind"] for e in p["edges"]] == ["message", "message", "mentions"]
+        assert explore.pins(ws.store) == []
+
+
+def test_reviewers_see_victims_under_pseudonyms_everywhere(demo_copy):
+    with Case(demo_copy).acquire("test") as case:
+        users.add_user(case, "ASP Fernando", "reviewer", "another long phrase", actor="IP R. Bandara")
+    with client(demo_copy, accounts=True, login=False) as (c, _, _csrf):
+        c.post("/login", content="user=ASP+Fernando&password=another+long+phrase")
+        for url in ("/", "/chat?chat=" + _q("whatsapp:Nuwan Agent"), "/people", "/people/person:e0a91dce944bc205", "/review",
+                    "/api/graph/expand?node=person:e0a91dce944bc205", "/source?record=" + _q("messages/f72d945189a9540b48b49673e73a9f19/whatsapp-export/line:2")):  # fmt: skip  # noqa: E501
+            text = c.get(url).text
+            assert "Kasun" not in text, url
+        assert "Victim-1" in c.get("/people/person:e0a91dce944bc205").text
+        assert (
+            c.get("/media?record=" + _q("messages/aa14bb75559f28a10fd17147cc0c21f8/whatsapp-export/zip:_chat.txt#line:10")).status_code
+            == 403
+        )

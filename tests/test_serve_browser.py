@@ -29,7 +29,7 @@ def _wait_nodes(pg, more_than: int, seconds: float = 15) -> int:
 def test_the_examiners_flow(browser, demo_copy):
     with Case(demo_copy).acquire("test") as case:
         users.add_user(case, EXAMINER, "examiner", "a long enough passphrase", actor="IP R. Bandara")
-    with running(demo_copy, accounts=True) as (base, ws), page_for(browser, base) as (pg, rec):
+    with running(demo_copy, accounts=True) as (base, _ws), page_for(browser, base) as (pg, rec):
         pg.on("dialog", lambda d: d.accept("her passport was taken at the airport (Tamil)"))
         # 1. open (accounts mode: the login page), log in
         pg.goto(base + "/")

@@ -40,6 +40,18 @@ def _window(col: str, since: datetime | None, until: datetime | None) -> tuple[s
     return sql, params
 
 
+def _tie(r: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {
+        "source": r["src"],
+        "target": r["dst"],
+        "kind": kind,
+        "count": r["n"],
+        "first": r["first"],
+        "last": r["last"],
+        "records": r["records"],
+    }
+
+
 def ties(
     store: CaseStore,
     node: str,
@@ -52,7 +64,8 @@ def ties(
     out: list[dict[str, Any]] = []
     if "uses" in kinds:
         for r in store.rows(
-            "SELECT src, dst, list(record_id ORDER BY record_id) AS records FROM edges WHERE kind = 'USES' AND (src = ? OR dst = ?) GROUP BY ALL",
+            """SELECT src, dst, list(record_id ORDER BY record_id) AS records FROM edges
+               WHERE kind = 'USES' AND (src = ? OR dst = ?) GROUP BY ALL""",
             [node, node],
         ):
             out.append(
@@ -115,10 +128,7 @@ def ties(
                 GROUP BY ALL ORDER BY 1, 2, 3""",
             [node, node, *wp],
         ):
-            out.append(
-                {"source": r["src"], "target": r["dst"], "kind": "money", "count": r["n"], "first": r["first"], "last": r["last"],
-                 "records": r["records"], "amount": r["amount"], "currency": r["currency"] or "(currency not stated)"}
-            )  # fmt: skip
+            out.append({**_tie(r, "money"), "amount": r["amount"], "currency": r["currency"] or "(currency not stated)"})
     out.sort(key=lambda t: (-t["count"], t["kind"], t["source"], t["target"]))
     for t in out:
         t["key"] = f"{t['kind']}|{t['source']}|{t['target']}|{t.get('currency', '')}"
@@ -151,8 +161,9 @@ def find(store: CaseStore, text: str, limit: int = 20) -> list[dict[str, Any]]:
     if not needle:
         return []
     rows = store.rows(
-        """SELECT id, label, name FROM nodes WHERE label NOT IN ('Message', 'Transaction', 'OcrText', 'Exhibit', 'Call', 'Contact', 'Location')
-           AND (strpos(lower(coalesce(name, '')), ?) > 0 OR strpos(lower(id), ?) > 0) ORDER BY label, name, id LIMIT ?""",
+        """SELECT id, label, name FROM nodes
+           WHERE label NOT IN ('Message', 'Transaction', 'OcrText', 'Exhibit', 'Call', 'Contact', 'Location')
+             AND (strpos(lower(coalesce(name, '')), ?) > 0 OR strpos(lower(id), ?) > 0) ORDER BY label, name, id LIMIT ?""",
         [needle, needle, limit],
     )
     return rows

@@ -52,5 +52,6 @@ def pin(ctx: Ctx):
         raise BadRequest("'nodes' must be a non-empty list of node ids")
     if not isinstance(edges, list) or not all(isinstance(e, str) for e in edges):
         raise BadRequest("'edges' must be a list of tie keys")
-    filters = body.get("filters") if isinstance(body.get("filters"), dict) else {}
+    given = body.get("filters")
+    filters: dict = given if isinstance(given, dict) else {}
     return explore.pin(ctx.case, ctx.field("title"), nodes, edges, filters, actor=ctx.actor)
