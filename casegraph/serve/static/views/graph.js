@@ -5,6 +5,7 @@ const COLORS = { Person: "#1d5fa8", Phone: "#2f9e44", BankAccount: "#d9480f", Wa
 const cy = cytoscape({
   container: cyEl,
   wheelSensitivity: 0.3,
+  maxZoom: 1.4,  // a few parties do not blow the labels up to headline size
   style: [
     { selector: "node", style: { label: "data(label)", "font-size": 11, "text-valign": "bottom", "text-margin-y": 4, width: 22, height: 22,
         "background-color": (n) => COLORS[n.data("kind")] || "#495057", "text-wrap": "ellipsis", "text-max-width": 140 } },
@@ -33,17 +34,20 @@ function addAll(data) {
   const els = [];
   for (const n of data.nodes) {
     if (cy.getElementById(n.id).length) continue;
-    const d = { id: n.id, label: n.name || n.id, kind: n.label };
+    const name = n.name || n.id;
+    const d = { id: n.id, label: n.label === "Chat" ? "chat · " + name : name, kind: n.label };
     if (n.roles && n.roles.length) d.role = n.roles.join(", ");
     els.push({ group: "nodes", data: d });
   }
   for (const e of data.edges) {
     if (cy.getElementById(e.key).length) continue;
-    const label = e.kind === "money" ? `${e.amount_text} (${e.count})` : e.kind === "message" ? `${e.count} msg` : e.kind === "mentions" ? "mentions" : "";
+    const label = e.kind === "money" ? `${e.amount_text} (${e.count})` : e.kind === "message" ? `${e.count} msg` : "";
     els.push({ group: "edges", data: { id: e.key, source: e.source, target: e.target, kind: e.kind, label, tie: e } });
   }
   cy.add(els);
-  cy.layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: 9000, idealEdgeLength: 110 }).run();
+  // rings by degree (the busiest parties in the middle): every party gets its own place, labels do not pile up
+  cy.layout({ name: "concentric", animate: false, fit: true, padding: 40, minNodeSpacing: 70, avoidOverlap: true,
+              concentric: (n) => n.degree(), levelWidth: () => 2 }).run();
 }
 async function expand(id) {
   const p = windowParams();
