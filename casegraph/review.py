@@ -246,3 +246,29 @@ def tag_record(case: Case, record_id: str, note: str, actor: str | None = None) 
 def tags(store: CaseStore, record_id: str | None = None) -> list[dict[str, Any]]:
     """Every tag, oldest first (a record may carry several notes)."""
     return store.rows("SELECT * FROM record_tags WHERE ? IS NULL OR record_id = ? ORDER BY seq", [record_id, record_id])
+
+
+def tags_of(store: CaseStore, record_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The tags of several records at once (a page of a chat), oldest first per record."""
+    if not record_ids:
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for t in store.rows("SELECT * FROM record_tags WHERE list_contains(?, record_id) ORDER BY seq", [list(record_ids)]):
+        out.setdefault(t["record_id"], []).append(t)
+    return out
+
+
+def same_person_pairs(store: CaseStore) -> list[dict[str, Any]]:
+    """The resolver's possible-same-person findings, each with the examiner's last word on the pair
+    (a split between their members: kept apart), so the queue shows what is still open."""
+    apart = {
+        frozenset((r["a"], r["b"])): r
+        for r in store.rows("SELECT a, b, reason, actor, decided_at FROM er_decisions WHERE action = 'split' ORDER BY seq")
+    }
+    out = []
+    for f in findings(store, kind="possible-same-person"):
+        a, b = (f.attrs.get("entities") or [None, None])[:2]
+        members = f.attrs.get("members") or []
+        kept = next((apart[frozenset(pair)] for pair in [members[:2]] if len(pair) == 2 and frozenset(pair) in apart), None)
+        out.append({"finding": f.brief(), "summary": f.summary, "a": a, "b": b, "members": members, "kept_apart": kept})
+    return out

@@ -102,6 +102,9 @@ CREATE TABLE IF NOT EXISTS finding_decisions (
 CREATE TABLE IF NOT EXISTS record_tags (
     seq BIGINT PRIMARY KEY, record_id VARCHAR NOT NULL, record_table VARCHAR NOT NULL, note VARCHAR NOT NULL,
     actor VARCHAR NOT NULL, tagged_at TIMESTAMPTZ NOT NULL);
+-- graph views an examiner pinned in the workspace for the report (graph.explore): the nodes, the ties and the filters
+CREATE TABLE IF NOT EXISTS graph_pins (
+    seq BIGINT PRIMARY KEY, title VARCHAR NOT NULL, view JSON NOT NULL, actor VARCHAR NOT NULL, pinned_at TIMESTAMPTZ NOT NULL);
 """
 
 

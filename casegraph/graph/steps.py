@@ -10,11 +10,12 @@ from ..model import PERSON_ROLES as ROLES
 from . import analysis, build, resolve
 
 
-def resolve_case(case: Case, auto: float = resolve.AUTO, review: float = resolve.REVIEW) -> tuple[dict, dict]:
+def resolve_case(case: Case, auto: float = resolve.AUTO, review: float = resolve.REVIEW, actor: str | None = None) -> tuple[dict, dict]:
     """Resolve entities and rebuild the graph; logs the thresholds and the resolver's version."""
     counts, built = build.rebuild(case.store, auto, review)
     case.log(
         "resolve",
+        actor=actor,
         state=GRAPH_TABLES,
         details={"auto_threshold": auto, "review_threshold": review, "version": resolve.VERSION},
         outputs=[{"entities": counts, "graph": built}],
@@ -42,7 +43,7 @@ def decide(
     if action in ("mark", "unmark") and pairs:
         details["role"] = pairs[0][1]
     case.log(f"entities-{action}", actor=actor, state=("er_decisions",), details=details)
-    counts, _ = resolve_case(case)
+    counts, _ = resolve_case(case, actor=actor)  # the resolution a decision causes is logged as the same examiner's
     return counts
 
 
@@ -81,3 +82,12 @@ def analyze_case(case: Case, top: int = 10):
         outputs=[{"findings": len(found), "sha256": digest, "detector": analysis.DETECTOR}],
     )
     return g, found
+
+
+def keep_apart(case: Case, first: str, second: str, reason: str, actor: str | None = None) -> dict:
+    """An examiner's word that two people the resolver found alike are not one: every member pair is
+    recorded as a split, so no later resolution joins them."""
+    a, b = resolve.find_member(case.store, first), resolve.find_member(case.store, second)
+    if set(a) & set(b):
+        raise resolve.EntityLookupError(f"{first!r} and {second!r} are one person now; split a member out instead")
+    return decide(case, "split", [(x, y) for x in a for y in b], reason, actor)

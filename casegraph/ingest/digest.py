@@ -33,6 +33,7 @@ STATE_TABLES = {
     "er_decisions": None,
     "finding_decisions": None,
     "record_tags": None,
+    "graph_pins": None,
     "annotations": "model",
     "identifier_keys": None,
     "nodes": None,

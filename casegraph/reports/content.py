@@ -25,6 +25,7 @@ from ..ingest.integrity import verify_case
 from ..ingest.seizure import device_text
 from ..review import SEVERITIES, issue_counts
 from ..times import time_sql
+from . import relied
 from .redact import Redactor
 
 MONEY_KINDS = {
@@ -349,6 +350,7 @@ def gather(
                 "attrs": json.loads(r["attrs"] or "{}"),
             }
         )
+    findings = relied.without_rejected(store, findings)  # the examiner rejected them: left out of the report
     records = _records(store, [e for f in findings for e in f["evidence"][:EVIDENCE_SHOWN]])
     for f in findings:
         f["evidence_total"] = len(f["evidence"])
@@ -467,6 +469,7 @@ def gather(
         "detectors": detectors,
         "tools": tool_versions(),
         "findings": findings,
+        "relied_upon": relied.items(store),  # confirmed findings and tagged records (reports.relied)
         "counts": {t: store.count(t) for t in ("messages", "calls", "contacts", "transactions", "ocr_text", "entities", "findings")},
         "interpretation": interpretation,
         "limitations": limitations,

@@ -1,0 +1,117 @@
+"""A resolved person's profile: every name seen, every identifier with where it was found, the
+exhibits, chats and calls, payments in and out per currency, indicators, and a personal timeline.
+Read-only queries over the store (entities, identifiers, edges and the record tables)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .amounts import format_amount
+from .store import CaseStore
+from .times import time_sql
+
+# the person's node and every identifier node they use: the records joined to them are sent by one of
+# these, or paid to or from one
+_NODES = "(SELECT ? UNION SELECT dst FROM edges WHERE kind = 'USES' AND src = ?)"
+
+
+def person(store: CaseStore, entity_id: str) -> dict[str, Any]:
+    row = store.rows("SELECT id, label, attrs FROM entities WHERE kind = 'person' AND id = ?", [entity_id])
+    if not row:
+        raise KeyError(f"no person {entity_id!r} in this case (see 'casegraph entities list')")
+    attrs = json.loads(row[0]["attrs"] or "{}")
+    return {"id": entity_id, "label": row[0]["label"], "names": attrs.get("names", {}), "roles": attrs.get("roles", []), "attrs": attrs}
+
+
+def people(store: CaseStore) -> list[dict[str, Any]]:
+    rows = store.rows("SELECT id, label, attrs FROM entities WHERE kind = 'person' ORDER BY label, id")
+    for r in rows:
+        a = json.loads(r.pop("attrs") or "{}")
+        r.update(
+            names=list(a.get("names", {})),
+            roles=a.get("roles", []),
+            identifiers=len(a.get("identifiers", [])),
+            exhibits=len(a.get("exhibits", [])),
+        )
+    return rows
+
+
+def identifiers(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
+    """Each identifier of the person (normalised key), with every place it was seen as written."""
+    rows = store.rows(
+        """SELECT k.key_kind, k.key, i.kind, i.value, i.role, i.record_id, i.locator, i.exhibit_sha256, e.exhibit_id, e.original_name
+           FROM identifiers i JOIN identifier_keys k USING (kind, value) JOIN entity_members m ON m.member = 'id:' || k.node
+           LEFT JOIN exhibits e ON e.sha256 = i.exhibit_sha256
+           WHERE m.entity_id = ? ORDER BY k.key_kind, k.key, e.exhibit_id, i.locator""",
+        [entity_id],
+    )
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        entry = out.setdefault((r["key_kind"], r["key"]), {"kind": r["key_kind"], "key": r["key"], "seen": []})
+        entry["seen"].append({k: r[k] for k in ("value", "role", "record_id", "locator", "exhibit_sha256", "exhibit_id", "original_name")})
+    return list(out.values())
+
+
+def chats(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
+    """The chats the person (or an identifier they use) sent messages in, with how many and when."""
+    return store.rows(
+        f"""SELECT m.chat_id, any_value(m.chat_name) AS chat_name, count(*) AS sent, min(m.ts_utc) AS first_utc, max(m.ts_utc) AS last_utc
+            FROM edges s JOIN messages m ON m.id = s.dst WHERE s.kind = 'SENT' AND s.src IN {_NODES}
+            GROUP BY m.chat_id ORDER BY min(m.ts_utc) NULLS LAST""",
+        [entity_id, entity_id],
+    )
+
+
+def payments(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
+    """Money in and out of the accounts and wallets the person uses, per direction and currency (exact
+    sums; failed transfers left out and counted apart)."""
+    rows = store.rows(
+        f"""WITH mine AS {_NODES},
+                 flows AS (SELECT 'out' AS direction, t.* FROM edges p JOIN transactions t ON t.id = p.dst
+                           WHERE p.kind = 'PAID' AND p.src IN (SELECT * FROM mine)
+                           UNION ALL
+                           SELECT 'in', t.* FROM edges q JOIN transactions t ON t.id = q.src
+                           WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine))
+            SELECT direction, coalesce(currency, '(not stated)') AS currency,
+                   sum(amount) FILTER (WHERE status IS DISTINCT FROM 'failed') AS amount,
+                   count(*) FILTER (WHERE status IS DISTINCT FROM 'failed') AS transfers,
+                   count(*) FILTER (WHERE status = 'failed') AS failed, min(ts_utc) AS first_utc, max(ts_utc) AS last_utc
+            FROM flows GROUP BY ALL ORDER BY direction, currency""",
+        [entity_id, entity_id],
+    )
+    for r in rows:
+        r["amount_text"] = format_amount(r["amount"], r["currency"])
+    return rows
+
+
+def calls(store: CaseStore, entity_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    return store.rows(
+        f"""SELECT c.id, c.platform, c.number, c.name, c.direction, c.duration_s, {time_sql("c")} AS shown_time, c.ts_utc
+            FROM calls c WHERE c.id IN (SELECT i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
+                                        JOIN entity_members m ON m.member = 'id:' || k.node WHERE m.entity_id = ?)
+            ORDER BY c.ts_utc NULLS LAST LIMIT ?""",
+        [entity_id, limit],
+    )
+
+
+def timeline(store: CaseStore, entity_id: str, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    """The person's dated records, oldest first: messages they sent, money in and out."""
+    rows = store.rows(
+        f"""WITH mine AS {_NODES}
+            SELECT * FROM (
+              SELECT m.id, 'message' AS what, {time_sql("m")} AS shown_time, m.ts_utc, coalesce(m.chat_name, m.chat_id) AS place,
+                     m.text AS detail, NULL::DECIMAL(38, 18) AS amount, NULL AS currency
+              FROM edges s JOIN messages m ON m.id = s.dst WHERE s.kind = 'SENT' AND s.src IN (SELECT * FROM mine)
+              UNION ALL
+              SELECT t.id, 'paid', {time_sql("t")}, t.ts_utc, coalesce(t.to_name, t.to_account), t.description, t.amount, t.currency
+              FROM edges p JOIN transactions t ON t.id = p.dst WHERE p.kind = 'PAID' AND p.src IN (SELECT * FROM mine)
+              UNION ALL
+              SELECT t.id, 'received', {time_sql("t")}, t.ts_utc, coalesce(t.from_name, t.from_account), t.description, t.amount, t.currency
+              FROM edges q JOIN transactions t ON t.id = q.src WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine))
+            ORDER BY ts_utc NULLS LAST, id LIMIT ? OFFSET ?""",
+        [entity_id, entity_id, limit, offset],
+    )
+    for r in rows:
+        r["amount_text"] = format_amount(r["amount"], r["currency"]) if r["what"] != "message" else ""
+    return rows
