@@ -6,7 +6,7 @@ import click
 
 from .. import __version__
 from ..errors import CaseGraphError
-from . import ai_cmds, case_cmds, demo_cmds, evidence_cmds, finance_cmds, findings_cmds, graph_cmds, ingest_cmds, report_cmds
+from . import ai_cmds, case_cmds, demo_cmds, evidence_cmds, finance_cmds, findings_cmds, graph_cmds, ingest_cmds, report_cmds, serve_cmds
 
 
 class _Main(click.Group):
@@ -85,6 +85,6 @@ def main(wait: float) -> None:
     """
 
 
-for module in (case_cmds, evidence_cmds, ingest_cmds, graph_cmds, finance_cmds, ai_cmds, findings_cmds, report_cmds, demo_cmds):
+for module in (case_cmds, evidence_cmds, ingest_cmds, graph_cmds, finance_cmds, ai_cmds, findings_cmds, report_cmds, demo_cmds, serve_cmds):
     for command in module.COMMANDS:
         main.add_command(command)
