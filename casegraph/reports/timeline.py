@@ -1,0 +1,191 @@
+"""The workspace's timeline: every dated record (messages, calls, transactions, locations) and every
+finding, in lanes by kind, by person (or identifier not joined to one) and by indicator, for a window.
+
+It never loads more than it shows: a window holding more records than `max_points` comes back as counts
+per lane and time bin; a smaller one as points, each with its record id and its time as recorded
+(times.time_sql: a date without a time stays a date, 'date only'). A date-only record sits at noon UTC of
+its own date (as the report places it) and is flagged so it is drawn as its whole day, not as an instant.
+A finding sits at the first of the records it cites that has a time, spanning to the last.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from ..store import CaseStore
+from ..times import time_sql
+from .content import REVIEW_KINDS, _records
+
+KINDS = ("messages", "calls", "transactions", "locations")
+MAX_POINTS = 1500
+BINS = 160
+PARTY_LANES = 12  # the busiest parties in the window; the others are counted
+
+
+def _dated(kinds: tuple[str, ...]) -> str:
+    """One row per dated record: id, kind, t (its position, UTC), day_only."""
+    pos = (
+        "CASE WHEN ts_precision = 'day' THEN CAST(CAST(ts_local AS DATE) AS TIMESTAMP) + INTERVAL 12 HOUR "
+        "ELSE CAST(ts_utc AT TIME ZONE 'UTC' AS TIMESTAMP) END"
+    )
+    parts = [
+        f"SELECT id, '{k}' AS kind, {pos} AS t, ts_precision = 'day' AS day_only FROM {k} WHERE ts_utc IS NOT NULL OR ts_precision = 'day'"
+        for k in kinds
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def _ms(t: datetime | None) -> int | None:
+    return None if t is None else int(t.replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def _dt(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
+
+
+def timeline(
+    store: CaseStore,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    kinds: tuple[str, ...] = KINDS,
+    party: str | None = None,
+    indicator: str | None = None,
+    max_points: int = MAX_POINTS,
+    bins: int = BINS,
+) -> dict[str, Any]:
+    kinds = tuple(k for k in kinds if k in KINDS) or KINDS
+    con = store.con
+    full = con.execute(f"SELECT min(t), max(t), count(*) FROM ({_dated(kinds)})").fetchone()
+    if not full or full[2] == 0:
+        return {"total": 0, "lanes": [], "points": [], "bins": [], "mode": "points", "extent": None}
+    lo = _dt(since_ms) or full[0]
+    hi = _dt(until_ms) or full[1]
+    # the records in the window, with the filters: one temp table the lanes below join to
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _tl AS SELECT * FROM ({_dated(kinds)}) WHERE t BETWEEN ? AND ?", [lo, hi])
+    ind_rows = _indicators(store)
+    if indicator:
+        keep = store.id_table("_tl_ind", [r for r, names in ind_rows.items() if indicator in names])
+        con.execute(f"DELETE FROM _tl WHERE id NOT IN (SELECT id FROM {keep})")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _tl_party AS
+           WITH owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
+           hit AS (SELECT e.dst AS record, e.src AS node FROM edges e SEMI JOIN _tl ON _tl.id = e.dst WHERE e.kind IN ('SENT', 'PAID')
+                   UNION ALL
+                   SELECT e.src, e.dst FROM edges e SEMI JOIN _tl ON _tl.id = e.src WHERE e.kind IN ('TO', 'PAID_TO'))
+           SELECT DISTINCT h.record, coalesce(o.person, h.node) AS party, md5(coalesce(o.person, h.node))[:16] AS lane_id
+           FROM hit h LEFT JOIN owner o ON o.node = h.node"""
+    )
+    if party:
+        # `party` is a lane id (a hash of the node id: a victim's phone number never reaches a reviewer's page as a key)
+        con.execute("DELETE FROM _tl WHERE id NOT IN (SELECT record FROM _tl_party WHERE lane_id = ?)", [party])
+    total = con.execute("SELECT count(*) FROM _tl").fetchone()[0]
+    # lanes: kinds, then the busiest parties, then indicators, then findings
+    lanes: list[dict[str, Any]] = [
+        {"key": "k:" + k, "group": "kind", "name": k, "n": n}
+        for k, n in con.execute("SELECT kind, count(*) FROM _tl GROUP BY 1 ORDER BY 1").fetchall()
+    ]
+    parties = store.rows(
+        f"""SELECT p.lane_id, n.label, n.name, count(*) AS n FROM _tl_party p SEMI JOIN _tl ON _tl.id = p.record
+            JOIN nodes n ON n.id = p.party WHERE n.label <> 'Chat'
+            GROUP BY ALL ORDER BY n DESC, p.lane_id LIMIT {PARTY_LANES + 1}"""
+    )
+    hidden_parties = max(0, len(parties) - PARTY_LANES)
+    for p in parties[:PARTY_LANES]:
+        group = "person" if p["label"] == "Person" else "identifier"
+        lanes.append({"key": "p:" + p["lane_id"], "group": group, "name": p["name"] or "(unnamed)", "n": p["n"]})
+    con.execute("CREATE OR REPLACE TEMP TABLE _tl_ind_map (record VARCHAR, indicator VARCHAR)")
+    pairs = [(r, n) for r, names in ind_rows.items() for n in names]
+    if pairs:
+        con.executemany("INSERT INTO _tl_ind_map VALUES (?, ?)", pairs)
+    for name, n in con.execute(
+        "SELECT indicator, count(DISTINCT record) FROM _tl_ind_map m SEMI JOIN _tl ON _tl.id = m.record GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall():
+        lanes.append({"key": "i:" + name, "group": "indicator", "name": name, "n": n})
+    findings = _findings(store, lo, hi)
+    if findings:
+        lanes.append({"key": "f:findings", "group": "finding", "name": "findings", "n": len(findings)})
+    shown_parties = {lane["key"] for lane in lanes if lane["group"] in ("person", "identifier")}
+    lane_sql = """SELECT 'k:' || kind AS lane, id, t, day_only, kind FROM _tl
+                  UNION ALL SELECT 'p:' || p.lane_id, _tl.id, t, day_only, kind FROM _tl JOIN _tl_party p ON p.record = _tl.id
+                  UNION ALL SELECT 'i:' || m.indicator, _tl.id, t, day_only, kind FROM _tl JOIN _tl_ind_map m ON m.record = _tl.id"""
+    out: dict[str, Any] = {
+        "total": total,
+        "extent": [_ms(full[0]), _ms(full[1])],
+        "window": [_ms(lo), _ms(hi)],
+        "lanes": lanes,
+        "hidden_parties": hidden_parties,
+        "findings": findings,
+    }
+    keep = {lane["key"] for lane in lanes}
+    if total > max_points:
+        span = max(1, (_ms(hi) or 0) - (_ms(lo) or 0))
+        width = -(-span // bins)
+        rows = con.execute(
+            f"""SELECT lane, CAST((epoch_ms(t) - ?) // ? AS BIGINT) AS bin, count(*) FROM ({lane_sql}) GROUP BY ALL ORDER BY 1, 2""",
+            [_ms(lo), width],
+        ).fetchall()
+        out.update(
+            mode="bins",
+            bin_ms=width,
+            bins=[{"lane": la, "bin": int(b), "n": n} for la, b, n in rows if la in keep and (la[0] != "p" or la in shown_parties)],
+            points=[],
+        )
+        return out
+    rows = con.execute(f"SELECT lane, id, epoch_ms(t), day_only, kind FROM ({lane_sql}) ORDER BY 3, 2, 1").fetchall()
+    ids = {r[1] for r in rows}
+    shown = _records(store, [{"table": k, "record": i} for k, i in {(r[4], r[1]) for r in rows} if k != "locations"])
+    shown.update(_location_text(store, {r[1] for r in rows if r[4] == "locations"}))
+    out.update(
+        mode="points",
+        bins=[],
+        points=[
+            {
+                "lane": la,
+                "record": rid,
+                "t": t,
+                "day_only": bool(day),
+                "kind": kind,
+                "time": shown.get(rid, {}).get("time") or "",
+                "text": shown.get(rid, {}).get("text") or "",
+            }
+            for la, rid, t, day, kind in rows
+            if la in keep and rid in ids
+        ],
+    )
+    return out
+
+
+def _indicators(store: CaseStore) -> dict[str, set[str]]:
+    """record id → the indicators trafficking-indicator findings name on it."""
+    out: dict[str, set[str]] = {}
+    for attrs, evidence in store.con.execute("SELECT attrs, evidence FROM findings WHERE kind = 'trafficking-indicator'").fetchall():
+        name = (json.loads(attrs or "{}") or {}).get("indicator") or "indicator"
+        for e in json.loads(evidence):
+            if e.get("record"):
+                out.setdefault(e["record"], set()).add(name)
+    return out
+
+
+def _findings(store: CaseStore, lo: datetime, hi: datetime) -> list[dict[str, Any]]:
+    """Findings that cite a dated record, placed from the first to the last such record, inside the window."""
+    rows = store.rows(
+        f"""WITH f AS (SELECT id, kind, title, unnest(CAST(json_extract_string(evidence, '$[*].record') AS VARCHAR[])) AS record
+                       FROM findings WHERE kind NOT IN ({", ".join(repr(k) for k in REVIEW_KINDS)}))
+            SELECT f.id, f.kind, f.title, epoch_ms(min(d.t)) AS t0, epoch_ms(max(d.t)) AS t1, count(*) AS dated
+            FROM f JOIN ({_dated(KINDS)}) d ON d.id = f.record
+            GROUP BY ALL HAVING max(d.t) >= ? AND min(d.t) <= ? ORDER BY t0, f.id LIMIT 500""",
+        [lo, hi],
+    )
+    return rows
+
+
+def _location_text(store: CaseStore, ids: set[str]) -> dict[str, dict]:
+    if not ids:
+        return {}
+    want = store.id_table("_tl_loc", ids)
+    return {
+        r["id"]: {"time": r["shown"], "text": f"{r['source_kind']} {r['latitude']}, {r['longitude']}" + (f" ({r['label']})" if r["label"] else "")}
+        for r in store.rows(f"SELECT id, {time_sql()} AS shown, source_kind, latitude, longitude, label FROM locations SEMI JOIN {want} w USING (id)")
+    }
