@@ -17,8 +17,8 @@ def test_money_trace_gives_the_cli_answer_and_is_logged_with_the_user(demo_copy)
         assert r.status_code == 200, r.text
         out = r.json()
         assert out["detector"] == "trace:forward:haircut:0081234567"
-        lkr = [d for d in out["diagrams"] if d["currency"] == "LKR"][0]
-        big = [l for l in lkr["links"] if l["to"] == "8001234501"][0]  # noqa: E741
+        lkr = next(d for d in out["diagrams"] if d["currency"] == "LKR")
+        big = next(l for l in lkr["links"] if l["to"] == "8001234501")  # noqa: E741
         assert big["amount_text"] == "LKR 4,500,000.00" and big["transfers"] == 3 and len(big["record"]) == 3
         events = ws.case.custody.events()
         assert events[-1]["action"] == "trace" and events[-1]["actor"] == ws.examiner
@@ -64,14 +64,16 @@ def add_locations(case) -> None:
     from casegraph.cli import main
 
     for n, f in enumerate(("whatsapp/locations_de.txt", "telegram/locations_calls.json")):
-        r = CliRunner().invoke(main, ["evidence", "add", str(case), str(FIXTURES / f), "--exhibit", f"L{n}", "--seized-from", "test", "--acquired-by", "test"])
+        r = CliRunner().invoke(
+            main, ["evidence", "add", str(case), str(FIXTURES / f), "--exhibit", f"L{n}", "--seized-from", "test", "--acquired-by", "test"]
+        )
         assert r.exit_code == 0, r.output
     r = CliRunner().invoke(main, ["ingest", str(case)])
     assert r.exit_code == 0, r.output
 
 
 def test_timeline_lanes_points_and_bins(demo_case):
-    with sh.client(demo_case, read_only=True) as (c, ws, csrf):
+    with sh.client(demo_case, read_only=True) as (c, ws, _csrf):
         assert c.get("/timeline").status_code == 200
         d = c.get("/api/timeline").json()
         groups = {lane["group"] for lane in d["lanes"]}
@@ -79,6 +81,9 @@ def test_timeline_lanes_points_and_bins(demo_case):
         day = [p for p in d["points"] if p["day_only"]]
         assert day and all(p["time"].endswith("(date only)") for p in day)  # a date stays a date
         assert all(":" not in p["time"].split(" (")[0] for p in day)
+        # a line with no sender (WhatsApp's encryption notice) keeps its text (it was '' when the sender was NULL)
+        system = [p for p in d["points"] if p["kind"] == "messages" and "end-to-end encrypted" in p["text"]]
+        assert system and not system[0]["text"].startswith(":")
         # a window holding more than max_points comes back as counts, never as every record
         from casegraph.reports.timeline import timeline
 
@@ -90,14 +95,14 @@ def test_timeline_lanes_points_and_bins(demo_case):
         assert 0 < half["total"] < d["total"]
         only = c.get("/api/timeline?kinds=transactions").json()
         assert {p["kind"] for p in only["points"]} == {"transactions"}
-        person = [lane for lane in d["lanes"] if lane["group"] == "person"][0]
+        person = next(lane for lane in d["lanes"] if lane["group"] == "person")
         mine = c.get(f"/api/timeline?party={person['key'][2:]}").json()
         assert mine["total"] == person["n"]
 
 
 def test_map_places_from_real_shaped_exports(demo_copy):
     add_locations(demo_copy)
-    with sh.client(demo_copy, read_only=True) as (c, ws, csrf):
+    with sh.client(demo_copy, read_only=True) as (c, _ws, _csrf):
         assert c.get("/map").status_code == 200
         d = c.get("/api/map/places").json()
         assert d["total"] >= 3 and d["shown"] == d["total"]
@@ -107,6 +112,8 @@ def test_map_places_from_real_shaped_exports(demo_copy):
         assert p["lat"] and p["lon"] and p["id"].startswith("locations/")
         # coordinates as the source wrote them (exact decimals as text, never floats)
         assert all(isinstance(x["lat"], str) for x in d["places"])
+        berlin = [x for x in d["places"] if x["lat"] == "52.520008"]  # `?q=52.520008,13.404954`, not padded with zeros
+        assert berlin and berlin[0]["lon"] == "13.404954"
 
 
 def test_report_builder_writes_report_and_bundle_logged_with_the_user_and_verifies(demo_copy):

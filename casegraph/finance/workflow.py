@@ -169,12 +169,15 @@ def flow_diagram(result: TraceResult, limit: int = DIAGRAM_LINKS) -> list[dict[s
     for cur in sorted(by_cur, key=lambda c: (c is None, c or "")):
         links = sorted(by_cur[cur], key=lambda g: (-g["amount"], g["from"], g["to"]))
         # forward (backward trace: towards the origin) means from a smaller depth to a larger one
-        fwd, back = [], []
+        fwd: list[dict] = []
+        back: list[dict] = []
         for g in links:
             da, db = depth.get(g["from"], 0), depth.get(g["to"], 0)
             (fwd if (db > da if not result.backward else da > db) else back).append(g)
         shown = fwd[:limit]
-        names = sorted({g[k] for g in shown for k in ("from", "to")} | ({origin_name} if not shown else set()), key=lambda a: (depth.get(a, 0), a))
+        names = sorted(
+            {g[k] for g in shown for k in ("from", "to")} | ({origin_name} if not shown else set()), key=lambda a: (depth.get(a, 0), a)
+        )
         out.append(
             {
                 "currency": cur,

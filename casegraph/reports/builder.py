@@ -38,7 +38,14 @@ def candidates(store) -> list[dict[str, Any]]:
     """What an examiner may rely upon: every tag (record, note, who) and every finding whose latest
     verdict is confirmed (rejected ones are left out), oldest first."""
     items: list[dict[str, Any]] = [
-        {"item": f"tag:{t['seq']}", "kind": "tag", "record": t["record_id"], "table": t["record_table"], "note": t["note"], "actor": t["actor"]}
+        {
+            "item": f"tag:{t['seq']}",
+            "kind": "tag",
+            "record": t["record_id"],
+            "table": t["record_table"],
+            "note": t["note"],
+            "actor": t["actor"],
+        }
         for t in review.tags(store)
     ]
     items += [

@@ -17,6 +17,7 @@ from typing import Any
 from ..store import CaseStore
 from ..times import time_sql
 from .content import REVIEW_KINDS, _records
+from .places import _plain
 
 KINDS = ("messages", "calls", "transactions", "locations")
 MAX_POINTS = 1500
@@ -66,8 +67,8 @@ def timeline(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _tl AS SELECT * FROM ({_dated(kinds)}) WHERE t BETWEEN ? AND ?", [lo, hi])
     ind_rows = _indicators(store)
     if indicator:
-        keep = store.id_table("_tl_ind", [r for r, names in ind_rows.items() if indicator in names])
-        con.execute(f"DELETE FROM _tl WHERE id NOT IN (SELECT id FROM {keep})")
+        wanted = store.id_table("_tl_ind", [r for r, names in ind_rows.items() if indicator in names])
+        con.execute(f"DELETE FROM _tl WHERE id NOT IN (SELECT id FROM {wanted})")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _tl_party AS
            WITH owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
@@ -80,7 +81,7 @@ def timeline(
     if party:
         # `party` is a lane id (a hash of the node id: a victim's phone number never reaches a reviewer's page as a key)
         con.execute("DELETE FROM _tl WHERE id NOT IN (SELECT record FROM _tl_party WHERE lane_id = ?)", [party])
-    total = con.execute("SELECT count(*) FROM _tl").fetchone()[0]
+    total = store.count("_tl")
     # lanes: kinds, then the busiest parties, then indicators, then findings
     lanes: list[dict[str, Any]] = [
         {"key": "k:" + k, "group": "kind", "name": k, "n": n}
@@ -118,7 +119,7 @@ def timeline(
         "hidden_parties": hidden_parties,
         "findings": findings,
     }
-    keep = {lane["key"] for lane in lanes}
+    keep = {str(lane["key"]) for lane in lanes}
     if total > max_points:
         span = max(1, (_ms(hi) or 0) - (_ms(lo) or 0))
         width = -(-span // bins)
@@ -186,6 +187,11 @@ def _location_text(store: CaseStore, ids: set[str]) -> dict[str, dict]:
         return {}
     want = store.id_table("_tl_loc", ids)
     return {
-        r["id"]: {"time": r["shown"], "text": f"{r['source_kind']} {r['latitude']}, {r['longitude']}" + (f" ({r['label']})" if r["label"] else "")}
-        for r in store.rows(f"SELECT id, {time_sql()} AS shown, source_kind, latitude, longitude, label FROM locations SEMI JOIN {want} w USING (id)")
+        r["id"]: {
+            "time": r["shown"],
+            "text": f"{r['source_kind']} {_plain(r['latitude'])}, {_plain(r['longitude'])}" + (f" ({r['label']})" if r["label"] else ""),
+        }
+        for r in store.rows(
+            f"SELECT id, {time_sql()} AS shown, source_kind, latitude, longitude, label FROM locations SEMI JOIN {want} w USING (id)"
+        )
     }

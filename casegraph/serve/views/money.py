@@ -23,10 +23,7 @@ def money(ctx: Ctx):
         "money/index.html",
         accounts=workflow.trace_accounts(ctx.store, limit=30),
         models=MODELS,
-        typologies=[
-            {**f.brief(), "summary": f.summary, "evidence": review.quoted(ctx.store, _first(f))}
-            for f in found
-        ],
+        typologies=[{**f.brief(), "summary": f.summary, "evidence": review.quoted(ctx.store, _first(f))} for f in found],
         evidence_shown=TYPOLOGY_EVIDENCE,
         start=ctx.arg("account") or "",
     )
