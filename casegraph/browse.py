@@ -44,3 +44,161 @@ def custody_page(events: list[dict[str, Any]], offset: int = 0, limit: int = 50)
     """A page of custody events, newest first, and how many there are in all."""
     newest = sorted(events, key=lambda e: e.get("seq", 0), reverse=True)
     return newest[offset : offset + limit], len(newest)
+
+
+# -- conversations --------------------------------------------------------------------------------
+# A chat's order as the phone showed it: time, then the place in the source (the number ending the
+# locator: line, JSON index, SQLite rowid), so messages of one minute keep the export's order.
+ORDER = (
+    "coalesce(ts_utc, 'infinity'::TIMESTAMPTZ), exhibit_sha256, "
+    "coalesce(TRY_CAST(regexp_extract(locator, '(\\d+)(?:-\\d+)?$', 1) AS BIGINT), 0), locator, id"
+)
+MESSAGE_COLUMNS = (
+    "id, chat_id, chat_name, platform, source_id, ts_local, ts_utc, utc_offset, tz_basis, ts_precision, sender_id, sender_name, "
+    "recipient_id, direction, kind, text, media, media_sha256, edited, reply_to, CAST(extra AS VARCHAR) AS extra, "
+    "exhibit_sha256, parser, parser_version, locator"
+)
+
+
+def chats(store: CaseStore, limit: int = 500) -> list[dict[str, Any]]:
+    """Every chat: its name, platform, exhibits, how many messages and senders, first and last time (UTC)."""
+    return store.rows(
+        """SELECT m.chat_id, any_value(m.chat_name) AS chat_name, any_value(m.platform) AS platform, count(*) AS messages,
+                  count(DISTINCT m.sender_id) AS senders, min(m.ts_utc) AS first_utc, max(m.ts_utc) AS last_utc,
+                  string_agg(DISTINCT e.exhibit_id, ', ' ORDER BY e.exhibit_id) AS exhibits
+           FROM messages m LEFT JOIN exhibits e ON e.sha256 = m.exhibit_sha256
+           WHERE m.chat_id IS NOT NULL GROUP BY m.chat_id ORDER BY min(m.ts_utc) NULLS LAST, m.chat_id LIMIT ?""",
+        [limit],
+    )
+
+
+def chat(store: CaseStore, chat_id: str) -> dict[str, Any]:
+    row = store.rows(
+        """SELECT chat_id, any_value(chat_name) AS chat_name, any_value(platform) AS platform, count(*) AS messages,
+                  min(ts_utc) AS first_utc, max(ts_utc) AS last_utc FROM messages WHERE chat_id = ? GROUP BY chat_id""",
+        [chat_id],
+    )
+    if not row:
+        raise KeyError(f"no chat {chat_id!r} in this case")
+    return row[0]
+
+
+def participants(store: CaseStore, chat_id: str) -> list[dict[str, Any]]:
+    """The chat's senders as the source names them (id and name), with how many messages each sent."""
+    return store.rows(
+        """SELECT sender_id, any_value(sender_name) AS sender_name, count(*) AS messages FROM messages
+           WHERE chat_id = ? AND kind <> 'system' AND (sender_id IS NOT NULL OR sender_name IS NOT NULL)
+           GROUP BY sender_id, sender_name ORDER BY count(*) DESC, sender_name, sender_id""",
+        [chat_id],
+    )
+
+
+def _messages(store: CaseStore, where: str, params: list, order: str, limit: int) -> list[dict[str, Any]]:
+    rows = store.rows(
+        f"""SELECT {MESSAGE_COLUMNS}, (SELECT exhibit_id FROM exhibits WHERE sha256 = exhibit_sha256) AS exhibit
+            FROM messages WHERE {where} ORDER BY {order} LIMIT ?""",
+        [*params, limit],
+    )
+    for r in rows:
+        r["extra"] = json.loads(r["extra"] or "{}")
+        r["lang"] = script_lang(r["text"])
+    return rows
+
+
+def script_lang(text: str | None) -> str | None:
+    """'si' or 'ta' when the text is written in Sinhala or Tamil script (for the browser's fonts and
+    line breaking); None for Latin script, which may be English or romanised Sinhala / Tamil alike."""
+    for ch in text or "":
+        if "\u0d80" <= ch <= "\u0dff":
+            return "si"
+        if "\u0b80" <= ch <= "\u0bff":
+            return "ta"
+    return None
+
+
+def thread(
+    store: CaseStore,
+    chat_id: str,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    at: str | None = None,
+    day: str | None = None,
+    sender: str | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """One page of a chat in the phone's order: the first page, the page `after` or `before` a message
+    (keyset paging: a page costs the same wherever it is), the page around message `at` (a few before
+    it), or from the first message on a local `day` (YYYY-MM-DD as the phone showed it). `sender`:
+    only that sender's messages (their id, or their name when the source gave no id)."""
+    where, params = ["chat_id = ?"], [chat_id]
+    if sender:
+        where.append("(sender_id = ? OR (sender_id IS NULL AND sender_name = ?))")
+        params += [sender, sender]
+    base = " AND ".join(where)
+    key = f"row({ORDER})"
+    lead = 0
+    if day:
+        start = store.one(f"SELECT id FROM messages WHERE {base} AND ts_local >= CAST(? AS DATE) ORDER BY {ORDER} LIMIT 1", [*params, day])
+        at = start[0] if start else None
+        if at is None:
+            return {"messages": [], "more_before": _exists(store, base, params), "more_after": False, "at": None, "day": day}
+    if at:
+        if not store.one(f"SELECT 1 FROM messages WHERE {base} AND id = ?", [*params, at]):
+            raise KeyError(f"message {at!r} is not in this chat (or not from this sender)")
+        lead = 0 if day else min(5, limit // 4)
+    pivot = f"(SELECT {key} FROM messages WHERE id = ?)"
+    if at or after:
+        ref = at or after
+        older = list(reversed(_messages(store, f"{base} AND {key} < {pivot}", [*params, ref], _desc(), lead))) if lead else []
+        newer = _messages(store, f"{base} AND {key} {'>=' if at else '>'} {pivot}", [*params, ref], ORDER, limit - len(older) + 1)
+        more_after = len(newer) > limit - len(older)
+        page = older + newer[: limit - len(older)]
+    elif before:
+        rows = _messages(store, f"{base} AND {key} < {pivot}", [*params, before], _desc(), limit + 1)
+        page = list(reversed(rows[:limit]))
+        more_after = bool(page) and _exists(store, f"{base} AND {key} > {pivot}", [*params, page[-1]["id"]])
+    else:
+        rows = _messages(store, base, params, ORDER, limit + 1)
+        more_after, page = len(rows) > limit, rows[:limit]
+    more_before = bool(page) and _exists(store, f"{base} AND {key} < {pivot}", [*params, page[0]["id"]])
+    return {"messages": page, "more_before": more_before, "more_after": more_after, "at": at, "day": day}
+
+
+def _desc() -> str:
+    return ", ".join(f"{part.strip()} DESC" for part in _split_order())
+
+
+def _split_order() -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in ORDER:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [*parts, cur]
+
+
+def _exists(store: CaseStore, where: str, params: list) -> bool:
+    return store.one(f"SELECT 1 FROM messages WHERE {where} LIMIT 1", params) is not None
+
+
+def search_chat(store: CaseStore, chat_id: str, text: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Messages of one chat whose text holds `text` (any case; Sinhala and Tamil as written), in order."""
+    needle = text.strip()
+    if not needle:
+        return []
+    return _messages(store, "chat_id = ? AND strpos(lower(text), lower(?)) > 0", [chat_id, needle], ORDER, limit)
+
+
+def media_of(store: CaseStore, record_id: str) -> dict[str, Any]:
+    """Where a message's media file sits inside its exhibit (a zip member), with the hash the parser recorded."""
+    row = store.rows("SELECT exhibit_sha256, media, media_sha256, CAST(extra AS VARCHAR) AS extra FROM messages WHERE id = ?", [record_id])
+    if not row:
+        raise KeyError(f"no message {record_id!r}")
+    r = row[0]
+    r["media_locator"] = json.loads(r.pop("extra") or "{}").get("media_locator")
+    return r

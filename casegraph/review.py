@@ -238,3 +238,13 @@ def tag_record(case: Case, record_id: str, note: str, actor: str | None = None) 
 def tags(store: CaseStore, record_id: str | None = None) -> list[dict[str, Any]]:
     """Every tag, oldest first (a record may carry several notes)."""
     return store.rows("SELECT * FROM record_tags WHERE ? IS NULL OR record_id = ? ORDER BY seq", [record_id, record_id])
+
+
+def tags_of(store: CaseStore, record_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The tags of several records at once (a page of a chat), oldest first per record."""
+    if not record_ids:
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for t in store.rows("SELECT * FROM record_tags WHERE list_contains(?, record_id) ORDER BY seq", [list(record_ids)]):
+        out.setdefault(t["record_id"], []).append(t)
+    return out

@@ -107,3 +107,136 @@ def test_accounts_login_roles_and_argon2_hashes(demo_copy):
         r = c.post("/api/custody/verify", headers={"X-CSRF-Token": csrf_of(page.text)})
         assert r.status_code == 200  # verifying is not a write: a reviewer may
         assert Case(demo_copy).custody.events()[-1]["actor"] == "ASP Fernando"
+
+
+# -- conversations and sources -------------------------------------------------------------------
+def _q(s: str) -> str:
+    from urllib.parse import quote
+
+    return quote(s, safe="")
+
+
+GROUP = "whatsapp:Recruits Batch 7"
+TAMIL = "messages/aa14bb75559f28a10fd17147cc0c21f8/whatsapp-export/zip:_chat.txt#line:15-16"
+
+
+def test_thread_pages_keep_the_exports_order_and_never_load_more_than_shown(demo_case):
+    from casegraph import browse
+
+    with client(demo_case, read_only=True) as (c, ws, _):
+        first = browse.thread(ws.store, GROUP, limit=5)
+        # five system lines of one second stay in the export's line order (line:2 … line:6), not the locator's text order
+        assert [m["locator"] for m in first["messages"]] == [f"zip:_chat.txt#line:{n}" for n in range(1, 6)]
+        assert not first["more_before"] and first["more_after"]
+        seen, page = [], first
+        while True:
+            seen += [m["id"] for m in page["messages"]]
+            assert len(page["messages"]) <= 5
+            if not page["more_after"]:
+                break
+            page = browse.thread(ws.store, GROUP, after=page["messages"][-1]["id"], limit=5)
+        assert len(seen) == len(set(seen)) == 18
+        back = browse.thread(ws.store, GROUP, before=seen[10], limit=5)
+        assert [m["id"] for m in back["messages"]] == seen[5:10]
+        html = c.get(f"/chat?chat={_q(GROUP)}&n=5").text
+        assert html.count('class="msg ') == 5 and "later messages" in html
+
+
+def test_thread_marks_system_deleted_media_and_times_as_recorded(demo_case):
+    with client(demo_case, read_only=True) as (c, _, _csrf):
+        html = c.get(f"/chat?chat={_q(GROUP)}").text
+        assert 'class="msg system' in html and ">deleted</span>" in html
+        assert "00000001-PHOTO-2024-04-10-07-35-17.jpg" in html and "e055c1cf7901600a" in html
+        # local time as the phone recorded it, UTC beside it and on hover
+        assert "2024-04-11 05:00 +05:30 (2024-04-10 23:30 UTC)" in html and 'title="2024-04-10 23:30:21 UTC"' in html
+        assert 'lang="ta"' in html
+
+
+def test_jump_to_date_search_in_chat_and_participant_filter(demo_case):
+    with client(demo_case, read_only=True) as (c, _, _csrf):
+        day = c.get(f"/chat?chat={_q(GROUP)}&day=2024-04-11").text
+        assert day.index("2024-04-11 05:00") < day.index("2024-04-12 02:59") and "2024-04-10 20:58" not in day
+        hits = c.get(f"/chat?chat={_q(GROUP)}&q={_q('பாஸ்போர்ட்')}").text
+        assert "1 message(s) with" in hits and _q(TAMIL).replace("%2F", "/") in hits
+        only = c.get(f"/chat?chat={_q(GROUP)}&sender={_q('+94 75 444 5566')}").text
+        assert only.count('class="msg ') == 2
+        assert c.get(f"/chat?chat={_q(GROUP)}&at=nope").status_code == 404
+        assert c.get(f"/chat?chat={_q(GROUP)}&n=abc").status_code == 400
+
+
+def test_media_is_served_only_when_it_hashes_as_recorded(demo_case):
+    with client(demo_case, read_only=True) as (c, _, _csrf):
+        r = c.get(f"/media?record={_q('messages/aa14bb75559f28a10fd17147cc0c21f8/whatsapp-export/zip:_chat.txt#line:10')}")
+        assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+        import hashlib
+
+        assert hashlib.sha256(r.content).hexdigest().startswith("e055c1cf7901600a")
+        assert c.get(f"/media?record={_q(TAMIL)}").status_code == 400  # no media file
+
+
+def test_source_view_of_each_locator_form(demo_case):
+    with client(demo_case, read_only=True) as (c, ws, _):
+        text = c.get(f"/source?record={_q(TAMIL)}").text
+        assert "aa14bb75559f28a10fd17147cc0c21f83914faadc191fc9ee304e7b0ad1db33c" in text and "_chat.txt" in text
+        assert text.count('class="hit"') == 2 and text.count('class="ctx"') == 6  # lines 15-16, three of context each side
+        ocr = ws.store.one("SELECT id FROM ocr_text ORDER BY locator LIMIT 1")[0]
+        page = c.get(f"/source?record={_q(ocr)}").text
+        assert '<rect class="hit" x="50" y="42" width="811" height="495">' in page and 'class="box"' in page
+        assert c.get(f"/source/image?record={_q(ocr)}").headers["content-type"] == "image/png"
+        row = ws.store.one("SELECT id FROM transactions WHERE locator = 'row:1' LIMIT 1")[0]
+        assert "record 1 after the header" in c.get(f"/source?record={_q(row)}").text
+        assert c.get("/source?record=findings/x").status_code == 400
+        assert c.get(f"/source?record={_q('messages/none')}").status_code == 400
+
+
+# -- full-text search ------------------------------------------------------------------------------
+def test_full_text_search_across_scripts_and_romanised_forms(demo_copy):
+    from casegraph import textsearch as ts
+
+    with Case(demo_copy).acquire("test") as case:
+        built = ts.build(case, actor="IP Silva")
+        assert built["by_table"] == {"messages": 36, "ocr_text": 2, "contacts": 3, "transactions": 43}
+
+        def found(q, **kw):
+            return {(h.table, h.how, h.text.split()[0]) for h in ts.search(case, q, **kw).hits}
+
+        tamil, sinhala = ("messages", "by sound", "என்"), ("messages", "by sound", "මගේ")
+        assert {tamil, sinhala, ("messages", "exact", "Passport")} <= found("passport")  # English finds Tamil and Sinhala script
+        assert ("messages", "exact", "என்") in found("பாஸ்போர்ட்")  # a substring inside the agglutinated word பாஸ்போர்ட்டை
+        assert ("messages", "exact", "මගේ") in found("පාස්පෝට්")
+        assert {("messages", "by sound", "salli")} <= found("සල්ලි")  # Sinhala script finds romanised Sinhala
+        assert ("transactions", "exact", "SALARY") not in found("salli")  # a short sound key is a whole word's
+        assert ts.clean("ශ්\u200dරී ලංකා") == "ශ්රී ලංකා" and ts.clean("e\u0301") == "é"  # ZWJ out, NFC; vowel signs kept
+        assert found("USDT") == {("messages", "exact", "Salli")}  # Latin to Latin is exact only: no sound noise
+        assert {h.table for h in ts.search(case, "Jayawardena", tables=("transactions",)).hits} <= {"transactions"}
+        with pytest.raises(ts.SearchError):
+            ts.search(case, "ab")
+    events = Case(demo_copy).custody.events()
+    assert events[-1]["action"] == "search-index" and events[-1]["actor"] == "IP Silva"
+    assert events[-1]["outputs"][0]["sha256"] == __import__("hashlib").sha256(demo_copy.joinpath(ts.INDEX_FILE).read_bytes()).hexdigest()
+
+
+def test_the_index_is_rebuilt_when_the_store_changes_and_refused_stale_read_only(demo_copy):
+    from casegraph import textsearch as ts
+
+    with client(demo_copy) as (c, _, _csrf):
+        assert "4 record(s) with “passport”" in c.get("/search?q=passport").text  # built on first use, logged
+    with Case(demo_copy).acquire("test") as case:
+        assert ts.status(case)["fresh"]
+        case.store.con.execute("UPDATE parse_runs SET output_sha256 = 'changed' WHERE parser = 'vcard'")
+        assert not ts.status(case)["fresh"]
+    with client(demo_copy, read_only=True) as (c, _, _csrf):
+        page = c.get("/search?q=passport").text
+        assert "older than the case store" in page and "casegraph search-index" in page
+    with client(demo_copy) as (c, _, _csrf):
+        assert "4 record(s)" in c.get("/search?q=passport").text
+    assert [e["action"] for e in Case(demo_copy).custody.events()].count("search-index") == 2
+
+
+def test_search_with_an_indicator_filter_and_by_meaning(demo_copy):
+    with client(demo_copy) as (c, _, _csrf):
+        page = c.get("/search?q=passport&indicator=document-confiscation").text
+        assert "2 record(s) with “passport”, cited by indicator document-confiscation" in page
+        assert page.count(">document-confiscation</span>") == 2
+        meaning = c.get(f"/search?q={_q('they took my passport')}&mode=meaning").text
+        assert "indicator document-confiscation" in meaning

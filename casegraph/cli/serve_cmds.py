@@ -119,4 +119,22 @@ def users_remove(case, name) -> None:
     console.print(f"workspace account {esc(name)} removed")
 
 
-COMMANDS = [serve, serve_users]
+@click.command("search-index")
+@click.argument("case", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Build it again even when it matches the case store.")
+def search_index(case, force) -> None:
+    """Build the workspace's full-text index (search-index.sqlite in the case; logged in custody):
+    messages, OCR text, contacts and transaction narrations, as written and by sound."""
+    from ..textsearch import build, status
+
+    with open_case(case) as c:
+        st = status(c)
+        if st["fresh"] and not force:
+            console.print(f"the full-text index is up to date ({st['docs']:,} records)")
+            return
+        out = build(c)
+    by = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in out["by_table"].items())
+    console.print(f"full-text index built: {out['docs']:,} records ({by}); SHA-256 {out['sha256']}")
+
+
+COMMANDS = [serve, serve_users, search_index]

@@ -89,7 +89,8 @@ class Sessions:
 
 
 def token_user(ws: Workspace) -> User:
-    return User(ws.examiner, "reviewer" if ws.read_only else "examiner")
+    # the examiner who started the server; --read-only takes away writes (Ctx.may_write), not the unredacted view
+    return User(ws.examiner, "examiner")
 
 
 def _same(a: str | None, b: str) -> bool:

@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
+from ..browse import script_lang
 from ..errors import CaseGraphError
 from ..reports.redact import Redactor
 from ..times import show_time
@@ -244,6 +245,7 @@ def templates() -> jinja2.Environment:
         _env.filters["when"] = _when
         _env.filters["utc"] = _utc
         _env.filters["short"] = lambda s, n=12: (s or "")[:n]
+        _env.filters["lang"] = script_lang
     return _env
 
 
@@ -283,7 +285,9 @@ def _endpoint(ws: Workspace, view: View, spec: RouteSpec, views: list[View]) -> 
         except NotFound as e:
             return _error(ctx, 404, str(e))
         except (CaseGraphError, LookupError) as e:  # the library's "no such person / finding / record", bad input
-            return _error(ctx, 400 if not isinstance(e, KeyError) else 404, str(e).strip("'\""))
+            if isinstance(e, KeyError):  # str() of a KeyError quotes its message
+                return _error(ctx, 404, str(e.args[0]) if e.args else "not found")
+            return _error(ctx, 400, str(e))
         except Exception as e:  # a defect: logged with its traceback, one line to the page
             log.exception("workspace request %s %s", request.method, request.url.path)
             return _error(ctx, 500, f"unexpected {type(e).__name__} in casegraph (a defect; the server's log has the traceback)")
