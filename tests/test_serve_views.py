@@ -145,3 +145,21 @@ def test_report_builder_writes_report_and_bundle_logged_with_the_user_and_verifi
         n = len(ws.case.custody.events())
         assert c.post("/api/report/build", json={}, headers={"X-CSRF-Token": csrf}).status_code == 403
         assert len(ws.case.custody.events()) == n
+
+
+def test_timeline_of_a_large_window_counts_from_the_tables(demo_case, monkeypatch):
+    """Above PARTY_LIMIT records the window is counted per kind and bin straight from the record tables (no
+    record ids worked out for the whole case); indicators and findings still placed by their own records."""
+    from casegraph.case import Case
+    from casegraph.reports import timeline as tl
+
+    with Case(demo_case, read_only=True) as case:
+        small = tl.timeline(case.store)
+        monkeypatch.setattr(tl, "PARTY_LIMIT", 10)
+        big = tl.timeline(case.store, max_points=5)
+    assert big["mode"] == "bins" and big["people_from"] == 10 and big["total"] == small["total"]
+    assert sum(b["n"] for b in big["bins"] if b["lane"].startswith("k:")) == big["total"]
+    assert {lane["key"] for lane in big["lanes"] if lane["group"] == "indicator"} == {
+        lane["key"] for lane in small["lanes"] if lane["group"] == "indicator"
+    }
+    assert [f["id"] for f in big["findings"]] == [f["id"] for f in small["findings"]]

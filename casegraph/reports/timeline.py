@@ -25,17 +25,40 @@ BINS = 160
 PARTY_LANES = 12  # the busiest parties in the window; the others are counted
 
 
-def _dated(kinds: tuple[str, ...]) -> str:
-    """One row per dated record: id, kind, t (its position, UTC), day_only."""
+def _dated(kinds: tuple[str, ...], with_id: bool = True, where: str = "") -> str:
+    """One row per dated record: [id,] kind, t (its position, UTC), day_only. `with_id=False` spares
+    computing the record ids (a generated column) when only counts are wanted."""
     pos = (
         "CASE WHEN ts_precision = 'day' THEN CAST(CAST(ts_local AS DATE) AS TIMESTAMP) + INTERVAL 12 HOUR "
         "ELSE CAST(ts_utc AT TIME ZONE 'UTC' AS TIMESTAMP) END"
     )
     parts = [
-        f"SELECT id, '{k}' AS kind, {pos} AS t, ts_precision = 'day' AS day_only FROM {k} WHERE ts_utc IS NOT NULL OR ts_precision = 'day'"
+        f"SELECT {'id, ' if with_id else ''}'{k}' AS kind, {pos} AS t, ts_precision = 'day' AS day_only FROM {k} "
+        f"WHERE (ts_utc IS NOT NULL OR ts_precision = 'day'){where}"
         for k in kinds
     ]
     return " UNION ALL ".join(parts)
+
+
+def _times_of(store: CaseStore, ids: set[str]) -> dict[str, tuple[str, datetime, bool]]:
+    """id → (kind, t, day_only) for a few records, found by their locator first (the stored column), so the
+    record ids (computed) are worked out only for the candidates, never for the whole case."""
+    by_table: dict[str, set[str]] = {}
+    for i in ids:
+        parts = i.split("/", 3)
+        if len(parts) == 4 and parts[0] in KINDS:
+            by_table.setdefault(parts[0], set()).add(i)
+    out: dict[str, tuple[str, datetime, bool]] = {}
+    for table, want in by_table.items():
+        locs = sorted({i.split("/", 3)[3].split("#", 1)[0] for i in want})
+        sql = _dated((table,), where=" AND locator IN (SELECT unnest(?))")
+        for rid, kind, t, day in store.con.execute(sql, [locs]).fetchall():
+            if rid in want:
+                out[rid] = (kind, t, day)
+    return out
+
+
+PARTY_LIMIT = 50_000  # lanes per person in a window of at most this many records (finding them joins every record's edges)
 
 
 def _ms(t: datetime | None) -> int | None:
@@ -63,9 +86,12 @@ def timeline(
         return {"total": 0, "lanes": [], "points": [], "bins": [], "mode": "points", "extent": None}
     lo = _dt(since_ms) or full[0]
     hi = _dt(until_ms) or full[1]
+    ind_rows = _indicators(store)
+    in_window = con.execute(f"SELECT count(*) FROM ({_dated(kinds, with_id=False)}) WHERE t BETWEEN ? AND ?", [lo, hi]).fetchone()
+    if not party and not indicator and in_window and in_window[0] > max(PARTY_LIMIT, max_points):
+        return _overview(store, kinds, lo, hi, full, in_window[0], ind_rows, bins)
     # the records in the window, with the filters: one temp table the lanes below join to
     con.execute(f"CREATE OR REPLACE TEMP TABLE _tl AS SELECT * FROM ({_dated(kinds)}) WHERE t BETWEEN ? AND ?", [lo, hi])
-    ind_rows = _indicators(store)
     if indicator:
         wanted = store.id_table("_tl_ind", [r for r, names in ind_rows.items() if indicator in names])
         con.execute(f"DELETE FROM _tl WHERE id NOT IN (SELECT id FROM {wanted})")
@@ -171,15 +197,65 @@ def _indicators(store: CaseStore) -> dict[str, set[str]]:
 
 def _findings(store: CaseStore, lo: datetime, hi: datetime) -> list[dict[str, Any]]:
     """Findings that cite a dated record, placed from the first to the last such record, inside the window."""
-    rows = store.rows(
-        f"""WITH f AS (SELECT id, kind, title, unnest(CAST(json_extract_string(evidence, '$[*].record') AS VARCHAR[])) AS record
-                       FROM findings WHERE kind NOT IN ({", ".join(repr(k) for k in REVIEW_KINDS)}))
-            SELECT f.id, f.kind, f.title, epoch_ms(min(d.t)) AS t0, epoch_ms(max(d.t)) AS t1, count(*) AS dated
-            FROM f JOIN ({_dated(KINDS)}) d ON d.id = f.record
-            GROUP BY ALL HAVING max(d.t) >= ? AND min(d.t) <= ? ORDER BY t0, f.id LIMIT 500""",
-        [lo, hi],
-    )
-    return rows
+    cites = store.con.execute(
+        f"""SELECT id, kind, title, CAST(json_extract_string(evidence, '$[*].record') AS VARCHAR[]) FROM findings
+            WHERE kind NOT IN ({", ".join(repr(k) for k in REVIEW_KINDS)}) ORDER BY id"""
+    ).fetchall()
+    times = _times_of(store, {r for *_, recs in cites for r in recs or [] if r})
+    out = []
+    for fid, kind, title, recs in cites:
+        ts = sorted(times[r][1] for r in recs or [] if r in times)
+        if ts and ts[-1] >= lo and ts[0] <= hi:
+            out.append({"id": fid, "kind": kind, "title": title, "t0": _ms(ts[0]), "t1": _ms(ts[-1]), "dated": len(ts)})
+    out.sort(key=lambda f: (f["t0"], f["id"]))
+    return out[:500]
+
+
+def _overview(store: CaseStore, kinds, lo: datetime, hi: datetime, full, total: int, ind_rows: dict, bins: int) -> dict[str, Any]:
+    """A window too large for lanes per person: counts per kind and bin straight from the record tables (no
+    record ids computed), the indicators' and findings' records placed by their own times; people appear
+    when the window is zoomed to PARTY_LIMIT records or fewer."""
+    span = max(1, (_ms(hi) or 0) - (_ms(lo) or 0))
+    width = -(-span // bins)
+    rows = store.con.execute(
+        f"""SELECT kind, CAST((epoch_ms(t) - ?) // ? AS BIGINT) AS bin, count(*) FROM ({_dated(kinds, with_id=False)})
+            WHERE t BETWEEN ? AND ? GROUP BY ALL ORDER BY 1, 2""",
+        [_ms(lo), width, lo, hi],
+    ).fetchall()
+    per_kind: dict[str, int] = {}
+    out_bins = []
+    for kind, b, n in rows:
+        per_kind[kind] = per_kind.get(kind, 0) + n
+        out_bins.append({"lane": "k:" + kind, "bin": int(b), "n": n})
+    lanes: list[dict[str, Any]] = [{"key": "k:" + k, "group": "kind", "name": k, "n": n} for k, n in sorted(per_kind.items())]
+    times = _times_of(store, set(ind_rows))
+    ind_bins: dict[tuple[str, int], int] = {}
+    ind_n: dict[str, int] = {}
+    for rid, names in ind_rows.items():
+        if rid in times and times[rid][0] in kinds and lo <= times[rid][1] <= hi:
+            b = (_ms(times[rid][1]) - _ms(lo)) // width  # type: ignore[operator]
+            for name in names:
+                ind_bins[(name, b)] = ind_bins.get((name, b), 0) + 1
+                ind_n[name] = ind_n.get(name, 0) + 1
+    for name, n in sorted(ind_n.items(), key=lambda x: (-x[1], x[0])):
+        lanes.append({"key": "i:" + name, "group": "indicator", "name": name, "n": n})
+    out_bins += [{"lane": "i:" + name, "bin": int(b), "n": n} for (name, b), n in sorted(ind_bins.items())]
+    findings = _findings(store, lo, hi)
+    if findings:
+        lanes.append({"key": "f:findings", "group": "finding", "name": "findings", "n": len(findings)})
+    return {
+        "total": total,
+        "extent": [_ms(full[0]), _ms(full[1])],
+        "window": [_ms(lo), _ms(hi)],
+        "lanes": lanes,
+        "hidden_parties": None,
+        "people_from": PARTY_LIMIT,
+        "findings": findings,
+        "mode": "bins",
+        "bin_ms": width,
+        "bins": out_bins,
+        "points": [],
+    }
 
 
 def _location_text(store: CaseStore, ids: set[str]) -> dict[str, dict]:

@@ -56,7 +56,8 @@
         .attr("x", (b) => x(d.window[0] + b.bin * d.bin_ms)).attr("width", bw)
         .attr("y", (b) => yOf(b.lane) - (laneH - 4) * Math.sqrt(b.n / max) / 2).attr("height", (b) => Math.max(1, (laneH - 4) * Math.sqrt(b.n / max)))
         .attr("fill", "#2471a3").append("title").text((b) => `${b.n} record(s) from ${new Date(d.window[0] + b.bin * d.bin_ms).toISOString().slice(0, 16).replace("T", " ")} UTC`);
-      status.textContent = `${d.total.toLocaleString()} records in this window: counts per ${fmtSpan(d.bin_ms)}; brush a span to see the records.`;
+      status.textContent = `${d.total.toLocaleString()} records in this window: counts per ${fmtSpan(d.bin_ms)}; brush a span to see the records.` +
+        (d.people_from ? ` Lanes per person appear once the window holds ${d.people_from.toLocaleString()} records or fewer.` : "");
       detail.replaceChildren(el("p", { class: "meta", text: "Zoom in to list the records." }));
     } else {
       const pts = d.points.filter((p) => row.has(p.lane));
