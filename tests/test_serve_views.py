@@ -38,6 +38,14 @@ def test_money_trace_gives_the_cli_answer_and_is_logged_with_the_user(demo_copy)
     assert ev["action"] == "trace" and ev["outputs"][0]["sha256"] == digest
 
 
+def test_typology_summaries_keep_a_date_a_date(demo_case):
+    """The demo's statement gives dates only: a structuring summary named '2024-04-07 18:30 UTC' (the UTC start
+    of the local day 2024-04-08) for a deposit the statement dates 2024-04-08."""
+    with sh.client(demo_case, read_only=True) as (c, _ws, _csrf):
+        page = c.get("/money").text
+    assert "from 2024-04-08 (date only) to 2024-04-13 (date only)" in page and "18:30 UTC" not in page
+
+
 def test_money_trace_refused_read_only_and_bad_input_is_400(demo_case, demo_copy):
     with sh.client(demo_case, read_only=True) as (c, ws, csrf):
         n = len(ws.case.custody.events())

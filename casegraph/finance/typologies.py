@@ -36,6 +36,7 @@ import numpy as np
 from ..amounts import format_amount, format_totals, sum_by_currency
 from ..findings import Finding
 from ..store import CaseStore
+from ..times import is_date_only
 from .channels import channel_sql
 
 VERSION = "2.0"
@@ -185,7 +186,9 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
         info = {
             r[0]: r[1:]
             for r in store.con.execute(
-                "SELECT id, locator, exhibit_sha256, ts_utc, amount, currency FROM transactions WHERE id IN (SELECT unnest(?))", [ids]
+                "SELECT id, locator, exhibit_sha256, ts_utc, amount, currency, ts_local, ts_precision FROM transactions "
+                "WHERE id IN (SELECT unnest(?))",
+                [ids],
             ).fetchall()
         }
     if getattr(s, "fresh_note", None) and kind not in ("structuring", "pass-through"):
@@ -205,8 +208,8 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
         m = {
             **metrics,
             "totals": format_totals(totals),
-            "first": f"{info[tx[0]][2]:%Y-%m-%d %H:%M} UTC",
-            "last": f"{info[tx[-1]][2]:%Y-%m-%d %H:%M} UTC",
+            "first": _when(info[tx[0]]),
+            "last": _when(info[tx[-1]]),
         }
         out.append(
             Finding(
@@ -232,6 +235,14 @@ def _findings(store: CaseStore, kind: str, rows: list[tuple], s: Settings, skip:
             )
         )
     return out
+
+
+def _when(row: tuple) -> str:
+    """A cited transfer's time for a summary: a date the source gave without a time stays that date (its UTC
+    start of day would name the day before in Sri Lanka)."""
+    if is_date_only(row[6]) and row[5] is not None:
+        return f"{row[5]:%Y-%m-%d} (date only)"
+    return f"{row[2]:%Y-%m-%d %H:%M} UTC"
 
 
 def _span(m: dict) -> str:
