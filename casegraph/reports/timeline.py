@@ -14,9 +14,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from ..amounts import format_amount
 from ..store import CaseStore
 from ..times import time_sql
-from .content import REVIEW_KINDS, _records
+from .content import REVIEW_KINDS
 from .places import _plain
 
 KINDS = ("messages", "calls", "transactions", "locations")
@@ -38,6 +39,17 @@ def _dated(kinds: tuple[str, ...], with_id: bool = True, where: str = "") -> str
         for k in kinds
     ]
     return " UNION ALL ".join(parts)
+
+
+# the same position as `_dated`'s t, in ms since the epoch, in integer arithmetic (no timestamp casts: 4x faster on 11M rows)
+MS_SQL = "CASE WHEN ts_precision = 'day' THEN (CAST(ts_local AS DATE) - DATE '1970-01-01') * 86400000 + 43200000 ELSE epoch_ms(ts_utc) END"
+
+
+def _counted(kinds: tuple[str, ...]) -> str:
+    """kind, ms per dated record, for counting (no ids)."""
+    return " UNION ALL ".join(
+        f"SELECT '{k}' AS kind, {MS_SQL} AS ms FROM {k} WHERE ts_utc IS NOT NULL OR ts_precision = 'day'" for k in kinds
+    )
 
 
 def _times_of(store: CaseStore, ids: set[str]) -> dict[str, tuple[str, datetime, bool]]:
@@ -81,17 +93,30 @@ def timeline(
 ) -> dict[str, Any]:
     kinds = tuple(k for k in kinds if k in KINDS) or KINDS
     con = store.con
-    full = con.execute(f"SELECT min(t), max(t), count(*) FROM ({_dated(kinds)})").fetchone()
+    extent = con.execute(f"SELECT min(ms), max(ms), count(*) FROM ({_counted(kinds)})").fetchone()
+    full = (_dt(extent[0]), _dt(extent[1]), extent[2]) if extent else None
     if not full or full[2] == 0:
         return {"total": 0, "lanes": [], "points": [], "bins": [], "mode": "points", "extent": None}
     lo = _dt(since_ms) or full[0]
     hi = _dt(until_ms) or full[1]
     ind_rows = _indicators(store)
-    in_window = con.execute(f"SELECT count(*) FROM ({_dated(kinds, with_id=False)}) WHERE t BETWEEN ? AND ?", [lo, hi]).fetchone()
+    in_window = con.execute(f"SELECT count(*) FROM ({_counted(kinds)}) WHERE ms BETWEEN ? AND ?", [_ms(lo), _ms(hi)]).fetchone()
     if not party and not indicator and in_window and in_window[0] > max(PARTY_LIMIT, max_points):
         return _overview(store, kinds, lo, hi, full, in_window[0], ind_rows, bins)
     # the records in the window, with the filters: one temp table the lanes below join to
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _tl AS SELECT * FROM ({_dated(kinds)}) WHERE t BETWEEN ? AND ?", [lo, hi])
+    # filtered on the integer position first, so record ids (computed) are worked out only for the window's records
+    # in two steps: the window's rows by their integer position, then their ids (the store's own id expression:
+    # table/exhibit/parser/locator) for those rows only — a view's computed id is otherwise worked out for every row
+    first = " UNION ALL ".join(
+        f"SELECT '{k}' AS kind, exhibit_sha256, parser, locator, {MS_SQL} AS ms, ts_precision = 'day' AS day_only FROM {k} "
+        f"WHERE (ts_utc IS NOT NULL OR ts_precision = 'day') AND ({MS_SQL}) BETWEEN ? AND ?"
+        for k in kinds
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _tl0 AS {first}", [_ms(lo), _ms(hi)] * len(kinds))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _tl AS SELECT kind || '/' || left(exhibit_sha256, 32) || '/' || parser || '/' || locator AS id,
+           kind, make_timestamp(ms * 1000) AS t, day_only FROM _tl0"""
+    )
     if indicator:
         wanted = store.id_table("_tl_ind", [r for r, names in ind_rows.items() if indicator in names])
         con.execute(f"DELETE FROM _tl WHERE id NOT IN (SELECT id FROM {wanted})")
@@ -162,7 +187,7 @@ def timeline(
         return out
     rows = con.execute(f"SELECT lane, id, epoch_ms(t), day_only, kind FROM ({lane_sql}) ORDER BY 3, 2, 1").fetchall()
     ids = {r[1] for r in rows}
-    shown = _records(store, [{"table": k, "record": i} for k, i in {(r[4], r[1]) for r in rows} if k != "locations"])
+    shown = _texts(store, {r[1] for r in rows if r[4] != "locations"})
     shown.update(_location_text(store, {r[1] for r in rows if r[4] == "locations"}))
     out.update(
         mode="points",
@@ -218,9 +243,9 @@ def _overview(store: CaseStore, kinds, lo: datetime, hi: datetime, full, total: 
     span = max(1, (_ms(hi) or 0) - (_ms(lo) or 0))
     width = -(-span // bins)
     rows = store.con.execute(
-        f"""SELECT kind, CAST((epoch_ms(t) - ?) // ? AS BIGINT) AS bin, count(*) FROM ({_dated(kinds, with_id=False)})
-            WHERE t BETWEEN ? AND ? GROUP BY ALL ORDER BY 1, 2""",
-        [_ms(lo), width, lo, hi],
+        f"""SELECT kind, CAST((ms - ?) // ? AS BIGINT) AS bin, count(*) FROM ({_counted(kinds)})
+            WHERE ms BETWEEN ? AND ? GROUP BY ALL ORDER BY 1, 2""",
+        [_ms(lo), width, _ms(lo), _ms(hi)],
     ).fetchall()
     per_kind: dict[str, int] = {}
     out_bins = []
@@ -256,6 +281,38 @@ def _overview(store: CaseStore, kinds, lo: datetime, hi: datetime, full, total: 
         "bins": out_bins,
         "points": [],
     }
+
+
+_TEXT_SQL = {
+    "messages": "coalesce(coalesce(sender_name, sender_id) || ': ', '') || coalesce(text, '[' || kind || ']')",
+    "calls": "direction || ' call ' || coalesce(number, '') || ', ' || coalesce(CAST(duration_s AS VARCHAR), '?') || ' s'",
+    "transactions": "coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name, '(not named)') || ' → ' || "
+    "coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)')",
+}
+
+
+def _texts(store: CaseStore, ids: set[str]) -> dict[str, dict]:
+    """Time as recorded and text of a window's records, as the report quotes them (content._records), found by
+    locator first: the report's query matches computed ids over the whole table (seconds on 10M rows)."""
+    by_table: dict[str, set[str]] = {}
+    for i in ids:
+        parts = i.split("/", 3)
+        if len(parts) == 4 and parts[0] in _TEXT_SQL:
+            by_table.setdefault(parts[0], set()).add(i)
+    out: dict[str, dict] = {}
+    for table, want in by_table.items():
+        money = ", amount, currency, description, status" if table == "transactions" else ""
+        locs = sorted({i.split("/", 3)[3].split("#", 1)[0] for i in want})
+        for r in store.rows(
+            f"SELECT id, {time_sql()} AS shown, {_TEXT_SQL[table]} AS text{money} FROM {table} WHERE locator IN (SELECT unnest(?))", [locs]
+        ):
+            if r["id"] in want:
+                text = r["text"] or ""
+                if table == "transactions":
+                    text += f": {format_amount(r['amount'], r['currency'])}" + (f" ({r['description']})" if r["description"] else "")
+                    text += " [recorded as failed]" if r["status"] == "failed" else ""
+                out[r["id"]] = {"time": r["shown"], "text": text[:400]}
+    return out
 
 
 def _location_text(store: CaseStore, ids: set[str]) -> dict[str, dict]:
