@@ -99,6 +99,8 @@ def timeline(
         return {"total": 0, "lanes": [], "points": [], "bins": [], "mode": "points", "extent": None}
     lo = _dt(since_ms) or full[0]
     hi = _dt(until_ms) or full[1]
+    if lo is None or hi is None:  # not reached: a case with dated records has a first and a last
+        return {"total": 0, "lanes": [], "points": [], "bins": [], "mode": "points", "extent": None}
     ind_rows = _indicators(store)
     in_window = con.execute(f"SELECT count(*) FROM ({_counted(kinds)}) WHERE ms BETWEEN ? AND ?", [_ms(lo), _ms(hi)]).fetchone()
     if not party and not indicator and in_window and in_window[0] > max(PARTY_LIMIT, max_points):
