@@ -147,21 +147,23 @@ def thread(
         if not store.one(f"SELECT 1 FROM messages WHERE {base} AND id = ?", [*params, at]):
             raise KeyError(f"message {at!r} is not in this chat (or not from this sender)")
         lead = 0 if day else min(5, limit // 4)
-    pivot = f"(SELECT {key} FROM messages WHERE id = ?)"
+    # the pivot is looked up inside the chat: `id` is computed, and matching it over the whole case cost seconds
+    pivot = f"(SELECT {key} FROM messages WHERE {base} AND id = ?)"
     if at or after:
         ref = at or after
-        older = list(reversed(_messages(store, f"{base} AND {key} < {pivot}", [*params, ref], _desc(), lead))) if lead else []
-        newer = _messages(store, f"{base} AND {key} {'>=' if at else '>'} {pivot}", [*params, ref], ORDER, limit - len(older) + 1)
+        older = list(reversed(_messages(store, f"{base} AND {key} < {pivot}", [*params, *params, ref], _desc(), lead))) if lead else []
+        newer = _messages(store, f"{base} AND {key} {'>=' if at else '>'} {pivot}", [*params, *params, ref], ORDER, limit - len(older) + 1)
         more_after = len(newer) > limit - len(older)
         page = older + newer[: limit - len(older)]
     elif before:
-        rows = _messages(store, f"{base} AND {key} < {pivot}", [*params, before], _desc(), limit + 1)
+        rows = _messages(store, f"{base} AND {key} < {pivot}", [*params, *params, before], _desc(), limit + 1)
         page = list(reversed(rows[:limit]))
-        more_after = bool(page) and _exists(store, f"{base} AND {key} > {pivot}", [*params, page[-1]["id"]])
+        more_after = bool(page) and _exists(store, f"{base} AND {key} > {pivot}", [*params, *params, page[-1]["id"]])
     else:
         rows = _messages(store, base, params, ORDER, limit + 1)
         more_after, page = len(rows) > limit, rows[:limit]
-    more_before = bool(page) and _exists(store, f"{base} AND {key} < {pivot}", [*params, page[0]["id"]])
+        return {"messages": page, "more_before": False, "more_after": more_after, "at": at, "day": day}  # the chat's first page
+    more_before = bool(page) and _exists(store, f"{base} AND {key} < {pivot}", [*params, *params, page[0]["id"]])
     return {"messages": page, "more_before": more_before, "more_after": more_after, "at": at, "day": day}
 
 

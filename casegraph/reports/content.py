@@ -155,7 +155,7 @@ def _records(store, evidence: list[dict]) -> dict[str, dict]:
         f"ts_utc, {time_sql()} AS shown, CASE WHEN ts_precision = 'day' THEN NULL ELSE tz_basis END AS tz_basis"
     )
     sql = {
-        "messages": f"SELECT id, {times}, coalesce(sender_name, sender_id) || ': ' || coalesce(text, '[' || kind || ']') AS text FROM messages",  # noqa: E501
+        "messages": f"SELECT id, {times}, coalesce(coalesce(sender_name, sender_id) || ': ', '') || coalesce(text, '[' || kind || ']') AS text FROM messages",  # noqa: E501  (a system line has no sender)
         "ocr_text": "SELECT id, NULL AS day_at, NULL AS ts_utc, NULL AS shown, NULL AS tz_basis, text FROM ocr_text",
         "transactions": f"""SELECT id, {times}, coalesce(from_account || coalesce(' (' || from_name || ')', ''), from_name, '(not named)') || ' → '
                            || coalesce(to_account || coalesce(' (' || to_name || ')', ''), to_name, '(not named)') AS text,
