@@ -86,6 +86,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", choices=sorted(SPLITS), default="heldout")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--sweep", action="store_true", help="combined micro F1 and hard negatives flagged per learned threshold (dev/own only)")
+    ap.add_argument("--errors", action="store_true", help="list the combined layer's misses and false flags (dev/own only)")
     ap.add_argument("--throughput", type=int, default=20_000, help="messages for the throughput run (0: skip)")
     args = ap.parse_args()
     rows = read(SPLITS[args.split])
@@ -113,8 +115,10 @@ def main() -> None:
         ]
         print(f"{args.folds}-fold cross-validation, folds grouped by message id (a message and its translations together)")
     model = None
+    trained = []
     for te, train_set in folds:
         model = learned.train(train_set, ids)
+        trained.append((te, model))
         det = detect.Detector(lex, model)
         sub = [rows[i] for i in te]
         for i, d in zip(te, det.detect(_msgs(sub)), strict=True):
@@ -126,6 +130,26 @@ def main() -> None:
     report("rules (lexicon + concept rules, with context)", [{d.indicator for d in ds} for ds in rules.detect(_msgs(rows))], rows, ids)
     report("learned layer alone", learned_only, rows, ids)
     report("combined (as `casegraph indicators` writes)", [{d.indicator for d in ds} for ds in results], rows, ids)
+    if args.sweep and args.split != "heldout":
+        keep = detect.LEARNED_THRESHOLD
+        for t in (0.4, 0.5, 0.6, 0.7, 0.8):
+            detect.LEARNED_THRESHOLD = t
+            pred: list[set[str]] = [set() for _ in rows]
+            for te, m in trained:
+                for i, ds in zip(te, detect.Detector(lex, m).detect(_msgs([rows[i] for i in te]), explain=False), strict=True):
+                    pred[i] = {d.indicator for d in ds}
+            tp = sum(len(p & set(r["labels"])) for p, r in zip(pred, rows, strict=True))
+            fp = sum(len(p - set(r["labels"])) for p, r in zip(pred, rows, strict=True))
+            fn = sum(len(set(r["labels"]) - p) for p, r in zip(pred, rows, strict=True))
+            hn = [bool(p) for p, r in zip(pred, rows, strict=True) if r.get("hard_negative")]
+            print(f"sweep learned threshold {t}: micro F1 {_f1(tp, fp, fn)}, hard negatives flagged {_ratio(sum(hn), len(hn))}")
+        detect.LEARNED_THRESHOLD = keep
+    if args.errors and args.split != "heldout":
+        for r, ds in zip(rows, results, strict=True):
+            got, want = {d.indicator for d in ds}, set(r["labels"])
+            if got != want:
+                why = "; ".join(f"{d.indicator}:{'+'.join(d.fired)}:{(d.rule or {}).get('id', '')}:{(d.learned or {}).get('score', '')}" for d in ds)
+                print(f"ERR {r['id']} miss={sorted(want - got)} false={sorted(got - want)} [{why}] {r['text'][:150]}")
     if args.throughput and model is not None:
         texts = [r["text"] for r in rows]
         msgs = [detect.Msg(texts[i % len(texts)] + f" #{i}", f"chat {i % 300}", i) for i in range(args.throughput)]

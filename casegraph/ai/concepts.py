@@ -62,6 +62,7 @@ def _trie(words: list[str]) -> str:
     return walk(tree)
 
 
+SHORT = 4
 Found = dict[str, list[tuple[int, str]]]  # concept → [(word index, matched key text)]
 
 
@@ -72,8 +73,9 @@ def load(path: str | None = None) -> Concepts:
     stems: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     for concept, words in data.get("concepts", {}).items():
         for w in words:
-            whole = w.endswith("$")
-            k = nz.stem_key(w.rstrip("$"))
+            k = nz.stem_key(w.rstrip("$*"))
+            # short stems match whole words only (a prefix of 4 letters is a prefix of too many words), unless marked "*"
+            whole = w.endswith("$") or (len(k) <= SHORT and not w.endswith("*"))
             if k and (concept, whole) not in stems[k]:
                 stems[k].append((concept, whole))
     rules = []
@@ -130,10 +132,15 @@ def apply(concepts: Concepts, found: Found) -> list[ConceptHit]:
                 break
         if best is None:
             continue
-        if rule.negatable and any(any(0 < w - n <= 3 for w in best) for n, _ in found.get("NEG", ())):
+        if rule.negatable and negated(found, best):
             continue
         hits.append(ConceptHit(rule, best))
     return hits
+
+
+def negated(found: Found, words: tuple[int, ...] | list[int]) -> bool:
+    """A negation within 3 words before or 2 after the matched words ("they did not take", "ගත්තේ නෑ")."""
+    return any(min(words) - 3 <= n <= max(words) + 2 for n, _ in found.get("NEG", ())) if words else False
 
 
 def context_factor(concepts: Concepts, indicator: str, found: Found) -> tuple[float, list[tuple[str, str]]]:
