@@ -27,6 +27,7 @@ class ConceptRule:
     all: tuple[str, ...]
     window: int | None
     negatable: bool
+    despite: tuple[str, ...] = ()  # contexts that do not lower this rule (its concepts already tell them apart)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def load(path: str | None = None) -> Concepts:
         missing = [c for c in r["all"] if c not in data["concepts"]]
         if missing:
             raise ValueError(f"{path or 'concepts.toml'}: rule {r['id']} names unknown concept(s) {', '.join(missing)}")
-        rules.append(ConceptRule(r["id"], r["indicator"], float(r.get("weight", 0.7)), tuple(r["all"]), r.get("window"), bool(r.get("negatable"))))
+        rules.append(ConceptRule(r["id"], r["indicator"], float(r.get("weight", 0.7)), tuple(r["all"]), r.get("window"), bool(r.get("negatable")), tuple(r.get("despite", ()))))
     return Concepts(
         re.compile(rf"(?<![a-z0-9]){_trie(sorted(stems))}"),
         {k: tuple(v) for k, v in stems.items()},
@@ -143,7 +144,7 @@ def negated(found: Found, words: tuple[int, ...] | list[int]) -> bool:
     return any(min(words) - 3 <= n <= max(words) + 2 for n, _ in found.get("NEG", ())) if words else False
 
 
-def context_factor(concepts: Concepts, indicator: str, found: Found) -> tuple[float, list[tuple[str, str]]]:
+def context_factor(concepts: Concepts, indicator: str, found: Found, despite: tuple[str, ...] = ()) -> tuple[float, list[tuple[str, str]]]:
     """The factor legitimate contexts put on an indicator's score, and which (concept, words) did."""
     tables = (concepts.context.get("*", {}), concepts.context.get(indicator, {}))
     if not any(c in found for t in tables for c in t) or any(c in found for c in concepts.unless.get(indicator, ())):
@@ -151,7 +152,7 @@ def context_factor(concepts: Concepts, indicator: str, found: Found) -> tuple[fl
     factor, why = 1.0, []
     for table in tables:
         for concept, f in table.items():
-            if concept in found:
+            if concept in found and concept not in despite:
                 factor = min(factor, f)
                 why.append((concept, found[concept][0][1]))
     return factor, why

@@ -29,7 +29,7 @@ RULE_THRESHOLD = 0.5
 LEARNED_THRESHOLD = 0.6  # chosen on the dev split by cross-validation (benchmarks/indicators_eval.py --sweep)
 THREAD_LOW = 0.3  # a learned score the thread may raise to a flag
 THREAD_WINDOW = 3
-THREAD_CONTEXT = 0.5  # how much of a legitimate context said nearby applies (as a power of its factor)
+THREAD_CONTEXT = 0.25  # how much of a legitimate context said nearby applies (as a power of its factor: 0.2 → 0.67)
 # indicators whose lexicon hits a nearby negation cancels ("they did not take my passport"); the
 # others' patterns carry their negation themselves ("not allowed to leave", "won't let us go")
 NEGATABLE = ("document-confiscation", "threats-coercion")
@@ -99,7 +99,7 @@ class Detector:
             r = ch.rule
             if r.indicator not in rule or r.weight > rule[r.indicator]["weight"]:
                 matched = [words[i] for i in ch.words if i < len(words)]
-                rule[r.indicator] = {"id": r.id, "lang": "any", "weight": r.weight, "matched": matched, "concepts": list(r.all)}
+                rule[r.indicator] = {"id": r.id, "lang": "any", "weight": r.weight, "matched": matched, "concepts": list(r.all), "despite": r.despite}
         factor = {i: cx.context_factor(self.concepts, i, found) for i in self.ids}
         return _State(folded, found, rule, factor, {}, guess_lang(text))
 
@@ -120,14 +120,18 @@ class Detector:
                 near = thread_notes.get((n, ind), {})
                 f = own if own < 1 else near.get("factor", 1.0)
                 r = s.rule.get(ind)
-                rule_score = r["weight"] * f if r else 0.0
+                rf = f
+                if r and r.get("despite") and own < 1:
+                    rf = cx.context_factor(self.concepts, ind, s.found, r["despite"])[0]
+                rule_score = r["weight"] * rf if r else 0.0
                 p = s.p.get(ind, 0.0) * f
                 fired = (["rule"] if rule_score >= RULE_THRESHOLD else []) + (["learned"] if p >= LEARNED_THRESHOLD else [])
                 if not fired and near.get("raise") and p >= THREAD_LOW:
                     fired = ["thread"]
                 if not fired:
                     continue
-                context = [{"concept": c, "matched": w, "factor": own, "where": "message"} for c, w in why]
+                skip = r.get("despite", ()) if r and "rule" in fired else ()
+                context = [{"concept": c, "matched": w, "factor": own, "where": "message"} for c, w in why if c not in skip]
                 thread = None
                 if near.get("raise") and "thread" in fired:
                     thread = {"effect": "raised", "by": near["raise"]}
