@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -86,7 +87,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", choices=sorted(SPLITS), default="heldout")
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--sweep", action="store_true", help="combined micro F1 and hard negatives flagged per learned threshold (dev/own only)")
+    ap.add_argument(
+        "--sweep", action="store_true", help="combined micro F1 and hard negatives flagged per learned threshold (dev/own only)"
+    )
     ap.add_argument("--errors", action="store_true", help="list the combined layer's misses and false flags (dev/own only)")
     ap.add_argument("--throughput", type=int, default=20_000, help="messages for the throughput run (0: skip)")
     args = ap.parse_args()
@@ -110,9 +113,7 @@ def main() -> None:
         this = dev if args.split == "dev" else own
         other = own if args.split == "dev" else dev
         groups = [_group(r) for r in rows]
-        folds = [
-            (list(te), [*other, *(this[i] for i in tr)]) for tr, te in GroupKFold(n_splits=args.folds).split(rows, groups=groups)
-        ]
+        folds = [(list(te), [*other, *(this[i] for i in tr)]) for tr, te in GroupKFold(n_splits=args.folds).split(rows, groups=groups)]
         print(f"{args.folds}-fold cross-validation, folds grouped by message id (a message and its translations together)")
     model = None
     trained = []
@@ -148,17 +149,29 @@ def main() -> None:
         for r, ds in zip(rows, results, strict=True):
             got, want = {d.indicator for d in ds}, set(r["labels"])
             if got != want:
-                why = "; ".join(f"{d.indicator}:{'+'.join(d.fired)}:{(d.rule or {}).get('id', '')}:{(d.learned or {}).get('score', '')}" for d in ds)
+                why = "; ".join(
+                    f"{d.indicator}:{'+'.join(d.fired)}:{(d.rule or {}).get('id', '')}:{(d.learned or {}).get('score', '')}" for d in ds
+                )
                 print(f"ERR {r['id']} miss={sorted(want - got)} false={sorted(got - want)} [{why}] {r['text'][:150]}")
     if args.throughput and model is not None:
         texts = [r["text"] for r in rows]
         msgs = [detect.Msg(texts[i % len(texts)] + f" #{i}", f"chat {i % 300}", i) for i in range(args.throughput)]
         det = detect.Detector(lex, model)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for i in range(0, len(msgs), 2048):
             det.detect(msgs[i : i + 2048])
-        dt = time.perf_counter() - t
-        print(f"\nthroughput, rules + learned layer + context + thread: {len(msgs):,} messages in {dt:.2f} s = {len(msgs) / dt:,.0f} messages/s")
+        dt, dc = time.perf_counter() - t, time.process_time() - c
+        t2 = time.perf_counter()
+        chunks = [msgs[i : i + 2048] for i in range(0, len(msgs), 2048)]
+        for _ in detect.detect_many(det, chunks, lambda b: b, workers=2):
+            pass
+        dt2 = time.perf_counter() - t2
+        print(f"\nthroughput on 2 processes (as `casegraph indicators --workers 2`): {len(msgs) / dt2:,.0f} messages/s wall")
+        print(
+            f"\nthroughput, rules + learned layer + context + thread, one process: {len(msgs):,} messages (each text made unique) "
+            f"in {dt:.2f} s wall = {len(msgs) / dt:,.0f} messages/s; CPU time {dc:.2f} s = {len(msgs) / dc:,.0f} messages/s per core "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
         t = time.perf_counter()
         learned.train([*own, *dev], ids)
         print(f"training on {len(own) + len(dev)} examples: {time.perf_counter() - t:.1f} s")

@@ -85,7 +85,9 @@ def test_legitimate_contexts_and_negation_cancel(text):
 def test_a_legitimate_context_said_nearby_in_the_thread_lowers_the_score():
     det = detect.Detector(LEX, None)
     alone = det.detect([detect.Msg("they kept my passport, come on thursday")])[0]
-    near = det.detect([detect.Msg("at the embassy for the visa stamping now", "c", 0), detect.Msg("they kept my passport, come on thursday", "c", 1)])[1]
+    near = det.detect(
+        [detect.Msg("at the embassy for the visa stamping now", "c", 0), detect.Msg("they kept my passport, come on thursday", "c", 1)]
+    )[1]
     assert near[0].score < alone[0].score and near[0].thread == {"effect": "lowered", "by": [0], "factor": pytest.approx(0.2**0.25)}
 
 
@@ -132,7 +134,11 @@ def test_examiner_verdicts_change_the_training_data_and_version():
         {
             "finding_id": "f2",
             "verdict": "confirmed",
-            "subject": {"attrs": {"indicator": "fees-debt-bondage"}, "evidence": [{"record": "gone"}], "summary": "Rule x matched in: «pay the release money»"},
+            "subject": {
+                "attrs": {"indicator": "fees-debt-bondage"},
+                "evidence": [{"record": "gone"}],
+                "summary": "Rule x matched in: «pay the release money»",
+            },
         },
     ]
     ex = learned.from_decisions(decisions, {"m1": "I will kill you at cricket tomorrow"})

@@ -84,7 +84,17 @@ def load(path: str | None = None) -> Concepts:
         missing = [c for c in r["all"] if c not in data["concepts"]]
         if missing:
             raise ValueError(f"{path or 'concepts.toml'}: rule {r['id']} names unknown concept(s) {', '.join(missing)}")
-        rules.append(ConceptRule(r["id"], r["indicator"], float(r.get("weight", 0.7)), tuple(r["all"]), r.get("window"), bool(r.get("negatable")), tuple(r.get("despite", ()))))
+        rules.append(
+            ConceptRule(
+                r["id"],
+                r["indicator"],
+                float(r.get("weight", 0.7)),
+                tuple(r["all"]),
+                r.get("window"),
+                bool(r.get("negatable")),
+                tuple(r.get("despite", ())),
+            )
+        )
     return Concepts(
         re.compile(rf"(?<![a-z0-9]){_trie(sorted(stems))}"),
         {k: tuple(v) for k, v in stems.items()},

@@ -15,16 +15,19 @@ layer at least LEARNED_THRESHOLD after context, or the thread raised it.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+import multiprocessing
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from . import concepts as cx
 from . import lexicon as lx
 from . import normalise as nz
 from .learned import Learned, guess_lang
 
+T = TypeVar("T")
 RULE_THRESHOLD = 0.5
 LEARNED_THRESHOLD = 0.6  # chosen on the dev split by cross-validation (benchmarks/indicators_eval.py --sweep)
 THREAD_LOW = 0.3  # a learned score the thread may raise to a flag
@@ -94,12 +97,25 @@ class Detector:
         for h in lx.scan_folded(self.lexicon, folded, only):
             if h.indicator in NEGATABLE and cx.negated(found, [folded.count(" ", 0, a) for a, _ in h.spans]):
                 continue
-            rule[h.indicator] = {"id": h.rule, "lang": h.lang, "weight": h.score, "matched": list(h.matched), "spans": [list(s) for s in h.spans]}
+            rule[h.indicator] = {
+                "id": h.rule,
+                "lang": h.lang,
+                "weight": h.score,
+                "matched": list(h.matched),
+                "spans": [list(s) for s in h.spans],
+            }
         for ch in cx.apply(self.concepts, found):
             r = ch.rule
             if r.indicator not in rule or r.weight > rule[r.indicator]["weight"]:
                 matched = [words[i] for i in ch.words if i < len(words)]
-                rule[r.indicator] = {"id": r.id, "lang": "any", "weight": r.weight, "matched": matched, "concepts": list(r.all), "despite": r.despite}
+                rule[r.indicator] = {
+                    "id": r.id,
+                    "lang": "any",
+                    "weight": r.weight,
+                    "matched": matched,
+                    "concepts": list(r.all),
+                    "despite": r.despite,
+                }
         factor = {i: cx.context_factor(self.concepts, i, found) for i in self.ids}
         return _State(folded, found, rule, factor, {}, guess_lang(text))
 
@@ -146,7 +162,7 @@ class Detector:
                         "score": round(p, 4),
                         "raw_score": round(s.p.get(ind, 0.0), 4),
                         "calibration": s.lang,
-                        "top_features": self.learned.top_features(x, n, ind) if explain else [],
+                        "top_features": self.learned.top_features(x, n, ind) if explain and p >= THREAD_LOW else [],
                     }
                 score = max(rule_score, p, LEARNED_THRESHOLD if fired == ["thread"] else 0.0)
                 decisions.append(Decision(ind, round(score, 4), fired, r, learned, context, thread, cx.speaker(s.found), s.lang))
@@ -188,3 +204,34 @@ class Detector:
                     if note:
                         notes[(n, ind)] = note
         return notes
+
+
+_WORKER: Detector | None = None
+
+
+def _work(msgs: list[Msg]) -> list[list[Decision]]:
+    assert _WORKER is not None
+    return _WORKER.detect(msgs)
+
+
+def detect_many(
+    detector: Detector, batches: Iterable[T], msgs: Callable[[T], list[Msg]], workers: int = 1
+) -> Iterator[tuple[T, list[list[Decision]]]]:
+    """(batch, decisions) for every batch, in order; with workers > 1 on that many forked processes
+    (they inherit the trained detector; at most 2 × workers batches are in flight)."""
+    if workers <= 1:
+        for b in batches:
+            yield b, detector.detect(msgs(b))
+        return
+    global _WORKER
+    _WORKER = detector
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending: deque = deque()
+        for b in batches:
+            pending.append((b, pool.submit(_work, msgs(b))))
+            if len(pending) >= 2 * workers:
+                b0, f = pending.popleft()
+                yield b0, f.result()
+        while pending:
+            b0, f = pending.popleft()
+            yield b0, f.result()

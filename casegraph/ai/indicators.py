@@ -30,7 +30,7 @@ from ..findings import Finding, write_findings
 from ..store import CaseStore
 from . import lexicon as lx
 from . import texts
-from .detect import Decision, Detector, Msg
+from .detect import Decision, Detector, Msg, detect_many
 from .learned import Learned, for_case
 from .models import Classifier, Tagger
 
@@ -98,7 +98,8 @@ def _summary(d: Decision, row: dict, model: Learned | None) -> str:
         parts.append(f"raised by {len(d.thread['by'])} nearby message(s) of the same chat flagged for this indicator")
     lowered = [c for c in d.context if c["factor"] < 1]
     if lowered:
-        parts.append("score lowered by context: " + ", ".join(f"{c['concept'].lower()} \u201c{c['matched']}\u201d ({c['where']})" for c in lowered))
+        said = ", ".join(f"{c['concept'].lower()} \u201c{c['matched']}\u201d ({c['where']})" for c in lowered)
+        parts.append(f"score lowered by context: {said}")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + f" in: \u00ab{_quote(row['text'])}\u00bb"
 
@@ -151,9 +152,11 @@ def run(
     batch: int = 64,
     tick: Callable[[int], None] = lambda n: None,
     learned: Learned | None = None,
+    workers: int = 1,
 ) -> Run:
     """Every message read in conversation order (a chat's messages together, by time), so a
-    message's thread is read with it (within a batch of `batch` messages)."""
+    message's thread is read with it (within a batch of at least 512 messages); `workers` processes
+    share the detection."""
     result = Run()
     detector = Detector(lexicon, learned)
     result.detector_version = detector.version
@@ -161,11 +164,14 @@ def run(
     learned_findings: list[Finding] = []
     model_findings: list[Finding] = []
     entity_rows: list[dict] = []
-    for rows in texts.batches(store, max(batch, 512), order=texts.BY_CONVERSATION):
+
+    def as_msgs(rows: list[dict]) -> list[Msg]:  # rows come in conversation order
+        return [Msg(r["text"], (r["exhibit_sha256"], r["chat"]) if r["chat"] else None, n) for n, r in enumerate(rows)]
+
+    for rows, decided in detect_many(detector, texts.batches(store, max(batch, 512), order=texts.BY_CONVERSATION), as_msgs, workers):
         result.messages += len(rows)
-        msgs = [Msg(r["text"], (r["exhibit_sha256"], r["chat"]) if r["chat"] else None, n) for n, r in enumerate(rows)]  # rows come in order
         ids = [r["id"] for r in rows]
-        for row, decisions in zip(rows, detector.detect(msgs), strict=True):
+        for row, decisions in zip(rows, decided, strict=True):
             for d in decisions:
                 f = _finding(d, row, lexicon, detector, ids)
                 (lex_findings if f.detector == LEXICON_DETECTOR else learned_findings).append(f)

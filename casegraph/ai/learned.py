@@ -46,8 +46,20 @@ TRAINING_FILES = ("labelled.jsonl", "independent_dev.jsonl")
 _QUOTE = re.compile(r"\u00ab(.*)\u00bb", re.S)
 
 # romanised-language cues: frequent function words of Singlish and Tanglish, in `key` spelling
-_SI_LATN = {nz.word_key(w) for w in "eka ekak eke wage kiyala kiyanawa karanna yanna denne one thiyenawa mata mama api apita oya wala eken na ne hari machan dan lu kiwwa gaththa nathnam ganna mage ape".split()}
-_TA_LATN = {nz.word_key(w) for w in "la ah irukku poren vanthu enakku naan illa pannanum sollu anga inga vechu tanga nu da um kitta enna romba panna mudiyathu sonnanga vandhu".split()}
+_SI_LATN = {
+    nz.word_key(w)
+    for w in (
+        "eka ekak eke wage kiyala kiyanawa karanna yanna denne one thiyenawa mata mama api apita oya wala eken na ne hari machan "
+        "dan lu kiwwa gaththa nathnam ganna mage ape"
+    ).split()
+}
+_TA_LATN = {
+    nz.word_key(w)
+    for w in (
+        "la ah irukku poren vanthu enakku naan illa pannanum sollu anga inga vechu tanga nu da um kitta enna romba panna mudiyathu "
+        "sonnanga vandhu"
+    ).split()
+}
 
 
 def guess_lang(text: str) -> str:
@@ -194,9 +206,9 @@ class Learned:
         a = _tfidf(cols, lengths, len(views), chars.idf_)
         cols, lengths = [], []
         for v in views:
-            got = [i for g in self._analyzers[1](v) if (i := words.vocabulary_.get(g)) is not None]
-            cols.extend(got)
-            lengths.append(len(got))
+            grams = [i for g in self._analyzers[1](v) if (i := words.vocabulary_.get(g)) is not None]
+            cols.extend(grams)
+            lengths.append(len(grams))
         return sparse.hstack([a, _tfidf(cols, lengths, len(views), words.idf_)]).tocsr()
 
     def raw(self, x) -> np.ndarray:
@@ -275,7 +287,9 @@ def _vectorizers(views: Sequence[str]) -> list:
 
     return [
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, dtype=np.float64).fit(views),
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"\S+", dtype=np.float64).fit(views),
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"\S+", dtype=np.float64).fit(
+            views
+        ),
     ]
 
 

@@ -117,7 +117,8 @@ def scan_folded(lexicon: Lexicon, t: str, only: set[str] | None = None) -> list[
         if only is not None and ind.id not in only:
             continue
         for rule in ind.rules:
-            if not has["Latn" if rule.lang in LATIN_LANGS else rule.lang if rule.lang in has else "Latn"] and rule.lang in (*LATIN_LANGS, "si", "ta"):
+            needs = "Latn" if rule.lang in LATIN_LANGS else rule.lang
+            if needs in has and not has[needs]:
                 continue  # a pattern for one script cannot match a text without it
             first = next((m for p in rule.any for m in [p.search(t)] if m), None) if rule.any else None
             if rule.any and first is None:

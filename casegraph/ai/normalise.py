@@ -113,7 +113,18 @@ _SI_PRE = str.maketrans(
     }
 )
 _NON_WORD = re.compile(r"[^a-z0-9]")
-_DIGRAPHS = (("zh", "l"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "t"), ("kh", "k"), ("gh", "k"), ("bh", "p"), ("ph", "p"), ("jh", "s"))
+_DIGRAPHS = (
+    ("zh", "l"),
+    ("sh", "s"),
+    ("ch", "s"),
+    ("th", "t"),
+    ("dh", "t"),
+    ("kh", "k"),
+    ("gh", "k"),
+    ("bh", "p"),
+    ("ph", "p"),
+    ("jh", "s"),
+)
 _SOFT_C = re.compile(r"c(?=[ei])")
 _SINGLE = str.maketrans({"c": "k", "q": "k", "z": "s", "w": "v", "f": "p", "j": "s", "g": "k", "d": "t", "b": "p", "x": "k"})
 _DOUBLE = re.compile(r"(.)\1+")

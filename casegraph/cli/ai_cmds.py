@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -47,7 +48,8 @@ def _models(c, given) -> list:
     show_default=True,
     help="The learned layer (character n-grams, retrained on the packaged labelled sets and this case's examiner verdicts).",
 )
-def indicators_cmd(case, models, threshold, lexicon_file, use_learned) -> None:
+@click.option("--workers", default=min(2, os.cpu_count() or 1), show_default=True, help="Processes that share the detection.")
+def indicators_cmd(case, models, threshold, lexicon_file, use_learned, workers) -> None:
     """Flag trafficking indicators in every message: deceptive recruitment, fees and debt,
     document confiscation, restricted movement, threats, sexual exploitation and grooming, forced
     criminality, irregular travel. English, Sinhala, Tamil and romanised Sinhala/Tamil.
@@ -79,7 +81,9 @@ def indicators_cmd(case, models, threshold, lexicon_file, use_learned) -> None:
         total = texts.count(c.store)
         with progress() as bar:
             task = bar.add_task("reading messages", total=total)
-            r = indicators.run(c.store, lex, classifier, tagger, threshold, tick=lambda n: bar.advance(task, n), learned=model)
+            r = indicators.run(
+                c.store, lex, classifier, tagger, threshold, tick=lambda n: bar.advance(task, n), learned=model, workers=workers
+            )
         c.log(
             "indicators",
             state=("findings", "annotations"),
