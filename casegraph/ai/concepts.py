@@ -124,6 +124,7 @@ def find(concepts: Concepts, key: str) -> Found:
 class ConceptHit:
     rule: ConceptRule
     words: tuple[int, ...]  # word indices of the matched concepts
+    keys: tuple[str, ...]  # what matched there, in the key view
 
 
 def apply(concepts: Concepts, found: Found) -> list[ConceptHit]:
@@ -132,20 +133,21 @@ def apply(concepts: Concepts, found: Found) -> list[ConceptHit]:
     for rule in concepts.rules:
         if not all(c in found for c in rule.all):
             continue
-        best: tuple[int, ...] | None = None
-        for i0, _ in found[rule.all[0]]:
-            picks = [i0]
+        best: list[tuple[int, str]] | None = None
+        for first in found[rule.all[0]]:
+            picks = [first]
             for c in rule.all[1:]:
-                near = min((i for i, _ in found[c]), key=lambda i: abs(i - i0))
-                picks.append(near)
-            if rule.window is None or max(picks) - min(picks) <= rule.window:
-                best = tuple(picks)
+                picks.append(min(found[c], key=lambda m: abs(m[0] - first[0])))
+            at = [i for i, _ in picks]
+            if rule.window is None or max(at) - min(at) <= rule.window:
+                best = picks
                 break
         if best is None:
             continue
-        if rule.negatable and negated(found, best):
+        words = tuple(i for i, _ in best)
+        if rule.negatable and negated(found, words):
             continue
-        hits.append(ConceptHit(rule, best))
+        hits.append(ConceptHit(rule, words, tuple(k for _, k in best)))
     return hits
 
 
@@ -154,8 +156,10 @@ def negated(found: Found, words: tuple[int, ...] | list[int]) -> bool:
     return any(min(words) - 3 <= n <= max(words) + 2 for n, _ in found.get("NEG", ())) if words else False
 
 
-def context_factor(concepts: Concepts, indicator: str, found: Found, despite: tuple[str, ...] = ()) -> tuple[float, list[tuple[str, str]]]:
-    """The factor legitimate contexts put on an indicator's score, and which (concept, words) did."""
+def context_factor(
+    concepts: Concepts, indicator: str, found: Found, despite: tuple[str, ...] = ()
+) -> tuple[float, list[tuple[str, tuple[int, str]]]]:
+    """The factor legitimate contexts put on an indicator's score, and which (concept, (word index, key text)) did."""
     tables = (concepts.context.get("*", {}), concepts.context.get(indicator, {}))
     if not any(c in found for t in tables for c in t) or any(c in found for c in concepts.unless.get(indicator, ())):
         return 1.0, []
@@ -164,7 +168,7 @@ def context_factor(concepts: Concepts, indicator: str, found: Found, despite: tu
         for concept, f in table.items():
             if concept in found and concept not in despite:
                 factor = min(factor, f)
-                why.append((concept, found[concept][0][1]))
+                why.append((concept, found[concept][0]))
     return factor, why
 
 

@@ -75,6 +75,11 @@ class _State:
     lang: str
 
 
+def _said(words: list[str], at: int, key: str) -> str:
+    """The words of the readable view a key match covers (a stem may span several words)."""
+    return " ".join(words[at : at + key.count(" ") + 1]).strip(".,!?;:()\"'")
+
+
 class Detector:
     def __init__(self, lexicon: lx.Lexicon, learned: Learned | None, concepts: cx.Concepts | None = None):
         self.lexicon = lexicon
@@ -107,7 +112,7 @@ class Detector:
         for ch in cx.apply(self.concepts, found):
             r = ch.rule
             if r.indicator not in rule or r.weight > rule[r.indicator]["weight"]:
-                matched = [words[i] for i in ch.words if i < len(words)]
+                matched = [_said(words, i, k) for i, k in zip(ch.words, ch.keys, strict=True)]
                 rule[r.indicator] = {
                     "id": r.id,
                     "lang": "any",
@@ -116,7 +121,10 @@ class Detector:
                     "concepts": list(r.all),
                     "despite": r.despite,
                 }
-        factor = {i: cx.context_factor(self.concepts, i, found) for i in self.ids}
+        factor = {}
+        for i in self.ids:
+            f, why = cx.context_factor(self.concepts, i, found)
+            factor[i] = (f, [(c, _said(words, at, k)) for c, (at, k) in why])
         return _State(folded, found, rule, factor, {}, guess_lang(text))
 
     def detect(self, msgs: Sequence[Msg], explain: bool = True) -> list[list[Decision]]:
