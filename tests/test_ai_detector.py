@@ -175,7 +175,9 @@ def test_run_with_the_learned_layer_says_which_layer_fired_and_why(case, model):
     assert doc["fired"][0] == "rule" and doc["rule"] and doc["matched"] and doc["learned"]["version"] == model.version[:16]
     assert doc["learned"]["top_features"] and doc["speaker"] == "victim"
     assert doc["thread"]["effect"] == "lowered" and doc["thread"]["by"]  # the embassy message next to it, named by id
-    assert not any("embassy" in f["summary"] and json.loads(f["attrs"])["indicator"] == "document-confiscation" for f in rows)
+    assert "embassy" in next(f["summary"] for f in rows if json.loads(f["attrs"]) == doc)  # the finding says what lowered it
+    embassy = [f for f in rows if json.loads(f["evidence"])[0]["locator"] == "line:3"]
+    assert not any(json.loads(f["attrs"])["indicator"] == "document-confiscation" for f in embassy)  # the embassy keeping it is not flagged
     assert r.detector_version.endswith(model.label)
     indicators.run(case.store, LEX)  # rules only: the learned layer's findings go
     assert case.store.one("SELECT count(*) FROM findings WHERE detector = 'indicators-learned'")[0] == 0
