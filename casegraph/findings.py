@@ -75,7 +75,7 @@ class Finding:
 
 STATE_PARTS = ("parse", "resolution")
 # analyses that read records only, not who-is-who: entity resolution cannot make them stale
-_RECORDS_ONLY = ("typologies", "indicators-lexicon", "indicators-model")
+_RECORDS_ONLY = ("typologies", "indicators-lexicon", "indicators-learned", "indicators-model")
 
 
 def depends_on(detector: str) -> tuple[str, ...]:

@@ -1,8 +1,14 @@
 """`casegraph indicators`: trafficking indicators over every message in a case, as findings.
 
-Two layers, each writing its own findings (a court can weigh them separately):
-- the lexicon (rules per language, `lexicon.toml`), always;
+Layers, each writing its own findings (a court can weigh them separately):
+- the rules (regexes per language, `lexicon.toml`, and concept rules, `concepts.toml`, over
+  normalised text), always, with the learned layer's score beside them: `indicators-lexicon`;
+- the learned layer (character n-grams, trained here on the packaged labelled sets and the case's
+  examiner verdicts; see learned.py), where no rule fired: `indicators-learned`;
 - a local transformers classifier (fine-tuned or zero-shot), when a model directory is given.
+Legitimate contexts, negation and the thread around a message lower or raise scores (detect.py);
+each finding says which layer fired, why (rule id and words; model version, score, top features),
+and what context or thread changed its score.
 A named-entity model, if given, stores the persons, places, organisations and amounts it finds
 in `annotations`, each pointing at its message.
 
@@ -24,10 +30,13 @@ from ..findings import Finding, write_findings
 from ..store import CaseStore
 from . import lexicon as lx
 from . import texts
+from .detect import Decision, Detector, Msg, detect_many
+from .learned import Learned, for_case
 from .models import Classifier, Tagger
 
 KIND = "trafficking-indicator"
-LEXICON_DETECTOR = "indicators-lexicon"
+LEXICON_DETECTOR = "indicators-lexicon"  # a rule fired (the learned layer's score is recorded with it)
+LEARNED_DETECTOR = "indicators-learned"  # the learned layer (or the thread) alone
 MODEL_DETECTOR = "indicators-model"
 SUMMARY_DETECTOR = "indicators-summary"
 QUOTE = 300
@@ -39,6 +48,7 @@ class Run:
     findings: dict[str, int] = field(default_factory=dict)  # detector → count
     entities: int = 0
     summary: list[dict] = field(default_factory=list)
+    detector_version: str = ""
 
 
 def _quote(text: str) -> str:
@@ -58,6 +68,81 @@ def _context(row: dict) -> dict:
     return {"chat": row["chat"], "sender": row["sender"], "person": row["person"], "ts_utc": row["ts_utc"]}
 
 
+def learned_layer(store: CaseStore, lexicon: lx.Lexicon) -> Learned:
+    """The learned layer for this case: the packaged labelled sets plus the examiner's verdicts on
+    its indicator findings (review.finding_decisions), retrained from that data (deterministic)."""
+    from ..review import finding_decisions
+
+    decisions = finding_decisions(store, kind=KIND)
+    records = [ev.get("record") for d in decisions for ev in (d["subject"].get("evidence") or [])[:1] if ev.get("record")]
+    found: dict[str, str] = {}
+    if records:
+        want = store.id_table("_decided", records)
+        found = {r["id"]: r["text"] for r in store.rows(f"SELECT t.id, t.text FROM ({texts.TEXTS}) t SEMI JOIN {want} w ON w.id = t.id")}
+    return for_case([i.id for i in lexicon.indicators], decisions, found)
+
+
+def _summary(d: Decision, row: dict, model: Learned | None) -> str:
+    """What fired and why, in words: the rule and its words, the model and its features, the context and the thread."""
+    parts = []
+    if d.rule and "rule" in d.fired:
+        words = ", ".join(f"\u201c{m}\u201d" for m in d.rule["matched"])
+        parts.append(f"Rule {d.rule['id']} ({d.rule['lang']}) matched {words}")
+    if d.learned and ({"learned", "thread"} & set(d.fired) or d.learned["score"] >= 0.3):
+        feats = ", ".join(f"\u201c{f.strip()}\u201d" for f, _ in d.learned["top_features"][:4])
+        parts.append(
+            f"model {d.learned['model']} (version {d.learned['version']}) scored {d.learned['score']:.2f}"
+            + (f", most from {feats}" if feats else "")
+        )
+    if d.thread and d.thread["effect"] == "raised":
+        parts.append(f"raised by {len(d.thread['by'])} nearby message(s) of the same chat flagged for this indicator")
+    lowered = [c for c in d.context if c["factor"] < 1]
+    if lowered:
+        said = ", ".join(f"{c['concept'].lower()} \u201c{c['matched']}\u201d ({c['where']})" for c in lowered)
+        parts.append(f"score lowered by context: {said}")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + f" in: \u00ab{_quote(row['text'])}\u00bb"
+
+
+def _finding(d: Decision, row: dict, lexicon: lx.Lexicon, detector: Detector, ids: list[str]) -> Finding:
+    ind = lexicon.by_id(d.indicator)
+    rule_fired = "rule" in d.fired
+    name = LEXICON_DETECTOR if rule_fired else LEARNED_DETECTOR
+    model = detector.learned
+    thread = None
+    if d.thread:
+        thread = {**d.thread, "by": [ids[n] for n in d.thread["by"]]}
+    attrs = {
+        "indicator": d.indicator,
+        "fired": d.fired,
+        "rule": d.rule["id"] if rule_fired and d.rule else None,
+        "rule_lang": d.rule["lang"] if rule_fired and d.rule else None,
+        "matched": d.rule["matched"] if rule_fired and d.rule else [],
+        "spans": d.rule.get("spans", []) if rule_fired and d.rule else [],
+        "rule_concepts": d.rule.get("concepts", []) if rule_fired and d.rule else [],
+        "learned": d.learned,
+        "context": d.context,
+        "thread": thread,
+        "speaker": d.speaker,
+        "lang": d.lang,
+        "script": lx.language(row["text"]),
+        "lexicon_sha256": lexicon.sha256,
+        "concepts_sha256": detector.concepts.sha256,
+        **_context(row),
+    }
+    return Finding(
+        KIND,
+        f"{row['id']}|{d.indicator}",
+        f"{ind.title}{'' if rule_fired else ' (model)'}: {_who(row)}",
+        _summary(d, row, model),
+        name,
+        lexicon.version if rule_fired or model is None else model.version[:16],
+        [texts.evidence(row)],
+        d.score,
+        attrs,
+    )
+
+
 def run(
     store: CaseStore,
     lexicon: lx.Lexicon,
@@ -66,41 +151,33 @@ def run(
     threshold: float = 0.5,
     batch: int = 64,
     tick: Callable[[int], None] = lambda n: None,
+    learned: Learned | None = None,
+    workers: int = 1,
 ) -> Run:
+    """Every message read in conversation order (a chat's messages together, by time), so a
+    message's thread is read with it (within a batch of at least 512 messages); `workers` processes
+    share the detection."""
     result = Run()
+    detector = Detector(lexicon, learned)
+    result.detector_version = detector.version
     lex_findings: list[Finding] = []
+    learned_findings: list[Finding] = []
     model_findings: list[Finding] = []
     entity_rows: list[dict] = []
-    for rows in texts.batches(store, batch):
+
+    def as_msgs(rows: list[dict]) -> list[Msg]:  # rows come in conversation order
+        return [Msg(r["text"], (r["exhibit_sha256"], r["chat"]) if r["chat"] else None, n) for n, r in enumerate(rows)]
+
+    for rows, decided in detect_many(detector, texts.batches(store, max(batch, 512), order=texts.BY_CONVERSATION), as_msgs, workers):
         result.messages += len(rows)
-        for row in rows:
-            for h in lx.scan(lexicon, row["text"]):
-                ind = lexicon.by_id(h.indicator)
-                words = ", ".join(f"\u201c{m}\u201d" for m in h.matched)
-                lex_findings.append(
-                    Finding(
-                        KIND,
-                        f"{row['id']}|{h.indicator}",
-                        f"{ind.title}: {_who(row)}",
-                        f"Rule {h.rule} ({h.lang}) matched {words} in: \u00ab{_quote(row['text'])}\u00bb",
-                        LEXICON_DETECTOR,
-                        lexicon.version,
-                        [texts.evidence(row)],
-                        h.score,
-                        {
-                            "indicator": h.indicator,
-                            "rule": h.rule,
-                            "rule_lang": h.lang,
-                            "matched": list(h.matched),
-                            "spans": [list(s) for s in h.spans],
-                            "script": lx.language(row["text"]),
-                            "lexicon_sha256": lexicon.sha256,
-                            **_context(row),
-                        },
-                    )
-                )
+        ids = [r["id"] for r in rows]
+        for row, decisions in zip(rows, decided, strict=True):
+            for d in decisions:
+                f = _finding(d, row, lexicon, detector, ids)
+                (lex_findings if f.detector == LEXICON_DETECTOR else learned_findings).append(f)
         if classifier is not None:
-            for row, scores in zip(rows, classifier.scores([r["text"] for r in rows])):  # noqa: B905
+            scored = [s for i in range(0, len(rows), batch) for s in classifier.scores([r["text"] for r in rows[i : i + batch]])]
+            for row, scores in zip(rows, scored, strict=True):
                 for ind_id, score in sorted(scores.items()):
                     if score >= threshold:
                         ind = lexicon.by_id(ind_id)
@@ -126,7 +203,8 @@ def run(
                             )
                         )
         if tagger is not None:
-            for row, ents in zip(rows, tagger.entities([r["text"] for r in rows])):  # noqa: B905
+            tagged = [e for i in range(0, len(rows), batch) for e in tagger.entities([r["text"] for r in rows[i : i + batch]])]
+            for row, ents in zip(rows, tagged, strict=True):
                 entity_rows += [
                     {
                         "record_id": row["id"],
@@ -147,6 +225,9 @@ def run(
         tick(len(rows))
     write_findings(store, lex_findings, LEXICON_DETECTOR)
     result.findings[LEXICON_DETECTOR] = len(lex_findings)
+    write_findings(store, learned_findings, LEARNED_DETECTOR)  # also clears a learned run's findings when the layer is off
+    if learned is not None:
+        result.findings[LEARNED_DETECTOR] = len(learned_findings)
     if classifier is not None:
         write_findings(store, model_findings, MODEL_DETECTOR)
         result.findings[MODEL_DETECTOR] = len(model_findings)
@@ -156,7 +237,7 @@ def run(
         if entity_rows:
             store.insert("annotations", pa.Table.from_pylist(entity_rows))
         result.entities = len(entity_rows)
-    result.summary, summary_findings = summarise(lex_findings + model_findings, lexicon)
+    result.summary, summary_findings = summarise(lex_findings + learned_findings + model_findings, lexicon)
     write_findings(store, summary_findings, SUMMARY_DETECTOR)
     result.findings[SUMMARY_DETECTOR] = len(summary_findings)
     return result

@@ -16,9 +16,14 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-VERSION = "1.0.0"
+from .normalise import fold
+
+VERSION = "1.1.0"  # 1.1: matched against normalise.fold
 _JOINERS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"), None)
-_SPACE = re.compile(r"\s+")
+
+
+LATIN_LANGS = ("en", "si-Latn", "ta-Latn")
+_SCRIPTS = {"Latn": re.compile("[a-z]"), "si": re.compile("[\u0d80-\u0dff]"), "ta": re.compile("[\u0b80-\u0bff]")}
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,10 @@ class Lexicon:
 
 
 def normalise(text: str) -> str:
-    """What patterns are matched against: NFC, lower case, no zero-width joiners, single spaces.
-    (Offsets refer to this form; it keeps one character per character for Latin text.)"""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text).translate(_JOINERS).lower()).strip()
+    """What patterns are matched against: normalise.fold (NFC, lower case, no zero-width joiners,
+    emoji in words, held letters shortened, chat abbreviations spelt out, single spaces).
+    Offsets refer to this form."""
+    return fold(text)
 
 
 @cache
@@ -100,10 +106,20 @@ def normalise_pattern(p: str) -> str:
 
 def scan(lexicon: Lexicon, text: str) -> list[Hit]:
     """Every indicator the text shows, with its strongest matching rule."""
-    t = normalise(text)
+    return scan_folded(lexicon, normalise(text))
+
+
+def scan_folded(lexicon: Lexicon, t: str, only: set[str] | None = None) -> list[Hit]:
+    """`scan` of a text already in the normal form; `only`: these indicators' rules, no others."""
     best: dict[str, Hit] = {}
+    has = {k: bool(p.search(t)) for k, p in _SCRIPTS.items()}
     for ind in lexicon.indicators:
+        if only is not None and ind.id not in only:
+            continue
         for rule in ind.rules:
+            needs = "Latn" if rule.lang in LATIN_LANGS else rule.lang
+            if needs in has and not has[needs]:
+                continue  # a pattern for one script cannot match a text without it
             first = next((m for p in rule.any for m in [p.search(t)] if m), None) if rule.any else None
             if rule.any and first is None:
                 continue

@@ -28,10 +28,14 @@ def count(store: CaseStore) -> int:
     return store.one(f"SELECT count(*) FROM ({TEXTS})")[0]
 
 
-def batches(store: CaseStore, size: int = 256, where: str = "") -> Iterator[list[dict]]:
-    """Rows in batches of `size`, in a stable order (exhibit, locator). Read through its own cursor,
-    so the store stays usable while the stream is open."""
-    reader = store.con.cursor().sql(f"SELECT * FROM ({TEXTS}) {where} ORDER BY exhibit_sha256, locator, id").to_arrow_reader(size)
+ORDER = "exhibit_sha256, locator, id"
+BY_CONVERSATION = "exhibit_sha256, chat NULLS LAST, ts_utc NULLS LAST, locator, id"  # a chat's messages together, in time order
+
+
+def batches(store: CaseStore, size: int = 256, where: str = "", order: str = ORDER) -> Iterator[list[dict]]:
+    """Rows in batches of `size`, in a stable order (exhibit, locator, or `order`). Read through its own
+    cursor, so the store stays usable while the stream is open."""
+    reader = store.con.cursor().sql(f"SELECT * FROM ({TEXTS}) {where} ORDER BY {order}").to_arrow_reader(size)
     for batch in reader:
         yield batch.to_pylist()
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -40,14 +41,25 @@ def _models(c, given) -> list:
     default=None,
     help="Use this lexicon (TOML, same form as casegraph/ai/lexicon.toml) instead of the built-in one.",
 )
-def indicators_cmd(case, models, threshold, lexicon_file) -> None:
+@click.option(
+    "--learned/--no-learned",
+    "use_learned",
+    default=True,
+    show_default=True,
+    help="The learned layer (character n-grams, retrained on the packaged labelled sets and this case's examiner verdicts).",
+)
+@click.option("--workers", default=min(2, os.cpu_count() or 1), show_default=True, help="Processes that share the detection.")
+def indicators_cmd(case, models, threshold, lexicon_file, use_learned, workers) -> None:
     """Flag trafficking indicators in every message: deceptive recruitment, fees and debt,
     document confiscation, restricted movement, threats, sexual exploitation and grooming, forced
     criminality, irregular travel. English, Sinhala, Tamil and romanised Sinhala/Tamil.
 
-    The rule layer (lexicon) always runs; a classifier or zero-shot model given with --model adds
-    its own findings, and a named-entity model stores the persons, places and amounts it finds.
-    Each finding quotes its message and names the rule or model (with its weights' SHA-256)."""
+    The rules (lexicon and concept rules, with legitimate contexts, negation and the thread) always
+    run; the learned layer adds recall (--no-learned: rules only), retrained on each run from the
+    packaged labelled sets and the verdicts examiners gave with 'findings confirm|reject', and
+    versioned by the SHA-256 of that data and its settings. A classifier or zero-shot model given
+    with --model adds its own findings, and a named-entity model stores the persons, places and
+    amounts it finds. Each finding quotes its message and says which layer fired and why."""
     from ..ai import indicators, lexicon, texts
     from ..ai import models as ai_models
 
@@ -62,10 +74,16 @@ def indicators_cmd(case, models, threshold, lexicon_file) -> None:
                 tagger = ai_models.Tagger(info)
             else:
                 console.print(f"[yellow]note:[/] {info.path} is a {info.kind} model; not used for indicators")
+        model = None
+        if use_learned:
+            with console.status("training the learned layer"):
+                model = indicators.learned_layer(c.store, lex)
         total = texts.count(c.store)
         with progress() as bar:
             task = bar.add_task("reading messages", total=total)
-            r = indicators.run(c.store, lex, classifier, tagger, threshold, tick=lambda n: bar.advance(task, n))
+            r = indicators.run(
+                c.store, lex, classifier, tagger, threshold, tick=lambda n: bar.advance(task, n), learned=model, workers=workers
+            )
         c.log(
             "indicators",
             state=("findings", "annotations"),
@@ -74,6 +92,10 @@ def indicators_cmd(case, models, threshold, lexicon_file) -> None:
                 "lexicon_sha256": lex.sha256,
                 "threshold": threshold,
                 "models": [m.info.label for m in (classifier, tagger) if m is not None],
+                "detector": r.detector_version,
+                "learned": None
+                if model is None
+                else {"model": model.label, "version_sha256": model.version, "examples": model.examples, "sources": model.sources},
             },
             outputs=[{"findings": r.findings, "entities": r.entities, "messages": r.messages}],
         )
@@ -93,6 +115,7 @@ def indicators_cmd(case, models, threshold, lexicon_file) -> None:
             f"{r.messages} texts read; findings: "
             + ", ".join(f"{k} {v}" for k, v in r.findings.items())
             + (f"; {r.entities} named entities" if tagger else "")
+            + (f"; learned layer {model.label} ({model.examples} training examples)" if model else "")
             + ". See them with the original messages in 'casegraph report'."
         )
 

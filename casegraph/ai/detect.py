@@ -1,0 +1,245 @@
+"""One decision per (message, indicator): the rules and the learned layer combined, with context.
+
+- Rules (lexicon.toml regexes over the readable view, concepts.toml concept rules over the key
+  view) give precision and an explanation: the rule id and the words it matched.
+- The learned layer gives recall: its calibrated score and the n-grams that raised it.
+- A legitimate context in the message (an embassy keeping a passport for stamping, a licensed
+  agency, a family loan, a news report, a joke …) lowers or cancels either score; a negation
+  cancels a negatable rule; the speaker (victim, agent, relative) is recorded.
+- The thread: messages of the same conversation, ±THREAD_WINDOW around a message, may raise a
+  borderline learned score (a neighbour is flagged for the same indicator) or lower a score (a
+  neighbour states a legitimate context); the decision says which messages did.
+A message is flagged for an indicator when a rule scores at least RULE_THRESHOLD or the learned
+layer at least LEARNED_THRESHOLD after context, or the thread raised it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from . import concepts as cx
+from . import lexicon as lx
+from . import normalise as nz
+from .learned import Learned, guess_lang
+
+T = TypeVar("T")
+RULE_THRESHOLD = 0.5
+LEARNED_THRESHOLD = 0.7  # chosen on the dev split by cross-validation (indicators_eval.py --sweep): F1 as at 0.6, fewer false flags
+THREAD_LOW = 0.3  # a learned score the thread may raise to a flag
+THREAD_WINDOW = 3
+THREAD_CONTEXT = 0.25  # how much of a legitimate context said nearby applies (as a power of its factor: 0.2 → 0.67)
+# indicators whose lexicon hits a nearby negation cancels ("they did not take my passport"); the
+# others' patterns carry their negation themselves ("not allowed to leave", "won't let us go")
+NEGATABLE = ("document-confiscation", "threats-coercion")
+SETTINGS = {
+    "rule_threshold": RULE_THRESHOLD,
+    "learned_threshold": LEARNED_THRESHOLD,
+    "thread_low": THREAD_LOW,
+    "thread_window": THREAD_WINDOW,
+    "thread_context": THREAD_CONTEXT,
+}
+
+
+@dataclass(frozen=True)
+class Msg:
+    text: str
+    thread: Any = None  # messages with the same thread (a chat) are read together
+    order: Any = None  # their order within it (time, sequence)
+
+
+@dataclass
+class Decision:
+    indicator: str
+    score: float
+    fired: list[str]  # "rule", "learned", "thread"
+    rule: dict[str, Any] | None
+    learned: dict[str, Any] | None
+    context: list[dict[str, Any]] = field(default_factory=list)
+    thread: dict[str, Any] | None = None
+    speaker: str = "unknown"
+    lang: str = "en"
+
+
+@dataclass
+class _State:
+    folded: str
+    found: cx.Found
+    rule: dict[str, dict[str, Any]]  # indicator → best rule
+    factor: dict[str, tuple[float, list]]  # indicator → own context
+    p: dict[str, float]
+    lang: str
+
+
+def _said(words: list[str], at: int, key: str) -> str:
+    """The words of the readable view a key match covers (a stem may span several words)."""
+    return " ".join(words[at : at + key.count(" ") + 1]).strip(".,!?;:()\"'")
+
+
+class Detector:
+    def __init__(self, lexicon: lx.Lexicon, learned: Learned | None, concepts: cx.Concepts | None = None):
+        self.lexicon = lexicon
+        self.learned = learned
+        self.concepts = concepts or cx.load()
+        self.ids = [i.id for i in lexicon.indicators]
+
+    @property
+    def version(self) -> str:
+        parts = [self.lexicon.version, f"concepts+{self.concepts.sha256[:12]}"]
+        return " ".join([*parts, self.learned.label] if self.learned else parts)
+
+    def _state(self, text: str) -> _State:
+        folded = nz.fold(text)
+        found = cx.find(self.concepts, nz.key(folded))
+        words = nz.words(folded)
+        rule: dict[str, dict[str, Any]] = {}
+        topics = self.concepts.topics
+        only = {i for i in self.ids if i not in topics or any(c in found for c in topics[i])} if topics else None
+        for h in lx.scan_folded(self.lexicon, folded, only):
+            if h.indicator in NEGATABLE and cx.negated(found, [folded.count(" ", 0, a) for a, _ in h.spans]):
+                continue
+            rule[h.indicator] = {
+                "id": h.rule,
+                "lang": h.lang,
+                "weight": h.score,
+                "matched": list(h.matched),
+                "spans": [list(s) for s in h.spans],
+            }
+        for ch in cx.apply(self.concepts, found):
+            r = ch.rule
+            if r.indicator not in rule or r.weight > rule[r.indicator]["weight"]:
+                matched = [_said(words, i, k) for i, k in zip(ch.words, ch.keys, strict=True)]
+                rule[r.indicator] = {
+                    "id": r.id,
+                    "lang": "any",
+                    "weight": r.weight,
+                    "matched": matched,
+                    "concepts": list(r.all),
+                    "despite": r.despite,
+                }
+        factor = {}
+        for i in self.ids:
+            f, why = cx.context_factor(self.concepts, i, found)
+            factor[i] = (f, [(c, _said(words, at, k)) for c, (at, k) in why])
+        return _State(folded, found, rule, factor, {}, guess_lang(text))
+
+    def detect(self, msgs: Sequence[Msg], explain: bool = True) -> list[list[Decision]]:
+        states = [self._state(m.text) for m in msgs]
+        x = None
+        if self.learned is not None and msgs:
+            x = self.learned.features([m.text for m in msgs])
+            probs = self.learned.probabilities([m.text for m in msgs], [s.lang for s in states], x)
+            for s, row in zip(states, probs, strict=True):
+                s.p = {i: float(v) for i, v in zip(self.learned.indicators, row, strict=True)}
+        thread_notes = self._thread(msgs, states)
+        out = []
+        for n, s in enumerate(states):
+            decisions = []
+            for ind in self.ids:
+                own, why = s.factor[ind]
+                near = thread_notes.get((n, ind), {})
+                f = own if own < 1 else near.get("factor", 1.0)
+                r = s.rule.get(ind)
+                rf = f
+                if r and r.get("despite") and own < 1:
+                    rf = cx.context_factor(self.concepts, ind, s.found, r["despite"])[0]
+                rule_score = r["weight"] * rf if r else 0.0
+                p = s.p.get(ind, 0.0) * f
+                fired = (["rule"] if rule_score >= RULE_THRESHOLD else []) + (["learned"] if p >= LEARNED_THRESHOLD else [])
+                if not fired and near.get("raise") and p >= THREAD_LOW:
+                    fired = ["thread"]
+                if not fired:
+                    continue
+                skip = r.get("despite", ()) if r and "rule" in fired else ()
+                context = [{"concept": c, "matched": w, "factor": own, "where": "message"} for c, w in why if c not in skip]
+                thread = None
+                if near.get("raise") and "thread" in fired:
+                    thread = {"effect": "raised", "by": near["raise"]}
+                elif own == 1 and near.get("lower"):
+                    thread = {"effect": "lowered", "by": near["lower"], "factor": near["factor"]}
+                    context += [{"concept": c, "matched": w, "factor": near["factor"], "where": "thread"} for c, w in near["why"]]
+                learned = None
+                if self.learned is not None and x is not None:
+                    learned = {
+                        "model": self.learned.name,
+                        "version": self.learned.version[:16],
+                        "score": round(p, 4),
+                        "raw_score": round(s.p.get(ind, 0.0), 4),
+                        "calibration": s.lang,
+                        "top_features": self.learned.top_features(x, n, ind) if explain and p >= THREAD_LOW else [],
+                    }
+                score = max(rule_score, p, LEARNED_THRESHOLD if fired == ["thread"] else 0.0)
+                decisions.append(Decision(ind, round(score, 4), fired, r, learned, context, thread, cx.speaker(s.found), s.lang))
+            out.append(decisions)
+        return out
+
+    def _thread(self, msgs: Sequence[Msg], states: list[_State]) -> dict[tuple[int, str], dict[str, Any]]:
+        """Per (message, indicator): neighbours flagged for it (may raise) and legitimate contexts said
+        by neighbours (may lower)."""
+        threads: dict[Any, list[int]] = defaultdict(list)
+        for n, m in enumerate(msgs):
+            if m.thread is not None:
+                threads[m.thread].append(n)
+        notes: dict[tuple[int, str], dict[str, Any]] = {}
+        for members in threads.values():
+            if len(members) < 2:
+                continue
+            members.sort(key=lambda n: (msgs[n].order is None, msgs[n].order if msgs[n].order is not None else 0, n))
+            flagged = [
+                {
+                    i
+                    for i in self.ids
+                    if (states[n].rule.get(i, {}).get("weight", 0) * states[n].factor[i][0] >= RULE_THRESHOLD)
+                    or states[n].p.get(i, 0) * states[n].factor[i][0] >= LEARNED_THRESHOLD
+                }
+                for n in members
+            ]
+            for k, n in enumerate(members):
+                around = [j for j in range(max(0, k - THREAD_WINDOW), min(len(members), k + THREAD_WINDOW + 1)) if j != k]
+                for ind in self.ids:
+                    note: dict[str, Any] = {}
+                    by = [members[j] for j in around if ind in flagged[j]]
+                    if by:
+                        note["raise"] = by
+                    lows = [(members[j], states[members[j]].factor[ind]) for j in around if states[members[j]].factor[ind][0] < 1]
+                    if lows:
+                        f = min(fv for _, (fv, _) in lows) ** THREAD_CONTEXT
+                        note.update(lower=[j for j, _ in lows], factor=f, why=[w for _, (_, ws) in lows for w in ws][:3])
+                    if note:
+                        notes[(n, ind)] = note
+        return notes
+
+
+_WORKER: Detector | None = None
+
+
+def _work(msgs: list[Msg]) -> list[list[Decision]]:
+    assert _WORKER is not None
+    return _WORKER.detect(msgs)
+
+
+def detect_many(
+    detector: Detector, batches: Iterable[T], msgs: Callable[[T], list[Msg]], workers: int = 1
+) -> Iterator[tuple[T, list[list[Decision]]]]:
+    """(batch, decisions) for every batch, in order; with workers > 1 on that many forked processes
+    (they inherit the trained detector; at most 2 × workers batches are in flight)."""
+    if workers <= 1:
+        for b in batches:
+            yield b, detector.detect(msgs(b))
+        return
+    global _WORKER
+    _WORKER = detector
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending: deque = deque()
+        for b in batches:
+            pending.append((b, pool.submit(_work, msgs(b))))
+            if len(pending) >= 2 * workers:
+                b0, f = pending.popleft()
+                yield b0, f.result()
+        while pending:
+            b0, f = pending.popleft()
+            yield b0, f.result()

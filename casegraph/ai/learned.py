@@ -1,0 +1,347 @@
+"""The learned layer of indicator detection: character n-grams with a linear model per indicator,
+trained here, from data, every time (no model hub, and no pickle: nothing a case directory holds
+is ever loaded as code).
+
+- Features: TF-IDF of character n-grams (2-5, within words) and words (1-2) over the `key` view
+  of `normalise` (one loose Latin spelling for Sinhala and Tamil script and their romanisations,
+  so a Sinhala-script example teaches the model about Singlish too).
+- Model: one ridge-regression classifier per indicator (balanced classes, solved exactly: deterministic).
+- Calibration per language: Platt scaling of out-of-fold scores, one (a, b) per language
+  (en, si, ta, si-Latn, ta-Latn) with a pooled fallback where a language has too few examples.
+- Explanation: the n-grams of the message that pushed its score up most (weight × tf-idf).
+- Training data: the labelled sets that ship in casegraph/ai/training/ (the project's own and the
+  independent development split; never the held-out split) and the examiner's verdicts on
+  indicator findings in the case (confirmed: a positive for that indicator; rejected: a negative
+  for it; silent on the others).
+- Version: the SHA-256 of the training examples and the settings; findings name it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from . import normalise as nz
+
+NAME = "indicators-learned"
+LANGS = ("en", "si", "ta", "si-Latn", "ta-Latn")
+SETTINGS: dict[str, Any] = {
+    "features": "tfidf char_wb 2-5 + word 1-2 over normalise.key",
+    "alpha": 1.0,  # ridge penalty
+    "folds": 5,
+    "decision_weight": 2.0,
+    "min_lang_examples": 40,
+    "version": 1,
+}
+TRAINING_FILES = ("labelled.jsonl", "independent_dev.jsonl")
+_QUOTE = re.compile(r"\u00ab(.*)\u00bb", re.S)
+
+# romanised-language cues: frequent function words of Singlish and Tanglish, in `key` spelling
+_SI_LATN = {
+    nz.word_key(w)
+    for w in (
+        "eka ekak eke wage kiyala kiyanawa karanna yanna denne one thiyenawa mata mama api apita oya wala eken na ne hari machan "
+        "dan lu kiwwa gaththa nathnam ganna mage ape"
+    ).split()
+}
+_TA_LATN = {
+    nz.word_key(w)
+    for w in (
+        "la ah irukku poren vanthu enakku naan illa pannanum sollu anga inga vechu tanga nu da um kitta enna romba panna mudiyathu "
+        "sonnanga vandhu"
+    ).split()
+}
+
+
+def guess_lang(text: str) -> str:
+    """en, si, ta, si-Latn or ta-Latn: the script, then for Latin text the romanised function words."""
+    s = nz.script(text)
+    if s == "sinhala":
+        return "si"
+    if s == "tamil":
+        return "ta"
+    ws = nz.key(nz.fold(text)).split(" ")
+    si = sum(w in _SI_LATN for w in ws)
+    ta = sum(w in _TA_LATN for w in ws)
+    return "en" if max(si, ta) == 0 else "si-Latn" if si >= ta else "ta-Latn"
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    labels: frozenset[str]
+    lang: str
+    source: str  # the file or "decision:<finding id>"
+    only: str | None = None  # an examiner's verdict speaks for this indicator only
+    weight: float = 1.0
+    group: str = ""  # cross-validation keeps a group in one fold (a message and its translations)
+
+    def key(self) -> list:
+        return [self.text, sorted(self.labels), self.lang, self.only, self.weight, self.group]
+
+
+def read_jsonl(lines: Iterable[str], source: str) -> list[Example]:
+    out = []
+    for line in lines:
+        if line.strip():
+            r = json.loads(line)
+            rid = str(r.get("id") or "")
+            group = f"{source}:{rid.split('-', 1)[1]}" if "-" in rid else ""  # en-b1-001 and si-b1-001 say the same
+            out.append(Example(r["text"], frozenset(r["labels"]), r.get("lang") or guess_lang(r["text"]), source, group=group))
+    return out
+
+
+@cache
+def packaged() -> tuple[Example, ...]:
+    """The labelled sets shipped with casegraph (casegraph/ai/training/)."""
+    base = files(__package__).joinpath("training")
+    out: list[Example] = []
+    for name in TRAINING_FILES:
+        f = base.joinpath(name)
+        if f.is_file():
+            out += read_jsonl(f.read_text(encoding="utf-8").splitlines(), f"casegraph/ai/training/{name}")
+    return tuple(out)
+
+
+def from_decisions(decisions: Sequence[dict], texts: dict[str, str]) -> list[Example]:
+    """Examiner verdicts (review.finding_decisions) as examples: the message text from the store
+    (`texts`: record id → text), else the quote the finding's summary kept."""
+    out = []
+    for d in decisions:
+        subject = d.get("subject") or {}
+        ind = (subject.get("attrs") or {}).get("indicator")
+        ev = (subject.get("evidence") or [{}])[0]
+        text = texts.get(ev.get("record", "")) or next(iter(_QUOTE.findall(subject.get("summary") or "")), "")
+        if not ind or not text or d.get("verdict") not in ("confirmed", "rejected"):
+            continue
+        labels = frozenset([ind]) if d["verdict"] == "confirmed" else frozenset()
+        out.append(Example(text, labels, guess_lang(text), f"decision:{d['finding_id']}", ind, float(SETTINGS["decision_weight"])))
+    return out
+
+
+def version(examples: Sequence[Example], indicators: Sequence[str], settings: dict | None = None) -> str:
+    payload = json.dumps(
+        {"settings": settings or SETTINGS, "indicators": list(indicators), "examples": [e.key() for e in examples]},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _views(texts: Sequence[str]) -> list[str]:
+    return [nz.key(nz.fold(t)) for t in texts]
+
+
+def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """a, b of p = 1 / (1 + exp(-(a s + b))), fitted by a few Newton steps (deterministic, no solver state)."""
+    if len(np.unique(y)) < 2:
+        return 1.0, 0.0
+    n_pos, n_neg = y.sum(), len(y) - y.sum()
+    t = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))  # Platt's smoothed targets
+    a, b = 1.0, 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(a * scores + b)))
+        w = np.maximum(p * (1 - p), 1e-9)
+        g = np.array([np.sum((p - t) * scores), np.sum(p - t)])
+        h = np.array([[np.sum(w * scores * scores), np.sum(w * scores)], [np.sum(w * scores), np.sum(w)]]) + 1e-6 * np.eye(2)
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(a), float(b)
+
+
+@dataclass
+class Learned:
+    """A trained learned layer. `scores` has the interface of models.Classifier."""
+
+    indicators: tuple[str, ...]
+    version: str
+    examples: int
+    sources: dict[str, int]
+    vectorizers: list = field(repr=False, default_factory=list)
+    coef: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    intercept: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    calibration: dict[str, tuple[float, float]] = field(default_factory=dict)  # "lang" → (a, b)
+    names: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    _word_cache: dict[str, tuple[int, ...]] = field(repr=False, default_factory=dict)
+    _analyzers: tuple = field(repr=False, default=())
+
+    @property
+    def name(self) -> str:
+        return NAME
+
+    @property
+    def label(self) -> str:
+        return f"{NAME}@{self.version[:16]}"
+
+    def features(self, texts: Sequence[str]):
+        """The (messages × features) matrix of texts: the same as the fitted vectorizers' transform,
+        but the character n-grams of each word are looked up once per word (they never cross words)."""
+        views = _views(texts)
+        chars, words = self.vectorizers
+        if not self._word_cache:
+            self._analyzers = (chars.build_analyzer(), words.build_analyzer())
+        cols: list[int] = []
+        lengths = []
+        for v in views:
+            n = len(cols)
+            for w in v.split():
+                got = self._word_cache.get(w)
+                if got is None:
+                    got = tuple(i for g in self._analyzers[0](w) if (i := chars.vocabulary_.get(g)) is not None)
+                    if len(self._word_cache) < 500_000:
+                        self._word_cache[w] = got
+                cols.extend(got)
+            lengths.append(len(cols) - n)
+        a = _tfidf(cols, lengths, len(views), chars.idf_)
+        cols, lengths = [], []
+        for v in views:
+            grams = [i for g in self._analyzers[1](v) if (i := words.vocabulary_.get(g)) is not None]
+            cols.extend(grams)
+            lengths.append(len(grams))
+        return sparse.hstack([a, _tfidf(cols, lengths, len(views), words.idf_)]).tocsr()
+
+    def raw(self, x) -> np.ndarray:
+        return np.asarray(x @ self.coef.T) + self.intercept
+
+    def calibrate(self, raw: np.ndarray, langs: Sequence[str]) -> np.ndarray:
+        ab = np.array([self.calibration.get(lang, self.calibration.get("*", (1.0, 0.0))) for lang in langs]).reshape(-1, 2)
+        return 1 / (1 + np.exp(-(ab[:, :1] * raw + ab[:, 1:])))
+
+    def probabilities(self, texts: Sequence[str], langs: Sequence[str] | None = None, x=None) -> np.ndarray:
+        """(messages × indicators) calibrated probabilities (the language guessed where not given)."""
+        if not texts:
+            return np.zeros((0, len(self.indicators)))
+        langs = list(langs) if langs is not None else [guess_lang(t) for t in texts]
+        return self.calibrate(self.raw(self.features(texts) if x is None else x), langs)
+
+    def scores(self, texts: list[str]) -> list[dict[str, float]]:
+        p = self.probabilities(texts)
+        return [dict(zip(self.indicators, map(float, row), strict=True)) for row in p]
+
+    def top_features(self, x, row: int, indicator: str, k: int = 5) -> list[tuple[str, float]]:
+        """The features of message `row` of `x` that raised its score for `indicator` most: (n-gram, weight × tf-idf)."""
+        j = self.indicators.index(indicator)
+        lo, hi = x.indptr[row], x.indptr[row + 1]
+        idx = x.indices[lo:hi]
+        vals = x.data[lo:hi] * self.coef[j, idx]
+        order = np.argsort(-vals, kind="stable")[:k]
+        return [(str(self.names[idx[o]]), round(float(vals[o]), 4)) for o in order if vals[o] > 0]
+
+    def explain(self, text: str, indicator: str, k: int = 5) -> list[tuple[str, float]]:
+        return self.top_features(self.features([text]), 0, indicator, k)
+
+
+def _tfidf(cols: list[int], lengths: list[int], n: int, idf: np.ndarray):
+    """Counts → sublinear tf × idf, rows of unit length (TfidfVectorizer(sublinear_tf=True))."""
+    rows = np.repeat(np.arange(n), lengths)
+    m = sparse.csr_matrix((np.ones(len(cols)), (rows, np.asarray(cols, dtype=np.int64))), shape=(n, len(idf)))
+    m.sum_duplicates()
+    m.data = (1 + np.log(m.data)) * idf[m.indices]
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1
+    return sparse.diags(1 / norms) @ m
+
+
+def _fit_linear(x, ys: np.ndarray, masks: np.ndarray, weights: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge regression on ±1 targets per indicator, classes balanced, solved in its dual form
+    ((K + alpha W⁻¹) a = y with K = X Xᵀ + 1 for the intercept): exact, deterministic and fast
+    while examples number in the thousands."""
+    coef = np.zeros((ys.shape[1], x.shape[1]))
+    intercept = np.zeros(ys.shape[1])
+    for j in range(ys.shape[1]):
+        rows = np.flatnonzero(masks[:, j])
+        y = ys[rows, j]
+        if len(np.unique(y)) < 2:
+            intercept[j] = -1.0 if not y.any() else 1.0
+            continue
+        xr = x[rows]
+        k = (xr @ xr.T).toarray() + 1.0
+        balance = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
+        w = weights[rows] * balance
+        a = np.linalg.solve(k + alpha * np.diag(1 / w), np.where(y == 1, 1.0, -1.0))
+        coef[j] = np.asarray(xr.T @ a).ravel()
+        intercept[j] = a.sum()
+    return coef, intercept
+
+
+def _matrices(examples: Sequence[Example], indicators: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ys = np.array([[i in e.labels for i in indicators] for e in examples], dtype=int).reshape(len(examples), len(indicators))
+    masks = np.array([[e.only is None or e.only == i for i in indicators] for e in examples], dtype=bool).reshape(ys.shape)
+    weights = np.array([e.weight for e in examples], dtype=float)
+    return ys, masks, weights
+
+
+def _vectorizers(views: Sequence[str]) -> list:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return [
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, dtype=np.float64).fit(views),
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"\S+", dtype=np.float64).fit(
+            views
+        ),
+    ]
+
+
+def _groups(examples: Sequence[Example]) -> list[str]:
+    """Fold groups: an example and its translations (ids like en-b1-001 / si-b1-001) stay together."""
+    return [e.group or hashlib.sha256(e.text.encode()).hexdigest() for e in examples]
+
+
+def train(examples: Sequence[Example], indicators: Sequence[str], groups: Sequence[str] | None = None) -> Learned:
+    """Fit features and models on every example; calibrate per language on out-of-fold scores."""
+    from sklearn.model_selection import GroupKFold
+
+    examples = list(examples)
+    indicators = tuple(indicators)
+    views = _views([e.text for e in examples])
+    ys, masks, weights = _matrices(examples, indicators)
+    c = float(SETTINGS["alpha"])
+    groups = list(groups) if groups is not None else _groups(examples)
+    folds = min(int(SETTINGS["folds"]), len(set(groups)))
+    oof = np.zeros(ys.shape)
+    if folds >= 2:
+        for tr, te in GroupKFold(n_splits=folds).split(views, groups=groups):
+            vecs = _vectorizers([views[i] for i in tr])
+            xt = sparse.hstack([v.transform([views[i] for i in tr]) for v in vecs]).tocsr()
+            co, ic = _fit_linear(xt, ys[tr], masks[tr], weights[tr], c)
+            xe = sparse.hstack([v.transform([views[i] for i in te]) for v in vecs]).tocsr()
+            oof[te] = np.asarray(xe @ co.T) + ic
+    langs = np.array([e.lang for e in examples])
+    calibration = {"*": _platt(oof[masks], ys[masks])}
+    for lang in LANGS:
+        sel = (langs == lang)[:, None] & masks
+        if (langs == lang).sum() >= int(SETTINGS["min_lang_examples"]):
+            calibration[lang] = _platt(oof[sel], ys[sel])
+    vecs = _vectorizers(views)
+    x = sparse.hstack([v.transform(views) for v in vecs]).tocsr()
+    coef, intercept = _fit_linear(x, ys, masks, weights, c)
+    names = np.concatenate([v.get_feature_names_out() for v in vecs])
+    sources: dict[str, int] = {}
+    for e in examples:
+        k = "examiner decisions" if e.source.startswith("decision:") else e.source
+        sources[k] = sources.get(k, 0) + 1
+    return Learned(indicators, version(examples, indicators), len(examples), sources, vecs, coef, intercept, calibration, names)
+
+
+_TRAINED: dict[str, Learned] = {}
+
+
+def for_case(indicators: Sequence[str], decisions: Sequence[dict] = (), texts: dict[str, str] | None = None) -> Learned:
+    """The learned layer for a case: the packaged sets plus the case's examiner decisions, trained
+    once per process for each version (same data and settings give the same model)."""
+    examples = [*packaged(), *from_decisions(decisions, texts or {})]
+    v = version(examples, indicators)
+    if v not in _TRAINED:
+        _TRAINED[v] = train(examples, indicators)
+    return _TRAINED[v]

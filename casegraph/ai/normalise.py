@@ -1,0 +1,181 @@
+"""Text as the indicator rules and the learned layer read it.
+
+Two views of a message:
+- `fold`: NFC, lower case, no zero-width joiners, emoji named in words, letters held down
+  ("pleaseeee") shortened, chat abbreviations spelt out (pp → passport, vsa → visa, sal → salary),
+  single spaces. Readable; the regex rules of lexicon.toml match it.
+- `key`: every word of `fold` in one loose Latin spelling, whatever script it was typed in.
+  Sinhala and Tamil script are romanised (indic-transliteration, ISO 15919), then script and
+  typed romanisations are folded alike: no diacritics, aspirates and voicing merged
+  (th/dh/d → t, gh/g/k → k, bh/b/p → p, ch/j/s → s), w → v, doubled letters single.
+  "පාස්පෝට්", "paaspot" and "passport" end close together, "கடவுச்சீட்டுகளை" and
+  "kadavuchcheettukalai" the same; a concept stem written once in Latin covers both scripts and
+  their romanisations, and inflected forms, since stems match at the start of a word.
+The two views have the same words in the same order, so a match in `key` names its words in `fold`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from indic_transliteration import sanscript
+
+_JOINERS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACE = re.compile(r"\s+")
+_HELD = re.compile(r"([^\W\d_])\1{2,}")  # a letter typed three or more times in a row
+
+# chat shorthand seen in migrant-worker and recruiter messages; whole words only
+ABBREVIATIONS = {
+    "pp": "passport",
+    "ppt": "passport",
+    "pprt": "passport",
+    "passprt": "passport",
+    "pasport": "passport",
+    "ag": "agent",
+    "agnt": "agent",
+    "agt": "agent",
+    "vsa": "visa",
+    "vza": "visa",
+    "sal": "salary",
+    "slry": "salary",
+    "salry": "salary",
+    "tkt": "ticket",
+    "tckt": "ticket",
+    "cmpny": "company",
+    "cmpy": "company",
+    "co.": "company",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "pls": "please",
+    "plz": "please",
+    "dnt": "don't",
+    "dont": "don't",
+    "cnt": "can't",
+    "cant": "can't",
+    "wont": "won't",
+    "didnt": "didn't",
+    "nt": "not",
+    "mob": "mobile",
+    "fone": "phone",
+    "phn": "phone",
+    "docs": "documents",
+    "doc": "document",
+    "tmrw": "tomorrow",
+    "bcz": "because",
+    "coz": "because",
+    "cuz": "because",
+    "b4": "before",
+    "msg": "message",
+    "govt": "government",
+    "emb": "embassy",
+    "jk": "joking",
+    "lol": "haha",
+    "lmao": "haha",
+    "hehe": "haha",
+    "hahaha": "haha",
+}
+_ABBREV = re.compile(r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![\w'])")
+
+# emoji that carry meaning for an indicator or its context, named in words
+EMOJI = {
+    "haha": "😂🤣😆😹😜😝😛",
+    "locked": "🔒🔐",
+    "passport": "🛂",
+    "flight": "✈🛫🛬",
+    "money": "💰💵💸💴💶💷🤑",
+    "scared": "😨😰😱😭😢",
+    "beat": "👊🤜",
+    "knife": "🔪🗡",
+    "gun": "🔫",
+    "please": "🙏",
+}
+_EMOJI = {ord(c): f" {word} " for word, chars in EMOJI.items() for c in chars}
+_OTHER_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
+
+SINHALA = ("\u0d80", "\u0dff")
+TAMIL = ("\u0b80", "\u0bff")
+# Sinhala letters the ISO scheme of indic-transliteration leaves as they are: written as the
+# letters they sound like (prenasalised stops as nasal + stop, æ as a, f as p since `key` merges them)
+_SI_PRE = str.maketrans(
+    {
+        "ඇ": "අ",
+        "ඈ": "ආ",
+        "\u0dd0": "",
+        "\u0dd1": "\u0dcf",
+        "ෆ": "ප",
+        "ඟ": "න්ග",
+        "ඬ": "න්ඩ",
+        "ඳ": "න්ද",
+        "ඹ": "ම්බ",
+    }
+)
+_NON_WORD = re.compile(r"[^a-z0-9]")
+_DIGRAPHS = (
+    ("zh", "l"),
+    ("sh", "s"),
+    ("ch", "s"),
+    ("th", "t"),
+    ("dh", "t"),
+    ("kh", "k"),
+    ("gh", "k"),
+    ("bh", "p"),
+    ("ph", "p"),
+    ("jh", "s"),
+)
+_SOFT_C = re.compile(r"c(?=[ei])")
+_SINGLE = str.maketrans({"c": "k", "q": "k", "z": "s", "w": "v", "f": "p", "j": "s", "g": "k", "d": "t", "b": "p", "x": "k"})
+_DOUBLE = re.compile(r"(.)\1+")
+
+
+def fold(text: str) -> str:
+    """The readable normal form (see the module docstring)."""
+    t = unicodedata.normalize("NFC", text).translate(_JOINERS).translate(_EMOJI)
+    t = _OTHER_EMOJI.sub(" ", t).lower()
+    t = _HELD.sub(r"\1", t)
+    t = _ABBREV.sub(lambda m: ABBREVIATIONS[m.group(1)], t)
+    return _SPACE.sub(" ", t).strip()
+
+
+def script(word: str) -> str | None:
+    for c in word:
+        if SINHALA[0] <= c <= SINHALA[1]:
+            return "sinhala"
+        if TAMIL[0] <= c <= TAMIL[1]:
+            return "tamil"
+    return None
+
+
+@lru_cache(maxsize=262_144)
+def word_key(word: str) -> str:
+    """One word of `fold` in the loose Latin spelling (see the module docstring). Cached: chat
+    vocabularies repeat, so most words are romanised once per process."""
+    s = script(word)
+    if s == "sinhala":
+        word = sanscript.transliterate(word.translate(_SI_PRE), "sinhala", "iso")
+    elif s == "tamil":
+        word = sanscript.transliterate(word, "tamil", "iso")
+    word = word.replace("æ", "a").replace("ṁ", "n").replace("ṟṟ", "tr")  # as typed: ලංකා "lanka", வெற்றி "vetri"
+    w = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)).lower()
+    w = _NON_WORD.sub("", w)
+    for a, b in _DIGRAPHS:
+        w = w.replace(a, b)
+    w = _SOFT_C.sub("s", w).translate(_SINGLE)
+    w = w.replace("ee", "i").replace("oo", "u")
+    return _DOUBLE.sub(r"\1", w)
+
+
+def words(folded: str) -> list[str]:
+    return folded.split(" ") if folded else []
+
+
+def key(folded: str) -> str:
+    """The loose Latin view of a folded text, word for word."""
+    return " ".join(word_key(w) for w in words(folded))
+
+
+def stem_key(stem: str) -> str:
+    """A rule's stem (Latin or script, one or more words) in the `key` spelling."""
+    return " ".join(word_key(w) for w in fold(stem).split(" ") if w)
