@@ -43,7 +43,7 @@ def test_typology_summaries_keep_a_date_a_date(demo_case):
     of the local day 2024-04-08) for a deposit the statement dates 2024-04-08."""
     with sh.client(demo_case, read_only=True) as (c, _ws, _csrf):
         page = c.get("/money").text
-    assert "from 2024-04-08 (date only) to 2024-04-13 (date only)" in page and "18:30 UTC" not in page
+    assert "between 2024-04-08 and 2024-04-13 (dates only)" in page and "18:30 UTC" not in page
 
 
 def test_money_trace_refused_read_only_and_bad_input_is_400(demo_case, demo_copy):
