@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from types import ModuleType
 
-import pytesseract
 from PIL import Image, ImageOps, ImageSequence
 
 from ..model import Record, TextBlock
@@ -23,7 +23,15 @@ _MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*"
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
+def _tesseract() -> ModuleType:
+    """pytesseract, imported on first OCR: it imports pandas (about 1 s), which every other command would pay."""
+    import pytesseract
+
+    return pytesseract
+
+
 def _available(wanted: str) -> tuple[str, list[str]]:
+    pytesseract = _tesseract()
     try:
         have = set(pytesseract.get_languages())
     except (pytesseract.TesseractNotFoundError, OSError) as e:
@@ -58,6 +66,7 @@ class ImageOCR(Parser):
             )
         if not langs:
             return
+        pytesseract = _tesseract()
         page = 0
         try:
             with Image.open(src.path) as img:
@@ -88,6 +97,7 @@ class ImageOCR(Parser):
             scale = 2
         else:
             scale = 1
+        pytesseract = _tesseract()
         data = pytesseract.image_to_data(im, lang=langs, output_type=pytesseract.Output.DICT, config="--psm 3")
         blocks: dict[int, dict] = {}
         for i, word in enumerate(data["text"]):
