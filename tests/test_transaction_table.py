@@ -303,3 +303,19 @@ def test_tolerant_reading_below_a_title_block(tmp_path):
         ("row:3", "CEFT CR 8001234501"),
     ]
     assert "row:2" in {i.prov.locator for i in issues(recs, "warning")}
+
+
+def test_the_whole_file_encoding_check_says_ascii_only_when_every_byte_is(tmp_path):
+    from casegraph.parsers.tables.readers import _decodes
+
+    cases = {
+        "empty": (b"", "ascii", "ascii"),
+        "ascii": (b"Date,Amount\r\n03/03/2024,1500.00\r\n", "ascii", "ascii"),
+        "sinhala": ("Date,Narration\n03/03/2024,ශ්‍රී ලංකා\n".encode(), "utf-8", None),
+        "tamil-last-byte": (b"a\n" * 100_000 + "தமிழ்".encode(), "utf-8", None),  # the one non-ASCII run at the very end
+        "cp1252": ("Date,Narration\n03/03/2024,Café\n".encode("cp1252"), None, "cp1252"),
+    }
+    for name, (data, as_utf8, as_cp1252) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert (_decodes(path, "utf-8"), _decodes(path, "cp1252")) == (as_utf8, as_cp1252), name

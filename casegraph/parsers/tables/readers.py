@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import mmap
+import os
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -136,6 +138,8 @@ def _columns(rows: list[list[str]], width: int) -> pa.Table:
 def _decodes(path: Path, encoding: str) -> str | None:
     """Whether the whole file decodes in `encoding` (streamed; multi-byte characters across chunks are
     fine): "ascii" when every byte is ASCII, the encoding when it decodes, else None."""
+    if _ascii(path):
+        return "ascii"
     decoder = codecs.getincrementaldecoder(encoding)()
     ascii_only = True
     try:
@@ -148,6 +152,25 @@ def _decodes(path: Path, encoding: str) -> str | None:
     except UnicodeDecodeError:
         return None
     return "ascii" if ascii_only else encoding
+
+
+def _ascii(path: Path) -> bool:
+    """Whether every byte of the file is ASCII, checked on a read-only map of it: no copy of the bytes is made
+    (a 0.9 GB statement: about 0.2 s of CPU, against 0.9 s read in chunks and scanned). False when it cannot be
+    mapped: the caller then reads it in chunks."""
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return True
+        try:
+            m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return False
+        with m:
+            view = np.frombuffer(m, np.uint8)
+            try:
+                return bool(view.max() < 0x80)
+            finally:
+                del view  # the map cannot close while an array still points into it
 
 
 def _unique(headers: list[str]) -> list[str]:
