@@ -55,7 +55,7 @@ def test_findings_list_by_person_and_since(demo):
 
 def test_findings_show_quotes_every_cited_record(demo):
     s = json.loads(run("findings", "list", demo, "--kind", "structuring", "--json"))[0]
-    shown = json.loads(run("findings", "show", demo, s["id"][:8], "--json"))[0]
+    shown = json.loads(run("findings", "show", demo, s["id"][:8], "--json"))
     assert shown["id"] == s["id"] and len(shown["evidence"]) == s["records"]
     assert all(e["exhibit"] == "B1" and e["locator"].startswith("row:") and "LKR" in e["text"] for e in shown["evidence"])
     text = run("findings", "show", demo, s["id"][:8])

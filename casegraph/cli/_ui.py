@@ -35,6 +35,15 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
+def whole_short_help(group: click.Group) -> None:
+    """Command listings show each command's first sentence whole (wrapped), never cut with '...'."""
+    for command in group.commands.values():
+        if not command.short_help:
+            command.short_help = command.get_short_help_str(limit=10_000)
+        if isinstance(command, click.Group):
+            whole_short_help(command)
+
+
 def table(title: str, columns: Iterable[str], rows: Iterable[Iterable]) -> Table:
     """A table whose cells are plain text (no markup), folded onto more lines rather than cut."""
     t = Table(title=title, title_justify="left", header_style="bold")
@@ -49,11 +58,17 @@ def table(title: str, columns: Iterable[str], rows: Iterable[Iterable]) -> Table
 def output_options(*, csv_too: bool = True) -> Callable:
     """--json (and --csv) for a list or show command; the command receives `fmt` ('table', 'json', 'csv')."""
 
+    def machine(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        # JSON and CSV own stdout: notes, progress and the custody head go to stderr (reset per command)
+        if value in ("json", "csv"):
+            console.stderr = True
+        return value
+
     def wrap(f: Callable) -> Callable:
-        f = click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(f)
+        f = click.option("--table", "fmt", flag_value="table", default=True, hidden=True, callback=machine)(f)
         if csv_too:
-            f = click.option("--csv", "fmt", flag_value="csv", help="Comma-separated values, for a spreadsheet.")(f)
-        return click.option("--json", "fmt", flag_value="json", help="JSON, for scripts.")(f)
+            f = click.option("--csv", "fmt", flag_value="csv", callback=machine, help="Comma-separated values, for a spreadsheet.")(f)
+        return click.option("--json", "fmt", flag_value="json", callback=machine, help="JSON, for scripts.")(f)
 
     return wrap
 
@@ -66,17 +81,41 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=lambda o: str(_plain(o)))
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: scalars as they are, lists and objects as JSON (a spreadsheet keeps them whole)."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=lambda o: str(_plain(o)))
+    return _plain(value)
+
+
 def emit(fmt: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], records: list[dict[str, Any]] | None = None) -> None:
-    """Print rows as a table, JSON (`records` when given, else rows keyed by column) or CSV."""
+    """Print a list as a table (`rows` under `columns`, shortened for the terminal where the command
+    chose to), as JSON or as CSV. JSON and CSV carry `records` whole when given, else `rows`."""
     if fmt == "json":
-        data = records if records is not None else [dict(zip(columns, r, strict=True)) for r in rows]
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=lambda o: str(_plain(o))))
+        click.echo(_json(records if records is not None else [dict(zip(columns, r, strict=True)) for r in rows]))
     elif fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(columns)
-        w.writerows([_plain(v) for v in r] for r in rows)
+        if records is None:
+            w.writerow(columns)
+            w.writerows([_plain(v) for v in r] for r in rows)
+        else:
+            header = list(dict.fromkeys(k for r in records for k in r)) or list(columns)
+            w.writerow(header)
+            w.writerows([_cell(r.get(k)) for k in header] for r in records)
     else:
         console.print(table(title, columns, rows))
+
+
+def emit_one(fmt: str, record: dict[str, Any], show: Callable[[], None]) -> None:
+    """A show command's output: `record` as one JSON object, or `show()` prints it for the terminal."""
+    if fmt == "json":
+        click.echo(_json(record))
+    else:
+        show()
 
 
 def progress() -> Progress:

@@ -9,9 +9,10 @@ from ._ui import console, fail, table
 @click.argument("directory", type=click.Path(file_okay=False), default="demo-case")
 @click.option("--overwrite", is_flag=True, help="Delete and rebuild DIRECTORY if it is not empty.")
 def demo(directory, overwrite) -> None:
-    """Build a synthetic recruitment-and-fees case in DIRECTORY and run every stage on it.
+    """Build a synthetic case in DIRECTORY and run every stage.
 
-    The seized files are written to DIRECTORY/seized and the case to DIRECTORY/case."""
+    The case is a recruitment-and-fees scheme. The seized files are written to DIRECTORY/seized and
+    the case to DIRECTORY/case."""
     from ..case import Case
     from ..demo.run import run_demo
     from .case_cmds import print_summary

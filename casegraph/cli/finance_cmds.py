@@ -86,10 +86,12 @@ def trace_cmd(
     rate_gap_days,
     top,
 ) -> None:
-    """Follow the money from an account: time-respecting paths (money moves on only after it arrived),
-    with the taint each account received, per currency. Every account reached is written as a finding
-    citing each transfer of its path and every transfer its figures add up; payments to ends the records
-    do not name (merchants, bills, cash) are grouped per account."""
+    """Follow the money from an account, with taint per currency.
+
+    Paths respect time (money moves on only after it arrived) and give the taint each account
+    received, per currency. Every account reached is written as a finding citing each transfer of
+    its path and every transfer its figures add up; payments to ends the records do not name
+    (merchants, bills, cash) are grouped per account."""
     from ..finance.flows import FAILED
     from ..finance.trace import examiner_link_basis, table_rows, to_findings, trace
     from ..findings import write_findings
@@ -287,10 +289,11 @@ def typologies_cmd(
     pass_hours,
     include_failed,
 ) -> None:
-    """Detect laundering typologies in the case's transactions and write them as findings:
-    structuring, fan-in, fan-out, cycles (round-tripping), scatter-gather, gather-scatter,
-    rapid pass-through, bipartite and stack. Each finding lists the transfers that make it, with
-    their locators, states its thresholds and sums its amounts per currency."""
+    """Detect laundering typologies and write them as findings.
+
+    Structuring, fan-in, fan-out, cycles (round-tripping), scatter-gather, gather-scatter, rapid
+    pass-through, bipartite and stack. Each finding lists the transfers that make it, with their
+    locators, states its thresholds and sums its amounts per currency."""
     from ..amounts import format_amount
     from ..finance.typologies import Settings, detect, skipped
     from ..findings import write_findings
@@ -359,8 +362,10 @@ def typologies_cmd(
 @click.option("--acquired-by", required=True, help="Officer making the acquisition.")
 @click.option("--warrant", default=None)
 def acquire_eth(case, rpc, addresses, from_block, to_block, exhibit_id, acquired_by, warrant) -> None:
-    """Read native transfers and ERC-20 Transfer logs of ADDRESSes from an Ethereum node, write what the
-    node answered to an acquisition file, take that file into evidence and parse it."""
+    """Acquire transfers of ADDRESSes from an Ethereum node.
+
+    Native transfers and ERC-20 Transfer logs are read; what the node answered is written to an
+    acquisition file, which is taken into evidence and parsed."""
     import tempfile
     from pathlib import Path
 

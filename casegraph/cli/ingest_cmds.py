@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from ._ui import console, fail, open_case, progress, table
+from ._ui import console, emit, fail, open_case, output_options, progress, table
 
 
 @click.command("ingest")
@@ -19,7 +19,9 @@ from ._ui import console, fail, open_case, progress, table
     "day/month order cannot be decided, languages=eng+sin for OCR. Repeatable.",
 )
 def ingest(case, select, parser_name, force, options) -> None:
-    """Parse every exhibit (or one) into the case store, with provenance on every record."""
+    """Parse every exhibit (or one) into the case store.
+
+    Every record carries its provenance: exhibit SHA-256, parser and version, locator."""
     from ..ingest.pipeline import parse_exhibit
 
     with open_case(case) as c:
@@ -77,11 +79,18 @@ def ingest(case, select, parser_name, force, options) -> None:
 
 
 @click.command("parsers")
-def parsers() -> None:
+@output_options()
+def parsers(fmt) -> None:
     """List the parsers casegraph has, with versions."""
     from ..ingest.pipeline import known_parsers
 
-    console.print(table("Parsers", ["name", "version", "reads"], [(p.name, p.version, p.description) for p in known_parsers()]))
+    emit(
+        fmt,
+        "Parsers",
+        ["name", "version", "reads"],
+        [(p.name, p.version, p.description) for p in known_parsers()],
+        [{"name": p.name, "version": p.version, "reads": p.description} for p in known_parsers()],
+    )
 
 
 COMMANDS = [ingest, parsers]

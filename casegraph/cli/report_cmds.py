@@ -62,8 +62,10 @@ def _options(redact, interpretation, key, override_verify=None) -> dict:
 @CASE
 @_output_options("CASE/reports")
 def report_cmd(case, redact, interpretation, key, override_verify, out) -> None:
-    """Write the evidence report: self-contained HTML, and PDF/A-3b signed by the examiner's key with
-    findings.json attached.
+    """Write the evidence report: HTML and signed PDF/A-3b.
+
+    The HTML is self-contained; the PDF/A-3b is signed by the examiner's key, with findings.json
+    attached.
 
     The report describes the case as of its latest custody event (reports and bundles themselves
     excepted): the same case state always gives byte-identical files. Set SOURCE_DATE_EPOCH to fix
@@ -89,10 +91,11 @@ def report_cmd(case, redact, interpretation, key, override_verify, out) -> None:
 @CASE
 @_output_options("CASE/bundles")
 def bundle_cmd(case, redact, interpretation, key, override_verify, out) -> None:
-    """Write a signed evidence bundle (BagIt, SHA-256 manifests): report HTML and signed PDF,
-    findings.json, the custody log, the exhibit manifest and a CASE/UCO JSON-LD description. The
-    tag manifest is signed with Ed25519. Hand the directory to the court and the defence; they
-    check it with 'casegraph verify'."""
+    """Write a signed evidence bundle for court and defence.
+
+    BagIt with SHA-256 manifests: report HTML and signed PDF, findings.json, the custody log, the
+    exhibit manifest and a CASE/UCO JSON-LD description. The tag manifest is signed with Ed25519.
+    Hand the directory to the court and the defence; they check it with 'casegraph verify'."""
     from ..reports.bundle import write_bundle
     from ..reports.render import RenderError
 
@@ -125,9 +128,11 @@ def bundle_cmd(case, redact, interpretation, key, override_verify, out) -> None:
     help="The case the bundle comes from, when at hand: its own signing key is trusted.",
 )
 def verify_cmd(bundle, expect_key, trusted_keys, case_dir) -> None:
-    """Verify an evidence bundle: every file's hash, that every file a bundle holds is there and
-    nothing else, the Ed25519 signature and who made it, the PDF signature, the custody chain and
-    the exhibits' intake events. Needs only casegraph and the bundle.
+    """Verify an evidence bundle: hashes, signer, custody.
+
+    Every file's hash, that every file a bundle holds is there and nothing else, the Ed25519
+    signature and who made it, the PDF signature, the custody chain and the exhibits' intake events.
+    Needs only casegraph and the bundle.
 
     VERIFIED (exit 0) needs a trusted signer (--expect-key, --trusted-keys or --case): anyone can
     sign a bundle with a key of their own, so an intact bundle from an unknown key is UNTRUSTED
