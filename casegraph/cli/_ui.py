@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+
+from ..wording import plural as plural  # re-exported: the commands count with it
 
 # Piped output follows COLUMNS like a terminal does (rich reads it; 80 when unset), never a forced width.
 # emoji=False: ":Phone:" inside a node id must stay text, not become an emoji
@@ -30,9 +32,51 @@ def esc(value: Any) -> str:
     return escape(str(value))
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """`1 finding`, `2 findings`, `1 account`, `3 accounts`, with an irregular plural when given."""
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+class When(click.ParamType):
+    """A date or date-time option (--since, --until): ISO 8601, UTC unless a zone is given. A bad value
+    is a usage error naming the option and the form it takes. `end_of_day`: a bare date means the
+    end of that day (for --until), so the day itself is included."""
+
+    name = "DATE"
+
+    def __init__(self, end_of_day: bool = False) -> None:
+        self.end_of_day = end_of_day
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            if len(text) == 10:  # a date alone
+                d = date.fromisoformat(text)
+                parsed = datetime.combine(d, time.max if self.end_of_day else time.min)
+            else:
+                parsed = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(
+                f"{text!r} is not a date: expected an ISO date such as 2024-04-01 or a date-time such as "
+                "2024-04-01T09:00 or 2024-04-01T09:00+05:30 (UTC unless a zone is given)",
+                param,
+                ctx,
+            )
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class Amount(click.ParamType):
+    """An exact amount option (--min-amount, --threshold): a decimal number, never a float."""
+
+    name = "AMOUNT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            d = Decimal(str(value).strip())
+        except ArithmeticError:
+            d = Decimal("NaN")
+        if not d.is_finite():
+            self.fail(f"{value!r} is not a number: expected digits such as 50000 or 0.10 (no thousands separators)", param, ctx)
+        return d
 
 
 def whole_short_help(group: click.Group) -> None:
@@ -48,7 +92,7 @@ def table(title: str, columns: Iterable[str], rows: Iterable[Iterable]) -> Table
     """A table whose cells are plain text (no markup), folded onto more lines rather than cut."""
     t = Table(title=title, title_justify="left", header_style="bold")
     for c in columns:
-        whole = c.lower().split()[-1] in _WHOLE if c else False
+        whole = bool(c) and c.lower().split(" (")[0].split()[-1] in _WHOLE  # "time (UTC)" is a time
         t.add_column(c, no_wrap=whole, overflow="fold")
     for r in rows:
         t.add_row(*(Text("" if v is None else str(v)) for v in r))

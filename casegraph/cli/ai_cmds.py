@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ._ui import console, emit, fail, open_case, output_options, progress, table
+from ._ui import console, emit, fail, open_case, output_options, plural, progress, table
 
 CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
 MODEL = click.option(
@@ -93,7 +93,7 @@ def indicators_cmd(case, models, threshold, lexicon_file) -> None:
         ]
         console.print(table("Indicators per chat and per person", ["scope", "who", "messages", "indicators", "first", "last"], rows))
         console.print(
-            f"{r.messages} texts read; findings: "
+            f"{plural(r.messages, 'text')} read; findings: "
             + ", ".join(f"{k} {v}" for k, v in r.findings.items())
             + (f"; {r.entities} named entities" if tagger else "")
             + ". See them with the original messages in 'casegraph report'."

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from ._ui import console, emit, fail, open_case, output_options, table
+from ._ui import console, emit, fail, open_case, output_options, plural, table
 
 
 @click.group("evidence")
@@ -220,7 +220,7 @@ def custody_acknowledge(case, reason, actor) -> None:
         ev, v = acknowledge(c, reason, actor)
         for p in v.problems:
             console.print(f"acknowledged: {p}", soft_wrap=True)
-        console.print(f"{len(v.problems)} problem(s) acknowledged at seq {ev['seq']} by {ev['actor']}.")
+        console.print(f"{plural(len(v.problems), 'problem')} acknowledged at seq {ev['seq']} by {ev['actor']}.")
 
 
 @custody_group.command("show")

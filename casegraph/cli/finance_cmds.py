@@ -1,18 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import click
 
-from ._ui import console, fail, open_case, table
-
-
-def _when(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    d = datetime.fromisoformat(value)
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
+from ._ui import Amount, When, console, fail, open_case, plural, table
 
 
 @click.command("trace")
@@ -20,10 +12,11 @@ def _when(value: str | None) -> datetime | None:
 @click.option("--from", "account", required=True, help="Account, wallet or other transaction end to trace from.")
 @click.option("--backward", is_flag=True, help="Trace where the money in the account came from, instead of where it went.")
 @click.option("--hops", default=6, show_default=True, help="Longest path, in transfers.")
-@click.option("--since", default=None, help="Only transfers at or after this time (ISO 8601; UTC unless a zone is given).")
-@click.option("--until", default=None, help="Only transfers at or before this time.")
+@click.option("--since", type=When(), default=None, help="Only transfers at or after this time (ISO 8601; UTC unless a zone is given).")
+@click.option("--until", type=When(end_of_day=True), default=None, help="Only transfers at or before this time (a date: to its end).")
 @click.option(
     "--min-amount",
+    type=Amount(),
     default="0",
     show_default=True,
     help="Ignore transfers smaller than this, compared with each transfer's amount in its own currency.",
@@ -96,12 +89,11 @@ def trace_cmd(
     from ..finance.trace import examiner_link_basis, table_rows, to_findings, trace
     from ..findings import write_findings
 
-    try:
-        minimum = Decimal(min_amount)
-        examiner = dict(l.split("=", 1) for l in links)  # noqa: E741
-        since_d, until_d = _when(since), _when(until)
-    except (InvalidOperation, ValueError) as e:
-        fail(f"bad option: {e}", 2)
+    for l in links:  # noqa: E741
+        if "=" not in l.strip("="):
+            fail(f"--link {l!r}: expected ACCOUNT=SAME, two transaction ends one holder has", 2)
+    minimum = min_amount
+    examiner = dict(l.split("=", 1) for l in links)  # noqa: E741
     with open_case(case) as c:
         rates, rate_inputs = _rates(c, rates_exhibit, rate_currency, rate_gap_days) if rates_exhibit else (None, [])
         link_map, basis = {}, {}
@@ -118,8 +110,8 @@ def trace_cmd(
                 account,
                 hops=hops,
                 backward=backward,
-                since=since_d,
-                until=until_d,
+                since=since,
+                until=until,
                 min_amount=minimum,
                 model=model,
                 links=link_map,
@@ -138,9 +130,9 @@ def trace_cmd(
                 "origin": account,
                 "backward": backward,
                 "hops": hops,
-                "since": since,
-                "until": until,
-                "min_amount": min_amount,
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+                "min_amount": str(min_amount),
                 "model": model,
                 "links": link_map,
                 "examiner_links": examiner,
@@ -171,7 +163,7 @@ def trace_cmd(
             )
         left = "; ".join(v.describe(k) for k, v in result.skipped.items())
         console.print(
-            f"{len(result.reached)} ends reached; {len(findings)} findings written ({detector})."
+            f"{plural(len(result.reached), 'end')} reached; {plural(len(findings), 'finding')} written ({detector})."
             + (f" Left out of the money graph: {left}." if left else "")
             + ("" if include_failed or FAILED not in result.skipped else " (--include-failed follows failed transfers too.)")
         )
@@ -200,8 +192,8 @@ def _rates(c, ref: str, currency: str, gap_days: int):
     for i in issues[:10]:
         console.print(f"[yellow]rate table {found[0]['exhibit_id']} {i.prov.locator}:[/] {i.message}")
     if issues:
-        console.print(f"{len(issues)} row(s) of the rate table not read; they are not used.")
-    console.print(f"Rate table {found[0]['exhibit_id']} ({found[0]['original_name']}): {len(rates)} rate(s) read.")
+        console.print(f"{plural(len(issues), 'row')} of the rate table not read; {'it is' if len(issues) == 1 else 'they are'} not used.")
+    console.print(f"Rate table {found[0]['exhibit_id']} ({found[0]['original_name']}): {plural(len(rates), 'rate')} read.")
     return RateTable(rates, currency, gap_days), [
         {"sha256": sha, "exhibit_id": found[0]["exhibit_id"], "role": "rate table", "rates": len(rates), "rows_not_read": len(issues)}
     ]
@@ -221,9 +213,13 @@ def _typology_defaults():
 
 @click.command("typologies")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
-@click.option("--threshold", default="1000000", show_default=True, help="Reporting threshold for structuring (FTRA: LKR 1,000,000).")
+@click.option(
+    "--threshold", type=Amount(), default="1000000", show_default=True, help="Reporting threshold for structuring (FTRA: LKR 1,000,000)."
+)
 @click.option("--currency", default="LKR", show_default=True, help="Currency of the threshold.")
-@click.option("--below", default="0.10", show_default=True, help="How far under the threshold counts as 'just under' (fraction).")
+@click.option(
+    "--below", type=Amount(), default="0.10", show_default=True, help="How far under the threshold counts as 'just under' (fraction)."
+)
 @click.option("--days", default=7, show_default=True, help="Window for structuring.")
 @click.option(
     "--fan-days",
@@ -300,9 +296,9 @@ def typologies_cmd(
 
     try:
         settings = Settings(
-            threshold=Decimal(threshold),
+            threshold=threshold,
             threshold_currency=currency,
-            below=Decimal(below),
+            below=below,
             structuring_days=days,
             fan_days=fan_days,
             fan_count=count,
@@ -346,7 +342,7 @@ def typologies_cmd(
         )
         gone = ", ".join(f"{v} {k}" for k, v in left_out.items() if v)
         console.print(
-            f"{len(findings)} findings written (detector 'typologies')."
+            f"{plural(len(findings), 'finding')} written (detector 'typologies')."
             + (f" Transfers left out: {gone}." if gone else " No transfer was left out.")
             + ("" if include_failed else " Failed or reverted transfers are left out (--include-failed to use them).")
         )

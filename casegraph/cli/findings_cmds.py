@@ -4,7 +4,7 @@ import json
 
 import click
 
-from ._ui import console, emit, emit_one, esc, fail, open_case, output_options, plural
+from ._ui import When, console, emit, emit_one, esc, fail, open_case, output_options, plural
 
 CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
 
@@ -21,8 +21,8 @@ def findings_group() -> None:
 @click.option("--person", default=None, help="Only findings about this person: entity id, a unique prefix of it, or a name.")
 @click.option(
     "--since",
+    type=When(),
     default=None,
-    metavar="DATE",
     help="Only findings citing a record timed at or after DATE (ISO: 2024-04-01 or 2024-04-01T09:00+05:30).",
 )
 @output_options()
@@ -34,7 +34,7 @@ def findings_list(case, kind, detector, person, since, fmt) -> None:
     with open_case(case) as c:
         try:
             who = find_entity(c.store, person)["id"] if person else None
-            rows = review.findings(c.store, kind, detector, who, review.parse_since(since))
+            rows = review.findings(c.store, kind, detector, who, since)
         except (review.ReviewError, EntityLookupError) as e:
             fail(str(e), 2)
         emit(

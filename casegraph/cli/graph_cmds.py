@@ -320,10 +320,13 @@ def graph_push(case, uri, user, password, database, batch) -> None:
         console.print(f"Pushed to {target}: {counts['sent']} rows written, {counts['skipped']} already there.")
 
 
+_EXPORT_NAMES = {"neo4j-admin": "neo4j-import", "graphml": "graph.graphml", "ftm": "entities.ftm.json", "i2": "i2"}
+
+
 @graph_group.command("export")
 @CASE
-@click.option("--format", "fmt", type=click.Choice(["neo4j-admin", "graphml", "ftm"]), required=True)
-@click.option("--out", type=click.Path(), default=None, help="Directory (neo4j-admin) or file; default under CASE/reports/.")
+@click.option("--format", "fmt", type=click.Choice(["neo4j-admin", "graphml", "ftm", "i2"]), required=True)
+@click.option("--out", type=click.Path(), default=None, help="Directory (neo4j-admin, i2) or file; default under CASE/reports/.")
 @click.option(
     "--redact",
     type=click.Choice(["none", "victims"]),
@@ -332,8 +335,11 @@ def graph_push(case, uri, user, password, database, batch) -> None:
     help="victims: pseudonymise persons marked victim, witness or minor, as reports do.",
 )
 def graph_export(case, fmt, out, redact) -> None:
-    """neo4j-admin: typed CSVs plus the exact 'neo4j-admin database import full' command (import.sh).
-    graphml: for Gephi and yEd. ftm: FollowTheMoney JSON lines for OCCRP Aleph."""
+    """Export the graph for Neo4j, Gephi, Aleph or i2.
+
+    neo4j-admin: typed CSVs plus the exact 'neo4j-admin database import full' command (import.sh).
+    graphml: for Gephi and yEd (label = the display name, type = the kind). ftm: FollowTheMoney JSON
+    lines for OCCRP Aleph. i2: CSV for i2 Analyst's Notebook with its import specification."""
     from ..graph import export, steps
     from ..ingest.hashing import sha256_file
     from ..reports.redact import Redactor
@@ -343,13 +349,9 @@ def graph_export(case, fmt, out, redact) -> None:
         redactor = Redactor.victims(c.store) if redact == "victims" else None
         if redactor is not None and not redactor.active:
             console.print("[yellow]warning:[/] --redact victims: nobody is marked victim, witness or minor; nothing is pseudonymised")
-        target = (
-            Path(out)
-            if out
-            else c.root / "reports" / {"neo4j-admin": "neo4j-import", "graphml": "graph.graphml", "ftm": "entities.ftm.json"}[fmt]
-        )
+        target = Path(out) if out else c.root / "reports" / _EXPORT_NAMES[fmt]
         path = export.export(c.store, fmt, target, redactor.text if redactor is not None and redactor.active else None)
-        files = sorted(p for p in (path.parent.iterdir() if fmt == "neo4j-admin" else [path]) if p.is_file())
+        files = sorted(p for p in (path.parent.iterdir() if fmt in ("neo4j-admin", "i2") else [path]) if p.is_file())
         c.log(
             "graph-export", details={"format": fmt, "redact": redact}, outputs=[{"file": str(p), "sha256": sha256_file(p)} for p in files]
         )

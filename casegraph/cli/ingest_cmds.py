@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from ._ui import console, emit, fail, open_case, output_options, progress, table
+from ._ui import console, emit, fail, open_case, output_options, plural, progress, table
 
 
 @click.command("ingest")
@@ -72,7 +72,7 @@ def ingest(case, select, parser_name, force, options) -> None:
         for o in unrec:
             console.print(f"[yellow]warning:[/] {o.message}")
         console.print(
-            f"{len(outcomes)} exhibits: {sum(o.status in ('complete', 'partial') for o in outcomes)} parsed, "
+            f"{plural(len(outcomes), 'exhibit file')}: {sum(o.status in ('complete', 'partial') for o in outcomes)} parsed, "
             f"{sum(o.status == 'skipped' for o in outcomes)} already parsed, {len(unrec)} unrecognised; "
             f"{sum(o.issues for o in outcomes)} parse errors/warnings kept in table parse_issues (with their locators)."
         )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from ._ui import console, fail, open_case, table
+from ._ui import console, fail, open_case, plural, table
 
 CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
 REDACT = click.option(
@@ -82,7 +82,7 @@ def report_cmd(case, redact, interpretation, key, override_verify, out) -> None:
         _warn_if_nobody_marked(redact, rep.redactor.active)
         console.print(table("Report", ["file", "bytes"], [(str(p), p.stat().st_size) for p in paths]))
         console.print(
-            f"Case as of custody event {rep.doc['as_of']['seq']}; {len(rep.doc['findings'])} findings; "
+            f"Case as of custody event {rep.doc['as_of']['seq']}; {plural(len(rep.doc['findings']), 'finding')}; "
             f"signed by key {rep.signer.fingerprint}" + ("; victims pseudonymised" if rep.doc["redacted"] else "")
         )
 
@@ -176,7 +176,7 @@ def verify_cmd(bundle, expect_key, trusted_keys, case_dir) -> None:
         )
         raise SystemExit(1)
     else:
-        console.print(f"[bold red]NOT VERIFIED[/]: {len(v.problems)} problem(s) in {bundle}", soft_wrap=True)
+        console.print(f"[bold red]NOT VERIFIED[/]: {plural(len(v.problems), 'problem')} in {bundle}", soft_wrap=True)
         raise SystemExit(1)
 
 
