@@ -234,3 +234,27 @@ def test_a_date_until_includes_its_day():
     start = When().convert("2024-04-18", None, None)
     assert (end.hour, end.minute, str(end.tzinfo)) == (23, 59, "UTC") and (start.hour, start.day) == (0, 18)
     assert When().convert("2024-04-18T09:00+05:30", None, None).utcoffset().total_seconds() == 19800
+
+
+def _copy(demo, tmp_path):
+    import shutil
+
+    case = tmp_path / "case"
+    shutil.copytree(demo, case)
+    for p in case.rglob("*"):
+        p.chmod(0o644 if p.is_file() else 0o755)
+    return case
+
+
+def test_an_option_applies_to_the_files_whose_parser_takes_it(demo, tmp_path):
+    """Issue #16: `ingest --exhibit P1 --force --option date_order=DMY` failed because P1 also holds a
+    screenshot (image-ocr) and a contact card (vcard), whose parsers take no date_order."""
+    case = _copy(demo, tmp_path)
+    out = run("ingest", case, "--exhibit", "P1", "--force", "--option", "date_order=DMY")
+    assert "option date_order applies to WhatsApp Chat with Nuwan Agent.txt (whatsapp-export); parsed without it" in " ".join(out.split())
+    assert "3 exhibit files: 3 parsed" in " ".join(out.split())
+    parsed = {e["details"]["parser"]: e["details"].get("options") for e in events(case)[-6:] if e["action"] == "parse"}
+    assert parsed["whatsapp-export"] == {"date_order": "DMY"} and not parsed["image-ocr"] and not parsed["vcard"]
+    out = run("ingest", case, "--exhibit", "B1", "--force", "--option", "date_order=DMY", code=2)
+    assert "it is taken by whatsapp-export" in out and "--exhibit SHA256-PREFIX" in out
+    assert "option colour: no parser takes it" in run("ingest", case, "--option", "colour=red", code=2)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from ._ui import console, emit, fail, open_case, output_options, plural, progress, table
+from ._ui import console, emit, esc, fail, open_case, output_options, plural, progress, table
 
 
 @click.command("ingest")
@@ -37,12 +37,29 @@ def ingest(case, select, parser_name, force, options) -> None:
             if not eq:
                 fail(f"--option takes KEY=VALUE, got {o!r}")
             opts[key.strip()] = value.strip()
+        per_file: dict[str, dict[str, str]] = {}
+        if opts:
+            from ..ingest.pipeline import options_per_file
+
+            try:
+                per_file, lines = options_per_file(c, [e["sha256"] for e in exhibits], parser_name, opts)
+            except ValueError as err:
+                fail(str(err), 2)
+            for line in lines:
+                console.print(f"[yellow]note:[/] {esc(line)}", soft_wrap=True)
         outcomes, error = [], None
         with progress() as bar:
             for e in exhibits:
                 task = bar.add_task(f"{e['exhibit_id']} {e['original_name']}", total=None)
                 try:
-                    o = parse_exhibit(c, e["sha256"], parser_name, force=force, options=opts, on_batch=lambda n, t=task: bar.advance(t, n))
+                    o = parse_exhibit(
+                        c,
+                        e["sha256"],
+                        parser_name,
+                        force=force,
+                        options=per_file.get(e["sha256"], opts),
+                        on_batch=lambda n, t=task: bar.advance(t, n),
+                    )
                 except (KeyError, ValueError) as err:
                     bar.remove_task(task)
                     error = str(err).strip("'\"")
