@@ -378,3 +378,27 @@ def test_cli_resolve_analyze_path_export(tmp_path, fixtures):
     assert res.exit_code == 1 and "no such party" in res.output
     log = (tmp_path / "c" / "custody.jsonl").read_text()
     assert '"action": "resolve"' in log and '"action": "analyze"' in log and '"action": "graph-export"' in log
+
+
+def test_trace_from_a_persons_name_uses_or_offers_their_accounts(tmp_path, monkeypatch):
+    """Issue #16: `trace --from "Nuwan Agent"` said "no such account"; a person's name or id offers
+    the accounts that person holds in the transactions."""
+    from casegraph.case import Case
+
+    with Case.create(tmp_path / "c", "HTS/T/3", "IP Test") as c:
+        small_case(c.store)
+    r = CliRunner()
+    assert r.invoke(main, ["resolve", str(tmp_path / "c")]).exit_code == 0
+    res = r.invoke(main, ["trace", str(tmp_path / "c"), "--from", "Nuwan Jayawardena"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "holds one account in the transactions, 0081234567 (bank, 1 transfer): tracing from it" in res.output
+    assert "Where the money went: 0081234567" in res.output
+    res = r.invoke(main, ["trace", str(tmp_path / "c"), "--from", "Kasun Perera"], env={"COLUMNS": "200"})
+    assert res.exit_code == 1 and "is a person who holds no account that is in a transaction" in res.output
+    res = r.invoke(main, ["trace", str(tmp_path / "c"), "--from", "Nobody Known"], env={"COLUMNS": "200"})
+    assert res.exit_code == 1 and "nor is it a person: no person 'Nobody Known'" in res.output
+    two = [{"account": "0081234567", "rail": "bank", "transfers": 1}, {"account": "TXYZ", "rail": "tron", "transfers": 3}]
+    monkeypatch.setattr("casegraph.graph.accounts.person_accounts", lambda store, entity: two)
+    res = r.invoke(main, ["trace", str(tmp_path / "c"), "--from", "Nuwan Jayawardena"], env={"COLUMNS": "200"})
+    assert res.exit_code == 2 and "holds 2 accounts in the transactions: pick one with --from ACCOUNT" in res.output
+    assert "TXYZ" in res.output and "0081234567" in res.output

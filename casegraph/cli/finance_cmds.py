@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import json
 from decimal import Decimal, InvalidOperation
 
 import click
 
-from ._ui import Amount, When, console, fail, open_case, plural, table
+from ._ui import Amount, When, console, esc, fail, open_case, plural, table
 
 
 @click.command("trace")
@@ -104,10 +105,11 @@ def trace_cmd(
             basis = link_basis(c.store, link_map)
         basis.update(examiner_link_basis(examiner, c.actor(), "trace --link, recorded in the custody log"))
         link_map.update(examiner)
-        try:
-            result = trace(
+
+        def run(origin: str):
+            return trace(
                 c.store,
-                account,
+                origin,
                 hops=hops,
                 backward=backward,
                 since=since,
@@ -118,8 +120,15 @@ def trace_cmd(
                 include_failed=include_failed,
                 link_basis=basis,
             )
+
+        try:
+            result = run(account)
         except KeyError as e:
-            fail(str(e).strip("'\""))
+            account = _a_persons_account(c, account, str(e).strip("'\""))
+            try:
+                result = run(account)
+            except KeyError as e2:
+                fail(str(e2).strip("'\""))
         detector, findings = to_findings(result, c.store, rates)
         digest = write_findings(c.store, findings, detector)
         c.log(
@@ -167,6 +176,35 @@ def trace_cmd(
             + (f" Left out of the money graph: {left}." if left else "")
             + ("" if include_failed or FAILED not in result.skipped else " (--include-failed follows failed transfers too.)")
         )
+
+
+def _a_persons_account(c, ref: str, not_an_account: str) -> str:
+    """`trace --from NAME`: the one account the person NAME (a name or entity id) holds in the transactions.
+    Several are listed to pick from; none, or no such person, is an error saying so."""
+    from ..graph.accounts import person_accounts
+    from ..graph.resolve import EntityLookupError, find_entity
+
+    try:
+        who = find_entity(c.store, ref)
+    except EntityLookupError as e:
+        fail(f"{not_an_account}; nor is it a person: {e}")
+    held = person_accounts(c.store, who["id"])
+    name = f"{who['label']} ({who['id']})"
+    if not held:
+        ids = "; ".join(f"{i['kind']} {i['value']}" for i in json.loads(who["attrs"]).get("identifiers", [])) or "none"
+        fail(f"{name} is a person who holds no account that is in a transaction (identifiers: {ids}); trace from an account")
+    if len(held) > 1:
+        console.print(
+            table(f"Accounts of {name}", ["account", "rail", "transfers"], [(h["account"], h["rail"], h["transfers"]) for h in held])
+        )
+        fail(f"{name} holds {plural(len(held), 'account')} in the transactions: pick one with --from ACCOUNT (listed above)", 2)
+    h = held[0]
+    console.print(
+        f"[yellow]note:[/] {esc(name)} holds one account in the transactions, {esc(h['account'])} ({h['rail']}, "
+        f"{plural(h['transfers'], 'transfer')}): tracing from it",
+        soft_wrap=True,
+    )
+    return h["account"]
 
 
 def _rates(c, ref: str, currency: str, gap_days: int):
