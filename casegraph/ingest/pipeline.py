@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ..case import Case
 from ..model import Batch, ParseIssue, Provenance, Record
@@ -54,7 +55,7 @@ def option_names(parser: Parser) -> set[str]:
     return set(inspect.signature(type(parser).__init__).parameters) - {"self"}
 
 
-def _chosen(path, name: str, recorded: str | None, parser_name: str | None) -> Parser:
+def _chosen(path: Path, name: str, recorded: str | None, parser_name: str | None) -> Parser:
     """The parser a run of this exhibit file uses: the one forced, else the format recorded at intake."""
     load_all()
     parser: Parser | None = by_name(parser_name) if parser_name else _recorded(recorded)
