@@ -216,6 +216,55 @@ def test_pdf_network_labels_do_not_overlap_by_geometry(rep, tmp_path):
     assert img.getextrema()[0] < 80
 
 
+def test_pdf_network_lines_do_not_run_under_names_by_geometry(rep):
+    """Issue #16: ties ran under other parties' names in the PDF. Measured in the PDF: every straight
+    line WeasyPrint drew on the network page (pdfium path segments, mapped by their matrix) against the
+    boxes of the parties' names (pdfium character boxes); a line may touch only the names at its ends."""
+    import ctypes
+    import re
+    from html import unescape
+
+    html = rep.html.decode()
+    svg = html[html.index('<svg class="network"') :]
+    svg = svg[: svg.index("</svg>")]
+    names = {unescape(t) for t in re.findall(r'<g class="node"[^>]*>.*?<text class="label"[^>]*>([^<]+)</text>', svg)}
+    doc, page = _network_page(rep.pdf, names)  # noqa: RUF059
+    tp = page.get_textpage()
+    labels = []
+    for name in names:
+        searcher = tp.search(name, match_case=True)
+        while (hit := searcher.get_next()) is not None:
+            boxes = [tp.get_charbox(k) for k in range(hit[0], hit[0] + hit[1])]
+            labels.append((min(b[0] for b in boxes), -max(b[3] for b in boxes), max(b[2] for b in boxes), -min(b[1] for b in boxes), name))
+    assert len({lab[4] for lab in labels}) == len(names)
+    lines = []
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=8):
+        if pdfium_c.FPDFPath_CountSegments(obj.raw) != 2:
+            continue
+        m = pdfium_c.FS_MATRIX()
+        pdfium_c.FPDFPageObj_GetMatrix(obj.raw, m)
+        pts = []
+        for k in range(2):
+            x, y = ctypes.c_float(), ctypes.c_float()
+            pdfium_c.FPDFPathSegment_GetPoint(pdfium_c.FPDFPath_GetPathSegment(obj.raw, k), x, y)
+            pts.append((m.a * x.value + m.c * y.value + m.e, -(m.b * x.value + m.d * y.value + m.f)))
+        (x1, y1), (x2, y2) = pts
+        if abs(x2 - x1) + abs(y2 - y1) > 2:
+            lines.append((x1, y1, x2, y2))
+    assert len(lines) >= len(svg.split('<g class="tie"')) - 1
+
+    def near(p, box, pad=14):  # a line's own end: it starts or stops beside this name's circle
+        return box[0] - pad <= p[0] <= box[2] + pad and box[1] - pad <= p[1] <= box[3] + pad
+
+    bad = [
+        (lab[4], [round(v) for v in ln])
+        for ln in lines
+        for lab in labels
+        if _segment_hits_box(*ln, lab, shrink=0.3) and not (near(ln[:2], lab) or near(ln[2:], lab))
+    ]
+    assert not bad, bad
+
+
 # ---------------------------------------------------------------- the browser ----------------
 
 
