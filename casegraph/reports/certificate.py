@@ -51,7 +51,7 @@ def certificate(doc: dict[str, Any]) -> dict[str, Any]:
         "persons responsible for those devices.",
     ]
     device = [
-        ("Examination computer(s)", ", ".join(hosts) or "—"),
+        ("Examination computer" + ("s" if len(hosts) > 1 else ""), ", ".join(hosts) or "—"),
         ("Operating system", f"{platform.system()} {platform.release()} ({platform.machine()})"),
         (
             "Software",

@@ -21,6 +21,7 @@ import networkx as nx
 from ..amounts import format_totals, sum_by_currency
 from ..graph import analysis
 from ..store import CaseStore
+from ..wording import plural
 
 MAX_NODES = 70
 MAX_LANES = 14
@@ -38,6 +39,7 @@ COLOURS = {
     "NIC": "#117864",
     "Passport": "#117864",
 }
+_TIE_NOUNS = {"mentioned": ("mention", None), "in image": ("time named in an image", "times named in an image")}
 TIE_COLOURS = {"payment": "#d35400", "message": "#2471a3", "mentioned": "#7d3c98", "call": "#1e8449", "in image": "#7f8c8d"}
 KIND_NAMES = {
     "BankAccount": "bank account",
@@ -157,7 +159,7 @@ def network(store: CaseStore, focus: set[str], redact) -> Net:
         kind = d.get("label", "?")
         name = _short(redact(str(d.get("name") or n)))
         r = round(5 + min(12, strength[n] ** 0.5 * 1.5), 1)
-        tip = redact(f"{analysis.display(g, n)}: {strength[n]:g} recorded contacts")
+        tip = redact(f"{analysis.display(g, n)}: {strength[n]:g} recorded contact{'' if strength[n] == 1 else 's'}")
         net.nodes.append(
             {"id": n, "name": name, "kind": kind, "colour": COLOURS.get(kind, "#566573"), "r": r, "tip": tip, "focus": n in focus}
         )
@@ -170,7 +172,7 @@ def network(store: CaseStore, focus: set[str], redact) -> Net:
         label = money + (f" (+{unstated} not stated)" if unstated else "") if d["money"] else ""
         tip = redact(
             f"{analysis.display(g, a)} → {analysis.display(g, b)}: "
-            + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items()))
+            + ", ".join(plural(v, *_TIE_NOUNS.get(k, (k, None))) for k, v in sorted(kinds.items()))
             + (f"; {label}" if label else "")
         )
         net.edges.append(
