@@ -258,3 +258,14 @@ def test_an_option_applies_to_the_files_whose_parser_takes_it(demo, tmp_path):
     out = run("ingest", case, "--exhibit", "B1", "--force", "--option", "date_order=DMY", code=2)
     assert "it is taken by whatsapp-export" in out and "--exhibit SHA256-PREFIX" in out
     assert "option colour: no parser takes it" in run("ingest", case, "--option", "colour=red", code=2)
+
+
+def test_analyze_and_entities_list_stay_readable_at_100_columns(demo, tmp_path):
+    """Issue #16: at 100 columns the finding titles of `analyze` took the whole width (a column named
+    "finding" was kept whole like an id) and the other columns shrank to nothing."""
+    case = _copy(demo, tmp_path)
+    out = run("analyze", case)
+    assert "Connected group of" in out and "connected-group" in out and all(len(line) <= 100 for line in out.splitlines()[:40])
+    people = json.loads(run("entities", "list", case, "--json"))
+    out = run("entities", "list", case)
+    assert all(p["id"] in out for p in people)  # ids whole, usable as they stand

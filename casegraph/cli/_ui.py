@@ -92,7 +92,8 @@ def table(title: str, columns: Iterable[str], rows: Iterable[Iterable]) -> Table
     """A table whose cells are plain text (no markup), folded onto more lines rather than cut."""
     t = Table(title=title, title_justify="left", header_style="bold")
     for c in columns:
-        whole = bool(c) and c.lower().split(" (")[0].split()[-1] in _WHOLE  # "time (UTC)" is a time
+        words = c.lower().split(" (")[0].split() if c else []  # "time (UTC)" is a time; "path: amounts, when" is text
+        whole = 0 < len(words) <= 2 and words[-1] in _WHOLE
         t.add_column(c, no_wrap=whole, overflow="fold")
     for r in rows:
         t.add_row(*(Text("" if v is None else str(v)) for v in r))

@@ -41,7 +41,7 @@ def demo(directory, overwrite) -> None:
     )
     money = [f for f in r.findings if f.detector == "typologies"]
     console.print(
-        table("Money findings (typologies)", ["kind", "finding", "transfers"], [(f.kind, f.title, f.attrs["transfers"]) for f in money])
+        table("Money findings (typologies)", ["kind", "title", "transfers"], [(f.kind, f.title, f.attrs["transfers"]) for f in money])
     )
     from ..finance.trace import table_rows
 
@@ -55,7 +55,7 @@ def demo(directory, overwrite) -> None:
     )
     links = [f for f in r.findings if f.detector == "link-analysis" and f.kind in ("broker", "multi-exhibit")]
     console.print(
-        table("Who connects the network (link analysis)", ["kind", "finding", "summary"], [(f.kind, f.title, f.summary) for f in links])
+        table("Who connects the network (link analysis)", ["kind", "title", "summary"], [(f.kind, f.title, f.summary) for f in links])
     )
     console.print(
         table(

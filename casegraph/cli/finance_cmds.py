@@ -365,7 +365,7 @@ def typologies_cmd(
         console.print(
             table(
                 "Typologies",
-                ["kind", "subject", "finding", "transfers", "amounts"],
+                ["kind", "subject", "title", "transfers", "amounts"],
                 [
                     (
                         f.kind,

@@ -233,7 +233,7 @@ def analyze_cmd(case, top) -> None:
         console.print(
             table(
                 f"Link analysis: {plural(g.number_of_nodes(), 'party', 'parties')}, {plural(g.number_of_edges(), 'tie')}",
-                ["kind", "finding", "summary"],
+                ["kind", "title", "summary"],
                 [(f.kind, f.title, f.summary) for f in findings],
             )
         )
