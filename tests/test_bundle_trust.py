@@ -103,7 +103,7 @@ def test_forged_bundle_without_its_pdf_is_not_verified_even_without_expect_key(b
         "the manifests were re-made without it)"
     ]
     out = cli("verify", copy, code=1)
-    assert "NOT VERIFIED: 1 problem(s)" in out and "NOT a trusted key" in out.splitlines()[0]
+    assert "NOT VERIFIED: 1 problem in" in out and "NOT a trusted key" in out.splitlines()[0]
 
 
 def test_forged_bundle_keeping_the_pdf_names_the_other_key_in_one_line(bundle, demo, tmp_path, capfd):
@@ -115,9 +115,9 @@ def test_forged_bundle_keeping_the_pdf_names_the_other_key_in_one_line(bundle, d
     out = cli("verify", copy, "--case", demo, code=1)
     assert (
         f"problem: UNTRUSTED SIGNER: signed by key {s.fingerprint} (IP R. Bandara, CID), which is not one of the "
-        "1 trusted examiner key(s) given"
+        "1 trusted examiner key given"
     ) in out
-    assert "NOT VERIFIED: 2 problem(s)" in out
+    assert "NOT VERIFIED: 2 problems" in out
     captured = capfd.readouterr()
     assert "Traceback" not in captured.out + captured.err  # pyHanko's log traceback is not printed
 
@@ -134,7 +134,7 @@ def test_bundle_signed_with_anothers_key_is_untrusted(demo, examiner, tmp_path):
     assert v.verdict == "NOT VERIFIED"
     assert v.problems == [
         f"UNTRUSTED SIGNER: signed by key {forger} (IP R. Bandara, CID Human Trafficking, Smuggling "
-        f"Investigation and Maritime Crim), which is not one of the 1 trusted examiner key(s) given"
+        f"Investigation and Maritime Crim), which is not one of the 1 trusted examiner key given"
     ]
     assert verify_bundle(b, expect_key=examiner).problems == [f"signed by key {forger}, not the expected {examiner}"]
     cli("verify", b, "--case", demo, code=1)

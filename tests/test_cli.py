@@ -56,7 +56,7 @@ def test_money_commands_on_the_demo_case(tmp_path):
     run("demo", tmp_path / "d")
     case = tmp_path / "d" / "case"
     out = run("typologies", case)
-    assert "structuring" in out and "0081234567" in out and "findings written" in out
+    assert "structuring" in out and "0081234567" in out and "1 finding written" in out  # not "1 findings"
     out = run("trace", case, "--from", "0081234567", "--model", "fifo", "--hops", "3")
     assert "8001234501" in out and "findings written (trace:forward:fifo:0081234567)" in out
     assert "LKR 4,500,000.00" in out and "LKR 1,500,000.00" in out  # units and separators, sums per currency
@@ -65,7 +65,7 @@ def test_money_commands_on_the_demo_case(tmp_path):
     rates.write_text("date,from,to,rate,source\n2024-04-19,USDT,LKR,300.12,CBSL (examiner's table)\n")
     run("evidence", "add", case, rates, "--exhibit", "R1", "--seized-from", "CBSL website", "--acquired-by", "IP Perera")
     out = run("trace", case, "--from", "0081234567", "--rates", "R1", "--link", "TPMa5grKsN4jV67jYLyQ3zjSuudofowkqF=0081234567")
-    assert "Rate table R1 (rates.csv): 1 rate(s) read." in out and "USDT 5,825.286974" in out
+    assert "Rate table R1 (rates.csv): 1 rate read." in out and "USDT 5,825.286974" in out
     from casegraph.case import Case
 
     with Case(case) as c:

@@ -291,8 +291,70 @@ def test_exports_take_the_victim_redaction(store, tmp_path):
     gml = export.graphml(store, tmp_path / "g.graphml", redact=red.text).read_text()
     export.neo4j_admin(store, tmp_path / "n4", redact=red.text)
     admin = "".join(p.read_text() for p in (tmp_path / "n4").glob("*.csv"))
-    for text in (ftm_text, gml, admin):
+    export.i2(store, tmp_path / "i2", redact=red.text)
+    i2 = "".join(p.read_text() for p in (tmp_path / "i2").glob("*.csv"))
+    for text in (ftm_text, gml, admin, i2):
         assert "Kasun" not in text and "Victim-1" in text
+
+
+def test_i2_export_has_one_link_per_record_with_its_provenance_and_the_spec(store, tmp_path):
+    """Issue #16: for i2 Analyst's Notebook write CSV with an import specification (not GraphML)."""
+    import csv
+
+    small_case(store)
+    resolved(store)
+    spec = export.i2(store, tmp_path / "i2")
+    links = list(csv.DictReader((tmp_path / "i2" / "i2-links.csv").open(encoding="utf-8")))
+    assert list(links[0]) == list(export.I2_LINK_COLUMNS)
+    money = [r for r in links if r["Link Type"] == "Transaction"]
+    assert len(money) == store.count("transactions")  # each transaction once, as one payer → payee link
+    said = [r for r in links if r["Link Type"] == "Message"]
+    assert len(said) == store.count("messages") and all(r["Entity 2 Type"] == "Chat" for r in said)
+    assert all(r["Exhibit SHA-256"] and r["Locator"] and r["Record"] and r["Direction"] == "With" for r in links)
+    pay = next(r for r in money if r["Amount"] == "450000")
+    assert pay["Currency"] == "LKR" and pay["Entity 1 Type"] in ("BankAccount", "Person")
+    for r in money:  # a date-only statement row keeps its date and gets no invented time
+        assert (r["Time"] == "") == (r["Date Basis"] == "date as the source gave it, no time")
+    ids = {r["Identity"] for r in csv.DictReader((tmp_path / "i2" / "i2-entities.csv").open(encoding="utf-8"))}
+    ends = {r["Entity 1 Identity"] for r in links} | {r["Entity 2 Identity"] for r in links}
+    assert {i for i in ends if not i.startswith(("transactions/", "messages/"))} <= ids  # every party on the entity list
+    text = spec.read_text()
+    for column in (*export.I2_LINK_COLUMNS, *export.I2_ENTITY_COLUMNS):
+        assert f"[{column}]" in text or column in ("Date Basis", "Exhibit SHA-256", "Parser", "Locator", "Record"), column
+    assert "yyyy-MM-dd" in text and "HH:mm:ss" in text and "UTC" in text
+
+
+@pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason="live Neo4j tests run when NEO4J_URI (and NEO4J_PASSWORD) are set")
+def test_live_push_counts_match_the_admin_import_files(store, tmp_path):
+    """Where a server is reachable: what `graph push` loaded has, label by label and type by type, the
+    counts the neo4j-admin CSVs would load (one row per node or relationship)."""
+    import csv
+
+    from neo4j import GraphDatabase
+
+    small_case(store)
+    resolved(store)
+    export.neo4j_admin(store, tmp_path / "n4")
+    expected = {}
+    for f in (tmp_path / "n4").glob("*.csv"):
+        n = sum(1 for _ in csv.reader(f.open(encoding="utf-8"))) - 1
+        key = f.stem.removeprefix("nodes_") if f.name.startswith("nodes_") else f.stem.removeprefix("rels_").split("_")[0]
+        expected[key] = expected.get(key, 0) + n
+    uri, user, pw = os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"), os.environ["NEO4J_PASSWORD"]
+    run, close = neo4j_push.driver_runner(uri, user, pw, None)
+    try:
+        with GraphDatabase.driver(uri, auth=(user, pw)) as d:
+            d.execute_query("MATCH (n) WHERE n.key IS NOT NULL DETACH DELETE n")
+            neo4j_push.push(store, uri + "/count", run)
+            for key, n in expected.items():
+                q = (
+                    f"MATCH (n:`{key}`) RETURN count(n) AS n"
+                    if key[0].isupper() and not key.isupper()
+                    else f"MATCH ()-[r:`{key}`]->() RETURN count(r) AS n"
+                )
+                assert d.execute_query(q).records[0]["n"] == n, key
+    finally:
+        close()
 
 
 def test_cli_resolve_analyze_path_export(tmp_path, fixtures):
@@ -306,6 +368,7 @@ def test_cli_resolve_analyze_path_export(tmp_path, fixtures):
         ["analyze", str(tmp_path / "c")],
         ["path", str(tmp_path / "c"), "Kasun Perera", "0081234567"],
         ["graph", "export", str(tmp_path / "c"), "--format", "graphml"],
+        ["graph", "export", str(tmp_path / "c"), "--format", "i2", "--redact", "victims"],
         ["entities", "list", str(tmp_path / "c")],
     ):
         res = r.invoke(main, args)
@@ -315,3 +378,27 @@ def test_cli_resolve_analyze_path_export(tmp_path, fixtures):
     assert res.exit_code == 1 and "no such party" in res.output
     log = (tmp_path / "c" / "custody.jsonl").read_text()
     assert '"action": "resolve"' in log and '"action": "analyze"' in log and '"action": "graph-export"' in log
+
+
+def test_trace_from_a_persons_name_uses_or_offers_their_accounts(tmp_path, monkeypatch):
+    """Issue #16: `trace --from "Nuwan Agent"` said "no such account"; a person's name or id offers
+    the accounts that person holds in the transactions."""
+    from casegraph.case import Case
+
+    with Case.create(tmp_path / "c", "HTS/T/3", "IP Test") as c:
+        small_case(c.store)
+    r = CliRunner()
+    assert r.invoke(main, ["resolve", str(tmp_path / "c")]).exit_code == 0
+    res = r.invoke(main, ["trace", str(tmp_path / "c"), "--from", "Nuwan Jayawardena"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "holds one account in the transactions, 0081234567 (bank, 1 transfer): tracing from it" in res.output
+    assert "Where the money went: 0081234567" in res.output
+    res = r.invoke(main, ["trace", str(tmp_path / "c"), "--from", "Kasun Perera"], env={"COLUMNS": "200"})
+    assert res.exit_code == 1 and "is a person who holds no account that is in a transaction" in res.output
+    res = r.invoke(main, ["trace", str(tmp_path / "c"), "--from", "Nobody Known"], env={"COLUMNS": "200"})
+    assert res.exit_code == 1 and "nor is it a person: no person 'Nobody Known'" in res.output
+    two = [{"account": "0081234567", "rail": "bank", "transfers": 1}, {"account": "TXYZ", "rail": "tron", "transfers": 3}]
+    monkeypatch.setattr("casegraph.graph.accounts.person_accounts", lambda store, entity: two)
+    res = r.invoke(main, ["trace", str(tmp_path / "c"), "--from", "Nuwan Jayawardena"], env={"COLUMNS": "200"})
+    assert res.exit_code == 2 and "holds 2 accounts in the transactions: pick one with --from ACCOUNT" in res.output
+    assert "TXYZ" in res.output and "0081234567" in res.output

@@ -33,7 +33,7 @@ def test_info_notes_are_not_called_input_kept_aside():
     said = content.issue_statements(_counts(info=4))
     assert said == [
         "No input was kept aside: every parser read all of its input (the parse issues recorded are warnings or notes, below).",
-        "4 note(s) on how a file was read (for example the date order or profile used); nothing was set aside: "
+        "4 notes on how a file was read (for example the date order or profile used); nothing was set aside: "
         "P1 chat.txt (whatsapp-text): 4.",
     ]
     assert not any("could not be parsed" in s for s in said)
@@ -45,10 +45,10 @@ def test_errors_and_warnings_are_counted_separately():
         + [{"exhibit": "B1", "file": "stmt.csv", "parser": "transaction-table", "error": 3, "warning": 0, "info": 1}]
     )
     assert said[0] == (
-        "5 input item(s) could not be parsed and were kept aside, not used: "
+        "5 input items could not be parsed and were kept aside, not used: "
         "P1 chat.txt (whatsapp-text): 2, B1 stmt.csv (transaction-table): 3."
     )
-    assert said[1].startswith("1 parse warning(s): records were used, but a decision the data did not fully support was made")
+    assert said[1].startswith("1 parse warning: records were used, but a decision the data did not fully support was made")
     assert said[1].endswith(": P1 chat.txt (whatsapp-text): 1.")
     assert said[2].endswith("nothing was set aside: B1 stmt.csv (transaction-table): 1.")
 
@@ -270,7 +270,7 @@ def test_demo_report_limitations_match_the_records(demo, rep):
         assert not any("could not be parsed" in s for s in lim)
         assert any(s.startswith("No input was kept aside") for s in lim)
     if totals.get("info"):
-        assert any(s.startswith(f"{totals['info']} note(s) on how a file was read") for s in lim)
+        assert any(s.startswith(f"{totals['info']} note{'s' if totals['info'] != 1 else ''} on how a file was read") for s in lim)
     runs = rep.doc["runs"]
     assert sum(r["issues"]["info"] for r in runs) == totals.get("info", 0)
     assert sum(r["issues"]["error"] for r in runs) == totals.get("error", 0)
@@ -287,7 +287,7 @@ def test_demo_report_court_text(rep):
     text = _text(rep.html)
     assert "Review, then" not in text and "possible same person" not in text
     assert all(f["kind"] not in content.REVIEW_KINDS for f in rep.doc["findings"])
-    assert re.search(r"\d pair\(s\) of persons that may be the same person await the examiner's review", text)
+    assert re.search(r"\d pairs? of persons that may be the same person awaits? the examiner.s review", text)
     # each record quoted once: appendix rows are unique, and every finding's references point into it
     refs = [a["ref"] for a in rep.doc["appendix"]]
     assert len(refs) == len(set(refs)) == len({(a.get("exhibit_sha256"), a.get("record")) for a in rep.doc["appendix"]})
@@ -306,7 +306,7 @@ def test_demo_report_times_and_seizure(rep):
     assert not any(re.search(r"\d\d:\d\d", a["time"]) for a in days)
     assert any(
         re.fullmatch(
-            r"\d+ record\(s\) carry a date and no time in the source; they are shown as dates, and their "
+            r"\d+ records carry a date and no time in the source; they are shown as dates, and their "
             r"order within a day is not known from the time\.",
             s,
         )

@@ -7,6 +7,7 @@ import click
 from .. import __version__
 from ..errors import CaseGraphError
 from . import ai_cmds, case_cmds, demo_cmds, evidence_cmds, finance_cmds, findings_cmds, graph_cmds, ingest_cmds, report_cmds, serve_cmds
+from ._ui import whole_short_help
 
 
 class _Main(click.Group):
@@ -16,9 +17,10 @@ class _Main(click.Group):
 
     def invoke(self, ctx: click.Context):
         from ..case import Case
-        from ._ui import fail, notices
+        from ._ui import console, fail, notices
 
         Case.last_head = None
+        console.stderr = False  # --json/--csv of an earlier command in this process sent it to stderr
         try:
             return super().invoke(ctx)
         except CaseGraphError as e:  # also a missing extra (MissingExtra) and a broken custody log (CustodyBroken)
@@ -82,3 +84,4 @@ def main(wait: float) -> None:
 for module in (case_cmds, evidence_cmds, ingest_cmds, graph_cmds, finance_cmds, ai_cmds, findings_cmds, report_cmds, demo_cmds, serve_cmds):
     for command in module.COMMANDS:
         main.add_command(command)
+whole_short_help(main)

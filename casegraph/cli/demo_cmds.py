@@ -9,9 +9,10 @@ from ._ui import console, fail, table
 @click.argument("directory", type=click.Path(file_okay=False), default="demo-case")
 @click.option("--overwrite", is_flag=True, help="Delete and rebuild DIRECTORY if it is not empty.")
 def demo(directory, overwrite) -> None:
-    """Build a synthetic recruitment-and-fees case in DIRECTORY and run every stage on it.
+    """Build a synthetic case in DIRECTORY and run every stage.
 
-    The seized files are written to DIRECTORY/seized and the case to DIRECTORY/case."""
+    The case is a recruitment-and-fees scheme. The seized files are written to DIRECTORY/seized and
+    the case to DIRECTORY/case."""
     from ..case import Case
     from ..demo.run import run_demo
     from .case_cmds import print_summary
@@ -40,7 +41,7 @@ def demo(directory, overwrite) -> None:
     )
     money = [f for f in r.findings if f.detector == "typologies"]
     console.print(
-        table("Money findings (typologies)", ["kind", "finding", "transfers"], [(f.kind, f.title, f.attrs["transfers"]) for f in money])
+        table("Money findings (typologies)", ["kind", "title", "transfers"], [(f.kind, f.title, f.attrs["transfers"]) for f in money])
     )
     from ..finance.trace import table_rows
 
@@ -54,7 +55,7 @@ def demo(directory, overwrite) -> None:
     )
     links = [f for f in r.findings if f.detector == "link-analysis" and f.kind in ("broker", "multi-exhibit")]
     console.print(
-        table("Who connects the network (link analysis)", ["kind", "finding", "summary"], [(f.kind, f.title, f.summary) for f in links])
+        table("Who connects the network (link analysis)", ["kind", "title", "summary"], [(f.kind, f.title, f.summary) for f in links])
     )
     console.print(
         table(

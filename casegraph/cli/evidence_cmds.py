@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import click
 
-from ._ui import console, fail, open_case, table
+from ._ui import console, emit, fail, open_case, output_options, plural, table
 
 
 @click.group("evidence")
 def evidence_group() -> None:
-    """Take exhibits into a case (hash, store read-only, log custody)."""
+    """Take exhibits into a case (hash, store, custody log)."""
 
 
 @evidence_group.command("add")
@@ -53,11 +53,12 @@ def evidence_add(
     device_serial,
     actor,
 ) -> None:
-    """Hash FILES (SHA-256 and MD5, streaming) and store them read-only under their SHA-256.
+    """Hash FILES and store them read-only.
 
-    Directories are taken file by file; links, FIFOs, sockets and devices in them are not followed
-    or read, and each is logged as skipped. Bytes already in the case are detected, logged and not
-    stored twice. Encrypted or unreadable exhibits are taken in and flagged."""
+    SHA-256 and MD5 are computed streaming; each file is stored under its SHA-256. Directories are
+    taken file by file; links, FIFOs, sockets and devices in them are not followed or read, and each
+    is logged as skipped. Bytes already in the case are detected, logged and not stored twice.
+    Encrypted or unreadable exhibits are taken in and flagged."""
     import os
 
     from ..ingest.evidence import IntakeError, printable, take_in
@@ -122,30 +123,31 @@ def evidence_add(
 
 @evidence_group.command("list")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
-def evidence_list(case) -> None:
-    """List exhibits with their hashes and provenance of seizure."""
+@output_options()
+def evidence_list(case, fmt) -> None:
+    """List exhibits with their hashes and seizure details.
+
+    The table gives each SHA-256 by its first 16 digits (enough for --exhibit); --json and --csv
+    give every column whole, MD5 and the device included."""
     with open_case(case, read_only=True) as c:
         rows = c.store.rows("SELECT * FROM exhibits ORDER BY added_at")
-        console.print(
-            table(
-                "Exhibits",
-                ["exhibit", "file", "bytes", "sha256", "md5", "format", "seized from", "acquired by", "warrant"],
-                [
-                    (
-                        r["exhibit_id"],
-                        r["original_name"],
-                        r["size"],
-                        r["sha256"],
-                        r["md5"],
-                        r["format"],
-                        r["seized_from"],
-                        r["acquired_by"],
-                        r["warrant"],
-                    )
-                    for r in rows
-                ],
-            )
+        emit(
+            fmt,
+            "Exhibit files",
+            ["exhibit", "file", "bytes", "sha256", "format"],
+            [(r["exhibit_id"], r["original_name"], r["size"], r["sha256"][:16] + "…", r["format"] or "unrecognised") for r in rows],
+            rows,
         )
+        if fmt == "table":  # what is recorded once per exhibit, not repeated for each of its files
+            seizures = {}
+            for r in rows:
+                device = "/".join(r[k] or "" for k in ("device_make", "device_model", "device_imei", "device_serial")).strip("/")
+                seizures.setdefault(
+                    r["exhibit_id"], (r["exhibit_id"], r["seized_from"], r["seized_at"], r["seal"], device, r["acquired_by"], r["warrant"])
+                )
+            console.print(
+                table("Seizure", ["exhibit", "seized from", "seized at", "seal", "device", "acquired by", "warrant"], seizures.values())
+            )
 
 
 @click.group("custody")
@@ -168,12 +170,14 @@ def custody_group() -> None:
     "version and options, and compare (slow: as long as the ingest).",
 )
 def custody_verify(case, expect_head, reparse) -> None:
-    """Re-hash every exhibit, segment and derived record, and the hash-chained custody log; name
-    anything altered (table, parse run, exhibit).
+    """Re-hash the evidence and check the custody chain.
+
+    Every exhibit, segment and derived record, and the hash-chained custody log, are checked;
+    anything altered is named (table, parse run, exhibit).
 
     Exits 0 when intact, 1 when anything was altered, deleted or reordered. The verification is
-    logged; over a broken log it does not move the anchor, so the break stays visible until
-    'custody acknowledge'."""
+    logged; over a broken log it does not move the anchor, so the break stays visible until 'custody
+    acknowledge'."""
     import duckdb
 
     from ..ingest.integrity import verify_case
@@ -204,8 +208,10 @@ def custody_verify(case, expect_head, reparse) -> None:
 @click.option("--reason", required=True, help="What happened and why work may go on (recorded in the custody log).")
 @click.option("--actor", default=None, help="The examiner acknowledging (default: $CASEGRAPH_EXAMINER or the case examiner).")
 def custody_acknowledge(case, reason, actor) -> None:
-    """Record that an examiner has seen the problems custody verify reports, and why: the log is
-    anchored again from here. The problems stay listed (as acknowledged) in every verify and report."""
+    """Record that an examiner has seen what verify reports.
+
+    The reason is logged, and the log is anchored again from here. The problems stay listed (as
+    acknowledged) in every verify and report."""
     from ..ingest.acknowledge import acknowledge
 
     if not reason.strip():
@@ -214,27 +220,53 @@ def custody_acknowledge(case, reason, actor) -> None:
         ev, v = acknowledge(c, reason, actor)
         for p in v.problems:
             console.print(f"acknowledged: {p}", soft_wrap=True)
-        console.print(f"{len(v.problems)} problem(s) acknowledged at seq {ev['seq']} by {ev['actor']}.")
+        console.print(f"{plural(len(v.problems), 'problem')} acknowledged at seq {ev['seq']} by {ev['actor']}.")
 
 
 @custody_group.command("show")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
-def custody_show(case) -> None:
-    """Print the custody log as a table."""
+@output_options()
+def custody_show(case, fmt) -> None:
+    """Print the custody log (--json: every event whole)."""
     with open_case(case, read_only=True) as c:
+        events = list(c.custody.events())  # well-formed events only: custody verify names the others
         rows = [
             (
                 e["seq"],
-                e.get("time"),
+                _second(e.get("time")),
                 e.get("actor"),
                 e["action"],
-                e.get("tool"),
                 ", ".join(str(i.get("name") or i.get("exhibit_id") or "") for i in e.get("inputs", [])),
                 e["hash"][:16] + "…",
             )
-            for e in c.custody.events()
-        ]  # well-formed events only: custody verify names the others
-        console.print(table("Chain of custody", ["seq", "time", "actor", "action", "tool", "inputs", "hash"], rows))
+            for e in events
+        ]
+        flat = [
+            {
+                "seq": e["seq"],
+                "time": e.get("time"),
+                "actor": e.get("actor"),
+                "action": e["action"],
+                "tool": e.get("tool"),
+                "inputs": e.get("inputs", []),
+                "outputs": e.get("outputs", []),
+                "details": e.get("details", {}),
+                "prev": e.get("prev"),
+                "hash": e["hash"],
+            }
+            for e in events
+        ]
+        emit(fmt, "Chain of custody", ["seq", "time (UTC)", "actor", "action", "inputs", "hash"], rows, events if fmt == "json" else flat)
+
+
+def _second(value: str | None) -> str:
+    """An event time in UTC to the second, for the terminal (`2026-12-01 07:07:43`); JSON keeps it whole."""
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.fromisoformat(value or "").astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return value or ""
 
 
 COMMANDS = [evidence_group, custody_group]

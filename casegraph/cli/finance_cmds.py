@@ -1,18 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
 from decimal import Decimal, InvalidOperation
 
 import click
 
-from ._ui import console, fail, open_case, table
-
-
-def _when(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    d = datetime.fromisoformat(value)
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
+from ._ui import Amount, When, console, esc, fail, open_case, plural, table
 
 
 @click.command("trace")
@@ -20,10 +13,11 @@ def _when(value: str | None) -> datetime | None:
 @click.option("--from", "account", required=True, help="Account, wallet or other transaction end to trace from.")
 @click.option("--backward", is_flag=True, help="Trace where the money in the account came from, instead of where it went.")
 @click.option("--hops", default=6, show_default=True, help="Longest path, in transfers.")
-@click.option("--since", default=None, help="Only transfers at or after this time (ISO 8601; UTC unless a zone is given).")
-@click.option("--until", default=None, help="Only transfers at or before this time.")
+@click.option("--since", type=When(), default=None, help="Only transfers at or after this time (ISO 8601; UTC unless a zone is given).")
+@click.option("--until", type=When(end_of_day=True), default=None, help="Only transfers at or before this time (a date: to its end).")
 @click.option(
     "--min-amount",
+    type=Amount(),
     default="0",
     show_default=True,
     help="Ignore transfers smaller than this, compared with each transfer's amount in its own currency.",
@@ -86,20 +80,21 @@ def trace_cmd(
     rate_gap_days,
     top,
 ) -> None:
-    """Follow the money from an account: time-respecting paths (money moves on only after it arrived),
-    with the taint each account received, per currency. Every account reached is written as a finding
-    citing each transfer of its path and every transfer its figures add up; payments to ends the records
-    do not name (merchants, bills, cash) are grouped per account."""
+    """Follow the money from an account, with taint per currency.
+
+    Paths respect time (money moves on only after it arrived) and give the taint each account
+    received, per currency. Every account reached is written as a finding citing each transfer of
+    its path and every transfer its figures add up; payments to ends the records do not name
+    (merchants, bills, cash) are grouped per account."""
     from ..finance.flows import FAILED
     from ..finance.trace import examiner_link_basis, table_rows, to_findings, trace
     from ..findings import write_findings
 
-    try:
-        minimum = Decimal(min_amount)
-        examiner = dict(l.split("=", 1) for l in links)  # noqa: E741
-        since_d, until_d = _when(since), _when(until)
-    except (InvalidOperation, ValueError) as e:
-        fail(f"bad option: {e}", 2)
+    for l in links:  # noqa: E741
+        if "=" not in l.strip("="):
+            fail(f"--link {l!r}: expected ACCOUNT=SAME, two transaction ends one holder has", 2)
+    minimum = min_amount
+    examiner = dict(l.split("=", 1) for l in links)  # noqa: E741
     with open_case(case) as c:
         rates, rate_inputs = _rates(c, rates_exhibit, rate_currency, rate_gap_days) if rates_exhibit else (None, [])
         link_map, basis = {}, {}
@@ -110,22 +105,30 @@ def trace_cmd(
             basis = link_basis(c.store, link_map)
         basis.update(examiner_link_basis(examiner, c.actor(), "trace --link, recorded in the custody log"))
         link_map.update(examiner)
-        try:
-            result = trace(
+
+        def run(origin: str):
+            return trace(
                 c.store,
-                account,
+                origin,
                 hops=hops,
                 backward=backward,
-                since=since_d,
-                until=until_d,
+                since=since,
+                until=until,
                 min_amount=minimum,
                 model=model,
                 links=link_map,
                 include_failed=include_failed,
                 link_basis=basis,
             )
+
+        try:
+            result = run(account)
         except KeyError as e:
-            fail(str(e).strip("'\""))
+            account = _a_persons_account(c, account, str(e).strip("'\""))
+            try:
+                result = run(account)
+            except KeyError as e2:
+                fail(str(e2).strip("'\""))
         detector, findings = to_findings(result, c.store, rates)
         digest = write_findings(c.store, findings, detector)
         c.log(
@@ -136,9 +139,9 @@ def trace_cmd(
                 "origin": account,
                 "backward": backward,
                 "hops": hops,
-                "since": since,
-                "until": until,
-                "min_amount": min_amount,
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+                "min_amount": str(min_amount),
                 "model": model,
                 "links": link_map,
                 "examiner_links": examiner,
@@ -169,10 +172,39 @@ def trace_cmd(
             )
         left = "; ".join(v.describe(k) for k, v in result.skipped.items())
         console.print(
-            f"{len(result.reached)} ends reached; {len(findings)} findings written ({detector})."
+            f"{plural(len(result.reached), 'end')} reached; {plural(len(findings), 'finding')} written ({detector})."
             + (f" Left out of the money graph: {left}." if left else "")
             + ("" if include_failed or FAILED not in result.skipped else " (--include-failed follows failed transfers too.)")
         )
+
+
+def _a_persons_account(c, ref: str, not_an_account: str) -> str:
+    """`trace --from NAME`: the one account the person NAME (a name or entity id) holds in the transactions.
+    Several are listed to pick from; none, or no such person, is an error saying so."""
+    from ..graph.accounts import person_accounts
+    from ..graph.resolve import EntityLookupError, find_entity
+
+    try:
+        who = find_entity(c.store, ref)
+    except EntityLookupError as e:
+        fail(f"{not_an_account}; nor is it a person: {e}")
+    held = person_accounts(c.store, who["id"])
+    name = f"{who['label']} ({who['id']})"
+    if not held:
+        ids = "; ".join(f"{i['kind']} {i['value']}" for i in json.loads(who["attrs"]).get("identifiers", [])) or "none"
+        fail(f"{name} is a person who holds no account that is in a transaction (identifiers: {ids}); trace from an account")
+    if len(held) > 1:
+        console.print(
+            table(f"Accounts of {name}", ["account", "rail", "transfers"], [(h["account"], h["rail"], h["transfers"]) for h in held])
+        )
+        fail(f"{name} holds {plural(len(held), 'account')} in the transactions: pick one with --from ACCOUNT (listed above)", 2)
+    h = held[0]
+    console.print(
+        f"[yellow]note:[/] {esc(name)} holds one account in the transactions, {esc(h['account'])} ({h['rail']}, "
+        f"{plural(h['transfers'], 'transfer')}): tracing from it",
+        soft_wrap=True,
+    )
+    return h["account"]
 
 
 def _rates(c, ref: str, currency: str, gap_days: int):
@@ -198,8 +230,8 @@ def _rates(c, ref: str, currency: str, gap_days: int):
     for i in issues[:10]:
         console.print(f"[yellow]rate table {found[0]['exhibit_id']} {i.prov.locator}:[/] {i.message}")
     if issues:
-        console.print(f"{len(issues)} row(s) of the rate table not read; they are not used.")
-    console.print(f"Rate table {found[0]['exhibit_id']} ({found[0]['original_name']}): {len(rates)} rate(s) read.")
+        console.print(f"{plural(len(issues), 'row')} of the rate table not read; {'it is' if len(issues) == 1 else 'they are'} not used.")
+    console.print(f"Rate table {found[0]['exhibit_id']} ({found[0]['original_name']}): {plural(len(rates), 'rate')} read.")
     return RateTable(rates, currency, gap_days), [
         {"sha256": sha, "exhibit_id": found[0]["exhibit_id"], "role": "rate table", "rates": len(rates), "rows_not_read": len(issues)}
     ]
@@ -219,9 +251,13 @@ def _typology_defaults():
 
 @click.command("typologies")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
-@click.option("--threshold", default="1000000", show_default=True, help="Reporting threshold for structuring (FTRA: LKR 1,000,000).")
+@click.option(
+    "--threshold", type=Amount(), default="1000000", show_default=True, help="Reporting threshold for structuring (FTRA: LKR 1,000,000)."
+)
 @click.option("--currency", default="LKR", show_default=True, help="Currency of the threshold.")
-@click.option("--below", default="0.10", show_default=True, help="How far under the threshold counts as 'just under' (fraction).")
+@click.option(
+    "--below", type=Amount(), default="0.10", show_default=True, help="How far under the threshold counts as 'just under' (fraction)."
+)
 @click.option("--days", default=7, show_default=True, help="Window for structuring.")
 @click.option(
     "--fan-days",
@@ -287,19 +323,20 @@ def typologies_cmd(
     pass_hours,
     include_failed,
 ) -> None:
-    """Detect laundering typologies in the case's transactions and write them as findings:
-    structuring, fan-in, fan-out, cycles (round-tripping), scatter-gather, gather-scatter,
-    rapid pass-through, bipartite and stack. Each finding lists the transfers that make it, with
-    their locators, states its thresholds and sums its amounts per currency."""
+    """Detect laundering typologies and write them as findings.
+
+    Structuring, fan-in, fan-out, cycles (round-tripping), scatter-gather, gather-scatter, rapid
+    pass-through, bipartite and stack. Each finding lists the transfers that make it, with their
+    locators, states its thresholds and sums its amounts per currency."""
     from ..amounts import format_amount
     from ..finance.typologies import Settings, detect, skipped
     from ..findings import write_findings
 
     try:
         settings = Settings(
-            threshold=Decimal(threshold),
+            threshold=threshold,
             threshold_currency=currency,
-            below=Decimal(below),
+            below=below,
             structuring_days=days,
             fan_days=fan_days,
             fan_count=count,
@@ -328,7 +365,7 @@ def typologies_cmd(
         console.print(
             table(
                 "Typologies",
-                ["kind", "subject", "finding", "transfers", "amounts"],
+                ["kind", "subject", "title", "transfers", "amounts"],
                 [
                     (
                         f.kind,
@@ -343,7 +380,7 @@ def typologies_cmd(
         )
         gone = ", ".join(f"{v} {k}" for k, v in left_out.items() if v)
         console.print(
-            f"{len(findings)} findings written (detector 'typologies')."
+            f"{plural(len(findings), 'finding')} written (detector 'typologies')."
             + (f" Transfers left out: {gone}." if gone else " No transfer was left out.")
             + ("" if include_failed else " Failed or reverted transfers are left out (--include-failed to use them).")
         )
@@ -359,8 +396,10 @@ def typologies_cmd(
 @click.option("--acquired-by", required=True, help="Officer making the acquisition.")
 @click.option("--warrant", default=None)
 def acquire_eth(case, rpc, addresses, from_block, to_block, exhibit_id, acquired_by, warrant) -> None:
-    """Read native transfers and ERC-20 Transfer logs of ADDRESSes from an Ethereum node, write what the
-    node answered to an acquisition file, take that file into evidence and parse it."""
+    """Acquire transfers of ADDRESSes from an Ethereum node.
+
+    Native transfers and ERC-20 Transfer logs are read; what the node answered is written to an
+    acquisition file, which is taken into evidence and parsed."""
     import tempfile
     from pathlib import Path
 

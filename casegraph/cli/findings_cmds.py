@@ -4,14 +4,14 @@ import json
 
 import click
 
-from ._ui import console, emit, esc, fail, open_case, output_options, plural
+from ._ui import When, console, emit, emit_one, esc, fail, open_case, output_options, plural
 
 CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
 
 
 @click.group("findings")
 def findings_group() -> None:
-    """Review what the analyses concluded, with the records each finding cites."""
+    """Review what the analyses concluded, and what they cite."""
 
 
 @findings_group.command("list")
@@ -21,20 +21,20 @@ def findings_group() -> None:
 @click.option("--person", default=None, help="Only findings about this person: entity id, a unique prefix of it, or a name.")
 @click.option(
     "--since",
+    type=When(),
     default=None,
-    metavar="DATE",
     help="Only findings citing a record timed at or after DATE (ISO: 2024-04-01 or 2024-04-01T09:00+05:30).",
 )
 @output_options()
 def findings_list(case, kind, detector, person, since, fmt) -> None:
-    """List findings: id, kind, detector, title and how many records each cites."""
+    """List findings, with how many records each cites."""
     from .. import review
     from ..graph.resolve import EntityLookupError, find_entity
 
     with open_case(case) as c:
         try:
             who = find_entity(c.store, person)["id"] if person else None
-            rows = review.findings(c.store, kind, detector, who, review.parse_since(since))
+            rows = review.findings(c.store, kind, detector, who, since)
         except (review.ReviewError, EntityLookupError) as e:
             fail(str(e), 2)
         emit(
@@ -54,7 +54,10 @@ def findings_list(case, kind, detector, person, since, fmt) -> None:
 @click.option("--limit", default=50, show_default=True, help="How many cited records to quote (JSON output has all).")
 @output_options(csv_too=False)
 def findings_show(case, finding, limit, fmt) -> None:
-    """Show one finding (id or unique prefix) with each record it cites quoted: exhibit, locator, time and text."""
+    """Show one finding with every record it cites quoted.
+
+    FINDING is an id or a unique prefix; each record is quoted with its exhibit, locator, time and
+    text."""
     from .. import review
 
     with open_case(case) as c:
@@ -63,35 +66,29 @@ def findings_show(case, finding, limit, fmt) -> None:
         except review.ReviewError as e:
             fail(str(e), 2)
         quotes = review.quoted(c.store, f)
-        if fmt == "json":
+        record = {
+            **f.brief(),
+            "summary": f.summary,
+            "score": f.score,
+            "detector_version": f.detector_version,
+            "attrs": f.attrs,
+            "evidence": quotes,
+        }
+
+        def show() -> None:
+            console.print(f"[bold]{esc(f.title)}[/]")
+            console.print(f"finding {f.id} · {esc(f.kind)} · detector {esc(f.detector)} {esc(f.detector_version)}")
+            console.print(esc(f.summary))
+            if f.attrs:
+                console.print("details: " + esc(json.dumps(f.attrs, ensure_ascii=False, sort_keys=True, default=str)[:2000]))
             emit(
-                fmt,
-                "",
-                [],
-                [],
-                [
-                    {
-                        **f.brief(),
-                        "summary": f.summary,
-                        "score": f.score,
-                        "detector_version": f.detector_version,
-                        "attrs": f.attrs,
-                        "evidence": quotes,
-                    }
-                ],
+                "table",
+                f"Records cited ({len(quotes)}{', first ' + str(limit) if len(quotes) > limit else ''})",
+                ["exhibit", "locator", "time", "record"],
+                [(q["exhibit"], q.get("locator"), q.get("time") or "", q.get("text") or q.get("record") or "") for q in quotes[:limit]],
             )
-            return
-        console.print(f"[bold]{esc(f.title)}[/]")
-        console.print(f"finding {f.id} · {esc(f.kind)} · detector {esc(f.detector)} {esc(f.detector_version)}")
-        console.print(esc(f.summary))
-        if f.attrs:
-            console.print("details: " + esc(json.dumps(f.attrs, ensure_ascii=False, sort_keys=True, default=str)[:2000]))
-        emit(
-            "table",
-            f"Records cited ({len(quotes)}{', first ' + str(limit) if len(quotes) > limit else ''})",
-            ["exhibit", "locator", "time", "record"],
-            [(q["exhibit"], q.get("locator"), q.get("time") or "", q.get("text") or q.get("record") or "") for q in quotes[:limit]],
-        )
+
+        emit_one(fmt, record, show)
 
 
 @click.command("parse-issues")
@@ -102,9 +99,11 @@ def findings_show(case, finding, limit, fmt) -> None:
 @click.option("--limit", default=200, show_default=True, help="How many issues to list.")
 @output_options()
 def parse_issues(case, exhibit, severity, listing, limit, fmt) -> None:
-    """What parsing could not read or had to decide: counts per exhibit by severity, or the issues
-    themselves with their locators. Errors are input kept aside, not used; warnings are decisions the
-    data did not fully support; info notes say how a file was read."""
+    """What parsing could not read or had to decide.
+
+    Counts per exhibit by severity, or the issues themselves with their locators. Errors are input
+    kept aside, not used; warnings are decisions the data did not fully support; info notes say how
+    a file was read."""
     from .. import review
 
     with open_case(case) as c:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._ui import console, emit, esc, fail, open_case, output_options, plural, progress, table
+from ._ui import console, emit, emit_one, esc, fail, open_case, output_options, plural, progress, table
 
 CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
 
@@ -16,7 +16,7 @@ CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
 @click.option("--auto", "auto", default=0.9, show_default=True, help="Name similarity at which records are joined automatically.")
 @click.option("--review", default=0.6, show_default=True, help="Name similarity from which a pair is listed for review (finding).")
 def resolve_cmd(case, auto, review) -> None:
-    """Resolve entities (who is one person) and rebuild the case graph.
+    """Resolve entities (who is one person); rebuild the graph.
 
     Records join on strong identifiers (a contact card listing a phone, a goAML party with a NIC),
     on examiner decisions, and on Sri Lankan name rules at or above --auto. Every join keeps its
@@ -46,7 +46,7 @@ def resolve_cmd(case, auto, review) -> None:
 
 @click.group("entities")
 def entities_group() -> None:
-    """Review resolved people: list, show, merge, split, mark victims and witnesses."""
+    """Review resolved people: list, show, merge, split, mark."""
 
 
 @entities_group.command("list")
@@ -54,7 +54,9 @@ def entities_group() -> None:
 @click.option("--role", default=None, help="Only people marked with this role (victim, witness, suspect ...).")
 @output_options()
 def entities_list(case, role, fmt) -> None:
-    """List resolved people, with the ids that 'entities show', 'merge' and 'mark' take (a unique prefix or a name will do)."""
+    """List resolved people with the ids other commands take.
+
+    'entities show', 'merge' and 'mark' take the id, a unique prefix of it, or a name."""
     with open_case(case) as c:
         rows = c.store.rows("SELECT id, label, attrs FROM entities WHERE kind = 'person' ORDER BY label, id")
         out, records = [], []
@@ -88,46 +90,61 @@ def entities_list(case, role, fmt) -> None:
 @entities_group.command("show")
 @CASE
 @click.argument("entity")
-def entities_show(case, entity) -> None:
-    """Show one person: names, identifiers, the records joined and why they were joined.
+@output_options(csv_too=False)
+def entities_show(case, entity, fmt) -> None:
+    """Show one person, the records joined and why.
 
-    ENTITY is an entity id, a unique prefix of it, or a name that only one person's records give."""
+    Names, identifiers, every member record and the evidence of each link. ENTITY is an entity id, a
+    unique prefix of it, or a name that only one person's records give."""
     from ..graph.resolve import EntityLookupError, find_entity
 
-    with open_case(case) as c:
+    with open_case(case, read_only=True) as c:
         try:
             entity = find_entity(c.store, entity)["id"]
         except EntityLookupError as err:
             fail(str(err), 2)
         e = c.store.rows("SELECT * FROM entities WHERE id = ?", [entity])[0]
         a = json.loads(e["attrs"])
-        console.print(f"[bold]{esc(e['label'])}[/]  {e['id']}  marked: {esc(', '.join(a['roles']) or '-')}")
-        console.print("names: " + esc("; ".join(f"{n} ×{k}" for n, k in a["names"].items())))
-        console.print("identifiers: " + esc("; ".join(f"{i['kind']} {i['value']}" for i in a["identifiers"])))
-        members = c.store.rows("SELECT member FROM entity_members WHERE entity_id = ? ORDER BY member", [entity])
-        console.print(table("Records joined (members)", ["member"], [(m["member"],) for m in members]))
-        links = c.store.rows("SELECT a, b, method, score, evidence FROM entity_links WHERE entity_id = ? ORDER BY method, a, b", [entity])
-        console.print(
-            table(
-                "Why they were joined",
-                ["method", "score", "a", "b", "evidence"],
-                [
-                    (l["method"], f"{l['score']:.2f}" if l["score"] is not None else "", l["a"], l["b"], _why(json.loads(l["evidence"])))
-                    for l in links  # noqa: E741
-                ],
+        members = [m["member"] for m in c.store.rows("SELECT member FROM entity_members WHERE entity_id = ? ORDER BY member", [entity])]
+        links = [
+            {**l, "evidence": json.loads(l["evidence"])}
+            for l in c.store.rows(  # noqa: E741
+                "SELECT a, b, method, score, evidence FROM entity_links WHERE entity_id = ? ORDER BY method, a, b", [entity]
             )
-        )
+        ]
         ev = json.loads(e["evidence"])
-        console.print(
-            table(
-                f"Records ({a['records']})",
-                ["table", "locator", "exhibit"],
-                [(r["table"], r["locator"], r["exhibit_sha256"][:16]) for r in ev[:40]],
+        record = {"id": e["id"], "label": e["label"], **a, "members": members, "links": links, "records_cited": ev}
+
+        def show() -> None:
+            console.print(f"[bold]{esc(e['label'])}[/]  {e['id']}  marked: {esc(', '.join(a['roles']) or '-')}")
+            console.print("names: " + esc("; ".join(f"{n} ×{k}" for n, k in a["names"].items())))
+            console.print("identifiers: " + esc("; ".join(f"{i['kind']} {i['value']}" for i in a["identifiers"])))
+            console.print(table("Records joined (members)", ["member"], [(m,) for m in members]))
+            console.print(
+                table(
+                    "Why they were joined",
+                    ["method", "score", "a", "b", "evidence"],
+                    [
+                        (l["method"], f"{l['score']:.2f}" if l["score"] is not None else "", l["a"], l["b"], _why(l["evidence"]))
+                        for l in links  # noqa: E741
+                    ],
+                )
             )
-        )
+            console.print(
+                table(
+                    f"Records ({a['records']})",
+                    ["table", "locator", "exhibit"],
+                    [(r["table"], r["locator"], r["exhibit_sha256"][:16]) for r in ev[:40]],
+                )
+            )
+
+        emit_one(fmt, record, show)
 
 
 def _why(ev: dict) -> str:
+    if "narration" in ev:
+        where = ", ".join(r["locator"] for r in ev["records"][:3]) + (" …" if ev["transactions"] > 3 else "")
+        return f"narration {ev['narration']!r} ({where}) names {ev['named']}: {ev['names'][1]}: {'; '.join(ev['reasons'])}"
     if "identifier" in ev:
         return f"lists {ev['identifier']['kind']} {ev['identifier']['value']}"
     if "names" in ev:
@@ -156,8 +173,10 @@ def _decide(case, step, *args, **kw) -> None:
 @click.option("--reason", required=True, help="Why they are one person (recorded in the custody log).")
 @click.option("--actor", default=None, help="Who decides (default: the current user).")
 def entities_merge(case, first, second, reason, actor) -> None:
-    """Decide that two people (ids, unique prefixes, names, or members) are one person. Kept across
-    re-resolution; undo with split. Nothing is logged unless both are in the case."""
+    """Decide that two people are one person.
+
+    FIRST and SECOND are ids, unique prefixes, names or members. Kept across re-resolution; undo
+    with split. Nothing is logged unless both are in the case."""
     from ..graph import steps
 
     _decide(case, steps.merge, first, second, reason, actor=actor)
@@ -170,7 +189,9 @@ def entities_merge(case, first, second, reason, actor) -> None:
 @click.option("--reason", required=True, help="Why (recorded in the custody log).")
 @click.option("--actor", default=None)
 def entities_split(case, entity, member_key, reason, actor) -> None:
-    """Decide that a member is not the same person as the rest of ENTITY: no link may join them again."""
+    """Decide that a member is not the same person as ENTITY.
+
+    No link may join the member to the rest of ENTITY again."""
     from ..graph import steps
 
     _decide(case, steps.split, entity, member_key, reason, actor=actor)
@@ -189,7 +210,9 @@ def entities_split(case, entity, member_key, reason, actor) -> None:
 @click.option("--reason", required=True, help="Why (recorded in the custody log), e.g. 'complainant, statement of 22 April 2024'.")
 @click.option("--actor", default=None)
 def entities_mark(case, entity, role, remove, reason, actor) -> None:
-    """Mark a person as victim, witness, suspect or minor (kept on every record joined to them)."""
+    """Mark a person as victim, witness, suspect or minor.
+
+    The mark is kept on every record joined to them."""
     from ..graph import steps
 
     _decide(case, steps.mark, entity, role, reason, remove=remove, actor=actor)
@@ -199,8 +222,10 @@ def entities_mark(case, entity, role, remove, reason, actor) -> None:
 @CASE
 @click.option("--top", default=10, show_default=True, help="How many brokers, most-contacted parties and timelines.")
 def analyze_cmd(case, top) -> None:
-    """Link analysis: connected groups, communities, brokers, most contacted, parties on several
-    exhibits, contact timelines. Each result is a finding (detector link-analysis) with its records."""
+    """Link analysis of the case graph, written as findings.
+
+    Connected groups, communities, brokers, most contacted, parties on several exhibits, contact
+    timelines. Each result is a finding (detector link-analysis) with its records."""
     from ..graph.steps import analyze_case
 
     with open_case(case) as c:
@@ -208,7 +233,7 @@ def analyze_cmd(case, top) -> None:
         console.print(
             table(
                 f"Link analysis: {plural(g.number_of_nodes(), 'party', 'parties')}, {plural(g.number_of_edges(), 'tie')}",
-                ["kind", "finding", "summary"],
+                ["kind", "title", "summary"],
                 [(f.kind, f.title, f.summary) for f in findings],
             )
         )
@@ -223,8 +248,10 @@ def analyze_cmd(case, top) -> None:
 @click.argument("a")
 @click.argument("b")
 def path_cmd(case, a, b) -> None:
-    """How is A connected to B? A and B may be names, phones, accounts, wallets or entity ids.
-    Each hop shows the records it rests on."""
+    """Show how A is connected to B, hop by hop.
+
+    A and B may be names, phones, accounts, wallets or entity ids. Each hop shows the records it
+    rests on."""
     from ..graph import analysis, steps
 
     with open_case(case) as c:
@@ -267,8 +294,10 @@ def graph_group() -> None:
 @click.option("--database", default=None, help="Database name (default: the server's default).")
 @click.option("--batch", default=5000, show_default=True, help="Rows per transaction.")
 def graph_push(case, uri, user, password, database, batch) -> None:
-    """Write the graph to Neo4j: constraints, then batched UNWIND … MERGE. Pushing again changes
-    nothing; an interrupted push resumes at the first batch not written."""
+    """Write the graph to Neo4j (batched MERGE, resumable).
+
+    Constraints first, then batched UNWIND … MERGE. Pushing again changes nothing; an interrupted
+    push resumes at the first batch not written."""
     from ..graph import neo4j_push, steps
 
     with open_case(case) as c:
@@ -294,10 +323,13 @@ def graph_push(case, uri, user, password, database, batch) -> None:
         console.print(f"Pushed to {target}: {counts['sent']} rows written, {counts['skipped']} already there.")
 
 
+_EXPORT_NAMES = {"neo4j-admin": "neo4j-import", "graphml": "graph.graphml", "ftm": "entities.ftm.json", "i2": "i2"}
+
+
 @graph_group.command("export")
 @CASE
-@click.option("--format", "fmt", type=click.Choice(["neo4j-admin", "graphml", "ftm"]), required=True)
-@click.option("--out", type=click.Path(), default=None, help="Directory (neo4j-admin) or file; default under CASE/reports/.")
+@click.option("--format", "fmt", type=click.Choice(["neo4j-admin", "graphml", "ftm", "i2"]), required=True)
+@click.option("--out", type=click.Path(), default=None, help="Directory (neo4j-admin, i2) or file; default under CASE/reports/.")
 @click.option(
     "--redact",
     type=click.Choice(["none", "victims"]),
@@ -306,8 +338,11 @@ def graph_push(case, uri, user, password, database, batch) -> None:
     help="victims: pseudonymise persons marked victim, witness or minor, as reports do.",
 )
 def graph_export(case, fmt, out, redact) -> None:
-    """neo4j-admin: typed CSVs plus the exact 'neo4j-admin database import full' command (import.sh).
-    graphml: for Gephi and yEd. ftm: FollowTheMoney JSON lines for OCCRP Aleph."""
+    """Export the graph for Neo4j, Gephi, Aleph or i2.
+
+    neo4j-admin: typed CSVs plus the exact 'neo4j-admin database import full' command (import.sh).
+    graphml: for Gephi and yEd (label = the display name, type = the kind). ftm: FollowTheMoney JSON
+    lines for OCCRP Aleph. i2: CSV for i2 Analyst's Notebook with its import specification."""
     from ..graph import export, steps
     from ..ingest.hashing import sha256_file
     from ..reports.redact import Redactor
@@ -317,13 +352,9 @@ def graph_export(case, fmt, out, redact) -> None:
         redactor = Redactor.victims(c.store) if redact == "victims" else None
         if redactor is not None and not redactor.active:
             console.print("[yellow]warning:[/] --redact victims: nobody is marked victim, witness or minor; nothing is pseudonymised")
-        target = (
-            Path(out)
-            if out
-            else c.root / "reports" / {"neo4j-admin": "neo4j-import", "graphml": "graph.graphml", "ftm": "entities.ftm.json"}[fmt]
-        )
+        target = Path(out) if out else c.root / "reports" / _EXPORT_NAMES[fmt]
         path = export.export(c.store, fmt, target, redactor.text if redactor is not None and redactor.active else None)
-        files = sorted(p for p in (path.parent.iterdir() if fmt == "neo4j-admin" else [path]) if p.is_file())
+        files = sorted(p for p in (path.parent.iterdir() if fmt in ("neo4j-admin", "i2") else [path]) if p.is_file())
         c.log(
             "graph-export", details={"format": fmt, "redact": redact}, outputs=[{"file": str(p), "sha256": sha256_file(p)} for p in files]
         )
@@ -335,7 +366,7 @@ def graph_export(case, fmt, out, redact) -> None:
 @graph_group.command("cypher")
 @CASE
 def graph_cypher(case) -> None:
-    """Print every Cypher statement a push of this case runs (to review them)."""
+    """Print the Cypher statements a push runs, to review them."""
     from ..graph import neo4j_push, steps
 
     with open_case(case) as c:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from ._ui import console, fail, open_case, progress, table
+from ._ui import console, emit, esc, fail, open_case, output_options, plural, progress, table
 
 
 @click.command("ingest")
@@ -19,7 +19,9 @@ from ._ui import console, fail, open_case, progress, table
     "day/month order cannot be decided, languages=eng+sin for OCR. Repeatable.",
 )
 def ingest(case, select, parser_name, force, options) -> None:
-    """Parse every exhibit (or one) into the case store, with provenance on every record."""
+    """Parse every exhibit (or one) into the case store.
+
+    Every record carries its provenance: exhibit SHA-256, parser and version, locator."""
     from ..ingest.pipeline import parse_exhibit
 
     with open_case(case) as c:
@@ -35,12 +37,29 @@ def ingest(case, select, parser_name, force, options) -> None:
             if not eq:
                 fail(f"--option takes KEY=VALUE, got {o!r}")
             opts[key.strip()] = value.strip()
+        per_file: dict[str, dict[str, str]] = {}
+        if opts:
+            from ..ingest.pipeline import options_per_file
+
+            try:
+                per_file, lines = options_per_file(c, [e["sha256"] for e in exhibits], parser_name, opts)
+            except ValueError as err:
+                fail(str(err), 2)
+            for line in lines:
+                console.print(f"[yellow]note:[/] {esc(line)}", soft_wrap=True)
         outcomes, error = [], None
         with progress() as bar:
             for e in exhibits:
                 task = bar.add_task(f"{e['exhibit_id']} {e['original_name']}", total=None)
                 try:
-                    o = parse_exhibit(c, e["sha256"], parser_name, force=force, options=opts, on_batch=lambda n, t=task: bar.advance(t, n))
+                    o = parse_exhibit(
+                        c,
+                        e["sha256"],
+                        parser_name,
+                        force=force,
+                        options=per_file.get(e["sha256"], opts),
+                        on_batch=lambda n, t=task: bar.advance(t, n),
+                    )
                 except (KeyError, ValueError) as err:
                     bar.remove_task(task)
                     error = str(err).strip("'\"")
@@ -70,18 +89,25 @@ def ingest(case, select, parser_name, force, options) -> None:
         for o in unrec:
             console.print(f"[yellow]warning:[/] {o.message}")
         console.print(
-            f"{len(outcomes)} exhibits: {sum(o.status in ('complete', 'partial') for o in outcomes)} parsed, "
+            f"{plural(len(outcomes), 'exhibit file')}: {sum(o.status in ('complete', 'partial') for o in outcomes)} parsed, "
             f"{sum(o.status == 'skipped' for o in outcomes)} already parsed, {len(unrec)} unrecognised; "
             f"{sum(o.issues for o in outcomes)} parse errors/warnings kept in table parse_issues (with their locators)."
         )
 
 
 @click.command("parsers")
-def parsers() -> None:
+@output_options()
+def parsers(fmt) -> None:
     """List the parsers casegraph has, with versions."""
     from ..ingest.pipeline import known_parsers
 
-    console.print(table("Parsers", ["name", "version", "reads"], [(p.name, p.version, p.description) for p in known_parsers()]))
+    emit(
+        fmt,
+        "Parsers",
+        ["name", "version", "reads"],
+        [(p.name, p.version, p.description) for p in known_parsers()],
+        [{"name": p.name, "version": p.version, "reads": p.description} for p in known_parsers()],
+    )
 
 
 COMMANDS = [ingest, parsers]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from ._ui import console, fail, open_case, table
+from ._ui import console, fail, open_case, plural, table
 
 CASE = click.argument("case", type=click.Path(exists=True, file_okay=False))
 REDACT = click.option(
@@ -62,8 +62,10 @@ def _options(redact, interpretation, key, override_verify=None) -> dict:
 @CASE
 @_output_options("CASE/reports")
 def report_cmd(case, redact, interpretation, key, override_verify, out) -> None:
-    """Write the evidence report: self-contained HTML, and PDF/A-3b signed by the examiner's key with
-    findings.json attached.
+    """Write the evidence report: HTML and signed PDF/A-3b.
+
+    The HTML is self-contained; the PDF/A-3b is signed by the examiner's key, with findings.json
+    attached.
 
     The report describes the case as of its latest custody event (reports and bundles themselves
     excepted): the same case state always gives byte-identical files. Set SOURCE_DATE_EPOCH to fix
@@ -80,7 +82,7 @@ def report_cmd(case, redact, interpretation, key, override_verify, out) -> None:
         _warn_if_nobody_marked(redact, rep.redactor.active)
         console.print(table("Report", ["file", "bytes"], [(str(p), p.stat().st_size) for p in paths]))
         console.print(
-            f"Case as of custody event {rep.doc['as_of']['seq']}; {len(rep.doc['findings'])} findings; "
+            f"Case as of custody event {rep.doc['as_of']['seq']}; {plural(len(rep.doc['findings']), 'finding')}; "
             f"signed by key {rep.signer.fingerprint}" + ("; victims pseudonymised" if rep.doc["redacted"] else "")
         )
 
@@ -92,10 +94,11 @@ def report_cmd(case, redact, interpretation, key, override_verify, out) -> None:
     "--viewer", is_flag=True, help="Add the portable case viewer (data/viewer/index.html): opens offline in any browser, read-only."
 )
 def bundle_cmd(case, redact, interpretation, key, override_verify, out, viewer) -> None:
-    """Write a signed evidence bundle (BagIt, SHA-256 manifests): report HTML and signed PDF,
-    findings.json, the custody log, the exhibit manifest and a CASE/UCO JSON-LD description. The
-    tag manifest is signed with Ed25519. Hand the directory to the court and the defence; they
-    check it with 'casegraph verify'."""
+    """Write a signed evidence bundle for court and defence.
+
+    BagIt with SHA-256 manifests: report HTML and signed PDF, findings.json, the custody log, the
+    exhibit manifest and a CASE/UCO JSON-LD description. The tag manifest is signed with Ed25519.
+    Hand the directory to the court and the defence; they check it with 'casegraph verify'."""
     from ..reports.bundle import write_bundle
     from ..reports.render import RenderError
 
@@ -130,9 +133,11 @@ def bundle_cmd(case, redact, interpretation, key, override_verify, out, viewer) 
     help="The case the bundle comes from, when at hand: its own signing key is trusted.",
 )
 def verify_cmd(bundle, expect_key, trusted_keys, case_dir) -> None:
-    """Verify an evidence bundle: every file's hash, that every file a bundle holds is there and
-    nothing else, the Ed25519 signature and who made it, the PDF signature, the custody chain and
-    the exhibits' intake events. Needs only casegraph and the bundle.
+    """Verify an evidence bundle: hashes, signer, custody.
+
+    Every file's hash, that every file a bundle holds is there and nothing else, the Ed25519
+    signature and who made it, the PDF signature, the custody chain and the exhibits' intake events.
+    Needs only casegraph and the bundle.
 
     VERIFIED (exit 0) needs a trusted signer (--expect-key, --trusted-keys or --case): anyone can
     sign a bundle with a key of their own, so an intact bundle from an unknown key is UNTRUSTED
@@ -176,7 +181,7 @@ def verify_cmd(bundle, expect_key, trusted_keys, case_dir) -> None:
         )
         raise SystemExit(1)
     else:
-        console.print(f"[bold red]NOT VERIFIED[/]: {len(v.problems)} problem(s) in {bundle}", soft_wrap=True)
+        console.print(f"[bold red]NOT VERIFIED[/]: {plural(len(v.problems), 'problem')} in {bundle}", soft_wrap=True)
         raise SystemExit(1)
 
 

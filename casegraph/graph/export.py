@@ -6,6 +6,8 @@
 - graphml: for Gephi and yEd (networkx writer); `label` is the display name, `type` the node's kind.
 - ftm: FollowTheMoney entities as JSON lines for OCCRP Aleph (followthemoney's own model), with the
   exhibits as Documents that the payments and messages cite as `proof`.
+- i2: CSV for the i2 Analyst's Notebook importer (one row per link: entity 1, link, entity 2), an
+  entity list, and the import specification the importer's wizard is set up from once.
 Every relationship keeps its provenance (exhibit SHA-256, parser, version, locator, record). With a
 redactor (`--redact victims`) every name and text an export writes is pseudonymised as in reports.
 """
@@ -28,7 +30,7 @@ from ..store import CaseStore, sql_literal
 from ..times import DAY
 from .neo4j_push import property_types
 
-FORMATS = ("neo4j-admin", "graphml", "ftm")
+FORMATS = ("neo4j-admin", "graphml", "ftm", "i2")
 _REL_COLUMNS = ("id", "record_id", "exhibit_sha256", "parser", "parser_version", "locator")
 Redact = Callable[[str], str]
 
@@ -375,7 +377,128 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph", redact: Redact 
     return out
 
 
+# -- i2 Analyst's Notebook ------------------------------------------------------------------------
+# The importer's own specification file (.ximp) is written by its wizard and not documented, so it is
+# not imitated: the CSV has one fixed header, and i2-import-specification.txt says once which column
+# goes to which property (docs.i2group.com/anb: "Import data", "Identities", "Defining date and time
+# formats"). A transaction or a message is a link, as on a chart: payer → payee, sender → chat.
+I2_LINK_COLUMNS = (
+    "Entity 1 Identity",
+    "Entity 1 Label",
+    "Entity 1 Type",
+    "Link Type",
+    "Link Label",
+    "Direction",
+    "Date",
+    "Time",
+    "Date Basis",
+    "Amount",
+    "Currency",
+    "Entity 2 Identity",
+    "Entity 2 Label",
+    "Entity 2 Type",
+    "Exhibit SHA-256",
+    "Parser",
+    "Locator",
+    "Record",
+)
+I2_ENTITY_COLUMNS = ("Identity", "Label", "Type", "Exhibits")
+_I2_FOLDED = ("PAID", "PAID_TO", "SENT", "IN", "FROM_EXHIBIT")  # made into links, or provenance columns
+
+
+def i2(store: CaseStore, out: Path, redact: Redact | None = None) -> Path:
+    """Writes i2-links.csv, i2-entities.csv and i2-import-specification.txt into `out`; returns the spec."""
+    out.mkdir(parents=True, exist_ok=True)
+    fn = _redacting(store, redact)
+    red = (lambda sql: f"{fn}({sql})") if fn else (lambda sql: sql)
+    # a date-only source value (edge attrs.date) keeps its own date and no time; a timed one is in UTC
+    links = f"""
+        WITH money AS (
+            SELECT t.id, p.src AS a, q.dst AS b, p.ts_utc, p.attrs, t.props, p.exhibit_sha256, p.parser, p.locator, p.record_id
+            FROM nodes t JOIN edges p ON p.dst = t.id AND p.kind = 'PAID' LEFT JOIN edges q ON q.src = t.id AND q.kind = 'PAID_TO'
+            WHERE t.label = 'Transaction'
+            UNION ALL
+            SELECT t.id, t.id, q.dst, q.ts_utc, q.attrs, t.props, q.exhibit_sha256, q.parser, q.locator, q.record_id
+            FROM nodes t JOIN edges q ON q.src = t.id AND q.kind = 'PAID_TO'
+            WHERE t.label = 'Transaction' AND NOT EXISTS (SELECT 1 FROM edges p WHERE p.dst = t.id AND p.kind = 'PAID')
+        ), said AS (
+            SELECT m.id, coalesce(s.src, m.id) AS a, i.dst AS b, i.ts_utc, m.props, i.exhibit_sha256, i.parser, i.locator, i.record_id
+            FROM nodes m JOIN edges i ON i.src = m.id AND i.kind = 'IN' LEFT JOIN edges s ON s.dst = m.id AND s.kind = 'SENT'
+            WHERE m.label = 'Message'
+        ), rows AS (
+            SELECT a, 'Transaction' AS link_type, m.props->>'description' AS link_label,
+                   coalesce(json_extract_string(m.attrs, '$.date'), strftime(m.ts_utc AT TIME ZONE 'UTC', '%Y-%m-%d')) AS d,
+                   CASE WHEN json_extract_string(m.attrs, '$.date') IS NULL
+                        THEN strftime(m.ts_utc AT TIME ZONE 'UTC', '%H:%M:%S') END AS tm,
+                   m.props->>'amount' AS amount, m.props->>'currency' AS currency, coalesce(b, m.id) AS b,
+                   exhibit_sha256, parser, locator, record_id
+            FROM money m
+            UNION ALL
+            SELECT a, 'Message', left(props->>'text', 200), strftime(ts_utc AT TIME ZONE 'UTC', '%Y-%m-%d'),
+                   strftime(ts_utc AT TIME ZONE 'UTC', '%H:%M:%S'), NULL, NULL, b, exhibit_sha256, parser, locator, record_id
+            FROM said
+            UNION ALL
+            SELECT e.src, e.kind, coalesce(json_extract_string(e.attrs, '$.context'), json_extract_string(e.attrs, '$.role')),
+                   strftime(e.ts_utc AT TIME ZONE 'UTC', '%Y-%m-%d'), strftime(e.ts_utc AT TIME ZONE 'UTC', '%H:%M:%S'),
+                   NULL, NULL, e.dst, e.exhibit_sha256, e.parser, e.locator, e.record_id
+            FROM edges e WHERE e.kind NOT IN ({", ".join(sql_literal(k) for k in _I2_FOLDED)})
+        )
+        SELECT {red("r.a")} AS "Entity 1 Identity", {red("coalesce(na.name, r.a)")} AS "Entity 1 Label", na.label AS "Entity 1 Type",
+               r.link_type AS "Link Type", {red("r.link_label")} AS "Link Label", 'With' AS "Direction",
+               r.d AS "Date", r.tm AS "Time",
+               CASE WHEN r.d IS NULL THEN NULL WHEN r.tm IS NULL THEN 'date as the source gave it, no time' ELSE 'UTC' END AS "Date Basis",
+               CASE WHEN contains(r.amount, '.') THEN rtrim(rtrim(r.amount, '0'), '.') ELSE r.amount END AS "Amount",
+               r.currency AS "Currency",
+               {red("r.b")} AS "Entity 2 Identity", {red("coalesce(nb.name, r.b)")} AS "Entity 2 Label", nb.label AS "Entity 2 Type",
+               r.exhibit_sha256 AS "Exhibit SHA-256", r.parser AS "Parser", r.locator AS "Locator", {red("r.record_id")} AS "Record"
+        FROM rows r LEFT JOIN nodes na ON na.id = r.a LEFT JOIN nodes nb ON nb.id = r.b
+        ORDER BY r.exhibit_sha256, r.locator, r.link_type, r.a, r.b"""
+    store.con.execute(f"COPY ({links}) TO {sql_literal(str(out / 'i2-links.csv'))} (HEADER, QUOTE '\"')")
+    entities = f"""SELECT {red("id")} AS "Identity", {red("coalesce(name, id)")} AS "Label", label AS "Type",
+                          array_to_string(CAST(coalesce(props->'exhibits', '[]') AS VARCHAR[]), '|') AS "Exhibits"
+                   FROM nodes WHERE label NOT IN ('Transaction', 'Message', 'Exhibit') ORDER BY label, id"""
+    store.con.execute(f"COPY ({entities}) TO {sql_literal(str(out / 'i2-entities.csv'))} (HEADER, QUOTE '\"')")
+    spec = out / "i2-import-specification.txt"
+    spec.write_text(_I2_SPEC, encoding="utf-8")
+    return spec
+
+
+_I2_SPEC = """i2 Analyst's Notebook import specification for the casegraph export (classic, not schema-aligned)
+
+Files: i2-links.csv (one link per row) and i2-entities.csv (every party, also those with no link).
+Both: comma-separated, UTF-8, one header row, values in double quotes where they hold a comma, a quote
+or a line break. Set this up once in the Import wizard (Home > Import > Import from File) and save it
+there as a specification: the wizard writes its own .ximp file, which is not imitated here.
+
+i2-links.csv, import design "Entity - Link - Entity":
+  Entity 1: Identity = [Entity 1 Identity]; Label = [Entity 1 Label]; Type from [Entity 1 Type]
+  Link:     Type from [Link Type]; Label = [Link Label]; Direction = [Direction] ("With": from entity 1
+            to entity 2); Date = [Date], format yyyy-MM-dd; Time = [Time], format HH:mm:ss;
+            attributes: Amount = [Amount] (exact, in [Currency]; never add amounts of two currencies),
+            Currency = [Currency], Exhibit SHA-256, Parser, Locator, Record (the record the link rests on)
+  Entity 2: Identity = [Entity 2 Identity]; Label = [Entity 2 Label]; Type from [Entity 2 Type]
+  Date Basis: "UTC" when the source gave a time (Date and Time are in UTC; choose time zone UTC in the
+  wizard's Date & Time Format page); "date as the source gave it, no time" when it gave only a date
+  (Time is empty: do not let the wizard invent midnight).
+  Match entities by identity (the identities are casegraph's node ids: the same party always has the
+  same identity, in this file and in i2-entities.csv).
+
+Link types: Transaction (payer to payee; an end the records do not name is the transaction itself),
+Message (sender to chat; a system line with no sender starts at the message itself), USES (a person
+uses a phone or account), MENTIONS (a message names a party), and the other relationships of the
+case graph by their own names.
+
+i2-entities.csv, import design "Entity":
+  Identity = [Identity]; Label = [Label]; Type from [Type]; attribute Exhibits = [Exhibits] (SHA-256s,
+  separated by |).
+
+With --redact victims, every name and text in both files is pseudonymised as in the reports.
+"""
+
+
 def export(store: CaseStore, fmt: str, out: Path, redact: Redact | None = None) -> Path:
+    if fmt == "i2":
+        return i2(store, out, redact)
     if fmt == "neo4j-admin":
         return neo4j_admin(store, out, redact=redact)
     if fmt == "graphml":

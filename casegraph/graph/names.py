@@ -15,6 +15,13 @@ on a goAML report, "Kasun Perera" in a chat and "කසුන් පෙරේර
   not a disagreement: it is often dropped.
 - Two different given names are a disagreement: "Kasun Perera" and "Nimal Perera" share only a
   common surname and score low.
+- Titles and honorifics are dropped (Mr, Mrs, Haji, Moulavi, Thiru, Thirumathi, Selvi ...). Words a
+  contact list adds (kinship terms and roles: Bro, Aiya, Malli, Akka, Nangi, Anna, Thambi, Machan,
+  Mahattaya, Agent ...) are compared by their spelling key, in Latin, Sinhala or Tamil script, and one
+  side may have them: "Rizwan Bro" is "Rizwan".
+- Mohamed (Mohammed, Muhammad, Mohomed, Mohd ...) is the first given name of most Muslim men in Sri
+  Lanka and is often left out: "Mohamed Rizwan" is called "Rizwan". Left out on one side, it weakens
+  the match only a little; it is never enough to join on by itself.
 
 `similarity(a, b)` returns a score in 0..1 and the reasons, which a merge stores as its evidence.
 """
@@ -29,14 +36,21 @@ from functools import lru_cache
 from indic_transliteration import sanscript
 from rapidfuzz.distance import JaroWinkler
 
-TITLES = frozenset("mr mrs ms miss dr prof rev ven hon sir madam mx thero thera himi hamuduruwo".split())
+TITLES = frozenset(
+    """mr mrs ms miss dr prof rev ven hon sir madam mx thero thera himi hamuduruwo haji hajji alhaj alhaji alhajj
+    moulavi maulavi moulana thiru tiru thirumathi tirumati selvi selvan""".split()
+)
 PARTICLES = frozenset("de da di dos del van von bin binti".split())  # "Nimal de Silva" is also "Nimal Silva"
 # words a phone's contact list adds to a name ("Rizwan Bro", "Nuwan Agent", "Kasun Malli"): kinship
 # terms in Sinhala, Tamil and English, and roles; like a ge-name, one side may have them and the other not
 CONTACT_WORDS = frozenset(
-    """bro brother sis sister aiya ayya malli akka nangi anna annan thambi thangachi amma appa
-    thaththa uncle aunty auntie mama nanda machan machang sir madam agent boss driver office work new old""".split()
+    """bro brother sis sister aiya ayya ayiya malli akka nangi namgi anna annan annai thambi tampi thangachi
+    amma appa thaththa uncle aunty auntie mama nanda machan machang maccan sir madam mahattaya mahathmaya
+    nona mudalali agent boss driver office work new old""".split()
 )
+# the first given name most Muslim men in Sri Lanka share, in its spellings (Latin, Tamil, Sinhala)
+COMMON_FIRST = frozenset("mohamed mohammed mohamad mohammad muhammad muhammed mohomed mohomad mukammatu mohd mhd md".split())
+COMMON_FIRST_WEIGHT = 0.05  # left out on one side: a small doubt, not a disagreement
 _SINHALA = re.compile(r"[\u0D80-\u0DFF]")
 _TAMIL = re.compile(r"[\u0B80-\u0BFF]")
 TOKEN_MATCH = 0.88  # folded keys at least this alike (Jaro-Winkler) are the same word
@@ -96,10 +110,12 @@ _FEMININE_ENDINGS = ("i", "ni", "thi", "ani", "athi", "ini", "nthi")
 def gendered_pair(x: str, y: str) -> bool:
     """The masculine and feminine forms of one Sinhala given name are two people's names, however
     alike their spelling keys: Kumara/Kumari, Chamara/Chamari, Nuwan/Nuwanthi, Dilan/Dilani,
-    Sanjeewa/Sanjeewani, Tharindu/Tharindi."""
+    Sanjeewa/Sanjeewani, Tharindu/Tharindi; and the Arabic feminine in -a: Rizwan/Rizwana, Imran/Imrana."""
     if x == y:
         return False
     for m, f in ((x, y), (y, x)):
+        if len(m) >= 4 and m[-1] not in "aeiou" and f == m + "a":  # Rizwan/Rizwana, Farhan/Farhana, Jamil/Jamila
+            return True
         stem = m[:-1] if m[-1:] in ("a", "u", "e") else m
         if len(stem) >= 3 and f.startswith(stem) and f[len(stem) :] in _FEMININE_ENDINGS and f != m:
             return True
@@ -190,6 +206,12 @@ def similarity(a: str | Name, b: str | Name) -> Similarity:
     #    initials) disagree; a part written on one side only weakens the match
     rest_a = [w for i, w in enumerate(A.words) if i not in used_a and not _optional(w)] + [i.upper() + "." for i in left_a]
     rest_b = [w for j, w in enumerate(B.words) if j not in used_b and not _optional(w)] + [i.upper() + "." for i in left_b]
+    dropped = [w for i, w in enumerate(A.words) if i not in used_a and common_first(w)] + [
+        w for j, w in enumerate(B.words) if j not in used_b and common_first(w)
+    ]
+    if dropped:
+        counted += COMMON_FIRST_WEIGHT * len(dropped)
+        reasons.append(f"{' '.join(dropped)}: a common first given name, written on one side only")
     clashes = min(len(rest_a), len(rest_b))
     if clashes:
         reasons.append(f"different: {' '.join(rest_a)} / {' '.join(rest_b)}")
@@ -197,11 +219,23 @@ def similarity(a: str | Name, b: str | Name) -> Similarity:
     if one_side:
         reasons.append(f"{one_side} name part(s) written on one side only")
     counted += clashes + 0.5 * one_side
+    if all(common_first(A.words[i]) for i in used_a):  # "Mohamed" alone names no one
+        reasons.append("only the common first given name agrees")
+        return Similarity(round(min(agree / counted, 0.5), 4), tuple(reasons))
     return Similarity(round(agree / counted, 4), tuple(reasons))
 
 
+_CONTACT_KEYS = frozenset(fold(w) for w in CONTACT_WORDS)
+_COMMON_FIRST_KEYS = frozenset(fold(w) for w in COMMON_FIRST)
+
+
 def _optional(word: str) -> bool:
-    return is_ge_name(word) or word in PARTICLES or word in CONTACT_WORDS
+    return is_ge_name(word) or word in PARTICLES or fold(word) in _CONTACT_KEYS or common_first(word)
+
+
+def common_first(word: str) -> bool:
+    """Mohamed in one of its spellings (a romanised word)."""
+    return word in COMMON_FIRST or fold(word) in _COMMON_FIRST_KEYS
 
 
 def _initials_against(X: Name, Y: Name, used_y: set[int], reasons: list[str]) -> tuple[list[str], int]:

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from ..findings import Finding, write_findings
 from ..store import CaseStore, to_json
-from . import keys
+from . import keys, narration
 from .names import parse, similarity
 
 VERSION = "1.0.0"
@@ -187,6 +187,9 @@ def _decisions(store: CaseStore) -> tuple[list[tuple[str, str, str]], dict[str, 
 def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Resolution:
     keys.refresh(store)
     members = _members(store)
+    narrated = narration.links(store, {k: list(m.names) for k, m in members.items()}, auto)  # graph/narration.py
+    for nl in narrated:  # the account becomes a member, as a holder name beside it would make it one
+        members.setdefault(nl.a, Member(nl.a, ids={nl.identifier}, records=nl.records[:1]))
     merges, cannot = _decisions(store)
     groups = _Groups(members, cannot)
     links: list[Link] = []
@@ -217,6 +220,8 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
                         {"identifier": {"kind": kind, "value": value}, "records": m.records[:1]},
                     )
                 )
+    for nl in narrated:  # 2b. a bank narration naming an account's holder ("CEFT DR M RIZWAN 8001234501")
+        attempt(Link(nl.a, nl.b, "narration", nl.score, nl.evidence))
     candidates = []
     for link in _name_pairs(members, groups, review):  # 3. names, best first
         if link.score >= auto:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ..case import Case
 from ..model import Batch, ParseIssue, Provenance, Record
@@ -49,6 +50,52 @@ def configured(parser: Parser, options: dict[str, str] | None) -> Parser:
     return type(parser)(**options)
 
 
+def option_names(parser: Parser) -> set[str]:
+    """The options (--option KEY=VALUE) a parser takes."""
+    return set(inspect.signature(type(parser).__init__).parameters) - {"self"}
+
+
+def _chosen(path: Path, name: str, recorded: str | None, parser_name: str | None) -> Parser:
+    """The parser a run of this exhibit file uses: the one forced, else the format recorded at intake."""
+    load_all()
+    parser: Parser | None = by_name(parser_name) if parser_name else _recorded(recorded)
+    if parser is None:  # no parser reads it: a run of `unrecognised` records why (issue, run, custody event)
+        parser = examine(path, name).parser or by_name(UNRECOGNISED)
+    return parser
+
+
+def options_per_file(
+    case: Case, sha256s: list[str], parser_name: str | None, options: dict[str, str]
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Which of the examiner's options each exhibit file's parser takes: an exhibit often holds a chat,
+    images and contacts, and date_order means something only to the chat's parser. Returns the options
+    per file and one line per option naming the files parsed without it. An option that no file's
+    parser takes is an error naming the parsers that take it."""
+    files = {
+        r["sha256"]: r
+        for r in case.store.rows("SELECT sha256, exhibit_id, original_name, format FROM exhibits WHERE list_contains(?, sha256)", [sha256s])
+    }
+    parsers = {sha: _chosen(case.evidence_path(sha), files[sha]["original_name"], files[sha]["format"], parser_name) for sha in sha256s}
+    per_file = {sha: {k: v for k, v in options.items() if k in option_names(p)} for sha, p in parsers.items()}
+    lines = []
+    for key in options:
+        takers = [sha for sha in sha256s if key in per_file[sha]]
+        if not takers:
+            able = sorted(p.name for p in load_all() if key in option_names(p))
+            here = ", ".join(sorted({p.name for p in parsers.values()}))
+            if not able:
+                raise ValueError(f"option {key}: no parser takes it (see 'casegraph parsers')")
+            raise ValueError(
+                f"option {key}: no parser of the files chosen takes it (they are read by {here}); it is taken by "
+                f"{', '.join(able)}. Pick one file with --exhibit SHA256-PREFIX (see 'casegraph evidence list'), or a parser with --parser"
+            )
+        left = [f"{files[sha]['original_name']} ({parsers[sha].name})" for sha in sha256s if key not in per_file[sha]]
+        if left:
+            used = ", ".join(f"{files[sha]['original_name']} ({parsers[sha].name})" for sha in takers)
+            lines.append(f"option {key} applies to {used}; parsed without it (their parser does not take it): {', '.join(left)}")
+    return per_file, lines
+
+
 def parse_exhibit(
     case: Case,
     sha256: str,
@@ -65,11 +112,7 @@ def parse_exhibit(
         raise KeyError(f"no exhibit with sha256 {sha256}")
     exhibit_id, name, recorded = ex[0]["exhibit_id"], ex[0]["original_name"], ex[0]["format"]
     path = case.evidence_path(sha256)
-    load_all()
-    parser: Parser | None = by_name(parser_name) if parser_name else _recorded(recorded)
-    if parser is None:  # no parser reads it: a run of `unrecognised` records why (issue, run, custody event)
-        parser = examine(path, name).parser or by_name(UNRECOGNISED)
-    parser = configured(parser, options)
+    parser = configured(_chosen(path, name, recorded, parser_name), options)
     done = store.one(
         "SELECT status FROM parse_runs WHERE exhibit_sha256=? AND parser=? AND parser_version=?", [sha256, parser.name, parser.version]
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+from ..wording import plural, verb
+
 
 def certificate(doc: dict[str, Any]) -> dict[str, Any]:
     case, as_of, verdict = doc["case"], doc["as_of"], doc["custody_verdict"]
@@ -37,7 +39,8 @@ def certificate(doc: dict[str, Any]) -> dict[str, Any]:
         "4. Proper operation. "
         + (
             f"Throughout that period the computer was operating properly. At the time of the report the custody log "
-            f"({verdict['events']} events) was verified as unbroken and {verdict['exhibits_checked']} exhibit file(s) were "
+            f"({verdict['events']} events) was verified as unbroken and {plural(verdict['exhibits_checked'], 'exhibit file')} "
+            f"{verb(verdict['exhibits_checked'], 'was', 'were')} "
             "re-hashed and found identical to the digests taken at intake. " + verdict.get("reparse", "")
             if ok
             else "The custody verification at the time of the report found problems (section 3). The signatory must state "
@@ -48,7 +51,7 @@ def certificate(doc: dict[str, Any]) -> dict[str, Any]:
         "persons responsible for those devices.",
     ]
     device = [
-        ("Examination computer(s)", ", ".join(hosts) or "—"),
+        ("Examination computer" + ("s" if len(hosts) > 1 else ""), ", ".join(hosts) or "—"),
         ("Operating system", f"{platform.system()} {platform.release()} ({platform.machine()})"),
         (
             "Software",

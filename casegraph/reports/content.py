@@ -25,6 +25,7 @@ from ..ingest.integrity import verify_case
 from ..ingest.seizure import device_text
 from ..review import SEVERITIES, issue_counts
 from ..times import time_sql
+from ..wording import plural, verb
 from . import relied
 from .redact import Redactor
 
@@ -215,7 +216,10 @@ def issue_statements(counts: list[dict]) -> list[str]:
     total = {s: sum(c[s] for c in counts) for s in SEVERITIES}
     out = []
     if total["error"]:
-        out.append(f"{total['error']} input item(s) could not be parsed and were kept aside, not used: {per_exhibit('error')}.")
+        n = total["error"]
+        out.append(
+            f"{plural(n, 'input item')} could not be parsed and {verb(n, 'was', 'were')} kept aside, not used: {per_exhibit('error')}."
+        )
     else:
         out.append(
             "No input was kept aside: every parser read all of its input"
@@ -223,12 +227,12 @@ def issue_statements(counts: list[dict]) -> list[str]:
         )
     if total["warning"]:
         out.append(
-            f"{total['warning']} parse warning(s): records were used, but a decision the data did not fully support "
-            f"was made (each is listed with its locator by 'casegraph findings issues'): {per_exhibit('warning')}."
+            f"{plural(total['warning'], 'parse warning')}: records were used, but a decision the data did not fully support "
+            f"was made (each is listed with its locator by 'casegraph parse-issues CASE --list'): {per_exhibit('warning')}."
         )
     if total["info"]:
         out.append(
-            f"{total['info']} note(s) on how a file was read (for example the date order or profile used); "
+            f"{plural(total['info'], 'note')} on how a file was read (for example the date order or profile used); "
             f"nothing was set aside: {per_exhibit('info')}."
         )
     return out
@@ -245,9 +249,15 @@ def _review_statement(rows: list[dict]) -> str | None:
         return None
     parts = []
     if same:
-        parts.append(f"{same} pair(s) of persons that may be the same person await the examiner's review and were not joined")
+        parts.append(
+            f"{plural(same, 'pair')} of persons that may be the same person {verb(same, 'awaits', 'await')} the examiner's "
+            f"review and {verb(same, 'was', 'were')} not joined"
+        )
     if refused:
-        parts.append(f"{refused} link(s) between records were refused by entity resolution and await review")
+        parts.append(
+            f"{plural(refused, 'link')} between records {verb(refused, 'was', 'were')} refused by entity resolution and "
+            f"{verb(refused, 'awaits', 'await')} review"
+        )
     return (
         "; ".join(parts)
         + ". They are not findings and are not listed here (see 'casegraph findings list CASE --kind "
@@ -301,7 +311,7 @@ def _decision_text(e: dict) -> str | None:
     if e.get("table") == "examiner-decision":
         return f"{e.get('record')}: {e.get('note', '')}, by {e.get('actor', '?')}"
     if e.get("table") == "entity_links":
-        return f"entity resolution, {e.get('locator')}: {e.get('record')} ({len(e.get('evidence') or [])} record(s))"
+        return f"entity resolution, {e.get('locator')}: {e.get('record')} ({plural(len(e.get('evidence') or []), 'record')})"
     if e.get("table") == "er_decisions":
         return f"examiner's {e.get('locator')}, by {e.get('actor', '?')}: {e.get('reason') or ''}"
     return None
@@ -384,23 +394,27 @@ def gather(
     limitations += issue_statements(counts)
     if zones[1]:
         limitations.append(
-            f"{zones[1]} record time(s) (messages, calls, transactions) carry no time zone in the source; "
+            f"{plural(zones[1], 'record time')} (messages, calls, transactions) {verb(zones[1], 'carries', 'carry')} "
+            "no time zone in the source; "
             f"the case time zone ({case.info.timezone}) was assumed for them, and each is marked so."
         )
     if zones[2]:
         limitations.append(
-            f"{zones[2]} record(s) carry a date and no time in the source; they are shown as dates, and "
-            "their order within a day is not known from the time."
+            f"{plural(zones[2], 'record')} {verb(zones[2], 'carries', 'carry')} a date and no time in the source; "
+            f"{verb(zones[2], 'it is shown as a date, and its', 'they are shown as dates, and their')} "
+            "order within a day is not known from the time."
         )
     if zones[0]:
         limitations.append(
-            f"{zones[0]} record time(s) carry no time zone in the source and no case time zone was set; "
+            f"{plural(zones[0], 'record time')} {verb(zones[0], 'carries', 'carry')} no time zone in the source and "
+            "no case time zone was set; "
             "they are shown as the source wrote them, marked 'zone unknown', with no UTC time."
         )
     dst = sum(store.one(f"SELECT count(*) FROM {t} WHERE tz_basis LIKE '%;%'")[0] for t in ("messages", "calls", "transactions"))
     if dst:
         limitations.append(
-            f"{dst} local time(s) occur twice or not at all in the case time zone (a daylight-saving change); "
+            f"{plural(dst, 'local time')} {verb(dst, 'occurs', 'occur')} twice or not at all in the case time zone "
+            "(a daylight-saving change); "
             "each is shown with the offset used and the other possible one."
         )
     if store.count("ocr_text"):

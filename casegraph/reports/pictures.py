@@ -21,6 +21,7 @@ import networkx as nx
 from ..amounts import format_totals, sum_by_currency
 from ..graph import analysis
 from ..store import CaseStore
+from ..wording import plural
 
 MAX_NODES = 70
 MAX_LANES = 14
@@ -38,6 +39,7 @@ COLOURS = {
     "NIC": "#117864",
     "Passport": "#117864",
 }
+_TIE_NOUNS = {"mentioned": ("mention", None), "in image": ("time named in an image", "times named in an image")}
 TIE_COLOURS = {"payment": "#d35400", "message": "#2471a3", "mentioned": "#7d3c98", "call": "#1e8449", "in image": "#7f8c8d"}
 KIND_NAMES = {
     "BankAccount": "bank account",
@@ -157,7 +159,7 @@ def network(store: CaseStore, focus: set[str], redact) -> Net:
         kind = d.get("label", "?")
         name = _short(redact(str(d.get("name") or n)))
         r = round(5 + min(12, strength[n] ** 0.5 * 1.5), 1)
-        tip = redact(f"{analysis.display(g, n)}: {strength[n]:g} recorded contacts")
+        tip = redact(f"{analysis.display(g, n)}: {strength[n]:g} recorded contact{'' if strength[n] == 1 else 's'}")
         net.nodes.append(
             {"id": n, "name": name, "kind": kind, "colour": COLOURS.get(kind, "#566573"), "r": r, "tip": tip, "focus": n in focus}
         )
@@ -170,7 +172,7 @@ def network(store: CaseStore, focus: set[str], redact) -> Net:
         label = money + (f" (+{unstated} not stated)" if unstated else "") if d["money"] else ""
         tip = redact(
             f"{analysis.display(g, a)} → {analysis.display(g, b)}: "
-            + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items()))
+            + ", ".join(plural(v, *_TIE_NOUNS.get(k, (k, None))) for k, v in sorted(kinds.items()))
             + (f"; {label}" if label else "")
         )
         net.edges.append(
@@ -244,6 +246,74 @@ def _push(c, half, movable, gap: float = 3.5, rounds: int = 600, damp: float = 0
     return c, not ((over[..., 0] > 0) & (over[..., 1] > 0))[iu].any()
 
 
+def _crossings(seg, boxes, incident, shrink: float = 0.5):
+    """Which line segments (E×4: x1 y1 x2 y2) pass through which rectangles (N×4), leaving out a line's own
+    ends (`incident`, E×N): Liang–Barsky clipping, all pairs at once. Returns an E×N boolean array."""
+    import numpy as np
+
+    x1, y1 = seg[:, 0:1], seg[:, 1:2]
+    dx, dy = seg[:, 2:3] - x1, seg[:, 3:4] - y1
+    bx0, by0 = boxes[None, :, 0] + shrink, boxes[None, :, 1] + shrink
+    bx1, by1 = boxes[None, :, 2] - shrink, boxes[None, :, 3] - shrink
+    t0, t1 = np.zeros((len(seg), len(boxes))), np.ones((len(seg), len(boxes)))
+    hit = np.ones((len(seg), len(boxes)), bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in ((-dx, x1 - bx0), (dx, bx1 - x1), (-dy, y1 - by0), (dy, by1 - y1)):
+            p = np.broadcast_to(p, t0.shape)
+            q = np.broadcast_to(q, t0.shape)
+            r = q / p
+            hit &= ~((p == 0) & (q < 0))
+            t0 = np.where(p < 0, np.maximum(t0, r), t0)
+            t1 = np.where(p > 0, np.minimum(t1, r), t1)
+    return hit & (t0 <= t1) & ~incident
+
+
+def _clear_lines(net: Net, c, nhalf, nshift, rounds: int = 80):
+    """Move parties whose circle or name a tie between two other parties runs through, away from that
+    line, then apart again: no line may run under a name it does not belong to. Returns the centres
+    and whether no line crosses a name any more."""
+    import numpy as np
+
+    index = {n["id"]: k for k, n in enumerate(net.nodes)}
+    ends = np.array([(index[e["a"]], index[e["b"]]) for e in net.edges], int).reshape(-1, 2)
+    if not len(ends):
+        return c, True
+    incident = np.zeros((len(ends), len(net.nodes)), bool)
+    incident[np.arange(len(ends)), ends[:, 0]] = True
+    incident[np.arange(len(ends)), ends[:, 1]] = True
+    r = np.array([n["r"] for n in net.nodes], float)
+    movable = np.ones(len(net.nodes), bool)
+    for _ in range(rounds):
+        centre = c - np.c_[nshift, np.zeros(len(c))]  # node centres
+        a, b = centre[ends[:, 0]], centre[ends[:, 1]]
+        d = b - a
+        length = np.hypot(d[:, 0], d[:, 1])[:, None]
+        length[length == 0] = 1.0
+        u = d / length
+        seg = np.c_[a + u * r[ends[:, 0], None], b - u * (r[ends[:, 1], None] + 1)]
+        boxes = np.c_[c - nhalf, c + nhalf]
+        cross = _crossings(seg, boxes, incident)
+        if not cross.any():
+            return c, True
+        step = np.zeros_like(c)
+        for i, j in zip(*np.nonzero(cross), strict=True):
+            normal = np.array([-u[i, 1], u[i, 0]])
+            dist = float((c[j] - a[i]) @ normal)
+            reach = abs(normal[0]) * nhalf[j, 0] + abs(normal[1]) * nhalf[j, 1] + 3.0  # half the box across the line
+            side = 1.0 if dist >= 0 else -1.0
+            step[j] += normal * side * (reach - abs(dist))
+        c = c + 0.5 * step
+        c, _ = _push(c, nhalf, movable, rounds=200)
+    centre = c - np.c_[nshift, np.zeros(len(c))]
+    a, b = centre[ends[:, 0]], centre[ends[:, 1]]
+    d = b - a
+    length = np.hypot(d[:, 0], d[:, 1])[:, None]
+    length[length == 0] = 1.0
+    u = d / length
+    seg = np.c_[a + u * r[ends[:, 0], None], b - u * (r[ends[:, 1], None] + 1)]
+    return c, not _crossings(seg, np.c_[c - nhalf, c + nhalf], incident).any()
+
+
 def _layout(h: nx.Graph, net: Net) -> None:
     """Seeded spring layout stretched to the page's shape; node+label boxes pushed apart until
     none overlap; money labels placed along or beside their edge where they touch nothing, else
@@ -268,6 +338,8 @@ def _layout(h: nx.Graph, net: Net) -> None:
     for attempt in range(12):  # noqa: B007
         c = np.array([[pos[n["id"]][0] * scale[0], pos[n["id"]][1] * scale[1]] for n in net.nodes]) + np.c_[nshift, np.zeros(nn)]
         c, ok = _push(c, nhalf, np.ones(nn, bool))
+        c, clear = _clear_lines(net, c, nhalf, nshift)
+        ok = ok and clear
         for k, n in enumerate(net.nodes):
             n["x"], n["y"] = float(c[k, 0] - nshift[k]), float(c[k, 1])
         boxes = [_node_box(n) for n in net.nodes]

@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from ..store import to_json
+from ..wording import plural
 from . import pictures
 from .certificate import certificate
 from .signing import Signer
@@ -112,6 +113,7 @@ def html(doc: dict[str, Any], store, redact, signer: Signer) -> str:
     for f in doc["findings"]:
         groups.setdefault(f["kind"], []).append(f)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False)
+    env.filters["plural"] = plural  # "1 exhibit file", "6 exhibit files": never "(s)"
     generated = datetime.strptime(doc["generated"], "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC)
     interp = doc["interpretation"]
     return env.from_string(_template("report.html.j2")).render(

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..case import Case
+from ..wording import plural
 from . import content, render, signing
 from .redact import Redactor
 
@@ -74,7 +75,7 @@ def check_verified(case: Case, override_verify: str | None):
         return verdict, None
     if not (override_verify or "").strip():
         raise NotVerified(
-            f"the case does not verify ({len(verdict.problems)} problem(s), first: {verdict.problems[0]}); "
+            f"the case does not verify ({plural(len(verdict.problems), 'problem')}, first: {verdict.problems[0]}); "
             "see 'casegraph custody verify', or give --override-verify \"REASON\" to report it anyway "
             "(logged, and printed on the report)"
         )

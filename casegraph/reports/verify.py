@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from ..errors import CaseGraphError
 from ..ingest.custody import HEX64, CustodyLog, verify_chain
 from ..ingest.hashing import sha256_file
+from ..wording import plural, verb
 from . import render, signing
 from .bundle import CERT, PAYLOAD, SIGNATURE, TAG_FILES
 
@@ -217,10 +218,11 @@ def verify_bundle(bundle: Path, expect_key: str | None = None, trusted: dict[str
             v.problems.append(f"data/custody.jsonl ends at seq {max(int(e['seq']) for e in events)}, bag-info states {head[0]}")
         withheld = sum(1 for e in events if e.get("redacted") is True)
         if withheld and not redacted:
-            v.problems.append(f"data/custody.jsonl: {withheld} event(s) flagged redacted in a bundle that is not a redacted copy")
+            v.problems.append(f"data/custody.jsonl: {plural(withheld, 'event')} flagged redacted in a bundle that is not a redacted copy")
         elif withheld:
             v.notes.append(
-                f"{withheld} custody event(s) name a protected person and are pseudonymised in this copy; their links "
+                f"{plural(withheld, 'custody event')} {verb(withheld, 'names', 'name')} a protected person and "
+                f"{verb(withheld, 'is', 'are')} pseudonymised in this copy; their links "
                 "were checked, their own hashes can only be recomputed against the case's unredacted log"
             )
         v.checked.append(f"custody chain of {len(events)} events up to seq {head[0]}")
@@ -298,5 +300,5 @@ def _check_signer(root: Path, v: BundleVerdict, trust: dict[str, str], expect_ke
     elif trust:
         v.problems.append(
             f"UNTRUSTED SIGNER: signed by key {v.fingerprint} ({v.signer or 'no name'}), which is not "
-            f"one of the {len(trust)} trusted examiner key(s) given"
+            f"one of the {plural(len(trust), 'trusted examiner key')} given"
         )
