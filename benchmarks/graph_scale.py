@@ -20,7 +20,7 @@ from pathlib import Path
 
 from casegraph.findings import write_findings
 from casegraph.graph import analysis, build, keys, resolve
-from casegraph.store import CaseStore
+from casegraph.store import CaseStore, rows_table
 
 OUT = Path(__file__).parent / "out" / "graph_scale"
 EX = "e" * 64
@@ -38,7 +38,9 @@ def rss_gb() -> float:
 def generate(store: CaseStore, phones: int, messages: int, group: int = 50) -> None:
     con = store.con
     con.execute(
-        "INSERT INTO exhibits VALUES (?, 'x', 0, 'P1', 'generated', NULL, NULL, NULL, NULL, NULL, NULL, 'android-mmssms', now(), 'x')", [EX]
+        "INSERT INTO exhibits (sha256, md5, size, exhibit_id, original_name, format, added_at, intake_event_hash) "
+        "VALUES (?, 'x', 0, 'P1', 'generated', 'android-mmssms', now(), 'x')",
+        [EX],
     )
     number = "'+9477' || lpad(CAST({} AS VARCHAR), 7, '0')"
     # a sender and, mostly, a recipient in the sender's group of `group` numbers; 5% anywhere
@@ -48,22 +50,22 @@ def generate(store: CaseStore, phones: int, messages: int, group: int = 50) -> N
                           ELSE (s // {group}) * {group} + hash(i, 3) % {group} END % {phones} AS r
         FROM (SELECT i, hash(i) % {phones} AS s FROM range({messages}) t(i))""")
     con.execute(f"""
-        INSERT INTO messages (platform, chat_id, ts_local, ts_utc, utc_offset, tz_basis, sender_id, recipient_id, direction, kind,
+        INSERT INTO {rows_table('messages')} (platform, chat_id, ts_local, ts_utc, utc_offset, tz_basis, sender_id, recipient_id, direction, kind,
                               text, edited, extra, exhibit_sha256, parser, parser_version, locator)
         SELECT 'sms', NULL, TIMESTAMP '2024-01-01' + INTERVAL (i) SECOND,
                TIMESTAMPTZ '2024-01-01' + INTERVAL (i) SECOND, '+05:30', 'source', {number.format("s")}, {number.format("r")},
                'outgoing', 'text', 'msg ' || i, false, '{{}}', '{EX}', 'android-mmssms', '4', 'sqlite:sms/rowid=' || i FROM gen""")
     for role, col in (("sender", "s"), ("recipient", "r")):
         con.execute(f"""
-            INSERT INTO identifiers (kind, value, role, record_id, platform, exhibit_sha256, parser, parser_version, locator)
+            INSERT INTO {rows_table('identifiers')} (kind, value, role, record_id, platform, exhibit_sha256, parser, parser_version, locator)
             SELECT 'phone', {number.format(col)}, '{role}', 'messages/{EX[:32]}/android-mmssms/sqlite:sms/rowid=' || i, 'sms',
                    '{EX}', 'android-mmssms', '4', 'sqlite:sms/rowid=' || i FROM gen""")
     con.execute(f"""
-        INSERT INTO contacts (source, name, phones, emails, usernames, extra, exhibit_sha256, parser, parser_version, locator)
+        INSERT INTO {rows_table('contacts')} (source, name, phones, emails, usernames, extra, exhibit_sha256, parser, parser_version, locator)
         SELECT 'android-contacts', 'Person ' || translate(left(md5(CAST(p AS VARCHAR)), 10), '0123456789', 'ghijklmnop'), [{number.format("p")}], [], [], '{{}}', '{EX}', 'android-contacts2', '3',
                'sqlite:raw_contacts/rowid=' || p FROM range(0, {phones}, 10) t(p)""")  # noqa: E501
     con.execute(f"""
-        INSERT INTO identifiers (kind, value, role, record_id, platform, exhibit_sha256, parser, parser_version, locator)
+        INSERT INTO {rows_table('identifiers')} (kind, value, role, record_id, platform, exhibit_sha256, parser, parser_version, locator)
         SELECT 'phone', {number.format("p")}, 'contact', 'contacts/{EX[:32]}/android-contacts2/sqlite:raw_contacts/rowid=' || p, 'phone',
                '{EX}', 'android-contacts2', '3', 'sqlite:raw_contacts/rowid=' || p FROM range(0, {phones}, 10) t(p)""")
 
