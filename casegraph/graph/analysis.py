@@ -44,7 +44,7 @@ VERSION = "2.0.0"
 DETECTOR = "link-analysis"
 EXACT_BETWEENNESS = 10_000  # parties; igraph's exact betweenness of 5,000 well-connected parties took 6 s here
 EXACT_BETWEENNESS_NX = 5000  # today's networkx limit (analysis_nx)
-SOURCE_BUDGET = 40_000_000  # tie visits for estimated betweenness: sources = budget / ties, between 16 and 256
+SOURCE_BUDGET = 20_000_000  # tie visits for estimated betweenness: sources = budget / ties, between 8 and 256
 BATCHES = 4  # the sampled sources are split in batches; their spread gives the estimate's standard error
 LOUVAIN_MAX_EDGES = 500_000  # networkx path: above this, label propagation instead of Louvain
 RESOLUTION = 1.0  # modularity resolution of the communities
@@ -152,7 +152,7 @@ def _when(ts, day: str | None) -> str:
 
 def party_arrays(store: CaseStore) -> PartyGraph:
     """The party graph as arrays (igraph on demand): what the analyses and paths run on."""
-    return parties.load(store, _TIES, _PAIRS)
+    return parties.load(store, _TIES)
 
 
 def _pct(x: float) -> str:
@@ -190,7 +190,7 @@ def betweenness(g: ig.Graph, seed: int) -> tuple[np.ndarray, np.ndarray | None, 
     scale = 2.0 / ((n - 1) * (n - 2))  # igraph counts each unordered pair once
     if n <= EXACT_BETWEENNESS:
         return np.asarray(g.betweenness(directed=False)) * scale, None, None
-    per = max(16 // BATCHES, min(256, SOURCE_BUDGET // max(m, 1)) // BATCHES)
+    per = max(8 // BATCHES, min(256, SOURCE_BUDGET // max(m, 1)) // BATCHES)
     sources = np.random.default_rng(seed).choice(n, per * BATCHES, replace=False)
     # with sources S igraph sums half of each source's dependencies; networkx's estimate is the full sum times n / |S|
     batches = np.array([np.asarray(g.betweenness(directed=False, sources=s.tolist())) for s in np.split(sources, BATCHES)])
@@ -239,8 +239,11 @@ def findings_from(
     n, a, b = pg.number_of_nodes(), pg.a, pg.b
     v_all = np.arange(n)
 
-    def finding(kind, subject, title, summary, evidence, score=None, **attrs):
-        findings.append(Finding(kind, subject, title, summary, DETECTOR, VERSION, evidence, score, attrs))
+    cited: list[np.ndarray] = []  # per finding, the ties whose records it cites: fetched in one query at the end
+
+    def finding(kind, subject, title, summary, ties, score=None, **attrs):
+        findings.append(Finding(kind, subject, title, summary, DETECTOR, VERSION, [], score, attrs))
+        cited.append(np.asarray(ties, dtype=np.int64))
 
     def names(members: np.ndarray, k: int = 12) -> str:
         return ", ".join(pg.display(v) for v in members[:k])
@@ -265,7 +268,7 @@ def findings_from(
             f"{size[c]} parties joined by {ties_in[c]} ties: {names(members)}"
             + (" …" if size[c] > 12 else "")
             + _ranked(i, len(big), top, "size"),
-            pg.evidence(e_order[e_starts[c] : e_starts[c + 1]]),
+            e_order[e_starts[c] : e_starts[c + 1]],
             float(size[c]),
             members=ids,
             size=int(size[c]),
@@ -298,7 +301,7 @@ def findings_from(
                 f"Community of {com_size[k]}: {pg.display(com[0])} …",
                 f"Parties more tied to each other than to the rest ({method}): {names(com)}"
                 + _ranked(i, len(keep), MAX_COMMUNITIES, "size"),
-                pg.evidence(ce_order[ce_starts[k] : ce_starts[k + 1]]),
+                ce_order[ce_starts[k] : ce_starts[k + 1]],
                 float(com_size[k]),
                 members=[pg.id(v) for v in com[:500]],
             )
@@ -319,7 +322,7 @@ def findings_from(
             f"Broker: {pg.display(v)}",
             f"On {_pct(float(between[v]))} of shortest paths between other parties{how}; ties to {degree[v]} parties."
             + _ranked(i, positive, top, "betweenness"),
-            pg.evidence(pg.incident(v)),
+            pg.incident(v),
             round(float(between[v]), 6),
             betweenness=float(between[v]),
             sampled=sampled,
@@ -335,7 +338,7 @@ def findings_from(
             f"contacted:{pg.id(v)}",
             f"Most contacted: {pg.display(v)}",
             f"{contacts} recorded contacts with {degree[v]} parties." + _ranked(i, len(party), top, "recorded contacts"),
-            pg.evidence(pg.incident(v)),
+            pg.incident(v),
             float(contacts),
             degree=int(degree[v]),
             contacts=contacts,
@@ -359,7 +362,7 @@ def findings_from(
             f"exhibits:{pg.id(v)}",
             f"Seen on {len(devices)} exhibits: {pg.display(v)}",
             f"Appears in records of exhibits {', '.join(devices)}." + _ranked(i, len(keep), cap, "exhibits, then recorded contacts"),
-            pg.evidence(pg.incident(v)),
+            pg.incident(v),
             float(len(devices)),
             exhibits=devices,
         )
@@ -382,12 +385,14 @@ def findings_from(
             f"Contact: {pg.display(x[e])} — {pg.display(y[e])}",
             f"{d['n']} contacts ({', '.join(d['kinds'])}) from {_when(d['first'], d['first_day'])} to "
             f"{_when(d['last'], d['last_day'])}." + _ranked(i, len(candidates), top, "recorded contacts"),
-            pg.evidence([int(e)]),
+            [int(e)],
             float(d["n"]),
             first=d["first"].isoformat(),
             last=d["last"].isoformat(),
             kinds=d["kinds"],
         )
+    for f, evidence in zip(findings, pg.evidence_many(cited), strict=True):
+        f.evidence = evidence
     return findings
 
 
