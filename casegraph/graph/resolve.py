@@ -220,12 +220,10 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
     # 1. decisions, 2. a record listing an identifier, 3. names at or above `auto` (best first)
     la: list[np.ndarray] = []
     lb: list[np.ndarray] = []
-    made: list[Link] = []
     dnum = index.many([x for a, b, _ in merges for x in (a, b)]).reshape(-1, 2) if merges else np.zeros((0, 2), dtype=np.int64)
     dec = [m for m, (x, y) in zip(merges, dnum, strict=True) if x >= 0 and y >= 0]
     dnum = dnum[(dnum >= 0).all(axis=1)]
-    for a, b, reason in dec:
-        made.append(Link(a, b, "decision", 1.0, {"reason": reason}))
+    made = [Link(x, y, "decision", 1.0, {"reason": reason}) for x, y, reason in dec]
     ids = con.sql("""SELECT o.member AS card, ma.i AS a, mb.i AS b, o.key_kind, o.key
                      FROM (SELECT DISTINCT member, key_kind, key FROM _er_obs WHERE starts_with(member, 'record:') AND key IS NOT NULL) o
                      JOIN _er_members ma ON ma.member = o.member
@@ -236,7 +234,7 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
     auto_pairs = [p for p in pairs if p.score is not None and p.score >= auto]
     la += [dnum[:, 0], ids.column("a").to_numpy().astype(np.int64), index.many([p.a for p in auto_pairs])]
     lb += [dnum[:, 1], ids.column("b").to_numpy().astype(np.int64), index.many([p.b for p in auto_pairs])]
-    a, b = np.concatenate(la), np.concatenate(lb)
+    src, dst = np.concatenate(la), np.concatenate(lb)
     n_dec, n_ids = len(dec), ids.num_rows
 
     def link(j: int) -> Link:
@@ -246,13 +244,15 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
             r = j - n_dec
             kind, value = ids.column("key_kind")[r].as_py(), ids.column("key")[r].as_py()
             card = ids.column("card")[r].as_py()
-            return Link(card, keys_[int(b[j])].as_py(), "identifier", 1.0, {"identifier": {"kind": kind, "value": value}, "records": None})
+            return Link(
+                card, keys_[int(dst[j])].as_py(), "identifier", 1.0, {"identifier": {"kind": kind, "value": value}, "records": None}
+            )
         return auto_pairs[j - n_dec - n_ids]
 
-    graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    graph = sparse.coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
     n_groups, group = csgraph.connected_components(graph, directed=False)
     size = np.bincount(group, minlength=n_groups)
-    per_group = np.bincount(group[a], minlength=n_groups)
+    per_group = np.bincount(group[src], minlength=n_groups)
     # groups where a join may be refused: a member an examiner split off, or two values of an exclusive kind
     check = np.zeros(n_groups, dtype=bool)
     split = index.many(sorted(cannot))
@@ -268,7 +268,7 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
             if len(values) > 1:
                 check[g_] = True
     replay = check | (per_group != size - 1)  # a cycle: some of its links only repeat a join
-    linked = ~replay[group[a]]
+    linked = ~replay[group[src]]
     links = [link(int(j)) for j in np.flatnonzero(linked)]
     refused: list[Link] = []
     entity = group.copy()
