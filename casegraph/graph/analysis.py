@@ -191,11 +191,20 @@ def betweenness(g: ig.Graph, seed: int) -> tuple[np.ndarray, np.ndarray | None, 
     if n <= EXACT_BETWEENNESS:
         return np.asarray(g.betweenness(directed=False)) * scale, None, None
     per = max(8 // BATCHES, min(256, SOURCE_BUDGET // max(m, 1)) // BATCHES)
+    if per * BATCHES >= n:  # as many sources as parties: exact is no dearer
+        return np.asarray(g.betweenness(directed=False)) * scale, None, None
     sources = np.random.default_rng(seed).choice(n, per * BATCHES, replace=False)
-    # with sources S igraph sums half of each source's dependencies; networkx's estimate is the full sum times n / |S|
-    batches = np.array([np.asarray(g.betweenness(directed=False, sources=s.tolist())) for s in np.split(sources, BATCHES)])
-    estimates = batches * n / per * scale
+    estimates = np.array([estimate(g, s) for s in np.split(sources, BATCHES)])
     return estimates.mean(axis=0), estimates.std(axis=0, ddof=1) / np.sqrt(BATCHES), per * BATCHES
+
+
+def estimate(g: ig.Graph, sources: np.ndarray) -> np.ndarray:
+    """Betweenness estimated from these sources (Brandes–Pich), normalised as networkx's `k` estimate:
+    the dependencies of the sources summed, times n / |sources|, over (n - 1)(n - 2). With sources,
+    igraph sums half of each source's dependencies on an undirected graph, hence the factor 2."""
+    n = g.vcount()
+    raw = np.asarray(g.betweenness(directed=False, sources=sources.tolist()))
+    return 2.0 * raw * n / len(sources) / ((n - 1) * (n - 2))
 
 
 def communities(sub: ig.Graph, seed: int) -> tuple[list[int], str]:
