@@ -12,7 +12,9 @@ from casegraph.graph import analysis, analysis_nx, build, paths, resolve
 from casegraph.store import CaseStore
 
 PHONE = "e" * 64
-GIVEN = "Amal Bandula Chaminda Dilshan Eranga Fathima Gayan Hasini Isuru Janaki Kamal Lahiru Madhavi Nalin Oshadi Pradeep Rukshan Sajith Tharaka Upul".split()
+GIVEN = (
+    "Amal Bandula Chaminda Dilshan Eranga Fathima Gayan Hasini Isuru Janaki Kamal Lahiru Madhavi Nalin Oshadi Pradeep Rukshan Sajith Tharaka Upul"
+).split()
 SURNAMES = "Silva Fernando Perera Rajapaksa Wickramasinghe Jayasuriya Dissanayake Gunawardena Herath Ratnayake".split()
 
 
