@@ -13,7 +13,8 @@ from casegraph.store import CaseStore
 
 PHONE = "e" * 64
 GIVEN = (
-    "Amal Bandula Chaminda Dilshan Eranga Fathima Gayan Hasini Isuru Janaki Kamal Lahiru Madhavi Nalin Oshadi Pradeep Rukshan Sajith Tharaka Upul"
+    "Amal Bandula Chaminda Dilshan Eranga Fathima Gayan Hasini Isuru Janaki "
+    "Kamal Lahiru Madhavi Nalin Oshadi Pradeep Rukshan Sajith Tharaka Upul"
 ).split()
 SURNAMES = "Silva Fernando Perera Rajapaksa Wickramasinghe Jayasuriya Dissanayake Gunawardena Herath Ratnayake".split()
 
