@@ -3,12 +3,14 @@ its findings saying so, states the error of estimated betweenness, and answers p
 questions with the records behind every tie. Entity resolution in columns gives the entities the
 one-by-one union-find gave (see test_graph for its rules)."""
 
+import os
+
 import networkx as nx
 import numpy as np
 import pytest
 from graph_helpers import contact, message, small_case
 
-from casegraph.graph import analysis, analysis_nx, build, paths, resolve
+from casegraph.graph import analysis, analysis_nx, build, gds, paths, resolve
 from casegraph.store import CaseStore
 
 PHONE = "e" * 64
@@ -128,3 +130,106 @@ def test_resolution_in_columns_joins_cards_numbers_and_names_like_the_union_find
     counts = resolve.write(store, res)
     assert counts["people"] == store.rows("SELECT count(DISTINCT entity_id) AS n FROM entity_members")[0]["n"] == store.count("entities")
     assert store.rows("SELECT count(*) AS n FROM entity_links WHERE method = 'identifier'")[0]["n"] >= 12
+
+
+# -- the Neo4j GDS route -----------------------------------------------------------------------------
+class FakeGds:
+    """Answers the GDS statements from igraph on the same party graph, as a server with GDS would."""
+
+    def __init__(self, store, version=True):
+        self.pg, self.version, self.calls = analysis.party_arrays(store), version, []
+
+    def __call__(self, cypher, params):
+        self.calls.append(cypher)
+        g, keys = self.pg.igraph(), self.pg.ids.to_pylist()
+        if cypher == gds.VERSION:
+            if not self.version:
+                raise RuntimeError("Unknown function 'gds.version'\nmore detail")
+            return [{"version": "2.13.0"}]
+        if cypher == gds.PROJECT:
+            return [{"nodes": g.vcount(), "ties": g.ecount()}]
+        if cypher == gds.WCC:
+            return [{"key": k, "c": c} for k, c in zip(keys, g.connected_components().membership, strict=True)]
+        if cypher == gds.LEIDEN:
+            membership, _ = analysis.communities(g, params["seed"])
+            return [{"key": k, "c": c} for k, c in zip(keys, membership, strict=True)]
+        if cypher == gds.BETWEENNESS:  # ordered pairs, as Brandes from every source counts them
+            return [{"key": k, "score": 2 * s} for k, s in zip(keys, g.betweenness(directed=False), strict=True)]
+        return []
+
+
+def test_the_gds_route_writes_the_same_findings(store):
+    small_case(store)
+    ring_case(store)
+    resolved(store)
+    _, ours = analysis.analyse(store)
+    fake = FakeGds(store)
+    _, theirs = gds.analyse(store, fake)
+    assert gds.DROP in fake.calls[-1:]  # the projection is dropped again
+    key = lambda f: (f.kind, f.title, round(f.score or 0, 6), tuple(e["record"] for e in f.evidence))  # noqa: E731
+    # the same groups, brokers, contacts, exhibits and timelines; communities come from one Leiden run over
+    # the whole graph in GDS (here, igraph's over the whole graph), not one per group, so they may differ
+    same = [f for f in ours if f.kind != "community"], [f for f in theirs if f.kind != "community"]
+    assert sorted(map(key, same[0])) == sorted(map(key, same[1]))
+    communities = [f for f in theirs if f.kind == "community"]
+    assert communities and all("Neo4j GDS" in f.summary and f.evidence for f in communities)
+
+
+def test_the_gds_route_says_in_one_line_when_the_server_has_no_gds(store):
+    small_case(store)
+    resolved(store)
+    with pytest.raises(gds.GdsUnavailable) as e:
+        gds.analyse(store, FakeGds(store, version=False))
+    assert "no Graph Data Science" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_gds_cypher_passes_neo4js_own_parser():
+    from test_graph import _lint
+
+    assert _lint(list(gds.STATEMENTS)) == [[] for _ in gds.STATEMENTS]
+
+
+@pytest.mark.skipif(not os.environ.get("NEO4J_URI"), reason="live Neo4j GDS tests run when NEO4J_URI (and NEO4J_PASSWORD) are set")
+def test_live_gds_route(store):
+    from casegraph.graph import neo4j_push
+
+    small_case(store)
+    resolved(store)
+    uri, pw = os.environ["NEO4J_URI"], os.environ.get("NEO4J_PASSWORD", "")
+    push_run, close = neo4j_push.driver_runner(uri, os.environ.get("NEO4J_USER", "neo4j"), pw, None)
+    try:
+        neo4j_push.push(store, uri, push_run)
+    finally:
+        close()
+    run, close = gds.driver_runner(uri, os.environ.get("NEO4J_USER", "neo4j"), pw, None)
+    try:
+        try:
+            gds.check(run)
+        except gds.GdsUnavailable:
+            pytest.skip("the server has no GDS")
+        _, theirs = gds.analyse(store, run)
+    finally:
+        close()
+    _, ours = analysis.analyse(store)
+    for kind in ("connected-group", "broker", "most-contacted"):
+        assert [f.title for f in theirs if f.kind == kind] == [f.title for f in ours if f.kind == kind]
+
+
+def test_cli_analyze_engines_and_a_clear_error_without_a_server(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from casegraph.case import Case
+    from casegraph.cli import main
+
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    with Case.create(tmp_path / "c", "HTS/T/3", "IP Test") as c:
+        small_case(c.store)
+    r = CliRunner()
+    for engine in ("igraph", "networkx"):
+        res = r.invoke(main, ["analyze", str(tmp_path / "c"), "--engine", engine])
+        assert res.exit_code == 0 and "findings written" in res.output, res.output
+    res = r.invoke(main, ["analyze", str(tmp_path / "c"), "--engine", "neo4j"])
+    assert res.exit_code == 1 and "needs a Neo4j server" in res.output and "Traceback" not in res.output
+    res = r.invoke(main, ["analyze", str(tmp_path / "c"), "--engine", "neo4j", "--uri", "bolt://127.0.0.1:1", "--password", "x"])
+    assert res.exit_code == 1 and "cannot connect" in res.output and "Traceback" not in res.output
+    assert '"engine": "networkx"' in (tmp_path / "c" / "custody.jsonl").read_text()

@@ -231,19 +231,22 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42, engine: str = "igra
     g = pg.igraph()
     component = np.asarray(g.connected_components().membership, dtype=np.int64)
     between, error, sampled = betweenness(g, seed)
-    return pg, findings_from(store, pg, component, lambda sub: communities(sub, seed), (between, error, sampled), top)
+    return pg, findings_from(store, pg, component, lambda sub, _members: communities(sub, seed), (between, error, sampled), top)
 
 
 def findings_from(
     store: CaseStore,
     pg: PartyGraph,
     component: np.ndarray,
-    detect: Callable[[ig.Graph], tuple[list[int], str]],
+    detect: Callable[[ig.Graph, np.ndarray], tuple[list[int], str]],
     brokers: tuple[np.ndarray, np.ndarray | None, int | None],
     top: int = 10,
+    ranked_only: str | None = None,
 ) -> list[Finding]:
     """The findings of the analyses from their results per party (component labels, a community
-    detector for a group, betweenness): shared by the igraph and the Neo4j GDS routes."""
+    detector for a group's subgraph and its members, betweenness): shared by the igraph and the Neo4j
+    GDS routes. `ranked_only`: the betweenness values rank the brokers but are no share of paths
+    (a sample GDS drew by degree); the text says how they were ranked instead of a percentage."""
     findings: list[Finding] = []
     n, a, b = pg.number_of_nodes(), pg.a, pg.b
     v_all = np.arange(n)
@@ -290,7 +293,7 @@ def findings_from(
             continue
         members = v_order[v_starts[c] : v_starts[c + 1]]  # ascending: the subgraph numbers them in this order
         sub = g if len(members) == n else g.induced_subgraph(members.tolist())
-        membership, method = detect(sub)
+        membership, method = detect(sub, members)
         label = np.full(n, -1, dtype=np.int64)
         label[members] = membership
         n_com = int(label.max()) + 1
@@ -329,7 +332,11 @@ def findings_from(
             "broker",
             f"broker:{pg.id(v)}",
             f"Broker: {pg.display(v)}",
-            f"On {_pct(float(between[v]))} of shortest paths between other parties{how}; ties to {degree[v]} parties."
+            (
+                f"Ranked by betweenness ({ranked_only}); ties to {degree[v]} parties."
+                if ranked_only
+                else f"On {_pct(float(between[v]))} of shortest paths between other parties{how}; ties to {degree[v]} parties."
+            )
             + _ranked(i, positive, top, "betweenness"),
             pg.incident(v),
             round(float(between[v]), 6),
