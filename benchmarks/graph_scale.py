@@ -9,7 +9,7 @@ the same store (networkx: today's code, analysis_nx; igraph: analysis), and the 
 Then the agreement checks: the same components; Leiden's modularity against networkx Louvain's on
 the largest group; the top brokers by exact betweenness on a 2,000-party piece of the graph (networkx
 exact against igraph exact); and the sampled estimate against igraph's exact values on a
-20,000-party piece.
+5,000-party piece (with --networkx-phones, on that smaller store).
 
     .venv/bin/python benchmarks/graph_scale.py [--phones 1000000 --messages 2500000] [--engines igraph,networkx]
         [--networkx-phones 100000]   # networkx runs on its own smaller store of this size (stated in the table)
