@@ -11,6 +11,14 @@ the largest group; the top brokers by exact betweenness on a 2,000-party piece o
 exact against igraph exact); and the sampled estimate against igraph's exact values on a
 5,000-party piece (with --networkx-phones, on that smaller store).
 
+Why igraph (measured on this benchmark's party graph at 100,000 phones: 99,238 parties, 234,522 ties,
+2 shared cores at load 3-7): build from arrays 0.6 s (networkit 0.16, rustworkx 0.18); components
+0.05 s (networkit 0.06, rustworkx 0.13); Leiden 1.3 s, modularity 0.9558 (networkit ParallelLeiden
+0.9 s, 0.9559; networkit PLM 1.6 s, 0.9552; igraph Louvain 3.5 s, 0.9544; leidenalg 20.5 s, 0.9555);
+exact betweenness of a connected 5,000-party piece 6.0 s (rustworkx 9.1 s, networkit 10.9 s, one
+thread each); rustworkx has no community detection. igraph is fastest or close on every step, in one
+library, seeded through Python's random module.
+
     .venv/bin/python benchmarks/graph_scale.py [--phones 1000000 --messages 2500000] [--engines igraph,networkx]
         [--networkx-phones 100000]   # networkx runs on its own smaller store of this size (stated in the table)
 """
