@@ -411,23 +411,28 @@ def write(store: CaseStore, res: Resolution, roles: dict[str, set[str]] | None =
     try:
         with store.unordered():
             con.execute("CREATE OR REPLACE TEMP TABLE _er_g AS SELECT * FROM _er_g_in")
+            # only the groups that are people (a name, or a contact card) are aggregated: at a million members
+            # most groups are an identifier alone, whose records would otherwise all be listed
+            con.execute("""CREATE OR REPLACE TEMP TABLE _er_pm AS
+                           SELECT member, g FROM _er_g WHERE g IN (SELECT g FROM _er_g WHERE starts_with(member, 'record:')
+                                                               UNION SELECT g.g FROM _er_names n JOIN _er_g g USING (member))""")
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_ent AS
-                WITH named AS (SELECT g.g, n.name, sum(n.n) AS n FROM _er_names n JOIN _er_g g USING (member) GROUP BY ALL),
+                WITH named AS (SELECT g.g, n.name, sum(n.n) AS n FROM _er_names n JOIN _er_pm g USING (member) GROUP BY ALL),
                 names AS (SELECT g, json_group_object(name, n) AS names, arg_max(name, (n, length(name), name)) AS label
                           FROM named GROUP BY g),
                 ent AS (SELECT g, 'person:' || left(sha256(min(member)), 16) AS id, min(member) AS first, count(*) AS members,
-                               bool_or(starts_with(member, 'record:')) AS card FROM _er_g GROUP BY g),
+                               bool_or(starts_with(member, 'record:')) AS card FROM _er_pm GROUP BY g),
                 ids AS (SELECT g.g, list(DISTINCT {{'kind': o.key_kind, 'value': o.key}} ORDER BY {{'kind': o.key_kind, 'value': o.key}}) AS ids
-                        FROM _er_obs o JOIN _er_g g USING (member) WHERE o.key IS NOT NULL GROUP BY g.g),
+                        FROM _er_obs o JOIN _er_pm g USING (member) WHERE o.key IS NOT NULL GROUP BY g.g),
                 recs AS (SELECT g.g, list(r.rec ORDER BY r.member, r.rn) AS recs, list(DISTINCT r.rec.exhibit_sha256 ORDER BY r.rec.exhibit_sha256) AS exhibits,
-                                count(*) AS n FROM _er_records r JOIN _er_g g USING (member) GROUP BY g.g),
-                rl AS (SELECT g.g, list(DISTINCT r.role ORDER BY r.role) AS roles FROM _er_roles_in r JOIN _er_g g USING (member) GROUP BY g.g)
+                                count(*) AS n FROM _er_records r JOIN _er_pm g USING (member) GROUP BY g.g),
+                rl AS (SELECT g.g, list(DISTINCT r.role ORDER BY r.role) AS roles FROM _er_roles_in r JOIN _er_pm g USING (member) GROUP BY g.g)
                 SELECT e.g, e.id, coalesce(nm.label, e.first) AS label,
                        json_object('exhibits', coalesce(rc.exhibits, []), 'identifiers', coalesce(i.ids, []), 'members', e.members,
                                    'names', coalesce(nm.names, '{{}}'::JSON), 'records', coalesce(rc.n, 0), 'roles', coalesce(rl.roles, [])) AS attrs,
                        to_json(coalesce(rc.recs[1:{EVIDENCE_CAP}], [])) AS evidence
                 FROM ent e LEFT JOIN names nm USING (g) LEFT JOIN ids i USING (g) LEFT JOIN recs rc USING (g) LEFT JOIN rl USING (g)
-                WHERE nm.g IS NOT NULL OR e.card""")  # noqa: E501
+                WHERE true""")  # noqa: E501
         link_of = pa.table(
             {
                 "a": pa.array([x.a for x in res.links], pa.string()),
