@@ -221,15 +221,31 @@ def entities_mark(case, entity, role, remove, reason, actor) -> None:
 @click.command("analyze")
 @CASE
 @click.option("--top", default=10, show_default=True, help="How many brokers, most-contacted parties and timelines.")
-def analyze_cmd(case, top) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["igraph", "networkx", "neo4j"]),
+    default="igraph",
+    show_default=True,
+    help="igraph (compiled, default); networkx (the older pure-Python code); neo4j (Graph Data Science on the pushed case).",
+)
+@click.option("--uri", default=lambda: os.environ.get("NEO4J_URI"), help="--engine neo4j: bolt:// or neo4j:// URI (env NEO4J_URI).")
+@click.option("--user", default=lambda: os.environ.get("NEO4J_USER", "neo4j"), show_default="neo4j", help="(env NEO4J_USER)")
+@click.option("--password", default=lambda: os.environ.get("NEO4J_PASSWORD"), help="(env NEO4J_PASSWORD)")
+@click.option("--database", default=None, help="Database name (default: the server's default).")
+def analyze_cmd(case, top, engine, uri, user, password, database) -> None:
     """Link analysis of the case graph, written as findings.
 
     Connected groups, communities, brokers, most contacted, parties on several exhibits, contact
     timelines. Each result is a finding (detector link-analysis) with its records."""
+    from ..graph import gds
     from ..graph.steps import analyze_case
 
+    connect = (lambda: gds.driver_runner(uri, user, password or "", database)) if uri else None
     with open_case(case) as c:
-        g, findings = analyze_case(c, top)
+        try:
+            g, findings = analyze_case(c, top, engine, connect)
+        except gds.GdsUnavailable as e:
+            fail(str(e))
         console.print(
             table(
                 f"Link analysis: {plural(g.number_of_nodes(), 'party', 'parties')}, {plural(g.number_of_edges(), 'tie')}",

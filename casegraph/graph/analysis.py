@@ -1,4 +1,4 @@
-"""Link analysis on the embedded graph (networkx): who is connected to whom, and through whom.
+"""Link analysis on a compiled graph library (igraph): who is connected to whom, and through whom.
 
 The property graph is collapsed to *parties* first: an identifier a resolved person uses becomes
 that person, and records become the ties between parties, each tie keeping its kinds, count,
@@ -10,32 +10,49 @@ first and last time, and the records it rests on:
 - call: the other party → the device (exhibit) whose log holds the call;
 - payment: payer → payee.
 
-Analyses (each result is a finding with those records as evidence): connected groups,
-communities (Louvain; label propagation on very large groups), brokers (betweenness; sampled on large graphs), most-contacted parties
-(weighted degree), parties seen on several seized exhibits, and contact timelines per pair.
-`shortest_path` answers "how is A connected to B", with the records behind every hop.
+DuckDB builds the ties and numbers the parties; the arrays go to igraph in bulk (graph/parties.py).
+Analyses (each result is a finding with those records as evidence):
+- connected groups (igraph components), largest first;
+- communities inside the three largest groups: Leiden optimising modularity at resolution 1.0, seeded;
+- brokers: betweenness, exact up to EXACT_BETWEENNESS parties; above, estimated from a seeded sample
+  of source parties in four batches, the finding stating the sample and the estimate's standard error;
+- most-contacted parties (records per party), parties seen on several seized exhibits, contact
+  timelines of the busiest ties.
+Every kind is ranked and capped (`top`; several-exhibits at least MULTI_EXHIBIT), and a capped
+finding says its rank, of how many, and by what, so a million-party case gives a readable list.
+`analyse(..., engine="networkx")` runs today's networkx code (analysis_nx) for comparison;
+paths.py answers "how is A connected to B" and k-hop neighbourhoods.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from collections.abc import Callable
 from datetime import UTC
-from itertools import pairwise
+from typing import Any
 
+import igraph as ig
 import networkx as nx
+import numpy as np
 
 from ..findings import Finding
 from ..store import CaseStore
-from . import keys
-from .identifiers import normalise
+from . import parties
+from .parties import PartyGraph
 
-VERSION = "1.0.0"
+VERSION = "2.0.0"
 DETECTOR = "link-analysis"
-EXACT_BETWEENNESS = 5000  # nodes; above this betweenness is estimated from a seeded sample of sources
-SAMPLE = 64  # sampled sources up to 100,000 nodes; 16 above (each source is a full BFS in Python)
-LOUVAIN_MAX_EDGES = 500_000  # above this, communities by (fast, seeded) label propagation instead of Louvain
+EXACT_BETWEENNESS = 10_000  # parties; igraph's exact betweenness of 5,000 well-connected parties took 6 s here
+EXACT_BETWEENNESS_NX = 5000  # today's networkx limit (analysis_nx)
+SOURCE_BUDGET = 20_000_000  # tie visits for estimated betweenness: sources = budget / ties, between 8 and 256
+BATCHES = 4  # the sampled sources are split in batches; their spread gives the estimate's standard error
+LOUVAIN_MAX_EDGES = 500_000  # networkx path: above this, label propagation instead of Louvain
+RESOLUTION = 1.0  # modularity resolution of the communities
+LEIDEN_STABLE_EDGES = 50_000  # up to this many ties Leiden iterates until no party moves; above, 2 iterations
+LEIDEN_ITERATIONS = 2
 EVIDENCE_PER_TIE = 5
 MAX_COMMUNITIES = 50  # per connected group
+MULTI_EXHIBIT = 100  # several-exhibit findings at least (ranked); the rest with a larger --top
 
 _TIE_ROWS = """
 WITH owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
@@ -79,10 +96,10 @@ WITH counts AS (
     SELECT a, b, list(DISTINCT kind ORDER BY kind) AS kinds, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
            arg_min(day, ts_utc) AS first_day, arg_max(day, ts_utc) AS last_day,  -- set when that end is a date without a time
            list(DISTINCT exhibit_sha256 ORDER BY exhibit_sha256) AS exhibits
-    FROM _ties GROUP BY a, b),
+    FROM {ties} GROUP BY a, b),
 firsts AS (
     SELECT a, b, list({'record': record_id, 'locator': locator, 'exhibit_sha256': exhibit_sha256} ORDER BY ts_utc NULLS LAST, record_id) AS evidence
-    FROM (SELECT * FROM _ties QUALIFY row_number() OVER (PARTITION BY a, b ORDER BY ts_utc NULLS LAST, record_id) <= %d)
+    FROM (SELECT * FROM {ties} QUALIFY row_number() OVER (PARTITION BY a, b ORDER BY ts_utc NULLS LAST, record_id) <= %d)
     GROUP BY a, b)
 SELECT c.a, c.b, c.kinds, c.n, c.first, c.last, f.evidence, c.exhibits, c.first_day, c.last_day FROM counts c JOIN firsts f USING (a, b) ORDER BY c.a, c.b
 """  # noqa: E501, UP031
@@ -100,7 +117,7 @@ def party_graph(store: CaseStore) -> nx.Graph:
         g.add_node(node, label=label, name=name)
     with store.unordered() as con:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ties AS {_TIES}")
-        ties = con.sql(_PAIRS).to_arrow_table()
+        ties = con.sql(_PAIRS.replace("{ties}", "_ties")).to_arrow_table()
         con.execute("DROP TABLE _ties")
     cols = {c: ties.column(c).to_pylist() for c in ties.column_names}
     for a, b, kinds, n, first, last, evidence, exhibits, first_day, last_day in zip(*cols.values(), strict=True):
@@ -120,143 +137,12 @@ def party_graph(store: CaseStore) -> nx.Graph:
     return g
 
 
-def display(g: nx.Graph, node: str) -> str:
+def display(g: nx.Graph | PartyGraph, node: str) -> str:
+    if isinstance(g, PartyGraph):
+        return g.display(g.index[node])
     d = g.nodes[node]
     label, name = d.get("label", "?"), d.get("name") or node
     return {"Chat": f"chat '{name}'", "Exhibit": f"exhibit {name}"}.get(label, f"{name} ({label})")
-
-
-def _evidence(g: nx.Graph, edges, cap: int = 50) -> list[dict]:
-    out, seen = [], set()
-    for a, b in edges:
-        for e in g.edges[a, b]["evidence"]:
-            if e["record"] not in seen:
-                seen.add(e["record"])
-                out.append({**e, "table": e["record"].split("/", 1)[0]})
-            if len(out) >= cap:
-                return out
-    return out
-
-
-def _people_first(g: nx.Graph, nodes) -> list[str]:
-    return sorted(nodes, key=lambda n: (g.nodes[n].get("label") != "Person", str(g.nodes[n].get("name")), n))
-
-
-def analyse(store: CaseStore, top: int = 10, seed: int = 42) -> tuple[nx.Graph, list[Finding]]:
-    g = party_graph(store)
-    findings: list[Finding] = []
-
-    def finding(kind, subject, title, summary, evidence, score=None, **attrs):
-        findings.append(Finding(kind, subject, title, summary, DETECTOR, VERSION, evidence, score, attrs))
-
-    # connected groups
-    components = sorted((c for c in nx.connected_components(g) if len(c) >= 3), key=len, reverse=True)
-    for comp in components[:top]:
-        sub = g.subgraph(comp)
-        members = _people_first(g, comp)
-        finding(
-            "connected-group",
-            f"component:{members[0]}",
-            f"Connected group of {len(comp)} parties",
-            f"{len(comp)} parties joined by {sub.number_of_edges()} ties: "
-            + ", ".join(display(g, n) for n in members[:12])
-            + (" …" if len(comp) > 12 else ""),
-            _evidence(g, sub.edges()),
-            float(len(comp)),
-            members=members[:500],
-            size=len(comp),
-        )
-
-    # communities inside the largest groups
-    for comp in components[:3]:
-        if len(comp) < 6:
-            continue
-        sub = g.subgraph(comp)
-        if sub.number_of_edges() <= LOUVAIN_MAX_EDGES:
-            method, communities = "Louvain", nx.community.louvain_communities(sub, weight="weight", seed=seed)
-        else:
-            method, communities = "label propagation", nx.community.fast_label_propagation_communities(sub, weight="weight", seed=seed)
-        # the largest communities become findings (a million-party graph has tens of thousands)
-        for com in sorted((c for c in communities if len(c) >= 3), key=lambda c: (-len(c), min(c)))[:MAX_COMMUNITIES]:
-            members = _people_first(g, com)
-            finding(
-                "community",
-                f"community:{members[0]}",
-                f"Community of {len(com)}: {display(g, members[0])} …",
-                f"Parties more tied to each other than to the rest ({method}): " + ", ".join(display(g, n) for n in members[:12]),
-                _evidence(g, g.subgraph(com).edges()),
-                float(len(com)),
-                members=members[:500],
-            )
-
-    # brokers: on many shortest paths between others
-    n_nodes = g.number_of_nodes()
-    k = None if n_nodes <= EXACT_BETWEENNESS else SAMPLE if n_nodes <= 100_000 else 16
-    between = nx.betweenness_centrality(g, k=k, seed=seed, normalized=True)
-    parties = [n for n in g if g.nodes[n].get("label") not in ("Chat", "Exhibit")]
-    for n in sorted(parties, key=lambda n: (-between[n], n))[:top]:
-        if between[n] <= 0:
-            break
-        finding(
-            "broker",
-            f"broker:{n}",
-            f"Broker: {display(g, n)}",
-            f"On {between[n]:.1%} of shortest paths between other parties"
-            + (f" (estimated from {k} sampled sources)" if k else "")
-            + f"; ties to {g.degree(n)} parties.",
-            _evidence(g, g.edges(n)),
-            round(between[n], 6),
-            betweenness=between[n],
-            sampled=k,
-        )
-
-    # most contacted
-    strength = dict(g.degree(weight="weight"))
-    for n in sorted(parties, key=lambda n: (-strength[n], n))[:top]:
-        finding(
-            "most-contacted",
-            f"contacted:{n}",
-            f"Most contacted: {display(g, n)}",
-            f"{strength[n]} recorded contacts with {g.degree(n)} parties.",
-            _evidence(g, g.edges(n)),
-            float(strength[n]),
-            degree=g.degree(n),
-            contacts=strength[n],
-        )
-
-    # seen on several seized exhibits (devices)
-    exhibit_ids = {r["sha256"]: r["exhibit_id"] for r in store.rows("SELECT sha256, exhibit_id FROM exhibits")}
-    for n in parties:
-        seen = {x for _, _, d in g.edges(n, data=True) for x in d["exhibits"]}
-        devices = sorted({exhibit_ids.get(x, x[:12]) for x in seen})
-        if len(devices) >= 2:
-            finding(
-                "multi-exhibit",
-                f"exhibits:{n}",
-                f"Seen on {len(devices)} exhibits: {display(g, n)}",
-                f"Appears in records of exhibits {', '.join(devices)}.",
-                _evidence(g, g.edges(n)),
-                float(len(devices)),
-                exhibits=devices,
-            )
-
-    # contact timelines between parties who were in touch directly
-    for a, b, d in sorted(g.edges(data=True), key=lambda e: (-e[2]["weight"], e[0], e[1]))[:top]:
-        if d["first"] is None or (g.nodes[a].get("label") in ("Chat", "Exhibit") and g.nodes[b].get("label") in ("Chat", "Exhibit")):
-            continue
-        finding(
-            "contact-timeline",
-            f"timeline:{a}|{b}",
-            f"Contact: {display(g, a)} — {display(g, b)}",
-            f"{d['weight']} contacts ({', '.join(d['kinds'])}) from {_when(d['first'], d['first_day'])} to "
-            f"{_when(d['last'], d['last_day'])}.",
-            _evidence(g, [(a, b)]),
-            float(d["weight"]),
-            first=d["first"].isoformat(),
-            last=d["last"].isoformat(),
-            kinds=d["kinds"],
-        )
-    return g, findings
 
 
 def _when(ts, day: str | None) -> str:
@@ -264,46 +150,270 @@ def _when(ts, day: str | None) -> str:
     return f"{day} (date only)" if day else f"{ts.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def find_node(store: CaseStore, g: nx.Graph, text: str) -> str:
-    """A node from what a user types: a node id, an identifier as written (any kind), or a name."""
-    if text in g:
-        return text
-    owner = {r["dst"]: r["src"] for r in store.rows("SELECT src, dst FROM edges WHERE kind = 'USES'")}
-    for kind in keys.LABELS:
-        n = normalise(kind, text)
-        if n.valid:
-            node = keys.node_key(n.kind, n.value)
-            if node in g or node in owner:
-                return owner.get(node, node)
-    wanted = text.casefold()
-    hits = [n for n, d in g.nodes(data=True) if str(d.get("name") or "").casefold() == wanted]
-    hits = hits or [n for n, d in g.nodes(data=True) if wanted in str(d.get("name") or "").casefold()]
-    if len(hits) == 1:
-        return hits[0]
-    raise KeyError(
-        f"{text!r}: "
-        + (
-            f"several matches: {', '.join(display(g, h) for h in hits[:8])}"
-            if hits
-            else "no such party in the graph (try a phone, account, wallet or name)"
-        )
-    )
+def party_arrays(store: CaseStore) -> PartyGraph:
+    """The party graph as arrays (igraph on demand): what the analyses and paths run on."""
+    return parties.load(store, _TIES)
 
 
-@dataclass
-class Hop:
-    a: str
-    b: str
-    kinds: list[str]
-    count: int
-    evidence: list[dict]
+def _pct(x: float) -> str:
+    """A share as a percentage, with two significant digits when it is below 0.1% (never a bare 0.0%)."""
+    return f"{x:.1%}" if x >= 0.001 or x == 0 else f"{x * 100:.2g}%"
 
 
-def shortest_path(store: CaseStore, a: str, b: str, g: nx.Graph | None = None) -> tuple[nx.Graph, list[Hop]]:
-    g = g if g is not None else party_graph(store)
-    src, dst = find_node(store, g, a), find_node(store, g, b)
+def _ranked(i: int, total: int, shown: int, by: str) -> str:
+    """What a capped list says about its rank (nothing when every result is listed)."""
+    if total <= shown:
+        return ""
+    return f" Rank {i + 1} of {total:,} by {by}; the first {shown} are listed (casegraph analyze --top N lists more)."
+
+
+def _order(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Indices sorted by the keys, the first key most significant (np.lexsort takes them last first)."""
+    return np.lexsort(tuple(reversed(keys)))
+
+
+def _groups(labels: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(order, starts): order lists the positions of each label 0..size-1 together, in position order."""
+    order = np.argsort(labels, kind="stable")
+    starts = np.searchsorted(labels[order], np.arange(size + 1))
+    return order, starts
+
+
+def betweenness(g: ig.Graph, seed: int) -> tuple[np.ndarray, np.ndarray | None, int | None]:
+    """Normalised betweenness as networkx defines it (share of the shortest paths between other parties):
+    (values, standard errors or None, sampled sources or None). Exact up to EXACT_BETWEENNESS parties;
+    above, from k seeded source parties (Brandes–Pich) in BATCHES batches, the spread of the batch
+    estimates giving each value's standard error."""
+    n, m = g.vcount(), g.ecount()
+    if n < 3:
+        return np.zeros(n), None, None
+    scale = 2.0 / ((n - 1) * (n - 2))  # igraph counts each unordered pair once
+    if n <= EXACT_BETWEENNESS:
+        return np.asarray(g.betweenness(directed=False)) * scale, None, None
+    per = max(8 // BATCHES, min(256, SOURCE_BUDGET // max(m, 1)) // BATCHES)
+    if per * BATCHES >= n:  # as many sources as parties: exact is no dearer
+        return np.asarray(g.betweenness(directed=False)) * scale, None, None
+    sources = np.random.default_rng(seed).choice(n, per * BATCHES, replace=False)
+    estimates = np.array([estimate(g, s) for s in np.split(sources, BATCHES)])
+    return estimates.mean(axis=0), estimates.std(axis=0, ddof=1) / np.sqrt(BATCHES), per * BATCHES
+
+
+def estimate(g: ig.Graph, sources: np.ndarray) -> np.ndarray:
+    """Betweenness estimated from these sources (Brandes–Pich), normalised as networkx's `k` estimate:
+    the dependencies of the sources summed, times n / |sources|, over (n - 1)(n - 2). With sources,
+    igraph sums half of each source's dependencies on an undirected graph, hence the factor 2."""
+    n = g.vcount()
+    raw = np.asarray(g.betweenness(directed=False, sources=sources.tolist()))
+    return 2.0 * raw * n / len(sources) / ((n - 1) * (n - 2))
+
+
+def communities(sub: ig.Graph, seed: int) -> tuple[list[int], str]:
+    """Leiden communities (modularity, RESOLUTION), seeded: igraph draws from the random module given."""
+    stable = sub.ecount() <= LEIDEN_STABLE_EDGES
+    ig.set_random_number_generator(random.Random(seed))
     try:
-        nodes = nx.shortest_path(g, src, dst)
-    except nx.NetworkXNoPath:
-        return g, []
-    return g, [Hop(x, y, g.edges[x, y]["kinds"], g.edges[x, y]["weight"], g.edges[x, y]["evidence"]) for x, y in pairwise(nodes)]
+        part = sub.community_leiden(
+            objective_function="modularity", weights="weight", resolution=RESOLUTION, n_iterations=-1 if stable else LEIDEN_ITERATIONS
+        )
+    finally:
+        ig.set_random_number_generator(random)
+    method = f"Leiden, modularity at resolution {RESOLUTION:g}, seed {seed}" + ("" if stable else f", {LEIDEN_ITERATIONS} iterations")
+    return part.membership, method
+
+
+def analyse(store: CaseStore, top: int = 10, seed: int = 42, engine: str = "igraph") -> tuple[Any, list[Finding]]:
+    """Every analysis, as findings: (the party graph, findings). engine "networkx" runs today's code."""
+    if engine == "networkx":
+        from . import analysis_nx
+
+        return analysis_nx.analyse(store, top=top, seed=seed)
+    pg = party_arrays(store)
+    g = pg.igraph()
+    component = np.asarray(g.connected_components().membership, dtype=np.int64)
+    between, error, sampled = betweenness(g, seed)
+    return pg, findings_from(store, pg, component, lambda sub, _members: communities(sub, seed), (between, error, sampled), top)
+
+
+def findings_from(
+    store: CaseStore,
+    pg: PartyGraph,
+    component: np.ndarray,
+    detect: Callable[[ig.Graph, np.ndarray], tuple[list[int], str]],
+    brokers: tuple[np.ndarray, np.ndarray | None, int | None],
+    top: int = 10,
+    ranked_only: str | None = None,
+) -> list[Finding]:
+    """The findings of the analyses from their results per party (component labels, a community
+    detector for a group's subgraph and its members, betweenness): shared by the igraph and the Neo4j
+    GDS routes. `ranked_only`: the betweenness values rank the brokers but are no share of paths
+    (a sample GDS drew by degree); the text says how they were ranked instead of a percentage."""
+    findings: list[Finding] = []
+    n, a, b = pg.number_of_nodes(), pg.a, pg.b
+    v_all = np.arange(n)
+
+    cited: list[np.ndarray] = []  # per finding, the ties whose records it cites: fetched in one query at the end
+
+    def finding(kind, subject, title, summary, ties, score=None, **attrs):
+        findings.append(Finding(kind, subject, title, summary, DETECTOR, VERSION, [], score, attrs))
+        cited.append(np.asarray(ties, dtype=np.int64))
+
+    def names(members: np.ndarray, k: int = 12) -> str:
+        return ", ".join(pg.display(v) for v in members[:k])
+
+    # connected groups, largest first (ties broken by the first party id)
+    n_comp = int(component.max()) + 1 if n else 0
+    size = np.bincount(component, minlength=n_comp)
+    first = np.full(n_comp, n, dtype=np.int64)
+    np.minimum.at(first, component, v_all)
+    big = np.flatnonzero(size >= 3)
+    big = big[_order((-size[big], first[big]))]
+    v_order, v_starts = _groups(component, n_comp)
+    e_order, e_starts = _groups(component[a], n_comp)
+    ties_in = np.bincount(component[a], minlength=n_comp)
+    for i, c in enumerate(big[:top]):
+        members = pg.people_first(v_order[v_starts[c] : v_starts[c + 1]])
+        ids = [pg.id(v) for v in members[:500]]
+        finding(
+            "connected-group",
+            f"component:{ids[0]}",
+            f"Connected group of {size[c]} parties",
+            f"{size[c]} parties joined by {ties_in[c]} ties: {names(members)}"
+            + (" …" if size[c] > 12 else "")
+            + _ranked(i, len(big), top, "size"),
+            e_order[e_starts[c] : e_starts[c + 1]],
+            float(size[c]),
+            members=ids,
+            size=int(size[c]),
+        )
+
+    # communities inside the largest groups
+    g = pg.igraph()
+    for c in big[:3]:
+        if size[c] < 6:
+            continue
+        members = v_order[v_starts[c] : v_starts[c + 1]]  # ascending: the subgraph numbers them in this order
+        sub = g if len(members) == n else g.induced_subgraph(members.tolist())
+        membership, method = detect(sub, members)
+        label = np.full(n, -1, dtype=np.int64)
+        label[members] = membership
+        n_com = int(label.max()) + 1
+        com_size = np.bincount(label[members], minlength=n_com)
+        com_first = np.full(n_com, n, dtype=np.int64)
+        np.minimum.at(com_first, label[members], members)
+        keep = np.flatnonzero(com_size >= 3)
+        keep = keep[_order((-com_size[keep], com_first[keep]))]
+        inside = np.where(label[a] == label[b], label[a], -1)
+        cv_order, cv_starts = _groups(np.where(label >= 0, label, n_com), n_com + 1)
+        ce_order, ce_starts = _groups(np.where(inside >= 0, inside, n_com), n_com + 1)
+        for i, k in enumerate(keep[:MAX_COMMUNITIES]):
+            com = pg.people_first(cv_order[cv_starts[k] : cv_starts[k + 1]])
+            finding(
+                "community",
+                f"community:{pg.id(com[0])}",
+                f"Community of {com_size[k]}: {pg.display(com[0])} …",
+                f"Parties more tied to each other than to the rest ({method}): {names(com)}"
+                + _ranked(i, len(keep), MAX_COMMUNITIES, "size"),
+                ce_order[ce_starts[k] : ce_starts[k + 1]],
+                float(com_size[k]),
+                members=[pg.id(v) for v in com[:500]],
+            )
+
+    # brokers: on many shortest paths between others
+    between, error, sampled = brokers
+    party = np.flatnonzero(~pg.hub_mask())
+    degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+    ranked = party[_order((-between[party], party))]
+    positive = int((between[party] > 0).sum())
+    for i, v in enumerate(ranked[:top]):
+        if between[v] <= 0:
+            break
+        how = f" (estimated from {sampled} sampled sources, standard error {_pct(float(error[v]))})" if error is not None else ""
+        finding(
+            "broker",
+            f"broker:{pg.id(v)}",
+            f"Broker: {pg.display(v)}",
+            (
+                f"Ranked by betweenness ({ranked_only}); ties to {degree[v]} parties."
+                if ranked_only
+                else f"On {_pct(float(between[v]))} of shortest paths between other parties{how}; ties to {degree[v]} parties."
+            )
+            + _ranked(i, positive, top, "betweenness"),
+            pg.incident(v),
+            round(float(between[v]), 6),
+            betweenness=float(between[v]),
+            sampled=sampled,
+            **({"standard_error": float(error[v])} if error is not None else {}),
+        )
+
+    # most contacted
+    strength = np.bincount(a, weights=pg.weight, minlength=n) + np.bincount(b, weights=pg.weight, minlength=n)
+    for i, v in enumerate(party[_order((-strength[party], party))][:top]):
+        contacts = int(strength[v])
+        finding(
+            "most-contacted",
+            f"contacted:{pg.id(v)}",
+            f"Most contacted: {pg.display(v)}",
+            f"{contacts} recorded contacts with {degree[v]} parties." + _ranked(i, len(party), top, "recorded contacts"),
+            pg.incident(v),
+            float(contacts),
+            degree=int(degree[v]),
+            contacts=contacts,
+        )
+
+    # seen on several seized exhibits (devices), most exhibits first, then most contacts
+    seen = store.con.sql(f"""
+        WITH x AS (SELECT va AS v, unnest(exhibits) AS sha FROM {pg.table} UNION ALL SELECT vb, unnest(exhibits) FROM {pg.table}),
+        d AS (SELECT DISTINCT x.v, coalesce(e.exhibit_id, left(x.sha, 12)) AS device FROM x LEFT JOIN exhibits e ON e.sha256 = x.sha)
+        SELECT v, list(device ORDER BY device) AS devices FROM d GROUP BY v HAVING count(*) >= 2""").to_arrow_table()
+    sv = seen.column("v").to_numpy().astype(np.int64)
+    n_dev = np.asarray(seen.column("devices").combine_chunks().value_lengths(), dtype=np.int64)
+    keep = np.flatnonzero(~pg.hub_mask()[sv])
+    keep = keep[_order((-n_dev[keep], -strength[sv[keep]], sv[keep]))]
+    cap = max(top, MULTI_EXHIBIT)
+    devices_of = seen.column("devices")
+    for i, row in enumerate(keep[:cap]):
+        v, devices = sv[row], devices_of[int(row)].as_py()
+        finding(
+            "multi-exhibit",
+            f"exhibits:{pg.id(v)}",
+            f"Seen on {len(devices)} exhibits: {pg.display(v)}",
+            f"Appears in records of exhibits {', '.join(devices)}." + _ranked(i, len(keep), cap, "exhibits, then recorded contacts"),
+            pg.incident(v),
+            float(len(devices)),
+            exhibits=devices,
+        )
+
+    # contact timelines of the busiest ties that have a time and are not between two places (chats, exhibits);
+    # each pair is written party first, place last, else in id order, and ranked by count, then those ids
+    hub = pg.hub_mask()
+    timed = np.zeros(len(a), dtype=bool)
+    timed[store.con.sql(f"SELECT e FROM {pg.table} WHERE first IS NOT NULL").fetchnumpy()["e"].astype(np.int64)] = True
+    swap = hub[a] & ~hub[b]
+    x, y = np.where(swap, b, a), np.where(swap, a, b)
+    candidates = np.flatnonzero(timed & ~(hub[a] & hub[b]))
+    busiest = candidates[_order((-pg.weight[candidates], x[candidates], y[candidates]))][:top]
+    details = pg.ties(busiest)
+    for i, e in enumerate(busiest):
+        d = details[int(e)]
+        finding(
+            "contact-timeline",
+            f"timeline:{pg.id(x[e])}|{pg.id(y[e])}",
+            f"Contact: {pg.display(x[e])} — {pg.display(y[e])}",
+            f"{d['n']} contacts ({', '.join(d['kinds'])}) from {_when(d['first'], d['first_day'])} to "
+            f"{_when(d['last'], d['last_day'])}." + _ranked(i, len(candidates), top, "recorded contacts"),
+            [int(e)],
+            float(d["n"]),
+            first=d["first"].isoformat(),
+            last=d["last"].isoformat(),
+            kinds=d["kinds"],
+        )
+    for f, evidence in zip(findings, pg.evidence_many(cited), strict=True):
+        f.evidence = evidence
+    return findings
+
+
+def shortest_path(store: CaseStore, a: str, b: str, g: PartyGraph | None = None) -> tuple[PartyGraph, list[Any]]:
+    """How is A connected to B: see paths.shortest_path (kept here for the CLI and the notebook API)."""
+    from . import paths
+
+    return paths.shortest_path(store, a, b, g)

@@ -27,9 +27,11 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import combinations
 
+import numpy as np
 import pyarrow as pa
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from ..findings import Finding, write_findings
 from ..store import CaseStore, to_json
@@ -61,79 +63,118 @@ class Link:
 
 @dataclass
 class Resolution:
-    entities: dict[str, list[str]]  # entity id → members
+    members: pa.Array  # member keys, sorted; member i is members[i]
+    entity: np.ndarray  # member i's group (equal numbers: one entity)
     links: list[Link]
     refused: list[Link]
     candidates: list[Link]
-    members: dict[str, Member]
+
+    @property
+    def entities(self) -> dict[str, list[str]]:
+        """entity id → members (a Python dict of every member: for small cases and tests)."""
+        groups: dict[int, list[str]] = defaultdict(list)
+        for m, g in zip(self.members.to_pylist(), self.entity.tolist(), strict=True):
+            groups[g].append(m)
+        return {_entity_id(ms): ms for ms in groups.values()}
 
 
-# -- members from the store ------------------------------------------------------------------------
-def _members(store: CaseStore) -> dict[str, Member]:
-    members: dict[str, Member] = {}
+def _entity_id(members: list[str]) -> str:
+    return "person:" + hashlib.sha256(min(members).encode()).hexdigest()[:16]
 
-    def member(key: str) -> Member:
-        return members.setdefault(key, Member(key))
 
-    def rec(row: dict) -> dict:
-        return {"record": row["record_id"], "table": row["tbl"], "locator": row["locator"], "exhibit_sha256": row["exhibit_sha256"]}
+# -- members from the store, as tables ----------------------------------------------------------------
+# Every observation of a member: an identifier it states (kind, key), a name beside it (with a count), a
+# record it rests on, and `src`, the order its records are listed in (then exhibit, locator, record).
+_OBS = """
+WITH stated AS (
+    SELECT i.record_id, k.key_kind, k.key, k.node, i.locator, i.exhibit_sha256, split_part(i.record_id, '/', 1) AS tbl,
+           coalesce(c.name, CASE WHEN i.role = 'sender' THEN m.sender_name END, CASE WHEN i.role = 'counterpart' THEN l.name END) AS name
+    FROM identifiers i JOIN identifier_keys k ON k.kind = i.kind AND k.value = i.value
+    LEFT JOIN contacts c ON c.id = i.record_id
+    LEFT JOIN messages m ON i.role = 'sender' AND m.id = i.record_id
+    LEFT JOIN calls l ON i.role = 'counterpart' AND l.id = i.record_id
+    WHERE i.role <> 'mentioned' AND i.record_id IS NOT NULL AND k.valid),
+money AS (
+    SELECT k.key_kind, k.key, k.node, t.{side}_name AS name, count(*) AS n, min(t.id) AS record_id, min(t.locator) AS locator,
+           min(t.exhibit_sha256) AS exhibit_sha256
+    FROM transactions t JOIN identifier_keys k ON k.kind = {rk} AND k.value = t.{side}_account
+    WHERE t.{side}_name IS NOT NULL AND k.valid GROUP BY ALL)
+SELECT 'id:' || node AS member, key_kind, key, CASE WHEN tbl <> 'contacts' THEN name END AS name, 1 AS n,
+       record_id, tbl, locator, exhibit_sha256, 0 AS src FROM stated
+UNION ALL
+SELECT 'record:' || record_id, key_kind, key, name, 1, record_id, tbl, locator, exhibit_sha256, 1 FROM stated WHERE tbl = 'contacts'
+UNION ALL
+SELECT 'record:' || id, NULL, NULL, name, 1, id, 'contacts', locator, exhibit_sha256, 2 FROM contacts c
+WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.record_id = c.id)
+UNION ALL
+SELECT 'name:' || left(exhibit_sha256, 32) || ':' || sender_name, NULL, NULL, sender_name, count(*), min(id), 'messages', min(locator),
+       exhibit_sha256, 3
+FROM messages WHERE sender_name IS NOT NULL AND sender_id IS NULL GROUP BY exhibit_sha256, sender_name
+UNION ALL
+SELECT 'id:' || node, key_kind, key, name, n, record_id, 'transactions', locator, exhibit_sha256, 4 FROM money_from
+UNION ALL
+SELECT 'id:' || node, key_kind, key, name, n, record_id, 'transactions', locator, exhibit_sha256, 5 FROM money_to
+"""
 
-    # identifiers a record states as its own (not merely mentioned), with the name beside them
-    rows = store.rows("""
-        SELECT i.record_id, i.role, k.key_kind, k.key, i.locator, i.exhibit_sha256,
-               split_part(i.record_id, '/', 1) AS tbl,
-               coalesce(c.name, CASE WHEN i.role = 'sender' THEN m.sender_name END, CASE WHEN i.role = 'counterpart' THEN l.name END) AS name
-        FROM identifiers i JOIN identifier_keys k ON k.kind = i.kind AND k.value = i.value
-        LEFT JOIN contacts c ON c.id = i.record_id
-        LEFT JOIN messages m ON i.role = 'sender' AND m.id = i.record_id
-        LEFT JOIN calls l ON i.role = 'counterpart' AND l.id = i.record_id
-        WHERE i.role <> 'mentioned' AND i.record_id IS NOT NULL AND k.valid""")  # noqa: E501
-    for r in rows:
-        ident = member("id:" + keys.node_key(r["key_kind"], r["key"]))
-        ident.ids.add((r["key_kind"], r["key"]))
-        if r["tbl"] == "contacts":  # a card or a party: one person with all the identifiers it lists
-            card = member("record:" + r["record_id"])
-            card.ids.add((r["key_kind"], r["key"]))
-            if r["name"]:
-                card.names[r["name"]] += 1
-            if not card.records:
-                card.records.append(rec(r))
-        elif r["name"]:
-            ident.names[r["name"]] += 1
-        if len(ident.records) < EVIDENCE_CAP:
-            ident.records.append(rec(r))
 
-    # contact cards with a name and no identifier are still people
-    for r in store.rows("""SELECT id AS record_id, 'contacts' AS tbl, locator, exhibit_sha256, name FROM contacts c
-                           WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.record_id = c.id)"""):
-        card = member("record:" + r["record_id"])
-        card.names[r["name"]] += 1
-        card.records.append(rec(r))
-
-    # display names that sent messages with no identifier beside them, one member per exhibit and name
-    for r in store.rows("""
-        SELECT m.exhibit_sha256, m.sender_name AS name, count(*) AS n, min(m.id) AS record_id, min(m.locator) AS locator,
-               'messages' AS tbl
-        FROM messages m WHERE m.sender_name IS NOT NULL AND m.sender_id IS NULL
-        GROUP BY ALL"""):
-        named = member(f"name:{r['exhibit_sha256'][:32]}:{r['name']}")
-        named.names[r["name"]] += r["n"]
-        named.records.append(rec(r))
-
-    # money: the holder's name a statement or chain record gives beside the account
+def _member_tables(store: CaseStore, auto: float) -> list[narration.NarrationLink]:
+    """_er_obs (observations), _er_members (i, member: sorted keys), _er_records (each member's records,
+    in order, EVIDENCE_CAP at most; a contact card's first one only). Returns the narration links, whose
+    accounts are members too (an account a narration names becomes one, as a holder name beside it would)."""
     rk = keys.rail_kind_sql("t.rail")
-    for side in ("from", "to"):
-        for r in store.rows(f"""
-            SELECT k.key_kind, k.key, t.{side}_name AS name, count(*) AS n, min(t.id) AS record_id, min(t.locator) AS locator,
-                   min(t.exhibit_sha256) AS exhibit_sha256, 'transactions' AS tbl
-            FROM transactions t JOIN identifier_keys k ON k.kind = {rk} AND k.value = t.{side}_account
-            WHERE t.{side}_name IS NOT NULL AND k.valid GROUP BY ALL"""):
-            acct = member("id:" + keys.node_key(r["key_kind"], r["key"]))
-            acct.ids.add((r["key_kind"], r["key"]))
-            acct.names[r["name"]] += r["n"]
-            if len(acct.records) < EVIDENCE_CAP:
-                acct.records.append(rec(r))
-    return members
+    money = _OBS[_OBS.index("money AS (") + len("money AS (") : _OBS.index("SELECT 'id:' || node AS member")].rsplit(")", 1)[0]
+    sql = _OBS.replace(
+        "money AS (" + money + ")",
+        "money_from AS (" + money.replace("{side}", "from") + "), money_to AS (" + money.replace("{side}", "to") + ")",
+    ).replace("{rk}", rk)
+    con = store.con
+    with store.unordered():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _er_obs AS {sql}")
+        narrated = _narrated(store, auto)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _er_members AS SELECT (row_number() OVER (ORDER BY member) - 1)::BIGINT AS i, member "
+            "FROM (SELECT DISTINCT member FROM _er_obs)"
+        )
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_records AS
+            SELECT member, rn, {{'record': record_id, 'table': tbl, 'locator': locator, 'exhibit_sha256': exhibit_sha256}} AS rec FROM (
+                SELECT *, row_number() OVER (PARTITION BY member ORDER BY src, exhibit_sha256, locator, record_id) AS rn FROM _er_obs)
+            WHERE rn <= CASE WHEN starts_with(member, 'record:') THEN 1 ELSE {EVIDENCE_CAP} END""")
+    return narrated
+
+
+def _narrated(store: CaseStore, auto: float) -> list[narration.NarrationLink]:
+    """Bank narrations naming an account's holder ("CEFT DR M RIZWAN 8001234501", graph/narration.py), read
+    only when some narration carries an account number; their accounts are added to _er_obs."""
+    if not store.one("SELECT 1 FROM transactions WHERE regexp_matches(description, '\\d{6}') LIMIT 1"):
+        return []
+    names = store.con.execute("SELECT member, list(DISTINCT name ORDER BY name) FROM _er_obs WHERE name IS NOT NULL GROUP BY member")
+    narrated = narration.links(store, dict(names.fetchall()), auto)
+    for nl in narrated:
+        r = nl.records[0]
+        store.con.execute(
+            "INSERT INTO _er_obs SELECT ?, ?, ?, NULL, 1, ?, 'transactions', ?, ?, 6 "
+            "WHERE NOT EXISTS (SELECT 1 FROM _er_obs WHERE member = ?)",
+            [nl.a, nl.identifier[0], nl.identifier[1], r["record"], r["locator"], r["exhibit_sha256"], nl.a],
+        )
+    return narrated
+
+
+def _rec(r: dict | None) -> list[dict]:
+    return [dict(r)] if r else []
+
+
+class _Forest:
+    """Union-find over member numbers for the few members whose joins need checking one by one."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, k: int) -> int:
+        p = self.parent.setdefault(k, k)
+        while p != k:
+            self.parent[k] = self.parent.setdefault(p, p)
+            k, p = p, self.parent[p]
+        return k
 
 
 # -- union-find with cannot-links -----------------------------------------------------------------
@@ -185,133 +226,269 @@ def _decisions(store: CaseStore) -> tuple[list[tuple[str, str, str]], dict[str, 
 
 
 def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Resolution:
+    """Members and their joins, in the order of the module docstring. Links are numbered in the order a
+    one-by-one union-find would try them; the groups come from connected components over all of them
+    (scipy), and only groups where a join could be refused (an examiner's split, two values of an
+    exclusive kind) or that close a cycle are replayed one link at a time."""
     keys.refresh(store)
-    members = _members(store)
-    narrated = narration.links(store, {k: list(m.names) for k, m in members.items()}, auto)  # graph/narration.py
-    for nl in narrated:  # the account becomes a member, as a holder name beside it would make it one
-        members.setdefault(nl.a, Member(nl.a, ids={nl.identifier}, records=nl.records[:1]))
+    narrated = _member_tables(store, auto)
+    con = store.con
+    keys_ = con.sql("SELECT member FROM _er_members ORDER BY i").to_arrow_table().column("member").combine_chunks()
+    n = len(keys_)
+    index = _Index(con)
     merges, cannot = _decisions(store)
-    groups = _Groups(members, cannot)
-    links: list[Link] = []
-    refused: list[Link] = []
+    # 1. decisions, 2. a record listing an identifier, 2b. narrations, 3. names at or above `auto` (best first)
+    la: list[np.ndarray] = []
+    lb: list[np.ndarray] = []
+    dnum = index.many([x for a, b, _ in merges for x in (a, b)]).reshape(-1, 2) if merges else np.zeros((0, 2), dtype=np.int64)
+    dec = [m for m, (x, y) in zip(merges, dnum, strict=True) if x >= 0 and y >= 0]
+    dnum = dnum[(dnum >= 0).all(axis=1)]
+    made = [Link(x, y, "decision", 1.0, {"reason": reason}) for x, y, reason in dec]
+    ids = con.sql("""SELECT o.member AS card, ma.i AS a, mb.i AS b, o.key_kind, o.key
+                     FROM (SELECT DISTINCT member, key_kind, key FROM _er_obs WHERE starts_with(member, 'record:') AND key IS NOT NULL) o
+                     JOIN _er_members ma ON ma.member = o.member
+                     JOIN (SELECT DISTINCT key_kind, key, node FROM identifier_keys) k ON k.key_kind = o.key_kind AND k.key = o.key
+                     JOIN _er_members mb ON mb.member = 'id:' || k.node
+                     ORDER BY o.member, o.key_kind, o.key""").to_arrow_table()
+    pairs = _name_pairs(store, review)
+    auto_pairs = [p for p in pairs if p.score is not None and p.score >= auto]
+    # 2b. a bank narration naming an account's holder
+    told = [Link(nl.a, nl.b, "narration", nl.score, nl.evidence) for nl in narrated]
+    na, nb = index.many([x.a for x in told]), index.many([x.b for x in told])
+    told = [x for x, i, j in zip(told, na, nb, strict=True) if i >= 0 and j >= 0]
+    na, nb = na[(na >= 0) & (nb >= 0)], nb[(na >= 0) & (nb >= 0)]
+    la += [dnum[:, 0], ids.column("a").to_numpy().astype(np.int64), na, index.many([p.a for p in auto_pairs])]
+    lb += [dnum[:, 1], ids.column("b").to_numpy().astype(np.int64), nb, index.many([p.b for p in auto_pairs])]
+    src, dst = np.concatenate(la), np.concatenate(lb)
+    n_dec, n_ids, n_told = len(dec), ids.num_rows, len(told)
 
-    def attempt(link: Link) -> None:
-        if link.a not in members or link.b not in members:
-            return
+    def link(j: int) -> Link:
+        if j < n_dec:
+            return made[j]
+        if j < n_dec + n_ids:
+            r = j - n_dec
+            kind, value = ids.column("key_kind")[r].as_py(), ids.column("key")[r].as_py()
+            card = ids.column("card")[r].as_py()
+            return Link(
+                card, keys_[int(dst[j])].as_py(), "identifier", 1.0, {"identifier": {"kind": kind, "value": value}, "records": None}
+            )
+        if j < n_dec + n_ids + n_told:
+            return told[j - n_dec - n_ids]
+        return auto_pairs[j - n_dec - n_ids - n_told]
+
+    graph = sparse.coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
+    n_groups, group = csgraph.connected_components(graph, directed=False)
+    size = np.bincount(group, minlength=n_groups)
+    per_group = np.bincount(group[src], minlength=n_groups)
+    # groups where a join may be refused: a member an examiner split off, or two values of an exclusive kind
+    check = np.zeros(n_groups, dtype=bool)
+    split = index.many(sorted(cannot))
+    check[group[split[split >= 0]]] = True
+    excl = con.sql(f"""SELECT m.i, o.key_kind, o.key FROM (SELECT DISTINCT member, key_kind, key FROM _er_obs
+                        WHERE key_kind IN ({", ".join(f"'{k}'" for k in sorted(keys.EXCLUSIVE))})) o JOIN _er_members m USING (member)""").fetchnumpy()  # noqa: E501
+    if len(excl["i"]):
+        ei = excl["i"].astype(np.int64)
+        seen: dict[tuple[int, str], set[str]] = defaultdict(set)
+        for g_, kind, value in zip(group[ei], excl["key_kind"], excl["key"], strict=True):
+            seen[(int(g_), str(kind))].add(str(value))
+        for (g_, _), values in seen.items():
+            if len(values) > 1:
+                check[g_] = True
+    replay = check | (per_group != size - 1)  # a cycle: some of its links only repeat a join
+    linked = ~replay[group[src]]
+    links = [link(int(j)) for j in np.flatnonzero(linked)]
+    refused: list[Link] = []
+    entity = group.copy()
+    todo = np.flatnonzero(~linked)
+    if len(todo):
+        links += _replay(store, [link(int(j)) for j in todo], cannot, entity, index, refused)
+    links = _with_records(store, links)
+    low = [p for p in pairs if p.score is not None and p.score < auto]
+    ends = entity[index.many([p.a for p in low])], entity[index.many([p.b for p in low])]
+    candidates = [p for p, x, y in zip(low, *ends, strict=True) if x != y]
+    return Resolution(keys_, entity, links, refused, candidates)
+
+
+class _Index:
+    """Member key ↔ number, looked up in DuckDB (no dict of every member in Python)."""
+
+    def __init__(self, con) -> None:
+        self.con = con
+
+    def many(self, members: list[str]) -> np.ndarray:
+        if not members:
+            return np.zeros(0, dtype=np.int64)
+        self.con.register("_er_want", pa.table({"member": pa.array(members, pa.string()), "pos": np.arange(len(members))}))
+        try:
+            got = self.con.sql("SELECT w.pos, m.i FROM _er_want w LEFT JOIN _er_members m USING (member)").fetchnumpy()
+        finally:
+            self.con.unregister("_er_want")
+        out = np.full(len(members), -1, dtype=np.int64)
+        i = got["i"]
+        ok = ~np.ma.getmaskarray(i) if np.ma.isMaskedArray(i) else np.ones(len(i), dtype=bool)
+        out[got["pos"][ok].astype(np.int64)] = np.asarray(i[ok], dtype=np.int64)
+        return out
+
+
+def _first_records(store: CaseStore, members: set[str]) -> dict[str, dict]:
+    if not members:
+        return {}
+    want = store.id_table("_er_first", members)
+    return {
+        r[0]: dict(r[1])
+        for r in store.con.execute(f"SELECT member, rec FROM _er_records SEMI JOIN {want} w ON w.id = member WHERE rn = 1").fetchall()
+    }
+
+
+def _with_records(store: CaseStore, links: list[Link]) -> list[Link]:
+    """Identifier links cite the card's first record; name links the first record of each side."""
+    need = {x.a for x in links if x.method in ("identifier", "name")} | {x.b for x in links if x.method == "name"}
+    first = _first_records(store, need)
+    for x in links:
+        if x.method == "identifier" and x.evidence.get("records") is None:
+            x.evidence["records"] = _rec(first.get(x.a))
+    return links
+
+
+def _replay(
+    store: CaseStore, todo: list[Link], cannot: dict[str, set[str]], entity: np.ndarray, index: _Index, refused: list[Link]
+) -> list[Link]:
+    """The one-by-one union-find (with refusals) over the links of the groups that need it."""
+    involved = sorted({x.a for x in todo} | {x.b for x in todo})
+    want = store.id_table("_er_replay", involved)
+    members = {k: Member(k) for k in involved}
+    for m, kind, value in store.con.execute(
+        f"SELECT DISTINCT member, key_kind, key FROM _er_obs SEMI JOIN {want} w ON w.id = member WHERE key IS NOT NULL"
+    ).fetchall():
+        members[m].ids.add((kind, value))
+    groups = _Groups(members, cannot)
+    made = []
+    for link in todo:
         why = groups.why_not(link.a, link.b)
         if why is None:
             groups.union(link.a, link.b)
-            links.append(link)
+            made.append(link)
         elif why != "already together":
             link.evidence["refused"] = why
             refused.append(link)
-
-    for a, b, reason in merges:  # 1. the examiner's decisions
-        attempt(Link(a, b, "decision", 1.0, {"reason": reason}))
-    for key, m in sorted(members.items()):  # 2. a record listing an identifier
-        if key.startswith("record:"):
-            for kind, value in sorted(m.ids):
-                attempt(
-                    Link(
-                        key,
-                        "id:" + keys.node_key(kind, value),
-                        "identifier",
-                        1.0,
-                        {"identifier": {"kind": kind, "value": value}, "records": m.records[:1]},
-                    )
-                )
-    for nl in narrated:  # 2b. a bank narration naming an account's holder ("CEFT DR M RIZWAN 8001234501")
-        attempt(Link(nl.a, nl.b, "narration", nl.score, nl.evidence))
-    candidates = []
-    for link in _name_pairs(members, groups, review):  # 3. names, best first
-        if link.score >= auto:
-            attempt(link)
-        elif groups.find(link.a) != groups.find(link.b):
-            candidates.append(link)
-    entities: dict[str, list[str]] = defaultdict(list)
-    for k in members:
-        entities[groups.find(k)].append(k)
-    by_id = {_entity_id(sorted(ms)): sorted(ms) for ms in entities.values()}
-    return Resolution(by_id, links, refused, candidates, members)
+    num = index.many(involved)
+    roots = index.many([groups.find(k) for k in involved])
+    entity[num] = len(entity) + roots  # fresh labels: a replayed group may split where the components joined
+    return made
 
 
-def _entity_id(members: list[str]) -> str:
-    return "person:" + hashlib.sha256(min(members).encode()).hexdigest()[:16]
-
-
-def _name_pairs(members: dict[str, Member], groups: _Groups, review: float) -> list[Link]:
-    """Name pairs worth a look: blocked on a shared word key, scored, best first."""
-    block: dict[str, set[str]] = defaultdict(set)
-    named = {k: m for k, m in members.items() if m.names}
-    for k, m in named.items():
-        for name in m.names:
-            for key in parse(name).keys:
-                block[key].add(k)
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for key in sorted(block):
-        ks = sorted(block[key])
-        if len(ks) > 500:  # a word too common to block on (a surname everyone shares): skip, others still do
-            continue
-        for a, b in combinations(ks, 2):
-            if (a, b) in seen:
-                continue
-            seen.add((a, b))
-            best = max((similarity(x, y), x, y) for x in named[a].names for y in named[b].names)
-            if best[0].score >= review:
-                sim, x, y = best
-                out.append(
-                    Link(
-                        a,
-                        b,
-                        "name",
-                        sim.score,
-                        {"names": [x, y], "reasons": list(sim.reasons), "records": named[a].records[:1] + named[b].records[:1]},
-                    )
-                )
-    return sorted(out, key=lambda link: (-link.score, link.a, link.b))
+def _name_pairs(store: CaseStore, review: float) -> list[Link]:
+    """Name pairs worth a look: members blocked on a shared word key (blocks of more than 500 skipped),
+    each distinct pair of names scored once, the best pair of names per pair of members; best first."""
+    con = store.con
+    names = con.sql("SELECT DISTINCT name FROM _er_obs WHERE name IS NOT NULL").fetchnumpy()["name"].tolist()
+    block_rows = [(x, k) for x in names for k in set(parse(x).keys)]
+    con.register(
+        "_er_name_keys",
+        pa.table({"name": pa.array([r[0] for r in block_rows], pa.string()), "k": pa.array([r[1] for r in block_rows], pa.string())}),
+    )
+    try:
+        con.execute("""CREATE OR REPLACE TEMP TABLE _er_names AS
+                       SELECT member, name, sum(n)::BIGINT AS n FROM _er_obs WHERE name IS NOT NULL GROUP BY ALL""")
+        con.execute("""CREATE OR REPLACE TEMP TABLE _er_pairs AS
+            WITH mk AS (SELECT DISTINCT m.member, k.k FROM _er_names m JOIN _er_name_keys k USING (name)),
+            ok AS (SELECT k FROM mk GROUP BY k HAVING count(*) <= 500)
+            SELECT DISTINCT x.member AS a, y.member AS b FROM mk x JOIN mk y ON x.k = y.k AND x.member < y.member SEMI JOIN ok ON ok.k = x.k""")  # noqa: E501
+    finally:
+        con.unregister("_er_name_keys")
+    todo = con.execute("""SELECT DISTINCT na.name, nb.name FROM _er_pairs p JOIN _er_names na ON na.member = p.a
+                          JOIN _er_names nb ON nb.member = p.b""").fetchall()
+    sims = {(x, y): similarity(x, y) for x, y in todo}
+    scored = [(x, y, s.score) for (x, y), s in sims.items() if s.score >= review]
+    if not scored:
+        return []
+    con.register("_er_scores", pa.table({"x": [r[0] for r in scored], "y": [r[1] for r in scored], "score": [r[2] for r in scored]}))
+    try:
+        best = con.execute("""SELECT p.a, p.b, max(s.score) AS score, arg_max(s.x, (s.score, s.x, s.y)) AS x, arg_max(s.y, (s.score, s.x, s.y)) AS y
+                              FROM _er_pairs p JOIN _er_names na ON na.member = p.a JOIN _er_names nb ON nb.member = p.b
+                              JOIN _er_scores s ON s.x = na.name AND s.y = nb.name GROUP BY p.a, p.b""").fetchall()  # noqa: E501
+    finally:
+        con.unregister("_er_scores")
+    first = _first_records(store, {r[0] for r in best} | {r[1] for r in best})
+    out = [
+        Link(
+            a,
+            b,
+            "name",
+            sims[(x, y)].score,
+            {"names": [x, y], "reasons": list(sims[(x, y)].reasons), "records": _rec(first.get(a)) + _rec(first.get(b))},
+        )
+        for a, b, _, x, y in best
+    ]
+    return sorted(out, key=lambda link: (-(link.score or 0.0), link.a, link.b))
 
 
 # -- writing ----------------------------------------------------------------------------------------
 def write(store: CaseStore, res: Resolution, roles: dict[str, set[str]] | None = None) -> dict[str, int]:
-    """Replace the entities, members and links with this resolution; candidates become findings."""
+    """Replace the entities, members and links with this resolution (in DuckDB, from the member tables
+    resolve left); candidates become findings."""
     roles = roles if roles is not None else marked_roles(store)
-    now = datetime.now(UTC)
-    link_of = defaultdict(list)
-    member_entity = {m: eid for eid, ms in res.entities.items() for m in ms}
-    for link in res.links:
-        link_of[member_entity[link.a]].append(link)
-    people = 0
-    with store.transaction() as con:
-        con.execute("DELETE FROM entities WHERE created_by = 'resolve'")
-        con.execute("DELETE FROM entity_members")
-        con.execute("DELETE FROM entity_links")
-        ent_rows, member_rows, link_rows = [], [], []
-        for eid, ms in sorted(res.entities.items()):
-            group = [res.members[m] for m in ms]
-            names = sum((g.names for g in group), Counter())
-            is_person = bool(names) or any(m.startswith("record:") for m in ms)
-            if not is_person:
-                continue  # an identifier nobody is named beside stays an identifier node
-            people += 1
-            ids = sorted({i for g in group for i in g.ids})
-            records = [r for g in group for r in g.records]
-            label = max(names.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0] if names else ms[0]
-            entity_roles = sorted(set().union(*(roles.get(m, set()) for m in ms)))
-            attrs = {
-                "names": dict(names.most_common()),
-                "identifiers": [{"kind": k, "value": v} for k, v in ids],
-                "members": len(ms),
-                "exhibits": sorted({r["exhibit_sha256"] for r in records}),
-                "roles": entity_roles,
-                "records": len(records),
+    con = store.con
+    con.register("_er_g_in", pa.table({"member": res.members, "g": res.entity}))
+    role_rows = [(m, r) for m, rs in sorted(roles.items()) for r in sorted(rs)]
+    con.register(
+        "_er_roles_in",
+        pa.table({"member": pa.array([m for m, _ in role_rows], pa.string()), "role": pa.array([r for _, r in role_rows], pa.string())}),
+    )
+    try:
+        with store.unordered():
+            con.execute("CREATE OR REPLACE TEMP TABLE _er_g AS SELECT * FROM _er_g_in")
+            # only the groups that are people (a name, or a contact card) are aggregated: at a million members
+            # most groups are an identifier alone, whose records would otherwise all be listed
+            con.execute("""CREATE OR REPLACE TEMP TABLE _er_pm AS
+                           SELECT member, g FROM _er_g WHERE g IN (SELECT g FROM _er_g WHERE starts_with(member, 'record:')
+                                                               UNION SELECT g.g FROM _er_names n JOIN _er_g g USING (member))""")
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_ent AS
+                WITH named AS (SELECT g.g, n.name, sum(n.n) AS n FROM _er_names n JOIN _er_pm g USING (member) GROUP BY ALL),
+                names AS (SELECT g, json_group_object(name, n) AS names, arg_max(name, (n, length(name), name)) AS label
+                          FROM named GROUP BY g),
+                ent AS (SELECT g, 'person:' || left(sha256(min(member)), 16) AS id, min(member) AS first, count(*) AS members,
+                               bool_or(starts_with(member, 'record:')) AS card FROM _er_pm GROUP BY g),
+                ids AS (SELECT g.g, list(DISTINCT {{'kind': o.key_kind, 'value': o.key}} ORDER BY {{'kind': o.key_kind, 'value': o.key}}) AS ids
+                        FROM _er_obs o JOIN _er_pm g USING (member) WHERE o.key IS NOT NULL GROUP BY g.g),
+                recs AS (SELECT g.g, list(r.rec ORDER BY r.member, r.rn) AS recs, list(DISTINCT r.rec.exhibit_sha256 ORDER BY r.rec.exhibit_sha256) AS exhibits,
+                                count(*) AS n FROM _er_records r JOIN _er_pm g USING (member) GROUP BY g.g),
+                rl AS (SELECT g.g, list(DISTINCT r.role ORDER BY r.role) AS roles FROM _er_roles_in r JOIN _er_pm g USING (member) GROUP BY g.g)
+                SELECT e.g, e.id, coalesce(nm.label, e.first) AS label,
+                       json_object('exhibits', coalesce(rc.exhibits, []), 'identifiers', coalesce(i.ids, []), 'members', e.members,
+                                   'names', coalesce(nm.names, '{{}}'::JSON), 'records', coalesce(rc.n, 0), 'roles', coalesce(rl.roles, [])) AS attrs,
+                       to_json(coalesce(rc.recs[1:{EVIDENCE_CAP}], [])) AS evidence
+                FROM ent e LEFT JOIN names nm USING (g) LEFT JOIN ids i USING (g) LEFT JOIN recs rc USING (g) LEFT JOIN rl USING (g)
+                WHERE true""")  # noqa: E501
+        link_of = pa.table(
+            {
+                "a": pa.array([x.a for x in res.links], pa.string()),
+                "b": pa.array([x.b for x in res.links], pa.string()),
+                "method": pa.array([x.method for x in res.links], pa.string()),
+                "score": pa.array([x.score for x in res.links], pa.float64()),
+                "evidence": pa.array([to_json(x.evidence) for x in res.links], pa.string()),
             }
-            ent_rows.append([eid, "person", label, to_json(attrs), "resolve", now, to_json(records[:EVIDENCE_CAP])])
-            member_rows += [[eid, m] for m in ms]
-            link_rows += [[eid, link.a, link.b, link.method, link.score, to_json(link.evidence)] for link in link_of[eid]]
-        _insert(store, "entities", ["id", "kind", "label", "attrs", "created_by", "created_at", "evidence"], ent_rows)
-        _insert(store, "entity_members", ["entity_id", "member"], member_rows)
-        _insert(store, "entity_links", ["entity_id", "a", "b", "method", "score", "evidence"], link_rows)
+        )
+        con.register("_er_links_in", link_of)
+        with store.transaction():
+            con.execute("DELETE FROM entities WHERE created_by = 'resolve'")
+            con.execute("DELETE FROM entity_members")
+            con.execute("DELETE FROM entity_links")
+            con.execute(
+                "INSERT INTO entities (id, kind, label, attrs, created_by, created_at, evidence) "
+                "SELECT id, 'person', label, attrs, 'resolve', now(), evidence FROM _er_ent"
+            )
+            con.execute("INSERT INTO entity_members (entity_id, member) SELECT e.id, g.member FROM _er_g g JOIN _er_ent e USING (g)")
+            con.execute("""INSERT INTO entity_links (entity_id, a, b, method, score, evidence)
+                           SELECT e.id, l.a, l.b, l.method, l.score, l.evidence FROM _er_links_in l
+                           JOIN _er_g g ON g.member = l.a JOIN _er_ent e USING (g)""")
+        con.unregister("_er_links_in")
+        people = con.execute("SELECT count(*) FROM _er_ent").fetchall()[0][0]
+        involved = sorted({m for x in res.candidates + res.refused for m in (x.a, x.b)})
+        member_entity = _entity_ids(store, involved)
+    finally:
+        con.unregister("_er_g_in")
+        con.unregister("_er_roles_in")
     findings = [_candidate_finding(link, member_entity) for link in _one_per_pair(res.candidates, member_entity)] + [
         _refused_finding(link, member_entity) for link in res.refused
     ]
@@ -319,10 +496,14 @@ def write(store: CaseStore, res: Resolution, roles: dict[str, set[str]] | None =
     return {"people": people, "links": len(res.links), "candidates": len(res.candidates), "refused": len(res.refused)}
 
 
-def _insert(store: CaseStore, table: str, columns: list[str], rows: list[list]) -> None:
-    """Rows through Arrow (executemany is row by row: minutes for a million members)."""
-    if rows:
-        store.insert(table, pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}))
+def _entity_ids(store: CaseStore, members: list[str]) -> dict[str, str]:
+    """The entity id of each member: its person's, else the id its group would have (an identifier nobody is named beside)."""
+    if not members:
+        return {}
+    want = store.id_table("_er_who", members)
+    rows = store.con.execute(f"""SELECT g.member, coalesce(e.id, 'person:' || left(sha256(f.first), 16)) FROM _er_g g SEMI JOIN {want} w ON w.id = g.member
+                                 LEFT JOIN _er_ent e USING (g) JOIN (SELECT g, min(member) AS first FROM _er_g GROUP BY g) f USING (g)""").fetchall()  # noqa: E501
+    return dict(rows)
 
 
 def _one_per_pair(candidates: list[Link], member_entity: dict[str, str]) -> list[Link]:

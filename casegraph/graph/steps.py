@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..case import Case
 from ..findings import write_findings
 from ..ingest.digest import GRAPH_TABLES
 from ..model import PERSON_ROLES as ROLES
-from . import analysis, build, resolve
+from . import analysis, build, gds, resolve
 
 
 def resolve_case(case: Case, auto: float = resolve.AUTO, review: float = resolve.REVIEW, actor: str | None = None) -> tuple[dict, dict]:
@@ -70,15 +72,25 @@ def mark(case: Case, entity: str, role: str, reason: str, remove: bool = False, 
     return decide(case, "unmark" if remove else "mark", [(m, role) for m in members], reason, actor, subject=person["id"])
 
 
-def analyze_case(case: Case, top: int = 10):
-    """Link analysis, its findings written and logged: (party graph, findings)."""
+def analyze_case(case: Case, top: int = 10, engine: str = "igraph", neo4j: Callable[[], tuple] | None = None):
+    """Link analysis, its findings written and logged: (party graph, findings). engine "neo4j" runs the
+    analyses in Neo4j GDS on the pushed case; `neo4j` opens the connection: () -> (run, close)."""
     ensure(case)
-    g, found = analysis.analyse(case.store, top=top)
+    if engine == "neo4j":
+        if neo4j is None:
+            raise gds.GdsUnavailable("--engine neo4j needs a Neo4j server (--uri, or NEO4J_URI)")
+        run, close = neo4j()
+        try:
+            g, found = gds.analyse(case.store, run, top=top)
+        finally:
+            close()
+    else:
+        g, found = analysis.analyse(case.store, top=top, engine=engine)
     digest = write_findings(case.store, found, analysis.DETECTOR)
     case.log(
         "analyze",
         state=("findings",),
-        details={"top": top, "version": analysis.VERSION},
+        details={"top": top, "version": analysis.VERSION, "engine": engine},
         outputs=[{"findings": len(found), "sha256": digest, "detector": analysis.DETECTOR}],
     )
     return g, found

@@ -1,0 +1,209 @@
+"""The party graph as arrays, built in DuckDB and handed to igraph in bulk.
+
+Parties get integer ids in DuckDB (row numbers in node-id order, so an edge list sorted by ids is
+sorted by the parties' names as strings), ties become three numpy arrays (a, b, count), and the
+rest of every tie (kinds, first and last time, the records it rests on, the exhibits) stays in a
+DuckDB temp table of this graph, fetched only for the ties a finding cites. No Python object is
+made per tie or per party on the way. The tie rules are analysis.TIES (the same as the networkx
+party graph's).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import igraph as ig
+import numpy as np
+import pyarrow as pa
+
+from ..store import CaseStore
+
+EVIDENCE_PER_TIE = 5  # records kept per tie; a finding cites up to 50 over its ties
+HUBS = ("Chat", "Exhibit")  # nodes that are places, not parties: never brokers or most-contacted
+_serial = itertools.count()
+
+
+def _drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    with contextlib.suppress(duckdb.Error):  # the store was closed first: its temp tables went with it
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+@dataclass
+class PartyGraph:
+    """Parties 0..n-1 and ties e = 0..m-1 (a[e] < b[e], sorted by (a, b)), with their details in `table`."""
+
+    store: CaseStore
+    table: str  # DuckDB temp tables: <table> (e, va, vb, kinds, n, first, last, first_day, last_day, exhibits), <table>_ties
+    ids: pa.Array
+    labels: pa.Array
+    names: pa.Array
+    rank: np.ndarray  # people first, then by name, then id: the order members are listed in
+    a: np.ndarray
+    b: np.ndarray
+    weight: np.ndarray  # records per tie
+    _index: dict[str, int] | None = field(default=None, repr=False)
+    _graph: ig.Graph | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        weakref.finalize(self, _drop, self.store.con, self.table)
+        weakref.finalize(self, _drop, self.store.con, f"{self.table}_ties")
+
+    # -- sizes, names ----------------------------------------------------------------------------------
+    def number_of_nodes(self) -> int:
+        return len(self.ids)
+
+    def number_of_edges(self) -> int:
+        return len(self.a)
+
+    def __contains__(self, node: object) -> bool:
+        return isinstance(node, str) and node in self.index
+
+    @property
+    def index(self) -> dict[str, int]:
+        """node id → party number (built on first use: only lookups by name or id need it)."""
+        if self._index is None:
+            self._index = {s: i for i, s in enumerate(self.ids.to_pylist())}
+        return self._index
+
+    def id(self, v: int) -> str:
+        return self.ids[int(v)].as_py()
+
+    def label(self, v: int) -> str | None:
+        return self.labels[int(v)].as_py()
+
+    def name(self, v: int) -> str | None:
+        return self.names[int(v)].as_py()
+
+    def display(self, v: int) -> str:
+        label, name = self.label(v) or "?", self.name(v) or self.id(v)
+        return {"Chat": f"chat '{name}'", "Exhibit": f"exhibit {name}"}.get(label, f"{name} ({label})")
+
+    def hub_mask(self) -> np.ndarray:
+        return np.isin(self.labels.fill_null("").to_numpy(zero_copy_only=False), HUBS)
+
+    def people_first(self, members: np.ndarray) -> np.ndarray:
+        return members[np.argsort(self.rank[members], kind="stable")]
+
+    # -- the compiled graph ----------------------------------------------------------------------------
+    def igraph(self) -> ig.Graph:
+        """Undirected igraph over the same numbering, `weight` = records per tie (edge e is tie e)."""
+        if self._graph is None:
+            g = ig.Graph(n=self.number_of_nodes(), edges=np.column_stack([self.a, self.b]), directed=False)
+            g.es["weight"] = self.weight.astype(np.float64)
+            self._graph = g
+        return self._graph
+
+    # -- tie details -----------------------------------------------------------------------------------
+    def ties(self, edges: Sequence[int] | np.ndarray, columns: str = "kinds, n, first, last, first_day, last_day") -> dict[int, dict]:
+        """Details of the given ties, by tie number (`evidence`: the first EVIDENCE_PER_TIE records, oldest first)."""
+        want = np.unique(np.asarray(edges, dtype=np.int64))
+        if not len(want):
+            return {}
+        cols = [c.strip() for c in columns.split(",")]
+        plain = [c for c in cols if c != "evidence"]
+        con = self.store.con
+        con.register("_want", pa.table({"e": want, "va": self.a[want], "vb": self.b[want]}))
+        try:
+            out: dict[int, dict] = {int(e): {} for e in want}
+            if plain:
+                rows = con.execute(f"SELECT e, {', '.join(plain)} FROM {self.table} SEMI JOIN _want USING (e)").fetchall()
+                for r in rows:
+                    out[r[0]].update(zip(plain, r[1:], strict=True))
+            if "evidence" in cols:
+                rows = con.execute(f"""
+                    SELECT w.e, list({{'record': t.record_id, 'locator': t.locator, 'exhibit_sha256': t.exhibit_sha256}}
+                                     ORDER BY t.ts_utc NULLS LAST, t.record_id)
+                    FROM (SELECT * FROM {self.table}_ties SEMI JOIN _want USING (va, vb)
+                          QUALIFY row_number() OVER (PARTITION BY va, vb ORDER BY ts_utc NULLS LAST, record_id) <= {EVIDENCE_PER_TIE}) t
+                    JOIN _want w USING (va, vb) GROUP BY w.e""").fetchall()
+                for e, ev in rows:
+                    out[e]["evidence"] = ev
+        finally:
+            con.unregister("_want")
+        return out
+
+    def evidence_many(self, requests: Sequence[np.ndarray], cap: int = 50) -> list[list[dict[str, Any]]]:
+        """For each request (ties, in order), the first `cap` distinct records of its ties, each tie's own
+        records oldest first, as a finding cites them. One query for all requests: a record is on at most
+        a few ties, so 3 × cap ties are fetched per request, and more only where those fell short."""
+        take = [np.asarray(r, dtype=np.int64)[: 3 * cap] for r in requests]
+        found = self.ties(np.concatenate(take) if take else np.zeros(0, dtype=np.int64), "evidence")
+        out = []
+        for req, first in zip(requests, take, strict=True):
+            records = _distinct(first, found, cap)
+            if len(records) < cap and len(req) > len(first):  # rare: many ties sharing records
+                rest = np.asarray(req, dtype=np.int64)
+                records = _distinct(rest, found | self.ties(rest[len(first) :], "evidence"), cap)
+            out.append(records)
+        return out
+
+    def evidence(self, edges: Sequence[int] | np.ndarray, cap: int = 50) -> list[dict[str, Any]]:
+        return self.evidence_many([np.asarray(edges, dtype=np.int64)], cap)[0]
+
+    def incident(self, v: int) -> np.ndarray:
+        """The ties of party v, in tie order (the order the networkx graph listed them)."""
+        return np.flatnonzero((self.a == v) | (self.b == v))
+
+    def close(self) -> None:
+        _drop(self.store.con, self.table)
+        _drop(self.store.con, f"{self.table}_ties")
+
+
+def _distinct(ties: np.ndarray, found: dict[int, dict], cap: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for e in ties:
+        for r in found[int(e)]["evidence"]:
+            if r["record"] not in seen:
+                seen.add(r["record"])
+                out.append({**r, "table": r["record"].split("/", 1)[0]})
+            if len(out) >= cap:
+                return out
+    return out
+
+
+def load(store: CaseStore, ties_sql: str) -> PartyGraph:
+    """Run the tie rules (columns a, b, kind, ts_utc, record_id, locator, exhibit_sha256, day; a < b) in
+    DuckDB and return the arrays. Two temp tables stay: the ties with party numbers (the records, read
+    only for the ties a finding cites) and one row per pair (kinds, count, first and last, exhibits)."""
+    t = f"_party_{next(_serial)}"
+    con = store.con
+    with store.unordered():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {t}_raw AS {ties_sql}")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_nodes AS
+                        SELECT (row_number() OVER (ORDER BY id) - 1)::BIGINT AS v, id, n.label, n.name
+                        FROM (SELECT a AS id FROM {t}_raw UNION SELECT b FROM {t}_raw) p
+                        LEFT JOIN (SELECT id, any_value(label) AS label, any_value(name) AS name FROM nodes GROUP BY id) n USING (id)""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_ties AS
+                        SELECT na.v AS va, nb.v AS vb, r.kind, r.ts_utc, r.record_id, r.locator, r.exhibit_sha256, r.day
+                        FROM {t}_raw r JOIN {t}_nodes na ON na.id = r.a JOIN {t}_nodes nb ON nb.id = r.b""")
+        con.execute(f"DROP TABLE {t}_raw")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t} AS
+                        SELECT (row_number() OVER (ORDER BY va, vb) - 1)::BIGINT AS e, *
+                        FROM (SELECT va, vb, list(DISTINCT kind ORDER BY kind) AS kinds, count(*) AS n,
+                                     min(ts_utc) AS first, max(ts_utc) AS last,
+                                     arg_min(day, ts_utc) AS first_day, arg_max(day, ts_utc) AS last_day,  -- a date without a time
+                                     list(DISTINCT exhibit_sha256 ORDER BY exhibit_sha256) AS exhibits
+                              FROM {t}_ties GROUP BY va, vb)""")
+    nodes = con.sql(f"""SELECT id, label, name,
+                               row_number() OVER (ORDER BY coalesce(label, '') <> 'Person', coalesce(name, 'None'), id) - 1 AS rank
+                        FROM {t}_nodes ORDER BY v""").to_arrow_table()
+    con.execute(f"DROP TABLE {t}_nodes")
+    edges = con.sql(f"SELECT va, vb, n FROM {t} ORDER BY e").to_arrow_table()
+    return PartyGraph(
+        store,
+        t,
+        nodes.column("id").combine_chunks(),
+        nodes.column("label").combine_chunks(),
+        nodes.column("name").combine_chunks(),
+        nodes.column("rank").to_numpy().astype(np.int64),
+        edges.column("va").to_numpy().astype(np.int64),
+        edges.column("vb").to_numpy().astype(np.int64),
+        edges.column("n").to_numpy().astype(np.int64),
+    )
