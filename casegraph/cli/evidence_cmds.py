@@ -139,7 +139,7 @@ def evidence_list(case, fmt) -> None:
             rows,
         )
         if fmt == "table":  # what is recorded once per exhibit, not repeated for each of its files
-            seizures = {}
+            seizures: dict[str, tuple] = {}
             for r in rows:
                 device = "/".join(r[k] or "" for k in ("device_make", "device_model", "device_imei", "device_serial")).strip("/")
                 seizures.setdefault(

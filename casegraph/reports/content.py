@@ -410,7 +410,7 @@ def gather(
             "no case time zone was set; "
             "they are shown as the source wrote them, marked 'zone unknown', with no UTC time."
         )
-    dst = sum(store.one(f"SELECT count(*) FROM {t} WHERE tz_basis LIKE '%;%'")[0] for t in ("messages", "calls", "transactions"))
+    dst = sum(store.count(t, "WHERE tz_basis LIKE '%;%'") for t in ("messages", "calls", "transactions"))
     if dst:
         limitations.append(
             f"{plural(dst, 'local time')} {verb(dst, 'occurs', 'occur')} twice or not at all in the case time zone "
