@@ -82,3 +82,23 @@ def test_a_decision_changed_behind_the_log_fails_verify(case_dir):
     c.store.close()
     code, out = run("custody", "verify", case_dir)
     assert code != 0 and "finding_decisions" in out, out
+
+
+def test_the_report_lists_what_was_confirmed_and_tagged_and_leaves_out_what_was_rejected(tmp_path_factory):
+    from casegraph.demo.run import run_demo
+
+    root = run_demo(tmp_path_factory.mktemp("relied") / "demo", say=lambda _: None).case
+    c = Case(root, read_only=True)
+    a, b = (
+        r[0] for r in c.store.con.execute("SELECT id FROM findings WHERE kind = 'trafficking-indicator' ORDER BY id LIMIT 2").fetchall()
+    )
+    message = c.store.one("SELECT id FROM messages ORDER BY id LIMIT 1")[0]
+    c.store.close()
+    assert run("findings", "confirm", root, a, "--reason", "read the thread")[0] == 0
+    assert run("findings", "reject", root, b, "--reason", "a joke")[0] == 0
+    assert run("tag", "add", root, message, "--note", "first contact")[0] == 0
+    code, out = run("report", root)
+    assert code == 0, out
+    html = max((root / "reports").glob("*.html"), key=lambda p: p.stat().st_mtime).read_text(encoding="utf-8")
+    assert "Items relied upon (2 items)" in html and "read the thread" in html and "first contact" in html
+    assert f'id="f-{b}"' not in html and f'id="f-{a}"' in html
