@@ -91,7 +91,7 @@ def test_flipped_byte_in_a_segment_is_an_altered_segment(root):
     assert len(v.problems) == 1
     assert "(messages, run whatsapp-export on exhibit P0 (android_dmy_24h.txt)): altered: its bytes hash to" in text
     r = _cli("custody", "verify", root)
-    assert r.exit_code == 1 and "NOT INTACT (1 problem(s))" in r.output
+    assert r.exit_code == 1 and "NOT INTACT (1 problem)" in r.output
 
 
 def test_rewritten_messages_segment_is_named_even_with_its_registry_row_updated(root):

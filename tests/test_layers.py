@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "casegraph"
 
 # the layer of each top-level module or package of casegraph
 LAYER = {
-    **dict.fromkeys(("model", "errors", "extras", "amounts", "times", "identifiers", "hashing", "archive", "lock"), "base"),
+    **dict.fromkeys(("model", "errors", "extras", "amounts", "times", "identifiers", "hashing", "archive", "lock", "wording"), "base"),
     **dict.fromkeys(("store", "segments"), "store"),
     "parsers": "parsers",
     **dict.fromkeys(("ingest", "case"), "intake"),  # intake writes the custody log the case directory keeps

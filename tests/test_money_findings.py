@@ -145,7 +145,7 @@ def test_a_trace_finding_cites_every_transfer_its_figures_add_up(statement):
         }
     ]
     assert (
-        "In all the case's records, 8001234501 received LKR 4,500,000.00 in 3 transfer(s) between 2024-04-16 and 2024-04-18 (dates only)"
+        "In all the case's records, 8001234501 received LKR 4,500,000.00 in 3 transfers between 2024-04-16 and 2024-04-18 (dates only)"
     ) in f.summary
     assert "LKR 1,500,000.00 on 2024-04-16 (date only)" in f.summary  # a date stays a date; no invented 18:30
     assert problems(statement, found) == {}
@@ -155,9 +155,9 @@ def test_payments_to_unnamed_payees_are_one_finding_per_account_by_channel(state
     _, found = to_findings(trace(statement, "0081234567", model="haircut"), statement)
     assert len(found) == 2  # the mule's account, and one summary of the spending
     spent = by_subject(found)["unnamed:0081234567"]
-    assert "card payments at merchants: 2 transfer(s), LKR 42,731.00 (POS KEELLS SUPER ×2)" in spent.summary
-    assert "bill payments: 1 transfer(s), LKR 40,355.00 (DIALOG BILL PAYMENT)" in spent.summary
-    assert "ATM withdrawals: 1 transfer(s), LKR 27,405.00 (ATM WDL)" in spent.summary
+    assert "card payments at merchants: 2 transfers, LKR 42,731.00 (POS KEELLS SUPER ×2)" in spent.summary
+    assert "bill payments: 1 transfer, LKR 40,355.00 (DIALOG BILL PAYMENT)" in spent.summary
+    assert "ATM withdrawals: 1 transfer, LKR 27,405.00 (ATM WDL)" in spent.summary
     assert "between 2024-04-10 and 2024-04-22 (dates only)" in spent.summary
     for f in found:  # internal ids never reach the prose
         assert "?unknown" not in f.title + f.summary and "transactions/" not in f.title + f.summary
@@ -249,7 +249,7 @@ def test_conversion_only_with_a_rate_table_and_every_converted_figure_cites_its_
     # 1000×300.12 + 10×301.50; under poison the tainted part is a sum of cited transfers too, so it converts alike
     assert [(x["name"], x["amount"]) for x in conv] == [("received in LKR", "303135.00"), ("tainted in LKR", "303135.00")]
     assert {e["locator"] for e in f.evidence if e["table"] == "exchange-rates"} == {"line:2", "line:3"}
-    assert "USDT 7.00 of received in 1 transfer(s) has no rate" in f.summary
+    assert "USDT 7.00 of received in 1 transfer has no rate" in f.summary
     assert problems(s, found) == {}
     conv[0]["conversions"][0]["rate"] = "310"  # a figure that does not follow from its cited rate is caught
     assert problems(s, found)

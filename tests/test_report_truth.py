@@ -283,7 +283,7 @@ def test_demo_report_court_text(rep):
     h = rep.html.decode()
     headings = [htmllib.unescape(re.sub(r"<[^>]+>", "", x)) for x in re.findall(r"<h[1-4][^>]*>(.*?)</h[1-4]>", h, re.S)]
     assert not [x for x in headings if "person:" in x]
-    assert "Indicators in person Victim-1: 5 kind(s)" in headings
+    assert "Indicators in person Victim-1: 5 kinds" in headings
     text = _text(rep.html)
     assert "Review, then" not in text and "possible same person" not in text
     assert all(f["kind"] not in content.REVIEW_KINDS for f in rep.doc["findings"])

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from ..findings import Finding, write_findings
 from ..store import CaseStore
+from ..wording import plural
 from . import lexicon as lx
 from . import texts
 from .detect import Decision, Detector, Msg, detect_many
@@ -95,7 +96,7 @@ def _summary(d: Decision, row: dict, model: Learned | None) -> str:
             + (f", most from {feats}" if feats else "")
         )
     if d.thread and d.thread["effect"] == "raised":
-        parts.append(f"raised by {len(d.thread['by'])} nearby message(s) of the same chat flagged for this indicator")
+        parts.append(f"raised by {plural(len(d.thread['by']), 'nearby message')} of the same chat flagged for this indicator")
     lowered = [c for c in d.context if c["factor"] < 1]
     if lowered:
         said = ", ".join(f"{c['concept'].lower()} \u201c{c['matched']}\u201d ({c['where']})" for c in lowered)
@@ -278,8 +279,9 @@ def summarise(findings: list[Finding], lexicon: lx.Lexicon) -> tuple[list[dict],
             Finding(
                 "indicator-summary",
                 f"{scope}|{who}",
-                f"Indicators in {scope} {name}: {len(counts)} kind(s)",
-                f"{len(g['records'])} message(s) flagged: {text}" + (f"; from {first:%Y-%m-%d} to {last:%Y-%m-%d} UTC" if first else ""),
+                f"Indicators in {scope} {name}: {plural(len(counts), 'kind')}",
+                f"{plural(len(g['records']), 'message')} flagged: {text}"
+                + (f"; from {first:%Y-%m-%d} to {last:%Y-%m-%d} UTC" if first else ""),
                 SUMMARY_DETECTOR,
                 lx.VERSION,
                 list(g["records"].values())[:50],

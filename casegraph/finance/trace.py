@@ -32,6 +32,7 @@ from ..findings import figure, sum_figures
 from ..model import record_id
 from ..store import CaseStore
 from ..times import DAY, is_date_only, show_date, show_row, show_time
+from ..wording import plural
 from .flows import Flows, LeftOut, is_unknown
 
 MODELS = ("poison", "haircut", "fifo")
@@ -535,14 +536,14 @@ def _converted(figures: list[dict], rows: dict[str, dict], rates) -> tuple[list[
             said.append(
                 f"{fig['name']} {format_amount(Decimal(fig['amount']), fig['currency'])} = "
                 f"{format_amount(Decimal(conv['amount']), conv['currency'])}"
-                + (f" ({len(days)} rate(s), {days[0]} to {days[-1]}, cited)" if len(days) > 1 else f" (rate of {days[0]}, cited)")
+                + (f" ({plural(len(days), 'rate')}, {days[0]} to {days[-1]}, cited)" if len(days) > 1 else f" (rate of {days[0]}, cited)")
                 + (" for the transfers that have a rate" if missing else "")
             )
         if missing:
             left = sum((rows[r]["amount"] for r in missing), Decimal(0))
             added.append(figure(f"{fig['name']} not converted (no rate)", fig["currency"], left, missing))
             said.append(
-                f"{format_amount(left, fig['currency'])} of {fig['name']} in {len(missing)} transfer(s) has no rate "
+                f"{format_amount(left, fig['currency'])} of {fig['name']} in {plural(len(missing), 'transfer')} has no rate "
                 f"in the table within {rates.max_gap.days} days and is not converted"
             )
     return added, evidence, (" Converted with the examiner's rate table: " + "; ".join(said) + ".") if said else ""
@@ -668,14 +669,14 @@ def to_findings(result: TraceResult, store: CaseStore | None = None, rates=None)
         if order_note(r.hops):
             crossing += f" The {order_note(r.hops)}."
         summary = (
-            f"{route}, in {len(flow)} transfer(s): {hops_text}.{crossing} {_scope(result)} {who} {moved} "
-            f"{format_totals(received)} in {len(inflow)} transfer(s) {span(inflow)}, all cited."
+            f"{route}, in {plural(len(flow), 'transfer')}: {hops_text}.{crossing} {_scope(result)} {who} {moved} "
+            f"{format_totals(received)} in {plural(len(inflow), 'transfer')} {span(inflow)}, all cited."
             f"{share}{conv_text}"
         )
         title = (
-            f"Money from {result.origin} reached {who} in {len(flow)} transfer(s)"
+            f"Money from {result.origin} reached {who} in {plural(len(flow), 'transfer')}"
             if not result.backward
-            else f"Money in {result.origin} came from {who} over {len(flow)} transfer(s)"
+            else f"Money in {result.origin} came from {who} over {plural(len(flow), 'transfer')}"
         )
         out.append(
             Finding(
@@ -771,7 +772,7 @@ def _unnamed_finding(
         for x in rs:
             narr[(x["description"] or "no narration").strip()] += 1
         said = ", ".join(f"{d} ×{n}" if n > 1 else d for d, n in sorted(narr.items(), key=lambda kv: (-kv[1], kv[0]))[:6])
-        parts.append(f"{words[ch]}: {len(rs)} transfer(s), {format_totals(_totals(figs, words[ch]))} ({said})")
+        parts.append(f"{words[ch]}: {plural(len(rs), 'transfer')}, {format_totals(_totals(figs, words[ch]))} ({said})")
     figures += _money_figures("in all", rows)
     pseudo = Reached(
         holder,
@@ -794,10 +795,10 @@ def _unnamed_finding(
     tainted = _totals(figures, "tainted")
     reach = "" if holder == result.origin else f" ({who} was reached from {result.origin}: see its own finding)"
     if result.backward:
-        title = f"Money into {who} from sources its records do not name: {len(rows)} credit(s)"
+        title = f"Money into {who} from sources its records do not name: {plural(len(rows), 'credit')}"
         lead = f"{who} received from sources its records do not name{reach}"
     else:
-        title = f"Spending and withdrawals from {who}: {len(rows)} payment(s) to payees its records do not name"
+        title = f"Spending and withdrawals from {who}: {plural(len(rows), 'payment')} to payees its records do not name"
         lead = f"{who} paid out to payees its records do not name{reach}"
     share = f" Under the {result.model} model {format_totals(tainted)} of it is tainted." if tainted and not result.backward else ""
     summary = (

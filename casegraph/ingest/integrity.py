@@ -24,6 +24,7 @@ from typing import Any
 from ..case import Case
 from ..hashing import sha256_file
 from ..store import EXHIBIT_SEIZURE_COLUMNS, RECORD_TABLES, rows_table
+from ..wording import plural
 from .custody import HEX64, Problem, verify_chain
 from .digest import DIGEST_VERSION, STATE_TABLES, grouped, run_digest, table_digest
 
@@ -50,8 +51,8 @@ class Verdict:
     @property
     def verdict(self) -> str:
         if self.problems:
-            return f"NOT INTACT ({len(self.problems)} problem(s))"
-        return "INTACT" + (f" (with {len(self.acknowledged)} acknowledged problem(s))" if self.acknowledged else "")
+            return f"NOT INTACT ({plural(len(self.problems), 'problem')})"
+        return "INTACT" + (f" (with {plural(len(self.acknowledged), 'acknowledged problem')})" if self.acknowledged else "")
 
     def summary(self) -> dict[str, Any]:
         return {
