@@ -39,6 +39,7 @@ from ..browse import script_lang
 from ..errors import CaseGraphError
 from ..reports.redact import Redactor
 from ..times import show_time
+from ..wording import plural
 from .auth import UNSAFE, Session
 from .workspace import ReadOnlyWorkspace, Workspace
 
@@ -249,6 +250,7 @@ def templates() -> jinja2.Environment:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        _env.filters["plural"] = plural
         _env.filters["when"] = _when
         _env.filters["utc"] = _utc
         _env.filters["short"] = lambda s, n=12: (s or "")[:n]

@@ -4,6 +4,11 @@
 window.casegraph = (function () {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
 
+  // "1 record", "3 records": a count with the right plural, never "record(s)"
+  function plural(n, word, many) {
+    return `${Number(n).toLocaleString()} ${Number(n) === 1 ? word : (many || word + "s")}`;
+  }
+
   function toast(text, bad) {
     const t = document.getElementById("toast");
     if (!t) return;
@@ -52,5 +57,5 @@ window.casegraph = (function () {
     return e;
   }
 
-  return { csrf, post, get, toast, el };
+  return { csrf, post, get, toast, el, plural };
 })();

@@ -56,7 +56,7 @@ async function expand(id) {
 }
 function showTie(t) {
   const d = document.getElementById("detail");
-  d.replaceChildren(casegraph.el("h3", { text: `${t.kind}: ${t.count} record(s)` }));
+  d.replaceChildren(casegraph.el("h3", { text: `${t.kind}: ${casegraph.plural(t.count, "record")}` }));
   if (t.amount_text) d.append(casegraph.el("p", { text: `${t.amount_text} from ${t.source} to ${t.target}` }));
   if (t.first) d.append(casegraph.el("p", { class: "meta", text: `${t.first} … ${t.last} (UTC)` }));
   const ul = casegraph.el("ul");
@@ -105,7 +105,7 @@ document.getElementById("path").addEventListener("click", async () => {
   addAll(r);
   r.edges.forEach((e) => cy.getElementById(e.key).addClass("path"));
   r.nodes.forEach((n) => cy.getElementById(n.id).addClass("path"));
-  out.textContent = `${r.hops} hop(s)`;
+  out.textContent = `${casegraph.plural(r.hops, "hop")}`;
 });
 const pinBtn = document.getElementById("pin");
 if (pinBtn) pinBtn.addEventListener("click", async () => {

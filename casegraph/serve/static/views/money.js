@@ -15,7 +15,7 @@
   function diagram(d) {
     const W = Math.max(640, box.clientWidth - 20), H = Math.max(220, 60 + 46 * d.nodes.length);
     const wrap = el("figure", { class: "flow", "data-currency": d.currency || "" });
-    wrap.append(el("figcaption", { text: `${d.currency || "(currency not stated)"}: ${d.links.length} flow(s) between ${d.nodes.length} account(s)` }));
+    wrap.append(el("figcaption", { text: `${d.currency || "(currency not stated)"}: ${casegraph.plural(d.links.length, "flow")} between ${casegraph.plural(d.nodes.length, "account")}` }));
     if (!d.links.length) { wrap.append(el("p", { class: "meta", text: "No transfers between the accounts reached in this currency." })); box.append(wrap); return; }
     const index = new Map(d.nodes.map((n, i) => [n.account, i]));
     const graph = {
@@ -30,7 +30,7 @@
     const link = g.append("g").attr("fill", "none").selectAll("path").data(links).join("path")
       .attr("class", "flow-link").attr("d", d3.sankeyLinkHorizontal())
       .attr("stroke", "#d35400").attr("stroke-opacity", 0.35).attr("stroke-width", (x) => Math.max(1.5, x.width));
-    link.append("title").text((x) => `${x.l.from} → ${x.l.to}: ${x.l.amount_text} in ${x.l.transfers} transfer(s)`);
+    link.append("title").text((x) => `${x.l.from} → ${x.l.to}: ${x.l.amount_text} in ${casegraph.plural(x.l.transfers, "transfer")}`);
     g.append("g").selectAll("text").data(links).join("text").attr("class", "flow-amount")
       .attr("x", (x) => (x.source.x1 + x.target.x0) / 2).attr("y", (x) => (x.y0 + x.y1) / 2 - 3)
       .attr("text-anchor", "middle").attr("font-size", 11).attr("fill", "#6e2c00").text((x) => x.l.amount_text);
@@ -44,11 +44,11 @@
     text.append("tspan").attr("x", (n) => n.x0 < 150 + 1 ? n.x0 - 6 : n.x1 + 6).attr("dy", "1.2em").attr("fill", "#a61b1b").attr("font-size", 11)
       .text((n) => n.origin ? "origin" : n.tainted_text ? "tainted " + n.tainted_text : "");
     wrap.append(svg.node());
-    if (d.not_drawn) wrap.append(el("p", { class: "meta", text: `${d.not_drawn} smaller flow(s) not drawn (the diagram shows the largest ${d.links.length}).` }));
+    if (d.not_drawn) wrap.append(el("p", { class: "meta", text: `${casegraph.plural(d.not_drawn, "smaller flow")} not drawn (the diagram shows the largest ${d.links.length}).` }));
     if (d.back.length) {
-      wrap.append(el("p", { class: "meta", text: `${d.back.length} flow(s) run back towards the origin or between accounts at the same distance; a flow diagram cannot draw a cycle, so they are listed:` }));
+      wrap.append(el("p", { class: "meta", text: `${casegraph.plural(d.back.length, "flow")} run back towards the origin or between accounts at the same distance; a flow diagram cannot draw a cycle, so they are listed:` }));
       const ul = el("ul", { class: "back" });
-      d.back.forEach((l) => ul.append(el("li", { text: `${l.from} → ${l.to}: ${l.amount_text} in ${l.transfers} transfer(s)` })));
+      d.back.forEach((l) => ul.append(el("li", { text: `${l.from} → ${l.to}: ${l.amount_text} in ${casegraph.plural(l.transfers, "transfer")}` })));
       wrap.append(ul);
     }
     box.append(wrap);
@@ -76,7 +76,7 @@
         since: val("since"), until: val("until"),
       });
       box.replaceChildren();
-      status.replaceChildren(el("p", { class: "ok", text: `${r.findings} finding(s) written by ${r.detector}, logged as custody event ${r.custody_seq}.` }));
+      status.replaceChildren(el("p", { class: "ok", text: `${casegraph.plural(r.findings, "finding")} written by ${r.detector}, logged as custody event ${r.custody_seq}.` }));
       const left = Object.entries(r.left_out || {});
       if (left.length) status.append(el("p", { class: "meta", text: "Left out of the graph: " + left.map(([k, v]) => `${v.count} ${k}`).join(", ") }));
       r.diagrams.forEach(diagram);

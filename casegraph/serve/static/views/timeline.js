@@ -55,7 +55,7 @@
       g.append("g").selectAll("rect").data(d.bins.filter((b) => row.has(b.lane))).join("rect").attr("class", "tl-bin")
         .attr("x", (b) => x(d.window[0] + b.bin * d.bin_ms)).attr("width", bw)
         .attr("y", (b) => yOf(b.lane) - (laneH - 4) * Math.sqrt(b.n / max) / 2).attr("height", (b) => Math.max(1, (laneH - 4) * Math.sqrt(b.n / max)))
-        .attr("fill", "#2471a3").append("title").text((b) => `${b.n} record(s) from ${new Date(d.window[0] + b.bin * d.bin_ms).toISOString().slice(0, 16).replace("T", " ")} UTC`);
+        .attr("fill", "#2471a3").append("title").text((b) => `${casegraph.plural(b.n, "record")} from ${new Date(d.window[0] + b.bin * d.bin_ms).toISOString().slice(0, 16).replace("T", " ")} UTC`);
       status.textContent = `${d.total.toLocaleString()} records in this window: counts per ${fmtSpan(d.bin_ms)}; brush a span to see the records.` +
         (d.people_from ? ` Lanes per person appear once the window holds ${d.people_from.toLocaleString()} records or fewer.` : "");
       detail.replaceChildren(el("p", { class: "meta", text: "Zoom in to list the records." }));
@@ -70,7 +70,7 @@
       g.append("g").selectAll("circle").data(inst).join("circle").attr("class", "tl-point")
         .attr("cx", (p) => x(p.t)).attr("cy", (p) => yOf(p.lane)).attr("r", 4).attr("fill", (p) => COLOURS[p.kind] || "#555")
         .append("title").text((p) => `${p.time} · ${p.text}`);
-      status.textContent = `${d.total.toLocaleString()} record(s) in this window.`;
+      status.textContent = `${casegraph.plural(d.total, "record")} in this window.`;
       listRecords(pts);
     }
     if (row.has("f:findings")) {
@@ -78,7 +78,7 @@
       g.append("g").selectAll("line").data(d.findings).join("line").attr("class", "tl-finding")
         .attr("x1", (f) => x(Math.max(f.t0, d.window[0]))).attr("x2", (f) => Math.max(x(Math.max(f.t0, d.window[0])) + 3, x(Math.min(f.t1, d.window[1]))))
         .attr("y1", (f, i) => y - 8 + (i % 5) * 4).attr("y2", (f, i) => y - 8 + (i % 5) * 4).attr("stroke", "#555").attr("stroke-width", 3)
-        .append("title").text((f) => `${f.kind}: ${f.title} (${f.dated} dated record(s) cited)`);
+        .append("title").text((f) => `${f.kind}: ${f.title} (${casegraph.plural(f.dated, "dated record")} cited)`);
     }
     svg.append("g").attr("transform", `translate(0,${H - axisH})`).call(d3.axisBottom(x).ticks(Math.floor(W / 110)));
     const brush = d3.brushX().extent([[left, top], [W - right, H - axisH]]).on("end", (ev) => {
@@ -95,9 +95,9 @@
   }
 
   function fmtSpan(ms) {
-    if (ms >= DAY) return `${Math.round(ms / DAY)} day(s)`;
-    if (ms >= 3600000) return `${Math.round(ms / 3600000)} hour(s)`;
-    return `${Math.max(1, Math.round(ms / 60000))} minute(s)`;
+    if (ms >= DAY) return `${casegraph.plural(Math.round(ms / DAY), "day")}`;
+    if (ms >= 3600000) return `${casegraph.plural(Math.round(ms / 3600000), "hour")}`;
+    return `${casegraph.plural(Math.max(1, Math.round(ms / 60000)), "minute")}`;
   }
 
   function listRecords(pts) {
