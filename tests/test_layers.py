@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "casegraph"
 
 # the layer of each top-level module or package of casegraph
 LAYER = {
-    **dict.fromkeys(("model", "errors", "extras", "amounts", "times", "identifiers", "hashing", "archive", "lock"), "base"),
+    **dict.fromkeys(("model", "errors", "extras", "amounts", "times", "identifiers", "hashing", "archive", "lock", "wording"), "base"),
     **dict.fromkeys(("store", "segments"), "store"),
     "parsers": "parsers",
     **dict.fromkeys(("ingest", "case"), "intake"),  # intake writes the custody log the case directory keeps
@@ -48,7 +48,6 @@ KNOWN = {
     ("casegraph.review", "casegraph.reports.content"): "review's summaries reuse the report's wording of a finding",
     ("casegraph.finance.workflow", "casegraph.graph.resolve"): "the workspace's trace applies resolution's links as the CLI does",
     ("casegraph.reports.viewer", "casegraph.ai.lexicon"): "search text normalised by the lexicon; normalisation belongs in base",
-    ("casegraph.reports.viewer", "casegraph.api"): "the viewer cuts sources with the notebook API's cutter, which belongs in intake",
     ("casegraph.reports.viewer", "casegraph.graph.analysis"): "DIRECTED_TIES, a tie vocabulary that belongs in model",
 }
 

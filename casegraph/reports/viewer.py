@@ -347,7 +347,7 @@ def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], exhibi
     """Each record's source bytes, cut at build time (the viewer has no evidence store). Plain `line:`
     locators are sliced from one read of their exhibit; every other form goes through the cutter of
     `casegraph.api` (zip members, JSON paths, SQLite rows, statement rows)."""
-    from ..api import _cut
+    from ..ingest.cut import _cut
 
     store = case.store
     union = " UNION ALL ".join(f"SELECT id, exhibit_sha256, parser, locator FROM {t}" for t in TEXT_TABLES)
