@@ -25,7 +25,7 @@ LAYER = {
     **dict.fromkeys(("store", "segments"), "store"),
     "parsers": "parsers",
     **dict.fromkeys(("ingest", "case"), "intake"),  # intake writes the custody log the case directory keeps
-    **dict.fromkeys(("findings", "review", "browse", "profile"), "findings"),  # browse, profile: the workspace's read queries
+    **dict.fromkeys(("findings", "review", "browse", "profile", "quotes"), "findings"),  # browse, profile: the workspace's read queries
     **dict.fromkeys(("graph", "finance", "ai", "reports", "textsearch"), "analysis"),
     **dict.fromkeys(("cli", "api", "demo", "serve", "sources"), "top"),  # sources: the workspace's source view over api
 }
@@ -45,7 +45,6 @@ SIDEWAYS = {"graph", "finance", "ai", "reports"}  # analysis packages: the calle
 KNOWN = {
     ("casegraph.graph.export", "casegraph.reports.redact"): "the exports redact with the report's rules; redact belongs lower",
     ("casegraph.reports.pictures", "casegraph.graph.analysis"): "the network picture lays out the party graph itself",
-    ("casegraph.review", "casegraph.reports.content"): "review's summaries reuse the report's wording of a finding",
     ("casegraph.finance.workflow", "casegraph.graph.resolve"): "the workspace's trace applies resolution's links as the CLI does",
     ("casegraph.reports.viewer", "casegraph.ai.lexicon"): "search text normalised by the lexicon; normalisation belongs in base",
     ("casegraph.reports.viewer", "casegraph.graph.analysis"): "DIRECTED_TIES, a tie vocabulary that belongs in model",
