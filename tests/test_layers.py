@@ -47,7 +47,6 @@ KNOWN = {
     ("casegraph.reports.pictures", "casegraph.graph.analysis"): "the network picture lays out the party graph itself",
     ("casegraph.finance.workflow", "casegraph.graph.resolve"): "the workspace's trace applies resolution's links as the CLI does",
     ("casegraph.reports.viewer", "casegraph.ai.lexicon"): "search text normalised by the lexicon; normalisation belongs in base",
-    ("casegraph.reports.viewer", "casegraph.graph.analysis"): "DIRECTED_TIES, a tie vocabulary that belongs in model",
 }
 
 

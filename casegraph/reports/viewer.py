@@ -442,7 +442,7 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
 def _graph(con: sqlite3.Connection, store, r) -> None:
     """Parties and their directed ties (count per kind; payments summed per currency), for the graph view
     to start from the most tied parties and expand a neighbourhood at a time."""
-    from ..graph.analysis import DIRECTED_TIES
+    from ..model import DIRECTED_TIES
 
     ties = store.rows(f"""SELECT t.a, t.b, t.kind, count(*) AS n, min(t.ts_utc) AS first, max(t.ts_utc) AS last,
                                  list({{'amount': x.amount, 'currency': x.currency}}) FILTER (WHERE t.kind = 'payment') AS money
