@@ -21,7 +21,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "casegraph"
 
 # the layer of each top-level module or package of casegraph
 LAYER = {
-    **dict.fromkeys(("model", "errors", "extras", "amounts", "times", "identifiers", "hashing", "archive", "lock", "wording"), "base"),
+    **dict.fromkeys(
+        ("model", "errors", "extras", "amounts", "times", "identifiers", "hashing", "archive", "lock", "wording", "texts"), "base"
+    ),
     **dict.fromkeys(("store", "segments"), "store"),
     "parsers": "parsers",
     **dict.fromkeys(("ingest", "case"), "intake"),  # intake writes the custody log the case directory keeps
@@ -46,7 +48,6 @@ KNOWN = {
     ("casegraph.graph.export", "casegraph.reports.redact"): "the exports redact with the report's rules; redact belongs lower",
     ("casegraph.reports.pictures", "casegraph.graph.analysis"): "the network picture lays out the party graph itself",
     ("casegraph.finance.workflow", "casegraph.graph.resolve"): "the workspace's trace applies resolution's links as the CLI does",
-    ("casegraph.reports.viewer", "casegraph.ai.lexicon"): "search text normalised by the lexicon; normalisation belongs in base",
 }
 
 

@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import TOOL
-from ..ai.lexicon import normalise
 from ..amounts import format_amount, format_totals, sum_by_currency
 from ..case import Case
+from ..texts import fold as normalise  # the lexicon's normal form (ai.lexicon.normalise is this fold)
 from ..times import time_sql
 from .content import zone_basis
 from .redact import Redactor
