@@ -27,7 +27,8 @@ LAYER = {
     **dict.fromkeys(("store", "segments"), "store"),
     "parsers": "parsers",
     **dict.fromkeys(("ingest", "case"), "intake"),  # intake writes the custody log the case directory keeps
-    **dict.fromkeys(("findings", "review", "browse", "profile", "quotes"), "findings"),  # browse, profile: the workspace's read queries
+    # browse, profile: the workspace's read queries; quotes, redact: how reports and review show records
+    **dict.fromkeys(("findings", "review", "browse", "profile", "quotes", "redact"), "findings"),
     **dict.fromkeys(("graph", "finance", "ai", "reports", "textsearch"), "analysis"),
     **dict.fromkeys(("cli", "api", "demo", "serve", "sources"), "top"),  # sources: the workspace's source view over api
 }
@@ -45,7 +46,6 @@ SIDEWAYS = {"graph", "finance", "ai", "reports"}  # analysis packages: the calle
 
 # (importer, imported): the arrows still pointing the wrong way, and why they are left for now
 KNOWN = {
-    ("casegraph.graph.export", "casegraph.reports.redact"): "the exports redact with the report's rules; redact belongs lower",
     ("casegraph.reports.pictures", "casegraph.graph.analysis"): "the network picture lays out the party graph itself",
     ("casegraph.finance.workflow", "casegraph.graph.resolve"): "the workspace's trace applies resolution's links as the CLI does",
 }
