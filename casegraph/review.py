@@ -122,7 +122,7 @@ def finding(store: CaseStore, ref: str) -> FindingRow:
 
 def quoted(store: CaseStore, f: FindingRow) -> list[dict[str, Any]]:
     """The finding's evidence, each record with its exhibit label, time and text as the report shows them."""
-    from .reports.content import _records
+    from .quotes import _records
 
     labels = {r["sha256"]: r["exhibit_id"] for r in store.rows("SELECT sha256, exhibit_id FROM exhibits")}
     quotes = _records(store, f.evidence)

@@ -9,7 +9,7 @@
     the photo's GPS tags                     zip:IMG_1.jpg#exif:gps
     hex, for bytes that are not text, and for locator forms not cut out here (with a note)
 
-The exact bytes come from `api._cut` (the notebook API's `case.source`); this module adds the
+The exact bytes come from `ingest.cut._cut` (the notebook API's `case.source`); this module adds the
 context around them. Reads are bounded: a line cut streams the file, members come through SafeArchive."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .api import _cut
+from .ingest.cut import _cut
 
 if TYPE_CHECKING:
     from .case import Case

@@ -21,11 +21,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "casegraph"
 
 # the layer of each top-level module or package of casegraph
 LAYER = {
-    **dict.fromkeys(("model", "errors", "extras", "amounts", "times", "identifiers", "hashing", "archive", "lock", "wording"), "base"),
+    **dict.fromkeys(
+        ("model", "errors", "extras", "amounts", "times", "identifiers", "hashing", "archive", "lock", "wording", "texts"), "base"
+    ),
     **dict.fromkeys(("store", "segments"), "store"),
     "parsers": "parsers",
     **dict.fromkeys(("ingest", "case"), "intake"),  # intake writes the custody log the case directory keeps
-    **dict.fromkeys(("findings", "review", "browse", "profile"), "findings"),  # browse, profile: the workspace's read queries
+    # browse, profile: the workspace's read queries; quotes, redact: how reports and review show records
+    **dict.fromkeys(("findings", "review", "browse", "profile", "quotes", "redact"), "findings"),
     **dict.fromkeys(("graph", "finance", "ai", "reports", "textsearch"), "analysis"),
     **dict.fromkeys(("cli", "api", "demo", "serve", "sources"), "top"),  # sources: the workspace's source view over api
 }
@@ -43,13 +46,8 @@ SIDEWAYS = {"graph", "finance", "ai", "reports"}  # analysis packages: the calle
 
 # (importer, imported): the arrows still pointing the wrong way, and why they are left for now
 KNOWN = {
-    ("casegraph.graph.export", "casegraph.reports.redact"): "the exports redact with the report's rules; redact belongs lower",
     ("casegraph.reports.pictures", "casegraph.graph.analysis"): "the network picture lays out the party graph itself",
-    ("casegraph.review", "casegraph.reports.content"): "review's summaries reuse the report's wording of a finding",
     ("casegraph.finance.workflow", "casegraph.graph.resolve"): "the workspace's trace applies resolution's links as the CLI does",
-    ("casegraph.reports.viewer", "casegraph.ai.lexicon"): "search text normalised by the lexicon; normalisation belongs in base",
-    ("casegraph.reports.viewer", "casegraph.api"): "the viewer cuts sources with the notebook API's cutter, which belongs in intake",
-    ("casegraph.reports.viewer", "casegraph.graph.analysis"): "DIRECTED_TIES, a tie vocabulary that belongs in model",
 }
 
 

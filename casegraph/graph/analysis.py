@@ -36,6 +36,8 @@ import networkx as nx
 import numpy as np
 
 from ..findings import Finding
+from ..model import DIRECTED_TIES as DIRECTED_TIES  # declared in model; here for analysis' callers
+from ..model import TIE_ROWS as _TIE_ROWS
 from ..store import CaseStore
 from . import parties
 from .parties import PartyGraph
@@ -54,34 +56,6 @@ EVIDENCE_PER_TIE = 5
 MAX_COMMUNITIES = 50  # per connected group
 MULTI_EXHIBIT = 100  # several-exhibit findings at least (ranked); the rest with a larger --top
 
-_TIE_ROWS = """
-WITH owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
-party AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id),
-ties AS (
-    SELECT ps.p AS a, c.dst AS b, 'message' AS kind, s.ts_utc, s.record_id, s.locator, s.exhibit_sha256, 1.0 AS w,
-           NULL::VARCHAR AS day
-    FROM edges s JOIN edges c ON c.src = s.dst AND c.kind = 'IN' JOIN party ps ON ps.id = s.src WHERE s.kind = 'SENT'
-    UNION ALL
-    SELECT ps.p, pt.p, 'message', s.ts_utc, s.record_id, s.locator, s.exhibit_sha256, 1.0, NULL
-    FROM edges s JOIN edges t ON t.src = s.dst AND t.kind = 'TO' JOIN party ps ON ps.id = s.src JOIN party pt ON pt.id = t.dst
-    WHERE s.kind = 'SENT'
-    UNION ALL
-    SELECT ps.p, pm.p, 'mentioned', s.ts_utc, m.record_id, m.locator, m.exhibit_sha256, 1.0, NULL
-    FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS' JOIN party ps ON ps.id = s.src JOIN party pm ON pm.id = m.dst
-    WHERE s.kind = 'SENT'
-    UNION ALL
-    SELECT pm.p, 'Exhibit:' || m.exhibit_sha256, 'in image', NULL, m.record_id, m.locator, m.exhibit_sha256, 1.0, NULL
-    FROM edges m JOIN party pm ON pm.id = m.dst WHERE m.kind = 'MENTIONS' AND starts_with(m.src, 'ocr_text/')
-    UNION ALL
-    SELECT pc.p, 'Exhibit:' || c.exhibit_sha256, 'call', c.ts_utc, c.record_id, c.locator, c.exhibit_sha256, 1.0, NULL
-    FROM edges c JOIN party pc ON pc.id = c.src WHERE c.kind = 'IN_CALL'
-    UNION ALL
-    SELECT pf.p, pt.p, 'payment', f.ts_utc, f.record_id, f.locator, f.exhibit_sha256, 1.0, f.attrs->>'date'
-    FROM edges f JOIN edges t ON t.src = f.dst AND t.kind = 'PAID_TO' JOIN party pf ON pf.id = f.src JOIN party pt ON pt.id = t.dst
-    WHERE f.kind = 'PAID')
-"""
-# The same ties with their direction (sender → chat, payer → payee), for pictures that draw arrows.
-DIRECTED_TIES = _TIE_ROWS + "SELECT a, b, kind, ts_utc, record_id FROM ties WHERE a <> b"
 _TIES = (
     _TIE_ROWS
     + """

@@ -227,7 +227,7 @@ def ftm(store: CaseStore, out: Path, dataset: str = "casegraph", redact: Redact 
     FtM entities. Every Payment has a payer and a beneficiary and every Message a sender, as the schema
     requires: the person who uses the account or phone, else a LegalEntity named as the record writes it."""
     from ..extras import need
-    from ..reports.redact import _walk
+    from ..redact import _walk
 
     model = need("followthemoney", "ftm", "the FollowTheMoney export").model
 

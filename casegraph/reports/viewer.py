@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import TOOL
-from ..ai.lexicon import normalise
 from ..amounts import format_amount, format_totals, sum_by_currency
 from ..case import Case
+from ..texts import fold as normalise  # the lexicon's normal form (ai.lexicon.normalise is this fold)
 from ..times import time_sql
 from .content import zone_basis
 from .redact import Redactor
@@ -347,7 +347,7 @@ def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], exhibi
     """Each record's source bytes, cut at build time (the viewer has no evidence store). Plain `line:`
     locators are sliced from one read of their exhibit; every other form goes through the cutter of
     `casegraph.api` (zip members, JSON paths, SQLite rows, statement rows)."""
-    from ..api import _cut
+    from ..ingest.cut import _cut
 
     store = case.store
     union = " UNION ALL ".join(f"SELECT id, exhibit_sha256, parser, locator FROM {t}" for t in TEXT_TABLES)
@@ -442,7 +442,7 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
 def _graph(con: sqlite3.Connection, store, r) -> None:
     """Parties and their directed ties (count per kind; payments summed per currency), for the graph view
     to start from the most tied parties and expand a neighbourhood at a time."""
-    from ..graph.analysis import DIRECTED_TIES
+    from ..model import DIRECTED_TIES
 
     ties = store.rows(f"""SELECT t.a, t.b, t.kind, count(*) AS n, min(t.ts_utc) AS first, max(t.ts_utc) AS last,
                                  list({{'amount': x.amount, 'currency': x.currency}}) FILTER (WHERE t.kind = 'payment') AS money
