@@ -197,7 +197,7 @@ def tag_group() -> None:
 @click.option("--examiner", default=None, help="Who tags (default: CASEGRAPH_EXAMINER, then the case's examiner).")
 @output_options(csv_too=False)
 def tag_add(case, record, note, examiner, fmt) -> None:
-    """Tag one record, by the id 'findings show --json' and the other JSON outputs give."""
+    """Tag one record by its id (as 'findings show --json' gives it)."""
     from .. import review
 
     with open_case(case) as c:

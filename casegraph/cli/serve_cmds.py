@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._ui import console, esc, fail, open_case, table
+from ._ui import console, emit, esc, fail, open_case, output_options
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -29,7 +29,9 @@ def _loopback(host: str) -> bool:
 @click.option("--accounts", is_flag=True, help="Log in with workspace accounts (serve-users) even on 127.0.0.1.")
 @click.option("--examiner", default=None, help="Who the token admits (default: $CASEGRAPH_EXAMINER or the case examiner).")
 def serve(case, host, port, read_only, accounts, examiner) -> None:
-    """Open the case in a local web workspace: conversations, search, people, graph, review, source.
+    """Open the case in a local, offline web workspace.
+
+    Conversations, search, people, graph, money, timeline, map, review, source and report.
 
     On 127.0.0.1 it prints an address with a random token; without it nothing is served. Any other
     address requires local accounts (add them with 'casegraph serve-users add'). Every action goes
@@ -75,7 +77,9 @@ def serve(case, host, port, read_only, accounts, examiner) -> None:
 
 @click.group("serve-users")
 def serve_users() -> None:
-    """Workspace accounts of a case: examiners may write, reviewers only read (victims redacted)."""
+    """Workspace accounts of a case: examiners and reviewers.
+
+    Examiners may write; reviewers only read, with victims redacted."""
 
 
 @serve_users.command("add")
@@ -84,7 +88,9 @@ def serve_users() -> None:
 @click.option("--role", type=click.Choice(["examiner", "reviewer"]), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line) instead of asking.")
 def users_add(case, name, role, password_stdin) -> None:
-    """Add an account, or set a new password and role for an existing one (logged in custody, never the hash)."""
+    """Add an account, or set its password and role anew.
+
+    Logged in custody (never the password's hash)."""
     import sys
 
     from ..serve.users import add_user
@@ -99,12 +105,13 @@ def users_add(case, name, role, password_stdin) -> None:
 
 @serve_users.command("list")
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
-def users_list(case) -> None:
+@output_options()
+def users_list(case, fmt) -> None:
     """The workspace accounts and their roles."""
     from ..serve.users import users
 
     rows = users(case)
-    console.print(table("Workspace accounts", ["account", "role"], [(u.name, u.role) for u in rows]))
+    emit(fmt, "Workspace accounts", ["account", "role"], [(u.name, u.role) for u in rows])
 
 
 @serve_users.command("remove")
@@ -123,8 +130,10 @@ def users_remove(case, name) -> None:
 @click.argument("case", type=click.Path(exists=True, file_okay=False))
 @click.option("--force", is_flag=True, help="Build it again even when it matches the case store.")
 def search_index(case, force) -> None:
-    """Build the workspace's full-text index (search-index.sqlite in the case; logged in custody):
-    messages, OCR text, contacts and transaction narrations, as written and by sound."""
+    """Build the workspace's full-text index (logged in custody).
+
+    search-index.sqlite in the case: messages, OCR text, contacts and transaction narrations, as
+    written and by sound."""
     from ..textsearch import build, status
 
     with open_case(case) as c:
