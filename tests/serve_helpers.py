@@ -18,20 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS
 from starlette.testclient import TestClient
 
 from casegraph.serve import Workspace, create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]  # as tests/test_report_pictures.py launches it
 SCREENS = Path(__file__).resolve().parents[1] / "screens"  # screenshots to look at (not committed)
 
 

@@ -14,20 +14,10 @@ import networkx as nx
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 import pytest
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS
 
 from casegraph.case import Case
 from casegraph.reports import pictures, report
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _overlaps(boxes: list[tuple], gap: float = 0.0) -> list[tuple]:
