@@ -328,27 +328,26 @@ class Case:
         **options: Any,
     ) -> Result:
         """`casegraph trace` as a call: the accounts reached (a DataFrame) and the findings it writes there."""
-        from .finance.trace import examiner_link_basis, to_findings, trace
-        from .graph.resolve import link_basis, transaction_links
+        from .finance.workflow import run_trace
+        from .graph.resolve import trace_links
 
-        # composed as `casegraph trace` composes it: resolution's links, then the examiner's, each with its basis
-        link_map = transaction_links(self.store) if resolved else {}
-        basis = link_basis(self.store, link_map) if resolved else {}
-        basis.update(examiner_link_basis(links or {}, self._dir.actor(self.examiner), "casegraph.api trace(links=…)"))
-        link_map.update(links or {})
-        result = trace(
-            self.store,
+        # the same library call as `casegraph trace`, without writing (save_findings writes)
+        r = run_trace(
+            self._dir,
             account,
+            resolved=trace_links(self.store) if resolved else None,
+            actor=self.examiner,
             hops=hops,
             backward=backward,
             since=_when(since),
             until=_when(until),
             model=model,
-            links=link_map,
-            link_basis=basis,
+            links=links,
+            link_source="casegraph.api trace(links=…)",
+            write=False,
             **options,
         )
-        detector, found = to_findings(result, self.store)
+        result, detector, found = r.result, r.detector, r.findings
         return Result(_rows_frame(result.reached), found, detector, result)
 
     def path(self, a: str, b: str) -> Result:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -34,6 +35,9 @@ from . import texts
 from .detect import Decision, Detector, Msg, detect_many
 from .learned import Learned, for_case
 from .models import Classifier, Tagger
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 KIND = "trafficking-indicator"
 LEXICON_DETECTOR = "indicators-lexicon"  # a rule fired (the learned layer's score is recorded with it)
@@ -242,6 +246,40 @@ def run(
     write_findings(store, summary_findings, SUMMARY_DETECTOR)
     result.findings[SUMMARY_DETECTOR] = len(summary_findings)
     return result
+
+
+def run_logged(
+    case: Case,
+    lexicon: lx.Lexicon,
+    classifier: Classifier | None = None,
+    tagger: Tagger | None = None,
+    threshold: float = 0.5,
+    *,
+    tick: Callable[[int], None] = lambda n: None,
+    learned: Learned | None = None,
+    workers: int = 1,
+    actor: str | None = None,
+) -> Run:
+    """`casegraph analyze` as one call (the CLI's and the demo's): `run`, then its `indicators` custody event,
+    stating the lexicon, the threshold, the models and the learned layer it ran with."""
+    r = run(case.store, lexicon, classifier, tagger, threshold, tick=tick, learned=learned, workers=workers)
+    case.log(
+        "indicators",
+        actor,
+        state=("findings", "annotations"),
+        details={
+            "lexicon": lexicon.source,
+            "lexicon_sha256": lexicon.sha256,
+            "threshold": threshold,
+            "models": [m.info.label for m in (classifier, tagger) if m is not None],
+            "detector": r.detector_version,
+            "learned": None
+            if learned is None
+            else {"model": learned.label, "version_sha256": learned.version, "examples": learned.examples, "sources": learned.sources},
+        },
+        outputs=[{"findings": r.findings, "entities": r.entities, "messages": r.messages}],
+    )
+    return r
 
 
 def _person_name(who: str) -> str:

@@ -84,24 +84,9 @@ def indicators_cmd(case, models, threshold, lexicon_file, use_learned, workers) 
         total = texts.count(c.store)
         with progress() as bar:
             task = bar.add_task("reading messages", total=total)
-            r = indicators.run(
-                c.store, lex, classifier, tagger, threshold, tick=lambda n: bar.advance(task, n), learned=model, workers=workers
+            r = indicators.run_logged(
+                c, lex, classifier, tagger, threshold, tick=lambda n: bar.advance(task, n), learned=model, workers=workers
             )
-        c.log(
-            "indicators",
-            state=("findings", "annotations"),
-            details={
-                "lexicon": lex.source,
-                "lexicon_sha256": lex.sha256,
-                "threshold": threshold,
-                "models": [m.info.label for m in (classifier, tagger) if m is not None],
-                "detector": r.detector_version,
-                "learned": None
-                if model is None
-                else {"model": model.label, "version_sha256": model.version, "examples": model.examples, "sources": model.sources},
-            },
-            outputs=[{"findings": r.findings, "entities": r.entities, "messages": r.messages}],
-        )
         rows = [
             (
                 s["scope"],

@@ -87,70 +87,49 @@ def trace_cmd(
     its path and every transfer its figures add up; payments to ends the records do not name
     (merchants, bills, cash) are grouped per account."""
     from ..finance.flows import FAILED
-    from ..finance.trace import examiner_link_basis, table_rows, to_findings, trace
-    from ..findings import write_findings
+    from ..finance.trace import table_rows
+    from ..finance.workflow import run_trace
+    from ..graph.resolve import trace_links
+    from ..ingest.rates import RateExhibitError
 
     for l in links:  # noqa: E741
         if "=" not in l.strip("="):
             fail(f"--link {l!r}: expected ACCOUNT=SAME, two transaction ends one holder has", 2)
-    minimum = min_amount
     examiner = dict(l.split("=", 1) for l in links)  # noqa: E741
     with open_case(case) as c:
-        rates, rate_inputs = _rates(c, rates_exhibit, rate_currency, rate_gap_days) if rates_exhibit else (None, [])
-        link_map, basis = {}, {}
-        if resolved:  # the examiner's own links win over resolution's
-            from ..graph.resolve import link_basis, transaction_links
-
-            link_map = transaction_links(c.store)
-            basis = link_basis(c.store, link_map)
-        basis.update(examiner_link_basis(examiner, c.actor(), "trace --link, recorded in the custody log"))
-        link_map.update(examiner)
 
         def run(origin: str):
-            return trace(
-                c.store,
-                origin,
-                hops=hops,
-                backward=backward,
-                since=since,
-                until=until,
-                min_amount=minimum,
-                model=model,
-                links=link_map,
-                include_failed=include_failed,
-                link_basis=basis,
-            )
+            try:
+                return run_trace(
+                    c,
+                    origin,
+                    resolved=trace_links(c.store) if resolved else None,
+                    hops=hops,
+                    backward=backward,
+                    since=since,
+                    until=until,
+                    min_amount=min_amount,
+                    model=model,
+                    links=examiner,
+                    include_failed=include_failed,
+                    rates=rates_exhibit,
+                    rate_currency=rate_currency,
+                    rate_gap_days=rate_gap_days,
+                )
+            except RateExhibitError as e:
+                fail(f"--rates {rates_exhibit}: {e}", 2)
 
         try:
-            result = run(account)
+            r = run(account)
         except KeyError as e:
             account = _a_persons_account(c, account, str(e).strip("'\""))
             try:
-                result = run(account)
+                r = run(account)
             except KeyError as e2:
                 fail(str(e2).strip("'\""))
-        detector, findings = to_findings(result, c.store, rates)
-        digest = write_findings(c.store, findings, detector)
-        c.log(
-            "trace",
-            state=("findings",),
-            inputs=rate_inputs,
-            details={
-                "origin": account,
-                "backward": backward,
-                "hops": hops,
-                "since": since.isoformat() if since else None,
-                "until": until.isoformat() if until else None,
-                "min_amount": str(min_amount),
-                "model": model,
-                "links": link_map,
-                "examiner_links": examiner,
-                "resolved": resolved,
-                "include_failed": include_failed,
-                **({"rates": rates_exhibit, "rate_currency": rate_currency, "rate_gap_days": rate_gap_days} if rates_exhibit else {}),
-            },
-            outputs=[{"findings": len(findings), "sha256": digest, "detector": detector}],
-        )
+        if r.rates:
+            _print_rates(r.rates)
+        result, detector, findings = r.result, r.detector, r.findings
         way = "came from" if backward else "went"
         console.print(
             table(
@@ -207,34 +186,15 @@ def _a_persons_account(c, ref: str, not_an_account: str) -> str:
     return h["account"]
 
 
-def _rates(c, ref: str, currency: str, gap_days: int):
-    """The rate table in exhibit `ref` (exhibit id or SHA-256 prefix), read from the evidence store."""
-    from ..finance.rates import RateTable
-    from ..parsers.rate_table import RateTableError, parse
-
-    found = c.store.rows(
-        "SELECT sha256, exhibit_id, original_name FROM exhibits WHERE exhibit_id = ? OR sha256 LIKE ? ORDER BY sha256",
-        [ref, ref.lower() + "%"],
-    )
-    if len(found) != 1:
-        fail(
-            f"--rates {ref}: {'no exhibit' if not found else f'{len(found)} exhibit files'} match; "
-            "name one rate table by its exhibit id or SHA-256",
-            2,
+def _print_rates(rx) -> None:
+    """The rate table a trace read (ingest.rates.RateExhibit), and its rows not read."""
+    for i in rx.issues[:10]:
+        console.print(f"[yellow]rate table {rx.exhibit_id} {i.prov.locator}:[/] {i.message}")
+    if rx.issues:
+        console.print(
+            f"{plural(len(rx.issues), 'row')} of the rate table not read; {'it is' if len(rx.issues) == 1 else 'they are'} not used."
         )
-    sha = found[0]["sha256"]
-    try:
-        rates, issues = parse(c.evidence_path(sha), sha)
-    except RateTableError as e:
-        fail(f"--rates {ref}: {e}", 2)
-    for i in issues[:10]:
-        console.print(f"[yellow]rate table {found[0]['exhibit_id']} {i.prov.locator}:[/] {i.message}")
-    if issues:
-        console.print(f"{plural(len(issues), 'row')} of the rate table not read; {'it is' if len(issues) == 1 else 'they are'} not used.")
-    console.print(f"Rate table {found[0]['exhibit_id']} ({found[0]['original_name']}): {plural(len(rates), 'rate')} read.")
-    return RateTable(rates, currency, gap_days), [
-        {"sha256": sha, "exhibit_id": found[0]["exhibit_id"], "role": "rate table", "rates": len(rates), "rows_not_read": len(issues)}
-    ]
+    console.print(f"Rate table {rx.exhibit_id} ({rx.original_name}): {plural(len(rx.rates), 'rate')} read.")
 
 
 _TS = None  # the detector's defaults, read once for the option defaults
@@ -329,8 +289,8 @@ def typologies_cmd(
     pass-through, bipartite and stack. Each finding lists the transfers that make it, with their
     locators, states its thresholds and sums its amounts per currency."""
     from ..amounts import format_amount
-    from ..finance.typologies import Settings, detect, skipped
-    from ..findings import write_findings
+    from ..finance.typologies import Settings
+    from ..finance.workflow import run_typologies
 
     try:
         settings = Settings(
@@ -353,15 +313,7 @@ def typologies_cmd(
     except (InvalidOperation, ValueError) as e:
         fail(f"bad option: {e}", 2)
     with open_case(case) as c:
-        findings = detect(c.store, settings)
-        left_out = skipped(c.store, settings)
-        digest = write_findings(c.store, findings, "typologies")
-        c.log(
-            "typologies",
-            state=("findings",),
-            details={k: str(v) for k, v in settings.__dict__.items()},
-            outputs=[{"findings": len(findings), "sha256": digest, "skipped": left_out}],
-        )
+        findings, left_out, _ = run_typologies(c, settings)
         console.print(
             table(
                 "Typologies",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..case import Case
 from ..ingest.evidence import add_evidence, expand
-from ..ingest.integrity import Verdict, verify_case
+from ..ingest.integrity import Verdict, verify_logged
 from ..ingest.pipeline import ParseOutcome, parse_exhibit
 from ..ingest.seizure import details
 from .scenario import write_exhibits
@@ -72,8 +72,7 @@ def run_demo(directory: Path, *, overwrite: bool = False, say: Callable[[str], N
         say("6/8 reading every message for trafficking indicators (English, Sinhala, Tamil, Singlish)")
         result.indicators = _indicators(case)
         say("7/8 verifying the chain of custody")
-        result.verdict = verify_case(case)
-        case.log("custody-verify", details=result.verdict.summary(), unanchored=True)
+        result.verdict = verify_logged(case)
         say(
             "8/8 the evidence report, victim-protected copy (victims under pseudonyms), and a signed evidence bundle "
             "for the court, not redacted (it holds the full case data), verified"
@@ -100,13 +99,7 @@ def _indicators(case: Case):
     from ..ai import indicators, lexicon
 
     lex = lexicon.load()
-    r = indicators.run(case.store, lex)
-    case.log(
-        "indicators",
-        state=("findings", "annotations"),
-        details={"lexicon": lex.source, "lexicon_sha256": lex.sha256, "models": []},
-        outputs=[{"findings": r.findings, "messages": r.messages}],
-    )
+    r = indicators.run_logged(case, lex)
     return r
 
 
@@ -124,24 +117,18 @@ def _report(case: Case) -> tuple[list[Path], Path, object]:
 def _finance(case: Case) -> list:
     """Typologies over all transactions, and a haircut trace from the recruiter's bank account, linked to
     his TRON wallet (in a real case that link comes from the investigation: here, from the scenario)."""
-    from ..finance.trace import examiner_link_basis, to_findings, trace
-    from ..finance.typologies import Settings, detect
-    from ..findings import write_findings
+    from ..finance.typologies import Settings
+    from ..finance.workflow import run_trace, run_typologies
     from .scenario import RECRUITER_ACCOUNT, RECRUITER_WALLET
 
-    found = detect(case.store, Settings(fan_count=4))
-    digest = write_findings(case.store, found, "typologies")
-    case.log("typologies", state=("findings",), outputs=[{"findings": len(found), "sha256": digest}], details={"fan_count": 4})
-    links = {RECRUITER_WALLET: RECRUITER_ACCOUNT}
-    basis = examiner_link_basis(links, case.actor(), "demo scenario: the recruiter's wallet, stated by the examiner")
-    detector, traced = to_findings(trace(case.store, RECRUITER_ACCOUNT, model="haircut", links=links, link_basis=basis), case.store)
-    digest = write_findings(case.store, traced, detector)
-    case.log(
-        "trace",
-        state=("findings",),
-        outputs=[{"findings": len(traced), "sha256": digest}],
-        details={"origin": RECRUITER_ACCOUNT, "model": "haircut", "links": links},
-    )
+    found, _, _ = run_typologies(case, Settings(fan_count=4))
+    traced = run_trace(
+        case,
+        RECRUITER_ACCOUNT,
+        resolved=None,
+        links={RECRUITER_WALLET: RECRUITER_ACCOUNT},
+        link_source="demo scenario: the recruiter's wallet, stated by the examiner",
+    ).findings
     return found + traced
 
 

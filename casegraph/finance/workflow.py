@@ -1,9 +1,8 @@
-"""`casegraph trace` as one call, for the workspace (and anything else that must give the CLI's answers):
-resolution's links and the examiner's, each with its basis, then the trace, its findings written and
-logged in custody with the person who asked; and the traced transfers as a flow diagram per currency.
-
-The composition is the CLI's (cli/finance_cmds.trace_cmd): the same links, the same detector name, the
-same findings digest for the same case state and options.
+"""`casegraph trace` as one call, which the CLI, the workspace, the API and the demo all make: resolution's
+links (passed in by the caller) and the examiner's, each with its basis, an optional rate table from the
+evidence, then the trace, its findings written and logged in custody with the person who asked; and the
+traced transfers as a flow diagram per currency. The same options give the same findings and the same
+custody record whoever calls.
 """
 
 from __future__ import annotations
@@ -24,6 +23,8 @@ from .trace import TraceResult, label, table_rows, to_findings, trace
 
 if TYPE_CHECKING:
     from ..case import Case
+    from ..ingest.rates import RateExhibit
+    from .typologies import Settings
 
 UNNAMED = "?unnamed-with:"
 DIAGRAM_LINKS = 400  # per currency: a flow diagram with more links than this is unreadable; the rest is counted
@@ -36,12 +37,14 @@ class TraceRun:
     findings: list
     digest: str | None  # the findings' digest as written (None when not written)
     event: dict[str, Any] | None  # the custody event
+    rates: RateExhibit | None = None  # the rate table read, with the rows not read
 
 
 def run_trace(
     case: Case,
     account: str,
     *,
+    resolved: tuple[dict[str, str], dict[str, list[dict]]] | None,
     actor: str | None = None,
     hops: int = 6,
     backward: bool = False,
@@ -50,25 +53,34 @@ def run_trace(
     min_amount: Decimal = Decimal(0),
     model: str = "haircut",
     links: dict[str, str] | None = None,
-    resolved: bool = True,
+    link_source: str = "trace --link, recorded in the custody log",
     include_failed: bool = False,
+    rates: str | None = None,
+    rate_currency: str = "LKR",
+    rate_gap_days: int = 7,
     write: bool = True,
 ) -> TraceRun:
-    """What `casegraph trace` does, without rates: findings written (replacing the detector's earlier ones)
-    and a `trace` custody event with the same details, by `actor`. `write=False` only computes."""
+    """What `casegraph trace` does: findings written (replacing the detector's earlier ones) and a `trace`
+    custody event with the same details, by `actor`. `write=False` only computes.
+
+    `resolved`: the transaction ends entity resolution joined, with the basis of each (graph.resolve.trace_links;
+    the caller composes the two layers), or None to cross no resolved link. `links`: the examiner's own, which win,
+    cited with `link_source`. `rates`: an exchange-rate table in evidence (exhibit id or SHA-256), with which
+    figures in other currencies are also given in `rate_currency` (ingest.rates.RateExhibitError if it is not one)."""
     from ..findings import write_findings
     from .trace import examiner_link_basis
 
-    examiner = dict(links or {})
-    link_map: dict[str, str] = {}
-    basis: dict[str, list[dict]] = {}
-    if resolved:  # the examiner's own links win over resolution's
-        from ..graph.resolve import link_basis, transaction_links
+    rate_exhibit = table = None
+    if rates:
+        from ..ingest.rates import read_rate_exhibit
+        from .rates import RateTable
 
-        link_map = transaction_links(case.store)
-        basis = link_basis(case.store, link_map)
-    basis.update(examiner_link_basis(examiner, case.actor(actor), "trace --link, recorded in the custody log"))
-    link_map.update(examiner)
+        rate_exhibit = read_rate_exhibit(case, rates)
+        table = RateTable(rate_exhibit.rates, rate_currency, rate_gap_days)
+    examiner = dict(links or {})
+    link_map, basis = (dict(resolved[0]), dict(resolved[1])) if resolved is not None else ({}, {})
+    basis.update(examiner_link_basis(examiner, case.actor(actor), link_source))
+    link_map.update(examiner)  # the examiner's own links win over resolution's
     result = trace(
         case.store,
         account,
@@ -82,15 +94,15 @@ def run_trace(
         include_failed=include_failed,
         link_basis=basis,
     )
-    detector, found = to_findings(result, case.store)
+    detector, found = to_findings(result, case.store, table)
     if not write:
-        return TraceRun(result, detector, found, None, None)
+        return TraceRun(result, detector, found, None, None, rate_exhibit)
     digest = write_findings(case.store, found, detector)
     event = case.log(
         "trace",
         actor,
         state=("findings",),
-        inputs=[],
+        inputs=[rate_exhibit.custody_input()] if rate_exhibit else [],
         details={
             "origin": account,
             "backward": backward,
@@ -101,12 +113,33 @@ def run_trace(
             "model": model,
             "links": link_map,
             "examiner_links": examiner,
-            "resolved": resolved,
+            "resolved": resolved is not None,
             "include_failed": include_failed,
+            **({"rates": rates, "rate_currency": rate_currency, "rate_gap_days": rate_gap_days} if rates else {}),
         },
         outputs=[{"findings": len(found), "sha256": digest, "detector": detector}],
     )
-    return TraceRun(result, detector, found, digest, event)
+    return TraceRun(result, detector, found, digest, event, rate_exhibit)
+
+
+def run_typologies(case: Case, settings: Settings, actor: str | None = None) -> tuple[list, dict[str, int], str]:
+    """What `casegraph typologies` does: every detector's findings written (replacing the earlier ones) and a
+    `typologies` custody event stating every setting and what the detectors left out. Returns the findings,
+    the left-out counts by reason and the findings' digest."""
+    from ..findings import write_findings
+    from .typologies import detect, skipped
+
+    findings = detect(case.store, settings)
+    left_out = skipped(case.store, settings)
+    digest = write_findings(case.store, findings, "typologies")
+    case.log(
+        "typologies",
+        actor,
+        state=("findings",),
+        details={k: str(v) for k, v in settings.__dict__.items()},
+        outputs=[{"findings": len(findings), "sha256": digest, "skipped": left_out}],
+    )
+    return findings, left_out, digest
 
 
 def summary_rows(run: TraceRun) -> list[dict[str, str]]:

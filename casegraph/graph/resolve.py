@@ -661,3 +661,9 @@ def link_basis(store: CaseStore, links: dict[str, str]) -> dict[str, list[dict]]
             }
         )
     return {end: basis.get(entity, []) for end, entity in links.items()}
+
+
+def trace_links(store: CaseStore) -> tuple[dict[str, str], dict[str, list[dict]]]:
+    """What a money trace may cross (`transaction_links`) and why (`link_basis`), as finance.workflow.run_trace takes them."""
+    links = transaction_links(store)
+    return links, link_basis(store, links)

@@ -87,6 +87,18 @@ def _acknowledgements(events: list[dict]) -> tuple[set[tuple[int, str]], dict[st
     return anchors, problems
 
 
+def verify_logged(
+    case: Case, actor: str | None = None, *, expect_head: str | None = None, reparse: bool = False, log: bool = True
+) -> Verdict:
+    """`casegraph custody verify` as one call (the CLI's, the workspace's, the demo's): `verify_case`, and its
+    verdict logged as a `custody-verify` event, appended after whatever the log ends with (`log=False`: a
+    read-only workspace checks without writing)."""
+    v = verify_case(case, expect_head=expect_head, reparse=reparse)
+    if log:
+        case.log("custody-verify", actor, details=v.summary(), unanchored=True)
+    return v
+
+
 def verify_case(case: Case, expect_head: str | None = None, reparse: bool = False) -> Verdict:
     v = Verdict()
     anchors = case.anchors()

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from ... import review
 from ...finance import workflow
 from ...finance.trace import MODELS
+from ...graph.resolve import trace_links
 from ...review import parse_since
 from ..web import BadRequest, Ctx, View
 
@@ -60,6 +61,7 @@ def run(ctx: Ctx):
         r = workflow.run_trace(
             ctx.case,
             account,
+            resolved=trace_links(ctx.store),
             actor=ctx.actor,
             hops=hops,
             backward=bool(body.get("backward")),

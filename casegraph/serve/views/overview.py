@@ -4,7 +4,7 @@ and the custody log with a verify button."""
 from __future__ import annotations
 
 from ... import browse
-from ...ingest.integrity import verify_case
+from ...ingest.integrity import verify_logged
 from ..web import Ctx, View
 
 view = View("overview", "Case", order=10, home="/")
@@ -27,8 +27,6 @@ def overview(ctx: Ctx):
 @view.api("/api/custody/verify", methods=("POST",), writes=False)
 def verify(ctx: Ctx):
     """`casegraph custody verify`: the same check, logged as the CLI logs it (not in a read-only workspace)."""
-    v = verify_case(ctx.case)
     logged = not ctx.ws.read_only
-    if logged:
-        ctx.case.log("custody-verify", actor=ctx.actor, details=v.summary(), unanchored=True)
+    v = verify_logged(ctx.case, ctx.actor, log=logged)
     return {**v.summary(), "ok": v.ok, "logged": logged}
