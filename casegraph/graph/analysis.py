@@ -37,8 +37,10 @@ import numpy as np
 
 from ..findings import Finding
 from ..model import DIRECTED_TIES as DIRECTED_TIES  # declared in model; here for analysis' callers
-from ..model import TIE_ROWS as _TIE_ROWS
 from ..store import CaseStore
+from ..ties import TIES as _TIES
+from ..ties import display as _display_nx
+from ..ties import party_graph as party_graph  # the store's ties as networkx (casegraph/ties.py); here for analysis' callers
 from . import parties
 from .parties import PartyGraph
 
@@ -52,71 +54,14 @@ LOUVAIN_MAX_EDGES = 500_000  # networkx path: above this, label propagation inst
 RESOLUTION = 1.0  # modularity resolution of the communities
 LEIDEN_STABLE_EDGES = 50_000  # up to this many ties Leiden iterates until no party moves; above, 2 iterations
 LEIDEN_ITERATIONS = 2
-EVIDENCE_PER_TIE = 5
 MAX_COMMUNITIES = 50  # per connected group
 MULTI_EXHIBIT = 100  # several-exhibit findings at least (ranked); the rest with a larger --top
-
-_TIES = (
-    _TIE_ROWS
-    + """
-SELECT least(a, b) AS a, greatest(a, b) AS b, kind, ts_utc, record_id, locator, exhibit_sha256, day FROM ties WHERE a <> b
-"""
-)
-# Two passes over the materialised ties, so that no aggregate holds whole lists of a 5M-tie graph:
-# the counts per pair, then the first few records per pair (a window that spills to disk).
-_PAIRS = (
-    """
-WITH counts AS (
-    SELECT a, b, list(DISTINCT kind ORDER BY kind) AS kinds, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
-           arg_min(day, ts_utc) AS first_day, arg_max(day, ts_utc) AS last_day,  -- set when that end is a date without a time
-           list(DISTINCT exhibit_sha256 ORDER BY exhibit_sha256) AS exhibits
-    FROM {ties} GROUP BY a, b),
-firsts AS (
-    SELECT a, b, list({'record': record_id, 'locator': locator, 'exhibit_sha256': exhibit_sha256} ORDER BY ts_utc NULLS LAST, record_id) AS evidence
-    FROM (SELECT * FROM {ties} QUALIFY row_number() OVER (PARTITION BY a, b ORDER BY ts_utc NULLS LAST, record_id) <= %d)
-    GROUP BY a, b)
-SELECT c.a, c.b, c.kinds, c.n, c.first, c.last, f.evidence, c.exhibits, c.first_day, c.last_day FROM counts c JOIN firsts f USING (a, b) ORDER BY c.a, c.b
-"""  # noqa: E501, UP031
-    % EVIDENCE_PER_TIE
-)
-
-
-def party_graph(store: CaseStore) -> nx.Graph:
-    """The collapsed graph: parties as nodes (with label and name), ties as weighted edges."""
-    g = nx.Graph()
-    names = store.con.sql(
-        "SELECT id, label, name FROM nodes WHERE label NOT IN ('Message', 'Call', 'Transaction', 'OcrText')"
-    ).to_arrow_table()
-    for node, label, name in zip(*(names.column(c).to_pylist() for c in ("id", "label", "name")), strict=True):
-        g.add_node(node, label=label, name=name)
-    with store.unordered() as con:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _ties AS {_TIES}")
-        ties = con.sql(_PAIRS.replace("{ties}", "_ties")).to_arrow_table()
-        con.execute("DROP TABLE _ties")
-    cols = {c: ties.column(c).to_pylist() for c in ties.column_names}
-    for a, b, kinds, n, first, last, evidence, exhibits, first_day, last_day in zip(*cols.values(), strict=True):
-        g.add_edge(
-            a,
-            b,
-            weight=n,
-            kinds=kinds,
-            first=first,
-            last=last,
-            evidence=evidence,
-            exhibits=exhibits,
-            first_day=first_day,
-            last_day=last_day,
-        )
-    g.remove_nodes_from([n for n, d in g.degree() if d == 0])
-    return g
 
 
 def display(g: nx.Graph | PartyGraph, node: str) -> str:
     if isinstance(g, PartyGraph):
         return g.display(g.index[node])
-    d = g.nodes[node]
-    label, name = d.get("label", "?"), d.get("name") or node
-    return {"Chat": f"chat '{name}'", "Exhibit": f"exhibit {name}"}.get(label, f"{name} ({label})")
+    return _display_nx(g, node)
 
 
 def _when(ts, day: str | None) -> str:

@@ -19,8 +19,9 @@ from pathlib import Path
 import networkx as nx
 
 from ..amounts import format_totals, sum_by_currency
-from ..graph import analysis
+from ..model import DIRECTED_TIES
 from ..store import CaseStore
+from ..ties import display, party_graph
 from ..wording import plural
 
 MAX_NODES = 70
@@ -101,7 +102,7 @@ def _norm(s) -> str:
 def _directed(store: CaseStore) -> list[dict]:
     """Every tie with its direction, and the amount and currency of payments."""
     return store.rows(f"""SELECT t.a, t.b, t.kind, t.record_id, x.amount, x.currency
-                          FROM ({analysis.DIRECTED_TIES}) t LEFT JOIN transactions x ON t.kind = 'payment' AND x.id = t.record_id
+                          FROM ({DIRECTED_TIES}) t LEFT JOIN transactions x ON t.kind = 'payment' AND x.id = t.record_id
                           ORDER BY t.a, t.b, t.kind, t.record_id""")
 
 
@@ -126,7 +127,7 @@ def _chat_persons(g: nx.Graph) -> dict[str, str]:
 
 def network(store: CaseStore, focus: set[str], redact) -> Net:
     """The parties most tied to others (those findings name first), laid out without overlaps."""
-    g = analysis.party_graph(store)
+    g = party_graph(store)
     net = Net(total=g.number_of_nodes())
     if not net.total:
         return net
@@ -159,7 +160,7 @@ def network(store: CaseStore, focus: set[str], redact) -> Net:
         kind = d.get("label", "?")
         name = _short(redact(str(d.get("name") or n)))
         r = round(5 + min(12, strength[n] ** 0.5 * 1.5), 1)
-        tip = redact(f"{analysis.display(g, n)}: {strength[n]:g} recorded contact{'' if strength[n] == 1 else 's'}")
+        tip = redact(f"{display(g, n)}: {strength[n]:g} recorded contact{'' if strength[n] == 1 else 's'}")
         net.nodes.append(
             {"id": n, "name": name, "kind": kind, "colour": COLOURS.get(kind, "#566573"), "r": r, "tip": tip, "focus": n in focus}
         )
@@ -171,7 +172,7 @@ def network(store: CaseStore, focus: set[str], redact) -> Net:
         unstated = sum(1 for amount, _ in d["money"] if amount is None)
         label = money + (f" (+{unstated} not stated)" if unstated else "") if d["money"] else ""
         tip = redact(
-            f"{analysis.display(g, a)} → {analysis.display(g, b)}: "
+            f"{display(g, a)} → {display(g, b)}: "
             + ", ".join(plural(v, *_TIE_NOUNS.get(k, (k, None))) for k, v in sorted(kinds.items()))
             + (f"; {label}" if label else "")
         )
