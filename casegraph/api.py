@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .case import Case as _CaseDir
+from .errors import CaseGraphError
 from .findings import Finding as _Finding
 from .findings import write_findings
 from .ingest.cut import Source, _cut  # the cutter lives in intake; Source is re-exported here
@@ -35,7 +36,7 @@ from .store import CaseStore
 __all__ = ["Case", "FindingView", "Person", "Result", "Source", "open"]
 
 
-class ReadOnlyCase(PermissionError):
+class ReadOnlyCase(CaseGraphError, PermissionError):
     """A write was asked of a case opened read-only."""
 
 

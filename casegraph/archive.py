@@ -33,9 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import CaseGraphError
 
-class ArchiveError(ValueError):
-    pass
+
+class ArchiveError(CaseGraphError, ValueError):
+    code = 1  # an operation or check that failed
 
 
 @dataclass(frozen=True)

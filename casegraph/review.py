@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 
+from .errors import CaseGraphError
 from .model import SEVERITIES as SEVERITIES  # declared with the records; here for review's callers
 from .store import CaseStore
 
@@ -15,7 +16,7 @@ from .store import CaseStore
 _TIMED = ("messages", "calls", "transactions")
 
 
-class ReviewError(LookupError):
+class ReviewError(CaseGraphError, LookupError):
     """A finding, person or option value the examiner named does not exist or is ambiguous."""
 
 

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import CaseGraphError
 from .ingest.cut import _cut
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg",
 MAX_IMAGE = 64 << 20
 
 
-class SourceError(LookupError):
+class SourceError(CaseGraphError, LookupError):
     """A record that is not in the case, or whose source cannot be shown."""
 
 

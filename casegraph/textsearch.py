@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import CaseGraphError
 from .times import time_sql
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ SOURCES = {
 COLUMNS = ("record_id", "tbl", "text", "who", "place", "shown_time", "ts_utc", "exhibit_sha256", "locator", "chat_id")
 
 
-class SearchError(LookupError):
+class SearchError(CaseGraphError, LookupError):
     """A query the index cannot answer (too short), or an index that cannot be used as it is."""
 
 

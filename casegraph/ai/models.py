@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import CaseGraphError
 from ..ingest.hashing import sha256_file
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
@@ -31,8 +32,8 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 
 
-class ModelError(Exception):
-    pass
+class ModelError(CaseGraphError):
+    code = 1  # an operation or check that failed
 
 
 @dataclass(frozen=True)

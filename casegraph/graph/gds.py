@@ -18,6 +18,7 @@ from typing import Any
 import igraph as ig
 import numpy as np
 
+from ..errors import CaseGraphError
 from ..findings import Finding
 from ..store import CaseStore
 from . import analysis
@@ -26,8 +27,10 @@ Run = Callable[[str, dict[str, Any]], list[dict[str, Any]]]
 GRAPH = "casegraph_parties"
 
 
-class GdsUnavailable(RuntimeError):
+class GdsUnavailable(CaseGraphError, RuntimeError):
     """The Neo4j server has no Graph Data Science library, or the case is not pushed."""
+
+    code = 1  # an operation or check that failed
 
 
 VERSION = "RETURN gds.version() AS version"

@@ -33,6 +33,7 @@ import pyarrow as pa
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from ..errors import CaseGraphError
 from ..findings import Finding, write_findings
 from ..store import CaseStore, to_json
 from . import keys, narration
@@ -552,7 +553,7 @@ def _refused_finding(link: Link, member_entity: dict[str, str]) -> Finding:
 
 
 # -- examiner decisions -------------------------------------------------------------------------------
-class EntityLookupError(LookupError):
+class EntityLookupError(CaseGraphError, LookupError):
     """A person or member the examiner named is not in the case, or names more than one."""
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from ..errors import CaseGraphError
 from ..store import EXHIBIT_SEIZURE_COLUMNS
 
 DEVICE_PARTS = ("device_make", "device_model", "device_imei", "device_serial")
 
 
-class SeizureError(ValueError):
+class SeizureError(CaseGraphError, ValueError):
     """A seizure detail that cannot be recorded as given."""
 
 

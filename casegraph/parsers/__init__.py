@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+from ..errors import CaseGraphError
 from .base import ParseError, Parser, Probe, Source
 
 REGISTRY: list[Parser] = []
@@ -51,7 +52,7 @@ HELPER_MODULES = (
 )
 
 
-class DuplicateParserError(ValueError):
+class DuplicateParserError(CaseGraphError, ValueError):
     """Two parser classes claim one name: detection and `--parser NAME` would be ambiguous."""
 
 

@@ -19,6 +19,7 @@ from typing import ClassVar, TypeVar
 from defusedxml import DefusedXmlException
 
 from ..archive import ArchiveError, SafeArchive, is_archive
+from ..errors import CaseGraphError
 from ..model import Identifier, ParseIssue, Provenance, Record
 from . import mentions
 
@@ -26,8 +27,10 @@ HEAD_BYTES = 64 * 1024
 T = TypeVar("T")
 
 
-class ParseError(ValueError):
+class ParseError(CaseGraphError, ValueError):
     """A whole exhibit cannot be read by a parser (corrupt, truncated, not its format)."""
+
+    code = 1  # an operation or check that failed
 
 
 @dataclass

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ..errors import CaseGraphError
 from ..model import ExchangeRate, ParseIssue, Provenance
 
 NAME, VERSION = "rate-table", "1.0"
@@ -30,7 +31,7 @@ HEADERS = {
 }
 
 
-class RateTableError(ValueError):
+class RateTableError(CaseGraphError, ValueError):
     pass
 
 

@@ -18,6 +18,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
+from ..errors import CaseGraphError
 from ..model import Call, Message, Record
 from . import ciphertext, register
 from .base import Parser, Probe, Source
@@ -54,8 +55,8 @@ def _join(m: re.Match) -> bytes:
 MAX_DEPTH = 32  # a record is <sms>/<mms>/<call> with parts and addrs: a few levels. Deeper is not this format.
 
 
-class _BadTime(ValueError):
-    pass
+class _BadTime(CaseGraphError, ValueError):
+    code = 1  # an operation or check that failed
 
 
 def _ms(value: str | None) -> datetime | None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import jinja2
 
+from ..errors import CaseGraphError
 from ..store import to_json
 from ..wording import plural
 from . import pictures
@@ -30,8 +31,8 @@ FONT_DIRS = [Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/open
 EMBEDDED_FONTS = {"Noto Sans Sinhala Embedded": "NotoSansSinhala-Regular.ttf", "Noto Sans Tamil Embedded": "NotoSansTamil-Regular.ttf"}
 
 
-class RenderError(Exception):
-    pass
+class RenderError(CaseGraphError):
+    code = 1  # an operation or check that failed
 
 
 @cache

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..case import Case
+from ..errors import CaseGraphError
 from ..wording import plural
 from . import content, render, signing
 from .redact import Redactor
@@ -38,8 +39,10 @@ def case_signer(case: Case, key: Path | None = None) -> signing.Signer:
     return signer
 
 
-class StaleFindings(ValueError):
+class StaleFindings(CaseGraphError, ValueError):
     """Some findings rest on a case state that has changed: a report would mix states."""
+
+    code = 1  # an operation or check that failed
 
 
 def check_current(case: Case) -> None:
@@ -61,8 +64,10 @@ def check_current(case: Case) -> None:
         )
 
 
-class NotVerified(ValueError):
+class NotVerified(CaseGraphError, ValueError):
     """The case does not verify and the examiner did not override."""
+
+    code = 1  # an operation or check that failed
 
 
 def check_verified(case: Case, override_verify: str | None):

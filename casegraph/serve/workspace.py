@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from ..case import Case
+from ..errors import CaseGraphError
 from ..reports.redact import Redactor
 
 
-class ReadOnlyWorkspace(PermissionError):
+class ReadOnlyWorkspace(CaseGraphError, PermissionError):
     """A write was asked of a workspace started with --read-only (or by a reviewer)."""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ...errors import CaseGraphError
 from .layout import _Layout
 
 ROWS_PER_BATCH = 200_000
@@ -30,8 +31,10 @@ XLSX_MAX_RATIO = 100  # expansion of a large part (real sheets compress 5-20 tim
 XLSX_RATIO_FROM = 64 << 20  # uncompressed bytes from which a part's expansion ratio is bounded
 
 
-class WorkbookRefused(ValueError):
+class WorkbookRefused(CaseGraphError, ValueError):
     """A workbook that would expand beyond the bounds, or that the reader cannot open."""
+
+    code = 1  # an operation or check that failed
 
 
 def _check_xlsx(path: Path) -> None:
