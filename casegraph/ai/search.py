@@ -23,7 +23,7 @@ from ..store import CaseStore
 from . import lexicon as lx
 from . import texts
 from .indicators import KIND
-from .models import Embedder
+from .local_model import Embedder
 
 
 @dataclass

