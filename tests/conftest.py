@@ -6,8 +6,17 @@ from pathlib import Path
 import pytest
 
 from casegraph.case import Case
+from casegraph.store import CaseStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """An empty case store (no case directory): the graph tests write records into it as parsers would."""
+    s = CaseStore(tmp_path / "case.duckdb")
+    yield s
+    s.close()
 
 
 @pytest.fixture

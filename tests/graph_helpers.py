@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from casegraph.graph import build, resolve
 from casegraph.model import Contact, Identifier, Message, Provenance, Transaction
 
 PHONE_EX = "a" * 64  # exhibit P1: the victim's phone
@@ -74,3 +75,11 @@ def small_case(store) -> dict:
     records.append(payment("row:2", "1234509876", "0081234567", "450000.00", to_name="N. Jayawardena"))
     store.write(records)
     return {"message_with_account": acct_msg.id}
+
+
+def resolved(store):
+    """Resolve, write the entities and build the graph, as `casegraph resolve` does; the resolution."""
+    res = resolve.resolve(store)
+    resolve.write(store, res)
+    build.build(store)
+    return res

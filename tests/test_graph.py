@@ -7,27 +7,12 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from click.testing import CliRunner
-from graph_helpers import BANK_EX, GOAML_EX, contact, small_case
+from graph_helpers import BANK_EX, GOAML_EX, contact, resolved, small_case
 
 from casegraph.cli import main
-from casegraph.graph import analysis, build, export, neo4j_push, resolve
-from casegraph.store import CaseStore
+from casegraph.graph import analysis, export, neo4j_push, resolve
 
 LINT = Path(__file__).parents[1] / "tools" / "cypher-lint"
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = CaseStore(tmp_path / "case.duckdb")
-    yield s
-    s.close()
-
-
-def resolved(store):
-    res = resolve.resolve(store)
-    resolve.write(store, res)
-    build.build(store)
-    return res
 
 
 def person_with(store, name):

@@ -8,10 +8,9 @@ import os
 import networkx as nx
 import numpy as np
 import pytest
-from graph_helpers import contact, message, small_case
+from graph_helpers import contact, message, resolved, small_case
 
-from casegraph.graph import analysis, analysis_nx, build, gds, paths, resolve
-from casegraph.store import CaseStore
+from casegraph.graph import analysis, analysis_nx, gds, paths, resolve
 
 PHONE = "e" * 64
 GIVEN = (
@@ -19,18 +18,6 @@ GIVEN = (
     "Kamal Lahiru Madhavi Nalin Oshadi Pradeep Rukshan Sajith Tharaka Upul"
 ).split()
 SURNAMES = "Silva Fernando Perera Rajapaksa Wickramasinghe Jayasuriya Dissanayake Gunawardena Herath Ratnayake".split()
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = CaseStore(tmp_path / "case.duckdb")
-    yield s
-    s.close()
-
-
-def resolved(store):
-    resolve.write(store, resolve.resolve(store))
-    build.build(store)
 
 
 def ring_case(store, people=12):

@@ -52,6 +52,19 @@ def _tie(r: dict[str, Any], kind: str) -> dict[str, Any]:
     }
 
 
+def _sent_ties(store: CaseStore, node: str, kind: str, cond: str, since: datetime | None, until: datetime | None) -> list[dict]:
+    """Ties through the messages a party sent: from the sender to the far end of each message's `kind` edge
+    (IN: its chat; MENTIONS: what it names), counted per pair with the first and last time and the first records."""
+    w, wp = _window("s.ts_utc", since, until)
+    return store.rows(
+        f"""SELECT s.src, i.dst, count(*) AS n, min(s.ts_utc) AS first, max(s.ts_utc) AS last,
+                   list(s.dst ORDER BY s.ts_utc, s.dst)[1:{RECORDS_PER_TIE}] AS records
+            FROM edges s JOIN edges i ON i.src = s.dst AND i.kind = ?
+            WHERE s.kind = 'SENT' AND (s.src = ? OR i.dst = ?){cond}{w} GROUP BY ALL""",
+        [kind, node, node, *wp],
+    )
+
+
 def ties(
     store: CaseStore,
     node: str,
@@ -77,46 +90,10 @@ def ties(
                     "records": r["records"][:RECORDS_PER_TIE],
                 }
             )
-    if "message" in kinds:
-        w, wp = _window("s.ts_utc", since, until)
-        for r in store.rows(
-            f"""SELECT s.src, i.dst, count(*) AS n, min(s.ts_utc) AS first, max(s.ts_utc) AS last,
-                       list(s.dst ORDER BY s.ts_utc, s.dst)[1:{RECORDS_PER_TIE}] AS records
-                FROM edges s JOIN edges i ON i.src = s.dst AND i.kind = 'IN'
-                WHERE s.kind = 'SENT' AND (s.src = ? OR i.dst = ?){w} GROUP BY ALL""",
-            [node, node, *wp],
-        ):
-            out.append(
-                {
-                    "source": r["src"],
-                    "target": r["dst"],
-                    "kind": "message",
-                    "count": r["n"],
-                    "first": r["first"],
-                    "last": r["last"],
-                    "records": r["records"],
-                }
-            )
-    if "mentions" in kinds:
-        w, wp = _window("s.ts_utc", since, until)
-        for r in store.rows(
-            f"""SELECT s.src, m.dst, count(*) AS n, min(s.ts_utc) AS first, max(s.ts_utc) AS last,
-                       list(s.dst ORDER BY s.ts_utc, s.dst)[1:{RECORDS_PER_TIE}] AS records
-                FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS'
-                WHERE s.kind = 'SENT' AND (s.src = ? OR m.dst = ?) AND s.src <> m.dst{w} GROUP BY ALL""",
-            [node, node, *wp],
-        ):
-            out.append(
-                {
-                    "source": r["src"],
-                    "target": r["dst"],
-                    "kind": "mentions",
-                    "count": r["n"],
-                    "first": r["first"],
-                    "last": r["last"],
-                    "records": r["records"],
-                }
-            )
+    if "message" in kinds:  # a sender to the chat the message is in
+        out += [_tie(r, "message") for r in _sent_ties(store, node, "IN", "", since, until)]
+    if "mentions" in kinds:  # a sender to an identifier the message names (not the sender's own)
+        out += [_tie(r, "mentions") for r in _sent_ties(store, node, "MENTIONS", " AND s.src <> i.dst", since, until)]
     if "money" in kinds:
         w, wp = _window("t.ts_utc", since, until)
         for r in store.rows(

@@ -325,6 +325,19 @@ def _input(path: Path, d, st: os.stat_result) -> dict:
     }
 
 
+def _resume(case: Case, actor: str | None, ev: dict, sha: str, path: str, when: str, moved: bool = False) -> None:
+    """Finish an interrupted intake from its event: the exhibit row, and an `intake-resumed` custody event
+    (with the copy's new place as output when it was `moved` there)."""
+    _record(case, ev)
+    case.log(
+        "intake-resumed",
+        actor,
+        inputs=[{"path": path, "sha256": sha}],
+        **({"outputs": [{"path": f"evidence/{sha}", "sha256": sha}]} if moved else {}),
+        details={"exhibit_id": ev["details"].get("exhibit_id"), "intake_seq": ev["seq"], "note": f"an intake interrupted {when}"},
+    )
+
+
 def recover_intakes(case: Case, actor: str | None = None) -> list[str]:
     """Finish or remove what an interrupted intake left in evidence/, logging each step; returns
     one line per action. Call it holding the case lock (no intake can be running then)."""
@@ -351,18 +364,9 @@ def recover_intakes(case: Case, actor: str | None = None) -> list[str]:
         ev = intakes.get(sha) if _SHA.fullmatch(sha) else None
         if ev is not None and sha not in rows and sha256_file(f) == sha:
             _place(case, f, sha)
-            _record(case, ev)
             rows.add(sha)
-            case.log(
-                "intake-resumed",
-                actor,
-                inputs=[{"path": f"evidence/{name}", "sha256": sha}],
-                outputs=[{"path": f"evidence/{sha}", "sha256": sha}],
-                details={
-                    "exhibit_id": ev["details"].get("exhibit_id"),
-                    "intake_seq": ev["seq"],
-                    "note": "an intake interrupted after its event was logged: copy moved into place, exhibit recorded",
-                },
+            _resume(
+                case, actor, ev, sha, f"evidence/{name}", "after its event was logged: copy moved into place, exhibit recorded", moved=True
             )
             done.append(
                 f"resumed the interrupted intake of exhibit {ev['details'].get('exhibit_id')} "
@@ -385,17 +389,7 @@ def recover_intakes(case: Case, actor: str | None = None) -> list[str]:
         ev = intakes.get(sha)
         if ev is None or sha in rows:
             continue  # bytes with no intake event: `custody verify` names them; nothing here says whose they are
-        _record(case, ev)
-        case.log(
-            "intake-resumed",
-            actor,
-            inputs=[{"path": f"evidence/{sha}", "sha256": sha}],
-            details={
-                "exhibit_id": ev["details"].get("exhibit_id"),
-                "intake_seq": ev["seq"],
-                "note": "an intake interrupted before its exhibit row was written: exhibit recorded",
-            },
-        )
+        _resume(case, actor, ev, sha, f"evidence/{sha}", "before its exhibit row was written: exhibit recorded")
         done.append(
             f"recorded exhibit {ev['details'].get('exhibit_id')} ({ev['inputs'][0].get('name')}), whose intake "
             f"was interrupted after custody seq {ev['seq']}"
