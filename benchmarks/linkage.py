@@ -1,13 +1,13 @@
 """Probabilistic record linkage for person records with several fields (Fellegi–Sunter): the
 benchmark's own linker, not casegraph's. `casegraph resolve` (graph/resolve.py) does not run it,
-so it lives here beside the benchmark that measures it, and the FEBRL figures are this linker's.
+so it lives here beside the benchmark that measures it; its FEBRL rows are this linker's, and the `resolve` rows the product's.
 
 Candidate pairs come from blocking rules (records that agree exactly on some key) run as one
 DuckDB query. Each pair gets a comparison level per field (0 missing, 1 different ... highest
 agreeing), computed column-wise with rapidfuzz's pairwise `cpdist`; names are compared on their
 spelling-variant keys (`names.fold`). m and u probabilities are estimated without labels by
 expectation–maximisation over the candidate pairs, and each pair's match probability follows.
-`benchmarks/entity_resolution.py` measures it on FEBRL beside Splink.
+`benchmarks/entity_resolution.py` measures it on FEBRL beside the product's resolver and Splink.
 """
 
 from __future__ import annotations
