@@ -50,6 +50,7 @@ SIDEWAYS = {"graph", "finance", "ai", "reports"}  # analysis packages: the calle
 # the data in from the caller that composes the layers).
 KNOWN: dict[tuple[str, str], str] = {}
 
+
 def _module(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -148,3 +149,22 @@ def test_the_checker_sees_a_violation():
     assert _wrong("casegraph.finance.trace", "casegraph.graph.resolve")
     assert _wrong("casegraph.parsers.ufdr", "casegraph.parsers.whatsapp_db") is None
     assert _wrong("casegraph.cli.graph_cmds", "casegraph.graph.steps") is None
+
+
+def test_commands_leave_custody_to_the_library():
+    """The CLI, the demo and the workspace's views write no custody event of their own: each step's library
+    call (finance.workflow.run_trace, graph.steps, ingest.integrity.verify_logged, ...) does the step and
+    logs it, so every caller leaves the same record."""
+    callers = [*(PACKAGE / "cli").glob("*.py"), *(PACKAGE / "demo").glob("*.py"), *(PACKAGE / "serve" / "views").glob("*.py")]
+    found = [
+        f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+        for path in callers
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "log"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)  # case.log("action", ...); logging calls name no action first
+    ]
+    assert len(callers) > 10
+    assert not found, f"custody events written by a caller instead of its library step: {found}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from rapidfuzz import fuzz, process
@@ -24,6 +25,9 @@ from . import lexicon as lx
 from . import texts
 from .indicators import KIND
 from .local_model import Embedder
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 
 @dataclass
@@ -59,6 +63,14 @@ def index(store: CaseStore, embedder: Embedder, batch: int = 64, tick: Callable[
         )
         made += len(rows)
         tick(len(rows))
+    return made
+
+
+def index_logged(case: Case, embedder: Embedder, tick: Callable[[int], None] = lambda n: None) -> int:
+    """`casegraph search`'s embedding step: `index`, and an `embed` custody event with the model and the
+    number of vectors made (none when nothing was left to embed)."""
+    made = index(case.store, embedder, tick=tick)
+    case.log("embed", details={"model": embedder.info.label, "texts": made})
     return made
 
 

@@ -140,8 +140,7 @@ def search_cmd(case, query, models, limit, words_only, fmt) -> None:
                 if n:
                     with progress() as bar:
                         task = bar.add_task(f"embedding {n} texts ({embedder.info.name})", total=n)
-                        made = search.index(c.store, embedder, tick=lambda k: bar.advance(task, k))
-                    c.log("embed", details={"model": embedder.info.label, "texts": made})
+                        search.index_logged(c, embedder, tick=lambda k: bar.advance(task, k))
         hits = search.search(c.store, query, lexicon.load(), embedder, limit)
         emit(
             fmt,

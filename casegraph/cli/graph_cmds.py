@@ -332,10 +332,9 @@ def graph_push(case, uri, user, password, database, batch) -> None:
                         tasks[name] = bar.add_task(name, total=total)
                     bar.update(tasks[name], completed=done)
 
-                counts = neo4j_push.push(c.store, target, run, batch=batch, progress=step)
+                counts = steps.push(c, target, run, batch=batch, progress=step)
         finally:
             close()
-        c.log("graph-push", details={"target": target, "digest": neo4j_push.graph_digest(c.store)}, outputs=[counts])
         console.print(f"Pushed to {target}: {counts['sent']} rows written, {counts['skipped']} already there.")
 
 
@@ -359,8 +358,7 @@ def graph_export(case, fmt, out, redact) -> None:
     neo4j-admin: typed CSVs plus the exact 'neo4j-admin database import full' command (import.sh).
     graphml: for Gephi and yEd (label = the display name, type = the kind). ftm: FollowTheMoney JSON
     lines for OCCRP Aleph. i2: CSV for i2 Analyst's Notebook with its import specification."""
-    from ..graph import export, steps
-    from ..ingest.hashing import sha256_file
+    from ..graph import steps
     from ..reports.redact import Redactor
 
     with open_case(case) as c:
@@ -369,11 +367,7 @@ def graph_export(case, fmt, out, redact) -> None:
         if redactor is not None and not redactor.active:
             console.print("[yellow]warning:[/] --redact victims: nobody is marked victim, witness or minor; nothing is pseudonymised")
         target = Path(out) if out else c.root / "reports" / _EXPORT_NAMES[fmt]
-        path = export.export(c.store, fmt, target, redactor.text if redactor is not None and redactor.active else None)
-        files = sorted(p for p in (path.parent.iterdir() if fmt in ("neo4j-admin", "i2") else [path]) if p.is_file())
-        c.log(
-            "graph-export", details={"format": fmt, "redact": redact}, outputs=[{"file": str(p), "sha256": sha256_file(p)} for p in files]
-        )
+        path, files = steps.export(c, fmt, target, redactor.text if redactor is not None and redactor.active else None, redact)
         console.print(
             f"Wrote {plural(len(files), 'file')}" + (" (victims pseudonymised)" if redact == "victims" else "") + f": {esc(path)}"
         )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from ..case import Case
 from ..findings import write_findings
@@ -103,3 +104,30 @@ def keep_apart(case: Case, first: str, second: str, reason: str, actor: str | No
     if set(a) & set(b):
         raise resolve.EntityLookupError(f"{first!r} and {second!r} are one person now; split a member out instead")
     return decide(case, "split", [(x, y) for x in a for y in b], reason, actor)
+
+
+def push(case: Case, target: str, run, batch: int, progress=None, actor: str | None = None) -> dict[str, int]:
+    """`graph push`: the graph sent to Neo4j through `run` (neo4j_push.driver_runner), logged with the target
+    and the digest of the graph it sent."""
+    from . import neo4j_push
+
+    counts = neo4j_push.push(case.store, target, run, batch=batch, progress=progress)
+    case.log("graph-push", actor, details={"target": target, "digest": neo4j_push.graph_digest(case.store)}, outputs=[counts])
+    return counts
+
+
+def export(case: Case, fmt: str, target: Path, redact, redact_name: str, actor: str | None = None) -> tuple[Path, list[Path]]:
+    """`graph export`: the graph written in `fmt` to `target` (names passed through `redact`, or None), logged
+    with the SHA-256 of every file written. Returns the path and the files."""
+    from ..ingest.hashing import sha256_file
+    from . import export as exporter
+
+    path = exporter.export(case.store, fmt, target, redact)
+    files = sorted(p for p in (path.parent.iterdir() if fmt in ("neo4j-admin", "i2") else [path]) if p.is_file())
+    case.log(
+        "graph-export",
+        actor,
+        details={"format": fmt, "redact": redact_name},
+        outputs=[{"file": str(p), "sha256": sha256_file(p)} for p in files],
+    )
+    return path, files
