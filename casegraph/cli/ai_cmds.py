@@ -133,14 +133,15 @@ def search_cmd(case, query, models, limit, words_only, fmt) -> None:
                 console.print("[yellow]note:[/] no embedding model found; searching by indicators and words only")
             else:
                 try:
-                    embedder = local_model.Embedder(local_model.describe(path))
+                    loaded = local_model.Embedder(local_model.describe(path))
                 except local_model.ModelError as e:
                     fail(str(e))
-                n = search.todo(c.store, embedder)
+                n = search.todo(c.store, loaded)
                 if n:
                     with progress() as bar:
-                        task = bar.add_task(f"embedding {n} texts ({embedder.info.name})", total=n)
-                        search.index_logged(c, embedder, tick=lambda k: bar.advance(task, k))
+                        task = bar.add_task(f"embedding {n} texts ({loaded.info.name})", total=n)
+                        search.index_logged(c, loaded, tick=lambda k: bar.advance(task, k))
+                embedder = loaded
         hits = search.search(c.store, query, lexicon.load(), embedder, limit)
         emit(
             fmt,

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ..case import Case
 from ..errors import CaseGraphError
@@ -325,7 +326,7 @@ def _input(path: Path, d, st: os.stat_result) -> dict:
     }
 
 
-def _resume(case: Case, actor: str | None, ev: dict, sha: str, path: str, when: str, moved: bool = False) -> None:
+def _resume(case: Case, actor: str | None, ev: dict[str, Any], sha: str, path: str, when: str, moved: bool = False) -> None:
     """Finish an interrupted intake from its event: the exhibit row, and an `intake-resumed` custody event
     (with the copy's new place as output when it was `moved` there)."""
     _record(case, ev)
@@ -333,7 +334,7 @@ def _resume(case: Case, actor: str | None, ev: dict, sha: str, path: str, when: 
         "intake-resumed",
         actor,
         inputs=[{"path": path, "sha256": sha}],
-        **({"outputs": [{"path": f"evidence/{sha}", "sha256": sha}]} if moved else {}),
+        outputs=[{"path": f"evidence/{sha}", "sha256": sha}] if moved else None,
         details={"exhibit_id": ev["details"].get("exhibit_id"), "intake_seq": ev["seq"], "note": f"an intake interrupted {when}"},
     )
 
