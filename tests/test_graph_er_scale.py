@@ -68,8 +68,8 @@ def outcome(store):
     counts = resolve.write(store, res)
     people = sorted(sorted(ms) for ms in res.entities.values() if len(ms) > 1 or any(m.startswith(("record:", "name:")) for m in ms))
     labels = sorted(r[0] for r in store.con.execute("SELECT label FROM entities").fetchall())
-    cands = sorted(sorted((l.a, l.b)) + [l.score] for l in res.candidates)
-    refused = sorted(sorted((l.a, l.b)) + [l.evidence["refused"]] for l in res.refused)
+    cands = sorted([*sorted((x.a, x.b)), x.score] for x in res.candidates)
+    refused = sorted([*sorted((x.a, x.b)), x.evidence["refused"]] for x in res.refused)
     findings = sorted(store.con.execute("SELECT kind, title, summary FROM findings WHERE detector = 'entity-resolution'").fetchall())
     return {
         "people": people,
