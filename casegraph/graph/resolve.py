@@ -269,16 +269,18 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
     src, dst = np.concatenate(la), np.concatenate(lb)
     n_dec, n_ids, n_told = len(dec), ids.num_rows, len(told)
 
+    # the identifier links' columns as Python lists, taken once (not one Arrow scalar per link)
+    id_cols = {c: ids.column(c).to_pylist() for c in ("card", "key_kind", "key")}
+    id_members = keys_.take(pa.array(dst[n_dec : n_dec + n_ids])).to_pylist()
+
     def link(j: int) -> Link:
         if j < n_dec:
             return made[j]
         if j < n_dec + n_ids:
             r = j - n_dec
-            kind, value = ids.column("key_kind")[r].as_py(), ids.column("key")[r].as_py()
-            card = ids.column("card")[r].as_py()
-            return Link(
-                card, keys_[int(dst[j])].as_py(), "identifier", 1.0, {"identifier": {"kind": kind, "value": value}, "records": None}
-            )
+            kind, value = id_cols["key_kind"][r], id_cols["key"][r]
+            evidence = {"identifier": {"kind": kind, "value": value}, "records": None}
+            return Link(id_cols["card"][r], id_members[r], "identifier", 1.0, evidence)
         if j < n_dec + n_ids + n_told:
             return told[j - n_dec - n_ids]
         return auto_pairs[j - n_dec - n_ids - n_told]
