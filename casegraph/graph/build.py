@@ -175,13 +175,13 @@ def build(store: CaseStore) -> dict[str, int]:
                             FROM ({sql}) AS e(kind, src, dst, ts_utc, weight, record_id, attrs, {PROV}){ends}""")
         # an edge given twice has one id: only ids whose hash repeats are compared (at a million messages, few). The
         # first by exhibit, locator and record stays; one record giving it by two routes (a contact card's phone, and
-        # the card) keeps the wording that sorts last ("listed on contact card"), so every build keeps the same one
+        # the card) keeps the wording that sorts first (the identifier's role, "contact"), so every build keeps the same one
         kinds = ", ".join(f"'{k}'" for k in _REPEATABLE)
         con.execute(f"""DELETE FROM edges WHERE rowid IN (
                             SELECT rowid FROM edges WHERE kind IN ({kinds}) AND hash(id) IN (
                                 SELECT hash(id) AS h FROM edges WHERE kind IN ({kinds}) GROUP BY h HAVING count(*) > 1)
                             QUALIFY row_number() OVER (
-                                PARTITION BY id ORDER BY exhibit_sha256, locator, record_id, CAST(attrs AS VARCHAR) DESC) > 1)""")
+                                PARTITION BY id ORDER BY exhibit_sha256, locator, record_id, CAST(attrs AS VARCHAR)) > 1)""")
     return {r["label"]: r["n"] for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label")} | {
         r["kind"]: r["n"] for r in store.rows("SELECT kind, count(*) AS n FROM edges GROUP BY kind ORDER BY kind")
     }
