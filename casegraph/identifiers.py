@@ -17,7 +17,10 @@ from typing import Any
 
 import base58
 import bech32
+import numpy as np
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 
 REGION = "LK"
 
@@ -87,6 +90,61 @@ _PHONE_TYPES = {
     phonenumbers.PhoneNumberType.FIXED_LINE: "fixed",
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed-or-mobile",
 }
+
+
+# -- phones in bulk -------------------------------------------------------------------------------
+# The order phonenumbers tries a number's types in (phonenumberutil._number_type_helper); fixed line and
+# mobile come last, and a number matching both is "fixed line or mobile".
+_TYPE_ORDER = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail")
+
+
+def phones_e164(values: pa.Array, region: str = REGION) -> tuple[np.ndarray, pa.Array, pa.Array]:
+    """`phone()` for many values at once, for the forms that need no parsing: E.164 in the region's country
+    code ("+94771234567") and the WhatsApp JID of one ("94771234567@s.whatsapp.net"). Returns (done, canonical,
+    type): `done[i]` says value i is such a number and valid; the rest (other spellings, other countries,
+    invalid numbers) are for `phone()`. Validity and type apply phonenumbers' own metadata patterns for the
+    region, in phonenumbers' order, in Arrow (RE2), so the answers are phonenumbers' (tests/test_identifiers.py
+    compares them number by number)."""
+    n = len(values)
+    none = (np.zeros(n, dtype=bool), pa.nulls(n, pa.string()), pa.nulls(n, pa.string()))
+    md = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if md is None or md.country_code is None:
+        return none
+    cc, prefix = md.country_code, md.national_prefix_for_parsing or md.national_prefix
+    if phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(cc) != (region,) or (prefix and not prefix.isdigit()):
+        return none  # a code several regions share (+1, +44), or a national prefix that is a pattern: phonenumbers decides
+    values = values.cast(pa.string())
+    # the national number: digits after the code, not starting with 0 or the national prefix (parse strips neither then)
+    e164 = pc.fill_null(pc.match_substring_regex(values, rf"^\+{cc}[1-9][0-9]{{1,16}}$"), False)
+    jid = pc.fill_null(pc.match_substring_regex(values, rf"^{cc}[1-9][0-9]{{1,16}}@(s\.whatsapp\.net|c\.us)$"), False)
+    canonical = pc.if_else(jid, pc.binary_join_element_wise("+", pc.replace_substring_regex(values, "@.*$", ""), ""), values)
+    canonical = pc.if_else(pc.or_(e164, jid), canonical, None)
+    nsn = pc.utf8_slice_codeunits(canonical, len(str(cc)) + 1)
+    if prefix:
+        nsn = pc.if_else(pc.starts_with(nsn, prefix), None, nsn)
+    length = pc.utf8_length(nsn).to_numpy(zero_copy_only=False)
+
+    def matches(desc) -> np.ndarray:
+        if desc is None or not desc.national_number_pattern:
+            return np.zeros(n, dtype=bool)
+        ok = pc.fill_null(pc.match_substring_regex(nsn, f"^(?:{desc.national_number_pattern})$"), False).to_numpy(zero_copy_only=False)
+        if desc.possible_length:
+            ok &= np.isin(length, list(desc.possible_length))
+        return ok
+
+    general = matches(md.general_desc)
+    typ = np.full(n, None, dtype=object)
+    left = general.copy()
+    for name in _TYPE_ORDER:
+        hit = left & matches(getattr(md, name))
+        typ[hit], left = "other", left & ~hit
+    fixed, mobile = matches(md.fixed_line), matches(md.mobile)
+    both = fixed & (mobile | bool(md.same_mobile_and_fixed_line_pattern))
+    typ[left & both] = _PHONE_TYPES[phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE]
+    typ[left & fixed & ~both] = _PHONE_TYPES[phonenumbers.PhoneNumberType.FIXED_LINE]
+    typ[left & ~fixed & mobile & (not md.same_mobile_and_fixed_line_pattern)] = _PHONE_TYPES[phonenumbers.PhoneNumberType.MOBILE]
+    done = typ != None  # noqa: E711 - element-wise
+    return done, pc.if_else(pa.array(done), canonical, None), pa.array(typ, pa.string())
 
 
 # -- Sri Lankan NIC -------------------------------------------------------------------------------

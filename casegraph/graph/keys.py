@@ -1,15 +1,17 @@
 """The canonical key of every identifier the case holds, as a store table the graph joins on.
 
 Values are normalised once per distinct (kind, value), not once per row: a phone number written in
-ten thousand messages is parsed once. Transaction ends become identifiers too (a bank account, a
-wallet), by the rail that moved the money.
+ten thousand messages is parsed once; numbers already in E.164 are checked in bulk (identifiers.phones_e164).
+Transaction ends become identifiers too (a bank account, a wallet), by the rail that moved the money.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..identifiers import normalise
+from ..identifiers import REGION, normalise, phones_e164
 from ..store import CaseStore, to_json
 
 # the graph label of each identifier kind
@@ -44,18 +46,35 @@ def refresh(store: CaseStore) -> int:
     """Add the keys of identifier values not yet keyed; returns how many were added."""
     con = store.con
     rail_kind = rail_kind_sql("rail")
-    new = con.execute(f"""
+    new = con.sql(f"""
         WITH seen AS (
             SELECT DISTINCT kind, value FROM identifiers
             UNION SELECT DISTINCT {rail_kind}, from_account FROM transactions WHERE from_account IS NOT NULL
             UNION SELECT DISTINCT {rail_kind}, to_account FROM transactions WHERE to_account IS NOT NULL
             UNION SELECT DISTINCT 'phone', unnest(phones) FROM contacts
             UNION SELECT DISTINCT 'email', unnest(emails) FROM contacts)
-        SELECT s.kind, s.value FROM seen s ANTI JOIN identifier_keys k USING (kind, value)""").fetchall()
-    if not new:
+        SELECT s.kind, s.value FROM seen s ANTI JOIN identifier_keys k USING (kind, value)""").to_arrow_table()
+    if not new.num_rows:
         return 0
-    rows = {"kind": [], "value": [], "key_kind": [], "key": [], "valid": [], "detail": [], "node": []}
-    for kind, value in new:
+    # numbers already written in E.164 (most of a telecom return) in bulk; the rest one distinct value at a time
+    done, canonical, typ = phones_e164(pc.if_else(pc.equal(new.column("kind"), "phone"), new.column("value"), None).combine_chunks())
+    fast = new.filter(pa.array(done))
+    key = canonical.filter(pa.array(done))
+    quick = pa.table(
+        {
+            "kind": fast.column("kind"),
+            "value": fast.column("value"),
+            "key_kind": pa.array(["phone"] * len(key), pa.string()),
+            "key": key,
+            "valid": pa.array(np.ones(len(key), dtype=bool)),
+            # to_json({"country": REGION, "type": t}), as the one-by-one path writes it
+            "detail": pc.binary_join_element_wise(f'{{"country": "{REGION}", "type": "', typ.filter(pa.array(done)), '"}', ""),
+            "node": pc.binary_join_element_wise(LABELS["phone"] + ":", key, ""),
+        }
+    )
+    rows: dict[str, list] = {"kind": [], "value": [], "key_kind": [], "key": [], "valid": [], "detail": [], "node": []}
+    rest = new.filter(pa.array(~done))
+    for kind, value in zip(rest.column("kind").to_pylist(), rest.column("value").to_pylist(), strict=True):
         n = normalise(kind, value)
         if kind == "phone" and not n.valid and n.kind == "phone":  # a mobile-money account that is not a phone
             n = normalise("wallet-account", value)
@@ -63,8 +82,8 @@ def refresh(store: CaseStore) -> int:
             rows, (kind, value, n.kind, n.value, n.valid, to_json(n.detail) if n.detail else None, node_key(n.kind, n.value)), strict=True
         ):
             rows[col].append(v)
-    store.insert("identifier_keys", pa.table(rows))
-    return len(new)
+    store.insert("identifier_keys", pa.concat_tables([quick, pa.table(rows, schema=quick.schema)]))
+    return new.num_rows
 
 
 def rail_kind_sql(rail_column: str) -> str:

@@ -59,6 +59,8 @@ INITIAL_WEIGHT = 0.9  # an initial agreeing with a word is a little weaker than 
 
 def romanise(text: str) -> str:
     """Latin letters without diacritics, lower case. Sinhala and Tamil script are transliterated."""
+    if text.isascii():  # nothing to transliterate or decompose (most romanised names): the same, sooner
+        return text.lower()
     if _SINHALA.search(text):
         text = sanscript.transliterate(text, "sinhala", sanscript.IAST)
     if _TAMIL.search(text):

@@ -86,27 +86,29 @@ def _entity_id(members: list[str]) -> str:
 # -- members from the store, as tables ----------------------------------------------------------------
 # Every observation of a member: an identifier it states (kind, key), a name beside it (with a count), a
 # record it rests on, and `src`, the order its records are listed in (then exhibit, locator, record).
+# An identifier row that states a member: its identifier member (`id:<node>`, src 0) and, on a contact card, the card.
+_STATED = "i.role <> 'mentioned' AND i.record_id IS NOT NULL AND k.valid"
 _OBS = """
-WITH stated AS (
+WITH stated AS NOT MATERIALIZED (
     SELECT i.record_id, k.key_kind, k.key, k.node, i.locator, i.exhibit_sha256, split_part(i.record_id, '/', 1) AS tbl,
            coalesce(c.name, CASE WHEN i.role = 'sender' THEN m.sender_name END, CASE WHEN i.role = 'counterpart' THEN l.name END) AS name
     FROM identifiers i JOIN identifier_keys k ON k.kind = i.kind AND k.value = i.value
-    LEFT JOIN contacts c ON c.id = i.record_id
-    LEFT JOIN messages m ON i.role = 'sender' AND m.id = i.record_id
-    LEFT JOIN calls l ON i.role = 'counterpart' AND l.id = i.record_id
-    WHERE i.role <> 'mentioned' AND i.record_id IS NOT NULL AND k.valid),
+    LEFT JOIN (SELECT id, name FROM contacts WHERE name IS NOT NULL) c ON c.id = i.record_id
+    LEFT JOIN (SELECT id, sender_name FROM messages WHERE sender_name IS NOT NULL) m ON i.role = 'sender' AND m.id = i.record_id
+    LEFT JOIN (SELECT id, name FROM calls WHERE name IS NOT NULL) l ON i.role = 'counterpart' AND l.id = i.record_id
+    WHERE {stated}),
 money AS (
     SELECT k.key_kind, k.key, k.node, t.{side}_name AS name, count(*) AS n, min(t.id) AS record_id, min(t.locator) AS locator,
            min(t.exhibit_sha256) AS exhibit_sha256
     FROM transactions t JOIN identifier_keys k ON k.kind = {rk} AND k.value = t.{side}_account
     WHERE t.{side}_name IS NOT NULL AND k.valid GROUP BY ALL)
-SELECT 'id:' || node AS member, key_kind, key, CASE WHEN tbl <> 'contacts' THEN name END AS name, 1 AS n,
-       record_id, tbl, locator, exhibit_sha256, 0 AS src FROM stated
+SELECT 'id:' || node AS member, key_kind, key, CASE WHEN tbl <> 'contacts' THEN name END AS name, count(*) AS n,
+       NULL AS record_id, NULL AS tbl, NULL AS locator, NULL AS exhibit_sha256, 0 AS src FROM stated GROUP BY node, key_kind, key, 4
 UNION ALL
 SELECT 'record:' || record_id, key_kind, key, name, 1, record_id, tbl, locator, exhibit_sha256, 1 FROM stated WHERE tbl = 'contacts'
 UNION ALL
 SELECT 'record:' || id, NULL, NULL, name, 1, id, 'contacts', locator, exhibit_sha256, 2 FROM contacts c
-WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.record_id = c.id)
+WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE starts_with(i.record_id, 'contacts/') AND i.record_id = c.id)
 UNION ALL
 SELECT 'name:' || left(exhibit_sha256, 32) || ':' || sender_name, NULL, NULL, sender_name, count(*), min(id), 'messages', min(locator),
        exhibit_sha256, 3
@@ -119,15 +121,20 @@ SELECT 'id:' || node, key_kind, key, name, n, record_id, 'transactions', locator
 
 
 def _member_tables(store: CaseStore, auto: float) -> list[narration.NarrationLink]:
-    """_er_obs (observations), _er_members (i, member: sorted keys), _er_records (each member's records,
-    in order, EVIDENCE_CAP at most; a contact card's first one only). Returns the narration links, whose
-    accounts are members too (an account a narration names becomes one, as a holder name beside it would)."""
+    """_er_obs (observations) and _er_members (i, member: sorted keys). Returns the narration links, whose
+    accounts are members too (an account a narration names becomes one, as a holder name beside it would).
+    An identifier member's rows are one per name beside it, counted, without their records: at a million
+    messages they are most of the rows, and only the records of cited members are read (_cited_obs)."""
     rk = keys.rail_kind_sql("t.rail")
     money = _OBS[_OBS.index("money AS (") + len("money AS (") : _OBS.index("SELECT 'id:' || node AS member")].rsplit(")", 1)[0]
-    sql = _OBS.replace(
-        "money AS (" + money + ")",
-        "money_from AS (" + money.replace("{side}", "from") + "), money_to AS (" + money.replace("{side}", "to") + ")",
-    ).replace("{rk}", rk)
+    sql = (
+        _OBS.replace(
+            "money AS (" + money + ")",
+            "money_from AS (" + money.replace("{side}", "from") + "), money_to AS (" + money.replace("{side}", "to") + ")",
+        )
+        .replace("{rk}", rk)
+        .replace("{stated}", _STATED)
+    )
     con = store.con
     with store.unordered():
         con.execute(f"CREATE OR REPLACE TEMP TABLE _er_obs AS {sql}")
@@ -136,10 +143,6 @@ def _member_tables(store: CaseStore, auto: float) -> list[narration.NarrationLin
             "CREATE OR REPLACE TEMP TABLE _er_members AS SELECT (row_number() OVER (ORDER BY member) - 1)::BIGINT AS i, member "
             "FROM (SELECT DISTINCT member FROM _er_obs)"
         )
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_records AS
-            SELECT member, rn, {{'record': record_id, 'table': tbl, 'locator': locator, 'exhibit_sha256': exhibit_sha256}} AS rec FROM (
-                SELECT *, row_number() OVER (PARTITION BY member ORDER BY src, exhibit_sha256, locator, record_id) AS rn FROM _er_obs)
-            WHERE rn <= CASE WHEN starts_with(member, 'record:') THEN 1 ELSE {EVIDENCE_CAP} END""")
     return narrated
 
 
@@ -158,6 +161,29 @@ def _narrated(store: CaseStore, auto: float) -> list[narration.NarrationLink]:
             [nl.a, nl.identifier[0], nl.identifier[1], r["record"], r["locator"], r["exhibit_sha256"], nl.a],
         )
     return narrated
+
+
+def _cited_obs(members: str) -> str:
+    """SQL: the observations of the members in table `members` (column `member`) with their records: _er_obs's,
+    and an identifier member's identifier rows read again (its rows in _er_obs are counted, without records)."""
+    return f"""
+        SELECT member, record_id, tbl, locator, exhibit_sha256, src FROM _er_obs SEMI JOIN {members} w USING (member) WHERE src <> 0
+        UNION ALL
+        SELECT 'id:' || k.node, i.record_id, split_part(i.record_id, '/', 1), i.locator, i.exhibit_sha256, 0
+        FROM identifiers i JOIN identifier_keys k ON k.kind = i.kind AND k.value = i.value
+        WHERE {_STATED} AND k.node IN (SELECT substr(member, 4) FROM {members} WHERE starts_with(member, 'id:'))"""
+
+
+def _records(store: CaseStore, members: str) -> None:
+    """_er_records: the records of the members in table `members` (column `member`), in order, EVIDENCE_CAP at
+    most, a contact card's first one only. Only members a person or a link cites are listed: at a million
+    members most are a number nobody is named beside, whose records nothing cites."""
+    with store.unordered():
+        store.con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_records AS
+            SELECT member, rn, {{'record': record_id, 'table': tbl, 'locator': locator, 'exhibit_sha256': exhibit_sha256}} AS rec FROM (
+                SELECT *, row_number() OVER (PARTITION BY member ORDER BY src, exhibit_sha256, locator, record_id) AS rn
+                FROM ({_cited_obs(members)}))
+            WHERE rn <= CASE WHEN starts_with(member, 'record:') THEN 1 ELSE {EVIDENCE_CAP} END""")
 
 
 def _rec(r: dict | None) -> list[dict]:
@@ -263,16 +289,18 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
     src, dst = np.concatenate(la), np.concatenate(lb)
     n_dec, n_ids, n_told = len(dec), ids.num_rows, len(told)
 
+    # the identifier links' columns as Python lists, taken once (not one Arrow scalar per link)
+    id_cols = {c: ids.column(c).to_pylist() for c in ("card", "key_kind", "key")}
+    id_members = keys_.take(pa.array(dst[n_dec : n_dec + n_ids])).to_pylist()
+
     def link(j: int) -> Link:
         if j < n_dec:
             return made[j]
         if j < n_dec + n_ids:
             r = j - n_dec
-            kind, value = ids.column("key_kind")[r].as_py(), ids.column("key")[r].as_py()
-            card = ids.column("card")[r].as_py()
-            return Link(
-                card, keys_[int(dst[j])].as_py(), "identifier", 1.0, {"identifier": {"kind": kind, "value": value}, "records": None}
-            )
+            kind, value = id_cols["key_kind"][r], id_cols["key"][r]
+            evidence = {"identifier": {"kind": kind, "value": value}, "records": None}
+            return Link(id_cols["card"][r], id_members[r], "identifier", 1.0, evidence)
         if j < n_dec + n_ids + n_told:
             return told[j - n_dec - n_ids]
         return auto_pairs[j - n_dec - n_ids - n_told]
@@ -334,11 +362,12 @@ class _Index:
 def _first_records(store: CaseStore, members: set[str]) -> dict[str, dict]:
     if not members:
         return {}
-    want = store.id_table("_er_first", members)
-    return {
-        r[0]: dict(r[1])
-        for r in store.con.execute(f"SELECT member, rec FROM _er_records SEMI JOIN {want} w ON w.id = member WHERE rn = 1").fetchall()
-    }
+    store.id_table("_er_first", members)
+    store.con.execute("CREATE OR REPLACE TEMP TABLE _er_first_m AS SELECT id AS member FROM _er_first")
+    rows = store.con.execute(f"""SELECT member, arg_min({{'record': record_id, 'table': tbl, 'locator': locator, 'exhibit_sha256': exhibit_sha256}},
+                                                         (src, exhibit_sha256, locator, record_id))
+                                 FROM ({_cited_obs("_er_first_m")}) GROUP BY member""").fetchall()  # noqa: E501
+    return {r[0]: dict(r[1]) for r in rows}
 
 
 def _with_records(store: CaseStore, links: list[Link]) -> list[Link]:
@@ -444,6 +473,8 @@ def write(store: CaseStore, res: Resolution, roles: dict[str, set[str]] | None =
             con.execute("""CREATE OR REPLACE TEMP TABLE _er_pm AS
                            SELECT member, g FROM _er_g WHERE g IN (SELECT g FROM _er_g WHERE starts_with(member, 'record:')
                                                                UNION SELECT g.g FROM _er_names n JOIN _er_g g USING (member))""")
+        _records(store, "_er_pm")
+        with store.unordered():
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_ent AS
                 WITH named AS (SELECT g.g, n.name, sum(n.n) AS n FROM _er_names n JOIN _er_pm g USING (member) GROUP BY ALL),
                 names AS (SELECT g, json_group_object(name, n) AS names, arg_max(name, (n, length(name), name)) AS label
