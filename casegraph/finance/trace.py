@@ -194,7 +194,13 @@ def _search(
         frontier = dst
         if not len(frontier):
             break
-    return came, parent, (np.unique(np.concatenate(used)) if used else np.array([], dtype=np.int64)), assumed_hop
+    return came, parent, (_unique(np.concatenate(used)) if used else np.array([], dtype=np.int64)), assumed_hop
+
+
+def _unique(edges: np.ndarray) -> np.ndarray:
+    """np.unique of a few thousand edges, by a sort (np.unique's hashing was the slower part of a trace)."""
+    edges = np.sort(edges)
+    return edges[np.r_[True, edges[1:] != edges[:-1]]] if len(edges) else edges
 
 
 def trace(
@@ -240,15 +246,18 @@ def trace(
         keep &= f.t[touching] >= lo
     if hi is not None:
         keep &= f.t[touching] <= hi
-    replay = np.unique(np.concatenate([touching[keep], used]))  # in edge order, as a pass over all of them gives
+    replay = _unique(np.concatenate([touching[keep], used]))  # in edge order, as a pass over all of them gives
     details = _details(store, f, parent[codes])  # only the transfers on reported paths
+    edges = parent[codes]
+    up = dict(zip(codes.tolist(), zip(edges.tolist(), f.src[edges].tolist(), strict=True), strict=True))  # account → (edge, sender)
+    assumed = set(codes[assumed_hop[codes]].tolist())
     reached = []
     for a in codes.tolist():
         path, node = [], a
-        while node != origin and parent[node] >= 0 and len(path) <= hops:
-            e = int(parent[node])
-            path.append(replace(details[e], order_assumed=True) if assumed_hop[node] else details[e])  # hops are never changed: shared
-            node = int(f.src[e])
+        while node != origin and node in up and len(path) <= hops:
+            e, sender = up[node]
+            path.append(replace(details[e], order_assumed=True) if node in assumed else details[e])  # hops are never changed: shared
+            node = sender
         reached.append(Reached(f.accounts[a], path[::-1]))
     if model == "poison":
         sums, tainted_mask = _poison(f, replay, origin, came, parent >= 0)
@@ -393,7 +402,7 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
             while need > 0 and q:
                 lot = q[0]
                 take = need if need < lot[0] else lot[0]
-                share = lot[1] * take / lot[0]
+                share = lot[1] * take / lot[0] if lot[1] else zero  # a clean lot gives no taint (no division)
                 t_amt += share
                 lot[0] -= take
                 lot[1] -= share
