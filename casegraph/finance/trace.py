@@ -253,11 +253,11 @@ def trace(
     assumed = set(codes[assumed_hop[codes]].tolist())
     reached = []
     for a in codes.tolist():
-        path, node = [], a
-        while node != origin and node in up and len(path) <= hops:
-            e, sender = up[node]
-            path.append(replace(details[e], order_assumed=True) if node in assumed else details[e])  # hops are never changed: shared
-            node = sender
+        path, at = [], a
+        while at != origin and at in up and len(path) <= hops:
+            e, sender = up[at]
+            path.append(replace(details[e], order_assumed=True) if at in assumed else details[e])  # hops are never changed: shared
+            at = sender
         reached.append(Reached(f.accounts[a], path[::-1]))
     if model == "poison":
         sums, tainted_mask = _poison(f, replay, origin, came, parent >= 0)
