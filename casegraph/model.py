@@ -535,8 +535,38 @@ def constant(value: str | None, n: int) -> pa.Array:
 
 
 def numbered(prefix: str, start: int, n: int) -> pa.Array:
-    """Locators prefix+start … prefix+(start+n-1), column-wise (row:1, row:2, …)."""
-    return pc.binary_join_element_wise(prefix, pa.array(np.arange(start, start + n, dtype=np.int64)).cast(pa.string()), "")
+    """Locators prefix+start … prefix+(start+n-1), column-wise (row:1, row:2, …). The string buffers are
+    built directly with numpy: numbers of one width are a contiguous run, written two digits at a time
+    (about half the CPU of casting the numbers to strings and joining them, on every row of a bulk ingest)."""
+    head = np.frombuffer(prefix.encode(), np.uint8)
+    if n <= 0 or start < 0 or n > 50_000_000:  # (the plain way: negatives, and sizes beyond 32-bit offsets)
+        return pc.binary_join_element_wise(prefix, pa.array(np.arange(start, start + n, dtype=np.int64)).cast(pa.string()), "")
+    runs, lo = [], start  # (first number, count, digits): consecutive numbers change width only at powers of ten
+    while lo < start + n:
+        width = len(str(lo))
+        hi = min(start + n, 10**width)
+        runs.append((lo, hi - lo, width))
+        lo = hi
+    size = sum(count * (len(head) + width) for _, count, width in runs)
+    data, offsets, at, row = np.empty(size, np.uint8), np.empty(n + 1, np.int32), 0, 0
+    for first, count, width in runs:
+        step = len(head) + width
+        offsets[row : row + count] = np.arange(at, at + count * step, step, dtype=np.int32)
+        block = data[at : at + count * step].reshape(count, step)  # a view: written in place
+        block[:, : len(head)] = head
+        pairs = (width + 1) // 2
+        digits = np.empty((count, pairs), np.uint16)  # two digits at a time, from a table of "00" … "99"
+        rest = np.arange(first, first + count, dtype=np.int64)
+        for j in range(pairs - 1, -1, -1):
+            digits[:, j] = _PAIRS[rest % 100]
+            rest //= 100
+        block[:, len(head) :] = digits.view(np.uint8)[:, 2 * pairs - width :]  # an odd width drops the leading 0
+        at, row = at + count * step, row + count
+    offsets[n] = at
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+_PAIRS = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), np.uint16)  # the text of 0-99, two bytes each
 
 
 # -- the ties between parties, as the graph tables hold them --------------------------------------

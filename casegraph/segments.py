@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 PARTITION_COLUMNS = ("exhibit_sha256", "parser", "parser_version")  # one value per segment: in its path
 DICTIONARY_COLUMNS = frozenset({"tz_basis", "utc_offset", "ts_precision"})  # few values in many rows: stored as Parquet dictionaries
 DICT = pa.dictionary(pa.int32(), pa.string())
+SINK_BUFFER = 8 << 20  # bytes of a segment gathered before they are hashed and written
 SEGMENTS_DDL = """CREATE TABLE IF NOT EXISTS segments (  -- Parquet files holding columnar batches of a record table
     file VARCHAR PRIMARY KEY, tbl VARCHAR NOT NULL, exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL,
     rows BIGINT NOT NULL, sha256 VARCHAR NOT NULL, written_at TIMESTAMPTZ NOT NULL)"""
@@ -66,6 +67,13 @@ def conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
                 col = col.cast(f.type)
         cols.append(col)
     return pa.Table.from_arrays(cols, schema=schema)
+
+
+def _delta_packed(typ: pa.DataType) -> bool:
+    """Whether a column is stored delta-packed and not compressed: integers, times and dates (row numbers,
+    timestamps). On a 1M-row ledger that is half lz4's CPU for these columns, and smaller files (times
+    3.5 MB against 6 MB; row numbers next to nothing)."""
+    return bool(pa.types.is_integer(typ) or pa.types.is_timestamp(typ) or pa.types.is_date(typ))
 
 
 class _Hashing:
@@ -109,6 +117,7 @@ class SegmentWriter:
     _schema: pa.Schema | None = None
     _writer: pq.ParquetWriter | None = None
     _file: _Hashing | None = field(default=None, repr=False)
+    _sink: pa.BufferedOutputStream | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         folder = "/".join([self.table] + [f"{k}={getattr(self, k)}" for k in PARTITION_COLUMNS])
@@ -123,12 +132,18 @@ class SegmentWriter:
         if self._writer is None:
             self._schema = schema_for(self.columns, data)
             self._file = _Hashing(self.tmp)
+            # Arrow hands the bytes to the Python file page by page (thousands of calls per million rows), each
+            # taking the GIL from the threads parsing the next blocks: on a busy machine those waits, not the
+            # encoding, were most of the write. Buffered natively, the file sees a few large writes (same bytes).
+            self._sink = pa.BufferedOutputStream(pa.PythonFile(self._file, mode="w"), buffer_size=SINK_BUFFER)
             strings = [f.name for f in self._schema if f.type == DICT or not pa.types.is_string(f.type)]
+            deltas = [f.name for f in self._schema if _delta_packed(f.type)]
             self._writer = pq.ParquetWriter(
-                self._file,
+                self._sink,
                 self._schema,
-                compression="lz4",
+                compression={f.name: "none" if f.name in deltas else "lz4" for f in self._schema},
                 use_dictionary=[f.name for f in self._schema if f.type == DICT],
+                column_encoding={name: "DELTA_BINARY_PACKED" for name in deltas} or None,
                 write_statistics=strings,
             )  # statistics on unique strings cost more than they save
         self._writer.write_table(conform(data, self._schema))
@@ -137,6 +152,8 @@ class SegmentWriter:
     def finish(self) -> dict:
         """Close, flush to disk and move into place; the row to register."""
         self._writer.close()
+        assert self._sink is not None  # written to at least once: the store makes a writer for a batch
+        self._sink.close()  # flushes the last bytes to the file, which closes (fsync) with it
         self._file.close()
         os.replace(self.tmp, self.root / self.name)
         return {
@@ -153,6 +170,8 @@ class SegmentWriter:
         try:
             if self._writer is not None:
                 self._writer.close()
+            if self._sink is not None:
+                self._sink.close()
         finally:
             if self._file is not None:
                 self._file.close()

@@ -319,3 +319,77 @@ def test_the_whole_file_encoding_check_says_ascii_only_when_every_byte_is(tmp_pa
         path = tmp_path / name
         path.write_bytes(data)
         assert (_decodes(path, "utf-8"), _decodes(path, "cp1252")) == (as_utf8, as_cp1252), name
+
+
+def test_a_quoted_cell_with_line_breaks_is_read_whole_wherever_the_blocks_fall(tmp_path, monkeypatch):
+    # Arrow is first asked to read without looking for line breaks inside quotes (cheaper); a cell that
+    # spans two blocks then stops it ("out of sync") and the file is read again from the rows already given.
+    # Shape of the cell: a note over several lines with a comma and doubled quotes, as in the bank CSVs of
+    # moneymanagerex/moneymanagerex#7030 ("""Line1<LF>Line2"", Line3") and Coinbase's notes field
+    # (plaintextaccounting/hledger#841); CRLF and LF mixed, as Windows exports pasted into by hand are.
+    import pyarrow.csv as pacsv
+
+    import casegraph.parsers.tables.readers as tt
+    import casegraph.parsers.transaction_table as table
+
+    monkeypatch.setattr(tt, "BLOCK_SIZE", 1 << 9)  # about six rows a block
+    reads, real = [], pacsv.open_csv
+
+    def open_csv(*args, **kwargs):
+        reads.append(kwargs["parse_options"].newlines_in_values)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(table.pacsv, "open_csv", open_csv)
+    tried = set()
+    written = ('CEFT, "REF 99"\r\nline two\nline three', "ශ්‍රී ලංකා බැංකුව\r\nதமிழ் பணப் பரிமாற்றம்")  # English; Sinhala and Tamil
+    for at in range(1, 16):  # the multi-line cell in the first block, inside later ones, across their boundaries
+        reads.clear()
+        lines = ['"Txn Time","From Account","To Account","Amount","Currency","Narration"']
+        for i in range(1, 41):
+            narration = (written[at % 2] if i == at else f"CEFT {2000 + i}").replace('"', '""')
+            lines.append(f'"2024-04-01 10:{i % 60:02d}:00","1001","{2000 + i}","{i}.00","LKR","{narration}"')
+        path = tmp_path / f"ledger{at}.csv"
+        path.write_text("\n".join(lines) + "\n", newline="")
+        recs = run_parser(P, path)
+        tx = _tx(recs)
+        assert [t.prov.locator for t in tx] == [f"row:{i}" for i in range(1, 41)], at
+        assert [t.amount for t in tx] == [Decimal(i) for i in range(1, 41)], at
+        assert tx[at - 1].description == written[at % 2] and tx[at].description == f"CEFT {2001 + at}", at
+        assert not [i for i in issues(recs) if i.prov.locator.startswith("row:")], at
+        tried.add(tuple(reads))
+    assert tried == {(False,), (False, True)}  # both ways were taken
+
+
+def test_cells_are_trimmed_and_exponents_read_fully_on_the_fast_paths(tmp_path):
+    # the ASCII fast paths look at bytes: a cell with edge spaces is still trimmed, an amount written
+    # with an exponent still takes the full reading (and is refused as not a number)
+    path = tmp_path / "ledger.csv"
+    path.write_text(
+        "Txn Time,From Account,To Account,Amount,Currency\n"
+        "2024-04-01 10:00:00, 1001,2001 ,1.50,LKR\n"
+        "2024-04-01 10:01:00,1001,2002,1E3,LKR\n"
+        "2024-04-01 10:02:00,1001,\t2003,7,LKR\n"
+    )
+    recs = run_parser(P, path)
+    tx = _tx(recs)
+    assert [(t.from_account, t.to_account) for t in tx] == [("1001", "2001"), ("1001", "2002"), ("1001", "2003")]
+    assert [t.amount for t in tx] == [Decimal("1.5"), None, Decimal(7)]
+    assert {i.prov.locator for i in issues(recs, "warning")} == {"file", "row:2"}  # file: no account of its own named
+    assert any("amount is not a number" in i.message for i in issues(recs, "warning"))
+
+
+def test_numbered_locators_match_the_plain_construction():
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from casegraph.model import numbered
+
+    def plain(prefix, start, n):
+        return pc.binary_join_element_wise(prefix, pa.array(np.arange(start, start + n, dtype=np.int64)).cast(pa.string()), "")
+
+    for prefix, start, n in [("row:", 1, 1), ("row:", 0, 12_345), ("row:", 95, 10), ("x", 99_990, 20), ("", 5, 100), ("ür:", 1, 30),
+                             ("row:", 10**17 - 2, 5), ("row:", -3, 10), ("row:", 1, 0)]:  # fmt: skip
+        got = numbered(prefix, start, n)
+        got.validate(full=True)
+        assert got.equals(plain(prefix, start, n)), (prefix, start, n)

@@ -75,6 +75,26 @@ class Flows:
     day: np.ndarray | None = None  # int64 local calendar day (days since 1970-01-01) per transfer
     seq: np.ndarray | None = None  # int64 row order within its statement (run), -1 when the source gives none
     offset_min: np.ndarray | None = None  # int32 minutes the local time is ahead of UTC (for showing times)
+    # the same transfers by receiver (CSR): into account a come in_order[in_offsets[a]:in_offsets[a+1]], so a
+    # trace gathers the transfers of the accounts it reached without a pass over every transfer of the case
+    in_order: np.ndarray | None = field(default=None, repr=False)
+    in_offsets: np.ndarray | None = field(default=None, repr=False)
+    _reversed: Flows | None = field(default=None, repr=False)  # made once, on the first backward trace
+
+    def __post_init__(self) -> None:
+        if self.in_order is None:
+            self.in_order = np.argsort(self.dst, kind="stable")
+            self.in_offsets = np.zeros(len(self.accounts) + 1, np.int64)
+            np.cumsum(np.bincount(self.dst, minlength=len(self.accounts)), out=self.in_offsets[1:])
+
+    def outgoing(self, accounts: np.ndarray) -> np.ndarray:
+        """The transfers sent by these accounts (graph edges, in edge order within each account)."""
+        return _ranges(self.offsets, accounts)
+
+    def incoming(self, accounts: np.ndarray) -> np.ndarray:
+        """The transfers received by these accounts (graph edges, in edge order within each account)."""
+        assert self.in_order is not None and self.in_offsets is not None
+        return self.in_order[_ranges(self.in_offsets, accounts)]
 
     @classmethod
     def load(cls, store: CaseStore, links: dict[str, str] | None = None, include_failed: bool = False) -> Flows:
@@ -156,7 +176,12 @@ class Flows:
         )
 
     def reversed(self) -> Flows:
-        """The same transfers with time running backwards, for tracing where money came from."""
+        """The same transfers with time running backwards, for tracing where money came from (made once per graph)."""
+        if self._reversed is None:
+            self._reversed = self._reverse()
+        return self._reversed
+
+    def _reverse(self) -> Flows:
         order = np.lexsort((-self.seq, -self.t, self.dst))
         take = pa.array(order)
         src, dst, t = self.dst[order], self.src[order], -self.t[order]
@@ -185,3 +210,12 @@ class Flows:
             seq=self.seq[order],
             offset_min=self.offset_min[order],
         )
+
+
+def _ranges(offsets: np.ndarray, accounts: np.ndarray) -> np.ndarray:
+    """The positions [offsets[a], offsets[a+1]) of each account a, concatenated (a CSR gather, column-wise)."""
+    starts, counts = offsets[accounts], offsets[accounts + 1] - offsets[accounts]
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    return np.repeat(starts - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(total)

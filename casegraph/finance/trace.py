@@ -194,7 +194,13 @@ def _search(
         frontier = dst
         if not len(frontier):
             break
-    return came, parent, (np.unique(np.concatenate(used)) if used else np.array([], dtype=np.int64)), assumed_hop
+    return came, parent, (_unique(np.concatenate(used)) if used else np.array([], dtype=np.int64)), assumed_hop
+
+
+def _unique(edges: np.ndarray) -> np.ndarray:
+    """np.unique of a few thousand edges, by a sort (np.unique's hashing was the slower part of a trace)."""
+    edges = np.sort(edges)
+    return edges[np.r_[True, edges[1:] != edges[:-1]]] if len(edges) else edges
 
 
 def trace(
@@ -232,22 +238,26 @@ def trace(
     came, parent, used, assumed_hop = _search(f, origin, hops, lo, hi, float(min_amount))
     # taint needs everything that moved in or out of the reached accounts in the window, clean money
     # included (it dilutes the taint); the origin's own transfers count only where the search took them
-    reached_mask = parent >= 0
-    reached_mask[origin] = True
-    window = np.ones(len(f.t), bool) if lo is None else f.t >= lo
+    # (gathered from the graph's by-sender and by-receiver indexes: no pass over all the case's transfers)
+    codes = np.flatnonzero(parent >= 0)
+    touching = np.concatenate([f.outgoing(codes), f.incoming(np.r_[codes, origin])])
+    keep = f.src[touching] != origin
+    if lo is not None:
+        keep &= f.t[touching] >= lo
     if hi is not None:
-        window &= f.t <= hi
-    used_mask = np.zeros(len(f.t), bool)
-    used_mask[used] = True
-    replay = np.flatnonzero((window & (reached_mask[f.src] | reached_mask[f.dst]) & (f.src != origin)) | used_mask)
-    details = _details(store, f, parent[parent >= 0])  # only the transfers on reported paths
+        keep &= f.t[touching] <= hi
+    replay = _unique(np.concatenate([touching[keep], used]))  # in edge order, as a pass over all of them gives
+    details = _details(store, f, parent[codes])  # only the transfers on reported paths
+    edges = parent[codes]
+    up = dict(zip(codes.tolist(), zip(edges.tolist(), f.src[edges].tolist(), strict=True), strict=True))  # account → (edge, sender)
+    assumed = set(codes[assumed_hop[codes]].tolist())
     reached = []
-    for a in np.flatnonzero(parent >= 0):
-        path, node = [], int(a)
-        while node != origin and parent[node] >= 0 and len(path) <= hops:
-            e = int(parent[node])
-            path.append(replace(details[e], order_assumed=bool(assumed_hop[node])))
-            node = int(f.src[e])
+    for a in codes.tolist():
+        path, at = [], a
+        while at != origin and at in up and len(path) <= hops:
+            e, sender = up[at]
+            path.append(replace(details[e], order_assumed=True) if at in assumed else details[e])  # hops are never changed: shared
+            at = sender
         reached.append(Reached(f.accounts[a], path[::-1]))
     if model == "poison":
         sums, tainted_mask = _poison(f, replay, origin, came, parent >= 0)
@@ -257,10 +267,9 @@ def trace(
     order = np.argsort(f.dst[replay], kind="stable")
     by_dst = replay[order]
     tainted_by_dst = tainted_mask[order] if tainted_mask is not None else None
-    bounds = np.searchsorted(f.dst[by_dst], np.arange(len(f.accounts) + 1))
-    for r in reached:
-        code = f.index[r.account]
-        lo, hi = bounds[code], bounds[code + 1]
+    receivers = f.dst[by_dst]
+    firsts, lasts = np.searchsorted(receivers, codes, "left").tolist(), np.searchsorted(receivers, codes, "right").tolist()
+    for r, code, lo, hi in zip(reached, codes.tolist(), firsts, lasts):  # noqa: B905 - one of each per reached account
         r.inflow = by_dst[lo:hi]
         if tainted_by_dst is not None:
             r.tainted_in = r.inflow[tainted_by_dst[lo:hi]]
@@ -360,9 +369,21 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
         return {}
     order = used[np.lexsort((f.seq[used] * (-1 if f.backwards else 1), f.t[used]))]  # within a day: statement row order
     ncur = len(f.currencies) + 1  # pools are (account, currency) pairs; -1 (not stated) is a currency of its own
-    srcs = (f.src[order] * ncur + f.cur[order] + 1).tolist()
-    dsts = (f.dst[order] * ncur + f.cur[order] + 1).tolist()
+    src_pool, dst_pool = f.src[order] * ncur + f.cur[order] + 1, f.dst[order] * ncur + f.cur[order] + 1
     origins = {origin * ncur + c for c in range(ncur)}
+    # Only pools that can hold taint need their holdings followed: those reached, in time order, from the origin's
+    # (a cheap pass without decimals) that also send money on. Every other pool sends nothing tainted, and what it
+    # receives matters only to the figures of the accounts reported. The decimal replay skips the rest.
+    can_hold = set(origins)
+    for a, b in zip(src_pool.tolist(), dst_pool.tolist()):  # noqa: B905
+        if a in can_hold:
+            can_hold.add(b)
+    followed = np.isin(src_pool, np.fromiter(can_hold - origins, np.int64))  # sent by a pool that can hold taint
+    needed = set(src_pool[followed].tolist())  # pools whose holdings are followed
+    keep = followed | np.isin(dst_pool, src_pool[followed]) | wanted[f.dst[order]]
+    order, src_pool, dst_pool = order[keep], src_pool[keep], dst_pool[keep]
+    srcs, dsts = src_pool.tolist(), dst_pool.tolist()
+    reported = wanted[f.dst[order]].tolist()
     amounts = f.exact.take(pa.array(order)).to_pylist()
     zero = Decimal(0)
     held: dict[int, Decimal] = defaultdict(Decimal)  # what an account holds
@@ -371,15 +392,17 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
     got_t: dict[int, Decimal] = defaultdict(Decimal)
     got_a: dict[int, Decimal] = defaultdict(Decimal)
     fifo = model == "fifo"
-    for a, b, amt in zip(srcs, dsts, amounts):  # noqa: B905
+    for a, b, amt, report in zip(srcs, dsts, amounts, reported):  # noqa: B905
         if a in origins:
             t_amt = amt
+        elif a not in needed:
+            t_amt = zero  # it never held taint
         elif fifo:
             t_amt, need, q = zero, amt, lots[a]
             while need > 0 and q:
                 lot = q[0]
                 take = need if need < lot[0] else lot[0]
-                share = lot[1] * take / lot[0]
+                share = lot[1] * take / lot[0] if lot[1] else zero  # a clean lot gives no taint (no division)
                 t_amt += share
                 lot[0] -= take
                 lot[1] -= share
@@ -391,13 +414,15 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
             t_amt = min(amt * d / h, amt, d) if h > 0 and d > 0 else zero
             held[a] = h - amt if h > amt else zero
             dirty[a] = d - t_amt if d > t_amt else zero
-        if fifo:
-            lots[b].append([amt, t_amt])
-        else:
-            held[b] += amt
-            dirty[b] += t_amt
-        got_t[b] += t_amt
-        got_a[b] += amt
+        if b in needed:
+            if fifo:
+                lots[b].append([amt, t_amt])
+            else:
+                held[b] += amt
+                dirty[b] += t_amt
+        if report:
+            got_t[b] += t_amt
+            got_a[b] += amt
     q18 = Decimal("1e-18")
     out: dict[int, dict] = defaultdict(dict)
     with localcontext() as ctx:
