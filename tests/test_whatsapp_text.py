@@ -153,7 +153,7 @@ def test_crlf_split_across_blocks_makes_no_empty_line():
     from casegraph.parsers.whatsapp.text import blocks
 
     data = b"aaa\r\nbbb\r\nccc\r\n"
-    out = [ln for _, lines, _ in blocks(io.BytesIO(data), decide_encoding(data), block=4) for ln in lines]
+    out = [ln for _, lines, _ in blocks(io.BytesIO(data), decide_encoding(data), block=4) for ln in lines.to_pylist()]
     assert out == ["aaa", "bbb", "ccc"]
 
 

@@ -19,7 +19,7 @@ from ..prefetch import prefetch
 from .dates import ORDERS, DateOrder, OrderEvidence
 from .grammar import is_header
 from .records import Context, build
-from .runs import units
+from .runs import chars, units
 from .text import blocks
 
 LOOKAHEAD = 64 << 20  # bytes read ahead while the dates have not decided the field order
@@ -107,7 +107,7 @@ class WhatsAppExport(Parser):
                     ahead.append(item)
                     first, run, _ = item
                     evidence.add(run.idx + first, run.h["date"])
-                    size += sum(map(len, run.lines))
+                    size += chars(run.arr)
                     if evidence.decisive or size > LOOKAHEAD:
                         break
                 if not evidence.decisive and size > LOOKAHEAD:  # scan the rest for evidence, then start again

@@ -97,10 +97,11 @@ def build(parser, ctx: Context, run: Lines) -> list[Record | Batch]:
 
 def _leading(parser, ctx: Context, run: Lines) -> list:
     """Lines before the first header of the run: a preamble (file start) or an overrun's tail."""
-    lines, first = run.lines, run.first
-    lead = int(run.idx[0]) if len(run.idx) else len(lines)
+    first = run.first
+    lead = int(run.idx[0]) if len(run.idx) else len(run)
     if not lead:
         return []
+    lines = run.arr.slice(0, lead).to_pylist() if not ctx.started else [run.arr[0].as_py()]
     if not ctx.started:  # text before the first header of the file
         return [
             parser.issue(ctx.src, f"{ctx.prefix}line:{first + i}", "text before the first message header", lines[i])
@@ -140,7 +141,7 @@ def _messages(ctx: Context, run: Lines) -> _Rows:
     m = _Rows()
     m.n = len(kept)
     m.starts = starts = idx[kept]
-    m.ends = ends = np.append(idx[kept[1:]], len(run.lines))
+    m.ends = ends = np.append(idx[kept[1:]], len(run))
     m.h = {k: v.take(rows) for k, v in h.items()}
     m.sender, m.rest, m.ts = m.h["sender"], m.h["rest"], ts.take(rows)
     m.odd_date = swapped[kept]  # 1: day and month the other way round; 2: the year elsewhere
@@ -148,7 +149,7 @@ def _messages(ctx: Context, run: Lines) -> _Rows:
 
     # text: the header line's rest, then its continuation lines, joined with newlines; no trailing
     # blank lines or spaces (a file's final empty line is not part of its last message)
-    mask = np.zeros(len(run.lines), bool)
+    mask = np.zeros(len(run), bool)
     mask[starts] = True
     pieces = pc.replace_with_mask(run.arr, pa.array(mask), m.rest).slice(int(starts[0]), int(ends[-1] - starts[0]))
     text = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.append(starts, ends[-1]) - starts[0], pa.int32()), pieces), "\n")
@@ -278,7 +279,7 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
         if no_ts[i] or m.swapped[i]:
             date, time_, ampm = (m.h[k][i].as_py() for k in ("date", "time", "ampm"))
             e["date_text"] = f"{date} {time_}{' ' + ampm if ampm else ''}"
-            raw = run.lines[m.starts[i]][:200]
+            raw = run.arr[int(m.starts[i])].as_py()[:200]
             if m.odd_date[i] == 1:
                 ctx.swapped_at = ctx.swapped_at or (run.first + int(m.starts[i]), date)
                 out.append(
