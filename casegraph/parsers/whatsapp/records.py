@@ -78,21 +78,58 @@ def _event(text: pa.Array) -> pa.Array:
     return pc.fill_null(out, "other")
 
 
-def build(parser, ctx: Context, run: Lines) -> list[Record | Batch]:
-    """The records of one run (issues first, then the messages batch, then identifiers)."""
+@dataclass
+class Prepared:
+    """A run's message columns, made without the state earlier runs leave in the Context, so runs
+    can be prepared in parallel; `finish` checks the two assumptions this takes and redoes the
+    step whose assumption failed, in order, so the records are those of a one-by-one reading."""
+
+    run: Lines
+    m: _Rows | None  # None: the run has no header line
+    row0_pasted: bool  # the first header may be a line pasted into the previous run's last message
+    ordinary: set[str]  # names that wrote an ordinary line in this run
+    depends: set[str]  # names whose U+200E lines are theirs if they wrote an ordinary line before
+
+
+def prepare(ctx: Context, run: Lines) -> Prepared:
+    """The heavy, column-wise part of a run's records. Reads only the Context's fixed fields."""
+    if not len(run.idx):
+        return Prepared(run, None, False, set(), set())
+    m, row0_pasted = _messages(ctx, run, None)
+    ordinary, depends = _classify(m, set())
+    m.found = _mentions(m)
+    return Prepared(run, m, row0_pasted, ordinary, depends)
+
+
+def finish(parser, ctx: Context, p: Prepared) -> list[Record | Batch]:
+    """The records of one prepared run (issues first, then the messages batch, then identifiers),
+    in file order: this is where the Context's running state is read and updated."""
+    run, m = p.run, p.m
     out: list[Record | Batch] = []
     out += _leading(parser, ctx, run)
-    if not len(run.idx):
+    if m is None:
         return out
     ctx.started = True
-    m = _messages(ctx, run)
-    _classify(ctx, m)
+    ordinary = p.ordinary
+    if p.row0_pasted and ctx.last_ts is not None:  # rare: the previous message's time decides
+        m, _ = _messages(ctx, run, ctx.last_ts)
+        ordinary, _ = _classify(m, ctx.participants)
+        m.found = _mentions(m)
+    elif p.depends & ctx.participants:  # rare: a name that wrote before makes a U+200E line theirs
+        ordinary, _ = _classify(m, ctx.participants)
+        m.found = _mentions(m)
+    ctx.participants.update(ordinary)
     out += _rare_rows(parser, ctx, run, m)
     out.append(_batch(parser, ctx, m))
     out.extend(_identifiers(parser, ctx, m))
     if m.ts[m.n - 1].is_valid:
         ctx.last_ts = m.ts[m.n - 1].as_py()
     return out
+
+
+def build(parser, ctx: Context, run: Lines) -> list[Record | Batch]:
+    """The records of one run, prepared and finished in line."""
+    return finish(parser, ctx, prepare(ctx, run))
 
 
 def _leading(parser, ctx: Context, run: Lines) -> list:
@@ -123,8 +160,10 @@ class _Rows:
     """The columns of the run's messages, filled in step by step."""
 
 
-def _messages(ctx: Context, run: Lines) -> _Rows:
-    """Header lines become messages (minus pasted lines), with their text, locators and authors."""
+def _messages(ctx: Context, run: Lines, last_ts) -> tuple[_Rows, bool]:
+    """Header lines become messages (minus pasted lines), with their text, locators and authors;
+    and whether the first header would be a pasted line if `last_ts` (the time of the message
+    before the run) were later than its own."""
     h, idx = run.h, run.idx
     sender = h["sender"]
     ts, swapped = timestamps(h["date"], h["time"], h["ampm"], ctx.order)
@@ -132,10 +171,12 @@ def _messages(ctx: Context, run: Lines) -> _Rows:
     # before it, is a line pasted inside that message, not a new message.
     no_sender = ~np_mask(sender.is_valid())
     keep = np.ones(len(idx), bool)
+    row0_pasted = False
     if no_sender.any():
-        prev = pa.concat_arrays([pa.array([ctx.last_ts], pa.timestamp("us")), ts.slice(0, len(ts) - 1)])
+        prev = pa.concat_arrays([pa.array([last_ts], pa.timestamp("us")), ts.slice(0, len(ts) - 1)])
         no_event = ~np_mask(where(no_sender, h["body"], lambda b: pc.match_substring_regex(b, ANY_EVENT), pa.bool_()))
         keep = ~(no_sender & no_event & np_mask(pc.less(ts, prev)))
+        row0_pasted = bool(no_sender[0] and no_event[0])
     kept = np.flatnonzero(keep)
     rows = pa.array(kept, pa.int64())
     m = _Rows()
@@ -167,7 +208,7 @@ def _messages(ctx: Context, run: Lines) -> _Rows:
         pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), "-", last_line.cast(pa.string()), ""),
     )
     _authors(m)
-    return m
+    return m, row0_pasted
 
 
 def _authors(m: _Rows) -> None:
@@ -184,8 +225,10 @@ def _authors(m: _Rows) -> None:
     m.phone_like = np.array([looks_like_phone(c[0]) for c in cleaned] + [False])[ai]
 
 
-def _classify(ctx: Context, m: _Rows) -> None:
-    """Kind of every row (text, media, deleted, system) and the marker facts behind it."""
+def _classify(m: _Rows, before: set[str]) -> tuple[set[str], set[str]]:
+    """Kind of every row (text, media, deleted, system) and the marker facts behind it, given the
+    names that wrote an ordinary line before the run. Returns the names that wrote one in the run,
+    and the names whose rows would change with `before` (U+200E lines of a name not known yet)."""
     text, n = m.text, m.n
     whole = markers.whole_markers(text)
     m.omitted = whole["media_omitted"]
@@ -202,8 +245,10 @@ def _classify(ctx: Context, m: _Rows) -> None:
     lrm = bracketed & m.has_sender & np_mask(pc.starts_with(m.rest, "\u200e"))
     # participants: names that wrote an ordinary line, in this run or before it
     ordinary = m.has_sender & ~lrm
-    ctx.participants.update(m.names[i] for i in np.unique(m.author_index[ordinary]).tolist())
-    participant = np.array([nm in ctx.participants for nm in m.names] + [False])[m.author_index]
+    names_here = {m.names[i] for i in np.unique(m.author_index[ordinary]).tolist()}
+    participant = np.array([nm in before or nm in names_here for nm in m.names] + [False])[m.author_index]
+    open_rows = lrm & ~user_marker & ~participant
+    depends = {m.names[i] for i in np.unique(m.author_index[open_rows]).tolist()} if open_rows.any() else set()
     # a notice under a name (older iOS exports have no U+200E before it) is WhatsApp's, not that person's
     notice = np_mask(where(bracketed & m.has_sender, m.rest, lambda t: pc.match_substring_regex(t, "(?i)" + _NOTICE), pa.bool_()))
     m.system = ~m.has_sender | notice | (lrm & ~user_marker & ~participant)
@@ -226,6 +271,11 @@ def _classify(ctx: Context, m: _Rows) -> None:
     sender_ok = m.has_sender & ~m.shown_as
     m.sender_id = pc.if_else(pa.array(sender_ok & m.phone_like), m.name, pa.nulls(n, pa.string()))
     m.sender_name = pc.if_else(pa.array(sender_ok & ~m.phone_like), m.name, pa.nulls(n, pa.string()))
+    return names_here, depends
+
+
+def _mentions(m: _Rows) -> mentions.Found:
+    return mentions.find_column(m.final_text, rows=np.flatnonzero(m.codes != 2))  # a deleted message's marker mentions nothing
 
 
 def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
@@ -381,7 +431,7 @@ def _identifiers(parser, ctx: Context, m: _Rows) -> Iterator[Record | Batch]:
                 }
             ),
         )
-    found = mentions.find_column(m.final_text, rows=np.flatnonzero(m.codes != 2))  # a deleted message's marker mentions nothing
+    found = m.found
     if not found.rows:
         return
     take = pa.array(found.rows, pa.int64())
