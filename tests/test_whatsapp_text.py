@@ -422,7 +422,8 @@ def test_chunked_and_parallel_reading_give_the_records_of_one_block(fixtures, mo
     assert threaded == inline
     assert _by_type(inline) == _by_type(whole)  # batches split differently, so compare per record type
     msgs = messages(whole)
-    assert len(msgs) == 19 and msgs[3].text == "Die Agentur will die Gebühr vorher:\n250.000 LKR bar\nder Rest nach dem Visum\nNummer vom Agenten 077 123 4567"
+    assert len(msgs) == 19
+    assert msgs[3].text == "Die Agentur will die Gebühr vorher:\n250.000 LKR bar\nder Rest nach dem Visum\nNummer vom Agenten 077 123 4567"
     assert [m.kind for m in msgs].count("media") == 6 and sum(m.kind == "deleted" for m in msgs) == 1
     # the cuts really fall inside multi-line messages
     data = path.read_bytes()
