@@ -183,8 +183,9 @@ def _messages(ctx: Context, run: Lines, last_ts) -> tuple[_Rows, bool]:
     m.n = len(kept)
     m.starts = starts = idx[kept]
     m.ends = ends = np.append(idx[kept[1:]], len(run))
-    m.h = {k: v.take(rows) for k, v in h.items()}
-    m.sender, m.rest, m.ts = m.h["sender"], m.h["rest"], ts.take(rows)
+    every = len(kept) == len(idx)  # the usual case: no pasted lines, nothing to take
+    m.h = h if every else {k: v.take(rows) for k, v in h.items()}
+    m.sender, m.rest, m.ts = m.h["sender"], m.h["rest"], ts if every else ts.take(rows)
     m.odd_date = swapped[kept]  # 1: day and month the other way round; 2: the year elsewhere
     m.swapped = m.odd_date > 0
 
@@ -195,18 +196,20 @@ def _messages(ctx: Context, run: Lines, last_ts) -> tuple[_Rows, bool]:
     pieces = pc.replace_with_mask(run.arr, pa.array(mask), m.rest).slice(int(starts[0]), int(ends[-1] - starts[0]))
     text = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.append(starts, ends[-1]) - starts[0], pa.int32()), pieces), "\n")
     text = pc.utf8_trim(pc.utf8_rtrim_whitespace(text), MARKS + " ")
-    m.long_text = np_mask(pc.greater(pc.utf8_length(text), MAX_TEXT))
+    m.long_text = np.zeros(len(text), bool)
+    if pc.max(pc.binary_length(text)).as_py() > MAX_TEXT:  # bytes: at least the characters
+        m.long_text = np_mask(pc.greater(pc.utf8_length(text), MAX_TEXT))
     if m.long_text.any():
         text = pc.if_else(pa.array(m.long_text), pc.utf8_slice_codeunits(text, 0, MAX_TEXT), text)
     m.text = text
 
-    first_line, last_line = pa.array(starts + run.first), pa.array(ends - 1 + run.first)
-    loc_head = ctx.prefix + "line:"
-    m.locators = pc.if_else(
-        pc.equal(first_line, last_line),
-        pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), ""),
-        pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), "-", last_line.cast(pa.string()), ""),
-    )
+    # locators: line:N, and line:N-M for the (fewer) messages of several lines
+    loc = pc.binary_join_element_wise(ctx.prefix + "line:", pa.array(starts + run.first).cast(pa.string()), "")
+    multi = ends - starts > 1
+    if multi.any():
+        last = pa.array(ends[multi] + run.first - 1).cast(pa.string())
+        loc = pc.replace_with_mask(loc, pa.array(multi), pc.binary_join_element_wise(loc.filter(pa.array(multi)), last, "-"))
+    m.locators = loc
     _authors(m)
     return m, row0_pasted
 
