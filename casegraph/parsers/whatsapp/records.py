@@ -289,19 +289,45 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
     named = m.has_sender & ~m.shown_as
     plain_nc = m.not_contact & named
     special_row = m.system | m.has_media | m.media_omitted | m.has_location | no_ts | m.swapped | m.long_text | m.by_admin | m.placeholder
-    m.extras = [None] * m.n
-    nc = ctx.json({"not_in_contacts": True})
-    for i in np.flatnonzero(plain_nc & ~special_row).tolist():  # the common case, one shared string
-        m.extras[i] = nc
-    m.media_sha = [None] * m.n
-    rare = np.flatnonzero(special_row)
+    m.extras = np.full(m.n, None, object)
+    m.extras[plain_nc & ~special_row] = ctx.json({"not_in_contacts": True})  # the common case, one shared string
+    m.media_sha = np.full(m.n, None, object)
+    if not special_row.any():
+        return out
+    sys_rows = np.flatnonzero(m.system)
+    event = pc.dictionary_encode(_event(m.text.take(pa.array(sys_rows, pa.int64()))))
+    event_code = np.zeros(m.n, np.int64)  # 0: no event, else 1 + the event's index
+    event_code[sys_rows] = event.indices.to_numpy(zero_copy_only=False) + 1
+    event_names = [None, *event.dictionary.to_pylist()]
+    # Rows whose facts are flags and an event only (media left out, system lines, deletions by an
+    # admin): one JSON string per combination, set column-wise. The other rows, one by one.
+    flags = plain_nc.astype(np.int64) | m.media_omitted << 1 | m.by_admin << 2 | m.placeholder << 3
+    one_by_one = m.shown_as | m.has_location | m.has_media | no_ts | m.swapped | m.long_text
+    simple = special_row & ~one_by_one
+    if simple.any():
+        code = flags + (event_code << 4)
+        for c in np.unique(code[simple]).tolist():
+            e = {}
+            if c & 1:
+                e["not_in_contacts"] = True
+            if c >> 4:
+                e["event"] = event_names[c >> 4]
+            if c & 2:
+                e["media_omitted"] = True
+            if c & 4:
+                e["deleted_by"] = "admin"
+            if c & 8:
+                e["placeholder"] = True
+            m.extras[simple & (code == c)] = ctx.json(e)
+    rare = np.flatnonzero(special_row & one_by_one)
     if not len(rare):
         return out
     take = pa.array(rare, pa.int64())
     locs = dict(zip(rare.tolist(), m.locators.take(take).to_pylist(), strict=True))
-    sys_rows = np.flatnonzero(m.system)
-    events = dict(zip(sys_rows.tolist(), _event(m.text.take(pa.array(sys_rows, pa.int64()))).to_pylist(), strict=True))
-    names, media_names, where_ = m.name.to_pylist(), m.media_name.to_pylist(), m.location.to_pylist()
+    events = {i: event_names[event_code[i]] for i in rare.tolist()}
+    names, media_names, where_ = (
+        dict(zip(rare.tolist(), col.take(take).to_pylist(), strict=True)) for col in (m.name, m.media_name, m.location)
+    )
     for i in rare.tolist():
         e: dict = {}
         if m.not_contact[i] and named[i]:
