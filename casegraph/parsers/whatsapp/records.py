@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from types import SimpleNamespace
 
 import numpy as np
 import pyarrow as pa
@@ -156,7 +157,7 @@ def _leading(parser, ctx: Context, run: Lines) -> list:
     ]
 
 
-class _Rows:
+class _Rows(SimpleNamespace):
     """The columns of the run's messages, filled in step by step."""
 
 
@@ -307,18 +308,18 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
     if simple.any():
         code = flags + (event_code << 4)
         for c in np.unique(code[simple]).tolist():
-            e = {}
+            facts: dict = {}
             if c & 1:
-                e["not_in_contacts"] = True
+                facts["not_in_contacts"] = True
             if c >> 4:
-                e["event"] = event_names[c >> 4]
+                facts["event"] = event_names[c >> 4]
             if c & 2:
-                e["media_omitted"] = True
+                facts["media_omitted"] = True
             if c & 4:
-                e["deleted_by"] = "admin"
+                facts["deleted_by"] = "admin"
             if c & 8:
-                e["placeholder"] = True
-            m.extras[simple & (code == c)] = ctx.json(e)
+                facts["placeholder"] = True
+            m.extras[simple & (code == c)] = ctx.json(facts)
     rare = np.flatnonzero(special_row & one_by_one)
     if not len(rare):
         return out

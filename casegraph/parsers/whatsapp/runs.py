@@ -63,7 +63,7 @@ def units(raw: Iterator[tuple[int, pa.Array, list]]) -> Iterator[tuple[int, Line
     be a pasted line (it has an author, or names a system event: only author-less lines are ever
     taken for pasted ones), so no message spans two runs."""
     left: pa.Array | None = None
-    left_first, left_notes = 1, []
+    left_first, left_notes = 1, list[tuple[int, str]]()
     for first, lines, notes in raw:
         if left is not None and len(left):
             lines, first, notes = pa.concat_arrays([left, lines]), left_first, left_notes + notes
