@@ -34,6 +34,11 @@ KINDS = pa.array(["text", "media", "deleted", "system"])
 _LOCATION = r"location: https?://maps\.google\.com/\?q=(?P<lat>-?\d+\.\d+),(?P<lon>-?\d+\.\d+)"
 _NOTICES = (("encryption_notice", "encryption-notice"), ("security_code_notice", "security-code-changed"))
 _NOTICE_PATTERNS = tuple(("(?i)^[\\s" + MARKS + "]*(?:" + markers.alternation(section) + ")", event) for section, event in _NOTICES)
+# One DFA pass over a run's texts for three prefilters (attachments and links, whole-message markers,
+# identifiers); each pattern then runs on the rows it let through only. Same rows: a union, flags kept.
+_PREFILTERS = "|".join(
+    "(?i:" + p[4:] + ")" if p.startswith("(?i)") else "(?:" + p + ")" for p in (markers.SPECIAL, markers.CANDIDATE, mentions.RE2_PREFILTER)
+)
 _NOTICE = "|".join("(?:" + p[4:] + ")" for p, _ in _NOTICE_PATTERNS)
 
 
@@ -234,12 +239,13 @@ def _classify(m: _Rows, before: set[str]) -> tuple[set[str], set[str]]:
     names that wrote an ordinary line before the run. Returns the names that wrote one in the run,
     and the names whose rows would change with `before` (U+200E lines of a name not known yet)."""
     text, n = m.text, m.n
-    whole = markers.whole_markers(text)
+    maybe = np_mask(pc.match_substring_regex(text, _PREFILTERS))  # the few rows any of the three can match
+    whole = markers.whole_markers(text, maybe)
     m.omitted = whole["media_omitted"]
     m.deleted = whole["deleted"] | whole["deleted_by_admin"]
     m.by_admin = whole["deleted_by_admin"]
     m.placeholder = whole["placeholder"]
-    special = np_mask(pc.match_substring_regex(text, markers.SPECIAL))
+    special = np_mask(where(maybe, text, lambda t: pc.match_substring_regex(t, markers.SPECIAL), pa.bool_()))
     attached = markers.attached_file(text, special)
     m.media_name = attached
     has_file = np_mask(pc.not_equal(pc.fill_null(attached, ""), ""))
@@ -271,6 +277,7 @@ def _classify(m: _Rows, before: set[str]) -> tuple[set[str], set[str]]:
     if m.edited.any():
         final = pc.if_else(pa.array(m.edited), pc.utf8_trim(pc.replace_substring_regex(final, markers.EDITED, ""), MARKS + " "), final)
     m.final_text = final
+    m.maybe_mention = maybe | m.has_media | m.edited  # final_text differs from text only on the last two
     m.codes = np.where(m.system, 3, np.where(m.deleted, 2, np.where(m.has_media | m.media_omitted, 1, 0))).astype(np.int8)
     sender_ok = m.has_sender & ~m.shown_as
     m.sender_id = pc.if_else(pa.array(sender_ok & m.phone_like), m.name, pa.nulls(n, pa.string()))
@@ -279,7 +286,12 @@ def _classify(m: _Rows, before: set[str]) -> tuple[set[str], set[str]]:
 
 
 def _mentions(m: _Rows) -> mentions.Found:
-    return mentions.find_column(m.final_text, rows=np.flatnonzero(m.codes != 2))  # a deleted message's marker mentions nothing
+    """Identifiers in the texts, looked for on the rows the combined prefilter let through (the same
+    result as on every row: a row the mentions prefilter matches is among them)."""
+    rows = np.flatnonzero((m.codes != 2) & m.maybe_mention)  # a deleted message's marker mentions nothing
+    found = mentions.find_column(m.final_text.take(pa.array(rows, pa.int64())))
+    found.rows = rows[np.array(found.rows, np.int64)].tolist()
+    return found
 
 
 def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
