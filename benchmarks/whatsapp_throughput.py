@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 OUT = Path(__file__).parent / "out"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # time this checkout's casegraph, not an installed one
 NAMES = [
     "Nuwan Agent",
     "Kasun",

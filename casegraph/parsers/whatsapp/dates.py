@@ -290,8 +290,13 @@ def timestamps(date: pa.Array, time: pa.Array, ampm: pa.Array, order: str | None
     valid_day, days = calendar(y, m, d)
     ok &= valid_day
 
-    tt = pc.dictionary_encode(pc.binary_join_element_wise(time, ampm, "|"))
-    tparts = pc.split_pattern(tt.dictionary, "|", max_splits=1)
+    if pc.max(pc.binary_length(ampm)).as_py():  # some 12-hour times: a time and its marker together
+        tt = pc.dictionary_encode(pc.binary_join_element_wise(time, ampm, "|"))
+        tdict = tt.dictionary
+    else:  # 24-hour only: the distinct times, each with its empty marker
+        tt = pc.dictionary_encode(time)
+        tdict = pc.binary_join_element_wise(tt.dictionary, "", "|")
+    tparts = pc.split_pattern(tdict, "|", max_splits=1)
     t = pc.extract_regex(pc.list_element(tparts, 0), TIME_PARTS)
     hour, minute, second = _ints(t.field("h")), _ints(t.field("m")), _ints(t.field("s"))
     marker = pc.utf8_lower(pc.replace_substring_regex(pc.list_element(tparts, 1), _S, ""))

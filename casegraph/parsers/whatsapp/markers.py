@@ -75,9 +75,15 @@ _CANDIDATE = (
 )
 
 
-def whole_markers(text: pa.Array) -> dict[str, np.ndarray]:
-    """Masks of the rows whose whole text is a marker, by table section."""
+CANDIDATE = _CANDIDATE
+
+
+def whole_markers(text: pa.Array, maybe: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Masks of the rows whose whole text is a marker, by table section. `maybe`: a superset of the
+    rows that match CANDIDATE (from a combined prefilter), when the caller has one."""
     short = np_mask(pc.less_equal(pc.utf8_length(text), MAX_WHOLE))
+    if maybe is not None:
+        short &= maybe
     if short.any():
         short[short] = np_mask(pc.match_substring_regex(text.filter(pa.array(short)), _CANDIDATE))
     out = {name: np.zeros(len(text), bool) for name in WHOLE}

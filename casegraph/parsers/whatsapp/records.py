@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from types import SimpleNamespace
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +34,11 @@ KINDS = pa.array(["text", "media", "deleted", "system"])
 _LOCATION = r"location: https?://maps\.google\.com/\?q=(?P<lat>-?\d+\.\d+),(?P<lon>-?\d+\.\d+)"
 _NOTICES = (("encryption_notice", "encryption-notice"), ("security_code_notice", "security-code-changed"))
 _NOTICE_PATTERNS = tuple(("(?i)^[\\s" + MARKS + "]*(?:" + markers.alternation(section) + ")", event) for section, event in _NOTICES)
+# One DFA pass over a run's texts for three prefilters (attachments and links, whole-message markers,
+# identifiers); each pattern then runs on the rows it let through only. Same rows: a union, flags kept.
+_PREFILTERS = "|".join(
+    "(?i:" + p[4:] + ")" if p.startswith("(?i)") else "(?:" + p + ")" for p in (markers.SPECIAL, markers.CANDIDATE, mentions.RE2_PREFILTER)
+)
 _NOTICE = "|".join("(?:" + p[4:] + ")" for p, _ in _NOTICE_PATTERNS)
 
 
@@ -78,15 +84,47 @@ def _event(text: pa.Array) -> pa.Array:
     return pc.fill_null(out, "other")
 
 
-def build(parser, ctx: Context, run: Lines) -> list[Record | Batch]:
-    """The records of one run (issues first, then the messages batch, then identifiers)."""
+@dataclass
+class Prepared:
+    """A run's message columns, made without the state earlier runs leave in the Context, so runs
+    can be prepared in parallel; `finish` checks the two assumptions this takes and redoes the
+    step whose assumption failed, in order, so the records are those of a one-by-one reading."""
+
+    run: Lines
+    m: _Rows | None  # None: the run has no header line
+    row0_pasted: bool  # the first header may be a line pasted into the previous run's last message
+    ordinary: set[str]  # names that wrote an ordinary line in this run
+    depends: set[str]  # names whose U+200E lines are theirs if they wrote an ordinary line before
+
+
+def prepare(ctx: Context, run: Lines) -> Prepared:
+    """The heavy, column-wise part of a run's records. Reads only the Context's fixed fields."""
+    if not len(run.idx):
+        return Prepared(run, None, False, set(), set())
+    m, row0_pasted = _messages(ctx, run, None)
+    ordinary, depends = _classify(m, set())
+    m.found = _mentions(m)
+    return Prepared(run, m, row0_pasted, ordinary, depends)
+
+
+def finish(parser, ctx: Context, p: Prepared) -> list[Record | Batch]:
+    """The records of one prepared run (issues first, then the messages batch, then identifiers),
+    in file order: this is where the Context's running state is read and updated."""
+    run, m = p.run, p.m
     out: list[Record | Batch] = []
     out += _leading(parser, ctx, run)
-    if not len(run.idx):
+    if m is None:
         return out
     ctx.started = True
-    m = _messages(ctx, run)
-    _classify(ctx, m)
+    ordinary = p.ordinary
+    if p.row0_pasted and ctx.last_ts is not None:  # rare: the previous message's time decides
+        m, _ = _messages(ctx, run, ctx.last_ts)
+        ordinary, _ = _classify(m, ctx.participants)
+        m.found = _mentions(m)
+    elif p.depends & ctx.participants:  # rare: a name that wrote before makes a U+200E line theirs
+        ordinary, _ = _classify(m, ctx.participants)
+        m.found = _mentions(m)
+    ctx.participants.update(ordinary)
     out += _rare_rows(parser, ctx, run, m)
     out.append(_batch(parser, ctx, m))
     out.extend(_identifiers(parser, ctx, m))
@@ -95,12 +133,18 @@ def build(parser, ctx: Context, run: Lines) -> list[Record | Batch]:
     return out
 
 
+def build(parser, ctx: Context, run: Lines) -> list[Record | Batch]:
+    """The records of one run, prepared and finished in line."""
+    return finish(parser, ctx, prepare(ctx, run))
+
+
 def _leading(parser, ctx: Context, run: Lines) -> list:
     """Lines before the first header of the run: a preamble (file start) or an overrun's tail."""
-    lines, first = run.lines, run.first
-    lead = int(run.idx[0]) if len(run.idx) else len(lines)
+    first = run.first
+    lead = int(run.idx[0]) if len(run.idx) else len(run)
     if not lead:
         return []
+    lines = run.arr.slice(0, lead).to_pylist() if not ctx.started else [run.arr[0].as_py()]
     if not ctx.started:  # text before the first header of the file
         return [
             parser.issue(ctx.src, f"{ctx.prefix}line:{first + i}", "text before the first message header", lines[i])
@@ -118,12 +162,14 @@ def _leading(parser, ctx: Context, run: Lines) -> list:
     ]
 
 
-class _Rows:
+class _Rows(SimpleNamespace):
     """The columns of the run's messages, filled in step by step."""
 
 
-def _messages(ctx: Context, run: Lines) -> _Rows:
-    """Header lines become messages (minus pasted lines), with their text, locators and authors."""
+def _messages(ctx: Context, run: Lines, last_ts) -> tuple[_Rows, bool]:
+    """Header lines become messages (minus pasted lines), with their text, locators and authors;
+    and whether the first header would be a pasted line if `last_ts` (the time of the message
+    before the run) were later than its own."""
     h, idx = run.h, run.idx
     sender = h["sender"]
     ts, swapped = timestamps(h["date"], h["time"], h["ampm"], ctx.order)
@@ -131,42 +177,47 @@ def _messages(ctx: Context, run: Lines) -> _Rows:
     # before it, is a line pasted inside that message, not a new message.
     no_sender = ~np_mask(sender.is_valid())
     keep = np.ones(len(idx), bool)
+    row0_pasted = False
     if no_sender.any():
-        prev = pa.concat_arrays([pa.array([ctx.last_ts], pa.timestamp("us")), ts.slice(0, len(ts) - 1)])
+        prev = pa.concat_arrays([pa.array([last_ts], pa.timestamp("us")), ts.slice(0, len(ts) - 1)])
         no_event = ~np_mask(where(no_sender, h["body"], lambda b: pc.match_substring_regex(b, ANY_EVENT), pa.bool_()))
         keep = ~(no_sender & no_event & np_mask(pc.less(ts, prev)))
+        row0_pasted = bool(no_sender[0] and no_event[0])
     kept = np.flatnonzero(keep)
     rows = pa.array(kept, pa.int64())
     m = _Rows()
     m.n = len(kept)
     m.starts = starts = idx[kept]
-    m.ends = ends = np.append(idx[kept[1:]], len(run.lines))
-    m.h = {k: v.take(rows) for k, v in h.items()}
-    m.sender, m.rest, m.ts = m.h["sender"], m.h["rest"], ts.take(rows)
+    m.ends = ends = np.append(idx[kept[1:]], len(run))
+    every = len(kept) == len(idx)  # the usual case: no pasted lines, nothing to take
+    m.h = h if every else {k: v.take(rows) for k, v in h.items()}
+    m.sender, m.rest, m.ts = m.h["sender"], m.h["rest"], ts if every else ts.take(rows)
     m.odd_date = swapped[kept]  # 1: day and month the other way round; 2: the year elsewhere
     m.swapped = m.odd_date > 0
 
     # text: the header line's rest, then its continuation lines, joined with newlines; no trailing
     # blank lines or spaces (a file's final empty line is not part of its last message)
-    mask = np.zeros(len(run.lines), bool)
+    mask = np.zeros(len(run), bool)
     mask[starts] = True
     pieces = pc.replace_with_mask(run.arr, pa.array(mask), m.rest).slice(int(starts[0]), int(ends[-1] - starts[0]))
     text = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.append(starts, ends[-1]) - starts[0], pa.int32()), pieces), "\n")
     text = pc.utf8_trim(pc.utf8_rtrim_whitespace(text), MARKS + " ")
-    m.long_text = np_mask(pc.greater(pc.utf8_length(text), MAX_TEXT))
+    m.long_text = np.zeros(len(text), bool)
+    if pc.max(pc.binary_length(text)).as_py() > MAX_TEXT:  # bytes: at least the characters
+        m.long_text = np_mask(pc.greater(pc.utf8_length(text), MAX_TEXT))
     if m.long_text.any():
         text = pc.if_else(pa.array(m.long_text), pc.utf8_slice_codeunits(text, 0, MAX_TEXT), text)
     m.text = text
 
-    first_line, last_line = pa.array(starts + run.first), pa.array(ends - 1 + run.first)
-    loc_head = ctx.prefix + "line:"
-    m.locators = pc.if_else(
-        pc.equal(first_line, last_line),
-        pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), ""),
-        pc.binary_join_element_wise(loc_head, first_line.cast(pa.string()), "-", last_line.cast(pa.string()), ""),
-    )
+    # locators: line:N, and line:N-M for the (fewer) messages of several lines
+    loc = pc.binary_join_element_wise(ctx.prefix + "line:", pa.array(starts + run.first).cast(pa.string()), "")
+    multi = ends - starts > 1
+    if multi.any():
+        last = pa.array(ends[multi] + run.first - 1).cast(pa.string())
+        loc = pc.replace_with_mask(loc, pa.array(multi), pc.binary_join_element_wise(loc.filter(pa.array(multi)), last, "-"))
+    m.locators = loc
     _authors(m)
-    return m
+    return m, row0_pasted
 
 
 def _authors(m: _Rows) -> None:
@@ -183,15 +234,18 @@ def _authors(m: _Rows) -> None:
     m.phone_like = np.array([looks_like_phone(c[0]) for c in cleaned] + [False])[ai]
 
 
-def _classify(ctx: Context, m: _Rows) -> None:
-    """Kind of every row (text, media, deleted, system) and the marker facts behind it."""
+def _classify(m: _Rows, before: set[str]) -> tuple[set[str], set[str]]:
+    """Kind of every row (text, media, deleted, system) and the marker facts behind it, given the
+    names that wrote an ordinary line before the run. Returns the names that wrote one in the run,
+    and the names whose rows would change with `before` (U+200E lines of a name not known yet)."""
     text, n = m.text, m.n
-    whole = markers.whole_markers(text)
+    maybe = np_mask(pc.match_substring_regex(text, _PREFILTERS))  # the few rows any of the three can match
+    whole = markers.whole_markers(text, maybe)
     m.omitted = whole["media_omitted"]
     m.deleted = whole["deleted"] | whole["deleted_by_admin"]
     m.by_admin = whole["deleted_by_admin"]
     m.placeholder = whole["placeholder"]
-    special = np_mask(pc.match_substring_regex(text, markers.SPECIAL))
+    special = np_mask(where(maybe, text, lambda t: pc.match_substring_regex(t, markers.SPECIAL), pa.bool_()))
     attached = markers.attached_file(text, special)
     m.media_name = attached
     has_file = np_mask(pc.not_equal(pc.fill_null(attached, ""), ""))
@@ -201,8 +255,10 @@ def _classify(ctx: Context, m: _Rows) -> None:
     lrm = bracketed & m.has_sender & np_mask(pc.starts_with(m.rest, "\u200e"))
     # participants: names that wrote an ordinary line, in this run or before it
     ordinary = m.has_sender & ~lrm
-    ctx.participants.update(m.names[i] for i in np.unique(m.author_index[ordinary]).tolist())
-    participant = np.array([nm in ctx.participants for nm in m.names] + [False])[m.author_index]
+    names_here = {m.names[i] for i in np.unique(m.author_index[ordinary]).tolist()}
+    participant = np.array([nm in before or nm in names_here for nm in m.names] + [False])[m.author_index]
+    open_rows = lrm & ~user_marker & ~participant
+    depends = {m.names[i] for i in np.unique(m.author_index[open_rows]).tolist()} if open_rows.any() else set()
     # a notice under a name (older iOS exports have no U+200E before it) is WhatsApp's, not that person's
     notice = np_mask(where(bracketed & m.has_sender, m.rest, lambda t: pc.match_substring_regex(t, "(?i)" + _NOTICE), pa.bool_()))
     m.system = ~m.has_sender | notice | (lrm & ~user_marker & ~participant)
@@ -221,10 +277,21 @@ def _classify(ctx: Context, m: _Rows) -> None:
     if m.edited.any():
         final = pc.if_else(pa.array(m.edited), pc.utf8_trim(pc.replace_substring_regex(final, markers.EDITED, ""), MARKS + " "), final)
     m.final_text = final
+    m.maybe_mention = maybe | m.has_media | m.edited  # final_text differs from text only on the last two
     m.codes = np.where(m.system, 3, np.where(m.deleted, 2, np.where(m.has_media | m.media_omitted, 1, 0))).astype(np.int8)
     sender_ok = m.has_sender & ~m.shown_as
     m.sender_id = pc.if_else(pa.array(sender_ok & m.phone_like), m.name, pa.nulls(n, pa.string()))
     m.sender_name = pc.if_else(pa.array(sender_ok & ~m.phone_like), m.name, pa.nulls(n, pa.string()))
+    return names_here, depends
+
+
+def _mentions(m: _Rows) -> mentions.Found:
+    """Identifiers in the texts, looked for on the rows the combined prefilter let through (the same
+    result as on every row: a row the mentions prefilter matches is among them)."""
+    rows = np.flatnonzero((m.codes != 2) & m.maybe_mention)  # a deleted message's marker mentions nothing
+    found = mentions.find_column(m.final_text.take(pa.array(rows, pa.int64())))
+    found.rows = rows[np.array(found.rows, np.int64)].tolist()
+    return found
 
 
 def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
@@ -235,19 +302,45 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
     named = m.has_sender & ~m.shown_as
     plain_nc = m.not_contact & named
     special_row = m.system | m.has_media | m.media_omitted | m.has_location | no_ts | m.swapped | m.long_text | m.by_admin | m.placeholder
-    m.extras = [None] * m.n
-    nc = ctx.json({"not_in_contacts": True})
-    for i in np.flatnonzero(plain_nc & ~special_row).tolist():  # the common case, one shared string
-        m.extras[i] = nc
-    m.media_sha = [None] * m.n
-    rare = np.flatnonzero(special_row)
+    m.extras = np.full(m.n, None, object)
+    m.extras[plain_nc & ~special_row] = ctx.json({"not_in_contacts": True})  # the common case, one shared string
+    m.media_sha = np.full(m.n, None, object)
+    if not special_row.any():
+        return out
+    sys_rows = np.flatnonzero(m.system)
+    event = pc.dictionary_encode(_event(m.text.take(pa.array(sys_rows, pa.int64()))))
+    event_code = np.zeros(m.n, np.int64)  # 0: no event, else 1 + the event's index
+    event_code[sys_rows] = event.indices.to_numpy(zero_copy_only=False) + 1
+    event_names = [None, *event.dictionary.to_pylist()]
+    # Rows whose facts are flags and an event only (media left out, system lines, deletions by an
+    # admin): one JSON string per combination, set column-wise. The other rows, one by one.
+    flags = plain_nc.astype(np.int64) | m.media_omitted << 1 | m.by_admin << 2 | m.placeholder << 3
+    one_by_one = m.shown_as | m.has_location | m.has_media | no_ts | m.swapped | m.long_text
+    simple = special_row & ~one_by_one
+    if simple.any():
+        code = flags + (event_code << 4)
+        for c in np.unique(code[simple]).tolist():
+            facts: dict = {}
+            if c & 1:
+                facts["not_in_contacts"] = True
+            if c >> 4:
+                facts["event"] = event_names[c >> 4]
+            if c & 2:
+                facts["media_omitted"] = True
+            if c & 4:
+                facts["deleted_by"] = "admin"
+            if c & 8:
+                facts["placeholder"] = True
+            m.extras[simple & (code == c)] = ctx.json(facts)
+    rare = np.flatnonzero(special_row & one_by_one)
     if not len(rare):
         return out
     take = pa.array(rare, pa.int64())
     locs = dict(zip(rare.tolist(), m.locators.take(take).to_pylist(), strict=True))
-    sys_rows = np.flatnonzero(m.system)
-    events = dict(zip(sys_rows.tolist(), _event(m.text.take(pa.array(sys_rows, pa.int64()))).to_pylist(), strict=True))
-    names, media_names, where_ = m.name.to_pylist(), m.media_name.to_pylist(), m.location.to_pylist()
+    events = {i: event_names[event_code[i]] for i in rare.tolist()}
+    names, media_names, where_ = (
+        dict(zip(rare.tolist(), col.take(take).to_pylist(), strict=True)) for col in (m.name, m.media_name, m.location)
+    )
     for i in rare.tolist():
         e: dict = {}
         if m.not_contact[i] and named[i]:
@@ -278,7 +371,7 @@ def _rare_rows(parser, ctx: Context, run: Lines, m: _Rows) -> list:
         if no_ts[i] or m.swapped[i]:
             date, time_, ampm = (m.h[k][i].as_py() for k in ("date", "time", "ampm"))
             e["date_text"] = f"{date} {time_}{' ' + ampm if ampm else ''}"
-            raw = run.lines[m.starts[i]][:200]
+            raw = run.arr[int(m.starts[i])].as_py()[:200]
             if m.odd_date[i] == 1:
                 ctx.swapped_at = ctx.swapped_at or (run.first + int(m.starts[i]), date)
                 out.append(
@@ -380,7 +473,7 @@ def _identifiers(parser, ctx: Context, m: _Rows) -> Iterator[Record | Batch]:
                 }
             ),
         )
-    found = mentions.find_column(m.final_text, rows=np.flatnonzero(m.codes != 2))  # a deleted message's marker mentions nothing
+    found = m.found
     if not found.rows:
         return
     take = pa.array(found.rows, pa.int64())

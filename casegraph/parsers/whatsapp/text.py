@@ -1,7 +1,8 @@
 """Reading a chat text as blocks of whole lines, in the encoding decide_encoding chose, with every
 line-end convention (LF, CRLF, CR, NEL U+0085, LINE/PARAGRAPH SEPARATOR U+2028/U+2029).
 
-Lines come without their line-end characters. Memory stays bounded: blocks of about BLOCK bytes are
+Lines come as an Arrow string array, without their line-end characters: the usual UTF-8 block is
+validated and split by Arrow, so no Python string is made per line. Memory stays bounded: blocks of about BLOCK bytes are
 cut after their last line end; a line longer than MAX_LINE is cut there and the cut noted; bytes that
 are not valid UTF-8 are replaced (U+FFFD) and noted with the line they are on.
 """
@@ -11,6 +12,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..base import MAX_LINE, TextEncoding
 
@@ -60,6 +64,26 @@ def _first_end(buf, ends) -> tuple[int, int]:
     return start, end
 
 
+def _arrow_lines(data: bytes) -> pa.Array | None:
+    """The lines of a UTF-8 block, split by Arrow: the same as split_lines(data.decode()) for valid
+    UTF-8 whose line ends are LF, CRLF or CR (checked with a byte search: NEL and U+2028/9 hold one
+    of the bytes 85, A8, A9, rare outside them). None when the block needs the Python path."""
+    if (b"\x85" in data and b"\xc2\x85" in data) or (
+        (b"\xa8" in data or b"\xa9" in data) and (b"\xe2\x80\xa8" in data or b"\xe2\x80\xa9" in data)
+    ):
+        return None
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    try:
+        text = pa.array([data], pa.binary()).cast(pa.string())  # the cast validates the UTF-8
+    except pa.ArrowInvalid:
+        return None
+    lines = pc.split_pattern(text, "\n").flatten()
+    if len(lines) and lines[len(lines) - 1].as_py() == "":  # the text ended with a line end
+        lines = lines.slice(0, len(lines) - 1)
+    return lines
+
+
 def _decode(data: bytes, first: int, notes: Notes) -> list[str]:
     try:
         return split_lines(data.decode("utf-8"))
@@ -78,7 +102,7 @@ def _decode(data: bytes, first: int, notes: Notes) -> list[str]:
     return lines
 
 
-def blocks(f, encoding: TextEncoding, block: int = BLOCK) -> Iterator[tuple[int, list[str], Notes]]:
+def blocks(f, encoding: TextEncoding, block: int = BLOCK) -> Iterator[tuple[int, pa.Array, Notes]]:
     """(number of the block's first line, its lines, notes as (line number, text))."""
     f.read(encoding.skip)
     if encoding.codec == "utf-8":
@@ -99,7 +123,7 @@ def blocks(f, encoding: TextEncoding, block: int = BLOCK) -> Iterator[tuple[int,
             text = head if isinstance(head, str) else head.decode("utf-8", errors="replace")
             yield (
                 first,
-                [text],
+                pa.array([text], pa.string()),
                 [(first, f"line is {MAX_LINE + skipped}+ {'bytes' if empty == b'' else 'characters'} long; kept the first {MAX_LINE}")],
             )
             first += 1
@@ -119,6 +143,16 @@ def blocks(f, encoding: TextEncoding, block: int = BLOCK) -> Iterator[tuple[int,
         chunk, carry = buf[:cut], buf[cut:]
         notes: Notes = []
         if empty == b"":
+            arr = _arrow_lines(chunk[3:] if first == 1 and chunk.startswith(b"\xef\xbb\xbf") else chunk)  # a second BOM goes
+            if arr is not None:
+                if len(arr) and pc.max(pc.binary_length(arr)).as_py() > MAX_LINE:  # bytes: at least the characters
+                    arr = _cut_long(arr.to_pylist(), first, notes)
+                if len(arr):
+                    yield first, arr, sorted(notes)
+                    first += len(arr)
+                if not data:
+                    return
+                continue
             lines = _decode(chunk, first, notes)
         else:
             lines = split_lines(chunk)
@@ -130,13 +164,19 @@ def blocks(f, encoding: TextEncoding, block: int = BLOCK) -> Iterator[tuple[int,
                 ]
         if first == 1 and lines and lines[0].startswith("\ufeff"):
             lines[0] = lines[0][1:]
-        if lines and max(map(len, lines)) > MAX_LINE:
-            for i, line in enumerate(lines):
-                if len(line) > MAX_LINE:
-                    lines[i] = line[:MAX_LINE]
-                    notes.append((first + i, f"line is {len(line)} characters long; kept the first {MAX_LINE}"))
         if lines:
-            yield first, lines, sorted(notes)
-            first += len(lines)
+            arr = _cut_long(lines, first, notes)
+            yield first, arr, sorted(notes)
+            first += len(arr)
         if not data:
             return
+
+
+def _cut_long(lines: list[str], first: int, notes: Notes) -> pa.Array:
+    """The lines as an Arrow array, each line longer than MAX_LINE characters cut there and noted."""
+    if lines and max(map(len, lines)) > MAX_LINE:
+        for i, line in enumerate(lines):
+            if len(line) > MAX_LINE:
+                lines[i] = line[:MAX_LINE]
+                notes.append((first + i, f"line is {len(line)} characters long; kept the first {MAX_LINE}"))
+    return pa.array(lines, pa.string())
