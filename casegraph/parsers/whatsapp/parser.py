@@ -99,6 +99,7 @@ class WhatsAppExport(Parser):
         with open_stream() as f:
             stream = units(blocks(f, encoding))
             ahead: list = []
+            rescan = False  # the dates did not settle the order early: read the file a second time
             if self.date_order:
                 order = DateOrder(self.date_order, "given by the examiner (date_order option)")
             else:
@@ -113,7 +114,7 @@ class WhatsAppExport(Parser):
                 if not evidence.decisive and size > LOOKAHEAD:  # scan the rest for evidence, then start again
                     for first, run, _ in stream:
                         evidence.add(run.idx + first, run.h["date"])
-                    ahead, stream = [], None
+                    ahead, rescan = [], True
                 order = evidence.decide()
             if order.order is None:
                 what = "date field" if order.inconsistent else "day/month"
@@ -134,9 +135,9 @@ class WhatsAppExport(Parser):
                 severity="warning" if encoding.lossy or (encoding.skip == 2 and encoding.codec == "utf-8") else "info",
             )
             ctx = Context(src, prefix, chat, media, arc, order.order)
-            if stream is not None:
+            if not rescan:
                 yield from self._messages(ctx, _chain(ahead, stream))
-        if stream is None:
+        if rescan:
             with open_stream() as f:
                 yield from self._messages(ctx, units(blocks(f, encoding)))
         if order.inconsistent and order.order and ctx.swapped_at is None:
