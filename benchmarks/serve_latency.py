@@ -213,12 +213,13 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--skip", default="", help="steps to leave out: graph, fts (their endpoints are then not measurable)")
     ap.add_argument("--keep", action="store_true", help="reuse a case generated before (same sizes)")
+    ap.add_argument("--out", type=Path, default=OUT, help="where the generated case is kept (reused with --keep)")
     args = ap.parse_args()
-    root = OUT / f"case-{args.messages}-{args.transactions}"
+    root = args.out / f"case-{args.messages}-{args.transactions}"
     print(f"load average before: {os.getloadavg()}", flush=True)
     if not (args.keep and (root / "case.toml").exists()):
         shutil.rmtree(root, ignore_errors=True)
-        OUT.mkdir(parents=True, exist_ok=True)
+        args.out.mkdir(parents=True, exist_ok=True)
         g = generate(root, args.messages, args.transactions)
         n = f"{args.messages:,} messages in {g['messages']:.1f} s, {args.transactions:,} transactions in {g['transactions']:.1f} s"
         print("generated " + n)

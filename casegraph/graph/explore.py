@@ -52,6 +52,65 @@ def _tie(r: dict[str, Any], kind: str) -> dict[str, Any]:
     }
 
 
+# -- the tie table -------------------------------------------------------------------------------
+# One row per record and tie end, sorted by the party's number: a party's ties are a few row groups of
+# one table (DuckDB skips the rest by their min/max), so an expansion costs the same on a case of ten
+# million transfers as on ten. Built with the graph (graph.build); a case whose graph was built before
+# it gets a temporary one, built once, on its first expansion.
+PARTIES = "graph_parties"  # v, id, label, name, roles: every node that is not a record
+TIE_ROWS = "graph_tie_rows"  # v (the party looked up), kind, a, b (party numbers), ts_utc, record_id, amount, currency
+RECORD_LABELS = ("Message", "Transaction", "OcrText", "Call")
+
+_TIE_SQL = {
+    "uses": "SELECT src, dst, NULL::TIMESTAMPTZ, record_id, NULL, NULL FROM edges WHERE kind = 'USES'",
+    "message": """SELECT s.src, i.dst, s.ts_utc, s.dst, NULL, NULL
+                  FROM edges s JOIN edges i ON i.src = s.dst AND i.kind = 'IN' WHERE s.kind = 'SENT'""",
+    "mentions": """SELECT s.src, m.dst, s.ts_utc, s.dst, NULL, NULL
+                   FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS' WHERE s.kind = 'SENT' AND s.src <> m.dst""",
+    # transfers the source marks failed moved no value, and one without an amount cannot be summed
+    "money": """SELECT p.src, q.dst, t.ts_utc, t.id, t.amount, t.currency
+                FROM edges p JOIN edges q ON q.src = p.dst AND q.kind = 'PAID_TO' JOIN transactions t ON t.id = p.dst
+                WHERE p.kind = 'PAID' AND t.status IS DISTINCT FROM 'failed' AND t.amount IS NOT NULL""",
+}
+
+
+def build_ties(store: CaseStore, temp: bool = False) -> None:
+    """(Re)build the party and tie tables from `nodes` and `edges` (graph.build calls this)."""
+    con = store.con
+    kind = "TEMP TABLE" if temp else "TABLE"
+    labels = ", ".join(f"'{x}'" for x in RECORD_LABELS)
+    con.execute(f"""CREATE OR REPLACE {kind} {PARTIES} AS
+                    SELECT (row_number() OVER (ORDER BY id) - 1)::BIGINT AS v, id, label, name,
+                           CASE WHEN label = 'Person' THEN coalesce(CAST(json_extract(props, '$.roles') AS VARCHAR[]), [])
+                                ELSE []::VARCHAR[] END AS roles
+                    FROM nodes WHERE label NOT IN ({labels})""")
+    union = " UNION ALL ".join(f"SELECT '{k}' AS kind, * FROM ({sql})" for k, sql in _TIE_SQL.items())
+    with store.unordered():
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _ties_raw AS
+                        SELECT r.kind, pa.v AS a, pb.v AS b, r.ts_utc, r.record_id, CAST(r.amount AS DECIMAL(38, 18)) AS amount, r.currency
+                        FROM ({union}) r(kind, src, dst, ts_utc, record_id, amount, currency)
+                        JOIN {PARTIES} pa ON pa.id = r.src JOIN {PARTIES} pb ON pb.id = r.dst""")
+    try:  # insertion order kept: the table is written in party order, which is what makes a lookup skip the rest
+        con.execute(f"""CREATE OR REPLACE {kind} {TIE_ROWS} AS
+                        SELECT * FROM (SELECT a AS v, * FROM _ties_raw UNION ALL SELECT b AS v, * FROM _ties_raw WHERE b <> a)
+                        ORDER BY v, kind, a, b, ts_utc, record_id""")
+    finally:
+        con.execute("DROP TABLE IF EXISTS _ties_raw")
+
+
+def _tables(store: CaseStore) -> None:
+    """The tie tables exist (a graph built before them gets temporary ones)."""
+    have = store.one(f"SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('{PARTIES}', '{TIE_ROWS}')")
+    if not have or have[0] < 2:
+        build_ties(store, temp=True)
+
+
+def _party(store: CaseStore, node: str) -> int | None:
+    _tables(store)
+    row = store.one(f"SELECT v FROM {PARTIES} WHERE id = ?", [node])
+    return int(row[0]) if row else None
+
+
 def ties(
     store: CaseStore,
     node: str,
@@ -61,74 +120,33 @@ def ties(
     limit: int = MAX_TIES,
 ) -> list[dict[str, Any]]:
     """Every tie of one party, as {source, target, kind, count, first, last, records, [amount, currency]}."""
+    v = _party(store, node)
+    want = [k for k in TIES if k in kinds]
+    if v is None or not want:
+        return []  # a record node (a message, a transfer): its ties are its sender's, not its own
+    w, wp = _window("ts_utc", since, until)
+    # the party's number is written into the query (an int): DuckDB prunes row groups on a constant
+    rows = store.rows(
+        f"""WITH t AS (SELECT kind, a, b, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
+                              list(record_id ORDER BY ts_utc, record_id) AS recs,
+                              list(record_id ORDER BY record_id) AS recs_by_id, currency, sum(amount) AS amount
+                       FROM {TIE_ROWS} WHERE v = {int(v)} AND list_contains(?, kind)
+                            AND (kind = 'uses' OR (TRUE{w})) GROUP BY kind, a, b, currency)
+            SELECT t.*, pa.id AS src, pb.id AS dst FROM t JOIN {PARTIES} pa ON pa.v = t.a JOIN {PARTIES} pb ON pb.v = t.b""",
+        [want, *wp],
+    )
     out: list[dict[str, Any]] = []
-    if "uses" in kinds:
-        for r in store.rows(
-            """SELECT src, dst, list(record_id ORDER BY record_id) AS records FROM edges
-               WHERE kind = 'USES' AND (src = ? OR dst = ?) GROUP BY ALL""",
-            [node, node],
-        ):
+    for r in rows:
+        if r["kind"] == "uses":
             out.append(
-                {
-                    "source": r["src"],
-                    "target": r["dst"],
-                    "kind": "uses",
-                    "count": len(r["records"]),
-                    "records": r["records"][:RECORDS_PER_TIE],
-                }
+                {"source": r["src"], "target": r["dst"], "kind": "uses", "count": r["n"], "records": r["recs_by_id"][:RECORDS_PER_TIE]}
             )
-    if "message" in kinds:
-        w, wp = _window("s.ts_utc", since, until)
-        for r in store.rows(
-            f"""SELECT s.src, i.dst, count(*) AS n, min(s.ts_utc) AS first, max(s.ts_utc) AS last,
-                       list(s.dst ORDER BY s.ts_utc, s.dst)[1:{RECORDS_PER_TIE}] AS records
-                FROM edges s JOIN edges i ON i.src = s.dst AND i.kind = 'IN'
-                WHERE s.kind = 'SENT' AND (s.src = ? OR i.dst = ?){w} GROUP BY ALL""",
-            [node, node, *wp],
-        ):
-            out.append(
-                {
-                    "source": r["src"],
-                    "target": r["dst"],
-                    "kind": "message",
-                    "count": r["n"],
-                    "first": r["first"],
-                    "last": r["last"],
-                    "records": r["records"],
-                }
-            )
-    if "mentions" in kinds:
-        w, wp = _window("s.ts_utc", since, until)
-        for r in store.rows(
-            f"""SELECT s.src, m.dst, count(*) AS n, min(s.ts_utc) AS first, max(s.ts_utc) AS last,
-                       list(s.dst ORDER BY s.ts_utc, s.dst)[1:{RECORDS_PER_TIE}] AS records
-                FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS'
-                WHERE s.kind = 'SENT' AND (s.src = ? OR m.dst = ?) AND s.src <> m.dst{w} GROUP BY ALL""",
-            [node, node, *wp],
-        ):
-            out.append(
-                {
-                    "source": r["src"],
-                    "target": r["dst"],
-                    "kind": "mentions",
-                    "count": r["n"],
-                    "first": r["first"],
-                    "last": r["last"],
-                    "records": r["records"],
-                }
-            )
-    if "money" in kinds:
-        w, wp = _window("t.ts_utc", since, until)
-        for r in store.rows(
-            f"""SELECT p.src, q.dst, t.currency, sum(t.amount) AS amount, count(*) AS n, min(t.ts_utc) AS first, max(t.ts_utc) AS last,
-                       list(t.id ORDER BY t.ts_utc, t.id)[1:{RECORDS_PER_TIE}] AS records
-                FROM edges p JOIN edges q ON q.src = p.dst AND q.kind = 'PAID_TO' JOIN transactions t ON t.id = p.dst
-                WHERE p.kind = 'PAID' AND (p.src = ? OR q.dst = ?) AND t.status IS DISTINCT FROM 'failed'
-                      AND t.amount IS NOT NULL{w}
-                GROUP BY ALL ORDER BY 1, 2, 3""",
-            [node, node, *wp],
-        ):
-            out.append({**_tie(r, "money"), "amount": r["amount"], "currency": r["currency"] or "(currency not stated)"})
+            continue
+        r["records"] = r["recs"][:RECORDS_PER_TIE]
+        tie = _tie(r, r["kind"])
+        if r["kind"] == "money":
+            tie |= {"amount": r["amount"], "currency": r["currency"] or "(currency not stated)"}
+        out.append(tie)
     out.sort(key=lambda t: (-t["count"], t["kind"], t["source"], t["target"]))
     for t in out:
         t["key"] = f"{t['kind']}|{t['source']}|{t['target']}|{t.get('currency', '')}"
@@ -139,16 +157,22 @@ def ties(
 
 def parties(store: CaseStore, ids: list[str]) -> list[dict[str, Any]]:
     """The nodes named, with their kind (Person, Phone …), name and, for people, the roles marked."""
-    rows = store.rows("SELECT id, label, name, props FROM nodes WHERE list_contains(?, id) ORDER BY id", [sorted(set(ids))])
+    _tables(store)
+    want = sorted(set(ids))
+    rows = store.rows(f"SELECT id, label, name, roles FROM {PARTIES} WHERE list_contains(?, id) ORDER BY id", [want])
+    if len(rows) < len(want):  # a record node (message, transfer) asked for by id
+        found = {r["id"] for r in rows}
+        rest = [i for i in want if i not in found]
+        rows += store.rows("SELECT id, label, name, [] AS roles FROM nodes WHERE list_contains(?, id) ORDER BY id", [rest])
+        rows.sort(key=lambda r: r["id"])
     for r in rows:
-        props = json.loads(r.pop("props") or "{}")
-        r["roles"] = props.get("roles", []) if r["label"] == "Person" else []
+        r["roles"] = list(r["roles"] or [])
     return rows
 
 
 def neighbourhood(store: CaseStore, node: str, **kw: Any) -> dict[str, Any]:
     """One expansion: the party, its ties and the parties at their other ends."""
-    if not store.one("SELECT 1 FROM nodes WHERE id = ?", [node]):
+    if _party(store, node) is None and not store.one("SELECT 1 FROM nodes WHERE id = ?", [node]):
         raise KeyError(f"no party {node!r} in the graph (run 'casegraph resolve' first if the graph is empty)")
     found = ties(store, node, **kw)
     ids = {node} | {t["source"] for t in found} | {t["target"] for t in found}
