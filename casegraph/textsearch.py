@@ -42,7 +42,7 @@ BATCH = 20_000
 CACHE_KB = 256 * 1024  # SQLite page cache during a build
 HASH_BYTES = 64 << 20  # FTS5 terms held in memory before a segment is written (fewer, larger segments to merge)
 _FORMAT_CHARS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-COUNT_CAP = 10_000  # matches counted for "N records" (above it: "more than N")
+COUNT_CAP = 1000  # matches counted for "N records" (above it: "more than N")
 MIN_TERM = 3  # the trigram tokenizer needs 3 characters to use the index
 
 # what is indexed, per table: the text, who, where, and the time as recorded (times.time_sql)
@@ -199,7 +199,7 @@ def build(case: Case, actor: str | None = None, tick: Callable[[int], None] = la
         )
         n = 0
         with case.store.unordered():  # the ORDER BY gives the order; nothing else needs keeping
-            reader = case.store.con.sql(_ordered_sources()).fetch_arrow_reader(BATCH)
+            reader = case.store.con.sql(_ordered_sources()).to_arrow_reader(BATCH)
             for batch in reader:
                 cols = [c.to_pylist() for c in batch.columns]
                 ids = range(n + 1, n + 1 + batch.num_rows)
@@ -300,7 +300,8 @@ def search(
             return con.execute(sql, [fts_query, *params, n, skip]).fetchall()
 
         def count(fts_query: str, cap: int) -> int:
-            return con.execute(f"SELECT count(*) FROM (SELECT 1 {body} LIMIT ?)", [fts_query, *params, cap]).fetchone()[0]
+            src = body if where else "FROM fts WHERE fts MATCH ?"  # no filter on the documents: the index alone counts
+            return con.execute(f"SELECT count(*) FROM (SELECT 1 {src} LIMIT ?)", [fts_query, *(params if where else []), cap]).fetchone()[0]
 
         exact_rows = page(exact, limit, offset)
         # how many exact matches lie before the sound-only ones on this page (counted only up to the offset)

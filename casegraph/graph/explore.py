@@ -18,6 +18,8 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from ..amounts import format_amount
 from ..store import CaseStore
 
@@ -78,6 +80,8 @@ def build_ties(store: CaseStore, temp: bool = False) -> None:
     """(Re)build the party and tie tables from `nodes` and `edges` (graph.build calls this)."""
     con = store.con
     kind = "TEMP TABLE" if temp else "TABLE"
+    if not temp:  # temporary ones made for the graph before this one would hide the new tables
+        con.execute(f"DROP TABLE IF EXISTS temp.{PARTIES}; DROP TABLE IF EXISTS temp.{TIE_ROWS}")
     labels = ", ".join(f"'{x}'" for x in RECORD_LABELS)
     con.execute(f"""CREATE OR REPLACE {kind} {PARTIES} AS
                     SELECT (row_number() OVER (ORDER BY id) - 1)::BIGINT AS v, id, label, name,
@@ -98,16 +102,13 @@ def build_ties(store: CaseStore, temp: bool = False) -> None:
         con.execute("DROP TABLE IF EXISTS _ties_raw")
 
 
-def _tables(store: CaseStore) -> None:
-    """The tie tables exist (a graph built before them gets temporary ones)."""
-    have = store.one(f"SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('{PARTIES}', '{TIE_ROWS}')")
-    if not have or have[0] < 2:
-        build_ties(store, temp=True)
-
-
 def _party(store: CaseStore, node: str) -> int | None:
-    _tables(store)
-    row = store.one(f"SELECT v FROM {PARTIES} WHERE id = ?", [node])
+    """The party number of a node id (None: not a party); builds temporary tie tables for a graph built before them."""
+    try:
+        row = store.one(f"SELECT v FROM {PARTIES} WHERE id = ?", [node])
+    except duckdb.CatalogException:
+        build_ties(store, temp=True)
+        row = store.one(f"SELECT v FROM {PARTIES} WHERE id = ?", [node])
     return int(row[0]) if row else None
 
 
@@ -131,8 +132,9 @@ def ties(
                               list(record_id ORDER BY ts_utc, record_id) AS recs,
                               list(record_id ORDER BY record_id) AS recs_by_id, currency, sum(amount) AS amount
                        FROM {TIE_ROWS} WHERE v = {int(v)} AND list_contains(?, kind)
-                            AND (kind = 'uses' OR (TRUE{w})) GROUP BY kind, a, b, currency)
-            SELECT t.*, pa.id AS src, pb.id AS dst FROM t JOIN {PARTIES} pa ON pa.v = t.a JOIN {PARTIES} pb ON pb.v = t.b""",
+                            AND (kind = 'uses' OR (TRUE{w})) GROUP BY kind, a, b, currency),
+                 ends AS (SELECT v, id FROM {PARTIES} SEMI JOIN (SELECT a AS v FROM t UNION SELECT b FROM t) USING (v))
+            SELECT t.*, ea.id AS src, eb.id AS dst FROM t JOIN ends ea ON ea.v = t.a JOIN ends eb ON eb.v = t.b""",
         [want, *wp],
     )
     out: list[dict[str, Any]] = []
@@ -157,9 +159,12 @@ def ties(
 
 def parties(store: CaseStore, ids: list[str]) -> list[dict[str, Any]]:
     """The nodes named, with their kind (Person, Phone …), name and, for people, the roles marked."""
-    _tables(store)
     want = sorted(set(ids))
-    rows = store.rows(f"SELECT id, label, name, roles FROM {PARTIES} WHERE list_contains(?, id) ORDER BY id", [want])
+    if want:
+        _party(store, want[0])  # the tables exist
+    rows = store.rows(
+        f"SELECT id, label, name, roles FROM {PARTIES} SEMI JOIN (SELECT unnest(?::VARCHAR[]) AS id) USING (id) ORDER BY id", [want]
+    )
     if len(rows) < len(want):  # a record node (message, transfer) asked for by id
         found = {r["id"] for r in rows}
         rest = [i for i in want if i not in found]
