@@ -102,14 +102,19 @@ def build_ties(store: CaseStore, temp: bool = False) -> None:
         con.execute("DROP TABLE IF EXISTS _ties_raw")
 
 
-def _party(store: CaseStore, node: str) -> int | None:
-    """The party number of a node id (None: not a party); builds temporary tie tables for a graph built before them."""
+def _rows(store: CaseStore, sql: str, params: list) -> list[dict[str, Any]]:
+    """A query on the tie tables; a graph built before them gets temporary ones first."""
     try:
-        row = store.one(f"SELECT v FROM {PARTIES} WHERE id = ?", [node])
+        return store.rows(sql, params)
     except duckdb.CatalogException:
         build_ties(store, temp=True)
-        row = store.one(f"SELECT v FROM {PARTIES} WHERE id = ?", [node])
-    return int(row[0]) if row else None
+        return store.rows(sql, params)
+
+
+def _party(store: CaseStore, node: str) -> int | None:
+    """The party number of a node id (None: not a party)."""
+    rows = _rows(store, f"SELECT v FROM {PARTIES} WHERE id = ?", [node])
+    return int(rows[0]["v"]) if rows else None
 
 
 def ties(
@@ -119,9 +124,11 @@ def ties(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = MAX_TIES,
+    party: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Every tie of one party, as {source, target, kind, count, first, last, records, [amount, currency]}."""
-    v = _party(store, node)
+    """Every tie of one party, as {source, target, kind, count, first, last, records, [amount, currency]}
+    (`party`: the node's party number, when the caller looked it up already)."""
+    v = party if party is not None else _party(store, node)
     want = [k for k in TIES if k in kinds]
     if v is None or not want:
         return []  # a record node (a message, a transfer): its ties are its sender's, not its own
@@ -160,10 +167,8 @@ def ties(
 def parties(store: CaseStore, ids: list[str]) -> list[dict[str, Any]]:
     """The nodes named, with their kind (Person, Phone …), name and, for people, the roles marked."""
     want = sorted(set(ids))
-    if want:
-        _party(store, want[0])  # the tables exist
-    rows = store.rows(
-        f"SELECT id, label, name, roles FROM {PARTIES} SEMI JOIN (SELECT unnest(?::VARCHAR[]) AS id) USING (id) ORDER BY id", [want]
+    rows = _rows(
+        store, f"SELECT id, label, name, roles FROM {PARTIES} SEMI JOIN (SELECT unnest(?::VARCHAR[]) AS id) USING (id) ORDER BY id", [want]
     )
     if len(rows) < len(want):  # a record node (message, transfer) asked for by id
         found = {r["id"] for r in rows}
@@ -177,9 +182,10 @@ def parties(store: CaseStore, ids: list[str]) -> list[dict[str, Any]]:
 
 def neighbourhood(store: CaseStore, node: str, **kw: Any) -> dict[str, Any]:
     """One expansion: the party, its ties and the parties at their other ends."""
-    if _party(store, node) is None and not store.one("SELECT 1 FROM nodes WHERE id = ?", [node]):
+    v = _party(store, node)
+    if v is None and not store.one("SELECT 1 FROM nodes WHERE id = ?", [node]):
         raise KeyError(f"no party {node!r} in the graph (run 'casegraph resolve' first if the graph is empty)")
-    found = ties(store, node, **kw)
+    found = ties(store, node, **kw, party=v) if v is not None else []
     ids = {node} | {t["source"] for t in found} | {t["target"] for t in found}
     return {"focus": node, "nodes": parties(store, list(ids)), "edges": found}
 
