@@ -174,7 +174,7 @@ def measure(root: Path, runs: int, skip: set[str] = frozenset()) -> dict[str, di
             "conversation page": lambda: rnd.choice(chats) if chats else "/chat?chat=chat-1",
             "conversation page (jump to a message)": lambda: "/chat?" + urlencode(dict(zip(("chat", "at"), rnd.choice(mids), strict=True))),
             "full-text search": lambda: "/search?q=" + rnd.choice(terms),
-            "graph neighbourhood": lambda: "/api/graph/expand?node=" + rnd.choice(nodes),
+            "graph neighbourhood": lambda: "/api/graph/expand?" + urlencode({"node": rnd.choice(nodes)}),  # a phone id holds a +
             "person profile": lambda: rnd.choice(people) if people else "/people/none",
             "timeline (whole case)": lambda: "/api/timeline",
             "money account picker": lambda: "/api/money/accounts?q=80000" + str(rnd.randrange(10)),
