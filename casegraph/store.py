@@ -36,6 +36,12 @@ from .model import AMOUNT as AMOUNT  # defined with the records; here for the st
 from .model import RECORD_TYPES, Batch, ParseIssue, Provenance, Record, constant
 from .model import to_json as to_json
 
+# the explorer's tie tables (graph.explore), declared here so that verify digests them like the graph
+TIE_TABLES = {
+    "graph_parties": "(v BIGINT NOT NULL, id VARCHAR NOT NULL, label VARCHAR NOT NULL, name VARCHAR, roles VARCHAR[])",
+    "graph_tie_rows": "(v BIGINT NOT NULL, kind VARCHAR NOT NULL, a BIGINT NOT NULL, b BIGINT NOT NULL, ts_utc TIMESTAMPTZ, "
+    "record_id VARCHAR, amount DECIMAL(38, 18), currency VARCHAR)",
+}
 PROVENANCE_COLUMNS = "exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL, parser_version VARCHAR NOT NULL, locator VARCHAR NOT NULL"
 # ts_precision: 'day' when the source gives a date and no time (ts_local is then that date at 00:00 and
 # ts_utc the start of that local day, for ordering only: see casegraph.times), NULL otherwise
@@ -82,6 +88,10 @@ CREATE TABLE IF NOT EXISTS neo4j_pushes (  -- batches a Neo4j target holds, for 
     target VARCHAR NOT NULL, digest VARCHAR NOT NULL, step VARCHAR NOT NULL, batch BIGINT NOT NULL,
     rows BIGINT NOT NULL, done_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (target, digest, step, batch));
 CREATE TABLE IF NOT EXISTS nodes (id VARCHAR NOT NULL, label VARCHAR NOT NULL, name VARCHAR, props JSON);
+-- the explorer's tie table (graph.explore.build_ties, written with the graph): every party numbered, and one
+-- row per record and tie end in party order, so an expansion reads only the row groups of its party
+CREATE TABLE IF NOT EXISTS graph_parties {TIE_TABLES["graph_parties"]};
+CREATE TABLE IF NOT EXISTS graph_tie_rows {TIE_TABLES["graph_tie_rows"]};
 CREATE TABLE IF NOT EXISTS entity_members (entity_id VARCHAR NOT NULL, member VARCHAR PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS entity_links (
     entity_id VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL, method VARCHAR NOT NULL,

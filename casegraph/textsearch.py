@@ -17,12 +17,14 @@ digests), and built again when that state changes."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import sqlite3
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +38,12 @@ if TYPE_CHECKING:
     from .store import CaseStore
 
 INDEX_FILE = "search-index.sqlite"
-VERSION = "casegraph-fts/1"
-BATCH = 5000
+VERSION = "casegraph-fts/2"  # 2: documents numbered in display order (an index of 1 is rebuilt)
+BATCH = 20_000
+CACHE_KB = 256 * 1024  # SQLite page cache during a build
+HASH_BYTES = 64 << 20  # FTS5 terms held in memory before a segment is written (fewer, larger segments to merge)
 _FORMAT_CHARS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+COUNT_CAP = 1000  # matches counted for "N records" (above it: "more than N")
 MIN_TERM = 3  # the trigram tokenizer needs 3 characters to use the index
 
 # what is indexed, per table: the text, who, where, and the time as recorded (times.time_sql)
@@ -66,6 +71,8 @@ class SearchError(CaseGraphError, LookupError):
 
 def clean(text: str) -> str:
     """The text as indexed and queried: NFC, format characters (ZWJ, ZWNJ, soft hyphen …) out."""
+    if text.isascii():  # NFC leaves ASCII as it is, and every format character is outside it
+        return text
     return unicodedata.normalize("NFC", text).translate(_FORMAT_CHARS)
 
 
@@ -75,16 +82,26 @@ _INDIC = re.compile(r"[\u0B80-\u0BFF\u0D80-\u0DFF]")
 
 def sound_keys(text: str) -> tuple[list[str], list[str]]:
     """Sound keys of the words written in Latin letters, and of those in Sinhala or Tamil script."""
-    from .graph.names import fold, romanise
-
     latin: list[str] = []
     script: list[str] = []
     for w in _WORD.findall(clean(text)):
-        for part in re.findall(r"[a-z0-9]+", romanise(w)):
-            k = re.sub(r"r(?=[^aiu]|$)", "", fold(part)) if part.isalpha() else part
-            if k:
-                (script if _INDIC.search(w) else latin).append(k)
+        keys, indic = _word_keys(w)
+        (script if indic else latin).extend(keys)
     return latin, script
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _word_keys(w: str) -> tuple[tuple[str, ...], bool]:
+    """One word's sound keys, and whether it is written in Sinhala or Tamil script. Cached: an index
+    build meets the same words millions of times (romanising is the costly step)."""
+    from .graph.names import fold, romanise
+
+    keys = []
+    for part in re.findall(r"[a-z0-9]+", w.lower() if w.isascii() else romanise(w)):  # romanise(ASCII) is lower()
+        k = re.sub(r"r(?=[^aiu]|$)", "", fold(part)) if part.isalpha() else part
+        if k:
+            keys.append(k)
+    return tuple(keys), bool(_INDIC.search(w))
 
 
 def sound(text: str) -> tuple[str, str]:
@@ -150,44 +167,69 @@ def status(case: Case) -> dict[str, Any]:
     }
 
 
+def _ordered_sources() -> str:
+    """Every source in one stream, in the order search shows hits (newest first, undated last), so a
+    document's number is its place in that order: a search reads its first page off the index in
+    rowid order and stops, with no sort of every match."""
+    union = " UNION ALL ".join(f"SELECT {i} AS _source, * FROM ({sql})" for i, sql in enumerate(SOURCES.values()))
+    cols = ", ".join(f"s.c{i}" for i in range(len(COLUMNS)))
+    return f"""SELECT {cols} FROM ({union}) AS s(_source, {", ".join(f"c{i}" for i in range(len(COLUMNS)))})
+               ORDER BY s.c6 IS NULL, s.c6 DESC, s._source, s.c0"""
+
+
 def build(case: Case, actor: str | None = None, tick: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
-    """Build the index from the store (into a new file, moved into place when complete) and log it."""
+    """Build the index from the store (into a new file, moved into place when complete) and log it.
+
+    Bulk: the records come out of DuckDB as Arrow batches already in display order, go into SQLite in
+    one transaction with no journal (a failed build leaves only the temporary file), and the sound
+    column is worked out once per distinct word (`_word_keys`)."""
     path = index_path(case)
     tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
     state = source_state(case.store)
     con = sqlite3.connect(tmp)
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter({t: 0 for t in SOURCES})
     try:
         con.executescript(
-            """PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+            f"""PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -{CACHE_KB};
                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
                CREATE TABLE docs (id INTEGER PRIMARY KEY, record_id TEXT NOT NULL, tbl TEXT NOT NULL, text TEXT, who TEXT,
                                   place TEXT, shown_time TEXT, ts_utc TEXT, exhibit_sha256 TEXT, locator TEXT, chat_id TEXT);
-               CREATE VIRTUAL TABLE fts USING fts5(text, sl, ss, content='', tokenize='trigram');"""
+               CREATE VIRTUAL TABLE fts USING fts5(text, sl, ss, content='', tokenize='trigram');
+               INSERT INTO fts (fts, rank) VALUES ('hashsize', {HASH_BYTES});"""
         )
         n = 0
-        for table, sql in SOURCES.items():
-            cur = case.store.con.execute(sql)
-            counts[table] = 0
-            while batch := cur.fetchmany(BATCH):
-                docs = [(n + i + 1, *row) for i, row in enumerate(batch)]
-                con.executemany(f"INSERT INTO docs VALUES ({', '.join('?' * 11)})", docs)
+        with case.store.unordered():  # the ORDER BY gives the order; nothing else needs keeping
+            reader = case.store.con.sql(_ordered_sources()).to_arrow_reader(BATCH)
+            for batch in reader:
+                cols = [c.to_pylist() for c in batch.columns]
+                ids = range(n + 1, n + 1 + batch.num_rows)
+                con.executemany(f"INSERT INTO docs VALUES ({', '.join('?' * 11)})", zip(ids, *cols, strict=True))
+                texts = cols[2]
                 con.executemany(
-                    "INSERT INTO fts (rowid, text, sl, ss) VALUES (?, ?, ?, ?)", [(d[0], clean(d[3]), *sound(d[3])) for d in docs]
+                    "INSERT INTO fts (rowid, text, sl, ss) VALUES (?, ?, ?, ?)",
+                    ((i, clean(t), *sound(t)) for i, t in zip(ids, texts, strict=True)),
                 )
-                n += len(batch)
-                counts[table] += len(batch)
-                tick(len(batch))
+                n += batch.num_rows
+                counts.update(cols[1])
+                tick(batch.num_rows)
         con.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("state", state), ("docs", str(n))])
         con.commit()
     finally:
         con.close()
     os.replace(tmp, path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    out = {"file": INDEX_FILE, "sha256": digest, "docs": n, "by_table": counts, "source_state": state, "version": VERSION}
+    digest = _file_sha256(path)
+    out = {"file": INDEX_FILE, "sha256": digest, "docs": n, "by_table": dict(counts), "source_state": state, "version": VERSION}
     case.log("search-index", actor=actor, outputs=[out])
     return out
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def ensure(case: Case, actor: str | None = None) -> dict[str, Any] | None:
@@ -217,6 +259,7 @@ class Results:
     total: int = 0
     terms: list[str] = field(default_factory=list)
     note: str = ""
+    more: bool = False  # more than `total` records match (counting stops at COUNT_CAP: a page never counts a million hits)
 
 
 def search(
@@ -234,33 +277,46 @@ def search(
     st = status(case)
     if not st["fresh"]:
         raise SearchError("the search index is missing or older than the case store: build it ('casegraph search-index CASE')")
+    match = " AND ".join(_word_query(w) for w in long_words)
+    exact = " AND ".join(f"text : {_quote(w)}" for w in long_words)
+    where, params = [], []
+    for w in short:  # a word of one or two letters: a substring filter on what the index found
+        where.append("instr(lower(d.text), lower(?)) > 0")
+        params.append(w)
+    if tables:
+        where.append(f"d.tbl IN ({', '.join('?' * len(tables))})")
+        params += list(tables)
+    if only is not None:  # only the records an indicator cites
+        where.append("d.record_id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(sorted(only)))
+    body = "FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ?" + "".join(f" AND {w}" for w in where)
     con = sqlite3.connect(f"file:{index_path(case)}?mode=ro", uri=True)
     try:
-        match = " AND ".join(_word_query(w) for w in long_words)
-        exact = " AND ".join(f"text : {_quote(w)}" for w in long_words)
-        where, params = ["fts MATCH ?"], [match]
-        for w in short:  # a word of one or two letters: a substring filter on what the index found
-            where.append("instr(lower(d.text), lower(?)) > 0")
-            params.append(w)
-        if tables:
-            where.append(f"d.tbl IN ({', '.join('?' * len(tables))})")
-            params += list(tables)
-        body = f"FROM fts JOIN docs d ON d.id = fts.rowid WHERE {' AND '.join(where)}"
-        if only is not None:  # only the records an indicator cites
-            where_only, more = " AND d.record_id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(only))]
-        else:
-            where_only, more = "", []
-        total = con.execute(f"SELECT count(*) {body}{where_only}", [*params, *more]).fetchone()[0]
-        rows = con.execute(
-            f"""SELECT {", ".join("d." + c for c in COLUMNS)}, (fts.rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?)) AS is_exact
-                {body}{where_only} ORDER BY is_exact DESC, d.ts_utc IS NULL, d.ts_utc DESC, d.id LIMIT ? OFFSET ?""",
-            [exact, *params, *more, limit, offset],
-        ).fetchall()
+        # a document's number is its place in the display order (see _ordered_sources): a page is read
+        # off the index in rowid order, exact matches first, then those by sound alone, and no more
+        def page(fts_query: str, n: int, skip: int) -> list[tuple]:
+            if n <= 0:
+                return []
+            sql = f"SELECT {', '.join('d.' + c for c in COLUMNS)} {body} ORDER BY fts.rowid LIMIT ? OFFSET ?"
+            return con.execute(sql, [fts_query, *params, n, skip]).fetchall()
+
+        def count(fts_query: str, cap: int) -> int:
+            src = body if where else "FROM fts WHERE fts MATCH ?"  # no filter on the documents: the index alone counts
+            return con.execute(f"SELECT count(*) FROM (SELECT 1 {src} LIMIT ?)", [fts_query, *(params if where else []), cap]).fetchone()[0]
+
+        exact_rows = page(exact, limit, offset)
+        # how many exact matches lie before the sound-only ones on this page (counted only up to the offset)
+        n_exact = offset + len(exact_rows) if exact_rows else count(exact, offset)
+        sound_rows = page(f"({match}) NOT ({exact})", limit - len(exact_rows), max(0, offset - n_exact))
+        total = count(match, COUNT_CAP + 1)
     finally:
         con.close()
     names = ("record_id", "table", *COLUMNS[2:])
-    hits = [Hit(**dict(zip(names, r[:10], strict=True)), how="exact" if r[10] else "by sound") for r in rows]
-    return Results(query, hits, total, long_words + short)
+    hits = [
+        Hit(**dict(zip(names, r, strict=True)), how=how) for rows, how in ((exact_rows, "exact"), (sound_rows, "by sound")) for r in rows
+    ]
+    more = total > COUNT_CAP
+    return Results(query, hits, min(total, COUNT_CAP), long_words + short, more=more)
 
 
 def indicator_records(store: CaseStore, indicator: str | None = None) -> dict[str, list[str]]:

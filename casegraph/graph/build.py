@@ -19,7 +19,7 @@ record in the store. Building again replaces the graph (it is derived data).
 from __future__ import annotations
 
 from ..store import CaseStore
-from . import keys, resolve
+from . import explore, keys, resolve
 
 VERSION = "1.0.0"
 PROV = "exhibit_sha256, parser, parser_version, locator"
@@ -182,6 +182,7 @@ def build(store: CaseStore) -> dict[str, int]:
                                 SELECT hash(id) AS h FROM edges WHERE kind IN ({kinds}) GROUP BY h HAVING count(*) > 1)
                             QUALIFY row_number() OVER (
                                 PARTITION BY id ORDER BY exhibit_sha256, locator, record_id, CAST(attrs AS VARCHAR)) > 1)""")
+        explore.build_ties(store)  # the explorer's per-party tie rows, from the graph just built
     return {r["label"]: r["n"] for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label")} | {
         r["kind"]: r["n"] for r in store.rows("SELECT kind, count(*) AS n FROM edges GROUP BY kind ORDER BY kind")
     }

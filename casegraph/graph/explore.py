@@ -18,8 +18,10 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from ..amounts import format_amount
-from ..store import CaseStore
+from ..store import TIE_TABLES, CaseStore
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -52,17 +54,72 @@ def _tie(r: dict[str, Any], kind: str) -> dict[str, Any]:
     }
 
 
-def _sent_ties(store: CaseStore, node: str, kind: str, cond: str, since: datetime | None, until: datetime | None) -> list[dict]:
-    """Ties through the messages a party sent: from the sender to the far end of each message's `kind` edge
-    (IN: its chat; MENTIONS: what it names), counted per pair with the first and last time and the first records."""
-    w, wp = _window("s.ts_utc", since, until)
-    return store.rows(
-        f"""SELECT s.src, i.dst, count(*) AS n, min(s.ts_utc) AS first, max(s.ts_utc) AS last,
-                   list(s.dst ORDER BY s.ts_utc, s.dst)[1:{RECORDS_PER_TIE}] AS records
-            FROM edges s JOIN edges i ON i.src = s.dst AND i.kind = ?
-            WHERE s.kind = 'SENT' AND (s.src = ? OR i.dst = ?){cond}{w} GROUP BY ALL""",
-        [kind, node, node, *wp],
-    )
+# -- the tie table -------------------------------------------------------------------------------
+# One row per record and tie end, sorted by the party's number: a party's ties are a few row groups of
+# one table (DuckDB skips the rest by their min/max), so an expansion costs the same on a case of ten
+# million transfers as on ten. Built with the graph (graph.build); a case whose graph was built before
+# it gets a temporary one, built once, on its first expansion.
+PARTIES = "graph_parties"  # v, id, label, name, roles: every node that is not a record
+TIE_ROWS = "graph_tie_rows"  # v (the party looked up), kind, a, b (party numbers), ts_utc, record_id, amount, currency
+RECORD_LABELS = ("Message", "Transaction", "OcrText", "Call")
+
+_TIE_SQL = {
+    "uses": "SELECT src, dst, NULL::TIMESTAMPTZ, record_id, NULL, NULL FROM edges WHERE kind = 'USES'",
+    "message": """SELECT s.src, i.dst, s.ts_utc, s.dst, NULL, NULL
+                  FROM edges s JOIN edges i ON i.src = s.dst AND i.kind = 'IN' WHERE s.kind = 'SENT'""",
+    "mentions": """SELECT s.src, m.dst, s.ts_utc, s.dst, NULL, NULL
+                   FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS' WHERE s.kind = 'SENT' AND s.src <> m.dst""",
+    # transfers the source marks failed moved no value, and one without an amount cannot be summed
+    "money": """SELECT p.src, q.dst, t.ts_utc, t.id, t.amount, t.currency
+                FROM edges p JOIN edges q ON q.src = p.dst AND q.kind = 'PAID_TO' JOIN transactions t ON t.id = p.dst
+                WHERE p.kind = 'PAID' AND t.status IS DISTINCT FROM 'failed' AND t.amount IS NOT NULL""",
+}
+
+
+def build_ties(store: CaseStore, temp: bool = False) -> None:
+    """(Re)build the party and tie tables from `nodes` and `edges` (graph.build calls this; `temp`: session-only
+    copies, for a graph built before these tables, or a store opened read-only)."""
+    con = store.con
+    for t, cols in TIE_TABLES.items():
+        if temp:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {t} {cols}")
+        else:  # temporary ones made for the graph before this one would hide the new tables
+            con.execute(f"DROP TABLE IF EXISTS temp.{t}; DELETE FROM {t}")
+    labels = ", ".join(f"'{x}'" for x in RECORD_LABELS)
+    con.execute(f"""INSERT INTO {PARTIES}
+                    SELECT (row_number() OVER (ORDER BY id) - 1)::BIGINT AS v, id, label, name,
+                           CASE WHEN label = 'Person' THEN coalesce(CAST(json_extract(props, '$.roles') AS VARCHAR[]), [])
+                                ELSE []::VARCHAR[] END AS roles
+                    FROM nodes WHERE label NOT IN ({labels})""")
+    union = " UNION ALL ".join(f"SELECT '{k}' AS kind, * FROM ({sql})" for k, sql in _TIE_SQL.items())
+    with store.unordered():
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _ties_raw AS
+                        SELECT r.kind, pa.v AS a, pb.v AS b, r.ts_utc, r.record_id, CAST(r.amount AS DECIMAL(38, 18)) AS amount, r.currency
+                        FROM ({union}) r(kind, src, dst, ts_utc, record_id, amount, currency)
+                        JOIN {PARTIES} pa ON pa.id = r.src JOIN {PARTIES} pb ON pb.id = r.dst""")
+    try:  # insertion order kept: the table is written in party order, which is what makes a lookup skip the rest
+        con.execute(f"""INSERT INTO {TIE_ROWS}
+                        SELECT * FROM (SELECT a AS v, * FROM _ties_raw UNION ALL SELECT b AS v, * FROM _ties_raw WHERE b <> a)
+                        ORDER BY v, kind, a, b, ts_utc, record_id""")
+    finally:
+        con.execute("DROP TABLE IF EXISTS _ties_raw")
+
+
+def _rows(store: CaseStore, sql: str, params: list) -> list[dict[str, Any]]:
+    """A query on the tie tables; a graph built before them gets temporary ones first."""
+    try:
+        stale = store.rows(f"SELECT NOT EXISTS (SELECT 1 FROM {PARTIES}) AND EXISTS (SELECT 1 FROM nodes) AS s")[0]["s"]
+    except duckdb.CatalogException:  # a store opened read-only, from before the tables were declared
+        stale = True
+    if stale:
+        build_ties(store, temp=True)
+    return store.rows(sql, params)
+
+
+def _party(store: CaseStore, node: str) -> int | None:
+    """The party number of a node id (None: not a party)."""
+    rows = _rows(store, f"SELECT v FROM {PARTIES} WHERE id = ?", [node])
+    return int(rows[0]["v"]) if rows else None
 
 
 def ties(
@@ -72,40 +129,38 @@ def ties(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = MAX_TIES,
+    party: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Every tie of one party, as {source, target, kind, count, first, last, records, [amount, currency]}."""
+    """Every tie of one party, as {source, target, kind, count, first, last, records, [amount, currency]}
+    (`party`: the node's party number, when the caller looked it up already)."""
+    v = party if party is not None else _party(store, node)
+    want = [k for k in TIES if k in kinds]
+    if v is None or not want:
+        return []  # a record node (a message, a transfer): its ties are its sender's, not its own
+    w, wp = _window("ts_utc", since, until)
+    # the party's number is written into the query (an int): DuckDB prunes row groups on a constant
+    rows = store.rows(
+        f"""WITH t AS (SELECT kind, a, b, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
+                              list(record_id ORDER BY ts_utc, record_id) AS recs,
+                              list(record_id ORDER BY record_id) AS recs_by_id, currency, sum(amount) AS amount
+                       FROM {TIE_ROWS} WHERE v = {int(v)} AND list_contains(?, kind)
+                            AND (kind = 'uses' OR (TRUE{w})) GROUP BY kind, a, b, currency),
+                 ends AS (SELECT v, id FROM {PARTIES} SEMI JOIN (SELECT a AS v FROM t UNION SELECT b FROM t) USING (v))
+            SELECT t.*, ea.id AS src, eb.id AS dst FROM t JOIN ends ea ON ea.v = t.a JOIN ends eb ON eb.v = t.b""",
+        [want, *wp],
+    )
     out: list[dict[str, Any]] = []
-    if "uses" in kinds:
-        for r in store.rows(
-            """SELECT src, dst, list(record_id ORDER BY record_id) AS records FROM edges
-               WHERE kind = 'USES' AND (src = ? OR dst = ?) GROUP BY ALL""",
-            [node, node],
-        ):
+    for r in rows:
+        if r["kind"] == "uses":
             out.append(
-                {
-                    "source": r["src"],
-                    "target": r["dst"],
-                    "kind": "uses",
-                    "count": len(r["records"]),
-                    "records": r["records"][:RECORDS_PER_TIE],
-                }
+                {"source": r["src"], "target": r["dst"], "kind": "uses", "count": r["n"], "records": r["recs_by_id"][:RECORDS_PER_TIE]}
             )
-    if "message" in kinds:  # a sender to the chat the message is in
-        out += [_tie(r, "message") for r in _sent_ties(store, node, "IN", "", since, until)]
-    if "mentions" in kinds:  # a sender to an identifier the message names (not the sender's own)
-        out += [_tie(r, "mentions") for r in _sent_ties(store, node, "MENTIONS", " AND s.src <> i.dst", since, until)]
-    if "money" in kinds:
-        w, wp = _window("t.ts_utc", since, until)
-        for r in store.rows(
-            f"""SELECT p.src, q.dst, t.currency, sum(t.amount) AS amount, count(*) AS n, min(t.ts_utc) AS first, max(t.ts_utc) AS last,
-                       list(t.id ORDER BY t.ts_utc, t.id)[1:{RECORDS_PER_TIE}] AS records
-                FROM edges p JOIN edges q ON q.src = p.dst AND q.kind = 'PAID_TO' JOIN transactions t ON t.id = p.dst
-                WHERE p.kind = 'PAID' AND (p.src = ? OR q.dst = ?) AND t.status IS DISTINCT FROM 'failed'
-                      AND t.amount IS NOT NULL{w}
-                GROUP BY ALL ORDER BY 1, 2, 3""",
-            [node, node, *wp],
-        ):
-            out.append({**_tie(r, "money"), "amount": r["amount"], "currency": r["currency"] or "(currency not stated)"})
+            continue
+        r["records"] = r["recs"][:RECORDS_PER_TIE]
+        tie = _tie(r, r["kind"])
+        if r["kind"] == "money":
+            tie |= {"amount": r["amount"], "currency": r["currency"] or "(currency not stated)"}
+        out.append(tie)
     out.sort(key=lambda t: (-t["count"], t["kind"], t["source"], t["target"]))
     for t in out:
         t["key"] = f"{t['kind']}|{t['source']}|{t['target']}|{t.get('currency', '')}"
@@ -116,18 +171,26 @@ def ties(
 
 def parties(store: CaseStore, ids: list[str]) -> list[dict[str, Any]]:
     """The nodes named, with their kind (Person, Phone …), name and, for people, the roles marked."""
-    rows = store.rows("SELECT id, label, name, props FROM nodes WHERE list_contains(?, id) ORDER BY id", [sorted(set(ids))])
+    want = sorted(set(ids))
+    rows = _rows(
+        store, f"SELECT id, label, name, roles FROM {PARTIES} SEMI JOIN (SELECT unnest(?::VARCHAR[]) AS id) USING (id) ORDER BY id", [want]
+    )
+    if len(rows) < len(want):  # a record node (message, transfer) asked for by id
+        found = {r["id"] for r in rows}
+        rest = [i for i in want if i not in found]
+        rows += store.rows("SELECT id, label, name, [] AS roles FROM nodes WHERE list_contains(?, id) ORDER BY id", [rest])
+        rows.sort(key=lambda r: r["id"])
     for r in rows:
-        props = json.loads(r.pop("props") or "{}")
-        r["roles"] = props.get("roles", []) if r["label"] == "Person" else []
+        r["roles"] = list(r["roles"] or [])
     return rows
 
 
 def neighbourhood(store: CaseStore, node: str, **kw: Any) -> dict[str, Any]:
     """One expansion: the party, its ties and the parties at their other ends."""
-    if not store.one("SELECT 1 FROM nodes WHERE id = ?", [node]):
+    v = _party(store, node)
+    if v is None and not store.one("SELECT 1 FROM nodes WHERE id = ?", [node]):
         raise KeyError(f"no party {node!r} in the graph (run 'casegraph resolve' first if the graph is empty)")
-    found = ties(store, node, **kw)
+    found = ties(store, node, **kw, party=v) if v is not None else []
     ids = {node} | {t["source"] for t in found} | {t["target"] for t in found}
     return {"focus": node, "nodes": parties(store, list(ids)), "edges": found}
 

@@ -38,9 +38,11 @@ STATE_TABLES = {
     "identifier_keys": None,
     "nodes": None,
     "edges": None,
+    "graph_parties": None,
+    "graph_tie_rows": None,
     "message_vectors": "model",
 }
-GRAPH_TABLES = ("findings", "entities", "entity_members", "entity_links", "identifier_keys", "nodes", "edges")
+GRAPH_TABLES = ("findings", "entities", "entity_members", "entity_links", "identifier_keys", "nodes", "edges", "graph_parties", "graph_tie_rows")
 
 
 def _columns(con, table: str) -> list[tuple[str, str]]:
