@@ -42,7 +42,17 @@ STATE_TABLES = {
     "graph_tie_rows": None,
     "message_vectors": "model",
 }
-GRAPH_TABLES = ("findings", "entities", "entity_members", "entity_links", "identifier_keys", "nodes", "edges", "graph_parties", "graph_tie_rows")
+GRAPH_TABLES = (
+    "findings",
+    "entities",
+    "entity_members",
+    "entity_links",
+    "identifier_keys",
+    "nodes",
+    "edges",
+    "graph_parties",
+    "graph_tie_rows",
+)
 
 
 def _columns(con, table: str) -> list[tuple[str, str]]:
