@@ -116,7 +116,7 @@ def test_findings_list_and_the_report_leave_out_the_stored_rest(tmp_path):
     from click.testing import CliRunner
 
     from casegraph.case import Case
-    from casegraph.cli import cli
+    from casegraph.cli import main as cli
     from casegraph.findings import write_findings
     from casegraph.reports import content
 
