@@ -87,6 +87,12 @@ def finding_filter(kind: str | None, detector: str | None) -> tuple[list[str], l
     return where, params
 
 
+def reported(attrs: dict) -> bool:
+    """False for a ranked finding stored past the ones an analysis reports (attrs listed: false, see
+    graph.analysis): reports leave it out, `findings list` shows it with --all or --kind."""
+    return attrs.get("listed", True) is not False
+
+
 def findings(
     store: CaseStore, kind: str | None = None, detector: str | None = None, person: str | None = None, since: datetime | None = None
 ) -> list[FindingRow]:

@@ -3,6 +3,7 @@ its findings saying so, states the error of estimated betweenness, and answers p
 questions with the records behind every tie. Entity resolution in columns gives the entities the
 one-by-one union-find gave (see test_graph for its rules)."""
 
+import json
 import os
 
 import networkx as nx
@@ -33,10 +34,12 @@ def ring_case(store, people=12):
     store.write(records)
 
 
-def by_kind(findings):
+def by_kind(findings, everything=False):
+    """The findings per kind: the reported ones (everything: with those stored past the cap too)."""
     out = {}
     for f in findings:
-        out.setdefault(f.kind, []).append(f)
+        if everything or f.attrs.get("listed", True):
+            out.setdefault(f.kind, []).append(f)
     return out
 
 
@@ -70,12 +73,57 @@ def test_every_finding_cites_records_and_a_capped_kind_says_its_rank(store):
     ring_case(store)
     resolved(store)
     _, found = analysis.analyse(store, top=2)
-    kinds = by_kind(found)
+    kinds, stored = by_kind(found), by_kind(found, everything=True)
     for f in found:
         assert f.evidence and all({"record", "table", "locator", "exhibit_sha256"} <= set(e) for e in f.evidence)
     assert len(kinds["most-contacted"]) == 2 and len(kinds["contact-timeline"]) == 2
     assert "Rank 1 of" in kinds["most-contacted"][0].summary and "by recorded contacts" in kinds["most-contacted"][0].summary
     assert "casegraph analyze --top N" in kinds["broker"][0].summary and "by betweenness" in kinds["broker"][0].summary
+    # the rest is stored, ranked, and says so (a finding flood is capped in reports, not lost)
+    rest = stored["most-contacted"][2:]
+    assert rest and [f.attrs["rank"] for f in stored["most-contacted"]] == list(range(1, len(rest) + 3))
+    assert all(f.attrs["listed"] is False and f.attrs["of"] == len(rest) + 2 for f in rest)
+    assert "--kind most-contacted --all" in rest[0].summary and rest[0].evidence
+    scores = [f.score for f in stored["most-contacted"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_stored_cap_keeps_the_first_ranks_and_says_how_many_there_were(store, monkeypatch):
+    small_case(store)
+    ring_case(store)
+    resolved(store)
+    monkeypatch.setattr(analysis, "STORED", 4)
+    _, found = analysis.analyse(store, top=2)
+    contacted = by_kind(found, everything=True)["most-contacted"]
+    assert len(contacted) == 4 and contacted[-1].attrs["of"] > 4
+    assert "the first 4 are stored" in contacted[0].summary
+
+
+def test_findings_list_and_the_report_leave_out_the_stored_rest(tmp_path):
+    from click.testing import CliRunner
+
+    from casegraph.case import Case
+    from casegraph.cli import main as cli
+    from casegraph.findings import write_findings
+    from casegraph.reports import content
+
+    case = Case.create(tmp_path / "case", "CID/1", "t", "examiner")
+    small_case(case.store)
+    ring_case(case.store)
+    resolved(case.store)
+    _, found = analysis.analyse(case.store, top=2)
+    write_findings(case.store, found, analysis.DETECTOR)
+    held = sum(f.attrs.get("listed") is False for f in found)
+    case.close()
+    listed = CliRunner().invoke(cli, ["findings", "list", str(tmp_path / "case"), "--json"])
+    everything = CliRunner().invoke(cli, ["findings", "list", str(tmp_path / "case"), "--json", "--all"])
+    assert listed.exit_code == everything.exit_code == 0, listed.output
+    assert held and len(json.loads(everything.output)) - len(json.loads(listed.output)) == held
+    kind = CliRunner().invoke(cli, ["findings", "list", str(tmp_path / "case"), "--json", "--kind", "most-contacted"])
+    assert len(json.loads(kind.output)) == len(by_kind(found, everything=True)["most-contacted"])
+    with Case(tmp_path / "case") as c:
+        shown = content.gather(c)["findings"]
+    assert len([f for f in shown if f["kind"] == "most-contacted"]) == 2
 
 
 def test_estimated_betweenness_states_its_sample_and_error(store, monkeypatch):

@@ -25,8 +25,9 @@ def findings_group() -> None:
     default=None,
     help="Only findings citing a record timed at or after DATE (ISO: 2024-04-01 or 2024-04-01T09:00+05:30).",
 )
+@click.option("--all", "everything", is_flag=True, help="Also the ranked findings stored past the reported ones (--kind lists them too).")
 @output_options()
-def findings_list(case, kind, detector, person, since, fmt) -> None:
+def findings_list(case, kind, detector, person, since, everything, fmt) -> None:
     """List findings, with how many records each cites."""
     from .. import review
     from ..graph.resolve import EntityLookupError, find_entity
@@ -37,6 +38,10 @@ def findings_list(case, kind, detector, person, since, fmt) -> None:
             rows = review.findings(c.store, kind, detector, who, since)
         except (review.ReviewError, EntityLookupError) as e:
             fail(str(e), 2)
+        held = 0
+        if not (everything or kind):
+            held = sum(not review.reported(f.attrs) for f in rows)
+            rows = [f for f in rows if review.reported(f.attrs)]
         emit(
             fmt,
             f"Findings ({len(rows)})",
@@ -46,6 +51,8 @@ def findings_list(case, kind, detector, person, since, fmt) -> None:
         )
         if fmt == "table":
             console.print(f"{plural(len(rows), 'finding')}. Show one with: casegraph findings show CASE ID (a unique prefix will do).")
+            if held:
+                console.print(f"{plural(held, 'more ranked finding')} stored past the reported ones: --all (or --kind KIND) lists them.")
 
 
 @findings_group.command("show")

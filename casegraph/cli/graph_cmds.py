@@ -250,12 +250,14 @@ def analyze_cmd(case, top, engine, uri, user, password, database) -> None:
             table(
                 f"Link analysis: {plural(g.number_of_nodes(), 'party', 'parties')}, {plural(g.number_of_edges(), 'tie')}",
                 ["kind", "title", "summary"],
-                [(f.kind, f.title, f.summary) for f in findings],
+                [(f.kind, f.title, f.summary) for f in findings if f.attrs.get("listed", True)],
             )
         )
+        held = sum(f.attrs.get("listed", True) is False for f in findings)
         console.print(
-            f"{plural(len(findings), 'finding')} written (detector link-analysis); "
-            "review them with: casegraph findings list CASE --detector link-analysis"
+            f"{plural(len(findings), 'finding')} written (detector link-analysis)"
+            + (f", {held:,} of them ranked past the reported ones (listed with --all)" if held else "")
+            + "; review them with: casegraph findings list CASE --detector link-analysis"
         )
 
 

@@ -14,12 +14,15 @@ DuckDB builds the ties and numbers the parties; the arrays go to igraph in bulk 
 Analyses (each result is a finding with those records as evidence):
 - connected groups (igraph components), largest first;
 - communities inside the three largest groups: Leiden optimising modularity at resolution 1.0, seeded;
-- brokers: betweenness, exact up to EXACT_BETWEENNESS parties; above, estimated from a seeded sample
+- brokers: betweenness, exact up to EXACT_BETWEENNESS parties (and EXACT_WORK parties × ties); above, estimated from a seeded sample
   of source parties in four batches, the finding stating the sample and the estimate's standard error;
 - most-contacted parties (records per party), parties seen on several seized exhibits, contact
   timelines of the busiest ties.
-Every kind is ranked and capped (`top`; several-exhibits at least MULTI_EXHIBIT), and a capped
-finding says its rank, of how many, and by what, so a million-party case gives a readable list.
+Every kind is ranked and capped, so a million-party case gives a readable list: the first `top` are
+reported (several-exhibits at least MULTI_EXHIBIT, communities MAX_COMMUNITIES per group), the first
+STORED are stored; a capped finding says its rank, of how many, and by what, and carries them in attrs
+(rank, of, ranked_by, listed: false past the reported ones, which reports leave out and
+`casegraph findings list --all` lists).
 `analyse(..., engine="networkx")` runs today's networkx code (analysis_nx) for comparison;
 paths.py answers "how is A connected to B" and k-hop neighbourhoods.
 """
@@ -47,6 +50,7 @@ from .parties import PartyGraph
 VERSION = "2.0.0"
 DETECTOR = "link-analysis"
 EXACT_BETWEENNESS = 10_000  # parties; igraph's exact betweenness of 5,000 well-connected parties took 6 s here
+EXACT_WORK = 60_000_000  # and parties × ties at most: exact costs a search from every party (9,919 × 23,439 took 34 s CPU)
 EXACT_BETWEENNESS_NX = 5000  # today's networkx limit (analysis_nx)
 SOURCE_BUDGET = 20_000_000  # tie visits for estimated betweenness: sources = budget / ties, between 8 and 256
 BATCHES = 4  # the sampled sources are split in batches; their spread gives the estimate's standard error
@@ -55,7 +59,8 @@ RESOLUTION = 1.0  # modularity resolution of the communities
 LEIDEN_STABLE_EDGES = 50_000  # up to this many ties Leiden iterates until no party moves; above, 2 iterations
 LEIDEN_ITERATIONS = 2
 MAX_COMMUNITIES = 50  # per connected group
-MULTI_EXHIBIT = 100  # several-exhibit findings at least (ranked); the rest with a larger --top
+MULTI_EXHIBIT = 100  # several-exhibit findings reported at least (ranked)
+STORED = 1000  # findings stored per kind (per group for communities), ranked; those past the reported ones are listed with --all
 
 
 def display(g: nx.Graph | PartyGraph, node: str) -> str:
@@ -79,11 +84,20 @@ def _pct(x: float) -> str:
     return f"{x:.1%}" if x >= 0.001 or x == 0 else f"{x * 100:.2g}%"
 
 
-def _ranked(i: int, total: int, shown: int, by: str) -> str:
-    """What a capped list says about its rank (nothing when every result is listed)."""
+def _ranked(i: int, total: int, shown: int, stored: int, by: str, kind: str) -> str:
+    """What a capped list says about its rank (nothing when every result is reported)."""
     if total <= shown:
         return ""
-    return f" Rank {i + 1} of {total:,} by {by}; the first {shown} are listed (casegraph analyze --top N lists more)."
+    kept = f"all {total:,} are stored" if total <= stored else f"the first {stored:,} are stored"
+    return (
+        f" Rank {i + 1:,} of {total:,} by {by}; the first {shown:,} are reported (casegraph analyze --top N reports more), "
+        f"{kept} (casegraph findings list CASE --kind {kind} --all)."
+    )
+
+
+def _rank_attrs(i: int, total: int, shown: int, by: str) -> dict[str, Any]:
+    """A capped finding's rank in its attrs; `listed` false: stored and listed with --all, left out of reports."""
+    return {} if total <= shown else {"rank": i + 1, "of": total, "ranked_by": by, "listed": i < shown}
 
 
 def _order(keys: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -100,14 +114,14 @@ def _groups(labels: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def betweenness(g: ig.Graph, seed: int) -> tuple[np.ndarray, np.ndarray | None, int | None]:
     """Normalised betweenness as networkx defines it (share of the shortest paths between other parties):
-    (values, standard errors or None, sampled sources or None). Exact up to EXACT_BETWEENNESS parties;
+    (values, standard errors or None, sampled sources or None). Exact up to EXACT_BETWEENNESS parties and EXACT_WORK;
     above, from k seeded source parties (Brandes–Pich) in BATCHES batches, the spread of the batch
     estimates giving each value's standard error."""
     n, m = g.vcount(), g.ecount()
     if n < 3:
         return np.zeros(n), None, None
     scale = 2.0 / ((n - 1) * (n - 2))  # igraph counts each unordered pair once
-    if n <= EXACT_BETWEENNESS:
+    if n <= EXACT_BETWEENNESS and n * m <= EXACT_WORK:
         return np.asarray(g.betweenness(directed=False)) * scale, None, None
     per = max(8 // BATCHES, min(256, SOURCE_BUDGET // max(m, 1)) // BATCHES)
     if per * BATCHES >= n:  # as many sources as parties: exact is no dearer
@@ -161,6 +175,7 @@ def findings_from(
     brokers: tuple[np.ndarray, np.ndarray | None, int | None],
     top: int = 10,
     ranked_only: str | None = None,
+    stored: int | None = None,
 ) -> list[Finding]:
     """The findings of the analyses from their results per party (component labels, a community
     detector for a group's subgraph and its members, betweenness): shared by the igraph and the Neo4j
@@ -169,6 +184,7 @@ def findings_from(
     findings: list[Finding] = []
     n, a, b = pg.number_of_nodes(), pg.a, pg.b
     v_all = np.arange(n)
+    stored = max(STORED if stored is None else stored, top)
 
     cited: list[np.ndarray] = []  # per finding, the ties whose records it cites: fetched in one query at the end
 
@@ -178,6 +194,9 @@ def findings_from(
 
     def names(members: np.ndarray, k: int = 12) -> str:
         return ", ".join(pg.display(v) for v in members[:k])
+
+    def ranked(kind: str, i: int, total: int, shown: int, by: str) -> tuple[str, dict[str, Any]]:
+        return _ranked(i, total, shown, stored, by, kind), _rank_attrs(i, total, shown, by)
 
     # connected groups, largest first (ties broken by the first party id)
     n_comp = int(component.max()) + 1 if n else 0
@@ -189,20 +208,20 @@ def findings_from(
     v_order, v_starts = _groups(component, n_comp)
     e_order, e_starts = _groups(component[a], n_comp)
     ties_in = np.bincount(component[a], minlength=n_comp)
-    for i, c in enumerate(big[:top]):
+    for i, c in enumerate(big[:stored]):
         members = pg.people_first(v_order[v_starts[c] : v_starts[c + 1]])
-        ids = [pg.id(v) for v in members[:500]]
+        ids = pg.ids.take(members[:500]).to_pylist()
+        rank, rank_attrs = ranked("connected-group", i, len(big), top, "size")
         finding(
             "connected-group",
             f"component:{ids[0]}",
             f"Connected group of {size[c]} parties",
-            f"{size[c]} parties joined by {ties_in[c]} ties: {names(members)}"
-            + (" …" if size[c] > 12 else "")
-            + _ranked(i, len(big), top, "size"),
+            f"{size[c]} parties joined by {ties_in[c]} ties: {names(members)}" + (" …" if size[c] > 12 else "") + rank,
             e_order[e_starts[c] : e_starts[c + 1]],
             float(size[c]),
             members=ids,
             size=int(size[c]),
+            **rank_attrs,
         )
 
     # communities inside the largest groups
@@ -224,29 +243,28 @@ def findings_from(
         inside = np.where(label[a] == label[b], label[a], -1)
         cv_order, cv_starts = _groups(np.where(label >= 0, label, n_com), n_com + 1)
         ce_order, ce_starts = _groups(np.where(inside >= 0, inside, n_com), n_com + 1)
-        for i, k in enumerate(keep[:MAX_COMMUNITIES]):
+        for i, k in enumerate(keep[: max(stored, MAX_COMMUNITIES)]):
             com = pg.people_first(cv_order[cv_starts[k] : cv_starts[k + 1]])
+            rank, rank_attrs = ranked("community", i, len(keep), MAX_COMMUNITIES, "size")
             finding(
                 "community",
                 f"community:{pg.id(com[0])}",
                 f"Community of {com_size[k]}: {pg.display(com[0])} …",
-                f"Parties more tied to each other than to the rest ({method}): {names(com)}"
-                + _ranked(i, len(keep), MAX_COMMUNITIES, "size"),
+                f"Parties more tied to each other than to the rest ({method}): {names(com)}" + rank,
                 ce_order[ce_starts[k] : ce_starts[k + 1]],
                 float(com_size[k]),
-                members=[pg.id(v) for v in com[:500]],
+                members=pg.ids.take(com[:500]).to_pylist(),
+                **rank_attrs,
             )
 
     # brokers: on many shortest paths between others
     between, error, sampled = brokers
     party = np.flatnonzero(~pg.hub_mask())
     degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
-    ranked = party[_order((-between[party], party))]
-    positive = int((between[party] > 0).sum())
-    for i, v in enumerate(ranked[:top]):
-        if between[v] <= 0:
-            break
+    positive = party[between[party] > 0]
+    for i, v in enumerate(positive[_order((-between[positive], positive))][:stored]):
         how = f" (estimated from {sampled} sampled sources, standard error {_pct(float(error[v]))})" if error is not None else ""
+        rank, rank_attrs = ranked("broker", i, len(positive), top, "betweenness")
         finding(
             "broker",
             f"broker:{pg.id(v)}",
@@ -256,27 +274,30 @@ def findings_from(
                 if ranked_only
                 else f"On {_pct(float(between[v]))} of shortest paths between other parties{how}; ties to {degree[v]} parties."
             )
-            + _ranked(i, positive, top, "betweenness"),
+            + rank,
             pg.incident(v),
             round(float(between[v]), 6),
             betweenness=float(between[v]),
             sampled=sampled,
             **({"standard_error": float(error[v])} if error is not None else {}),
+            **rank_attrs,
         )
 
     # most contacted
     strength = np.bincount(a, weights=pg.weight, minlength=n) + np.bincount(b, weights=pg.weight, minlength=n)
-    for i, v in enumerate(party[_order((-strength[party], party))][:top]):
+    for i, v in enumerate(party[_order((-strength[party], party))][:stored]):
         contacts = int(strength[v])
+        rank, rank_attrs = ranked("most-contacted", i, len(party), top, "recorded contacts")
         finding(
             "most-contacted",
             f"contacted:{pg.id(v)}",
             f"Most contacted: {pg.display(v)}",
-            f"{contacts} recorded contacts with {degree[v]} parties." + _ranked(i, len(party), top, "recorded contacts"),
+            f"{contacts} recorded contacts with {degree[v]} parties." + rank,
             pg.incident(v),
             float(contacts),
             degree=int(degree[v]),
             contacts=contacts,
+            **rank_attrs,
         )
 
     # seen on several seized exhibits (devices), most exhibits first, then most contacts
@@ -288,18 +309,20 @@ def findings_from(
     n_dev = np.asarray(seen.column("devices").combine_chunks().value_lengths(), dtype=np.int64)
     keep = np.flatnonzero(~pg.hub_mask()[sv])
     keep = keep[_order((-n_dev[keep], -strength[sv[keep]], sv[keep]))]
-    cap = max(top, MULTI_EXHIBIT)
+    shown = max(top, MULTI_EXHIBIT)
     devices_of = seen.column("devices")
-    for i, row in enumerate(keep[:cap]):
+    for i, row in enumerate(keep[: max(stored, shown)]):
         v, devices = sv[row], devices_of[int(row)].as_py()
+        rank, rank_attrs = ranked("multi-exhibit", i, len(keep), shown, "exhibits, then recorded contacts")
         finding(
             "multi-exhibit",
             f"exhibits:{pg.id(v)}",
             f"Seen on {len(devices)} exhibits: {pg.display(v)}",
-            f"Appears in records of exhibits {', '.join(devices)}." + _ranked(i, len(keep), cap, "exhibits, then recorded contacts"),
+            f"Appears in records of exhibits {', '.join(devices)}." + rank,
             pg.incident(v),
             float(len(devices)),
             exhibits=devices,
+            **rank_attrs,
         )
 
     # contact timelines of the busiest ties that have a time and are not between two places (chats, exhibits);
@@ -310,21 +333,23 @@ def findings_from(
     swap = hub[a] & ~hub[b]
     x, y = np.where(swap, b, a), np.where(swap, a, b)
     candidates = np.flatnonzero(timed & ~(hub[a] & hub[b]))
-    busiest = candidates[_order((-pg.weight[candidates], x[candidates], y[candidates]))][:top]
+    busiest = candidates[_order((-pg.weight[candidates], x[candidates], y[candidates]))][:stored]
     details = pg.ties(busiest)
     for i, e in enumerate(busiest):
         d = details[int(e)]
+        rank, rank_attrs = ranked("contact-timeline", i, len(candidates), top, "recorded contacts")
         finding(
             "contact-timeline",
             f"timeline:{pg.id(x[e])}|{pg.id(y[e])}",
             f"Contact: {pg.display(x[e])} — {pg.display(y[e])}",
             f"{d['n']} contacts ({', '.join(d['kinds'])}) from {_when(d['first'], d['first_day'])} to "
-            f"{_when(d['last'], d['last_day'])}." + _ranked(i, len(candidates), top, "recorded contacts"),
+            f"{_when(d['last'], d['last_day'])}." + rank,
             [int(e)],
             float(d["n"]),
             first=d["first"].isoformat(),
             last=d["last"].isoformat(),
             kinds=d["kinds"],
+            **rank_attrs,
         )
     for f, evidence in zip(findings, pg.evidence_many(cited), strict=True):
         f.evidence = evidence

