@@ -44,6 +44,7 @@ from ..store import CaseStore
 from ..ties import TIES as _TIES
 from ..ties import display as _display_nx
 from ..ties import party_graph as party_graph  # the store's ties as networkx (casegraph/ties.py); here for analysis' callers
+from ..wording import plural
 from . import parties
 from .parties import PartyGraph
 
@@ -61,6 +62,10 @@ LEIDEN_ITERATIONS = 2
 MAX_COMMUNITIES = 50  # per connected group
 MULTI_EXHIBIT = 100  # several-exhibit findings reported at least (ranked)
 STORED = 1000  # findings stored per kind (per group for communities), ranked; those past the reported ones are listed with --all
+
+
+def _parties(n: Any) -> str:
+    return plural(int(n), "party", "parties")
 
 
 def display(g: nx.Graph | PartyGraph, node: str) -> str:
@@ -215,8 +220,8 @@ def findings_from(
         finding(
             "connected-group",
             f"component:{ids[0]}",
-            f"Connected group of {size[c]} parties",
-            f"{size[c]} parties joined by {ties_in[c]} ties: {names(members)}" + (" …" if size[c] > 12 else "") + rank,
+            f"Connected group of {_parties(size[c])}",
+            f"{_parties(size[c])} joined by {plural(int(ties_in[c]), 'tie')}: {names(members)}" + (" …" if size[c] > 12 else "") + rank,
             e_order[e_starts[c] : e_starts[c + 1]],
             float(size[c]),
             members=ids,
@@ -270,9 +275,9 @@ def findings_from(
             f"broker:{pg.id(v)}",
             f"Broker: {pg.display(v)}",
             (
-                f"Ranked by betweenness ({ranked_only}); ties to {degree[v]} parties."
+                f"Ranked by betweenness ({ranked_only}); ties to {_parties(degree[v])}."
                 if ranked_only
-                else f"On {_pct(float(between[v]))} of shortest paths between other parties{how}; ties to {degree[v]} parties."
+                else f"On {_pct(float(between[v]))} of shortest paths between other parties{how}; ties to {_parties(degree[v])}."
             )
             + rank,
             pg.incident(v),
@@ -292,7 +297,7 @@ def findings_from(
             "most-contacted",
             f"contacted:{pg.id(v)}",
             f"Most contacted: {pg.display(v)}",
-            f"{contacts} recorded contacts with {degree[v]} parties." + rank,
+            f"{plural(contacts, 'recorded contact')} with {_parties(degree[v])}." + rank,
             pg.incident(v),
             float(contacts),
             degree=int(degree[v]),
@@ -317,7 +322,7 @@ def findings_from(
         finding(
             "multi-exhibit",
             f"exhibits:{pg.id(v)}",
-            f"Seen on {len(devices)} exhibits: {pg.display(v)}",
+            f"Seen on {plural(len(devices), 'exhibit')}: {pg.display(v)}",
             f"Appears in records of exhibits {', '.join(devices)}." + rank,
             pg.incident(v),
             float(len(devices)),
@@ -342,7 +347,7 @@ def findings_from(
             "contact-timeline",
             f"timeline:{pg.id(x[e])}|{pg.id(y[e])}",
             f"Contact: {pg.display(x[e])} — {pg.display(y[e])}",
-            f"{d['n']} contacts ({', '.join(d['kinds'])}) from {_when(d['first'], d['first_day'])} to "
+            f"{plural(int(d['n']), 'contact')} ({', '.join(d['kinds'])}) from {_when(d['first'], d['first_day'])} to "
             f"{_when(d['last'], d['last_day'])}." + rank,
             [int(e)],
             float(d["n"]),
