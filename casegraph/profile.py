@@ -14,6 +14,22 @@ from .times import time_sql
 # the person's node and every identifier node they use: the records joined to them are sent by one of
 # these, or paid to or from one
 _NODES = "(SELECT ? UNION SELECT dst FROM edges WHERE kind = 'USES' AND src = ?)"
+# the person's locations: those that came with a message they sent, and those whose own record is joined to one
+# of their identifiers (who was there, as the source names them); a location sent TO them is not theirs
+PLACES = f"""(SELECT l.id FROM locations l WHERE l.record_id IN (SELECT s.dst FROM edges s WHERE s.kind = 'SENT' AND s.src IN {_NODES})
+              UNION SELECT i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
+                    JOIN entity_members m ON m.member = 'id:' || k.node
+              WHERE m.entity_id = ? AND starts_with(i.record_id, 'locations/'))"""
+
+
+def _plain(col: str) -> str:
+    """A DECIMAL coordinate as the source wrote it (the store's fixed scale pads it with zeros)."""
+    return f"rtrim(rtrim(CAST({col} AS VARCHAR), '0'), '.')"
+
+
+def places_params(entity_id: str) -> list[str]:
+    """The parameters of PLACES for one person."""
+    return [entity_id, entity_id, entity_id]
 
 
 def person(store: CaseStore, entity_id: str) -> dict[str, Any]:
@@ -96,7 +112,8 @@ def calls(store: CaseStore, entity_id: str, limit: int = 100) -> list[dict[str, 
 
 
 def timeline(store: CaseStore, entity_id: str, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-    """The person's dated records, oldest first: messages they sent, money in and out."""
+    """The person's records in time, oldest first (undated ones last): messages they sent, money in and out,
+    calls joined to their identifiers, and their locations (PLACES)."""
     rows = store.rows(
         f"""WITH mine AS {_NODES}
             SELECT * FROM (
@@ -108,10 +125,19 @@ def timeline(store: CaseStore, entity_id: str, offset: int = 0, limit: int = 100
               FROM edges p JOIN transactions t ON t.id = p.dst WHERE p.kind = 'PAID' AND p.src IN (SELECT * FROM mine)
               UNION ALL
               SELECT t.id, 'received', {time_sql("t")}, t.ts_utc, coalesce(t.from_name, t.from_account), t.description, t.amount, t.currency
-              FROM edges q JOIN transactions t ON t.id = q.src WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine))
+              FROM edges q JOIN transactions t ON t.id = q.src WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine)
+              UNION ALL
+              SELECT c.id, c.direction || ' call', {time_sql("c")}, c.ts_utc, coalesce(c.name, c.number),
+                     coalesce(CAST(c.duration_s AS VARCHAR) || ' s', 'duration not recorded'), NULL, NULL
+              FROM calls c WHERE c.id IN (SELECT i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
+                                          JOIN entity_members em ON em.member = 'id:' || k.node WHERE em.entity_id = ?)
+              UNION ALL
+              SELECT l.id, 'location (' || l.source_kind || ')', {time_sql("l")}, l.ts_utc, coalesce(l.label, l.address),
+                     {_plain("l.latitude")} || ', ' || {_plain("l.longitude")}, NULL, NULL
+              FROM locations l WHERE l.id IN {PLACES})
             ORDER BY ts_utc NULLS LAST, id LIMIT ? OFFSET ?""",
-        [entity_id, entity_id, limit, offset],
+        [entity_id, entity_id, entity_id, *places_params(entity_id), limit, offset],
     )
     for r in rows:
-        r["amount_text"] = format_amount(r["amount"], r["currency"]) if r["what"] != "message" else ""
+        r["amount_text"] = format_amount(r["amount"], r["currency"]) if r["what"] in ("paid", "received") else ""
     return rows

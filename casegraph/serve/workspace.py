@@ -14,6 +14,7 @@ from typing import Any
 
 from ..case import Case
 from ..reports.redact import Redactor
+from ..thumbnails import Thumbnails
 
 
 class ReadOnlyWorkspace(PermissionError):
@@ -36,6 +37,7 @@ class Workspace:
         self.case = cls(root, read_only=read_only).acquire("casegraph serve" + (" --read-only" if read_only else ""))
         self.examiner = self.case.actor(examiner)  # who the token admits (token mode)
         self._redactor: Redactor | None = None
+        self.thumbnails = Thumbnails(self.case)  # media thumbnails by hash, in memory (never written into the case)
 
     @property
     def root(self) -> Path:
