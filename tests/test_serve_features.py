@@ -152,3 +152,87 @@ def test_media_that_is_not_a_picture_shows_its_kind_and_hash(demo_copy, tmp_path
         png = c.get(f"/thumb/{photo['media_sha256']}").content
         assert b"SecretPhoneMaker" not in png  # the photo's EXIF (and GPS) stays in the evidence
         assert c.get(f"/thumb/{voice['media_sha256']}").status_code == 404
+
+
+# -- a person's map and timeline -------------------------------------------------------------------
+def located(case: Path) -> None:
+    """The demo case with the German WhatsApp and Telegram location exports, resolved again (so their senders are people)."""
+    from test_serve_views import add_locations
+
+    from casegraph.case import Case
+    from casegraph.graph import steps
+
+    add_locations(case)
+    with Case(case) as c:
+        steps.resolve_case(c)
+
+
+def test_a_persons_map_holds_only_the_locations_they_sent_or_that_name_them(demo_copy):
+    located(demo_copy)
+    with sh.client(demo_copy, read_only=True) as (c, ws, _csrf):
+        everyone = c.get("/api/map/places").json()
+        people = ws.store.rows("SELECT id, label FROM entities WHERE kind = 'person' ORDER BY id")
+        seen = {}
+        for p in people:
+            d = c.get("/api/map/places", params={"person": p["id"]}).json()
+            seen[p["label"]] = d
+            ids = [x["id"] for x in d["places"]]
+            # each location is one the person sent (the message it came with is theirs)
+            for x in d["places"]:
+                sender = ws.store.one(
+                    "SELECT count(*) FROM edges WHERE kind = 'SENT' AND dst = ? AND src IN "
+                    "(SELECT ? UNION SELECT dst FROM edges WHERE kind = 'USES' AND src = ?)",
+                    [x["came_with_record"], p["id"], p["id"]],
+                )[0]
+                assert sender, (p["label"], x)
+            assert d["total"] == len(ids) and sum(k["n"] for k in d["kinds"]) == d["total"]
+        rizwan = seen["Rizwan"]
+        assert sorted(x["source_kind"] for x in rizwan["places"]) == ["live-location", "shared-location"]
+        assert sum(d["total"] for d in seen.values()) <= everyone["total"]
+        # the profile draws the map from the same call, and lists the locations on the person's timeline
+        pid = next(p["id"] for p in people if p["label"] == "Rizwan")
+        page = c.get(f"/people/{pid}").text
+        assert f'data-person="{pid}"' in page and "/static/views/map.js" in page and "/vendor/countries-50m.json" not in page
+        assert page.count("location (") == 2
+        assert re.search(r"location \(live-location\)</td><td>[^<]*</td><td>\d+\.\d+, \d+\.\d+", page)  # exact, no padding zeros
+        assert c.get("/api/map/places", params={"person": "person:nobody"}).status_code == 404
+        # the personal timeline: the calls joined to a person's identifiers are on it, beside their messages
+        from casegraph import profile
+
+        with_calls = [p for p in people if profile.calls(ws.store, p["id"])]
+        assert with_calls
+        for p in with_calls:
+            whats = [r["what"] for r in profile.timeline(ws.store, p["id"], 0, 1000)]
+            assert sum(w.endswith(" call") for w in whats) == len(profile.calls(ws.store, p["id"], 1000))
+            assert all(r["amount_text"] == "" for r in profile.timeline(ws.store, p["id"]) if r["what"] not in ("paid", "received"))
+
+
+# -- the trace table -------------------------------------------------------------------------------
+def test_the_trace_table_says_what_it_counts(demo_copy):
+    with sh.client(demo_copy) as (c, _ws, csrf):
+        r = c.post("/api/money/trace", json={"account": "0081234567", "model": "fifo"}, headers={"X-CSRF-Token": csrf}).json()
+        rows = {x["reached"]: x for x in r["table"]}
+        assert rows and all(x["path_transfers"] >= 1 for x in rows.values() if x["path"])
+        assert all(x["path_transfers"] == 0 and x["received"] for x in rows.values() if not x["path"])  # ends the records do not name
+        for x in rows.values():
+            for part in x["received"]:  # one entry per currency, its amount exact with separators, and what it sums
+                assert re.fullmatch(r"(LKR|USDT) \d{1,3}(,\d{3})*\.\d{2,}", part["amount_text"]), part
+                assert part["transfers"] >= 1
+            assert x["cited"] >= max(x["path_transfers"], x["received_transfers"])
+        big = next(x for x in rows.values() if any(p["amount_text"] == "LKR 4,500,000.00" for p in x["received"]))
+        assert big["received_transfers"] == 3
+        js = (Path(__file__).parents[1] / "casegraph/serve/static/views/money.js").read_text()
+        assert '"Transfers cited"' in js and '"Received, per currency"' in js and '"Transfers on the path"' in js
+
+
+# -- the source view: the image with its OCR boxes ------------------------------------------------------
+def test_the_source_view_draws_the_ocr_boxes_over_the_image(demo_case):
+    with sh.client(demo_case, read_only=True) as (c, ws, _csrf):
+        blocks = ws.store.rows("SELECT id, bbox FROM ocr_text ORDER BY locator")
+        assert blocks and all(b["bbox"] and len(b["bbox"]) == 4 for b in blocks)  # image-ocr stores x, y, w, h
+        page = c.get("/source", params={"record": blocks[1]["id"]}).text
+        rects = re.findall(r'<rect class="(hit|box)" x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"', page)
+        assert len(rects) == len(blocks) and [r[0] for r in rects].count("hit") == 1
+        assert [int(v) for v in rects[1][1:]] == list(blocks[1]["bbox"])
+        img = c.get("/source/image", params={"record": blocks[1]["id"]})
+        assert img.status_code == 200 and img.headers["content-type"] == "image/png"

@@ -74,7 +74,7 @@
     const tb = el("tbody");
     rows.forEach((r) => tb.append(el("tr", {},
       el("td", { text: r.reached }),
-      el("td", { class: "num", text: String(r.path_transfers) }),
+      el("td", { class: "num", text: r.path ? String(r.path_transfers) : "(grouped)", title: r.path ? "" : "transfers to ends the records do not name, grouped: not one path" }),
       el("td", { class: "path", text: r.path_amounts.length ? `${r.path}\n${r.path_amounts.join(", ")}, ${r.when}` : r.when }),
       el("td", { class: "num" }, ...perCurrency(r.received, true)),
       el("td", { class: "num" }, ...perCurrency(r.tainted, false)),
