@@ -108,7 +108,7 @@ def media_zip(tmp_path) -> Path:
             "[10/04/2024, 07:35:17] Nuwan Agent: " + lrm + "<attached: 00000001-PHOTO-2024-04-10-07-35-17.jpg>",
             "[10/04/2024, 07:36:02] Nuwan Agent: " + lrm + "<attached: 00000002-AUDIO-2024-04-10-07-36-02.opus>",
             "[10/04/2024, 07:37:40] Kasun: " + lrm + "<attached: 00000003-DOC-2024-04-10-07-37-40.pdf>",
-            "[10/04/2024, 07:38:00] Kasun: " + lrm + "<attached: 00000004-PHOTO-2024-04-10-07-38-00.jpg>",
+            "[13/04/2024, 07:38:00] Kasun: " + lrm + "<attached: 00000004-PHOTO-2024-04-10-07-38-00.jpg>",
         ]
     )
     z = tmp_path / "WhatsApp Chat - Visa papers.zip"
