@@ -236,3 +236,57 @@ def test_the_source_view_draws_the_ocr_boxes_over_the_image(demo_case):
         assert [int(v) for v in rects[1][1:]] == list(blocks[1]["bbox"])
         img = c.get("/source/image", params={"record": blocks[1]["id"]})
         assert img.status_code == 200 and img.headers["content-type"] == "image/png"
+
+
+# -- related wording beside the full text ------------------------------------------------------------
+SINHALA_PASSPORT = "මගේ පාස්පෝට් එක එයාලා අරගෙන."  # the demo's Sinhala "they took my passport"
+TAMIL_PASSPORT = "என் பாஸ்போர்ட்டை விமான நிலையத்தில் வாங்கிக்கொண்டார்கள்."
+
+
+def test_a_question_is_expanded_through_its_concepts_not_its_function_words():
+    from casegraph.ai import related
+
+    got = related.expand("they took my passport")
+    assert "DOC" in got and "HOLD" in got and "FIRST" not in got
+    assert {"பாஸ்போர்ட்", "පාස්පෝට්", "paspot"} <= set(got["DOC"])  # script and romanised forms of the same concept
+    assert related.expand("පාස්පෝට් එක").keys() == related.expand("paspot eka").keys() == {"DOC"}
+
+
+@pytest.mark.parametrize("q", ["they took my passport", "paspot", "பாஸ்போர்ட்", "පාස්පෝට්"])
+def test_related_wording_finds_the_same_messages_in_every_script(demo_case, q):
+    from casegraph.ai import related
+    from casegraph.case import Case
+
+    with Case(demo_case, read_only=True) as case:
+        r = related.search(case.store, q, 10)
+    texts = [h.text for h in r.hits]
+    assert any(t.startswith(SINHALA_PASSPORT) for t in texts) and any(t.startswith(TAMIL_PASSPORT) for t in texts)
+    assert r.read == r.total and all("letter sequences" in " ".join(h.how) for h in r.hits)
+    assert all(h.chat_id for h in r.hits if h.table == "messages")
+
+
+def test_related_wording_with_no_concept_ranks_by_letter_sequences_only(demo_case):
+    from casegraph.ai import related
+    from casegraph.case import Case
+
+    with Case(demo_case, read_only=True) as case:
+        r = related.search(case.store, "welcom al", 10)  # misspelt, no concept: shared letters only
+        assert not r.concepts and r.hits and r.hits[0].text.startswith("Welcome all.")
+        assert all(not any(w.startswith("concepts") for w in h.how) for h in r.hits)
+        few = related.search(case.store, "passport", 10, max_scan=5)
+        assert few.read == 5 < few.total  # a bounded read says how much it read
+
+
+def test_the_workspace_labels_related_wording_for_what_it_is_and_filters_it(demo_case):
+    with sh.client(demo_case, read_only=True) as (c, _ws, _csrf):
+        page = c.get("/search", params={"q": "they took my passport", "mode": "related"}).text
+        assert "related wording (shared concepts and letter sequences across scripts; no AI model)" in page
+        assert "It does not understand meaning" in page and "semantic" not in page.lower()
+        assert SINHALA_PASSPORT in page and TAMIL_PASSPORT in page and "DOC" in page
+        only = c.get("/search", params={"q": "passport", "mode": "related", "indicator": "document-confiscation"}).text
+        rows = re.findall(r"<tr><td class=\"num\">", only)
+        assert SINHALA_PASSPORT in only and "Passport copy ekai" not in only and len(rows) == 2  # cited by the indicator only
+        assert (
+            "indicator findings and word overlap" in page
+            and "--model PATH" in c.get("/search", params={"q": "they took my passport", "mode": "meaning"}).text
+        )
