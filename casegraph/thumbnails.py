@@ -80,12 +80,12 @@ def make(data: bytes, size: int = SIZE) -> bytes:
             if w * h > MAX_PIXELS:
                 raise ThumbnailError(f"the image claims {w} × {h} pixels: no thumbnail is made")
             im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale (fast, bounded memory)
-            im = ImageOps.exif_transpose(im)  # shown the way up the phone showed it
-            im.thumbnail((size, size))
-            if im.mode not in ("RGB", "RGBA", "L", "LA"):
-                im = im.convert("RGBA" if "transparency" in im.info or im.mode == "P" else "RGB")
+            small = ImageOps.exif_transpose(im)  # shown the way up the phone showed it
+            small.thumbnail((size, size))
+            if small.mode not in ("RGB", "RGBA", "L", "LA"):
+                small = small.convert("RGBA" if "transparency" in small.info or small.mode == "P" else "RGB")
             out = io.BytesIO()
-            im.save(out, "PNG", optimize=True)  # a new file: no EXIF, no GPS, no comment of the original
+            small.save(out, "PNG", optimize=True)  # a new file: no EXIF, no GPS, no comment of the original
             return out.getvalue()
     except ThumbnailError:
         raise
