@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from .amounts import format_amount
+from .graph import accounts
 from .store import CaseStore
 from .times import time_sql
 
@@ -80,25 +81,15 @@ def chats(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
 
 
 def payments(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
-    """Money in and out of the accounts and wallets the person uses, per direction and currency (exact
-    sums; failed transfers left out and counted apart)."""
-    rows = store.rows(
-        f"""WITH mine AS {_NODES},
-                 flows AS (SELECT 'out' AS direction, t.* FROM edges p JOIN transactions t ON t.id = p.dst
-                           WHERE p.kind = 'PAID' AND p.src IN (SELECT * FROM mine)
-                           UNION ALL
-                           SELECT 'in', t.* FROM edges q JOIN transactions t ON t.id = q.src
-                           WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine))
-            SELECT direction, coalesce(currency, '(not stated)') AS currency,
-                   sum(amount) FILTER (WHERE status IS DISTINCT FROM 'failed') AS amount,
-                   count(*) FILTER (WHERE status IS DISTINCT FROM 'failed') AS transfers,
-                   count(*) FILTER (WHERE status = 'failed') AS failed, min(ts_utc) AS first_utc, max(ts_utc) AS last_utc
-            FROM flows GROUP BY ALL ORDER BY direction, currency""",
-        [entity_id, entity_id],
-    )
-    for r in rows:
-        r["amount_text"] = format_amount(r["amount"], r["currency"])
-    return rows
+    """Money in and out of the accounts and wallets the person holds or uses, per direction and currency (exact
+    sums; failed transfers left out and counted apart): graph.accounts.payments, which the viewer uses too."""
+    return [{k: v for k, v in r.items() if k != "person"} for r in accounts.payments(store, entity_id)]
+
+
+def other_accounts(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
+    """Accounts and wallets tied to the person that they are not recorded as holding or using (mentioned in their
+    messages, or joined by entity resolution), with why: their money is not the person's (graph.accounts.not_held)."""
+    return accounts.not_held(store, entity_id)
 
 
 def calls(store: CaseStore, entity_id: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 TIES = ("uses", "message", "mentions", "money")
 RECORDS_PER_TIE = 20  # record ids carried on one tie (the count says how many there are)
 MAX_TIES = 300  # ties returned for one expansion, the heaviest first
+# the senders that are one person (the person's node, then ? twice): itself and every identifier it USES
+PERSON_SENDERS = "s.src IN (SELECT ?::VARCHAR UNION SELECT dst FROM edges WHERE kind = 'USES' AND src = ?)"
 
 
 def _window(col: str, since: datetime | None, until: datetime | None) -> tuple[str, list]:
@@ -79,12 +81,16 @@ def ties(
             )
     if "message" in kinds:
         w, wp = _window("s.ts_utc", since, until)
+        # a person's messages: SENT starts at the identifier the message came from (a phone, a Telegram or Signal
+        # id) and at the person only for a sender known by name alone, so a person's ties gather both, `via` them
+        person = node.startswith("person:")
+        sent_by = PERSON_SENDERS if person else "(s.src = ? OR i.dst = ?)"
         for r in store.rows(
-            f"""SELECT s.src, i.dst, count(*) AS n, min(s.ts_utc) AS first, max(s.ts_utc) AS last,
-                       list(s.dst ORDER BY s.ts_utc, s.dst)[1:{RECORDS_PER_TIE}] AS records
+            f"""SELECT {"?" if person else "s.src"} AS src, i.dst, count(*) AS n, min(s.ts_utc) AS first, max(s.ts_utc) AS last,
+                       list(s.dst ORDER BY s.ts_utc, s.dst)[1:{RECORDS_PER_TIE}] AS records, list(DISTINCT s.src ORDER BY s.src) AS via
                 FROM edges s JOIN edges i ON i.src = s.dst AND i.kind = 'IN'
-                WHERE s.kind = 'SENT' AND (s.src = ? OR i.dst = ?){w} GROUP BY ALL""",
-            [node, node, *wp],
+                WHERE s.kind = 'SENT' AND {sent_by}{w} GROUP BY ALL""",
+            [node, node, node, *wp] if person else [node, node, *wp],
         ):
             out.append(
                 {
@@ -95,6 +101,7 @@ def ties(
                     "first": r["first"],
                     "last": r["last"],
                     "records": r["records"],
+                    **({"via": r["via"]} if person else {}),
                 }
             )
     if "mentions" in kinds:

@@ -80,7 +80,10 @@ CREATE TABLE sources (n INTEGER PRIMARY KEY, exhibit INTEGER, parser TEXT, locat
 CREATE TABLE people (id TEXT PRIMARY KEY, label TEXT, roles TEXT, names TEXT, exhibits TEXT, norm TEXT);
 CREATE TABLE person_identifiers (person TEXT, kind TEXT, value TEXT, role TEXT, record TEXT, exhibit TEXT, locator TEXT);
 CREATE INDEX person_identifiers_p ON person_identifiers (person);
-CREATE TABLE person_money (person TEXT, direction TEXT, currency TEXT, transfers INTEGER, total TEXT);
+CREATE TABLE person_money (person TEXT, direction TEXT, currency TEXT, transfers INTEGER, total TEXT, failed INTEGER);
+    -- graph.accounts.payments: accounts the person holds or uses only; failed transfers counted apart, not summed
+CREATE TABLE person_other_accounts (person TEXT, account TEXT, messages INTEGER, cited TEXT, joined INTEGER, joins TEXT);
+    -- graph.accounts.not_held: tied to the person (mentioned, or joined by resolution), not held: no money of theirs
 CREATE TABLE person_records (person TEXT, n INTEGER, utc TEXT);
 CREATE INDEX person_records_p ON person_records (person, utc);
 CREATE TABLE nodes (id TEXT PRIMARY KEY, label TEXT, name TEXT, strength REAL, person TEXT);
@@ -410,7 +413,10 @@ def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], exhibi
 
 def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
     """A profile per resolved person: names, identifiers with the record each was found in, payments in
-    and out per currency (from the graph's PAID / PAID_TO ties of the identifiers the person uses)."""
+    and out per currency (graph.accounts.payments: the accounts the person holds or uses), and the accounts
+    tied to them that they do not hold (graph.accounts.not_held)."""
+    from ..graph import accounts
+
     for e in store.rows("SELECT id, label, attrs FROM entities WHERE kind = 'person' ORDER BY id"):
         a = json.loads(e["attrs"] or "{}")
         label = redactor.pseudonyms.get(e["id"]) or e["label"]
@@ -438,24 +444,24 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
                          FROM edges u JOIN nodes n ON n.id = u.dst WHERE u.kind = 'USES'
                          ORDER BY 1, 2, 3, 5""")
     con.executemany("INSERT INTO person_identifiers VALUES (?, ?, ?, ?, ?, ?, ?)", [[r(v) for v in row.values()] for row in ids])
-    pay = store.rows(f"""WITH p AS ({nodes})
-                         SELECT DISTINCT p.person, 'out' AS dir, e.dst AS tx FROM edges e JOIN p ON e.src = p.node WHERE e.kind = 'PAID'
-                         UNION SELECT DISTINCT p.person, 'in', e.src FROM edges e JOIN p ON e.dst = p.node WHERE e.kind = 'PAID_TO'
-                         ORDER BY 1, 2, 3""")
-    amounts = {x["id"]: (x["amount"], x["currency"]) for x in store.rows("SELECT id, amount, currency FROM transactions")}
-    money: dict[tuple[str, str], list] = defaultdict(list)
-    for p in pay:
-        if p["tx"] in amounts:
-            money[(p["person"], p["dir"])].append(amounts[p["tx"]])
-        con.execute("INSERT INTO person_records SELECT ?, n, utc FROM records WHERE id = ?", [p["person"], p["tx"]])
-    rows = []
-    for (person, direction), pairs in sorted(money.items()):
-        n_by: dict[str | None, int] = defaultdict(int)
-        for _, cur in pairs:
-            n_by[cur] += 1
-        for cur, total in sorted(sum_by_currency(pairs).items(), key=lambda kv: str(kv[0])):
-            rows.append((person, direction, cur or "(currency not stated)", n_by[cur], format_totals({cur: total})))
-    con.executemany("INSERT INTO person_money VALUES (?, ?, ?, ?, ?)", rows)
+    # payments: the library's (graph.accounts, as the workspace profile): only accounts the person holds or uses;
+    # one joined to them by resolution or only mentioned is listed apart, its money not theirs
+    con.executemany(
+        "INSERT INTO person_records SELECT ?, n, utc FROM records WHERE id = ?",
+        [(p["person"], p["tx"]) for p in accounts.payment_records(store)],
+    )
+    con.executemany(
+        "INSERT INTO person_money VALUES (?, ?, ?, ?, ?, ?)",
+        [(p["person"], p["direction"], p["currency"], p["transfers"], p["amount_text"], p["failed"]) for p in accounts.payments(store)],
+    )
+    con.executemany(
+        "INSERT INTO person_other_accounts VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (o["person"], r(o["name"] or o["account"]), o["messages"], json.dumps(o["cited"]), int(o["joined"]),
+             r(json.dumps(o["join"], ensure_ascii=False, default=str)))
+            for o in accounts.not_held(store)
+        ],
+    )  # fmt: skip
     sent = store.rows(f"""WITH p AS ({nodes}) SELECT DISTINCT p.person, e.dst AS id FROM edges e JOIN p ON e.src = p.node
                           WHERE e.kind = 'SENT' AND e.dst LIKE 'messages/%' ORDER BY 1, 2""")
     con.executemany("INSERT INTO person_records SELECT ?, n, utc FROM records WHERE id = ?", [(s["person"], s["id"]) for s in sent])

@@ -242,6 +242,7 @@
     if (!p) return [h("p", {}, "No such person in this case.")];
     const ids = rows("SELECT * FROM person_identifiers WHERE person = ? ORDER BY kind, value, record", [id]);
     const money = rows("SELECT * FROM person_money WHERE person = ? ORDER BY direction, currency", [id]);
+    const others = rows("SELECT * FROM person_other_accounts WHERE person = ? ORDER BY account", [id]);
     const names = JSON.parse(p.names);
     const recs = rows(`SELECT r.* FROM (SELECT n FROM person_records WHERE person = ? ORDER BY utc, n LIMIT ? OFFSET ?) x JOIN rec r USING (n)`, [id, PAGE, page * PAGE]);
     const nrec = one("SELECT count(*) AS n FROM person_records WHERE person = ?", [id]).n;
@@ -252,10 +253,17 @@
       ids.length ? h("table", {}, h("tr", {}, ["kind", "identifier", "role", "exhibit", "locator", ""].map((x) => h("th", {}, x))),
         ids.map((i) => h("tr", {}, h("td", {}, i.kind), h("td", {}, i.value), h("td", {}, i.role || ""), h("td", {}, exhibitLabel(i.exhibit || "")),
           h("td", {}, h("code", {}, i.locator || "")), h("td", {}, i.record ? recLink(i.record) : "")))) : h("p", { class: "muted" }, "No identifier is joined to this person."),
-      h("h3", {}, "Payments in and out, per currency"),
-      money.length ? h("table", {}, h("tr", {}, ["direction", "currency", "transfers", "total"].map((x) => h("th", {}, x))),
-        money.map((m) => h("tr", {}, h("td", {}, m.direction === "in" ? "received" : "paid"), h("td", {}, m.currency), h("td", { class: "num" }, m.transfers), h("td", { class: "num" }, m.total))))
-        : h("p", { class: "muted" }, "No account or wallet of this person is joined to a transaction in this case."),
+      h("h3", {}, "Payments in and out, per currency (accounts and wallets this person holds or uses)"),
+      money.length ? h("table", {}, h("tr", {}, ["direction", "currency", "transfers", "total", "failed (left out)"].map((x) => h("th", {}, x))),
+        money.map((m) => h("tr", {}, h("td", {}, m.direction === "in" ? "received" : "paid"), h("td", {}, m.currency), h("td", { class: "num" }, m.transfers),
+          h("td", { class: "num" }, m.total), h("td", { class: "num" }, m.failed))))
+        : h("p", { class: "muted" }, "No account or wallet this person holds or uses is in a transfer in this case, so no payment is theirs here."),
+      others.length ? [h("h3", {}, "Accounts tied to this person that they are not recorded as holding (their money is not shown as theirs)"),
+        h("table", {}, h("tr", {}, ["account", "why it is tied"].map((x) => h("th", {}, x))),
+          others.map((o) => h("tr", {}, h("td", {}, o.account), h("td", {},
+            o.messages ? h("div", {}, `account they mentioned, in ${o.messages} message${o.messages === 1 ? "" : "s"} they sent: `, JSON.parse(o.cited).map((c) => recLink(c))) : null,
+            JSON.parse(o.joins).map((j) => h("div", {}, `joined to them by entity resolution (${j.method}, score ${j.score})` + (j.narration ? `: narration "${j.narration}" ` : " "),
+              j.records.map((c) => recLink(c))))))))] : null,
       h("h3", {}, "Map"),
       placesMap({ person: id }),
       h("h3", {}, `Personal timeline: records sent or paid (${nrec}), in time order`),
