@@ -8,12 +8,29 @@ import json
 from typing import Any
 
 from .amounts import format_amount
+from .graph import accounts
 from .store import CaseStore
 from .times import time_sql
 
 # the person's node and every identifier node they use: the records joined to them are sent by one of
 # these, or paid to or from one
 _NODES = "(SELECT ? UNION SELECT dst FROM edges WHERE kind = 'USES' AND src = ?)"
+# the person's locations: those that came with a message they sent, and those whose own record is joined to one
+# of their identifiers (who was there, as the source names them); a location sent TO them is not theirs
+PLACES = f"""(SELECT l.id FROM locations l WHERE l.record_id IN (SELECT s.dst FROM edges s WHERE s.kind = 'SENT' AND s.src IN {_NODES})
+              UNION SELECT i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
+                    JOIN entity_members m ON m.member = 'id:' || k.node
+              WHERE m.entity_id = ? AND starts_with(i.record_id, 'locations/'))"""
+
+
+def _plain(col: str) -> str:
+    """A DECIMAL coordinate as the source wrote it (the store's fixed scale pads it with zeros)."""
+    return f"rtrim(rtrim(CAST({col} AS VARCHAR), '0'), '.')"
+
+
+def places_params(entity_id: str) -> list[str]:
+    """The parameters of PLACES for one person."""
+    return [entity_id, entity_id, entity_id]
 
 
 def person(store: CaseStore, entity_id: str) -> dict[str, Any]:
@@ -64,25 +81,15 @@ def chats(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
 
 
 def payments(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
-    """Money in and out of the accounts and wallets the person uses, per direction and currency (exact
-    sums; failed transfers left out and counted apart)."""
-    rows = store.rows(
-        f"""WITH mine AS {_NODES},
-                 flows AS (SELECT 'out' AS direction, t.* FROM edges p JOIN transactions t ON t.id = p.dst
-                           WHERE p.kind = 'PAID' AND p.src IN (SELECT * FROM mine)
-                           UNION ALL
-                           SELECT 'in', t.* FROM edges q JOIN transactions t ON t.id = q.src
-                           WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine))
-            SELECT direction, coalesce(currency, '(not stated)') AS currency,
-                   sum(amount) FILTER (WHERE status IS DISTINCT FROM 'failed') AS amount,
-                   count(*) FILTER (WHERE status IS DISTINCT FROM 'failed') AS transfers,
-                   count(*) FILTER (WHERE status = 'failed') AS failed, min(ts_utc) AS first_utc, max(ts_utc) AS last_utc
-            FROM flows GROUP BY ALL ORDER BY direction, currency""",
-        [entity_id, entity_id],
-    )
-    for r in rows:
-        r["amount_text"] = format_amount(r["amount"], r["currency"])
-    return rows
+    """Money in and out of the accounts and wallets the person holds or uses, per direction and currency (exact
+    sums; failed transfers left out and counted apart): graph.accounts.payments, which the viewer uses too."""
+    return [{k: v for k, v in r.items() if k != "person"} for r in accounts.payments(store, entity_id)]
+
+
+def other_accounts(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
+    """Accounts and wallets tied to the person that they are not recorded as holding or using (mentioned in their
+    messages, or joined by entity resolution), with why: their money is not the person's (graph.accounts.not_held)."""
+    return accounts.not_held(store, entity_id)
 
 
 def calls(store: CaseStore, entity_id: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -96,7 +103,8 @@ def calls(store: CaseStore, entity_id: str, limit: int = 100) -> list[dict[str, 
 
 
 def timeline(store: CaseStore, entity_id: str, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-    """The person's dated records, oldest first: messages they sent, money in and out."""
+    """The person's records in time, oldest first (undated ones last): messages they sent, money in and out,
+    calls joined to their identifiers, and their locations (PLACES)."""
     rows = store.rows(
         f"""WITH mine AS {_NODES}
             SELECT * FROM (
@@ -108,10 +116,19 @@ def timeline(store: CaseStore, entity_id: str, offset: int = 0, limit: int = 100
               FROM edges p JOIN transactions t ON t.id = p.dst WHERE p.kind = 'PAID' AND p.src IN (SELECT * FROM mine)
               UNION ALL
               SELECT t.id, 'received', {time_sql("t")}, t.ts_utc, coalesce(t.from_name, t.from_account), t.description, t.amount, t.currency
-              FROM edges q JOIN transactions t ON t.id = q.src WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine))
+              FROM edges q JOIN transactions t ON t.id = q.src WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine)
+              UNION ALL
+              SELECT c.id, c.direction || ' call', {time_sql("c")}, c.ts_utc, coalesce(c.name, c.number),
+                     coalesce(CAST(c.duration_s AS VARCHAR) || ' s', 'duration not recorded'), NULL, NULL
+              FROM calls c WHERE c.id IN (SELECT i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
+                                          JOIN entity_members em ON em.member = 'id:' || k.node WHERE em.entity_id = ?)
+              UNION ALL
+              SELECT l.id, 'location (' || l.source_kind || ')', {time_sql("l")}, l.ts_utc, coalesce(l.label, l.address),
+                     {_plain("l.latitude")} || ', ' || {_plain("l.longitude")}, NULL, NULL
+              FROM locations l WHERE l.id IN {PLACES})
             ORDER BY ts_utc NULLS LAST, id LIMIT ? OFFSET ?""",
-        [entity_id, entity_id, limit, offset],
+        [entity_id, entity_id, entity_id, *places_params(entity_id), limit, offset],
     )
     for r in rows:
-        r["amount_text"] = format_amount(r["amount"], r["currency"]) if r["what"] != "message" else ""
+        r["amount_text"] = format_amount(r["amount"], r["currency"]) if r["what"] in ("paid", "received") else ""
     return rows

@@ -171,7 +171,13 @@ def _a_persons_account(c, ref: str, not_an_account: str) -> str:
     name = f"{who['label']} ({who['id']})"
     if not held:
         ids = "; ".join(f"{i['kind']} {i['value']}" for i in json.loads(who["attrs"]).get("identifiers", [])) or "none"
-        fail(f"{name} is a person who holds no account that is in a transaction (identifiers: {ids}); trace from an account")
+        from ..graph.accounts import not_held
+
+        others = ", ".join(o["name"] or o["account"] for o in not_held(c.store, who["id"]))
+        fail(
+            f"{name} is a person who holds no account that is in a transaction (identifiers: {ids}); trace from an account"
+            + (f" (tied to them but not recorded as theirs: {others})" if others else "")
+        )
     if len(held) > 1:
         console.print(
             table(f"Accounts of {name}", ["account", "rail", "transfers"], [(h["account"], h["rail"], h["transfers"]) for h in held])

@@ -28,7 +28,14 @@ def _loopback(host: str) -> bool:
 @click.option("--read-only", is_flag=True, help="Refuse every write (tags, verdicts, merges, marks) at the API.")
 @click.option("--accounts", is_flag=True, help="Log in with workspace accounts (serve-users) even on 127.0.0.1.")
 @click.option("--examiner", default=None, help="Who the token admits (default: $CASEGRAPH_EXAMINER or the case examiner).")
-def serve(case, host, port, read_only, accounts, examiner) -> None:
+@click.option(
+    "--model",
+    "model",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="A local sentence-embedding model folder (transformers), for Search's embeddings as 'casegraph search --model'.",
+)
+def serve(case, host, port, read_only, accounts, examiner, model) -> None:
     """Open the case in a local, offline web workspace.
 
     Conversations, search, people, graph, money, timeline, map, review, source and report.
@@ -48,7 +55,12 @@ def serve(case, host, port, read_only, accounts, examiner) -> None:
             f"serving on {host} needs workspace accounts and {case} has none: add one with "
             f"'casegraph serve-users add {case} NAME --role examiner' (or serve on 127.0.0.1 with the token)"
         )
-    ws = Workspace(case, read_only=read_only, accounts=accounts, examiner=examiner)
+    from ..ai.models import ModelError
+
+    try:
+        ws = Workspace(case, read_only=read_only, accounts=accounts, examiner=examiner, model=model)
+    except ModelError as e:
+        fail(str(e))
     allowed = () if host in ("0.0.0.0", "::") else tuple({host, *LOOPBACK})
     app = create_app(ws, allowed_hosts=allowed)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")

@@ -148,6 +148,44 @@ def summary_rows(run: TraceRun) -> list[dict[str, str]]:
     return [dict(zip(cols, row, strict=True)) for row in table_rows(run.findings)]
 
 
+def trace_table(run: TraceRun) -> list[dict[str, Any]]:
+    """The trace's findings for a table that says what each number counts: the transfers on the path from
+    the origin (hops), the transfers into the account the received total sums, the records the finding cites,
+    and received / tainted amounts one line per currency (exact, with thousands separators)."""
+    out = []
+    for f in run.findings:
+        figs = f.attrs["figures"]
+        path = [x for x in figs if x["name"].endswith("of the path")]
+        name = "received" if path else "in all"
+
+        received = _per_currency(figs, name)
+        out.append(
+            {
+                "reached": f.attrs.get("who", f.subject),
+                "path_transfers": len(path),
+                "path": f.attrs.get("path", ""),
+                "path_amounts": [format_amount(Decimal(x["amount"]), x["currency"]) for x in path],
+                "when": f.attrs.get("when", ""),
+                "received": received,
+                "received_transfers": len({r for x in figs if x["name"] == name for r in x["records"]}),
+                "tainted": _per_currency(figs, "tainted"),
+                "cited": len({e["record"] for e in f.evidence if e.get("table") == "transactions"}),  # not the basis or rate rows
+                "other_cited": len({e["record"] for e in f.evidence if e.get("table") != "transactions"}),
+                "finding_id": f.id,
+            }
+        )
+    return out
+
+
+def _per_currency(figs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """A finding's figure `name`, one entry per currency: the exact amount as text and how many records it sums."""
+    return [
+        {"currency": x["currency"], "amount_text": format_amount(Decimal(x["amount"]), x["currency"]), "transfers": len(x["records"])}
+        for x in figs
+        if x["name"] == name
+    ]
+
+
 def flow_diagram(result: TraceResult, limit: int = DIAGRAM_LINKS) -> list[dict[str, Any]]:
     """The transfers the trace followed between the accounts it reached (the origin included), one diagram
     per currency: nodes with their hop depth and tainted amount, links (from, to) with the exact sum of the

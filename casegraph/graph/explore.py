@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 TIES = ("uses", "message", "mentions", "money")
 RECORDS_PER_TIE = 20  # record ids carried on one tie (the count says how many there are)
 MAX_TIES = 300  # ties returned for one expansion, the heaviest first
+# the senders that are one person (the person's node, then ? twice): itself and every identifier it USES
 
 
 def _window(col: str, since: datetime | None, until: datetime | None) -> tuple[str, list]:
@@ -138,13 +139,24 @@ def ties(
     if v is None or not want:
         return []  # a record node (a message, a transfer): its ties are its sender's, not its own
     w, wp = _window("ts_utc", since, until)
-    # the party's number is written into the query (an int): DuckDB prunes row groups on a constant
+    # a person's messages: SENT starts at the identifier a message came from (a phone, a Telegram or Signal id),
+    # and at the person only for a sender known by name alone, so a person's sent ties gather both, `via` them
+    own = [int(v)]
+    if node.startswith("person:"):
+        own += [int(r["b"]) for r in store.rows(f"SELECT DISTINCT b FROM {TIE_ROWS} WHERE v = {int(v)} AND kind = 'uses' AND a = {int(v)}")]
+    senders = ", ".join(map(str, own))
+    own_ids = {int(r["v"]): r["id"] for r in store.rows(f"SELECT v, id FROM {PARTIES} WHERE v IN ({senders})")} if len(own) > 1 else {}
+    # party numbers are written into the query (ints): DuckDB prunes row groups on constants
     rows = store.rows(
-        f"""WITH t AS (SELECT kind, a, b, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
+        f"""WITH r AS (SELECT * FROM {TIE_ROWS} WHERE v = {int(v)}
+                       UNION ALL SELECT * FROM {TIE_ROWS}
+                       WHERE v IN ({senders}) AND v <> {int(v)} AND a = v AND kind IN ('message', 'mentions')),
+                 t AS (SELECT kind, CASE WHEN a IN ({senders}) AND kind IN ('message', 'mentions') THEN {int(v)} ELSE a END AS a,
+                              b, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
                               list(record_id ORDER BY ts_utc, record_id) AS recs,
-                              list(record_id ORDER BY record_id) AS recs_by_id, currency, sum(amount) AS amount
-                       FROM {TIE_ROWS} WHERE v = {int(v)} AND list_contains(?, kind)
-                            AND (kind = 'uses' OR (TRUE{w})) GROUP BY kind, a, b, currency),
+                              list(record_id ORDER BY record_id) AS recs_by_id, currency, sum(amount) AS amount,
+                              list(DISTINCT a ORDER BY a) AS via
+                       FROM r WHERE list_contains(?, kind) AND (kind = 'uses' OR (TRUE{w})) GROUP BY ALL),
                  ends AS (SELECT v, id FROM {PARTIES} SEMI JOIN (SELECT a AS v FROM t UNION SELECT b FROM t) USING (v))
             SELECT t.*, ea.id AS src, eb.id AS dst FROM t JOIN ends ea ON ea.v = t.a JOIN ends eb ON eb.v = t.b""",
         [want, *wp],
@@ -158,6 +170,8 @@ def ties(
             continue
         r["records"] = r["recs"][:RECORDS_PER_TIE]
         tie = _tie(r, r["kind"])
+        if len(own) > 1 and r["kind"] in ("message", "mentions"):
+            tie["via"] = [own_ids[x] for x in r["via"]]
         if r["kind"] == "money":
             tie |= {"amount": r["amount"], "currency": r["currency"] or "(currency not stated)"}
         out.append(tie)

@@ -14,12 +14,26 @@ from ..times import time_sql
 MAX_PLACES = 5000  # a page of the map; the total says how many there are
 
 
-def places(store: CaseStore, kind: str | None = None, limit: int = MAX_PLACES) -> dict[str, Any]:
-    where, params = "", []
+def places(store: CaseStore, kind: str | None = None, limit: int = MAX_PLACES, person: str | None = None) -> dict[str, Any]:
+    """The locations (of one kind; of one resolved person: profile.PLACES), oldest first, with counts per kind."""
+    from ..profile import PLACES, places_params
+    from ..profile import person as person_row
+
+    conds, params = [], []
+    if person:
+        person_row(store, person)  # KeyError for a person not in the case
+        conds.append(f"id IN {PLACES}")
+        params += places_params(person)
+    by_kind = dict(
+        store.con.execute(
+            f"SELECT source_kind, count(*) FROM locations {'WHERE ' + conds[0] if conds else ''} GROUP BY 1 ORDER BY 1", params
+        ).fetchall()
+    )
     if kind:
-        where, params = "WHERE source_kind = ?", [kind]
+        conds.append("source_kind = ?")
+        params = [*params, kind]
+    where = ("WHERE " + " AND ".join(conds)) if conds else ""
     total = store.count("locations", where, params)
-    by_kind = dict(store.con.execute("SELECT source_kind, count(*) FROM locations GROUP BY 1 ORDER BY 1").fetchall())
     rows = store.rows(
         f"""SELECT id, platform, source_kind, latitude, longitude,
                    {time_sql()} AS time, who, who_name, accuracy_m, label, address, record_id AS came_with_record,

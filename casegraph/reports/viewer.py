@@ -5,6 +5,8 @@
     data/viewer/sql-wasm.js     SQLite compiled to WebAssembly (npm sql.js, tools/viewer/package-lock.json)
     data/viewer/sql-wasm.wasm.js, case-data.js   the wasm and the case database, base64 in <script> files
     data/viewer/cytoscape.min.js  the graph library the report uses (tools/report-assets)
+    data/viewer/d3.min.js, topojson-client.min.js, atlas.js   the map: d3-geo over Natural Earth outlines (npm
+                                  world-atlas, countries-50m, as a <script> file), the workspace's Map view's basemap
     data/viewer/viewer.json     what the viewer describes (case state, files and their SHA-256), read by verify
 
 Browsers refuse fetch/XHR of local files under file://, so the wasm and the database travel as
@@ -18,6 +20,10 @@ normalised text column (NFC, lower case, zero-width joiners dropped, as the indi
 normalises; combining vowel signs are kept), because sql.js is built without FTS5 and FTS3's
 tokenisers split Sinhala and Tamil words at their vowel signs. With victim protection on, every
 text the viewer holds goes through the report's redactor.
+
+Media thumbnails (casegraph.thumbnails: PNG, no metadata of the original, made only from bytes that still
+hash as recorded) are embedded up to THUMB_BUDGET bytes in all; the overview states how many were left out.
+A victim-protected copy holds none (faces and documents are not redacted), and says so.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from .render import RenderError
 VIEWER_ASSETS = Path(__file__).resolve().parents[2] / "tools" / "viewer"
 DIR = "viewer"  # inside the bundle's data/
 META = "viewer.json"
+THUMB_BUDGET = 8 << 20  # bytes of media thumbnails in one viewer, in all; the rest are counted, not embedded
 SOURCE_CAP = 64 * 1024  # bytes of one record's source kept in the viewer; longer ones are cut and say so
 TEXT_TABLES = ("messages", "ocr_text", "contacts", "transactions", "calls")
 
@@ -73,7 +80,10 @@ CREATE TABLE sources (n INTEGER PRIMARY KEY, exhibit INTEGER, parser TEXT, locat
 CREATE TABLE people (id TEXT PRIMARY KEY, label TEXT, roles TEXT, names TEXT, exhibits TEXT, norm TEXT);
 CREATE TABLE person_identifiers (person TEXT, kind TEXT, value TEXT, role TEXT, record TEXT, exhibit TEXT, locator TEXT);
 CREATE INDEX person_identifiers_p ON person_identifiers (person);
-CREATE TABLE person_money (person TEXT, direction TEXT, currency TEXT, transfers INTEGER, total TEXT);
+CREATE TABLE person_money (person TEXT, direction TEXT, currency TEXT, transfers INTEGER, total TEXT, failed INTEGER);
+    -- graph.accounts.payments: accounts the person holds or uses only; failed transfers counted apart, not summed
+CREATE TABLE person_other_accounts (person TEXT, account TEXT, messages INTEGER, cited TEXT, joined INTEGER, joins TEXT);
+    -- graph.accounts.not_held: tied to the person (mentioned, or joined by resolution), not held: no money of theirs
 CREATE TABLE person_records (person TEXT, n INTEGER, utc TEXT);
 CREATE INDEX person_records_p ON person_records (person, utc);
 CREATE TABLE nodes (id TEXT PRIMARY KEY, label TEXT, name TEXT, strength REAL, person TEXT);
@@ -86,6 +96,11 @@ CREATE TABLE findings (id TEXT PRIMARY KEY, kind TEXT, title TEXT, summary TEXT,
 CREATE TABLE finding_records (finding TEXT, n INTEGER);
 CREATE INDEX finding_records_n ON finding_records (n);
 CREATE INDEX finding_records_f ON finding_records (finding);
+CREATE TABLE thumbs (sha256 TEXT PRIMARY KEY, png BLOB);  -- media thumbnails by the original's SHA-256 (casegraph.thumbnails)
+CREATE TABLE places (id TEXT PRIMARY KEY, kind TEXT, lat TEXT, lon TEXT, shown TEXT, who TEXT, label TEXT, accuracy_m REAL,
+                     came_with INTEGER, exhibit INTEGER, locator TEXT);  -- came_with: the record (n) the location came with
+CREATE TABLE person_places (person TEXT, place TEXT);
+CREATE INDEX person_places_p ON person_places (person);
 CREATE VIEW msg AS SELECT m.*, r.id, r.utc, z.words AS zone FROM messages m JOIN records r USING (n) LEFT JOIN zones z ON z.n = r.zone;
 CREATE VIEW rec AS
     SELECT r.n, r.id, r.tbl, r.utc, r.shown, z.words AS zone, m.chat, m.pos,
@@ -141,6 +156,14 @@ def files_for(case: Case, doc: dict, redactor: Redactor) -> dict[str, bytes]:
             "CG_WASM", _asset("CASEGRAPH_VIEWER_ASSETS", VIEWER_ASSETS, "sql.js/dist/sql-wasm.wasm").read_bytes()
         ),
         "cytoscape.min.js": _asset("CASEGRAPH_REPORT_ASSETS", REPORT_ASSETS, "cytoscape/dist/cytoscape.min.js").read_bytes(),
+        "d3.min.js": _asset("CASEGRAPH_REPORT_ASSETS", REPORT_ASSETS, "d3/dist/d3.min.js").read_bytes(),
+        "topojson-client.min.js": _asset(
+            "CASEGRAPH_REPORT_ASSETS", REPORT_ASSETS, "topojson-client/dist/topojson-client.min.js"
+        ).read_bytes(),
+        # the basemap as a script (file:// pages cannot fetch a .json file): the same outlines as the workspace's map
+        "atlas.js": b"window.CG_ATLAS="
+        + _asset("CASEGRAPH_REPORT_ASSETS", REPORT_ASSETS, "world-atlas/countries-50m.json").read_bytes().strip()
+        + b";\n",
         # gzip (mtime 0: the same case gives the same bytes): a third of the size, unpacked by the browser's DecompressionStream
         "case-data.js": _b64_script("CG_DB", gzip.compress(db, compresslevel=6, mtime=0)),
     }
@@ -217,6 +240,8 @@ def database(case: Case, doc: dict, redactor: Redactor) -> bytes:
         _people(con, store, redactor, r)
         _graph(con, store, r)
         _findings(con, store, doc, r)
+        _places(con, store, r, exhibit_n)
+        con.executemany("INSERT INTO meta VALUES (?, ?)", [("thumbs", json.dumps(_thumbs(con, case, redactor)))])
         con.commit()
         con.execute("VACUUM")
         con.close()
@@ -388,7 +413,10 @@ def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], exhibi
 
 def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
     """A profile per resolved person: names, identifiers with the record each was found in, payments in
-    and out per currency (from the graph's PAID / PAID_TO ties of the identifiers the person uses)."""
+    and out per currency (graph.accounts.payments: the accounts the person holds or uses), and the accounts
+    tied to them that they do not hold (graph.accounts.not_held)."""
+    from ..graph import accounts
+
     for e in store.rows("SELECT id, label, attrs FROM entities WHERE kind = 'person' ORDER BY id"):
         a = json.loads(e["attrs"] or "{}")
         label = redactor.pseudonyms.get(e["id"]) or e["label"]
@@ -416,24 +444,24 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
                          FROM edges u JOIN nodes n ON n.id = u.dst WHERE u.kind = 'USES'
                          ORDER BY 1, 2, 3, 5""")
     con.executemany("INSERT INTO person_identifiers VALUES (?, ?, ?, ?, ?, ?, ?)", [[r(v) for v in row.values()] for row in ids])
-    pay = store.rows(f"""WITH p AS ({nodes})
-                         SELECT DISTINCT p.person, 'out' AS dir, e.dst AS tx FROM edges e JOIN p ON e.src = p.node WHERE e.kind = 'PAID'
-                         UNION SELECT DISTINCT p.person, 'in', e.src FROM edges e JOIN p ON e.dst = p.node WHERE e.kind = 'PAID_TO'
-                         ORDER BY 1, 2, 3""")
-    amounts = {x["id"]: (x["amount"], x["currency"]) for x in store.rows("SELECT id, amount, currency FROM transactions")}
-    money: dict[tuple[str, str], list] = defaultdict(list)
-    for p in pay:
-        if p["tx"] in amounts:
-            money[(p["person"], p["dir"])].append(amounts[p["tx"]])
-        con.execute("INSERT INTO person_records SELECT ?, n, utc FROM records WHERE id = ?", [p["person"], p["tx"]])
-    rows = []
-    for (person, direction), pairs in sorted(money.items()):
-        n_by: dict[str | None, int] = defaultdict(int)
-        for _, cur in pairs:
-            n_by[cur] += 1
-        for cur, total in sorted(sum_by_currency(pairs).items(), key=lambda kv: str(kv[0])):
-            rows.append((person, direction, cur or "(currency not stated)", n_by[cur], format_totals({cur: total})))
-    con.executemany("INSERT INTO person_money VALUES (?, ?, ?, ?, ?)", rows)
+    # payments: the library's (graph.accounts, as the workspace profile): only accounts the person holds or uses;
+    # one joined to them by resolution or only mentioned is listed apart, its money not theirs
+    con.executemany(
+        "INSERT INTO person_records SELECT ?, n, utc FROM records WHERE id = ?",
+        [(p["person"], p["tx"]) for p in accounts.payment_records(store)],
+    )
+    con.executemany(
+        "INSERT INTO person_money VALUES (?, ?, ?, ?, ?, ?)",
+        [(p["person"], p["direction"], p["currency"], p["transfers"], p["amount_text"], p["failed"]) for p in accounts.payments(store)],
+    )
+    con.executemany(
+        "INSERT INTO person_other_accounts VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (o["person"], r(o["name"] or o["account"]), o["messages"], json.dumps(o["cited"]), int(o["joined"]),
+             r(json.dumps(o["join"], ensure_ascii=False, default=str)))
+            for o in accounts.not_held(store)
+        ],
+    )  # fmt: skip
     sent = store.rows(f"""WITH p AS ({nodes}) SELECT DISTINCT p.person, e.dst AS id FROM edges e JOIN p ON e.src = p.node
                           WHERE e.kind = 'SENT' AND e.dst LIKE 'messages/%' ORDER BY 1, 2""")
     con.executemany("INSERT INTO person_records SELECT ?, n, utc FROM records WHERE id = ?", [(s["person"], s["id"]) for s in sent])
@@ -491,3 +519,66 @@ def _findings(con: sqlite3.Connection, store, doc: dict, r) -> None:
         "INSERT INTO timeline SELECT min(t.utc), min(t.day), 'finding: ' || x.kind, NULL, f.finding FROM finding_records f "
         "JOIN timeline t ON t.n = f.n JOIN findings x ON x.id = f.finding GROUP BY f.finding, x.kind ORDER BY f.finding"
     )
+
+
+def _places(con: sqlite3.Connection, store, r, exhibit_n: dict[str, int]) -> None:
+    """The case's locations for the map (reports.places: exact decimals as written), each with the record it came
+    with, and which person each belongs to (profile.PLACES: sent by them, or naming one of their identifiers)."""
+    from .places import MAX_PLACES, places
+
+    found = places(store, limit=MAX_PLACES)
+    rows = found["places"]
+    con.execute("INSERT INTO meta VALUES ('places', ?)", [json.dumps({"total": found["total"], "shown": found["shown"]})])
+    n_of = dict(con.execute("SELECT id, n FROM records WHERE id IN (SELECT value FROM json_each(?))",
+                            [json.dumps([p["came_with_record"] for p in rows if p["came_with_record"]])]).fetchall())  # fmt: skip
+    con.executemany(
+        "INSERT INTO places VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(p["id"], p["source_kind"], p["lat"], p["lon"], p["time"], r(p["who_name"] or p["who"]), r(p["label"] or p["address"]),
+          p["accuracy_m"], n_of.get(p["came_with_record"]), exhibit_n.get(p["exhibit_sha256"]), p["locator"]) for p in rows],
+    )  # fmt: skip
+    # every person's locations in one query: profile.PLACES (the workspace's person map) with the person as a
+    # column instead of a parameter
+    pairs = store.rows(
+        """WITH mine AS (SELECT id AS person, id AS node FROM entities WHERE kind = 'person'
+                         UNION SELECT src, dst FROM edges WHERE kind = 'USES')
+           SELECT DISTINCT m.person, l.id FROM mine m JOIN edges s ON s.kind = 'SENT' AND s.src = m.node
+                  JOIN locations l ON l.record_id = s.dst
+           UNION SELECT DISTINCT em.entity_id, i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
+                  JOIN entity_members em ON em.member = 'id:' || k.node
+           WHERE starts_with(i.record_id, 'locations/') AND em.entity_id IN (SELECT id FROM entities WHERE kind = 'person')
+           ORDER BY 1, 2"""
+    )
+    con.executemany("INSERT INTO person_places VALUES (?, ?)", [(x["person"], x["id"]) for x in pairs])
+
+
+def _thumbs(con: sqlite3.Connection, case: Case, redactor: Redactor) -> dict[str, Any]:
+    """Media thumbnails, smallest media hash first, up to THUMB_BUDGET bytes; what was left out is counted."""
+    from ..thumbnails import ThumbnailError, kind_of, thumbnail
+
+    media = case.store.rows(
+        """SELECT media_sha256 AS sha, any_value(media) AS name FROM messages WHERE media_sha256 IS NOT NULL
+           AND starts_with(json_extract_string(extra, '$.media_locator'), 'zip:') GROUP BY 1 ORDER BY 1"""
+    )
+    pictures = [m for m in media if kind_of(m["name"]) == "image"]
+    out: dict[str, Any] = {"pictures": len(pictures), "embedded": 0, "left_out": 0, "failed": 0, "bytes": 0, "why": ""}
+    if redactor.active:
+        out["left_out"], out["why"] = (
+            len(pictures),
+            "a victim-protected copy holds no media thumbnails (faces and documents are not redacted)",
+        )
+        return out
+    for m in pictures:
+        try:
+            png = thumbnail(case, m["sha"])
+        except ThumbnailError:
+            out["failed"] += 1
+            continue
+        if out["bytes"] + len(png) > THUMB_BUDGET:
+            out["left_out"] += 1
+            continue
+        con.execute("INSERT INTO thumbs VALUES (?, ?)", [m["sha"], png])
+        out["embedded"] += 1
+        out["bytes"] += len(png)
+    if out["left_out"]:
+        out["why"] = f"the viewer embeds at most {THUMB_BUDGET >> 20} MiB of thumbnails"
+    return out

@@ -15,6 +15,7 @@ from typing import Any
 from ..case import Case
 from ..errors import CaseGraphError
 from ..reports.redact import Redactor
+from ..thumbnails import Thumbnails
 
 
 class ReadOnlyWorkspace(CaseGraphError, PermissionError):
@@ -28,7 +29,15 @@ class _ReadOnlyCase(Case):
 
 
 class Workspace:
-    def __init__(self, root: Path | str, *, read_only: bool = False, accounts: bool = False, examiner: str | None = None):
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        read_only: bool = False,
+        accounts: bool = False,
+        examiner: str | None = None,
+        model: Path | str | None = None,
+    ):
         self.read_only = read_only
         self.accounts = accounts  # True: users log in (argon2 accounts); False: the printed token admits the local examiner
         self.token = secrets.token_urlsafe(32)
@@ -37,6 +46,16 @@ class Workspace:
         self.case = cls(root, read_only=read_only).acquire("casegraph serve" + (" --read-only" if read_only else ""))
         self.examiner = self.case.actor(examiner)  # who the token admits (token mode)
         self._redactor: Redactor | None = None
+        self.thumbnails = Thumbnails(self.case)  # media thumbnails by hash, in memory (never written into the case)
+        self.embedder = None  # a local sentence-embedding model (--model), for search by embeddings as `casegraph search --model`
+        if model is not None:
+            from ..ai import models
+
+            try:
+                self.embedder = models.Embedder(models.describe(model))
+            except models.ModelError:
+                self.case.close()
+                raise
 
     @property
     def root(self) -> Path:

@@ -63,6 +63,24 @@
   const exhibitLabel = (ref) => { const e = one("SELECT exhibit_id, name FROM exhibits WHERE n = ? OR sha256 = ?", [ref, ref]); return e ? `${e.exhibit_id} ${e.name || ""}` : String(ref || "").slice(0, 16); };
   const toHex = (b) => (b instanceof Uint8Array ? Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("") : "");
 
+  // media thumbnails embedded in the database (PNG made from bytes that still hashed as recorded, no metadata)
+  function thumbsLine() {
+    const t = JSON.parse(meta("thumbs") || "{}");
+    if (!t.pictures) return "No picture inside an exhibit is attached to a message.";
+    return `${t.embedded} of ${t.pictures} pictures attached to messages are shown as thumbnails (${Math.round((t.bytes || 0) / 1024)} KiB)` +
+      (t.left_out ? `; ${t.left_out} left out: ${t.why}` : "") + (t.failed ? `; ${t.failed} could not be made (not readable as an image)` : "") + ".";
+  }
+  function thumb(sha) {
+    const t = sha && one("SELECT png FROM thumbs WHERE sha256 = ?", [sha]);
+    if (!t) return null;
+    let bin = "";
+    for (let i = 0; i < t.png.length; i += 0x8000) bin += String.fromCharCode.apply(null, t.png.subarray(i, i + 0x8000));
+    return h("img", { class: "thumb", src: "data:image/png;base64," + btoa(bin), alt: "thumbnail of the attached picture", title: "thumbnail; SHA-256 of the file as found: " + sha });
+  }
+  const MEDIA_KINDS = [[/\.(jpe?g|png|gif|webp|heic|bmp)$/i, "image"], [/\.(opus|m4a|aac|mp3|ogg|amr|wav)$/i, "audio"], [/\.(mp4|3gp|mov|mkv|avi)$/i, "video"],
+    [/\.(pdf|docx?|xlsx?|pptx?|txt|odt|rtf|csv)$/i, "document"], [/\.(zip|rar|7z|gz|tar)$/i, "archive"], [/\.vcf$/i, "contact"]];
+  const mediaKind = (name) => (MEDIA_KINDS.find(([re]) => re.test(name || "")) || [null, "other"])[1];  // as casegraph.thumbnails.kind_of
+
   // -- overview -----------------------------------------------------------------------------------
   function overview() {
     const c = JSON.parse(meta("case")), v = JSON.parse(meta("verdict")), asOf = JSON.parse(meta("as_of"));
@@ -93,6 +111,8 @@
           h("td", { class: "num" }, Number(e.size).toLocaleString("en")), h("td", { class: "hash" }, e.sha256), h("td", {}, e.seized_from || "")))),
       h("h3", {}, "Records"),
       h("table", {}, Object.entries(counts).map(([k, n]) => h("tr", {}, h("td", {}, k), h("td", { class: "num" }, n.toLocaleString("en"))))),
+      h("h3", {}, "Media thumbnails"),
+      h("p", { class: "small", id: "thumbs-state" }, thumbsLine()),
       h("h3", {}, "Findings in the report"),
       h("table", {}, fnd.map((f) => h("tr", {}, h("td", {}, f.kind), h("td", { class: "num" }, f.n)))),
     ];
@@ -150,7 +170,7 @@
       }
       const cls = "msg" + (m.direction === "outgoing" ? " out" : "") + (m.kind === "deleted" ? " deleted" : "") + (String(m.pos) === args.at ? " hit" : "");
       const media = m.media || m.media_sha256 || m.kind === "media"
-        ? h("div", { class: "media" }, h("span", { class: "tag" }, "media"), m.media || "media (no file named)", m.media_sha256 ? h("div", { class: "hash" }, "SHA-256 " + m.media_sha256)
+        ? h("div", { class: "media" }, thumb(m.media_sha256) || h("span", { class: "tag kind-" + mediaKind(m.media) }, mediaKind(m.media)), " ", m.media || "media (no file named)", m.media_sha256 ? h("div", { class: "hash" }, "SHA-256 " + m.media_sha256)
           : h("div", { class: "muted" }, m.media ? "the file was not found in the exhibit: no hash" : "the export left the file out")) : null;
       box.append(h("div", { class: cls, "data-pos": m.pos, id: "m" + m.pos },
         h("div", { class: "who" }, m.sender || "(sender not recorded)"),
@@ -222,6 +242,7 @@
     if (!p) return [h("p", {}, "No such person in this case.")];
     const ids = rows("SELECT * FROM person_identifiers WHERE person = ? ORDER BY kind, value, record", [id]);
     const money = rows("SELECT * FROM person_money WHERE person = ? ORDER BY direction, currency", [id]);
+    const others = rows("SELECT * FROM person_other_accounts WHERE person = ? ORDER BY account", [id]);
     const names = JSON.parse(p.names);
     const recs = rows(`SELECT r.* FROM (SELECT n FROM person_records WHERE person = ? ORDER BY utc, n LIMIT ? OFFSET ?) x JOIN rec r USING (n)`, [id, PAGE, page * PAGE]);
     const nrec = one("SELECT count(*) AS n FROM person_records WHERE person = ?", [id]).n;
@@ -232,11 +253,20 @@
       ids.length ? h("table", {}, h("tr", {}, ["kind", "identifier", "role", "exhibit", "locator", ""].map((x) => h("th", {}, x))),
         ids.map((i) => h("tr", {}, h("td", {}, i.kind), h("td", {}, i.value), h("td", {}, i.role || ""), h("td", {}, exhibitLabel(i.exhibit || "")),
           h("td", {}, h("code", {}, i.locator || "")), h("td", {}, i.record ? recLink(i.record) : "")))) : h("p", { class: "muted" }, "No identifier is joined to this person."),
-      h("h3", {}, "Payments in and out, per currency"),
-      money.length ? h("table", {}, h("tr", {}, ["direction", "currency", "transfers", "total"].map((x) => h("th", {}, x))),
-        money.map((m) => h("tr", {}, h("td", {}, m.direction === "in" ? "received" : "paid"), h("td", {}, m.currency), h("td", { class: "num" }, m.transfers), h("td", { class: "num" }, m.total))))
-        : h("p", { class: "muted" }, "No account or wallet of this person is joined to a transaction in this case."),
-      h("h3", {}, `Records sent or paid (${nrec}), in time order`),
+      h("h3", {}, "Payments in and out, per currency (accounts and wallets this person holds or uses)"),
+      money.length ? h("table", {}, h("tr", {}, ["direction", "currency", "transfers", "total", "failed (left out)"].map((x) => h("th", {}, x))),
+        money.map((m) => h("tr", {}, h("td", {}, m.direction === "in" ? "received" : "paid"), h("td", {}, m.currency), h("td", { class: "num" }, m.transfers),
+          h("td", { class: "num" }, m.total), h("td", { class: "num" }, m.failed))))
+        : h("p", { class: "muted" }, "No account or wallet this person holds or uses is in a transfer in this case, so no payment is theirs here."),
+      others.length ? [h("h3", {}, "Accounts tied to this person that they are not recorded as holding (their money is not shown as theirs)"),
+        h("table", {}, h("tr", {}, ["account", "why it is tied"].map((x) => h("th", {}, x))),
+          others.map((o) => h("tr", {}, h("td", {}, o.account), h("td", {},
+            o.messages ? h("div", {}, `account they mentioned, in ${o.messages} message${o.messages === 1 ? "" : "s"} they sent: `, JSON.parse(o.cited).flatMap((c) => [" ", recLink(c)])) : null,
+            JSON.parse(o.joins).map((j) => h("div", {}, `joined to them by entity resolution (${j.method}, score ${j.score})` + (j.narration ? `: narration "${j.narration}" ` : " "),
+              j.records.flatMap((c) => [" ", recLink(c)])))))))] : null,
+      h("h3", {}, "Map"),
+      placesMap({ person: id }),
+      h("h3", {}, `Personal timeline: records sent or paid (${nrec}), in time order`),
       nrec > PAGE ? pager(nrec, page, (p) => (location.hash = route("people", { id, p }))) : null,
       h("div", { class: "hits" }, recs.map((r) => h("div", { class: "hit" }, h("span", { class: "muted small" }, r.shown, " "), h("b", {}, r.title), h("div", {}, r.body), recLink(r.id))))];
   }
@@ -358,6 +388,61 @@
       total > PAGE ? pager(total, page, (p) => (location.hash = route("timeline", { lane, day, p }))) : null];
   }
 
+  // -- map ----------------------------------------------------------------------------------------
+  // Natural Earth outlines (npm world-atlas, countries-50m, in atlas.js) projected with d3-geo, as the
+  // workspace's Map view draws them; the case's locations as points by kind. Nothing is fetched.
+  const PLACE_COLOURS = { "shared-location": "#c0392b", "live-location": "#e67e22", venue: "#7d3c98", "map-link": "#2471a3", exif: "#1e8449", ufdr: "#17202e" };
+  let atlas = null;
+  function placesMap(args) {
+    const where = args.person ? " WHERE id IN (SELECT place FROM person_places WHERE person = ?)" : (args.kind ? " WHERE kind = ?" : "");
+    const params = args.person ? [args.person] : (args.kind ? [args.kind] : []);
+    const pts = rows(`SELECT * FROM places${where} ORDER BY shown, id`, params);
+    const wrap = h("div", { class: "map-wrap", id: args.person ? "person-map" : "map" });
+    if (!pts.length) {
+      wrap.append(h("p", { class: "muted" }, args.person ? "No location is joined to this person (none came with a message they sent, and none names one of their identifiers)."
+        : "No locations in this case (the parsers found no shared location, map link, EXIF GPS tag or report location)."));
+      return wrap;
+    }
+    if (!atlas) { const topo = window.CG_ATLAS; atlas = { land: topojson.feature(topo, topo.objects.countries), borders: topojson.mesh(topo, topo.objects.countries, (a, b) => a !== b) }; }
+    const W = 1000, H = args.person ? 420 : 560;
+    const lonlat = pts.map((p) => [Number(p.lon), Number(p.lat)]);
+    // fit to the points (at least a few degrees around them), the rest of the world outside the frame
+    const [x0, x1] = d3.extent(lonlat, (d) => d[0]), [y0, y1] = d3.extent(lonlat, (d) => d[1]);
+    const pad = Math.max(2, (x1 - x0) * 0.15, (y1 - y0) * 0.15);
+    const frame = { type: "MultiPoint", coordinates: [[x0 - pad, y0 - pad], [x1 + pad, y1 + pad]] };
+    const projection = d3.geoEquirectangular().fitExtent([[10, 10], [W - 10, H - 10]], frame);
+    const path = d3.geoPath(projection);
+    const svg = d3.create("svg").attr("viewBox", `0 0 ${W} ${H}`).attr("width", "100%").attr("role", "img").attr("aria-label", "map of the locations");
+    svg.append("rect").attr("width", W).attr("height", H).attr("fill", "#dfeaf3");
+    svg.append("path").attr("class", "land").attr("d", path(atlas.land)).attr("fill", "#f4f1ea").attr("stroke", "#b9b2a3").attr("stroke-width", 0.6);
+    svg.append("path").attr("d", path(atlas.borders)).attr("fill", "none").attr("stroke", "#b9b2a3").attr("stroke-width", 0.5);
+    svg.append("g").selectAll("circle").data(pts).join("circle").attr("class", "place")
+      .attr("cx", (p) => projection([Number(p.lon), Number(p.lat)])[0]).attr("cy", (p) => projection([Number(p.lon), Number(p.lat)])[1])
+      .attr("r", 6).attr("fill", (p) => PLACE_COLOURS[p.kind] || "#333").attr("fill-opacity", 0.85).attr("stroke", "#fff").attr("stroke-width", 1.2)
+      .append("title").text((p) => `${p.kind}: ${p.lat}, ${p.lon}${p.label ? " · " + p.label : ""}\n${p.shown}${p.who ? " · " + p.who : ""}`);
+    wrap.append(svg.node());
+    const kinds = [...new Set(pts.map((p) => p.kind))].sort();
+    wrap.append(h("div", { class: "legend" }, kinds.map((k) => { const i = h("i", {}); i.style.background = PLACE_COLOURS[k] || "#333"; return h("span", {}, i, k); })));
+    wrap.append(h("table", { class: "places" }, h("tr", {}, ["when (as recorded)", "kind", "latitude, longitude", "place", "who", ""].map((x) => h("th", {}, x))),
+      pts.slice(0, 300).map((p) => {
+        const rec = p.came_with !== null ? one("SELECT id FROM records WHERE n = ?", [p.came_with]) : null;
+        return h("tr", {}, h("td", {}, p.shown), h("td", {}, p.kind), h("td", {}, `${p.lat}, ${p.lon}` + (p.accuracy_m ? ` (±${p.accuracy_m} m)` : "")),
+          h("td", {}, p.label || ""), h("td", {}, p.who || ""), h("td", {}, rec ? recLink(rec.id, "record it came with") : h("code", {}, `${exhibitLabel(p.exhibit)} ${p.locator}`)));
+      })));
+    if (pts.length > 300) wrap.append(h("p", { class: "muted small" }, `The first 300 of ${pts.length} listed.`));
+    return wrap;
+  }
+  function map(args) {
+    const kinds = rows("SELECT kind, count(*) AS n FROM places GROUP BY kind ORDER BY kind");
+    const st = JSON.parse(meta("places") || "{}");
+    const sel = h("select", { onchange: () => (location.hash = route("map", { kind: sel.value })) }, h("option", { value: "" }, "every kind"),
+      kinds.map((k) => h("option", { value: k.kind, selected: k.kind === args.kind }, `${k.kind} (${k.n})`)));
+    return [h("h2", {}, "Map"),
+      h("p", { class: "small muted" }, "Locations from messages (shared and live locations, venues, map links), photos' EXIF tags and forensic reports, on Natural Earth outlines drawn offline. " +
+        "A venue is a place picked from a list, not necessarily where the phone was." + (st.total > st.shown ? ` This viewer holds ${st.shown} of the case's ${st.total} locations.` : "")),
+      h("div", { class: "pager" }, h("label", {}, "kind ", sel)), placesMap(args)];
+  }
+
   // -- a record and its source --------------------------------------------------------------------
   function hex(bytes) {
     const lines = [];
@@ -394,7 +479,7 @@
   }
 
   // -- routing ------------------------------------------------------------------------------------
-  const VIEWS = { overview, chats, search, people, graph, timeline };
+  const VIEWS = { overview, chats, search, people, graph, timeline, map };
   function show() {
     const [path, query] = (location.hash.replace(/^#\/?/, "") || "overview").split("?");
     const args = Object.fromEntries(new URLSearchParams(query || ""));

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from ... import browse, review, sources
+from ... import browse, review, sources, thumbnails
 from ..web import Ctx, View
 
 view = View("chats", "Conversations", order=20)
@@ -34,6 +34,8 @@ def chat(ctx: Ctx):
     )
     hits = browse.search_chat(ctx.store, chat_id, q) if q else []
     tags = review.tags_of(ctx.store, [m["id"] for m in page["messages"]])
+    for m in page["messages"]:  # what the media is (image, audio, document...): the thread's icon for it
+        m["media_kind"] = thumbnails.kind_of(m["media"] or m["extra"].get("file"), m["extra"].get("mime_type"))
     return ctx.render(
         "chats/thread.html",
         chat=meta,
@@ -53,3 +55,16 @@ def media(ctx: Ctx):
     if ctx.redacting:
         return ctx.json({"error": "media files are not shown to reviewers (faces and documents are not redacted)"}, 403)
     return Response(data, media_type=mime)
+
+
+@view.api("/thumb/{sha256}")
+def thumb(ctx: Ctx):
+    """A media file's thumbnail, by the SHA-256 of the original (a PNG made from the evidence store's bytes
+    when they still hash as recorded; no metadata of the original; cached in memory)."""
+    if ctx.redacting:
+        return ctx.json({"error": "media thumbnails are not shown to reviewers (faces and documents are not redacted)"}, 403)
+    try:
+        png = ctx.ws.thumbnails.get(ctx.path("sha256"))
+    except thumbnails.ThumbnailError as e:
+        return ctx.json({"error": str(e)}, 404)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400, immutable"})

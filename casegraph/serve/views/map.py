@@ -16,4 +16,4 @@ def page(ctx: Ctx):
 
 @view.api("/api/map/places")
 def data(ctx: Ctx):
-    return pl.places(ctx.store, ctx.arg("kind"), ctx.int_arg("limit", pl.MAX_PLACES, 1, pl.MAX_PLACES))
+    return pl.places(ctx.store, ctx.arg("kind"), ctx.int_arg("limit", pl.MAX_PLACES, 1, pl.MAX_PLACES), person=ctx.arg("person"))

@@ -81,6 +81,7 @@ def run(ctx: Ctx):
         "custody_seq": r.event["seq"] if r.event else None,
         "custody_hash": r.event["hash"] if r.event else None,
         "rows": workflow.summary_rows(r),
+        "table": workflow.trace_table(r),
         "diagrams": workflow.flow_diagram(r.result),
         "left_out": skipped,
     }

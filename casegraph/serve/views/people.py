@@ -30,11 +30,21 @@ def person(ctx: Ctx):
         chats=profile.chats(ctx.store, pid),
         calls=profile.calls(ctx.store, pid),
         payments=profile.payments(ctx.store, pid),
+        other_accounts=profile.other_accounts(ctx.store, pid),
         findings=[f.brief() for f in review.findings(ctx.store, person=pid)],
         timeline=profile.timeline(ctx.store, pid, offset, 100),
         offset=offset,
         roles=steps.ROLES,
     )
+
+
+@view.api("/api/people/{entity}/accounts")
+def accounts(ctx: Ctx):
+    """The person's payments per currency (accounts they hold or use) and the accounts tied to them that they
+    do not hold: the profile's figures, which the CLI and the portable viewer take from the same library call."""
+    pid = ctx.path("entity")
+    profile.person(ctx.store, pid)  # an unknown person is a 404 naming it
+    return {"person": pid, "payments": profile.payments(ctx.store, pid), "other_accounts": profile.other_accounts(ctx.store, pid)}
 
 
 @view.api("/api/people/mark", methods=("POST",))

@@ -11,3 +11,12 @@ document.querySelectorAll("button.tag").forEach((b) => {
 });
 const at = document.getElementById("at");
 if (at) at.scrollIntoView({ block: "center" });
+// a picture this build cannot make a thumbnail of (HEIC, damaged, altered): its typed icon instead of a broken image
+function noThumb(img) {
+  const icon = casegraph.el("span", { class: "media-icon kind-image", title: "no thumbnail could be made of this file", text: "image" });
+  img.closest("a.thumb").replaceWith(icon);
+}
+document.querySelectorAll("img.thumb").forEach((img) => {
+  if (img.complete && img.naturalWidth === 0 && img.src) noThumb(img);
+  else img.addEventListener("error", () => noThumb(img), { once: true });
+});

@@ -32,8 +32,11 @@
   }
 
   async function load() {
-    const q = kindSel.value ? "?kind=" + encodeURIComponent(kindSel.value) : "";
-    data = await get("/api/map/places" + q);
+    // a person's map (the profile) asks only for their locations (profile.PLACES)
+    const q = new URLSearchParams();
+    if (kindSel.value) q.set("kind", kindSel.value);
+    if (box.dataset.person) q.set("person", box.dataset.person);
+    data = await get("/api/map/places" + (q.toString() ? "?" + q : ""));
     if (kindSel.options.length === 1) data.kinds.forEach((k) => kindSel.append(el("option", { value: k.kind, text: `${k.kind} (${k.n})`, title: k.meaning })));
     const pts = data.places.map((p) => ({ ...p, xy: projection([Number(p.lon), Number(p.lat)]) }));
     svg.select("g.places").selectAll("circle").data(pts, (p) => p.id).join("circle").attr("class", "place")
@@ -41,7 +44,7 @@
       .attr("fill-opacity", 0.85).attr("stroke", "#fff").attr("stroke-width", 1)
       .selectAll("title").data((p) => [p]).join("title")
       .text((p) => `${p.source_kind}: ${p.lat}, ${p.lon}${p.label ? " · " + p.label : ""}\n${p.time}${p.who_name || p.who ? " · " + (p.who_name || p.who) : ""}${p.accuracy_m ? " · ±" + p.accuracy_m + " m" : ""}`);
-    status.textContent = data.total ? `${data.shown} of ${casegraph.plural(data.total, "location")} shown.` : "No locations in this case (the parsers found no shared location, map link, EXIF GPS tag or report location).";
+    status.textContent = data.total ? `${data.shown} of ${casegraph.plural(data.total, "location")} shown.` : (box.dataset.person ? "No location is joined to this person (none came with a message they sent, and none names one of their identifiers)." : "No locations in this case (the parsers found no shared location, map link, EXIF GPS tag or report location).");
     legend(data.kinds);
     table(data.places);
     fit();

@@ -54,14 +54,34 @@
     box.append(wrap);
   }
 
+  // one line per currency: amounts are never added across currencies
+  function perCurrency(list, what) {
+    if (!list.length) return [el("span", { class: "meta", text: "none" })];
+    return list.map((x) => el("div", { class: "amount", text: `${x.amount_text}` + (what ? ` (${casegraph.plural(x.transfers, "transfer")})` : "") }));
+  }
+
   function table(rows) {
     const t = el("table", { class: "grid", id: "trace-rows" });
-    t.append(el("thead", {}, el("tr", {}, ...["Reached", "Transfers", "Path (amounts, when)", "Received", "Tainted"].map((h) => el("th", { text: h })))));
+    const heads = [
+      ["Account reached", ""],
+      ["Transfers on the path", "transfers from the origin to this account, one after another in time (hops)"],
+      ["Path (amounts, when)", ""],
+      ["Received, per currency", "the sum of the traced transfers into this account, in each currency, with how many transfers it sums"],
+      ["Tainted, per currency", "the part of what it received that the chosen taint model counts as tainted"],
+      ["Transfers cited", "the transaction records the finding cites: the path and every transfer summed (other records it cites, such as the basis for taking two ends as one holder, in brackets)"],
+    ];
+    t.append(el("thead", {}, el("tr", {}, ...heads.map(([h, title]) => el("th", { text: h, title })))));
     const tb = el("tbody");
-    rows.forEach((r) => tb.append(el("tr", {}, el("td", { text: r.reached }), el("td", { class: "num", text: r.transfers }),
-      el("td", { class: "path", text: r.path }), el("td", { class: "num", text: r.received }), el("td", { class: "num", text: r.tainted }))));
+    rows.forEach((r) => tb.append(el("tr", {},
+      el("td", { text: r.reached }),
+      el("td", { class: "num", text: r.path ? String(r.path_transfers) : "(grouped)", title: r.path ? "" : "transfers to ends the records do not name, grouped: not one path" }),
+      el("td", { class: "path", text: r.path_amounts.length ? `${r.path}\n${r.path_amounts.join(", ")}, ${r.when}` : r.when }),
+      el("td", { class: "num" }, ...perCurrency(r.received, true)),
+      el("td", { class: "num" }, ...perCurrency(r.tainted, false)),
+      el("td", { class: "num", text: String(r.cited) + (r.other_cited ? ` (+${casegraph.plural(r.other_cited, "other record")})` : "") }))));
     t.append(tb);
-    tableBox.replaceChildren(el("h3", { text: "Accounts reached (the findings written)" }), t);
+    tableBox.replaceChildren(el("h3", { text: "Accounts reached (the findings written)" }),
+      el("p", { class: "meta", text: "Each row is one finding. Amounts are exact and per currency; a total is never added across currencies." }), t);
   }
 
   if (form) form.addEventListener("submit", async (ev) => {
@@ -80,7 +100,7 @@
       const left = Object.entries(r.left_out || {});
       if (left.length) status.append(el("p", { class: "meta", text: "Left out of the graph: " + left.map(([k, v]) => `${v.count} ${k}`).join(", ") }));
       r.diagrams.forEach(diagram);
-      table(r.rows);
+      table(r.table);
       toast(`trace logged as custody event ${r.custody_seq}`);
     } catch (e) {
       status.textContent = "";
