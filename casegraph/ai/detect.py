@@ -125,7 +125,7 @@ class Detector:
                     "concepts": list(r.all),
                     "despite": r.despite,
                 }
-        factor = dict.fromkeys(self.ids, (1.0, []))
+        factor: dict[str, tuple[float, list]] = dict.fromkeys(self.ids, (1.0, []))
         if not self._contexts.isdisjoint(found):  # most messages name no legitimate context
             for i in self.ids:
                 f, why = cx.context_factor(self.concepts, i, found)
