@@ -4,11 +4,13 @@ negatives flagged, and throughput (messages/s on this machine for rules + the le
 Splits (--split):
 - heldout (default): tests/fixtures/indicators/independent_heldout.jsonl, the independent split that
   neither the rules nor the model saw during development; the learned layer is trained on what ships
-  (casegraph/ai/training: the project's own set and the independent development split).
+  (casegraph/ai/training: the project's own set and the two development sets).
 - dev: tests/fixtures/indicators/independent_dev.jsonl, scored by k-fold cross-validation: each fold is
-  scored by a model trained on the project's own set and the other folds (a message and its
+  scored by a model trained on the other shipped sets and the other folds (a message and its
   translations stay in one fold), so no dev message is scored by a model trained on it.
-- own: tests/fixtures/indicators/labelled.jsonl, the same way (folds of it, plus the whole dev split).
+- dev2: tests/fixtures/indicators/independent_dev2.jsonl (written by the detector's engineer; see its
+  README), the same way; with --exclude dev2, scored by a model that never saw any of it.
+- own: tests/fixtures/indicators/labelled.jsonl, the same way.
 Layers: rules (lexicon + concept rules with context), learned (alone), combined (what
 `casegraph indicators` writes: rules or learned, with context and thread).
 
