@@ -22,11 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from casegraph.ai import detect, learned, lexicon
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's casegraph, not an installed one
+from casegraph.ai import detect, learned, lexicon  # noqa: E402
 
 FIXTURES = Path(__file__).parent.parent / "tests" / "fixtures" / "indicators"
 SPLITS = {
@@ -105,6 +107,7 @@ def main() -> None:
     rows = read(SPLITS[args.split])
     lex = lexicon.load()
     ids = [i.id for i in lex.indicators]
+    print(f"casegraph from {Path(detect.__file__).resolve().parents[1]}")
     langs = Counter(r["lang"] for r in rows)
     print(
         f"split {args.split}: {len(rows)} messages ({', '.join(f'{k} {v}' for k, v in sorted(langs.items()))}); "
