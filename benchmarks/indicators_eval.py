@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's casegraph, not an installed one
-from casegraph.ai import detect, learned, lexicon  # noqa: E402
+from casegraph.ai import detect, learned, lexicon
 
 FIXTURES = Path(__file__).parent.parent / "tests" / "fixtures" / "indicators"
 SPLITS = {
