@@ -113,7 +113,7 @@ def test_the_learned_layer_is_versioned_by_its_data_and_deterministic(model):
     assert model.version == learned.version(examples, IDS) and len(model.version) == 64
     again = learned.train(examples, IDS)
     assert (again.coef == model.coef).all() and again.calibration == model.calibration
-    assert {"casegraph/ai/training/labelled.jsonl", "casegraph/ai/training/independent_dev.jsonl"} == set(model.sources)
+    assert {f"casegraph/ai/training/{name}" for name in learned.TRAINING_FILES} == set(model.sources)
     assert set(model.calibration) >= {"*", "en", "si", "ta", "si-Latn", "ta-Latn"}  # calibrated per language
 
 
@@ -207,6 +207,8 @@ class _Stub:
     def features(self, texts):
         return list(texts)
 
+    features_of_keys = features  # the detector hands it the messages' key views
+
     def probabilities(self, texts, langs=None, x=None):
         import numpy as np
 
@@ -217,9 +219,42 @@ class _Stub:
 
 
 def test_the_thread_raises_a_borderline_score_and_says_by_which_messages():
-    stub = _Stub({"same thing happened to me": 0.4})
+    stub = _Stub({"same thing happened to me": 0.35, "they took our passports on the first day": 0.25})
     det = detect.Detector(LEX, stub)  # type: ignore[arg-type]
     alone = det.detect([detect.Msg("same thing happened to me")])[0]
-    assert not alone  # 0.4 is below the learned threshold
+    assert not alone  # 0.35 is below the learned threshold
     got = det.detect([detect.Msg("they took our passports on the first day", "c", 0), detect.Msg("same thing happened to me", "c", 1)])[1]
     assert [(d.indicator, d.fired, d.thread) for d in got] == [("document-confiscation", ["thread"], {"effect": "raised", "by": [0]})]
+
+
+def test_a_rule_the_learned_layer_scores_near_zero_does_not_fire():
+    text = "they took our passports on the first day"
+    assert [d.fired for d in detect.Detector(LEX, None).detect([detect.Msg(text)])[0]] == [["rule"]]  # rules only: it fires
+    low = detect.Detector(LEX, _Stub({text: 0.05})).detect([detect.Msg(text)])[0]  # type: ignore[arg-type]
+    assert not low  # the model gives it 0.05 < RULE_SUPPORT: no flag
+    ok = detect.Detector(LEX, _Stub({text: 0.25})).detect([detect.Msg(text)])[0]  # type: ignore[arg-type]
+    assert [(d.indicator, d.fired) for d in ok] == [("document-confiscation", ["rule"])]
+
+
+def test_a_trained_model_is_kept_by_version_and_loaded_the_same(tmp_path, model):
+    path = tmp_path / f"{learned.NAME}-{model.version}.npz"
+    learned.save(model, path)
+    again = learned.load(path, model.version)
+    assert again is not None and again.version == model.version and again.calibration == model.calibration
+    texts = ["Madam keeps my pp in her cupboard", "ஏஜென்ட்டுக்கு 5 லட்சம் கட்டினேன்", "see you at the temple"]
+    assert (again.probabilities(texts) == model.probabilities(texts)).all()
+    assert again.explain(texts[0], "document-confiscation") == model.explain(texts[0], "document-confiscation")
+    assert learned.load(path, "0" * 64) is None  # another version's data: retrained, never reused
+    path.write_bytes(b"not a model")
+    assert learned.load(path, model.version) is None  # a damaged file: retrained
+
+
+def test_the_fast_features_are_the_vectorizers_transform(model):
+    from scipy import sparse
+
+    examples = list(learned.packaged())
+    views = learned._views([e.text for e in examples])
+    vecs = learned._vectorizers(views)
+    texts = ["Madam keeps my pp in her cupboard!!", "engala room la poottitanga", "පාස්පෝට් එක දෙන්නේ නෑ", ""]
+    want = sparse.hstack([v.transform(learned._views(texts)) for v in vecs]).tocsr()
+    assert abs(want - model.features(texts)).max() < 1e-12

@@ -84,7 +84,8 @@ def learned_layer(store: CaseStore, lexicon: lx.Lexicon) -> Learned:
     if records:
         want = store.id_table("_decided", records)
         found = {r["id"]: r["text"] for r in store.rows(f"SELECT t.id, t.text FROM ({texts.TEXTS}) t SEMI JOIN {want} w ON w.id = t.id")}
-    return for_case([i.id for i in lexicon.indicators], decisions, found)
+    # kept in the case directory by version (models/indicators-learned-<sha256>.npz): the next run on the same data loads it
+    return for_case([i.id for i in lexicon.indicators], decisions, found, cache=store.path.parent / "models")
 
 
 def _summary(d: Decision, row: dict, model: Learned | None) -> str:

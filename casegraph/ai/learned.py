@@ -22,9 +22,12 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
+from itertools import chain, pairwise
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,7 +45,7 @@ SETTINGS: dict[str, Any] = {
     "min_lang_examples": 40,
     "version": 1,
 }
-TRAINING_FILES = ("labelled.jsonl", "independent_dev.jsonl")
+TRAINING_FILES = ("labelled.jsonl", "independent_dev.jsonl", "independent_dev2.jsonl")
 _QUOTE = re.compile(r"\u00ab(.*)\u00bb", re.S)
 
 # romanised-language cues: frequent function words of Singlish and Tanglish, in `key` spelling
@@ -64,14 +67,19 @@ _TA_LATN = {
 
 def guess_lang(text: str) -> str:
     """en, si, ta, si-Latn or ta-Latn: the script, then for Latin text the romanised function words."""
+    return lang_of(text, nz.key(nz.fold(text)))
+
+
+def lang_of(text: str, key: str) -> str:
+    """guess_lang of a message whose `key` view is already made."""
     s = nz.script(text)
     if s == "sinhala":
         return "si"
     if s == "tamil":
         return "ta"
-    ws = nz.key(nz.fold(text)).split(" ")
-    si = sum(w in _SI_LATN for w in ws)
-    ta = sum(w in _TA_LATN for w in ws)
+    ws = key.split(" ")
+    si = sum(map(_SI_LATN.__contains__, ws))
+    ta = sum(map(_TA_LATN.__contains__, ws))
     return "en" if max(si, ta) == 0 else "si-Latn" if si >= ta else "ta-Latn"
 
 
@@ -168,7 +176,8 @@ class Learned:
     version: str
     examples: int
     sources: dict[str, int]
-    vectorizers: list = field(repr=False, default_factory=list)
+    vocab: tuple[dict[str, int], dict[str, int]] = field(repr=False, default=({}, {}))  # character and word n-gram → column
+    idf: tuple[np.ndarray, np.ndarray] = field(repr=False, default=(np.zeros(0), np.zeros(0)))
     coef: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     intercept: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     calibration: dict[str, tuple[float, float]] = field(default_factory=dict)  # "lang" → (a, b)
@@ -185,31 +194,37 @@ class Learned:
         return f"{NAME}@{self.version[:16]}"
 
     def features(self, texts: Sequence[str]):
-        """The (messages × features) matrix of texts: the same as the fitted vectorizers' transform,
-        but the character n-grams of each word are looked up once per word (they never cross words)."""
-        views = _views(texts)
-        chars, words = self.vectorizers
-        if not self._word_cache:
-            self._analyzers = (chars.build_analyzer(), words.build_analyzer())
+        """The (messages × features) matrix of texts (see features_of_keys)."""
+        return self.features_of_keys(_views(texts))
+
+    def features_of_keys(self, views: Sequence[str]):
+        """The (messages × features) matrix of messages already in the `key` view: the same as the
+        fitted TF-IDF vectorizers' transform, but the character n-grams of each word are looked up
+        once per word per process (they never cross words) and the word n-grams are joined here."""
+        cvocab, wvocab = self.vocab
+        if not self._analyzers:
+            self._analyzers = (_char_analyzer(),)
+        chars = self._analyzers[0]
+        nc = len(self.idf[0])
+        cache = self._word_cache
+        split = [v.split() for v in views]
+        for w in {w for ws in split for w in ws} - cache.keys():
+            got = [i for g in chars(w) if (i := cvocab.get(g)) is not None]
+            if (i := wvocab.get(w)) is not None:
+                got.append(nc + i)  # the word itself, as a word unigram
+            if len(cache) < 500_000:
+                cache[w] = tuple(got)
+            else:
+                cache = {**cache, w: tuple(got)}  # full: a copy for this batch only
         cols: list[int] = []
         lengths = []
-        for v in views:
+        get = cache.__getitem__
+        for ws in split:
             n = len(cols)
-            for w in v.split():
-                got = self._word_cache.get(w)
-                if got is None:
-                    got = tuple(i for g in self._analyzers[0](w) if (i := chars.vocabulary_.get(g)) is not None)
-                    if len(self._word_cache) < 500_000:
-                        self._word_cache[w] = got
-                cols.extend(got)
+            cols.extend(chain.from_iterable(map(get, ws)))
+            cols.extend(nc + i for g in map(" ".join, pairwise(ws)) if (i := wvocab.get(g)) is not None)
             lengths.append(len(cols) - n)
-        a = _tfidf(cols, lengths, len(views), chars.idf_)
-        cols, lengths = [], []
-        for v in views:
-            grams = [i for g in self._analyzers[1](v) if (i := words.vocabulary_.get(g)) is not None]
-            cols.extend(grams)
-            lengths.append(len(grams))
-        return sparse.hstack([a, _tfidf(cols, lengths, len(views), words.idf_)]).tocsr()
+        return _tfidf(cols, lengths, len(views), np.concatenate(self.idf), nc)
 
     def raw(self, x) -> np.ndarray:
         return np.asarray(x @ self.coef.T) + self.intercept
@@ -242,15 +257,20 @@ class Learned:
         return self.top_features(self.features([text]), 0, indicator, k)
 
 
-def _tfidf(cols: list[int], lengths: list[int], n: int, idf: np.ndarray):
-    """Counts → sublinear tf × idf, rows of unit length (TfidfVectorizer(sublinear_tf=True))."""
-    rows = np.repeat(np.arange(n), lengths)
-    m = sparse.csr_matrix((np.ones(len(cols)), (rows, np.asarray(cols, dtype=np.int64))), shape=(n, len(idf)))
+def _tfidf(cols: list[int], lengths: list[int], n: int, idf: np.ndarray, split: int):
+    """Counts → sublinear tf × idf, each row of unit length within the columns before `split` and
+    within those after it: the character and the word TfidfVectorizer(sublinear_tf=True), side by side."""
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    m = sparse.csr_matrix((np.ones(len(cols)), np.asarray(cols, dtype=np.int64), indptr), shape=(n, len(idf)))
     m.sum_duplicates()
     m.data = (1 + np.log(m.data)) * idf[m.indices]
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    rows = np.repeat(np.arange(n), np.diff(m.indptr))
+    part = rows * 2 + (m.indices >= split)
+    norms = np.sqrt(np.bincount(part, weights=m.data * m.data, minlength=2 * n))
     norms[norms == 0] = 1
-    return sparse.diags(1 / norms) @ m
+    m.data /= norms[part]
+    return m
 
 
 def _fit_linear(x, ys: np.ndarray, masks: np.ndarray, weights: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -280,6 +300,12 @@ def _matrices(examples: Sequence[Example], indicators: Sequence[str]) -> tuple[n
     masks = np.array([[e.only is None or e.only == i for i in indicators] for e in examples], dtype=bool).reshape(ys.shape)
     weights = np.array([e.weight for e in examples], dtype=float)
     return ys, masks, weights
+
+
+def _char_analyzer():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
 
 
 def _vectorizers(views: Sequence[str]) -> list:
@@ -327,21 +353,92 @@ def train(examples: Sequence[Example], indicators: Sequence[str], groups: Sequen
     x = sparse.hstack([v.transform(views) for v in vecs]).tocsr()
     coef, intercept = _fit_linear(x, ys, masks, weights, c)
     names = np.concatenate([v.get_feature_names_out() for v in vecs])
+    nc = len(vecs[0].vocabulary_)
+    vocab = ({str(g): i for i, g in enumerate(names[:nc])}, {str(g): i for i, g in enumerate(names[nc:])})
     sources: dict[str, int] = {}
     for e in examples:
         k = "examiner decisions" if e.source.startswith("decision:") else e.source
         sources[k] = sources.get(k, 0) + 1
-    return Learned(indicators, version(examples, indicators), len(examples), sources, vecs, coef, intercept, calibration, names)
+    return Learned(
+        indicators,
+        version(examples, indicators),
+        len(examples),
+        sources,
+        vocab,
+        (vecs[0].idf_, vecs[1].idf_),
+        coef,
+        intercept,
+        calibration,
+        names,
+    )
 
 
 _TRAINED: dict[str, Learned] = {}
 
 
-def for_case(indicators: Sequence[str], decisions: Sequence[dict] = (), texts: dict[str, str] | None = None) -> Learned:
-    """The learned layer for a case: the packaged sets plus the case's examiner decisions, trained
-    once per process for each version (same data and settings give the same model)."""
+def save(model: Learned, path: Path) -> None:
+    """The trained arrays in one .npz (no pickle), named by the model's version."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = json.dumps(
+        {
+            "version": model.version,
+            "indicators": model.indicators,
+            "examples": model.examples,
+            "sources": model.sources,
+            "calibration": model.calibration,
+            "chars": len(model.vocab[0]),
+        },
+        ensure_ascii=False,
+    )
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(
+        tmp,
+        meta=np.array(meta),
+        names=model.names.astype(str),
+        idf_chars=model.idf[0],
+        idf_words=model.idf[1],
+        coef=model.coef,
+        intercept=model.intercept,
+    )
+    tmp.replace(path)
+
+
+def load(path: Path, want: str) -> Learned | None:
+    """The model saved at `path` if it is version `want` and whole; None otherwise (then it is retrained)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            names, idf, coef, intercept = z["names"], (z["idf_chars"], z["idf_words"]), z["coef"], z["intercept"]
+    except (OSError, ValueError, KeyError):
+        return None
+    nc = int(meta.get("chars", -1))
+    if (
+        meta.get("version") != want
+        or coef.shape != (len(meta["indicators"]), len(names))
+        or nc != len(idf[0])
+        or len(names) != nc + len(idf[1])
+    ):
+        return None
+    vocab = ({str(g): i for i, g in enumerate(names[:nc])}, {str(g): i for i, g in enumerate(names[nc:])})
+    cal = {k: (float(a), float(b)) for k, (a, b) in meta["calibration"].items()}
+    return Learned(tuple(meta["indicators"]), want, int(meta["examples"]), dict(meta["sources"]), vocab, idf, coef, intercept, cal, names)
+
+
+def for_case(
+    indicators: Sequence[str], decisions: Sequence[dict] = (), texts: dict[str, str] | None = None, cache: Path | None = None
+) -> Learned:
+    """The learned layer for a case: the packaged sets plus the case's examiner decisions. Trained
+    once per version (same data and settings give the same model) and kept in `cache` as
+    <version>.npz, so a later run with the same data loads it instead of training again."""
     examples = [*packaged(), *from_decisions(decisions, texts or {})]
     v = version(examples, indicators)
     if v not in _TRAINED:
-        _TRAINED[v] = train(examples, indicators)
+        path = cache / f"{NAME}-{v}.npz" if cache is not None else None
+        model = load(path, v) if path is not None and path.is_file() else None
+        if model is None:
+            model = train(examples, indicators)
+            if path is not None:
+                with suppress(OSError):  # a read-only case directory: train again next time
+                    save(model, path)
+        _TRAINED[v] = model
     return _TRAINED[v]

@@ -95,7 +95,7 @@ def words(folded: str) -> list[str]:
 
 def key(folded: str) -> str:
     """The loose Latin view of a folded text, word for word."""
-    return " ".join(word_key(w) for w in words(folded))
+    return " ".join(map(word_key, folded.split(" "))) if folded else ""
 
 
 def stem_key(stem: str) -> str:
