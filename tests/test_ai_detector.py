@@ -258,3 +258,28 @@ def test_the_fast_features_are_the_vectorizers_transform(model):
     texts = ["Madam keeps my pp in her cupboard!!", "engala room la poottitanga", "පාස්පෝට් එක දෙන්නේ නෑ", ""]
     want = sparse.hstack([v.transform(learned._views(texts)) for v in vecs]).tocsr()
     assert abs(want - model.features(texts)).max() < 1e-12
+
+
+def test_a_cached_model_is_used_only_if_custody_logged_its_weights(tmp_path, model, monkeypatch):
+    """The cache sits in the case folder: weights edited there (same version, same shapes) must not score a
+    message. for_case loads a cached file only when its weights digest is one a logged run recorded."""
+    path = tmp_path / f"{learned.NAME}-{model.version}.npz"
+    learned.save(model, path)
+    assert learned.load(path, model.version).weights_sha256 == model.weights_sha256  # the digest survives the file
+    monkeypatch.setattr(learned, "_TRAINED", {})
+    monkeypatch.setattr(learned, "train", lambda *a, **k: pytest.fail("retrained although the cache was logged"))
+    assert learned.for_case(IDS, cache=tmp_path, trusted=[model.weights_sha256]).weights_sha256 == model.weights_sha256
+
+    tampered = learned.load(path, model.version)
+    tampered.coef[:, :] = 0
+    tampered.coef[IDS.index("document-confiscation"), :] = 5.0  # every message becomes "document confiscation"
+    learned.save(tampered, path)
+    trained = []
+    monkeypatch.setattr(learned, "_TRAINED", {})
+    monkeypatch.setattr(learned, "train", lambda *a, **k: trained.append(1) or model)
+    got = learned.for_case(IDS, cache=tmp_path, trusted=[model.weights_sha256])
+    assert trained and got.weights_sha256 == model.weights_sha256  # not logged: trained over, never used
+    monkeypatch.setattr(learned, "_TRAINED", {})
+    trained.clear()
+    learned.for_case(IDS, cache=tmp_path)  # nothing logged yet (a first run): trained, not read
+    assert trained

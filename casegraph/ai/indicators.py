@@ -21,7 +21,7 @@ Then a summary per chat and per person: which indicators, how often, first and l
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -73,10 +73,17 @@ def _context(row: dict) -> dict:
     return {"chat": row["chat"], "sender": row["sender"], "person": row["person"], "ts_utc": row["ts_utc"]}
 
 
-def learned_layer(store: CaseStore, lexicon: lx.Lexicon) -> Learned:
+def learned_layer(store: CaseStore, lexicon: lx.Lexicon, events: Sequence[dict] = ()) -> Learned:
     """The learned layer for this case: the packaged labelled sets plus the examiner's verdicts on
-    its indicator findings (review.finding_decisions), retrained from that data (deterministic)."""
+    its indicator findings (review.finding_decisions), retrained from that data (deterministic).
+    `events`: the case's custody events; a cached model is loaded only if one of them logged its weights."""
     from ..review import finding_decisions
+
+    trusted = [
+        (ev.get("details") or {}).get("learned", {}).get("weights_sha256")
+        for ev in events
+        if ev.get("action") == "indicators" and isinstance((ev.get("details") or {}).get("learned"), dict)
+    ]
 
     decisions = finding_decisions(store, kind=KIND)
     records = [ev.get("record") for d in decisions for ev in (d["subject"].get("evidence") or [])[:1] if ev.get("record")]
@@ -85,7 +92,9 @@ def learned_layer(store: CaseStore, lexicon: lx.Lexicon) -> Learned:
         want = store.id_table("_decided", records)
         found = {r["id"]: r["text"] for r in store.rows(f"SELECT t.id, t.text FROM ({texts.TEXTS}) t SEMI JOIN {want} w ON w.id = t.id")}
     # kept in the case directory by version (models/indicators-learned-<sha256>.npz): the next run on the same data loads it
-    return for_case([i.id for i in lexicon.indicators], decisions, found, cache=store.path.parent / "models")
+    return for_case(
+        [i.id for i in lexicon.indicators], decisions, found, cache=store.path.parent / "models", trusted=[t for t in trusted if t]
+    )
 
 
 def _summary(d: Decision, row: dict, model: Learned | None) -> str:
@@ -276,7 +285,13 @@ def run_logged(
             "detector": r.detector_version,
             "learned": None
             if learned is None
-            else {"model": learned.label, "version_sha256": learned.version, "examples": learned.examples, "sources": learned.sources},
+            else {
+                "model": learned.label,
+                "version_sha256": learned.version,
+                "weights_sha256": learned.weights_sha256,
+                "examples": learned.examples,
+                "sources": learned.sources,
+            },
         },
         outputs=[{"findings": r.findings, "entities": r.entities, "messages": r.messages}],
     )

@@ -193,6 +193,18 @@ class Learned:
     def label(self) -> str:
         return f"{NAME}@{self.version[:16]}"
 
+    @property
+    def weights_sha256(self) -> str:
+        """SHA-256 of what scores a message (features, weights, calibration): training is deterministic, so a
+        model read back from the case's cache must give the digest its first run logged in custody."""
+        h = hashlib.sha256()
+        for a in (self.names.astype(str), *self.idf, self.coef, self.intercept):
+            arr = np.ascontiguousarray(a)
+            h.update(f"{arr.dtype.str}{arr.shape}".encode())
+            h.update(arr.tobytes())
+        h.update(json.dumps([self.indicators, self.calibration], sort_keys=True).encode())
+        return h.hexdigest()
+
     def features(self, texts: Sequence[str]):
         """The (messages × features) matrix of texts (see features_of_keys)."""
         return self.features_of_keys(_views(texts))
@@ -425,16 +437,25 @@ def load(path: Path, want: str) -> Learned | None:
 
 
 def for_case(
-    indicators: Sequence[str], decisions: Sequence[dict] = (), texts: dict[str, str] | None = None, cache: Path | None = None
+    indicators: Sequence[str],
+    decisions: Sequence[dict] = (),
+    texts: dict[str, str] | None = None,
+    cache: Path | None = None,
+    trusted: Sequence[str] = (),
 ) -> Learned:
     """The learned layer for a case: the packaged sets plus the case's examiner decisions. Trained
     once per version (same data and settings give the same model) and kept in `cache` as
-    <version>.npz, so a later run with the same data loads it instead of training again."""
+    <version>.npz, so a later run with the same data loads it instead of training again. A cached
+    file is used only when its weights give a digest in `trusted` (those the case's custody log
+    recorded for runs of this version): a file edited, or planted, in the case folder is trained
+    over instead, so no finding rests on weights nobody logged."""
     examples = [*packaged(), *from_decisions(decisions, texts or {})]
     v = version(examples, indicators)
     if v not in _TRAINED:
         path = cache / f"{NAME}-{v}.npz" if cache is not None else None
         model = load(path, v) if path is not None and path.is_file() else None
+        if model is not None and model.weights_sha256 not in trusted:
+            model = None
         if model is None:
             model = train(examples, indicators)
             if path is not None:

@@ -79,7 +79,7 @@ def indicators_cmd(case, models, threshold, lexicon_file, use_learned, workers) 
         model = None
         if use_learned:
             with console.status("training the learned layer"):
-                model = indicators.learned_layer(c.store, lex)
+                model = indicators.learned_layer(c.store, lex, c.custody.events())
         total = texts.count(c.store)
         with progress() as bar:
             task = bar.add_task("reading messages", total=total)
