@@ -182,3 +182,30 @@ def test_the_viewer_map_and_thumbnails_over_file_url(bundle):
             browser.close()
     assert errors == [], errors
     assert outside == [], outside
+
+
+def test_a_victim_protected_view_withholds_the_protected_persons_locations(case, tmp_path):
+    """A pseudonym does not hide where a victim is: in a victim-protected viewer (and for a workspace reviewer,
+    through the same reports.places call) a protected person's locations are left out, and counted."""
+    import json
+
+    from casegraph.graph import steps
+    from casegraph.reports.places import places
+
+    root = tmp_path / "c"
+    shutil.copytree(case, root)
+    with Case(root) as c:
+        located = c.store.rows("SELECT id FROM entities WHERE kind = 'person' ORDER BY id")
+        person = next(p["id"] for p in located if places(c.store, person=p["id"])["total"])
+    with Case(root).acquire("test") as c:
+        steps.mark(c, person, "victim", "test: a located person is protected")
+    with Case(root) as c:
+        red = Redactor.victims(c.store)
+        assert person in red.pseudonyms
+        theirs = {p["id"] for p in places(c.store, person=person)["places"]}
+        everyone = {p["id"] for p in places(c.store)["places"]}
+        db = _db(viewer.files_for(c, content.gather(c, red), red))
+    held = {r[0] for r in db.execute("SELECT id FROM places")}
+    assert theirs and not (held & theirs) and held == everyone - theirs
+    assert json.loads(db.execute("SELECT value FROM meta WHERE key = 'places'").fetchone()[0])["withheld"] == len(theirs)
+    assert not db.execute("SELECT count(*) FROM person_places WHERE place NOT IN (SELECT id FROM places)").fetchone()[0]

@@ -4,6 +4,7 @@ when as recorded, and the record it came with. Coordinates stay the exact decima
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -14,8 +15,12 @@ from ..times import time_sql
 MAX_PLACES = 5000  # a page of the map; the total says how many there are
 
 
-def places(store: CaseStore, kind: str | None = None, limit: int = MAX_PLACES, person: str | None = None) -> dict[str, Any]:
-    """The locations (of one kind; of one resolved person: profile.PLACES), oldest first, with counts per kind."""
+def places(
+    store: CaseStore, kind: str | None = None, limit: int = MAX_PLACES, person: str | None = None, withhold: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The locations (of one kind; of one resolved person: profile.PLACES), oldest first, with counts per kind.
+    `withhold`: protected persons (victims, witnesses, minors in a victim-protected view): their locations are
+    left out, since a pseudonym does not hide where a person is, and counted as `withheld`."""
     from ..profile import PLACES, places_params
     from ..profile import person as person_row
 
@@ -24,9 +29,16 @@ def places(store: CaseStore, kind: str | None = None, limit: int = MAX_PLACES, p
         person_row(store, person)  # KeyError for a person not in the case
         conds.append(f"id IN {PLACES}")
         params += places_params(person)
+    withheld = 0
+    if withhold:
+        hidden = " AND ".join(f"id NOT IN {PLACES}" for _ in withhold)
+        hidden_params = [x for p in withhold for x in places_params(p)]
+        withheld = store.count("locations", "WHERE " + " AND ".join([*conds, f"NOT ({hidden})"]), [*params, *hidden_params])
+        conds.append(f"({hidden})")
+        params += hidden_params
     by_kind = dict(
         store.con.execute(
-            f"SELECT source_kind, count(*) FROM locations {'WHERE ' + conds[0] if conds else ''} GROUP BY 1 ORDER BY 1", params
+            f"SELECT source_kind, count(*) FROM locations {'WHERE ' + ' AND '.join(conds) if conds else ''} GROUP BY 1 ORDER BY 1", params
         ).fetchall()
     )
     if kind:
@@ -46,6 +58,7 @@ def places(store: CaseStore, kind: str | None = None, limit: int = MAX_PLACES, p
     return {
         "total": total,
         "shown": len(rows),
+        "withheld": withheld,
         "kinds": [{"kind": k, "n": n, "meaning": LOCATION_KINDS.get(k, "")} for k, n in by_kind.items()],
         "places": rows,
     }

@@ -240,7 +240,7 @@ def database(case: Case, doc: dict, redactor: Redactor) -> bytes:
         _people(con, store, redactor, r)
         _graph(con, store, r)
         _findings(con, store, doc, r)
-        _places(con, store, r, exhibit_n)
+        _places(con, store, r, exhibit_n, list(redactor.pseudonyms) if redactor.active else [])
         con.executemany("INSERT INTO meta VALUES (?, ?)", [("thumbs", json.dumps(_thumbs(con, case, redactor)))])
         con.commit()
         con.execute("VACUUM")
@@ -521,14 +521,16 @@ def _findings(con: sqlite3.Connection, store, doc: dict, r) -> None:
     )
 
 
-def _places(con: sqlite3.Connection, store, r, exhibit_n: dict[str, int]) -> None:
+def _places(con: sqlite3.Connection, store, r, exhibit_n: dict[str, int], withhold: list[str]) -> None:
     """The case's locations for the map (reports.places: exact decimals as written), each with the record it came
-    with, and which person each belongs to (profile.PLACES: sent by them, or naming one of their identifiers)."""
+    with, and which person each belongs to (profile.PLACES: sent by them, or naming one of their identifiers).
+    A victim-protected copy holds none of a protected person's locations (`withhold`), and counts them."""
     from .places import MAX_PLACES, places
 
-    found = places(store, limit=MAX_PLACES)
+    found = places(store, limit=MAX_PLACES, withhold=withhold)
     rows = found["places"]
-    con.execute("INSERT INTO meta VALUES ('places', ?)", [json.dumps({"total": found["total"], "shown": found["shown"]})])
+    counts = {k: found[k] for k in ("total", "shown", "withheld")}
+    con.execute("INSERT INTO meta VALUES ('places', ?)", [json.dumps(counts)])
     n_of = dict(con.execute("SELECT id, n FROM records WHERE id IN (SELECT value FROM json_each(?))",
                             [json.dumps([p["came_with_record"] for p in rows if p["came_with_record"]])]).fetchall())  # fmt: skip
     con.executemany(
@@ -548,7 +550,8 @@ def _places(con: sqlite3.Connection, store, r, exhibit_n: dict[str, int]) -> Non
            WHERE starts_with(i.record_id, 'locations/') AND em.entity_id IN (SELECT id FROM entities WHERE kind = 'person')
            ORDER BY 1, 2"""
     )
-    con.executemany("INSERT INTO person_places VALUES (?, ?)", [(x["person"], x["id"]) for x in pairs])
+    kept = {p["id"] for p in rows}
+    con.executemany("INSERT INTO person_places VALUES (?, ?)", [(x["person"], x["id"]) for x in pairs if x["id"] in kept])
 
 
 def _thumbs(con: sqlite3.Connection, case: Case, redactor: Redactor) -> dict[str, Any]:

@@ -439,7 +439,8 @@
       kinds.map((k) => h("option", { value: k.kind, selected: k.kind === args.kind }, `${k.kind} (${k.n})`)));
     return [h("h2", {}, "Map"),
       h("p", { class: "small muted" }, "Locations from messages (shared and live locations, venues, map links), photos' EXIF tags and forensic reports, on Natural Earth outlines drawn offline. " +
-        "A venue is a place picked from a list, not necessarily where the phone was." + (st.total > st.shown ? ` This viewer holds ${st.shown} of the case's ${st.total} locations.` : "")),
+        "A venue is a place picked from a list, not necessarily where the phone was." + (st.total > st.shown ? ` This viewer holds ${st.shown} of the case's ${st.total} locations.` : "") +
+        (st.withheld ? ` ${st.withheld.toLocaleString("en")} location${st.withheld === 1 ? " of a protected person (victim, witness or minor) is" : "s of protected persons (victims, witnesses, minors) are"} withheld from this victim-protected copy.` : "")),
       h("div", { class: "pager" }, h("label", {}, "kind ", sel)), placesMap(args)];
   }
 

@@ -16,4 +16,11 @@ def page(ctx: Ctx):
 
 @view.api("/api/map/places")
 def data(ctx: Ctx):
-    return pl.places(ctx.store, ctx.arg("kind"), ctx.int_arg("limit", pl.MAX_PLACES, 1, pl.MAX_PLACES), person=ctx.arg("person"))
+    r = ctx.redactor()  # a reviewer sees protected persons under pseudonyms, and none of their locations
+    return pl.places(
+        ctx.store,
+        ctx.arg("kind"),
+        ctx.int_arg("limit", pl.MAX_PLACES, 1, pl.MAX_PLACES),
+        person=ctx.arg("person"),
+        withhold=list(r.pseudonyms) if r.active else (),
+    )

@@ -44,7 +44,7 @@
       .attr("fill-opacity", 0.85).attr("stroke", "#fff").attr("stroke-width", 1)
       .selectAll("title").data((p) => [p]).join("title")
       .text((p) => `${p.source_kind}: ${p.lat}, ${p.lon}${p.label ? " · " + p.label : ""}\n${p.time}${p.who_name || p.who ? " · " + (p.who_name || p.who) : ""}${p.accuracy_m ? " · ±" + p.accuracy_m + " m" : ""}`);
-    status.textContent = data.total ? `${data.shown} of ${casegraph.plural(data.total, "location")} shown.` : (box.dataset.person ? "No location is joined to this person (none came with a message they sent, and none names one of their identifiers)." : "No locations in this case (the parsers found no shared location, map link, EXIF GPS tag or report location).");
+    status.textContent = (data.withheld ? `${casegraph.plural(data.withheld, "location")} of protected persons withheld. ` : "") + (data.total ? `${data.shown} of ${casegraph.plural(data.total, "location")} shown.` : (box.dataset.person ? "No location is joined to this person (none came with a message they sent, and none names one of their identifiers)." : "No locations in this case (the parsers found no shared location, map link, EXIF GPS tag or report location)."));
     legend(data.kinds);
     table(data.places);
     fit();
