@@ -168,3 +168,18 @@ def test_a_narration_joins_nothing_when_the_number_is_not_the_rows_end_or_two_pe
     _narrated_case(s, "CEFT DR M RIZWAN 8001234501", names=("Mohamed Rizwan", "Mubarak Rizwan"))  # both fit "M RIZWAN"
     assert not [l for l in resolve.resolve(s).links if l.method == "narration"]  # noqa: E741
     s.close()
+
+
+def test_names_that_carry_different_numbers_are_not_one_person():
+    """Contact lists tell people apart by number ("Agent 1", "Agent 2"; a generated case's "Person 0" …
+    "Person 399" were all joined into one person). Different numbers keep two names below review; a
+    number on one side only (a second SIM: "Ajith 2") is left to the words, and digits of any script count."""
+    from casegraph.graph.names import NUMBERS_DIFFER
+    from casegraph.graph.resolve import REVIEW
+
+    assert NUMBERS_DIFFER < REVIEW
+    for a, b in [("Agent 1", "Agent 2"), ("Person 0", "Person 399"), ("Kasun 2", "Kasun ৩"), ("Nimal ١", "Nimal 2")]:
+        got = similarity(a, b)
+        assert got.score <= NUMBERS_DIFFER and "different numbers" in got.reasons[-1], (a, b, got)
+    assert similarity("Agent ١", "Agent 1").score == 1.0  # the same number in Arabic-Indic digits
+    assert similarity("Ajith 2", "Ajith").score == 1.0

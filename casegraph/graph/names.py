@@ -166,9 +166,27 @@ class Similarity:
 
 
 def similarity(a: str | Name, b: str | Name) -> Similarity:
-    """How alike two written names are (0..1), and why."""
+    """How alike two written names are (0..1), and why. Two names that carry different numbers ("Agent 1",
+    "Agent 2"; a contact list's way of telling people apart) score at most NUMBERS_DIFFER, below review."""
     A = a if isinstance(a, Name) else parse(a)
     B = b if isinstance(b, Name) else parse(b)
+    got = _similarity(A, B)
+    na, nb = _numbers(A.raw), _numbers(B.raw)
+    if na and nb and na != nb and got.score > NUMBERS_DIFFER:
+        shown = f"{' '.join(map(str, sorted(na)))} / {' '.join(map(str, sorted(nb)))}"
+        return Similarity(NUMBERS_DIFFER, (*got.reasons, f"different numbers in the names: {shown}"))
+    return got
+
+
+NUMBERS_DIFFER = 0.5
+
+
+def _numbers(raw: str) -> frozenset[int]:
+    """The numbers written in a name, in any script's digits (int() reads Sinhala, Tamil, Arabic-Indic digits)."""
+    return frozenset(int(d) for d in re.findall(r"\d+", raw))
+
+
+def _similarity(A: Name, B: Name) -> Similarity:
     if not A.words and not B.words:
         return Similarity(0.0, ("no full words to compare",))
     reasons: list[str] = []
