@@ -16,7 +16,7 @@ from casegraph.graph import analysis, build, keys, parties, resolve
 from casegraph.graph.parties import PartyGraph
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
-import graph_scale  # noqa: E402
+import graph_scale
 
 _serial = itertools.count()
 
@@ -73,9 +73,10 @@ def assert_same_graph(store) -> int:
     assert new.ties(everything, details) == old.ties(everything, details)
     # the detail table as the analyses read it (SQL over pg.table): the same rows, column for column
     cols = "e, va, vb, kinds, n, first, last, first_day, last_day, exhibits"
-    assert store.con.sql(f"SELECT {cols} FROM {new.table} ORDER BY e").fetchall() == store.con.sql(
-        f"SELECT {cols} FROM {old.table} ORDER BY e"
-    ).fetchall()
+    assert (
+        store.con.sql(f"SELECT {cols} FROM {new.table} ORDER BY e").fetchall()
+        == store.con.sql(f"SELECT {cols} FROM {old.table} ORDER BY e").fetchall()
+    )
     assert [new.display(v) for v in range(new.number_of_nodes())] == [old.display(v) for v in range(old.number_of_nodes())]
     assert np.array_equal(new.hub_mask(), old.hub_mask())
     return old.number_of_edges()
@@ -104,3 +105,35 @@ def test_an_empty_case_loads_an_empty_graph(store):
     g = parties.load(store, analysis._TIES)
     assert g.number_of_nodes() == g.number_of_edges() == 0
     assert isinstance(g.ids, pa.Array) and g.a.dtype == np.int64
+
+
+# Ties as the tie rules give them, made to hit every branch: pairs with one kind and exhibit, several
+# kinds, several exhibits, a missing exhibit (alone and beside one), no time (a date only), and parties
+# the nodes table does not name.
+ODD_TIES = """
+SELECT * FROM (VALUES
+    ('A', 'B', 'message', TIMESTAMPTZ '2024-01-01 10:00+00', 'messages/1', 'line:1', 'e1', NULL),
+    ('A', 'B', 'message', TIMESTAMPTZ '2024-01-02 10:00+00', 'messages/2', 'line:2', 'e1', NULL),
+    ('A', 'C', 'message', TIMESTAMPTZ '2024-01-01 11:00+00', 'messages/3', 'line:3', 'e2', NULL),
+    ('A', 'C', 'mentioned', TIMESTAMPTZ '2024-01-01 09:00+00', 'messages/3', 'line:3', 'e1', NULL),
+    ('B', 'C', 'payment', NULL, 'transactions/1', 'row:1', NULL, '2024-02-01'),
+    ('B', 'D', 'payment', NULL, 'transactions/2', 'row:2', NULL, '2024-02-03'),
+    ('B', 'D', 'payment', TIMESTAMPTZ '2024-02-02 08:00+00', 'transactions/3', 'row:3', 'e3', NULL),
+    ('C', 'Exhibit:e1', 'in image', NULL, 'ocr_text/1', 'img:1', 'e1', NULL),
+    ('C', 'Exhibit:e1', 'call', TIMESTAMPTZ '2024-03-01 08:00+00', 'calls/1', 'row:9', 'e1', NULL)
+) t(a, b, kind, ts_utc, record_id, locator, exhibit_sha256, day)
+"""
+
+
+def test_pairs_with_several_kinds_exhibits_or_none_load_as_before(store):
+    old, new = _reference_load(store, ODD_TIES), parties.load(store, ODD_TIES)
+    assert new.ids.to_pylist() == old.ids.to_pylist() == ["A", "B", "C", "D", "Exhibit:e1"]
+    assert np.array_equal(new.a, old.a) and np.array_equal(new.b, old.b) and np.array_equal(new.weight, old.weight)
+    everything = np.arange(old.number_of_edges())
+    details = "kinds, n, first, last, first_day, last_day, exhibits, evidence"
+    got = new.ties(everything, details)
+    assert got == old.ties(everything, details)
+    by_pair = {(new.id(new.a[e]), new.id(new.b[e])): got[e] for e in everything}
+    assert by_pair[("A", "C")]["kinds"] == ["mentioned", "message"] and by_pair[("A", "C")]["exhibits"] == ["e1", "e2"]
+    assert by_pair[("B", "C")]["exhibits"] == [None] and by_pair[("B", "D")]["exhibits"] == ["e3", None]
+    assert by_pair[("C", "Exhibit:e1")]["kinds"] == ["call", "in image"]
