@@ -191,26 +191,49 @@ def load(store: CaseStore, ties_sql: str) -> PartyGraph:
                         SELECT na.v AS va, nb.v AS vb, r.kind, r.ts_utc, r.record_id, r.locator, r.exhibit_sha256, r.day
                         FROM {t}_raw r JOIN {t}_nodes na ON na.id = r.a JOIN {t}_nodes nb ON nb.id = r.b""")
         con.execute(f"DROP TABLE {t}_raw")
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t} AS
-                        SELECT (row_number() OVER (ORDER BY va, vb) - 1)::BIGINT AS e, *
-                        FROM (SELECT va, vb, list(DISTINCT kind ORDER BY kind) AS kinds, count(*) AS n,
-                                     min(ts_utc) AS first, max(ts_utc) AS last,
-                                     arg_min(day, ts_utc) AS first_day, arg_max(day, ts_utc) AS last_day,  -- a date without a time
-                                     list(DISTINCT exhibit_sha256 ORDER BY exhibit_sha256) AS exhibits
-                              FROM {t}_ties GROUP BY va, vb)""")
+        # One row per pair, in no order. The lists of distinct kinds and exhibits were most of the cost
+        # (DuckDB groups a second time for each DISTINCT list), yet nearly every pair has one kind and one
+        # exhibit: those lists come from min = max, and only the other pairs are grouped for their lists.
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_pairs AS
+                        SELECT va, vb, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
+                               arg_min(day, ts_utc) AS first_day, arg_max(day, ts_utc) AS last_day,  -- a date without a time
+                               CASE WHEN count(kind) = count(*) AND min(kind) = max(kind) THEN [min(kind)] END AS kinds,
+                               CASE WHEN count(exhibit_sha256) = count(*) AND min(exhibit_sha256) = max(exhibit_sha256)
+                                    THEN [min(exhibit_sha256)] END AS exhibits
+                        FROM {t}_ties GROUP BY va, vb""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_mixed AS
+                        SELECT va, vb, list(DISTINCT kind ORDER BY kind) AS kinds,
+                               list(DISTINCT exhibit_sha256 ORDER BY exhibit_sha256) AS exhibits
+                        FROM {t}_ties SEMI JOIN (SELECT va, vb FROM {t}_pairs WHERE kinds IS NULL OR exhibits IS NULL) USING (va, vb)
+                        GROUP BY va, vb""")
     nodes = con.sql(f"""SELECT id, label, name,
                                row_number() OVER (ORDER BY coalesce(label, '') <> 'Person', coalesce(name, 'None'), id) - 1 AS rank
                         FROM {t}_nodes ORDER BY v""").to_arrow_table()
     con.execute(f"DROP TABLE {t}_nodes")
-    edges = con.sql(f"SELECT va, vb, n FROM {t} ORDER BY e").to_arrow_table()
+    pairs = con.execute(f"SELECT va, vb, n FROM {t}_pairs").fetchnumpy()
+    va, vb, n = (np.asarray(pairs[c], dtype=np.int64) for c in ("va", "vb", "n"))
+    order = np.argsort(va * max(len(nodes), 1) + vb, kind="stable")  # by (va, vb): vb < number of parties
+    e = np.empty(len(order), dtype=np.int64)
+    e[order] = np.arange(len(order), dtype=np.int64)
+    con.register("_pair_numbers", pa.table({"va": va, "vb": vb, "e": e}))
+    try:
+        with store.unordered():
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE {t} AS
+                            SELECT k.e, va, vb, coalesce(p.kinds, m.kinds) AS kinds, p.n, p.first, p.last, p.first_day, p.last_day,
+                                   coalesce(p.exhibits, m.exhibits) AS exhibits
+                            FROM {t}_pairs p JOIN _pair_numbers k USING (va, vb) LEFT JOIN {t}_mixed m USING (va, vb)""")
+    finally:
+        con.unregister("_pair_numbers")
+    con.execute(f"DROP TABLE {t}_pairs")
+    con.execute(f"DROP TABLE {t}_mixed")
     return PartyGraph(
         store,
         t,
         nodes.column("id").combine_chunks(),
         nodes.column("label").combine_chunks(),
         nodes.column("name").combine_chunks(),
-        nodes.column("rank").to_numpy().astype(np.int64),
-        edges.column("va").to_numpy().astype(np.int64),
-        edges.column("vb").to_numpy().astype(np.int64),
-        edges.column("n").to_numpy().astype(np.int64),
+        nodes.column("rank").combine_chunks().to_numpy(zero_copy_only=False).astype(np.int64),  # (a chunked to_numpy imports pandas)
+        va[order],
+        vb[order],
+        n[order],
     )

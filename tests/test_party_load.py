@@ -1,0 +1,139 @@
+"""parties.load builds the same party graph as before it was made cheaper: the same parties in the same
+numbering (ids, labels, names, listing rank), the same ties (ends, counts) and the same details of every
+tie (kinds, times, dates, exhibits, evidence), on the demo case, a small resolved case and a generated
+phone graph. `_reference_load` is parties.load as it was (commit ece6ed9), kept here to compare against."""
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from graph_helpers import resolved, small_case
+
+from casegraph.case import Case
+from casegraph.graph import analysis, build, keys, parties, resolve
+from casegraph.graph.parties import PartyGraph
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+import graph_scale
+
+_serial = itertools.count()
+
+
+def _reference_load(store, ties_sql: str) -> PartyGraph:
+    t = f"_party_ref_{next(_serial)}"
+    con = store.con
+    with store.unordered():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {t}_raw AS {ties_sql}")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_nodes AS
+                        SELECT (row_number() OVER (ORDER BY id) - 1)::BIGINT AS v, id, n.label, n.name
+                        FROM (SELECT a AS id FROM {t}_raw UNION SELECT b FROM {t}_raw) p
+                        LEFT JOIN (SELECT id, any_value(label) AS label, any_value(name) AS name FROM nodes GROUP BY id) n USING (id)""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_ties AS
+                        SELECT na.v AS va, nb.v AS vb, r.kind, r.ts_utc, r.record_id, r.locator, r.exhibit_sha256, r.day
+                        FROM {t}_raw r JOIN {t}_nodes na ON na.id = r.a JOIN {t}_nodes nb ON nb.id = r.b""")
+        con.execute(f"DROP TABLE {t}_raw")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t} AS
+                        SELECT (row_number() OVER (ORDER BY va, vb) - 1)::BIGINT AS e, *
+                        FROM (SELECT va, vb, list(DISTINCT kind ORDER BY kind) AS kinds, count(*) AS n,
+                                     min(ts_utc) AS first, max(ts_utc) AS last,
+                                     arg_min(day, ts_utc) AS first_day, arg_max(day, ts_utc) AS last_day,
+                                     list(DISTINCT exhibit_sha256 ORDER BY exhibit_sha256) AS exhibits
+                              FROM {t}_ties GROUP BY va, vb)""")
+    nodes = con.sql(f"""SELECT id, label, name,
+                               row_number() OVER (ORDER BY coalesce(label, '') <> 'Person', coalesce(name, 'None'), id) - 1 AS rank
+                        FROM {t}_nodes ORDER BY v""").to_arrow_table()
+    con.execute(f"DROP TABLE {t}_nodes")
+    edges = con.sql(f"SELECT va, vb, n FROM {t} ORDER BY e").to_arrow_table()
+    return PartyGraph(
+        store,
+        t,
+        nodes.column("id").combine_chunks(),
+        nodes.column("label").combine_chunks(),
+        nodes.column("name").combine_chunks(),
+        nodes.column("rank").to_numpy().astype(np.int64),
+        edges.column("va").to_numpy().astype(np.int64),
+        edges.column("vb").to_numpy().astype(np.int64),
+        edges.column("n").to_numpy().astype(np.int64),
+    )
+
+
+def assert_same_graph(store) -> int:
+    old, new = _reference_load(store, analysis._TIES), parties.load(store, analysis._TIES)
+    assert new.number_of_nodes() == old.number_of_nodes() > 0
+    for col in ("ids", "labels", "names"):
+        assert getattr(new, col).type == getattr(old, col).type
+        assert getattr(new, col).to_pylist() == getattr(old, col).to_pylist(), col
+    for col in ("rank", "a", "b", "weight"):
+        assert getattr(new, col).dtype == getattr(old, col).dtype == np.int64
+        assert np.array_equal(getattr(new, col), getattr(old, col)), col
+    everything = np.arange(old.number_of_edges())
+    details = "kinds, n, first, last, first_day, last_day, exhibits, evidence"
+    assert new.ties(everything, details) == old.ties(everything, details)
+    # the detail table as the analyses read it (SQL over pg.table): the same rows, column for column
+    cols = "e, va, vb, kinds, n, first, last, first_day, last_day, exhibits"
+    assert (
+        store.con.sql(f"SELECT {cols} FROM {new.table} ORDER BY e").fetchall()
+        == store.con.sql(f"SELECT {cols} FROM {old.table} ORDER BY e").fetchall()
+    )
+    assert [new.display(v) for v in range(new.number_of_nodes())] == [old.display(v) for v in range(old.number_of_nodes())]
+    assert np.array_equal(new.hub_mask(), old.hub_mask())
+    return old.number_of_edges()
+
+
+def test_the_demo_case_loads_the_same_party_graph(demo, tmp_path):
+    with Case(demo) as c:
+        assert assert_same_graph(c.store) > 0
+
+
+def test_a_small_resolved_case_loads_the_same_party_graph(store):
+    small_case(store)
+    resolved(store)
+    assert assert_same_graph(store) > 0
+
+
+def test_a_generated_phone_graph_loads_the_same_party_graph(store):
+    graph_scale.generate(store, 2_000, 6_000)
+    keys.refresh(store)
+    resolve.write(store, resolve.resolve(store))
+    build.build(store)
+    assert assert_same_graph(store) > 1_000
+
+
+def test_an_empty_case_loads_an_empty_graph(store):
+    g = parties.load(store, analysis._TIES)
+    assert g.number_of_nodes() == g.number_of_edges() == 0
+    assert isinstance(g.ids, pa.Array) and g.a.dtype == np.int64
+
+
+# Ties as the tie rules give them, made to hit every branch: pairs with one kind and exhibit, several
+# kinds, several exhibits, a missing exhibit (alone and beside one), no time (a date only), and parties
+# the nodes table does not name.
+ODD_TIES = """
+SELECT * FROM (VALUES
+    ('A', 'B', 'message', TIMESTAMPTZ '2024-01-01 10:00+00', 'messages/1', 'line:1', 'e1', NULL),
+    ('A', 'B', 'message', TIMESTAMPTZ '2024-01-02 10:00+00', 'messages/2', 'line:2', 'e1', NULL),
+    ('A', 'C', 'message', TIMESTAMPTZ '2024-01-01 11:00+00', 'messages/3', 'line:3', 'e2', NULL),
+    ('A', 'C', 'mentioned', TIMESTAMPTZ '2024-01-01 09:00+00', 'messages/3', 'line:3', 'e1', NULL),
+    ('B', 'C', 'payment', NULL, 'transactions/1', 'row:1', NULL, '2024-02-01'),
+    ('B', 'D', 'payment', NULL, 'transactions/2', 'row:2', NULL, '2024-02-03'),
+    ('B', 'D', 'payment', TIMESTAMPTZ '2024-02-02 08:00+00', 'transactions/3', 'row:3', 'e3', NULL),
+    ('C', 'Exhibit:e1', 'in image', NULL, 'ocr_text/1', 'img:1', 'e1', NULL),
+    ('C', 'Exhibit:e1', 'call', TIMESTAMPTZ '2024-03-01 08:00+00', 'calls/1', 'row:9', 'e1', NULL)
+) t(a, b, kind, ts_utc, record_id, locator, exhibit_sha256, day)
+"""
+
+
+def test_pairs_with_several_kinds_exhibits_or_none_load_as_before(store):
+    old, new = _reference_load(store, ODD_TIES), parties.load(store, ODD_TIES)
+    assert new.ids.to_pylist() == old.ids.to_pylist() == ["A", "B", "C", "D", "Exhibit:e1"]
+    assert np.array_equal(new.a, old.a) and np.array_equal(new.b, old.b) and np.array_equal(new.weight, old.weight)
+    everything = np.arange(old.number_of_edges())
+    details = "kinds, n, first, last, first_day, last_day, exhibits, evidence"
+    got = new.ties(everything, details)
+    assert got == old.ties(everything, details)
+    by_pair = {(new.id(new.a[e]), new.id(new.b[e])): got[e] for e in everything}
+    assert by_pair[("A", "C")]["kinds"] == ["mentioned", "message"] and by_pair[("A", "C")]["exhibits"] == ["e1", "e2"]
+    assert by_pair[("B", "C")]["exhibits"] == [None] and by_pair[("B", "D")]["exhibits"] == ["e3", None]
+    assert by_pair[("C", "Exhibit:e1")]["kinds"] == ["call", "in image"]
