@@ -54,18 +54,23 @@ def people(store: CaseStore) -> list[dict[str, Any]]:
     return rows
 
 
-def identifiers(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
-    """Each identifier of the person (normalised key), with every place it was seen as written."""
+def identifiers(store: CaseStore, entity_id: str, seen: int | None = None) -> list[dict[str, Any]]:
+    """Each identifier of the person (normalised key), with the places it was seen as written: all of them, or
+    the first `seen` (exhibit, locator order); `count` says how many there are. The person's (kind, value)
+    pairs are found first, so only their identifier rows are read, not every row of the case."""
     rows = store.rows(
-        """SELECT k.key_kind, k.key, i.kind, i.value, i.role, i.record_id, i.locator, i.exhibit_sha256, e.exhibit_id, e.original_name
-           FROM identifiers i JOIN identifier_keys k USING (kind, value) JOIN entity_members m ON m.member = 'id:' || k.node
-           LEFT JOIN exhibits e ON e.sha256 = i.exhibit_sha256
-           WHERE m.entity_id = ? ORDER BY k.key_kind, k.key, e.exhibit_id, i.locator""",
-        [entity_id],
+        """WITH ks AS (SELECT k.kind, k.value, k.key_kind, k.key FROM identifier_keys k
+                       JOIN entity_members m ON m.member = 'id:' || k.node WHERE m.entity_id = ?),
+                hits AS (SELECT ks.key_kind, ks.key, i.value, i.role, i.record_id, i.locator, i.exhibit_sha256, e.exhibit_id,
+                                e.original_name, row_number() OVER w AS n, count(*) OVER (PARTITION BY ks.key_kind, ks.key) AS count
+                         FROM identifiers i JOIN ks USING (kind, value) LEFT JOIN exhibits e ON e.sha256 = i.exhibit_sha256
+                         WINDOW w AS (PARTITION BY ks.key_kind, ks.key ORDER BY e.exhibit_id, i.locator))
+           SELECT * FROM hits WHERE ? IS NULL OR n <= ? ORDER BY key_kind, key, n""",
+        [entity_id, seen, seen],
     )
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
-        entry = out.setdefault((r["key_kind"], r["key"]), {"kind": r["key_kind"], "key": r["key"], "seen": []})
+        entry = out.setdefault((r["key_kind"], r["key"]), {"kind": r["key_kind"], "key": r["key"], "count": r["count"], "seen": []})
         entry["seen"].append({k: r[k] for k in ("value", "role", "record_id", "locator", "exhibit_sha256", "exhibit_id", "original_name")})
     return list(out.values())
 
