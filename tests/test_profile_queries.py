@@ -59,3 +59,45 @@ def test_the_profile_page_says_how_many_places_it_does_not_list(demo_case, monke
     with client(demo_case, read_only=True) as (c, _ws, _csrf):
         page = c.get(f"/people/{quote(pid, safe='')}").text
     assert f"seen {n:,} times in all: the first 1 are listed, {n - 1:,} more not" in page
+
+
+def test_a_timeline_page_is_the_same_slice_of_the_whole_timeline(demo_case):  # noqa: F811
+    """Each large branch (messages, transfers) is cut at offset + limit before the union is sorted: every page
+    must still be that slice of the whole timeline (read with a limit no branch reaches)."""
+    with Case(demo_case, read_only=True) as case:
+        checked = 0
+        for p in profile.people(case.store):
+            whole = profile.timeline(case.store, p["id"], 0, 10**6)
+            for offset, limit in ((0, 1), (0, 3), (1, 2), (2, 5), (5, 100)):
+                page = profile.timeline(case.store, p["id"], offset, limit)
+                want = whole[offset : offset + limit]
+                assert [(r["ts_utc"], r["id"]) for r in page] == [(r["ts_utc"], r["id"]) for r in want]
+                assert sorted((r["id"], r["what"], r["amount_text"]) for r in page) == sorted(
+                    (r["id"], r["what"], r["amount_text"]) for r in want
+                )
+            checked += len(whole) > 5
+        assert checked  # some person has more records than the smaller pages hold
+
+
+# the calls query before the person's identifier keys were found first
+_OLD_CALLS = """SELECT c.id FROM calls c WHERE c.id IN (SELECT i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
+                JOIN entity_members m ON m.member = 'id:' || k.node WHERE m.entity_id = ?) ORDER BY c.ts_utc NULLS LAST, c.id"""
+
+
+def test_calls_and_places_are_the_records_of_the_person_s_identifiers_as_before(demo_case):  # noqa: F811
+    old_places = """SELECT i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
+                    JOIN entity_members m ON m.member = 'id:' || k.node WHERE m.entity_id = ? AND starts_with(i.record_id, 'locations/')"""
+    with Case(demo_case, read_only=True) as case:
+        some = 0
+        for p in profile.people(case.store):
+            pid = p["id"]
+            old = [r["id"] for r in case.store.rows(_OLD_CALLS, [pid])]
+            assert sorted(r["id"] for r in profile.calls(case.store, pid, limit=10**6)) == sorted(old)
+            got = {r[0] for r in case.store.con.execute(f"SELECT record_id FROM {profile._RECORDS} r", [pid]).fetchall()}
+            want = {
+                r[0]
+                for r in case.store.con.execute(old_places.replace(" AND starts_with(i.record_id, 'locations/')", ""), [pid]).fetchall()
+            }
+            assert got == want
+            some += bool(old) + bool(want)
+        assert some
