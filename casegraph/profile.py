@@ -15,12 +15,15 @@ from .times import time_sql
 # the person's node and every identifier node they use: the records joined to them are sent by one of
 # these, or paid to or from one
 _NODES = "(SELECT ? UNION SELECT dst FROM edges WHERE kind = 'USES' AND src = ?)"
+# the (kind, value) of every identifier joined to the person (entity members 'id:<node>'), found from the members
+# first so that only the person's identifier rows are read; and the records those identifiers were seen in
+_KEYS = """(SELECT kind, value FROM identifier_keys
+            WHERE node IN (SELECT substr(member, 4) FROM entity_members WHERE entity_id = ? AND starts_with(member, 'id:')))"""
+_RECORDS = f"(SELECT i.record_id FROM identifiers i SEMI JOIN {_KEYS} k USING (kind, value))"
 # the person's locations: those that came with a message they sent, and those whose own record is joined to one
 # of their identifiers (who was there, as the source names them); a location sent TO them is not theirs
 PLACES = f"""(SELECT l.id FROM locations l WHERE l.record_id IN (SELECT s.dst FROM edges s WHERE s.kind = 'SENT' AND s.src IN {_NODES})
-              UNION SELECT i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
-                    JOIN entity_members m ON m.member = 'id:' || k.node
-              WHERE m.entity_id = ? AND starts_with(i.record_id, 'locations/'))"""
+              UNION SELECT r.record_id FROM {_RECORDS} r WHERE starts_with(r.record_id, 'locations/'))"""
 
 
 def _plain(col: str) -> str:
@@ -54,18 +57,22 @@ def people(store: CaseStore) -> list[dict[str, Any]]:
     return rows
 
 
-def identifiers(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
-    """Each identifier of the person (normalised key), with every place it was seen as written."""
+def identifiers(store: CaseStore, entity_id: str, seen: int | None = None) -> list[dict[str, Any]]:
+    """Each identifier of the person (normalised key), with the places it was seen as written: all of them, or
+    the first `seen` (exhibit, locator order); `count` says how many there are. The person's (kind, value)
+    pairs are found first, so only their identifier rows are read, not every row of the case."""
     rows = store.rows(
-        """SELECT k.key_kind, k.key, i.kind, i.value, i.role, i.record_id, i.locator, i.exhibit_sha256, e.exhibit_id, e.original_name
-           FROM identifiers i JOIN identifier_keys k USING (kind, value) JOIN entity_members m ON m.member = 'id:' || k.node
-           LEFT JOIN exhibits e ON e.sha256 = i.exhibit_sha256
-           WHERE m.entity_id = ? ORDER BY k.key_kind, k.key, e.exhibit_id, i.locator""",
-        [entity_id],
+        f"""WITH ks AS (SELECT k.kind, k.value, k.key_kind, k.key FROM identifier_keys k SEMI JOIN {_KEYS} USING (kind, value)),
+                hits AS (SELECT ks.key_kind, ks.key, i.value, i.role, i.record_id, i.locator, i.exhibit_sha256, e.exhibit_id,
+                                e.original_name, row_number() OVER w AS n, count(*) OVER (PARTITION BY ks.key_kind, ks.key) AS count
+                         FROM identifiers i JOIN ks USING (kind, value) LEFT JOIN exhibits e ON e.sha256 = i.exhibit_sha256
+                         WINDOW w AS (PARTITION BY ks.key_kind, ks.key ORDER BY e.exhibit_id, i.locator))
+           SELECT * FROM hits WHERE ? IS NULL OR n <= ? ORDER BY key_kind, key, n""",
+        [entity_id, seen, seen],
     )
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
-        entry = out.setdefault((r["key_kind"], r["key"]), {"kind": r["key_kind"], "key": r["key"], "seen": []})
+        entry = out.setdefault((r["key_kind"], r["key"]), {"kind": r["key_kind"], "key": r["key"], "count": r["count"], "seen": []})
         entry["seen"].append({k: r[k] for k in ("value", "role", "record_id", "locator", "exhibit_sha256", "exhibit_id", "original_name")})
     return list(out.values())
 
@@ -95,8 +102,7 @@ def other_accounts(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
 def calls(store: CaseStore, entity_id: str, limit: int = 100) -> list[dict[str, Any]]:
     return store.rows(
         f"""SELECT c.id, c.platform, c.number, c.name, c.direction, c.duration_s, {time_sql("c")} AS shown_time, c.ts_utc
-            FROM calls c WHERE c.id IN (SELECT i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
-                                        JOIN entity_members m ON m.member = 'id:' || k.node WHERE m.entity_id = ?)
+            FROM calls c WHERE c.id IN {_RECORDS}
             ORDER BY c.ts_utc NULLS LAST LIMIT ?""",
         [entity_id, limit],
     )
@@ -104,30 +110,36 @@ def calls(store: CaseStore, entity_id: str, limit: int = 100) -> list[dict[str, 
 
 def timeline(store: CaseStore, entity_id: str, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
     """The person's records in time, oldest first (undated ones last): messages they sent, money in and out,
-    calls joined to their identifiers, and their locations (PLACES)."""
+    calls joined to their identifiers, and their locations (PLACES). The page's rows of a branch are among its own first
+    offset + limit, so each large branch (messages, transfers) is cut there before the union is sorted."""
+    top = "ORDER BY {x}.ts_utc NULLS LAST, {x}.id LIMIT ?"
     rows = store.rows(
         f"""WITH mine AS {_NODES}
             SELECT * FROM (
-              SELECT m.id, 'message' AS what, {time_sql("m")} AS shown_time, m.ts_utc, coalesce(m.chat_name, m.chat_id) AS place,
-                     m.text AS detail, NULL::DECIMAL(38, 18) AS amount, NULL AS currency
+              SELECT * FROM (SELECT m.id, 'message' AS what, {time_sql("m")} AS shown_time, m.ts_utc,
+                     coalesce(m.chat_name, m.chat_id) AS place, m.text AS detail, NULL::DECIMAL(38, 18) AS amount, NULL AS currency
               FROM edges s JOIN messages m ON m.id = s.dst WHERE s.kind = 'SENT' AND s.src IN (SELECT * FROM mine)
+                    {top.format(x="m")})
               UNION ALL
-              SELECT t.id, 'paid', {time_sql("t")}, t.ts_utc, coalesce(t.to_name, t.to_account), t.description, t.amount, t.currency
+              SELECT * FROM (SELECT t.id, 'paid', {time_sql("t")}, t.ts_utc,
+                     coalesce(t.to_name, t.to_account), t.description, t.amount, t.currency
               FROM edges p JOIN transactions t ON t.id = p.dst WHERE p.kind = 'PAID' AND p.src IN (SELECT * FROM mine)
+                    {top.format(x="t")})
               UNION ALL
-              SELECT t.id, 'received', {time_sql("t")}, t.ts_utc, coalesce(t.from_name, t.from_account), t.description, t.amount, t.currency
+              SELECT * FROM (SELECT t.id, 'received', {time_sql("t")}, t.ts_utc,
+                     coalesce(t.from_name, t.from_account), t.description, t.amount, t.currency
               FROM edges q JOIN transactions t ON t.id = q.src WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine)
+                    {top.format(x="t")})
               UNION ALL
               SELECT c.id, c.direction || ' call', {time_sql("c")}, c.ts_utc, coalesce(c.name, c.number),
                      coalesce(CAST(c.duration_s AS VARCHAR) || ' s', 'duration not recorded'), NULL, NULL
-              FROM calls c WHERE c.id IN (SELECT i.record_id FROM identifiers i JOIN identifier_keys k USING (kind, value)
-                                          JOIN entity_members em ON em.member = 'id:' || k.node WHERE em.entity_id = ?)
+              FROM calls c WHERE c.id IN {_RECORDS}
               UNION ALL
               SELECT l.id, 'location (' || l.source_kind || ')', {time_sql("l")}, l.ts_utc, coalesce(l.label, l.address),
                      {_plain("l.latitude")} || ', ' || {_plain("l.longitude")}, NULL, NULL
               FROM locations l WHERE l.id IN {PLACES})
             ORDER BY ts_utc NULLS LAST, id LIMIT ? OFFSET ?""",
-        [entity_id, entity_id, entity_id, *places_params(entity_id), limit, offset],
+        [entity_id, entity_id, *[offset + limit] * 3, entity_id, *places_params(entity_id), limit, offset],
     )
     for r in rows:
         r["amount_text"] = format_amount(r["amount"], r["currency"]) if r["what"] in ("paid", "received") else ""

@@ -8,6 +8,7 @@ from ...graph import steps
 from ..web import Ctx, View
 
 view = View("people", "People", order=30)
+SEEN = 5  # places listed per identifier on the profile (the count says how many there are)
 
 
 @view.page("/people")
@@ -19,13 +20,14 @@ def people(ctx: Ctx):
 def person(ctx: Ctx):
     pid = ctx.path("entity")
     offset = ctx.int_arg("from", 0, 0)
+    p = profile.person(ctx.store, pid)
     return ctx.render(
         "people/profile.html",
-        p=profile.person(ctx.store, pid),
-        identifiers=profile.identifiers(ctx.store, pid),
+        p=p,
+        identifiers=profile.identifiers(ctx.store, pid, seen=SEEN),
         exhibits=ctx.store.rows(
             "SELECT exhibit_id, original_name, sha256 FROM exhibits WHERE list_contains(?, sha256) ORDER BY exhibit_id",
-            [profile.person(ctx.store, pid)["attrs"].get("exhibits", [])],
+            [p["attrs"].get("exhibits", [])],
         ),
         chats=profile.chats(ctx.store, pid),
         calls=profile.calls(ctx.store, pid),

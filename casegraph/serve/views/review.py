@@ -19,7 +19,7 @@ def _side(ctx: Ctx, entity: str) -> dict:
     return {
         **p,
         "gone": False,
-        "identifiers": profile.identifiers(ctx.store, entity),
+        "identifiers": profile.identifiers(ctx.store, entity, seen=3),
         "chats": profile.chats(ctx.store, entity),
         "sample": profile.timeline(ctx.store, entity, 0, 4),
     }
