@@ -602,3 +602,13 @@ ties AS (
 """
 # The same ties with their direction (sender → chat, payer → payee), for pictures that draw arrows.
 DIRECTED_TIES = TIE_ROWS + "SELECT a, b, kind, ts_utc, record_id FROM ties WHERE a <> b"
+
+
+# the identifier kind of a transaction end, by the rail it moved on (graph keys, resolution, a person's accounts)
+RAIL_KIND = {"bank": "bank-account", "ethereum": "eth", "tron": "tron", "bitcoin": "btc", "goaml": "bank-account", "mobile-money": "phone"}
+
+
+def rail_kind_sql(rail_column: str) -> str:
+    """SQL giving the identifier kind of a transaction end on the rail in `rail_column`."""
+    cases = " ".join(f"WHEN '{r}' THEN '{k}'" for r, k in RAIL_KIND.items())
+    return f"CASE {rail_column} {cases} ELSE 'wallet-account' END"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import accounts
 from .amounts import format_amount
-from .graph import accounts
 from .store import CaseStore
 from .times import time_sql
 
@@ -89,13 +89,13 @@ def chats(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
 
 def payments(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
     """Money in and out of the accounts and wallets the person holds or uses, per direction and currency (exact
-    sums; failed transfers left out and counted apart): graph.accounts.payments, which the viewer uses too."""
+    sums; failed transfers left out and counted apart): accounts.payments, which the viewer uses too."""
     return [{k: v for k, v in r.items() if k != "person"} for r in accounts.payments(store, entity_id)]
 
 
 def other_accounts(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
     """Accounts and wallets tied to the person that they are not recorded as holding or using (mentioned in their
-    messages, or joined by entity resolution), with why: their money is not the person's (graph.accounts.not_held)."""
+    messages, or joined by entity resolution), with why: their money is not the person's (accounts.not_held)."""
     return accounts.not_held(store, entity_id)
 
 

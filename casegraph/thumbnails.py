@@ -18,6 +18,8 @@ from collections import OrderedDict
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from .errors import CaseGraphError
+
 if TYPE_CHECKING:
     from .case import Case
     from .store import CaseStore
@@ -34,8 +36,10 @@ _CONTACT = {".vcf"}
 _EXTRA = {".opus": "audio", ".webp": "image", ".heic": "image", ".3gp": "video", ".m4a": "audio", ".aac": "audio"}
 
 
-class ThumbnailError(LookupError):
+class ThumbnailError(CaseGraphError, LookupError):
     """No thumbnail can be made for this hash (not in the case, not a picture, altered, too large)."""
+
+    code = 1
 
 
 def kind_of(name: str | None, mime: str | None = None) -> str:
@@ -124,7 +128,7 @@ def thumbnail(case: Case, sha256: str, size: int = SIZE) -> bytes:
     """Make the thumbnail of the media file with this SHA-256, from its exhibit (uncached)."""
     import hashlib
 
-    from .sources import _member_bytes
+    from .archive import SafeArchive
 
     m = media_file(case.store, sha256)
     if m is None:
@@ -132,7 +136,11 @@ def thumbnail(case: Case, sha256: str, size: int = SIZE) -> bytes:
     if kind_of(m["media"]) != "image":
         raise ThumbnailError(f"{m['media']!r} is not a picture")
     path = case.evidence_path(m["exhibit_sha256"])
-    data = _member_bytes(path, m["media_locator"][4:]) if path.is_file() else None  # through SafeArchive's bounds
+    data = None
+    if path.is_file():
+        with SafeArchive(path) as archive:  # the same bounds as parsing: no bomb, no traversal
+            member = m["media_locator"][4:]
+            data = archive.read(member) if member in archive.names() else None
     if data is None:
         raise ThumbnailError(f"the media file {m['media_locator']} is not in the exhibit's bytes in this case's evidence store")
     if hashlib.sha256(data).hexdigest() != sha256.lower():

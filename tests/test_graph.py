@@ -383,7 +383,7 @@ def test_trace_from_a_persons_name_uses_or_offers_their_accounts(tmp_path, monke
     res = r.invoke(main, ["trace", str(tmp_path / "c"), "--from", "Nobody Known"], env={"COLUMNS": "200"})
     assert res.exit_code == 1 and "nor is it a person: no person 'Nobody Known'" in res.output
     two = [{"account": "0081234567", "rail": "bank", "transfers": 1}, {"account": "TXYZ", "rail": "tron", "transfers": 3}]
-    monkeypatch.setattr("casegraph.graph.accounts.person_accounts", lambda store, entity: two)
+    monkeypatch.setattr("casegraph.accounts.person_accounts", lambda store, entity: two)
     res = r.invoke(main, ["trace", str(tmp_path / "c"), "--from", "Nuwan Jayawardena"], env={"COLUMNS": "200"})
     assert res.exit_code == 2 and "holds 2 accounts in the transactions: pick one with --from ACCOUNT" in res.output
     assert "TXYZ" in res.output and "0081234567" in res.output

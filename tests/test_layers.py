@@ -29,8 +29,8 @@ LAYER = {
     **dict.fromkeys(("ingest", "case"), "intake"),  # intake writes the custody log the case directory keeps
     # browse, profile: the workspace's read queries; quotes, redact: how reports and review show records;
     # ties: the store's party graph, which the report draws and the graph analyses rank
-    **dict.fromkeys(("findings", "review", "browse", "profile", "quotes", "redact", "ties"), "findings"),
-    **dict.fromkeys(("graph", "finance", "ai", "reports", "textsearch"), "analysis"),
+    **dict.fromkeys(("findings", "review", "browse", "profile", "quotes", "redact", "ties", "accounts"), "findings"),
+    **dict.fromkeys(("graph", "finance", "ai", "reports", "textsearch", "thumbnails"), "analysis"),
     **dict.fromkeys(("cli", "api", "demo", "serve", "sources"), "top"),  # sources: the workspace's source view over api
 }
 # which layers each layer may import (its own included)

@@ -1,4 +1,4 @@
-"""A person's accounts and payments are decided once (casegraph.graph.accounts) and the workspace profile, its
+"""A person's accounts and payments are decided once (casegraph.accounts) and the workspace profile, its
 JSON API, the portable viewer and `trace --from NAME` give the same answer (issue #19).
 
 The demo case has the trap: a bank narration "CEFT DR M RIZWAN 8001234501" joins account 8001234501 to
@@ -13,9 +13,9 @@ import sqlite3
 from click.testing import CliRunner
 from serve_helpers import client, demo_case, demo_copy  # noqa: F401 (fixtures)
 
+from casegraph import accounts
 from casegraph.case import Case
 from casegraph.cli import main
-from casegraph.graph import accounts
 from casegraph.reports import content, viewer
 from casegraph.reports.redact import Redactor
 

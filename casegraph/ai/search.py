@@ -66,11 +66,11 @@ def index(store: CaseStore, embedder: Embedder, batch: int = 64, tick: Callable[
     return made
 
 
-def index_logged(case: Case, embedder: Embedder, tick: Callable[[int], None] = lambda n: None) -> int:
+def index_logged(case: Case, embedder: Embedder, tick: Callable[[int], None] = lambda n: None, actor: str | None = None) -> int:
     """`casegraph search`'s embedding step: `index`, and an `embed` custody event with the model and the
     number of vectors made (none when nothing was left to embed)."""
     made = index(case.store, embedder, tick=tick)
-    case.log("embed", details={"model": embedder.info.label, "texts": made})
+    case.log("embed", actor, details={"model": embedder.info.label, "texts": made})
     return made
 
 

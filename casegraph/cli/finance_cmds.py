@@ -160,7 +160,7 @@ def trace_cmd(
 def _a_persons_account(c, ref: str, not_an_account: str) -> str:
     """`trace --from NAME`: the one account the person NAME (a name or entity id) holds in the transactions.
     Several are listed to pick from; none, or no such person, is an error saying so."""
-    from ..graph.accounts import person_accounts
+    from ..accounts import person_accounts
     from ..graph.resolve import EntityLookupError, find_entity
 
     try:
@@ -171,7 +171,7 @@ def _a_persons_account(c, ref: str, not_an_account: str) -> str:
     name = f"{who['label']} ({who['id']})"
     if not held:
         ids = "; ".join(f"{i['kind']} {i['value']}" for i in json.loads(who["attrs"]).get("identifiers", [])) or "none"
-        from ..graph.accounts import not_held
+        from ..accounts import not_held
 
         others = ", ".join(o["name"] or o["account"] for o in not_held(c.store, who["id"]))
         fail(

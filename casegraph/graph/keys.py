@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..identifiers import REGION, normalise, phones_e164
+from ..model import RAIL_KIND as RAIL_KIND  # declared in model; here for keys' callers
+from ..model import rail_kind_sql as rail_kind_sql
 from ..store import CaseStore, to_json
 
 # the graph label of each identifier kind
@@ -33,7 +35,6 @@ LABELS = {
 # kinds a person has at most one of: two different values keep two records apart
 EXCLUSIVE = frozenset({"nic", "passport"})
 # how a transaction end is identified, by rail
-RAIL_KIND = {"bank": "bank-account", "ethereum": "eth", "tron": "tron", "bitcoin": "btc", "goaml": "bank-account", "mobile-money": "phone"}
 
 
 def node_key(kind: str, canonical: str) -> str:
@@ -84,9 +85,3 @@ def refresh(store: CaseStore) -> int:
             rows[col].append(v)
     store.insert("identifier_keys", pa.concat_tables([quick, pa.table(rows, schema=quick.schema)]))
     return new.num_rows
-
-
-def rail_kind_sql(rail_column: str) -> str:
-    """SQL giving the identifier kind of a transaction end on the rail in `rail_column`."""
-    cases = " ".join(f"WHEN '{r}' THEN '{k}'" for r, k in RAIL_KIND.items())
-    return f"CASE {rail_column} {cases} ELSE 'wallet-account' END"

@@ -81,9 +81,9 @@ CREATE TABLE people (id TEXT PRIMARY KEY, label TEXT, roles TEXT, names TEXT, ex
 CREATE TABLE person_identifiers (person TEXT, kind TEXT, value TEXT, role TEXT, record TEXT, exhibit TEXT, locator TEXT);
 CREATE INDEX person_identifiers_p ON person_identifiers (person);
 CREATE TABLE person_money (person TEXT, direction TEXT, currency TEXT, transfers INTEGER, total TEXT, failed INTEGER);
-    -- graph.accounts.payments: accounts the person holds or uses only; failed transfers counted apart, not summed
+    -- accounts.payments: accounts the person holds or uses only; failed transfers counted apart, not summed
 CREATE TABLE person_other_accounts (person TEXT, account TEXT, messages INTEGER, cited TEXT, joined INTEGER, joins TEXT);
-    -- graph.accounts.not_held: tied to the person (mentioned, or joined by resolution), not held: no money of theirs
+    -- accounts.not_held: tied to the person (mentioned, or joined by resolution), not held: no money of theirs
 CREATE TABLE person_records (person TEXT, n INTEGER, utc TEXT);
 CREATE INDEX person_records_p ON person_records (person, utc);
 CREATE TABLE nodes (id TEXT PRIMARY KEY, label TEXT, name TEXT, strength REAL, person TEXT);
@@ -413,9 +413,9 @@ def _sources(con: sqlite3.Connection, case: Case, labels: dict[str, str], exhibi
 
 def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
     """A profile per resolved person: names, identifiers with the record each was found in, payments in
-    and out per currency (graph.accounts.payments: the accounts the person holds or uses), and the accounts
-    tied to them that they do not hold (graph.accounts.not_held)."""
-    from ..graph import accounts
+    and out per currency (accounts.payments: the accounts the person holds or uses), and the accounts
+    tied to them that they do not hold (accounts.not_held)."""
+    from .. import accounts
 
     for e in store.rows("SELECT id, label, attrs FROM entities WHERE kind = 'person' ORDER BY id"):
         a = json.loads(e["attrs"] or "{}")
@@ -444,7 +444,7 @@ def _people(con: sqlite3.Connection, store, redactor: Redactor, r) -> None:
                          FROM edges u JOIN nodes n ON n.id = u.dst WHERE u.kind = 'USES'
                          ORDER BY 1, 2, 3, 5""")
     con.executemany("INSERT INTO person_identifiers VALUES (?, ?, ?, ?, ?, ?, ?)", [[r(v) for v in row.values()] for row in ids])
-    # payments: the library's (graph.accounts, as the workspace profile): only accounts the person holds or uses;
+    # payments: the library's (casegraph.accounts, as the workspace profile): only accounts the person holds or uses;
     # one joined to them by resolution or only mentioned is listed apart, its money not theirs
     con.executemany(
         "INSERT INTO person_records SELECT ?, n, utc FROM records WHERE id = ?",

@@ -50,8 +50,7 @@ def search(ctx: Ctx):
                 )
                 embedder = None
             else:  # as `casegraph search --model`: the vectors made once and kept, logged in custody
-                made = meaning.index(ctx.store, embedder)
-                ctx.case.log("embed", actor=ctx.actor, details={"model": embedder.info.label, "texts": made})
+                meaning.index_logged(ctx.case, embedder, actor=ctx.actor)
         hits_meaning = meaning.search(ctx.store, q, lexicon.load(), embedder, 30)
         hits_meaning = [h for h in hits_meaning if cited is None or h.record in cited]
     return ctx.render(

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..amounts import format_amount
-from ..store import CaseStore
-from . import keys
+from .amounts import format_amount
+from .model import rail_kind_sql
+from .store import CaseStore
 
 # (person, node): each person's own node and every node they use (USES); the ends whose money is theirs
 HELD = "(SELECT id AS person, id AS node FROM entities WHERE kind = 'person' UNION SELECT src, dst FROM edges WHERE kind = 'USES')"
@@ -120,7 +120,7 @@ def person_accounts(store: CaseStore, entity_id: str) -> list[dict]:
         f"""WITH ends AS (SELECT rail, from_account AS v FROM transactions WHERE from_account IS NOT NULL
                           UNION ALL SELECT rail, to_account FROM transactions WHERE to_account IS NOT NULL)
             SELECT e.v AS account, e.rail, count(*) AS transfers FROM ends e
-            JOIN identifier_keys k ON k.kind = {keys.rail_kind_sql("e.rail")} AND k.value = e.v AND k.valid
+            JOIN identifier_keys k ON k.kind = {rail_kind_sql("e.rail")} AND k.value = e.v AND k.valid
             JOIN {HELD} h ON h.node = k.node AND h.person = ?
             GROUP BY ALL ORDER BY transfers DESC, e.v""",
         [entity_id],
