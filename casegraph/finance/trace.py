@@ -372,27 +372,32 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
     src_pool, dst_pool = f.src[order] * ncur + f.cur[order] + 1, f.dst[order] * ncur + f.cur[order] + 1
     origins = {origin * ncur + c for c in range(ncur)}
     # Only pools that can hold taint need their holdings followed: those reached, in time order, from the origin's
-    # (a cheap pass without decimals) that also send money on. Every other pool sends nothing tainted, and what it
-    # receives matters only to the figures of the accounts reported. The decimal replay skips the rest.
+    # (a cheap pass without decimals) that also send money on. Every other pool sends nothing tainted.
     can_hold = set(origins)
     for a, b in zip(src_pool.tolist(), dst_pool.tolist()):  # noqa: B905
         if a in can_hold:
             can_hold.add(b)
     followed = np.isin(src_pool, np.fromiter(can_hold - origins, np.int64))  # sent by a pool that can hold taint
-    needed = set(src_pool[followed].tolist())  # pools whose holdings are followed
-    keep = followed | np.isin(dst_pool, src_pool[followed]) | wanted[f.dst[order]]
-    order, src_pool, dst_pool = order[keep], src_pool[keep], dst_pool[keep]
-    srcs, dsts = src_pool.tolist(), dst_pool.tolist()
-    reported = wanted[f.dst[order]].tolist()
-    amounts = f.exact.take(pa.array(order)).to_pylist()
+    needed_pools = np.unique(src_pool[followed])  # pools whose holdings are followed
+    needed = set(needed_pools.tolist())
+    report = wanted[f.dst[order]]
+    # What a reported account received is a plain exact sum per pool (no replay needed, as poison sums it).
+    got = pa.table({"pool": dst_pool[report], "amount": f.exact.take(pa.array(order[report]))})
+    got = got.group_by("pool").aggregate([("amount", "sum")])
+    got_a = dict(zip(got.column("pool").to_pylist(), got.column("amount_sum").to_pylist(), strict=True))
+    # The decimal replay needs only the transfers that move taint or change a followed pool's holdings: sent by
+    # the origin (all taint) to a followed or reported pool, sent by a followed pool, or received by one.
+    into = np.isin(dst_pool, needed_pools)
+    step = followed | into | ((f.src[order] == origin) & report)
+    order, srcs, dsts = order[step], src_pool[step].tolist(), dst_pool[step].tolist()
+    reported, amounts = report[step].tolist(), f.exact.take(pa.array(order)).to_pylist()
     zero = Decimal(0)
     held: dict[int, Decimal] = defaultdict(Decimal)  # what an account holds
     dirty: dict[int, Decimal] = defaultdict(Decimal)  # the tainted part of it
     lots: dict[int, deque] = defaultdict(deque)  # fifo: [amount, tainted part] per arrival
     got_t: dict[int, Decimal] = defaultdict(Decimal)
-    got_a: dict[int, Decimal] = defaultdict(Decimal)
     fifo = model == "fifo"
-    for a, b, amt, report in zip(srcs, dsts, amounts, reported):  # noqa: B905
+    for a, b, amt, rep in zip(srcs, dsts, amounts, reported):  # noqa: B905
         if a in origins:
             t_amt = amt
         elif a not in needed:
@@ -416,20 +421,22 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
             dirty[a] = d - t_amt if d > t_amt else zero
         if b in needed:
             if fifo:
-                lots[b].append([amt, t_amt])
+                q = lots[b]
+                if not t_amt and q and not q[-1][1]:
+                    q[-1][0] += amt  # clean after clean: one lot (no lot of either gives taint, so nothing changes)
+                else:
+                    q.append([amt, t_amt])
             else:
                 held[b] += amt
                 dirty[b] += t_amt
-        if report:
+        if rep and t_amt:
             got_t[b] += t_amt
-            got_a[b] += amt
     q18 = Decimal("1e-18")
     out: dict[int, dict] = defaultdict(dict)
     with localcontext() as ctx:
         ctx.prec = 60  # room for 20 integer digits and 18 decimals when quantising
-        for k in got_a:
-            if wanted[k // ncur]:  # only the reached accounts are reported
-                out[k // ncur][(k // ncur, k % ncur - 1)] = (got_t[k].quantize(q18), got_a[k])
+        for k, a_sum in got_a.items():
+            out[k // ncur][(k // ncur, k % ncur - 1)] = (got_t.get(k, zero).quantize(q18), a_sum)
     return out
 
 
