@@ -390,7 +390,8 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
     into = np.isin(dst_pool, needed_pools)
     step = followed | into | ((f.src[order] == origin) & report)
     order, srcs, dsts = order[step], src_pool[step].tolist(), dst_pool[step].tolist()
-    reported, amounts = report[step].tolist(), f.exact.take(pa.array(order)).to_pylist()
+    reported = report[step].tolist()
+    amounts, scale = _scaled(f.exact.take(pa.array(order)))
     zero = Decimal(0)
     held: dict[int, Decimal] = defaultdict(Decimal)  # what an account holds
     dirty: dict[int, Decimal] = defaultdict(Decimal)  # the tainted part of it
@@ -436,8 +437,32 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
     with localcontext() as ctx:
         ctx.prec = 60  # room for 20 integer digits and 18 decimals when quantising
         for k, a_sum in got_a.items():
-            out[k // ncur][(k // ncur, k % ncur - 1)] = (got_t.get(k, zero).quantize(q18), a_sum)
+            out[k // ncur][(k // ncur, k % ncur - 1)] = (got_t.get(k, zero).scaleb(-scale).quantize(q18), a_sum)
     return out
+
+
+def _scaled(amounts: pa.Array) -> tuple[list[Decimal], int]:
+    """The amounts as Decimals counted in units of 10**-scale, with the fewest places that hold them all exactly
+    (2 for cents), built from integers (much faster than decimal128's own conversion). Scaling by a power of
+    ten changes no digit of any sum, product or quotient rounded to the context's precision, so the replay
+    gives the same figures, times 10**scale."""
+    import pyarrow.compute as pc
+
+    def words(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:  # each decimal128: two's complement, little-endian
+        w = np.frombuffer(a.buffers()[1], np.int64)[2 * a.offset : 2 * (a.offset + len(a))]
+        return w[0::2], w[1::2]
+
+    for scale in (0, 2, 3, 6, 8):
+        try:
+            fewer = pc.cast(amounts, pa.decimal128(38, scale))  # refuses (ArrowInvalid) if a digit would be lost
+        except pa.ArrowInvalid:
+            continue
+        low, high = words(fewer)
+        if np.array_equal(high, low >> 63):  # every amount fits in 64 bits
+            return list(map(Decimal, low.tolist())), scale
+    low, high = words(amounts)  # all 128 bits, as Python integers (exact whatever the context's precision)
+    units = ((h << 64) | (lo & 0xFFFFFFFFFFFFFFFF) for h, lo in zip(high.tolist(), low.tolist(), strict=True))
+    return list(map(Decimal, units)), amounts.type.scale
 
 
 VERSION = "2.0"
