@@ -23,6 +23,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, localcontext
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -393,14 +394,14 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
     reported = report[step].tolist()
     amounts, scale = _scaled(f.exact.take(pa.array(order)))
     zero = Decimal(0)
-    held: dict[int, Decimal] = defaultdict(Decimal)  # what an account holds
+    held: dict[int, Any] = defaultdict(int)  # what an account holds (int or Decimal, as the amounts)
     dirty: dict[int, Decimal] = defaultdict(Decimal)  # the tainted part of it
     lots: dict[int, deque] = defaultdict(deque)  # fifo: [amount, tainted part] per arrival
     got_t: dict[int, Decimal] = defaultdict(Decimal)
     fifo = model == "fifo"
     for a, b, amt, rep in zip(srcs, dsts, amounts, reported):  # noqa: B905
         if a in origins:
-            t_amt = amt
+            t_amt = Decimal(amt)  # taint is always a Decimal (an int share would divide as a float)
         elif a not in needed:
             t_amt = zero  # it never held taint
         elif fifo:
@@ -418,7 +419,7 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
         else:
             h, d = held[a], dirty[a]
             t_amt = min(amt * d / h, amt, d) if h > 0 and d > 0 else zero
-            held[a] = h - amt if h > amt else zero
+            held[a] = h - amt if h > amt else 0
             dirty[a] = d - t_amt if d > t_amt else zero
         if b in needed:
             if fifo:
@@ -441,11 +442,12 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
     return out
 
 
-def _scaled(amounts: pa.Array) -> tuple[list[Decimal], int]:
-    """The amounts as Decimals counted in units of 10**-scale, with the fewest places that hold them all exactly
-    (2 for cents), built from integers (much faster than decimal128's own conversion). Scaling by a power of
-    ten changes no digit of any sum, product or quotient rounded to the context's precision, so the replay
-    gives the same figures, times 10**scale."""
+def _scaled(amounts: pa.Array) -> tuple[list[Any], int]:  # list[int] or list[Decimal]
+    """The amounts counted in units of 10**-scale, with the fewest places that hold them all exactly (2 for
+    cents). Scaling by a power of ten changes no digit of any sum, product or quotient rounded to the context's
+    precision, so the replay gives the same figures, times 10**scale. As Python integers when each fits in 64
+    bits and all of them together have fewer than 28 digits (so no sum of them is ever rounded as a Decimal):
+    holdings then add as integers, and only the tainted parts are Decimals; otherwise as exact Decimals."""
     import pyarrow.compute as pc
 
     def words(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:  # each decimal128: two's complement, little-endian
@@ -458,8 +460,8 @@ def _scaled(amounts: pa.Array) -> tuple[list[Decimal], int]:
         except pa.ArrowInvalid:
             continue
         low, high = words(fewer)
-        if np.array_equal(high, low >> 63):  # every amount fits in 64 bits
-            return list(map(Decimal, low.tolist())), scale
+        if np.array_equal(high, low >> 63) and np.abs(low.astype(np.float64)).sum() < 1e27:  # each fits in 64 bits
+            return low.tolist(), scale
     low, high = words(amounts)  # all 128 bits, as Python integers (exact whatever the context's precision)
     units = ((h << 64) | (lo & 0xFFFFFFFFFFFFFFFF) for h, lo in zip(high.tolist(), low.tolist(), strict=True))
     return list(map(Decimal, units)), amounts.type.scale
