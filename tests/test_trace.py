@@ -269,6 +269,7 @@ def _reference_taint(f, used, origin, model):
     """The replay as it was written first: every transfer, in time order, with decimals (the shortcuts of
     trace._taint must give exactly this)."""
     from collections import defaultdict, deque
+    from decimal import localcontext
 
     import numpy as np
 
@@ -301,14 +302,34 @@ def _reference_taint(f, used, origin, model):
             dirty[b] += t_amt
         got_t[b] += t_amt
         got_a[b] += amt
-    return {(k // ncur, k % ncur - 1): (got_t[k].quantize(Decimal("1e-18")), got_a[k]) for k in got_a}
+    with localcontext() as ctx:
+        ctx.prec = 60  # as trace quantises: room for 20 integer digits and 18 decimals
+        return {(k // ncur, k % ncur - 1): (got_t[k].quantize(Decimal("1e-18")), got_a[k]) for k in got_a}
 
 
+def _random_amount(rng, shape):
+    """An amount and its currency: cents (two currencies); mixed places (LKR cents, KWD fils, JPY without minor
+    units); the same with ETH to 18 places (token); or huge (some beyond 2**63 cents, so the replay cannot count in 64 bits)."""
+    if shape == "cents":
+        return f"{rng.randint(1, 5000)}.{rng.randint(0, 99):02d}", "LKR" if rng.random() < 0.8 else "USDT"
+    if shape in ("mixed", "token"):
+        cur = rng.choice(["LKR", "KWD", "JPY"] + (["ETH"] if shape == "token" else []))
+        places = {"LKR": 2, "KWD": 3, "ETH": 18, "JPY": 0}[cur]
+        whole = rng.randint(0, 40) if cur == "ETH" else rng.randint(1, 5000)
+        frac = f".{rng.randint(1 if not whole else 0, 10**places - 1):0{places}d}" if places else ""
+        return f"{whole}{frac}", cur
+    big = rng.random() < 0.3
+    return f"{rng.randint(10**17, 10**18) if big else rng.randint(1, 5000)}.{rng.randint(0, 99):02d}", "LKR"
+
+
+@pytest.mark.parametrize("shape", ["cents", "mixed", "token", "huge"])
 @pytest.mark.parametrize("backward", [False, True])
-def test_indexed_replay_gives_what_a_pass_over_every_transfer_gives(tmp_path, backward):
+def test_indexed_replay_gives_what_a_pass_over_every_transfer_gives(tmp_path, backward, shape):
     # trace gathers the reached accounts' transfers from the graph's by-sender and by-receiver indexes and
-    # replays with decimals only the pools that can hold taint; on a random two-currency graph with many
-    # cycles, both must give exactly what a pass over every transfer (and a replay of all of them) gives
+    # replays with decimals only the transfers that move taint or change a followed pool, counting in the
+    # fewest decimal places that hold every amount; on a random multi-currency graph with many cycles, with
+    # amounts to 0, 2, 3 and 18 places and beyond 64 bits, it must give exactly what a pass over every transfer
+    # (and a decimal replay of all of them) gives
     import random
 
     import numpy as np
@@ -320,8 +341,9 @@ def test_indexed_replay_gives_what_a_pass_over_every_transfer_gives(tmp_path, ba
     rows = []
     for i in range(1500):
         a, b = rng.sample(range(150), 2)
-        rows.append(tx(i, f"A{a}", f"A{b}", f"{rng.randint(1, 5000)}.{rng.randint(0, 99):02d}", rng.randint(0, 300) / 4))
-        rows[-1].currency = "LKR" if rng.random() < 0.8 else "USDT"
+        amount, currency = _random_amount(rng, shape)
+        rows.append(tx(i, f"A{a}", f"A{b}", amount, rng.randint(0, 300) / 4))
+        rows[-1].currency = currency
     s = CaseStore(tmp_path / "r.duckdb")
     s.write(rows)
     flows = Flows.load(s)

@@ -23,6 +23,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, localcontext
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -372,29 +373,35 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
     src_pool, dst_pool = f.src[order] * ncur + f.cur[order] + 1, f.dst[order] * ncur + f.cur[order] + 1
     origins = {origin * ncur + c for c in range(ncur)}
     # Only pools that can hold taint need their holdings followed: those reached, in time order, from the origin's
-    # (a cheap pass without decimals) that also send money on. Every other pool sends nothing tainted, and what it
-    # receives matters only to the figures of the accounts reported. The decimal replay skips the rest.
+    # (a cheap pass without decimals) that also send money on. Every other pool sends nothing tainted.
     can_hold = set(origins)
     for a, b in zip(src_pool.tolist(), dst_pool.tolist()):  # noqa: B905
         if a in can_hold:
             can_hold.add(b)
     followed = np.isin(src_pool, np.fromiter(can_hold - origins, np.int64))  # sent by a pool that can hold taint
-    needed = set(src_pool[followed].tolist())  # pools whose holdings are followed
-    keep = followed | np.isin(dst_pool, src_pool[followed]) | wanted[f.dst[order]]
-    order, src_pool, dst_pool = order[keep], src_pool[keep], dst_pool[keep]
-    srcs, dsts = src_pool.tolist(), dst_pool.tolist()
-    reported = wanted[f.dst[order]].tolist()
-    amounts = f.exact.take(pa.array(order)).to_pylist()
+    needed_pools = np.unique(src_pool[followed])  # pools whose holdings are followed
+    needed = set(needed_pools.tolist())
+    report = wanted[f.dst[order]]
+    # What a reported account received is a plain exact sum per pool (no replay needed, as poison sums it).
+    got = pa.table({"pool": dst_pool[report], "amount": f.exact.take(pa.array(order[report]))})
+    got = got.group_by("pool").aggregate([("amount", "sum")])
+    got_a = dict(zip(got.column("pool").to_pylist(), got.column("amount_sum").to_pylist(), strict=True))
+    # The decimal replay needs only the transfers that move taint or change a followed pool's holdings: sent by
+    # the origin (all taint) to a followed or reported pool, sent by a followed pool, or received by one.
+    into = np.isin(dst_pool, needed_pools)
+    step = followed | into | ((f.src[order] == origin) & report)
+    order, srcs, dsts = order[step], src_pool[step].tolist(), dst_pool[step].tolist()
+    reported = report[step].tolist()
+    amounts, scale = _scaled(f.exact.take(pa.array(order)))
     zero = Decimal(0)
-    held: dict[int, Decimal] = defaultdict(Decimal)  # what an account holds
+    held: dict[int, Any] = defaultdict(int)  # what an account holds (int or Decimal, as the amounts)
     dirty: dict[int, Decimal] = defaultdict(Decimal)  # the tainted part of it
     lots: dict[int, deque] = defaultdict(deque)  # fifo: [amount, tainted part] per arrival
     got_t: dict[int, Decimal] = defaultdict(Decimal)
-    got_a: dict[int, Decimal] = defaultdict(Decimal)
     fifo = model == "fifo"
-    for a, b, amt, report in zip(srcs, dsts, amounts, reported):  # noqa: B905
+    for a, b, amt, rep in zip(srcs, dsts, amounts, reported):  # noqa: B905
         if a in origins:
-            t_amt = amt
+            t_amt = Decimal(amt)  # taint is always a Decimal (an int share would divide as a float)
         elif a not in needed:
             t_amt = zero  # it never held taint
         elif fifo:
@@ -412,25 +419,52 @@ def _taint(f: Flows, used: np.ndarray, origin: int, model: str, wanted: np.ndarr
         else:
             h, d = held[a], dirty[a]
             t_amt = min(amt * d / h, amt, d) if h > 0 and d > 0 else zero
-            held[a] = h - amt if h > amt else zero
+            held[a] = h - amt if h > amt else 0
             dirty[a] = d - t_amt if d > t_amt else zero
         if b in needed:
             if fifo:
-                lots[b].append([amt, t_amt])
+                q = lots[b]
+                if not t_amt and q and not q[-1][1]:
+                    q[-1][0] += amt  # clean after clean: one lot (no lot of either gives taint, so nothing changes)
+                else:
+                    q.append([amt, t_amt])
             else:
                 held[b] += amt
                 dirty[b] += t_amt
-        if report:
+        if rep and t_amt:
             got_t[b] += t_amt
-            got_a[b] += amt
     q18 = Decimal("1e-18")
     out: dict[int, dict] = defaultdict(dict)
     with localcontext() as ctx:
         ctx.prec = 60  # room for 20 integer digits and 18 decimals when quantising
-        for k in got_a:
-            if wanted[k // ncur]:  # only the reached accounts are reported
-                out[k // ncur][(k // ncur, k % ncur - 1)] = (got_t[k].quantize(q18), got_a[k])
+        for k, a_sum in got_a.items():
+            out[k // ncur][(k // ncur, k % ncur - 1)] = (got_t.get(k, zero).scaleb(-scale).quantize(q18), a_sum)
     return out
+
+
+def _scaled(amounts: pa.Array) -> tuple[list[Any], int]:  # list[int] or list[Decimal]
+    """The amounts counted in units of 10**-scale, with the fewest places that hold them all exactly (2 for
+    cents). Scaling by a power of ten changes no digit of any sum, product or quotient rounded to the context's
+    precision, so the replay gives the same figures, times 10**scale. As Python integers when each fits in 64
+    bits and all of them together have fewer than 28 digits (so no sum of them is ever rounded as a Decimal):
+    holdings then add as integers, and only the tainted parts are Decimals; otherwise as exact Decimals."""
+    import pyarrow.compute as pc
+
+    def words(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:  # each decimal128: two's complement, little-endian
+        w = np.frombuffer(a.buffers()[1], np.int64)[2 * a.offset : 2 * (a.offset + len(a))]
+        return w[0::2], w[1::2]
+
+    for scale in (0, 2, 3, 6, 8):
+        try:
+            fewer = pc.cast(amounts, pa.decimal128(38, scale))  # refuses (ArrowInvalid) if a digit would be lost
+        except pa.ArrowInvalid:
+            continue
+        low, high = words(fewer)
+        if np.array_equal(high, low >> 63) and np.abs(low.astype(np.float64)).sum() < 1e27:  # each fits in 64 bits
+            return low.tolist(), scale
+    low, high = words(amounts)  # all 128 bits, as Python integers (exact whatever the context's precision)
+    units = ((h << 64) | (lo & 0xFFFFFFFFFFFFFFFF) for h, lo in zip(high.tolist(), low.tolist(), strict=True))
+    return list(map(Decimal, units)), amounts.type.scale
 
 
 VERSION = "2.0"
