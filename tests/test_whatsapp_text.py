@@ -422,7 +422,9 @@ def test_chunked_and_parallel_reading_give_the_records_of_one_block(fixtures, mo
     assert threaded == inline
     assert _by_type(inline) == _by_type(whole)  # batches split differently, so compare per record type
     msgs = messages(whole)
-    assert len(msgs) == 19
+    assert len(msgs) == 18
+    # the two header-shaped lines pasted into Nimal's message (01.08.21, in their own order) are both his text
+    assert msgs[6].text.endswith("[01.08.21, 09:05:00] Abflug nach Dubai") and msgs[6].prov.locator == "line:10-13"
     assert msgs[3].text == "Die Agentur will die Gebühr vorher:\n250.000 LKR bar\nder Rest nach dem Visum\nNummer vom Agenten 077 123 4567"
     assert [m.kind for m in msgs].count("media") == 6 and sum(m.kind == "deleted" for m in msgs) == 1
     # the cuts really fall inside multi-line messages
@@ -432,3 +434,39 @@ def test_chunked_and_parallel_reading_give_the_records_of_one_block(fixtures, mo
     assert any(a < f <= b for f in firsts for a, b in spans)
     if block <= 150:
         assert any(redone)  # a U+200E line of a name that wrote in an earlier run was reclassified in order
+
+
+@pytest.mark.parametrize("block", [40, 1 << 20])
+def test_a_pasted_block_of_header_shaped_lines_stays_in_its_message(tmp_path, block, monkeypatch):
+    """A forwarded note pasted into a message, itself made of header-shaped lines with no author and
+    in their own (earlier) order, is one message's text: none of its lines becomes a system event
+    dated when the pasted text was. The line shapes are Android's ("15/03/2024, 10:15 - ") as in
+    lucasrodes/whatstk's header_format_support.json; a genuine author-less line later than the last
+    message stays a line of its own."""
+    import functools
+
+    import casegraph.parsers.whatsapp.parser as wp
+    from casegraph.parsers.whatsapp import text
+
+    monkeypatch.setattr(wp, "blocks", functools.partial(text.blocks, block=block))
+    chat = (
+        "15/03/2024, 10:15 - Nimal: Agent sent this, read it\n"
+        "13/03/2024, 09:00 - පාස්පෝට් එක ඒජන්සියට දෙන්න\n"
+        "13/03/2024, 09:05 - கட்டணம் 250000 ரூபாய்\n"
+        "13/03/2024, 09:10 - Flight on Friday\n"
+        "15/03/2024, 10:16 - Kasun: ok\n"
+        "15/03/2024, 10:20 - Some unknown notice without an author\n"
+        "15/03/2024, 10:21 - Kasun: 👍\n"
+    )
+    path = tmp_path / "WhatsApp Chat with Nimal.txt"
+    path.write_text(chat, encoding="utf-8")
+    msgs = messages(run_parser(P, path))
+    assert [m.text.split("\n")[0] for m in msgs] == [
+        "Agent sent this, read it",
+        "ok",
+        "Some unknown notice without an author",
+        "👍",
+    ]
+    assert msgs[0].text.count("\n") == 3 and msgs[0].text.endswith("13/03/2024, 09:10 - Flight on Friday")
+    assert msgs[0].prov.locator == "line:1-4"
+    assert all(m.ts.date().isoformat() == "2024-03-15" for m in msgs)

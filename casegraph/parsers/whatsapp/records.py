@@ -162,6 +162,22 @@ def _leading(parser, ctx: Context, run: Lines) -> list:
     ]
 
 
+def _earlier_than_certain(ts: pa.Array, loose: np.ndarray, last_ts) -> np.ndarray:
+    """Per line: its time is earlier than that of the last certain line before it (not `loose`,
+    with a time), or than `last_ts` where the run has none before it yet."""
+    valid = np_mask(ts.is_valid())
+    t = pc.fill_null(ts.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+    n = len(t)
+    last = np.maximum.accumulate(np.where(~loose & valid, np.arange(n), -1))
+    before = np.concatenate([[-1], last[:-1]])
+    ref = t[np.maximum(before, 0)]
+    has_ref = before >= 0
+    if last_ts is not None:
+        ref = np.where(has_ref, ref, pa.scalar(last_ts, pa.timestamp("us")).cast(pa.int64()).as_py())
+        has_ref = np.ones(n, bool)
+    return valid & has_ref & (t < ref)
+
+
 class _Rows(SimpleNamespace):
     """The columns of the run's messages, filled in step by step."""
 
@@ -173,15 +189,16 @@ def _messages(ctx: Context, run: Lines, last_ts) -> tuple[_Rows, bool]:
     h, idx = run.h, run.idx
     sender = h["sender"]
     ts, swapped = timestamps(h["date"], h["time"], h["ampm"], ctx.order)
-    # A header-shaped line with no author, no known system event, and earlier than the message
-    # before it, is a line pasted inside that message, not a new message.
+    # A header-shaped line with no author and no known system event, earlier than the last certain
+    # message before it (one with an author or an event), is a line pasted inside that message, not
+    # a new message. Compared with the certain message, not the line just before: a pasted block of
+    # several such lines in their own order is all pasted.
     no_sender = ~np_mask(sender.is_valid())
     keep = np.ones(len(idx), bool)
     row0_pasted = False
     if no_sender.any():
-        prev = pa.concat_arrays([pa.array([last_ts], pa.timestamp("us")), ts.slice(0, len(ts) - 1)])
         no_event = ~np_mask(where(no_sender, h["body"], lambda b: pc.match_substring_regex(b, ANY_EVENT), pa.bool_()))
-        keep = ~(no_sender & no_event & np_mask(pc.less(ts, prev)))
+        keep = ~(no_sender & no_event & _earlier_than_certain(ts, no_sender & no_event, last_ts))
         row0_pasted = bool(no_sender[0] and no_event[0])
     kept = np.flatnonzero(keep)
     rows = pa.array(kept, pa.int64())
