@@ -15,7 +15,7 @@ The texts are read once per search, at most MAX_SCAN of them (the count read and
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -27,25 +27,12 @@ from ..texts import fold
 from . import concepts as cx
 from . import normalise as nz
 from . import texts
+from .search import Hit
 
 MAX_SCAN = 200_000  # texts read for one search; a larger case says how many were left unread
 MIN_SIMILARITY = 0.12  # below this a shared letter sequence alone is not shown as related
 NOT_EXPANDED = frozenset({"FIRST", "SECOND", "NEG", "SAY"})  # words in every sentence: no search by them
 LABEL = "related wording (shared concepts and letter sequences across scripts; no AI model)"
-
-
-@dataclass
-class Hit:
-    record: str
-    score: float
-    how: list[str] = field(default_factory=list)
-    text: str = ""
-    sender: str | None = None
-    chat: str | None = None
-    table: str = ""
-    exhibit_sha256: str = ""
-    locator: str = ""
-    chat_id: str | None = None  # for a message: its chat, to open it in its thread
 
 
 @dataclass
@@ -102,7 +89,17 @@ def search(store: CaseStore, query: str, k: int = 30, max_scan: int = MAX_SCAN) 
         how.append(f"letter sequences {sim:.2f} (character n-gram TF-IDF, romanised key)")
         score = (0.5 * len(shared) / len(wanted) if wanted else 0.0) + 0.5 * sim
         hits.append(
-            Hit(r["id"], round(score, 4), how, r["text"] or "", r["sender"], r["chat"], r["table"], r["exhibit_sha256"], r["locator"])
+            Hit(
+                r["id"],
+                round(score, 4),
+                how,
+                r["text"] or "",
+                r["sender"],
+                r["chat"],
+                locator=r["locator"],
+                table=r["table"],
+                exhibit_sha256=r["exhibit_sha256"],
+            )
         )
     hits.sort(key=lambda h: (-h.score, h.record))
     hits = hits[:k]

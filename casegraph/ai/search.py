@@ -38,8 +38,11 @@ class Hit:
     text: str = ""
     sender: str | None = None
     chat: str | None = None
-    exhibit: str = ""
+    exhibit: str = ""  # the exhibit's id and original name, for people
     locator: str = ""
+    table: str = ""
+    exhibit_sha256: str = ""
+    chat_id: str | None = None  # for a message: its chat, to open it in its thread
 
 
 def index(store: CaseStore, embedder: Embedder, batch: int = 64, tick: Callable[[int], None] = lambda n: None) -> int:
@@ -120,7 +123,7 @@ def search(store: CaseStore, query: str, lexicon: lx.Lexicon, embedder: Embedder
         store.id_table("_hits", (h.record for h in ranked))
         info = {
             r["id"]: r
-            for r in store.rows(f"""SELECT t.id, t.text, t.sender, t.chat, t.locator, e.exhibit_id || ' ' || coalesce(e.original_name, '') AS exhibit
+            for r in store.rows(f"""SELECT t.id, t.text, t.sender, t.chat, t.locator, t."table" AS tbl, t.exhibit_sha256, e.exhibit_id || ' ' || coalesce(e.original_name, '') AS exhibit
                                                   FROM ({texts.TEXTS}) t LEFT JOIN exhibits e ON e.sha256 = t.exhibit_sha256
                                                   SEMI JOIN _hits h ON h.id = t.id""")  # noqa: E501
         }
@@ -128,4 +131,5 @@ def search(store: CaseStore, query: str, lexicon: lx.Lexicon, embedder: Embedder
             r = info.get(h.record, {})
             h.text, h.sender, h.chat = r.get("text", ""), r.get("sender"), r.get("chat")
             h.exhibit, h.locator = r.get("exhibit", ""), r.get("locator", "")
+            h.table, h.exhibit_sha256 = r.get("tbl", ""), r.get("exhibit_sha256", "")
     return ranked
