@@ -104,15 +104,15 @@ def search(store: CaseStore, query: str, lexicon: lx.Lexicon, embedder: Embedder
             [q, embedder.info.label, k],
         ):
             add(r["record_id"], float(r["s"]), f"semantic {r['s']:.2f} ({embedder.info.name})")
-    for h in lx.scan(lexicon, query):
+    for rh in lx.scan(lexicon, query):
         rows = store.rows(
             """SELECT evidence, score, json_extract_string(attrs, '$.script') AS script FROM findings
                              WHERE kind = ? AND json_extract_string(attrs, '$.indicator') = ? ORDER BY score DESC, id LIMIT ?""",
-            [KIND, h.indicator, k],
+            [KIND, rh.indicator, k],
         )
         for r in rows:
             rec = json.loads(r["evidence"])[0]["record"]
-            add(rec, min(h.score, r["score"] or 0), f"indicator {h.indicator} (question and message; message script {r['script']})")
+            add(rec, min(rh.score, r["score"] or 0), f"indicator {rh.indicator} (question and message; message script {r['script']})")
     if embedder is None:
         all_texts = store.rows(f"SELECT id, text FROM ({texts.TEXTS})")
         for _, score, i in process.extract(query, [r["text"] for r in all_texts], scorer=fuzz.token_set_ratio, limit=k):
