@@ -556,10 +556,10 @@ def numbered(prefix: str, start: int, n: int) -> pa.Array:
         block[:, : len(head)] = head
         pairs = (width + 1) // 2
         digits = np.empty((count, pairs), np.uint16)  # two digits at a time, from a table of "00" … "99"
-        rest = np.arange(first, first + count, dtype=np.int64)
+        rest = np.arange(first, first + count, dtype=np.uint32 if first + count < 2**32 else np.uint64)  # 32-bit division is cheaper
         for j in range(pairs - 1, -1, -1):
-            digits[:, j] = _PAIRS[rest % 100]
-            rest //= 100
+            rest, low = np.divmod(rest, 100)
+            digits[:, j] = _PAIRS.take(low)
         block[:, len(head) :] = digits.view(np.uint8)[:, 2 * pairs - width :]  # an odd width drops the leading 0
         at, row = at + count * step, row + count
     offsets[n] = at

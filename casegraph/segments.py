@@ -11,8 +11,10 @@ are its path (`transactions/exhibit_sha256=…/parser=…/parser_version=…/…
 DuckDB reads back as columns and uses to skip files a query does not need.
 
 A segment is written under a temporary name and hashed as its bytes are written; at commit it is
-flushed to disk, renamed into place and registered. A file no commit registered (an interrupted
-ingest) is removed when the store is next opened, so the case stays as the last commit left it.
+flushed to disk, renamed into place and registered. Its batches are encoded on a thread of its own, in
+the order they came (the same calls in the same order: the same bytes), while the caller parses the next
+ones: Parquet encoding releases the GIL, and at most WRITE_AHEAD batches wait, so memory stays bounded.
+A file no commit registered (an interrupted ingest) is removed when the store is next opened, so the case stays as the last commit left it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +36,7 @@ PARTITION_COLUMNS = ("exhibit_sha256", "parser", "parser_version")  # one value 
 DICTIONARY_COLUMNS = frozenset({"tz_basis", "utc_offset", "ts_precision"})  # few values in many rows: stored as Parquet dictionaries
 DICT = pa.dictionary(pa.int32(), pa.string())
 SINK_BUFFER = 8 << 20  # bytes of a segment gathered before they are hashed and written
+WRITE_AHEAD = 2  # batches handed to a segment's writer thread and not yet encoded
 SEGMENTS_DDL = """CREATE TABLE IF NOT EXISTS segments (  -- Parquet files holding columnar batches of a record table
     file VARCHAR PRIMARY KEY, tbl VARCHAR NOT NULL, exhibit_sha256 VARCHAR NOT NULL, parser VARCHAR NOT NULL,
     rows BIGINT NOT NULL, sha256 VARCHAR NOT NULL, written_at TIMESTAMPTZ NOT NULL)"""
@@ -118,6 +123,8 @@ class SegmentWriter:
     _writer: pq.ParquetWriter | None = None
     _file: _Hashing | None = field(default=None, repr=False)
     _sink: pa.BufferedOutputStream | None = field(default=None, repr=False)
+    _thread: ThreadPoolExecutor | None = field(default=None, repr=False)  # one worker: batches encoded in order
+    _pending: deque[Future[None]] = field(default_factory=deque, repr=False)
 
     def __post_init__(self) -> None:
         folder = "/".join([self.table] + [f"{k}={getattr(self, k)}" for k in PARTITION_COLUMNS])
@@ -146,11 +153,28 @@ class SegmentWriter:
                 column_encoding={name: "DELTA_BINARY_PACKED" for name in deltas} or None,
                 write_statistics=strings,
             )  # statistics on unique strings cost more than they save
-        self._writer.write_table(conform(data, self._schema))
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="casegraph-segment")
+        assert self._thread is not None
+        self._pending.append(self._thread.submit(self._writer.write_table, conform(data, self._schema)))
         self.rows += data.num_rows
+        if len(self._pending) > WRITE_AHEAD:
+            self._pending.popleft().result()  # waits for the oldest; raises its error (the caller abandons the segment)
+
+    def _drain(self) -> None:
+        """Wait until every batch handed over is encoded (raising the first error), and stop the thread."""
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            for f in self._pending:
+                f.cancel()
+            self._pending.clear()
+            if self._thread is not None:
+                self._thread.shutdown(wait=True)
 
     def finish(self) -> dict:
         """Close, flush to disk and move into place; the row to register."""
+        self._drain()
         self._writer.close()
         assert self._sink is not None  # written to at least once: the store makes a writer for a batch
         self._sink.close()  # flushes the last bytes to the file, which closes (fsync) with it
@@ -168,6 +192,11 @@ class SegmentWriter:
 
     def abandon(self) -> None:
         try:
+            for f in self._pending:
+                f.cancel()
+            if self._thread is not None:
+                self._thread.shutdown(wait=True)  # a batch being encoded finishes before its file is closed
+            self._pending.clear()
             if self._writer is not None:
                 self._writer.close()
             if self._sink is not None:

@@ -1,5 +1,6 @@
 """Format detection over every fixture, and ingest into the store: provenance, idempotency, rollback."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,76 @@ def test_unknown_format_is_reported(case, tmp_path):
     sha = add_evidence(case, f, "X1").sha256
     out = parse_exhibit(case, sha)
     assert out.status == "unrecognised" and "mystery.bin" in out.message
+
+
+# A bank's listing of transfers with both ends and a currency on every row. Shape: PrasantiNalla/SupportBank
+# TransactionJson.cs (Date, FromAccount, ToAccount, Narrative, Amount per transfer) and jsmitrah/bai2-parser
+# models/bai2-flat-transaction.model.ts (Currency and BankReference per transaction); written here in the
+# bank-ledger profile's headers, with a UTF-8 BOM, narrations in Sinhala, Tamil and English, cells padded
+# with spaces, a tab, no-break and ideographic spaces, a thousands separator, a bracketed negative, an
+# 18-place amount and an empty narration.
+LEDGER = FIX / "finance/bank_ledger_multicurrency_si_ta.csv"
+
+
+def _plain_path(m: pytest.MonkeyPatch) -> None:
+    """The conversion and segment writing without the speed-ups: every column joined and trimmed by the
+    kernel, locators cast and joined, each batch encoded before write() returns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from casegraph import segments
+    from casegraph.parsers import transaction_table
+    from casegraph.parsers.tables import convert
+
+    m.setattr(convert, "_trim", lambda a, ascii: (pc.ascii_trim_whitespace if ascii else pc.utf8_trim_whitespace)(a))
+    m.setattr(convert, "_one_array", lambda column: column.combine_chunks())
+    m.setattr(
+        transaction_table,
+        "numbered",
+        lambda prefix, start, n: pc.binary_join_element_wise(prefix, pa.array(range(start, start + n), pa.int64()).cast(pa.string()), ""),
+    )
+    m.setattr(segments, "WRITE_AHEAD", 0)
+
+
+def _ingested(folder: Path, source: Path):
+    from casegraph.case import Case
+
+    with Case.create(folder, "HTS/TEST/2", "IP Test Examiner") as c:
+        sha = add_evidence(c, source, "B1").sha256
+        first = parse_exhibit(c, sha)
+        assert first.status == "complete"
+        tx = c.store.con.sql("SELECT * REPLACE (CAST(extra AS VARCHAR) AS extra) FROM transactions").to_arrow_table()
+        issues = c.store.con.sql("SELECT severity, message, locator FROM parse_issues").to_arrow_table()
+        segment = c.store.one("SELECT sha256 FROM segments")[0]
+        assert parse_exhibit(c, sha).status == "skipped"
+        again = parse_exhibit(c, sha, force=True)  # a re-run replaces its segment with the same bytes
+        assert again.records == first.records and c.store.count("transactions") == tx.num_rows
+        assert c.store.one("SELECT sha256 FROM segments")[0] == segment
+        return tx, issues, segment
+
+
+@pytest.mark.parametrize("ascii", [False, True], ids=["utf8-si-ta", "ascii"])
+def test_fast_ingest_stores_exactly_what_the_plain_path_stores(tmp_path, monkeypatch, ascii):
+    import duckdb
+
+    source = LEDGER
+    if ascii:  # the same ledger in ASCII (Unicode spaces as spaces, other letters as x): the ASCII kernels' path
+        text = LEDGER.read_text(encoding="utf-8-sig").replace("\u00a0", " ").replace("\u3000", " ")
+        source = tmp_path / "ledger_ascii.csv"
+        source.write_text(re.sub(r"[^\x00-\x7f]+", "x", text), encoding="ascii")
+    fast, fast_issues, fast_segment = _ingested(tmp_path / "fast", source)
+    with monkeypatch.context() as m:
+        _plain_path(m)
+        plain, plain_issues, plain_segment = _ingested(tmp_path / "plain", source)
+    con = duckdb.connect()
+    for a, b in ((fast, plain), (plain, fast), (fast_issues, plain_issues), (plain_issues, fast_issues)):
+        con.register("a", a)
+        con.register("b", b)
+        assert con.execute("SELECT count(*) FROM (SELECT * FROM a EXCEPT ALL SELECT * FROM b)").fetchall() == [(0,)]
+    assert fast.num_rows == plain.num_rows == 10
+    assert fast_segment == plain_segment  # the same bytes, too
+    assert set(fast.column("currency").to_pylist()) == {"LKR", "USD", "EUR", "JPY", "ETH"}
+    narrations = dict(zip(fast.column("reference").to_pylist(), fast.column("description").to_pylist(), strict=True))
+    assert narrations["FT24063005"] == "SEPA credit" and narrations["FT24063006"] == "" and narrations["FT24063009"] == ""
+    if not ascii:
+        assert narrations["FT24063002"] == "ගෙවීම - මව්ට" and narrations["FT24063003"] == "வீட்டு வாடகை, மார்ச்"

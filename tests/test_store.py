@@ -1,3 +1,4 @@
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -159,6 +160,41 @@ def test_rerun_replaces_its_segment_and_an_interrupted_one_leaves_nothing(store)
         store.write([_batch("ab" * 32, 300)])
         raise RuntimeError("power cut mid-ingest")
     assert store.count("transactions") == 100 and _segment_files(store) == before  # the old run stands, no debris
+
+
+def test_batches_encoded_on_the_writer_thread_give_the_bytes_of_a_serial_write(tmp_path, monkeypatch):
+    from casegraph import segments
+
+    digests = []
+    for ahead in (0, segments.WRITE_AHEAD):  # 0: each batch encoded before write() returns, as before the thread
+        monkeypatch.setattr(segments, "WRITE_AHEAD", ahead)
+        s = CaseStore(tmp_path / f"s{ahead}.duckdb", TimeNormaliser(ZoneInfo("Asia/Colombo"), "Asia/Colombo"))
+        with s.transaction():
+            s.write([_batch("ab" * 32, 300 + i, start=1000 * i) for i in range(7)])  # more batches than wait at once
+        digests.append(s.rows("SELECT sha256, rows FROM segments"))
+        s.close()
+    assert digests[0] == digests[1] and digests[0][0]["rows"] == sum(300 + i for i in range(7))
+
+
+def test_a_write_that_fails_on_the_writer_thread_rolls_back_and_leaves_no_file(store, monkeypatch):
+    from casegraph import segments
+
+    real, written, failed_in = segments._Hashing.write, [], []
+
+    def full_disk(self, data):
+        if sum(written) + len(data) > 20_000:
+            failed_in.append(threading.current_thread().name)
+            raise OSError(28, "No space left on device")
+        written.append(len(data))
+        return real(self, data)
+
+    monkeypatch.setattr(segments._Hashing, "write", full_disk)
+    monkeypatch.setattr(segments, "SINK_BUFFER", 4096)  # bytes reach the file while batches are encoded on the thread
+    with pytest.raises(OSError, match="No space left"), store.transaction():
+        store.clear("ab" * 32, "bulk-parser")
+        store.write([_batch("ab" * 32, 2000, start=2000 * i) for i in range(5)])
+    assert store.count("segments") == 0 and _segment_files(store) == []
+    assert store.count("transactions") == 0 and failed_in[0].startswith("casegraph-segment")
 
 
 def test_files_no_commit_registered_are_swept_and_a_moved_case_still_reads(tmp_path):

@@ -393,3 +393,22 @@ def test_numbered_locators_match_the_plain_construction():
         got = numbered(prefix, start, n)
         got.validate(full=True)
         assert got.equals(plain(prefix, start, n)), (prefix, start, n)
+
+
+def test_trim_skips_the_rewrite_only_when_no_value_starts_or_ends_with_whitespace():
+    """_trim gives exactly what the trim kernels give, on values that are empty, null, sliced, or start or
+    end with ASCII or Unicode spaces (no-break, ideographic, en quad), in Sinhala, Tamil and English."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from casegraph.parsers.tables.convert import _trim
+
+    words = ["LKR", "ශ්‍රී ලංකා", "தமிழ்", "", None, " lead", "trail ", "\tTAB", "in side", "\u00a0nbsp", "ideo\u3000", "\u2000q", "x\r"]
+    cases = [words, [w for w in words if w is None or w.strip() == w], ["", "", None], ["a", "", "", "b"], ["", " ", ""], []]
+    for values in cases:
+        arr = pa.array(values, pa.string())
+        for a in (arr, arr.slice(1), arr.slice(0, max(len(arr) - 1, 0))):
+            ascii = all(v is None or v.isascii() for v in a.to_pylist())
+            kernel = pc.ascii_trim_whitespace if ascii else pc.utf8_trim_whitespace
+            assert _trim(a, ascii).equals(kernel(a)), (values, a.offset, len(a))
+        assert _trim(arr, False).equals(pc.utf8_trim_whitespace(arr))
