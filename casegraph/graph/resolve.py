@@ -36,7 +36,7 @@ from scipy.sparse import csgraph
 from ..errors import CaseGraphError
 from ..findings import Finding, write_findings
 from ..store import CaseStore, to_json
-from . import keys, narration
+from . import keys, name_bounds, narration
 from .names import parse, similarity
 
 VERSION = "1.0.0"
@@ -408,27 +408,35 @@ def _replay(
 
 
 def _name_pairs(store: CaseStore, review: float) -> list[Link]:
-    """Name pairs worth a look: members blocked on a shared word key (blocks of more than 500 skipped),
-    each distinct pair of names scored once, the best pair of names per pair of members; best first."""
+    """Name pairs worth a look: members blocked on a shared word key (blocks of more than 500 skipped), each
+    distinct pair of names that could reach `review` (name_bounds, in bulk) scored once by names.similarity,
+    the best pair of names per pair of members; best first."""
     con = store.con
-    names = con.sql("SELECT DISTINCT name FROM _er_obs WHERE name IS NOT NULL").fetchnumpy()["name"].tolist()
-    block_rows = [(x, k) for x in names for k in set(parse(x).keys)]
+    con.execute("""CREATE OR REPLACE TEMP TABLE _er_names AS
+                   SELECT member, name, sum(n)::BIGINT AS n FROM _er_obs WHERE name IS NOT NULL GROUP BY ALL""")
+    names = con.sql("SELECT DISTINCT name FROM _er_names ORDER BY name").to_arrow_table().column("name").to_pylist()
+    parsed = [parse(x) for x in names]  # once per distinct name; the pairs are then compared in bulk
+    elements = name_bounds.elements(parsed)
+    block = [(i, k) for i, p in enumerate(parsed) for k in set(p.keys)]
+    con.register("_er_name_ids", pa.table({"name": pa.array(names, pa.string()), "nid": np.arange(len(names), dtype=np.int64)}))
     con.register(
         "_er_name_keys",
-        pa.table({"name": pa.array([r[0] for r in block_rows], pa.string()), "k": pa.array([r[1] for r in block_rows], pa.string())}),
+        pa.table({"nid": pa.array([r[0] for r in block], pa.int64()), "k": pa.array([r[1] for r in block], pa.string())}),
     )
     try:
-        con.execute("""CREATE OR REPLACE TEMP TABLE _er_names AS
-                       SELECT member, name, sum(n)::BIGINT AS n FROM _er_obs WHERE name IS NOT NULL GROUP BY ALL""")
+        con.execute("CREATE OR REPLACE TEMP TABLE _er_nid AS SELECT n.member, i.nid FROM _er_names n JOIN _er_name_ids i USING (name)")
         con.execute("""CREATE OR REPLACE TEMP TABLE _er_pairs AS
-            WITH mk AS (SELECT DISTINCT m.member, k.k FROM _er_names m JOIN _er_name_keys k USING (name)),
+            WITH mk AS (SELECT DISTINCT m.member, k.k FROM _er_nid m JOIN _er_name_keys k USING (nid)),
             ok AS (SELECT k FROM mk GROUP BY k HAVING count(*) <= 500)
             SELECT DISTINCT x.member AS a, y.member AS b FROM mk x JOIN mk y ON x.k = y.k AND x.member < y.member SEMI JOIN ok ON ok.k = x.k""")  # noqa: E501
     finally:
         con.unregister("_er_name_keys")
-    todo = con.execute("""SELECT DISTINCT na.name, nb.name FROM _er_pairs p JOIN _er_names na ON na.member = p.a
-                          JOIN _er_names nb ON nb.member = p.b""").fetchall()
-    sims = {(x, y): similarity(x, y) for x, y in todo}
+        con.unregister("_er_name_ids")
+    todo = con.sql("""SELECT DISTINCT na.nid AS x, nb.nid AS y FROM _er_pairs p JOIN _er_nid na ON na.member = p.a
+                      JOIN _er_nid nb ON nb.member = p.b""").to_arrow_table()
+    xs, ys = todo.column("x").to_numpy(), todo.column("y").to_numpy()
+    near = np.flatnonzero(name_bounds.could_reach(elements, xs, ys, review))  # the rest cannot reach `review`
+    sims = {(names[i], names[j]): similarity(parsed[i], parsed[j]) for i, j in zip(xs[near].tolist(), ys[near].tolist(), strict=True)}
     scored = [(x, y, s.score) for (x, y), s in sims.items() if s.score >= review]
     if not scored:
         return []
@@ -542,15 +550,16 @@ def _one_per_pair(candidates: list[Link], member_entity: dict[str, str]) -> list
     """One candidate per pair of persons (several of their members may match): the best-scoring link,
     citing the records of every link between the two."""
     best: dict[tuple[str, str], Link] = {}
-    records: dict[tuple[str, str], list] = defaultdict(list)
+    records: dict[tuple[str, str], dict[tuple, dict]] = defaultdict(dict)  # each record once, in the order first cited
     for link in candidates:
         pair = tuple(sorted((member_entity[link.a], member_entity[link.b])))
         if pair[0] == pair[1]:
             continue  # already one person
-        records[pair] += [r for r in link.evidence["records"] if r not in records[pair]]
+        for r in link.evidence["records"]:
+            records[pair].setdefault(tuple(sorted(r.items())), r)
         if pair not in best or (link.score, link.a, link.b) > (best[pair].score, best[pair].a, best[pair].b):
             best[pair] = link
-    return [dataclasses.replace(link, evidence={**link.evidence, "records": records[p]}) for p, link in sorted(best.items())]
+    return [dataclasses.replace(link, evidence={**link.evidence, "records": list(records[p].values())}) for p, link in sorted(best.items())]
 
 
 def _candidate_finding(link: Link, member_entity: dict[str, str]) -> Finding:
