@@ -87,25 +87,31 @@ def _entity_id(members: list[str]) -> str:
 # Every observation of a member: an identifier it states (kind, key), a name beside it (with a count), a
 # record it rests on, and `src`, the order its records are listed in (then exhibit, locator, record).
 # An identifier row that states a member: its identifier member (`id:<node>`, src 0) and, on a contact card, the card.
+# The identifier members' rows are counted per (kind, value, name) before they meet identifier_keys: at a million
+# phones that join sees a million rows, not five (a contact card's id is 'contacts/...': split_part(id, '/', 1) = 'contacts').
 _STATED = "i.role <> 'mentioned' AND i.record_id IS NOT NULL AND k.valid"
 _OBS = """
 WITH stated AS NOT MATERIALIZED (
-    SELECT i.record_id, k.key_kind, k.key, k.node, i.locator, i.exhibit_sha256, split_part(i.record_id, '/', 1) AS tbl,
+    SELECT i.kind, i.value, i.record_id, i.locator, i.exhibit_sha256,
+           starts_with(i.record_id, 'contacts/') OR i.record_id = 'contacts' AS card,
            coalesce(c.name, CASE WHEN i.role = 'sender' THEN m.sender_name END, CASE WHEN i.role = 'counterpart' THEN l.name END) AS name
-    FROM identifiers i JOIN identifier_keys k ON k.kind = i.kind AND k.value = i.value
+    FROM identifiers i
     LEFT JOIN (SELECT id, name FROM contacts WHERE name IS NOT NULL) c ON c.id = i.record_id
     LEFT JOIN (SELECT id, sender_name FROM messages WHERE sender_name IS NOT NULL) m ON i.role = 'sender' AND m.id = i.record_id
     LEFT JOIN (SELECT id, name FROM calls WHERE name IS NOT NULL) l ON i.role = 'counterpart' AND l.id = i.record_id
-    WHERE {stated}),
+    WHERE i.role <> 'mentioned' AND i.record_id IS NOT NULL),
 money AS (
     SELECT k.key_kind, k.key, k.node, t.{side}_name AS name, count(*) AS n, min(t.id) AS record_id, min(t.locator) AS locator,
            min(t.exhibit_sha256) AS exhibit_sha256
     FROM transactions t JOIN identifier_keys k ON k.kind = {rk} AND k.value = t.{side}_account
     WHERE t.{side}_name IS NOT NULL AND k.valid GROUP BY ALL)
-SELECT 'id:' || node AS member, key_kind, key, CASE WHEN tbl <> 'contacts' THEN name END AS name, count(*) AS n,
-       NULL AS record_id, NULL AS tbl, NULL AS locator, NULL AS exhibit_sha256, 0 AS src FROM stated GROUP BY node, key_kind, key, 4
+SELECT 'id:' || k.node AS member, k.key_kind, k.key, s.name, sum(s.n)::BIGINT AS n,
+       NULL AS record_id, NULL AS tbl, NULL AS locator, NULL AS exhibit_sha256, 0 AS src
+FROM (SELECT kind, value, CASE WHEN NOT card THEN name END AS name, count(*) AS n FROM stated GROUP BY ALL) s
+JOIN identifier_keys k ON k.kind = s.kind AND k.value = s.value WHERE k.valid GROUP BY k.node, k.key_kind, k.key, s.name
 UNION ALL
-SELECT 'record:' || record_id, key_kind, key, name, 1, record_id, tbl, locator, exhibit_sha256, 1 FROM stated WHERE tbl = 'contacts'
+SELECT 'record:' || s.record_id, k.key_kind, k.key, s.name, 1, s.record_id, 'contacts', s.locator, s.exhibit_sha256, 1
+FROM stated s JOIN identifier_keys k ON k.kind = s.kind AND k.value = s.value WHERE s.card AND k.valid
 UNION ALL
 SELECT 'record:' || id, NULL, NULL, name, 1, id, 'contacts', locator, exhibit_sha256, 2 FROM contacts c
 WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE starts_with(i.record_id, 'contacts/') AND i.record_id = c.id)
@@ -126,7 +132,7 @@ def _member_tables(store: CaseStore, auto: float) -> list[narration.NarrationLin
     An identifier member's rows are one per name beside it, counted, without their records: at a million
     messages they are most of the rows, and only the records of cited members are read (_cited_obs)."""
     rk = keys.rail_kind_sql("t.rail")
-    money = _OBS[_OBS.index("money AS (") + len("money AS (") : _OBS.index("SELECT 'id:' || node AS member")].rsplit(")", 1)[0]
+    money = _OBS[_OBS.index("money AS (") + len("money AS (") : _OBS.index("SELECT 'id:' || k.node AS member")].rsplit(")", 1)[0]
     sql = (
         _OBS.replace(
             "money AS (" + money + ")",
