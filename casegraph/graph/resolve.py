@@ -176,8 +176,9 @@ def _cited_obs(members: str) -> str:
         SELECT member, record_id, tbl, locator, exhibit_sha256, src FROM _er_obs SEMI JOIN {members} w USING (member) WHERE src <> 0
         UNION ALL
         SELECT 'id:' || k.node, i.record_id, split_part(i.record_id, '/', 1), i.locator, i.exhibit_sha256, 0
-        FROM identifiers i JOIN identifier_keys k ON k.kind = i.kind AND k.value = i.value
-        WHERE {_STATED} AND k.node IN (SELECT substr(member, 4) FROM {members} WHERE starts_with(member, 'id:'))"""
+        FROM identifiers i JOIN (SELECT kind, value, node, valid FROM identifier_keys  -- the cited members' keys first: few
+                                 WHERE node IN (SELECT substr(member, 4) FROM {members} WHERE starts_with(member, 'id:'))) k
+        ON k.kind = i.kind AND k.value = i.value WHERE {_STATED}"""
 
 
 def _records(store: CaseStore, members: str) -> None:
@@ -423,12 +424,13 @@ def _name_pairs(store: CaseStore, review: float) -> list[Link]:
     names = con.sql("SELECT DISTINCT name FROM _er_names ORDER BY name").to_arrow_table().column("name").to_pylist()
     parsed = [parse(x) for x in names]  # once per distinct name; the pairs are then compared in bulk
     elements = name_bounds.elements(parsed)
-    block = [(i, k) for i, p in enumerate(parsed) for k in set(p.keys)]
+    # each name's distinct word keys, the blocks (from the elements: the keys are folded once)
+    owner = np.repeat(np.arange(len(names), dtype=np.int64), np.diff(elements.start))
+    word = elements.key >= 0
+    block = np.unique(owner[word] * max(len(elements.keys), 1) + elements.key[word])
+    block_keys = pa.array(elements.keys, pa.string()).take(pa.array(block % max(len(elements.keys), 1)))
     con.register("_er_name_ids", pa.table({"name": pa.array(names, pa.string()), "nid": np.arange(len(names), dtype=np.int64)}))
-    con.register(
-        "_er_name_keys",
-        pa.table({"nid": pa.array([r[0] for r in block], pa.int64()), "k": pa.array([r[1] for r in block], pa.string())}),
-    )
+    con.register("_er_name_keys", pa.table({"nid": block // max(len(elements.keys), 1), "k": block_keys}))
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE _er_nid AS SELECT n.member, i.nid FROM _er_names n JOIN _er_name_ids i USING (name)")
         con.execute("""CREATE OR REPLACE TEMP TABLE _er_pairs AS
@@ -453,14 +455,14 @@ def _name_pairs(store: CaseStore, review: float) -> list[Link]:
                               JOIN _er_scores s ON s.x = na.name AND s.y = nb.name GROUP BY p.a, p.b""").fetchall()  # noqa: E501
     finally:
         con.unregister("_er_scores")
-    first = _first_records(store, {r[0] for r in best} | {r[1] for r in best})
+    first = _first_records(store, {r[0] for r in best} | {r[1] for r in best})  # a member's first record, read once
     out = [
         Link(
             a,
             b,
             "name",
             sims[(x, y)].score,
-            {"names": [x, y], "reasons": list(sims[(x, y)].reasons), "records": _rec(first.get(a)) + _rec(first.get(b))},
+            {"names": [x, y], "reasons": list(sims[(x, y)].reasons), "records": [first[m] for m in (a, b) if m in first]},
         )
         for a, b, _, x, y in best
     ]
