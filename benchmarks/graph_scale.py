@@ -27,9 +27,10 @@ components the same, Leiden modularity 0.9558 against Louvain 0.9545, exact top 
 553.7 s wall, 80.2 s CPU, 2.43 GB, 4,008 findings; CPU by part: party graph from DuckDB 41.4, Leiden 16.8,
 betweenness (8 sources) 10.7, findings and their evidence 10.9, write 1.5, igraph build 1.1, components 0.8.
 Entity resolution (`--step resolve` on a copy of a generated, keyed 1,000,000-phone store, 2026-12-01, load 15-17,
-nice 10): 211.9 s wall, 39.3 s CPU, 1.89 GB (before: 264.9 s wall, 44.8 s CPU, 1.86 GB in the same conditions); CPU
-by part: observations 7.2 (was 14.7), name pairs 5.7, records of the people 3.7, identifier keys 2.4, first records 2.1,
-the entities' aggregation and writes ~13. The target (under 30 s) is not reached.
+nice 10): 211.9 s wall, 39.3 s CPU, 1.89 GB (before: 264.9 s wall, 44.8 s CPU, 1.86 GB in the same conditions).
+CPU by part in a profiled run of the same calls (36.6 s CPU): observations 7.2 (was 14.7), name pairs 5.7,
+records of the people 3.7, identifier keys 2.4, first records 2.1, the entities' aggregation and writes ~13.
+The target (under 30 s) is not reached.
 
     .venv/bin/python benchmarks/graph_scale.py [--phones 1000000 --messages 2500000] [--engines igraph,networkx]
         [--networkx-phones 100000]   # networkx runs on its own smaller store of this size (stated in the table)
