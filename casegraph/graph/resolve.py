@@ -36,7 +36,7 @@ from scipy.sparse import csgraph
 from ..errors import CaseGraphError
 from ..findings import Finding, write_findings
 from ..store import CaseStore, to_json
-from . import keys, narration
+from . import keys, name_bounds, narration
 from .names import parse, similarity
 
 VERSION = "1.0.0"
@@ -87,25 +87,31 @@ def _entity_id(members: list[str]) -> str:
 # Every observation of a member: an identifier it states (kind, key), a name beside it (with a count), a
 # record it rests on, and `src`, the order its records are listed in (then exhibit, locator, record).
 # An identifier row that states a member: its identifier member (`id:<node>`, src 0) and, on a contact card, the card.
+# The identifier members' rows are counted per (kind, value, name) before they meet identifier_keys: at a million
+# phones that join sees a million rows, not five (a contact card's id is 'contacts/...': split_part(id, '/', 1) = 'contacts').
 _STATED = "i.role <> 'mentioned' AND i.record_id IS NOT NULL AND k.valid"
 _OBS = """
 WITH stated AS NOT MATERIALIZED (
-    SELECT i.record_id, k.key_kind, k.key, k.node, i.locator, i.exhibit_sha256, split_part(i.record_id, '/', 1) AS tbl,
+    SELECT i.kind, i.value, i.record_id, i.locator, i.exhibit_sha256,
+           starts_with(i.record_id, 'contacts/') OR i.record_id = 'contacts' AS card,
            coalesce(c.name, CASE WHEN i.role = 'sender' THEN m.sender_name END, CASE WHEN i.role = 'counterpart' THEN l.name END) AS name
-    FROM identifiers i JOIN identifier_keys k ON k.kind = i.kind AND k.value = i.value
+    FROM identifiers i
     LEFT JOIN (SELECT id, name FROM contacts WHERE name IS NOT NULL) c ON c.id = i.record_id
     LEFT JOIN (SELECT id, sender_name FROM messages WHERE sender_name IS NOT NULL) m ON i.role = 'sender' AND m.id = i.record_id
     LEFT JOIN (SELECT id, name FROM calls WHERE name IS NOT NULL) l ON i.role = 'counterpart' AND l.id = i.record_id
-    WHERE {stated}),
+    WHERE i.role <> 'mentioned' AND i.record_id IS NOT NULL),
 money AS (
     SELECT k.key_kind, k.key, k.node, t.{side}_name AS name, count(*) AS n, min(t.id) AS record_id, min(t.locator) AS locator,
            min(t.exhibit_sha256) AS exhibit_sha256
     FROM transactions t JOIN identifier_keys k ON k.kind = {rk} AND k.value = t.{side}_account
     WHERE t.{side}_name IS NOT NULL AND k.valid GROUP BY ALL)
-SELECT 'id:' || node AS member, key_kind, key, CASE WHEN tbl <> 'contacts' THEN name END AS name, count(*) AS n,
-       NULL AS record_id, NULL AS tbl, NULL AS locator, NULL AS exhibit_sha256, 0 AS src FROM stated GROUP BY node, key_kind, key, 4
+SELECT 'id:' || k.node AS member, k.key_kind, k.key, s.name, sum(s.n)::BIGINT AS n,
+       NULL AS record_id, NULL AS tbl, NULL AS locator, NULL AS exhibit_sha256, 0 AS src
+FROM (SELECT kind, value, CASE WHEN NOT card THEN name END AS name, count(*) AS n FROM stated GROUP BY ALL) s
+JOIN identifier_keys k ON k.kind = s.kind AND k.value = s.value WHERE k.valid GROUP BY k.node, k.key_kind, k.key, s.name
 UNION ALL
-SELECT 'record:' || record_id, key_kind, key, name, 1, record_id, tbl, locator, exhibit_sha256, 1 FROM stated WHERE tbl = 'contacts'
+SELECT 'record:' || s.record_id, k.key_kind, k.key, s.name, 1, s.record_id, 'contacts', s.locator, s.exhibit_sha256, 1
+FROM stated s JOIN identifier_keys k ON k.kind = s.kind AND k.value = s.value WHERE s.card AND k.valid
 UNION ALL
 SELECT 'record:' || id, NULL, NULL, name, 1, id, 'contacts', locator, exhibit_sha256, 2 FROM contacts c
 WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE starts_with(i.record_id, 'contacts/') AND i.record_id = c.id)
@@ -126,7 +132,7 @@ def _member_tables(store: CaseStore, auto: float) -> list[narration.NarrationLin
     An identifier member's rows are one per name beside it, counted, without their records: at a million
     messages they are most of the rows, and only the records of cited members are read (_cited_obs)."""
     rk = keys.rail_kind_sql("t.rail")
-    money = _OBS[_OBS.index("money AS (") + len("money AS (") : _OBS.index("SELECT 'id:' || node AS member")].rsplit(")", 1)[0]
+    money = _OBS[_OBS.index("money AS (") + len("money AS (") : _OBS.index("SELECT 'id:' || k.node AS member")].rsplit(")", 1)[0]
     sql = (
         _OBS.replace(
             "money AS (" + money + ")",
@@ -170,8 +176,9 @@ def _cited_obs(members: str) -> str:
         SELECT member, record_id, tbl, locator, exhibit_sha256, src FROM _er_obs SEMI JOIN {members} w USING (member) WHERE src <> 0
         UNION ALL
         SELECT 'id:' || k.node, i.record_id, split_part(i.record_id, '/', 1), i.locator, i.exhibit_sha256, 0
-        FROM identifiers i JOIN identifier_keys k ON k.kind = i.kind AND k.value = i.value
-        WHERE {_STATED} AND k.node IN (SELECT substr(member, 4) FROM {members} WHERE starts_with(member, 'id:'))"""
+        FROM identifiers i JOIN (SELECT kind, value, node, valid FROM identifier_keys  -- the cited members' keys first: few
+                                 WHERE node IN (SELECT substr(member, 4) FROM {members} WHERE starts_with(member, 'id:'))) k
+        ON k.kind = i.kind AND k.value = i.value WHERE {_STATED}"""
 
 
 def _records(store: CaseStore, members: str) -> None:
@@ -408,27 +415,36 @@ def _replay(
 
 
 def _name_pairs(store: CaseStore, review: float) -> list[Link]:
-    """Name pairs worth a look: members blocked on a shared word key (blocks of more than 500 skipped),
-    each distinct pair of names scored once, the best pair of names per pair of members; best first."""
+    """Name pairs worth a look: members blocked on a shared word key (blocks of more than 500 skipped), each
+    distinct pair of names that could reach `review` (name_bounds, in bulk) scored once by names.similarity,
+    the best pair of names per pair of members; best first."""
     con = store.con
-    names = con.sql("SELECT DISTINCT name FROM _er_obs WHERE name IS NOT NULL").fetchnumpy()["name"].tolist()
-    block_rows = [(x, k) for x in names for k in set(parse(x).keys)]
-    con.register(
-        "_er_name_keys",
-        pa.table({"name": pa.array([r[0] for r in block_rows], pa.string()), "k": pa.array([r[1] for r in block_rows], pa.string())}),
-    )
+    con.execute("""CREATE OR REPLACE TEMP TABLE _er_names AS
+                   SELECT member, name, sum(n)::BIGINT AS n FROM _er_obs WHERE name IS NOT NULL GROUP BY ALL""")
+    names = con.sql("SELECT DISTINCT name FROM _er_names ORDER BY name").to_arrow_table().column("name").to_pylist()
+    parsed = [parse(x) for x in names]  # once per distinct name; the pairs are then compared in bulk
+    elements = name_bounds.elements(parsed)
+    # each name's distinct word keys, the blocks (from the elements: the keys are folded once)
+    owner = np.repeat(np.arange(len(names), dtype=np.int64), np.diff(elements.start))
+    word = elements.key >= 0
+    block = np.unique(owner[word] * max(len(elements.keys), 1) + elements.key[word])
+    block_keys = pa.array(elements.keys, pa.string()).take(pa.array(block % max(len(elements.keys), 1)))
+    con.register("_er_name_ids", pa.table({"name": pa.array(names, pa.string()), "nid": np.arange(len(names), dtype=np.int64)}))
+    con.register("_er_name_keys", pa.table({"nid": block // max(len(elements.keys), 1), "k": block_keys}))
     try:
-        con.execute("""CREATE OR REPLACE TEMP TABLE _er_names AS
-                       SELECT member, name, sum(n)::BIGINT AS n FROM _er_obs WHERE name IS NOT NULL GROUP BY ALL""")
+        con.execute("CREATE OR REPLACE TEMP TABLE _er_nid AS SELECT n.member, i.nid FROM _er_names n JOIN _er_name_ids i USING (name)")
         con.execute("""CREATE OR REPLACE TEMP TABLE _er_pairs AS
-            WITH mk AS (SELECT DISTINCT m.member, k.k FROM _er_names m JOIN _er_name_keys k USING (name)),
+            WITH mk AS (SELECT DISTINCT m.member, k.k FROM _er_nid m JOIN _er_name_keys k USING (nid)),
             ok AS (SELECT k FROM mk GROUP BY k HAVING count(*) <= 500)
             SELECT DISTINCT x.member AS a, y.member AS b FROM mk x JOIN mk y ON x.k = y.k AND x.member < y.member SEMI JOIN ok ON ok.k = x.k""")  # noqa: E501
     finally:
         con.unregister("_er_name_keys")
-    todo = con.execute("""SELECT DISTINCT na.name, nb.name FROM _er_pairs p JOIN _er_names na ON na.member = p.a
-                          JOIN _er_names nb ON nb.member = p.b""").fetchall()
-    sims = {(x, y): similarity(x, y) for x, y in todo}
+        con.unregister("_er_name_ids")
+    todo = con.sql("""SELECT DISTINCT na.nid AS x, nb.nid AS y FROM _er_pairs p JOIN _er_nid na ON na.member = p.a
+                      JOIN _er_nid nb ON nb.member = p.b""").to_arrow_table()
+    xs, ys = todo.column("x").to_numpy(), todo.column("y").to_numpy()
+    near = np.flatnonzero(name_bounds.could_reach(elements, xs, ys, review))  # the rest cannot reach `review`
+    sims = {(names[i], names[j]): similarity(parsed[i], parsed[j]) for i, j in zip(xs[near].tolist(), ys[near].tolist(), strict=True)}
     scored = [(x, y, s.score) for (x, y), s in sims.items() if s.score >= review]
     if not scored:
         return []
@@ -439,14 +455,14 @@ def _name_pairs(store: CaseStore, review: float) -> list[Link]:
                               JOIN _er_scores s ON s.x = na.name AND s.y = nb.name GROUP BY p.a, p.b""").fetchall()  # noqa: E501
     finally:
         con.unregister("_er_scores")
-    first = _first_records(store, {r[0] for r in best} | {r[1] for r in best})
+    first = _first_records(store, {r[0] for r in best} | {r[1] for r in best})  # a member's first record, read once
     out = [
         Link(
             a,
             b,
             "name",
             sims[(x, y)].score,
-            {"names": [x, y], "reasons": list(sims[(x, y)].reasons), "records": _rec(first.get(a)) + _rec(first.get(b))},
+            {"names": [x, y], "reasons": list(sims[(x, y)].reasons), "records": [first[m] for m in (a, b) if m in first]},
         )
         for a, b, _, x, y in best
     ]
@@ -542,15 +558,16 @@ def _one_per_pair(candidates: list[Link], member_entity: dict[str, str]) -> list
     """One candidate per pair of persons (several of their members may match): the best-scoring link,
     citing the records of every link between the two."""
     best: dict[tuple[str, str], Link] = {}
-    records: dict[tuple[str, str], list] = defaultdict(list)
+    records: dict[tuple[str, str], dict[tuple, dict]] = defaultdict(dict)  # each record once, in the order first cited
     for link in candidates:
         pair = tuple(sorted((member_entity[link.a], member_entity[link.b])))
         if pair[0] == pair[1]:
             continue  # already one person
-        records[pair] += [r for r in link.evidence["records"] if r not in records[pair]]
+        for r in link.evidence["records"]:
+            records[pair].setdefault(tuple(sorted(r.items())), r)
         if pair not in best or (link.score, link.a, link.b) > (best[pair].score, best[pair].a, best[pair].b):
             best[pair] = link
-    return [dataclasses.replace(link, evidence={**link.evidence, "records": records[p]}) for p, link in sorted(best.items())]
+    return [dataclasses.replace(link, evidence={**link.evidence, "records": list(records[p].values())}) for p, link in sorted(best.items())]
 
 
 def _candidate_finding(link: Link, member_entity: dict[str, str]) -> Finding:
