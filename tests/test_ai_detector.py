@@ -283,3 +283,43 @@ def test_a_cached_model_is_used_only_if_custody_logged_its_weights(tmp_path, mod
     trained.clear()
     learned.for_case(IDS, cache=tmp_path)  # nothing logged yet (a first run): trained, not read
     assert trained
+
+
+def test_a_rule_a_negation_cancelled_also_lowers_the_learned_score():
+    # the learned layer alone would flag these (0.6 ≥ LEARNED_THRESHOLD); the rule reads them as denied
+    for text in ("nobody took my passport, i keep it in my own locker", "kawuruwath mage passport eka gaththe na"):
+        det = detect.Detector(LEX, _Stub({text: 0.6}))  # type: ignore[arg-type]
+        got = det.detect([detect.Msg(text)])[0]
+        assert not got, text
+    said = "they took my passport and my phone"
+    got = detect.Detector(LEX, _Stub({said: 0.6})).detect([detect.Msg(said)])[0]  # type: ignore[arg-type]
+    assert [d.indicator for d in got] == ["document-confiscation"]  # not negated: the learned score stands
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("passport", "passportai", "passports", "passportekak"),
+        ("கடவுச்சீட்டுகளை", "kadavuchcheettukal", "kadavuchcheettu"),
+        ("agent", "agentukku", "agents", "agentge"),
+    ],
+)
+def test_inflected_forms_share_a_stem_in_the_learned_features(forms):
+    stems = {nz.stem(nz.key(nz.fold(f))) for f in forms}
+    assert len(stems) == 1, stems
+
+
+def test_a_short_word_keeps_its_stem():
+    assert nz.stem("mata") == "mata" and nz.stem("eka") == "eka"  # a stem keeps at least 3 letters
+
+
+def test_the_rule_gate_changes_no_hit():
+    texts = ["they took our passports on the first day", "agent ku 5 latcham kuduthom", "see you at the temple", "පාස්පෝට් එක දෙන්නේ නෑ"]
+    for t in texts:
+        folded = lexicon.normalise(t)
+        gated = lexicon.scan_folded(LEX, folded)
+        for ind in LEX.indicators:
+            for r in ind.rules:
+                if r.gate is not None:
+                    assert bool(r.gate.search(folded)) == any(p.search(folded) for p in r.any)
+        assert gated == lexicon.scan(LEX, t)

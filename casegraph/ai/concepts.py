@@ -125,10 +125,12 @@ class ConceptHit:
     rule: ConceptRule
     words: tuple[int, ...]  # word indices of the matched concepts
     keys: tuple[str, ...]  # what matched there, in the key view
+    negated: bool = False
 
 
-def apply(concepts: Concepts, found: Found) -> list[ConceptHit]:
-    """The rules whose concepts are all found (near each other, where a window is set), unless negated."""
+def apply(concepts: Concepts, found: Found, with_negated: bool = False) -> list[ConceptHit]:
+    """The rules whose concepts are all found (near each other, where a window is set), unless negated
+    (`with_negated`: those too, marked, so the caller can also lower the learned layer's score)."""
     hits = []
     for rule in concepts.rules:
         if not all(c in found for c in rule.all):
@@ -145,9 +147,10 @@ def apply(concepts: Concepts, found: Found) -> list[ConceptHit]:
         if best is None:
             continue
         words = tuple(i for i, _ in best)
-        if rule.negatable and negated(found, words):
+        neg = rule.negatable and negated(found, words)
+        if neg and not with_negated:
             continue
-        hits.append(ConceptHit(rule, words, tuple(k for _, k in best)))
+        hits.append(ConceptHit(rule, words, tuple(k for _, k in best), neg))
     return hits
 
 

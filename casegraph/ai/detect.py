@@ -42,6 +42,9 @@ THREAD_CONTEXT = 0.25  # how much of a legitimate context said nearby applies (a
 # indicators whose lexicon hits a nearby negation cancels ("they did not take my passport"); the
 # others' patterns carry their negation themselves ("not allowed to leave", "won't let us go")
 NEGATABLE = ("document-confiscation", "threats-coercion")
+# a rule a negation cancelled ("nobody took my passport") also lowers the learned layer's score for its
+# indicator by this factor, so the model cannot flag what the rule read as denied (unless another rule fires)
+NEGATED_FACTOR = 0.3
 SETTINGS = {
     "rule_threshold": RULE_THRESHOLD,
     "learned_threshold": LEARNED_THRESHOLD,
@@ -49,6 +52,7 @@ SETTINGS = {
     "thread_low": THREAD_LOW,
     "thread_window": THREAD_WINDOW,
     "thread_context": THREAD_CONTEXT,
+    "negated_factor": NEGATED_FACTOR,
 }
 
 
@@ -108,10 +112,12 @@ class Detector:
         found = cx.find(self.concepts, k)
         words = nz.words(folded)
         rule: dict[str, dict[str, Any]] = {}
+        denied: dict[str, str] = {}  # indicator → the words of a rule a negation cancelled
         topics = self.concepts.topics
         only = {i for i in self.ids if i not in topics or any(c in found for c in topics[i])} if topics else None
         for h in lx.scan_folded(self.lexicon, folded, only):
             if h.indicator in NEGATABLE and cx.negated(found, [folded.count(" ", 0, a) for a, _ in h.spans]):
+                denied.setdefault(h.indicator, " ".join(h.matched))
                 continue
             rule[h.indicator] = {
                 "id": h.rule,
@@ -120,8 +126,11 @@ class Detector:
                 "matched": list(h.matched),
                 "spans": [list(s) for s in h.spans],
             }
-        for ch in cx.apply(self.concepts, found):
+        for ch in cx.apply(self.concepts, found, with_negated=True):
             r = ch.rule
+            if ch.negated:
+                denied.setdefault(r.indicator, " ".join(_said(words, i, k) for i, k in zip(ch.words, ch.keys, strict=True)))
+                continue
             if r.indicator not in rule or r.weight > rule[r.indicator]["weight"]:
                 matched = [_said(words, i, k) for i, k in zip(ch.words, ch.keys, strict=True)]
                 rule[r.indicator] = {
@@ -137,7 +146,11 @@ class Detector:
             for i in self.ids:
                 f, why = cx.context_factor(self.concepts, i, found)
                 factor[i] = (f, [(c, _said(words, at, kk)) for c, (at, kk) in why])
-        lowered = frozenset(i for i, (f, _) in factor.items() if f < 1)
+        lowered = frozenset(i for i, (f, _) in factor.items() if f < 1)  # what may lower the thread: not negations
+        for i, said in denied.items():
+            if i not in rule:
+                f, why = factor[i]
+                factor[i] = (min(f, NEGATED_FACTOR), [*why, ("NEG", said)])
         return _State(folded, found, rule, factor, {}, lang_of(text, k), k, lowered)
 
     def detect(self, msgs: Sequence[Msg], explain: bool = True) -> list[list[Decision]]:

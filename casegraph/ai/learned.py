@@ -38,7 +38,7 @@ from . import normalise as nz
 NAME = "indicators-learned"
 LANGS = ("en", "si", "ta", "si-Latn", "ta-Latn")
 SETTINGS: dict[str, Any] = {
-    "features": "tfidf char_wb 2-5 + word 1-2 over normalise.key",
+    "features": "tfidf char_wb 2-5 over normalise.key + word 1-2 over normalise.stem of it",
     "alpha": 1.0,  # ridge penalty
     "folds": 5,
     "decision_weight": 2.0,
@@ -222,8 +222,8 @@ class Learned:
         split = [v.split() for v in views]
         for w in {w for ws in split for w in ws} - cache.keys():
             got = [i for g in chars(w) if (i := cvocab.get(g)) is not None]
-            if (i := wvocab.get(w)) is not None:
-                got.append(nc + i)  # the word itself, as a word unigram
+            if (i := wvocab.get(nz.stem(w))) is not None:
+                got.append(nc + i)  # the word's stem, as a word unigram
             if len(cache) < 500_000:
                 cache[w] = tuple(got)
             else:
@@ -234,7 +234,7 @@ class Learned:
         for ws in split:
             n = len(cols)
             cols.extend(chain.from_iterable(map(get, ws)))
-            cols.extend(nc + i for g in map(" ".join, pairwise(ws)) if (i := wvocab.get(g)) is not None)
+            cols.extend(nc + i for g in map(" ".join, pairwise(map(nz.stem, ws))) if (i := wvocab.get(g)) is not None)
             lengths.append(len(cols) - n)
         return _tfidf(cols, lengths, len(views), np.concatenate(self.idf), nc)
 
@@ -325,10 +325,14 @@ def _vectorizers(views: Sequence[str]) -> list:
 
     return [
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, dtype=np.float64).fit(views),
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"\S+", dtype=np.float64).fit(
-            views
-        ),
+        TfidfVectorizer(analyzer=_stem_grams, sublinear_tf=True, min_df=1, dtype=np.float64).fit(views),
     ]
+
+
+def _stem_grams(view: str) -> list[str]:
+    """Word unigrams and bigrams of a `key` view, each word as its stem (normalise.stem)."""
+    st = [nz.stem(w) for w in view.split()]
+    return [*st, *map(" ".join, pairwise(st))]
 
 
 def _groups(examples: Sequence[Example]) -> list[str]:

@@ -33,6 +33,17 @@ class Rule:
     weight: float
     any: tuple[re.Pattern, ...]
     all: tuple[re.Pattern, ...]
+    gate: re.Pattern | None = None  # all of `any` as one alternation: one search tells that none matches
+
+
+def _gate(patterns: tuple[re.Pattern, ...]) -> re.Pattern | None:
+    """One pattern matching where any of `patterns` does (None if they cannot be joined, e.g. named groups twice)."""
+    if len(patterns) < 2:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+    except re.error:
+        return None
 
 
 @dataclass(frozen=True)
@@ -85,13 +96,15 @@ def load(path: str | None = None) -> Lexicon:
         rules = []
         for r in spec.get("rules", []):
             try:
+                any_ = tuple(re.compile(normalise_pattern(p)) for p in r.get("any", []))
                 rules.append(
                     Rule(
                         r["id"],
                         r["lang"],
                         float(r.get("weight", 0.7)),
-                        tuple(re.compile(normalise_pattern(p)) for p in r.get("any", [])),
+                        any_,
                         tuple(re.compile(normalise_pattern(p)) for p in r.get("all", [])),
+                        _gate(any_),
                     )
                 )
             except (KeyError, re.error) as e:
@@ -120,6 +133,8 @@ def scan_folded(lexicon: Lexicon, t: str, only: set[str] | None = None) -> list[
             needs = "Latn" if rule.lang in LATIN_LANGS else rule.lang
             if needs in has and not has[needs]:
                 continue  # a pattern for one script cannot match a text without it
+            if rule.gate is not None and rule.gate.search(t) is None:
+                continue  # most rules match most messages nowhere: one search, not one per pattern
             first = next((m for p in rule.any for m in [p.search(t)] if m), None) if rule.any else None
             if rule.any and first is None:
                 continue

@@ -98,6 +98,36 @@ def key(folded: str) -> str:
     return " ".join(map(word_key, folded.split(" "))) if folded else ""
 
 
+# Common endings of Sinhala and Tamil (case, number, definiteness, verb person) and English, in the `key`
+# spelling: Sinhala eka/ekak/ekata/ta/ke/ken/vala/valata/nava/nna/lu, Tamil ai/uku/ku/il/la/otu/kal/kalai/
+# kaluku/um/anka/tan/rom/ren/ntu/nu, English s/es/et/ink/ly. Longest first; at most two are stripped and a
+# stem keeps at least 3 letters, so "kadavusituka-lai", "pasport-ekak", "passport-ai" and "passport-s" meet.
+_SUFFIXES = sorted(
+    set(
+        (
+            "ekata ekak ekat eke eka ekin ekut valata valin vala vata yata yak yi lu ta ke ken nava nna nne nnam pu la ta "
+            "kaluku kalai kalil kalin kal uku ku ai il in otu ota um anka ankal tan ten tom rom ren ntu nu ana "
+            "s es et ink ly er"
+        ).split()
+    ),
+    key=lambda x: (-len(x), x),
+)
+_SUFFIX = re.compile(rf"(?:{'|'.join(_SUFFIXES)})$")
+
+
+@lru_cache(maxsize=262_144)
+def stem(word_in_key: str) -> str:
+    """A word of the `key` view without its common inflectional endings (see _SUFFIXES): the learned
+    layer's word features read stems, so an inflected form it never saw shares its stem's weight."""
+    w = word_in_key
+    for _ in range(2):
+        m = _SUFFIX.search(w)
+        if m is None or m.start() < 3:
+            break
+        w = w[: m.start()]
+    return w
+
+
 def stem_key(stem: str) -> str:
     """A rule's stem (Latin or script, one or more words) in the `key` spelling."""
     return " ".join(word_key(w) for w in fold(stem).split(" ") if w)
