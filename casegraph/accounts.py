@@ -14,7 +14,7 @@ from typing import Any
 
 from .amounts import format_amount
 from .model import rail_kind_sql
-from .store import CaseStore
+from .store import CaseStore, record_join
 
 # (person, node): each person's own node and every node they use (USES); the ends whose money is theirs
 HELD = "(SELECT id AS person, id AS node FROM entities WHERE kind = 'person' UNION SELECT src, dst FROM edges WHERE kind = 'USES')"
@@ -37,13 +37,14 @@ def payments(store: CaseStore, entity_id: str | None = None) -> list[dict[str, A
     currency: exact sums, failed transfers left out of the sum and counted apart. One person, or every person."""
     where, params = _who(entity_id)
     rows = store.rows(
-        f"""WITH mine AS (SELECT * FROM {HELD} {where}),
-                 flows AS ({_FLOWS})
+        f"""WITH mine AS MATERIALIZED (SELECT * FROM {HELD} {where}),
+                 flows AS MATERIALIZED ({_FLOWS})
             SELECT f.person, f.direction, coalesce(t.currency, '(not stated)') AS currency,
                    sum(t.amount) FILTER (WHERE t.status IS DISTINCT FROM 'failed') AS amount,
                    count(*) FILTER (WHERE t.status IS DISTINCT FROM 'failed') AS transfers,
                    count(*) FILTER (WHERE t.status = 'failed') AS failed, min(t.ts_utc) AS first_utc, max(t.ts_utc) AS last_utc
-            FROM flows f JOIN transactions t ON t.id = f.tx GROUP BY ALL ORDER BY f.person, f.direction, currency""",
+            FROM flows f JOIN transactions t ON {record_join("t", "transactions", "f.tx")}
+            GROUP BY ALL ORDER BY f.person, f.direction, currency""",
         params,
     )
     for r in rows:

@@ -136,35 +136,61 @@ def thread(
         where.append("(sender_id = ? OR (sender_id IS NULL AND sender_name = ?))")
         params += [sender, sender]
     base = " AND ".join(where)
-    key = f"row({ORDER})"
-    lead = 0
-    if day:
-        start = store.one(f"SELECT id FROM messages WHERE {base} AND ts_local >= CAST(? AS DATE) ORDER BY {ORDER} LIMIT 1", [*params, day])
-        at = start[0] if start else None
-        if at is None:
-            return {"messages": [], "more_before": _exists(store, base, params), "more_after": False, "at": None, "day": day}
-    if at:
-        if not store.one(f"SELECT 1 FROM messages WHERE {base} AND id = ?", [*params, at]):
-            raise KeyError(f"message {at!r} is not in this chat (or not from this sender)")
-        lead = 0 if day else min(5, limit // 4)
-    # the pivot is looked up inside the chat: `id` is computed, and matching it over the whole case cost seconds
-    pivot = f"(SELECT {key} FROM messages WHERE {base} AND id = ?)"
-    if at or after:
-        ref = at or after
-        older = list(reversed(_messages(store, f"{base} AND {key} < {pivot}", [*params, *params, ref], _desc(), lead))) if lead else []
-        newer = _messages(store, f"{base} AND {key} {'>=' if at else '>'} {pivot}", [*params, *params, ref], ORDER, limit - len(older) + 1)
-        more_after = len(newer) > limit - len(older)
-        page = older + newer[: limit - len(older)]
-    elif before:
-        rows = _messages(store, f"{base} AND {key} < {pivot}", [*params, *params, before], _desc(), limit + 1)
-        page = list(reversed(rows[:limit]))
-        more_after = bool(page) and _exists(store, f"{base} AND {key} > {pivot}", [*params, *params, page[-1]["id"]])
-    else:
+    if not (at or after or before or day):
         rows = _messages(store, base, params, ORDER, limit + 1)
-        more_after, page = len(rows) > limit, rows[:limit]
-        return {"messages": page, "more_before": False, "more_after": more_after, "at": at, "day": day}  # the chat's first page
-    more_before = bool(page) and _exists(store, f"{base} AND {key} < {pivot}", [*params, *params, page[0]["id"]])
-    return {"messages": page, "more_before": more_before, "more_after": more_after, "at": at, "day": day}
+        return {"messages": rows[:limit], "more_before": False, "more_after": len(rows) > limit, "at": at, "day": day}  # the first page
+    # the page's pivot (the message jumped to or paged from, or the day's first) is looked up once, in the chat; the
+    # pages are then read against its key as constants, with its time as a plain bound on ts_utc besides (implied by the
+    # key; DuckDB skips the row groups outside it by their min/max), and one row more than shown says whether there is more
+    if day:
+        pivot = _pivot(store, f"{base} AND ts_local >= CAST(? AS DATE)", [*params, day])
+        if pivot is None:
+            return {"messages": [], "more_before": _exists(store, base, params), "more_after": False, "at": None, "day": day}
+        at = pivot[-1]
+    else:
+        ref = at or after or before
+        pivot = _pivot(store, f"{base} AND id = ?", [*params, ref])
+        if pivot is None and at:
+            raise KeyError(f"message {at!r} is not in this chat (or not from this sender)")
+        if pivot is None:  # paging from a message not in this chat (or not from this sender): nothing around it
+            return {"messages": [], "more_before": False, "more_after": False, "at": at, "day": day}
+    ts, key = pivot[0], pivot[1:]
+    cmp = "row(coalesce(?::TIMESTAMPTZ, 'infinity'::TIMESTAMPTZ), ?, ?, ?, ?)"
+    # every message before the pivot is no later than it; every one after is no earlier, or undated
+    early = ("ts_utc <= ?", [ts]) if ts is not None else ("TRUE", [])
+    late = ("(ts_utc >= ? OR ts_utc IS NULL)", [ts]) if ts is not None else ("ts_utc IS NULL", [])
+    kp = [ts, *key]
+
+    def older(n: int) -> list[dict[str, Any]]:
+        rows = _messages(store, f"{base} AND {early[0]} AND row({ORDER}) < {cmp}", [*params, *early[1], *kp], _desc(), n)
+        return list(reversed(rows))
+
+    def newer(n: int, incl: bool) -> list[dict[str, Any]]:
+        op = ">=" if incl else ">"
+        return _messages(store, f"{base} AND {late[0]} AND row({ORDER}) {op} {cmp}", [*params, *late[1], *kp], ORDER, n)
+
+    if before and not (at or after):
+        rows = older(limit + 1)
+        page = rows[-limit:] if len(rows) > limit else rows
+        return {"messages": page, "more_before": len(rows) > limit, "more_after": bool(page), "at": at, "day": day}
+    lead = 0 if (day or not at) else min(5, limit // 4)  # a message jumped to is shown with a few before it
+    before_rows = older(lead + 1) if at else []  # paging on (`after`): the pivot itself is before the page
+    first = before_rows[-lead:] if lead else []
+    after_rows = newer(limit - len(first) + 1, incl=bool(at))
+    page = first + after_rows[: limit - len(first)]
+    more_before = len(before_rows) > lead if at else True
+    return {
+        "messages": page,
+        "more_before": bool(page) and more_before,
+        "more_after": len(after_rows) > limit - len(first),
+        "at": at,
+        "day": day,
+    }
+
+
+def _pivot(store: CaseStore, where: str, params: list) -> tuple | None:
+    """The first message matching `where` in the chat's order: (ts_utc, the rest of its ORDER key...), its id last."""
+    return store.one(f"SELECT ts_utc, {', '.join(_split_order()[1:])} FROM messages WHERE {where} ORDER BY {ORDER} LIMIT 1", params)
 
 
 def _desc() -> str:

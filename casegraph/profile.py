@@ -9,7 +9,7 @@ from typing import Any
 
 from . import accounts
 from .amounts import format_amount
-from .store import CaseStore
+from .store import CaseStore, record_join
 from .times import time_sql
 
 # the person's node and every identifier node they use: the records joined to them are sent by one of
@@ -80,8 +80,9 @@ def identifiers(store: CaseStore, entity_id: str, seen: int | None = None) -> li
 def chats(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
     """The chats the person (or an identifier they use) sent messages in, with how many and when."""
     return store.rows(
-        f"""SELECT m.chat_id, any_value(m.chat_name) AS chat_name, count(*) AS sent, min(m.ts_utc) AS first_utc, max(m.ts_utc) AS last_utc
-            FROM edges s JOIN messages m ON m.id = s.dst WHERE s.kind = 'SENT' AND s.src IN {_NODES}
+        f"""WITH s AS MATERIALIZED (SELECT dst FROM edges WHERE kind = 'SENT' AND src IN {_NODES})
+            SELECT m.chat_id, any_value(m.chat_name) AS chat_name, count(*) AS sent, min(m.ts_utc) AS first_utc, max(m.ts_utc) AS last_utc
+            FROM s JOIN messages m ON {record_join("m", "messages", "s.dst")}
             GROUP BY m.chat_id ORDER BY min(m.ts_utc) NULLS LAST""",
         [entity_id, entity_id],
     )
@@ -101,8 +102,8 @@ def other_accounts(store: CaseStore, entity_id: str) -> list[dict[str, Any]]:
 
 def calls(store: CaseStore, entity_id: str, limit: int = 100) -> list[dict[str, Any]]:
     return store.rows(
-        f"""SELECT c.id, c.platform, c.number, c.name, c.direction, c.duration_s, {time_sql("c")} AS shown_time, c.ts_utc
-            FROM calls c WHERE c.id IN {_RECORDS}
+        f"""SELECT r.record_id AS id, c.platform, c.number, c.name, c.direction, c.duration_s, {time_sql("c")} AS shown_time, c.ts_utc
+            FROM calls c JOIN (SELECT DISTINCT record_id FROM {_RECORDS}) r ON {record_join("c", "calls", "r.record_id")}
             ORDER BY c.ts_utc NULLS LAST LIMIT ?""",
         [entity_id, limit],
     )
@@ -111,35 +112,43 @@ def calls(store: CaseStore, entity_id: str, limit: int = 100) -> list[dict[str, 
 def timeline(store: CaseStore, entity_id: str, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
     """The person's records in time, oldest first (undated ones last): messages they sent, money in and out,
     calls joined to their identifiers, and their locations (PLACES). The page's rows of a branch are among its own first
-    offset + limit, so each large branch (messages, transfers) is cut there before the union is sorted."""
-    top = "ORDER BY {x}.ts_utc NULLS LAST, {x}.id LIMIT ?"
+    offset + limit, so each large branch (messages, transfers) is cut there before the union is sorted; the person's
+    nodes, their sent messages and the records naming their identifiers are found once (MATERIALIZED), and records are
+    joined on their locator (store.record_join), never on the computed id of every row."""
+    top = "ORDER BY {x}.ts_utc NULLS LAST, {r} LIMIT ?"  # the id the edge gives: the record's own would be computed for every row
     rows = store.rows(
-        f"""WITH mine AS {_NODES}
+        f"""WITH mine AS MATERIALIZED {_NODES},
+                 sent AS MATERIALIZED (SELECT dst FROM edges WHERE kind = 'SENT' AND src IN (SELECT * FROM mine)),
+                 paid AS MATERIALIZED (SELECT dst FROM edges WHERE kind = 'PAID' AND src IN (SELECT * FROM mine)),
+                 got AS MATERIALIZED (SELECT src FROM edges WHERE kind = 'PAID_TO' AND dst IN (SELECT * FROM mine)),
+                 recs AS MATERIALIZED {_RECORDS},
+                 places AS MATERIALIZED (SELECT l.id FROM locations l WHERE l.record_id IN (SELECT dst FROM sent)
+                                         UNION SELECT record_id FROM recs WHERE starts_with(record_id, 'locations/'))
             SELECT * FROM (
-              SELECT * FROM (SELECT m.id, 'message' AS what, {time_sql("m")} AS shown_time, m.ts_utc,
+              SELECT * FROM (SELECT s.dst AS id, 'message' AS what, {time_sql("m")} AS shown_time, m.ts_utc,
                      coalesce(m.chat_name, m.chat_id) AS place, m.text AS detail, NULL::DECIMAL(38, 18) AS amount, NULL AS currency
-              FROM edges s JOIN messages m ON m.id = s.dst WHERE s.kind = 'SENT' AND s.src IN (SELECT * FROM mine)
-                    {top.format(x="m")})
+              FROM sent s JOIN messages m ON {record_join("m", "messages", "s.dst")}
+                    {top.format(x="m", r="s.dst")})
               UNION ALL
-              SELECT * FROM (SELECT t.id, 'paid', {time_sql("t")}, t.ts_utc,
+              SELECT * FROM (SELECT p.dst, 'paid', {time_sql("t")}, t.ts_utc,
                      coalesce(t.to_name, t.to_account), t.description, t.amount, t.currency
-              FROM edges p JOIN transactions t ON t.id = p.dst WHERE p.kind = 'PAID' AND p.src IN (SELECT * FROM mine)
-                    {top.format(x="t")})
+              FROM paid p JOIN transactions t ON {record_join("t", "transactions", "p.dst")}
+                    {top.format(x="t", r="p.dst")})
               UNION ALL
-              SELECT * FROM (SELECT t.id, 'received', {time_sql("t")}, t.ts_utc,
+              SELECT * FROM (SELECT q.src, 'received', {time_sql("t")}, t.ts_utc,
                      coalesce(t.from_name, t.from_account), t.description, t.amount, t.currency
-              FROM edges q JOIN transactions t ON t.id = q.src WHERE q.kind = 'PAID_TO' AND q.dst IN (SELECT * FROM mine)
-                    {top.format(x="t")})
+              FROM got q JOIN transactions t ON {record_join("t", "transactions", "q.src")}
+                    {top.format(x="t", r="q.src")})
               UNION ALL
-              SELECT c.id, c.direction || ' call', {time_sql("c")}, c.ts_utc, coalesce(c.name, c.number),
+              SELECT r.record_id, c.direction || ' call', {time_sql("c")}, c.ts_utc, coalesce(c.name, c.number),
                      coalesce(CAST(c.duration_s AS VARCHAR) || ' s', 'duration not recorded'), NULL, NULL
-              FROM calls c WHERE c.id IN {_RECORDS}
+              FROM calls c JOIN (SELECT DISTINCT record_id FROM recs) r ON {record_join("c", "calls", "r.record_id")}
               UNION ALL
-              SELECT l.id, 'location (' || l.source_kind || ')', {time_sql("l")}, l.ts_utc, coalesce(l.label, l.address),
+              SELECT p.id, 'location (' || l.source_kind || ')', {time_sql("l")}, l.ts_utc, coalesce(l.label, l.address),
                      {_plain("l.latitude")} || ', ' || {_plain("l.longitude")}, NULL, NULL
-              FROM locations l WHERE l.id IN {PLACES})
+              FROM locations l JOIN places p ON {record_join("l", "locations", "p.id")})
             ORDER BY ts_utc NULLS LAST, id LIMIT ? OFFSET ?""",
-        [entity_id, entity_id, *[offset + limit] * 3, entity_id, *places_params(entity_id), limit, offset],
+        [entity_id, entity_id, entity_id, *[offset + limit] * 3, limit, offset],
     )
     for r in rows:
         r["amount_text"] = format_amount(r["amount"], r["currency"]) if r["what"] in ("paid", "received") else ""

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 from . import segments
 from .model import AMOUNT as AMOUNT  # defined with the records; here for the store's callers
-from .model import RECORD_TYPES, Batch, ParseIssue, Provenance, Record, constant
+from .model import RECORD_CLASS, RECORD_TYPES, Batch, ParseIssue, Provenance, Record, constant
 from .model import to_json as to_json
 
 # the explorer's tie tables (graph.explore), declared here so that verify digests them like the graph
@@ -210,6 +210,21 @@ def _view_sql(table: str, with_segments: bool, have: set[str] | None = None) -> 
             + f" FROM {segments.read_sql([segments.table_glob(table)])}"
         )
     return f"CREATE OR REPLACE VIEW {table} AS {sql}"
+
+
+def record_join(alias: str, table: str, id_expr: str) -> str:
+    """A join condition: the record `alias` of `table` is the one whose id is `id_expr`, on the table's real
+    columns. A record table's `id` is computed (model.record_id: table/exhibit/parser/locator), so joining on it
+    builds the id of every row (at ten million transfers ~130 ms a join); this joins on the locator the id ends
+    with (a hashable key; the parser names hold no '/') and then checks the rest of the id on the few rows that
+    share it: exact, the same rows as `alias.id = id_expr`. For tables whose id has no discriminator."""
+    if RECORD_CLASS[table].discriminator_columns:
+        raise ValueError(f"{table}: its record ids end with a discriminator, not the locator")
+    prefix = f"'{table}/' || left({alias}.exhibit_sha256, 32) || '/' || {alias}.parser || '/'"
+    return (
+        f"{alias}.locator = regexp_extract({id_expr}, '^[^/]*/[^/]*/[^/]*/(.*)$', 1) AND starts_with({id_expr}, {prefix}) "
+        f"AND length({id_expr}) - length({alias}.locator) = length({prefix})"  # not a hash key: mixes both sides
+    )
 
 
 def sql_literal(text: str) -> str:

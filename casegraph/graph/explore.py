@@ -14,6 +14,7 @@ become ties between them, each tie carrying the records it rests on:
 from __future__ import annotations
 
 import json
+import weakref
 from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from ..amounts import format_amount
-from ..store import TIE_TABLES, CaseStore
+from ..store import TIE_TABLES, CaseStore, record_join
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -71,9 +72,11 @@ _TIE_SQL = {
     "mentions": """SELECT s.src, m.dst, s.ts_utc, s.dst, NULL, NULL
                    FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS' WHERE s.kind = 'SENT' AND s.src <> m.dst""",
     # transfers the source marks failed moved no value, and one without an amount cannot be summed
-    "money": """SELECT p.src, q.dst, t.ts_utc, t.id, t.amount, t.currency
-                FROM edges p JOIN edges q ON q.src = p.dst AND q.kind = 'PAID_TO' JOIN transactions t ON t.id = p.dst
-                WHERE p.kind = 'PAID' AND t.status IS DISTINCT FROM 'failed' AND t.amount IS NOT NULL""",
+    # (the transfer joined on its locator, store.record_join: its computed id built for ten million rows cost memory and time)
+    "money": f"""SELECT p.src, q.dst, t.ts_utc, p.dst, t.amount, t.currency
+                 FROM edges p JOIN edges q ON q.src = p.dst AND q.kind = 'PAID_TO'
+                 JOIN transactions t ON {record_join("t", "transactions", "p.dst")}
+                 WHERE p.kind = 'PAID' AND t.status IS DISTINCT FROM 'failed' AND t.amount IS NOT NULL""",
 }
 
 
@@ -84,14 +87,15 @@ def build_ties(store: CaseStore, temp: bool = False) -> None:
     for t, cols in TIE_TABLES.items():
         if temp:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {t} {cols}")
-        else:  # temporary ones made for the graph before this one would hide the new tables
-            con.execute(f"DROP TABLE IF EXISTS temp.{t}; DELETE FROM {t}")
+        else:  # temporary ones made for the graph before this one would hide the new tables; a new table, not
+            # DELETE: the deleted rows' row groups would stay, and every lookup would scan them again
+            con.execute(f"DROP TABLE IF EXISTS temp.{t}; CREATE OR REPLACE TABLE {t} {cols}")
     labels = ", ".join(f"'{x}'" for x in RECORD_LABELS)
     con.execute(f"""INSERT INTO {PARTIES}
                     SELECT (row_number() OVER (ORDER BY id) - 1)::BIGINT AS v, id, label, name,
                            CASE WHEN label = 'Person' THEN coalesce(CAST(json_extract(props, '$.roles') AS VARCHAR[]), [])
                                 ELSE []::VARCHAR[] END AS roles
-                    FROM nodes WHERE label NOT IN ({labels})""")
+                    FROM nodes WHERE label NOT IN ({labels}) ORDER BY v""")  # in number (and id) order: lookups skip the rest
     union = " UNION ALL ".join(f"SELECT '{k}' AS kind, * FROM ({sql})" for k, sql in _TIE_SQL.items())
     with store.unordered():
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _ties_raw AS
@@ -106,21 +110,39 @@ def build_ties(store: CaseStore, temp: bool = False) -> None:
         con.execute("DROP TABLE IF EXISTS _ties_raw")
 
 
+_READY: weakref.WeakKeyDictionary[CaseStore, bool] = weakref.WeakKeyDictionary()  # stores whose tie tables were checked
+
+
 def _rows(store: CaseStore, sql: str, params: list) -> list[dict[str, Any]]:
-    """A query on the tie tables; a graph built before them gets temporary ones first."""
+    """A query on the tie tables; a graph built before them gets temporary ones first. Checked once per open store
+    (every expansion asking again cost two scans); tables dropped since then are found by the query failing."""
+    if store not in _READY:
+        try:
+            stale = store.rows(f"SELECT NOT EXISTS (SELECT 1 FROM {PARTIES}) AND EXISTS (SELECT 1 FROM nodes) AS s")[0]["s"]
+        except duckdb.CatalogException:  # a store opened read-only, from before the tables were declared
+            stale = True
+        if stale:
+            build_ties(store, temp=True)
+        _READY[store] = True
     try:
-        stale = store.rows(f"SELECT NOT EXISTS (SELECT 1 FROM {PARTIES}) AND EXISTS (SELECT 1 FROM nodes) AS s")[0]["s"]
-    except duckdb.CatalogException:  # a store opened read-only, from before the tables were declared
-        stale = True
-    if stale:
+        return store.rows(sql, params)
+    except duckdb.CatalogException:
         build_ties(store, temp=True)
-    return store.rows(sql, params)
+        return store.rows(sql, params)
 
 
 def _party(store: CaseStore, node: str) -> int | None:
     """The party number of a node id (None: not a party)."""
     rows = _rows(store, f"SELECT v FROM {PARTIES} WHERE id = ?", [node])
     return int(rows[0]["v"]) if rows else None
+
+
+def _by_number(store: CaseStore, numbers: set[int]) -> dict[int, dict[str, Any]]:
+    """{party number: {id, label, name, roles}}, looked up by the integer key (the table is in its order)."""
+    if not numbers:
+        return {}
+    rows = store.rows(f"SELECT v, id, label, name, roles FROM {PARTIES} WHERE v IN ({', '.join(str(int(n)) for n in sorted(numbers))})")
+    return {int(r.pop("v")): {**r, "roles": list(r["roles"] or [])} for r in rows}
 
 
 def ties(
@@ -132,12 +154,25 @@ def ties(
     limit: int = MAX_TIES,
     party: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Every tie of one party, as {source, target, kind, count, first, last, records, [amount, currency]}
-    (`party`: the node's party number, when the caller looked it up already)."""
+    """Every tie of one party, as {source, target, kind, count, first, last, records, [amount, currency]}, the
+    heaviest `limit` (`party`: the node's party number, when the caller looked it up already)."""
+    return _ties(store, node, kinds, since, until, limit, party)[0]
+
+
+def _ties(
+    store: CaseStore,
+    node: str,
+    kinds: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    party: int | None,
+) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """ties(), and the parties at their ends by number ({id, label, name, roles}): one lookup by integer key."""
     v = party if party is not None else _party(store, node)
     want = [k for k in TIES if k in kinds]
     if v is None or not want:
-        return []  # a record node (a message, a transfer): its ties are its sender's, not its own
+        return [], {}  # a record node (a message, a transfer): its ties are its sender's, not its own
     w, wp = _window("ts_utc", since, until)
     # a person's messages: SENT starts at the identifier a message came from (a phone, a Telegram or Signal id),
     # and at the person only for a sender known by name alone, so a person's sent ties gather both, `via` them
@@ -145,42 +180,41 @@ def ties(
     if node.startswith("person:"):
         own += [int(r["b"]) for r in store.rows(f"SELECT DISTINCT b FROM {TIE_ROWS} WHERE v = {int(v)} AND kind = 'uses' AND a = {int(v)}")]
     senders = ", ".join(map(str, own))
-    own_ids = {int(r["v"]): r["id"] for r in store.rows(f"SELECT v, id FROM {PARTIES} WHERE v IN ({senders})")} if len(own) > 1 else {}
-    # party numbers are written into the query (ints): DuckDB prunes row groups on constants
+    # party numbers are written into the query (ints): DuckDB prunes row groups on constants; only the records a
+    # tie carries leave the database (the count says how many there are)
     rows = store.rows(
         f"""WITH r AS (SELECT * FROM {TIE_ROWS} WHERE v = {int(v)}
                        UNION ALL SELECT * FROM {TIE_ROWS}
-                       WHERE v IN ({senders}) AND v <> {int(v)} AND a = v AND kind IN ('message', 'mentions')),
-                 t AS (SELECT kind, CASE WHEN a IN ({senders}) AND kind IN ('message', 'mentions') THEN {int(v)} ELSE a END AS a,
-                              b, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
-                              list(record_id ORDER BY ts_utc, record_id) AS recs,
-                              list(record_id ORDER BY record_id) AS recs_by_id, currency, sum(amount) AS amount,
-                              list(DISTINCT a ORDER BY a) AS via
-                       FROM r WHERE list_contains(?, kind) AND (kind = 'uses' OR (TRUE{w})) GROUP BY ALL),
-                 ends AS (SELECT v, id FROM {PARTIES} SEMI JOIN (SELECT a AS v FROM t UNION SELECT b FROM t) USING (v))
-            SELECT t.*, ea.id AS src, eb.id AS dst FROM t JOIN ends ea ON ea.v = t.a JOIN ends eb ON eb.v = t.b""",
+                       WHERE v IN ({senders}) AND v <> {int(v)} AND a = v AND kind IN ('message', 'mentions'))
+            SELECT kind, CASE WHEN a IN ({senders}) AND kind IN ('message', 'mentions') THEN {int(v)} ELSE a END AS a,
+                   b, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
+                   list(record_id ORDER BY ts_utc, record_id)[1:{RECORDS_PER_TIE}] AS recs,
+                   list(record_id ORDER BY record_id)[1:{RECORDS_PER_TIE}] AS recs_by_id,
+                   currency, sum(amount) AS amount, list(DISTINCT a ORDER BY a) AS via
+            FROM r WHERE list_contains(?, kind) AND (kind = 'uses' OR (TRUE{w})) GROUP BY ALL""",
         [want, *wp],
     )
+    ends = _by_number(store, {int(r["a"]) for r in rows} | {int(r["b"]) for r in rows} | set(own))
     out: list[dict[str, Any]] = []
     for r in rows:
+        r["src"], r["dst"] = ends[int(r["a"])]["id"], ends[int(r["b"])]["id"]
         if r["kind"] == "uses":
-            out.append(
-                {"source": r["src"], "target": r["dst"], "kind": "uses", "count": r["n"], "records": r["recs_by_id"][:RECORDS_PER_TIE]}
-            )
+            out.append({"source": r["src"], "target": r["dst"], "kind": "uses", "count": r["n"], "records": r["recs_by_id"]})
             continue
-        r["records"] = r["recs"][:RECORDS_PER_TIE]
+        r["records"] = r["recs"]
         tie = _tie(r, r["kind"])
         if len(own) > 1 and r["kind"] in ("message", "mentions"):
-            tie["via"] = [own_ids[x] for x in r["via"]]
+            tie["via"] = [ends[int(x)]["id"] for x in r["via"]]
         if r["kind"] == "money":
             tie |= {"amount": r["amount"], "currency": r["currency"] or "(currency not stated)"}
         out.append(tie)
-    out.sort(key=lambda t: (-t["count"], t["kind"], t["source"], t["target"]))
+    out.sort(key=lambda t: (-t["count"], t["kind"], t["source"], t["target"], t.get("currency", "")))
+    out = out[:limit]
     for t in out:
         t["key"] = f"{t['kind']}|{t['source']}|{t['target']}|{t.get('currency', '')}"
         if t["kind"] == "money":
             t["amount_text"] = format_amount(t["amount"], t["currency"])
-    return out[:limit]
+    return out, ends
 
 
 def parties(store: CaseStore, ids: list[str]) -> list[dict[str, Any]]:
@@ -204,9 +238,15 @@ def neighbourhood(store: CaseStore, node: str, **kw: Any) -> dict[str, Any]:
     v = _party(store, node)
     if v is None and not store.one("SELECT 1 FROM nodes WHERE id = ?", [node]):
         raise KeyError(f"no party {node!r} in the graph (run 'casegraph resolve' first if the graph is empty)")
-    found = ties(store, node, **kw, party=v) if v is not None else []
+    if v is None:  # a record node: found, with no ties of its own
+        return {"focus": node, "nodes": parties(store, [node]), "edges": []}
+    opts = {"kinds": TIES, "since": None, "until": None, "limit": MAX_TIES} | kw
+    found, ends = _ties(store, node, opts["kinds"], opts["since"], opts["until"], opts["limit"], v)
     ids = {node} | {t["source"] for t in found} | {t["target"] for t in found}
-    return {"focus": node, "nodes": parties(store, list(ids)), "edges": found}
+    if v not in ends:
+        ends |= _by_number(store, {v})
+    nodes = sorted((p for p in ends.values() if p["id"] in ids), key=lambda p: p["id"])
+    return {"focus": node, "nodes": nodes, "edges": found}
 
 
 def find(store: CaseStore, text: str, limit: int = 20) -> list[dict[str, Any]]:
