@@ -560,8 +560,9 @@ def _one_per_pair(candidates: list[Link], member_entity: dict[str, str]) -> list
     best: dict[tuple[str, str], Link] = {}
     records: dict[tuple[str, str], dict[tuple, dict]] = defaultdict(dict)  # each record once, in the order first cited
     for link in candidates:
-        pair = tuple(sorted((member_entity[link.a], member_entity[link.b])))
-        if pair[0] == pair[1]:
+        x, y = sorted((member_entity[link.a], member_entity[link.b]))
+        pair = (x, y)
+        if x == y:
             continue  # already one person
         for r in link.evidence["records"]:
             records[pair].setdefault(tuple(sorted(r.items())), r)
