@@ -20,6 +20,7 @@ threshold), so their fields are read for their members only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 import pyarrow as pa
@@ -109,7 +110,7 @@ def _same_name(x: str, y: str) -> bool:
     return " ".join(x.lower().split()) == " ".join(y.lower().split())
 
 
-def _one_device(store: CaseStore, pairs: list[Pair]) -> dict[tuple[str, str], str]:
+def _one_device(store: CaseStore, pairs: Sequence[Pair]) -> dict[tuple[str, str], str]:
     """The pairs of a display name with no number (`name:` member) and a contact card of the very same name in
     an address book from the same device, that device's only card of that name: pair → how the device is known."""
     want = [
