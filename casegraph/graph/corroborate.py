@@ -29,7 +29,14 @@ from ..store import CaseStore
 from .keys import EXCLUSIVE
 
 # what each field is called in the evidence and its wording
-FIELD_NAMES = {"dob": "date of birth", "address": "address", "nic": "NIC", "passport": "passport", "device": "one device"}
+FIELD_NAMES = {
+    "dob": "date of birth",
+    "address": "address",
+    "nic": "NIC",
+    "passport": "passport",
+    "device": "one device",
+    "account": "account",
+}
 BLOCKING = ("dob", *sorted(EXCLUSIVE))  # a person has one of each: two values keep two records apart
 
 
@@ -65,13 +72,36 @@ SELECT DISTINCT member, key_kind, key, upper(key_kind) || ' ' || key FROM _er_ob
 WHERE key_kind IN ({exclusive})
 UNION ALL
 SELECT member, 'address', v, source FROM places WHERE length(v) - length(replace(v, ' ', '')) >= 2
+UNION ALL
+SELECT DISTINCT member, 'holds', key_kind || ' ' || key, 'the holder name of a transfer' FROM _er_obs SEMI JOIN _er_cw USING (member)
+WHERE src IN (4, 5)
+UNION ALL
+-- the identifiers a member wrote in the messages it sent: as itself (`id:`), from a number its card lists, or by name
+SELECT w.member, 'wrote', km.key_kind || ' ' || km.key, 'written in a message it sent (' || min(m.locator) || ')'
+FROM (SELECT member, substr(member, 4) AS node FROM _er_cw WHERE starts_with(member, 'id:')
+      UNION SELECT o.member, k.node FROM _er_obs o SEMI JOIN _er_cw USING (member)
+            JOIN identifier_keys k ON k.key_kind = o.key_kind AND k.key = o.key WHERE starts_with(o.member, 'record:')) w
+JOIN identifier_keys ks ON ks.node = w.node
+JOIN identifiers s ON s.kind = ks.kind AND s.value = ks.value AND s.role = 'sender'
+JOIN identifiers m ON m.record_id = s.record_id AND m.role = 'mentioned'
+JOIN identifier_keys km ON km.kind = m.kind AND km.value = m.value AND km.valid
+GROUP BY ALL
+UNION ALL
+SELECT m.member, 'wrote', km.key_kind || ' ' || km.key, 'written in a message it sent (' || min(m.locator) || ')'
+FROM (SELECT 'name:' || left(g.exhibit_sha256, 32) || ':' || g.sender_name AS member, m.kind, m.value, m.locator
+      FROM identifiers m JOIN messages g ON g.id = m.record_id
+      WHERE m.role = 'mentioned' AND g.sender_id IS NULL AND g.sender_name IS NOT NULL) m
+SEMI JOIN _er_cw USING (member)
+JOIN identifier_keys km ON km.kind = m.kind AND km.value = m.value AND km.valid
+GROUP BY ALL
 """
 
 
 def split(store: CaseStore, pairs: list[P]) -> tuple[list[P], list[P]]:
-    """(joined, held): the pairs another field corroborates with none blocking, and the rest. Every pair's
-    evidence gains `agreed` and `disagreed` (field, value(s), where each value was read), and `fields`, the
-    fields the join rests on (name first)."""
+    """(joined, refused): the pairs another field corroborates with none disagreeing, and those a date of birth,
+    NIC or passport contradicts (evidence["refused"] says which, as resolution's refusals do); the others are left
+    for review. Every pair's evidence gains `agreed` and `disagreed` (field, value(s), where each value was read),
+    and `fields`, the fields a join rests on (name first)."""
     if not pairs:
         return [], []
     con = store.con
@@ -87,23 +117,45 @@ def split(store: CaseStore, pairs: list[P]) -> tuple[list[P], list[P]]:
         seen.setdefault(member, {}).setdefault(fld, {}).setdefault(value, []).append(source)
     devices = _one_device(store, pairs)
     joined: list[P] = []
-    held: list[P] = []
+    refused: list[P] = []
     for p in pairs:
         fa, fb = seen.get(p.a, {}), seen.get(p.b, {})
         agreed, disagreed = [], []
-        for fld in sorted(set(fa) & set(fb)):
+        for fld in sorted((set(fa) & set(fb)) - {"holds", "wrote"}):
             common = sorted(set(fa[fld]) & set(fb[fld]))
             if common:
                 agreed += [{"field": FIELD_NAMES[fld], "value": v, "from": [fa[fld][v], fb[fld][v]]} for v in common]
             elif fld in BLOCKING:
-                disagreed.append({"field": FIELD_NAMES[fld], "values": [sorted(fa[fld]), sorted(fb[fld])]})
+                disagreed.append({"field": FIELD_NAMES[fld], "values": [_said(fa[fld], fld), _said(fb[fld], fld)], "kind": fld})
+        # one side holds the account a transfer names it the holder of, the other wrote that account in a message
+        # it sent (not both writing one account: a victim and the recruiter both write the account paid into)
+        for x, y, flip in ((fa, fb, False), (fb, fa, True)):
+            for v in sorted(set(x.get("holds", {})) & set(y.get("wrote", {}))):
+                said = [x["holds"][v], y["wrote"][v]]
+                agreed.append({"field": FIELD_NAMES["account"], "value": v, "from": said[::-1] if flip else said})
         if (p.a, p.b) in devices:
             agreed.append({"field": FIELD_NAMES["device"], "value": devices[(p.a, p.b)], "from": [["chat export"], ["address book"]]})
-        p.evidence["agreed"], p.evidence["disagreed"] = agreed, disagreed
+        p.evidence["agreed"], p.evidence["disagreed"] = agreed, [{k: v for k, v in x.items() if k != "kind"} for x in disagreed]
         p.evidence["fields"] = ["name", *dict.fromkeys(x["field"] for x in agreed)]
-        # NIC/passport agreeing (a value shared) already joins as an identifier; here only what else agreed counts
-        (joined if agreed and not disagreed else held).append(p)
-    return joined, held
+        if disagreed:
+            # a date of birth a NIC gives is no second disagreement beside that NIC's: the NIC is said alone
+            ids = [x for x in disagreed if x["kind"] in EXCLUSIVE] or disagreed
+            p.evidence["refused"] = "; ".join(_different(x) for x in ids)
+            refused.append(p)
+        elif agreed:
+            joined.append(p)
+    return joined, refused
+
+
+def _said(values: dict[str, list[str]], fld: str) -> list[str]:
+    """The values, a date with where it was read ("1985-05-02 (NIC 198512304567)"); a NIC or passport is its own source."""
+    return [f"{v} ({', '.join(values[v])})" if fld == "dob" else v for v in sorted(values)]
+
+
+def _different(x: dict) -> str:
+    """As _Groups.why_not words two values of a kind a person has one of ("different NIC: a / b")."""
+    label = x["kind"].upper() if x["kind"] in EXCLUSIVE else x["field"]
+    return f"different {label}: {' / '.join(', '.join(v) for v in x['values'])}"
 
 
 def _same_name(x: str, y: str) -> bool:

@@ -281,8 +281,8 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
                      ORDER BY o.member, o.key_kind, o.key""").to_arrow_table()
     pairs = _name_pairs(store, review)
     # a name alone never joins: only pairs another field corroborates (graph/corroborate.py); the rest are for review
-    auto_pairs, _ = corroborate.split(store, [p for p in pairs if p.score is not None and p.score >= auto])
-    joined = {id(p) for p in auto_pairs}
+    auto_pairs, blocked = corroborate.split(store, [p for p in pairs if p.score is not None and p.score >= auto])
+    joined = {id(p) for p in auto_pairs + blocked}
     # 2b. a bank narration naming an account's holder
     told = [Link(nl.a, nl.b, "narration", nl.score, nl.evidence) for nl in narrated]
     na, nb = index.many([x.a for x in told]), index.many([x.b for x in told])
@@ -339,6 +339,7 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
     low = [p for p in pairs if id(p) not in joined]
     ends = entity[index.many([p.a for p in low])], entity[index.many([p.b for p in low])]
     candidates = [p for p, x, y in zip(low, *ends, strict=True) if x != y]
+    refused += blocked  # name pairs a date of birth, NIC or passport contradicts
     return Resolution(keys_, entity, links, refused, candidates)
 
 
