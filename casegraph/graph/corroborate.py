@@ -6,15 +6,19 @@ too (Fellegi–Sunter's point: each agreeing field is its own evidence), and no 
 disagrees. The fields the members carry:
 
 - date of birth: a contact card's vCard BDAY or goAML birthdate (written year-month-day), and the birth date a
-  Sri Lankan NIC the member states encodes (identifiers.nic); two different dates block the join;
+  Sri Lankan NIC the member states encodes (identifiers.nic); two different dates block the join; 1 January and
+  dates before 1900 are left out (what is written when the date is not known);
 - NIC and passport: two different values block the join (a shared value already joins as an identifier);
 - address: a card's goAML address or vCard ADR, compared with case, punctuation and spacing ignored, and of
   three words or more (a town alone is not an address); different addresses do not block (people move);
+- account: a transfer names one side the holder of an account, and the other side wrote that account in a
+  message it sent ("pay into BOC 0081234567");
 - one device: a display name a chat export shows with no number beside it (`name:` member) and the one contact
   card of that same name in an address book seized from the same device (same exhibit file, IMEI or serial).
 
-A pair with nothing else agreeing, or with a field that disagrees, is not joined: it stays a review candidate,
-its evidence saying which fields agreed and which disagreed. The pairs are few (those at the automatic
+A pair with nothing else agreeing is not joined: it stays a review candidate (a possible-same-person finding). A
+pair whose date of birth, NIC or passport disagrees is refused, as resolution refuses a join of two NICs (a
+resolution-conflict finding). Every pair's evidence says which fields agreed and which disagreed. The pairs are few (those at the automatic
 threshold), so their fields are read for their members only.
 """
 
@@ -38,6 +42,10 @@ FIELD_NAMES = {
     "account": "account",
 }
 BLOCKING = ("dob", *sorted(EXCLUSIVE))  # a person has one of each: two values keep two records apart
+# a date of 1 January (1900-01-01, 1970-01-01 ...), or before 1900, is what registries and address books write when
+# the day, or the date, is not known (people without a birth record are often given 1 January): it neither
+# corroborates nor contradicts
+_KNOWN = "(year({d}) >= 1900 AND NOT (month({d}) = 1 AND day({d}) = 1))"
 
 
 class Pair(Protocol):
@@ -61,12 +69,12 @@ places AS (SELECT member, trim(regexp_replace(lower(v), '[^\p{L}\p{N}]+', ' ', '
 dated AS (
     SELECT member, try_cast(regexp_replace(v, '^\s*(\d{4})-?(\d{2})-?(\d{2})([T\s].*)?\s*$', '\1-\2-\3') AS DATE) AS d, source
     FROM written WHERE regexp_matches(v, '^\s*\d{4}-?\d{2}-?\d{2}([T\s].*)?\s*$'))
-SELECT member, 'dob' AS field, strftime(d, '%Y-%m-%d') AS value, source FROM dated WHERE d IS NOT NULL
+SELECT member, 'dob' AS field, strftime(d, '%Y-%m-%d') AS value, source FROM dated WHERE d IS NOT NULL AND {known}
 UNION ALL
 SELECT o.member, 'dob', k.detail->>'birth_date', 'NIC ' || o.key
 FROM (SELECT DISTINCT member, key FROM _er_obs SEMI JOIN _er_cw USING (member) WHERE key_kind = 'nic') o
 JOIN (SELECT DISTINCT key, detail FROM identifier_keys WHERE key_kind = 'nic' AND valid) k USING (key)
-WHERE k.detail->>'birth_date' IS NOT NULL
+WHERE k.detail->>'birth_date' IS NOT NULL AND {known_nic}
 UNION ALL
 SELECT DISTINCT member, key_kind, key, upper(key_kind) || ' ' || key FROM _er_obs SEMI JOIN _er_cw USING (member)
 WHERE key_kind IN ({exclusive})
@@ -111,7 +119,11 @@ def split(store: CaseStore, pairs: list[P]) -> tuple[list[P], list[P]]:
         con.execute("CREATE OR REPLACE TEMP TABLE _er_cw AS SELECT * FROM _er_cw_in")
     finally:
         con.unregister("_er_cw_in")
-    sql = _FIELDS.replace("{exclusive}", ", ".join(f"'{k}'" for k in sorted(EXCLUSIVE)))
+    sql = (
+        _FIELDS.replace("{exclusive}", ", ".join(f"'{k}'" for k in sorted(EXCLUSIVE)))
+        .replace("{known_nic}", _KNOWN.format(d="CAST(k.detail->>'birth_date' AS DATE)"))
+        .replace("{known}", _KNOWN.format(d="d"))
+    )
     seen: dict[str, dict[str, dict[str, list[str]]]] = {}  # member → field → value → sources
     for member, fld, value, source in con.execute(f"SELECT DISTINCT * FROM ({sql}) ORDER BY ALL").fetchall():
         seen.setdefault(member, {}).setdefault(fld, {}).setdefault(value, []).append(source)
