@@ -66,9 +66,25 @@ def scores(found: set, truth: set) -> dict:
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "pairs": len(found)}
 
 
-def resolve_run(a, b) -> tuple[dict, int]:
-    """The product's resolver over the records as contact cards (module docstring). Returns each record's
-    entity ((file, rec_id) → entity number) and the number of review candidates."""
+def _text(v) -> str:
+    return v.strip() if isinstance(v, str) else ""
+
+
+def _card_extra(row) -> dict:
+    """The record's date of birth and address as a vCard address book writes them: BDAY in RFC 6350's basic form
+    (FEBRL's own yyyymmdd) and ADR as post box;extended;street;locality;region;postcode;country."""
+    street = " ".join(x for x in (_text(row["street_number"]), _text(row["address_1"])) if x)
+    adr = ";".join(["", _text(row["address_2"]), street, _text(row["suburb"]), _text(row["state"]), _text(row["postcode"]), ""])
+    extra = {"adr": [adr]} if adr.strip(";") else {}
+    if _text(row["date_of_birth"]):
+        extra["bday"] = [_text(row["date_of_birth"])]
+    return extra
+
+
+def resolve_run(a, b, fields: bool = False) -> tuple[dict, int]:
+    """The product's resolver over the records as contact cards (module docstring); with `fields`, the cards also
+    carry the date of birth and the address (vCard BDAY and ADR). Returns each record's entity ((file, rec_id) →
+    entity number) and the number of review candidates."""
     from casegraph.graph import resolve
     from casegraph.model import Contact, Identifier, Provenance
     from casegraph.store import CaseStore
@@ -83,7 +99,12 @@ def resolve_run(a, b) -> tuple[dict, int]:
                 exhibit = (side * 64)[:64]
                 for rec_id, row in frame.iterrows():
                     name = " ".join(str(v) for v in (row["given_name"], row["surname"]) if isinstance(v, str) and v.strip())
-                    c = Contact(prov=Provenance(exhibit, "febrl", "1", f"febrl:{rec_id}"), source="febrl", name=name or None)
+                    c = Contact(
+                        prov=Provenance(exhibit, "febrl", "1", f"febrl:{rec_id}"),
+                        source="febrl",
+                        name=name or None,
+                        extra=_card_extra(row) if fields else {},
+                    )
                     records.append(c)
                     card_of["record:" + c.id] = (side, rec_id)
                     if isinstance(row["soc_sec_id"], str) and row["soc_sec_id"].strip():
@@ -152,7 +173,12 @@ def splink_run(a, b):
 
 
 def main() -> None:
+    import argparse
     import logging
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tools", default="resolve,resolve+fields,linkage,splink", help="comma-separated: which rows to run")
+    tools = ap.parse_args().tools.split(",")
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     febrl3, links3 = load_febrl3(return_links=True)
@@ -163,11 +189,11 @@ def main() -> None:
     ]
     print(f"{'dataset':34} {'tool':10} {'precision':>9} {'recall':>7} {'F1':>7} {'pairs':>6} {'seconds':>8}")
     for name, a, b, truth in cases:
-        for tool in ("resolve", "linkage", "splink"):
+        for tool in tools:
             t = time.perf_counter()
             note = ""
-            if tool == "resolve":
-                group, review = resolve_run(a, b)
+            if tool in ("resolve", "resolve+fields"):
+                group, review = resolve_run(a, b, fields=tool == "resolve+fields")
                 s = resolve_scores(group, truth, b is not None)
                 note = f"  (+{review} name pairs for review, not joined)"
             else:
