@@ -7,27 +7,34 @@ record pairs against the true links (FEBRL4: pairs across the two files).
 - `resolve`: casegraph/graph/resolve.py, what `casegraph resolve` runs. Each FEBRL record is written to a
   case store as a contact card (name: given name and surname), its soc_sec_id as a national-id identifier
   the card lists; resolve.resolve() joins cards that list one identifier, and names at or above its
-  automatic threshold (0.9). It has no rule for dates of birth, addresses or postcodes, so it does not
-  use them: that is what the product does with such records today. Found pairs: every pair of records
-  the resolver put in one entity. Its review candidates (names between 0.6 and 0.9) are not joins and are
-  counted apart.
+  automatic threshold (0.9) only when another field of the two cards agrees too (graph/corroborate.py): these
+  cards carry no other field, so only the identifier joins. Found pairs: every pair of records the resolver
+  put in one entity. Its review candidates (names between 0.6 and 0.9, and name matches nothing else
+  corroborates) are not joins and are counted apart.
+- `resolve+fields`: the same, the cards also carrying the record's date of birth (vCard BDAY, FEBRL's
+  yyyymmdd) and address (vCard ADR: address_2; street number and address_1; suburb; state; postcode).
 - `linkage` (benchmarks/linkage.py) and `splink` get the same ten fields, the same comparison levels
   and the same blocking rules; both train without labels (linkage: EM over the candidate pairs; Splink: u
   by random sampling, m by EM) and predict at match probability 0.5. Neither is the product's path.
 
-Measured on 2026-12-01 (2 shared cores; seconds include writing the case store for `resolve`):
+Measured on 2026-12-01 (2 shared cores) with `python benchmarks/entity_resolution.py`: the `resolve` rows after
+names needed a second field, with `--tools resolve,resolve+fields`; the linkage and splink rows from the run before
+(they do not run the resolver):
 
-    dataset     tool      precision  recall      F1   pairs
-    FEBRL3      resolve      0.7498  0.9732  0.8470    8486   (+5760 name pairs for review)
-    FEBRL3      linkage      1.0000  0.9972  0.9986    6520
-    FEBRL3      splink       1.0000  0.9965  0.9982    6515
-    FEBRL4      resolve      0.4224  0.9804  0.5905   11604   (+22409 name pairs for review)
-    FEBRL4      linkage      1.0000  1.0000  1.0000    5000
-    FEBRL4      splink       1.0000  1.0000  1.0000    5000
+    dataset     tool            precision  recall      F1   pairs
+    FEBRL3      resolve            1.0000  0.8567  0.9228    5601   (+7257 name pairs for review)
+    FEBRL3      resolve+fields     1.0000  0.9639  0.9816    6302   (+6047 name pairs for review)
+    FEBRL3      linkage            1.0000  0.9972  0.9986    6520
+    FEBRL3      splink             1.0000  0.9965  0.9982    6515
+    FEBRL4      resolve            1.0000  0.9122  0.9541    4561   (+27095 name pairs for review)
+    FEBRL4      resolve+fields     1.0000  0.9746  0.9871    4873   (+24138 name pairs for review)
+    FEBRL4      linkage            1.0000  1.0000  1.0000    5000
+    FEBRL4      splink             1.0000  1.0000  1.0000    5000
 
-The product's resolver finds nearly every true pair but joins namesakes: a name pair at or above 0.9 is
-enough, with nothing else to tell two people apart, and joins are transitive. Those are its figures on
-such records until resolution uses more fields (the issue's "person records that carry several fields").
+Before names needed a second field, a name pair at or above 0.9 was enough: `resolve` gave FEBRL3 precision
+0.7498, recall 0.9732, F1 0.8470 (8486 pairs) and FEBRL4 precision 0.4224, recall 0.9804, F1 0.5905 (11604
+pairs): it joined namesakes, and joins are transitive. The recall `resolve+fields` still misses is records whose
+date of birth or address was corrupted (a different date of birth refuses the join) and no soc_sec_id is shared.
 
     .venv/bin/pip install -e ".[bench]"
     .venv/bin/python benchmarks/entity_resolution.py
@@ -66,9 +73,25 @@ def scores(found: set, truth: set) -> dict:
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "pairs": len(found)}
 
 
-def resolve_run(a, b) -> tuple[dict, int]:
-    """The product's resolver over the records as contact cards (module docstring). Returns each record's
-    entity ((file, rec_id) → entity number) and the number of review candidates."""
+def _text(v) -> str:
+    return v.strip() if isinstance(v, str) else ""
+
+
+def _card_extra(row) -> dict:
+    """The record's date of birth and address as a vCard address book writes them: BDAY in RFC 6350's basic form
+    (FEBRL's own yyyymmdd) and ADR as post box;extended;street;locality;region;postcode;country."""
+    street = " ".join(x for x in (_text(row["street_number"]), _text(row["address_1"])) if x)
+    adr = ";".join(["", _text(row["address_2"]), street, _text(row["suburb"]), _text(row["state"]), _text(row["postcode"]), ""])
+    extra = {"adr": [adr]} if adr.strip(";") else {}
+    if _text(row["date_of_birth"]):
+        extra["bday"] = [_text(row["date_of_birth"])]
+    return extra
+
+
+def resolve_run(a, b, fields: bool = False) -> tuple[dict, int]:
+    """The product's resolver over the records as contact cards (module docstring); with `fields`, the cards also
+    carry the date of birth and the address (vCard BDAY and ADR). Returns each record's entity ((file, rec_id) →
+    entity number) and the number of review candidates."""
     from casegraph.graph import resolve
     from casegraph.model import Contact, Identifier, Provenance
     from casegraph.store import CaseStore
@@ -83,7 +106,12 @@ def resolve_run(a, b) -> tuple[dict, int]:
                 exhibit = (side * 64)[:64]
                 for rec_id, row in frame.iterrows():
                     name = " ".join(str(v) for v in (row["given_name"], row["surname"]) if isinstance(v, str) and v.strip())
-                    c = Contact(prov=Provenance(exhibit, "febrl", "1", f"febrl:{rec_id}"), source="febrl", name=name or None)
+                    c = Contact(
+                        prov=Provenance(exhibit, "febrl", "1", f"febrl:{rec_id}"),
+                        source="febrl",
+                        name=name or None,
+                        extra=_card_extra(row) if fields else {},
+                    )
                     records.append(c)
                     card_of["record:" + c.id] = (side, rec_id)
                     if isinstance(row["soc_sec_id"], str) and row["soc_sec_id"].strip():
@@ -152,7 +180,12 @@ def splink_run(a, b):
 
 
 def main() -> None:
+    import argparse
     import logging
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tools", default="resolve,resolve+fields,linkage,splink", help="comma-separated: which rows to run")
+    tools = ap.parse_args().tools.split(",")
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     febrl3, links3 = load_febrl3(return_links=True)
@@ -161,19 +194,19 @@ def main() -> None:
         ("FEBRL3 (dedupe, 5,000 records)", febrl3, None, {tuple(sorted(p)) for p in links3}),
         ("FEBRL4 (link 5,000 × 5,000)", a4, b4, {tuple(sorted(p)) for p in links4}),
     ]
-    print(f"{'dataset':34} {'tool':10} {'precision':>9} {'recall':>7} {'F1':>7} {'pairs':>6} {'seconds':>8}")
+    print(f"{'dataset':34} {'tool':14} {'precision':>9} {'recall':>7} {'F1':>7} {'pairs':>6} {'seconds':>8}")
     for name, a, b, truth in cases:
-        for tool in ("resolve", "linkage", "splink"):
+        for tool in tools:
             t = time.perf_counter()
             note = ""
-            if tool == "resolve":
-                group, review = resolve_run(a, b)
+            if tool in ("resolve", "resolve+fields"):
+                group, review = resolve_run(a, b, fields=tool == "resolve+fields")
                 s = resolve_scores(group, truth, b is not None)
                 note = f"  (+{review} name pairs for review, not joined)"
             else:
                 s = scores((linkage_run if tool == "linkage" else splink_run)(a, b), truth)
             print(
-                f"{name:34} {tool:10} {s['precision']:9.4f} {s['recall']:7.4f} {s['f1']:7.4f} {s['pairs']:6d} "
+                f"{name:34} {tool:14} {s['precision']:9.4f} {s['recall']:7.4f} {s['f1']:7.4f} {s['pairs']:6d} "
                 f"{time.perf_counter() - t:8.2f}{note}",
                 flush=True,
             )

@@ -109,7 +109,13 @@ def _links(store: CaseStore, pairs: list[tuple[str, str]]) -> dict[tuple[str, st
         ev = json.loads(r["evidence"] or "{}")
         records = [x["record"] for x in ev.get("records", []) if isinstance(x, dict) and x.get("record")][:CITED]
         out.setdefault((r["entity_id"], r["account"]), []).append(
-            {"method": r["method"], "score": r["score"], "records": records, "narration": ev.get("narration")}
+            # a name link says every field that agreed ("name and account"), as entity resolution recorded them
+            {
+                "method": " and ".join(ev.get("fields") or [r["method"]]),
+                "score": r["score"],
+                "records": records,
+                "narration": ev.get("narration"),
+            }
         )
     return out
 

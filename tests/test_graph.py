@@ -39,6 +39,9 @@ def test_a_statement_holder_name_joins_by_name_rules(store):
     assert "N. Jayawardena" in attrs["names"]
     ev = [json.loads(l["evidence"]) for l in store.rows("SELECT evidence FROM entity_links WHERE entity_id = ? AND method = 'name'", [eid])]  # noqa: E741
     assert ev and "initial N. ~ nuwan" in ev[0]["reasons"]
+    # a name alone no longer joins (graph/corroborate.py): this one rests on the name and on the account, which the
+    # statement names N. Jayawardena the holder of and which Nuwan's number wrote in a message it sent
+    assert ev[0]["fields"] == ["name", "account"] and ev[0]["agreed"][0]["value"] == "bank-account 0081234567"
 
 
 def test_a_shared_surname_alone_does_not_join(store):

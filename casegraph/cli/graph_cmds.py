@@ -142,13 +142,15 @@ def entities_show(case, entity, fmt) -> None:
 
 
 def _why(ev: dict) -> str:
+    from ..graph import corroborate
+
     if "narration" in ev:
         where = ", ".join(r["locator"] for r in ev["records"][:3]) + (" …" if ev["transactions"] > 3 else "")
         return f"narration {ev['narration']!r} ({where}) names {ev['named']}: {ev['names'][1]}: {'; '.join(ev['reasons'])}"
     if "identifier" in ev:
         return f"lists {ev['identifier']['kind']} {ev['identifier']['value']}"
     if "names" in ev:
-        return f"{' / '.join(ev['names'])}: {'; '.join(ev['reasons'])}"
+        return f"{' / '.join(ev['names'])}: {'; '.join(ev['reasons'])}" + (f"; {corroborate.wording(ev)}" if "agreed" in ev else "")
     return ev.get("reason", "")
 
 

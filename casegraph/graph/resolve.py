@@ -9,12 +9,14 @@ Members join in this order, strongest first:
 2. a strong identifier: a contact card or goAML party lists the phone, email, NIC, account ... (the
    identifier member is the same node wherever it appears, so the same number in two exhibits joins);
 3. names (`names.similarity`) at or above the automatic threshold, between groups that share a
-   word of their names.
+   word of their names, when another field of the two records agrees and none a person has one of
+   disagrees (`corroborate`: date of birth, address, one device); a name alone never joins.
 
 A join is refused when it would put together members an examiner split apart (`entities split`)
 or two different values of a kind a person has one of (NIC, passport). Every join is stored with
 its evidence (which identifier or names agreed, the score, the records) and can be reviewed;
-name pairs between the review and automatic thresholds are written as findings for review.
+name pairs between the review and automatic thresholds, and those at the automatic threshold that
+nothing else corroborates, are written as findings for review.
 Resolution is a function of the case data and the examiner's decisions, so running it again
 gives the same entities with the same ids.
 """
@@ -36,7 +38,7 @@ from scipy.sparse import csgraph
 from ..errors import CaseGraphError
 from ..findings import Finding, write_findings
 from ..store import CaseStore, to_json
-from . import keys, name_bounds, narration
+from . import corroborate, keys, name_bounds, narration
 from .names import parse, similarity
 
 VERSION = "1.0.0"
@@ -285,7 +287,9 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
                      JOIN _er_members mb ON mb.member = 'id:' || k.node
                      ORDER BY o.member, o.key_kind, o.key""").to_arrow_table()
     pairs = _name_pairs(store, review)
-    auto_pairs = [p for p in pairs if p.score is not None and p.score >= auto]
+    # a name alone never joins: only pairs another field corroborates (graph/corroborate.py); the rest are for review
+    auto_pairs, blocked = corroborate.split(store, [p for p in pairs if p.score is not None and p.score >= auto])
+    joined = {id(p) for p in auto_pairs + blocked}
     # 2b. a bank narration naming an account's holder
     told = [Link(nl.a, nl.b, "narration", nl.score, nl.evidence) for nl in narrated]
     na, nb = index.many([x.a for x in told]), index.many([x.b for x in told])
@@ -339,9 +343,10 @@ def resolve(store: CaseStore, auto: float = AUTO, review: float = REVIEW) -> Res
     if len(todo):
         links += _replay(store, [link(int(j)) for j in todo], cannot, entity, index, refused)
     links = _with_records(store, links)
-    low = [p for p in pairs if p.score is not None and p.score < auto]
+    low = [p for p in pairs if id(p) not in joined]
     ends = entity[index.many([p.a for p in low])], entity[index.many([p.b for p in low])]
     candidates = [p for p, x, y in zip(low, *ends, strict=True) if x != y]
+    refused += blocked  # name pairs a date of birth, NIC or passport contradicts
     return Resolution(keys_, entity, links, refused, candidates)
 
 
@@ -573,12 +578,17 @@ def _one_per_pair(candidates: list[Link], member_entity: dict[str, str]) -> list
 
 def _candidate_finding(link: Link, member_entity: dict[str, str]) -> Finding:
     x, y = link.evidence["names"]
+    why = corroborate.wording(link.evidence)  # a pair at the automatic threshold: what else agreed or disagreed
+    said = f"Names agree at {link.score:.2f}" + (
+        f": {'; '.join(link.evidence['reasons'])}; not joined: {why}. "
+        if why
+        else f" (below the automatic threshold): {'; '.join(link.evidence['reasons'])}. "
+    )
     return Finding(
         "possible-same-person",
         f"{link.a}|{link.b}",
         f"Possibly the same person: {x} / {y}",
-        f"Names agree at {link.score:.2f} (below the automatic threshold): {'; '.join(link.evidence['reasons'])}. "
-        f"Review, then: casegraph entities merge CASE {member_entity[link.a]} {member_entity[link.b]}",
+        said + f"Review, then: casegraph entities merge CASE {member_entity[link.a]} {member_entity[link.b]}",
         "entity-resolution",
         VERSION,
         link.evidence["records"],
@@ -686,13 +696,15 @@ def link_basis(store: CaseStore, links: dict[str, str]) -> dict[str, list[dict]]
                            WHERE entity_id IN (SELECT unnest(?)) ORDER BY entity_id, a, b, method""",
         [entities],
     ):
+        ev = json.loads(r["evidence"] or "{}")
         basis.setdefault(r["entity_id"], []).append(
             {
                 "table": "entity_links",
                 "record": f"{r['entity_id']}: {r['a']} ~ {r['b']}",
-                "locator": f"{r['method']} link",
+                # a name link says every field that agreed: "name and date of birth link"
+                "locator": f"{' and '.join(ev.get('fields') or [r['method']])} link",
                 "score": r["score"],
-                "evidence": json.loads(r["evidence"] or "{}").get("records", [])[:EVIDENCE_CAP],
+                "evidence": ev.get("records", [])[:EVIDENCE_CAP],
             }
         )
     for r in store.rows(

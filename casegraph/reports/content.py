@@ -324,8 +324,10 @@ def gather(
     limitations = [
         "Findings state what the records show; they are produced by the methods listed and do not, on their own, "
         "establish intent, identity or guilt. The interpretation section is the examiner's opinion.",
-        "Persons are joined across devices by identifiers and by name rules (entity resolution); joins below the automatic "
-        "threshold were not made and await the examiner's review.",
+        "Persons are joined across devices by shared identifiers, a bank narration naming an account's holder, the examiner's "
+        "decisions, and by names only where another field of the two records agrees too (a date of birth, an address, an "
+        "account, one device's address book: entity resolution). A name alone joins no one: such pairs, and names below "
+        "the automatic threshold, were not joined and await the examiner's review.",
         "Times are shown as the source recorded them (its local time and UTC offset), with UTC beside them and where "
         "the zone came from; a value the source gave as a date is shown as a date.",
     ]
