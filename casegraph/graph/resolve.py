@@ -498,7 +498,7 @@ def write(store: CaseStore, res: Resolution, roles: dict[str, set[str]] | None =
         with store.unordered():
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_ent AS
                 WITH named AS (SELECT g.g, n.name, sum(n.n) AS n FROM _er_names n JOIN _er_pm g USING (member) GROUP BY ALL),
-                names AS (SELECT g, json_group_object(name, n) AS names, arg_max(name, (n, length(name), name)) AS label
+                names AS (SELECT g, to_json(map(list(name ORDER BY name), list(n ORDER BY name))) AS names, arg_max(name, (n, length(name), name)) AS label
                           FROM named GROUP BY g),
                 ent AS (SELECT g, 'person:' || left(sha256(min(member)), 16) AS id, min(member) AS first, count(*) AS members,
                                bool_or(starts_with(member, 'record:')) AS card FROM _er_pm GROUP BY g),
