@@ -574,11 +574,23 @@ _PAIRS = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), np.uint16)  # 
 # sender → chat, sender → recipient, sender → identifier mentioned, identifier in an image → exhibit,
 # other party → device (call), payer → payee. The graph's analysis and the report's pictures and
 # viewer all read ties from here, so they count the same ties.
-TIE_ROWS = """
-WITH owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
-party AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id),
+TIE_PARTY = """
+owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
+party AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id)"""
+
+
+def tie_rows(party: str = TIE_PARTY, place: str = "{}") -> str:
+    """The tie rules as a WITH clause ending in `ties` (a, b, kind, ts_utc, record_id, locator, exhibit_sha256, w, day).
+    `party`: the CTEs that end in party(id, p), p the party of node id; `place`: the end a chat or exhibit id
+    gives ({} the id). graph.parties passes numbered ones (p an integer), so that no tie carries a name."""
+
+    def at(x: str) -> str:
+        return place.format(x)
+
+    return f"""
+WITH {party.strip()},
 ties AS (
-    SELECT ps.p AS a, c.dst AS b, 'message' AS kind, s.ts_utc, s.record_id, s.locator, s.exhibit_sha256, 1.0 AS w,
+    SELECT ps.p AS a, {at("c.dst")} AS b, 'message' AS kind, s.ts_utc, s.record_id, s.locator, s.exhibit_sha256, 1.0 AS w,
            NULL::VARCHAR AS day
     FROM edges s JOIN edges c ON c.src = s.dst AND c.kind = 'IN' JOIN party ps ON ps.id = s.src WHERE s.kind = 'SENT'
     UNION ALL
@@ -590,16 +602,19 @@ ties AS (
     FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS' JOIN party ps ON ps.id = s.src JOIN party pm ON pm.id = m.dst
     WHERE s.kind = 'SENT'
     UNION ALL
-    SELECT pm.p, 'Exhibit:' || m.exhibit_sha256, 'in image', NULL, m.record_id, m.locator, m.exhibit_sha256, 1.0, NULL
+    SELECT pm.p, {at("'Exhibit:' || m.exhibit_sha256")}, 'in image', NULL, m.record_id, m.locator, m.exhibit_sha256, 1.0, NULL
     FROM edges m JOIN party pm ON pm.id = m.dst WHERE m.kind = 'MENTIONS' AND starts_with(m.src, 'ocr_text/')
     UNION ALL
-    SELECT pc.p, 'Exhibit:' || c.exhibit_sha256, 'call', c.ts_utc, c.record_id, c.locator, c.exhibit_sha256, 1.0, NULL
+    SELECT pc.p, {at("'Exhibit:' || c.exhibit_sha256")}, 'call', c.ts_utc, c.record_id, c.locator, c.exhibit_sha256, 1.0, NULL
     FROM edges c JOIN party pc ON pc.id = c.src WHERE c.kind = 'IN_CALL'
     UNION ALL
     SELECT pf.p, pt.p, 'payment', f.ts_utc, f.record_id, f.locator, f.exhibit_sha256, 1.0, f.attrs->>'date'
     FROM edges f JOIN edges t ON t.src = f.dst AND t.kind = 'PAID_TO' JOIN party pf ON pf.id = f.src JOIN party pt ON pt.id = t.dst
     WHERE f.kind = 'PAID')
 """
+
+
+TIE_ROWS = tie_rows()
 # The same ties with their direction (sender → chat, payer → payee), for pictures that draw arrows.
 DIRECTED_TIES = TIE_ROWS + "SELECT a, b, kind, ts_utc, record_id FROM ties WHERE a <> b"
 

@@ -10,16 +10,21 @@ from __future__ import annotations
 import networkx as nx
 
 from .model import TIE_ROWS as _TIE_ROWS
+from .model import tie_rows
 from .store import CaseStore
 
 EVIDENCE_PER_TIE = 5
 
-TIES = (
-    _TIE_ROWS
-    + """
+# each pair once (its ends in order), no tie of a party with itself
+UNDIRECTED = """
 SELECT least(a, b) AS a, greatest(a, b) AS b, kind, ts_utc, record_id, locator, exhibit_sha256, day FROM ties WHERE a <> b
 """
-)
+TIES = _TIE_ROWS + UNDIRECTED
+
+
+def numbered_ties(party: str, place: str) -> str:
+    """TIES over the party CTEs and place ends given (model.tie_rows): graph.parties numbers the ends first."""
+    return tie_rows(party, place) + UNDIRECTED
 # Two passes over the materialised ties, so that no aggregate holds whole lists of a 5M-tie graph:
 # the counts per pair, then the first few records per pair (a window that spills to disk).
 PAIRS = (

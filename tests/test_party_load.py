@@ -60,7 +60,13 @@ def _reference_load(store, ties_sql: str) -> PartyGraph:
 
 
 def assert_same_graph(store) -> int:
-    old, new = _reference_load(store, analysis._TIES), parties.load(store, analysis._TIES)
+    """The string route (parties.load over analysis._TIES) and the numbered one the analyses use (party_arrays)."""
+    for new in (parties.load(store, analysis._TIES), analysis.party_arrays(store)):
+        n = _assert_same(store, _reference_load(store, analysis._TIES), new)
+    return n
+
+
+def _assert_same(store, old, new) -> int:
     assert new.number_of_nodes() == old.number_of_nodes() > 0
     for col in ("ids", "labels", "names"):
         assert getattr(new, col).type == getattr(old, col).type
