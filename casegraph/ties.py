@@ -22,9 +22,9 @@ SELECT least(a, b) AS a, greatest(a, b) AS b, kind, ts_utc, record_id, locator, 
 TIES = _TIE_ROWS + UNDIRECTED
 
 
-def numbered_ties(party: str, place: str) -> str:
+def numbered_ties(party: str, places: str | None) -> str:
     """TIES over the party CTEs and place ends given (model.tie_rows): graph.parties numbers the ends first."""
-    return tie_rows(party, place) + UNDIRECTED
+    return tie_rows(party, places) + UNDIRECTED
 # Two passes over the materialised ties, so that no aggregate holds whole lists of a 5M-tie graph:
 # the counts per pair, then the first few records per pair (a window that spills to disk).
 PAIRS = (

@@ -21,6 +21,7 @@ import duckdb
 import igraph as ig
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..store import CaseStore
 from .explore import RECORD_LABELS
@@ -53,6 +54,7 @@ class PartyGraph:
     _index: dict[str, int] | None = field(default=None, repr=False)
     _graph: ig.Graph | None = field(default=None, repr=False)
     _incident: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _hubs: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         weakref.finalize(self, _drop, self.store.con, self.table)
@@ -89,7 +91,9 @@ class PartyGraph:
         return {"Chat": f"chat '{name}'", "Exhibit": f"exhibit {name}"}.get(label, f"{name} ({label})")
 
     def hub_mask(self) -> np.ndarray:
-        return np.isin(self.labels.fill_null("").to_numpy(zero_copy_only=False), HUBS)
+        if self._hubs is None:  # Arrow's set lookup (numpy's isin on a million Python strings took seconds)
+            self._hubs = pc.is_in(self.labels, value_set=pa.array(HUBS)).fill_null(False).to_numpy(zero_copy_only=False)
+        return self._hubs
 
     def people_first(self, members: np.ndarray) -> np.ndarray:
         return members[np.argsort(self.rank[members], kind="stable")]
@@ -201,8 +205,8 @@ def load(store: CaseStore, ties_sql: str) -> PartyGraph:
 
 
 def load_numbered(store: CaseStore, rules: Callable[[str, str], str]) -> PartyGraph:
-    """The same graph as `load(store, rules(TIE_PARTY, "{}"))`, cheaper: every node id a tie can end on is
-    numbered first (in id order), the rules run on those numbers (`rules(party CTEs, place end)`), and
+    """The same graph as `load(store, rules(TIE_PARTY, None))`, cheaper: every node id a tie can end on is
+    numbered first (in id order), the rules run on those numbers (`rules(party CTEs, table numbering places)`), and
     no tie carries a name; the parties that have ties are numbered densely after, in the same order."""
     t = f"_party_{next(_serial)}"
     con = store.con
@@ -221,7 +225,7 @@ def load_numbered(store: CaseStore, rules: Callable[[str, str], str]) -> PartyGr
                         WITH {party} SELECT named.id, u AS p FROM named JOIN {t}_names x ON x.id = named.p""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_ties AS
                         SELECT a AS va, b AS vb, kind, ts_utc, record_id, locator, exhibit_sha256, day
-                        FROM ({rules(f"party AS (SELECT * FROM {t}_party)", f"(SELECT u FROM {t}_names WHERE id = {{}})")})""")
+                        FROM ({rules(f"party AS (SELECT * FROM {t}_party)", f"{t}_names")})""")
         con.execute(f"DROP TABLE {t}_party")
     pg = _pairs(store, t, None, f"{t}_names")
     con.execute(f"DROP TABLE {t}_names")
