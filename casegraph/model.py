@@ -579,38 +579,43 @@ owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' 
 party AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id)"""
 
 
-def tie_rows(party: str = TIE_PARTY, places: str | None = None) -> str:
+def tie_rows(party: str = TIE_PARTY, places: str | None = None, by_row: bool = False) -> str:
     """The tie rules as a WITH clause ending in `ties` (a, b, kind, ts_utc, record_id, locator, exhibit_sha256, w, day).
     `party`: the CTEs that end in party(id, p), p the party of node id; `places`: a table (id, u) numbering the
-    chats and exhibits a tie can end on (None: the ids themselves). graph.parties passes numbered ones, so that
-    no tie carries a name."""
+    chats and exhibits a tie can end on (None: the ids themselves); `by_row`: instead of record_id and locator,
+    the row of `edges` that holds them (r) and the hash of the record id (h). graph.parties passes numbered
+    ones, so that no tie carries a name on the hot path."""
 
-    def at(x: str, alias: str) -> tuple[str, str]:  # (the end, the join that numbers it)
-        return (x, "") if places is None else (f"{alias}.u", f" LEFT JOIN {places} {alias} ON {alias}.id = {x}")
+    def at(x: str) -> tuple[str, str]:  # (the end, the join that numbers it)
+        return (x, "") if places is None else ("pl.u", f" LEFT JOIN {places} pl ON pl.id = {x}")
 
-    chat, chat_join = at("x.dst", "pl")
-    image, image_join = at("'Exhibit:' || m.exhibit_sha256", "pl")
-    device, device_join = at("'Exhibit:' || c.exhibit_sha256", "pl")
+    def rec(e: str) -> str:
+        return f"{e}.rowid AS r, hash({e}.record_id) AS h" if by_row else f"{e}.record_id, {e}.locator"
+
+    chat, chat_join = at("c.dst")
+    image, image_join = at("'Exhibit:' || m.exhibit_sha256")
+    device, device_join = at("'Exhibit:' || c.exhibit_sha256")
     return f"""
 WITH {party.strip()},
 ties AS (
-    -- a message's chat, recipients and mentions in one join of its sender (each a join of every message otherwise)
-    SELECT ps.p AS a, CASE x.kind WHEN 'IN' THEN {chat} ELSE px.p END AS b,
-           CASE x.kind WHEN 'MENTIONS' THEN 'mentioned' ELSE 'message' END AS kind, s.ts_utc,
-           CASE x.kind WHEN 'MENTIONS' THEN x.record_id ELSE s.record_id END AS record_id,
-           CASE x.kind WHEN 'MENTIONS' THEN x.locator ELSE s.locator END AS locator,
-           CASE x.kind WHEN 'MENTIONS' THEN x.exhibit_sha256 ELSE s.exhibit_sha256 END AS exhibit_sha256, 1.0 AS w, NULL::VARCHAR AS day
-    FROM edges s JOIN edges x ON x.src = s.dst AND x.kind IN ('IN', 'TO', 'MENTIONS') JOIN party ps ON ps.id = s.src
-    LEFT JOIN party px ON px.id = x.dst AND x.kind <> 'IN'{chat_join}
-    WHERE s.kind = 'SENT' AND (x.kind = 'IN' OR px.id IS NOT NULL)
+    SELECT ps.p AS a, {chat} AS b, 'message' AS kind, s.ts_utc, {rec("s")}, s.exhibit_sha256, 1.0 AS w, NULL::VARCHAR AS day
+    FROM edges s JOIN edges c ON c.src = s.dst AND c.kind = 'IN' JOIN party ps ON ps.id = s.src{chat_join} WHERE s.kind = 'SENT'
     UNION ALL
-    SELECT pm.p, {image}, 'in image', NULL, m.record_id, m.locator, m.exhibit_sha256, 1.0, NULL
+    SELECT ps.p, pt.p, 'message', s.ts_utc, {rec("s")}, s.exhibit_sha256, 1.0, NULL
+    FROM edges s JOIN edges t ON t.src = s.dst AND t.kind = 'TO' JOIN party ps ON ps.id = s.src JOIN party pt ON pt.id = t.dst
+    WHERE s.kind = 'SENT'
+    UNION ALL
+    SELECT ps.p, pm.p, 'mentioned', s.ts_utc, {rec("m")}, m.exhibit_sha256, 1.0, NULL
+    FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS' JOIN party ps ON ps.id = s.src JOIN party pm ON pm.id = m.dst
+    WHERE s.kind = 'SENT'
+    UNION ALL
+    SELECT pm.p, {image}, 'in image', NULL, {rec("m")}, m.exhibit_sha256, 1.0, NULL
     FROM edges m JOIN party pm ON pm.id = m.dst{image_join} WHERE m.kind = 'MENTIONS' AND starts_with(m.src, 'ocr_text/')
     UNION ALL
-    SELECT pc.p, {device}, 'call', c.ts_utc, c.record_id, c.locator, c.exhibit_sha256, 1.0, NULL
+    SELECT pc.p, {device}, 'call', c.ts_utc, {rec("c")}, c.exhibit_sha256, 1.0, NULL
     FROM edges c JOIN party pc ON pc.id = c.src{device_join} WHERE c.kind = 'IN_CALL'
     UNION ALL
-    SELECT pf.p, pt.p, 'payment', f.ts_utc, f.record_id, f.locator, f.exhibit_sha256, 1.0, f.attrs->>'date'
+    SELECT pf.p, pt.p, 'payment', f.ts_utc, {rec("f")}, f.exhibit_sha256, 1.0, f.attrs->>'date'
     FROM edges f JOIN edges t ON t.src = f.dst AND t.kind = 'PAID_TO' JOIN party pf ON pf.id = f.src JOIN party pt ON pt.id = t.dst
     WHERE f.kind = 'PAID')
 """

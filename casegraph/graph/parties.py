@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import CaseGraphError
 from ..store import CaseStore
 from .explore import RECORD_LABELS
 
@@ -128,15 +129,24 @@ class PartyGraph:
             if "evidence" in cols:
                 rows = con.execute(f"""
                     SELECT w.e, list({{'record': t.record_id, 'locator': t.locator, 'exhibit_sha256': t.exhibit_sha256}}
-                                     ORDER BY t.ts_utc NULLS LAST, t.record_id)
-                    FROM (SELECT * FROM {self.table}_ties SEMI JOIN _want USING (va, vb)
+                                     ORDER BY t.ts_utc NULLS LAST, t.record_id), bool_and(t.ok)
+                    FROM (SELECT * FROM {self._records()}
                           QUALIFY row_number() OVER (PARTITION BY va, vb ORDER BY ts_utc NULLS LAST, record_id) <= {EVIDENCE_PER_TIE}) t
                     JOIN _want w USING (va, vb) GROUP BY w.e""").fetchall()
-                for e, ev in rows:
+                for e, ev, ok in rows:
+                    if not ok:  # a row of `edges` no longer holds the record the tie was read from
+                        raise CaseGraphError("the case's graph was built again since this party graph was loaded: load it again")
                     out[e]["evidence"] = ev
         finally:
             con.unregister("_want")
         return out
+
+    def _records(self) -> str:
+        """The records of the wanted ties (_want): read from `edges` by their row when the ties keep only that."""
+        if self.ends is None:
+            return f"(SELECT *, true AS ok FROM {self.table}_ties SEMI JOIN _want USING (va, vb))"
+        return f"""(SELECT t.va, t.vb, t.ts_utc, e.record_id, e.locator, t.exhibit_sha256, hash(e.record_id) = t.h AS ok
+                    FROM {self.table}_ties t SEMI JOIN _want USING (va, vb) JOIN edges e ON e.rowid = t.r)"""
 
     def evidence_many(self, requests: Sequence[np.ndarray], cap: int = 50) -> list[list[dict[str, Any]]]:
         """For each request (ties, in order), the first `cap` distinct records of its ties, each tie's own
@@ -224,7 +234,7 @@ def load_numbered(store: CaseStore, rules: Callable[[str, str], str]) -> PartyGr
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_party AS
                         WITH {party} SELECT named.id, u AS p FROM named JOIN {t}_names x ON x.id = named.p""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_ties AS
-                        SELECT a AS va, b AS vb, kind, ts_utc, record_id, locator, exhibit_sha256, day
+                        SELECT a AS va, b AS vb, kind, ts_utc, r, h, exhibit_sha256, day
                         FROM ({rules(f"party AS (SELECT * FROM {t}_party)", f"{t}_names")})""")
         con.execute(f"DROP TABLE {t}_party")
     pg = _pairs(store, t, None, f"{t}_names")
