@@ -27,6 +27,8 @@ def numbered_ties(party: str, places: str | None) -> str:
     hash of its id (h) instead of its id and locator: graph.parties numbers the ends first, and reads the records
     only for the ties a finding cites."""
     return tie_rows(party, places, by_row=True) + UNDIRECTED.replace("record_id, locator", "r, h")
+
+
 # Two passes over the materialised ties, so that no aggregate holds whole lists of a 5M-tie graph:
 # the counts per pair, then the first few records per pair (a window that spills to disk).
 PAIRS = (

@@ -41,7 +41,7 @@ import numpy as np
 from ..findings import Finding
 from ..model import DIRECTED_TIES as DIRECTED_TIES  # declared in model; here for analysis' callers
 from ..store import CaseStore
-from ..ties import TIES as _TIES
+from ..ties import TIES as _TIES  # noqa: F401  (the rules with named ends: parties.load, the tests)
 from ..ties import display as _display_nx
 from ..ties import numbered_ties
 from ..ties import party_graph as party_graph  # the store's ties as networkx (casegraph/ties.py); here for analysis' callers

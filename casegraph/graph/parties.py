@@ -28,8 +28,9 @@ from ..store import CaseStore
 from .explore import RECORD_LABELS
 
 EVIDENCE_PER_TIE = 5  # records kept per tie; a finding cites up to 50 over its ties
-HUBS = ("Chat", "Exhibit")
-_RANK = "row_number() OVER (ORDER BY coalesce(label, '') <> 'Person', coalesce(name, 'None'), id) - 1 AS rank"  # people first, then by name, then id  # nodes that are places, not parties: never brokers or most-contacted
+HUBS = ("Chat", "Exhibit")  # nodes that are places, not parties: never brokers or most-contacted
+# the order members are listed in: people first, then by name, then id
+_RANK = "row_number() OVER (ORDER BY coalesce(label, '') <> 'Person', coalesce(name, 'None'), id) - 1 AS rank"
 _serial = itertools.count()
 
 
