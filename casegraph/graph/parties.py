@@ -138,6 +138,8 @@ class PartyGraph:
                     if not ok:  # a row of `edges` no longer holds the record the tie was read from
                         raise CaseGraphError("the case's graph was built again since this party graph was loaded: load it again")
                     out[e]["evidence"] = ev
+                if len(rows) < len(want):  # every tie rests on a record: its rows of `edges` are gone
+                    raise CaseGraphError("the case's graph was built again since this party graph was loaded: load it again")
         finally:
             con.unregister("_want")
         return out
