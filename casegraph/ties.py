@@ -7,6 +7,8 @@ are model.TIE_ROWS.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import networkx as nx
 
 from .model import TIE_ROWS as _TIE_ROWS
@@ -22,11 +24,11 @@ SELECT least(a, b) AS a, greatest(a, b) AS b, kind, ts_utc, record_id, locator, 
 TIES = _TIE_ROWS + UNDIRECTED
 
 
-def numbered_ties(party: str, places: str | None) -> str:
+def numbered_ties(party: str, places: str | None, kinds: Iterable[str] | None = None) -> str:
     """TIES over the party CTEs and places given (model.tie_rows), each record by its row of `edges` (r) and the
     hash of its id (h) instead of its id and locator: graph.parties numbers the ends first, and reads the records
     only for the ties a finding cites."""
-    return tie_rows(party, places, by_row=True) + UNDIRECTED.replace("record_id, locator", "r, h")
+    return tie_rows(party, places, by_row=True, kinds=kinds) + UNDIRECTED.replace("record_id, locator", "r, h")
 
 
 # Two passes over the materialised ties, so that no aggregate holds whole lists of a 5M-tie graph:

@@ -217,7 +217,7 @@ def load(store: CaseStore, ties_sql: str) -> PartyGraph:
     return _pairs(store, t, nodes, None)
 
 
-def load_numbered(store: CaseStore, rules: Callable[[str, str], str]) -> PartyGraph:
+def load_numbered(store: CaseStore, rules: Callable[[str, str, list[str]], str]) -> PartyGraph:
     """The same graph as `load(store, rules(TIE_PARTY, None))`, cheaper: every node id a tie can end on is
     numbered first (in id order), the rules run on those numbers (`rules(party CTEs, table numbering places)`), and
     no tie carries a name; the parties that have ties are numbered densely after, in the same order."""
@@ -228,6 +228,7 @@ def load_numbered(store: CaseStore, rules: Callable[[str, str], str]) -> PartyGr
     party = f"""owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
                 named AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id
                           WHERE n.label NOT IN ({", ".join(f"'{x}'" for x in RECORD_LABELS)}))"""
+    kinds = [k for (k,) in con.execute("SELECT DISTINCT kind FROM edges").fetchall()]  # the rules of absent kinds are left out
     with store.unordered():
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_names AS
                         WITH {party} SELECT row_number() OVER (ORDER BY id) AS u, id FROM (
@@ -238,7 +239,7 @@ def load_numbered(store: CaseStore, rules: Callable[[str, str], str]) -> PartyGr
                         WITH {party} SELECT named.id, u AS p FROM named JOIN {t}_names x ON x.id = named.p""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_ties AS
                         SELECT a AS va, b AS vb, kind, ts_utc, r, h, exhibit_sha256, day
-                        FROM ({rules(f"party AS (SELECT * FROM {t}_party)", f"{t}_names")})""")
+                        FROM ({rules(f"party AS (SELECT * FROM {t}_party)", f"{t}_names", kinds)})""")
         con.execute(f"DROP TABLE {t}_party")
     pg = _pairs(store, t, None, f"{t}_names")
     con.execute(f"DROP TABLE {t}_names")
