@@ -40,6 +40,13 @@ DuckDB write the whole edges table to its log at commit (380 MB at 100,000 phone
 writing the rows themselves: copying the built nodes and edges tables into new tables (DuckDB's dict_fsst
 string compression) costs 4.6 s CPU at 100,000 phones, about half the build.
 
+After the numbered tie rules (graph/parties.load_numbered; 2026-12-01, the same 4,008 findings; --step analyse
+on a prebuilt store): at load 16-21, 170.9 s wall, 93.3 s CPU, 2.46 GB; with the rules of absent edge kinds left
+out, at load 1.5-2: 71.6 s wall, 85.7 s CPU (DuckDB's two threads), 2.50 GB: 10.8x the networkx path's 770 s, not
+yet the 20x target. CPU by part in one profiled run at load 16-21 (before leaving rules out): party graph 37.3
+(the tie rules' joins of edges 19.4 of it, 7 of which the chat and mention rules of this SMS-only graph, now left
+out; pairs 4.8), Leiden 17.5, betweenness 12.1, findings and their evidence 9.8, igraph build 1.1, components 0.9.
+
     .venv/bin/python benchmarks/graph_scale.py [--phones 1000000 --messages 2500000] [--engines igraph,networkx]
         [--networkx-phones 100000]   # networkx runs on its own smaller store of this size (stated in the table)
 """

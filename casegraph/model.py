@@ -7,6 +7,7 @@ Every record carries a Provenance naming the exact bytes it came from.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -574,32 +575,59 @@ _PAIRS = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), np.uint16)  # 
 # sender → chat, sender → recipient, sender → identifier mentioned, identifier in an image → exhibit,
 # other party → device (call), payer → payee. The graph's analysis and the report's pictures and
 # viewer all read ties from here, so they count the same ties.
-TIE_ROWS = """
-WITH owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
-party AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id),
-ties AS (
-    SELECT ps.p AS a, c.dst AS b, 'message' AS kind, s.ts_utc, s.record_id, s.locator, s.exhibit_sha256, 1.0 AS w,
-           NULL::VARCHAR AS day
-    FROM edges s JOIN edges c ON c.src = s.dst AND c.kind = 'IN' JOIN party ps ON ps.id = s.src WHERE s.kind = 'SENT'
-    UNION ALL
-    SELECT ps.p, pt.p, 'message', s.ts_utc, s.record_id, s.locator, s.exhibit_sha256, 1.0, NULL
+TIE_PARTY = """
+owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
+party AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id)"""
+
+
+def tie_rows(
+    party: str = TIE_PARTY, places: str | None = None, by_row: bool = False, kinds: Iterable[str] | None = None
+) -> str:
+    """The tie rules as a WITH clause ending in `ties` (a, b, kind, ts_utc, record_id, locator, exhibit_sha256, w, day).
+    `party`: the CTEs that end in party(id, p), p the party of node id; `places`: a table (id, u) numbering the
+    chats and exhibits a tie can end on (None: the ids themselves); `by_row`: instead of record_id and locator,
+    the row of `edges` that holds them (r) and the hash of the record id (h). graph.parties passes numbered
+    ones, so that no tie carries a name on the hot path; `kinds`: the edge kinds the graph has (None: any), the
+    rules that join others are left out."""
+
+    def at(x: str) -> tuple[str, str]:  # (the end, the join that numbers it)
+        return (x, "") if places is None else ("pl.u", f" LEFT JOIN {places} pl ON pl.id = {x}")
+
+    def rec(e: str) -> str:
+        return f"{e}.rowid, hash({e}.record_id)" if by_row else f"{e}.record_id, {e}.locator"
+
+    chat, chat_join = at("c.dst")
+    image, image_join = at("'Exhibit:' || m.exhibit_sha256")
+    device, device_join = at("'Exhibit:' || c.exhibit_sha256")
+    cols = f"a, b, kind, ts_utc, {'r, h' if by_row else 'record_id, locator'}, exhibit_sha256, w, day"
+    branches = [  # (the edge kinds a branch joins, the branch)
+        (("SENT", "IN"), f"""SELECT ps.p, {chat}, 'message', s.ts_utc, {rec("s")}, s.exhibit_sha256, 1.0, NULL::VARCHAR
+    FROM edges s JOIN edges c ON c.src = s.dst AND c.kind = 'IN' JOIN party ps ON ps.id = s.src{chat_join} WHERE s.kind = 'SENT'"""),
+        (("SENT", "TO"), f"""SELECT ps.p, pt.p, 'message', s.ts_utc, {rec("s")}, s.exhibit_sha256, 1.0, NULL::VARCHAR
     FROM edges s JOIN edges t ON t.src = s.dst AND t.kind = 'TO' JOIN party ps ON ps.id = s.src JOIN party pt ON pt.id = t.dst
-    WHERE s.kind = 'SENT'
-    UNION ALL
-    SELECT ps.p, pm.p, 'mentioned', s.ts_utc, m.record_id, m.locator, m.exhibit_sha256, 1.0, NULL
+    WHERE s.kind = 'SENT'"""),
+        (("SENT", "MENTIONS"), f"""SELECT ps.p, pm.p, 'mentioned', s.ts_utc, {rec("m")}, m.exhibit_sha256, 1.0, NULL::VARCHAR
     FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS' JOIN party ps ON ps.id = s.src JOIN party pm ON pm.id = m.dst
-    WHERE s.kind = 'SENT'
-    UNION ALL
-    SELECT pm.p, 'Exhibit:' || m.exhibit_sha256, 'in image', NULL, m.record_id, m.locator, m.exhibit_sha256, 1.0, NULL
-    FROM edges m JOIN party pm ON pm.id = m.dst WHERE m.kind = 'MENTIONS' AND starts_with(m.src, 'ocr_text/')
-    UNION ALL
-    SELECT pc.p, 'Exhibit:' || c.exhibit_sha256, 'call', c.ts_utc, c.record_id, c.locator, c.exhibit_sha256, 1.0, NULL
-    FROM edges c JOIN party pc ON pc.id = c.src WHERE c.kind = 'IN_CALL'
-    UNION ALL
-    SELECT pf.p, pt.p, 'payment', f.ts_utc, f.record_id, f.locator, f.exhibit_sha256, 1.0, f.attrs->>'date'
+    WHERE s.kind = 'SENT'"""),
+        (("MENTIONS",), f"""SELECT pm.p, {image}, 'in image', NULL::TIMESTAMPTZ, {rec("m")}, m.exhibit_sha256, 1.0, NULL::VARCHAR
+    FROM edges m JOIN party pm ON pm.id = m.dst{image_join} WHERE m.kind = 'MENTIONS' AND starts_with(m.src, 'ocr_text/')"""),
+        (("IN_CALL",), f"""SELECT pc.p, {device}, 'call', c.ts_utc, {rec("c")}, c.exhibit_sha256, 1.0, NULL::VARCHAR
+    FROM edges c JOIN party pc ON pc.id = c.src{device_join} WHERE c.kind = 'IN_CALL'"""),
+        (("PAID", "PAID_TO"), f"""SELECT pf.p, pt.p, 'payment', f.ts_utc, {rec("f")}, f.exhibit_sha256, 1.0, f.attrs->>'date'
     FROM edges f JOIN edges t ON t.src = f.dst AND t.kind = 'PAID_TO' JOIN party pf ON pf.id = f.src JOIN party pt ON pt.id = t.dst
-    WHERE f.kind = 'PAID')
+    WHERE f.kind = 'PAID'"""),
+    ]
+    # a branch joining a kind the graph has none of gives no rows, yet DuckDB still joins every message for it
+    kept = [sql for need, sql in branches if kinds is None or set(need) <= set(kinds)] or [branches[1][1]]
+    union = "\n    UNION ALL\n    ".join(kept)
+    return f"""
+WITH {party.strip()},
+ties({cols}) AS (
+    {union})
 """
+
+
+TIE_ROWS = tie_rows()
 # The same ties with their direction (sender → chat, payer → payee), for pictures that draw arrows.
 DIRECTED_TIES = TIE_ROWS + "SELECT a, b, kind, ts_utc, record_id FROM ties WHERE a <> b"
 

@@ -7,19 +7,30 @@ are model.TIE_ROWS.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import networkx as nx
 
 from .model import TIE_ROWS as _TIE_ROWS
+from .model import tie_rows
 from .store import CaseStore
 
 EVIDENCE_PER_TIE = 5
 
-TIES = (
-    _TIE_ROWS
-    + """
+# each pair once (its ends in order), no tie of a party with itself
+UNDIRECTED = """
 SELECT least(a, b) AS a, greatest(a, b) AS b, kind, ts_utc, record_id, locator, exhibit_sha256, day FROM ties WHERE a <> b
 """
-)
+TIES = _TIE_ROWS + UNDIRECTED
+
+
+def numbered_ties(party: str, places: str | None, kinds: Iterable[str] | None = None) -> str:
+    """TIES over the party CTEs and places given (model.tie_rows), each record by its row of `edges` (r) and the
+    hash of its id (h) instead of its id and locator: graph.parties numbers the ends first, and reads the records
+    only for the ties a finding cites."""
+    return tie_rows(party, places, by_row=True, kinds=kinds) + UNDIRECTED.replace("record_id, locator", "r, h")
+
+
 # Two passes over the materialised ties, so that no aggregate holds whole lists of a 5M-tie graph:
 # the counts per pair, then the first few records per pair (a window that spills to disk).
 PAIRS = (

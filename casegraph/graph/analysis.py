@@ -41,8 +41,9 @@ import numpy as np
 from ..findings import Finding
 from ..model import DIRECTED_TIES as DIRECTED_TIES  # declared in model; here for analysis' callers
 from ..store import CaseStore
-from ..ties import TIES as _TIES
+from ..ties import TIES as _TIES  # noqa: F401  (the rules with named ends: parties.load, the tests)
 from ..ties import display as _display_nx
+from ..ties import numbered_ties
 from ..ties import party_graph as party_graph  # the store's ties as networkx (casegraph/ties.py); here for analysis' callers
 from ..wording import plural
 from . import parties
@@ -81,7 +82,7 @@ def _when(ts, day: str | None) -> str:
 
 def party_arrays(store: CaseStore) -> PartyGraph:
     """The party graph as arrays (igraph on demand): what the analyses and paths run on."""
-    return parties.load(store, _TIES)
+    return parties.load_numbered(store, numbered_ties)
 
 
 def _pct(x: float) -> str:

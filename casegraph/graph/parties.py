@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +21,16 @@ import duckdb
 import igraph as ig
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from ..errors import CaseGraphError
 from ..store import CaseStore
+from .explore import RECORD_LABELS
 
 EVIDENCE_PER_TIE = 5  # records kept per tie; a finding cites up to 50 over its ties
 HUBS = ("Chat", "Exhibit")  # nodes that are places, not parties: never brokers or most-contacted
+# the order members are listed in: people first, then by name, then id
+_RANK = "row_number() OVER (ORDER BY coalesce(label, '') <> 'Person', coalesce(name, 'None'), id) - 1 AS rank"
 _serial = itertools.count()
 
 
@@ -47,9 +52,11 @@ class PartyGraph:
     a: np.ndarray
     b: np.ndarray
     weight: np.ndarray  # records per tie
+    ends: np.ndarray | None = None  # the number of party v in the tie tables, when it is not v (load_numbered)
     _index: dict[str, int] | None = field(default=None, repr=False)
     _graph: ig.Graph | None = field(default=None, repr=False)
     _incident: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _hubs: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         weakref.finalize(self, _drop, self.store.con, self.table)
@@ -86,7 +93,9 @@ class PartyGraph:
         return {"Chat": f"chat '{name}'", "Exhibit": f"exhibit {name}"}.get(label, f"{name} ({label})")
 
     def hub_mask(self) -> np.ndarray:
-        return np.isin(self.labels.fill_null("").to_numpy(zero_copy_only=False), HUBS)
+        if self._hubs is None:  # Arrow's set lookup (numpy's isin on a million Python strings took seconds)
+            self._hubs = pc.is_in(self.labels, value_set=pa.array(HUBS)).fill_null(False).to_numpy(zero_copy_only=False)
+        return self._hubs
 
     def people_first(self, members: np.ndarray) -> np.ndarray:
         return members[np.argsort(self.rank[members], kind="stable")]
@@ -110,7 +119,8 @@ class PartyGraph:
         cols = [c.strip() for c in columns.split(",")]
         plain = [c for c in cols if c != "evidence"]
         con = self.store.con
-        con.register("_want", pa.table({"e": want, "va": self.a[want], "vb": self.b[want]}))
+        key = (lambda v: v) if self.ends is None else self.ends.take
+        con.register("_want", pa.table({"e": want, "va": key(self.a[want]), "vb": key(self.b[want])}))
         try:
             out: dict[int, dict] = {int(e): {} for e in want}
             if plain:
@@ -120,15 +130,26 @@ class PartyGraph:
             if "evidence" in cols:
                 rows = con.execute(f"""
                     SELECT w.e, list({{'record': t.record_id, 'locator': t.locator, 'exhibit_sha256': t.exhibit_sha256}}
-                                     ORDER BY t.ts_utc NULLS LAST, t.record_id)
-                    FROM (SELECT * FROM {self.table}_ties SEMI JOIN _want USING (va, vb)
+                                     ORDER BY t.ts_utc NULLS LAST, t.record_id), bool_and(t.ok)
+                    FROM (SELECT * FROM {self._records()}
                           QUALIFY row_number() OVER (PARTITION BY va, vb ORDER BY ts_utc NULLS LAST, record_id) <= {EVIDENCE_PER_TIE}) t
                     JOIN _want w USING (va, vb) GROUP BY w.e""").fetchall()
-                for e, ev in rows:
+                for e, ev, ok in rows:
+                    if not ok:  # a row of `edges` no longer holds the record the tie was read from
+                        raise CaseGraphError("the case's graph was built again since this party graph was loaded: load it again")
                     out[e]["evidence"] = ev
+                if len(rows) < len(want):  # every tie rests on a record: its rows of `edges` are gone
+                    raise CaseGraphError("the case's graph was built again since this party graph was loaded: load it again")
         finally:
             con.unregister("_want")
         return out
+
+    def _records(self) -> str:
+        """The records of the wanted ties (_want): read from `edges` by their row when the ties keep only that."""
+        if self.ends is None:
+            return f"(SELECT *, true AS ok FROM {self.table}_ties SEMI JOIN _want USING (va, vb))"
+        return f"""(SELECT t.va, t.vb, t.ts_utc, e.record_id, e.locator, t.exhibit_sha256, hash(e.record_id) = t.h AS ok
+                    FROM {self.table}_ties t SEMI JOIN _want USING (va, vb) JOIN edges e ON e.rowid = t.r)"""
 
     def evidence_many(self, requests: Sequence[np.ndarray], cap: int = 50) -> list[list[dict[str, Any]]]:
         """For each request (ties, in order), the first `cap` distinct records of its ties, each tie's own
@@ -191,6 +212,45 @@ def load(store: CaseStore, ties_sql: str) -> PartyGraph:
                         SELECT na.v AS va, nb.v AS vb, r.kind, r.ts_utc, r.record_id, r.locator, r.exhibit_sha256, r.day
                         FROM {t}_raw r JOIN {t}_nodes na ON na.id = r.a JOIN {t}_nodes nb ON nb.id = r.b""")
         con.execute(f"DROP TABLE {t}_raw")
+    nodes = con.sql(f"SELECT id, label, name, {_RANK} FROM {t}_nodes ORDER BY v").to_arrow_table()
+    con.execute(f"DROP TABLE {t}_nodes")
+    return _pairs(store, t, nodes, None)
+
+
+def load_numbered(store: CaseStore, rules: Callable[[str, str, list[str]], str]) -> PartyGraph:
+    """The same graph as `load(store, rules(TIE_PARTY, None))`, cheaper: every node id a tie can end on is
+    numbered first (in id order), the rules run on those numbers (`rules(party CTEs, table numbering places)`), and
+    no tie carries a name; the parties that have ties are numbered densely after, in the same order."""
+    t = f"_party_{next(_serial)}"
+    con = store.con
+    # the ids an end can be: a node's party (itself or the person using it), a chat, an exhibit (numbered though
+    # no node names it, as `load` keeps an end the nodes table lacks)
+    party = f"""owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' GROUP BY dst),
+                named AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id
+                          WHERE n.label NOT IN ({", ".join(f"'{x}'" for x in RECORD_LABELS)}))"""
+    kinds = [k for (k,) in con.execute("SELECT DISTINCT kind FROM edges").fetchall()]  # the rules of absent kinds are left out
+    with store.unordered():
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_names AS
+                        WITH {party} SELECT row_number() OVER (ORDER BY id) AS u, id FROM (
+                            SELECT p AS id FROM named UNION SELECT dst FROM edges WHERE kind = 'IN' UNION
+                            SELECT 'Exhibit:' || exhibit_sha256 FROM edges
+                            WHERE kind = 'IN_CALL' OR (kind = 'MENTIONS' AND starts_with(src, 'ocr_text/')))""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_party AS
+                        WITH {party} SELECT named.id, u AS p FROM named JOIN {t}_names x ON x.id = named.p""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_ties AS
+                        SELECT a AS va, b AS vb, kind, ts_utc, r, h, exhibit_sha256, day
+                        FROM ({rules(f"party AS (SELECT * FROM {t}_party)", f"{t}_names", kinds)})""")
+        con.execute(f"DROP TABLE {t}_party")
+    pg = _pairs(store, t, None, f"{t}_names")
+    con.execute(f"DROP TABLE {t}_names")
+    return pg
+
+
+def _pairs(store: CaseStore, t: str, nodes: pa.Table | None, names: str | None) -> PartyGraph:
+    """From the ties of {t}_ties (va, vb numbered, va < vb): one row per pair in {t}, and the arrays. `names`:
+    the ends are numbers of that table (u, id), not yet dense; their parties are named and numbered here."""
+    con = store.con
+    with store.unordered():
         # One row per pair, in no order. The lists of distinct kinds and exhibits were most of the cost
         # (DuckDB groups a second time for each DISTINCT list), yet nearly every pair has one kind and one
         # exhibit: those lists come from min = max, and only the other pairs are grouped for their lists.
@@ -206,22 +266,34 @@ def load(store: CaseStore, ties_sql: str) -> PartyGraph:
                                list(DISTINCT exhibit_sha256 ORDER BY exhibit_sha256) AS exhibits
                         FROM {t}_ties SEMI JOIN (SELECT va, vb FROM {t}_pairs WHERE kinds IS NULL OR exhibits IS NULL) USING (va, vb)
                         GROUP BY va, vb""")
-    nodes = con.sql(f"""SELECT id, label, name,
-                               row_number() OVER (ORDER BY coalesce(label, '') <> 'Person', coalesce(name, 'None'), id) - 1 AS rank
-                        FROM {t}_nodes ORDER BY v""").to_arrow_table()
-    con.execute(f"DROP TABLE {t}_nodes")
     pairs = con.execute(f"SELECT va, vb, n FROM {t}_pairs").fetchnumpy()
-    va, vb, n = (np.asarray(pairs[c], dtype=np.int64) for c in ("va", "vb", "n"))
+    ua, ub, n = (np.asarray(pairs[c], dtype=np.int64) for c in ("va", "vb", "n"))
+    ends = None
+    if names is not None:  # the parties with ties, in id order (their numbers are), named from the nodes table
+        ends = np.unique(np.concatenate([ua, ub]))
+        con.register("_ends", pa.table({"u": ends, "v": np.arange(len(ends), dtype=np.int64)}))
+        try:
+            nodes = con.sql(f"""WITH x AS (SELECT v, id FROM _ends JOIN {names} USING (u))
+                                SELECT id, n.label, n.name, {_RANK} FROM x LEFT JOIN (
+                                    SELECT id, any_value(label) AS label, any_value(name) AS name FROM nodes SEMI JOIN x USING (id)
+                                    GROUP BY id) n USING (id) ORDER BY v""").to_arrow_table()
+        finally:
+            con.unregister("_ends")
+        va, vb = np.searchsorted(ends, ua), np.searchsorted(ends, ub)
+    else:
+        va, vb = ua, ub
+    assert nodes is not None
     order = np.argsort(va * max(len(nodes), 1) + vb, kind="stable")  # by (va, vb): vb < number of parties
     e = np.empty(len(order), dtype=np.int64)
     e[order] = np.arange(len(order), dtype=np.int64)
-    con.register("_pair_numbers", pa.table({"va": va, "vb": vb, "e": e}))
+    con.register("_pair_numbers", pa.table({"ua": ua, "ub": ub, "e": e, "va": va, "vb": vb}))
     try:
         with store.unordered():
             con.execute(f"""CREATE OR REPLACE TEMP TABLE {t} AS
-                            SELECT k.e, va, vb, coalesce(p.kinds, m.kinds) AS kinds, p.n, p.first, p.last, p.first_day, p.last_day,
+                            SELECT k.e, k.va, k.vb, coalesce(p.kinds, m.kinds) AS kinds, p.n, p.first, p.last, p.first_day, p.last_day,
                                    coalesce(p.exhibits, m.exhibits) AS exhibits
-                            FROM {t}_pairs p JOIN _pair_numbers k USING (va, vb) LEFT JOIN {t}_mixed m USING (va, vb)""")
+                            FROM {t}_pairs p JOIN _pair_numbers k ON k.ua = p.va AND k.ub = p.vb
+                            LEFT JOIN {t}_mixed m ON m.va = p.va AND m.vb = p.vb""")
     finally:
         con.unregister("_pair_numbers")
     con.execute(f"DROP TABLE {t}_pairs")
@@ -236,4 +308,5 @@ def load(store: CaseStore, ties_sql: str) -> PartyGraph:
         va[order],
         vb[order],
         n[order],
+        ends=ends,
     )
