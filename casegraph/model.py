@@ -580,9 +580,7 @@ owner AS (SELECT dst AS node, min(src) AS person FROM edges WHERE kind = 'USES' 
 party AS (SELECT n.id, coalesce(o.person, n.id) AS p FROM nodes n LEFT JOIN owner o ON o.node = n.id)"""
 
 
-def tie_rows(
-    party: str = TIE_PARTY, places: str | None = None, by_row: bool = False, kinds: Iterable[str] | None = None
-) -> str:
+def tie_rows(party: str = TIE_PARTY, places: str | None = None, by_row: bool = False, kinds: Iterable[str] | None = None) -> str:
     """The tie rules as a WITH clause ending in `ties` (a, b, kind, ts_utc, record_id, locator, exhibit_sha256, w, day).
     `party`: the CTEs that end in party(id, p), p the party of node id; `places`: a table (id, u) numbering the
     chats and exhibits a tie can end on (None: the ids themselves); `by_row`: instead of record_id and locator,
@@ -601,21 +599,39 @@ def tie_rows(
     device, device_join = at("'Exhibit:' || c.exhibit_sha256")
     cols = f"a, b, kind, ts_utc, {'r, h' if by_row else 'record_id, locator'}, exhibit_sha256, w, day"
     branches = [  # (the edge kinds a branch joins, the branch)
-        (("SENT", "IN"), f"""SELECT ps.p, {chat}, 'message', s.ts_utc, {rec("s")}, s.exhibit_sha256, 1.0, NULL::VARCHAR
-    FROM edges s JOIN edges c ON c.src = s.dst AND c.kind = 'IN' JOIN party ps ON ps.id = s.src{chat_join} WHERE s.kind = 'SENT'"""),
-        (("SENT", "TO"), f"""SELECT ps.p, pt.p, 'message', s.ts_utc, {rec("s")}, s.exhibit_sha256, 1.0, NULL::VARCHAR
+        (
+            ("SENT", "IN"),
+            f"""SELECT ps.p, {chat}, 'message', s.ts_utc, {rec("s")}, s.exhibit_sha256, 1.0, NULL::VARCHAR
+    FROM edges s JOIN edges c ON c.src = s.dst AND c.kind = 'IN' JOIN party ps ON ps.id = s.src{chat_join} WHERE s.kind = 'SENT'""",
+        ),
+        (
+            ("SENT", "TO"),
+            f"""SELECT ps.p, pt.p, 'message', s.ts_utc, {rec("s")}, s.exhibit_sha256, 1.0, NULL::VARCHAR
     FROM edges s JOIN edges t ON t.src = s.dst AND t.kind = 'TO' JOIN party ps ON ps.id = s.src JOIN party pt ON pt.id = t.dst
-    WHERE s.kind = 'SENT'"""),
-        (("SENT", "MENTIONS"), f"""SELECT ps.p, pm.p, 'mentioned', s.ts_utc, {rec("m")}, m.exhibit_sha256, 1.0, NULL::VARCHAR
+    WHERE s.kind = 'SENT'""",
+        ),
+        (
+            ("SENT", "MENTIONS"),
+            f"""SELECT ps.p, pm.p, 'mentioned', s.ts_utc, {rec("m")}, m.exhibit_sha256, 1.0, NULL::VARCHAR
     FROM edges s JOIN edges m ON m.src = s.dst AND m.kind = 'MENTIONS' JOIN party ps ON ps.id = s.src JOIN party pm ON pm.id = m.dst
-    WHERE s.kind = 'SENT'"""),
-        (("MENTIONS",), f"""SELECT pm.p, {image}, 'in image', NULL::TIMESTAMPTZ, {rec("m")}, m.exhibit_sha256, 1.0, NULL::VARCHAR
-    FROM edges m JOIN party pm ON pm.id = m.dst{image_join} WHERE m.kind = 'MENTIONS' AND starts_with(m.src, 'ocr_text/')"""),
-        (("IN_CALL",), f"""SELECT pc.p, {device}, 'call', c.ts_utc, {rec("c")}, c.exhibit_sha256, 1.0, NULL::VARCHAR
-    FROM edges c JOIN party pc ON pc.id = c.src{device_join} WHERE c.kind = 'IN_CALL'"""),
-        (("PAID", "PAID_TO"), f"""SELECT pf.p, pt.p, 'payment', f.ts_utc, {rec("f")}, f.exhibit_sha256, 1.0, f.attrs->>'date'
+    WHERE s.kind = 'SENT'""",
+        ),
+        (
+            ("MENTIONS",),
+            f"""SELECT pm.p, {image}, 'in image', NULL::TIMESTAMPTZ, {rec("m")}, m.exhibit_sha256, 1.0, NULL::VARCHAR
+    FROM edges m JOIN party pm ON pm.id = m.dst{image_join} WHERE m.kind = 'MENTIONS' AND starts_with(m.src, 'ocr_text/')""",
+        ),
+        (
+            ("IN_CALL",),
+            f"""SELECT pc.p, {device}, 'call', c.ts_utc, {rec("c")}, c.exhibit_sha256, 1.0, NULL::VARCHAR
+    FROM edges c JOIN party pc ON pc.id = c.src{device_join} WHERE c.kind = 'IN_CALL'""",
+        ),
+        (
+            ("PAID", "PAID_TO"),
+            f"""SELECT pf.p, pt.p, 'payment', f.ts_utc, {rec("f")}, f.exhibit_sha256, 1.0, f.attrs->>'date'
     FROM edges f JOIN edges t ON t.src = f.dst AND t.kind = 'PAID_TO' JOIN party pf ON pf.id = f.src JOIN party pt ON pt.id = t.dst
-    WHERE f.kind = 'PAID'"""),
+    WHERE f.kind = 'PAID'""",
+        ),
     ]
     # a branch joining a kind the graph has none of gives no rows, yet DuckDB still joins every message for it
     kept = [sql for need, sql in branches if kinds is None or set(need) <= set(kinds)] or [branches[1][1]]
