@@ -118,13 +118,19 @@ CREATE TABLE IF NOT EXISTS graph_pins (
 """
 
 
+def _id_prefix_sql(table: str, alias: str = "") -> str:
+    """SQL for what a record id holds before its locator: 'table/<exhibit sha256, 32 hex>/<parser>/'."""
+    a = f"{alias}." if alias else ""
+    return f"'{table}/' || left({a}exhibit_sha256, 32) || '/' || {a}parser || '/'"
+
+
 def _column_types(cls: type[Record]) -> list[tuple[str, str, pa.DataType | None]]:
     """(column, SQL type, arrow type) for one record class; datetimes expand to the four time columns."""
     hints = typing.get_type_hints(cls)
     # the natural key, as model.record_id builds it: table/exhibit/parser/locator[#discriminator]
     seps = ["'#'"] + ["':'"] * len(cls.discriminator_columns)
     disc = "".join(f" || {sep} || coalesce(CAST({c} AS VARCHAR), '')" for sep, c in zip(seps, cls.discriminator_columns))  # noqa: B905
-    id_sql = f"'{cls.table}/' || left(exhibit_sha256, 32) || '/' || parser || '/' || locator{disc}"
+    id_sql = f"{_id_prefix_sql(cls.table)} || locator{disc}"
     out: list[tuple[str, str, pa.DataType | None]] = [("id", id_sql, None)]
     for f in fields(cls):
         if f.name == "prov":
@@ -220,7 +226,7 @@ def record_join(alias: str, table: str, id_expr: str) -> str:
     share it: exact, the same rows as `alias.id = id_expr`. For tables whose id has no discriminator."""
     if RECORD_CLASS[table].discriminator_columns:
         raise ValueError(f"{table}: its record ids end with a discriminator, not the locator")
-    prefix = f"'{table}/' || left({alias}.exhibit_sha256, 32) || '/' || {alias}.parser || '/'"
+    prefix = _id_prefix_sql(table, alias)
     return (
         f"{alias}.locator = regexp_extract({id_expr}, '^[^/]*/[^/]*/[^/]*/(.*)$', 1) AND starts_with({id_expr}, {prefix}) "
         f"AND length({id_expr}) - length({alias}.locator) = length({prefix})"  # not a hash key: mixes both sides

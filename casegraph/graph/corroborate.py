@@ -113,12 +113,8 @@ def split(store: CaseStore, pairs: list[P]) -> tuple[list[P], list[P]]:
     if not pairs:
         return [], []
     con = store.con
-    want = sorted({m for p in pairs for m in (p.a, p.b)})
-    con.register("_er_cw_in", pa.table({"member": pa.array(want, pa.string())}))
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _er_cw AS SELECT * FROM _er_cw_in")
-    finally:
-        con.unregister("_er_cw_in")
+    store.id_table("_er_cw_in", (m for p in pairs for m in (p.a, p.b)))
+    con.execute("CREATE OR REPLACE TEMP TABLE _er_cw AS SELECT id AS member FROM _er_cw_in")
     sql = (
         _FIELDS.replace("{exclusive}", ", ".join(f"'{k}'" for k in sorted(EXCLUSIVE)))
         .replace("{known_nic}", _KNOWN.format(d="CAST(k.detail->>'birth_date' AS DATE)"))

@@ -432,10 +432,11 @@ def _name_pairs(store: CaseStore, review: float) -> list[Link]:
     # each name's distinct word keys, the blocks (from the elements: the keys are folded once)
     owner = np.repeat(np.arange(len(names), dtype=np.int64), np.diff(elements.start))
     word = elements.key >= 0
-    block = np.unique(owner[word] * max(len(elements.keys), 1) + elements.key[word])
-    block_keys = pa.array(elements.keys, pa.string()).take(pa.array(block % max(len(elements.keys), 1)))
+    width = max(len(elements.keys), 1)  # a block number is name * width + key
+    block = np.unique(owner[word] * width + elements.key[word])
+    block_keys = pa.array(elements.keys, pa.string()).take(pa.array(block % width))
     con.register("_er_name_ids", pa.table({"name": pa.array(names, pa.string()), "nid": np.arange(len(names), dtype=np.int64)}))
-    con.register("_er_name_keys", pa.table({"nid": block // max(len(elements.keys), 1), "k": block_keys}))
+    con.register("_er_name_keys", pa.table({"nid": block // width, "k": block_keys}))
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE _er_nid AS SELECT n.member, i.nid FROM _er_names n JOIN _er_name_ids i USING (name)")
         con.execute("""CREATE OR REPLACE TEMP TABLE _er_pairs AS
