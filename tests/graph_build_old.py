@@ -122,8 +122,8 @@ def build(store: CaseStore) -> None:
                 for end, labels in (("src", src), ("dst", dst))
                 if labels
             )
-            con.execute(f"""INSERT INTO edges
-                            SELECT kind || '|' || src || '|' || dst AS id, src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}
+            con.execute(f"""INSERT INTO edges (src, dst, kind, ts_utc, weight, record_id, attrs, {PROV})
+                            SELECT src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}
                             FROM ({sql}) AS e(kind, src, dst, ts_utc, weight, record_id, attrs, {PROV}){ends}""")
         # an edge given twice has one id: only ids whose hash repeats are compared (at a million messages, few). The
         # first by exhibit, locator and record stays; one record giving it by two routes (a contact card's phone, and

@@ -109,3 +109,26 @@ def test_the_demo_case(demo):
 
     with Case(demo) as case:
         assert same_as_before(case.store) == dict.fromkeys(TABLES, 0)
+
+
+def test_a_store_with_stored_edge_ids_keeps_its_edges(tmp_path):
+    """The edge id is computed from kind, src and dst since 2026-12; a store whose edges table stored it is moved to
+    the new layout when opened, with the same rows (the ids it stored were kind|src|dst) and the same digest."""
+    from casegraph.store import CaseStore
+
+    path = tmp_path / "case.duckdb"
+    store = CaseStore(path)
+    every_kind_case(store)
+    build.build(store)
+    before = state_digests(store.con, ("edges",))["edges"]
+    cols = "src, dst, kind, ts_utc, weight, record_id, attrs, exhibit_sha256, parser, parser_version, locator"
+    store.con.execute(f"""CREATE TABLE old_edges AS SELECT id, {cols} FROM edges; DROP TABLE edges;
+                          ALTER TABLE old_edges RENAME TO edges""")  # the layout before: id stored
+    assert "GENERATED" not in store.one("SELECT sql FROM duckdb_tables() WHERE table_name = 'edges'")[0]
+    store.close()
+    store = CaseStore(path)
+    assert "GENERATED" in store.one("SELECT sql FROM duckdb_tables() WHERE table_name = 'edges'")[0]
+    assert state_digests(store.con, ("edges",))["edges"] == before
+    build.build(store)  # and builds again on it
+    assert state_digests(store.con, ("edges",))["edges"] == before
+    store.close()

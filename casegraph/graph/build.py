@@ -178,8 +178,8 @@ def build(store: CaseStore) -> dict[str, int]:
         sources = [f"SELECT * EXCLUDE (id) FROM ({uses} {FIRST})"]
         sources += [ident, *_ONCE]
         union = " UNION ALL ".join(f"({sql})" for sql in sources)
-        con.execute(f"""INSERT INTO edges SELECT kind || '|' || src || '|' || dst, src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}
-                        FROM ({union}) AS e({EDGE_COLS})""")
+        cols = f"src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}"  # the id is computed from kind, src and dst (store)
+        con.execute(f"INSERT INTO edges ({cols}) SELECT {cols} FROM ({union}) AS e({EDGE_COLS})")
         con.execute("DROP TABLE IF EXISTS _dup; DROP TABLE IF EXISTS _dup_records")
         explore.build_ties(store)  # the explorer's per-party tie rows, from the graph just built
     return {r["label"]: r["n"] for r in store.rows("SELECT label, count(*) AS n FROM nodes GROUP BY label ORDER BY label")} | {
