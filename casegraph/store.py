@@ -443,8 +443,8 @@ class CaseStore:
     def _migrate_edges(self) -> None:
         """A store from before the computed edge id: its edges move to the new layout (every stored id was
         kind|src|dst, the build's only id)."""
-        sql = self.con.execute("SELECT sql FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'edges'")
-        if "GENERATED" in sql.fetchone()[0]:
+        ddl = self.one("SELECT sql FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'edges'")
+        if ddl is None or "GENERATED" in ddl[0]:
             return
         cols = "src, dst, kind, ts_utc, weight, record_id, attrs, exhibit_sha256, parser, parser_version, locator"
         self.con.execute(f"""BEGIN TRANSACTION; CREATE TABLE edges_computed_id {EDGES_COLUMNS};
