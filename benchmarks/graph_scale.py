@@ -59,7 +59,7 @@ top-10 overlap 6/10, 8 of the top 10 within 2 stated standard errors.
 Graph build with edges.id computed when read (a generated column, not stored; 2026-12-01, nice 10, `--step build`
 on copies of one generated, keyed, resolved store; CPU s is the process's own): 1,000,000 phones, before the change,
 at load 0.6-1.2 (profiled per statement): 52.1 s wall, 97.2 s CPU, 2.09 GB (nodes INSERT 19.8 s CPU, edges INSERT
-68.7, ties 3.5); after it, at load 7.4-8.7: 270.1 s wall, 105.8 s CPU, 2.15 GB: under that load no gain can be
+68.7, tie tables 3.9); after it, at load 7.4-8.7: 270.1 s wall, 105.8 s CPU, 2.15 GB: under that load no gain can be
 told from the noise. Isolated at 100,000 phones (load 1-4), writing the edges: INSERT + CHECKPOINT 7.5 s CPU with
 the id stored, 6.1 s without; computing the rows alone 3.3 s; with DuckDB's FSST string compression disabled the
 write fell to 5.0 s but the store grew from 108 MB to 450 MB (not taken).
