@@ -67,7 +67,7 @@ write fell to 5.0 s but the store grew from 108 MB to 450 MB (not taken).
 Graph-analyse branch, 2026-12-01 (nice 10): the sampled betweenness from vectorised breadth-first dependencies
 (analysis._dependencies; igraph's betweenness with `sources` took 1.5 s CPU per source at 1M, the values are the
 same) and the party numbers ranked by a mask instead of np.unique + searchsorted. Profiled before, at load 0.1-0.9
-(tana: the analyse calls on a copy of a 1,000,000-phone store built by this script): 69.6 s wall, 84.8 s CPU, 2.52 GB;
+(the analyse calls on a copy of a 1,000,000-phone store built by this script): 69.6 s wall, 84.8 s CPU, 2.52 GB;
 party graph 24.7 s wall / 37.2 CPU, Leiden 18.0 / 18.0, betweenness 12.4 / 12.3, findings and evidence (without
 Leiden) 10.6 / 13.6, write 1.6, igraph build 1.1, components 1.2. Betweenness alone, the same 8 sources: igraph
 9.5-12.2 s CPU, vectorised 5.8-7.1 s. After, `--built <that store> --engines igraph --no-agree` at load 7.3-7.8:
