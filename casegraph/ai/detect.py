@@ -114,7 +114,8 @@ class Detector:
         rule: dict[str, dict[str, Any]] = {}
         denied: dict[str, str] = {}  # indicator → the words of a rule a negation cancelled
         topics = self.concepts.topics
-        only = {i for i in self.ids if i not in topics or any(c in found for c in topics[i])} if topics else None
+        # map, not a generator per indicator: this runs for every message
+        only = {i for i in self.ids if i not in topics or any(map(found.__contains__, topics[i]))} if topics else None
         for h in lx.scan_folded(self.lexicon, folded, only):
             if h.indicator in NEGATABLE and cx.negated(found, [folded.count(" ", 0, a) for a, _ in h.spans]):
                 denied.setdefault(h.indicator, " ".join(h.matched))
