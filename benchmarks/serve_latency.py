@@ -164,7 +164,8 @@ def prepare(root: Path, skip: set[str]) -> dict[str, float]:
         start, cpu = time.perf_counter(), _cpu()
         fn()
         t[name] = time.perf_counter() - start
-        print(f"  {name:20} {t[name]:8.1f} s wall, {_cpu() - cpu:8.1f} s CPU", flush=True)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"  {name:20} {t[name]:8.1f} s wall, {_cpu() - cpu:8.1f} s CPU (process peak RSS so far {rss:,.0f} MB)", flush=True)
     case.close()
     return t
 
@@ -270,6 +271,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="reuse a case generated before (same sizes)")
     ap.add_argument("--out", type=Path, default=OUT, help="where the generated case is kept (reused with --keep)")
     ap.add_argument("--views", default="", help="measure only the views whose names start with these (comma-separated)")
+    ap.add_argument("--build", default="", help="with --keep: run these steps again on the kept case first (e.g. fts)")
     ap.add_argument("--no-measure", action="store_true", help="generate and prepare the case only (measure it later with --keep)")
     args = ap.parse_args()
     root = args.out / f"case-{args.messages}-{args.transactions}"
@@ -281,6 +283,8 @@ def main() -> None:
         n = f"{args.messages:,} messages in {g['messages']:.1f} s, {args.transactions:,} transactions in {g['transactions']:.1f} s"
         print("generated " + n)
         prepare(root, set(filter(None, args.skip.split(","))))
+    elif args.build:  # only the steps named, on the case kept
+        prepare(root, {"graph", "fts"} - set(args.build.split(",")))
     if args.no_measure:
         return
     skip = set(filter(None, args.skip.split(",")))
