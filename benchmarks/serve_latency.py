@@ -60,6 +60,15 @@ After the merges (main at c5c833c, quiet: load 0.1-1.1, nice 10), median / p95, 
   graph neighbourhood 73.4 / 83.2 (76.0), person profile 237.7 / 306.9 (342.8), timeline (not targeted) 1,166.5 /
   1,220.3 (2,264.4), money account picker 17.3 / 22.7 (22.6). (The graph nodes are sampled after the label filter:
   DuckDB samples before WHERE, so at full scale the old query found no Person, Phone or BankAccount node.)
+
+2026-12-01 (branch fts-scale), the full-text index built in two passes (records streamed unordered from DuckDB
+into a staging file, ordered by SQLite's external sorter; see textsearch.build), on a copy of that full-scale case
+(graph built, no index): PYTHONPATH=. nice -n 10 timeout 3600 /usr/bin/time -v .venv/bin/python
+benchmarks/serve_latency.py --keep --build fts --skip graph --views "full-text search" --runs 40, load 5.3 at the
+start, 7-7.6 during. The DuckDB stream and the sort into display order got through (the staging file was gone and
+the FTS pass running within 13 min wall, 5 min CPU); the process stayed at 0.96-1.03 GB RSS through the FTS pass
+(no OOM). The build had not finished when it had to be stopped (26+ min wall, 10.4 min CPU, the index file at
+5.3 GB): build time and search latency at full scale are still not measured.
 """
 
 from __future__ import annotations
