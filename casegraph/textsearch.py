@@ -24,11 +24,12 @@ import os
 import re
 import sqlite3
 import unicodedata
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import duckdb
 
 from .errors import CaseGraphError
 from .times import time_sql
@@ -49,20 +50,21 @@ MIN_TERM = 3  # the trigram tokenizer needs 3 characters to use the index
 # what is indexed, per table: the text, who, where, and the time as recorded (times.time_sql)
 SOURCES = {
     "messages": f"""SELECT id, 'messages', text, coalesce(sender_name, sender_id), coalesce(chat_name, chat_id), {time_sql()},
-                           CAST(ts_utc AS VARCHAR), exhibit_sha256, locator, chat_id
+                           CAST(ts_utc AS VARCHAR), exhibit_sha256, locator, chat_id, epoch_us(ts_utc)
                     FROM messages WHERE text IS NOT NULL AND length(trim(text)) > 0""",
-    "ocr_text": """SELECT id, 'ocr_text', text, NULL, 'text read from an image', NULL, NULL, exhibit_sha256, locator, NULL
+    "ocr_text": """SELECT id, 'ocr_text', text, NULL, 'text read from an image', NULL, NULL, exhibit_sha256, locator, NULL, NULL
                    FROM ocr_text WHERE text IS NOT NULL AND length(trim(text)) > 0""",
     "contacts": """SELECT id, 'contacts', concat_ws(' ', name, array_to_string(phones, ' '), array_to_string(emails, ' '),
                                                 array_to_string(usernames, ' '), organisation, note),
-                          name, 'contact (' || source || ')', NULL, NULL, exhibit_sha256, locator, NULL FROM contacts""",
+                          name, 'contact (' || source || ')', NULL, NULL, exhibit_sha256, locator, NULL, NULL FROM contacts""",
     "transactions": f"""SELECT id, 'transactions', concat_ws(' ', description, reference, from_name, to_name),
                                concat_ws(' → ', coalesce(from_name, from_account), coalesce(to_name, to_account)),
                                concat_ws(' ', rail, CAST(amount AS VARCHAR), currency), {time_sql()}, CAST(ts_utc AS VARCHAR),
-                               exhibit_sha256, locator, NULL
+                               exhibit_sha256, locator, NULL, epoch_us(ts_utc)
                         FROM transactions WHERE coalesce(description, reference, from_name, to_name) IS NOT NULL""",
 }
 COLUMNS = ("record_id", "tbl", "text", "who", "place", "shown_time", "ts_utc", "exhibit_sha256", "locator", "chat_id")
+# and, last, the sort key: the UTC time in microseconds (the true time order, whatever DuckDB's TimeZone; NULL: undated)
 
 
 class SearchError(CaseGraphError, LookupError):
@@ -167,61 +169,93 @@ def status(case: Case) -> dict[str, Any]:
     }
 
 
-def _ordered_sources() -> str:
-    """Every source in one stream, in the order search shows hits (newest first, undated last), so a
-    document's number is its place in that order: a search reads its first page off the index in
-    rowid order and stops, with no sort of every match."""
-    union = " UNION ALL ".join(f"SELECT {i} AS _source, * FROM ({sql})" for i, sql in enumerate(SOURCES.values()))
-    cols = ", ".join(f"s.c{i}" for i in range(len(COLUMNS)))
-    return f"""SELECT {cols} FROM ({union}) AS s(_source, {", ".join(f"c{i}" for i in range(len(COLUMNS)))})
-               ORDER BY s.c6 IS NULL, s.c6 DESC, s._source, s.c0"""
+def _sources() -> str:
+    """Every source in one stream, in no particular order (DuckDB streams it in bounded memory), each
+    row with its source's number and its sort key (see `_DISPLAY_ORDER`)."""
+    names = ", ".join(f"c{i}" for i in range(len(COLUMNS) + 1))
+    return " UNION ALL ".join(f"SELECT {i} AS _source, * FROM ({sql}) AS s({names})" for i, sql in enumerate(SOURCES.values()))
+
+
+# The order search shows hits in (newest first, undated last; then by source, then record id), so a
+# document's number is its place in that order: a search reads its first page off the index in rowid
+# order and stops, with no sort of every match. SQLite's sorter is external (it spills to temporary
+# files): one ORDER BY over every text in DuckDB ran out of memory at 11M documents.
+_DISPLAY_ORDER = "ts_us IS NULL, ts_us DESC, source, record_id"
+_STAGE_COLUMNS = ("source", "ts_us", *COLUMNS)
+
+
+class IndexBuildError(SearchError):
+    """The index could not be built (out of memory or disk, a store that cannot be read): the old index
+    file, if any, is left as it was and no partial file remains."""
 
 
 def build(case: Case, actor: str | None = None, tick: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
     """Build the index from the store (into a new file, moved into place when complete) and log it.
 
-    Bulk: the records come out of DuckDB as Arrow batches already in display order, go into SQLite in
-    one transaction with no journal (a failed build leaves only the temporary file), and the sound
-    column is worked out once per distinct word (`_word_keys`)."""
+    Bounded memory, in two passes: the records stream out of DuckDB unordered, as Arrow batches, into
+    a staging table (a separate file, deleted after); SQLite copies them into `docs` in display order
+    with its external sorter; then the FTS index is filled from `docs` in rowid order. SQLite writes in
+    one transaction with no journal, and the sound column is worked out once per distinct word
+    (`_word_keys`). A failure of any step (or an interrupt) removes both temporary files and leaves
+    the case's index as it was; the error names the cause (IndexBuildError)."""
     path = index_path(case)
-    tmp = path.with_suffix(".building")
-    tmp.unlink(missing_ok=True)
+    tmp, stage = path.with_suffix(".building"), path.with_suffix(".staging")
+    try:
+        out = _build_file(case, tmp, stage, tick)
+        os.replace(tmp, path)
+    except (duckdb.Error, sqlite3.Error, OSError) as e:
+        raise IndexBuildError(
+            f"the full-text index could not be built ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+            f"the {'previous index is left as it was' if path.exists() else 'case has no index'}"
+        ) from e
+    finally:
+        tmp.unlink(missing_ok=True)
+        stage.unlink(missing_ok=True)
+    out["sha256"] = _file_sha256(path)
+    case.log("search-index", actor=actor, outputs=[out])
+    return out
+
+
+def _build_file(case: Case, tmp: Path, stage: Path, tick: Callable[[int], None]) -> dict[str, Any]:
+    for f in (tmp, stage):
+        f.unlink(missing_ok=True)
     state = source_state(case.store)
     con = sqlite3.connect(tmp)
-    counts: Counter[str] = Counter({t: 0 for t in SOURCES})
     try:
+        con.execute("ATTACH DATABASE ? AS st", (str(stage),))
         con.executescript(
             f"""PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -{CACHE_KB};
+               PRAGMA st.journal_mode = OFF; PRAGMA st.synchronous = OFF;
                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
                CREATE TABLE docs (id INTEGER PRIMARY KEY, record_id TEXT NOT NULL, tbl TEXT NOT NULL, text TEXT, who TEXT,
                                   place TEXT, shown_time TEXT, ts_utc TEXT, exhibit_sha256 TEXT, locator TEXT, chat_id TEXT);
+               CREATE TABLE st.stage (source INTEGER, ts_us INTEGER, {", ".join(COLUMNS)});
                CREATE VIRTUAL TABLE fts USING fts5(text, sl, ss, content='', tokenize='trigram');
                INSERT INTO fts (fts, rank) VALUES ('hashsize', {HASH_BYTES});"""
         )
-        n = 0
-        with case.store.unordered():  # the ORDER BY gives the order; nothing else needs keeping
-            reader = case.store.con.sql(_ordered_sources()).to_arrow_reader(BATCH)
+        cols = ", ".join(f"c{i}" for i in range(len(COLUMNS)))
+        with case.store.unordered():  # no order kept: DuckDB streams the records
+            reader = case.store.con.sql(f"SELECT _source, c{len(COLUMNS)}, {cols} FROM ({_sources()})").to_arrow_reader(BATCH)
+            insert = f"INSERT INTO st.stage VALUES ({', '.join('?' * len(_STAGE_COLUMNS))})"
             for batch in reader:
-                cols = [c.to_pylist() for c in batch.columns]
-                ids = range(n + 1, n + 1 + batch.num_rows)
-                con.executemany(f"INSERT INTO docs VALUES ({', '.join('?' * 11)})", zip(ids, *cols, strict=True))
-                texts = cols[2]
-                con.executemany(
-                    "INSERT INTO fts (rowid, text, sl, ss) VALUES (?, ?, ?, ?)",
-                    ((i, clean(t), *sound(t)) for i, t in zip(ids, texts, strict=True)),
-                )
-                n += batch.num_rows
-                counts.update(cols[1])
-                tick(batch.num_rows)
+                con.executemany(insert, zip(*(c.to_pylist() for c in batch.columns), strict=True))
+        con.execute(f"INSERT INTO docs SELECT NULL, {', '.join(COLUMNS)} FROM st.stage ORDER BY {_DISPLAY_ORDER}")
+        counts = dict(con.execute("SELECT tbl, count(*) FROM st.stage GROUP BY tbl").fetchall())
+        con.commit()
+        con.execute("DETACH DATABASE st")
+        stage.unlink()
+        n = 0
+        docs = con.execute("SELECT id, text FROM docs ORDER BY id")
+        while rows := docs.fetchmany(BATCH):
+            con.executemany("INSERT INTO fts (rowid, text, sl, ss) VALUES (?, ?, ?, ?)", ((i, clean(t), *sound(t)) for i, t in rows))
+            n += len(rows)
+            tick(len(rows))
         con.executemany("INSERT INTO meta VALUES (?, ?)", [("version", VERSION), ("state", state), ("docs", str(n))])
         con.commit()
     finally:
         con.close()
-    os.replace(tmp, path)
-    digest = _file_sha256(path)
-    out = {"file": INDEX_FILE, "sha256": digest, "docs": n, "by_table": dict(counts), "source_state": state, "version": VERSION}
-    case.log("search-index", actor=actor, outputs=[out])
-    return out
+    by_table = {t: counts.get(t, 0) for t in SOURCES}
+    return {"file": INDEX_FILE, "sha256": "", "docs": n, "by_table": by_table, "source_state": state, "version": VERSION}
 
 
 def _file_sha256(path: Path) -> str:
@@ -292,7 +326,7 @@ def search(
     body = "FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ?" + "".join(f" AND {w}" for w in where)
     con = sqlite3.connect(f"file:{index_path(case)}?mode=ro", uri=True)
     try:
-        # a document's number is its place in the display order (see _ordered_sources): a page is read
+        # a document's number is its place in the display order (see _DISPLAY_ORDER): a page is read
         # off the index in rowid order, exact matches first, then those by sound alone, and no more
         def page(fts_query: str, n: int, skip: int) -> list[tuple]:
             if n <= 0:

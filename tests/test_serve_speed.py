@@ -72,3 +72,113 @@ def test_verify_detects_an_altered_tie_table(demo_copy):
     with Case(demo_copy) as case:
         problems = "\n".join(map(str, verify_case(case).problems))
     assert "graph_tie_rows" in problems and "altered" in problems
+
+
+def _old_single_order_by(store, ts):
+    """The order the index used before (issue #19): one DuckDB ORDER BY over every text, by the UTC
+    time as text (on a host in UTC), which ran out of memory at 11M documents."""
+    names = ", ".join(f"c{i}" for i in range(len(ts.COLUMNS) + 1))
+    union = " UNION ALL ".join(f"SELECT {i} AS _source, * FROM ({sql})" for i, sql in enumerate(ts.SOURCES.values()))
+    store.con.execute("SET TimeZone = 'UTC'")
+    return [
+        r[0]
+        for r in store.con.execute(
+            f"SELECT s.c0 FROM ({union}) AS s(_source, {names}) ORDER BY s.c6 IS NULL, s.c6 DESC, s._source, s.c0"
+        ).fetchall()
+    ]
+
+
+def test_search_index_numbers_documents_in_the_old_single_order_by_order(demo_copy):
+    """Undated rows, ties in time within and across sources, fractional seconds, several sources."""
+    import sqlite3
+
+    from casegraph import textsearch as ts
+
+    with Case(demo_copy).acquire("test") as case:
+        con = case.store.con
+        tie = con.execute("SELECT max(ts_utc) FROM transactions").fetchone()[0]  # a message at a transaction's time
+        for i, (utc, text) in enumerate(
+            [(tie, "tie with a transfer"), (tie, "tie with a transfer too"), (None, "undated one"), (None, "undated two"),
+             ("2024-03-01 10:00:00.5+00", "half a second"), ("2024-03-01 10:00:00.25+00", "a quarter"),
+             ("2024-03-01 10:00:00+00", "whole second")]
+        ):  # fmt: skip
+            con.execute(
+                """INSERT INTO messages_rows (platform, chat_id, ts_local, ts_utc, tz_basis, sender_id, direction, kind, text,
+                                              edited, extra, exhibit_sha256, parser, parser_version, locator)
+                   SELECT platform, chat_id, CAST(CAST(? AS TIMESTAMPTZ) AS TIMESTAMP), CAST(? AS TIMESTAMPTZ), 'source', sender_id,
+                          direction, 'text', ?, false, '{}', exhibit_sha256, parser, parser_version, 'line:extra' || ?
+                   FROM messages_rows LIMIT 1""",
+                [utc, utc, text, i],
+            )
+        ts.build(case, actor="test")
+        old = _old_single_order_by(case.store, ts)
+    db = sqlite3.connect(demo_copy / ts.INDEX_FILE)
+    new = [r[0] for r in db.execute("SELECT record_id FROM docs ORDER BY id")]
+    db.close()
+    assert len(new) == len(old) > 80 and new == old
+
+
+def _fail_after(monkeypatch, ts, calls, exc):
+    real, n = ts.sound, [0]
+
+    def sound(text):
+        n[0] += 1
+        if n[0] > calls:
+            raise exc
+        return real(text)
+
+    monkeypatch.setattr(ts, "sound", sound)
+
+
+def test_a_failed_or_interrupted_search_index_build_leaves_the_old_index_and_says_why(demo_copy, monkeypatch):
+    import duckdb
+    import pytest
+    from click.testing import CliRunner
+
+    from casegraph import textsearch as ts
+    from casegraph.cli import main
+
+    with Case(demo_copy).acquire("test") as case:
+        ts.build(case, actor="test")
+    index = demo_copy / ts.INDEX_FILE
+    before, events = index.read_bytes(), len(Case(demo_copy).custody.events())
+
+    def untouched():
+        assert index.read_bytes() == before and len(Case(demo_copy).custody.events()) == events
+        assert sorted(p.name for p in demo_copy.glob("search-index*")) == [ts.INDEX_FILE]  # no .building, no .staging
+
+    with Case(demo_copy).acquire("test") as case:
+        _fail_after(monkeypatch, ts, 10, sqlite3_full())  # mid-way through the FTS pass
+        with pytest.raises(ts.IndexBuildError, match=r"could not be built.*database or disk is full.*previous index is left"):
+            ts.build(case)
+        untouched()
+        monkeypatch.undo()
+        _fail_after(monkeypatch, ts, 10, KeyboardInterrupt())  # an interrupt removes its files too
+        with pytest.raises(KeyboardInterrupt):
+            ts.build(case)
+        untouched()
+        monkeypatch.undo()
+
+        def oom(*a, **k):  # DuckDB out of memory while the records stream out
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
+
+        monkeypatch.setattr(ts, "_sources", oom)
+        with pytest.raises(ts.IndexBuildError, match="OutOfMemoryException: Out of Memory Error"):
+            ts.build(case)
+        untouched()
+    r = CliRunner().invoke(main, ["search-index", str(demo_copy), "--force"])
+    assert r.exit_code != 0 and "Traceback" not in r.output, r.output
+    assert "full-text index could not be built (OutOfMemoryException" in r.output
+    untouched()
+    with Case(demo_copy).acquire("test") as case:  # the workspace builds a stale index before a search
+        case.store.con.execute("UPDATE parse_runs SET output_sha256 = 'changed' WHERE parser = 'vcard'")
+    with client(demo_copy) as (c, _ws, _):
+        page = c.get("/search?q=passport")
+        assert page.status_code == 200 and "full-text index could not be built (OutOfMemoryException" in page.text
+    untouched()
+
+
+def sqlite3_full():
+    import sqlite3
+
+    return sqlite3.OperationalError("database or disk is full")
