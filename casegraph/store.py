@@ -191,7 +191,12 @@ def _run_of(data: pa.Table) -> tuple[str, str, str] | None:
     for name in segments.PARTITION_COLUMNS:
         if name not in data.column_names:
             return None
-        values = pc.unique(data.column(name).combine_chunks())
+        column = data.column(name)
+        one = column.chunk(0) if column.num_chunks == 1 else None
+        if one is not None and pa.types.is_dictionary(one.type) and len(one.dictionary) == 1 and one.null_count == 0:
+            values = one.dictionary  # every row holds the one value (a parser's constant column): no hashing of the rows
+        else:
+            values = pc.unique(column.combine_chunks())
         if pa.types.is_dictionary(values.type):
             values = values.dictionary_decode()
         if len(values) != 1 or not values[0].is_valid:

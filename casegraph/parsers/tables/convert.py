@@ -377,7 +377,13 @@ def _json_objects(fields: dict[str, pa.Array | None]) -> pa.Array:
 
 def _json_from_dictionaries(fields: dict[str, pa.DictionaryArray]) -> pa.Array:
     """The same JSON objects when every field takes few values: built once per combination that occurs."""
-    key = np.zeros(len(next(iter(fields.values()))), np.int64)
+    n = len(next(iter(fields.values())))
+    if all(len(a.dictionary) == 1 and a.null_count == 0 for a in fields.values()):  # one combination in every row (a
+        # ledger whose only extra is its profile): built once, without numbering the rows' combinations
+        values = {k: v for k, a in fields.items() if (v := a.dictionary[0].as_py()) != ""}
+        text = json.dumps(values, ensure_ascii=False) if values else None
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([text], pa.string()))
+    key = np.zeros(n, np.int64)
     for a in fields.values():  # a mixed-radix number per row: one digit per field (0 = empty)
         codes = pc.fill_null(a.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
         key = key * (len(a.dictionary) + 1) + codes
