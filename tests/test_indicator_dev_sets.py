@@ -1,0 +1,46 @@
+"""The independent development sets (tests/fixtures/indicators/independent_dev2.jsonl and
+independent_dev3.jsonl, README): shape, size, hard-negative share, no message shared with the sets
+before them, and that the learned layer ships trained on them."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from casegraph.ai import learned, lexicon
+
+FIXTURES = Path(__file__).parent / "fixtures" / "indicators"
+LABELS = {ind.id for ind in lexicon.load().indicators}  # the indicator ids findings carry
+# each set: at least this many messages, per language and per label; the sets written before it
+SETS = {
+    "independent_dev2.jsonl": (600, 100, 40, ("independent_dev.jsonl",)),
+    "independent_dev3.jsonl": (350, 50, 20, ("independent_dev.jsonl", "independent_dev2.jsonl", "labelled.jsonl")),
+}
+
+
+def _rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_a_dev_set_is_big_enough_balanced_and_well_formed(name):
+    least, per_lang, per_label, _ = SETS[name]
+    rows = _rows(name)
+    assert len(rows) >= least and len({r["id"] for r in rows}) == len(rows)
+    langs = Counter(r["lang"] for r in rows)
+    assert set(langs) == {"en", "si", "ta", "si-Latn", "ta-Latn"} and min(langs.values()) >= per_lang
+    assert sum(r["hard_negative"] for r in rows) / len(rows) >= 0.40
+    for r in rows:
+        assert set(r["labels"]) <= LABELS and r["source"]
+        assert bool(r["labels"]) != r["hard_negative"], r["id"]  # every negative here is a look-alike
+        assert not r["hard_negative"] or r["note"], r["id"]
+    for label in LABELS:
+        assert sum(label in r["labels"] for r in rows) >= per_label, label
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_a_dev_set_shares_no_message_with_the_sets_before_it_and_trains_the_learned_layer(name):
+    before = {r["text"] for other in SETS[name][3] for r in _rows(other)}
+    assert not before & {r["text"] for r in _rows(name)}
+    assert name in learned.TRAINING_FILES
