@@ -73,6 +73,16 @@ Leiden) 10.6 / 13.6, write 1.6, igraph build 1.1, components 1.2. Betweenness al
 9.5-12.2 s CPU, vectorised 5.8-7.1 s. After, `--built <that store> --engines igraph --no-agree` at load 7.3-7.8:
 333.1 s wall, 76.7 s CPU, 2.51 GB, 4,008 findings: 14.2x networkx's 1,090.8 s CPU; the 20x target is not reached.
 
+After this stop's merges (2026-12-01 23:08-23:33 UTC, main at 1e765ba for the graph code: computed edges.id,
+vectorised betweenness; nice 10, quiet: load 0.1-1.3), 1,000,000 phones, `--engines igraph --no-agree`: generate
+16.5 s wall / 30.0 s CPU / 0.55 GB, keys 8.6 / 10.6 / 0.64, resolve 26.6 / 37.3 / 2.08 (100,000 people, 200,000
+members; target < 30 s), build 48.7 / 89.6 / 2.14, all analyses 52.2 / 66.7 / 2.49 (992,423 parties, 2,346,087
+ties, 4,008 findings): the whole benchmark after generation 136.1 s (target < 180 s). Then side by side on that
+built store in one run (`--built`, --engines igraph,networkx): igraph 56.1 s / 71.4 s / 2.41 GB, networkx
+1,057.9 s / 1,096.4 s / 6.69 GB (88 findings): 18.9x wall, 15.4x CPU; the 20x target is not reached. The
+agreement checks of that run were stopped before they finished (the machine was needed for a CI run); components
+and Leiden are unchanged since the last checks, and the estimate's values equal igraph's (tests/test_graph_scale.py).
+
     .venv/bin/python benchmarks/graph_scale.py [--phones 1000000 --messages 2500000] [--engines igraph,networkx]
         [--networkx-phones 100000]   # networkx runs on its own smaller store of this size (stated in the table)
 """
