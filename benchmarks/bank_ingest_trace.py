@@ -37,6 +37,8 @@ ratios within one run, wall / CPU:
   other core) wall, 1.67x, 1.84x, 2.07x CPU; the reported median 2.40x wall. Not within 1.5x. The trace of that
   run (poison 1.38 s, haircut 2.84 s, fifo 1.74 s; money graph 85.6 s) ran beside the CI run's package
   installation (load 3.5), so it says nothing of the trace's own cost; the finance code did not change.
+  Again after that CI run, quiet (main at fdcf346, `--repeat 1`, load ~1): read_csv 6.68 s / 10.09 s, ingest
+  10.81 s / 16.71 s: 1.62x wall, 1.66x CPU; trace poison 0.250 s, haircut 0.412 s, fifo 0.417 s (money graph 36.95 s).
 """
 
 from __future__ import annotations
