@@ -50,6 +50,7 @@ EDGES_COLUMNS = (
     "(id VARCHAR GENERATED ALWAYS AS (kind || '|' || src || '|' || dst) VIRTUAL, src VARCHAR NOT NULL, dst VARCHAR NOT NULL, "
     f"kind VARCHAR NOT NULL, ts_utc TIMESTAMPTZ, weight DOUBLE, record_id VARCHAR, attrs JSON, {PROVENANCE_COLUMNS})"
 )
+EDGES_WRITTEN = "src, dst, kind, ts_utc, weight, record_id, attrs, exhibit_sha256, parser, parser_version, locator"  # all but id
 # ts_precision: 'day' when the source gives a date and no time (ts_local is then that date at 00:00 and
 # ts_utc the start of that local day, for ordering only: see casegraph.times), NULL otherwise
 TIME_COLUMNS = ("ts_local", "ts_utc", "utc_offset", "tz_basis", "ts_precision")
@@ -451,7 +452,7 @@ class CaseStore:
         ddl = self.one("SELECT sql FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'edges'")
         if ddl is None or "GENERATED" in ddl[0]:
             return
-        cols = "src, dst, kind, ts_utc, weight, record_id, attrs, exhibit_sha256, parser, parser_version, locator"
+        cols = EDGES_WRITTEN
         self.con.execute(f"""BEGIN TRANSACTION; CREATE TABLE edges_computed_id {EDGES_COLUMNS};
                              INSERT INTO edges_computed_id ({cols}) SELECT {cols} FROM edges;
                              DROP TABLE edges; ALTER TABLE edges_computed_id RENAME TO edges; COMMIT""")

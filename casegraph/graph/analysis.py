@@ -155,9 +155,8 @@ def estimate(g: ig.Graph, sources: np.ndarray, adjacency: tuple[np.ndarray, np.n
 def _adjacency(g: ig.Graph, ends: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(indptr, neighbours) of the undirected graph, each party's neighbours in one run (CSR)."""
     a, b = ends if ends is not None else np.asarray(g.get_edgelist(), dtype=np.int64).reshape(-1, 2).T
-    src, dst = np.concatenate([a, b]), np.concatenate([b, a])
-    order = np.argsort(src, kind="stable")
-    return np.searchsorted(src[order], np.arange(g.vcount() + 1)), dst[order]
+    order, starts = parties.by_party(a, b, g.vcount())
+    return starts, np.concatenate([b, a])[order]  # each end's party's neighbour: the tie's other end
 
 
 def _dependencies(indptr: np.ndarray, nbrs: np.ndarray, s: int) -> np.ndarray:

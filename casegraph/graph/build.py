@@ -18,7 +18,7 @@ record in the store. Building again replaces the graph (it is derived data).
 
 from __future__ import annotations
 
-from ..store import CaseStore
+from ..store import EDGES_WRITTEN, CaseStore
 from . import explore, keys, resolve
 
 VERSION = "1.0.0"
@@ -178,7 +178,7 @@ def build(store: CaseStore) -> dict[str, int]:
         sources = [f"SELECT * EXCLUDE (id) FROM ({uses} {FIRST})"]
         sources += [ident, *_ONCE]
         union = " UNION ALL ".join(f"({sql})" for sql in sources)
-        cols = f"src, dst, kind, ts_utc, weight, record_id, attrs, {PROV}"  # the id is computed from kind, src and dst (store)
+        cols = EDGES_WRITTEN  # the id is computed from kind, src and dst (store)
         con.execute(f"INSERT INTO edges ({cols}) SELECT {cols} FROM ({union}) AS e({EDGE_COLS})")
         con.execute("DROP TABLE IF EXISTS _dup; DROP TABLE IF EXISTS _dup_records")
         explore.build_ties(store)  # the explorer's per-party tie rows, from the graph just built

@@ -172,15 +172,22 @@ class PartyGraph:
     def incident(self, v: int) -> np.ndarray:
         """The ties of party v, in tie order (the order the networkx graph listed them)."""
         if self._incident is None:  # ties grouped by party once (a scan of every tie per party is slow at millions)
-            ends = np.concatenate([self.a, self.b])
-            order = np.argsort(ends, kind="stable")
-            self._incident = order % len(self.a) if len(self.a) else order, np.searchsorted(ends[order], np.arange(len(self.ids) + 1))
+            order, starts = by_party(self.a, self.b, len(self.ids))
+            self._incident = order % len(self.a) if len(self.a) else order, starts
         ties, starts = self._incident
         return np.sort(ties[starts[v] : starts[v + 1]])
 
     def close(self) -> None:
         _drop(self.store.con, self.table)
         _drop(self.store.con, f"{self.table}_ties")
+
+
+def by_party(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every tie end grouped by party (CSR): (order, starts), where order[starts[v]:starts[v + 1]] are the
+    positions in concat(a, b) of party v's ends, in tie order (position mod len(a) is the tie)."""
+    ends = np.concatenate([a, b])
+    order = np.argsort(ends, kind="stable")
+    return order, np.searchsorted(ends[order], np.arange(n + 1))
 
 
 def _distinct(ties: np.ndarray, found: dict[int, dict], cap: int) -> list[dict[str, Any]]:
