@@ -201,7 +201,7 @@ def build(case: Case, actor: str | None = None, tick: Callable[[int], None] = la
     path = index_path(case)
     tmp, stage = path.with_suffix(".building"), path.with_suffix(".staging")
     try:
-        out = _build_file(case, tmp, stage, tick)
+        built = _build_file(case, tmp, stage, tick)
         os.replace(tmp, path)
     except (duckdb.Error, sqlite3.Error, OSError) as e:
         raise IndexBuildError(
@@ -211,12 +211,14 @@ def build(case: Case, actor: str | None = None, tick: Callable[[int], None] = la
     finally:
         tmp.unlink(missing_ok=True)
         stage.unlink(missing_ok=True)
-    out["sha256"] = _file_sha256(path)
+    n, by_table, state = built
+    out = {"file": INDEX_FILE, "sha256": _file_sha256(path), "docs": n, "by_table": by_table, "source_state": state, "version": VERSION}
     case.log("search-index", actor=actor, outputs=[out])
     return out
 
 
-def _build_file(case: Case, tmp: Path, stage: Path, tick: Callable[[int], None]) -> dict[str, Any]:
+def _build_file(case: Case, tmp: Path, stage: Path, tick: Callable[[int], None]) -> tuple[int, dict[str, int], str]:
+    """The index written to `tmp` (staged in `stage`): (documents, documents per table, the store state it was built from)."""
     for f in (tmp, stage):
         f.unlink(missing_ok=True)
     state = source_state(case.store)
@@ -254,8 +256,7 @@ def _build_file(case: Case, tmp: Path, stage: Path, tick: Callable[[int], None])
         con.commit()
     finally:
         con.close()
-    by_table = {t: counts.get(t, 0) for t in SOURCES}
-    return {"file": INDEX_FILE, "sha256": "", "docs": n, "by_table": by_table, "source_state": state, "version": VERSION}
+    return n, {t: counts.get(t, 0) for t in SOURCES}, state
 
 
 def _file_sha256(path: Path) -> str:
