@@ -64,3 +64,12 @@ def test_each_declared_fixture_is_claimed_by_its_parser_and_no_other(rel, parser
 def test_readme_format_tables_are_generated_from_the_registry():
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "format_table.py"), "--check"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_loading_the_parsers_builds_no_arrow_array():
+    """pyarrow imports pandas (0.7 s) the first time any Arrow array is built; the ingest pipeline starts that
+    import on a thread of its own before parsing (pipeline._import_pandas_behind), which only helps if
+    importing the parsers does not build an array first (a module-level pa.array constant would)."""
+    code = "import sys; from casegraph.parsers import load_all; load_all(); print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"

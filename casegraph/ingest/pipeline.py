@@ -8,7 +8,11 @@ half-written rows. Re-parsing the same exhibit with the same parser version is a
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import inspect
+import sys
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +27,20 @@ from .detect import UNRECOGNISED, examine
 from .digest import DIGEST_VERSION, run_digest, table_digest
 
 BATCH = 20_000
+
+
+def _import_pandas_behind() -> None:
+    """Start importing pandas on a thread of its own. pyarrow imports it (0.7 s of the GIL) the first time any
+    Arrow array is built from Python or numpy, and a parse builds its first one only once the exhibit is
+    chosen, logged and probed: by then the import, begun here, is done instead of stalling the first block.
+    (The parser modules build no Arrow array when imported, so that this can run first; a test keeps it so.)"""
+    if "pandas" not in sys.modules:
+        threading.Thread(target=_import_quietly, args=("pandas",), name="casegraph-import-pandas").start()
+
+
+def _import_quietly(name: str) -> None:
+    with contextlib.suppress(ImportError):  # pyarrow then finds no pandas either, and goes on without it
+        importlib.import_module(name)
 
 
 @dataclass
@@ -106,6 +124,7 @@ def parse_exhibit(
     actor: str | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> ParseOutcome:
+    _import_pandas_behind()
     store = case.store
     ex = store.rows("SELECT exhibit_id, original_name, format FROM exhibits WHERE sha256 = ?", [sha256])
     if not ex:

@@ -20,7 +20,6 @@ from .layout import _Layout
 from .profiles import Profile
 
 _AMOUNT_OK = r"^[+-]?\d{1,20}(\.\d{1,18})?$"
-ZERO = pa.scalar(Decimal(0), AMOUNT)
 
 
 @dataclass
@@ -39,6 +38,7 @@ def to_batch(parser: Parser, ctx: _Ctx, t: pa.Table, locators: pa.Array, order: 
     p, m, n = ctx.layout.profile, ctx.layout.mapping, t.num_rows
     if n == 0:
         return []
+    zero = pa.scalar(Decimal(0), AMOUNT)  # made here, not at import: an Arrow value built at import imports pandas
     col = lambda f: _trim(_one_array(t.column(m[f])), ctx.ascii) if f in m else None  # noqa: E731
     null_s = pa.nulls(n, pa.string())
     problems: list[tuple[str, pa.Array]] = []  # (what, mask of bad rows)
@@ -69,25 +69,25 @@ def to_batch(parser: Parser, ctx: _Ctx, t: pa.Table, locators: pa.Array, order: 
         debit, credit = amounts(col("debit"), "debit"), amounts(col("credit"), "credit")
         both_empty = pc.and_(debit.is_null(), credit.is_null())
         wide = pa.decimal256(38, 18)  # a - b needs one more digit than decimal128(38) has; cast back after
-        net = pc.subtract(pc.fill_null(credit, ZERO).cast(wide), pc.fill_null(debit, ZERO).cast(wide)).cast(AMOUNT)
-        out = pc.fill_null(pc.less(net, ZERO), False)
+        net = pc.subtract(pc.fill_null(credit, zero).cast(wide), pc.fill_null(debit, zero).cast(wide)).cast(AMOUNT)
+        out = pc.fill_null(pc.less(net, zero), False)
         amount = pc.if_else(both_empty, pa.nulls(n, AMOUNT), pc.abs(net))
         frm, to = pc.if_else(out, holder, counterparty), pc.if_else(out, counterparty, holder)
         sign_note = pc.if_else(
-            pc.fill_null(pc.less(debit, ZERO), False),
+            pc.fill_null(pc.less(debit, zero), False),
             "negative debit read as money in",
-            pc.if_else(pc.fill_null(pc.less(credit, ZERO), False), "negative credit read as money out", null_s),
+            pc.if_else(pc.fill_null(pc.less(credit, zero), False), "negative credit read as money out", null_s),
         )
     elif "amount_in" in m:  # Etherscan: value in or out; the from/to columns say which way
         a_in, a_out = amounts(col("amount_in"), "value in"), amounts(col("amount_out"), "value out")
-        amount = pc.if_else(pc.fill_null(pc.greater(a_in, ZERO), False), a_in, a_out)
+        amount = pc.if_else(pc.fill_null(pc.greater(a_in, zero), False), a_in, a_out)
         frm, to = col("from"), col("to")
     else:
         signed = amounts(col("amount"), "amount")
         if "from" in m:
             amount, frm, to = signed, col("from"), col("to")
         else:
-            out = pc.fill_null(pc.less(signed, ZERO), False)
+            out = pc.fill_null(pc.less(signed, zero), False)
             amount = pc.abs(signed)
             frm, to = pc.if_else(out, holder, counterparty), pc.if_else(out, counterparty, holder)
     problems.append(("no amount", amount.is_null()))
@@ -213,6 +213,9 @@ def _trim(a: pa.Array, ascii: bool) -> pa.Array:
     lo, hi = int(offsets[0]), int(offsets[-1])
     if hi == lo:  # every value empty (or null): nothing to trim
         return a
+    body = data[lo:hi]
+    if body.min() > 0x20 and (ascii or body.max() < 0x80):  # no byte anywhere that could be whitespace (accounts,
+        return a  # amounts, references): one pass over the bytes, cheaper than picking each value's two ends
     at = offsets.astype(np.intp)
     firsts = data.take(np.minimum(at, hi - 1))
     lasts = data.take(np.maximum(at, lo + 1) - 1)

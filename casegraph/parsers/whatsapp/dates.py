@@ -301,7 +301,7 @@ def timestamps(date: pa.Array, time: pa.Array, ampm: pa.Array, order: str | None
     hour, minute, second = _ints(t.field("h")), _ints(t.field("m")), _ints(t.field("s"))
     marker = pc.utf8_lower(pc.replace_substring_regex(pc.list_element(tparts, 1), _S, ""))
     has_marker = np_mask(pc.not_equal(marker, ""))
-    pm = np_mask(pc.is_in(marker, value_set=PM_TOKENS))
+    pm = np_mask(pc.is_in(marker, value_set=pa.array(PM_TOKENS)))
     t_ok = ~has_marker | (hour <= 12)  # '00:08 a. m.' is written too: 12:08 AM
     hour = np.where(has_marker, hour % 12 + np.where(pm, 12, 0), hour)
     t_ok &= (hour < 24) & (minute < 60) & (second < 60)

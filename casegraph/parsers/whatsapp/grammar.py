@@ -22,7 +22,7 @@ _S = "[ \u00a0\u202f]"  # the spaces WhatsApp puts between date, time and marker
 _AM = ("am", "a.m.", "a. m.", "a.m", "vorm.", "පෙ.ව.", "முற்பகல்", "午前", "ص")
 _PM = ("pm", "p.m.", "p. m.", "p.m", "nachm.", "ප.ව.", "பிற்பகல்", "午後", "م")
 _AMPM = "|".join(re.escape(t).replace(r"\ ", _S) for t in sorted(_AM + _PM, key=len, reverse=True))
-PM_TOKENS = pa.array(sorted({t.replace(" ", "").lower() for t in _PM}))
+PM_TOKENS = sorted({t.replace(" ", "").lower() for t in _PM})  # a list: an Arrow array built at import imports pandas
 _DATE = r"\d{1,4}[./-] ?\d{1,4}[./-] ?\d{1,4}\.?"
 _DOT_DATE = r"\d{1,2}\. ?\d{1,2}\. ?\d{2,4}\."  # 13. 6. 2018.
 _TIME = r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?"

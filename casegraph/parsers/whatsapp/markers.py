@@ -29,8 +29,8 @@ def normalise(s: str) -> str:
     return s.strip().strip(MARKS).strip().rstrip(".").strip().lower()
 
 
-def _set(section: str) -> pa.Array:
-    return pa.array(sorted({normalise(s) for s in _strings(section)}), pa.string())
+def _set(section: str) -> list[str]:
+    return sorted({normalise(s) for s in _strings(section)})
 
 
 def alternation(section: str) -> str:
@@ -92,7 +92,7 @@ def whole_markers(text: pa.Array, maybe: np.ndarray | None = None) -> dict[str, 
     rows = pa.array(np.flatnonzero(short), pa.int64())
     norm = pc.utf8_lower(pc.utf8_trim(pc.utf8_rtrim(pc.utf8_trim(text.take(rows), MARKS + " \u00a0\u202f"), "."), " "))
     for name, values in WHOLE.items():
-        hit = np_mask(pc.is_in(norm, value_set=values))
+        hit = np_mask(pc.is_in(norm, value_set=pa.array(values, pa.string())))
         out[name][np.flatnonzero(short)[hit]] = True
     suffix = np_mask(pc.match_substring_regex(norm, _SUFFIX_OMITTED))
     out["media_omitted"][np.flatnonzero(short)[suffix]] = True

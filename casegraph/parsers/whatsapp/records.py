@@ -30,7 +30,8 @@ from .dates import timestamps
 from .grammar import MARKS, clean_name, extract, np_mask, where
 from .runs import ANY_EVENT, MAX_TEXT, SYSTEM_EVENTS, Lines
 
-KINDS = pa.array(["text", "media", "deleted", "system"])
+# a list: an Arrow array built at import imports pandas (see ingest.pipeline._import_pandas_behind)
+KINDS = ["text", "media", "deleted", "system"]
 _LOCATION = r"location: https?://maps\.google\.com/\?q=(?P<lat>-?\d+\.\d+),(?P<lon>-?\d+\.\d+)"
 _NOTICES = (("encryption_notice", "encryption-notice"), ("security_code_notice", "security-code-changed"))
 _NOTICE_PATTERNS = tuple(("(?i)^[\\s" + MARKS + "]*(?:" + markers.alternation(section) + ")", event) for section, event in _NOTICES)
@@ -438,7 +439,7 @@ def _prov_columns(parser, src: Source, locators: pa.Array) -> dict[str, pa.Array
 def _batch(parser, ctx: Context, m: _Rows) -> Batch:
     n, src = m.n, ctx.src
     m.ids = pc.binary_join_element_wise(id_prefix("messages", src.sha256, parser.name), m.locators, "")
-    kind = pa.DictionaryArray.from_arrays(pa.array(m.codes), KINDS).cast(pa.string())
+    kind = pa.DictionaryArray.from_arrays(pa.array(m.codes), pa.array(KINDS)).cast(pa.string())
     return Batch(
         "messages",
         pa.table(
