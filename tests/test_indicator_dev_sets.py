@@ -1,5 +1,5 @@
-"""The independent development sets (tests/fixtures/indicators/independent_dev2.jsonl and
-independent_dev3.jsonl, README): shape, size, hard-negative share, no message shared with the sets
+"""The independent development sets (tests/fixtures/indicators/independent_dev2.jsonl,
+independent_dev3.jsonl and independent_dev4.jsonl, README): shape, size, hard-negative share, no message shared with the sets
 before them, and that the learned layer ships trained on them."""
 
 import json
@@ -16,6 +16,12 @@ LABELS = {ind.id for ind in lexicon.load().indicators}  # the indicator ids find
 SETS = {
     "independent_dev2.jsonl": (600, 100, 40, ("independent_dev.jsonl",)),
     "independent_dev3.jsonl": (350, 50, 20, ("independent_dev.jsonl", "independent_dev2.jsonl", "labelled.jsonl")),
+    "independent_dev4.jsonl": (
+        400,
+        80,
+        20,
+        ("independent_dev.jsonl", "independent_dev2.jsonl", "independent_dev3.jsonl", "labelled.jsonl"),
+    ),
 }
 
 
@@ -33,7 +39,10 @@ def test_a_dev_set_is_big_enough_balanced_and_well_formed(name):
     assert sum(r["hard_negative"] for r in rows) / len(rows) >= 0.40
     for r in rows:
         assert set(r["labels"]) <= LABELS and r["source"]
-        assert bool(r["labels"]) != r["hard_negative"], r["id"]  # every negative here is a look-alike
+        # every negative is a look-alike, or (dev4) an `easy:` message that is only a thread's context
+        context = "thread" in r and not r["labels"] and r.get("note", "").startswith("easy:")
+        assert context or bool(r["labels"]) != r["hard_negative"], r["id"]
+        assert not context or not r["hard_negative"], r["id"]
         assert not r["hard_negative"] or r["note"], r["id"]
     for label in LABELS:
         assert sum(label in r["labels"] for r in rows) >= per_label, label
@@ -44,3 +53,12 @@ def test_a_dev_set_shares_no_message_with_the_sets_before_it_and_trains_the_lear
     before = {r["text"] for other in SETS[name][3] for r in _rows(other)}
     assert not before & {r["text"] for r in _rows(name)}
     assert name in learned.TRAINING_FILES
+
+
+def test_dev4_threads_are_whole_and_ordered():
+    threads: dict[str, list[int]] = {}
+    for r in _rows("independent_dev4.jsonl"):
+        if "thread" in r:
+            threads.setdefault(r["thread"], []).append(r["seq"])
+    assert len(threads) == 15
+    assert all(sorted(seqs) == list(range(1, len(seqs) + 1)) and 2 <= len(seqs) <= 4 for seqs in threads.values())

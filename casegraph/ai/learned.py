@@ -45,7 +45,13 @@ SETTINGS: dict[str, Any] = {
     "min_lang_examples": 40,
     "version": 1,
 }
-TRAINING_FILES = ("labelled.jsonl", "independent_dev.jsonl", "independent_dev2.jsonl", "independent_dev3.jsonl")
+TRAINING_FILES = (
+    "labelled.jsonl",
+    "independent_dev.jsonl",
+    "independent_dev2.jsonl",
+    "independent_dev3.jsonl",
+    "independent_dev4.jsonl",
+)
 _QUOTE = re.compile(r"\u00ab(.*)\u00bb", re.S)
 
 # romanised-language cues: frequent function words of Singlish and Tanglish, in `key` spelling
