@@ -83,6 +83,18 @@ built store in one run (`--built`, --engines igraph,networkx): igraph 56.1 s / 7
 agreement checks of that run were stopped before they finished (the machine was needed for a CI run); components
 and Leiden are unchanged since the last checks, and the estimate's values equal igraph's (tests/test_graph_scale.py).
 
+Graph-speed branch, 2026-12-02 01:40-02:10 UTC (nice 10; the machine shared, load 3.5-5.5, so wall is inflated
+and CPU s a little too): the findings' evidence chosen on arrays (one flat query for the cited ties' records,
+ordered and cut per tie by Arrow, each finding's first 50 distinct records by numpy: DuckDB's ordered list and
+window per tie were 4.4 s of the query's 4.5 s) and the pairs' kinds and exhibits compared as numbers (min/max of
+the strings were 7.2 of the grouping's 9.5 s CPU, now 2.3 s). The same 4,008 findings, equal field for field
+(kinds, subjects, titles, summaries, scores, attrs, evidence), before and after. Side by side on copies of one
+1,000,000-phone store, `--built <copy> --engines igraph --no-agree`, back to back at load 4.4-5.2: before (e1209bf)
+121.6 s wall / 80.5 s CPU / 2.48 GB, after 117.5 s / 72.9 s / 2.36 GB; an earlier run after, at load 3.6: 72.4 s /
+62.0 s / 2.34 GB. Betweenness with np.bincount in place of np.add.at gave the same values but no gain (numpy 2.4's
+add.at is fast); not taken. Leiden (igraph C, 2 iterations: 17.4 s CPU with igraph's own generator, 19.5 s seeded
+through Python's random) is unchanged: the seeded generator costs ~2 s, fewer iterations would change the partition.
+
     .venv/bin/python benchmarks/graph_scale.py [--phones 1000000 --messages 2500000] [--engines igraph,networkx]
         [--networkx-phones 100000]   # networkx runs on its own smaller store of this size (stated in the table)
 """

@@ -158,3 +158,66 @@ def test_evidence_from_a_graph_built_again_since_is_refused(store):
     build.build(store)
     with pytest.raises(CaseGraphError, match="built again"):
         g.ties(everything, "evidence")
+
+
+def _reference_evidence(g: PartyGraph, requests, cap: int) -> list[list[dict]]:
+    """evidence_many as it was (commit e1209bf): each tie's first EVIDENCE_PER_TIE records by DuckDB's ordered list,
+    then per request its ties in order, each record once, the first `cap`."""
+    per_tie = {
+        (va, vb): ev[: parties.EVIDENCE_PER_TIE]
+        for va, vb, ev in g.store.con.sql(f"""
+            SELECT va, vb, list({{'record': record_id, 'locator': locator, 'exhibit_sha256': exhibit_sha256}}
+                                ORDER BY ts_utc NULLS LAST, record_id)
+            FROM {g.table}_ties GROUP BY va, vb""").fetchall()
+    }
+    out = []
+    for req in requests:
+        seen, records = set(), []
+        for e in req:
+            for r in per_tie[(int(g.a[e]), int(g.b[e]))]:
+                if r["record"] not in seen and len(records) < cap:
+                    seen.add(r["record"])
+                    records.append({**r, "table": r["record"].split("/", 1)[0]})
+        out.append(records)
+    return out
+
+
+# One record on many ties (a message naming twenty parties), a tie of eight records whose times and ids disagree
+# in order (two without a time), so that a request's first 3 × cap ties can give fewer than cap distinct records.
+SHARED_TIES = """
+SELECT 'P00' AS a, 'P' || lpad(i::VARCHAR, 2, '0') AS b, 'mentioned' AS kind, NULL::TIMESTAMPTZ AS ts_utc,
+       'messages/shared' AS record_id, 'line:0' AS locator, 'e1' AS exhibit_sha256, NULL::VARCHAR AS day FROM range(1, 21) t(i)
+UNION ALL
+SELECT 'P00', 'P21', 'message', CASE WHEN i < 6 THEN TIMESTAMPTZ '2024-01-01 00:00+00' + INTERVAL (10 - i) HOUR END,
+       'messages/m' || i, 'line:' || i, 'e' || (i % 2), NULL FROM range(8) t(i)
+"""
+
+
+def test_evidence_cites_each_record_once_in_tie_order_as_before(store):
+    g = parties.load(store, SHARED_TIES)
+    everything = np.arange(g.number_of_edges())
+    requests = [everything, everything[::-1], everything[:3], np.zeros(0, dtype=np.int64), everything[-1:]]
+    for cap in (1, 2, 3, 50):
+        assert g.evidence_many(requests, cap) == _reference_evidence(g, requests, cap)
+    assert [r["record"] for r in g.evidence(everything, 3)] == ["messages/shared", "messages/m5", "messages/m4"]
+    assert [r["record"] for r in g.ties(everything[-1:], "evidence")[int(everything[-1])]["evidence"]] == [
+        "messages/m5",
+        "messages/m4",
+        "messages/m3",
+        "messages/m2",
+        "messages/m1",
+    ]
+
+
+def test_evidence_of_a_generated_phone_graph_is_as_before(store):
+    graph_scale.generate(store, 2_000, 6_000)
+    keys.refresh(store)
+    resolve.write(store, resolve.resolve(store))
+    build.build(store)
+    old, new = parties.load(store, analysis._TIES), analysis.party_arrays(store)
+    rng = np.random.default_rng(7)
+    requests = [rng.choice(old.number_of_edges(), size=k, replace=False) for k in (1, 5, 40, 200, 1000)]
+    requests += [old.incident(v) for v in range(0, old.number_of_nodes(), 97)]
+    want = _reference_evidence(old, requests, 50)
+    assert old.evidence_many(requests) == want
+    assert new.evidence_many(requests) == want

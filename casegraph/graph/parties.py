@@ -128,21 +128,33 @@ class PartyGraph:
                 for r in rows:
                     out[r[0]].update(zip(plain, r[1:], strict=True))
             if "evidence" in cols:
-                rows = con.execute(f"""
-                    SELECT w.e, list({{'record': t.record_id, 'locator': t.locator, 'exhibit_sha256': t.exhibit_sha256}}
-                                     ORDER BY t.ts_utc NULLS LAST, t.record_id), bool_and(t.ok)
-                    FROM (SELECT * FROM {self._records()}
-                          QUALIFY row_number() OVER (PARTITION BY va, vb ORDER BY ts_utc NULLS LAST, record_id) <= {EVIDENCE_PER_TIE}) t
-                    JOIN _want w USING (va, vb) GROUP BY w.e""").fetchall()
-                for e, ev, ok in rows:
-                    if not ok:  # a row of `edges` no longer holds the record the tie was read from
-                        raise CaseGraphError("the case's graph was built again since this party graph was loaded: load it again")
-                    out[e]["evidence"] = ev
-                if len(rows) < len(want):  # every tie rests on a record: its rows of `edges` are gone
-                    raise CaseGraphError("the case's graph was built again since this party graph was loaded: load it again")
+                rec = self._evidence_rows(con, len(want))
+                e_of, records = rec.column("e").to_numpy(), _record_dicts(rec)
+                for lo, hi in zip(*_runs(e_of), strict=True):
+                    out[int(e_of[lo])]["evidence"] = records[lo:hi]
         finally:
             con.unregister("_want")
         return out
+
+    def _evidence_rows(self, con: duckdb.DuckDBPyConnection, wanted: int) -> pa.Table:
+        """The first EVIDENCE_PER_TIE records of each wanted tie (_want), oldest first (then by record id), as rows
+        (e, record, locator, exhibit_sha256) sorted so. DuckDB gives the rows; Arrow orders and cuts them (DuckDB's
+        ordered list per tie and its window per pair took 5.6 s of CPU for the 166,000 ties a million-party case's
+        findings cite)."""
+        sql = f"SELECT w.e, t.ts_utc, t.record_id, t.locator, t.exhibit_sha256, t.ok FROM {self._records()} t JOIN _want w USING (va, vb)"
+        table = con.sql(sql).to_arrow_table()
+        if not pc.all(table.column("ok")).as_py() or len(pc.unique(table.column("e"))) < wanted:
+            # a row of `edges` no longer holds the record the tie was read from, or a tie's rows are gone (every tie rests on a record)
+            raise CaseGraphError("the case's graph was built again since this party graph was loaded: load it again")
+        order = pc.sort_indices(
+            table, [("e", "ascending", "at_end"), ("ts_utc", "ascending", "at_end"), ("record_id", "ascending", "at_end")]
+        )
+        table = table.take(order)
+        e = table.column("e").to_numpy()
+        starts, _ = _runs(e)
+        place = np.arange(len(e)) - np.repeat(starts, np.diff(np.append(starts, len(e))))
+        table = table.filter(pa.array(place < EVIDENCE_PER_TIE))
+        return table.select(["e", "record_id", "locator", "exhibit_sha256"]).rename_columns(["e", "record", "locator", "exhibit_sha256"])
 
     def _records(self) -> str:
         """The records of the wanted ties (_want): read from `edges` by their row when the ties keep only that."""
@@ -154,17 +166,32 @@ class PartyGraph:
     def evidence_many(self, requests: Sequence[np.ndarray], cap: int = 50) -> list[list[dict[str, Any]]]:
         """For each request (ties, in order), the first `cap` distinct records of its ties, each tie's own
         records oldest first, as a finding cites them. One query for all requests: a record is on at most
-        a few ties, so 3 × cap ties are fetched per request, and more only where those fell short."""
-        take = [np.asarray(r, dtype=np.int64)[: 3 * cap] for r in requests]
-        found = self.ties(np.concatenate(take) if take else np.zeros(0, dtype=np.int64), "evidence")
-        out = []
-        for req, first in zip(requests, take, strict=True):
-            records = _distinct(first, found, cap)
-            if len(records) < cap and len(req) > len(first):  # rare: many ties sharing records
-                rest = np.asarray(req, dtype=np.int64)
-                records = _distinct(rest, found | self.ties(rest[len(first) :], "evidence"), cap)
-            out.append(records)
+        a few ties, so 3 × cap ties are fetched per request, and more only where those fell short. The
+        choice is made on arrays (request, place, record number); a dict is made only for a record cited."""
+        reqs = [np.asarray(r, dtype=np.int64) for r in requests]
+        first = [r[: 3 * cap] for r in reqs]
+        out = _cited(first, self._fetch_evidence(np.concatenate(first or [np.zeros(0, np.int64)])), cap)
+        short = [i for i, r in enumerate(reqs) if len(out[i]) < cap and len(r) > 3 * cap]  # rare: many ties sharing records
+        if short:
+            more = _cited([reqs[i] for i in short], self._fetch_evidence(np.concatenate([reqs[i] for i in short])), cap)
+            for i, records in zip(short, more, strict=True):
+                out[i] = records
         return out
+
+    def _fetch_evidence(self, edges: np.ndarray) -> pa.Table:
+        """_evidence_rows for these ties (any order, repeats allowed)."""
+        want = np.unique(edges)
+        con = self.store.con
+        key = (lambda v: v) if self.ends is None else self.ends.take
+        con.register("_want", pa.table({"e": want, "va": key(self.a[want]), "vb": key(self.b[want])}))
+        try:
+            if not len(want):
+                return pa.table(
+                    {"e": pa.array([], pa.int64()), **{c: pa.array([], pa.string()) for c in ("record", "locator", "exhibit_sha256")}}
+                )
+            return self._evidence_rows(con, len(want))
+        finally:
+            con.unregister("_want")
 
     def evidence(self, edges: Sequence[int] | np.ndarray, cap: int = 50) -> list[dict[str, Any]]:
         return self.evidence_many([np.asarray(edges, dtype=np.int64)], cap)[0]
@@ -190,17 +217,42 @@ def by_party(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarr
     return order, np.searchsorted(ends[order], np.arange(n + 1))
 
 
-def _distinct(ties: np.ndarray, found: dict[int, dict], cap: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for e in ties:
-        for r in found[int(e)]["evidence"]:
-            if r["record"] not in seen:
-                seen.add(r["record"])
-                out.append({**r, "table": r["record"].split("/", 1)[0]})
-            if len(out) >= cap:
-                return out
-    return out
+def _runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the runs of equal values of a sorted array."""
+    if not len(x):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], x[1:] != x[:-1]]))
+    return starts, np.append(starts[1:], len(x))
+
+
+def _record_dicts(rec: pa.Table) -> list[dict[str, Any]]:
+    cols = [rec.column(c).to_pylist() for c in ("record", "locator", "exhibit_sha256")]
+    return [{"record": r, "locator": loc, "exhibit_sha256": x} for r, loc, x in zip(*cols, strict=True)]
+
+
+def _cited(requests: Sequence[np.ndarray], rec: pa.Table, cap: int) -> list[list[dict[str, Any]]]:
+    """Per request (ties in order), the first `cap` distinct records of its ties' records (`rec`: rows e, record, …
+    sorted by e, each tie's own in order): every (request, tie, record) in order, each record kept at its first
+    place in its request, the first `cap` of those."""
+    e_of = rec.column("e").to_numpy()
+    code = pc.dictionary_encode(rec.column("record").combine_chunks()).indices.to_numpy().astype(np.int64)
+    ties = np.concatenate(list(requests) or [np.zeros(0, np.int64)])
+    req = np.repeat(np.arange(len(requests)), [len(r) for r in requests])
+    lo, hi = np.searchsorted(e_of, ties), np.searchsorted(e_of, ties, side="right")
+    counts = hi - lo
+    row = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())  # each tie's record rows, in order
+    req = np.repeat(req, counts)
+    _, first = np.unique(req * (int(code.max(initial=0)) + 1) + code[row], return_index=True)
+    first.sort()  # each request's distinct records at their first place, in order
+    row, req = row[first], req[first]
+    starts = np.searchsorted(req, np.arange(len(requests) + 1))
+    keep = np.arange(len(req)) - starts[req] < cap
+    row, req = row[keep], req[keep]
+    dicts = _record_dicts(rec.take(pa.array(row)))
+    for d in dicts:
+        d["table"] = d["record"].split("/", 1)[0]
+    bounds = np.searchsorted(req, np.arange(len(requests) + 1))
+    return [dicts[bounds[i] : bounds[i + 1]] for i in range(len(requests))]
 
 
 def load(store: CaseStore, ties_sql: str) -> PartyGraph:
@@ -260,18 +312,22 @@ def _pairs(store: CaseStore, t: str, nodes: pa.Table | None, names: str | None) 
     with store.unordered():
         # One row per pair, in no order. The lists of distinct kinds and exhibits were most of the cost
         # (DuckDB groups a second time for each DISTINCT list), yet nearly every pair has one kind and one
-        # exhibit: those lists come from min = max, and only the other pairs are grouped for their lists.
+        # exhibit: those come from min = max, and only the other pairs are grouped for their lists. The kinds and
+        # exhibits are compared as numbers (few distinct values, numbered in their order): min and max of the
+        # strings took 7 of the grouping's 9.5 s of CPU at a million parties.
+        for col, code in (("kind", "k"), ("exhibit_sha256", "x")):
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_{code} AS SELECT row_number() OVER (ORDER BY {col}) AS {code}, {col}
+                            FROM (SELECT DISTINCT {col} FROM {t}_ties WHERE {col} IS NOT NULL)""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_pairs AS
                         SELECT va, vb, count(*) AS n, min(ts_utc) AS first, max(ts_utc) AS last,
                                arg_min(day, ts_utc) AS first_day, arg_max(day, ts_utc) AS last_day,  -- a date without a time
-                               CASE WHEN count(kind) = count(*) AND min(kind) = max(kind) THEN [min(kind)] END AS kinds,
-                               CASE WHEN count(exhibit_sha256) = count(*) AND min(exhibit_sha256) = max(exhibit_sha256)
-                                    THEN [min(exhibit_sha256)] END AS exhibits
-                        FROM {t}_ties GROUP BY va, vb""")
+                               CASE WHEN count(k) = count(*) AND min(k) = max(k) THEN min(k) END AS k,
+                               CASE WHEN count(x) = count(*) AND min(x) = max(x) THEN min(x) END AS x
+                        FROM {t}_ties LEFT JOIN {t}_k USING (kind) LEFT JOIN {t}_x USING (exhibit_sha256) GROUP BY va, vb""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {t}_mixed AS
                         SELECT va, vb, list(DISTINCT kind ORDER BY kind) AS kinds,
                                list(DISTINCT exhibit_sha256 ORDER BY exhibit_sha256) AS exhibits
-                        FROM {t}_ties SEMI JOIN (SELECT va, vb FROM {t}_pairs WHERE kinds IS NULL OR exhibits IS NULL) USING (va, vb)
+                        FROM {t}_ties SEMI JOIN (SELECT va, vb FROM {t}_pairs WHERE k IS NULL OR x IS NULL) USING (va, vb)
                         GROUP BY va, vb""")
     pairs = con.execute(f"SELECT va, vb, n FROM {t}_pairs").fetchnumpy()
     ua, ub, n = (np.asarray(pairs[c], dtype=np.int64) for c in ("va", "vb", "n"))
@@ -303,14 +359,16 @@ def _pairs(store: CaseStore, t: str, nodes: pa.Table | None, names: str | None) 
     try:
         with store.unordered():
             con.execute(f"""CREATE OR REPLACE TEMP TABLE {t} AS
-                            SELECT k.e, k.va, k.vb, coalesce(p.kinds, m.kinds) AS kinds, p.n, p.first, p.last, p.first_day, p.last_day,
-                                   coalesce(p.exhibits, m.exhibits) AS exhibits
+                            SELECT k.e, k.va, k.vb, coalesce(CASE WHEN p.k IS NOT NULL THEN [pk.kind] END, m.kinds) AS kinds,
+                                   p.n, p.first, p.last, p.first_day, p.last_day,
+                                   coalesce(CASE WHEN p.x IS NOT NULL THEN [px.exhibit_sha256] END, m.exhibits) AS exhibits
                             FROM {t}_pairs p JOIN _pair_numbers k ON k.ua = p.va AND k.ub = p.vb
+                            LEFT JOIN {t}_k pk ON pk.k = p.k LEFT JOIN {t}_x px ON px.x = p.x
                             LEFT JOIN {t}_mixed m ON m.va = p.va AND m.vb = p.vb""")
     finally:
         con.unregister("_pair_numbers")
-    con.execute(f"DROP TABLE {t}_pairs")
-    con.execute(f"DROP TABLE {t}_mixed")
+    for part in ("pairs", "mixed", "k", "x"):
+        con.execute(f"DROP TABLE {t}_{part}")
     return PartyGraph(
         store,
         t,
