@@ -184,6 +184,7 @@ class Learned:
     names: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     _word_cache: dict[str, tuple[int, ...]] = field(repr=False, default_factory=dict)
     _analyzers: tuple = field(repr=False, default=())
+    _names: list = field(repr=False, default_factory=list)  # names as a list of str (top_features_of)
 
     @property
     def name(self) -> str:
@@ -258,12 +259,34 @@ class Learned:
 
     def top_features(self, x, row: int, indicator: str, k: int = 5) -> list[tuple[str, float]]:
         """The features of message `row` of `x` that raised its score for `indicator` most: (n-gram, weight × tf-idf)."""
-        j = self.indicators.index(indicator)
-        lo, hi = x.indptr[row], x.indptr[row + 1]
-        idx = x.indices[lo:hi]
-        vals = x.data[lo:hi] * self.coef[j, idx]
-        order = np.argsort(-vals, kind="stable")[:k]
-        return [(str(self.names[idx[o]]), round(float(vals[o]), 4)) for o in order if vals[o] > 0]
+        return self.top_features_of(x, [(row, indicator)], k)[0]
+
+    def top_features_of(self, x, pairs: Sequence[tuple[int, str]], k: int = 5) -> list[list[tuple[str, float]]]:
+        """top_features for many (row, indicator) pairs of `x` in one numpy pass, not one per pair (a batch
+        explains thousands of decisions): within each pair, features by weight × tf-idf descending, ties in
+        column order (a stable sort), the first k kept if positive."""
+        if not pairs:
+            return []
+        if len(self._names) != len(self.names):
+            self._names = self.names.tolist()
+        col = {ind: j for j, ind in enumerate(self.indicators)}
+        rows = np.array([r for r, _ in pairs], dtype=np.int64)
+        js = np.array([col[i] for _, i in pairs], dtype=np.int64)
+        lo = x.indptr[rows].astype(np.int64)
+        lens = x.indptr[rows + 1] - lo
+        seg = np.repeat(np.arange(len(pairs)), lens)
+        starts = np.cumsum(lens) - lens
+        pos = np.arange(int(lens.sum())) - np.repeat(starts, lens) + np.repeat(lo, lens)  # where each pair's row sits in x
+        idx = x.indices[pos]
+        vals = x.data[pos] * self.coef[js[seg], idx]
+        order = np.lexsort((-vals, seg))  # by pair, then score descending; lexsort is stable
+        rank = np.arange(len(order)) - starts[seg[order]]
+        keep = order[(rank < k) & (vals[order] > 0)]
+        out: list[list[tuple[str, float]]] = [[] for _ in pairs]
+        names = self._names
+        for p, i, v in zip(seg[keep].tolist(), idx[keep].tolist(), vals[keep].tolist(), strict=True):
+            out[p].append((str(names[i]), round(v, 4)))
+        return out
 
     def explain(self, text: str, indicator: str, k: int = 5) -> list[tuple[str, float]]:
         return self.top_features(self.features([text]), 0, indicator, k)
