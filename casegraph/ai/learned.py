@@ -277,14 +277,14 @@ class Learned:
         seg = np.repeat(np.arange(len(pairs)), lens)
         starts = np.cumsum(lens) - lens
         pos = np.arange(int(lens.sum())) - np.repeat(starts, lens) + np.repeat(lo, lens)  # where each pair's row sits in x
-        idx = x.indices[pos]
-        vals = x.data[pos] * self.coef[js[seg], idx]
-        order = np.lexsort((-vals, seg))  # by pair, then score descending; lexsort is stable
-        rank = np.arange(len(order)) - starts[seg[order]]
-        keep = order[(rank < k) & (vals[order] > 0)]
+        vals = x.data[pos] * self.coef[js[seg], x.indices[pos]]
+        up = np.flatnonzero(vals > 0)  # only what raised the score is named; sorting descending puts it first anyway
+        order = up[np.lexsort((-vals[up], seg[up]))]  # by pair, then score descending, ties in column order (stable)
+        first = np.searchsorted(seg[order], np.arange(len(pairs)))  # where each pair's run starts
+        keep = order[np.arange(len(order)) - first[seg[order]] < k]
         out: list[list[tuple[str, float]]] = [[] for _ in pairs]
         names = self._names
-        for p, i, v in zip(seg[keep].tolist(), idx[keep].tolist(), vals[keep].tolist(), strict=True):
+        for p, i, v in zip(seg[keep].tolist(), x.indices[pos[keep]].tolist(), vals[keep].tolist(), strict=True):
             out[p].append((str(names[i]), round(v, 4)))
         return out
 
