@@ -381,3 +381,13 @@ def test_the_script_is_that_of_the_first_sinhala_or_tamil_letter():
     assert nz.script("abc") is None and nz.script("") is None
     assert nz.script("xපාස්") == "sinhala" and nz.script("கடன்") == "tamil"
     assert nz.script("கපා") == "tamil" and nz.script("පාக") == "sinhala"
+
+
+def test_the_features_are_the_same_once_the_word_cache_is_full(model, monkeypatch):
+    texts = ["Madam keeps my pp in her cupboard!!", "engala room la poottitanga", "", "පාස්පෝට් එක දෙන්නේ නෑ zzqx 12345"]
+    want = model.features(texts)
+    monkeypatch.setattr(model, "_word_cache", {})
+    monkeypatch.setattr(learned, "WORD_CACHE_MAX", 0)  # full: every word this batch's alone
+    got = model.features(texts)
+    assert model._word_cache == {}
+    assert (got != want).nnz == 0 and (got.indices == want.indices).all() and (got.indptr == want.indptr).all()

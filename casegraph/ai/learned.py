@@ -47,6 +47,7 @@ SETTINGS: dict[str, Any] = {
 }
 TRAINING_FILES = ("labelled.jsonl", "independent_dev.jsonl", "independent_dev2.jsonl", "independent_dev3.jsonl")
 _QUOTE = re.compile(r"\u00ab(.*)\u00bb", re.S)
+WORD_CACHE_MAX = 500_000  # words whose n-gram columns a process keeps (bounded memory on hostile input)
 
 # romanised-language cues: frequent function words of Singlish and Tanglish, in `key` spelling
 _SI_LATN = {
@@ -221,22 +222,34 @@ class Learned:
         nc = len(self.idf[0])
         cache = self._word_cache
         split = [v.split() for v in views]
-        for w in {w for ws in split for w in ws} - cache.keys():
+        batch = dict.fromkeys(chain.from_iterable(split))  # the batch's distinct words, in first-seen order
+        extra: dict[str, tuple[int, ...]] = {}  # words of this batch only, once the process cache is full
+        for w in batch.keys() - cache.keys():
             got = [i for g in chars(w) if (i := cvocab.get(g)) is not None]
             if (i := wvocab.get(nz.stem(w))) is not None:
                 got.append(nc + i)  # the word's stem, as a word unigram
-            if len(cache) < 500_000:
-                cache[w] = tuple(got)
-            else:
-                cache = {**cache, w: tuple(got)}  # full: a copy for this batch only
-        cols: list[int] = []
-        lengths = []
-        get = cache.__getitem__
+            (cache if len(cache) < WORD_CACHE_MAX else extra)[w] = tuple(got)
+        # each distinct word's columns once, then every word of every message gathered from them by numpy
+        grams = [cache[w] if w in cache else extra[w] for w in batch]
+        local = {w: j for j, w in enumerate(batch)}
+        per_word = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+        flat = np.fromiter(chain.from_iterable(grams), dtype=np.int64, count=int(per_word.sum()))
+        token = np.fromiter(map(local.__getitem__, chain.from_iterable(split)), dtype=np.int64, count=sum(map(len, split)))
+        n_tok = per_word[token]
+        first = np.cumsum(per_word) - per_word
+        at = np.arange(int(n_tok.sum())) - np.repeat(np.cumsum(n_tok) - n_tok, n_tok) + np.repeat(first[token], n_tok)
+        word_cols = flat[at]
+        word_len = np.bincount(np.repeat(np.arange(len(split)), list(map(len, split))), weights=n_tok, minlength=len(split))
+        bigrams: list[int] = []
+        bigram_len = []
         for ws in split:
-            n = len(cols)
-            cols.extend(chain.from_iterable(map(get, ws)))
-            cols.extend(nc + i for g in map(" ".join, pairwise(map(nz.stem, ws))) if (i := wvocab.get(g)) is not None)
-            lengths.append(len(cols) - n)
+            k = len(bigrams)
+            bigrams.extend(nc + i for g in map(" ".join, pairwise(map(nz.stem, ws))) if (i := wvocab.get(g)) is not None)
+            bigram_len.append(len(bigrams) - k)
+        # a row's columns in any order: _tfidf sums duplicates and sorts them (counts of 1.0 sum exactly)
+        rows = np.concatenate([np.repeat(np.arange(len(split)), word_len.astype(np.int64)), np.repeat(np.arange(len(split)), bigram_len)])
+        cols = np.concatenate([word_cols, np.asarray(bigrams, dtype=np.int64)])[np.argsort(rows, kind="stable")]
+        lengths = (word_len.astype(np.int64) + np.asarray(bigram_len, dtype=np.int64)).tolist()
         return _tfidf(cols, lengths, len(views), np.concatenate(self.idf), nc)
 
     def raw(self, x) -> np.ndarray:
@@ -292,7 +305,7 @@ class Learned:
         return self.top_features(self.features([text]), 0, indicator, k)
 
 
-def _tfidf(cols: list[int], lengths: list[int], n: int, idf: np.ndarray, split: int):
+def _tfidf(cols: np.ndarray | list[int], lengths: list[int], n: int, idf: np.ndarray, split: int):
     """Counts → sublinear tf × idf, each row of unit length within the columns before `split` and
     within those after it: the character and the word TfidfVectorizer(sublinear_tf=True), side by side."""
     indptr = np.zeros(n + 1, dtype=np.int64)
