@@ -11,7 +11,6 @@ import re
 import unicodedata
 
 _JOINERS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
-_SPACE = re.compile(r"\s+")
 _HELD = re.compile(r"([^\W\d_])\1{2,}")  # a letter typed three or more times in a row
 
 # chat shorthand seen in migrant-worker and recruiter messages; whole words only
@@ -82,12 +81,18 @@ EMOJI = {
 }
 _EMOJI = {ord(c): f" {word} " for word, chars in EMOJI.items() for c in chars}
 _OTHER_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
+# joiners dropped and emoji named in one pass (no emoji is a joiner, and no name holds one)
+_JOINERS_EMOJI = {**_JOINERS, **_EMOJI}
+_MAPPED = re.compile("[" + "".join(re.escape(chr(c)) for c in _JOINERS_EMOJI) + "]")
 
 
 def fold(text: str) -> str:
     """The readable normal form (see the module docstring)."""
-    t = unicodedata.normalize("NFC", text).translate(_JOINERS).translate(_EMOJI)
+    # each step only where it changes something: most messages are NFC already and hold no joiner or emoji
+    t = text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+    if _MAPPED.search(t):
+        t = t.translate(_JOINERS_EMOJI)
     t = _OTHER_EMOJI.sub(" ", t).lower()
     t = _HELD.sub(r"\1", t)
     t = _ABBREV.sub(lambda m: ABBREVIATIONS[m.group(1)], t)
-    return _SPACE.sub(" ", t).strip()
+    return " ".join(t.split())  # str.split and the regex \s both split on str.isspace: runs collapsed, ends stripped

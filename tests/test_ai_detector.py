@@ -323,3 +323,71 @@ def test_the_rule_gate_changes_no_hit():
                 if r.gate is not None:
                     assert bool(r.gate.search(folded)) == any(p.search(folded) for p in r.any)
         assert gated == lexicon.scan(LEX, t)
+
+
+def _top_features_one_by_one(model: learned.Learned, x, row: int, indicator: str, k: int = 5) -> list[tuple[str, float]]:
+    """The per-message explanation as it was computed before the batch form (the reference it must equal)."""
+    import numpy as np
+
+    j = model.indicators.index(indicator)
+    idx = x.indices[x.indptr[row] : x.indptr[row + 1]]
+    vals = x.data[x.indptr[row] : x.indptr[row + 1]] * model.coef[j, idx]
+    order = np.argsort(-vals, kind="stable")[:k]
+    return [(str(model.names[idx[o]]), round(float(vals[o]), 4)) for o in order if vals[o] > 0]
+
+
+def test_the_batch_explanation_is_the_per_message_one(model):
+    texts = [json.loads(line)["text"] for line in (FIXTURES / "independent_dev.jsonl").read_text(encoding="utf-8").splitlines()[:60]]
+    x = model.features([*texts, "", "ok"])
+    pairs = [(n, ind) for n in range(x.shape[0]) for ind in IDS]
+    got = model.top_features_of(x, pairs)
+    assert got == [_top_features_one_by_one(model, x, n, ind) for n, ind in pairs]
+    assert any(got) and model.top_features_of(x, []) == []
+    assert model.top_features(x, 0, IDS[0], k=2) == _top_features_one_by_one(model, x, 0, IDS[0], k=2)
+
+
+def test_detect_pauses_the_collector_only_while_it_reads_a_batch(model):
+    import gc
+
+    det = detect.Detector(LEX, model)
+    msgs = [detect.Msg("they took our passports", "t", 1), detect.Msg("see you at the temple", "t", 2)]
+    assert gc.isenabled()
+    want = det.detect(msgs)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert det.detect(msgs) == want and not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize(
+    "text", ["a\u3000b\xa0 c\x1c\x1dd\u2028e\n\t f ", "\u200bpp\u200d 😂😂 lol!!", "cafe\u0301  🔒 helloooo  co. ur", "", "  \u205f "]
+)
+def test_fold_is_the_regex_form_it_replaced(text):
+    import re
+    import unicodedata
+
+    from casegraph import texts
+
+    t = unicodedata.normalize("NFC", text).translate(texts._JOINERS).translate(texts._EMOJI)
+    t = texts._OTHER_EMOJI.sub(" ", t).lower()
+    t = texts._HELD.sub(r"\1", t)
+    t = texts._ABBREV.sub(lambda m: texts.ABBREVIATIONS[m.group(1)], t)
+    assert texts.fold(text) == re.sub(r"\s+", " ", t).strip()
+
+
+def test_the_script_is_that_of_the_first_sinhala_or_tamil_letter():
+    assert nz.script("abc") is None and nz.script("") is None
+    assert nz.script("xපාස්") == "sinhala" and nz.script("கடன்") == "tamil"
+    assert nz.script("கපා") == "tamil" and nz.script("පාக") == "sinhala"
+
+
+def test_the_features_are_the_same_once_the_word_cache_is_full(model, monkeypatch):
+    texts = ["Madam keeps my pp in her cupboard!!", "engala room la poottitanga", "", "පාස්පෝට් එක දෙන්නේ නෑ zzqx 12345"]
+    want = model.features(texts)
+    monkeypatch.setattr(model, "_word_cache", {})
+    monkeypatch.setattr(learned, "WORD_CACHE_MAX", 0)  # full: every word this batch's alone
+    got = model.features(texts)
+    assert model._word_cache == {}
+    assert (got != want).nnz == 0 and (got.indices == want.indices).all() and (got.indptr == want.indptr).all()

@@ -110,13 +110,18 @@ def load(path: str | None = None) -> Concepts:
 def find(concepts: Concepts, key: str) -> Found:
     """Every concept in a message's key view, with the word index where it starts."""
     out: Found = defaultdict(list)
+    index = last = 0  # word index of the match: spaces counted from the previous match on, not from the start
+    n = len(key)
+    stems = concepts.stems
     for m in concepts.pattern.finditer(key):
         s, e = m.span()
-        end_of_word = e == len(key) or not key[e].isalnum()
-        index = key.count(" ", 0, s)
-        for concept, whole in concepts.stems[m.group(0)]:
+        end_of_word = e == n or not key[e].isalnum()
+        index += key.count(" ", last, s)
+        last = s
+        g = m.group(0)
+        for concept, whole in stems[g]:
             if end_of_word or not whole:
-                out[concept].append((index, m.group(0)))
+                out[concept].append((index, g))
     return out
 
 

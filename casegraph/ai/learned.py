@@ -53,6 +53,7 @@ TRAINING_FILES = (
     "independent_dev4.jsonl",
 )
 _QUOTE = re.compile(r"\u00ab(.*)\u00bb", re.S)
+WORD_CACHE_MAX = 500_000  # words whose n-gram columns a process keeps (bounded memory on hostile input)
 
 # romanised-language cues: frequent function words of Singlish and Tanglish, in `key` spelling
 _SI_LATN = {
@@ -190,6 +191,7 @@ class Learned:
     names: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     _word_cache: dict[str, tuple[int, ...]] = field(repr=False, default_factory=dict)
     _analyzers: tuple = field(repr=False, default=())
+    _names: list = field(repr=False, default_factory=list)  # names as a list of str (top_features_of)
 
     @property
     def name(self) -> str:
@@ -226,22 +228,34 @@ class Learned:
         nc = len(self.idf[0])
         cache = self._word_cache
         split = [v.split() for v in views]
-        for w in {w for ws in split for w in ws} - cache.keys():
+        batch = dict.fromkeys(chain.from_iterable(split))  # the batch's distinct words, in first-seen order
+        extra: dict[str, tuple[int, ...]] = {}  # words of this batch only, once the process cache is full
+        for w in batch.keys() - cache.keys():
             got = [i for g in chars(w) if (i := cvocab.get(g)) is not None]
             if (i := wvocab.get(nz.stem(w))) is not None:
                 got.append(nc + i)  # the word's stem, as a word unigram
-            if len(cache) < 500_000:
-                cache[w] = tuple(got)
-            else:
-                cache = {**cache, w: tuple(got)}  # full: a copy for this batch only
-        cols: list[int] = []
-        lengths = []
-        get = cache.__getitem__
+            (cache if len(cache) < WORD_CACHE_MAX else extra)[w] = tuple(got)
+        # each distinct word's columns once, then every word of every message gathered from them by numpy
+        grams = [cache[w] if w in cache else extra[w] for w in batch]
+        local = {w: j for j, w in enumerate(batch)}
+        per_word = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+        flat = np.fromiter(chain.from_iterable(grams), dtype=np.int64, count=int(per_word.sum()))
+        token = np.fromiter(map(local.__getitem__, chain.from_iterable(split)), dtype=np.int64, count=sum(map(len, split)))
+        n_tok = per_word[token]
+        first = np.cumsum(per_word) - per_word
+        at = np.arange(int(n_tok.sum())) - np.repeat(np.cumsum(n_tok) - n_tok, n_tok) + np.repeat(first[token], n_tok)
+        word_cols = flat[at]
+        word_len = np.bincount(np.repeat(np.arange(len(split)), list(map(len, split))), weights=n_tok, minlength=len(split))
+        bigrams: list[int] = []
+        bigram_len = []
         for ws in split:
-            n = len(cols)
-            cols.extend(chain.from_iterable(map(get, ws)))
-            cols.extend(nc + i for g in map(" ".join, pairwise(map(nz.stem, ws))) if (i := wvocab.get(g)) is not None)
-            lengths.append(len(cols) - n)
+            k = len(bigrams)
+            bigrams.extend(nc + i for g in map(" ".join, pairwise(map(nz.stem, ws))) if (i := wvocab.get(g)) is not None)
+            bigram_len.append(len(bigrams) - k)
+        # a row's columns in any order: _tfidf sums duplicates and sorts them (counts of 1.0 sum exactly)
+        rows = np.concatenate([np.repeat(np.arange(len(split)), word_len.astype(np.int64)), np.repeat(np.arange(len(split)), bigram_len)])
+        cols = np.concatenate([word_cols, np.asarray(bigrams, dtype=np.int64)])[np.argsort(rows, kind="stable")]
+        lengths = (word_len.astype(np.int64) + np.asarray(bigram_len, dtype=np.int64)).tolist()
         return _tfidf(cols, lengths, len(views), np.concatenate(self.idf), nc)
 
     def raw(self, x) -> np.ndarray:
@@ -264,18 +278,40 @@ class Learned:
 
     def top_features(self, x, row: int, indicator: str, k: int = 5) -> list[tuple[str, float]]:
         """The features of message `row` of `x` that raised its score for `indicator` most: (n-gram, weight × tf-idf)."""
-        j = self.indicators.index(indicator)
-        lo, hi = x.indptr[row], x.indptr[row + 1]
-        idx = x.indices[lo:hi]
-        vals = x.data[lo:hi] * self.coef[j, idx]
-        order = np.argsort(-vals, kind="stable")[:k]
-        return [(str(self.names[idx[o]]), round(float(vals[o]), 4)) for o in order if vals[o] > 0]
+        return self.top_features_of(x, [(row, indicator)], k)[0]
+
+    def top_features_of(self, x, pairs: Sequence[tuple[int, str]], k: int = 5) -> list[list[tuple[str, float]]]:
+        """top_features for many (row, indicator) pairs of `x` in one numpy pass, not one per pair (a batch
+        explains thousands of decisions): within each pair, features by weight × tf-idf descending, ties in
+        column order (a stable sort), the first k kept if positive."""
+        if not pairs:
+            return []
+        if len(self._names) != len(self.names):
+            self._names = self.names.tolist()
+        col = {ind: j for j, ind in enumerate(self.indicators)}
+        rows = np.array([r for r, _ in pairs], dtype=np.int64)
+        js = np.array([col[i] for _, i in pairs], dtype=np.int64)
+        lo = x.indptr[rows].astype(np.int64)
+        lens = x.indptr[rows + 1] - lo
+        seg = np.repeat(np.arange(len(pairs)), lens)
+        starts = np.cumsum(lens) - lens
+        pos = np.arange(int(lens.sum())) - np.repeat(starts, lens) + np.repeat(lo, lens)  # where each pair's row sits in x
+        vals = x.data[pos] * self.coef[js[seg], x.indices[pos]]
+        up = np.flatnonzero(vals > 0)  # only what raised the score is named; sorting descending puts it first anyway
+        order = up[np.lexsort((-vals[up], seg[up]))]  # by pair, then score descending, ties in column order (stable)
+        first = np.searchsorted(seg[order], np.arange(len(pairs)))  # where each pair's run starts
+        keep = order[np.arange(len(order)) - first[seg[order]] < k]
+        out: list[list[tuple[str, float]]] = [[] for _ in pairs]
+        names = self._names
+        for p, i, v in zip(seg[keep].tolist(), x.indices[pos[keep]].tolist(), vals[keep].tolist(), strict=True):
+            out[p].append((str(names[i]), round(v, 4)))
+        return out
 
     def explain(self, text: str, indicator: str, k: int = 5) -> list[tuple[str, float]]:
         return self.top_features(self.features([text]), 0, indicator, k)
 
 
-def _tfidf(cols: list[int], lengths: list[int], n: int, idf: np.ndarray, split: int):
+def _tfidf(cols: np.ndarray | list[int], lengths: list[int], n: int, idf: np.ndarray, split: int):
     """Counts → sublinear tf × idf, each row of unit length within the columns before `split` and
     within those after it: the character and the word TfidfVectorizer(sublinear_tf=True), side by side."""
     indptr = np.zeros(n + 1, dtype=np.int64)

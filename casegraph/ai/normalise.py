@@ -61,13 +61,15 @@ _SINGLE = str.maketrans({"c": "k", "q": "k", "z": "s", "w": "v", "f": "p", "j": 
 _DOUBLE = re.compile(r"(.)\1+")
 
 
+_INDIC = re.compile(f"[{SINHALA[0]}-{SINHALA[1]}{TAMIL[0]}-{TAMIL[1]}]")
+
+
 def script(word: str) -> str | None:
-    for c in word:
-        if SINHALA[0] <= c <= SINHALA[1]:
-            return "sinhala"
-        if TAMIL[0] <= c <= TAMIL[1]:
-            return "tamil"
-    return None
+    """The script of the first Sinhala or Tamil letter in `word` (one regex search, not a Python loop per letter)."""
+    m = _INDIC.search(word)
+    if m is None:
+        return None
+    return "sinhala" if m.group() >= SINHALA[0] else "tamil"
 
 
 @lru_cache(maxsize=262_144)
