@@ -74,6 +74,16 @@ Last measured (2026-12-01; the machine shared, load average ~16 on 2 cores):
   (−24%); the two workers' CPU per message 726, 682 → 532, 549 µs (−23%). Not yet measured on a quiet
   machine: at the quiet figure above (2,663/s wall on 2 processes), −23% of CPU would be ~3,400/s if wall
   time scales with CPU; that is an estimate, not a measurement.
+  Quiet, after the merges (main at 53f7664: the speed work and dev4 in training; 2026-12-02 02:19 UTC, load 1.3-1.6,
+  `nice -n 10 benchmarks/indicators_eval.py --split dev --throughput 20000`): **3,824 messages/s wall on 2
+  processes** (the workers' CPU 443 µs per message; target 3,000/s: met); one process 2,120/s wall, 467 µs of CPU
+  per message.
+- held-out, measured once for this code (2026-12-02 02:22 UTC; the model trained on own + dev + dev2 + dev3 +
+  dev4; `--split heldout --throughput 0`): combined micro F1 0.730 (P 0.790, R 0.678), hard negatives flagged
+  28/230 = 0.122; per language F1 / hard negatives flagged: en 0.714 / 0.146, si 0.709 / 0.140, si-Latn 0.791 /
+  0.068, ta 0.724 / 0.125, ta-Latn 0.714 / 0.128. Rules alone 0.454 (0.209), learned alone 0.715 (0.200).
+  Weakest indicators (combined F1): forced-criminality 0.516, irregular-travel 0.619. Targets: every language
+  0.70 met; micro F1 0.80 and at most 10% of hard negatives not met. No choice was made from this figure.
 """
 
 from __future__ import annotations
