@@ -45,9 +45,10 @@ ratios within one run, wall / CPU:
   main thread 2.87 -> 1.94 (loading the parsers 0.9-1.3 -> 0.35-0.56 s). Then `--rows 10000000 --repeat 3`, nice 10,
   quiet (load 1.2-1.5, nothing else running): read_csv 6.85 / 5.15 / 4.65 s wall (10.85 / 9.61 / 8.74 s CPU),
   ingest 10.13 / 10.91 / 10.21 s wall (15.81 / 16.07 / 15.61 s CPU; 0.42-0.45 s loading the parsers): per run
-  1.48x, 2.12x, 2.20x wall; the reported medians 10.21 / 5.15 s = 1.98x (1.62x CPU). Not within 1.5x. On a quiet
-  machine read_csv reaches 4.65 s with both cores busy (8.74 s CPU), so the earlier 6.68 s and its 1.62x were
-  read_csv slowed by load; ingest itself went 10.81 -> 10.21 s. Ingest is below DuckDB's own CSV-to-Parquet COPY
+  1.48x, 2.12x, 2.20x wall; the reported medians 10.21 / 5.15 s = 1.98x (1.62x CPU). Not within 1.5x. read_csv
+  varies from run to run (the first of the three was the slowest, like the earlier single run's 6.68 s), so one
+  run's ratio says little: the earlier 1.62x came from one run; ingest itself went 10.81 -> 10.21 s.
+  Ingest is below DuckDB's own CSV-to-Parquet COPY
   (12.65 s, 23.29 s CPU) and 1.33x DuckDB read_csv. What is left, per 10M rows: encoding the Parquet segment
   about 5 s CPU on its one thread (Arrow's writer encodes a file's columns serially), reading the CSV about 4 s,
   the conversion to exact decimals, UTC times and provenance about 3.3 s. Trace (median of 5): poison 0.254 s,
