@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "casegraph"
 # the layer of each top-level module or package of casegraph
 LAYER = {
     **dict.fromkeys(
-        ("model", "errors", "extras", "amounts", "times", "identifiers", "hashing", "archive", "lock", "wording", "texts"), "base"
+        ("model", "errors", "extras", "amounts", "times", "identifiers", "hashing", "archive", "lock", "wording", "texts", "ranges"), "base"
     ),
     **dict.fromkeys(("store", "segments"), "store"),
     "parsers": "parsers",

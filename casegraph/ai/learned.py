@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from ..ranges import flat_ranges
 from . import normalise as nz
 
 NAME = "indicators-learned"
@@ -243,8 +244,7 @@ class Learned:
         token = np.fromiter(map(local.__getitem__, chain.from_iterable(split)), dtype=np.int64, count=sum(map(len, split)))
         n_tok = per_word[token]
         first = np.cumsum(per_word) - per_word
-        at = np.arange(int(n_tok.sum())) - np.repeat(np.cumsum(n_tok) - n_tok, n_tok) + np.repeat(first[token], n_tok)
-        word_cols = flat[at]
+        word_cols = flat[flat_ranges(first[token], n_tok)]
         word_len = np.bincount(np.repeat(np.arange(len(split)), list(map(len, split))), weights=n_tok, minlength=len(split))
         bigrams: list[int] = []
         bigram_len = []
@@ -294,8 +294,7 @@ class Learned:
         lo = x.indptr[rows].astype(np.int64)
         lens = x.indptr[rows + 1] - lo
         seg = np.repeat(np.arange(len(pairs)), lens)
-        starts = np.cumsum(lens) - lens
-        pos = np.arange(int(lens.sum())) - np.repeat(starts, lens) + np.repeat(lo, lens)  # where each pair's row sits in x
+        pos = flat_ranges(lo, lens)  # where each pair's row sits in x
         vals = x.data[pos] * self.coef[js[seg], x.indices[pos]]
         up = np.flatnonzero(vals > 0)  # only what raised the score is named; sorting descending puts it first anyway
         order = up[np.lexsort((-vals[up], seg[up]))]  # by pair, then score descending, ties in column order (stable)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..amounts import format_totals
+from ..ranges import flat_ranges
 from ..store import CaseStore
 
 # An unknown end (cash in, cash out, a counterparty the source does not name) becomes a node of its own
@@ -214,8 +215,4 @@ class Flows:
 
 def _ranges(offsets: np.ndarray, accounts: np.ndarray) -> np.ndarray:
     """The positions [offsets[a], offsets[a+1]) of each account a, concatenated (a CSR gather, column-wise)."""
-    starts, counts = offsets[accounts], offsets[accounts + 1] - offsets[accounts]
-    total = int(counts.sum())
-    if not total:
-        return np.zeros(0, np.int64)
-    return np.repeat(starts - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(total)
+    return flat_ranges(offsets[accounts], offsets[accounts + 1] - offsets[accounts])

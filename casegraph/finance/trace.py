@@ -31,6 +31,7 @@ import pyarrow as pa
 from ..amounts import format_amount, format_totals
 from ..findings import figure, sum_figures
 from ..model import record_id
+from ..ranges import flat_ranges
 from ..store import CaseStore
 from ..times import DAY, is_date_only, show_date, show_row, show_time
 from ..wording import plural
@@ -171,7 +172,7 @@ def _search(
         counts = ends - starts
         if counts.sum() == 0:
             break
-        edge = np.repeat(starts - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(counts.sum())
+        edge = flat_ranges(starts, counts)
         ok, assumed = not_before(f, edge, came.at(np.repeat(frontier, counts)))  # money leaves only after it came
         ok &= f.amount[edge] >= min_amount
         if since_us is not None:

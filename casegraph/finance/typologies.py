@@ -35,6 +35,7 @@ import numpy as np
 
 from ..amounts import format_amount, format_totals, sum_by_currency
 from ..findings import Finding, setting, sum_figures
+from ..ranges import flat_ranges
 from ..store import TIME_COLUMNS, CaseStore
 from ..times import is_date_only, show_row
 from .channels import channel_sql
@@ -481,7 +482,7 @@ def _rings(tab: dict, s: Settings) -> tuple[dict, bool]:
             counts[keep:] = 0
             total, cut = int(counts.sum()), True
         row = np.repeat(np.arange(len(start)), counts)
-        q = by_src[np.repeat(lo, counts) + (np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts))]
+        q = by_src[flat_ranges(lo, counts)]
         p0 = start[row]
         ok = (cur[q] == cur[p0]) & (v[q] >= v[p0] * r) & ((v[q] <= v[p0] / r) if r > 0 else True)
         row, q, p0 = row[ok], q[ok], p0[ok]

@@ -40,6 +40,7 @@ import numpy as np
 
 from ..findings import Finding
 from ..model import DIRECTED_TIES as DIRECTED_TIES  # declared in model; here for analysis' callers
+from ..ranges import flat_ranges
 from ..store import CaseStore
 from ..ties import TIES as _TIES  # noqa: F401  (the rules with named ends: parties.load, the tests)
 from ..ties import display as _display_nx
@@ -172,7 +173,7 @@ def _dependencies(indptr: np.ndarray, nbrs: np.ndarray, s: int) -> np.ndarray:
     while len(frontier):
         starts, counts = indptr[frontier], indptr[frontier + 1] - indptr[frontier]
         u = np.repeat(frontier, counts)  # every tie of the frontier, as (u, v)
-        v = nbrs[np.arange(len(u)) + np.repeat(starts - (np.cumsum(counts) - counts), counts)]
+        v = nbrs[flat_ranges(starts, counts)]
         new = v[dist[v] == -1]
         slot[new] = np.arange(len(new))  # the next frontier: each new party once (the first of its repeats)
         frontier = new[slot[new] == np.arange(len(new))]

@@ -27,6 +27,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
+from ..ranges import flat_ranges
 from . import names as nm
 
 _SLACK = 1e-6  # Jaro-Winkler and the bound compared a little below their thresholds: a looser filter stays a bound
@@ -107,8 +108,8 @@ def upper_bounds(e: NameElements, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     b_slot = np.repeat(np.cumsum(cy) - cy, per_pair) + pos % cy[pair]
     a_ok = np.bincount(a_slot[match], minlength=int(cx.sum())) > 0
     b_ok = np.bincount(b_slot[match], minlength=int(cy.sum())) > 0
-    a_el = _flat(e.start[x], cx)
-    b_el = _flat(e.start[y], cy)
+    a_el = flat_ranges(e.start[x], cx)
+    b_el = flat_ranges(e.start[y], cy)
     a_pair, b_pair = np.repeat(np.arange(len(x)), cx), np.repeat(np.arange(len(x)), cy)
     m_a = np.bincount(a_pair[a_ok], minlength=len(x))
     m_b = np.bincount(b_pair[b_ok], minlength=len(x))
@@ -129,9 +130,3 @@ def upper_bounds(e: NameElements, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def could_reach(e: NameElements, x: np.ndarray, y: np.ndarray, threshold: float) -> np.ndarray:
     """The pairs whose similarity could be at or above `threshold` (scores are rounded to 4 places)."""
     return upper_bounds(e, x, y) >= threshold - 1e-4
-
-
-def _flat(start: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """The element numbers start[i] .. start[i] + count[i] - 1, for every i, concatenated."""
-    total = int(count.sum())
-    return np.repeat(start, count) + (np.arange(total) - np.repeat(np.cumsum(count) - count, count))

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import CaseGraphError
+from ..ranges import flat_ranges
 from ..store import CaseStore
 from .explore import RECORD_LABELS
 
@@ -151,8 +152,8 @@ class PartyGraph:
         )
         table = table.take(order)
         e = table.column("e").to_numpy()
-        starts, _ = _runs(e)
-        place = np.arange(len(e)) - np.repeat(starts, np.diff(np.append(starts, len(e))))
+        starts, ends = _runs(e)
+        place = np.arange(len(e)) - np.repeat(starts, ends - starts)  # each record's place among its tie's
         table = table.filter(pa.array(place < EVIDENCE_PER_TIE))
         return table.select(["e", "record_id", "locator", "exhibit_sha256"]).rename_columns(["e", "record", "locator", "exhibit_sha256"])
 
@@ -240,7 +241,7 @@ def _cited(requests: Sequence[np.ndarray], rec: pa.Table, cap: int) -> list[list
     req = np.repeat(np.arange(len(requests)), [len(r) for r in requests])
     lo, hi = np.searchsorted(e_of, ties), np.searchsorted(e_of, ties, side="right")
     counts = hi - lo
-    row = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())  # each tie's record rows, in order
+    row = flat_ranges(lo, counts)  # each tie's record rows, in order
     req = np.repeat(req, counts)
     _, first = np.unique(req * (int(code.max(initial=0)) + 1) + code[row], return_index=True)
     first.sort()  # each request's distinct records at their first place, in order
