@@ -214,8 +214,8 @@ class _Stub:
 
         return np.array([[self.by_text.get(t, 0.0) if i == "document-confiscation" else 0.0 for i in IDS] for t in texts])
 
-    def top_features(self, x, row, indicator, k=5):
-        return [("stub", 1.0)]
+    def top_features_of(self, x, pairs, k=5):
+        return [[("stub", 1.0)] for _ in pairs]
 
 
 def test_the_thread_raises_a_borderline_score_and_says_by_which_messages():

@@ -161,8 +161,8 @@ class Detector:
             return self._detect(msgs, explain)
 
     def _detect(self, msgs: Sequence[Msg], explain: bool) -> list[list[Decision]]:
-        seen: dict[str, _State] = {}  # a text said again ("ok", a forwarded notice) is read once per batch
-        states = [seen[m.text] if m.text in seen else seen.setdefault(m.text, self._state(m.text)) for m in msgs]
+        read = {text: self._state(text) for text in dict.fromkeys(m.text for m in msgs)}  # a text said again is read once
+        states = [read[m.text] for m in msgs]
         x = None
         if self.learned is not None and msgs:
             x = self.learned.features_of_keys([s.key for s in states])
@@ -216,9 +216,7 @@ class Detector:
                 decisions.append(Decision(ind, round(score, 4), fired, r, learned, context, thread, cx.speaker(s.found), s.lang))
             out.append(decisions)
         if explained and self.learned is not None:
-            pairs = [(n, ind) for _, n, ind in explained]
-            many = getattr(self.learned, "top_features_of", None)  # a layer with only top_features still works, pair by pair
-            tops = many(x, pairs) if many else [self.learned.top_features(x, n, ind) for n, ind in pairs]
+            tops = self.learned.top_features_of(x, [(n, ind) for _, n, ind in explained])
             for (part, _, _), top in zip(explained, tops, strict=True):
                 part["top_features"] = top
         return out
