@@ -31,8 +31,8 @@ BATCH = 20_000
 
 def _import_pandas_behind() -> None:
     """Start importing pandas on a thread of its own. pyarrow imports it (0.7 s of the GIL) the first time any
-    Arrow array is built from Python or numpy, and a parse builds its first one only once the exhibit is
-    chosen, logged and probed: by then the import, begun here, is done instead of stalling the first block.
+    Arrow array is built from Python or numpy, and a parse builds its first one only once its run is logged
+    and the exhibit probed: by then the import, begun here, is done instead of stalling the first block.
     (The parser modules build no Arrow array when imported, so that this can run first; a test keeps it so.)"""
     if "pandas" not in sys.modules:
         threading.Thread(target=_import_quietly, args=("pandas",), name="casegraph-import-pandas").start()
@@ -124,7 +124,6 @@ def parse_exhibit(
     actor: str | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> ParseOutcome:
-    _import_pandas_behind()
     store = case.store
     ex = store.rows("SELECT exhibit_id, original_name, format FROM exhibits WHERE sha256 = ?", [sha256])
     if not ex:
@@ -142,6 +141,7 @@ def parse_exhibit(
             sha256, exhibit_id, name, parser.name, "skipped", message=f"already parsed by {parser.name} {parser.version} ({done[0]})"
         )
 
+    _import_pandas_behind()  # a parse is about to run (a skipped one builds no array and should not wait for it at exit)
     ref = {"exhibit_id": exhibit_id, "sha256": sha256, "name": name}
     settings = {"parser": parser.name, "parser_version": parser.version, "options": options or {}, "force": force}
     case.log("parse-start", actor, inputs=[ref], details=settings)
