@@ -14,7 +14,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS
 from click.testing import CliRunner
+from serve_helpers import SCREENS  # the viewer's screenshots are named viewer-*.png: the workspace's tests write overview.png, search.png
 
 import casegraph
 from casegraph.ai.lexicon import normalise
@@ -27,7 +29,6 @@ from casegraph.reports.signing import case_fingerprints
 from casegraph.reports.verify import verify_bundle
 
 TAMIL = "என் பாஸ்போர்ட்டை விமான நிலையத்தில் வாங்கிக்கொண்டார்கள்."  # the demo's Tamil "passport" message
-SCREENS = Path(__file__).resolve().parents[1] / "screens"
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +233,6 @@ def test_redacted_viewer_holds_no_protected_name_or_identifier(demo, tmp_path):
 
 
 # -- in the browser, over file:// --------------------------------------------------------------------
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed")
@@ -243,7 +243,7 @@ def test_viewer_opens_over_file_url_and_finds_the_tamil_message(bundle):
     url = (bundle / "data" / "viewer" / "index.html").as_uri()
     errors, outside = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 900})
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -253,20 +253,20 @@ def test_viewer_opens_over_file_url_and_finds_the_tamil_message(bundle):
             page.wait_for_selector("body[data-ready='1']", timeout=30000)
             assert "case verified when the bundle was built" in page.inner_text("#state")
             assert "state at build time" in page.inner_text("main")
-            page.screenshot(path=str(SCREENS / "overview.png"))
+            page.screenshot(path=str(SCREENS / "viewer-overview.png"))
             # search "passport": the Tamil message comes with the indicator finding that flags it
             page.click("text=Search")
             page.fill("#q", "passport")
             page.press("#q", "Enter")
             page.wait_for_selector("#flagged")
             assert TAMIL in page.inner_text("#flagged")
-            page.screenshot(path=str(SCREENS / "search.png"))
+            page.screenshot(path=str(SCREENS / "viewer-search.png"))
             page.locator("#flagged .cited", has_text=TAMIL).first.locator("text=open in its thread").click()
             page.wait_for_selector(".msg.hit")
             assert TAMIL in page.inner_text(".msg.hit")
             assert "Recruits Batch 7" in page.inner_text("h2")
             assert page.get_attribute(".msg.hit span[title]", "title").startswith("UTC 2024-04-11 09:47:58")
-            page.screenshot(path=str(SCREENS / "conversation.png"))
+            page.screenshot(path=str(SCREENS / "viewer-conversation.png"))
             # the Tamil word itself, as written, finds the message by its words
             page.goto(url + "#/search?q=" + "பாஸ்போர்ட்")
             page.wait_for_selector("#hits .hit")
@@ -277,12 +277,12 @@ def test_viewer_opens_over_file_url_and_finds_the_tamil_message(bundle):
             assert TAMIL in page.inner_text("#src-bytes")
             assert page.inner_text("#src-loc") == "zip:_chat.txt#line:15-16"
             assert re.fullmatch(r"[0-9a-f]{64}", page.inner_text("#src-sha"))
-            page.screenshot(path=str(SCREENS / "source.png"))
+            page.screenshot(path=str(SCREENS / "viewer-source.png"))
             # people, graph (expand a node), timeline
             page.click("text=People")
             page.click("text=Nuwan Agent")
             page.wait_for_selector("text=Identifiers, and where each was found")
-            page.screenshot(path=str(SCREENS / "person.png"))
+            page.screenshot(path=str(SCREENS / "viewer-person.png"))
             page.click("#tabs >> text=Graph")
             page.wait_for_function("window.__cy && window.__cy.nodes().length > 3")
             before = page.evaluate("window.__cy.elements().length")
@@ -290,12 +290,12 @@ def test_viewer_opens_over_file_url_and_finds_the_tamil_message(bundle):
             page.wait_for_selector("#panel table")
             assert page.evaluate("window.__cy.elements().length") >= before
             assert page.evaluate("window.__cy.edges('[kind = \"payment\"]').map(e => e.data('money')).join(' ')").count("LKR") >= 1
-            page.screenshot(path=str(SCREENS / "graph.png"))
+            page.screenshot(path=str(SCREENS / "viewer-graph.png"))
             page.click("text=Timeline")
             page.wait_for_selector("#bars a")
             page.locator("#bars a").last.click()
             page.wait_for_selector("#items .hit")
-            page.screenshot(path=str(SCREENS / "timeline.png"))
+            page.screenshot(path=str(SCREENS / "viewer-timeline.png"))
         finally:
             browser.close()
     assert errors == [], errors
