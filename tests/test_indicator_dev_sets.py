@@ -1,6 +1,7 @@
 """The independent development sets (tests/fixtures/indicators/independent_dev2.jsonl,
-independent_dev3.jsonl and independent_dev4.jsonl, README): shape, size, hard-negative share, no message shared with the sets
-before them, and that the learned layer ships trained on them."""
+independent_dev3.jsonl, independent_dev4.jsonl and independent_dev6.jsonl, README): shape, size,
+hard-negative share, no message shared with the sets before them, threads whole and ordered, and
+that the learned layer ships trained on them (dev6 skips that part until the coordinator adds it)."""
 
 import json
 from collections import Counter
@@ -22,7 +23,21 @@ SETS = {
         20,
         ("independent_dev.jsonl", "independent_dev2.jsonl", "independent_dev3.jsonl", "labelled.jsonl"),
     ),
+    "independent_dev6.jsonl": (
+        400,
+        80,
+        20,
+        (
+            "independent_dev.jsonl",
+            "independent_dev2.jsonl",
+            "independent_dev3.jsonl",
+            "independent_dev4.jsonl",
+            "labelled.jsonl",
+        ),
+    ),
 }
+# sets the coordinator has not yet added to the learned layer's training files
+NOT_YET_TRAINED = {"independent_dev6.jsonl"}
 
 
 def _rows(name: str) -> list[dict]:
@@ -52,12 +67,15 @@ def test_a_dev_set_is_big_enough_balanced_and_well_formed(name):
 def test_a_dev_set_shares_no_message_with_the_sets_before_it_and_trains_the_learned_layer(name):
     before = {r["text"] for other in SETS[name][3] for r in _rows(other)}
     assert not before & {r["text"] for r in _rows(name)}
+    if name in NOT_YET_TRAINED and name not in learned.TRAINING_FILES:
+        pytest.skip(f"{name} is not yet in learned.TRAINING_FILES (the coordinator adds it)")
     assert name in learned.TRAINING_FILES
 
 
-def test_dev4_threads_are_whole_and_ordered():
+@pytest.mark.parametrize("name", ["independent_dev4.jsonl", "independent_dev6.jsonl"])
+def test_dev4_and_dev6_threads_are_whole_and_ordered(name):
     threads: dict[str, list[int]] = {}
-    for r in _rows("independent_dev4.jsonl"):
+    for r in _rows(name):
         if "thread" in r:
             threads.setdefault(r["thread"], []).append(r["seq"])
     assert len(threads) == 15
