@@ -1,6 +1,6 @@
-"""The independent development sets (tests/fixtures/indicators/independent_dev2.jsonl,
-independent_dev3.jsonl, independent_dev4.jsonl and independent_dev5.jsonl, README): shape, size, hard-negative share, no
-message shared with the sets before them, and that the learned layer ships trained on them."""
+"""The independent development sets (tests/fixtures/indicators/independent_dev2.jsonl to
+independent_dev6.jsonl, README): shape, size, hard-negative share, no message shared with the sets
+before them, threads whole and ordered, and that the learned layer ships trained on them."""
 
 import json
 from collections import Counter
@@ -34,9 +34,22 @@ SETS = {
             "labelled.jsonl",
         ),
     ),
+    "independent_dev6.jsonl": (
+        400,
+        80,
+        20,
+        (
+            "independent_dev.jsonl",
+            "independent_dev2.jsonl",
+            "independent_dev3.jsonl",
+            "independent_dev4.jsonl",
+            "independent_dev5.jsonl",  # not seen by dev6's writer: checked for shared texts all the same
+            "labelled.jsonl",
+        ),
+    ),
 }
 # written but not yet in learned.TRAINING_FILES: the coordinator adds it to training after merging
-NOT_YET_TRAINED = {"independent_dev5.jsonl"}
+NOT_YET_TRAINED = {"independent_dev5.jsonl", "independent_dev6.jsonl"}
 
 
 def _rows(name: str) -> list[dict]:
@@ -81,18 +94,10 @@ def test_a_dev_set_trains_the_learned_layer(name):
     assert name in learned.TRAINING_FILES
 
 
-def test_dev4_threads_are_whole_and_ordered():
+@pytest.mark.parametrize("name", ["independent_dev4.jsonl", "independent_dev5.jsonl", "independent_dev6.jsonl"])
+def test_threaded_sets_have_whole_ordered_threads(name):
     threads: dict[str, list[int]] = {}
-    for r in _rows("independent_dev4.jsonl"):
-        if "thread" in r:
-            threads.setdefault(r["thread"], []).append(r["seq"])
-    assert len(threads) == 15
-    assert all(sorted(seqs) == list(range(1, len(seqs) + 1)) and 2 <= len(seqs) <= 4 for seqs in threads.values())
-
-
-def test_dev5_threads_are_whole_and_ordered():
-    threads: dict[str, list[int]] = {}
-    for r in _rows("independent_dev5.jsonl"):
+    for r in _rows(name):
         if "thread" in r:
             threads.setdefault(r["thread"], []).append(r["seq"])
     assert len(threads) == 15
