@@ -53,6 +53,15 @@ Last measured (2026-12-01; the machine shared, load average ~16 on 2 cores):
   negatives 0.166); learned alone 0.743 (0.091). Per indicator (combined F1): deceptive-recruitment 0.773,
   fees-debt-bondage 0.714, document-confiscation 0.829, movement-restriction 0.658, threats-coercion 0.778,
   sexual-exploitation 0.776 (rules alone 0.000), forced-criminality 0.791, irregular-travel 0.754.
+- dev5 and dev6, first and untouched scores (2026-12-02 04:35 UTC; both sets committed before their authors read
+  the detector, branches indic-dev5 and indic-dev6; detector code of 75be44d, the model trained on own + dev + dev2
+  + dev3 + dev4; `--split dev5 --throughput 0`, `--split dev6 --throughput 0`): two more generalisation estimates.
+  dev5 (402 messages, 178 hard negatives): combined micro F1 0.748 (P 0.798, R 0.704), hard negatives flagged
+  24/178 = 0.135; per language en 0.709, si 0.741, si-Latn 0.796, ta 0.727, ta-Latn 0.777; rules alone 0.491,
+  learned alone 0.742 (0.118); weakest irregular-travel 0.500, forced-criminality 0.529. dev6 (400 messages, 185
+  hard negatives): combined 0.692 (P 0.723, R 0.665), hard negatives flagged 29/185 = 0.157; per language en
+  0.645, si 0.750, si-Latn 0.719, ta 0.667, ta-Latn 0.682; rules alone 0.386, learned alone 0.699 (0.173);
+  weakest threats-coercion 0.604, sexual-exploitation 0.639, deceptive-recruitment 0.649.
 - throughput: 1,782 messages/s of CPU per core for rules + learned layer + context + thread (one process,
   20,000 unique texts, with the per-language thresholds; the rule scan is the same here). This code, quiet
   (load 1.4, --split dev --throughput 20000): 2,663 messages/s wall on 2 processes, 1,474/s in one process
