@@ -38,6 +38,7 @@ PARTITION_COLUMNS = ("exhibit_sha256", "parser", "parser_version")  # one value 
 DICTIONARY_COLUMNS = frozenset({"tz_basis", "utc_offset", "ts_precision"})  # few values in many rows: stored as Parquet dictionaries
 DICT = pa.dictionary(pa.int32(), pa.string())
 SINK_BUFFER = 8 << 20  # bytes of a segment gathered before they are hashed and written
+SYNC_BYTES = 32 << 20  # bytes of a segment written before they are flushed to disk (see _Hashing)
 WRITE_AHEAD = 2  # batches handed to a segment file's writer thread and not yet encoded
 FILES = 2  # files a large run's batches are dealt over, each encoded on a thread of its own (see SegmentWriter)
 SPLIT_ROWS = 100_000  # rows a run holds before its batches are dealt over FILES files (about 60 ms of encoding)
@@ -86,16 +87,27 @@ def _delta_packed(typ: pa.DataType) -> bool:
 
 
 class _Hashing:
-    """A file object that hashes what passes through it, so a segment's SHA-256 costs no second read."""
+    """A file object that hashes what passes through it, so a segment's SHA-256 costs no second read.
+    What it has written is flushed to disk every SYNC_BYTES as it goes: the kernel would otherwise hold it
+    all (it starts writing back only at a tenth of memory), and the fsync at commit would then wait for the
+    whole file, with nothing else left to do (10M ledger rows: 436 MB, 1-1.4 s on the test machine's disk).
+    Synced on the writer's thread, the disk works while the other threads parse."""
 
     def __init__(self, path: Path):
         self.raw = open(path, "xb")  # noqa: SIM115
         self.hash = hashlib.sha256()
         self.closed = False
+        self._unsynced = 0
 
     def write(self, data) -> int:
         self.hash.update(data)
-        return self.raw.write(data)
+        n = self.raw.write(data)
+        self._unsynced += n
+        if self._unsynced >= SYNC_BYTES:
+            self.raw.flush()
+            _datasync(self.raw.fileno())
+            self._unsynced = 0
+        return n
 
     def flush(self) -> None:
         self.raw.flush()
@@ -109,6 +121,9 @@ class _Hashing:
             os.fsync(self.raw.fileno())
             self.raw.close()
             self.closed = True
+
+
+_datasync = getattr(os, "fdatasync", os.fsync)  # the data, without waiting for the file's times (not on macOS)
 
 
 class _File:
