@@ -29,6 +29,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -99,7 +100,7 @@ class _Hashing:
         self.closed = False
         self._unsynced = 0
 
-    def write(self, data) -> int:
+    def write(self, data: bytes) -> int:
         self.hash.update(data)
         n = self.raw.write(data)
         self._unsynced += n
@@ -261,7 +262,7 @@ class SegmentWriter:
         self._files[k].write(data, self._schema)
         self.rows += data.num_rows
 
-    def finish(self) -> list[dict]:
+    def finish(self) -> list[dict[str, Any]]:
         """Close every file, flush them to disk and move them into place; the rows to register."""
         for f in self._files:
             f.wait()
