@@ -87,6 +87,13 @@ def two_files(tmp_path, ledger, small_batches) -> tuple[Path, Path]:
     return case, second
 
 
+def test_a_reparse_derives_the_same_two_files(two_files):
+    case, _ = two_files
+    with Case(case) as c:
+        v = verify_case(c, reparse=True)
+    assert v.ok and v.reparsed == 1, "\n".join(map(str, v.problems))
+
+
 def _problems(case: Path) -> str:
     with Case(case) as c:
         return "\n".join(map(str, verify_case(c).problems))
