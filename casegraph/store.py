@@ -560,8 +560,8 @@ class CaseStore:
         rows = []
         try:
             for key in list(self._open):
-                rows.append(self._open[key].finish())
-                self._sealed.append(self._open.pop(key).name)
+                rows += self._open[key].finish()
+                self._sealed += self._open.pop(key).names
         finally:
             self._register(rows)
 
@@ -713,7 +713,7 @@ class CaseStore:
             self._open.pop((table, *key), None)
             raise
         if not self._in_transaction:  # on its own: committed at once
-            self._register([writer.finish()])
+            self._register(writer.finish())
             self._refresh_views()
 
     def insert(self, table: str, data: pa.Table) -> None:
