@@ -105,6 +105,23 @@ made just before by `--engines igraph --no-agree` on main at e1209bf (same build
 s CPU, keys 8.2 / 10.3, resolve 27.4 / 38.6 / 1.93 GB (target < 30 s: met), build 45.4 / 85.2, all analyses 51.0 /
 63.7 / 2.39 GB: the whole benchmark after generation 131.9 s (target < 180 s: met).
 
+Graph-ties branch, 2026-12-02 04:20-05:06 UTC (nice 10, load 1.8-4.9; CPU s is the process's own, DuckDB's threads
+included). Where the analyse step's CPU goes at 1,000,000 phones (a per-statement, per-phase timing of the same calls on
+a copy of the coordinator's store, load ~2.2: 41.2 s wall, 50.7 s CPU, 2.35 GB, 4,008 findings): party graph 10.9 s wall
+/ 19.5 CPU (the tie rules 4.7 / 8.9: in DuckDB's EXPLAIN ANALYZE the two party lookups on the ties' string ends 3.7 s of
+5.4 s operator time, the SENT-TO join on message ids 1.9, the scan of SENT 2.0; pairs 1.5 / 2.8; naming the parties
+1.6 / 2.9; the tie table 0.7 / 1.4), Leiden 16.1 / 16.1, betweenness 5.3 / 5.2, the rest of the findings 5.4 / 6.5,
+write 1.5, igraph build 1.2, components 0.8. Leiden's options on the largest group (992,099 parties, seeded): 2
+iterations (as now) 15.0 s CPU, modularity 0.95780; 1 iteration 11.0 s, 0.95714, and on the agreement check's
+100,000-party piece 0.98549 against 0.98564 (Louvain 0.9855): not taken; 3 iterations 22.1 s, 0.95800. The seeded
+generator is called 7.3M times (5.4M getrandbits, 1.9M random). Change: the parties' names and the tie table are made
+by DuckDB on its own thread while igraph builds the graph, finds its components and estimates betweenness
+(parties.load_numbered(defer=True); python-igraph holds the GIL, DuckDB releases it), which can save their ~2.3 s wall
+only when the second core is free. The findings are the same (a digest of kind, subject, title, summary, score, attrs and
+evidence of all 4,008: f8f1263c… before and after). Back to back, `--built <copy> --engines igraph --no-agree`, load
+2.0-2.7 (one core busy elsewhere): before (main at c5e91fb) 47.6 s wall / 46.7 s CPU / 2.35 GB, after 47.5 s / 46.6 s /
+2.40 GB: no gain seen at that load; the 20x target (<= 47.3 s at networkx's 946.4 s) is not shown met.
+
     .venv/bin/python benchmarks/graph_scale.py [--phones 1000000 --messages 2500000] [--engines igraph,networkx]
         [--networkx-phones 100000]   # networkx runs on its own smaller store of this size (stated in the table)
 """

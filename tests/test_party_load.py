@@ -63,7 +63,8 @@ def _reference_load(store, ties_sql: str) -> PartyGraph:
 
 def assert_same_graph(store) -> int:
     """The string route (parties.load over analysis._TIES) and the numbered one the analyses use (party_arrays)."""
-    for new in (parties.load(store, analysis._TIES), analysis.party_arrays(store)):
+    # the deferred route (analysis.analyse): the names made on another thread while the arrays are used; the same after ready()
+    for new in (parties.load(store, analysis._TIES), analysis.party_arrays(store), analysis.party_arrays(store, defer=True).ready()):
         n = _assert_same(store, _reference_load(store, analysis._TIES), new)
     return n
 
@@ -221,3 +222,26 @@ def test_evidence_of_a_generated_phone_graph_is_as_before(store):
     want = _reference_evidence(old, requests, 50)
     assert old.evidence_many(requests) == want
     assert new.evidence_many(requests) == want
+
+
+def test_a_deferred_party_graph_gives_its_arrays_at_once_and_its_names_after_ready(store):
+    graph_scale.generate(store, 500, 1_500)
+    keys.refresh(store)
+    resolve.write(store, resolve.resolve(store))
+    build.build(store)
+    now, later = analysis.party_arrays(store), analysis.party_arrays(store, defer=True)
+    assert later.number_of_nodes() == now.number_of_nodes() and later.igraph().ecount() == now.igraph().ecount()
+    assert np.array_equal(later.a, now.a) and np.array_equal(later.weight, now.weight)
+    assert later.id(0) == now.id(0)  # a name asked for waits for the thread
+    assert later.pending is None and later.ids.to_pylist() == now.ids.to_pylist()
+
+
+def test_a_deferred_party_graph_raises_the_threads_error_at_ready(store, monkeypatch):
+    graph_scale.generate(store, 200, 600)
+    keys.refresh(store)
+    resolve.write(store, resolve.resolve(store))
+    build.build(store)
+    monkeypatch.setattr(parties, "_RANK", "no_such_column AS rank")
+    pg = analysis.party_arrays(store, defer=True)
+    with pytest.raises(Exception, match="no_such_column"):
+        pg.ready()

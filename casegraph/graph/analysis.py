@@ -81,9 +81,10 @@ def _when(ts, day: str | None) -> str:
     return f"{day} (date only)" if day else f"{ts.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def party_arrays(store: CaseStore) -> PartyGraph:
-    """The party graph as arrays (igraph on demand): what the analyses and paths run on."""
-    return parties.load_numbered(store, numbered_ties)
+def party_arrays(store: CaseStore, defer: bool = False) -> PartyGraph:
+    """The party graph as arrays (igraph on demand): what the analyses and paths run on. `defer`: the parties'
+    names are made while the caller works on the arrays (parties.load_numbered; PartyGraph.ready() waits)."""
+    return parties.load_numbered(store, numbered_ties, defer)
 
 
 def _pct(x: float) -> str:
@@ -210,10 +211,12 @@ def analyse(store: CaseStore, top: int = 10, seed: int = 42, engine: str = "igra
         from . import analysis_nx
 
         return analysis_nx.analyse(store, top=top, seed=seed)
-    pg = party_arrays(store)
+    # DuckDB names the parties on its own thread while igraph builds and searches the graph (no store use until ready())
+    pg = party_arrays(store, defer=True)
     g = pg.igraph()
     component = np.asarray(g.connected_components().membership, dtype=np.int64)
     between, error, sampled = betweenness(g, seed, (pg.a, pg.b))
+    pg.ready()
     return pg, findings_from(store, pg, component, lambda sub, _members: communities(sub, seed), (between, error, sampled), top)
 
 
@@ -231,6 +234,7 @@ def findings_from(
     detector for a group's subgraph and its members, betweenness): shared by the igraph and the Neo4j
     GDS routes. `ranked_only`: the betweenness values rank the brokers but are no share of paths
     (a sample GDS drew by degree); the text says how they were ranked instead of a percentage."""
+    pg.ready()
     findings: list[Finding] = []
     n, a, b = pg.number_of_nodes(), pg.a, pg.b
     v_all = np.arange(n)

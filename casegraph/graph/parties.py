@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,8 @@ class PartyGraph:
     b: np.ndarray
     weight: np.ndarray  # records per tie
     ends: np.ndarray | None = None  # the number of party v in the tie tables, when it is not v (load_numbered)
+    # load_numbered(defer=True): the parties' names and `table` still being made on another thread (ready() waits)
+    pending: Future | None = field(default=None, repr=False)
     _index: dict[str, int] | None = field(default=None, repr=False)
     _graph: ig.Graph | None = field(default=None, repr=False)
     _incident: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
@@ -64,8 +67,16 @@ class PartyGraph:
         weakref.finalize(self, _drop, self.store.con, f"{self.table}_ties")
 
     # -- sizes, names ----------------------------------------------------------------------------------
+    def ready(self) -> PartyGraph:
+        """Wait for the parties' ids, labels, names, ranks and the tie table when they were still being made
+        (load_numbered(defer=True)); every use of them and of the store's connection comes after this."""
+        if self.pending is not None:
+            nodes, self.pending = self.pending.result(), None
+            self.ids, self.labels, self.names, self.rank = _node_columns(nodes)
+        return self
+
     def number_of_nodes(self) -> int:
-        return len(self.ids)
+        return len(self.ids) if self.pending is None or self.ends is None else len(self.ends)
 
     def number_of_edges(self) -> int:
         return len(self.a)
@@ -77,16 +88,20 @@ class PartyGraph:
     def index(self) -> dict[str, int]:
         """node id → party number (built on first use: only lookups by name or id need it)."""
         if self._index is None:
+            self.ready()
             self._index = {s: i for i, s in enumerate(self.ids.to_pylist())}
         return self._index
 
     def id(self, v: int) -> str:
+        self.ready()
         return self.ids[int(v)].as_py()
 
     def label(self, v: int) -> str | None:
+        self.ready()
         return self.labels[int(v)].as_py()
 
     def name(self, v: int) -> str | None:
+        self.ready()
         return self.names[int(v)].as_py()
 
     def display(self, v: int) -> str:
@@ -94,11 +109,13 @@ class PartyGraph:
         return {"Chat": f"chat '{name}'", "Exhibit": f"exhibit {name}"}.get(label, f"{name} ({label})")
 
     def hub_mask(self) -> np.ndarray:
+        self.ready()
         if self._hubs is None:  # Arrow's set lookup (numpy's isin on a million Python strings took seconds)
             self._hubs = pc.is_in(self.labels, value_set=pa.array(HUBS)).fill_null(False).to_numpy(zero_copy_only=False)
         return self._hubs
 
     def people_first(self, members: np.ndarray) -> np.ndarray:
+        self.ready()
         return members[np.argsort(self.rank[members], kind="stable")]
 
     # -- the compiled graph ----------------------------------------------------------------------------
@@ -115,6 +132,7 @@ class PartyGraph:
     def ties(self, edges: Sequence[int] | np.ndarray, columns: str = "kinds, n, first, last, first_day, last_day") -> dict[int, dict]:
         """Details of the given ties, by tie number (`evidence`: the first EVIDENCE_PER_TIE records, oldest first)."""
         want = np.unique(np.asarray(edges, dtype=np.int64))
+        self.ready()
         if not len(want):
             return {}
         cols = [c.strip() for c in columns.split(",")]
@@ -182,6 +200,7 @@ class PartyGraph:
     def _fetch_evidence(self, edges: np.ndarray) -> pa.Table:
         """_evidence_rows for these ties (any order, repeats allowed)."""
         want = np.unique(edges)
+        self.ready()
         con = self.store.con
         key = (lambda v: v) if self.ends is None else self.ends.take
         con.register("_want", pa.table({"e": want, "va": key(self.a[want]), "vb": key(self.b[want])}))
@@ -200,12 +219,14 @@ class PartyGraph:
     def incident(self, v: int) -> np.ndarray:
         """The ties of party v, in tie order (the order the networkx graph listed them)."""
         if self._incident is None:  # ties grouped by party once (a scan of every tie per party is slow at millions)
-            order, starts = by_party(self.a, self.b, len(self.ids))
+            order, starts = by_party(self.a, self.b, self.number_of_nodes())
             self._incident = order % len(self.a) if len(self.a) else order, starts
         ties, starts = self._incident
         return np.sort(ties[starts[v] : starts[v + 1]])
 
     def close(self) -> None:
+        with contextlib.suppress(Exception):  # its error, if any, was the caller's to see through ready()
+            self.ready()
         _drop(self.store.con, self.table)
         _drop(self.store.con, f"{self.table}_ties")
 
@@ -277,10 +298,13 @@ def load(store: CaseStore, ties_sql: str) -> PartyGraph:
     return _pairs(store, t, nodes, None)
 
 
-def load_numbered(store: CaseStore, rules: Callable[[str, str, list[str]], str]) -> PartyGraph:
+def load_numbered(store: CaseStore, rules: Callable[[str, str, list[str]], str], defer: bool = False) -> PartyGraph:
     """The same graph as `load(store, rules(TIE_PARTY, None))`, cheaper: every node id a tie can end on is
     numbered first (in id order), the rules run on those numbers (`rules(party CTEs, table numbering places)`), and
-    no tie carries a name; the parties that have ties are numbered densely after, in the same order."""
+    no tie carries a name; the parties that have ties are numbered densely after, in the same order. `defer`: the
+    ties come back as soon as they are numbered; the parties' names and the tie table are made on another thread,
+    which DuckDB runs while the caller builds and searches the graph (the caller uses neither the store's connection
+    nor the names before PartyGraph.ready())."""
     t = f"_party_{next(_serial)}"
     con = store.con
     # the ids an end can be: a node's party (itself or the person using it), a chat, an exhibit (numbered though
@@ -301,14 +325,13 @@ def load_numbered(store: CaseStore, rules: Callable[[str, str, list[str]], str])
                         SELECT a AS va, b AS vb, kind, ts_utc, r, h, exhibit_sha256, day
                         FROM ({rules(f"party AS (SELECT * FROM {t}_party)", f"{t}_names", kinds)})""")
         con.execute(f"DROP TABLE {t}_party")
-    pg = _pairs(store, t, None, f"{t}_names")
-    con.execute(f"DROP TABLE {t}_names")
-    return pg
+    return _pairs(store, t, None, f"{t}_names", defer)
 
 
-def _pairs(store: CaseStore, t: str, nodes: pa.Table | None, names: str | None) -> PartyGraph:
+def _pairs(store: CaseStore, t: str, nodes: pa.Table | None, names: str | None, defer: bool = False) -> PartyGraph:
     """From the ties of {t}_ties (va, vb numbered, va < vb): one row per pair in {t}, and the arrays. `names`:
-    the ends are numbers of that table (u, id), not yet dense; their parties are named and numbered here."""
+    the ends are numbers of that table (u, id), not yet dense; their parties are named and numbered here (and
+    the table dropped). `defer`: that naming and {t} are made on another thread (see load_numbered)."""
     con = store.con
     with store.unordered():
         # One row per pair, in no order. The lists of distinct kinds and exhibits were most of the cost
@@ -341,44 +364,59 @@ def _pairs(store: CaseStore, t: str, nodes: pa.Table | None, names: str | None) 
         seen[ub] = True
         ends = np.flatnonzero(seen)
         rank_of = np.cumsum(seen, dtype=np.int64) - 1
-        con.register("_ends", pa.table({"u": ends, "v": np.arange(len(ends), dtype=np.int64)}))
-        try:
-            nodes = con.sql(f"""WITH x AS (SELECT v, id FROM _ends JOIN {names} USING (u))
-                                SELECT id, n.label, n.name, {_RANK} FROM x LEFT JOIN (
-                                    SELECT id, any_value(label) AS label, any_value(name) AS name FROM nodes SEMI JOIN x USING (id)
-                                    GROUP BY id) n USING (id) ORDER BY v""").to_arrow_table()
-        finally:
-            con.unregister("_ends")
         va, vb = rank_of[ua], rank_of[ub]
     else:
         va, vb = ua, ub
-    assert nodes is not None
-    order = np.argsort(va * max(len(nodes), 1) + vb, kind="stable")  # by (va, vb): vb < number of parties
+    count = len(ends) if ends is not None else len(nodes) if nodes is not None else 0
+    order = np.argsort(va * max(count, 1) + vb, kind="stable")  # by (va, vb): vb < number of parties
     e = np.empty(len(order), dtype=np.int64)
     e[order] = np.arange(len(order), dtype=np.int64)
-    con.register("_pair_numbers", pa.table({"ua": ua, "ub": ub, "e": e, "va": va, "vb": vb}))
-    try:
-        with store.unordered():
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE {t} AS
-                            SELECT k.e, k.va, k.vb, coalesce(CASE WHEN p.k IS NOT NULL THEN [pk.kind] END, m.kinds) AS kinds,
-                                   p.n, p.first, p.last, p.first_day, p.last_day,
-                                   coalesce(CASE WHEN p.x IS NOT NULL THEN [px.exhibit_sha256] END, m.exhibits) AS exhibits
-                            FROM {t}_pairs p JOIN _pair_numbers k ON k.ua = p.va AND k.ub = p.vb
-                            LEFT JOIN {t}_k pk ON pk.k = p.k LEFT JOIN {t}_x px ON px.x = p.x
-                            LEFT JOIN {t}_mixed m ON m.va = p.va AND m.vb = p.vb""")
-    finally:
-        con.unregister("_pair_numbers")
-    for part in ("pairs", "mixed", "k", "x"):
-        con.execute(f"DROP TABLE {t}_{part}")
-    return PartyGraph(
-        store,
-        t,
+
+    def finish() -> pa.Table:
+        """The parties' ids, labels, names and ranks (from `names` when given), and the tie table {t}."""
+        out = nodes
+        if names is not None and ends is not None:
+            con.register("_ends", pa.table({"u": ends, "v": np.arange(len(ends), dtype=np.int64)}))
+            try:
+                out = con.sql(f"""WITH x AS (SELECT v, id FROM _ends JOIN {names} USING (u))
+                                  SELECT id, n.label, n.name, {_RANK} FROM x LEFT JOIN (
+                                      SELECT id, any_value(label) AS label, any_value(name) AS name FROM nodes SEMI JOIN x USING (id)
+                                      GROUP BY id) n USING (id) ORDER BY v""").to_arrow_table()
+            finally:
+                con.unregister("_ends")
+            con.execute(f"DROP TABLE {names}")
+        con.register("_pair_numbers", pa.table({"ua": ua, "ub": ub, "e": e, "va": va, "vb": vb}))
+        try:
+            with store.unordered():
+                con.execute(f"""CREATE OR REPLACE TEMP TABLE {t} AS
+                                SELECT k.e, k.va, k.vb, coalesce(CASE WHEN p.k IS NOT NULL THEN [pk.kind] END, m.kinds) AS kinds,
+                                       p.n, p.first, p.last, p.first_day, p.last_day,
+                                       coalesce(CASE WHEN p.x IS NOT NULL THEN [px.exhibit_sha256] END, m.exhibits) AS exhibits
+                                FROM {t}_pairs p JOIN _pair_numbers k ON k.ua = p.va AND k.ub = p.vb
+                                LEFT JOIN {t}_k pk ON pk.k = p.k LEFT JOIN {t}_x px ON px.x = p.x
+                                LEFT JOIN {t}_mixed m ON m.va = p.va AND m.vb = p.vb""")
+        finally:
+            con.unregister("_pair_numbers")
+        for part in ("pairs", "mixed", "k", "x"):
+            con.execute(f"DROP TABLE {t}_{part}")
+        assert out is not None
+        return out
+
+    pending: Future | None = None
+    if defer:
+        pool = ThreadPoolExecutor(1, thread_name_prefix="party-names")
+        pending = pool.submit(finish)
+        pool.shutdown(wait=False)  # the thread ends when finish() does
+        empty = pa.array([], pa.string())
+        return PartyGraph(store, t, empty, empty, empty, np.zeros(0, np.int64), va[order], vb[order], n[order], ends, pending)
+    return PartyGraph(store, t, *_node_columns(finish()), va[order], vb[order], n[order], ends=ends)
+
+
+def _node_columns(nodes: pa.Table) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
+    """ids, labels, names and ranks of a nodes table (id, label, name, rank)."""
+    return (
         nodes.column("id").combine_chunks(),
         nodes.column("label").combine_chunks(),
         nodes.column("name").combine_chunks(),
         nodes.column("rank").combine_chunks().to_numpy(zero_copy_only=False).astype(np.int64),  # (a chunked to_numpy imports pandas)
-        va[order],
-        vb[order],
-        n[order],
-        ends=ends,
     )
