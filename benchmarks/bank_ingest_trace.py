@@ -11,8 +11,8 @@ DuckDB); casegraph evidence intake (hash + read-only copy); casegraph ingest (th
 exhibit, each run in a fresh copy of the case as intake left it: to exact decimals and UTC times with
 provenance, written to the case store as Parquet segments registered in DuckDB, with the parse run and
 its custody events); a forced re-parse of the last copy, shown apart (it also deletes the segments it
-replaces; the runs before 2026-12-02 05:10 UTC timed only forced re-parses after the first); building the money graph; and a 6-hop
-time-respecting trace from one account (median of 5). The reads and ingest alternate `--repeat`
+replaces; until 2026-12-02 05:00 UTC every ingest after the first was such a re-parse); building the money
+graph; and a 6-hop time-respecting trace from one account (median of 5). The reads and ingest alternate `--repeat`
 times; medians are reported, with wall and CPU seconds, and the load average when the run ended.
 Ingest's time includes loading the parser registry (`import_seconds`, also shown apart).
 Targets (issue #14): ingest within 1.5x of read_csv; trace < 1 s.
