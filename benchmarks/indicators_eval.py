@@ -96,10 +96,12 @@ Last measured (2026-12-01; the machine shared, load average ~16 on 2 cores):
   | char_wb 2-6 | 0.866 / 0.050 | 0.780 / 0.072 | 0.788 / 0.140 | 0.753 / 0.063 | 0.797 / 0.081 |
   | char_wb 3-6 | 0.862 / 0.057 | 0.785 / 0.072 | 0.784 / 0.147 | 0.746 / 0.074 | 0.794 / 0.088 |
   | per-indicator thresholds (inner CV) | 0.856 / 0.082 | 0.773 / 0.079 | 0.782 / 0.153 | 0.742 / 0.091 | 0.788 / 0.101 |
+  | detect.RULE_SUPPORT 0.3 (not 0.2) | 0.849 / 0.044 | 0.770 / 0.068 | 0.796 / 0.120 | 0.738 / 0.040 | 0.788 / 0.068 |
   (inner CV: the best F1 on the training data's own out-of-fold scores, grid 0.2-0.7.)
   None kept: alpha 0.5 and char_wb 2-6 move the mean F1 by +0.001/+0.002 (within what one message changes)
   and flag more hard negatives; the inner-CV thresholds (forced-criminality fell to 0.2, document-confiscation
-  and threats-coercion to 0.3) lower every set. Not tried: augmenting by transliteration (the `key` view already
+  and threats-coercion to 0.3) lower every set. RULE_SUPPORT 0.3 flags fewer hard negatives on every set but lowers
+  micro F1 on three of four (recall); a trade, not a gain, so not taken. Not tried: augmenting by transliteration (the `key` view already
   romanises script by the same ISO scheme, so a script message and its ISO romanisation give (nearly) the same feature row;
   only a typed-style romanisation, which indic-transliteration does not produce, would add anything).
 """
