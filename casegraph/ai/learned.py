@@ -52,6 +52,8 @@ TRAINING_FILES = (
     "independent_dev2.jsonl",
     "independent_dev3.jsonl",
     "independent_dev4.jsonl",
+    "independent_dev5.jsonl",
+    "independent_dev6.jsonl",
 )
 _QUOTE = re.compile(r"\u00ab(.*)\u00bb", re.S)
 WORD_CACHE_MAX = 500_000  # words whose n-gram columns a process keeps (bounded memory on hostile input)
