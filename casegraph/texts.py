@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_JOINERS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+JOINERS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)  # zero-width characters, dropped before matching
 _HELD = re.compile(r"([^\W\d_])\1{2,}")  # a letter typed three or more times in a row
 
 # chat shorthand seen in migrant-worker and recruiter messages; whole words only
@@ -82,7 +82,7 @@ EMOJI = {
 _EMOJI = {ord(c): f" {word} " for word, chars in EMOJI.items() for c in chars}
 _OTHER_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 # joiners dropped and emoji named in one pass (no emoji is a joiner, and no name holds one)
-_JOINERS_EMOJI = {**_JOINERS, **_EMOJI}
+_JOINERS_EMOJI = {**JOINERS, **_EMOJI}
 _MAPPED = re.compile("[" + "".join(re.escape(chr(c)) for c in _JOINERS_EMOJI) + "]")
 
 

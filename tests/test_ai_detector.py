@@ -370,7 +370,7 @@ def test_fold_is_the_regex_form_it_replaced(text):
 
     from casegraph import texts
 
-    t = unicodedata.normalize("NFC", text).translate(texts._JOINERS).translate(texts._EMOJI)
+    t = unicodedata.normalize("NFC", text).translate(texts.JOINERS).translate(texts._EMOJI)
     t = texts._OTHER_EMOJI.sub(" ", t).lower()
     t = texts._HELD.sub(r"\1", t)
     t = texts._ABBREV.sub(lambda m: texts.ABBREVIATIONS[m.group(1)], t)

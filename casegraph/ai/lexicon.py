@@ -16,10 +16,10 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
+from ..texts import JOINERS
 from .normalise import fold
 
 VERSION = "1.1.0"  # 1.1: matched against normalise.fold
-_JOINERS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"), None)
 
 
 LATIN_LANGS = ("en", "si-Latn", "ta-Latn")
@@ -114,7 +114,7 @@ def load(path: str | None = None) -> Lexicon:
 
 
 def normalise_pattern(p: str) -> str:
-    return unicodedata.normalize("NFC", p).translate(_JOINERS)
+    return unicodedata.normalize("NFC", p).translate(JOINERS)
 
 
 def scan(lexicon: Lexicon, text: str) -> list[Hit]:
