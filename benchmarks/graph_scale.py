@@ -122,6 +122,18 @@ evidence of all 4,008: f8f1263c… before and after). Back to back, `--built <co
 2.0-2.7 (one core busy elsewhere): before (main at c5e91fb) 47.6 s wall / 46.7 s CPU / 2.35 GB, after 47.5 s / 46.6 s /
 2.40 GB: no gain seen at that load; the 20x target (<= 47.3 s at networkx's 946.4 s) is not shown met.
 
+Graph-overlap branch, 2026-12-02 05:35-05:40 UTC (nice 10, load 0.7-1.4, another engineer's work on the machine).
+Change: findings_from's two DuckDB queries that need no community or broker (the parties on several exhibits, the
+ties with a time) run on a thread of their own from before Leiden to the multi-exhibit findings (analysis._queries_ahead;
+the main thread keeps off the store's connection until the join, as DuckDB's temp tables are per connection). The
+per-phase timing (/tmp/gt/prof.py on a copy of the coordinator's store): 35.7 s wall, 49.0 s CPU, 2.15 GB; party
+graph 8.7 / 16.2, igraph build 1.4, components 0.6, betweenness 5.8 / 7.8 (the deferred naming under it), findings
+18.3 / 20.7 of which Leiden 13.6 / 14.0 (the multi-exhibit query's 15.2 s wall ran under Leiden), write 0.9; the
+4,008 findings' digest f8f1263c… unchanged. `--built <copy> --engines igraph --no-agree`: this branch 32.7 s wall /
+43.6 s CPU / 2.35 GB, then main at 275f74e 35.0 / 46.3 / 2.37, then this branch again 35.5 / 47.9 / 2.37: a gain
+within the run-to-run spread (~3 s) at this load; all three under the 47.3 s of the 20x target (946.4 s networkx,
+measured earlier, not in this run). Making the tie rules' joins cheaper within the analyse step: not measured.
+
     .venv/bin/python benchmarks/graph_scale.py [--phones 1000000 --messages 2500000] [--engines igraph,networkx]
         [--networkx-phones 100000]   # networkx runs on its own smaller store of this size (stated in the table)
 """

@@ -245,3 +245,54 @@ def test_a_deferred_party_graph_raises_the_threads_error_at_ready(store, monkeyp
     pg = analysis.party_arrays(store, defer=True)
     with pytest.raises(Exception, match="no_such_column"):
         pg.ready()
+
+
+class _Inline:
+    """A one-worker pool that runs what it is given at once, on the caller's thread: the sequential path."""
+
+    def __init__(self, *_args, **_kw):
+        pass
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except Exception as e:  # handed to the caller at result(), as the pool does
+            done.set_exception(e)
+        return done
+
+    def shutdown(self, wait=True):
+        pass
+
+
+def _digest(found) -> list:
+    return [(f.kind, f.subject, f.title, f.summary, f.score, f.attrs, f.evidence) for f in found]
+
+
+def test_findings_with_their_queries_run_ahead_on_a_thread_are_the_sequential_ones(store, monkeypatch):
+    graph_scale.generate(store, 500, 1_500)
+    keys.refresh(store)
+    resolve.write(store, resolve.resolve(store))
+    build.build(store)
+    _, threaded = analysis.analyse(store)
+    monkeypatch.setattr(analysis, "ThreadPoolExecutor", _Inline)
+    monkeypatch.setattr(parties, "ThreadPoolExecutor", _Inline)
+    _, sequential = analysis.analyse(store)
+    assert any(f.kind == "contact-timeline" for f in threaded)  # (the generated case is one exhibit: no multi-exhibit)
+    assert _digest(threaded) == _digest(sequential)
+
+
+def test_an_error_in_the_findings_query_thread_is_raised_at_the_join(store, monkeypatch):
+    graph_scale.generate(store, 200, 600)
+    keys.refresh(store)
+    resolve.write(store, resolve.resolve(store))
+    build.build(store)
+
+    def broken(_store, _pg):
+        raise RuntimeError("query thread failed")
+
+    monkeypatch.setattr(analysis, "_queries_ahead", broken)
+    with pytest.raises(RuntimeError, match="query thread failed"):
+        analysis.analyse(store)

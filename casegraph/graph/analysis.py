@@ -29,14 +29,17 @@ paths.py answers "how is A connected to B" and k-hop neighbourhoods.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC
 from typing import Any
 
 import igraph as ig
 import networkx as nx
 import numpy as np
+import pyarrow as pa
 
 from ..findings import Finding
 from ..model import DIRECTED_TIES as DIRECTED_TIES  # declared in model; here for analysis' callers
@@ -235,6 +238,44 @@ def findings_from(
     GDS routes. `ranked_only`: the betweenness values rank the brokers but are no share of paths
     (a sample GDS drew by degree); the text says how they were ranked instead of a percentage."""
     pg.ready()
+    hub = pg.hub_mask()  # made here, before the thread below starts: it caches on pg
+    # The DuckDB queries that need neither communities nor brokers run on a thread of their own while the
+    # community detection (GIL-held Python callbacks) and the ranking run here; this thread keeps off the store's
+    # connection (its temp tables are per connection, so no cursor can share them) until the join.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="findings-sql")
+    ahead = pool.submit(_queries_ahead, store, pg)
+    pool.shutdown(wait=False)  # the thread ends when the queries do
+    try:
+        return _findings(store, pg, component, detect, brokers, top, ranked_only, stored, hub, ahead)
+    finally:
+        with contextlib.suppress(Exception):  # never leave the thread on the connection; its error is raised at the join
+            ahead.result()
+
+
+def _queries_ahead(store: CaseStore, pg: PartyGraph) -> tuple[pa.Table, np.ndarray]:
+    """The parties seen on several exhibits (v, devices) and the ties with a time (tie numbers): findings_from's
+    queries that depend on no community or broker, run ahead on another thread."""
+    seen = store.con.sql(f"""
+        WITH x AS (SELECT va AS v, unnest(exhibits) AS sha FROM {pg.table} UNION ALL SELECT vb, unnest(exhibits) FROM {pg.table}),
+        d AS (SELECT DISTINCT x.v, coalesce(e.exhibit_id, left(x.sha, 12)) AS device FROM x LEFT JOIN exhibits e ON e.sha256 = x.sha)
+        SELECT v, list(device ORDER BY device) AS devices FROM d GROUP BY v HAVING count(*) >= 2""").to_arrow_table()
+    timed = store.con.sql(f"SELECT e FROM {pg.table} WHERE first IS NOT NULL").fetchnumpy()["e"].astype(np.int64)
+    return seen, timed
+
+
+def _findings(
+    store: CaseStore,
+    pg: PartyGraph,
+    component: np.ndarray,
+    detect: Callable[[ig.Graph, np.ndarray], tuple[list[int], str]],
+    brokers: tuple[np.ndarray, np.ndarray | None, int | None],
+    top: int,
+    ranked_only: str | None,
+    stored: int | None,
+    hub: np.ndarray,
+    ahead: Future,
+) -> list[Finding]:
+    """findings_from's body: `hub` the hub mask, `ahead` the future of _queries_ahead (joined before any store use)."""
     findings: list[Finding] = []
     n, a, b = pg.number_of_nodes(), pg.a, pg.b
     v_all = np.arange(n)
@@ -313,7 +354,7 @@ def findings_from(
 
     # brokers: on many shortest paths between others
     between, error, sampled = brokers
-    party = np.flatnonzero(~pg.hub_mask())
+    party = np.flatnonzero(~hub)
     degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
     positive = party[between[party] > 0]
     for i, v in enumerate(positive[_order((-between[positive], positive))][:stored]):
@@ -355,13 +396,10 @@ def findings_from(
         )
 
     # seen on several seized exhibits (devices), most exhibits first, then most contacts
-    seen = store.con.sql(f"""
-        WITH x AS (SELECT va AS v, unnest(exhibits) AS sha FROM {pg.table} UNION ALL SELECT vb, unnest(exhibits) FROM {pg.table}),
-        d AS (SELECT DISTINCT x.v, coalesce(e.exhibit_id, left(x.sha, 12)) AS device FROM x LEFT JOIN exhibits e ON e.sha256 = x.sha)
-        SELECT v, list(device ORDER BY device) AS devices FROM d GROUP BY v HAVING count(*) >= 2""").to_arrow_table()
+    seen, timed_ties = ahead.result()  # the join: the store's connection is this thread's again from here
     sv = seen.column("v").to_numpy().astype(np.int64)
     n_dev = np.asarray(seen.column("devices").combine_chunks().value_lengths(), dtype=np.int64)
-    keep = np.flatnonzero(~pg.hub_mask()[sv])
+    keep = np.flatnonzero(~hub[sv])
     keep = keep[_order((-n_dev[keep], -strength[sv[keep]], sv[keep]))]
     shown = max(top, MULTI_EXHIBIT)
     devices_of = seen.column("devices")
@@ -381,9 +419,8 @@ def findings_from(
 
     # contact timelines of the busiest ties that have a time and are not between two places (chats, exhibits);
     # each pair is written party first, place last, else in id order, and ranked by count, then those ids
-    hub = pg.hub_mask()
     timed = np.zeros(len(a), dtype=bool)
-    timed[store.con.sql(f"SELECT e FROM {pg.table} WHERE first IS NOT NULL").fetchnumpy()["e"].astype(np.int64)] = True
+    timed[timed_ties] = True
     swap = hub[a] & ~hub[b]
     x, y = np.where(swap, b, a), np.where(swap, a, b)
     candidates = np.flatnonzero(timed & ~(hub[a] & hub[b]))
