@@ -12,6 +12,7 @@ from casegraph.ai import learned, lexicon
 
 FIXTURES = Path(__file__).parent / "fixtures" / "indicators"
 LABELS = {ind.id for ind in lexicon.load().indicators}  # the indicator ids findings carry
+BEFORE_DEV5 = (*(f"independent_{d}.jsonl" for d in ("dev", "dev2", "dev3", "dev4")), "labelled.jsonl")
 # each set: at least this many messages, per language and per label; the sets written before it
 SETS = {
     "independent_dev2.jsonl": (600, 100, 40, ("independent_dev.jsonl",)),
@@ -22,31 +23,9 @@ SETS = {
         20,
         ("independent_dev.jsonl", "independent_dev2.jsonl", "independent_dev3.jsonl", "labelled.jsonl"),
     ),
-    "independent_dev5.jsonl": (
-        400,
-        80,
-        20,
-        (
-            "independent_dev.jsonl",
-            "independent_dev2.jsonl",
-            "independent_dev3.jsonl",
-            "independent_dev4.jsonl",
-            "labelled.jsonl",
-        ),
-    ),
-    "independent_dev6.jsonl": (
-        400,
-        80,
-        20,
-        (
-            "independent_dev.jsonl",
-            "independent_dev2.jsonl",
-            "independent_dev3.jsonl",
-            "independent_dev4.jsonl",
-            "independent_dev5.jsonl",  # not seen by dev6's writer: checked for shared texts all the same
-            "labelled.jsonl",
-        ),
-    ),
+    "independent_dev5.jsonl": (400, 80, 20, BEFORE_DEV5),
+    # dev5 was written at the same time, unseen by dev6's writer: checked for shared texts all the same
+    "independent_dev6.jsonl": (400, 80, 20, (*BEFORE_DEV5, "independent_dev5.jsonl")),
 }
 
 
