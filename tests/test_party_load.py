@@ -277,8 +277,7 @@ def test_findings_with_their_queries_run_ahead_on_a_thread_are_the_sequential_on
     resolve.write(store, resolve.resolve(store))
     build.build(store)
     _, threaded = analysis.analyse(store)
-    monkeypatch.setattr(analysis, "ThreadPoolExecutor", _Inline)
-    monkeypatch.setattr(parties, "ThreadPoolExecutor", _Inline)
+    monkeypatch.setattr(parties, "ThreadPoolExecutor", _Inline)  # both threads start through parties.on_own_thread
     _, sequential = analysis.analyse(store)
     assert any(f.kind == "contact-timeline" for f in threaded)  # (the generated case is one exhibit: no multi-exhibit)
     assert _digest(threaded) == _digest(sequential)

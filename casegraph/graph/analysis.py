@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC
 from typing import Any
 
@@ -242,9 +242,7 @@ def findings_from(
     # The DuckDB queries that need neither communities nor brokers run on a thread of their own while the
     # community detection (GIL-held Python callbacks) and the ranking run here; this thread keeps off the store's
     # connection (its temp tables are per connection, so no cursor can share them) until the join.
-    pool = ThreadPoolExecutor(1, thread_name_prefix="findings-sql")
-    ahead = pool.submit(_queries_ahead, store, pg)
-    pool.shutdown(wait=False)  # the thread ends when the queries do
+    ahead = parties.on_own_thread("findings-sql", _queries_ahead, store, pg)
     try:
         return _findings(store, pg, component, detect, brokers, top, ranked_only, stored, hub, ahead)
     finally:

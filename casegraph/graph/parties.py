@@ -402,14 +402,21 @@ def _pairs(store: CaseStore, t: str, nodes: pa.Table | None, names: str | None, 
         assert out is not None
         return out
 
-    pending: Future | None = None
     if defer:
-        pool = ThreadPoolExecutor(1, thread_name_prefix="party-names")
-        pending = pool.submit(finish)
-        pool.shutdown(wait=False)  # the thread ends when finish() does
         empty = pa.array([], pa.string())
+        pending = on_own_thread("party-names", finish)
         return PartyGraph(store, t, empty, empty, empty, np.zeros(0, np.int64), va[order], vb[order], n[order], ends, pending)
     return PartyGraph(store, t, *_node_columns(finish()), va[order], vb[order], n[order], ends=ends)
+
+
+def on_own_thread(name: str, fn: Callable[..., Any], *args: Any) -> Future:
+    """fn(*args) started on a thread of its own, which ends when it returns; its result (or error) is the future's.
+    DuckDB releases the GIL, so a query run this way goes on while the caller's igraph work holds it."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix=name)
+    try:
+        return pool.submit(fn, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _node_columns(nodes: pa.Table) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
